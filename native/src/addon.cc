@@ -1,0 +1,136 @@
+// N-API surface of the fer native engine: unpacks typed arrays (no copies: kernels read and write
+// the tfjs cpu backend's own buffers) and forwards to kernels.h. Errors become JS exceptions.
+#include <napi.h>
+
+#include <exception>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include "kernels.h"
+
+namespace {
+
+float* f32(const Napi::Value& v) {
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  return v.As<Napi::Float32Array>().Data();
+}
+int64_t len(const Napi::Value& v) { return static_cast<int64_t>(v.As<Napi::Float32Array>().ElementLength()); }
+int i32(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
+
+template <typename F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    Napi::Error::New(info.Env(), std::string("fer-native: ") + e.what()).ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
+// conv(kind, params Int32Array[18], a, b, out)
+Napi::Value Conv(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    auto params = info[1].As<Napi::Int32Array>();
+    fer::ConvParams p;
+    std::copy(params.Data(), params.Data() + 18, reinterpret_cast<int*>(&p));
+    fer::conv(static_cast<fer::ConvKind>(i32(info[0])), p, f32(info[2]), f32(info[3]), f32(info[4]));
+  });
+}
+
+fer::PoolParams pool_params(const Napi::Value& v) {
+  auto a = v.As<Napi::Int32Array>();
+  fer::PoolParams p;
+  std::copy(a.Data(), a.Data() + 12, reinterpret_cast<int*>(&p));
+  return p;
+}
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] { fer::max_pool(pool_params(info[0]), f32(info[1]), f32(info[2])); });
+}
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  return guarded(info,
+                 [&] { fer::max_pool_grad(pool_params(info[0]), f32(info[1]), f32(info[2]), f32(info[3])); });
+}
+
+// bnTrainForward(x, gamma|null, beta|null, c, eps, y, mean, var)
+Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const int c = i32(info[3]);
+    fer::bn_train_forward(f32(info[0]), f32(info[1]), f32(info[2]), len(info[0]) / c, c,
+                          info[4].As<Napi::Number>().FloatValue(), f32(info[5]), f32(info[6]), f32(info[7]));
+  });
+}
+// bnTrainBackward(dy, x, gamma|null, mean, var, c, eps, dx, dgamma, dbeta)
+Napi::Value BnTrainBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const int c = i32(info[5]);
+    fer::bn_train_backward(f32(info[0]), f32(info[1]), f32(info[2]), f32(info[3]), f32(info[4]), len(info[0]) / c,
+                           c, info[6].As<Napi::Number>().FloatValue(), f32(info[7]), f32(info[8]), f32(info[9]));
+  });
+}
+// bnInfer(x, mean, var, offset|null, scale|null, c, eps, y)
+Napi::Value BnInfer(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const int c = i32(info[5]);
+    fer::bn_infer(f32(info[0]), f32(info[1]), f32(info[2]), f32(info[3]), f32(info[4]), len(info[0]) / c, c,
+                  info[6].As<Napi::Number>().FloatValue(), f32(info[7]));
+  });
+}
+// binary(op, a, b, out)
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::binary(static_cast<fer::BinaryOp>(i32(info[0])), f32(info[1]), len(info[1]), f32(info[2]), len(info[2]),
+                f32(info[3]));
+  });
+}
+// unary(op, x, y)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  return guarded(info,
+                 [&] { fer::unary(static_cast<fer::UnaryOp>(i32(info[0])), f32(info[1]), len(info[1]), f32(info[2])); });
+}
+// sumRows(x, c, out) / sumCols(x, c, out)
+Napi::Value SumRows(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const int c = i32(info[1]);
+    fer::sum_rows(f32(info[0]), len(info[0]) / c, c, f32(info[2]));
+  });
+}
+Napi::Value SumCols(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const int c = i32(info[1]);
+    fer::sum_cols(f32(info[0]), len(info[0]) / c, c, f32(info[2]));
+  });
+}
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  fer::set_threads(i32(info[0]));
+  return Napi::Number::New(info.Env(), fer::get_threads());
+}
+Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fer::get_threads()); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+#if defined(__GLIBC__)
+  // Training allocates and frees megabyte-sized activation buffers hundreds of times a step. By default
+  // glibc serves each from a fresh mmap, so every step pays page faults on first touch (measured: the
+  // step was bound by them, and a second thread did not help). Keep them in the heap for reuse instead.
+  mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1024 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+#endif
+  exports.Set("conv", Napi::Function::New(env, Conv));
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("bnTrainForward", Napi::Function::New(env, BnTrainForward));
+  exports.Set("bnTrainBackward", Napi::Function::New(env, BnTrainBackward));
+  exports.Set("bnInfer", Napi::Function::New(env, BnInfer));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("sumRows", Napi::Function::New(env, SumRows));
+  exports.Set("sumCols", Napi::Function::New(env, SumCols));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreads));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(fer_native, Init)

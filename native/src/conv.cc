@@ -1,0 +1,141 @@
+// Convolutions and their two gradients on oneDNN, NHWC activations and tfjs filter layouts
+// (regular [kh, kw, ic, oc] = hwio; depthwise [kh, kw, c, multiplier] = hwigo with groups = c).
+// Primitives are built once per geometry and kept; weights are reordered into whatever layout
+// oneDNN's fastest kernel asks for (they are small, activations are not).
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "kernels.h"
+
+namespace fer {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& eng() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& strm() {
+  static dnnl::stream s(eng());
+  return s;
+}
+
+struct ConvEntry {
+  memory::desc src_md, dst_md, wei_user_md;
+  dnnl::convolution_forward::primitive_desc fwd_pd;
+  dnnl::convolution_forward fwd;
+  memory fwd_wei;  // weights in the forward kernel's layout (when it differs)
+  bool has_bwd_data = false, has_bwd_weights = false;
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd;
+  dnnl::convolution_backward_data bwd_data;
+  memory bwd_data_wei;
+  dnnl::convolution_backward_weights::primitive_desc bwd_w_pd;
+  dnnl::convolution_backward_weights bwd_w;
+  memory bwd_w_diff_wei;
+};
+
+std::string key_of(const ConvParams& p) {
+  const int* v = reinterpret_cast<const int*>(&p);
+  std::string k;
+  for (size_t i = 0; i < sizeof(ConvParams) / sizeof(int); ++i) k += std::to_string(v[i]) + ",";
+  return k;
+}
+
+ConvEntry& entry_for(const ConvParams& p) {
+  static std::unordered_map<std::string, std::unique_ptr<ConvEntry>> cache;
+  auto k = key_of(p);
+  auto it = cache.find(k);
+  if (it != cache.end()) return *it->second;
+  auto e = std::make_unique<ConvEntry>();
+  e->src_md = memory::desc({p.n, p.ic, p.ih, p.iw}, dt::f32, tag::nhwc);
+  e->dst_md = memory::desc({p.n, p.oc, p.oh, p.ow}, dt::f32, tag::nhwc);
+  memory::desc wei_any;
+  if (p.groups == 1) {
+    e->wei_user_md = memory::desc({p.oc, p.ic, p.kh, p.kw}, dt::f32, tag::hwio);
+    wei_any = memory::desc({p.oc, p.ic, p.kh, p.kw}, dt::f32, tag::any);
+  } else {
+    memory::dims wd = {p.groups, p.oc / p.groups, p.ic / p.groups, p.kh, p.kw};
+    e->wei_user_md = memory::desc(wd, dt::f32, tag::hwigo);
+    wei_any = memory::desc(wd, dt::f32, tag::any);
+  }
+  memory::dims strides = {p.sh, p.sw}, dil = {p.dh - 1, p.dw - 1}, pl = {p.pt, p.pl}, pr = {p.pb, p.pr};
+  auto fd = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                            e->src_md, wei_any, e->dst_md, strides, dil, pl, pr);
+  e->fwd_pd = dnnl::convolution_forward::primitive_desc(fd, eng());
+  e->fwd = dnnl::convolution_forward(e->fwd_pd);
+  if (e->fwd_pd.weights_desc() != e->wei_user_md) e->fwd_wei = memory(e->fwd_pd.weights_desc(), eng());
+  auto& ref = *e;
+  cache[k] = std::move(e);
+  return ref;
+}
+
+void ensure_bwd_data(ConvEntry& e, const ConvParams& p) {
+  if (e.has_bwd_data) return;
+  memory::desc wei_any(e.wei_user_md.dims(), dt::f32, tag::any);
+  auto d = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, e.src_md, wei_any, e.dst_md,
+                                                 {p.sh, p.sw}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl}, {p.pb, p.pr});
+  e.bwd_data_pd = dnnl::convolution_backward_data::primitive_desc(d, eng(), e.fwd_pd);
+  e.bwd_data = dnnl::convolution_backward_data(e.bwd_data_pd);
+  if (e.bwd_data_pd.weights_desc() != e.wei_user_md) e.bwd_data_wei = memory(e.bwd_data_pd.weights_desc(), eng());
+  e.has_bwd_data = true;
+}
+
+void ensure_bwd_weights(ConvEntry& e, const ConvParams& p) {
+  if (e.has_bwd_weights) return;
+  memory::desc wei_any(e.wei_user_md.dims(), dt::f32, tag::any);
+  auto d = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, e.src_md, wei_any,
+                                                    e.dst_md, {p.sh, p.sw}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl},
+                                                    {p.pb, p.pr});
+  e.bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(d, eng(), e.fwd_pd);
+  e.bwd_w = dnnl::convolution_backward_weights(e.bwd_w_pd);
+  if (e.bwd_w_pd.diff_weights_desc() != e.wei_user_md)
+    e.bwd_w_diff_wei = memory(e.bwd_w_pd.diff_weights_desc(), eng());
+  e.has_bwd_weights = true;
+}
+
+// Weights as the primitive wants them: the user's buffer, or a reordered copy in `scratch`.
+memory weights_in(const memory& user, memory& scratch) {
+  if (!scratch) return user;
+  dnnl::reorder(user, scratch).execute(strm(), const_cast<memory&>(user), scratch);
+  return scratch;
+}
+
+}  // namespace
+
+void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, float* out) {
+  ConvEntry& e = entry_for(p);
+  auto* pa = const_cast<float*>(a);
+  auto* pb = const_cast<float*>(b);
+  switch (kind) {
+    case ConvKind::Forward: {
+      memory src(e.src_md, eng(), pa), dst(e.dst_md, eng(), out), wu(e.wei_user_md, eng(), pb);
+      memory w = weights_in(wu, e.fwd_wei);
+      e.fwd.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
+      break;
+    }
+    case ConvKind::BackwardData: {
+      ensure_bwd_data(e, p);
+      memory ddst(e.dst_md, eng(), pa), dsrc(e.src_md, eng(), out), wu(e.wei_user_md, eng(), pb);
+      memory w = weights_in(wu, e.bwd_data_wei);
+      e.bwd_data.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dsrc}});
+      break;
+    }
+    case ConvKind::BackwardWeights: {
+      ensure_bwd_weights(e, p);
+      memory src(e.src_md, eng(), pa), ddst(e.dst_md, eng(), pb), dwu(e.wei_user_md, eng(), out);
+      memory dw = e.bwd_w_diff_wei ? e.bwd_w_diff_wei : dwu;
+      e.bwd_w.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
+      if (e.bwd_w_diff_wei) dnnl::reorder(dw, dwu).execute(strm(), dw, dwu);
+      break;
+    }
+  }
+  strm().wait();
+}
+
+}  // namespace fer

@@ -1,0 +1,204 @@
+// Batch norm, element-wise ops and row/column reductions, multithreaded with OpenMP.
+// Reductions accumulate in double so that results do not depend on the thread count beyond rounding.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels.h"
+
+namespace fer {
+
+void set_threads(int n) { omp_set_num_threads(n > 0 ? n : omp_get_num_procs()); }
+int get_threads() { return omp_get_max_threads(); }
+
+void sum_rows(const float* x, int64_t m, int c, float* out) {
+  const int nt = omp_get_max_threads();
+  std::vector<double> part(static_cast<size_t>(nt) * c, 0.0);
+#pragma omp parallel
+  {
+    double* acc = part.data() + static_cast<size_t>(omp_get_thread_num()) * c;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < m; ++i) {
+      const float* row = x + i * c;
+      for (int j = 0; j < c; ++j) acc[j] += row[j];
+    }
+  }
+  for (int j = 0; j < c; ++j) {
+    double s = 0;
+    for (int t = 0; t < nt; ++t) s += part[static_cast<size_t>(t) * c + j];
+    out[j] = static_cast<float>(s);
+  }
+}
+
+void sum_cols(const float* x, int64_t m, int c, float* out) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i) {
+    double s = 0;
+    const float* row = x + i * c;
+    for (int j = 0; j < c; ++j) s += row[j];
+    out[i] = static_cast<float>(s);
+  }
+}
+
+namespace {
+// Per-channel sums over the rows of an [m, c] matrix: rows are taken in blocks of 64 accumulated in
+// float (vectorizable), and each block is flushed into a per-thread double accumulator.
+template <typename F>
+void channel_sums(int64_t m, int c, std::vector<double>& out1, std::vector<double>& out2, F f) {
+  const int nt = omp_get_max_threads();
+  std::vector<double> p1(static_cast<size_t>(nt) * c, 0.0), p2(static_cast<size_t>(nt) * c, 0.0);
+  const int64_t blocks = (m + 63) / 64;
+#pragma omp parallel
+  {
+    const size_t t = static_cast<size_t>(omp_get_thread_num()) * c;
+    std::vector<float> a(c), b(c);
+#pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      std::fill(a.begin(), a.end(), 0.f);
+      std::fill(b.begin(), b.end(), 0.f);
+      const int64_t end = std::min(m, (blk + 1) * 64);
+      for (int64_t i = blk * 64; i < end; ++i) f(i, a.data(), b.data());
+      for (int j = 0; j < c; ++j) {
+        p1[t + j] += a[j];
+        p2[t + j] += b[j];
+      }
+    }
+  }
+  out1.assign(c, 0.0);
+  out2.assign(c, 0.0);
+  for (int t = 0; t < nt; ++t)
+    for (int j = 0; j < c; ++j) {
+      out1[j] += p1[static_cast<size_t>(t) * c + j];
+      out2[j] += p2[static_cast<size_t>(t) * c + j];
+    }
+}
+}  // namespace
+
+void bn_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps,
+                      float* y, float* mean, float* var) {
+  std::vector<double> s1, s2;
+  channel_sums(m, c, s1, s2, [&](int64_t i, float* __restrict a, float* __restrict b) {
+    const float* __restrict row = x + i * c;
+    for (int j = 0; j < c; ++j) {
+      a[j] += row[j];
+      b[j] += row[j] * row[j];
+    }
+  });
+  std::vector<float> scale(c), shift(c);
+  for (int j = 0; j < c; ++j) {
+    const double a = s1[j], b = s2[j];
+    const double mu = a / m, v = std::max(0.0, b / m - mu * mu);
+    mean[j] = static_cast<float>(mu);
+    var[j] = static_cast<float>(v);
+    const double inv = 1.0 / std::sqrt(v + eps);
+    scale[j] = static_cast<float>(inv * (gamma ? gamma[j] : 1.f));
+    shift[j] = static_cast<float>((beta ? beta[j] : 0.f) - mu * scale[j]);
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = x + i * c;
+    float* o = y + i * c;
+    for (int j = 0; j < c; ++j) o[j] = row[j] * scale[j] + shift[j];
+  }
+}
+
+void bn_train_backward(const float* dy, const float* x, const float* gamma, const float* mean,
+                       const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta) {
+  std::vector<float> inv(c);
+  for (int j = 0; j < c; ++j) inv[j] = 1.f / std::sqrt(var[j] + eps);
+  // Sum(dy) and Sum(dy * (x - mean)); the latter times inv is Sum(dy * xhat).
+  std::vector<double> sdy, sdyx;
+  channel_sums(m, c, sdy, sdyx, [&](int64_t i, float* __restrict a, float* __restrict b) {
+    const float* __restrict g = dy + i * c;
+    const float* __restrict row = x + i * c;
+    for (int j = 0; j < c; ++j) {
+      a[j] += g[j];
+      b[j] += g[j] * (row[j] - mean[j]);
+    }
+  });
+  std::vector<float> a(c), b(c), k(c);
+  for (int j = 0; j < c; ++j) {
+    const double db = sdy[j], dg = sdyx[j] * inv[j];
+    dbeta[j] = static_cast<float>(db);
+    dgamma[j] = static_cast<float>(dg);
+    // dx = g*inv/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)), written as dy*k + x*a + b.
+    const double gi = (gamma ? gamma[j] : 1.f) * inv[j];
+    k[j] = static_cast<float>(gi);
+    a[j] = static_cast<float>(-gi * dg * inv[j] / m);
+    b[j] = static_cast<float>(-gi * db / m + gi * dg * inv[j] * mean[j] / m);
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i) {
+    const float* g = dy + i * c;
+    const float* row = x + i * c;
+    float* o = dx + i * c;
+    for (int j = 0; j < c; ++j) o[j] = g[j] * k[j] + row[j] * a[j] + b[j];
+  }
+}
+
+void bn_infer(const float* x, const float* mean, const float* var, const float* offset, const float* scale,
+              int64_t m, int c, float eps, float* y) {
+  std::vector<float> s(c), sh(c);
+  for (int j = 0; j < c; ++j) {
+    s[j] = (scale ? scale[j] : 1.f) / std::sqrt(var[j] + eps);
+    sh[j] = (offset ? offset[j] : 0.f) - mean[j] * s[j];
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = x + i * c;
+    float* o = y + i * c;
+    for (int j = 0; j < c; ++j) o[j] = row[j] * s[j] + sh[j];
+  }
+}
+
+namespace {
+template <typename F>
+void apply_binary(F f, const float* a, int64_t na, const float* b, int64_t nb, float* out) {
+  if (na == nb) {
+#pragma omp parallel for schedule(static) if (na > 32768)
+    for (int64_t i = 0; i < na; ++i) out[i] = f(a[i], b[i]);
+  } else if (na > nb) {
+#pragma omp parallel for schedule(static) if (na > 32768)
+    for (int64_t r = 0; r < na / nb; ++r)
+      for (int64_t j = 0; j < nb; ++j) out[r * nb + j] = f(a[r * nb + j], b[j]);
+  } else {
+#pragma omp parallel for schedule(static) if (nb > 32768)
+    for (int64_t r = 0; r < nb / na; ++r)
+      for (int64_t j = 0; j < na; ++j) out[r * na + j] = f(a[j], b[r * na + j]);
+  }
+}
+template <typename F>
+void apply_unary(F f, const float* x, int64_t n, float* y) {
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+}  // namespace
+
+void binary(BinaryOp op, const float* a, int64_t na, const float* b, int64_t nb, float* out) {
+  switch (op) {
+    case BinaryOp::Add: return apply_binary([](float u, float v) { return u + v; }, a, na, b, nb, out);
+    case BinaryOp::Sub: return apply_binary([](float u, float v) { return u - v; }, a, na, b, nb, out);
+    case BinaryOp::Mul: return apply_binary([](float u, float v) { return u * v; }, a, na, b, nb, out);
+    case BinaryOp::Div: return apply_binary([](float u, float v) { return u / v; }, a, na, b, nb, out);
+    case BinaryOp::SquaredDiff:
+      return apply_binary([](float u, float v) { return (u - v) * (u - v); }, a, na, b, nb, out);
+    case BinaryOp::Maximum: return apply_binary([](float u, float v) { return u > v ? u : v; }, a, na, b, nb, out);
+    case BinaryOp::Minimum: return apply_binary([](float u, float v) { return u < v ? u : v; }, a, na, b, nb, out);
+  }
+}
+
+void unary(UnaryOp op, const float* x, int64_t n, float* y) {
+  switch (op) {
+    case UnaryOp::Relu: return apply_unary([](float v) { return v > 0.f ? v : 0.f; }, x, n, y);
+    case UnaryOp::Step: return apply_unary([](float v) { return v > 0.f ? 1.f : 0.f; }, x, n, y);
+    case UnaryOp::Neg: return apply_unary([](float v) { return -v; }, x, n, y);
+    case UnaryOp::Square: return apply_unary([](float v) { return v * v; }, x, n, y);
+    case UnaryOp::Sqrt: return apply_unary([](float v) { return std::sqrt(v); }, x, n, y);
+    case UnaryOp::Exp: return apply_unary([](float v) { return std::exp(v); }, x, n, y);
+    case UnaryOp::Relu6: return apply_unary([](float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); }, x, n, y);
+  }
+}
+
+}  // namespace fer

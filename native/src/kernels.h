@@ -1,0 +1,45 @@
+// fer native kernels: plain C++ entry points over caller-owned float buffers (NHWC activations,
+// tfjs filter layouts). The N-API layer (addon.cc) only unpacks arguments and calls these.
+#pragma once
+#include <cstdint>
+
+namespace fer {
+
+// Convolution geometry, in the order the JS side packs it (see src/engine/native/conv.ts).
+struct ConvParams {
+  int n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups;
+};
+enum class ConvKind { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
+// Forward: a = x, b = filter, out = y.  BackwardData: a = dy, b = filter, out = dx.
+// BackwardWeights: a = x, b = dy, out = dfilter.
+void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, float* out);
+
+struct PoolParams {
+  int n, ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl;
+};
+void max_pool(const PoolParams& p, const float* x, float* y);
+void max_pool_grad(const PoolParams& p, const float* dy, const float* x, float* dx);
+
+// Batch normalization over rows of an [m, c] matrix (NHWC flattened), batch statistics.
+void bn_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps,
+                      float* y, float* mean, float* var);
+void bn_train_backward(const float* dy, const float* x, const float* gamma, const float* mean,
+                       const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta);
+// y = (x - mean) * rsqrt(var + eps) * scale + offset with per-channel vectors (scale/offset may be null).
+void bn_infer(const float* x, const float* mean, const float* var, const float* offset, const float* scale,
+              int64_t m, int c, float eps, float* y);
+
+enum class BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDiff = 4, Maximum = 5, Minimum = 6 };
+// out has max(na, nb) elements; the smaller operand repeats (trailing broadcast) and must divide it.
+void binary(BinaryOp op, const float* a, int64_t na, const float* b, int64_t nb, float* out);
+enum class UnaryOp { Relu = 0, Step = 1, Neg = 2, Square = 3, Sqrt = 4, Exp = 5, Relu6 = 6 };
+void unary(UnaryOp op, const float* x, int64_t n, float* y);
+// out[j] = sum_i x[i * c + j]: reduces all leading axes of a row-major [m, c] matrix.
+void sum_rows(const float* x, int64_t m, int c, float* out);
+// out[i] = sum_j x[i * c + j]: reduces the trailing axis.
+void sum_cols(const float* x, int64_t m, int c, float* out);
+
+void set_threads(int n);
+int get_threads();
+
+}  // namespace fer

@@ -1,0 +1,60 @@
+/**
+ * Loads the native addon (native/, built by node-gyp from our C++ on oneDNN during `npm ci`).
+ * Returns null when it was not built (no libdnnl-dev or no compiler): callers fall back to wasm.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export interface NativeAddon {
+  conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  maxPool(params: Int32Array, x: Float32Array, y: Float32Array): void;
+  maxPoolGrad(params: Int32Array, dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  bnTrainForward(
+    x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, c: number, eps: number,
+    y: Float32Array, mean: Float32Array, variance: Float32Array,
+  ): void;
+  bnTrainBackward(
+    dy: Float32Array, x: Float32Array, gamma: Float32Array | null, mean: Float32Array, variance: Float32Array,
+    c: number, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  ): void;
+  bnInfer(
+    x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
+    scale: Float32Array | null, c: number, eps: number, y: Float32Array,
+  ): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  unary(op: number, x: Float32Array, y: Float32Array): void;
+  sumRows(x: Float32Array, c: number, out: Float32Array): void;
+  sumCols(x: Float32Array, c: number, out: Float32Array): void;
+  setThreads(n: number): number;
+  getThreads(): number;
+}
+
+let cached: NativeAddon | null | undefined;
+let loadError: string | undefined;
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export function loadNativeAddon(): NativeAddon | null {
+  if (cached !== undefined) return cached;
+  const file = path.join(root, 'native/build/Release/fer_native.node');
+  if (!existsSync(file)) {
+    loadError = `not built (${path.relative(process.cwd(), file) || file} missing)`;
+    cached = null;
+    return cached;
+  }
+  try {
+    cached = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch (e) {
+    loadError = (e as Error).message.split('\n')[0];
+    cached = null;
+  }
+  return cached;
+}
+
+/** Why the addon is unavailable, for the one-line fallback message. */
+export function nativeAddonError(): string | undefined {
+  loadNativeAddon();
+  return loadError;
+}

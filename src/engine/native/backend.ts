@@ -1,0 +1,70 @@
+/**
+ * `fer-native`: the tfjs `cpu` backend with its hot kernels replaced by native, multithreaded ones
+ * (oneDNN convolutions, OpenMP element-wise ops). It inherits every kernel it does not override, and the
+ * native kernels read and write the cpu backend's own TypedArrays in place: no copies.
+ */
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { tf } from '../tf.js';
+import type { KernelConfig } from '../tf.js';
+import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { convKernels } from './kernels/conv.js';
+import { poolKernels } from './kernels/pool.js';
+import { elementwiseKernels } from './kernels/elementwise.js';
+import { reduceKernels } from './kernels/reduce.js';
+import { batchNormKernels } from './kernels/batch-norm.js';
+import { registerBatchNormTrainKernels } from '../kernels/batch-norm-train.js';
+
+export const NATIVE_BACKEND = 'fer-native';
+
+export class NativeBackend extends MathBackendCPU {
+  constructor(readonly addon: NativeAddon) {
+    super();
+  }
+  /** The float32 values of a tensor of this backend, or null when it holds another dtype. */
+  f32(info: { dataId: object }): Float32Array | null {
+    const v = this.data.get(info.dataId).values;
+    return v instanceof Float32Array ? v : null;
+  }
+}
+
+/** A native kernel: returns null to let the inherited cpu kernel run instead. */
+export type NativeKernel = (args: {
+  inputs: Record<string, tf.TensorInfo>;
+  attrs: Record<string, unknown>;
+  backend: NativeBackend;
+}) => tf.TensorInfo | tf.TensorInfo[] | null;
+
+const overrides: Record<string, NativeKernel> = {
+  ...convKernels,
+  ...poolKernels,
+  ...elementwiseKernels,
+  ...reduceKernels,
+  ...batchNormKernels,
+};
+
+let registered = false;
+
+/** Registers `fer-native` (once) when the addon loads; returns whether it is available. */
+export function registerNativeBackend(threads?: number): boolean {
+  const addon = loadNativeAddon();
+  if (!addon) return false;
+  if (threads) addon.setThreads(threads);
+  if (registered) return true;
+  registerBatchNormTrainKernels();
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);
+  for (const k of tf.getKernelsForBackend('cpu')) {
+    const native = overrides[k.kernelName];
+    const config: KernelConfig = { ...k, backendName: NATIVE_BACKEND };
+    if (native) {
+      const fallback = k.kernelFunc;
+      config.kernelFunc = (args) =>
+        native(args as Parameters<NativeKernel>[0]) ?? fallback(args);
+    }
+    tf.registerKernel(config);
+  }
+  registered = true;
+  return true;
+}
+
+/** The kernels this backend runs natively (for docs and profiles). */
+export const nativeKernelNames = Object.keys(overrides).sort();

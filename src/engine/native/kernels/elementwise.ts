@@ -1,0 +1,50 @@
+/**
+ * Element-wise kernels, native when both operands are float32 and broadcasting is "trailing" (one
+ * operand's shape is a suffix of the other's, e.g. [N,H,W,C] with [C]): the cases a training step of a
+ * CNN produces. Anything else falls back to the cpu kernel.
+ */
+import { tf } from '../../tf.js';
+import type { NativeKernel } from '../backend.js';
+
+const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4, Maximum: 5, Minimum: 6 } as const;
+const UNARY = { Relu: 0, Neg: 2, Square: 3, Sqrt: 4, Exp: 5, Relu6: 6 } as const;
+
+function isTrailing(small: number[], big: number[]): boolean {
+  let s = small.slice();
+  while (s.length > 0 && s[0] === 1) s = s.slice(1);
+  if (s.length > big.length) return false;
+  const off = big.length - s.length;
+  return s.every((d, i) => d === big[off + i]);
+}
+
+function binary(op: number): NativeKernel {
+  return ({ inputs, backend }) => {
+    const { a, b } = inputs;
+    const va = backend.f32(a), vb = backend.f32(b);
+    if (!va || !vb || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+    const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const sameA = tf.util.arraysEqual(a.shape, out), sameB = tf.util.arraysEqual(b.shape, out);
+    if (!((sameA && sameB) || (sameA && isTrailing(b.shape, out)) || (sameB && isTrailing(a.shape, out)))) return null;
+    const values = new Float32Array(tf.util.sizeFromShape(out));
+    backend.addon.binary(op, va, vb, values);
+    return backend.makeTensorInfo(out, 'float32', values);
+  };
+}
+
+function unary(op: number): NativeKernel {
+  return ({ inputs, backend }) => {
+    const x = backend.f32(inputs.x);
+    if (!x || inputs.x.dtype !== 'float32') return null;
+    const y = new Float32Array(x.length);
+    backend.addon.unary(op, x, y);
+    return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
+  };
+}
+
+const step: NativeKernel = (args) => ((args.attrs.alpha ?? 0) === 0 ? unary(1)(args) : null);
+
+export const elementwiseKernels: Record<string, NativeKernel> = {
+  ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binary(op)])),
+  ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, unary(op)])),
+  Step: step,
+};

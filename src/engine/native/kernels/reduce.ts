@@ -1,0 +1,30 @@
+/** Sum and Mean over leading axes ([N,H,W,C] → [C]) or trailing axes, native; other axes fall back. */
+import { tf } from '../../tf.js';
+import type { NativeKernel } from '../backend.js';
+
+function reduce(mean: boolean): NativeKernel {
+  return ({ inputs, attrs, backend }) => {
+    const x = backend.f32(inputs.x);
+    if (!x || inputs.x.dtype !== 'float32') return null;
+    const shape = inputs.x.shape;
+    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], shape).sort((p, q) => p - q);
+    if (axes.length === 0 || shape.length === 0) return null;
+    const contiguous = axes.every((ax, i) => i === 0 || ax === axes[i - 1] + 1);
+    if (!contiguous) return null;
+    const leading = axes[0] === 0, trailing = axes[axes.length - 1] === shape.length - 1;
+    if (!leading && !trailing) return null;
+    const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(shape, axes);
+    const outSize = tf.util.sizeFromShape(outShape);
+    const out = new Float32Array(outSize);
+    if (leading) backend.addon.sumRows(x, outSize, out);
+    else backend.addon.sumCols(x, tf.util.sizeFromShape(reduceShape), out);
+    if (mean) {
+      const n = tf.util.sizeFromShape(reduceShape);
+      for (let i = 0; i < outSize; i++) out[i] /= n;
+    }
+    const finalShape = attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+    return backend.makeTensorInfo(finalShape, 'float32', out);
+  };
+}
+
+export const reduceKernels: Record<string, NativeKernel> = { Sum: reduce(false), Mean: reduce(true) };

@@ -1,0 +1,39 @@
+/**
+ * Typed errors with exit codes. Stages throw these; only src/commands turns them into output and an
+ * exit status (see commands/handle-error.ts).
+ *   2: usage and bad input (flags, paths, images, datasets)
+ *   3: model errors (unsupported layer, bad checkpoint)
+ *   4: runtime failures (a backend or provider that fails while running)
+ *   1: anything unexpected
+ */
+export class FerError extends Error {
+  readonly exitCode: number;
+  readonly hint?: string;
+  constructor(message: string, options: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? 1;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad flags, missing files, unreadable inputs, bad datasets: exit code 2. */
+export class UsageError extends FerError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { ...options, exitCode: 2 });
+  }
+}
+
+/** A model that cannot be loaded, converted or run as asked: exit code 3. */
+export class ModelError extends FerError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { ...options, exitCode: 3 });
+  }
+}
+
+/** A failure while running (backend, provider, I/O mid-run): exit code 4. */
+export class RuntimeFailure extends FerError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { ...options, exitCode: 4 });
+  }
+}

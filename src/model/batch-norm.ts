@@ -1,0 +1,53 @@
+/**
+ * BatchNormalization whose training path runs fer's fused kernels (engine/kernels/batch-norm-train.ts).
+ * It serializes as the standard Keras `BatchNormalization`, and is registered under that class name, so
+ * models saved by fer load in any tfjs, and models from elsewhere load into the fast path.
+ */
+import { tf } from '../engine/tf.js';
+import { batchNormTrain } from '../engine/kernels/batch-norm-train.js';
+
+// tfjs-layers does not export the class itself; take it from an instance.
+const BaseBatchNormalization = tf.layers.batchNormalization({}).constructor as unknown as {
+  new (args: Record<string, unknown>): tf.layers.Layer;
+  className: string;
+};
+
+interface BnInternals {
+  axis: number | number[];
+  epsilon: number;
+  momentum: number;
+  gamma: tf.LayerVariable | null;
+  beta: tf.LayerVariable | null;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+}
+
+export class FerBatchNormalization extends BaseBatchNormalization {
+  static override className = 'BatchNormalization';
+  /** Off: train through tfjs's own moments() + batchNorm() (the independent reference in tests). */
+  static fused = true;
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    const self = this as unknown as BnInternals;
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const axis = Array.isArray(self.axis) ? self.axis : [self.axis];
+    const lastAxis = axis.length === 1 && (axis[0] === -1 || axis[0] === x.rank - 1);
+    if (!FerBatchNormalization.fused || !kwargs?.training || !lastAxis || !self.gamma || !self.beta) return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const [y, mean, variance] = batchNormTrain(x, self.gamma!.read(), self.beta!.read(), self.epsilon);
+      const decay = 1 - self.momentum;
+      for (const [v, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
+        tf.tidy(() => {
+          const orig = v.read();
+          v.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
+        });
+      }
+      return y;
+    });
+  }
+}
+tf.serialization.registerClass(FerBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+export function batchNorm(name?: string): tf.layers.Layer {
+  return new FerBatchNormalization(name ? { name } : {});
+}
