@@ -1,0 +1,11 @@
+import { useBackend } from '../src/engine/backend.js';
+import { tf } from '../src/engine/tf.js';
+import { loadDataset } from '../src/data/dataset.js';
+import { train } from '../src/train/fit.js';
+import { trainOptionsSchema } from '../src/train/options.js';
+await useBackend('native');
+const ds = await loadDataset(process.argv[2] ?? '../shared/data/fer2013/val');
+const val = await loadDataset('../shared/data/fer2013/val');
+const o = trainOptionsSchema.parse({ epochs: 2, batchSize: 64 });
+await train(ds, val, o, { out: '/tmp/crash-run-' + Date.now(), onEvent: (e) => { if (e.type === 'batch' && e.batch % 50 === 0) console.log(e.batch, e.loss); if (e.type === 'epoch') console.log(e.metrics); } });
+console.log('ok', tf.memory().numTensors);

@@ -1,0 +1,60 @@
+/** `fer eval`: accuracy, macro-F1, per-class precision/recall and the confusion matrix of a model. */
+import { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { CSV_USAGES } from '../data/dataset.js';
+import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluate.js';
+import { evaluateOnnx } from '../runtime/evaluate-onnx.js';
+import { DEFAULT_MODEL } from '../model/default.js';
+import { out, startEngine, table, withEngineOptions } from './common.js';
+import { loadWithSummary } from './train.js';
+
+export const evalSchema = z.object({
+  model: z.string().default(DEFAULT_MODEL),
+  data: z.string({ error: 'required (a <class>/ folder tree or fer2013.csv)' }),
+  usage: z.enum(CSV_USAGES).default('PublicTest'),
+  tta: z.enum(['none', 'flip']).default('none'),
+  out: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+export function evalCommand(): Command {
+  const cmd = new Command('eval')
+    .description('evaluate a model (tfjs directory or .onnx) on labelled data: accuracy, macro-F1, per-class metrics, confusion matrix')
+    .option('--model <path>', 'model directory, model.json or .onnx (default: the shipped model)')
+    .option('--data <dir|csv>', 'labelled data: <dir>/<class>/*.jpg or fer2013.csv')
+    .option('--usage <usage>', 'CSV split (Training|PublicTest|PrivateTest)')
+    .option('--tta <mode>', 'test-time augmentation: none | flip')
+    .option('--out <dir>', 'write eval.json and confusion.png here (default: beside the model)')
+    .option('--json', 'print the result as JSON');
+  withEngineOptions(cmd);
+  cmd.action(async (flags) => {
+    const o = evalSchema.parse({ ...flags, json: !!flags.json });
+    const ds = await loadWithSummary(o.data, o.usage, o.json);
+    const onnx = o.model.endsWith('.onnx');
+    if (!onnx) await startEngine(flags, o.json);
+    const r = onnx ? await evaluateOnnx(o.model, ds, o.tta) : await evaluateModel(o.model, ds, o.tta);
+    const dir = o.out ?? (onnx ? path.dirname(o.model) : o.model.endsWith('.json') ? path.dirname(o.model) : o.model);
+    if (o.out) mkdirSync(dir, { recursive: true });
+    let written: string[] = [];
+    if (o.out || o.model !== DEFAULT_MODEL) {
+      written = [writeEvalJson(r, dir), path.join(dir, 'confusion.png')];
+      await writeConfusionPng(r, written[1]);
+    }
+    if (o.json) {
+      const { predictions: _p, ...rest } = r;
+      out(JSON.stringify(rest));
+      return;
+    }
+    out(`model ${o.model}  data ${o.data}  ${r.n} images${o.tta !== 'none' ? `  tta ${o.tta}` : ''}`);
+    out(`accuracy ${(r.accuracy * 100).toFixed(2)}%   macro-F1 ${(r.macroF1 * 100).toFixed(2)}%\n`);
+    out(table(['class', 'precision', 'recall', 'f1', 'support'],
+      r.perClass.map((c) => [c.name, (c.precision * 100).toFixed(1), (c.recall * 100).toFixed(1), (c.f1 * 100).toFixed(1), c.support])));
+    out('\nconfusion (rows: true, % of row)');
+    out(table(['', ...r.perClass.map((c) => c.name.slice(0, 5))],
+      r.confusionNormalized.map((row, i) => [r.perClass[i].name, ...row.map((v) => (v * 100).toFixed(0))])));
+    if (written.length) out(`\nwrote ${written.join(', ')}`);
+  });
+  return cmd;
+}

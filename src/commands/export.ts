@@ -1,0 +1,56 @@
+/** `fer export onnx`: write (and verify) an ONNX model. */
+import { Command } from 'commander';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { PRECISIONS } from '../convert/onnx/convert.js';
+import { exportOnnx } from '../convert/onnx/export.js';
+import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
+import { FerError } from '../errors.js';
+import { out, startEngine, withEngineOptions } from './common.js';
+import { loadWithSummary } from './train.js';
+
+export const SAMPLE_DATA = path.join(MODELS_DIR, '..', 'fixtures', 'fer-mini', 'val');
+
+export const exportSchema = z.object({
+  model: z.string().default(DEFAULT_MODEL),
+  out: z.string().optional(),
+  precision: z.enum(PRECISIONS).default('fp32'),
+  nchw: z.boolean().default(false),
+  keepIoFloat32: z.boolean().default(true),
+  verify: z.boolean().default(true),
+  data: z.string().default(SAMPLE_DATA),
+  json: z.boolean().default(false),
+});
+
+export function exportCommand(): Command {
+  const cmd = new Command('export').description('export a trained model to another format');
+  const onnx = new Command('onnx')
+    .description('write an ONNX model (fp32, fp16 or int8 QDQ) with fer\'s own graph writer, verified with onnxruntime-node')
+    .option('--model <path>', 'fer model directory (default: the shipped model)')
+    .option('--out <file>', 'output .onnx (default: <model>/model.<precision>.onnx)')
+    .option('--precision <p>', 'fp32 | fp16 | int8')
+    .option('--nchw', 'NCHW input [N,1,48,48] instead of NHWC [N,48,48,1]')
+    .option('--no-keep-io-float32', 'fp16: float16 input and output too')
+    .option('--no-verify', 'skip the onnxruntime-vs-tfjs check')
+    .option('--data <dir|csv>', 'images for verification and int8 calibration (default: bundled fixtures)')
+    .option('--json', 'print the result as JSON');
+  withEngineOptions(onnx);
+  onnx.action(async (flags) => {
+    const o = exportSchema.parse({ ...flags, nchw: !!flags.nchw, json: !!flags.json });
+    await startEngine(flags, true);
+    const sample = o.verify || o.precision === 'int8' ? await loadWithSummary(o.data, undefined, true) : undefined;
+    const file = o.out ?? path.join(o.model.endsWith('.json') ? path.dirname(o.model) : o.model, `model.${o.precision}.onnx`);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await exportOnnx(o.model, file, { ...o, version: pkg.version, sample });
+    if (o.json) out(JSON.stringify(r));
+    else {
+      out(`wrote ${r.file} (${(r.bytes / 1024).toFixed(1)} KiB, ${r.precision})`);
+      const v = r.verification;
+      if (v) out(`verify: ${v.images} images, max |Δp| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance.maxAbsDiff}), top-1 agreement ${(v.top1Agreement * 100).toFixed(2)}% (≥ ${v.tolerance.top1Agreement * 100}%): ${v.passed ? 'ok' : 'FAILED'}`);
+    }
+    if (r.verification && !r.verification.passed) throw new FerError('export: verification failed (ONNX output differs from tfjs past the tolerance)', { exitCode: 1 });
+  });
+  cmd.addCommand(onnx);
+  return cmd;
+}

@@ -1,0 +1,41 @@
+/** The `fer` program: one commander Command per verb, errors turned into exit codes in one place. */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { reportError } from './handle-error.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('fer')
+    .description('Facial emotion recognition toolkit: train, prune, quantize, export, benchmark and run a lightweight mini-Xception')
+    .version(pkg.version)
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const cmd of [trainCommand(), evalCommand(), exportCommand()]) {
+    cmd.exitOverride();
+    program.addCommand(cmd);
+  }
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (tests call this; bin/fer exits with it). */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    process.exitCode = undefined;
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    return reportError(e, argv.includes('--debug'));
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const code = await runCli(argv);
+  process.exit(code);
+}

@@ -1,0 +1,31 @@
+/** A one-line progress bar with rate and ETA on a TTY (stderr); occasional plain lines otherwise. */
+export class Progress {
+  private last = 0;
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  /** `etaSeconds`: time left for the whole job (not just this bar). */
+  update(done: number, total: number, label: string, detail = '', etaSeconds?: number): void {
+    const now = Date.now();
+    if (now - this.last < 200 && done < total) return;
+    this.last = now;
+    const frac = total > 0 ? done / total : 0;
+    const eta = etaSeconds ?? NaN;
+    if (!this.stream.isTTY) return;
+    const width = 24;
+    const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
+    const line = `${label} ${bar} ${done}/${total} ${detail}${Number.isFinite(eta) ? ` ETA ${formatDuration(eta)}` : ''}`;
+    this.stream.write(`\r${line.slice(0, (this.stream.columns ?? 120) - 1)}\x1b[K`);
+  }
+
+  done(line?: string): void {
+    if (this.stream.isTTY) this.stream.write('\r\x1b[K');
+    if (line) this.stream.write(`${line}\n`);
+  }
+}
+
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(0)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,0 +1,150 @@
+/** `fer train`: thin wrapper over train/fit.ts. */
+import { Command } from 'commander';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { trainOptionsSchema } from '../train/options.js';
+import { train, type TrainEvent } from '../train/fit.js';
+import { loadDataset, CSV_USAGES, type CsvUsage, type Dataset } from '../data/dataset.js';
+import { UsageError } from '../errors.js';
+import { out, startEngine, withEngineOptions } from './common.js';
+import { Progress, formatDuration } from './progress.js';
+import { pruneHook } from '../prune/hook.js';
+import { quantizeHook } from '../quantize/hook.js';
+
+interface Flags {
+  data?: string; val?: string; out?: string; resume?: string; usage?: CsvUsage; valUsage?: CsvUsage;
+  json?: boolean; backend?: string; threads?: number; [k: string]: unknown;
+}
+
+export async function loadWithSummary(source: string, usage: CsvUsage | undefined, quiet: boolean): Promise<Dataset> {
+  const t0 = Date.now();
+  const ds = await loadDataset(source, { usage });
+  if (!quiet) {
+    process.stderr.write(`fer: ${source}: ${ds.size} images (${ds.counts.join('/')}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
+      (ds.skipped.length ? `, ${ds.skipped.length} skipped (e.g. ${path.basename(ds.skipped[0].file)}: ${ds.skipped[0].reason})` : '') + '\n');
+  }
+  return ds;
+}
+
+export function trainCommand(): Command {
+  const cmd = new Command('train')
+    .description('train a FER model (mini-Xception) on FER2013-style data, with optional pruning and quantization-aware training')
+    .option('--data <dir|csv>', 'training data: <dir>/<class>/*.jpg or fer2013.csv')
+    .option('--val <dir|csv>', 'validation data (model selection, LR schedule)')
+    .option('--usage <usage>', 'CSV split for --data (Training|PublicTest|PrivateTest)')
+    .option('--val-usage <usage>', 'CSV split for --val', 'PublicTest')
+    .option('--out <dir>', 'run directory', 'runs/train')
+    .option('--resume <dir>', 'continue an interrupted run in <dir>')
+    .option('--epochs <n>', 'epochs', '250')
+    .option('--batch-size <n>', 'batch size', '64')
+    .option('--lr <x>', 'initial learning rate (Adam)', '0.001')
+    .option('--min-lr <x>', 'lowest learning rate', '0.00001')
+    .option('--schedule <s>', 'cosine | plateau | constant', 'plateau')
+    .option('--warmup-epochs <n>', 'linear warm-up epochs', '0')
+    .option('--lr-patience <n>', 'plateau: epochs without gain before cutting the LR', '12')
+    .option('--lr-factor <x>', 'plateau: LR multiplier', '0.1')
+    .option('--patience <n>', 'early stopping patience in epochs (0 = off)', '50')
+    .option('--label-smoothing <x>', 'label smoothing', '0')
+    .option('--class-weights', 'weight the loss by inverse class frequency')
+    .option('--no-flip', 'no horizontal flips')
+    .option('--rotation <deg>', 'max random rotation', '10')
+    .option('--zoom <x>', 'max random zoom (0.1 = ±10%)', '0.1')
+    .option('--shift <x>', 'max random shift (fraction of side)', '0.1')
+    .option('--l2 <x>', 'L2 penalty on conv kernels', '0.01')
+    .option('--arch <name>', 'mini-xception | mini-xception-x2', 'mini-xception')
+    .option('--init <model>', 'start from these weights (fine-tuning)')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--prune-target <x>', 'final sparsity of pruning during training (0 = off)', '0')
+    .option('--prune-begin <x>', 'pruning starts (fraction of training, or step if > 1)', '0.2')
+    .option('--prune-end <x>', 'pruning reaches its target (fraction, or step if > 1)', '0.7')
+    .option('--prune-frequency <n>', 'steps between mask updates', '100')
+    .option('--prune-pattern <p>', 'unstructured | 2:4', 'unstructured')
+    .option('--prune-scope <s>', 'layer | global magnitude threshold', 'layer')
+    .option('--quantize-bits <b>', 'quantization-aware training at b bits (0 = off, 2..8)', '0')
+    .option('--granularity <g>', 'per-tensor | per-channel', 'per-tensor')
+    .option('--json', 'one JSON line per epoch on stdout instead of the progress bar');
+  withEngineOptions(cmd);
+  cmd.action(async (flags: Flags) => {
+    const outDir = flags.resume ?? flags.out!;
+    const runFile = path.join(outDir, 'run.json');
+    let dataPath = flags.data, valPath = flags.val, usage = flags.usage, valUsage = flags.valUsage;
+    if (flags.resume) {
+      if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
+      const prev = JSON.parse(readFileSync(runFile, 'utf8'));
+      dataPath ??= prev.data;
+      valPath ??= prev.val;
+      usage ??= prev.usage;
+      valUsage ??= prev.valUsage;
+    }
+    if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
+    for (const u of [usage, valUsage]) {
+      if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);
+    }
+    const options = trainOptionsSchema.parse({
+      ...flags, flip: flags.flip !== false, classWeights: !!flags.classWeights,
+    });
+    const info = await startEngine(flags, !!flags.json);
+    const trainSet = await loadWithSummary(dataPath, usage, !!flags.json);
+    const valSet = valPath ? await loadWithSummary(valPath, valUsage, !!flags.json) : null;
+    if (!flags.resume) {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(outDir, { recursive: true });
+      if (existsSync(path.join(outDir, 'checkpoint'))) {
+        throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
+      }
+      writeFileSync(runFile, JSON.stringify({
+        command: `fer ${process.argv.slice(2).join(' ')}`, data: dataPath, val: valPath, usage, valUsage,
+        backend: info.name, threads: info.threads, started: new Date().toISOString(), options,
+      }, null, 1));
+    }
+    let stopRequested = false;
+    const onSigint = () => {
+      if (stopRequested) process.exit(130);
+      stopRequested = true;
+      process.stderr.write('\nfer: stopping after this batch and saving a checkpoint (Ctrl-C again to abort)\n');
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    const bar = new Progress();
+    let totalEpochs = options.epochs;
+    const t0 = Date.now();
+    let startEpoch = 0;
+    const onEvent = (e: TrainEvent) => {
+      if (e.type === 'start') {
+        totalEpochs = e.epochs;
+        startEpoch = e.startEpoch;
+        if (!flags.json) process.stderr.write(`fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`);
+      } else if (e.type === 'batch' && !flags.json) {
+        const batchesLeft = (e.batches - e.batch) + (totalEpochs - e.epoch - 1) * e.batches;
+        const batchesPerSecond = e.imagesPerSecond / options.batchSize;
+        bar.update(e.batch, e.batches, `epoch ${e.epoch + 1}/${totalEpochs}`,
+          `loss ${e.loss.toFixed(4)} acc ${(e.acc * 100).toFixed(1)}% ${e.imagesPerSecond.toFixed(0)} img/s`,
+          batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined);
+      } else if (e.type === 'epoch') {
+        const m = e.metrics;
+        if (flags.json) out(JSON.stringify(m));
+        else {
+          const elapsed = (Date.now() - t0) / 1000;
+          const eta = (elapsed / (m.epoch - startEpoch)) * (totalEpochs - m.epoch);
+          bar.done(`epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)} acc ${(m.acc * 100).toFixed(2)}%` +
+            (m.valAcc != null ? `  val_loss ${m.valLoss!.toFixed(4)} val_acc ${(m.valAcc * 100).toFixed(2)}%` : '') +
+            `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
+            (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') + (e.best ? '  *best' : '') +
+            `  ETA ${formatDuration(eta)}`);
+        }
+      } else if (e.type === 'stop') {
+        bar.done();
+        process.stderr.write(`fer: ${e.message}\n`);
+      }
+    };
+    const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
+    const result = await train(trainSet, valSet, options, {
+      out: outDir, resume: !!flags.resume, hooks, onEvent, shouldStop: () => stopRequested,
+    });
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    if (result.stopReason === 'nan') process.exitCode = 4;
+    else if (result.stopReason === 'interrupted') process.exitCode = 130;
+  });
+  return cmd;
+}

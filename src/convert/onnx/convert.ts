@@ -1,0 +1,294 @@
+/**
+ * tfjs LayersModel → ONNX: walks the layers in order, folds each BatchNormalization into the conv before
+ * it, emits NCHW ops (the NHWC input, when kept, is reshaped once at the top: no transpose pairs inside),
+ * and writes fp32, fp16 (weights and activations), or int8 QDQ (weights per output channel, activations
+ * per tensor from calibration; symmetric, zero point 0, as TensorRT requires).
+ */
+import { tf } from '../../engine/tf.js';
+import { ModelError } from '../../errors.js';
+import type { FerMetadata } from '../../model/io.js';
+import { quantize, toFloat16 } from '../../quantize/quantize.js';
+import type { AttrValue } from './builder.js';
+import { DataType, encodeModel, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from './builder.js';
+import type { OnnxTypes } from './proto.js';
+import type { GraphContext } from './ops/types.js';
+import * as ops from './ops/index.js';
+import { convKernelToOihw, depthwiseKernelToOihw, foldBatchNorm, padsFor, type BatchNormParams } from './layout.js';
+
+export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+export interface ConvertOptions {
+  precision?: Precision;
+  /** NCHW input [N,1,48,48] instead of tfjs's NHWC [N,48,48,1]. */
+  nchw?: boolean;
+  /** fp16: keep float32 input and output (Cast at both ends). */
+  keepIoFloat32?: boolean;
+  opset?: number;
+  version?: string;
+  /** int8: activation range (max |x|) per tfjs layer output. */
+  activationRanges?: Record<string, number>;
+}
+
+export const INPUT_NAME = 'image';
+export const OUTPUT_NAME = 'probabilities';
+
+const SUPPORTED = ['InputLayer', 'Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'BatchNormalization', 'Activation', 'ReLU',
+  'MaxPooling2D', 'AveragePooling2D', 'Add', 'GlobalAveragePooling2D', 'Dense', 'Dropout', 'Flatten', 'Softmax'];
+
+type Layer = tf.layers.Layer;
+const cfg = (l: Layer) => l.getConfig() as Record<string, unknown>;
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v as number, v as number]);
+const values = (l: Layer, i: number) => l.getWeights()[i].dataSync() as Float32Array;
+const shapeOf = (l: Layer) => (l.getWeights()[0].shape as number[]);
+
+function consumers(l: Layer): Layer[] {
+  return (l as unknown as { outboundNodes: { outboundLayer: Layer }[] }).outboundNodes.map((n) => n.outboundLayer);
+}
+function producers(l: Layer): Layer[] {
+  const nodes = (l as unknown as { inboundNodes: { inboundLayers: Layer[] }[] }).inboundNodes;
+  return nodes.length ? nodes[0].inboundLayers : [];
+}
+function inputHw(l: Layer): [number, number] {
+  const s = (l.input as tf.SymbolicTensor).shape;
+  return [s[1] as number, s[2] as number];
+}
+
+function bnParams(bn: Layer): BatchNormParams {
+  const c = cfg(bn);
+  const ws = bn.weights.map((w) => [w.originalName.split('/').pop()!, w.read().dataSync() as Float32Array] as const);
+  const get = (n: string) => ws.find(([k]) => k === n)?.[1] ?? null;
+  return { gamma: get('gamma'), beta: get('beta'), mean: get('moving_mean')!, variance: get('moving_variance')!, epsilon: c.epsilon as number };
+}
+
+export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: ConvertOptions = {}): Uint8Array {
+  const precision = o.precision ?? 'fp32';
+  const floatType = precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const nodes: OnnxTypes.NodeProto[] = [];
+  const initializers: OnnxTypes.TensorProto[] = [];
+  let nodeCount = 0;
+  const qdqZero = 'qdq.zero_point';
+  if (precision === 'int8') initializers.push(makeTensor(qdqZero, DataType.INT8, [], new Int8Array(1)));
+
+  const ctx: GraphContext = {
+    initializers,
+    node(opType, inputs, outputs, attrs: Record<string, AttrValue> = {}) {
+      nodes.push(makeNode(opType, inputs, outputs, `${opType}_${nodeCount++}`, attrs));
+    },
+    weight(name, v, dims, opts = {}) {
+      if (precision === 'int8' && opts.quantize) {
+        // Symmetric int8 per output channel (axis 0 of OIHW), eqs. (2)–(4) channel by channel.
+        const per = v.length / dims[0];
+        const qs = new Int8Array(v.length), scales = new Float32Array(dims[0]);
+        for (let c = 0; c < dims[0]; c++) {
+          const r = quantize(v.subarray(c * per, (c + 1) * per), 8);
+          qs.set(r.q, c * per);
+          scales[c] = 1 / r.scales[0];
+        }
+        initializers.push(makeTensor(`${name}.q`, DataType.INT8, dims, qs));
+        initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0]], scales));
+        initializers.push(makeTensor(`${name}.zero_point`, DataType.INT8, [dims[0]], new Int8Array(dims[0])));
+        nodes.push(makeNode('DequantizeLinear', [`${name}.q`, `${name}.scale`, `${name}.zero_point`], [name], `DequantizeLinear_${nodeCount++}`, { axis: { int: 0 } }));
+        return name;
+      }
+      return ctx.constant(name, v, dims);
+    },
+    constant(name, v, dims) {
+      initializers.push(precision === 'fp16' ? makeTensor(name, DataType.FLOAT16, dims, toFloat16(v)) : makeTensor(name, DataType.FLOAT, dims, v));
+      return name;
+    },
+    int64(name, v) {
+      initializers.push(makeTensor(name, DataType.INT64, [v.length], BigInt64Array.from(v.map(BigInt))));
+      return name;
+    },
+  };
+
+  // Activation Q/DQ after a tensor, when int8 and a range is known; returns the name consumers read.
+  const ranges = o.activationRanges ?? meta.quantization?.activations ?? {};
+  const qdq = (tensor: string, layerName: string): string => {
+    if (precision !== 'int8') return tensor;
+    const r = ranges[layerName];
+    if (!(r > 0)) return tensor;
+    const scale = ctx.constant(`${tensor}.act_scale`, Float32Array.of(r / 127), []);
+    ops.QuantizeLinear.emit(ctx, { input: tensor, output: `${tensor}.dq`, scaleName: scale, zeroPointName: qdqZero });
+    return `${tensor}.dq`;
+  };
+
+  const name = new Map<string, string>(); // tfjs layer → ONNX tensor its consumers read
+  const folded = new Set<string>();
+  const layers = model.layers;
+  const inputLayer = layers[0];
+  const inShape = (inputLayer.output as tf.SymbolicTensor).shape as number[];
+  if (inShape.length !== 4) throw new ModelError(`convert: expected an image input [N,H,W,C], got [${inShape}]`);
+  const [, H, W, C] = inShape as [null, number, number, number];
+  const graphInput = makeValueInfo(INPUT_NAME, precision === 'fp16' && !(o.keepIoFloat32 ?? true) ? DataType.FLOAT16 : DataType.FLOAT,
+    o.nchw ? ['N', C, H, W] : ['N', H, W, C]);
+  let x = INPUT_NAME;
+  if (precision === 'fp16' && (o.keepIoFloat32 ?? true)) {
+    ctx.node('Cast', [x], ['image.fp16'], { to: { int: DataType.FLOAT16 } });
+    x = 'image.fp16';
+  }
+  if (!o.nchw) {
+    if (C === 1) ops.Reshape.emit(ctx, { name: 'input', input: x, output: 'image.nchw', shape: [-1, 1, H, W] });
+    else ops.Transpose.emit(ctx, { input: x, output: 'image.nchw', perm: [0, 3, 1, 2] });
+    x = 'image.nchw';
+  }
+  name.set(inputLayer.name, qdq(x, inputLayer.name));
+
+  const activation = (l: Layer, out: string): string => {
+    const act = (cfg(l).activation as string | undefined) ?? 'linear';
+    if (act === 'linear') return out;
+    if (act === 'relu') {
+      ops.Relu.emit(ctx, { input: out, output: `${out}.relu` });
+      return `${out}.relu`;
+    }
+    if (act === 'softmax') {
+      ops.Softmax.emit(ctx, { input: out, output: `${out}.softmax` });
+      return `${out}.softmax`;
+    }
+    throw new ModelError(`convert: unsupported activation "${act}" in layer ${l.name} (supported: linear, relu, softmax)`);
+  };
+
+  /** The BN right after a conv-like layer, if it is that layer's only consumer. */
+  const foldable = (l: Layer): Layer | null => {
+    const c = consumers(l);
+    return c.length === 1 && c[0].getClassName() === 'BatchNormalization' && cfg(l).activation === 'linear' ? c[0] : null;
+  };
+
+  /**
+   * Emits a Conv for layer `l` (or its pointwise half), folding the BatchNormalization that follows `l`
+   * when it is l's only consumer. Returns the output tensor: the BN's name when folded.
+   */
+  const emitConv = (l: Layer, part: string, input: string, output: string, weight: Float32Array, dims: [number, number, number, number],
+    bias: Float32Array | undefined, strides: [number, number], dilations: [number, number], group: number,
+    pads: [number, number, number, number], fold: boolean): string => {
+    let w = weight, b = bias, out = output;
+    const bn = fold ? foldable(l) : null;
+    if (bn) {
+      ({ weight: w, bias: b } = foldBatchNorm(weight, bias, dims[0], bnParams(bn)));
+      folded.add(bn.name);
+      out = bn.name;
+    }
+    ops.Conv.emit(ctx, { name: `${l.name}${part}`, input, output: out, weight: w, dims, bias: b, strides, dilations, group, pads });
+    return out;
+  };
+
+  for (const l of layers.slice(1)) {
+    const cls = l.getClassName();
+    if (!SUPPORTED.includes(cls)) throw new ModelError(`convert: unsupported layer "${cls}" (${l.name}); supported: ${SUPPORTED.join(', ')}`);
+    if (folded.has(l.name)) {
+      // The conv before wrote this layer's output tensor (same name); only the int8 Q/DQ remains to add.
+      name.set(l.name, qdq(l.name, l.name));
+      continue;
+    }
+    const ins = producers(l).map((p) => name.get(p.name)!);
+    const c = cfg(l);
+    let out: string;
+    switch (cls) {
+      case 'Conv2D': {
+        const shape = shapeOf(l);
+        const k: [number, number] = [shape[0], shape[1]], st = pair(c.strides), dil = pair(c.dilationRate);
+        out = emitConv(l, '', ins[0], l.name, convKernelToOihw(values(l, 0), shape), [shape[3], shape[2], shape[0], shape[1]],
+          c.useBias ? values(l, 1) : undefined, st, dil, 1, padsFor(c.padding as string, inputHw(l), k, st, dil), true);
+        out = out === l.name ? activation(l, out) : out;
+        break;
+      }
+      case 'DepthwiseConv2D':
+      case 'SeparableConv2D': {
+        const dshape = shapeOf(l);
+        const [kh, kw, ch, mult] = dshape;
+        const sep = cls === 'SeparableConv2D', st = pair(c.strides), dil = pair(c.dilationRate);
+        const pads = padsFor(c.padding as string, inputHw(l), [kh, kw], st, dil);
+        const dwBias = !sep && c.useBias ? values(l, 1) : undefined;
+        out = emitConv(l, sep ? '.depthwise' : '', ins[0], sep ? `${l.name}.depthwise` : l.name,
+          depthwiseKernelToOihw(values(l, 0), dshape), [ch * mult, 1, kh, kw], dwBias, st, dil, ch, pads, !sep);
+        if (sep) {
+          const pshape = l.getWeights()[1].shape as number[];
+          out = emitConv(l, '.pointwise', out, l.name, convKernelToOihw(values(l, 1), pshape), [pshape[3], pshape[2], 1, 1],
+            c.useBias ? values(l, 2) : undefined, [1, 1], [1, 1], 1, [0, 0, 0, 0], true);
+        }
+        out = out === l.name ? activation(l, out) : out;
+        break;
+      }
+      case 'BatchNormalization': {
+        const p = bnParams(l);
+        const n = p.mean.length;
+        ops.BatchNormalization.emit(ctx, { name: l.name, input: ins[0], output: l.name, scale: p.gamma ?? new Float32Array(n).fill(1), bias: p.beta ?? new Float32Array(n), mean: p.mean, variance: p.variance, epsilon: p.epsilon });
+        out = l.name;
+        break;
+      }
+      case 'Activation':
+        out = activation(l, ins[0]);
+        break;
+      case 'ReLU':
+        ops.Relu.emit(ctx, { input: ins[0], output: l.name });
+        out = l.name;
+        break;
+      case 'Softmax':
+        ops.Softmax.emit(ctx, { input: ins[0], output: l.name });
+        out = l.name;
+        break;
+      case 'MaxPooling2D':
+      case 'AveragePooling2D': {
+        const k = pair(c.poolSize), s = pair(c.strides ?? c.poolSize);
+        const args = { input: ins[0], output: l.name, kernel: k, strides: s, pads: padsFor(c.padding as string, inputHw(l), k, s) };
+        (cls === 'MaxPooling2D' ? ops.MaxPool : ops.AveragePool).emit(ctx, args);
+        out = l.name;
+        break;
+      }
+      case 'Add':
+        ops.Add.emit(ctx, { inputs: ins, output: l.name });
+        out = l.name;
+        break;
+      case 'GlobalAveragePooling2D':
+        ops.GlobalAveragePool.emit(ctx, { input: ins[0], output: l.name });
+        out = l.name;
+        break;
+      case 'Flatten': {
+        const rank = ((l.input as tf.SymbolicTensor).shape as number[]).length;
+        let src = ins[0];
+        if (rank === 4) {
+          ops.Transpose.emit(ctx, { input: src, output: `${l.name}.nhwc`, perm: [0, 2, 3, 1] });
+          src = `${l.name}.nhwc`;
+        }
+        ops.Flatten.emit(ctx, { input: src, output: l.name });
+        out = l.name;
+        break;
+      }
+      case 'Dense': {
+        const shape = shapeOf(l) as [number, number];
+        ops.Gemm.emit(ctx, { name: l.name, input: ins[0], output: l.name, weight: values(l, 0), dims: shape, bias: c.useBias ? values(l, 1) : undefined });
+        out = activation(l, l.name);
+        break;
+      }
+      default: // Dropout: identity at inference
+        out = ins[0];
+    }
+    const isLast = consumers(l).length === 0;
+    const keepFloat = isLast || folded.has(out) || cls === 'GlobalAveragePooling2D' || (c.activation as string) === 'softmax';
+    name.set(l.name, keepFloat ? out : qdq(out, l.name));
+  }
+
+  // Final output (Cast back to float32 for fp16 with float IO).
+  let last = name.get(layers[layers.length - 1].name)!;
+  const outType = precision === 'fp16' && !(o.keepIoFloat32 ?? true) ? DataType.FLOAT16 : DataType.FLOAT;
+  if (precision === 'fp16' && (o.keepIoFloat32 ?? true)) {
+    ctx.node('Cast', [last], [OUTPUT_NAME], { to: { int: DataType.FLOAT } });
+  } else {
+    ctx.node('Identity', [last], [OUTPUT_NAME]);
+  }
+  last = OUTPUT_NAME;
+  const numClasses = ((layers[layers.length - 1].output as tf.SymbolicTensor).shape as number[])[1];
+  const graph = makeGraph(nodes, 'fer', [graphInput], [makeValueInfo(OUTPUT_NAME, outType, ['N', numClasses])], initializers);
+  const metadata: Record<string, string> = {
+    classes: JSON.stringify(meta.classes),
+    preprocess: JSON.stringify({ ...meta.preprocess, layout: o.nchw ? 'NCHW' : 'NHWC', size: [H, W], channels: C, color: 'grayscale' }),
+    precision,
+    arch: meta.arch ?? 'unknown',
+  };
+  if (meta.pruning) metadata.pruning = JSON.stringify({ sparsity: meta.pruning.sparsity, pattern: meta.pruning.pattern });
+  if (meta.quantization || precision === 'int8') {
+    metadata.quantization = JSON.stringify({ ...(meta.quantization ?? {}), activations: undefined, export: precision === 'int8' ? 'int8 QDQ, weights per-channel symmetric, activations per-tensor symmetric' : precision });
+  }
+  return encodeModel(makeModel(graph, { opset: o.opset ?? 13, producer: 'fer', version: o.version ?? '0.0.0', metadata }));
+}

@@ -1,0 +1,82 @@
+/**
+ * Batches as the network takes them: 48×48 grayscale scaled to [-1, 1] (PREPROCESS), optionally with
+ * random horizontal flips, rotations, zooms and shifts (one affine warp, bilinear, edge pixels repeated).
+ */
+import { Rng } from '../util/rng.js';
+import { IMAGE_SIZE } from './classes.js';
+
+/** Pixel p (0..255) enters the network as p * scale + offset. Exported into model metadata and ONNX. */
+export const PREPROCESS = { scale: 1 / 127.5, offset: -1 } as const;
+
+export interface AugmentOptions {
+  flip: boolean;
+  /** Max rotation, degrees. */
+  rotation: number;
+  /** Max relative zoom (0.1 = ±10%). */
+  zoom: number;
+  /** Max shift, fraction of the image side. */
+  shift: number;
+}
+
+export const NO_AUGMENT: AugmentOptions = { flip: false, rotation: 0, zoom: 0, shift: 0 };
+
+const S = IMAGE_SIZE;
+const P = S * S;
+
+/** Copies images[indices] into a [B, 48, 48, 1] float batch, augmenting each when `aug` asks. */
+export function makeBatch(
+  images: Uint8Array, indices: ArrayLike<number>, aug: AugmentOptions = NO_AUGMENT, rng?: Rng, out?: Float32Array,
+): Float32Array {
+  const batch = out ?? new Float32Array(indices.length * P);
+  const { scale, offset } = PREPROCESS;
+  const plain = !aug.flip && aug.rotation === 0 && aug.zoom === 0 && aug.shift === 0;
+  for (let b = 0; b < indices.length; b++) {
+    const src = images.subarray(indices[b] * P, (indices[b] + 1) * P);
+    const dst = batch.subarray(b * P, (b + 1) * P);
+    if (plain || !rng) {
+      for (let i = 0; i < P; i++) dst[i] = src[i] * scale + offset;
+    } else {
+      warp(src, dst, randomAffine(aug, rng));
+    }
+  }
+  return batch;
+}
+
+/** Inverse affine map (output pixel → source pixel) as [a, b, c, d, e, f]: sx = a·x + b·y + c, sy = d·x + e·y + f. */
+export function randomAffine(aug: AugmentOptions, rng: Rng): number[] {
+  const flip = aug.flip && rng.next() < 0.5 ? -1 : 1;
+  const theta = (rng.uniform(-aug.rotation, aug.rotation) * Math.PI) / 180;
+  const zoom = 1 + rng.uniform(-aug.zoom, aug.zoom);
+  const tx = rng.uniform(-aug.shift, aug.shift) * S, ty = rng.uniform(-aug.shift, aug.shift) * S;
+  const c = (S - 1) / 2;
+  const cos = Math.cos(theta) / zoom, sin = Math.sin(theta) / zoom;
+  // Source = R(-θ)/zoom · (out - center - t), then flipped about the vertical axis, + center.
+  const a = flip * cos, b = flip * sin, d = -sin, e = cos;
+  return [a, b, c - a * (c + tx) - b * (c + ty), d, e, c - d * (c + tx) - e * (c + ty)];
+}
+
+function warp(src: Uint8Array, dst: Float32Array, m: number[]): void {
+  const { scale, offset } = PREPROCESS;
+  const [a, b, c, d, e, f] = m;
+  for (let y = 0; y < S; y++) {
+    for (let x = 0; x < S; x++) {
+      let sx = a * x + b * y + c, sy = d * x + e * y + f;
+      sx = sx < 0 ? 0 : sx > S - 1 ? S - 1 : sx;
+      sy = sy < 0 ? 0 : sy > S - 1 ? S - 1 : sy;
+      const x0 = Math.floor(sx), y0 = Math.floor(sy);
+      const x1 = Math.min(x0 + 1, S - 1), y1 = Math.min(y0 + 1, S - 1);
+      const fx = sx - x0, fy = sy - y0;
+      const v = (src[y0 * S + x0] * (1 - fx) + src[y0 * S + x1] * fx) * (1 - fy) +
+        (src[y1 * S + x0] * (1 - fx) + src[y1 * S + x1] * fx) * fy;
+      dst[y * S + x] = v * scale + offset;
+    }
+  }
+}
+
+/** Horizontally flips each 48×48 image of a float batch in place (test-time augmentation). */
+export function flipBatch(batch: Float32Array): Float32Array {
+  const out = new Float32Array(batch.length);
+  for (let base = 0; base < batch.length; base += P)
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) out[base + y * S + x] = batch[base + y * S + (S - 1 - x)];
+  return out;
+}

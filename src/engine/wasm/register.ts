@@ -1,0 +1,55 @@
+/**
+ * Training on `wasm`: tfjs-backend-wasm 4.22 has no convolution gradients, a MaxPoolGrad that routes
+ * gradients wrongly when a window's max is ≤ 0, and no fer batch-norm kernels. This registers, for
+ * `wasm`, the cpu backend's implementations of the missing kernels through a read/compute/write bridge
+ * (correct, not fast: see issue #3 and BENCHMARKS.md).
+ */
+import { tf } from '../tf.js';
+import { makeF32, readF32 } from '../kernel-io.js';
+
+const BRIDGED = [
+  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad',
+];
+
+let registered = false;
+
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  registered = true;
+  const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
+  const cpuBackend = tf.findBackend('cpu') as unknown as {
+    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+    readSync(dataId: object): Float32Array;
+    disposeIntermediateTensorInfo(info: tf.TensorInfo): void;
+  };
+  for (const name of BRIDGED) {
+    const cpu = cpuKernels.get(name);
+    if (!cpu) continue;
+    // wasm's own MaxPoolGrad exists but is wrong; everything else in the list is missing.
+    try {
+      tf.unregisterKernel(name, 'wasm');
+    } catch {
+      // not registered: fine
+    }
+  }
+  for (const name of BRIDGED) {
+    const cpu = cpuKernels.get(name);
+    if (!cpu) continue;
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs, backend }) => {
+        const cpuInputs: Record<string, tf.TensorInfo> = {};
+        for (const [k, info] of Object.entries(inputs) as [string, tf.TensorInfo][]) {
+          cpuInputs[k] = cpuBackend.makeTensorInfo(info.shape, 'float32', readF32(backend, info).slice());
+        }
+        const out = cpu.kernelFunc({ inputs: cpuInputs, attrs, backend: cpuBackend as never }) as tf.TensorInfo;
+        const result = makeF32(backend, out.shape);
+        result.values.set(cpuBackend.readSync(out.dataId));
+        for (const info of [...Object.values(cpuInputs), out]) cpuBackend.disposeIntermediateTensorInfo(info);
+        return result.info;
+      },
+    });
+  }
+}

@@ -1,0 +1,44 @@
+/** Evaluates a saved model (tfjs or ONNX) on a dataset. */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Dataset } from '../data/dataset.js';
+import { CLASSES, NUM_CLASSES } from '../data/classes.js';
+import { loadModel } from '../model/io.js';
+import { prepareQuantized } from '../quantize/hook.js';
+import { predictProbs, type Tta } from './predict.js';
+import { argmaxRows, computeMetrics, type EvalMetrics } from './metrics.js';
+import { heatmap } from '../plot/svg.js';
+import { svgToPng } from '../io/image.js';
+
+export interface EvalResult extends EvalMetrics {
+  model: string;
+  data: string;
+  tta: Tta;
+  /** Probabilities and predictions, for reports (not serialized by default). */
+  predictions?: Int32Array;
+}
+
+export async function evaluateModel(modelPath: string, ds: Dataset, tta: Tta = 'none'): Promise<EvalResult> {
+  const { model, meta } = await loadModel(modelPath);
+  prepareQuantized(model, meta);
+  const probs = predictProbs(model, ds.images, ds.size, tta);
+  model.dispose();
+  return resultFromProbs(probs, ds, modelPath, tta);
+}
+
+export function resultFromProbs(probs: Float32Array, ds: Dataset, model: string, tta: Tta): EvalResult {
+  const predictions = argmaxRows(probs, NUM_CLASSES);
+  return { model, data: ds.source, tta, ...computeMetrics(ds.labels, predictions, CLASSES), predictions };
+}
+
+export async function writeConfusionPng(r: EvalMetrics, file: string, title = 'Confusion matrix (row-normalized, %)'): Promise<void> {
+  await svgToPng(heatmap(r.confusionNormalized, CLASSES, title), file);
+}
+
+/** eval.json in a run directory: the metrics without per-image arrays. */
+export function writeEvalJson(r: EvalResult, dir: string): string {
+  const { predictions: _p, ...rest } = r;
+  const file = path.join(dir, 'eval.json');
+  writeFileSync(file, JSON.stringify(rest, null, 1));
+  return file;
+}

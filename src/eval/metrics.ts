@@ -1,0 +1,56 @@
+/** Classification metrics: confusion matrix (rows = true class), accuracy, per-class precision/recall/F1. */
+export interface ClassMetrics {
+  name: string;
+  support: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface EvalMetrics {
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  perClass: ClassMetrics[];
+  /** counts[true][predicted] */
+  confusion: number[][];
+  /** Row-normalized confusion (the paper's Table II). */
+  confusionNormalized: number[][];
+}
+
+export function argmaxRows(probs: Float32Array, k: number): Int32Array {
+  const n = probs.length / k;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + best]) best = c;
+    out[i] = best;
+  }
+  return out;
+}
+
+export function computeMetrics(labels: ArrayLike<number>, predicted: ArrayLike<number>, classes: readonly string[]): EvalMetrics {
+  const k = classes.length;
+  const confusion = classes.map(() => new Array<number>(k).fill(0));
+  for (let i = 0; i < labels.length; i++) confusion[labels[i]][predicted[i]]++;
+  const perClass = classes.map((name, c) => {
+    const tp = confusion[c][c];
+    const support = confusion[c].reduce((a, b) => a + b, 0);
+    const predictedC = confusion.reduce((a, row) => a + row[c], 0);
+    const precision = predictedC ? tp / predictedC : 0, recall = support ? tp / support : 0;
+    return { name, support, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+  });
+  const correct = confusion.reduce((a, row, i) => a + row[i], 0);
+  const present = perClass.filter((c) => c.support > 0);
+  return {
+    n: labels.length,
+    accuracy: labels.length ? correct / labels.length : 0,
+    macroF1: present.length ? present.reduce((a, c) => a + c.f1, 0) / present.length : 0,
+    perClass,
+    confusion,
+    confusionNormalized: confusion.map((row) => {
+      const s = row.reduce((a, b) => a + b, 0);
+      return row.map((v) => (s ? v / s : 0));
+    }),
+  };
+}

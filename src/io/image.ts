@@ -1,0 +1,69 @@
+/**
+ * The only import of sharp. Images travel through fer as RawImage (8-bit, interleaved channels).
+ */
+import sharp from 'sharp';
+
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+}
+
+/** Largest image fer decodes (pixels), so a hostile or broken file cannot exhaust memory. */
+export const MAX_PIXELS = 50_000_000;
+
+sharp.concurrency(2);
+sharp.cache(false);
+
+/** Decodes any image sharp reads to an 8-bit grayscale size×size square (resized, no crop). */
+export async function decodeGray(input: string | Buffer, size: number): Promise<Uint8Array> {
+  const { data } = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+    .grayscale()
+    .resize(size, size, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
+/** Decodes an image to RGB, applying EXIF orientation. */
+export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
+  const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+}
+
+export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
+  const m = await sharp(input, { limitInputPixels: MAX_PIXELS }).metadata();
+  return { width: m.width ?? 0, height: m.height ?? 0 };
+}
+
+/** Writes a RawImage as PNG. */
+export async function writePng(image: RawImage, file: string): Promise<void> {
+  await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  }).png().toFile(file);
+}
+
+/** Renders an SVG document to a PNG file (charts). */
+export async function svgToPng(svg: string, file: string): Promise<void> {
+  await sharp(Buffer.from(svg), { density: 144 }).png().toFile(file);
+}
+
+/** Composites an SVG overlay on an image and writes PNG (annotations). */
+export async function overlaySvgPng(image: RawImage, svg: string, file: string): Promise<void> {
+  await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  }).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).png().toFile(file);
+}
+
+/** Encodes a RawImage as PNG bytes (report thumbnails). */
+export async function encodePng(image: RawImage): Promise<Buffer> {
+  return sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  }).png().toBuffer();
+}

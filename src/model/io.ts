@@ -1,0 +1,92 @@
+/**
+ * Models on disk: a directory with the tfjs Layers format (`model.json` + `weights.bin`) and fer's
+ * metadata in `model.json`'s `userDefinedMetadata.fer` (classes, preprocessing, pruning, quantization,
+ * calibration). Writes are atomic: a new directory is filled, then renamed over the old one.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../engine/tf.js';
+import { ModelError, UsageError } from '../errors.js';
+import { CLASSES } from '../data/classes.js';
+import { PREPROCESS } from '../data/augment.js';
+import './batch-norm.js';
+
+export interface FerMetadata {
+  classes: readonly string[];
+  preprocess: { scale: number; offset: number };
+  arch?: string;
+  /** Per-layer masks are not stored: pruned weights are stored as zeros. */
+  pruning?: { sparsity: number; pattern: string; perLayer: Record<string, number> };
+  quantization?: {
+    bits: number;
+    granularity: 'per-tensor' | 'per-channel';
+    /** Activation ranges per layer output name, from calibration: max |x|. */
+    activations?: Record<string, number>;
+  };
+  trainedWith?: Record<string, unknown>;
+}
+
+export function defaultMetadata(arch = 'mini-xception'): FerMetadata {
+  return { classes: CLASSES, preprocess: { ...PREPROCESS }, arch };
+}
+
+export async function saveModel(model: tf.LayersModel, dir: string, meta: FerMetadata): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = Buffer.from(artifacts.weightData as ArrayBuffer);
+      writeFileSync(path.join(tmp, 'weights.bin'), weights);
+      const json = {
+        format: 'layers-model',
+        generatedBy: 'fer',
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        userDefinedMetadata: { fer: meta },
+      };
+      writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
+    }),
+  );
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
+
+/** Resolves a model path: a directory with model.json, or the model.json file itself. */
+export function modelJsonPath(p: string): string {
+  if (!existsSync(p)) throw new UsageError(`model: no such file or folder: ${p}`);
+  const file = statSync(p).isDirectory() ? path.join(p, 'model.json') : p;
+  if (!existsSync(file)) throw new UsageError(`model: ${p} has no model.json`);
+  return file;
+}
+
+export async function loadModel(p: string): Promise<{ model: tf.LayersModel; meta: FerMetadata }> {
+  const file = modelJsonPath(p);
+  let json: {
+    modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    userDefinedMetadata?: { fer?: FerMetadata };
+  };
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ModelError(`model: ${file} is not valid JSON`, { cause: e });
+  }
+  const dir = path.dirname(file);
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const buffers = json.weightsManifest.flatMap((g) => g.paths.map((f) => readFileSync(path.join(dir, f))));
+  const data = Buffer.concat(buffers);
+  try {
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: specs,
+        weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.length),
+      }),
+    );
+    return { model, meta: json.userDefinedMetadata?.fer ?? defaultMetadata() };
+  } catch (e) {
+    throw new ModelError(`model: cannot load ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Pruning during training: masks recomputed on the polynomial schedule, re-applied after every optimizer
+ * step so pruned weights stay zero. Masks are derived from the weights' zeros on resume.
+ */
+import type { StepHook } from '../train/fit.js';
+import type { TrainOptions } from '../train/options.js';
+import { tf } from '../engine/tf.js';
+import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
+import {
+  applyMask, globalMasks, isUpdateStep, magnitudeMask, scheduledSparsity, sparsityReport, twoFourMask,
+  type PolynomialSchedule,
+} from './prune.js';
+
+export interface PruneSettings {
+  target: number;
+  pattern: 'unstructured' | '2:4';
+  scope: 'layer' | 'global';
+}
+
+/** Masks for all kernels at one sparsity (2:4 ignores `sparsity`: it is 50% by construction). */
+export function computeMasks(weights: KernelWeight[], sparsity: number, s: PruneSettings): (Uint8Array | null)[] {
+  const values = weights.map(readValues);
+  if (s.pattern === '2:4') return weights.map((w, i) => twoFourMask(values[i], w.inputChannels, w.channels));
+  if (s.scope === 'global') return globalMasks(values, sparsity);
+  return values.map((v) => magnitudeMask(v, sparsity));
+}
+
+/** One-shot pruning of a model in place; returns the masks. */
+export function pruneModel(model: tf.LayersModel, s: PruneSettings): (Uint8Array | null)[] {
+  const weights = kernelWeights(model);
+  const masks = computeMasks(weights, s.target, s);
+  weights.forEach((w, i) => masks[i] && writeValues(w, applyMask(readValues(w), masks[i]!)));
+  return masks;
+}
+
+export function modelSparsity(model: tf.LayersModel) {
+  return sparsityReport(kernelWeights(model).map((w) => ({ name: w.name, values: readValues(w) })));
+}
+
+export function pruneHook(o: TrainOptions): StepHook | null {
+  if (!(o.pruneTarget > 0) && o.prunePattern !== '2:4') return null;
+  const settings: PruneSettings = { target: o.pruneTarget || 0.5, pattern: o.prunePattern, scope: o.pruneScope };
+  let weights: KernelWeight[] = [];
+  let masks: (Uint8Array | null)[] = [];
+  let schedule: PolynomialSchedule;
+  let model: tf.LayersModel;
+  const apply = () => weights.forEach((w, i) => masks[i] && writeValues(w, applyMask(readValues(w), masks[i]!)));
+  return {
+    name: 'prune',
+    init(m, totalSteps) {
+      model = m;
+      weights = kernelWeights(m);
+      const at = (v: number) => (v <= 1 ? Math.round(v * totalSteps) : Math.round(v));
+      schedule = {
+        initialSparsity: 0, finalSparsity: settings.target, beginStep: at(o.pruneBegin), endStep: at(o.pruneEnd),
+        frequency: o.pruneFrequency,
+      };
+      // On resume (or fine-tuning a pruned model) the zeros already there are the masks.
+      masks = weights.map((w) => {
+        const v = readValues(w);
+        return v.some((x) => x === 0) ? Uint8Array.from(v, (x) => (x === 0 ? 0 : 1)) : null;
+      });
+    },
+    afterStep(step) {
+      if (isUpdateStep(schedule, step)) {
+        const s = scheduledSparsity(schedule, step);
+        if (s > 0 || settings.pattern === '2:4') masks = computeMasks(weights, s, settings);
+      }
+      apply();
+    },
+    metrics: () => ({ sparsity: modelSparsity(model).sparsity }),
+    metadata(meta) {
+      const r = modelSparsity(model);
+      return {
+        ...meta,
+        pruning: {
+          sparsity: r.sparsity, pattern: settings.pattern,
+          perLayer: Object.fromEntries(r.layers.map((l) => [l.name, l.sparsity])),
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Magnitude pruning: masks that zero the smallest |w| (per layer, or with one global threshold), the
+ * 2:4 pattern (two zeros in every four consecutive input-channel weights, what TensorRT's sparse kernels
+ * use), the polynomial sparsity schedule, and the paper's eq. (1) compression ratio.
+ */
+import type { KernelWeight } from './weights.js';
+
+export type PrunePattern = 'unstructured' | '2:4';
+
+/** k-th smallest |value| such that a fraction `sparsity` of the values falls at or below it. */
+function threshold(absValues: Float32Array, sparsity: number): number {
+  const k = Math.floor(sparsity * absValues.length);
+  if (k <= 0) return -1;
+  const sorted = Float32Array.from(absValues).sort();
+  return sorted[k - 1];
+}
+
+/** Mask (1 keep, 0 prune) zeroing exactly floor(sparsity·n) smallest-magnitude values (ties by index). */
+export function magnitudeMask(values: Float32Array, sparsity: number): Uint8Array {
+  const n = values.length, k = Math.floor(sparsity * n);
+  const mask = new Uint8Array(n).fill(1);
+  if (k <= 0) return mask;
+  const order = [...Array(n).keys()].sort((a, b) => Math.abs(values[a]) - Math.abs(values[b]) || a - b);
+  for (let i = 0; i < k; i++) mask[order[i]] = 0;
+  return mask;
+}
+
+/** One threshold over several tensors: returns a mask per tensor. */
+export function globalMasks(tensors: Float32Array[], sparsity: number): Uint8Array[] {
+  const all = new Float32Array(tensors.reduce((a, t) => a + t.length, 0));
+  let off = 0;
+  for (const t of tensors) {
+    for (let i = 0; i < t.length; i++) all[off + i] = Math.abs(t[i]);
+    off += t.length;
+  }
+  const th = threshold(all, sparsity);
+  return tensors.map((t) => Uint8Array.from(t, (v) => (Math.abs(v) > th ? 1 : 0)));
+}
+
+/**
+ * 2:4 along input channels: for each (spatial position, output channel), consecutive groups of four
+ * input channels keep their two largest |w|. Tensors whose input-channel count is not a multiple of 4
+ * (depthwise kernels, the first conv) are left dense: returns null for them.
+ */
+export function twoFourMask(values: Float32Array, inputChannels: number, channels: number): Uint8Array | null {
+  if (inputChannels % 4 !== 0) return null;
+  const mask = new Uint8Array(values.length).fill(1);
+  const block = inputChannels * channels;
+  for (let base = 0; base < values.length; base += block) {
+    for (let o = 0; o < channels; o++) {
+      for (let g = 0; g < inputChannels; g += 4) {
+        const idx = [0, 1, 2, 3].map((j) => base + (g + j) * channels + o);
+        idx.sort((a, b) => Math.abs(values[a]) - Math.abs(values[b]) || a - b);
+        mask[idx[0]] = 0;
+        mask[idx[1]] = 0;
+      }
+    }
+  }
+  return mask;
+}
+
+export interface PolynomialSchedule {
+  initialSparsity: number;
+  finalSparsity: number;
+  beginStep: number;
+  endStep: number;
+  frequency: number;
+  power?: number;
+}
+
+/** Sparsity at a step: constant before begin and after end, s_f + (s_i − s_f)(1 − p)^3 in between. */
+export function scheduledSparsity(s: PolynomialSchedule, step: number): number {
+  if (step < s.beginStep) return 0;
+  if (step >= s.endStep || s.endStep <= s.beginStep) return s.finalSparsity;
+  const p = (step - s.beginStep) / (s.endStep - s.beginStep);
+  return s.finalSparsity + (s.initialSparsity - s.finalSparsity) * (1 - p) ** (s.power ?? 3);
+}
+
+/** Whether masks are recomputed at this step (every `frequency` steps inside [begin, end], and at end). */
+export function isUpdateStep(s: PolynomialSchedule, step: number): boolean {
+  if (step < s.beginStep || step > s.endStep) return false;
+  return (step - s.beginStep) % s.frequency === 0 || step === s.endStep;
+}
+
+/** Eq. (1): R = Σ U / Σ P, all weights over non-zero weights, across layers. */
+export function compressionRatio(layers: { total: number; nonzero: number }[]): number {
+  const u = layers.reduce((a, l) => a + l.total, 0), p = layers.reduce((a, l) => a + l.nonzero, 0);
+  return p === 0 ? Infinity : u / p;
+}
+
+export interface SparsityReport {
+  layers: { name: string; total: number; nonzero: number; sparsity: number }[];
+  total: number;
+  nonzero: number;
+  sparsity: number;
+  compressionRatio: number;
+}
+
+export function sparsityReport(weights: { name: string; values: Float32Array }[]): SparsityReport {
+  const layers = weights.map(({ name, values }) => {
+    let nz = 0;
+    for (const v of values) if (v !== 0) nz++;
+    return { name, total: values.length, nonzero: nz, sparsity: 1 - nz / values.length };
+  });
+  const total = layers.reduce((a, l) => a + l.total, 0), nonzero = layers.reduce((a, l) => a + l.nonzero, 0);
+  return { layers, total, nonzero, sparsity: total ? 1 - nonzero / total : 0, compressionRatio: compressionRatio(layers) };
+}
+
+export function applyMask(values: Float32Array, mask: Uint8Array): Float32Array {
+  return Float32Array.from(values, (v, i) => (mask[i] ? v : 0));
+}
+
+export type { KernelWeight };

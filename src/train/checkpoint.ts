@@ -1,0 +1,66 @@
+/**
+ * Checkpoints: model, optimizer slots and loop state in one directory, replaced atomically (filled under
+ * a temporary name, then renamed), so an interrupted write never leaves a broken checkpoint.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../engine/tf.js';
+import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
+import { ModelError } from '../errors.js';
+import type { ScheduleState } from './schedule.js';
+import type { TrainOptions } from './options.js';
+
+export interface LoopState {
+  /** Next epoch to run, and the next batch within it (0 at an epoch boundary). */
+  epoch: number;
+  batch: number;
+  step: number;
+  schedule: ScheduleState;
+  bestValAcc: number;
+  bestEpoch: number;
+  /** Running sums of the epoch in progress (an interrupt mid-epoch resumes them). */
+  partial: { loss: number; correct: number; seen: number; seconds: number };
+  options: TrainOptions;
+  /** Pruning masks state etc. */
+  extra?: Record<string, unknown>;
+}
+
+export async function writeCheckpoint(
+  dir: string, model: tf.LayersModel, meta: FerMetadata, optimizer: tf.Optimizer, state: LoopState,
+): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await saveModel(model, path.join(tmp, 'model'), meta);
+  const slots = await optimizer.getWeights();
+  const manifest = slots.map((s) => ({ name: s.name, shape: s.tensor.shape, dtype: s.tensor.dtype }));
+  const data = Buffer.concat(slots.map((s) => Buffer.from((s.tensor.dataSync() as Float32Array).slice().buffer)));
+  writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify(manifest));
+  writeFileSync(path.join(tmp, 'optimizer.bin'), data);
+  writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(state, null, 1));
+  const old = `${dir}.old-${process.pid}`;
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+export async function readCheckpoint(dir: string): Promise<{
+  model: tf.LayersModel; meta: FerMetadata; slots: { name: string; tensor: tf.Tensor }[]; state: LoopState;
+}> {
+  const stateFile = path.join(dir, 'state.json');
+  if (!existsSync(stateFile)) throw new ModelError(`train: no checkpoint in ${dir} (missing state.json)`);
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LoopState;
+  const { model, meta } = await loadModel(path.join(dir, 'model'));
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'optimizer.json'), 'utf8')) as {
+    name: string; shape: number[]; dtype: 'float32';
+  }[];
+  const bin = readFileSync(path.join(dir, 'optimizer.bin'));
+  let off = 0;
+  const slots = manifest.map((m) => {
+    const n = m.shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(bin.buffer.slice(bin.byteOffset + off, bin.byteOffset + off + n * 4));
+    off += n * 4;
+    return { name: m.name, tensor: tf.tensor(values, m.shape, m.dtype) };
+  });
+  return { model, meta, slots, state };
+}

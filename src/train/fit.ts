@@ -1,0 +1,256 @@
+/**
+ * The training loop: Adam on softmax cross-entropy (+ the layers' L2 terms), seeded shuffles and
+ * augmentations derived per (seed, epoch, batch) so that a resumed run replays exactly what an
+ * uninterrupted one would, validation each epoch, best/last models, metrics.jsonl, and a checkpoint at
+ * every epoch end (and on interrupt). Hooks let pruning and quantization act around each step.
+ */
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../engine/tf.js';
+import { FerError, RuntimeFailure, UsageError } from '../errors.js';
+import type { Dataset } from '../data/dataset.js';
+import { makeBatch } from '../data/augment.js';
+import { NUM_CLASSES } from '../data/classes.js';
+import { buildModel } from '../model/mini-xception.js';
+import { defaultMetadata, loadModel, saveModel, type FerMetadata } from '../model/io.js';
+import { Rng, deriveSeed } from '../util/rng.js';
+import { readCheckpoint, writeCheckpoint, type LoopState } from './checkpoint.js';
+import { initialSchedule, lrForEpoch, updateSchedule } from './schedule.js';
+import type { TrainOptions } from './options.js';
+import { predictProbs } from '../eval/predict.js';
+import { writeCurves } from './curves.js';
+
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  acc: number;
+  valLoss: number | null;
+  valAcc: number | null;
+  lr: number;
+  seconds: number;
+  imagesPerSecond: number;
+  sparsity?: number;
+}
+
+export type TrainEvent =
+  | { type: 'start'; epochs: number; startEpoch: number; batches: number; resumed: boolean }
+  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number }
+  | { type: 'epoch'; metrics: EpochMetrics; best: boolean }
+  | { type: 'stop'; reason: 'done' | 'early-stopping' | 'interrupted' | 'nan'; epoch: number; message: string };
+
+/** Something that acts around each optimizer step (pruning masks, quantization-aware training). */
+export interface StepHook {
+  name: string;
+  init?(model: tf.LayersModel, totalSteps: number, saved?: unknown): void;
+  beforeStep?(step: number): void;
+  beforeApply?(step: number): void;
+  afterStep?(step: number): void;
+  /** Extra epoch metrics (e.g. sparsity). */
+  metrics?(): Record<string, number>;
+  /** JSON state for checkpoints. */
+  state?(): unknown;
+  metadata?(meta: FerMetadata): FerMetadata;
+}
+
+export interface TrainRunOptions {
+  out: string;
+  resume?: boolean;
+  hooks?: StepHook[];
+  onEvent?: (e: TrainEvent) => void;
+  /** Polled between batches; true stops after writing a checkpoint. */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  history: EpochMetrics[];
+  bestValAcc: number;
+  bestEpoch: number;
+  stopReason: 'done' | 'early-stopping' | 'interrupted' | 'nan';
+  outDir: string;
+}
+
+export function classWeightsFor(counts: number[]): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => (c > 0 ? total / (counts.length * c) : 0));
+}
+
+export async function train(
+  trainSet: Dataset, valSet: Dataset | null, options: TrainOptions, run: TrainRunOptions,
+): Promise<TrainResult> {
+  const out = run.out;
+  mkdirSync(out, { recursive: true });
+  const ckptDir = path.join(out, 'checkpoint');
+  const hooks = run.hooks ?? [];
+  const emit = run.onEvent ?? (() => {});
+
+  let model: tf.LayersModel;
+  let meta: FerMetadata;
+  let state: LoopState;
+  const optimizer = tf.train.adam(options.lr);
+  const resumed = !!run.resume;
+  if (run.resume) {
+    if (!existsSync(ckptDir)) throw new UsageError(`train: nothing to resume in ${out} (no checkpoint/)`);
+    const ck = await readCheckpoint(ckptDir);
+    model = ck.model;
+    meta = ck.meta;
+    state = ck.state;
+    options = state.options;
+    if (ck.slots.length > 0) await optimizer.setWeights(ck.slots);
+  } else {
+    if (existsSync(ckptDir)) {
+      throw new UsageError(`train: ${out} already holds a run`, { hint: 'use --resume to continue it, or another --out' });
+    }
+    if (options.init) {
+      ({ model, meta } = await loadModel(options.init));
+    } else {
+      model = buildModel(options.arch, { seed: options.seed, l2: options.l2 });
+      meta = defaultMetadata(options.arch);
+    }
+    state = {
+      epoch: 0, batch: 0, step: 0, schedule: initialSchedule(options), bestValAcc: -1, bestEpoch: -1,
+      partial: { loss: 0, correct: 0, seen: 0, seconds: 0 }, options,
+    };
+    writeFileSync(path.join(out, 'metrics.jsonl'), '');
+  }
+  const bs = options.batchSize;
+  const batches = Math.ceil(trainSet.size / bs);
+  const totalSteps = batches * options.epochs;
+  for (const h of hooks) h.init?.(model, totalSteps, state.extra?.[h.name]);
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const cw = options.classWeights ? tf.tensor1d(classWeightsFor(trainSet.counts)) : null;
+  const history: EpochMetrics[] = [];
+  emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed });
+
+  const metaWithHooks = (): FerMetadata =>
+    hooks.reduce<FerMetadata>((m, h) => h.metadata?.(m) ?? m, { ...meta, trainedWith: { ...options } });
+  const saveCheckpoint = () => {
+    state.extra = Object.fromEntries(hooks.filter((h) => h.state).map((h) => [h.name, h.state!()]));
+    return writeCheckpoint(ckptDir, model, metaWithHooks(), optimizer, state);
+  };
+
+  let stopReason: TrainResult['stopReason'] = 'done';
+  const aug = { flip: options.flip, rotation: options.rotation, zoom: options.zoom, shift: options.shift };
+  const labelsOneHot = (idx: number[]) => {
+    const y = new Float32Array(idx.length * NUM_CLASSES);
+    const s = options.labelSmoothing;
+    idx.forEach((k, i) => {
+      for (let c = 0; c < NUM_CLASSES; c++) y[i * NUM_CLASSES + c] = s / NUM_CLASSES;
+      y[i * NUM_CLASSES + trainSet.labels[k]] += 1 - s;
+    });
+    return y;
+  };
+
+  outer: while (state.epoch < options.epochs) {
+    const epoch = state.epoch;
+    const lr = lrForEpoch(options, state.schedule, epoch);
+    (optimizer as unknown as { learningRate: number }).learningRate = lr;
+    const order = new Rng(deriveSeed(options.seed, epoch, 1)).shuffle([...Array(trainSet.size).keys()]);
+    let t0 = performance.now();
+    for (let b = state.batch; b < batches; b++) {
+      const idx = order.slice(b * bs, (b + 1) * bs);
+      const xs = makeBatch(trainSet.images, idx, aug, new Rng(deriveSeed(options.seed, epoch, 2, b)));
+      const step = state.step;
+      for (const h of hooks) h.beforeStep?.(step);
+      const [lossValue, correct] = tf.tidy(() => {
+        const x = tf.tensor4d(xs, [idx.length, 48, 48, 1]);
+        const y = tf.tensor2d(labelsOneHot(idx), [idx.length, NUM_CLASSES]);
+        let predicted: tf.Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const p = model.apply(x, { training: true }) as tf.Tensor;
+          predicted = tf.keep(p);
+          let loss = cw
+            ? tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(p, 1e-7, 1)) as tf.Tensor, tf.gather(cw, tf.argMax(y, 1)))
+            : tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(p, 1e-7, 1)));
+          for (const r of model.calculateLosses()) loss = tf.add(loss, r);
+          return loss as tf.Scalar;
+        }, vars);
+        for (const h of hooks) h.beforeApply?.(step);
+        optimizer.applyGradients(grads as never);
+        const c = tf.sum(tf.cast(tf.equal(tf.argMax(predicted!, 1), tf.argMax(y, 1)), 'float32'));
+        predicted!.dispose();
+        return [value.dataSync()[0], c.dataSync()[0]];
+      });
+      for (const h of hooks) h.afterStep?.(step);
+      if (!Number.isFinite(lossValue)) {
+        stopReason = 'nan';
+        emit({ type: 'stop', reason: 'nan', epoch, message: `loss became ${lossValue} at epoch ${epoch + 1} batch ${b + 1}; the last good checkpoint is kept` });
+        break outer;
+      }
+      const now = performance.now();
+      state.partial.seconds += (now - t0) / 1000;
+      t0 = now;
+      state.partial.loss += lossValue * idx.length;
+      state.partial.correct += correct;
+      state.partial.seen += idx.length;
+      state.step++;
+      state.batch = b + 1;
+      emit({
+        type: 'batch', epoch, batch: b + 1, batches, loss: state.partial.loss / state.partial.seen,
+        acc: state.partial.correct / state.partial.seen, imagesPerSecond: state.partial.seen / state.partial.seconds,
+      });
+      if (run.shouldStop?.() && b + 1 < batches) {
+        await saveCheckpoint();
+        stopReason = 'interrupted';
+        emit({ type: 'stop', reason: 'interrupted', epoch, message: `interrupted at epoch ${epoch + 1}, batch ${b + 1}/${batches}; checkpoint saved, continue with --resume` });
+        break outer;
+      }
+    }
+    // Epoch end: validate, log, save.
+    const trainSeconds = state.partial.seconds;
+    let valLoss: number | null = null, valAcc: number | null = null;
+    if (valSet) ({ loss: valLoss, acc: valAcc } = evaluateLossAcc(model, valSet));
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1, loss: state.partial.loss / state.partial.seen, acc: state.partial.correct / state.partial.seen,
+      valLoss, valAcc, lr, seconds: trainSeconds, imagesPerSecond: state.partial.seen / trainSeconds,
+      ...Object.assign({}, ...hooks.map((h) => h.metrics?.() ?? {})),
+    };
+    history.push(metrics);
+    appendFileSync(path.join(out, 'metrics.jsonl'), JSON.stringify(metrics) + '\n');
+    const monitored = valAcc ?? metrics.acc;
+    const best = monitored > state.bestValAcc;
+    if (best) {
+      state.bestValAcc = monitored;
+      state.bestEpoch = epoch + 1;
+      await saveModel(model, path.join(out, 'best'), metaWithHooks());
+    }
+    await saveModel(model, path.join(out, 'last'), metaWithHooks());
+    state.schedule = updateSchedule(options, state.schedule, monitored);
+    state.epoch = epoch + 1;
+    state.batch = 0;
+    state.partial = { loss: 0, correct: 0, seen: 0, seconds: 0 };
+    await saveCheckpoint();
+    await writeCurves(out).catch(() => undefined);
+    emit({ type: 'epoch', metrics, best });
+    if (options.patience > 0 && state.epoch - state.bestEpoch >= options.patience) {
+      stopReason = 'early-stopping';
+      emit({ type: 'stop', reason: 'early-stopping', epoch, message: `no val-accuracy gain for ${options.patience} epochs; best ${(state.bestValAcc * 100).toFixed(2)}% at epoch ${state.bestEpoch}` });
+      break;
+    }
+    if (run.shouldStop?.()) {
+      stopReason = 'interrupted';
+      emit({ type: 'stop', reason: 'interrupted', epoch, message: `interrupted after epoch ${epoch + 1}; checkpoint saved, continue with --resume` });
+      break;
+    }
+  }
+  if (stopReason === 'done') emit({ type: 'stop', reason: 'done', epoch: state.epoch, message: `done: best val accuracy ${(state.bestValAcc * 100).toFixed(2)}% at epoch ${state.bestEpoch}` });
+  cw?.dispose();
+  model.dispose();
+  optimizer.dispose();
+  return { history, bestValAcc: state.bestValAcc, bestEpoch: state.bestEpoch, stopReason, outDir: out };
+}
+
+/** Mean cross-entropy and accuracy of a model on a dataset (inference mode). */
+export function evaluateLossAcc(model: tf.LayersModel, ds: Dataset): { loss: number; acc: number } {
+  const probs = predictProbs(model, ds.images, ds.size);
+  let loss = 0, correct = 0;
+  for (let i = 0; i < ds.size; i++) {
+    const row = probs.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
+    loss -= Math.log(Math.max(row[ds.labels[i]], 1e-7));
+    let arg = 0;
+    for (let c = 1; c < NUM_CLASSES; c++) if (row[c] > row[arg]) arg = c;
+    if (arg === ds.labels[i]) correct++;
+  }
+  return { loss: loss / ds.size, acc: correct / ds.size };
+}
+
+export { FerError, RuntimeFailure };

@@ -1,0 +1,44 @@
+/** `fer train` options: the zod schema holds every default; the library takes z.infer of it. */
+import { z } from 'zod';
+import { ARCHS } from '../model/mini-xception.js';
+
+export const SCHEDULES = ['cosine', 'plateau', 'constant'] as const;
+export const PRUNE_PATTERNS = ['unstructured', '2:4'] as const;
+export const GRANULARITIES = ['per-tensor', 'per-channel'] as const;
+
+export const trainOptionsSchema = z.object({
+  epochs: z.coerce.number().int().min(1).default(250),
+  batchSize: z.coerce.number().int().min(1).max(4096).default(64),
+  lr: z.coerce.number().positive().default(1e-3),
+  minLr: z.coerce.number().min(0).default(1e-5),
+  schedule: z.enum(SCHEDULES).default('plateau'),
+  warmupEpochs: z.coerce.number().int().min(0).default(0),
+  /** Plateau schedule: epochs without val improvement before the LR is cut by lrFactor. */
+  lrPatience: z.coerce.number().int().min(1).default(12),
+  lrFactor: z.coerce.number().gt(0).lt(1).default(0.1),
+  /** Early stopping: epochs without val-accuracy improvement (0 = off). */
+  patience: z.coerce.number().int().min(0).default(50),
+  labelSmoothing: z.coerce.number().min(0).lt(1).default(0),
+  classWeights: z.boolean().default(false),
+  flip: z.boolean().default(true),
+  rotation: z.coerce.number().min(0).max(45).default(10),
+  zoom: z.coerce.number().min(0).max(0.5).default(0.1),
+  shift: z.coerce.number().min(0).max(0.5).default(0.1),
+  l2: z.coerce.number().min(0).default(0.01),
+  arch: z.enum(ARCHS).default('mini-xception'),
+  seed: z.coerce.number().int().min(0).default(1),
+  /** Pruning during training (0 = none). */
+  pruneTarget: z.coerce.number().min(0).max(0.99).default(0),
+  pruneBegin: z.coerce.number().min(0).default(0.2),
+  pruneEnd: z.coerce.number().min(0).default(0.7),
+  pruneFrequency: z.coerce.number().int().min(1).default(100),
+  prunePattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
+  pruneScope: z.enum(['layer', 'global']).default('layer'),
+  /** Quantization-aware training (0 = off; 2..8 bits). */
+  quantizeBits: z.coerce.number().int().refine((b) => b === 0 || (b >= 2 && b <= 8), 'bits must be 0 or 2..8').default(0),
+  granularity: z.enum(GRANULARITIES).default('per-tensor'),
+  /** Start training from these weights instead of a fresh network (fine-tuning). */
+  init: z.string().optional(),
+});
+
+export type TrainOptions = z.infer<typeof trainOptionsSchema>;
