@@ -26,8 +26,16 @@ dnnl::stream& strm() {
   return s;
 }
 
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
 struct ConvEntry {
   memory::desc src_md, dst_md, wei_user_md;
+  // Each primitive gets its own scratchpad (user mode) instead of oneDNN's shared global one.
+  memory fwd_scratch, bwd_data_scratch, bwd_w_scratch;
   dnnl::convolution_forward::primitive_desc fwd_pd;
   dnnl::convolution_forward fwd;
   memory fwd_wei;  // weights in the forward kernel's layout (when it differs)
@@ -67,7 +75,8 @@ ConvEntry& entry_for(const ConvParams& p) {
   memory::dims strides = {p.sh, p.sw}, dil = {p.dh - 1, p.dw - 1}, pl = {p.pt, p.pl}, pr = {p.pb, p.pr};
   auto fd = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                             e->src_md, wei_any, e->dst_md, strides, dil, pl, pr);
-  e->fwd_pd = dnnl::convolution_forward::primitive_desc(fd, eng());
+  e->fwd_pd = dnnl::convolution_forward::primitive_desc(fd, user_scratchpad(), eng());
+  e->fwd_scratch = memory(e->fwd_pd.scratchpad_desc(), eng());
   e->fwd = dnnl::convolution_forward(e->fwd_pd);
   if (e->fwd_pd.weights_desc() != e->wei_user_md) e->fwd_wei = memory(e->fwd_pd.weights_desc(), eng());
   auto& ref = *e;
@@ -80,7 +89,8 @@ void ensure_bwd_data(ConvEntry& e, const ConvParams& p) {
   memory::desc wei_any(e.wei_user_md.dims(), dt::f32, tag::any);
   auto d = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, e.src_md, wei_any, e.dst_md,
                                                  {p.sh, p.sw}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl}, {p.pb, p.pr});
-  e.bwd_data_pd = dnnl::convolution_backward_data::primitive_desc(d, eng(), e.fwd_pd);
+  e.bwd_data_pd = dnnl::convolution_backward_data::primitive_desc(d, user_scratchpad(), eng(), e.fwd_pd);
+  e.bwd_data_scratch = memory(e.bwd_data_pd.scratchpad_desc(), eng());
   e.bwd_data = dnnl::convolution_backward_data(e.bwd_data_pd);
   if (e.bwd_data_pd.weights_desc() != e.wei_user_md) e.bwd_data_wei = memory(e.bwd_data_pd.weights_desc(), eng());
   e.has_bwd_data = true;
@@ -92,7 +102,8 @@ void ensure_bwd_weights(ConvEntry& e, const ConvParams& p) {
   auto d = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, e.src_md, wei_any,
                                                     e.dst_md, {p.sh, p.sw}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl},
                                                     {p.pb, p.pr});
-  e.bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(d, eng(), e.fwd_pd);
+  e.bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(d, user_scratchpad(), eng(), e.fwd_pd);
+  e.bwd_w_scratch = memory(e.bwd_w_pd.scratchpad_desc(), eng());
   e.bwd_w = dnnl::convolution_backward_weights(e.bwd_w_pd);
   if (e.bwd_w_pd.diff_weights_desc() != e.wei_user_md)
     e.bwd_w_diff_wei = memory(e.bwd_w_pd.diff_weights_desc(), eng());
@@ -116,21 +127,21 @@ void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, fl
     case ConvKind::Forward: {
       memory src(e.src_md, eng(), pa), dst(e.dst_md, eng(), out), wu(e.wei_user_md, eng(), pb);
       memory w = weights_in(wu, e.fwd_wei);
-      e.fwd.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
+      e.fwd.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, e.fwd_scratch}});
       break;
     }
     case ConvKind::BackwardData: {
       ensure_bwd_data(e, p);
       memory ddst(e.dst_md, eng(), pa), dsrc(e.src_md, eng(), out), wu(e.wei_user_md, eng(), pb);
       memory w = weights_in(wu, e.bwd_data_wei);
-      e.bwd_data.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dsrc}});
+      e.bwd_data.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dsrc}, {DNNL_ARG_SCRATCHPAD, e.bwd_data_scratch}});
       break;
     }
     case ConvKind::BackwardWeights: {
       ensure_bwd_weights(e, p);
       memory src(e.src_md, eng(), pa), ddst(e.dst_md, eng(), pb), dwu(e.wei_user_md, eng(), out);
       memory dw = e.bwd_w_diff_wei ? e.bwd_w_diff_wei : dwu;
-      e.bwd_w.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
+      e.bwd_w.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dw}, {DNNL_ARG_SCRATCHPAD, e.bwd_w_scratch}});
       if (e.bwd_w_diff_wei) dnnl::reorder(dw, dwu).execute(strm(), dw, dwu);
       break;
     }

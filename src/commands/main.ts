@@ -5,6 +5,9 @@ import { reportError } from './handle-error.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
+import { pruneCommand } from './prune.js';
+import { quantizeCommand } from './quantize.js';
+import { benchCommand } from './bench.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,7 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [trainCommand(), evalCommand(), exportCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }

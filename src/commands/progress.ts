@@ -1,6 +1,7 @@
 /** A one-line progress bar with rate and ETA on a TTY (stderr); occasional plain lines otherwise. */
 export class Progress {
   private last = 0;
+  private lastPlain = Date.now();
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
   /** `etaSeconds`: time left for the whole job (not just this bar). */
@@ -10,7 +11,14 @@ export class Progress {
     this.last = now;
     const frac = total > 0 ? done / total : 0;
     const eta = etaSeconds ?? NaN;
-    if (!this.stream.isTTY) return;
+    if (!this.stream.isTTY) {
+      // Logs and pipes: a plain line every 30 s, so a long run in the background still shows progress.
+      if (now - this.lastPlain >= 30_000) {
+        this.lastPlain = now;
+        this.stream.write(`${label} ${done}/${total} ${detail}${Number.isFinite(eta) ? ` ETA ${formatDuration(eta)}` : ''}\n`);
+      }
+      return;
+    }
     const width = 24;
     const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
     const line = `${label} ${bar} ${done}/${total} ${detail}${Number.isFinite(eta) ? ` ETA ${formatDuration(eta)}` : ''}`;

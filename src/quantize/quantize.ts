@@ -30,10 +30,12 @@ export function quantize(values: Float32Array, bits: number, granularity: Granul
     const c = i % nc, a = Math.abs(values[i]);
     if (a > maxAbs[c]) maxAbs[c] = a;
   }
-  const scales = Float32Array.from(maxAbs, (a) => (a > 0 ? m / a : 1));
+  // Scales are applied in double precision (q = round(w · q_max / max|W|) exactly), stored as float32.
+  const exact = Array.from(maxAbs, (a) => (a > 0 ? m / a : 1));
+  const scales = Float32Array.from(exact);
   const q = new Int8Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    const v = roundHalfAway(values[i] * scales[i % nc]);
+    const v = roundHalfAway(values[i] * exact[i % nc]);
     q[i] = v > m ? m : v < -m ? -m : v;
   }
   return { q, scales, bits, channels: nc };

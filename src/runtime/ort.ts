@@ -32,11 +32,41 @@ export interface FerSession {
   release(): Promise<void>;
 }
 
-/** Providers this onnxruntime-node build can use on this machine. */
-export function availableProviders(): Provider[] {
-  const backends = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.() ?? [];
-  const names = new Set(backends.map((b) => b.name.toLowerCase()));
-  return PROVIDERS.filter((p) => p === 'cpu' || names.has(p));
+// The smallest valid model (Identity on a float[1], opset 13; bytes from onnx.helper): probes providers.
+const PROBE_MODEL = Uint8Array.from(Buffer.from(
+  'CAcSA2Zlcjo7ChAKAXgSAXkiCElkZW50aXR5EgVwcm9iZVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0=', 'base64'));
+
+const probed = new Map<Provider, boolean>();
+
+/**
+ * Whether this onnxruntime-node install can run a provider here. onnxruntime-node lists CUDA and
+ * TensorRT on every linux-x64 build, but their libraries exist only where they were installed, so the
+ * answer comes from creating a session, once per provider.
+ */
+export async function providerAvailable(p: Provider): Promise<boolean> {
+  if (p === 'cpu') return true;
+  if (!probed.has(p)) {
+    const listed = ((ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.() ?? [])
+      .some((b) => b.name.toLowerCase() === p);
+    let ok = false;
+    if (listed) {
+      try {
+        const s = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [p], logSeverityLevel: 4 });
+        await s.release();
+        ok = true;
+      } catch {
+        ok = false;
+      }
+    }
+    probed.set(p, ok);
+  }
+  return probed.get(p)!;
+}
+
+export async function availableProviders(): Promise<Provider[]> {
+  const out: Provider[] = [];
+  for (const p of PROVIDERS) if (await providerAvailable(p)) out.push(p);
+  return out;
 }
 
 function providerConfig(o: SessionOptions, p: Provider): ort.InferenceSession.ExecutionProviderConfig[] {
@@ -54,8 +84,8 @@ function providerConfig(o: SessionOptions, p: Provider): ort.InferenceSession.Ex
 export async function createSession(model: string | Uint8Array, o: SessionOptions = {}): Promise<FerSession> {
   let provider: Provider = o.provider ?? 'cpu';
   let note: string | undefined;
-  if (!availableProviders().includes(provider)) {
-    const msg = `runtime: execution provider "${provider}" is not available in this onnxruntime-node install (available: ${availableProviders().join(', ')})`;
+  if (!(await providerAvailable(provider))) {
+    const msg = `runtime: execution provider "${provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`;
     if (!o.fallback) {
       throw new UsageError(msg, { hint: 'on a GPU machine: npm install onnxruntime-node --onnxruntime-node-install-cuda=v12; or pass --fallback' });
     }

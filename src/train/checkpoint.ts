@@ -35,7 +35,11 @@ export async function writeCheckpoint(
   const slots = await optimizer.getWeights();
   const manifest = slots.map((s) => ({ name: s.name, shape: s.tensor.shape, dtype: s.tensor.dtype }));
   const data = Buffer.concat(slots.map((s) => Buffer.from((s.tensor.dataSync() as Float32Array).slice().buffer)));
-  writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify(manifest));
+  // Adam keeps β^t as running products; setWeights would recompute them with pow(), which rounds
+  // differently, so a resumed run would drift from an uninterrupted one. Store them as they are.
+  const acc = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  const powers = acc.accBeta1 && acc.accBeta2 ? [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]] : null;
+  writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify({ slots: manifest, powers }));
   writeFileSync(path.join(tmp, 'optimizer.bin'), data);
   writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(state, null, 1));
   const old = `${dir}.old-${process.pid}`;
@@ -45,15 +49,16 @@ export async function writeCheckpoint(
 }
 
 export async function readCheckpoint(dir: string): Promise<{
-  model: tf.LayersModel; meta: FerMetadata; slots: { name: string; tensor: tf.Tensor }[]; state: LoopState;
+  model: tf.LayersModel; meta: FerMetadata; slots: { name: string; tensor: tf.Tensor }[]; powers: [number, number] | null;
+  state: LoopState;
 }> {
   const stateFile = path.join(dir, 'state.json');
   if (!existsSync(stateFile)) throw new ModelError(`train: no checkpoint in ${dir} (missing state.json)`);
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LoopState;
   const { model, meta } = await loadModel(path.join(dir, 'model'));
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'optimizer.json'), 'utf8')) as {
-    name: string; shape: number[]; dtype: 'float32';
-  }[];
+  const { slots: manifest, powers } = JSON.parse(readFileSync(path.join(dir, 'optimizer.json'), 'utf8')) as {
+    slots: { name: string; shape: number[]; dtype: 'float32' }[]; powers: [number, number] | null;
+  };
   const bin = readFileSync(path.join(dir, 'optimizer.bin'));
   let off = 0;
   const slots = manifest.map((m) => {
@@ -62,5 +67,18 @@ export async function readCheckpoint(dir: string): Promise<{
     off += n * 4;
     return { name: m.name, tensor: tf.tensor(values, m.shape, m.dtype) };
   });
-  return { model, meta, slots, state };
+  return { model, meta, slots, powers, state };
+}
+
+/** Restores optimizer slots and Adam's running β powers exactly. */
+export async function restoreOptimizer(
+  optimizer: tf.Optimizer, slots: { name: string; tensor: tf.Tensor }[], powers: [number, number] | null,
+): Promise<void> {
+  if (slots.length === 0) return;
+  await optimizer.setWeights(slots);
+  const acc = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  if (powers && acc.accBeta1 && acc.accBeta2) {
+    acc.accBeta1.assign(tf.scalar(powers[0]));
+    acc.accBeta2.assign(tf.scalar(powers[1]));
+  }
 }

@@ -14,7 +14,7 @@ import { NUM_CLASSES } from '../data/classes.js';
 import { buildModel } from '../model/mini-xception.js';
 import { defaultMetadata, loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import { readCheckpoint, writeCheckpoint, type LoopState } from './checkpoint.js';
+import { readCheckpoint, restoreOptimizer, writeCheckpoint, type LoopState } from './checkpoint.js';
 import { initialSchedule, lrForEpoch, updateSchedule } from './schedule.js';
 import type { TrainOptions } from './options.js';
 import { predictProbs } from '../eval/predict.js';
@@ -95,7 +95,7 @@ export async function train(
     meta = ck.meta;
     state = ck.state;
     options = state.options;
-    if (ck.slots.length > 0) await optimizer.setWeights(ck.slots);
+    await restoreOptimizer(optimizer, ck.slots, ck.powers);
   } else {
     if (existsSync(ckptDir)) {
       throw new UsageError(`train: ${out} already holds a run`, { hint: 'use --resume to continue it, or another --out' });
@@ -113,7 +113,9 @@ export async function train(
     writeFileSync(path.join(out, 'metrics.jsonl'), '');
   }
   const bs = options.batchSize;
-  const batches = Math.ceil(trainSet.size / bs);
+  // The last partial batch is dropped (a different one each epoch, as the order is reshuffled): every
+  // step then has the same shape, so BN statistics never come from a handful of images.
+  const batches = Math.max(1, Math.floor(trainSet.size / bs));
   const totalSteps = batches * options.epochs;
   for (const h of hooks) h.init?.(model, totalSteps, state.extra?.[h.name]);
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);

@@ -1,0 +1,128 @@
+/**
+ * Inference benchmarks: latency percentiles, throughput, the process's CPU % and memory % (the paper's
+ * Table IV), peak RSS, size and parameter counts, for ONNX models on onnxruntime-node or tfjs models.
+ */
+import { statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { createSession, type SessionOptions } from '../runtime/ort.js';
+import { inputDims, onnxProbs } from '../runtime/evaluate-onnx.js';
+import { tf } from '../engine/tf.js';
+import type { Dataset } from '../data/dataset.js';
+import { argmaxRows } from '../eval/metrics.js';
+import { NUM_CLASSES } from '../data/classes.js';
+import { predictProbs } from '../eval/predict.js';
+import { kernelWeights, readValues } from '../prune/weights.js';
+import { loadModel, modelJsonPath } from '../model/io.js';
+import { prepareQuantized } from '../quantize/hook.js';
+import type { BenchRow } from './schema.js';
+
+export interface BenchOptions {
+  batch: number;
+  warmup: number;
+  iterations?: number;
+  /** Seconds; overrides iterations. */
+  duration?: number;
+  data?: Dataset;
+  session?: SessionOptions;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+/** Times `run` and measures the process's CPU and memory while it runs. */
+export async function timeLoop(run: () => Promise<void> | void, o: { warmup: number; iterations?: number; duration?: number }) {
+  for (let i = 0; i < o.warmup; i++) await run();
+  const times: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let peakRss = process.memoryUsage().rss;
+  const until = o.duration ? t0 + o.duration * 1000 : Infinity;
+  const n = o.duration ? Infinity : (o.iterations ?? 50);
+  for (let i = 0; i < n && performance.now() < until; i++) {
+    const s = performance.now();
+    await run();
+    times.push(performance.now() - s);
+    if (i % 10 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    times: sorted,
+    latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length },
+    wall,
+    // 100% = one core busy, as `top` shows it.
+    cpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
+    memPercent: (process.memoryUsage().rss / os.totalmem()) * 100,
+    peakRssMb: Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+  };
+}
+
+function randomBatch(n: number): Float32Array {
+  const x = new Float32Array(n * 48 * 48);
+  for (let i = 0; i < x.length; i++) x[i] = Math.random() * 2 - 1;
+  return x;
+}
+
+export function variantOf(file: string): string {
+  const b = path.basename(file).replace(/\.onnx$/, '').replace(/^model\./, '');
+  return b.includes('.') ? b.split('.').slice(1).join('.') : b;
+}
+
+export async function benchOnnx(file: string, o: BenchOptions): Promise<BenchRow> {
+  const info = inspectOnnx(file);
+  const session = await createSession(file, o.session);
+  try {
+    const x = randomBatch(o.batch);
+    const dims = inputDims(info.layout, o.batch);
+    const t = await timeLoop(async () => void (await session.run(x, dims)), o);
+    let accuracy: number | null = null;
+    if (o.data) {
+      const probs = await onnxProbs(session, info.layout, o.data.images, o.data.size);
+      const pred = argmaxRows(probs, NUM_CLASSES);
+      accuracy = pred.filter((p, i) => p === o.data!.labels[i]).length / o.data.size;
+    }
+    return {
+      model: file, variant: variantOf(file), engine: 'onnxruntime', provider: session.provider, batch: o.batch,
+      threads: o.session?.threads ?? 0, iterations: t.times.length, latencyMs: t.latencyMs,
+      throughput: (o.batch * t.times.length) / (t.times.reduce((a, b) => a + b, 0) / 1000),
+      cpuPercent: t.cpuPercent, memPercent: t.memPercent, peakRssMb: t.peakRssMb, fileBytes: statSync(file).size,
+      parameters: info.parameters, nonzeroParameters: info.nonzero, accuracy,
+    };
+  } finally {
+    await session.release();
+  }
+}
+
+export async function benchTfjs(dir: string, backend: string, o: BenchOptions): Promise<BenchRow> {
+  const { model, meta } = await loadModel(dir);
+  prepareQuantized(model, meta);
+  try {
+    const x = tf.tensor4d(randomBatch(o.batch), [o.batch, 48, 48, 1]);
+    const t = await timeLoop(() => tf.tidy(() => void (model.predict(x) as tf.Tensor).dataSync()), o);
+    x.dispose();
+    let accuracy: number | null = null;
+    if (o.data) {
+      const pred = argmaxRows(predictProbs(model, o.data.images, o.data.size), NUM_CLASSES);
+      accuracy = pred.filter((p, i) => p === o.data!.labels[i]).length / o.data.size;
+    }
+    const kernels = kernelWeights(model).map(readValues);
+    const file = modelJsonPath(dir);
+    const bytes = statSync(file).size + statSync(path.join(path.dirname(file), 'weights.bin')).size;
+    return {
+      model: dir, variant: `${path.basename(dir)} (tfjs)`, engine: 'tfjs', provider: backend, batch: o.batch, threads: 0,
+      iterations: t.times.length, latencyMs: t.latencyMs,
+      throughput: (o.batch * t.times.length) / (t.times.reduce((a, b) => a + b, 0) / 1000),
+      cpuPercent: t.cpuPercent, memPercent: t.memPercent, peakRssMb: t.peakRssMb, fileBytes: bytes,
+      parameters: model.countParams(), nonzeroParameters: model.countParams() - kernels.reduce((a, k) => a + k.filter((v) => v === 0).length, 0),
+      accuracy,
+    };
+  } finally {
+    model.dispose();
+  }
+}

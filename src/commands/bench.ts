@@ -1,0 +1,137 @@
+/** `fer bench`: inference benchmarks of ONNX (and tfjs) models, a table, JSON, Markdown and bench.png. */
+import { Command } from 'commander';
+import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { benchOnnx, benchTfjs } from '../bench/bench.js';
+import { benchResultSchema, type BenchResult, type BenchRow } from '../bench/schema.js';
+import { writeBenchPng } from '../bench/chart.js';
+import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
+import { PROVIDERS, availableProviders, providerAvailable, ort } from '../runtime/ort.js';
+import { UsageError } from '../errors.js';
+import { out, startEngine, table, withEngineOptions } from './common.js';
+import { loadWithSummary } from './train.js';
+
+export const benchSchema = z.object({
+  models: z.array(z.string()),
+  provider: z.enum(PROVIDERS).default('cpu'),
+  engine: z.enum(['onnxruntime', 'tfjs']).default('onnxruntime'),
+  batch: z.string().default('1,32').transform((s, ctx) => {
+    const v = s.split(',').map((x) => Number(x.trim()));
+    if (v.some((n) => !Number.isInteger(n) || n < 1)) ctx.addIssue({ code: 'custom', message: `expected comma-separated positive integers, got "${s}"` });
+    return v;
+  }),
+  threads: z.coerce.number().int().min(0).default(0),
+  warmup: z.coerce.number().int().min(0).default(10),
+  iterations: z.coerce.number().int().min(1).default(100),
+  duration: z.coerce.number().positive().optional(),
+  fallback: z.boolean().default(false),
+  graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  executionMode: z.enum(['sequential', 'parallel']).default('sequential'),
+  profile: z.string().optional(),
+  deviceId: z.coerce.number().int().min(0).default(0),
+  trtFp16: z.boolean().default(false),
+  trtInt8: z.boolean().default(false),
+  trtCacheDir: z.string().optional(),
+  data: z.string().optional(),
+  out: z.string().optional(),
+  json: z.boolean().default(false),
+  markdown: z.boolean().default(false),
+});
+
+/** The shipped model's ONNX variants (models/onnx/*.onnx), or the tfjs model. */
+export function defaultBenchModels(engine: 'onnxruntime' | 'tfjs'): string[] {
+  if (engine === 'tfjs') return [DEFAULT_MODEL];
+  const dir = path.join(MODELS_DIR, 'onnx');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort().map((f) => path.join(dir, f)) : [];
+}
+
+export function markdownTable(rows: BenchRow[]): string {
+  const head = ['variant', 'batch', 'p50 ms', 'p90 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'peak RSS MB', 'size KB', 'params', 'non-zero', 'accuracy'];
+  const lines = rows.map((r) => [r.variant, r.batch, r.latencyMs.p50.toFixed(3), r.latencyMs.p90.toFixed(3), r.latencyMs.p99.toFixed(3),
+    r.throughput.toFixed(0), r.cpuPercent.toFixed(0), r.memPercent.toFixed(2), r.peakRssMb.toFixed(0), (r.fileBytes / 1024).toFixed(1),
+    r.parameters, r.nonzeroParameters, r.accuracy == null ? '' : `${(r.accuracy * 100).toFixed(2)}%`]);
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n');
+}
+
+export function benchCommand(): Command {
+  const cmd = new Command('bench')
+    .description('benchmark inference: latency p50/p90/p99, throughput, CPU %, memory % (Table IV), on ONNX Runtime (cpu, cuda, tensorrt) or tfjs')
+    .argument('[models...]', '.onnx files (or fer model dirs with --engine tfjs); default: the shipped model\'s variants')
+    .option('--provider <p>', 'cpu | cuda | tensorrt')
+    .option('--engine <e>', 'onnxruntime | tfjs')
+    .option('--batch <list>', 'batch sizes, comma-separated', '1,32')
+    .option('--warmup <n>', 'warm-up runs', '10')
+    .option('--iterations <n>', 'timed runs', '100')
+    .option('--duration <s>', 'time each case for this many seconds instead')
+    .option('--fallback', 'use CPU when the requested provider is missing')
+    .option('--graph-optimization <level>', 'disabled | basic | extended | all')
+    .option('--execution-mode <m>', 'sequential | parallel')
+    .option('--profile <prefix>', 'write ORT profiles with this file prefix')
+    .option('--device-id <n>', 'GPU device id')
+    .option('--trt-fp16', 'TensorRT: enable fp16 kernels')
+    .option('--trt-int8', 'TensorRT: enable int8 kernels')
+    .option('--trt-cache-dir <dir>', 'TensorRT: engine cache directory')
+    .option('--data <dir|csv>', 'also measure accuracy on this labelled data')
+    .option('--out <dir>', 'write bench.json and bench.png here')
+    .option('--json', 'print JSON')
+    .option('--markdown', 'print a Markdown table');
+  withEngineOptions(cmd);
+  cmd.action(async (models: string[], flags) => {
+    const o = benchSchema.parse({ ...flags, models, json: !!flags.json, markdown: !!flags.markdown, fallback: !!flags.fallback, trtFp16: !!flags.trtFp16, trtInt8: !!flags.trtInt8 });
+    const list = o.models.length ? o.models : defaultBenchModels(o.engine);
+    if (list.length === 0) throw new UsageError('bench: no models given and no shipped ONNX models found (run `fer export onnx` first)');
+    for (const m of list) if (!existsSync(m)) throw new UsageError(`bench: no such model: ${m}`);
+    const providerOk = o.engine !== 'onnxruntime' || (await providerAvailable(o.provider));
+    if (!providerOk && !o.fallback) {
+      throw new UsageError(`bench: execution provider "${o.provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`,
+        { hint: 'on a GPU machine: npm install onnxruntime-node --onnxruntime-node-install-cuda=v12, or pass --fallback' });
+    }
+    const notes: string[] = [];
+    const backend = o.engine === 'tfjs' ? (await startEngine(flags, o.json)).name : '';
+    if (!providerOk) {
+      notes.push(`provider ${o.provider} unavailable; fell back to cpu`);
+      if (!o.json) process.stderr.write(`fer: execution provider "${o.provider}" is not available here; falling back to cpu\n`);
+    }
+    const data = o.data ? await loadWithSummary(o.data, 'PublicTest', o.json) : undefined;
+    const rows: BenchRow[] = [];
+    for (const m of list) {
+      for (const batch of o.batch) {
+        const common = { batch, warmup: o.warmup, iterations: o.iterations, duration: o.duration, data: batch === o.batch[0] ? data : undefined };
+        const row = o.engine === 'tfjs'
+          ? await benchTfjs(m, backend, common)
+          : await benchOnnx(m, { ...common, session: {
+            provider: o.provider, fallback: o.fallback, threads: o.threads || undefined, graphOptimization: o.graphOptimization,
+            executionMode: o.executionMode, profile: o.profile, deviceId: o.deviceId, trtFp16: o.trtFp16, trtInt8: o.trtInt8, trtCacheDir: o.trtCacheDir,
+          } });
+        if (row.accuracy == null && data) row.accuracy = rows.find((r) => r.model === m)?.accuracy ?? null;
+        rows.push(row);
+        if (!o.json && !o.markdown) process.stderr.write(`fer: ${row.variant} batch ${batch}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms\n`);
+      }
+    }
+    const result: BenchResult = benchResultSchema.parse({
+      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGb: +(os.totalmem() / 2 ** 30).toFixed(1), platform: `${os.platform()} ${os.arch()}`, node: process.version, ort: ort.env.versions.common ?? 'unknown' },
+      date: new Date().toISOString(), rows, notes,
+    });
+    if (o.out) {
+      mkdirSync(o.out, { recursive: true });
+      writeFileSync(path.join(o.out, 'bench.json'), JSON.stringify(result, null, 1));
+      await writeBenchPng(result, path.join(o.out, 'bench.png'));
+    }
+    if (o.json) {
+      out(JSON.stringify(result));
+      return;
+    }
+    if (o.markdown) {
+      out(markdownTable(rows));
+      return;
+    }
+    out(table(['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'RSS MB', 'KB', 'params', 'non-zero', 'acc'],
+      rows.map((r) => [r.variant, r.batch, r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), r.throughput.toFixed(0), r.cpuPercent.toFixed(0),
+        r.memPercent.toFixed(2), r.peakRssMb.toFixed(0), (r.fileBytes / 1024).toFixed(1), r.parameters, r.nonzeroParameters,
+        r.accuracy == null ? '-' : `${(r.accuracy * 100).toFixed(2)}%`])));
+    if (o.out) out(`\nwrote ${path.join(o.out, 'bench.json')}, ${path.join(o.out, 'bench.png')}`);
+  });
+  return cmd;
+}

@@ -1,0 +1,80 @@
+/** `fer prune`: magnitude pruning of a trained model, optionally fine-tuned with the masks held. */
+import { Command } from 'commander';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadModel, saveModel } from '../model/io.js';
+import { modelSparsity, pruneModel } from '../prune/hook.js';
+import { PRUNE_PATTERNS, trainOptionsSchema } from '../train/options.js';
+import { train } from '../train/fit.js';
+import { DEFAULT_MODEL } from '../model/default.js';
+import { UsageError } from '../errors.js';
+import { out, startEngine, table, withEngineOptions } from './common.js';
+import { loadWithSummary } from './train.js';
+
+export const pruneSchema = z.object({
+  model: z.string().default(DEFAULT_MODEL),
+  targetSparsity: z.coerce.number().gt(0).lt(1).default(0.5),
+  pattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
+  scope: z.enum(['layer', 'global']).default('layer'),
+  finetuneEpochs: z.coerce.number().int().min(0).default(0),
+  lr: z.coerce.number().positive().default(3e-4),
+  data: z.string().optional(),
+  val: z.string().optional(),
+  out: z.string(),
+  json: z.boolean().default(false),
+});
+
+export function pruneCommand(): Command {
+  const cmd = new Command('prune')
+    .description('prune a trained model by weight magnitude (unstructured or 2:4), optionally fine-tuning with the masks held')
+    .option('--model <dir>', 'fer model directory (default: the shipped model)')
+    .option('--target-sparsity <x>', 'fraction of conv/dense weights set to zero', '0.5')
+    .option('--pattern <p>', 'unstructured | 2:4')
+    .option('--scope <s>', 'layer (each layer to the target) | global (one threshold)')
+    .option('--finetune-epochs <n>', 'fine-tune this many epochs after pruning (needs --data)')
+    .option('--lr <x>', 'fine-tuning learning rate')
+    .option('--data <dir|csv>', 'training data for fine-tuning')
+    .option('--val <dir|csv>', 'validation data for fine-tuning')
+    .requiredOption('--out <dir>', 'where to write the pruned model (a run directory when fine-tuning)')
+    .option('--json', 'print the sparsity report as JSON');
+  withEngineOptions(cmd);
+  cmd.action(async (flags) => {
+    const o = pruneSchema.parse({ ...flags, json: !!flags.json });
+    if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('prune: --finetune-epochs needs --data');
+    await startEngine(flags, o.json);
+    const { model, meta } = await loadModel(o.model);
+    pruneModel(model, { target: o.targetSparsity, pattern: o.pattern, scope: o.scope });
+    let report = modelSparsity(model);
+    const pruning = { sparsity: report.sparsity, pattern: o.pattern, perLayer: Object.fromEntries(report.layers.map((l) => [l.name, l.sparsity])) };
+    let modelDir = o.out;
+    if (o.finetuneEpochs > 0) {
+      const init = path.join(o.out, 'pruned-init');
+      await saveModel(model, init, { ...meta, pruning });
+      const options = trainOptionsSchema.parse({
+        epochs: o.finetuneEpochs, lr: o.lr, schedule: 'cosine', init, pruneTarget: o.pattern === '2:4' ? 0.5 : o.targetSparsity,
+        pruneBegin: 0, pruneEnd: 0, prunePattern: o.pattern, pruneScope: o.scope, arch: meta.arch === 'mini-xception-x2' ? 'mini-xception-x2' : 'mini-xception',
+        ...(meta.quantization ? { quantizeBits: meta.quantization.bits, granularity: meta.quantization.granularity } : {}),
+      });
+      const [trainSet, valSet] = [await loadWithSummary(o.data!, 'Training', o.json), o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null];
+      const { pruneHook } = await import('../prune/hook.js');
+      const { quantizeHook } = await import('../quantize/hook.js');
+      const r = await train(trainSet, valSet, options, { out: o.out, hooks: [pruneHook(options), quantizeHook(options)].filter((h) => h !== null) });
+      modelDir = path.join(o.out, 'best');
+      const best = await loadModel(modelDir);
+      report = modelSparsity(best.model);
+      best.model.dispose();
+      if (!o.json) out(`fine-tuned ${r.history.length} epochs: best val accuracy ${(r.bestValAcc * 100).toFixed(2)}%`);
+    } else {
+      await saveModel(model, o.out, { ...meta, pruning });
+    }
+    model.dispose();
+    if (o.json) {
+      out(JSON.stringify({ model: modelDir, ...report }));
+      return;
+    }
+    out(table(['layer', 'weights', 'non-zero', 'sparsity'], report.layers.map((l) => [l.name, l.total, l.nonzero, `${(l.sparsity * 100).toFixed(1)}%`])));
+    out(`\ntotal ${report.total} weights, ${report.nonzero} non-zero: sparsity ${(report.sparsity * 100).toFixed(1)}%, compression ratio R = ${report.compressionRatio.toFixed(2)} (eq. 1)`);
+    out(`wrote ${modelDir}`);
+  });
+  return cmd;
+}

@@ -1,0 +1,80 @@
+/** `fer quantize`: symmetric uniform quantization of a trained model (eqs. 2–4), with calibration. */
+import { Command } from 'commander';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
+import { calibrate } from '../quantize/calibrate.js';
+import { GRANULARITIES, trainOptionsSchema } from '../train/options.js';
+import { train } from '../train/fit.js';
+import { DEFAULT_MODEL } from '../model/default.js';
+import { UsageError } from '../errors.js';
+import { SAMPLE_DATA } from './export.js';
+import { out, startEngine, withEngineOptions } from './common.js';
+import { loadWithSummary } from './train.js';
+
+export const quantizeSchema = z.object({
+  model: z.string().default(DEFAULT_MODEL),
+  bits: z.coerce.number().int().refine((b) => (b >= 2 && b <= 8) || b === 16, 'bits must be 2..8 or 16').default(8),
+  granularity: z.enum(GRANULARITIES).default('per-channel'),
+  calibrationData: z.string().default(SAMPLE_DATA),
+  calibrationImages: z.coerce.number().int().min(1).default(512),
+  finetuneEpochs: z.coerce.number().int().min(0).default(0),
+  lr: z.coerce.number().positive().default(1e-4),
+  data: z.string().optional(),
+  val: z.string().optional(),
+  out: z.string(),
+  json: z.boolean().default(false),
+});
+
+export function quantizeCommand(): Command {
+  const cmd = new Command('quantize')
+    .description('quantize a trained model: b-bit symmetric weights (eqs. 2–4) or fp16, activation calibration for int8 export, optional QAT fine-tuning')
+    .option('--model <dir>', 'fer model directory (default: the shipped model)')
+    .option('--bits <b>', '2..8, or 16 for fp16', '8')
+    .option('--granularity <g>', 'per-tensor (the paper) | per-channel')
+    .option('--calibration-data <dir|csv>', 'images for activation ranges (default: bundled fixtures)')
+    .option('--calibration-images <n>', 'how many calibration images', '512')
+    .option('--finetune-epochs <n>', 'quantization-aware fine-tuning epochs (needs --data)')
+    .option('--lr <x>', 'fine-tuning learning rate')
+    .option('--data <dir|csv>', 'training data for fine-tuning')
+    .option('--val <dir|csv>', 'validation data for fine-tuning')
+    .requiredOption('--out <dir>', 'where to write the quantized model')
+    .option('--json', 'print the result as JSON');
+  withEngineOptions(cmd);
+  cmd.action(async (flags) => {
+    const o = quantizeSchema.parse({ ...flags, json: !!flags.json });
+    if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('quantize: --finetune-epochs needs --data');
+    if (o.finetuneEpochs > 0 && o.bits === 16) throw new UsageError('quantize: fp16 needs no fine-tuning');
+    await startEngine(flags, o.json);
+    let modelDir = o.model;
+    if (o.finetuneEpochs > 0) {
+      const { meta } = await loadModel(o.model);
+      const options = trainOptionsSchema.parse({
+        epochs: o.finetuneEpochs, lr: o.lr, schedule: 'cosine', init: o.model, quantizeBits: o.bits, granularity: o.granularity,
+        arch: meta.arch === 'mini-xception-x2' ? 'mini-xception-x2' : 'mini-xception',
+        ...(meta.pruning ? { pruneTarget: meta.pruning.sparsity, pruneBegin: 0, pruneEnd: 0, prunePattern: meta.pruning.pattern } : {}),
+      });
+      const trainSet = await loadWithSummary(o.data!, 'Training', o.json);
+      const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null;
+      const { pruneHook } = await import('../prune/hook.js');
+      const { quantizeHook } = await import('../quantize/hook.js');
+      await train(trainSet, valSet, options, { out: `${o.out}-qat`, hooks: [pruneHook(options), quantizeHook(options)].filter((h) => h !== null) });
+      modelDir = path.join(`${o.out}-qat`, 'best');
+    }
+    const { model, meta } = await loadModel(modelDir);
+    const calib = await loadWithSummary(o.calibrationData, 'Training', o.json);
+    const { applyFakeQuant } = await import('../quantize/hook.js');
+    applyFakeQuant(model, o.bits, o.granularity);
+    const c = calibrate(model, calib.images, Math.min(calib.size, o.calibrationImages));
+    const result: FerMetadata = {
+      ...meta,
+      quantization: { bits: o.bits, granularity: o.granularity, activations: c.percentile },
+    };
+    await saveModel(model, o.out, result);
+    model.dispose();
+    const summary = { model: o.out, bits: o.bits, granularity: o.granularity, calibrationImages: c.images, layersCalibrated: Object.keys(c.percentile).length };
+    if (o.json) out(JSON.stringify(summary));
+    else out(`quantized to ${o.bits === 16 ? 'fp16' : `${o.bits}-bit ${o.granularity}`} weights; calibrated ${summary.layersCalibrated} activations on ${c.images} images; wrote ${o.out}`);
+  });
+  return cmd;
+}

@@ -1,0 +1,88 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cli } from './cli.js';
+import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
+import { benchResultSchema } from '../../src/bench/schema.js';
+
+const VERBS = ['train', 'eval', 'prune', 'quantize', 'export', 'bench'];
+
+describe('fer CLI', () => {
+  it('prints help for the program and every command', async () => {
+    const top = await cli('--help');
+    expect(top.code).toBe(0);
+    for (const v of VERBS) expect(top.stdout).toContain(v);
+    for (const v of VERBS) {
+      const r = await cli(v, '--help');
+      expect(r.code, v).toBe(0);
+      expect(r.stdout).toMatch(/Usage: fer/);
+    }
+    expect((await cli('export', 'onnx', '--help')).stdout).toContain('--precision');
+  });
+
+  it.each([
+    [['train'], /--data is required/],
+    [['train', '--data', '/no/such/dir'], /no such file or folder/],
+    [['train', '--data', FIXTURE_DATA + '/val', '--epochs', '0'], /invalid --epochs/],
+    [['train', '--data', FIXTURE_DATA + '/val', '--schedule', 'weird'], /invalid --schedule/],
+    [['eval', '--model', '/no/model', '--data', FIXTURE_DATA + '/val'], /no such file or folder/],
+    [['bench', '/no/model.onnx'], /no such model/],
+    [['nonsense'], /unknown command/],
+    [['train', '--backend', 'quantum'], /Allowed choices/],
+  ])('bad input %j → one-line error, exit code 2', async (argv, msg) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(/^(fer: |error: )/);
+  });
+});
+
+describe('eval, export and bench on the fixture model', () => {
+  let model: string, onnxFile: string;
+  const out = mkdtempSync(path.join(os.tmpdir(), 'fer-cli-'));
+  beforeAll(async () => {
+    model = await saveFixtureModel(9);
+    onnxFile = path.join(out, 'fixture.fp32.onnx');
+    const r = await cli('export', 'onnx', '--model', model, '--out', onnxFile, '--data', FIXTURE_DATA + '/val', '--backend', 'cpu');
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('eval prints accuracy and per-class metrics and writes confusion.png', async () => {
+    const r = await cli('eval', '--model', model, '--data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/accuracy \d+\.\d\d%/);
+    expect(r.stdout).toContain('surprise');
+    expect(existsSync(path.join(out, 'confusion.png'))).toBe(true);
+    const j = await cli('eval', '--model', onnxFile, '--data', FIXTURE_DATA + '/val', '--json');
+    const parsed = JSON.parse(j.stdout);
+    expect(parsed.n).toBe(70);
+    expect(parsed.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(70);
+  });
+
+  it('bench --json gives every field with sane values, valid against its schema', async () => {
+    const r = await cli('bench', onnxFile, '--batch', '1,4', '--iterations', '5', '--warmup', '1', '--json', '--data', FIXTURE_DATA + '/val', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const res = benchResultSchema.parse(JSON.parse(r.stdout));
+    expect(res.rows.map((x) => x.batch)).toEqual([1, 4]);
+    for (const row of res.rows) {
+      expect(row.latencyMs.p50).toBeGreaterThan(0);
+      expect(row.latencyMs.p99).toBeGreaterThanOrEqual(row.latencyMs.p50);
+      expect(row.throughput).toBeGreaterThan(0);
+      expect(row.parameters).toBeGreaterThan(50_000);
+      expect(row.accuracy).not.toBeNull();
+    }
+    expect(existsSync(path.join(out, 'bench.png'))).toBe(true);
+  });
+
+  it('a missing provider is a one-line error (exit 2); --fallback runs on cpu', async () => {
+    const r = await cli('bench', onnxFile, '--provider', 'tensorrt', '--iterations', '2');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/execution provider "tensorrt" is not available/);
+    const f = await cli('bench', onnxFile, '--provider', 'cuda', '--fallback', '--iterations', '2', '--batch', '1', '--json');
+    expect(f.code, f.stderr).toBe(0);
+    const res = benchResultSchema.parse(JSON.parse(f.stdout));
+    expect(res.rows[0].provider).toBe('cpu');
+    expect(res.notes.join()).toMatch(/fell back to cpu/);
+  });
+});
