@@ -8,6 +8,7 @@ import { exportCommand } from './export.js';
 import { pruneCommand } from './prune.js';
 import { quantizeCommand } from './quantize.js';
 import { benchCommand } from './bench.js';
+import { predictCommand } from './predict.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [trainCommand(), evalCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }

@@ -67,3 +67,23 @@ export async function encodePng(image: RawImage): Promise<Buffer> {
     raw: { width: image.width, height: image.height, channels: image.channels },
   }).png().toBuffer();
 }
+
+/** Pastes images (resized to squares) onto a plain background: synthetic scenes for tests and benchmarks. */
+export async function composeScene(
+  width: number, height: number, items: { file: string; left: number; top: number; size: number }[],
+  background = { r: 120, g: 140, b: 160 },
+): Promise<RawImage> {
+  const layers = await Promise.all(items.map(async (it) => ({
+    input: await sharp(it.file).resize(it.size, it.size).toColourspace('srgb').removeAlpha().png().toBuffer(), left: it.left, top: it.top,
+  })));
+  const { data, info } = await sharp({ create: { width, height, channels: 3, background } }).composite(layers).removeAlpha().raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+}
+
+/** Writes a RawImage as JPEG. */
+export async function writeJpeg(image: RawImage, file: string): Promise<void> {
+  await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  }).jpeg({ quality: 92 }).toFile(file);
+}

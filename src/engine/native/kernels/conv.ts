@@ -79,7 +79,7 @@ const conv2dBackpropFilter: NativeKernel = ({ inputs, attrs, backend }) => {
   return run(backend, 2, ci, false, x, dy, filterShape);
 };
 
-/** Bias add and linear/relu activation in place, after a native convolution (the fused kernels). */
+/** Bias add and linear/relu/relu6 activation in place, after a native convolution (the fused kernels). */
 function biasAndActivation(
   backend: NativeBackend, out: tf.TensorInfo | null, bias: tf.TensorInfo | undefined, activation: string,
 ): tf.TensorInfo | null {
@@ -91,6 +91,7 @@ function biasAndActivation(
     backend.addon.binary(0, y, b, y);
   }
   if (activation === 'relu') backend.addon.unary(0, y, y);
+  else if (activation === 'relu6') backend.addon.unary(6, y, y);
   return out;
 }
 
@@ -98,7 +99,7 @@ function fused(base: NativeKernel): NativeKernel {
   return (args) => {
     const { bias, preluActivationWeights } = args.inputs;
     const activation = (args.attrs.activation as string | undefined) ?? 'linear';
-    if (preluActivationWeights || !['linear', 'relu'].includes(activation)) return null;
+    if (preluActivationWeights || !['linear', 'relu', 'relu6'].includes(activation)) return null;
     const { dataFormat } = args.attrs as { dataFormat?: string };
     if (bias && bias.shape.length > 1 && tf.util.sizeFromShape(bias.shape) !== bias.shape[bias.shape.length - 1]) return null;
     if (dataFormat === 'NCHW') return null;

@@ -43,8 +43,17 @@ function unary(op: number): NativeKernel {
 
 const step: NativeKernel = (args) => ((args.attrs.alpha ?? 0) === 0 ? unary(1)(args) : null);
 
+/** clipByValue(x, 0, 6) is how MobileNets (face detection) write relu6; other bounds fall back. */
+const clipByValue: NativeKernel = (args) => {
+  const { clipValueMin: lo, clipValueMax: hi } = args.attrs as { clipValueMin: number; clipValueMax: number };
+  if (lo === 0 && hi === 6) return unary(6)(args);
+  if (lo === 0 && hi === Infinity) return unary(0)(args);
+  return null;
+};
+
 export const elementwiseKernels: Record<string, NativeKernel> = {
   ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binary(op)])),
   ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, unary(op)])),
   Step: step,
+  ClipByValue: clipByValue,
 };

@@ -1,0 +1,16 @@
+/** Writes a 640×480 test scene with fixture faces pasted at known boxes: bench/make-scene.ts OUT.jpg [N faces] */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { composeScene, writeJpeg } from '../src/io/image.js';
+
+export function sceneItems(n: number, size = 180) {
+  const dir = path.resolve('fixtures/fer-mini/val/happy');
+  const files = readdirSync(dir).sort();
+  const spots = [[60, 100], [380, 200], [240, 20], [420, 10], [20, 300]];
+  return Array.from({ length: n }, (_, i) => ({ file: path.join(dir, files[i]), left: spots[i][0], top: spots[i][1], size: n > 2 ? 140 : size }));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const n = Number(process.argv[3] ?? 2);
+  await writeJpeg(await composeScene(640, 480, sceneItems(n)), process.argv[2] ?? 'scene.jpg');
+}

@@ -1,0 +1,89 @@
+/** `fer predict`: photos, folders or videos → faces, 68 landmarks, emotions. */
+import { Command } from 'commander';
+import path from 'node:path';
+import { z } from 'zod';
+import { DETECTORS } from '../detect/faces.js';
+import { loadClassifier } from '../predict/classifier.js';
+import { expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
+import { out, startEngine, table, withEngineOptions } from './common.js';
+import { UsageError } from '../errors.js';
+
+export const predictSchema = z.object({
+  inputs: z.array(z.string()).min(1, 'give at least one image, folder or video'),
+  model: z.string().optional(),
+  detector: z.enum(DETECTORS).default('ssd'),
+  minConfidence: z.coerce.number().gt(0).lt(1).default(0.5),
+  annotate: z.string().optional(),
+  fps: z.coerce.number().positive().default(5),
+  json: z.boolean().default(false),
+});
+
+function printResult(r: ImagePrediction, json: boolean): void {
+  if (json) {
+    const { timings, ...rest } = r;
+    out(JSON.stringify({ ...rest, timings }));
+    return;
+  }
+  const where = r.frame != null ? `${r.input}#${r.frame}` : r.input;
+  if (r.error && r.faces.length === 0) {
+    process.stderr.write(`fer: ${where}: ${r.error}\n`);
+    return;
+  }
+  out(`${where}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}`);
+  out(table(['face', 'box (x,y,w,h)', 'emotion', 'conf', 'top 3'], r.faces.map((f, i) => [
+    i + 1, [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(0)).join(','), f.emotion, `${(f.confidence * 100).toFixed(1)}%`,
+    Object.entries(f.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', '),
+  ])));
+}
+
+export function predictCommand(): Command {
+  const cmd = new Command('predict')
+    .description('find faces (68 landmarks) in photos, folders or videos and classify their emotions')
+    .argument('<inputs...>', 'image files, folders of images, or video files (needs ffmpeg)')
+    .option('--model <path>', 'classifier: .onnx (onnxruntime) or a fer model dir (tfjs); default: the shipped model')
+    .option('--detector <d>', 'ssd (SSD-MobileNetV1, accurate) | tiny (TinyFaceDetector, fast)')
+    .option('--min-confidence <x>', 'face detection threshold', '0.5')
+    .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
+    .option('--fps <n>', 'video: frames per second to analyze', '5')
+    .option('--json', 'one JSON line per image or frame');
+  withEngineOptions(cmd);
+  cmd.action(async (inputs: string[], flags) => {
+    const o = predictSchema.parse({ ...flags, inputs, json: !!flags.json });
+    await startEngine(flags, true);
+    const classifier = await loadClassifier(o.model);
+    const files = expandInputs(o.inputs);
+    if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
+    let failures = 0;
+    try {
+      for (const file of files) {
+        if (isVideo(file)) {
+          let frame = 0;
+          try {
+            for await (const image of videoFrames(file, o.fps)) {
+              const faces = await predictRaw(image, classifier, o);
+              const r: ImagePrediction = { input: file, frame, width: image.width, height: image.height, faces };
+              printResult(r, o.json);
+              if (o.annotate) await writeAnnotated(image, faces, o.annotate, `${path.basename(file)}-${String(frame).padStart(5, '0')}`);
+              frame++;
+            }
+          } catch (e) {
+            failures++;
+            printResult({ input: file, faces: [], error: (e as Error).message }, o.json);
+          }
+          continue;
+        }
+        const { result, image } = await predictFile(file, classifier, o);
+        if (result.error && result.faces.length === 0) failures++;
+        printResult(result, o.json);
+        if (o.annotate && image) {
+          const written = await writeAnnotated(image, result.faces, o.annotate, file);
+          if (!o.json) out(`  annotated → ${written}`);
+        }
+      }
+    } finally {
+      await classifier.release();
+    }
+    if (failures === files.length) process.exitCode = 2;
+  });
+  return cmd;
+}

@@ -1,0 +1,51 @@
+/** The emotion classifier behind `fer predict`: an ONNX model on onnxruntime-node, or a tfjs model. */
+import { existsSync } from 'node:fs';
+import { makeBatch } from '../data/augment.js';
+import { NUM_CLASSES } from '../data/classes.js';
+import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { createSession, type FerSession } from '../runtime/ort.js';
+import { inputDims } from '../runtime/evaluate-onnx.js';
+import { loadModel } from '../model/io.js';
+import { prepareQuantized } from '../quantize/hook.js';
+import { predictProbs } from '../eval/predict.js';
+import { DEFAULT_MODEL, DEFAULT_ONNX } from '../model/default.js';
+import { UsageError } from '../errors.js';
+
+export interface Classifier {
+  kind: 'onnx' | 'tfjs';
+  path: string;
+  /** Probabilities [n × 7] for n 48×48 grayscale faces. */
+  classify(faces: Uint8Array, n: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+export async function loadClassifier(p?: string): Promise<Classifier> {
+  const file = p ?? (existsSync(DEFAULT_ONNX) ? DEFAULT_ONNX : DEFAULT_MODEL);
+  if (!existsSync(file)) throw new UsageError(`predict: no such model: ${file}`);
+  if (file.endsWith('.onnx')) {
+    const { layout } = inspectOnnx(file);
+    const session: FerSession = await createSession(file);
+    return {
+      kind: 'onnx', path: file,
+      async classify(faces, n) {
+        if (n === 0) return new Float32Array(0);
+        const idx = Array.from({ length: n }, (_, i) => i);
+        return Float32Array.from(await session.run(makeBatch(faces, idx), inputDims(layout, n)));
+      },
+      release: () => session.release(),
+    };
+  }
+  const { model, meta } = await loadModel(file);
+  prepareQuantized(model, meta);
+  return {
+    kind: 'tfjs', path: file,
+    async classify(faces, n) {
+      return n === 0 ? new Float32Array(0) : predictProbs(model, faces, n);
+    },
+    async release() {
+      model.dispose();
+    },
+  };
+}
+
+export { NUM_CLASSES };

@@ -1,0 +1,128 @@
+/**
+ * Photos (and video frames) → faces with 68 landmarks → emotions. Each input is handled on its own: a bad
+ * file yields an error entry and the batch goes on.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { decodeRgb, overlaySvgPng, type RawImage } from '../io/image.js';
+import { CLASSES } from '../data/classes.js';
+import { alignFace, detectFaces, type DetectOptions, type DetectedFace, type DetectTimings } from '../detect/faces.js';
+import type { Classifier } from './classifier.js';
+import { esc } from '../plot/svg.js';
+
+export interface FacePrediction extends DetectedFace {
+  emotion: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+}
+
+export interface StageTimings extends DetectTimings {
+  decodeMs: number;
+  classifyMs: number;
+}
+
+export interface ImagePrediction {
+  input: string;
+  frame?: number;
+  width?: number;
+  height?: number;
+  faces: FacePrediction[];
+  error?: string;
+  timings?: StageTimings;
+}
+
+const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
+const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v)$/i;
+
+/** Expands directories (one level, sorted) into files. */
+export function expandInputs(inputs: string[]): string[] {
+  return inputs.flatMap((p) => (existsSync(p) && statSync(p).isDirectory()
+    ? readdirSync(p).sort().filter((f) => IMAGE_EXT.test(f) || VIDEO_EXT.test(f)).map((f) => path.join(p, f))
+    : [p]));
+}
+
+export const isVideo = (f: string) => VIDEO_EXT.test(f);
+
+export async function predictRaw(image: RawImage, classifier: Classifier, o: DetectOptions = {}, timings?: StageTimings): Promise<FacePrediction[]> {
+  const faces = await detectFaces(image, o, timings);
+  const t = performance.now();
+  const crops = new Uint8Array(faces.length * 48 * 48);
+  faces.forEach((f, i) => crops.set(alignFace(image, f), i * 48 * 48));
+  const probs = await classifier.classify(crops, faces.length);
+  if (timings) timings.classifyMs += performance.now() - t;
+  return faces.map((f, i) => {
+    const p = Array.from(probs.subarray(i * CLASSES.length, (i + 1) * CLASSES.length));
+    const best = p.indexOf(Math.max(...p));
+    return { ...f, emotion: CLASSES[best], confidence: p[best], probabilities: Object.fromEntries(CLASSES.map((c, k) => [c, p[k]])) };
+  });
+}
+
+export function describeDecodeError(e: unknown): string {
+  const m = (e as Error).message ?? String(e);
+  if (/pixel limit/i.test(m)) return 'image too large (over the 50-megapixel limit)';
+  if (/unsupported image format|Input file contains unsupported/i.test(m)) return 'not an image (unsupported format)';
+  if (/ENOENT|missing/i.test(m)) return 'no such file';
+  return `unreadable image: ${m.split('\n')[0]}`;
+}
+
+/** One image file → its prediction, and the decoded image (for annotation) when it could be read. */
+export async function predictFile(file: string, classifier: Classifier, o: DetectOptions = {}): Promise<{ result: ImagePrediction; image?: RawImage }> {
+  const timings: StageTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
+  if (!existsSync(file)) return { result: { input: file, faces: [], error: 'no such file' } };
+  let image: RawImage;
+  const t = performance.now();
+  try {
+    image = await decodeRgb(file);
+  } catch (e) {
+    return { result: { input: file, faces: [], error: describeDecodeError(e) } };
+  }
+  timings.decodeMs = performance.now() - t;
+  const faces = await predictRaw(image, classifier, o, timings);
+  const result: ImagePrediction = { input: file, width: image.width, height: image.height, faces, timings };
+  if (faces.length === 0) result.error = 'no face found';
+  return { result, image };
+}
+
+/** Frames of a video through Debian's ffmpeg, as RGB images, `fps` per second. */
+export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawImage> {
+  let size: string;
+  try {
+    size = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)');
+    throw new Error('not a readable video');
+  }
+  const [width, height] = size.split(',').map(Number);
+  const frameBytes = width * height * 3;
+  const proc = spawn('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let buf = Buffer.alloc(0);
+  for await (const chunk of proc.stdout) {
+    buf = Buffer.concat([buf, chunk as Buffer]);
+    while (buf.length >= frameBytes) {
+      yield { data: new Uint8Array(buf.subarray(0, frameBytes)), width, height, channels: 3 };
+      buf = buf.subarray(frameBytes);
+    }
+  }
+}
+
+/** Draws boxes, the 68 landmarks and the top emotion on an image. */
+export function annotationSvg(width: number, height: number, faces: FacePrediction[]): string {
+  const s = Math.max(1, Math.min(width, height) / 400);
+  const parts = faces.map((f) => {
+    const b = f.box;
+    const dots = f.landmarks.map((p) => `<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="${1.6 * s}" fill="#00e5ff"/>`).join('');
+    const label = `${f.emotion} ${(f.confidence * 100).toFixed(0)}%`;
+    return `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" fill="none" stroke="#ffdd00" stroke-width="${2 * s}"/>${dots}` +
+      `<rect x="${b.x}" y="${Math.max(0, b.y - 18 * s)}" width="${label.length * 8 * s}" height="${18 * s}" fill="#ffdd00"/>` +
+      `<text x="${b.x + 3 * s}" y="${Math.max(0, b.y - 18 * s) + 14 * s}" font-size="${14 * s}" font-family="DejaVu Sans, Arial" fill="black">${esc(label)}</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
+}
+
+export async function writeAnnotated(image: RawImage, faces: FacePrediction[], outDir: string, name: string): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${path.basename(name).replace(/\.[^.]+$/, '')}.png`);
+  await overlaySvgPng(image, annotationSvg(image.width, image.height, faces), file);
+  return file;
+}
