@@ -39,7 +39,7 @@ export function exportCommand(): Command {
   onnx.action(async (flags) => {
     const o = exportSchema.parse({ ...flags, nchw: !!flags.nchw, json: !!flags.json });
     await startEngine(flags, true);
-    const sample = o.verify || o.precision === 'int8' ? await loadWithSummary(o.data, undefined, true) : undefined;
+    const sample = o.verify || (o.precision === 'int8' && !flags.noCalibration) ? await loadWithSummary(o.data, undefined, true) : undefined;
     const file = o.out ?? path.join(o.model.endsWith('.json') ? path.dirname(o.model) : o.model, `model.${o.precision}.onnx`);
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     const r = await exportOnnx(o.model, file, { ...o, version: pkg.version, sample });

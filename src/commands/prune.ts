@@ -4,8 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadModel, saveModel } from '../model/io.js';
 import { modelSparsity, pruneModel } from '../prune/hook.js';
-import { PRUNE_PATTERNS, trainOptionsSchema } from '../train/options.js';
-import { train } from '../train/fit.js';
+import { PRUNE_PATTERNS } from '../train/options.js';
+import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { out, startEngine, table, withEngineOptions } from './common.js';
@@ -50,15 +50,10 @@ export function pruneCommand(): Command {
     if (o.finetuneEpochs > 0) {
       const init = path.join(o.out, 'pruned-init');
       await saveModel(model, init, { ...meta, pruning });
-      const options = trainOptionsSchema.parse({
-        epochs: o.finetuneEpochs, lr: o.lr, schedule: 'cosine', init, pruneTarget: o.pattern === '2:4' ? 0.5 : o.targetSparsity,
-        pruneBegin: 0, pruneEnd: 0, prunePattern: o.pattern, pruneScope: o.scope, arch: meta.arch === 'mini-xception-x2' ? 'mini-xception-x2' : 'mini-xception',
-        ...(meta.quantization ? { quantizeBits: meta.quantization.bits, granularity: meta.quantization.granularity } : {}),
-      });
       const [trainSet, valSet] = [await loadWithSummary(o.data!, 'Training', o.json), o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null];
-      const { pruneHook } = await import('../prune/hook.js');
-      const { quantizeHook } = await import('../quantize/hook.js');
-      const r = await train(trainSet, valSet, options, { out: o.out, hooks: [pruneHook(options), quantizeHook(options)].filter((h) => h !== null) });
+      const r = await finetune(init, meta, trainSet, valSet, o.out, {
+        epochs: o.finetuneEpochs, lr: o.lr, prune: { target: o.targetSparsity, pattern: o.pattern, scope: o.scope },
+      });
       modelDir = path.join(o.out, 'best');
       const best = await loadModel(modelDir);
       report = modelSparsity(best.model);

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { calibrate } from '../quantize/calibrate.js';
-import { GRANULARITIES, trainOptionsSchema } from '../train/options.js';
-import { train } from '../train/fit.js';
+import { GRANULARITIES } from '../train/options.js';
+import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_DATA } from './export.js';
@@ -49,16 +49,9 @@ export function quantizeCommand(): Command {
     let modelDir = o.model;
     if (o.finetuneEpochs > 0) {
       const { meta } = await loadModel(o.model);
-      const options = trainOptionsSchema.parse({
-        epochs: o.finetuneEpochs, lr: o.lr, schedule: 'cosine', init: o.model, quantizeBits: o.bits, granularity: o.granularity,
-        arch: meta.arch === 'mini-xception-x2' ? 'mini-xception-x2' : 'mini-xception',
-        ...(meta.pruning ? { pruneTarget: meta.pruning.sparsity, pruneBegin: 0, pruneEnd: 0, prunePattern: meta.pruning.pattern } : {}),
-      });
       const trainSet = await loadWithSummary(o.data!, 'Training', o.json);
       const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null;
-      const { pruneHook } = await import('../prune/hook.js');
-      const { quantizeHook } = await import('../quantize/hook.js');
-      await train(trainSet, valSet, options, { out: `${o.out}-qat`, hooks: [pruneHook(options), quantizeHook(options)].filter((h) => h !== null) });
+      await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, { epochs: o.finetuneEpochs, lr: o.lr, quantize: { bits: o.bits, granularity: o.granularity } });
       modelDir = path.join(`${o.out}-qat`, 'best');
     }
     const { model, meta } = await loadModel(modelDir);

@@ -1,0 +1,84 @@
+/**
+ * Training (and inference) throughput of the mini-Xception: fer's tfjs backends and, in the same run,
+ * PyTorch on CPU (Debian's python3-torch) when /usr/bin/python3 has it.
+ *
+ *   npx tsx bench/train-throughput.ts [--backends fer-native,wasm] [--batches 32,64] [--steps 20] [--profile]
+ *
+ * Prints a Markdown table; --profile adds a per-kernel profile of one fer-native training step.
+ */
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { tf } from '../src/engine/tf.js';
+import { useBackend, type BackendChoice } from '../src/engine/backend.js';
+import { buildModel } from '../src/model/mini-xception.js';
+
+const { values } = parseArgs({ options: {
+  backends: { type: 'string', default: 'native,wasm' }, batches: { type: 'string', default: '32,64' },
+  steps: { type: 'string', default: '20' }, profile: { type: 'boolean', default: false }, threads: { type: 'string', default: '2' },
+} });
+const steps = Number(values.steps), threads = Number(values.threads);
+const rows: string[][] = [];
+
+function trainStep(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: tf.Tensor) {
+  return () => tf.tidy(() => {
+    opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+  });
+}
+
+async function measure(backend: BackendChoice, batch: number, mode: 'train' | 'infer', n: number): Promise<number> {
+  await useBackend(backend, threads);
+  const model = buildModel('mini-xception', { seed: 1 });
+  const opt = tf.train.adam(1e-3);
+  const x = tf.randomNormal([batch, 48, 48, 1]);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, 7, 'int32'), 7);
+  const step = mode === 'train' ? trainStep(model, opt, x, y) : () => tf.tidy(() => void (model.predict(x) as tf.Tensor).dataSync());
+  for (let i = 0; i < 2; i++) step();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) step();
+  const ips = (batch * n) / ((performance.now() - t) / 1000);
+  tf.dispose([x, y]);
+  model.dispose();
+  return ips;
+}
+
+for (const b of values.backends!.split(',') as BackendChoice[]) {
+  for (const batch of values.batches!.split(',').map(Number)) {
+    // wasm trains through bridged cpu gradient kernels (~1 img/s): one step is enough to time it.
+    const n = b === 'native' ? steps : 1;
+    const train = await measure(b, batch, 'train', n);
+    const infer = await measure(b, batch, 'infer', b === 'native' ? steps * 4 : 5);
+    rows.push([b === 'native' ? 'fer-native' : b, String(batch), train.toFixed(1), infer.toFixed(0)]);
+    console.error(`${rows.at(-1)!.join('  ')}`);
+  }
+}
+for (const batch of values.batches!.split(',').map(Number)) {
+  try {
+    const run = (mode: string) => JSON.parse(execFileSync('/usr/bin/python3', ['bench/torch_mini_xception.py', '--batch', String(batch), '--steps', String(steps * (mode === 'infer' ? 4 : 1)), '--threads', String(threads), '--mode', mode], { encoding: 'utf8' })).images_per_second as number;
+    rows.push([`pytorch (${threads} threads)`, String(batch), run('train').toFixed(1), run('infer').toFixed(0)]);
+  } catch {
+    rows.push(['pytorch', String(batch), 'n/a (python3-torch not installed)', '']);
+  }
+}
+console.log('| engine | batch | train img/s | inference img/s |\n|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+if (values.profile) {
+  await useBackend('native', threads);
+  const model = buildModel('mini-xception', { seed: 1 });
+  const opt = tf.train.adam(1e-3);
+  const x = tf.randomNormal([64, 48, 48, 1]);
+  const y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7);
+  const step = trainStep(model, opt, x, y);
+  for (let i = 0; i < 3; i++) step();
+  const info = await tf.profile(() => { step(); return tf.scalar(0); });
+  const agg = new Map<string, [number, number]>();
+  for (const k of info.kernels) {
+    const a = agg.get(k.name) ?? [0, 0];
+    a[0] += k.kernelTimeMs as number;
+    a[1]++;
+    agg.set(k.name, a);
+  }
+  const total = [...agg.values()].reduce((a, v) => a + v[0], 0);
+  console.log(`\nper-kernel profile, one fer-native step, batch 64 (${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels)\n\n| kernel | ms | calls |\n|---|---|---|`);
+  for (const [n, [ms, c]] of [...agg.entries()].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15)) console.log(`| ${n} | ${ms.toFixed(1)} | ${c} |`);
+}

@@ -1,0 +1,34 @@
+/** Fine-tuning a saved model with pruning and/or quantization held, as `fer prune` and `fer quantize` do. */
+import type { Dataset } from '../data/dataset.js';
+import type { FerMetadata } from '../model/io.js';
+import { pruneHook } from '../prune/hook.js';
+import { quantizeHook } from '../quantize/hook.js';
+import { train, type TrainResult } from './fit.js';
+import { trainOptionsSchema, type TrainOptions } from './options.js';
+
+export interface FinetuneOptions {
+  epochs: number;
+  lr: number;
+  prune?: { target: number; pattern: TrainOptions['prunePattern']; scope?: TrainOptions['pruneScope'] };
+  quantize?: { bits: number; granularity: TrainOptions['granularity'] };
+}
+
+/**
+ * Trains `init` further with a cosine schedule: pruning at a constant sparsity from the first step (the
+ * zeros already in the weights are the masks), quantization-aware training when asked, and whatever the
+ * model's metadata says it already has (a pruned model stays pruned while it is quantized, and so on).
+ */
+export async function finetune(
+  init: string, meta: FerMetadata, trainSet: Dataset, valSet: Dataset | null, out: string, o: FinetuneOptions,
+): Promise<TrainResult> {
+  const prune = o.prune ?? (meta.pruning ? { target: meta.pruning.sparsity, pattern: meta.pruning.pattern as TrainOptions['prunePattern'] } : undefined);
+  const quant = o.quantize ?? (meta.quantization && meta.quantization.bits <= 8 ? meta.quantization : undefined);
+  const options = trainOptionsSchema.parse({
+    epochs: o.epochs, lr: o.lr, schedule: 'cosine', init,
+    arch: meta.arch === 'mini-xception-x2' ? 'mini-xception-x2' : 'mini-xception',
+    ...(prune ? { pruneTarget: prune.pattern === '2:4' ? 0.5 : prune.target, pruneBegin: 0, pruneEnd: 0, prunePattern: prune.pattern, pruneScope: prune.scope ?? 'layer' } : {}),
+    ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),
+  });
+  const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
+  return train(trainSet, valSet, options, { out, hooks });
+}

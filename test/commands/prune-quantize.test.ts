@@ -1,0 +1,107 @@
+/** fer prune and fer quantize end to end on the fixture model (and a short fine-tune when native is built). */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cli } from './cli.js';
+import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
+import { loadModel } from '../../src/model/io.js';
+import { kernelWeights, readValues } from '../../src/prune/weights.js';
+import { registerNativeBackend } from '../../src/engine/native/backend.js';
+import { useBackend } from '../../src/engine/backend.js';
+import { qmax } from '../../src/quantize/quantize.js';
+import { inspectOnnx } from '../../src/convert/onnx/inspect.js';
+import { decodeModel } from '../../src/convert/onnx/builder.js';
+import { readFileSync } from 'node:fs';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-pq-'));
+const hasNative = registerNativeBackend();
+
+async function zerosPerKernel(dir: string): Promise<number[]> {
+  const { model } = await loadModel(dir);
+  const z = kernelWeights(model).map((k) => readValues(k).filter((v) => v === 0).length / k.variable.size);
+  model.dispose();
+  return z;
+}
+
+describe('fer prune / fer quantize', () => {
+  let model: string;
+  beforeAll(async () => {
+    await useBackend('cpu');
+    model = await saveFixtureModel(4);
+  });
+
+  it('prunes every kernel to the target sparsity and reports eq. (1)', async () => {
+    const out = path.join(tmp(), 'p');
+    const r = await cli('prune', '--model', model, '--target-sparsity', '0.6', '--out', out, '--json', '--backend', 'cpu');
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.sparsity).toBeCloseTo(0.6, 2);
+    expect(rep.compressionRatio).toBeCloseTo(rep.total / rep.nonzero, 6);
+    for (const z of await zerosPerKernel(out)) expect(z).toBeGreaterThanOrEqual(0.59);
+    const e = await cli('eval', '--model', out, '--data', FIXTURE_DATA + '/val', '--json', '--backend', 'cpu');
+    expect(e.code, e.stderr).toBe(0);
+  });
+
+  it('2:4 pruning leaves two zeros in every group of four input channels', async () => {
+    const out = path.join(tmp(), 'p24');
+    const r = await cli('prune', '--model', model, '--pattern', '2:4', '--out', out, '--json', '--backend', 'cpu');
+    expect(r.code, r.stderr).toBe(0);
+    const { model: m } = await loadModel(out);
+    for (const k of kernelWeights(m)) {
+      if (k.inputChannels % 4 !== 0) continue;
+      const v = readValues(k);
+      for (let base = 0; base < v.length; base += k.inputChannels * k.channels)
+        for (let o = 0; o < k.channels; o++)
+          for (let g = 0; g < k.inputChannels; g += 4) {
+            const zeros = [0, 1, 2, 3].filter((j) => v[base + (g + j) * k.channels + o] === 0).length;
+            expect(zeros).toBeGreaterThanOrEqual(2);
+          }
+    }
+    m.dispose();
+  });
+
+  it('quantizes to 4 bits per channel, stores calibration, and int8 export uses it', async () => {
+    const out = path.join(tmp(), 'q');
+    const r = await cli('quantize', '--model', model, '--bits', '4', '--out', out, '--calibration-data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { model: m, meta } = await loadModel(out);
+    expect(meta.quantization?.bits).toBe(4);
+    expect(Object.keys(meta.quantization?.activations ?? {}).length).toBeGreaterThan(20);
+    for (const k of kernelWeights(m)) {
+      // At most 2·q_max + 1 distinct values per output channel.
+      const v = readValues(k);
+      const perChannel = new Map<number, Set<number>>();
+      v.forEach((x, i) => (perChannel.get(i % k.channels) ?? perChannel.set(i % k.channels, new Set()).get(i % k.channels)!).add(x));
+      for (const s of perChannel.values()) expect(s.size).toBeLessThanOrEqual(2 * qmax(4) + 1);
+    }
+    m.dispose();
+    // The stored ranges are used (no --data needed); agreement on a random, untrained network is not a
+    // meaningful check (its near-uniform outputs flip argmax on any noise), so verification is off here.
+    const file = path.join(out, 'q.int8.onnx');
+    const x = await cli('export', 'onnx', '--model', out, '--precision', 'int8', '--no-verify', '--out', file, '--backend', 'cpu', '--json');
+    expect(x.code, x.stderr).toBe(0);
+    const info = inspectOnnx(file);
+    expect(info.opTypes.QuantizeLinear).toBeGreaterThan(10);
+    const scales = decodeModel(readFileSync(file)).graph!.initializer!.filter((t) => t.name!.endsWith('.act_scale'));
+    const stored = Object.values(meta.quantization!.activations!).map((r) => Math.fround(r / 127));
+    for (const t of scales) expect(stored).toContain(new Float32Array(new Uint8Array(t.rawData!).buffer)[0]);
+  });
+
+  it.skipIf(!hasNative)('fine-tuning a pruned model keeps its pruned weights at zero', async () => {
+    const out = path.join(tmp(), 'pf');
+    const r = await cli('prune', '--model', model, '--target-sparsity', '0.5', '--finetune-epochs', '1', '--data', FIXTURE_DATA + '/train',
+      '--out', out, '--json', '--backend', 'native');
+    expect(r.code, r.stderr).toBe(0);
+    const before = await zerosPerKernel(path.join(out, 'pruned-init'));
+    const after = await zerosPerKernel(path.join(out, 'last'));
+    after.forEach((z, i) => expect(z).toBeGreaterThanOrEqual(before[i] - 1e-9));
+    const { model: init } = await loadModel(path.join(out, 'pruned-init'));
+    const { model: last } = await loadModel(path.join(out, 'last'));
+    const a = kernelWeights(init).map(readValues), b = kernelWeights(last).map(readValues);
+    a.forEach((w, i) => w.forEach((v, j) => { if (v === 0) expect(b[i][j]).toBe(0); }));
+    let changed = 0;
+    a.forEach((w, i) => w.forEach((v, j) => { if (v !== b[i][j]) changed++; }));
+    expect(changed).toBeGreaterThan(100);
+  });
+});
