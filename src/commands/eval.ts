@@ -39,7 +39,7 @@ export function evalCommand(): Command {
     if (o.out) mkdirSync(dir, { recursive: true });
     let written: string[] = [];
     if (o.out || o.model !== DEFAULT_MODEL) {
-      written = [writeEvalJson(r, dir), path.join(dir, 'confusion.png')];
+      written = [writeEvalJson(r, dir, ds), path.join(dir, 'confusion.png')];
       await writeConfusionPng(r, written[1]);
     }
     if (o.json) {

@@ -9,6 +9,7 @@ import { pruneCommand } from './prune.js';
 import { quantizeCommand } from './quantize.js';
 import { benchCommand } from './bench.js';
 import { predictCommand } from './predict.js';
+import { reportCommand } from './report.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [trainCommand(), evalCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand(), reportCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }

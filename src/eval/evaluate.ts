@@ -35,10 +35,25 @@ export async function writeConfusionPng(r: EvalMetrics, file: string, title = 'C
   await svgToPng(heatmap(r.confusionNormalized, CLASSES, title), file);
 }
 
-/** eval.json in a run directory: the metrics without per-image arrays. */
-export function writeEvalJson(r: EvalResult, dir: string): string {
+/** Up to `n` labelled examples for reports: misclassified first, both spread over the classes. */
+export function pickSamples(r: EvalResult, ds: Dataset, n = 40): EvalSample[] {
+  if (!r.predictions) return [];
+  const wrong: EvalSample[] = [], right: EvalSample[] = [];
+  for (let i = 0; i < ds.size; i++) {
+    const s = { file: ds.files[i], label: CLASSES[ds.labels[i]], predicted: CLASSES[r.predictions[i]] };
+    (s.label === s.predicted ? right : wrong).push(s);
+  }
+  const spread = (xs: EvalSample[], k: number) => Array.from({ length: Math.min(k, xs.length) }, (_, j) => xs[Math.floor((j * xs.length) / Math.min(k, xs.length))]);
+  const w = spread(wrong, Math.ceil(n / 2));
+  return [...w, ...spread(right, n - w.length)];
+}
+
+export interface EvalSample { file: string; label: string; predicted: string }
+
+/** eval.json in a run directory: the metrics (no per-image arrays) and a few samples for the report. */
+export function writeEvalJson(r: EvalResult, dir: string, ds?: Dataset): string {
   const { predictions: _p, ...rest } = r;
   const file = path.join(dir, 'eval.json');
-  writeFileSync(file, JSON.stringify(rest, null, 1));
+  writeFileSync(file, JSON.stringify({ ...rest, samples: ds ? pickSamples(r, ds) : [] }, null, 1));
   return file;
 }

@@ -23,7 +23,8 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   return ticks;
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(0) : +v.toFixed(3) + '');
+const fmt = (v: number) =>
+  v === 0 ? '0' : Math.abs(v) >= 10 ? v.toFixed(0) : Math.abs(v) >= 0.01 ? String(+v.toFixed(3)) : v.toExponential(1);
 
 /** A line chart panel as an SVG <g>, placed at (x, y) with size (w, h). */
 export function linePanel(

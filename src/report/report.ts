@@ -1,0 +1,115 @@
+/**
+ * `fer report`: one self-contained HTML page for a run directory: inline CSS and SVG, images as data
+ * URIs, no scripts, no network. Sections whose data is missing are left out with a one-line note.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { curvesSvg } from '../train/curves.js';
+import { heatmap, esc } from '../plot/svg.js';
+import { benchSvg } from '../bench/chart.js';
+import { benchResultSchema } from '../bench/schema.js';
+import { epochMetricsSchema, evalJsonSchema, modelMetaSchema, runJsonSchema } from './schema.js';
+import { compressionRatio } from '../prune/prune.js';
+import { CLASSES } from '../data/classes.js';
+import { UsageError } from '../errors.js';
+
+export interface ReportSection { id: string; title: string; html: string | null; note?: string }
+
+function readJson<S extends z.ZodTypeAny>(file: string, schema: S): z.infer<S> | null {
+  if (!existsSync(file)) return null;
+  const r = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  return r.success ? r.data : null;
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const table = (head: string[], rows: (string | number)[][]) =>
+  `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+
+export function reportSections(runDir: string): ReportSection[] {
+  if (!existsSync(runDir)) throw new UsageError(`report: no such run directory: ${runDir}`);
+  const run = readJson(path.join(runDir, 'run.json'), runJsonSchema);
+  const metricsFile = path.join(runDir, 'metrics.jsonl');
+  const metrics = existsSync(metricsFile)
+    ? readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean).map((l) => epochMetricsSchema.safeParse(JSON.parse(l))).filter((r) => r.success).map((r) => r.data!)
+    : [];
+  const evalRes = readJson(path.join(runDir, 'eval.json'), evalJsonSchema);
+  const bench = readJson(path.join(runDir, 'bench.json'), benchResultSchema);
+  const modelJson = ['best', 'last', '.'].map((d) => path.join(runDir, d, 'model.json')).find(existsSync);
+  const meta = modelJson ? modelMetaSchema.safeParse(JSON.parse(readFileSync(modelJson, 'utf8')).userDefinedMetadata?.fer ?? {}) : null;
+  const fer = meta?.success ? meta.data : null;
+
+  const sections: ReportSection[] = [];
+  sections.push({
+    id: 'run', title: 'Run',
+    html: run ? `<pre>${esc(run.command)}</pre>${table(['option', 'value'], Object.entries(run.options).map(([k, v]) => [k, JSON.stringify(v)]))}` : null,
+    note: 'no run.json (not a fer train run directory)',
+  });
+  const best = metrics.reduce<(typeof metrics)[number] | null>((b, m) => (m.valAcc != null && (!b || m.valAcc > (b.valAcc ?? -1)) ? m : b), null);
+  sections.push({
+    id: 'curves', title: 'Training curves',
+    html: metrics.length ? `${curvesSvg(metrics)}<p>${metrics.length} epochs${best ? `; best val accuracy ${pct(best.valAcc!)} at epoch ${best.epoch}` : ''}; ${Math.round(metrics.reduce((a, m) => a + m.seconds, 0) / 60)} min of training.</p>` : null,
+    note: 'no metrics.jsonl',
+  });
+  sections.push({
+    id: 'confusion', title: 'Confusion matrix and per-class results',
+    html: evalRes ? `<p>${esc(evalRes.model)} on ${esc(evalRes.data)}: accuracy <b>${pct(evalRes.accuracy)}</b>, macro-F1 ${pct(evalRes.macroF1)} (${evalRes.n} images${evalRes.tta !== 'none' ? `, TTA ${evalRes.tta}` : ''}).</p>` +
+      `<div class="row">${heatmap(evalRes.confusionNormalized, CLASSES, 'Row-normalized confusion (%)', 480)}` +
+      table(['class', 'precision', 'recall', 'F1', 'support'], evalRes.perClass.map((c) => [c.name, pct(c.precision), pct(c.recall), pct(c.f1), c.support])) + '</div>' : null,
+    note: 'no eval.json (run `fer eval --model RUN/best --data VAL --out RUN`)',
+  });
+  const layers = fer?.pruning ? Object.entries(fer.pruning.perLayer) : [];
+  sections.push({
+    id: 'pruning', title: 'Pruning',
+    html: fer?.pruning ? `<p>${esc(fer.pruning.pattern)} pruning, overall sparsity <b>${pct(fer.pruning.sparsity)}</b>, eq. (1) compression ratio R = ${compressionRatio([{ total: 1, nonzero: 1 - fer.pruning.sparsity }]).toFixed(2)}.</p>` +
+      table(['layer', 'sparsity'], layers.map(([k, v]) => [k, pct(v)])) : null,
+    note: 'the model is not pruned',
+  });
+  sections.push({
+    id: 'quantization', title: 'Quantization',
+    html: fer?.quantization ? `<p>${fer.quantization.bits === 16 ? 'fp16' : `${fer.quantization.bits}-bit symmetric`} weights, ${esc(fer.quantization.granularity)}; ` +
+      `${Object.keys(fer.quantization.activations ?? {}).length} activation ranges calibrated.</p>` : null,
+    note: 'the model is not quantized',
+  });
+  sections.push({
+    id: 'bench', title: 'Benchmark',
+    html: bench ? benchSvg(bench) + table(['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'KB', 'non-zero', 'accuracy'],
+      bench.rows.map((r) => [r.variant, r.batch, r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), r.throughput.toFixed(0), r.cpuPercent.toFixed(0),
+        r.memPercent.toFixed(2), (r.fileBytes / 1024).toFixed(1), r.nonzeroParameters, r.accuracy == null ? '–' : pct(r.accuracy)])) +
+      `<p class="muted">${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>` : null,
+    note: 'no bench.json (run `fer bench --out RUN`)',
+  });
+  const samples = (evalRes?.samples ?? []).filter((s) => existsSync(s.file));
+  sections.push({
+    id: 'samples', title: 'Sample validation faces (misclassified first)',
+    html: samples.length ? `<div class="grid">${samples.map((s) => {
+      const ext = path.extname(s.file).slice(1).toLowerCase();
+      const mime = ext === 'png' ? 'image/png' : 'image/jpeg';
+      const ok = s.label === s.predicted;
+      return `<figure class="${ok ? 'ok' : 'bad'}"><img alt="${esc(s.label)}" src="data:${mime};base64,${readFileSync(s.file).toString('base64')}"/>` +
+        `<figcaption>${esc(s.predicted)}${ok ? '' : `<br/><s>${esc(s.label)}</s>`}</figcaption></figure>`;
+    }).join('')}</div>` : null,
+    note: 'no samples (eval.json without samples, or their images are gone)',
+  });
+  return sections;
+}
+
+const CSS = `body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:2rem auto;max-width:1240px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem;margin-top:2rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:.6rem;white-space:pre-wrap}
+svg{max-width:100%;height:auto}.row{display:flex;gap:1.5rem;align-items:flex-start;flex-wrap:wrap}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(96px,1fr));gap:.5rem}
+figure{margin:0;text-align:center;font-size:.75rem}figure img{width:96px;height:96px;image-rendering:pixelated;border:3px solid #4caf50}
+figure.bad img{border-color:#e53935}.muted,.note{color:#777}`;
+
+export function renderReport(runDir: string, sections = reportSections(runDir)): string {
+  const body = sections.map((s) => (s.html
+    ? `<section id="${s.id}"><h2>${esc(s.title)}</h2>${s.html}</section>`
+    : `<p class="note" id="${s.id}-missing">${esc(s.title)}: ${esc(s.note ?? 'no data')}.</p>`)).join('\n');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<title>fer report: ${esc(path.basename(path.resolve(runDir)))}</title><style>${CSS}</style></head><body>` +
+    `<h1>fer report: ${esc(path.basename(path.resolve(runDir)))}</h1>${body}` +
+    `<p class="muted">Generated by fer on ${new Date().toISOString()}.</p></body></html>`;
+}
