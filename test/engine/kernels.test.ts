@@ -1,0 +1,80 @@
+/**
+ * Every native kernel (and every wasm training kernel) against tfjs's cpu backend on random shapes:
+ * strides 1 and 2, 'same' and 'valid', odd sizes, batch 1 and 3, channel multipliers 1 and 2. Forward
+ * values and gradients (through tf.grads, so the registered backward kernels run).
+ * Tolerance: 1e-4 absolute + 1e-4 relative — float32 accumulation order differs (oneDNN's blocked
+ * reductions vs cpu's sequential loops) over at most a few hundred terms.
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import { tf } from '../../src/engine/tf.js';
+import { registerNativeBackend } from '../../src/engine/native/backend.js';
+import { registerWasmTrainingKernels } from '../../src/engine/wasm/register.js';
+import { batchNormTrain, registerBatchNormTrainKernels } from '../../src/engine/kernels/batch-norm-train.js';
+import { expectClose, randomArray } from '../helpers.js';
+
+const hasNative = registerNativeBackend(2);
+registerBatchNormTrainKernels();
+registerWasmTrainingKernels();
+
+type Case = { name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) => tf.Tensor };
+
+const convCases: Case[] = [];
+for (const [n, h, w, c, oc, k, s, pad] of [
+  [1, 7, 9, 3, 4, 3, 1, 'same'], [3, 8, 8, 2, 5, 3, 2, 'same'], [2, 9, 7, 4, 3, 3, 2, 'valid'], [3, 6, 6, 8, 16, 1, 2, 'same'], [1, 5, 5, 1, 8, 3, 1, 'valid'],
+] as [number, number, number, number, number, number, number, 'same' | 'valid'][]) {
+  convCases.push({ name: `conv2d n${n} ${h}x${w}x${c}→${oc} k${k} s${s} ${pad}`, shapes: [[n, h, w, c], [k, k, c, oc]],
+    f: (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad) });
+  for (const mult of [1, 2]) {
+    convCases.push({ name: `depthwise n${n} ${h}x${w}x${c} ×${mult} k${k} s${s} ${pad}`, shapes: [[n, h, w, c], [k, k, c, mult]],
+      f: (x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad) });
+  }
+  convCases.push({ name: `maxPool n${n} ${h}x${w}x${c} k3 s${s} ${pad}`, shapes: [[n, h, w, c]], f: (x) => tf.maxPool(x as tf.Tensor4D, 3, s, pad) });
+}
+const otherCases: Case[] = [
+  { name: 'fused conv2d + bias + relu', shapes: [[2, 6, 6, 3], [3, 3, 3, 4], [4]], f: (x, f, b) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' }) },
+  { name: 'fer batch norm (batch statistics)', shapes: [[3, 5, 4, 6], [6], [6]], f: (x, g, b) => batchNormTrain(x, g, b, 1e-3)[0] },
+  { name: 'batchNorm (moving statistics)', shapes: [[3, 5, 4, 6], [6], [6], [6], [6]], f: (x, m, v, o, s) => tf.batchNorm(x, m, tf.add(tf.abs(v), 0.5), o, s, 1e-3) },
+  { name: 'add/sub/mul/div with trailing broadcast', shapes: [[3, 4, 5], [5], [3, 4, 5]], f: (a, b, c) => tf.div(tf.mul(tf.sub(tf.add(a, b), c), b), tf.add(tf.abs(b), 1)) },
+  { name: 'relu, square, neg, exp', shapes: [[4, 7]], f: (x) => tf.exp(tf.neg(tf.square(tf.relu(x)))) },
+  { name: 'sum over leading axes, mean over trailing', shapes: [[3, 4, 5]], f: (x) => tf.add(tf.sum(tf.square(x), [0, 1]), tf.mean(tf.mean(x, [1, 2]), 0)) },
+];
+
+function run(backend: string, c: Case, seed: number) {
+  tf.setBackend(backend);
+  const xs = c.shapes.map((s, i) => tf.tensor(randomArray(s.reduce((a, b) => a * b, 1), seed + i), s));
+  // Weighted sum as the loss so every output element gets a distinct gradient.
+  const loss = (...a: tf.Tensor[]) => {
+    const y = c.f(...a);
+    return tf.sum(tf.mul(y, tf.tensor(randomArray(y.size, 99), y.shape))) as tf.Scalar;
+  };
+  const y = c.f(...xs).dataSync().slice();
+  const grads = tf.grads(loss)(xs).map((g) => g.dataSync().slice());
+  tf.dispose(xs);
+  return { y, grads };
+}
+
+afterAll(() => void tf.setBackend('cpu'));
+
+describe.skipIf(!hasNative)('fer-native kernels vs cpu', () => {
+  it.each([...convCases, ...otherCases].map((c) => [c.name, c] as const))('%s', (_n, c) => {
+    const ref = run('cpu', c, 7), got = run('fer-native', c, 7);
+    expectClose(got.y, ref.y, { atol: 1e-4, rtol: 1e-4, label: 'forward' });
+    got.grads.forEach((g, i) => expectClose(g, ref.grads[i], { atol: 1e-4, rtol: 1e-4, label: `grad ${i}` }));
+  });
+});
+
+describe('wasm training kernels vs cpu', () => {
+  it.each(convCases.filter((c) => !c.name.startsWith('maxPool n1 7')).slice(0, 8).map((c) => [c.name, c] as const))('%s', async (_n, c) => {
+    await tf.setBackend('wasm');
+    const ref = run('cpu', c, 3), got = run('wasm', c, 3);
+    expectClose(got.y, ref.y, { atol: 1e-4, rtol: 1e-4, label: 'forward' });
+    got.grads.forEach((g, i) => expectClose(g, ref.grads[i], { atol: 1e-4, rtol: 1e-4, label: `grad ${i}` }));
+  });
+
+  it('MaxPoolGrad routes gradients correctly when every value in a window is negative', async () => {
+    await tf.setBackend('wasm');
+    const c: Case = { name: 'neg', shapes: [[2, 6, 6, 3]], f: (x) => tf.maxPool(tf.sub(tf.abs(x), 5) as tf.Tensor4D, 3, 2, 'same') };
+    const ref = run('cpu', c, 5), got = run('wasm', c, 5);
+    expectClose(got.grads[0], ref.grads[0], { atol: 1e-6, label: 'dx' });
+  });
+});
