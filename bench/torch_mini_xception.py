@@ -1,6 +1,7 @@
 """The same mini-Xception in PyTorch (58,423 parameters), timed on CPU: the yardstick for fer's engines.
 
 Usage: /usr/bin/python3 bench/torch_mini_xception.py --batch 64 --steps 20 [--threads 2] [--mode train|infer]
+       /usr/bin/python3 bench/torch_mini_xception.py --export-onnx torch.onnx
 Prints one JSON line: {"engine": "pytorch", "mode": ..., "batch": ..., "images_per_second": ...}.
 """
 import argparse, json, time
@@ -44,7 +45,14 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--mode", default="train", choices=["train", "infer"])
+    p.add_argument("--export-onnx", help="write the (untrained) network as ONNX, opset 13, NCHW input, and exit")
     a = p.parse_args()
+    if a.export_onnx:
+        model = mini_xception().eval()
+        torch.onnx.export(model, torch.randn(1, 1, 48, 48), a.export_onnx, opset_version=13, input_names=["image"],
+                          output_names=["logits"], dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}})
+        print(json.dumps({"exported": a.export_onnx, "torch": torch.__version__}))
+        return
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)

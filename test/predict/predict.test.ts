@@ -11,6 +11,7 @@ import { composeScene, writeJpeg, imageSize } from '../../src/io/image.js';
 import { detectFaces, iou, alignFace, eyeGeometry } from '../../src/detect/faces.js';
 import { cli } from '../commands/cli.js';
 import { FIXTURE_DATA, saveFixtureModel } from '../fixture-model.js';
+import { DEFAULT_ONNX } from '../../src/model/default.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fer-predict-'));
 const happy = path.join(FIXTURE_DATA, 'val', 'happy');
@@ -107,6 +108,14 @@ describe('fer predict', () => {
     expect(r.stdout).toMatch(/scene\.jpg: \d faces/);
     const all = await cli('predict', notImage, '--model', model);
     expect(all.code).toBe(2);
+  }, 120_000);
+
+  it.skipIf(!existsSync(DEFAULT_ONNX))('the shipped model calls an easy happy face happy', async () => {
+    const r = await cli('predict', path.resolve('fixtures/scenes/one-face.jpg'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const line = JSON.parse(r.stdout.trim().split('\n')[0]);
+    expect(line.faces).toHaveLength(1);
+    expect(line.faces[0].emotion).toBe('happy');
   }, 120_000);
 
   it('refuses a huge image with a clear message', async () => {

@@ -21,18 +21,23 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
     throw new ModelError(`onnx: cannot parse ${typeof file === 'string' ? file : 'model bytes'}: ${(e as Error).message}`, { cause: e });
   }
   const metadata = Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key!, p.value!]));
-  let layout: 'NHWC' | 'NCHW' = 'NHWC';
+  // fer writes the layout into its metadata; for models from elsewhere, read it off the input's shape
+  // ([N, 1, 48, 48] is NCHW).
+  const dims = model.graph?.input?.[0]?.type?.tensorType?.shape?.dim ?? [];
+  let layout: 'NHWC' | 'NCHW' = dims.length === 4 && Number(dims[1].dimValue) === 1 && Number(dims[3].dimValue) !== 1 ? 'NCHW' : 'NHWC';
   try {
-    layout = JSON.parse(metadata.preprocess ?? '{}').layout === 'NCHW' ? 'NCHW' : 'NHWC';
+    const declared = JSON.parse(metadata.preprocess ?? '{}').layout;
+    if (declared === 'NCHW' || declared === 'NHWC') layout = declared;
   } catch {
-    // models from elsewhere: assume NHWC unless the input's channel axis says otherwise
+    // not fer's metadata: keep the shape's answer
   }
   let parameters = 0, nonzero = 0;
   const opTypes: Record<string, number> = {};
   for (const n of model.graph?.node ?? []) opTypes[n.opType!] = (opTypes[n.opType!] ?? 0) + 1;
   for (const t of model.graph?.initializer ?? []) {
     const name = t.name ?? '';
-    if (!/\.(weight|weight\.q|bias|scale|mean|var)$/.test(name) || name.endsWith('act_scale')) continue;
+    // Parameters: weights and biases (and BN vectors), not quantization scales, zero points or shapes.
+    if (/(zero_point|act_scale|\.weight\.scale|\.shape)$/.test(name) || t.dataType === DataType.INT64) continue;
     if (name.endsWith('.weight') && (model.graph?.initializer ?? []).some((u) => u.name === `${name}.q`)) continue;
     const raw = t.rawData ?? new Uint8Array();
     const count = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
