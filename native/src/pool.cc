@@ -11,28 +11,42 @@
 namespace fer {
 
 
-void max_pool(const PoolParams& p, const float* x, float* y) {
-  const int64_t in_img = static_cast<int64_t>(p.ih) * p.iw * p.c, out_img = static_cast<int64_t>(p.oh) * p.ow * p.c;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < p.n; ++n) {
-    for (int oy = 0; oy < p.oh; ++oy) {
-      const float* img = x + n * in_img;
-      for (int ox = 0; ox < p.ow; ++ox) {
-        float* o = y + n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c;
-        const int y0 = oy * p.sh - p.pt, x0 = ox * p.sw - p.pl;
-        for (int ch = 0; ch < p.c; ++ch) o[ch] = -std::numeric_limits<float>::infinity();
-        for (int ky = 0; ky < p.kh; ++ky) {
-          const int yy = y0 + ky;
-          if (yy < 0 || yy >= p.ih) continue;
-          for (int kx = 0; kx < p.kw; ++kx) {
-            const int xx = x0 + kx;
-            if (xx < 0 || xx >= p.iw) continue;
-            const float* px = img + (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
-            for (int ch = 0; ch < p.c; ++ch) o[ch] = px[ch] > o[ch] ? px[ch] : o[ch];
-          }
+namespace {
+// One window of one image, vectorized over channels: the maximum of each channel and the index of its
+// first occurrence in row-major scan order (strict '>', as tfjs's cpu backend). Padding cells never win.
+void scan_window(const PoolParams& p, const float* img, int oy, int ox, float* best, int64_t* at) {
+  std::fill(best, best + p.c, -std::numeric_limits<float>::infinity());
+  std::fill(at, at + p.c, int64_t{-1});
+  const int y0 = oy * p.sh - p.pt, x0 = ox * p.sw - p.pl;
+  for (int ky = 0; ky < p.kh; ++ky) {
+    const int yy = y0 + ky;
+    if (yy < 0 || yy >= p.ih) continue;
+    for (int kx = 0; kx < p.kw; ++kx) {
+      const int xx = x0 + kx;
+      if (xx < 0 || xx >= p.iw) continue;
+      const int64_t base = (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
+      for (int ch = 0; ch < p.c; ++ch) {
+        const float v = img[base + ch];
+        if (at[ch] < 0 || v > best[ch]) {
+          best[ch] = v;
+          at[ch] = base + ch;
         }
       }
     }
+  }
+}
+}  // namespace
+
+void max_pool(const PoolParams& p, const float* x, float* y) {
+  const int64_t in_img = static_cast<int64_t>(p.ih) * p.iw * p.c, out_img = static_cast<int64_t>(p.oh) * p.ow * p.c;
+#pragma omp parallel
+  {
+    std::vector<int64_t> at(p.c);
+#pragma omp for collapse(2) schedule(static)
+    for (int n = 0; n < p.n; ++n)
+      for (int oy = 0; oy < p.oh; ++oy)
+        for (int ox = 0; ox < p.ow; ++ox)
+          scan_window(p, x + n * in_img, oy, ox, y + n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c, at.data());
   }
 }
 
@@ -42,33 +56,14 @@ void max_pool_grad(const PoolParams& p, const float* dy, const float* x, float* 
   {
     std::vector<float> best(p.c);
     std::vector<int64_t> at(p.c);
+    // Each thread owns whole images, so the scatter-add below never races.
 #pragma omp for schedule(static)
     for (int n = 0; n < p.n; ++n) {
       float* d = dx + n * in_img;
-      const float* img = x + n * in_img;
       std::fill(d, d + in_img, 0.f);
       for (int oy = 0; oy < p.oh; ++oy)
         for (int ox = 0; ox < p.ow; ++ox) {
-          // Window scan vectorized over channels; strict '>' keeps the first maximum, as tfjs's cpu does.
-          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
-          std::fill(at.begin(), at.end(), int64_t{-1});
-          const int y0 = oy * p.sh - p.pt, x0 = ox * p.sw - p.pl;
-          for (int ky = 0; ky < p.kh; ++ky) {
-            const int yy = y0 + ky;
-            if (yy < 0 || yy >= p.ih) continue;
-            for (int kx = 0; kx < p.kw; ++kx) {
-              const int xx = x0 + kx;
-              if (xx < 0 || xx >= p.iw) continue;
-              const int64_t base = (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
-              for (int ch = 0; ch < p.c; ++ch) {
-                const float v = img[base + ch];
-                if (at[ch] < 0 || v > best[ch]) {
-                  best[ch] = v;
-                  at[ch] = base + ch;
-                }
-              }
-            }
-          }
+          scan_window(p, x + n * in_img, oy, ox, best.data(), at.data());
           const float* g = dy + n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c;
           for (int ch = 0; ch < p.c; ++ch)
             if (at[ch] >= 0) d[at[ch]] += g[ch];

@@ -234,7 +234,7 @@ export async function train(
       break;
     }
   }
-  if (stopReason === 'done') emit({ type: 'stop', reason: 'done', epoch: state.epoch, message: `done: best val accuracy ${(state.bestValAcc * 100).toFixed(2)}% at epoch ${state.bestEpoch}` });
+  if (stopReason === 'done') emit({ type: 'stop', reason: 'done', epoch: state.epoch, message: `done: best ${valSet ? "val" : "train (no --val)"} accuracy ${(state.bestValAcc * 100).toFixed(2)}% at epoch ${state.bestEpoch}` });
   cw?.dispose();
   model.dispose();
   optimizer.dispose();
