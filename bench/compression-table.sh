@@ -34,11 +34,11 @@ done
 fer prune --model "$model" --pattern 2:4 --out "$out/prune-2of4" ${ftargs[@]+"${ftargs[@]}"} --json >/dev/null 2>&1
 d="$out/prune-2of4"; [ "$ft" -gt 0 ] && d="$out/prune-2of4/best"; row "$d" "2:4"
 for g in per-tensor per-channel; do
-  fer quantize --model "$model" --bits 8 --granularity $g --out "$out/int8-$g" --calibration-data "$val" ${ftargs[@]+"${ftargs[@]}"} --json >/dev/null 2>&1
+  fer quantize --model "$model" --bits 8 --granularity $g --out "$out/int8-$g" --calibration-data "$train" ${ftargs[@]+"${ftargs[@]}"} --json >/dev/null 2>&1
   row "$out/int8-$g" "int8 $g"
 done
-fer quantize --model "$model" --bits 4 --granularity per-channel --out "$out/int4" --calibration-data "$val" ${ftargs[@]+"${ftargs[@]}"} --json >/dev/null 2>&1
+fer quantize --model "$model" --bits 4 --granularity per-channel --out "$out/int4" --calibration-data "$train" ${ftargs[@]+"${ftargs[@]}"} --json >/dev/null 2>&1
 row "$out/int4" "int4 per-channel"
 d="$out/prune-0.5"; [ "$ft" -gt 0 ] && d="$out/prune-0.5/best"
-fer quantize --model "$d" --bits 8 --granularity per-channel --out "$out/prune-0.5-int8" --calibration-data "$val" ${ftargs[@]+"${ftargs[@]}"} --json >/dev/null 2>&1
+fer quantize --model "$d" --bits 8 --granularity per-channel --out "$out/prune-0.5-int8" --calibration-data "$train" ${ftargs[@]+"${ftargs[@]}"} --json >/dev/null 2>&1
 row "$out/prune-0.5-int8" "50% + int8 per-channel"

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Turns a finished training run into the shipped model: copies RUN/best to models/fer-mini-xception,
 # evaluates it on val (plain and with flip TTA), exports the ONNX variants into models/onnx/, and writes
-# the run's eval.json for the report. Usage: scripts/ship-model.sh [RUN_DIR] [VAL_DIR]
+# the run's eval.json for the report. Usage: scripts/ship-model.sh [RUN_DIR] [VAL_DIR] [TRAIN_DIR]
 set -euo pipefail
 run=${1:-runs/shipped}
 val=${2:-../shared/data/fer2013/val}
+train=${3:-../shared/data/fer2013/train}
 rm -rf models/fer-mini-xception && mkdir -p models/onnx
 cp -r "$run/best" models/fer-mini-xception
 ./bin/fer eval --model models/fer-mini-xception --data "$val" --out "$run" | tee "$run/eval.txt"
 ./bin/fer eval --model models/fer-mini-xception --data "$val" --tta flip --json > "$run/eval-tta.json"
 for p in fp32 fp16 int8; do
-  ./bin/fer export onnx --model models/fer-mini-xception --precision $p --data "$val" \
+  # Verification and int8 calibration on training images (spread over all classes), not on val.
+  ./bin/fer export onnx --model models/fer-mini-xception --precision $p --data "$train" \
     --out models/onnx/fer-mini-xception.$p.onnx | tee "$run/export-$p.txt"
 done
 for p in fp32 fp16 int8; do

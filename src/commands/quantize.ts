@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { calibrate } from '../quantize/calibrate.js';
+import { spreadSample } from '../data/dataset.js';
 import { GRANULARITIES } from '../train/options.js';
 import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
@@ -58,7 +59,8 @@ export function quantizeCommand(): Command {
     const calib = await loadWithSummary(o.calibrationData, 'Training', o.json);
     const { applyFakeQuant } = await import('../quantize/hook.js');
     applyFakeQuant(model, o.bits, o.granularity);
-    const c = calibrate(model, calib.images, Math.min(calib.size, o.calibrationImages));
+    const sample = spreadSample(calib, o.calibrationImages);
+    const c = calibrate(model, sample.images, sample.size);
     const result: FerMetadata = {
       ...meta,
       quantization: { bits: o.bits, granularity: o.granularity, activations: c.percentile },

@@ -185,3 +185,15 @@ function loadCsv(file: string, usage: CsvUsage | undefined): Dataset {
   for (const l of labels) counts[l]++;
   return { images: flat, labels: Uint8Array.from(labels), size: images.length, files, counts, skipped, source: file };
 }
+
+/** n images evenly spaced through a dataset (datasets are sorted by class: the first n are one class). */
+export function spreadSample(ds: Pick<Dataset, 'images' | 'size'>, n: number): { images: Uint8Array; size: number } {
+  const k = Math.min(n, ds.size);
+  const px = IMAGE_SIZE * IMAGE_SIZE;
+  const images = new Uint8Array(k * px);
+  for (let i = 0; i < k; i++) {
+    const src = Math.floor((i * ds.size) / k);
+    images.set(ds.images.subarray(src * px, (src + 1) * px), i * px);
+  }
+  return { images, size: k };
+}

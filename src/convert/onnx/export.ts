@@ -15,6 +15,7 @@ import { createSession } from '../../runtime/ort.js';
 import { onnxProbs } from '../../runtime/evaluate-onnx.js';
 import { convertToOnnx, type Precision } from './convert.js';
 import { ModelError } from '../../errors.js';
+import { spreadSample } from '../../data/dataset.js';
 
 export interface ExportOptions {
   precision: Precision;
@@ -50,6 +51,7 @@ export const TOLERANCES: Record<Precision, { maxAbsDiff: number; top1Agreement: 
 
 export async function exportOnnx(modelPath: string, file: string, o: ExportOptions): Promise<ExportResult> {
   const { model, meta } = await loadModel(modelPath);
+  if (o.sample) o = { ...o, sample: spreadSample(o.sample, 512) };
   try {
     prepareQuantized(model, meta);
     let ranges = meta.quantization?.activations;
