@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
-import { FerError, RuntimeFailure, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/augment.js';
 import { NUM_CLASSES } from '../data/classes.js';
@@ -255,4 +255,3 @@ export function evaluateLossAcc(model: tf.LayersModel, ds: Dataset): { loss: num
   return { loss: loss / ds.size, acc: correct / ds.size };
 }
 
-export { FerError, RuntimeFailure };

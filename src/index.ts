@@ -1,0 +1,27 @@
+/** fer's public API: the pipeline stages as plain async functions (named re-exports only). */
+export { loadDataset, spreadSample, type Dataset } from './data/dataset.js';
+export { CLASSES, IMAGE_SIZE, NUM_CLASSES } from './data/classes.js';
+export { makeBatch, PREPROCESS } from './data/augment.js';
+export { buildModel, miniXception, ARCHS } from './model/mini-xception.js';
+export { loadModel, saveModel, type FerMetadata } from './model/io.js';
+export { useBackend, BACKENDS } from './engine/backend.js';
+export { train, type TrainEvent, type TrainResult } from './train/fit.js';
+export { trainOptionsSchema, type TrainOptions } from './train/options.js';
+export { finetune } from './train/finetune.js';
+export { evaluateModel } from './eval/evaluate.js';
+export { computeMetrics } from './eval/metrics.js';
+export { pruneModel, modelSparsity } from './prune/hook.js';
+export { magnitudeMask, twoFourMask, scheduledSparsity, compressionRatio, sparsityReport } from './prune/prune.js';
+export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from './quantize/quantize.js';
+export { calibrate } from './quantize/calibrate.js';
+export { convertToOnnx, PRECISIONS } from './convert/onnx/convert.js';
+export { exportOnnx } from './convert/onnx/export.js';
+export { inspectOnnx } from './convert/onnx/inspect.js';
+export { createSession, availableProviders } from './runtime/ort.js';
+export { evaluateOnnx } from './runtime/evaluate-onnx.js';
+export { benchOnnx, benchTfjs } from './bench/bench.js';
+export { detectFaces, alignFace } from './detect/faces.js';
+export { predictFile, predictRaw } from './predict/predict.js';
+export { loadClassifier } from './predict/classifier.js';
+export { renderReport, reportSections } from './report/report.js';
+export { FerError, UsageError, ModelError, RuntimeFailure } from './errors.js';
