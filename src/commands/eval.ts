@@ -26,7 +26,7 @@ export function evalCommand(): Command {
     .option('--data <dir|csv>', 'labelled data: <dir>/<class>/*.jpg or fer2013.csv')
     .option('--usage <usage>', 'CSV split (Training|PublicTest|PrivateTest)')
     .option('--tta <mode>', 'test-time augmentation: none | flip')
-    .option('--out <dir>', 'write eval.json and confusion.png here (default: beside the model)')
+    .option('--out <dir>', 'write eval.json and confusion.png here')
     .option('--json', 'print the result as JSON');
   withEngineOptions(cmd);
   cmd.action(async (flags) => {
@@ -35,11 +35,11 @@ export function evalCommand(): Command {
     const onnx = o.model.endsWith('.onnx');
     if (!onnx) await startEngine(flags, o.json);
     const r = onnx ? await evaluateOnnx(o.model, ds, o.tta) : await evaluateModel(o.model, ds, o.tta);
-    const dir = o.out ?? (onnx ? path.dirname(o.model) : o.model.endsWith('.json') ? path.dirname(o.model) : o.model);
-    if (o.out) mkdirSync(dir, { recursive: true });
+    const dir = o.out;
+    if (dir) mkdirSync(dir, { recursive: true });
     let written: string[] = [];
-    if (o.out || o.model !== DEFAULT_MODEL) {
-      written = [writeEvalJson(r, dir, ds), path.join(dir, 'confusion.png')];
+    if (o.out) {
+      written = [writeEvalJson(r, dir!, ds), path.join(dir!, 'confusion.png')];
       await writeConfusionPng(r, written[1]);
     }
     if (o.json) {

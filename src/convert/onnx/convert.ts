@@ -265,7 +265,10 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
         out = ins[0];
     }
     const isLast = consumers(l).length === 0;
-    const keepFloat = isLast || folded.has(out) || cls === 'GlobalAveragePooling2D' || (c.activation as string) === 'softmax';
+    // The logits feeding global pooling stay float: their quantization error survives the average intact
+    // and moves the decision (measured: top-1 agreement 97.5% → see BENCHMARKS.md).
+    const feedsPooling = consumers(l).some((n) => n.getClassName() === 'GlobalAveragePooling2D');
+    const keepFloat = isLast || folded.has(out) || feedsPooling || cls === 'GlobalAveragePooling2D' || (c.activation as string) === 'softmax';
     name.set(l.name, keepFloat ? out : qdq(out, l.name));
   }
 

@@ -6,7 +6,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../../engine/tf.js';
 import { loadModel, type FerMetadata } from '../../model/io.js';
-import { prepareQuantized } from '../../quantize/hook.js';
+import { applyFakeQuant, prepareQuantized } from '../../quantize/hook.js';
 import { calibrate } from '../../quantize/calibrate.js';
 import { predictProbs } from '../../eval/predict.js';
 import { argmaxRows } from '../../eval/metrics.js';
@@ -65,7 +65,12 @@ export async function exportOnnx(modelPath: string, file: string, o: ExportOptio
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, bytes);
     const result: ExportResult = { file, bytes: bytes.length, precision: o.precision };
-    if (o.verify && o.sample) result.verification = await verify(model, bytes, o, o.sample);
+    if (o.verify && o.sample) {
+      // int8's reference is the fake-quantized tfjs model (8-bit per-channel weights, as written), so the
+      // check measures the export, not post-training quantization itself.
+      if (o.precision === 'int8' && !meta.quantization) applyFakeQuant(model, 8, 'per-channel');
+      result.verification = await verify(model, bytes, o, o.sample);
+    }
     return result;
   } finally {
     model.dispose();
