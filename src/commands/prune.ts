@@ -9,7 +9,7 @@ import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { out, startEngine, table, withEngineOptions } from './common.js';
-import { loadWithSummary } from './train.js';
+import { loadWithSummary, trainPrinter } from './train.js';
 
 export const pruneSchema = z.object({
   model: z.string().default(DEFAULT_MODEL),
@@ -53,6 +53,7 @@ export function pruneCommand(): Command {
       const [trainSet, valSet] = [await loadWithSummary(o.data!, 'Training', o.json), o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null];
       const r = await finetune(init, meta, trainSet, valSet, o.out, {
         epochs: o.finetuneEpochs, lr: o.lr, prune: { target: o.targetSparsity, pattern: o.pattern, scope: o.scope },
+        onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, o.out),
       });
       modelDir = path.join(o.out, 'best');
       const best = await loadModel(modelDir);

@@ -11,7 +11,7 @@ import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_DATA } from './export.js';
 import { out, startEngine, withEngineOptions } from './common.js';
-import { loadWithSummary } from './train.js';
+import { loadWithSummary, trainPrinter } from './train.js';
 
 export const quantizeSchema = z.object({
   model: z.string().default(DEFAULT_MODEL),
@@ -52,7 +52,7 @@ export function quantizeCommand(): Command {
       const { meta } = await loadModel(o.model);
       const trainSet = await loadWithSummary(o.data!, 'Training', o.json);
       const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null;
-      await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, { epochs: o.finetuneEpochs, lr: o.lr, quantize: { bits: o.bits, granularity: o.granularity } });
+      await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, { epochs: o.finetuneEpochs, lr: o.lr, quantize: { bits: o.bits, granularity: o.granularity }, onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, `${o.out}-qat`) });
       modelDir = path.join(`${o.out}-qat`, 'best');
     }
     const { model, meta } = await loadModel(modelDir);

@@ -105,38 +105,7 @@ export function trainCommand(): Command {
     };
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
-    const bar = new Progress();
-    let totalEpochs = options.epochs;
-    const t0 = Date.now();
-    let startEpoch = 0;
-    const onEvent = (e: TrainEvent) => {
-      if (e.type === 'start') {
-        totalEpochs = e.epochs;
-        startEpoch = e.startEpoch;
-        if (!flags.json) process.stderr.write(`fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`);
-      } else if (e.type === 'batch' && !flags.json) {
-        const batchesLeft = (e.batches - e.batch) + (totalEpochs - e.epoch - 1) * e.batches;
-        const batchesPerSecond = e.imagesPerSecond / options.batchSize;
-        bar.update(e.batch, e.batches, `epoch ${e.epoch + 1}/${totalEpochs}`,
-          `loss ${e.loss.toFixed(4)} acc ${(e.acc * 100).toFixed(1)}% ${e.imagesPerSecond.toFixed(0)} img/s`,
-          batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined);
-      } else if (e.type === 'epoch') {
-        const m = e.metrics;
-        if (flags.json) out(JSON.stringify(m));
-        else {
-          const elapsed = (Date.now() - t0) / 1000;
-          const eta = (elapsed / (m.epoch - startEpoch)) * (totalEpochs - m.epoch);
-          bar.done(`epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)} acc ${(m.acc * 100).toFixed(2)}%` +
-            (m.valAcc != null ? `  val_loss ${m.valLoss!.toFixed(4)} val_acc ${(m.valAcc * 100).toFixed(2)}%` : '') +
-            `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
-            (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') + (e.best ? '  *best' : '') +
-            `  ETA ${formatDuration(eta)}`);
-        }
-      } else if (e.type === 'stop') {
-        bar.done();
-        process.stderr.write(`fer: ${e.message}\n`);
-      }
-    };
+    const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
     const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
     const result = await train(trainSet, valSet, options, {
       out: outDir, resume: !!flags.resume, hooks, onEvent, shouldStop: () => stopRequested,
@@ -147,4 +116,40 @@ export function trainCommand(): Command {
     else if (result.stopReason === 'interrupted') process.exitCode = 130;
   });
   return cmd;
+}
+
+/** Prints training events: a progress bar (or periodic lines) and one line per epoch, or JSON lines. */
+export function trainPrinter(json: boolean, batchSize: number, epochs: number, outDir: string): (e: TrainEvent) => void {
+  const bar = new Progress();
+  let totalEpochs = epochs;
+  let startEpoch = 0;
+  const t0 = Date.now();
+  return (e: TrainEvent) => {
+    if (e.type === 'start') {
+      totalEpochs = e.epochs;
+      startEpoch = e.startEpoch;
+      if (!json) process.stderr.write(`fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`);
+    } else if (e.type === 'batch' && !json) {
+      const batchesLeft = e.batches - e.batch + (totalEpochs - e.epoch - 1) * e.batches;
+      const batchesPerSecond = e.imagesPerSecond / batchSize;
+      bar.update(e.batch, e.batches, `epoch ${e.epoch + 1}/${totalEpochs}`,
+        `loss ${e.loss.toFixed(4)} acc ${(e.acc * 100).toFixed(1)}% ${e.imagesPerSecond.toFixed(0)} img/s`,
+        batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined);
+    } else if (e.type === 'epoch') {
+      const m = e.metrics;
+      if (json) {
+        out(JSON.stringify(m));
+        return;
+      }
+      const eta = ((Date.now() - t0) / 1000 / (m.epoch - startEpoch)) * (totalEpochs - m.epoch);
+      bar.done(`epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)} acc ${(m.acc * 100).toFixed(2)}%` +
+        (m.valAcc != null ? `  val_loss ${m.valLoss!.toFixed(4)} val_acc ${(m.valAcc * 100).toFixed(2)}%` : '') +
+        `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
+        (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') + (e.best ? '  *best' : '') +
+        `  ETA ${formatDuration(eta)}`);
+    } else if (e.type === 'stop') {
+      bar.done();
+      process.stderr.write(`fer: ${e.message}\n`);
+    }
+  };
 }

@@ -3,7 +3,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { FerMetadata } from '../model/io.js';
 import { pruneHook } from '../prune/hook.js';
 import { quantizeHook } from '../quantize/hook.js';
-import { train, type TrainResult } from './fit.js';
+import { train, type TrainEvent, type TrainResult } from './fit.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';
 
 export interface FinetuneOptions {
@@ -11,6 +11,7 @@ export interface FinetuneOptions {
   lr: number;
   prune?: { target: number; pattern: TrainOptions['prunePattern']; scope?: TrainOptions['pruneScope'] };
   quantize?: { bits: number; granularity: TrainOptions['granularity'] };
+  onEvent?: (e: TrainEvent) => void;
 }
 
 /**
@@ -30,5 +31,5 @@ export async function finetune(
     ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),
   });
   const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
-  return train(trainSet, valSet, options, { out, hooks });
+  return train(trainSet, valSet, options, { out, hooks, onEvent: o.onEvent });
 }
