@@ -13,5 +13,5 @@ for attempt in 1 2 3 4 5; do
   state=$(node -e "const s=require('./$run/checkpoint/state.json'); console.log(s.epoch >= s.options.epochs ? 'done' : 'more')" 2>/dev/null || echo more)
   [ "$state" = done ] && break
   echo "train-shipped: resuming (attempt $attempt)" >&2
-  ./bin/fer train --resume "$run"
+  ./bin/fer train --resume "$run" --threads 1
 done
