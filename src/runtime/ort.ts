@@ -5,6 +5,10 @@
 import * as ort from 'onnxruntime-node';
 import { UsageError, RuntimeFailure } from '../errors.js';
 
+// onnxruntime's own log goes to stderr; fer reports failures itself (as exceptions turned into one-line
+// messages), and probing a missing provider would otherwise print two multi-line errors.
+ort.env.logLevel = 'fatal';
+
 export const PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
