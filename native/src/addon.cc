@@ -3,10 +3,6 @@
 #include <napi.h>
 
 #include <exception>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#include <cstdlib>
-#endif
 
 #include "kernels.h"
 
@@ -109,16 +105,6 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fer::get_threads()); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-#if defined(__GLIBC__)
-  // Training allocates and frees megabyte-sized activation buffers hundreds of times a step. By default
-  // glibc serves each from a fresh mmap, so every step pays page faults on first touch (measured: the
-  // step was bound by them, and a second thread did not help). Keep them in the heap for reuse instead.
-  if (getenv("FER_NATIVE_MALLOPT")) {
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1024 << 20);
-  mallopt(M_TOP_PAD, 64 << 20);
-  }
-#endif
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));

@@ -10,7 +10,7 @@ import { createSession, type SessionOptions } from '../runtime/ort.js';
 import { inputDims, onnxProbs } from '../runtime/evaluate-onnx.js';
 import { tf } from '../engine/tf.js';
 import type { Dataset } from '../data/dataset.js';
-import { argmaxRows } from '../eval/metrics.js';
+import { top1Accuracy } from '../eval/metrics.js';
 import { NUM_CLASSES } from '../data/classes.js';
 import { predictProbs } from '../eval/predict.js';
 import { kernelWeights, readValues } from '../prune/weights.js';
@@ -84,8 +84,7 @@ export async function benchOnnx(file: string, o: BenchOptions): Promise<BenchRow
     let accuracy: number | null = null;
     if (o.data) {
       const probs = await onnxProbs(session, info.layout, o.data.images, o.data.size);
-      const pred = argmaxRows(probs, NUM_CLASSES);
-      accuracy = pred.filter((p, i) => p === o.data!.labels[i]).length / o.data.size;
+      accuracy = top1Accuracy(probs, o.data.labels, NUM_CLASSES);
     }
     return {
       model: file, variant: variantOf(file), engine: 'onnxruntime', provider: session.provider, batch: o.batch,
@@ -108,8 +107,7 @@ export async function benchTfjs(dir: string, backend: string, o: BenchOptions): 
     x.dispose();
     let accuracy: number | null = null;
     if (o.data) {
-      const pred = argmaxRows(predictProbs(model, o.data.images, o.data.size), NUM_CLASSES);
-      accuracy = pred.filter((p, i) => p === o.data!.labels[i]).length / o.data.size;
+      accuracy = top1Accuracy(predictProbs(model, o.data.images, o.data.size), o.data.labels, NUM_CLASSES);
     }
     const kernels = kernelWeights(model).map(readValues);
     const file = modelJsonPath(dir);

@@ -22,8 +22,6 @@ export interface BackendInfo {
   note?: string;
 }
 
-let current: BackendInfo | undefined;
-
 function tryTfjsNode(): boolean {
   try {
     createRequire(import.meta.url)('@tensorflow/tfjs-node');
@@ -68,10 +66,5 @@ export async function useBackend(choice: BackendChoice = 'auto', threads?: numbe
   if (!ok) throw new UsageError(`engine: backend ${name} failed to initialize`);
   await tf.ready();
   const used = name === NATIVE_BACKEND ? loadNativeAddon()!.getThreads() : name === 'wasm' ? 1 : name === 'cpu' ? 1 : nThreads;
-  current = { name, threads: used, note };
-  return current;
-}
-
-export function currentBackend(): BackendInfo | undefined {
-  return current;
+  return { name, threads: used, note };
 }

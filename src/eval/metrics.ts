@@ -29,6 +29,14 @@ export function argmaxRows(probs: Float32Array, k: number): Int32Array {
   return out;
 }
 
+/** Fraction of rows of `probs` whose argmax is the label. */
+export function top1Accuracy(probs: Float32Array, labels: ArrayLike<number>, k: number): number {
+  const pred = argmaxRows(probs, k);
+  let correct = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) correct++;
+  return pred.length ? correct / pred.length : 0;
+}
+
 export function computeMetrics(labels: ArrayLike<number>, predicted: ArrayLike<number>, classes: readonly string[]): EvalMetrics {
   const k = classes.length;
   const confusion = classes.map(() => new Array<number>(k).fill(0));

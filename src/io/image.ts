@@ -42,13 +42,6 @@ export async function imageSize(input: string | Buffer): Promise<{ width: number
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 
-/** Writes a RawImage as PNG. */
-export async function writePng(image: RawImage, file: string): Promise<void> {
-  await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
-    raw: { width: image.width, height: image.height, channels: image.channels },
-  }).png().toFile(file);
-}
-
 /** Renders an SVG document to a PNG file (charts). */
 export async function svgToPng(svg: string, file: string): Promise<void> {
   await sharp(Buffer.from(svg), { density: 144 }).png().toFile(file);
@@ -59,13 +52,6 @@ export async function overlaySvgPng(image: RawImage, svg: string, file: string):
   await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
     raw: { width: image.width, height: image.height, channels: image.channels },
   }).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).png().toFile(file);
-}
-
-/** Encodes a RawImage as PNG bytes (report thumbnails). */
-export async function encodePng(image: RawImage): Promise<Buffer> {
-  return sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
-    raw: { width: image.width, height: image.height, channels: image.channels },
-  }).png().toBuffer();
 }
 
 /** Pastes images (resized to squares) onto a plain background: synthetic scenes for tests and benchmarks. */

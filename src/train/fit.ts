@@ -19,6 +19,7 @@ import { initialSchedule, lrForEpoch, updateSchedule } from './schedule.js';
 import type { TrainOptions } from './options.js';
 import { predictProbs } from '../eval/predict.js';
 import { writeCurves } from './curves.js';
+import { top1Accuracy } from '../eval/metrics.js';
 
 export interface EpochMetrics {
   epoch: number;
@@ -244,14 +245,8 @@ export async function train(
 /** Mean cross-entropy and accuracy of a model on a dataset (inference mode). */
 export function evaluateLossAcc(model: tf.LayersModel, ds: Dataset): { loss: number; acc: number } {
   const probs = predictProbs(model, ds.images, ds.size);
-  let loss = 0, correct = 0;
-  for (let i = 0; i < ds.size; i++) {
-    const row = probs.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
-    loss -= Math.log(Math.max(row[ds.labels[i]], 1e-7));
-    let arg = 0;
-    for (let c = 1; c < NUM_CLASSES; c++) if (row[c] > row[arg]) arg = c;
-    if (arg === ds.labels[i]) correct++;
-  }
-  return { loss: loss / ds.size, acc: correct / ds.size };
+  let loss = 0;
+  for (let i = 0; i < ds.size; i++) loss -= Math.log(Math.max(probs[i * NUM_CLASSES + ds.labels[i]], 1e-7));
+  return { loss: loss / ds.size, acc: top1Accuracy(probs, ds.labels, NUM_CLASSES) };
 }
 

@@ -65,6 +65,3 @@ export function registerNativeBackend(threads?: number): boolean {
   registered = true;
   return true;
 }
-
-/** The kernels this backend runs natively (for docs and profiles). */
-export const nativeKernelNames = Object.keys(overrides).sort();
