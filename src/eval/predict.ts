@@ -6,7 +6,10 @@ import { NUM_CLASSES } from '../data/classes.js';
 export type Tta = 'none' | 'flip';
 
 /** Softmax probabilities, [n × 7], in inference mode; `flip` averages with the mirrored image. */
-export function predictProbs(model: tf.LayersModel, images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256): Float32Array {
+/** What predictProbs runs: a tfjs model, or anything that maps a batch to probabilities. */
+export interface Predictor { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }
+
+export function predictProbs(model: Predictor, images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256): Float32Array {
   const out = new Float32Array(n * NUM_CLASSES);
   for (let start = 0; start < n; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);

@@ -20,6 +20,8 @@ export interface SessionOptions {
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
   executionMode?: 'sequential' | 'parallel';
   profile?: string;
+  /** Write the graph as onnxruntime optimized it (which ops it fused) to this file. */
+  optimizedModelFile?: string;
   deviceId?: number;
   trtFp16?: boolean;
   trtInt8?: boolean;
@@ -102,6 +104,7 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
     executionMode: o.executionMode ?? 'sequential',
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
     ...(o.profile ? { enableProfiling: true, profileFilePrefix: o.profile } : {}),
+    ...(o.optimizedModelFile ? { optimizedModelFilePath: o.optimizedModelFile } : {}),
   };
   let session: ort.InferenceSession;
   try {

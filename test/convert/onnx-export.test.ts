@@ -14,6 +14,7 @@ import { inspectOnnx } from '../../src/convert/onnx/inspect.js';
 import { DEFAULT_MODEL } from '../../src/model/default.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { PRECISIONS } from '../../src/convert/onnx/convert.js';
+import { createSession } from '../../src/runtime/ort.js';
 
 const PY = '/usr/bin/python3';
 const hasOnnxChecker = (() => {
@@ -57,12 +58,19 @@ describe.each(models)('export onnx: %s', (_label, make) => {
     if (precision === 'int8') expect(info.opTypes.QuantizeLinear).toBeGreaterThan(10);
     if (hasOnnxChecker) expect(Number(onnxCheck(file))).toBeGreaterThanOrEqual(13);
   };
-  const knownGap = (precision: string) => _label === 'shipped model' && precision === 'int8';
-  it.each(PRECISIONS.filter((p) => !knownGap(p)))('%s: verified against tfjs within tolerance, and passes onnx.checker', check);
-  // Known gap (BENCHMARKS.md): post-training int8 of the shipped model agrees with its fake-quantized tfjs
-  // model on 98.0% of 512 training images and 94.3% of the 70 fixture images, short of 99%. This test
-  // turns red the day it is met, so that the marker is removed.
-  (_label === 'shipped model' ? it.fails : it.skip)('int8 of the shipped model reaches 99% top-1 agreement (known gap)', () => check('int8'));
+  it.each(PRECISIONS)('%s: verified against tfjs within tolerance, and passes onnx.checker', check);
+
+  it('int8: onnxruntime runs every quantized conv as one integer QLinearConv', async () => {
+    const file = path.join(outDir, `${_label.replace(' ', '-')}.int8.onnx`);
+    if (!existsSync(file)) await check('int8');
+    const optimized = path.join(outDir, 'int8.optimized.onnx');
+    const s = await createSession(file, { optimizedModelFile: optimized, threads: 1 });
+    await s.session.release();
+    const before = inspectOnnx(file).opTypes, after = inspectOnnx(optimized).opTypes;
+    // All but the last conv (its output, the logits, stays float for global pooling).
+    expect(after.QLinearConv).toBe(before.Conv - 1);
+    expect(after.Conv ?? 0).toBe(1);
+  });
 
   it('is deterministic: the same model exports to identical bytes', async () => {
     const a = path.join(outDir, 'a.onnx'), b = path.join(outDir, 'b.onnx');

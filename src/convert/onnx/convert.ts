@@ -8,6 +8,8 @@ import { tf } from '../../engine/tf.js';
 import { ModelError } from '../../errors.js';
 import type { FerMetadata } from '../../model/io.js';
 import { quantize, toFloat16 } from '../../quantize/quantize.js';
+import { activationQuantPoints, depthwiseKey } from '../../quantize/activations.js';
+import { foldableBatchNorm, layerConfig, pair, producers, type Layer } from '../../model/graph.js';
 import type { AttrValue } from './builder.js';
 import { DataType, encodeModel, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from './builder.js';
 import type { OnnxTypes } from './proto.js';
@@ -28,6 +30,11 @@ export interface ConvertOptions {
   version?: string;
   /** int8: activation range (max |x|) per tfjs layer output. */
   activationRanges?: Record<string, number>;
+  /**
+   * int8, filled by the writer: per conv output tensor (tfjs layer name: the folded BN's, else the conv's),
+   * what rounding its bias to int32 added per channel, so that a simulation can add the same.
+   */
+  biasRounding?: Map<string, Float32Array>;
 }
 
 export const INPUT_NAME = 'image';
@@ -36,19 +43,10 @@ export const OUTPUT_NAME = 'probabilities';
 const SUPPORTED = ['InputLayer', 'Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'BatchNormalization', 'Activation', 'ReLU',
   'MaxPooling2D', 'AveragePooling2D', 'Add', 'GlobalAveragePooling2D', 'Dense', 'Dropout', 'Flatten', 'Softmax'];
 
-type Layer = tf.layers.Layer;
-const cfg = (l: Layer) => l.getConfig() as Record<string, unknown>;
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v as number, v as number]);
+const cfg = layerConfig;
 const values = (l: Layer, i: number) => l.getWeights()[i].dataSync() as Float32Array;
 const shapeOf = (l: Layer) => (l.getWeights()[0].shape as number[]);
 
-function consumers(l: Layer): Layer[] {
-  return (l as unknown as { outboundNodes: { outboundLayer: Layer }[] }).outboundNodes.map((n) => n.outboundLayer);
-}
-function producers(l: Layer): Layer[] {
-  const nodes = (l as unknown as { inboundNodes: { inboundLayers: Layer[] }[] }).inboundNodes;
-  return nodes.length ? nodes[0].inboundLayers : [];
-}
 function inputHw(l: Layer): [number, number] {
   const s = (l.input as tf.SymbolicTensor).shape;
   return [s[1] as number, s[2] as number];
@@ -67,6 +65,10 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   const nodes: OnnxTypes.NodeProto[] = [];
   const initializers: OnnxTypes.TensorProto[] = [];
   let nodeCount = 0;
+  // int8: scales of what is quantized, so that a Conv's bias can be written as int32 (scale = x·w scale),
+  // the form onnxruntime needs to fuse DQ → Conv → Q into one integer QLinearConv.
+  const actScales = new Map<string, number>();
+  const weightScales = new Map<string, Float32Array>();
   const qdqZero = 'qdq.zero_point';
   if (precision === 'int8') initializers.push(makeTensor(qdqZero, DataType.INT8, [], new Int8Array(1)));
 
@@ -88,10 +90,23 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
         initializers.push(makeTensor(`${name}.q`, DataType.INT8, dims, qs));
         initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0]], scales));
         initializers.push(makeTensor(`${name}.zero_point`, DataType.INT8, [dims[0]], new Int8Array(dims[0])));
+        weightScales.set(name, scales);
         nodes.push(makeNode('DequantizeLinear', [`${name}.q`, `${name}.scale`, `${name}.zero_point`], [name], `DequantizeLinear_${nodeCount++}`, { axis: { int: 0 } }));
         return name;
       }
       return ctx.constant(name, v, dims);
+    },
+    bias(name, v, input, weight, output) {
+      const sx = actScales.get(input), sw = weightScales.get(weight);
+      if (precision !== 'int8' || sx === undefined || sw === undefined || sw.length !== v.length) return ctx.constant(name, v, [v.length]);
+      const scales = sw.map((s) => s * sx);
+      const q = Int32Array.from(v, (b, c) => Math.round(b / scales[c]));
+      o.biasRounding?.set(output, Float32Array.from(q, (qc, c) => qc * scales[c] - v[c]));
+      initializers.push(makeTensor(`${name}.q`, DataType.INT32, [v.length], q));
+      initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [v.length], scales));
+      initializers.push(makeTensor(`${name}.zero_point`, DataType.INT32, [v.length], new Int32Array(v.length)));
+      ctx.node('DequantizeLinear', [`${name}.q`, `${name}.scale`, `${name}.zero_point`], [name], { axis: { int: 0 } });
+      return name;
     },
     constant(name, v, dims) {
       initializers.push(precision === 'fp16' ? makeTensor(name, DataType.FLOAT16, dims, toFloat16(v)) : makeTensor(name, DataType.FLOAT, dims, v));
@@ -103,13 +118,14 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
     },
   };
 
-  // Activation Q/DQ after a tensor, when int8 and a range is known; returns the name consumers read.
-  const ranges = o.activationRanges ?? meta.quantization?.activations ?? {};
-  const qdq = (tensor: string, layerName: string): string => {
-    if (precision !== 'int8') return tensor;
-    const r = ranges[layerName];
-    if (!(r > 0)) return tensor;
-    const scale = ctx.constant(`${tensor}.act_scale`, Float32Array.of(r / 127), []);
+  // Activation Q/DQ after a tensor where the shared rule (quantize/activations.ts) puts one; returns the
+  // name consumers read.
+  const points = precision === 'int8' ? activationQuantPoints(model, o.activationRanges ?? meta.quantization?.activations ?? {}) : new Map<string, number>();
+  const qdq = (tensor: string, key: string): string => {
+    const s = points.get(key);
+    if (s === undefined) return tensor;
+    const scale = ctx.constant(`${tensor}.act_scale`, Float32Array.of(s), []);
+    actScales.set(`${tensor}.dq`, s);
     ops.QuantizeLinear.emit(ctx, { input: tensor, output: `${tensor}.dq`, scaleName: scale, zeroPointName: qdqZero });
     return `${tensor}.dq`;
   };
@@ -129,7 +145,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
     x = 'image.fp16';
   }
   if (!o.nchw) {
-    if (C === 1) ops.Reshape.emit(ctx, { name: 'input', input: x, output: 'image.nchw', shape: [-1, 1, H, W] });
+    if (C === 1) ops.Reshape.emit(ctx, { name: 'input', input: x, output: 'image.nchw', shape: [0, 1, H, W] }); // 0 = copy N: keeps the batch symbol (with -1 onnxruntime loses it and stops fusing an Add)
     else ops.Transpose.emit(ctx, { input: x, output: 'image.nchw', perm: [0, 3, 1, 2] });
     x = 'image.nchw';
   }
@@ -149,12 +165,6 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
     throw new ModelError(`convert: unsupported activation "${act}" in layer ${l.name} (supported: linear, relu, softmax)`);
   };
 
-  /** The BN right after a conv-like layer, if it is that layer's only consumer. */
-  const foldable = (l: Layer): Layer | null => {
-    const c = consumers(l);
-    return c.length === 1 && c[0].getClassName() === 'BatchNormalization' && cfg(l).activation === 'linear' ? c[0] : null;
-  };
-
   /**
    * Emits a Conv for layer `l` (or its pointwise half), folding the BatchNormalization that follows `l`
    * when it is l's only consumer. Returns the output tensor: the BN's name when folded.
@@ -163,7 +173,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
     bias: Float32Array | undefined, strides: [number, number], dilations: [number, number], group: number,
     pads: [number, number, number, number], fold: boolean): string => {
     let w = weight, b = bias, out = output;
-    const bn = fold ? foldable(l) : null;
+    const bn = fold ? foldableBatchNorm(l) : null;
     if (bn) {
       ({ weight: w, bias: b } = foldBatchNorm(weight, bias, dims[0], bnParams(bn)));
       folded.add(bn.name);
@@ -203,6 +213,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
         out = emitConv(l, sep ? '.depthwise' : '', ins[0], sep ? `${l.name}.depthwise` : l.name,
           depthwiseKernelToOihw(values(l, 0), dshape), [ch * mult, 1, kh, kw], dwBias, st, dil, ch, pads, !sep);
         if (sep) {
+          out = qdq(out, depthwiseKey(l.name));
           const pshape = l.getWeights()[1].shape as number[];
           out = emitConv(l, '.pointwise', out, l.name, convKernelToOihw(values(l, 1), pshape), [pshape[3], pshape[2], 1, 1],
             c.useBias ? values(l, 2) : undefined, [1, 1], [1, 1], 1, [0, 0, 0, 0], true);
@@ -264,12 +275,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
       default: // Dropout: identity at inference
         out = ins[0];
     }
-    const isLast = consumers(l).length === 0;
-    // The logits feeding global pooling stay float: their quantization error survives the average intact
-    // and moves the decision (measured: top-1 agreement 97.5% → see BENCHMARKS.md).
-    const feedsPooling = consumers(l).some((n) => n.getClassName() === 'GlobalAveragePooling2D');
-    const keepFloat = isLast || folded.has(out) || feedsPooling || cls === 'GlobalAveragePooling2D' || (c.activation as string) === 'softmax';
-    name.set(l.name, keepFloat ? out : qdq(out, l.name));
+    name.set(l.name, qdq(out, l.name));
   }
 
   // Final output (Cast back to float32 for fp16 with float IO).
@@ -282,6 +288,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   }
   last = OUTPUT_NAME;
   const numClasses = ((layers[layers.length - 1].output as tf.SymbolicTensor).shape as number[])[1];
+  if (precision === 'int8') dedicateQdqPairs(nodes, initializers);
   const graph = makeGraph(nodes, 'fer', [graphInput], [makeValueInfo(OUTPUT_NAME, outType, ['N', numClasses])], initializers);
   const metadata: Record<string, string> = {
     classes: JSON.stringify(meta.classes),
@@ -295,3 +302,33 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   }
   return encodeModel(makeModel(graph, { opset: o.opset ?? 13, producer: 'fer', version: o.version ?? '0.0.0', metadata }));
 }
+
+/**
+ * Gives every consumer of a quantized activation its own Q→DQ pair. onnxruntime converts int8 Q/DQ pairs
+ * to the uint8 its x86 kernels want only when a Q feeds one DQ; a shared pair stays int8 next to converted
+ * ones, the types around a Conv then differ, and it is not fused into QLinearConv.
+ */
+function dedicateQdqPairs(nodes: OnnxTypes.NodeProto[], initializers: OnnxTypes.TensorProto[]): void {
+  const readers = new Map<string, OnnxTypes.NodeProto[]>();
+  for (const n of nodes) for (const i of n.input) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const init = new Map(initializers.map((t) => [t.name, t]));
+  for (let k = 0; k < nodes.length; k++) {
+    const dq = nodes[k];
+    if (dq.opType !== 'DequantizeLinear' || !dq.input[0].endsWith('.dq.q')) continue;
+    const q = nodes.find((n) => n.opType === 'QuantizeLinear' && n.output[0] === dq.input[0])!;
+    const users = readers.get(dq.output[0]) ?? [];
+    users.slice(1).forEach((user, j) => {
+      const tag = `${dq.output[0]}.${j + 1}`;
+      // Own scale and zero-point initializers too: onnxruntime's common-subexpression elimination would
+      // otherwise merge the identical Q nodes back into one.
+      const [scale, zp] = [`${tag}.scale`, `${tag}.zero_point`];
+      initializers.push({ ...init.get(q.input[1])!, name: scale } as OnnxTypes.TensorProto, { ...init.get(q.input[2])!, name: zp } as OnnxTypes.TensorProto);
+      const q2 = makeNode('QuantizeLinear', [q.input[0], scale, zp], [`${tag}.q`], `${q.name}_${j + 1}`);
+      const dq2 = makeNode('DequantizeLinear', [`${tag}.q`, scale, zp], [tag], `${dq.name}_${j + 1}`);
+      user.input = user.input.map((i) => (i === dq.output[0] ? tag : i));
+      nodes.splice(k + 1, 0, q2, dq2);
+      k += 2;
+    });
+  }
+}
+
