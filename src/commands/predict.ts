@@ -13,6 +13,7 @@ export const predictSchema = z.object({
   model: z.string().optional(),
   detector: z.enum(DETECTORS).default('ssd'),
   minConfidence: z.coerce.number().gt(0).lt(1).default(0.5),
+  inputSize: z.coerce.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
   annotate: z.string().optional(),
   fps: z.coerce.number().positive().default(5),
   json: z.boolean().default(false),
@@ -43,6 +44,7 @@ export function predictCommand(): Command {
     .option('--model <path>', 'classifier: .onnx (onnxruntime) or a fer model dir (tfjs); default: the shipped model')
     .option('--detector <d>', 'ssd (SSD-MobileNetV1, accurate) | tiny (TinyFaceDetector, fast)')
     .option('--min-confidence <x>', 'face detection threshold', '0.5')
+    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', '416')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
     .option('--fps <n>', 'video: frames per second to analyze', '5')
     .option('--json', 'one JSON line per image or frame');

@@ -42,6 +42,29 @@ export async function imageSize(input: string | Buffer): Promise<{ width: number
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 
+const rawInput = (image: RawImage) => sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+  raw: { width: image.width, height: image.height, channels: image.channels },
+});
+
+/**
+ * The square `size`×`size` window of side `side` at (x, y) of an image (parts outside it black),
+ * resized to size×size: a detector's letterboxed input, or a face crop for the landmark net.
+ */
+export async function cropSquare(image: RawImage, x: number, y: number, side: number, size: number): Promise<RawImage> {
+  const f = size / side;
+  const ix = Math.max(0, Math.round(x)), iy = Math.max(0, Math.round(y));
+  const iw = Math.min(image.width, Math.round(x + side)) - ix, ih = Math.min(image.height, Math.round(y + side)) - iy;
+  let pipeline = rawInput(image);
+  const w = Math.max(1, Math.min(size, Math.round(iw * f))), h = Math.max(1, Math.min(size, Math.round(ih * f)));
+  if (iw <= 0 || ih <= 0) return { data: new Uint8Array(size * size * image.channels), width: size, height: size, channels: image.channels };
+  if (ix !== 0 || iy !== 0 || iw !== image.width || ih !== image.height) pipeline = pipeline.extract({ left: ix, top: iy, width: iw, height: ih });
+  const left = Math.min(size - w, Math.max(0, Math.round((ix - x) * f))), top = Math.min(size - h, Math.max(0, Math.round((iy - y) * f)));
+  const { data } = await pipeline.resize(w, h, { fit: 'fill', kernel: 'linear' })
+    .extend({ left, top, right: size - w - left, bottom: size - h - top, background: { r: 0, g: 0, b: 0 } })
+    .raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: size, height: size, channels: image.channels };
+}
+
 /** Renders an SVG document to a PNG file (charts). */
 export async function svgToPng(svg: string, file: string): Promise<void> {
   await sharp(Buffer.from(svg), { density: 144 }).png().toFile(file);
@@ -49,9 +72,7 @@ export async function svgToPng(svg: string, file: string): Promise<void> {
 
 /** Composites an SVG overlay on an image and writes PNG (annotations). */
 export async function overlaySvgPng(image: RawImage, svg: string, file: string): Promise<void> {
-  await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
-    raw: { width: image.width, height: image.height, channels: image.channels },
-  }).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).png().toFile(file);
+  await rawInput(image).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).png().toFile(file);
 }
 
 /** Pastes images (resized to squares) onto a plain background: synthetic scenes for tests and benchmarks. */

@@ -36,6 +36,11 @@ const otherCases: Case[] = [
   { name: 'batchNorm (moving statistics)', shapes: [[3, 5, 4, 6], [6], [6], [6], [6]], f: (x, m, v, o, s) => tf.batchNorm(x, m, tf.add(tf.abs(v), 0.5), o, s, 1e-3) },
   { name: 'add/sub/mul/div with trailing broadcast', shapes: [[3, 4, 5], [5], [3, 4, 5]], f: (a, b, c) => tf.div(tf.mul(tf.sub(tf.add(a, b), c), b), tf.add(tf.abs(b), 1)) },
   { name: 'relu, square, neg, exp', shapes: [[4, 7]], f: (x) => tf.exp(tf.neg(tf.square(tf.relu(x)))) },
+  // Slice's gradient is a pad and PadV2's a slice: both kernels run forward and backward.
+  { name: 'slice: a strided box of a 4-D tensor', shapes: [[2, 7, 9, 3]], f: (x) => tf.slice(x, [1, 2, 3, 0], [1, 4, 5, 3]) },
+  { name: 'slice: rows only (one contiguous run per image)', shapes: [[3, 6, 8, 2]], f: (x) => tf.slice(x, [0, 1, 0, 0], [3, 3, -1, -1]) },
+  { name: 'slice: 1-D and 2-D', shapes: [[11], [5, 6]], f: (a, b) => tf.add(tf.slice(a, [2], [6]), tf.slice(b, [1, 0], [1, 6]).reshape([6])) },
+  { name: 'pad with a constant, every side', shapes: [[2, 5, 4, 3]], f: (x) => tf.pad(x, [[0, 1], [2, 0], [1, 3], [0, 0]], 0.5) },
   { name: 'sum over leading axes, mean over trailing', shapes: [[3, 4, 5]], f: (x) => tf.add(tf.sum(tf.square(x), [0, 1]), tf.mean(tf.mean(x, [1, 2]), 0)) },
 ];
 
@@ -60,6 +65,20 @@ describe.skipIf(!hasNative)('fer-native kernels vs cpu', () => {
     const ref = run('cpu', c, 7), got = run('fer-native', c, 7);
     expectClose(got.y, ref.y, { atol: 1e-4, rtol: 1e-4, label: 'forward' });
     got.grads.forEach((g, i) => expectClose(g, ref.grads[i], { atol: 1e-4, rtol: 1e-4, label: `grad ${i}` }));
+  });
+});
+
+describe.skipIf(!hasNative)('fer-native data movement on int32 images (face detection)', () => {
+  it('slice and pad an int32 H×W×3 image exactly as cpu does', () => {
+    const img = Int32Array.from({ length: 9 * 11 * 3 }, (_, i) => (i * 7919) % 256);
+    const f = () => tf.tidy(() => {
+      const x = tf.tensor3d(img, [9, 11, 3], 'int32');
+      return tf.concat([tf.slice(x, [2, 3, 0], [5, 4, 3]).reshape([-1]), tf.pad(x, [[1, 2], [0, 3], [0, 0]], 9).reshape([-1])]).dataSync().slice();
+    });
+    tf.setBackend('cpu');
+    const ref = f();
+    tf.setBackend('fer-native');
+    expect(Array.from(f())).toEqual(Array.from(ref));
   });
 });
 

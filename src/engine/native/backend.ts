@@ -12,6 +12,7 @@ import { poolKernels } from './kernels/pool.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { batchNormKernels } from './kernels/batch-norm.js';
+import { layoutKernels } from './kernels/layout.js';
 import { registerBatchNormTrainKernels } from '../kernels/batch-norm-train.js';
 
 export const NATIVE_BACKEND = 'fer-native';
@@ -40,6 +41,7 @@ const overrides: Record<string, NativeKernel> = {
   ...elementwiseKernels,
   ...reduceKernels,
   ...batchNormKernels,
+  ...layoutKernels,
 };
 
 let registered = false;
