@@ -16,7 +16,7 @@ import type { Detector } from '../src/detect/faces.js';
 import { sceneItems } from './make-scene.js';
 
 const { values } = parseArgs({ options: {
-  frames: { type: 'string', default: '20' }, detector: { type: 'string', default: 'ssd' }, backend: { type: 'string', default: 'native' },
+  frames: { type: 'string', default: '20' }, detector: { type: 'string', default: 'tiny' }, backend: { type: 'string', default: 'native' },
   model: { type: 'string' }, threads: { type: 'string', default: '2' }, 'input-size': { type: 'string', default: '416' },
 } });
 const info = await useBackend(values.backend as BackendChoice, Number(values.threads));

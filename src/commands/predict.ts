@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 export const predictSchema = z.object({
   inputs: z.array(z.string()).min(1, 'give at least one image, folder or video'),
   model: z.string().optional(),
-  detector: z.enum(DETECTORS).default('ssd'),
+  detector: z.enum(DETECTORS).default('tiny'),
   minConfidence: z.coerce.number().gt(0).lt(1).default(0.5),
   inputSize: z.coerce.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
   annotate: z.string().optional(),
@@ -42,7 +42,7 @@ export function predictCommand(): Command {
     .description('find faces (68 landmarks) in photos, folders or videos and classify their emotions')
     .argument('<inputs...>', 'image files, folders of images, or video files (needs ffmpeg)')
     .option('--model <path>', 'classifier: .onnx (onnxruntime) or a fer model dir (tfjs); default: the shipped model')
-    .option('--detector <d>', 'ssd (SSD-MobileNetV1, accurate) | tiny (TinyFaceDetector, fast)')
+    .option('--detector <d>', 'tiny (TinyFaceDetector, real time) | ssd (SSD-MobileNetV1, finds smaller faces, ~10× slower)', 'tiny')
     .option('--min-confidence <x>', 'face detection threshold', '0.5')
     .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', '416')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')

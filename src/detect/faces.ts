@@ -1,13 +1,16 @@
 /**
  * Faces with 68 landmarks (iBUG 300-W layout, as the paper's dlib detector) from @vladmandic/face-api,
- * whose SSD-MobileNetV1 detector and 68-point landmark net ship inside its npm package and run on our
- * tfjs backends. Alignment: rotate about the eye midpoint so the eye line is level, crop a square around
+ * whose detectors and 68-point landmark net ship inside its npm package: SSD-MobileNetV1 runs in face-api
+ * on our tfjs backends, the tiny detector (the default) and the landmark net as ONNX graphs in onnxruntime.
+ * Alignment: rotate about the eye midpoint so the eye line is level, crop a square around
  * the landmarks with a margin, resize to 48×48 grayscale (what the classifier was trained on).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { cropSquare, type RawImage } from '../io/image.js';
+import { createSession, type FerSession } from '../runtime/ort.js';
+import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
 
 type FaceApi = typeof import('@vladmandic/face-api');
 const require = createRequire(import.meta.url);
@@ -18,7 +21,8 @@ let loaded: Promise<void> | null = null;
 export const DETECTORS = ['ssd', 'tiny'] as const;
 export type Detector = (typeof DETECTORS)[number];
 
-async function faceApi(): Promise<FaceApi> {
+/** face-api with its detector and landmark weights loaded (once). */
+export async function faceApi(): Promise<FaceApi> {
   if (!api) api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
   if (!loaded) {
     const dir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
@@ -44,6 +48,7 @@ export interface DetectedFace {
 }
 
 export interface DetectOptions {
+  /** Default: tiny. */
   detector?: Detector;
   minConfidence?: number;
   /** Tiny detector input size (multiple of 32). */
@@ -57,46 +62,97 @@ export interface DetectTimings {
 
 /** SSD-MobileNetV1's input side in face-api. */
 const SSD_INPUT = 512;
-/** The 68-point landmark net's input side. */
-const LANDMARK_INPUT = 112;
+/** face-api's IoU threshold for the tiny detector's non-maximum suppression. */
+const TINY_IOU = 0.4;
 
 /**
  * Faces and their 68 landmarks; `timings` receives the time of each stage. The frame is letterboxed to the
- * detector's input size, and each face cropped square at the landmark net's, by sharp on 8-bit pixels:
- * face-api would pad, cast and resize whole frames as float tensors, most of a frame's time.
+ * detector's input size and each face cropped square at the landmark net's, by sharp on 8-bit pixels. The
+ * tiny detector and the landmark net run as ONNX graphs in onnxruntime (detect/onnx-nets.ts); SSD runs in
+ * face-api on tfjs.
  */
 export async function detectFaces(image: RawImage, o: DetectOptions = {}, timings?: DetectTimings): Promise<DetectedFace[]> {
   const fa = await faceApi();
-  const tiny = o.detector === 'tiny';
-  const options = tiny
-    ? new fa.TinyFaceDetectorOptions({ inputSize: o.inputSize ?? 416, scoreThreshold: o.minConfidence ?? 0.5 })
-    : new fa.SsdMobilenetv1Options({ minConfidence: o.minConfidence ?? 0.5 });
+  const tiny = (o.detector ?? 'tiny') === 'tiny';
   const size = tiny ? o.inputSize ?? 416 : SSD_INPUT;
   const side = Math.max(image.width, image.height), scale = side / size; // detector pixel → image pixels
   let t = performance.now();
   const view = await cropSquare(image, 0, 0, side, size);
-  const detections = await withTensor(view, async (x) => await fa.detectAllFaces(x as never, options));
+  const found = tiny ? await tinyDetect(fa, view, o.minConfidence ?? 0.5) : await ssdDetect(fa, view, o.minConfidence ?? 0.5);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const faces: DetectedFace[] = [];
-  for (const d of detections) {
-    const box = { x: d.box.x * scale, y: d.box.y * scale, width: d.box.width * scale, height: d.box.height * scale };
-    const s = Math.max(box.width, box.height);
-    const crop = await cropSquare(image, box.x, box.y, s, LANDMARK_INPUT);
-    const lm = await withTensor(crop, (x) => fa.nets.faceLandmark68Net.detectLandmarks(x as never)) as InstanceType<FaceApi['FaceLandmarks68']>;
-    faces.push({ box, score: d.score, landmarks: lm.relativePositions.map((p) => ({ x: box.x + p.x * s, y: box.y + p.y * s })) });
-  }
+  const boxes = found.map(({ box }) => clip({ x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale }, image));
+  const sides = boxes.map((b) => Math.max(b.width, b.height));
+  const crops = await Promise.all(boxes.map((b, i) => cropSquare(image, b.x, b.y, sides[i], LANDMARK_INPUT)));
+  const rel = crops.length ? await runOnnx('landmarks', () => landmarkNetOnnx(landmarkParams(fa)), crops) : new Float32Array(0);
+  const faces = boxes.map((box, i) => ({
+    box, score: found[i].score,
+    landmarks: Array.from({ length: 68 }, (_, k) => ({ x: box.x + rel[i * 136 + 2 * k] * sides[i], y: box.y + rel[i * 136 + 2 * k + 1] * sides[i] })),
+  }));
   if (timings) timings.landmarksMs += performance.now() - t;
   return faces;
 }
 
-async function withTensor<T>(image: RawImage, f: (x: tf.Tensor3D) => Promise<T>): Promise<T> {
-  const x = tf.tensor3d(image.data, [image.height, image.width, image.channels], 'int32');
+interface Found { box: Box; score: number }
+
+function clip(b: Box, image: RawImage): Box {
+  const x = Math.max(0, b.x), y = Math.max(0, b.y);
+  return { x, y, width: Math.min(image.width, b.x + b.width) - x, height: Math.min(image.height, b.y + b.height) - y };
+}
+
+async function ssdDetect(fa: FaceApi, view: RawImage, minConfidence: number): Promise<Found[]> {
+  const x = tf.tensor3d(view.data, [view.height, view.width, view.channels], 'int32');
   try {
-    return await f(x);
+    const detections = await fa.detectAllFaces(x as never, new fa.SsdMobilenetv1Options({ minConfidence }));
+    return detections.map((d) => ({ box: { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height }, score: d.score }));
   } finally {
     x.dispose();
   }
+}
+
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+/** TinyFaceDetector in onnxruntime, its output decoded as face-api decodes it (YOLOv2 anchors, then NMS). */
+async function tinyDetect(fa: FaceApi, view: RawImage, threshold: number): Promise<Found[]> {
+  const size = view.width;
+  const net = fa.nets.tinyFaceDetector;
+  const out = await runOnnx(`tiny-${size}`, () => tinyDetectorOnnx(net.params as unknown as TinyDetectorParams, size), [view]);
+  const anchors = net.anchors;
+  const cells = Math.round(Math.sqrt(out.length / (anchors.length * 5)));
+  const at = (a: number, k: number, row: number, col: number) => out[(((a * 5 + k) * cells) + row) * cells + col];
+  const found: Found[] = [];
+  for (let row = 0; row < cells; row++) {
+    for (let col = 0; col < cells; col++) {
+      for (let a = 0; a < anchors.length; a++) {
+        const score = sigmoid(at(a, 4, row, col));
+        if (score <= threshold) continue;
+        const w = (Math.exp(at(a, 2, row, col)) * anchors[a].x) / cells, h = (Math.exp(at(a, 3, row, col)) * anchors[a].y) / cells;
+        const cx = (col + sigmoid(at(a, 0, row, col))) / cells, cy = (row + sigmoid(at(a, 1, row, col))) / cells;
+        found.push({ box: { x: (cx - w / 2) * size, y: (cy - h / 2) * size, width: w * size, height: h * size }, score });
+      }
+    }
+  }
+  found.sort((p, q) => q.score - p.score);
+  const kept: Found[] = [];
+  for (const f of found) if (kept.every((k) => iou(k.box, f.box) <= TINY_IOU)) kept.push(f);
+  return kept;
+}
+
+export function landmarkParams(fa: FaceApi): LandmarkParams {
+  const net = fa.nets.faceLandmark68Net as unknown as { params: { fc: LandmarkParams['fc'] }; faceFeatureExtractor: { params: LandmarkParams['extractor'] } };
+  return { extractor: net.faceFeatureExtractor.params, fc: net.params.fc };
+}
+
+const sessions = new Map<string, Promise<FerSession>>();
+
+/** Runs a face net (built on first use) on same-size RGB images; its output values. */
+async function runOnnx(key: string, build: () => Uint8Array, images: RawImage[]): Promise<Float32Array> {
+  if (!sessions.has(key)) sessions.set(key, createSession(build(), { threads: 1 }));
+  const s = await sessions.get(key)!;
+  const { width, height } = images[0];
+  const x = new Float32Array(images.length * width * height * 3);
+  images.forEach((im, i) => x.set(im.data, i * width * height * 3));
+  return s.run(x, [images.length, height, width, 3]);
 }
 
 const mean = (pts: Point[]): Point => ({ x: pts.reduce((a, p) => a + p.x, 0) / pts.length, y: pts.reduce((a, p) => a + p.y, 0) / pts.length });
