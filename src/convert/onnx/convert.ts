@@ -284,7 +284,10 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   if (precision === 'fp16' && (o.keepIoFloat32 ?? true)) {
     ctx.node('Cast', [last], [OUTPUT_NAME], { to: { int: DataType.FLOAT } });
   } else {
-    ctx.node('Identity', [last], [OUTPUT_NAME]);
+    // Rename the last tensor rather than add an Identity: one op less per run (batch-1 latency).
+    const producer = nodes.find((n) => n.output[0] === last);
+    if (producer && nodes.every((n) => !n.input.includes(last))) producer.output[0] = OUTPUT_NAME;
+    else ctx.node('Identity', [last], [OUTPUT_NAME]);
   }
   last = OUTPUT_NAME;
   const numClasses = ((layers[layers.length - 1].output as tf.SymbolicTensor).shape as number[])[1];
