@@ -10,7 +10,7 @@ import { writeBenchPng } from '../bench/chart.js';
 import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
 import { PROVIDERS, availableProviders, providerAvailable, ort } from '../runtime/ort.js';
 import { UsageError } from '../errors.js';
-import { out, startEngine, table, withEngineOptions } from './common.js';
+import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
 
 export const benchSchema = z.object({
@@ -62,8 +62,8 @@ export function benchCommand(): Command {
     .option('--provider <p>', 'cpu | cuda | tensorrt')
     .option('--engine <e>', 'onnxruntime | tfjs')
     .option('--batch <list>', 'batch sizes, comma-separated', '1,32')
-    .option('--warmup <n>', 'warm-up runs', '10')
-    .option('--iterations <n>', 'timed runs', '100')
+    .option('--warmup <n>', 'warm-up runs')
+    .option('--iterations <n>', 'timed runs')
     .option('--duration <s>', 'time each case for this many seconds instead')
     .option('--fallback', 'use CPU when the requested provider is missing')
     .option('--graph-optimization <level>', 'disabled | basic | extended | all')
@@ -78,6 +78,7 @@ export function benchCommand(): Command {
     .option('--json', 'print JSON')
     .option('--markdown', 'print a Markdown table');
   withEngineOptions(cmd);
+  showSchemaDefaults(cmd, benchSchema);
   cmd.action(async (models: string[], flags) => {
     const o = benchSchema.parse({ ...flags, models, json: !!flags.json, markdown: !!flags.markdown, fallback: !!flags.fallback, trtFp16: !!flags.trtFp16, trtInt8: !!flags.trtInt8 });
     const list = o.models.length ? o.models : defaultBenchModels(o.engine);

@@ -1,5 +1,6 @@
 /** Options every command shares, and the small helpers commands use to print. */
 import { Command, Option } from 'commander';
+import type { z } from 'zod';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
 
 export interface GlobalOpts {
@@ -13,6 +14,20 @@ export function withEngineOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS as unknown as string[]).env('FER_BACKEND').default('auto'))
     .option('--threads <n>', 'native threads (default: all cores)', (v) => parseInt(v, 10));
+}
+
+/**
+ * Shows each option's default in --help as the command's zod schema defines it, so that the schema stays
+ * the one place a default is written. Flags (booleans) and options the schema has no default for are left.
+ */
+export function showSchemaDefaults(cmd: Command, schema: z.ZodObject): Command {
+  for (const opt of cmd.options) {
+    const def = (schema.shape[opt.attributeName()] as { _zod?: { def: { type: string; defaultValue?: unknown } } } | undefined)?._zod?.def;
+    if (opt.defaultValue === undefined && !opt.negate && def?.type === 'default' && typeof def.defaultValue !== 'boolean') {
+      opt.default(def.defaultValue);
+    }
+  }
+  return cmd;
 }
 
 export async function startEngine(opts: { backend?: string; threads?: number }, quiet = false): Promise<BackendInfo> {

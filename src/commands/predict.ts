@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DETECTORS } from '../detect/faces.js';
 import { loadClassifier } from '../predict/classifier.js';
 import { expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
-import { out, startEngine, table, withEngineOptions } from './common.js';
+import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { UsageError } from '../errors.js';
 
 export const predictSchema = z.object({
@@ -42,13 +42,14 @@ export function predictCommand(): Command {
     .description('find faces (68 landmarks) in photos, folders or videos and classify their emotions')
     .argument('<inputs...>', 'image files, folders of images, or video files (needs ffmpeg)')
     .option('--model <path>', 'classifier: .onnx (onnxruntime) or a fer model dir (tfjs); default: the shipped model')
-    .option('--detector <d>', 'tiny (TinyFaceDetector, real time) | ssd (SSD-MobileNetV1, finds smaller faces, ~10× slower)', 'tiny')
-    .option('--min-confidence <x>', 'face detection threshold', '0.5')
-    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', '416')
+    .option('--detector <d>', 'tiny (TinyFaceDetector, real time) | ssd (SSD-MobileNetV1, finds smaller faces, ~10× slower)')
+    .option('--min-confidence <x>', 'face detection threshold')
+    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
-    .option('--fps <n>', 'video: frames per second to analyze', '5')
+    .option('--fps <n>', 'video: frames per second to analyze')
     .option('--json', 'one JSON line per image or frame');
   withEngineOptions(cmd);
+  showSchemaDefaults(cmd, predictSchema);
   cmd.action(async (inputs: string[], flags) => {
     const o = predictSchema.parse({ ...flags, inputs, json: !!flags.json });
     await startEngine(flags, true);

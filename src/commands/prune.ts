@@ -8,7 +8,7 @@ import { PRUNE_PATTERNS } from '../train/options.js';
 import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
-import { out, startEngine, table, withEngineOptions } from './common.js';
+import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const pruneSchema = z.object({
@@ -28,7 +28,7 @@ export function pruneCommand(): Command {
   const cmd = new Command('prune')
     .description('prune a trained model by weight magnitude (unstructured or 2:4), optionally fine-tuning with the masks held')
     .option('--model <dir>', 'fer model directory (default: the shipped model)')
-    .option('--target-sparsity <x>', 'fraction of conv/dense weights set to zero', '0.5')
+    .option('--target-sparsity <x>', 'fraction of conv/dense weights set to zero')
     .option('--pattern <p>', 'unstructured | 2:4')
     .option('--scope <s>', 'layer (each layer to the target) | global (one threshold)')
     .option('--finetune-epochs <n>', 'fine-tune this many epochs after pruning (needs --data)')
@@ -38,6 +38,7 @@ export function pruneCommand(): Command {
     .requiredOption('--out <dir>', 'where to write the pruned model (a run directory when fine-tuning)')
     .option('--json', 'print the sparsity report as JSON');
   withEngineOptions(cmd);
+  showSchemaDefaults(cmd, pruneSchema);
   cmd.action(async (flags) => {
     const o = pruneSchema.parse({ ...flags, json: !!flags.json });
     if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('prune: --finetune-epochs needs --data');

@@ -10,7 +10,7 @@ import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_DATA } from './export.js';
-import { out, startEngine, withEngineOptions } from './common.js';
+import { out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const quantizeSchema = z.object({
@@ -31,10 +31,10 @@ export function quantizeCommand(): Command {
   const cmd = new Command('quantize')
     .description('quantize a trained model: b-bit symmetric weights (eqs. 2–4) or fp16, activation calibration for int8 export, optional QAT fine-tuning')
     .option('--model <dir>', 'fer model directory (default: the shipped model)')
-    .option('--bits <b>', '2..8, or 16 for fp16', '8')
+    .option('--bits <b>', '2..8, or 16 for fp16')
     .option('--granularity <g>', 'per-tensor (the paper) | per-channel')
     .option('--calibration-data <dir|csv>', 'images for activation ranges (default: bundled fixtures)')
-    .option('--calibration-images <n>', 'how many calibration images', '512')
+    .option('--calibration-images <n>', 'how many calibration images')
     .option('--finetune-epochs <n>', 'quantization-aware fine-tuning epochs (needs --data)')
     .option('--lr <x>', 'fine-tuning learning rate')
     .option('--data <dir|csv>', 'training data for fine-tuning')
@@ -42,6 +42,7 @@ export function quantizeCommand(): Command {
     .requiredOption('--out <dir>', 'where to write the quantized model')
     .option('--json', 'print the result as JSON');
   withEngineOptions(cmd);
+  showSchemaDefaults(cmd, quantizeSchema);
   cmd.action(async (flags) => {
     const o = quantizeSchema.parse({ ...flags, json: !!flags.json });
     if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('quantize: --finetune-epochs needs --data');

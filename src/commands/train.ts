@@ -6,7 +6,7 @@ import { trainOptionsSchema } from '../train/options.js';
 import { train, type TrainEvent } from '../train/fit.js';
 import { loadDataset, CSV_USAGES, type CsvUsage, type Dataset } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
-import { out, startEngine, withEngineOptions } from './common.js';
+import { out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 import { Progress, formatDuration } from './progress.js';
 import { pruneHook } from '../prune/hook.js';
 import { quantizeHook } from '../quantize/hook.js';
@@ -35,35 +35,36 @@ export function trainCommand(): Command {
     .option('--val-usage <usage>', 'CSV split for --val', 'PublicTest')
     .option('--out <dir>', 'run directory', 'runs/train')
     .option('--resume <dir>', 'continue an interrupted run in <dir>')
-    .option('--epochs <n>', 'epochs', '250')
-    .option('--batch-size <n>', 'batch size', '64')
-    .option('--lr <x>', 'initial learning rate (Adam)', '0.001')
-    .option('--min-lr <x>', 'lowest learning rate', '0.00001')
-    .option('--schedule <s>', 'cosine | plateau | constant', 'plateau')
-    .option('--warmup-epochs <n>', 'linear warm-up epochs', '0')
-    .option('--lr-patience <n>', 'plateau: epochs without gain before cutting the LR', '12')
-    .option('--lr-factor <x>', 'plateau: LR multiplier', '0.1')
-    .option('--patience <n>', 'early stopping patience in epochs (0 = off)', '50')
-    .option('--label-smoothing <x>', 'label smoothing', '0')
+    .option('--epochs <n>', 'epochs')
+    .option('--batch-size <n>', 'batch size')
+    .option('--lr <x>', 'initial learning rate (Adam)')
+    .option('--min-lr <x>', 'lowest learning rate')
+    .option('--schedule <s>', 'cosine | plateau | constant')
+    .option('--warmup-epochs <n>', 'linear warm-up epochs')
+    .option('--lr-patience <n>', 'plateau: epochs without gain before cutting the LR')
+    .option('--lr-factor <x>', 'plateau: LR multiplier')
+    .option('--patience <n>', 'early stopping patience in epochs (0 = off)')
+    .option('--label-smoothing <x>', 'label smoothing')
     .option('--class-weights', 'weight the loss by inverse class frequency')
     .option('--no-flip', 'no horizontal flips')
-    .option('--rotation <deg>', 'max random rotation', '10')
-    .option('--zoom <x>', 'max random zoom (0.1 = ±10%)', '0.1')
-    .option('--shift <x>', 'max random shift (fraction of side)', '0.1')
-    .option('--l2 <x>', 'L2 penalty on conv kernels', '0.01')
-    .option('--arch <name>', 'mini-xception | mini-xception-x2', 'mini-xception')
+    .option('--rotation <deg>', 'max random rotation')
+    .option('--zoom <x>', 'max random zoom (0.1 = ±10%)')
+    .option('--shift <x>', 'max random shift (fraction of side)')
+    .option('--l2 <x>', 'L2 penalty on conv kernels')
+    .option('--arch <name>', 'mini-xception | mini-xception-x2')
     .option('--init <model>', 'start from these weights (fine-tuning)')
-    .option('--seed <n>', 'random seed', '1')
-    .option('--prune-target <x>', 'final sparsity of pruning during training (0 = off)', '0')
-    .option('--prune-begin <x>', 'pruning starts (fraction of training, or step if > 1)', '0.2')
-    .option('--prune-end <x>', 'pruning reaches its target (fraction, or step if > 1)', '0.7')
-    .option('--prune-frequency <n>', 'steps between mask updates', '100')
-    .option('--prune-pattern <p>', 'unstructured | 2:4', 'unstructured')
-    .option('--prune-scope <s>', 'layer | global magnitude threshold', 'layer')
-    .option('--quantize-bits <b>', 'quantization-aware training at b bits (0 = off, 2..8)', '0')
-    .option('--granularity <g>', 'per-tensor | per-channel', 'per-tensor')
+    .option('--seed <n>', 'random seed')
+    .option('--prune-target <x>', 'final sparsity of pruning during training (0 = off)')
+    .option('--prune-begin <x>', 'pruning starts (fraction of training, or step if > 1)')
+    .option('--prune-end <x>', 'pruning reaches its target (fraction, or step if > 1)')
+    .option('--prune-frequency <n>', 'steps between mask updates')
+    .option('--prune-pattern <p>', 'unstructured | 2:4')
+    .option('--prune-scope <s>', 'layer | global magnitude threshold')
+    .option('--quantize-bits <b>', 'quantization-aware training at b bits (0 = off, 2..8)')
+    .option('--granularity <g>', 'per-tensor | per-channel')
     .option('--json', 'one JSON line per epoch on stdout instead of the progress bar');
   withEngineOptions(cmd);
+  showSchemaDefaults(cmd, trainOptionsSchema);
   cmd.action(async (flags: Flags) => {
     const outDir = flags.resume ?? flags.out!;
     const runFile = path.join(outDir, 'run.json');
