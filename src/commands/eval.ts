@@ -7,14 +7,14 @@ import { CSV_USAGES } from '../data/dataset.js';
 import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluate.js';
 import { evaluateOnnx } from '../runtime/evaluate-onnx.js';
 import { DEFAULT_MODEL } from '../model/default.js';
-import { out, startEngine, table, withEngineOptions } from './common.js';
+import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
 
 export const evalSchema = z.object({
   model: z.string().default(DEFAULT_MODEL),
   data: z.string({ error: 'required (a <class>/ folder tree or fer2013.csv)' }),
   usage: z.enum(CSV_USAGES).default('PublicTest'),
-  tta: z.enum(['none', 'flip']).default('none'),
+  tta: z.enum(['none', 'flip']).default('flip'),
   out: z.string().optional(),
   json: z.boolean().default(false),
 });
@@ -25,10 +25,11 @@ export function evalCommand(): Command {
     .option('--model <path>', 'model directory, model.json or .onnx (default: the shipped model)')
     .option('--data <dir|csv>', 'labelled data: <dir>/<class>/*.jpg or fer2013.csv')
     .option('--usage <usage>', 'CSV split (Training|PublicTest|PrivateTest)')
-    .option('--tta <mode>', 'test-time augmentation: none | flip')
+    .option('--tta <mode>', 'test-time augmentation: flip (average with the mirrored image) | none')
     .option('--out <dir>', 'write eval.json and confusion.png here')
     .option('--json', 'print the result as JSON');
   withEngineOptions(cmd);
+  showSchemaDefaults(cmd, evalSchema);
   cmd.action(async (flags) => {
     const o = evalSchema.parse({ ...flags, json: !!flags.json });
     const ds = await loadWithSummary(o.data, o.usage, o.json);

@@ -14,6 +14,7 @@ export const predictSchema = z.object({
   detector: z.enum(DETECTORS).default('tiny'),
   minConfidence: z.coerce.number().gt(0).lt(1).default(0.5),
   inputSize: z.coerce.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
+  tta: z.enum(['none', 'flip']).default('flip'),
   annotate: z.string().optional(),
   fps: z.coerce.number().positive().default(5),
   json: z.boolean().default(false),
@@ -45,6 +46,7 @@ export function predictCommand(): Command {
     .option('--detector <d>', 'tiny (TinyFaceDetector, real time) | ssd (SSD-MobileNetV1, finds smaller faces, ~10× slower)')
     .option('--min-confidence <x>', 'face detection threshold')
     .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)')
+    .option('--tta <mode>', 'classify each face and its mirror image, average: flip | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
     .option('--fps <n>', 'video: frames per second to analyze')
     .option('--json', 'one JSON line per image or frame');
@@ -53,7 +55,7 @@ export function predictCommand(): Command {
   cmd.action(async (inputs: string[], flags) => {
     const o = predictSchema.parse({ ...flags, inputs, json: !!flags.json });
     await startEngine(flags, true);
-    const classifier = await loadClassifier(o.model);
+    const classifier = await loadClassifier(o.model, o.tta);
     const files = expandInputs(o.inputs);
     if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
     let failures = 0;

@@ -1,13 +1,12 @@
 /** The emotion classifier behind `fer predict`: an ONNX model on onnxruntime-node, or a tfjs model. */
 import { existsSync } from 'node:fs';
-import { makeBatch } from '../data/augment.js';
 import { NUM_CLASSES } from '../data/classes.js';
 import { inspectOnnx } from '../convert/onnx/inspect.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { inputDims } from '../runtime/evaluate-onnx.js';
+import { onnxProbs } from '../runtime/evaluate-onnx.js';
 import { loadModel } from '../model/io.js';
 import { prepareQuantized } from '../quantize/hook.js';
-import { predictProbs } from '../eval/predict.js';
+import { predictProbs, type Tta } from '../eval/predict.js';
 import { DEFAULT_MODEL, DEFAULT_ONNX } from '../model/default.js';
 import { UsageError } from '../errors.js';
 
@@ -19,7 +18,8 @@ export interface Classifier {
   release(): Promise<void>;
 }
 
-export async function loadClassifier(p?: string): Promise<Classifier> {
+/** `tta` flip (the default): each face is classified with its mirror image and the two averaged. */
+export async function loadClassifier(p?: string, tta: Tta = 'flip'): Promise<Classifier> {
   const file = p ?? (existsSync(DEFAULT_ONNX) ? DEFAULT_ONNX : DEFAULT_MODEL);
   if (!existsSync(file)) throw new UsageError(`predict: no such model: ${file}`);
   if (file.endsWith('.onnx')) {
@@ -29,8 +29,7 @@ export async function loadClassifier(p?: string): Promise<Classifier> {
       kind: 'onnx', path: file,
       async classify(faces, n) {
         if (n === 0) return new Float32Array(0);
-        const idx = Array.from({ length: n }, (_, i) => i);
-        return Float32Array.from(await session.run(makeBatch(faces, idx), inputDims(layout, n)));
+        return onnxProbs(session, layout, faces, n, tta);
       },
       release: () => session.release(),
     };
@@ -40,7 +39,7 @@ export async function loadClassifier(p?: string): Promise<Classifier> {
   return {
     kind: 'tfjs', path: file,
     async classify(faces, n) {
-      return n === 0 ? new Float32Array(0) : predictProbs(model, faces, n);
+      return n === 0 ? new Float32Array(0) : predictProbs(model, faces, n, tta);
     },
     async release() {
       model.dispose();

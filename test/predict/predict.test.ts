@@ -123,3 +123,16 @@ describe('fer predict', () => {
     expect(describeDecodeError(new Error('Input image exceeds pixel limit'))).toMatch(/too large/);
   });
 });
+
+describe('classifier test-time flip (predict\'s default)', () => {
+  it.runIf(existsSync(DEFAULT_ONNX))('averages the face\'s probabilities with its mirror image\'s', async () => {
+    const { loadClassifier } = await import('../../src/predict/classifier.js');
+    const face = Uint8Array.from({ length: 48 * 48 }, (_, i) => ((i % 48) * 5 + Math.floor(i / 48) * 2) % 256); // not symmetric
+    const mirror = Uint8Array.from(face, (_, i) => face[Math.floor(i / 48) * 48 + 47 - (i % 48)]);
+    const plain = await loadClassifier(DEFAULT_ONNX, 'none'), flip = await loadClassifier(DEFAULT_ONNX, 'flip');
+    const a = await plain.classify(face, 1), b = await plain.classify(mirror, 1), f = await flip.classify(face, 1);
+    expect(Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-4);
+    for (let k = 0; k < 7; k++) expect(f[k]).toBeCloseTo((a[k] + b[k]) / 2, 6);
+    await Promise.all([plain.release(), flip.release()]);
+  });
+});
