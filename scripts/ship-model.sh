@@ -8,7 +8,7 @@ val=${2:-../shared/data/fer2013/val}
 train=${3:-../shared/data/fer2013/train}
 rm -rf models/fer-mini-xception && mkdir -p models/onnx
 cp -r "$run/best" models/fer-mini-xception
-./bin/fer eval --model models/fer-mini-xception --data "$val" --out "$run" | tee "$run/eval.txt"
+./bin/fer eval --model models/fer-mini-xception --data "$val" --tta none --out "$run" | tee "$run/eval.txt"
 ./bin/fer eval --model models/fer-mini-xception --data "$val" --tta flip --json > "$run/eval-tta.json"
 for p in fp32 fp16 int8; do
   # Verification and int8 calibration on training images (spread over all classes), not on val.
@@ -16,5 +16,5 @@ for p in fp32 fp16 int8; do
     --out models/onnx/fer-mini-xception.$p.onnx | tee "$run/export-$p.txt"
 done
 for p in fp32 fp16 int8; do
-  ./bin/fer eval --model models/onnx/fer-mini-xception.$p.onnx --data "$val" --json > "$run/eval-onnx-$p.json"
+  ./bin/fer eval --model models/onnx/fer-mini-xception.$p.onnx --data "$val" --tta none --json > "$run/eval-onnx-$p.json"
 done
