@@ -12,7 +12,7 @@ const fusedBatchNorm: NativeKernel = ({ inputs, attrs, backend }) => {
   const vo = offset ? backend.f32(offset) : null, vs = scale ? backend.f32(scale) : null;
   const vecOk = (v: Float32Array | null, info?: tf.TensorInfo) => !info || (v !== null && v.length === c);
   if (!vx || !vm || !vv || vm.length !== c || vv.length !== c || !vecOk(vo, offset) || !vecOk(vs, scale)) return null;
-  const y = new Float32Array(vx.length);
+  const y = backend.take(vx.length);
   backend.addon.bnInfer(vx, vm, vv, vo, vs, c, (attrs.varianceEpsilon as number) ?? 0.001, y);
   return backend.makeTensorInfo(x.shape, 'float32', y);
 };
@@ -22,7 +22,7 @@ const bnTrain: NativeKernel = ({ inputs, attrs, backend }) => {
   const c = x.shape[x.shape.length - 1];
   const vx = backend.f32(x);
   if (!vx) return null;
-  const y = new Float32Array(vx.length), mean = new Float32Array(c), variance = new Float32Array(c);
+  const y = backend.take(vx.length), mean = new Float32Array(c), variance = new Float32Array(c);
   backend.addon.bnTrainForward(vx, gamma ? backend.f32(gamma) : null, beta ? backend.f32(beta) : null, c,
     attrs.epsilon as number, y, mean, variance);
   return [
@@ -37,7 +37,7 @@ const bnTrainGrad: NativeKernel = ({ inputs, attrs, backend }) => {
   const c = x.shape[x.shape.length - 1];
   const vdy = backend.f32(dy), vx = backend.f32(x), vm = backend.f32(mean), vv = backend.f32(variance);
   if (!vdy || !vx || !vm || !vv) return null;
-  const dx = new Float32Array(vx.length), dgamma = new Float32Array(c), dbeta = new Float32Array(c);
+  const dx = backend.take(vx.length), dgamma = new Float32Array(c), dbeta = new Float32Array(c);
   backend.addon.bnTrainBackward(vdy, vx, gamma ? backend.f32(gamma) : null, vm, vv, c, attrs.epsilon as number,
     dx, dgamma, dbeta);
   return [

@@ -22,7 +22,7 @@ function run(
 ): tf.TensorInfo | null {
   const va = backend.f32(a), vb = backend.f32(b);
   if (!va || !vb || ci.dataFormat !== 'channelsLast') return null;
-  const out = new Float32Array(outShape.reduce((x, y) => x * y, 1));
+  const out = backend.take(outShape.reduce((x, y) => x * y, 1));
   backend.addon.conv(kind, params(ci, depthwise ? ci.inChannels : 1), va, vb, out);
   return backend.makeTensorInfo(outShape, 'float32', out);
 }

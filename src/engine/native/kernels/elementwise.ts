@@ -25,7 +25,7 @@ function binary(op: number): NativeKernel {
     const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const sameA = tf.util.arraysEqual(a.shape, out), sameB = tf.util.arraysEqual(b.shape, out);
     if (!((sameA && sameB) || (sameA && isTrailing(b.shape, out)) || (sameB && isTrailing(a.shape, out)))) return null;
-    const values = new Float32Array(tf.util.sizeFromShape(out));
+    const values = backend.take(tf.util.sizeFromShape(out));
     backend.addon.binary(op, va, vb, values);
     return backend.makeTensorInfo(out, 'float32', values);
   };
@@ -35,7 +35,7 @@ function unary(op: number): NativeKernel {
   return ({ inputs, backend }) => {
     const x = backend.f32(inputs.x);
     if (!x || inputs.x.dtype !== 'float32') return null;
-    const y = new Float32Array(x.length);
+    const y = backend.take(x.length);
     backend.addon.unary(op, x, y);
     return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
   };

@@ -22,7 +22,7 @@ const maxPool: NativeKernel = ({ inputs, attrs, backend }) => {
   const x = backend.f32(inputs.x);
   if (!x) return null;
   const { info, params } = poolParams(inputs.x.shape, attrs as unknown as PoolAttrs);
-  const y = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
+  const y = backend.take(info.outShape.reduce((a, b) => a * b, 1));
   backend.addon.maxPool(params, x, y);
   return backend.makeTensorInfo(info.outShape, 'float32', y);
 };
@@ -31,7 +31,7 @@ const maxPoolGrad: NativeKernel = ({ inputs, attrs, backend }) => {
   const dy = backend.f32(inputs.dy), x = backend.f32(inputs.input);
   if (!dy || !x) return null;
   const { params } = poolParams(inputs.input.shape, attrs as unknown as PoolAttrs);
-  const dx = new Float32Array(x.length);
+  const dx = backend.take(x.length);
   backend.addon.maxPoolGrad(params, dy, x, dx);
   return backend.makeTensorInfo(inputs.input.shape, 'float32', dx);
 };
