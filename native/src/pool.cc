@@ -3,6 +3,7 @@
 // results match the reference exactly. (tfjs-backend-wasm 4.22 starts its running max at FLT_MIN,
 // which routes gradients to the wrong cell whenever a window's max is <= 0.)
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -12,42 +13,51 @@ namespace fer {
 
 
 namespace {
-// One window of one image, vectorized over channels: the maximum of each channel and the index of its
-// first occurrence in row-major scan order (strict '>', as tfjs's cpu backend). Padding cells never win.
-void scan_window(const PoolParams& p, const float* img, int oy, int ox, float* best, int64_t* at) {
-  std::fill(best, best + p.c, -std::numeric_limits<float>::infinity());
-  std::fill(at, at + p.c, int64_t{-1});
-  const int y0 = oy * p.sh - p.pt, x0 = ox * p.sw - p.pl;
-  for (int ky = 0; ky < p.kh; ++ky) {
-    const int yy = y0 + ky;
-    if (yy < 0 || yy >= p.ih) continue;
-    for (int kx = 0; kx < p.kw; ++kx) {
-      const int xx = x0 + kx;
-      if (xx < 0 || xx >= p.iw) continue;
-      const int64_t base = (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
+// The window of output (oy, ox) clipped to the image: rows [y0, y1), columns [x0, x1).
+struct Window { int y0, y1, x0, x1; };
+inline Window window(const PoolParams& p, int oy, int ox) {
+  const int y = oy * p.sh - p.pt, x = ox * p.sw - p.pl;
+  return {std::max(y, 0), std::min(y + p.kh, p.ih), std::max(x, 0), std::min(x + p.kw, p.iw)};
+}
+
+// Max of one window, vectorized over channels: started from the first cell, so padding never wins, and
+// compared with '>' as tfjs's cpu backend does (a NaN never replaces a number). Branch-free inner loop.
+void window_max(const PoolParams& p, const float* img, const Window& w, float* __restrict best) {
+  const float* __restrict first = img + (static_cast<int64_t>(w.y0) * p.iw + w.x0) * p.c;
+  std::copy(first, first + p.c, best);
+  for (int yy = w.y0; yy < w.y1; ++yy)
+    for (int xx = w.x0; xx < w.x1; ++xx) {
+      const float* __restrict v = img + (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
+      for (int ch = 0; ch < p.c; ++ch) best[ch] = v[ch] > best[ch] ? v[ch] : best[ch];
+    }
+}
+
+// The same scan also keeping the offset (within the image) of each channel's first maximum in row-major
+// order: where tfjs's cpu backend sends that output's gradient.
+void window_argmax(const PoolParams& p, const float* img, const Window& w, float* __restrict best, int32_t* __restrict at) {
+  const int32_t origin = (w.y0 * p.iw + w.x0) * p.c;
+  std::copy(img + origin, img + origin + p.c, best);
+  for (int ch = 0; ch < p.c; ++ch) at[ch] = origin + ch;
+  for (int yy = w.y0; yy < w.y1; ++yy)
+    for (int xx = w.x0; xx < w.x1; ++xx) {
+      const int32_t base = (yy * p.iw + xx) * p.c;
+      const float* __restrict v = img + base;
       for (int ch = 0; ch < p.c; ++ch) {
-        const float v = img[base + ch];
-        if (at[ch] < 0 || v > best[ch]) {
-          best[ch] = v;
-          at[ch] = base + ch;
-        }
+        const bool wins = v[ch] > best[ch];
+        best[ch] = wins ? v[ch] : best[ch];
+        at[ch] = wins ? base + ch : at[ch];
       }
     }
-  }
 }
 }  // namespace
 
 void max_pool(const PoolParams& p, const float* x, float* y) {
   const int64_t in_img = static_cast<int64_t>(p.ih) * p.iw * p.c, out_img = static_cast<int64_t>(p.oh) * p.ow * p.c;
-#pragma omp parallel
-  {
-    std::vector<int64_t> at(p.c);
-#pragma omp for collapse(2) schedule(static)
-    for (int n = 0; n < p.n; ++n)
-      for (int oy = 0; oy < p.oh; ++oy)
-        for (int ox = 0; ox < p.ow; ++ox)
-          scan_window(p, x + n * in_img, oy, ox, y + n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c, at.data());
-  }
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int n = 0; n < p.n; ++n)
+    for (int oy = 0; oy < p.oh; ++oy)
+      for (int ox = 0; ox < p.ow; ++ox)
+        window_max(p, x + n * in_img, window(p, oy, ox), y + n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c);
 }
 
 void max_pool_grad(const PoolParams& p, const float* dy, const float* x, float* dx) {
@@ -55,7 +65,7 @@ void max_pool_grad(const PoolParams& p, const float* dy, const float* x, float* 
 #pragma omp parallel
   {
     std::vector<float> best(p.c);
-    std::vector<int64_t> at(p.c);
+    std::vector<int32_t> at(p.c);
     // Each thread owns whole images, so the scatter-add below never races.
 #pragma omp for schedule(static)
     for (int n = 0; n < p.n; ++n) {
@@ -63,10 +73,9 @@ void max_pool_grad(const PoolParams& p, const float* dy, const float* x, float* 
       std::fill(d, d + in_img, 0.f);
       for (int oy = 0; oy < p.oh; ++oy)
         for (int ox = 0; ox < p.ow; ++ox) {
-          scan_window(p, x + n * in_img, oy, ox, best.data(), at.data());
+          window_argmax(p, x + n * in_img, window(p, oy, ox), best.data(), at.data());
           const float* g = dy + n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c;
-          for (int ch = 0; ch < p.c; ++ch)
-            if (at[ch] >= 0) d[at[ch]] += g[ch];
+          for (int ch = 0; ch < p.c; ++ch) d[at[ch]] += g[ch];
         }
     }
   }

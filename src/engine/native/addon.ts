@@ -38,7 +38,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 
 export function loadNativeAddon(): NativeAddon | null {
   if (cached !== undefined) return cached;
-  const file = path.join(root, 'native/build/Release/fer_native.node');
+  // FER_NATIVE_ADDON: another build of the addon (e.g. one built out of tree while a run uses this one).
+  const file = process.env.FER_NATIVE_ADDON ?? path.join(root, 'native/build/Release/fer_native.node');
   if (!existsSync(file)) {
     loadError = `not built (${path.relative(process.cwd(), file) || file} missing)`;
     cached = null;
