@@ -191,6 +191,8 @@ export async function train(
         type: 'batch', epoch, batch: b + 1, batches, loss: state.partial.loss / state.partial.seen,
         acc: state.partial.correct / state.partial.seen, imagesPerSecond: state.partial.seen / state.partial.seconds,
       });
+      // Let the event loop run (signal handlers: Ctrl-C must answer within a batch, not at the epoch's end).
+      await new Promise((resolve) => setImmediate(resolve));
       if (run.shouldStop?.() && b + 1 < batches) {
         await saveCheckpoint();
         stopReason = 'interrupted';

@@ -1,0 +1,40 @@
+/**
+ * Ctrl-C during `fer train` (a real process and a real SIGINT): the run stops within a batch or two, saves a
+ * mid-epoch checkpoint, exits 130, and `--resume` takes it from there.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FIXTURE_DATA } from '../fixture-model.js';
+
+const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fer');
+
+describe('fer train and SIGINT', () => {
+  it('answers Ctrl-C within the epoch: checkpoint at the batch reached, exit code 130', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-sigint-')), 'run');
+    // 210 images in batches of 4: 52 batches an epoch, several seconds, so the signal lands mid-epoch.
+    const child = spawn(process.execPath, [bin, 'train', '--data', path.join(FIXTURE_DATA, 'train'), '--epochs', '3',
+      '--batch-size', '4', '--out', out, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let signalled = 0;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Epoch 1's line (stderr is not a terminal: no progress bar) means training runs: interrupt epoch 2.
+      if (!signalled && /epoch 1\/3/.test(stderr)) {
+        signalled = Date.now();
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve)); // after stderr drains
+    expect(signalled).toBeGreaterThan(0);
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+    expect(code).toBe(130);
+    expect(stderr, stderr).toMatch(/interrupted at epoch 2, batch \d+\/52/);
+    const state = JSON.parse(readFileSync(path.join(out, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.epoch).toBe(1);
+    expect(state.batch).toBeGreaterThan(0);
+    expect(state.batch).toBeLessThan(52);
+  }, 120_000);
+});
