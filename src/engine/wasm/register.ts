@@ -1,16 +1,20 @@
 /**
  * Training on `wasm`: tfjs-backend-wasm 4.22 has no convolution gradients, a MaxPoolGrad that routes
  * gradients wrongly when a window's max is ≤ 0, and no fer batch-norm kernels. This registers, for
- * `wasm`, the cpu backend's implementations of the missing kernels through a read/compute/write bridge
+ * `wasm`, filter gradients built from wasm's own kernels and a heap-side MaxPoolGrad (gradients.ts),
+ * and the cpu backend's implementations of the other missing kernels through a read/compute/write bridge
  * (correct, not fast: see issue #3 and BENCHMARKS.md).
  */
 import { tf } from '../tf.js';
 import { makeF32, readF32 } from '../kernel-io.js';
+import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, maxPoolGrad } from './gradients.js';
 
-const BRIDGED = [
-  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
-  'DepthwiseConv2dNativeBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad',
-];
+const BRIDGED = ['AvgPoolGrad'];
+/** Built from wasm's own kernels (gradients.ts): bridged, these were 95% of a training step. */
+const NATIVE_TO_WASM = {
+  Conv2DBackpropFilter: conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+  Conv2DBackpropInput: conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput, MaxPoolGrad: maxPoolGrad,
+};
 
 let registered = false;
 
@@ -23,15 +27,16 @@ export function registerWasmTrainingKernels(): void {
     readSync(dataId: object): Float32Array;
     disposeIntermediateTensorInfo(info: tf.TensorInfo): void;
   };
-  for (const name of BRIDGED) {
-    const cpu = cpuKernels.get(name);
-    if (!cpu) continue;
+  for (const name of [...BRIDGED, ...Object.keys(NATIVE_TO_WASM)]) {
     // wasm's own MaxPoolGrad exists but is wrong; everything else in the list is missing.
     try {
       tf.unregisterKernel(name, 'wasm');
     } catch {
       // not registered: fine
     }
+  }
+  for (const [name, kernelFunc] of Object.entries(NATIVE_TO_WASM)) {
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as never });
   }
   for (const name of BRIDGED) {
     const cpu = cpuKernels.get(name);

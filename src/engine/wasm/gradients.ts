@@ -1,0 +1,220 @@
+/**
+ * Training gradients on `wasm` (its own build has none for convolutions, and a wrong MaxPoolGrad), built
+ * from the backend's own fast kernels (XNNPACK matrix multiply, strided slices, element-wise) and plain
+ * loops over its heap, instead of bridged cpu kernels (which took 95% of a wasm training step).
+ *
+ * Filter gradients: for each kernel tap (ky, kx), the input pixels that tap sees are a strided slice of
+ * the padded input, [N, oh, ow, ci]; the tap's weights get
+ *   conv:      sliceᵀ · dy                  ([N·oh·ow, ci]ᵀ × [N·oh·ow, co] → [ci, co])
+ *   depthwise: Σ over N·oh·ow of slice ⊙ dy  ([.., c, 1] ⊙ [.., c, m] → [c, m]).
+ */
+import { tf } from '../tf.js';
+import { makeF32, readF32 } from '../kernel-io.js';
+
+type Info = tf.TensorInfo;
+interface WasmBackend { disposeData(dataId: object): void }
+
+function kernels(backend: unknown) {
+  const run = (name: string, inputs: Record<string, Info>, attrs: Record<string, unknown> = {}) =>
+    tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, attrs, backend } as never) as Info;
+  const dispose = (...infos: Info[]) => infos.forEach((i) => (backend as WasmBackend).disposeData(i.dataId));
+  return { run, dispose };
+}
+
+interface Taps { n: number; oh: number; ow: number; sh: number; sw: number; kh: number; kw: number; padded: Info }
+
+/** Pads x as the forward conv did and returns what each tap's slice needs. */
+function taps(backend: unknown, x: Info, filterShape: number[], attrs: Record<string, unknown>, depthwise: boolean): Taps {
+  const { run } = kernels(backend);
+  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs.strides as [number, number], dilations, attrs.pad as 'same', attrs.dimRoundingMode as undefined, depthwise);
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('wasm filter gradient: dilation > 1 is not supported');
+  const p = info.padInfo;
+  const padded = p.top || p.bottom || p.left || p.right
+    ? run('PadV2', { x }, { paddings: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]], constantValue: 0 })
+    : run('Identity', { x });
+  return { n: info.batchSize, oh: info.outHeight, ow: info.outWidth, sh: info.strideHeight, sw: info.strideWidth, kh: info.filterHeight, kw: info.filterWidth, padded };
+}
+
+/** The [N, oh, ow, c] input pixels that tap (ky, kx) multiplies. */
+function tapSlice(backend: unknown, t: Taps, ky: number, kx: number, c: number): Info {
+  return kernels(backend).run('StridedSlice', { x: t.padded }, {
+    begin: [0, ky, kx, 0], end: [t.n, ky + (t.oh - 1) * t.sh + 1, kx + (t.ow - 1) * t.sw + 1, c], strides: [1, t.sh, t.sw, 1],
+    beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+  });
+}
+
+export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
+  const { x, dy } = inputs;
+  const filterShape = attrs.filterShape as [number, number, number, number];
+  const [, , ci, co] = filterShape;
+  const { run, dispose } = kernels(backend);
+  const t = taps(backend, x, filterShape, attrs, false);
+  const m = t.n * t.oh * t.ow;
+  const dy3 = run('Reshape', { x: dy }, { shape: [1, m, co] });
+  const out = makeF32(backend, filterShape);
+  for (let ky = 0; ky < t.kh; ky++) {
+    for (let kx = 0; kx < t.kw; kx++) {
+      const slice = tapSlice(backend, t, ky, kx, ci);
+      const s3 = run('Reshape', { x: slice }, { shape: [1, m, ci] });
+      const g = run('BatchMatMul', { a: s3, b: dy3 }, { transposeA: true, transposeB: false });
+      // A fresh view each time: kernels may grow the wasm heap, which detaches older views.
+      readF32(backend, out.info).set(readF32(backend, g), (ky * t.kw + kx) * ci * co);
+      dispose(slice, s3, g);
+    }
+  }
+  dispose(dy3, t.padded);
+  return out.info;
+}
+
+export function depthwiseBackpropFilter({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
+  const { x, dy } = inputs;
+  const filterShape = attrs.filterShape as [number, number, number, number];
+  const [, , c, mult] = filterShape;
+  const { run, dispose } = kernels(backend);
+  const t = taps(backend, x, filterShape, attrs, true);
+  const m = t.n * t.oh * t.ow;
+  const dy3 = run('Reshape', { x: dy }, { shape: [m, c, mult] });
+  const out = makeF32(backend, filterShape);
+  for (let ky = 0; ky < t.kh; ky++) {
+    for (let kx = 0; kx < t.kw; kx++) {
+      const slice = tapSlice(backend, t, ky, kx, c);
+      const s3 = run('Reshape', { x: slice }, { shape: [m, c, 1] });
+      const prod = run('Multiply', { a: s3, b: dy3 });
+      const g = run('Sum', { x: prod }, { axis: [0], keepDims: false });
+      readF32(backend, out.info).set(readF32(backend, g), (ky * t.kw + kx) * c * mult);
+      dispose(slice, s3, prod, g);
+    }
+  }
+  dispose(dy3, t.padded);
+  return out.info;
+}
+
+/**
+ * MaxPoolGrad over the wasm heap in plain JavaScript: each output's gradient goes to the first maximum of
+ * its window in row-major order, padding never winning (tfjs cpu's semantics; wasm's own kernel is wrong
+ * when a window's max is ≤ 0). Replaces a bridge to the cpu kernel that copied every tensor twice.
+ */
+export function maxPoolGrad({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
+  const { dy, input } = inputs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize as [number, number],
+    attrs.strides as [number, number], 1, attrs.pad as 'same', attrs.dimRoundingMode as undefined);
+  const { batchSize: n, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const { filterHeight: kh, filterWidth: kw, padInfo } = info;
+  const out = makeF32(backend, input.shape);
+  const x = readF32(backend, input), g = readF32(backend, dy), dx = readF32(backend, out.info);
+  dx.fill(0);
+  const best = new Float32Array(c), at = new Int32Array(c);
+  for (let b = 0; b < n; b++) {
+    const img = b * ih * iw * c;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = Math.max(oy * sh - padInfo.top, 0), y1 = Math.min(oy * sh - padInfo.top + kh, ih);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = Math.max(ox * sw - padInfo.left, 0), x1 = Math.min(ox * sw - padInfo.left + kw, iw);
+        const first = img + (y0 * iw + x0) * c;
+        for (let ch = 0; ch < c; ch++) {
+          best[ch] = x[first + ch];
+          at[ch] = first + ch;
+        }
+        for (let yy = y0; yy < y1; yy++) {
+          for (let xx = x0; xx < x1; xx++) {
+            const base = img + (yy * iw + xx) * c;
+            for (let ch = 0; ch < c; ch++) {
+              if (x[base + ch] > best[ch]) {
+                best[ch] = x[base + ch];
+                at[ch] = base + ch;
+              }
+            }
+          }
+        }
+        const go = ((b * oh + oy) * ow + ox) * c;
+        for (let ch = 0; ch < c; ch++) dx[at[ch]] += g[go + ch];
+      }
+    }
+  }
+  return out.info;
+}
+
+/**
+ * Input gradients of Conv2D and DepthwiseConv2dNative on `wasm`: for each tap, dy times that tap's weights
+ * (a matrix multiply, or for depthwise a multiply and a sum over the channel multiplier) gives what the
+ * tap's input pixels receive, [N·oh·ow, c]; it is added into the padded input gradient at the tap's
+ * strided positions, which are then cropped to the input.
+ */
+function backpropInput(backend: unknown, dy: Info, inShape: number[], filterShape: [number, number, number, number], attrs: Record<string, unknown>,
+  tapGrad: (ky: number, kx: number) => Info): Info {
+  const { dispose } = kernels(backend);
+  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
+  const depthwise = attrs.depthwise === true;
+  const info = tf.backend_util.computeConv2DInfo(inShape as [number, number, number, number], filterShape, attrs.strides as [number, number],
+    dilations, attrs.pad as 'same', attrs.dimRoundingMode as undefined, depthwise);
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('wasm input gradient: dilation > 1 is not supported');
+  const [n, h, w, c] = inShape;
+  const { top, left } = info.padInfo;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const out = makeF32(backend, inShape);
+  readF32(backend, out.info).fill(0);
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const g = tapGrad(ky, kx);
+      const src = readF32(backend, g), dx = readF32(backend, out.info);
+      for (let b = 0; b < n; b++) {
+        for (let oy = 0; oy < oh; oy++) {
+          const y = oy * sh + ky - top;
+          if (y < 0 || y >= h) continue;
+          for (let ox = 0; ox < ow; ox++) {
+            const x = ox * sw + kx - left;
+            if (x < 0 || x >= w) continue;
+            const s = ((b * oh + oy) * ow + ox) * c, d = ((b * h + y) * w + x) * c;
+            for (let ch = 0; ch < c; ch++) dx[d + ch] += src[s + ch];
+          }
+        }
+      }
+      dispose(g);
+    }
+  }
+  return out.info;
+}
+
+/** Weights of tap (ky, kx): the [a, b] block of a [kh, kw, a, b] filter, as a new tensor. */
+function tapWeights(backend: unknown, filter: Info, ky: number, kx: number, shape: number[]): Info {
+  const [, kw, a, b] = filter.shape;
+  const t = makeF32(backend, shape);
+  const off = (ky * kw + kx) * a * b;
+  readF32(backend, t.info).set(readF32(backend, filter).subarray(off, off + a * b));
+  return t.info;
+}
+
+export function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
+  const { dy, filter } = inputs;
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const { run, dispose } = kernels(backend);
+  const m = dy.shape[0] * dy.shape[1] * dy.shape[2];
+  const dy3 = run('Reshape', { x: dy }, { shape: [1, m, co] });
+  const dx = backpropInput(backend, dy, attrs.inputShape as number[], [kh, kw, ci, co], attrs, (ky, kx) => {
+    const wt = tapWeights(backend, filter, ky, kx, [1, ci, co]);
+    const g = run('BatchMatMul', { a: dy3, b: wt }, { transposeA: false, transposeB: true });
+    dispose(wt);
+    return g;
+  });
+  dispose(dy3);
+  return dx;
+}
+
+export function depthwiseBackpropInput({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
+  const { dy, filter } = inputs;
+  const [kh, kw, c, mult] = filter.shape as [number, number, number, number];
+  const { run, dispose } = kernels(backend);
+  const m = dy.shape[0] * dy.shape[1] * dy.shape[2];
+  const dy3 = run('Reshape', { x: dy }, { shape: [m, c, mult] });
+  const dx = backpropInput(backend, dy, attrs.inputShape as number[], [kh, kw, c, mult], { ...attrs, depthwise: true }, (ky, kx) => {
+    const wt = tapWeights(backend, filter, ky, kx, [c, mult]);
+    const prod = run('Multiply', { a: dy3, b: wt });
+    const g = run('Sum', { x: prod }, { axis: [2], keepDims: false });
+    dispose(wt, prod);
+    return g;
+  });
+  dispose(dy3);
+  return dx;
+}
