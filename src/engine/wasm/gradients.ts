@@ -68,26 +68,48 @@ export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Recor
   return out.info;
 }
 
+/** Geometry of a (depthwise) conv for the loops below. */
+function convGeometry(inShape: number[], filterShape: [number, number, number, number], attrs: Record<string, unknown>, depthwise: boolean) {
+  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
+  const info = tf.backend_util.computeConv2DInfo(inShape as [number, number, number, number], filterShape, attrs.strides as [number, number],
+    dilations, attrs.pad as 'same', attrs.dimRoundingMode as undefined, depthwise);
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('wasm conv gradient: dilation > 1 is not supported');
+  return info;
+}
+
+/**
+ * Depthwise filter gradient, dW[ky, kx, c, m] = Σ x·dy, as one loop over the heap (no temporaries; the
+ * loops are written out, without callbacks, so V8 keeps them tight).
+ */
 export function depthwiseBackpropFilter({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as [number, number, number, number];
   const [, , c, mult] = filterShape;
-  const { run, dispose } = kernels(backend);
-  const t = taps(backend, x, filterShape, attrs, true);
-  const m = t.n * t.oh * t.ow;
-  const dy3 = run('Reshape', { x: dy }, { shape: [m, c, mult] });
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw,
+    filterHeight: kh, filterWidth: kw, padInfo: { top, left } } = convGeometry(x.shape, filterShape, attrs, true);
+  const oc = c * mult;
   const out = makeF32(backend, filterShape);
-  for (let ky = 0; ky < t.kh; ky++) {
-    for (let kx = 0; kx < t.kw; kx++) {
-      const slice = tapSlice(backend, t, ky, kx, c);
-      const s3 = run('Reshape', { x: slice }, { shape: [m, c, 1] });
-      const prod = run('Multiply', { a: s3, b: dy3 });
-      const g = run('Sum', { x: prod }, { axis: [0], keepDims: false });
-      readF32(backend, out.info).set(readF32(backend, g), (ky * t.kw + kx) * c * mult);
-      dispose(slice, s3, prod, g);
-    }
-  }
-  dispose(dy3, t.padded);
+  const xv = readF32(backend, x), g = readF32(backend, dy), dw = readF32(backend, out.info);
+  dw.fill(0);
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ky = 0; ky < kh; ky++) {
+        const y = oy * sh + ky - top;
+        if (y < 0 || y >= h) continue;
+        for (let ox = 0; ox < ow; ox++) {
+          const yo = ((b * oh + oy) * ow + ox) * oc;
+          for (let kx = 0; kx < kw; kx++) {
+            const xx = ox * sw + kx - left;
+            if (xx < 0 || xx >= w) continue;
+            const xo = ((b * h + y) * w + xx) * c, wo = (ky * kw + kx) * oc;
+            if (mult === 1) {
+              for (let ch = 0; ch < c; ch++) dw[wo + ch] += xv[xo + ch] * g[yo + ch];
+            } else {
+              for (let ch = 0; ch < c; ch++) for (let m = 0; m < mult; m++) dw[wo + ch * mult + m] += xv[xo + ch] * g[yo + ch * mult + m];
+            }
+          }
+        }
+      }
   return out.info;
 }
 
@@ -137,19 +159,13 @@ export function maxPoolGrad({ inputs, attrs, backend }: { inputs: Record<string,
 }
 
 /**
- * Input gradients of Conv2D and DepthwiseConv2dNative on `wasm`: for each tap, dy times that tap's weights
- * (a matrix multiply, or for depthwise a multiply and a sum over the channel multiplier) gives what the
- * tap's input pixels receive, [N·oh·ow, c]; it is added into the padded input gradient at the tap's
- * strided positions, which are then cropped to the input.
+ * Input gradient of a strided Conv2D on `wasm`: for each tap, dy times that tap's weights (a matrix
+ * multiply) gives what the tap's input pixels receive, [N·oh·ow, ci], added at the tap's strided positions.
  */
-function backpropInput(backend: unknown, dy: Info, inShape: number[], filterShape: [number, number, number, number], attrs: Record<string, unknown>,
+function backpropInput(backend: unknown, inShape: number[], filterShape: [number, number, number, number], attrs: Record<string, unknown>,
   tapGrad: (ky: number, kx: number) => Info): Info {
   const { dispose } = kernels(backend);
-  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
-  const depthwise = attrs.depthwise === true;
-  const info = tf.backend_util.computeConv2DInfo(inShape as [number, number, number, number], filterShape, attrs.strides as [number, number],
-    dilations, attrs.pad as 'same', attrs.dimRoundingMode as undefined, depthwise);
-  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('wasm input gradient: dilation > 1 is not supported');
+  const info = convGeometry(inShape, filterShape, attrs, false);
   const [n, h, w, c] = inShape;
   const { top, left } = info.padInfo;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
@@ -190,9 +206,26 @@ export function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: Record
   const { dy, filter } = inputs;
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const { run, dispose } = kernels(backend);
+  const info = convGeometry(attrs.inputShape as number[], [kh, kw, ci, co], attrs, false);
+  if (info.strideHeight === 1 && info.strideWidth === 1) {
+    // Stride 1: the input gradient is a forward conv of dy, padded to 'full' minus the forward pads, with
+    // the filter flipped in space and its channels swapped: one wasm (XNNPACK) Conv2D.
+    const { top, bottom, left, right } = info.padInfo;
+    const flipped = makeF32(backend, [kh, kw, co, ci]);
+    const wv = readF32(backend, filter), fv = readF32(backend, flipped.info);
+    for (let ky = 0; ky < kh; ky++)
+      for (let kx = 0; kx < kw; kx++)
+        for (let i = 0; i < ci; i++)
+          for (let o = 0; o < co; o++) fv[((ky * kw + kx) * co + o) * ci + i] = wv[(((kh - 1 - ky) * kw + (kw - 1 - kx)) * ci + i) * co + o];
+    const pads = [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]];
+    const padded = pads.some(([a, b]) => a || b) ? run('PadV2', { x: dy }, { paddings: pads, constantValue: 0 }) : run('Identity', { x: dy });
+    const dx = run('Conv2D', { x: padded, filter: flipped.info }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+    dispose(padded, flipped.info);
+    return dx;
+  }
   const m = dy.shape[0] * dy.shape[1] * dy.shape[2];
   const dy3 = run('Reshape', { x: dy }, { shape: [1, m, co] });
-  const dx = backpropInput(backend, dy, attrs.inputShape as number[], [kh, kw, ci, co], attrs, (ky, kx) => {
+  const dx = backpropInput(backend, attrs.inputShape as number[], [kh, kw, ci, co], attrs, (ky, kx) => {
     const wt = tapWeights(backend, filter, ky, kx, [1, ci, co]);
     const g = run('BatchMatMul', { a: dy3, b: wt }, { transposeA: false, transposeB: true });
     dispose(wt);
@@ -202,19 +235,52 @@ export function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: Record
   return dx;
 }
 
+/**
+ * Depthwise input gradient. Multiplier 1 (the mini-Xception's) and stride 1: a forward depthwise conv of
+ * dy, padded to 'full' minus the forward pads, with the filter flipped in space (one wasm kernel).
+ * Otherwise a loop over the heap.
+ */
 export function depthwiseBackpropInput({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
   const { dy, filter } = inputs;
   const [kh, kw, c, mult] = filter.shape as [number, number, number, number];
+  const inShape = attrs.inputShape as number[];
+  const info = convGeometry(inShape, [kh, kw, c, mult], attrs, true);
   const { run, dispose } = kernels(backend);
-  const m = dy.shape[0] * dy.shape[1] * dy.shape[2];
-  const dy3 = run('Reshape', { x: dy }, { shape: [m, c, mult] });
-  const dx = backpropInput(backend, dy, attrs.inputShape as number[], [kh, kw, c, mult], { ...attrs, depthwise: true }, (ky, kx) => {
-    const wt = tapWeights(backend, filter, ky, kx, [c, mult]);
-    const prod = run('Multiply', { a: dy3, b: wt });
-    const g = run('Sum', { x: prod }, { axis: [2], keepDims: false });
-    dispose(wt, prod);
-    return g;
-  });
-  dispose(dy3);
-  return dx;
+  const { top, bottom, left, right } = info.padInfo;
+  if (mult === 1 && info.strideHeight === 1 && info.strideWidth === 1) {
+    const flipped = makeF32(backend, [kh, kw, c, 1]);
+    const wv = readF32(backend, filter), fv = readF32(backend, flipped.info);
+    for (let ky = 0; ky < kh; ky++)
+      for (let kx = 0; kx < kw; kx++) fv.set(wv.subarray(((kh - 1 - ky) * kw + (kw - 1 - kx)) * c, ((kh - 1 - ky) * kw + (kw - 1 - kx) + 1) * c), (ky * kw + kx) * c);
+    const pads = [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]];
+    const padded = pads.some(([a, b]) => a || b) ? run('PadV2', { x: dy }, { paddings: pads, constantValue: 0 }) : run('Identity', { x: dy });
+    const dx = run('DepthwiseConv2dNative', { x: padded, filter: flipped.info }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+    dispose(padded, flipped.info);
+    return dx;
+  }
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const oc = c * mult;
+  const out = makeF32(backend, inShape);
+  const g = readF32(backend, dy), wv = readF32(backend, filter), dx = readF32(backend, out.info);
+  dx.fill(0);
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ky = 0; ky < kh; ky++) {
+        const y = oy * sh + ky - top;
+        if (y < 0 || y >= h) continue;
+        for (let ox = 0; ox < ow; ox++) {
+          const yo = ((b * oh + oy) * ow + ox) * oc;
+          for (let kx = 0; kx < kw; kx++) {
+            const xx = ox * sw + kx - left;
+            if (xx < 0 || xx >= w) continue;
+            const xo = ((b * h + y) * w + xx) * c, wo = (ky * kw + kx) * oc;
+            for (let ch = 0; ch < c; ch++) {
+              let sum = 0;
+              for (let m = 0; m < mult; m++) sum += g[yo + ch * mult + m] * wv[wo + ch * mult + m];
+              dx[xo + ch] += sum;
+            }
+          }
+        }
+      }
+  return out.info;
 }
