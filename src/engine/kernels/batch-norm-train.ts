@@ -53,16 +53,19 @@ export function bnTrainBackwardJs(
       sdyx[j] += g * (x[i * c + j] - mean[j]) * inv[j];
     }
   }
+  // dx = dy·k + x·a + b per channel (the formula above, expanded), one multiply-add pass.
+  const k = new Float64Array(c), a = new Float64Array(c), b = new Float64Array(c);
   for (let j = 0; j < c; j++) {
     dbeta[j] = sdy[j];
     dgamma[j] = sdyx[j];
+    const gi = (gamma ? gamma[j] : 1) * inv[j];
+    k[j] = gi;
+    a[j] = (-gi * sdyx[j] * inv[j]) / m;
+    b[j] = (-gi * sdy[j]) / m + (gi * sdyx[j] * inv[j] * mean[j]) / m;
   }
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < c; j++) {
-      const xhat = (x[i * c + j] - mean[j]) * inv[j];
-      const gi = (gamma ? gamma[j] : 1) * inv[j];
-      dx[i * c + j] = (gi / m) * (m * dy[i * c + j] - sdy[j] - xhat * sdyx[j]);
-    }
+    const o = i * c;
+    for (let j = 0; j < c; j++) dx[o + j] = dy[o + j] * k[j] + x[o + j] * a[j] + b[j];
   }
 }
 
@@ -71,20 +74,20 @@ type Args = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown
 function forwardKernel({ inputs, attrs, backend }: Args): TensorInfo[] {
   const { x, gamma, beta } = inputs;
   const c = x.shape[x.shape.length - 1];
-  const y = makeF32(backend, x.shape), mean = makeF32(backend, [c]), variance = makeF32(backend, [c]);
-  bnTrainForwardJs(readF32(backend, x), gamma ? readF32(backend, gamma) : null, beta ? readF32(backend, beta) : null,
-    c, attrs!.epsilon as number, y.values, mean.values, variance.values);
-  return [y.info, mean.info, variance.info];
+  const y = makeF32(backend, x.shape).info, mean = makeF32(backend, [c]).info, variance = makeF32(backend, [c]).info;
+  // Views taken after every allocation: on wasm an allocation can grow the heap and detach older views.
+  const f = (t: TensorInfo) => readF32(backend, t);
+  bnTrainForwardJs(f(x), gamma ? f(gamma) : null, beta ? f(beta) : null, c, attrs!.epsilon as number, f(y), f(mean), f(variance));
+  return [y, mean, variance];
 }
 
 function backwardKernel({ inputs, attrs, backend }: Args): TensorInfo[] {
   const { dy, x, gamma, mean, variance } = inputs;
   const c = x.shape[x.shape.length - 1];
-  const dx = makeF32(backend, x.shape), dgamma = makeF32(backend, [c]), dbeta = makeF32(backend, [c]);
-  bnTrainBackwardJs(readF32(backend, dy), readF32(backend, x), gamma ? readF32(backend, gamma) : null,
-    readF32(backend, mean), readF32(backend, variance), c, attrs!.epsilon as number, dx.values, dgamma.values,
-    dbeta.values);
-  return [dx.info, dgamma.info, dbeta.info];
+  const dx = makeF32(backend, x.shape).info, dgamma = makeF32(backend, [c]).info, dbeta = makeF32(backend, [c]).info;
+  const f = (t: TensorInfo) => readF32(backend, t);
+  bnTrainBackwardJs(f(dy), f(x), gamma ? f(gamma) : null, f(mean), f(variance), c, attrs!.epsilon as number, f(dx), f(dgamma), f(dbeta));
+  return [dx, dgamma, dbeta];
 }
 
 let registered = false;
