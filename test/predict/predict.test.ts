@@ -3,7 +3,7 @@
  * 68 landmarks inside the box, the emotion of an easy face, bad inputs reported per file, annotation.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';

@@ -61,7 +61,6 @@ function bnParams(bn: Layer): BatchNormParams {
 
 export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: ConvertOptions = {}): Uint8Array {
   const precision = o.precision ?? 'fp32';
-  const floatType = precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
   const nodes: OnnxTypes.NodeProto[] = [];
   const initializers: OnnxTypes.TensorProto[] = [];
   let nodeCount = 0;

@@ -4,7 +4,6 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { tf } from '../../engine/tf.js';
 import { loadModel, type FerMetadata } from '../../model/io.js';
 import { applyFakeQuant, prepareQuantized } from '../../quantize/hook.js';
 import { calibrate } from '../../quantize/calibrate.js';

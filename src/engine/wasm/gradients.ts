@@ -3,10 +3,10 @@
  * from the backend's own fast kernels (XNNPACK matrix multiply, strided slices, element-wise) and plain
  * loops over its heap, instead of bridged cpu kernels (which took 95% of a wasm training step).
  *
- * Filter gradients: for each kernel tap (ky, kx), the input pixels that tap sees are a strided slice of
- * the padded input, [N, oh, ow, ci]; the tap's weights get
- *   conv:      sliceᵀ · dy                  ([N·oh·ow, ci]ᵀ × [N·oh·ow, co] → [ci, co])
- *   depthwise: Σ over N·oh·ow of slice ⊙ dy  ([.., c, 1] ⊙ [.., c, m] → [c, m]).
+ * Conv filter gradient: for each kernel tap (ky, kx), the input pixels that tap sees are a strided slice
+ * of the padded input, [N, oh, ow, ci], and the tap's weights get sliceᵀ · dy ([ci, N·oh·ow] × [N·oh·ow, co]).
+ * Stride-1 input gradients: one forward conv of dy padded to 'full', filter flipped. The rest (depthwise
+ * filter gradient, strided depthwise input gradient, MaxPoolGrad): loops over the heap.
  */
 import { tf } from '../tf.js';
 import { makeF32, readF32 } from '../kernel-io.js';
@@ -23,13 +23,19 @@ function kernels(backend: unknown) {
 
 interface Taps { n: number; oh: number; ow: number; sh: number; sw: number; kh: number; kw: number; padded: Info }
 
-/** Pads x as the forward conv did and returns what each tap's slice needs. */
-function taps(backend: unknown, x: Info, filterShape: number[], attrs: Record<string, unknown>, depthwise: boolean): Taps {
-  const { run } = kernels(backend);
+/** tfjs's geometry of a (depthwise) conv: output size, strides, pads. */
+function convGeometry(inShape: number[], filterShape: [number, number, number, number], attrs: Record<string, unknown>, depthwise: boolean) {
   const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape as [number, number, number, number],
-    attrs.strides as [number, number], dilations, attrs.pad as 'same', attrs.dimRoundingMode as undefined, depthwise);
-  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('wasm filter gradient: dilation > 1 is not supported');
+  const info = tf.backend_util.computeConv2DInfo(inShape as [number, number, number, number], filterShape, attrs.strides as [number, number],
+    dilations, attrs.pad as 'same', attrs.dimRoundingMode as undefined, depthwise);
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('wasm conv gradient: dilation > 1 is not supported');
+  return info;
+}
+
+/** Pads x as the forward conv did and returns what each tap's slice needs. */
+function taps(backend: unknown, x: Info, filterShape: [number, number, number, number], attrs: Record<string, unknown>): Taps {
+  const { run } = kernels(backend);
+  const info = convGeometry(x.shape, filterShape, attrs, false);
   const p = info.padInfo;
   const padded = p.top || p.bottom || p.left || p.right
     ? run('PadV2', { x }, { paddings: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]], constantValue: 0 })
@@ -50,7 +56,7 @@ export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Recor
   const filterShape = attrs.filterShape as [number, number, number, number];
   const [, , ci, co] = filterShape;
   const { run, dispose } = kernels(backend);
-  const t = taps(backend, x, filterShape, attrs, false);
+  const t = taps(backend, x, filterShape, attrs);
   const m = t.n * t.oh * t.ow;
   const dy3 = run('Reshape', { x: dy }, { shape: [1, m, co] });
   const out = makeF32(backend, filterShape);
@@ -68,15 +74,6 @@ export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Recor
   }
   dispose(dy3, t.padded);
   return out.info;
-}
-
-/** Geometry of a (depthwise) conv for the loops below. */
-function convGeometry(inShape: number[], filterShape: [number, number, number, number], attrs: Record<string, unknown>, depthwise: boolean) {
-  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
-  const info = tf.backend_util.computeConv2DInfo(inShape as [number, number, number, number], filterShape, attrs.strides as [number, number],
-    dilations, attrs.pad as 'same', attrs.dimRoundingMode as undefined, depthwise);
-  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('wasm conv gradient: dilation > 1 is not supported');
-  return info;
 }
 
 /**
@@ -195,6 +192,20 @@ function backpropInput(backend: unknown, inShape: number[], filterShape: [number
   return out.info;
 }
 
+/**
+ * A stride-1 conv's input gradient: the forward kernel `kernel` over dy padded to 'full' minus the forward
+ * pads, with the (already flipped) filter; consumes the filter.
+ */
+function fullConv(backend: unknown, kernel: string, dy: Info, flipped: Info, info: ReturnType<typeof convGeometry>): Info {
+  const { run, dispose } = kernels(backend);
+  const { filterHeight: kh, filterWidth: kw, padInfo: { top, bottom, left, right } } = info;
+  const pads = [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]];
+  const padded = pads.some(([a, b]) => a || b) ? run('PadV2', { x: dy }, { paddings: pads, constantValue: 0 }) : run('Identity', { x: dy });
+  const dx = run(kernel, { x: padded, filter: flipped }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+  dispose(padded, flipped);
+  return dx;
+}
+
 /** Weights of tap (ky, kx): the [a, b] block of a [kh, kw, a, b] filter, as a new tensor. */
 function tapWeights(backend: unknown, filter: Info, ky: number, kx: number, shape: number[]): Info {
   const [, kw, a, b] = filter.shape;
@@ -212,18 +223,13 @@ export function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: Record
   if (info.strideHeight === 1 && info.strideWidth === 1) {
     // Stride 1: the input gradient is a forward conv of dy, padded to 'full' minus the forward pads, with
     // the filter flipped in space and its channels swapped: one wasm (XNNPACK) Conv2D.
-    const { top, bottom, left, right } = info.padInfo;
     const flipped = makeF32(backend, [kh, kw, co, ci]);
     const wv = readF32(backend, filter), fv = readF32(backend, flipped.info);
     for (let ky = 0; ky < kh; ky++)
       for (let kx = 0; kx < kw; kx++)
         for (let i = 0; i < ci; i++)
           for (let o = 0; o < co; o++) fv[((ky * kw + kx) * co + o) * ci + i] = wv[(((kh - 1 - ky) * kw + (kw - 1 - kx)) * ci + i) * co + o];
-    const pads = [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]];
-    const padded = pads.some(([a, b]) => a || b) ? run('PadV2', { x: dy }, { paddings: pads, constantValue: 0 }) : run('Identity', { x: dy });
-    const dx = run('Conv2D', { x: padded, filter: flipped.info }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
-    dispose(padded, flipped.info);
-    return dx;
+    return fullConv(backend, 'Conv2D', dy, flipped.info, info);
   }
   const m = dy.shape[0] * dy.shape[1] * dy.shape[2];
   const dy3 = run('Reshape', { x: dy }, { shape: [1, m, co] });
@@ -247,18 +253,13 @@ export function depthwiseBackpropInput({ inputs, attrs, backend }: { inputs: Rec
   const [kh, kw, c, mult] = filter.shape as [number, number, number, number];
   const inShape = attrs.inputShape as number[];
   const info = convGeometry(inShape, [kh, kw, c, mult], attrs, true);
-  const { run, dispose } = kernels(backend);
-  const { top, bottom, left, right } = info.padInfo;
+  const { top, left } = info.padInfo;
   if (mult === 1 && info.strideHeight === 1 && info.strideWidth === 1) {
     const flipped = makeF32(backend, [kh, kw, c, 1]);
     const wv = readF32(backend, filter), fv = readF32(backend, flipped.info);
     for (let ky = 0; ky < kh; ky++)
       for (let kx = 0; kx < kw; kx++) fv.set(wv.subarray(((kh - 1 - ky) * kw + (kw - 1 - kx)) * c, ((kh - 1 - ky) * kw + (kw - 1 - kx) + 1) * c), (ky * kw + kx) * c);
-    const pads = [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]];
-    const padded = pads.some(([a, b]) => a || b) ? run('PadV2', { x: dy }, { paddings: pads, constantValue: 0 }) : run('Identity', { x: dy });
-    const dx = run('DepthwiseConv2dNative', { x: padded, filter: flipped.info }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
-    dispose(padded, flipped.info);
-    return dx;
+    return fullConv(backend, 'DepthwiseConv2dNative', dy, flipped.info, info);
   }
   const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const oc = c * mult;
