@@ -43,8 +43,10 @@ function taps(backend: unknown, x: Info, filterShape: [number, number, number, n
   return { n: info.batchSize, oh: info.outHeight, ow: info.outWidth, sh: info.strideHeight, sw: info.strideWidth, kh: info.filterHeight, kw: info.filterWidth, padded };
 }
 
-/** The [N, oh, ow, c] input pixels that tap (ky, kx) multiplies. */
+/** The [N, oh, ow, c] input pixels that tap (ky, kx) multiplies (the input itself for a 1×1 stride-1 conv). */
 function tapSlice(backend: unknown, t: Taps, ky: number, kx: number, c: number): Info {
+  const [, h, w] = t.padded.shape;
+  if (t.kh === 1 && t.kw === 1 && t.sh === 1 && t.sw === 1 && h === t.oh && w === t.ow) return kernels(backend).run('Identity', { x: t.padded });
   return kernels(backend).run('StridedSlice', { x: t.padded }, {
     begin: [0, ky, kx, 0], end: [t.n, ky + (t.oh - 1) * t.sh + 1, kx + (t.ow - 1) * t.sw + 1, c], strides: [1, t.sh, t.sw, 1],
     beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
