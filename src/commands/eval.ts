@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { TTA_MODES } from '../data/augment.js';
 import { CSV_USAGES } from '../data/dataset.js';
 import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluate.js';
 import { evaluateOnnx } from '../runtime/evaluate-onnx.js';
@@ -14,7 +15,7 @@ export const evalSchema = z.object({
   model: z.string().default(DEFAULT_MODEL),
   data: z.string({ error: 'required (a <class>/ folder tree or fer2013.csv)' }),
   usage: z.enum(CSV_USAGES).default('PublicTest'),
-  tta: z.enum(['none', 'flip']).default('flip'),
+  tta: z.enum(TTA_MODES).default('tencrop'),
   out: z.string().optional(),
   json: z.boolean().default(false),
 });
@@ -25,7 +26,7 @@ export function evalCommand(): Command {
     .option('--model <path>', 'model directory, model.json or .onnx (default: the shipped model)')
     .option('--data <dir|csv>', 'labelled data: <dir>/<class>/*.jpg or fer2013.csv')
     .option('--usage <usage>', 'CSV split (Training|PublicTest|PrivateTest)')
-    .option('--tta <mode>', 'test-time augmentation: flip (average with the mirrored image) | none')
+    .option('--tta <mode>', 'test-time augmentation: flip (average with the mirrored image) | tencrop (4 corner + center crops, and mirrors) | none')
     .option('--out <dir>', 'write eval.json and confusion.png here')
     .option('--json', 'print the result as JSON');
   withEngineOptions(cmd);

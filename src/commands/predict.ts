@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import path from 'node:path';
 import { z } from 'zod';
+import { TTA_MODES } from '../data/augment.js';
 import { DETECTORS } from '../detect/faces.js';
 import { loadClassifier } from '../predict/classifier.js';
 import { expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
@@ -14,7 +15,7 @@ export const predictSchema = z.object({
   detector: z.enum(DETECTORS).default('tiny'),
   minConfidence: z.coerce.number().gt(0).lt(1).default(0.5),
   inputSize: z.coerce.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
-  tta: z.enum(['none', 'flip']).default('flip'),
+  tta: z.enum(TTA_MODES).default('flip'),
   annotate: z.string().optional(),
   fps: z.coerce.number().positive().default(5),
   json: z.boolean().default(false),
@@ -46,7 +47,7 @@ export function predictCommand(): Command {
     .option('--detector <d>', 'tiny (TinyFaceDetector, real time) | ssd (SSD-MobileNetV1, finds smaller faces, ~10× slower)')
     .option('--min-confidence <x>', 'face detection threshold')
     .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)')
-    .option('--tta <mode>', 'classify each face and its mirror image, average: flip | none')
+    .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
     .option('--fps <n>', 'video: frames per second to analyze')
     .option('--json', 'one JSON line per image or frame');

@@ -73,10 +73,31 @@ function warp(src: Uint8Array, dst: Float32Array, m: number[]): void {
   }
 }
 
-/** Horizontally flips each 48×48 image of a float batch in place (test-time augmentation). */
-export function flipBatch(batch: Float32Array): Float32Array {
-  const out = new Float32Array(batch.length);
-  for (let base = 0; base < batch.length; base += P)
-    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) out[base + y * S + x] = batch[base + y * S + (S - 1 - x)];
-  return out;
+/** Test-time augmentation: the views each image is classified in, their probabilities averaged. */
+export const TTA_MODES = ['none', 'flip', 'tencrop'] as const;
+export type Tta = (typeof TTA_MODES)[number];
+
+const IDENTITY = [1, 0, 0, 0, 1, 0];
+/** The same view mirrored left-right (output x ↦ S−1−x). */
+const mirrored = ([a, b, c, d, e, f]: number[]) => [-a, b, a * (S - 1) + c, -d, e, d * (S - 1) + f];
+
+/**
+ * Affine maps (as randomAffine's) of each view: none = the image; flip = it and its mirror image; tencrop =
+ * the four corner and the center 44×44 crops, each resized to 48×48, and their mirror images.
+ */
+export function ttaAffines(tta: Tta): number[][] {
+  if (tta === 'none') return [IDENTITY];
+  if (tta === 'flip') return [IDENTITY, mirrored(IDENTITY)];
+  const k = 44, r = k / S, m = S - k;
+  const crops = [[0, 0], [m, 0], [0, m], [m, m], [m / 2, m / 2]].map(([ox, oy]) => [r, 0, ox + 0.5 * r - 0.5, 0, r, oy + 0.5 * r - 0.5]);
+  return [...crops, ...crops.map(mirrored)];
 }
+
+/** A [B, 48, 48, 1] batch of images[indices], each seen through the affine map `m` (bilinear). */
+export function viewBatch(images: Uint8Array, indices: ArrayLike<number>, m: number[]): Float32Array {
+  if (m.every((v, i) => v === IDENTITY[i])) return makeBatch(images, indices);
+  const batch = new Float32Array(indices.length * P);
+  for (let b = 0; b < indices.length; b++) warp(images.subarray(indices[b] * P, (indices[b] + 1) * P), batch.subarray(b * P, (b + 1) * P), m);
+  return batch;
+}
+

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readdirSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../../src/data/dataset.js';
-import { makeBatch, randomAffine, PREPROCESS } from '../../src/data/augment.js';
+import { makeBatch, randomAffine, PREPROCESS, ttaAffines, viewBatch } from '../../src/data/augment.js';
 import { CLASSES } from '../../src/data/classes.js';
 import { UsageError } from '../../src/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -101,5 +101,21 @@ describe('batches and augmentation', () => {
     for (let x = 0; x < 48; x++) expect(flipped![5 * 48 + x]).toBeCloseTo(noAug[5 * 48 + 47 - x], 5);
     const same = makeBatch(img, [0], { flip: false, rotation: 0, zoom: 0, shift: 0 }, rng);
     expect(Array.from(same)).toEqual(Array.from(noAug));
+  });
+
+  it('test-time views: flip mirrors exactly; tencrop gives 10 views whose centre crop samples where expected', () => {
+    const img = Uint8Array.from({ length: 48 * 48 }, (_, i) => (i % 48) * 5); // pixel = 5 × column
+    const enc = (v: number) => v * PREPROCESS.scale + PREPROCESS.offset;
+    const [id, flip] = ttaAffines('flip').map((m) => viewBatch(img, [0], m));
+    expect(Array.from(id)).toEqual(Array.from(makeBatch(img, [0])));
+    for (let x = 0; x < 48; x++) expect(flip[7 * 48 + x]).toBeCloseTo(enc((47 - x) * 5), 5);
+    const views = ttaAffines('tencrop');
+    expect(views.length).toBe(10);
+    // Centre crop: 44 px from column 2, resized to 48: output column x samples column 2 + (x + 0.5)·44/48 − 0.5.
+    const centre = viewBatch(img, [0], views[4]);
+    for (const x of [0, 10, 47]) expect(centre[3 * 48 + x]).toBeCloseTo(enc(5 * (2 + ((x + 0.5) * 44) / 48 - 0.5)), 4);
+    // Its mirror (view 9) reads the same crop right to left.
+    const centreFlip = viewBatch(img, [0], views[9]);
+    for (const x of [0, 10, 47]) expect(centreFlip[3 * 48 + x]).toBeCloseTo(centre[3 * 48 + 47 - x], 4);
   });
 });
