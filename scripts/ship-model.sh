@@ -10,6 +10,7 @@ rm -rf models/fer-mini-xception && mkdir -p models/onnx
 cp -r "$run/best" models/fer-mini-xception
 ./bin/fer eval --model models/fer-mini-xception --data "$val" --tta none --out "$run" | tee "$run/eval.txt"
 ./bin/fer eval --model models/fer-mini-xception --data "$val" --tta flip --json > "$run/eval-tta.json"
+./bin/fer eval --model models/fer-mini-xception --data "$val" --tta tencrop --json > "$run/eval-tencrop.json"
 for p in fp32 fp16 int8; do
   # Verification and int8 calibration on training images (spread over all classes), not on val.
   ./bin/fer export onnx --model models/fer-mini-xception --precision $p --data "$train" \
