@@ -23,7 +23,9 @@ export function withEngineOptions(cmd: Command): Command {
 export function showSchemaDefaults(cmd: Command, schema: z.ZodObject): Command {
   for (const opt of cmd.options) {
     const def = (schema.shape[opt.attributeName()] as { _zod?: { def: { type: string; defaultValue?: unknown } } } | undefined)?._zod?.def;
-    if (opt.defaultValue === undefined && !opt.negate && def?.type === 'default' && typeof def.defaultValue !== 'boolean') {
+    // An option whose help already explains its default (e.g. "the shipped model") keeps that wording.
+    if (opt.defaultValue === undefined && !opt.negate && def?.type === 'default' && typeof def.defaultValue !== 'boolean'
+      && !/\bdefault\b/.test(opt.description)) {
       opt.default(def.defaultValue);
     }
   }
