@@ -67,6 +67,9 @@ describe.each(models)('export onnx: %s', (_label, make) => {
     const s = await createSession(file, { optimizedModelFile: optimized, threads: 1 });
     await s.session.release();
     const before = inspectOnnx(file).opTypes, after = inspectOnnx(optimized).opTypes;
+    // Parameter count as fp32's: int8 weights and int32 biases count, scales and zero points do not.
+    const fp32 = path.join(outDir, `${_label.replace(' ', '-')}.fp32.onnx`);
+    if (existsSync(fp32)) expect(inspectOnnx(file).parameters).toBe(inspectOnnx(fp32).parameters);
     // All but the last conv (its output, the logits, stays float for global pooling).
     expect(after.QLinearConv).toBe(before.Conv - 1);
     expect(after.Conv ?? 0).toBe(1);

@@ -34,15 +34,18 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
   let parameters = 0, nonzero = 0;
   const opTypes: Record<string, number> = {};
   for (const n of model.graph?.node ?? []) opTypes[n.opType!] = (opTypes[n.opType!] ?? 0) + 1;
+  // Quantization scales and zero points: the 2nd and 3rd inputs of every (De)QuantizeLinear.
+  const quantParams = new Set((model.graph?.node ?? []).filter((n) => /^(Quantize|Dequantize)Linear$/.test(n.opType ?? '')).flatMap((n) => (n.input ?? []).slice(1)));
+  const bytes: Partial<Record<number, number>> = { [DataType.FLOAT]: 4, [DataType.FLOAT16]: 2, [DataType.INT32]: 4 };
   for (const t of model.graph?.initializer ?? []) {
     const name = t.name ?? '';
     // Parameters: weights and biases (and BN vectors), not quantization scales, zero points or shapes.
-    if (/(zero_point|act_scale|\.weight\.scale|\.shape)$/.test(name) || t.dataType === DataType.INT64) continue;
+    if (quantParams.has(name) || t.dataType === DataType.INT64) continue;
     if (name.endsWith('.weight') && (model.graph?.initializer ?? []).some((u) => u.name === `${name}.q`)) continue;
     const raw = t.rawData ?? new Uint8Array();
     const count = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
     parameters += count;
-    const size = t.dataType === DataType.FLOAT ? 4 : t.dataType === DataType.FLOAT16 ? 2 : 1;
+    const size = bytes[t.dataType ?? 0] ?? 1;
     for (let i = 0; i < count; i++) {
       let zero = true;
       for (let b = 0; b < size; b++) if (raw[i * size + b] !== 0 && !(size === 2 && b === 1 && raw[i * size + b] === 0x80)) zero = false;
