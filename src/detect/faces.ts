@@ -81,12 +81,15 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   const found = tiny ? await tinyDetect(fa, view, o.minConfidence ?? 0.5) : await ssdDetect(fa, view, o.minConfidence ?? 0.5);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const boxes = found.map(({ box }) => clip({ x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale }, image));
+  const kept = found
+    .map((f) => ({ ...f, box: clip({ x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale }, image) }))
+    .filter((f) => f.box.width >= 8 && f.box.height >= 8); // boxes (almost) outside the frame
+  const boxes = kept.map((f) => f.box);
   const sides = boxes.map((b) => Math.max(b.width, b.height));
   const crops = await Promise.all(boxes.map((b, i) => cropSquare(image, b.x, b.y, sides[i], LANDMARK_INPUT)));
   const rel = crops.length ? await runOnnx('landmarks', () => landmarkNetOnnx(landmarkParams(fa)), crops) : new Float32Array(0);
   const faces = boxes.map((box, i) => ({
-    box, score: found[i].score,
+    box, score: kept[i].score,
     landmarks: Array.from({ length: 68 }, (_, k) => ({ x: box.x + rel[i * 136 + 2 * k] * sides[i], y: box.y + rel[i * 136 + 2 * k + 1] * sides[i] })),
   }));
   if (timings) timings.landmarksMs += performance.now() - t;
