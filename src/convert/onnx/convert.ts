@@ -76,7 +76,8 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
     node(opType, inputs, outputs, attrs: Record<string, AttrValue> = {}) {
       nodes.push(makeNode(opType, inputs, outputs, `${opType}_${nodeCount++}`, attrs));
     },
-    weight(name, v, dims, opts = {}) {
+    weight(name, w, dims, opts = {}) {
+      const v = flushDenormals(w);
       if (precision === 'int8' && opts.quantize) {
         // Symmetric int8 per output channel (axis 0 of OIHW), eqs. (2)–(4) channel by channel.
         const per = v.length / dims[0];
@@ -107,7 +108,8 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
       ctx.node('DequantizeLinear', [`${name}.q`, `${name}.scale`, `${name}.zero_point`], [name], { axis: { int: 0 } });
       return name;
     },
-    constant(name, v, dims) {
+    constant(name, c, dims) {
+      const v = flushDenormals(c);
       initializers.push(precision === 'fp16' ? makeTensor(name, DataType.FLOAT16, dims, toFloat16(v)) : makeTensor(name, DataType.FLOAT, dims, v));
       return name;
     },
@@ -334,3 +336,13 @@ function dedicateQdqPairs(nodes: OnnxTypes.NodeProto[], initializers: OnnxTypes.
   }
 }
 
+
+/**
+ * Weights below float32's smallest normal (1.2e-38; long-dead channels decay into them under L2) become
+ * 0: numerically nothing, but x86 multiplies a denormal through a microcode assist, which made inference of
+ * a model with 3,444 such weights 4× slower.
+ */
+function flushDenormals(v: Float32Array): Float32Array {
+  const FLT_MIN = 1.1754944e-38;
+  return v.some((x) => x !== 0 && Math.abs(x) < FLT_MIN) ? v.map((x) => (Math.abs(x) < FLT_MIN ? 0 : x)) : v;
+}
