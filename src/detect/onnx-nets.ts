@@ -20,6 +20,12 @@ type Pads = [number, number, number, number];
 /** A tensor being built: its name and spatial size. */
 interface T { name: string; hw: [number, number] }
 
+/** Output size of a conv or pooling window of side k over `hw` with pads [top, left, bottom, right]. */
+function outHw(hw: [number, number], [kh, kw]: [number, number], stride: number, pads: Pads): [number, number] {
+  const out = (size: number, k: number, a: number, b: number) => Math.floor((size + a + b - k) / stride) + 1;
+  return [out(hw[0], kh, pads[0], pads[2]), out(hw[1], kw, pads[1], pads[3])];
+}
+
 class NetWriter {
   readonly nodes: OnnxTypes.NodeProto[] = [];
   readonly inits: OnnxTypes.TensorProto[] = [];
@@ -51,8 +57,7 @@ class NetWriter {
     const name = this.op('Conv', inputs, {
       group: { int: group }, kernel_shape: { ints: [kh, kw] }, pads: { ints: pads }, strides: { ints: [stride, stride] }, dilations: { ints: [1, 1] },
     });
-    const out = (size: number, k: number, a: number, b: number) => Math.floor((size + a + b - k) / stride) + 1;
-    return { name, hw: [out(x.hw[0], kh, pads[0], pads[2]), out(x.hw[1], kw, pads[1], pads[3])] };
+    return { name, hw: outHw(x.hw, [kh, kw], stride, pads) };
   }
 
   conv(x: T, p: ConvParams, stride: number, padding: 'same' | 'valid'): T {
@@ -82,9 +87,8 @@ class NetWriter {
 
   maxPool(x: T, k: number, stride: number): T {
     const pads = padsFor('same', x.hw, [k, k], [stride, stride]);
-    const out = (size: number, a: number, b: number) => Math.floor((size + a + b - k) / stride) + 1;
     return { name: this.op('MaxPool', [x.name], { kernel_shape: { ints: [k, k] }, pads: { ints: pads }, strides: { ints: [stride, stride] } }),
-      hw: [out(x.hw[0], pads[0], pads[2]), out(x.hw[1], pads[1], pads[3])] };
+      hw: outHw(x.hw, [k, k], stride, pads) };
   }
 
   encode(input: [number | string, number, number, number], output: string, outShape: (number | string)[]): Uint8Array {

@@ -11,9 +11,9 @@ export interface Predictor { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }
 /** Softmax probabilities, [n × 7], in inference mode, averaged over the test-time views of `tta`. */
 export function predictProbs(model: Predictor, images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256): Float32Array {
   const out = new Float32Array(n * NUM_CLASSES);
+  const views = ttaAffines(tta);
   for (let start = 0; start < n; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    const views = ttaAffines(tta);
     const p = tf.tidy(() => views
       .map((m) => model.predict(tf.tensor4d(viewBatch(images, idx, m), [idx.length, 48, 48, 1])) as tf.Tensor)
       .reduce((a, b) => tf.add(a, b))
