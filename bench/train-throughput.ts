@@ -2,9 +2,12 @@
  * Training (and inference) throughput of the mini-Xception: fer's tfjs backends and, in the same run,
  * PyTorch on CPU (Debian's python3-torch) when /usr/bin/python3 has it.
  *
- *   npx tsx bench/train-throughput.ts [--backends fer-native,wasm] [--batches 32,64] [--steps 20] [--profile]
+ *   npx tsx bench/train-throughput.ts [--backends native,wasm,wasm-js] [--batches 32,64] [--steps 20] [--profile]
  *
- * Prints a Markdown table; --profile adds a per-kernel profile of one fer-native training step.
+ * `wasm-js` is wasm with fer's JavaScript gradient kernels instead of its WebAssembly SIMD ones
+ * (FER_WASM_SIMD=0), for an A/B in one run.
+ *
+ * Prints a Markdown table; --profile adds a per-kernel profile of one training step on the first backend listed.
  */
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -41,13 +44,17 @@ async function measure(backend: BackendChoice, batch: number, mode: 'train' | 'i
   return ips;
 }
 
-for (const b of values.backends!.split(',') as BackendChoice[]) {
+for (const name of values.backends!.split(',')) {
+  const b = (name === 'wasm-js' ? 'wasm' : name) as BackendChoice;
+  if (name === 'wasm-js') process.env.FER_WASM_SIMD = '0';
+  else delete process.env.FER_WASM_SIMD;
   for (const batch of values.batches!.split(',').map(Number)) {
-    // wasm trains through bridged cpu gradient kernels (~1 img/s): one step is enough to time it.
-    const n = b === 'native' ? steps : 1;
+    // wasm steps take ~0.1–1 s: a few are enough to time them.
+    const n = b === 'native' ? steps : Math.min(steps, 4);
     const train = await measure(b, batch, 'train', n);
     const infer = await measure(b, batch, 'infer', b === 'native' ? steps * 4 : 5);
-    rows.push([b === 'native' ? 'fer-native' : b, String(batch), train.toFixed(1), infer.toFixed(0)]);
+    rows.push([name === 'native' ? 'fer-native' : name === 'wasm' ? 'wasm (SIMD kernels)' : name === 'wasm-js' ? 'wasm (JavaScript kernels)' : name,
+      String(batch), train.toFixed(1), infer.toFixed(0)]);
     console.error(`${rows.at(-1)!.join('  ')}`);
   }
 }
@@ -63,7 +70,10 @@ console.log('| engine | batch | train img/s | inference img/s |\n|---|---|---|--
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 
 if (values.profile) {
-  await useBackend('native', threads);
+  const first = values.backends!.split(',')[0];
+  if (first === 'wasm-js') process.env.FER_WASM_SIMD = '0';
+  else delete process.env.FER_WASM_SIMD;
+  await useBackend((first === 'wasm-js' ? 'wasm' : first) as BackendChoice, threads);
   const model = buildModel('mini-xception', { seed: 1 });
   const opt = tf.train.adam(1e-3);
   const x = tf.randomNormal([64, 48, 48, 1]);
@@ -79,6 +89,6 @@ if (values.profile) {
     agg.set(k.name, a);
   }
   const total = [...agg.values()].reduce((a, v) => a + v[0], 0);
-  console.log(`\nper-kernel profile, one fer-native step, batch 64 (${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels)\n\n| kernel | ms | calls |\n|---|---|---|`);
+  console.log(`\nper-kernel profile, one ${first} step, batch 64 (${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels)\n\n| kernel | ms | calls |\n|---|---|---|`);
   for (const [n, [ms, c]] of [...agg.entries()].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15)) console.log(`| ${n} | ${ms.toFixed(1)} | ${c} |`);
 }

@@ -82,10 +82,39 @@ describe.skipIf(!hasNative)('fer-native data movement on int32 images (face dete
   });
 });
 
-describe('wasm training kernels vs cpu', () => {
-  it.each(convCases.filter((c) => !c.name.startsWith('maxPool n1 7')).map((c) => [c.name, c] as const))('%s', async (_n, c) => {
+// The wasm kernels run as WebAssembly SIMD (native/wasm/kernels.c) when the module loads, and as
+// JavaScript loops with FER_WASM_SIMD=0: both paths are checked. Extra cases put channel counts on and off
+// the SIMD kernels' 4×8 register blocks.
+const wasmCases: Case[] = [
+  ...convCases.filter((c) => !c.name.startsWith('maxPool n1 7')),
+  ...([[2, 9, 8, 6, 12, 3, 2, 'same'], [2, 7, 7, 8, 8, 3, 1, 'same'], [3, 6, 5, 16, 24, 1, 1, 'valid'], [2, 5, 6, 8, 7, 3, 1, 'same'],
+    [2, 6, 7, 12, 5, 3, 2, 'valid'], [2, 9, 9, 12, 8, 1, 2, 'same'], [3, 5, 6, 20, 12, 1, 1, 'same'], [2, 7, 7, 3, 6, 3, 2, 'same']] as [number, number, number, number, number, number, number, 'same' | 'valid'][])
+    .map(([n, h, w, c, oc, k, s, pad]) => ({ name: `conv2d n${n} ${h}x${w}x${c}→${oc} k${k} s${s} ${pad}`, shapes: [[n, h, w, c], [k, k, c, oc]],
+      f: (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad) })),
+  { name: 'maxPool n2 9x8x12 k3 s2 same', shapes: [[2, 9, 8, 12]], f: (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same') },
+  // Every column twice: windows hold ties, and only the first of them may get the gradient.
+  { name: 'maxPool n2 7x7x8 k3 s2 same, ties', shapes: [[2, 7, 7, 8]], f: (x) => tf.maxPool(tf.reshape(tf.stack([x, x], 3), [2, 7, 14, 8]) as tf.Tensor4D, 3, 2, 'same') },
+  { name: 'depthwise n2 9x8x12 ×1 k3 s2 same', shapes: [[2, 9, 8, 12], [3, 3, 12, 1]], f: (x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same') },
+  otherCases.find((c) => c.name.startsWith('fer batch norm'))!,
+  // Statistics of many rows far from zero: the kernels' shifted, blocked sums must stay accurate.
+  { name: 'fer batch norm, 2,000 rows around 50', shapes: [[8, 25, 10, 12], [12], [12]], f: (x, g, b) => batchNormTrain(tf.add(x, 50), g, b, 1e-3)[0] },
+];
+
+describe.each([['SIMD', '1'], ['JavaScript', '0']])('wasm training kernels vs cpu (%s)', (_path, flag) => {
+  const withPath = <T>(fn: () => T): T => {
+    const saved = process.env.FER_WASM_SIMD;
+    process.env.FER_WASM_SIMD = flag;
+    try {
+      return fn();
+    } finally {
+      if (saved === undefined) delete process.env.FER_WASM_SIMD;
+      else process.env.FER_WASM_SIMD = saved;
+    }
+  };
+
+  it.each(wasmCases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
     await tf.setBackend('wasm');
-    const ref = run('cpu', c, 3), got = run('wasm', c, 3);
+    const ref = run('cpu', c, 3), got = withPath(() => run('wasm', c, 3));
     expectClose(got.y, ref.y, { atol: 1e-4, rtol: 1e-4, label: 'forward' });
     got.grads.forEach((g, i) => expectClose(g, ref.grads[i], { atol: 1e-4, rtol: 1e-4, label: `grad ${i}` }));
   });
@@ -93,7 +122,13 @@ describe('wasm training kernels vs cpu', () => {
   it('MaxPoolGrad routes gradients correctly when every value in a window is negative', async () => {
     await tf.setBackend('wasm');
     const c: Case = { name: 'neg', shapes: [[2, 6, 6, 3]], f: (x) => tf.maxPool(tf.sub(tf.abs(x), 5) as tf.Tensor4D, 3, 2, 'same') };
-    const ref = run('cpu', c, 5), got = run('wasm', c, 5);
+    const ref = run('cpu', c, 5), got = withPath(() => run('wasm', c, 5));
     expectClose(got.grads[0], ref.grads[0], { atol: 1e-6, label: 'dx' });
   });
+});
+
+it('the SIMD module is what the wasm backend runs by default', async () => {
+  await tf.setBackend('wasm');
+  const { simdKernels } = await import('../../src/engine/wasm/simd.js');
+  expect(simdKernels(tf.backend())).not.toBeNull();
 });

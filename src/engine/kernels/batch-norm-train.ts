@@ -9,6 +9,7 @@
 import { tf } from '../tf.js';
 import type { TensorInfo } from '../tf.js';
 import { makeF32, readF32 } from '../kernel-io.js';
+import { heapPtr, simdKernels, withScratch } from '../wasm/simd.js';
 
 export const BN_TRAIN = 'FerBatchNormTrain';
 export const BN_TRAIN_GRAD = 'FerBatchNormTrainGrad';
@@ -75,6 +76,13 @@ function forwardKernel({ inputs, attrs, backend }: Args): TensorInfo[] {
   const { x, gamma, beta } = inputs;
   const c = x.shape[x.shape.length - 1];
   const y = makeF32(backend, x.shape).info, mean = makeF32(backend, [c]).info, variance = makeF32(backend, [c]).info;
+  const simd = simdKernels(backend);
+  if (simd) {
+    const p = (t: TensorInfo | undefined) => (t ? heapPtr(backend, t) : 0);
+    withScratch(backend, 32 * c, (s) => simd.bn_train_forward(p(x), p(gamma), p(beta), x.shape.reduce((a, b) => a * b, 1) / c, c, attrs!.epsilon as number,
+      p(y), p(mean), p(variance), s + 16 * c, s));
+    return [y, mean, variance];
+  }
   // Views taken after every allocation: on wasm an allocation can grow the heap and detach older views.
   const f = (t: TensorInfo) => readF32(backend, t);
   bnTrainForwardJs(f(x), gamma ? f(gamma) : null, beta ? f(beta) : null, c, attrs!.epsilon as number, f(y), f(mean), f(variance));
@@ -85,6 +93,13 @@ function backwardKernel({ inputs, attrs, backend }: Args): TensorInfo[] {
   const { dy, x, gamma, mean, variance } = inputs;
   const c = x.shape[x.shape.length - 1];
   const dx = makeF32(backend, x.shape).info, dgamma = makeF32(backend, [c]).info, dbeta = makeF32(backend, [c]).info;
+  const simd = simdKernels(backend);
+  if (simd) {
+    const p = (t: TensorInfo | undefined) => (t ? heapPtr(backend, t) : 0);
+    withScratch(backend, 40 * c, (s) => simd.bn_train_backward(p(dy), p(x), p(gamma), p(mean), p(variance), x.shape.reduce((a, b) => a * b, 1) / c, c,
+      attrs!.epsilon as number, p(dx), p(dgamma), p(dbeta), s + 16 * c, s));
+    return [dx, dgamma, dbeta];
+  }
   const f = (t: TensorInfo) => readF32(backend, t);
   bnTrainBackwardJs(f(dy), f(x), gamma ? f(gamma) : null, f(mean), f(variance), c, attrs!.epsilon as number, f(dx), f(dgamma), f(dbeta));
   return [dx, dgamma, dbeta];

@@ -10,6 +10,7 @@
  */
 import { tf } from '../tf.js';
 import { makeF32, readF32 } from '../kernel-io.js';
+import { heapF32, heapPtr, simdKernels, withScratch } from './simd.js';
 
 type Info = tf.TensorInfo;
 interface WasmBackend { disposeData(dataId: object): void }
@@ -57,6 +58,15 @@ export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Recor
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as [number, number, number, number];
   const [, , ci, co] = filterShape;
+  const simd = simdKernels(backend);
+  if (simd) {
+    const g = convGeometry(x.shape, filterShape, attrs, false);
+    const out = makeF32(backend, filterShape);
+    const p = (i: Info) => heapPtr(backend, i);
+    simd.conv2d_filter_grad(p(x), p(dy), p(out.info), g.batchSize, g.inHeight, g.inWidth, ci, g.outHeight, g.outWidth, co,
+      g.strideHeight, g.strideWidth, g.filterHeight, g.filterWidth, g.padInfo.top, g.padInfo.left);
+    return out.info;
+  }
   const { run, dispose } = kernels(backend);
   const t = taps(backend, x, filterShape, attrs);
   const m = t.n * t.oh * t.ow;
@@ -90,6 +100,11 @@ export function depthwiseBackpropFilter({ inputs, attrs, backend }: { inputs: Re
     filterHeight: kh, filterWidth: kw, padInfo: { top, left } } = convGeometry(x.shape, filterShape, attrs, true);
   const oc = c * mult;
   const out = makeF32(backend, filterShape);
+  const simd = mult === 1 ? simdKernels(backend) : null;
+  if (simd) {
+    simd.depthwise_filter_grad(heapPtr(backend, x), heapPtr(backend, dy), heapPtr(backend, out.info), n, h, w, c, oh, ow, sh, sw, kh, kw, top, left);
+    return out.info;
+  }
   const xv = readF32(backend, x), g = readF32(backend, dy), dw = readF32(backend, out.info);
   dw.fill(0);
   for (let b = 0; b < n; b++)
@@ -126,6 +141,12 @@ export function maxPoolGrad({ inputs, attrs, backend }: { inputs: Record<string,
   const { batchSize: n, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { filterHeight: kh, filterWidth: kw, padInfo } = info;
   const out = makeF32(backend, input.shape);
+  const simd = c % 4 === 0 ? simdKernels(backend) : null;
+  if (simd) {
+    simd.max_pool_grad(heapPtr(backend, input), heapPtr(backend, dy), heapPtr(backend, out.info),
+      n, ih, iw, c, oh, ow, sh, sw, kh, kw, padInfo.top, padInfo.left);
+    return out.info;
+  }
   const x = readF32(backend, input), g = readF32(backend, dy), dx = readF32(backend, out.info);
   dx.fill(0);
   const best = new Float32Array(c), at = new Int32Array(c);
@@ -172,9 +193,15 @@ function backpropInput(backend: unknown, inShape: number[], filterShape: [number
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
   const out = makeF32(backend, inShape);
   readF32(backend, out.info).fill(0);
+  const simd = simdKernels(backend);
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
       const g = tapGrad(ky, kx);
+      if (simd) {
+        simd.scatter_tap(heapPtr(backend, g), heapPtr(backend, out.info), n, h, w, c, oh, ow, sh, sw, ky, kx, top, left);
+        dispose(g);
+        continue;
+      }
       const src = readF32(backend, g), dx = readF32(backend, out.info);
       for (let b = 0; b < n; b++) {
         for (let oy = 0; oy < oh; oy++) {
@@ -222,6 +249,19 @@ export function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: Record
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const { run, dispose } = kernels(backend);
   const info = convGeometry(attrs.inputShape as number[], [kh, kw, ci, co], attrs, false);
+  const simd = kh === 1 && kw === 1 && ci % 4 === 0 ? simdKernels(backend) : null;
+  if (simd) {
+    // 1×1 (pointwise and strided shortcut convs): dx = dy · Wᵀ in one SIMD kernel, with Wᵀ in scratch.
+    const out = makeF32(backend, attrs.inputShape as number[]);
+    const [n, h, w] = attrs.inputShape as number[];
+    withScratch(backend, 4 * ci * co, (wt) => {
+      const wv = readF32(backend, filter), t = heapF32(backend, wt, ci * co);
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) t[o * ci + i] = wv[i * co + o];
+      simd.pointwise_input_grad(heapPtr(backend, dy), wt, heapPtr(backend, out.info), n, h, w, ci, info.outHeight, info.outWidth, co,
+        info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+    });
+    return out.info;
+  }
   if (info.strideHeight === 1 && info.strideWidth === 1) {
     // Stride 1: the input gradient is a forward conv of dy, padded to 'full' minus the forward pads, with
     // the filter flipped in space and its channels swapped: one wasm (XNNPACK) Conv2D.
