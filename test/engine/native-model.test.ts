@@ -7,9 +7,14 @@ import { tf } from '../../src/engine/tf.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { miniXception } from '../../src/model/mini-xception.js';
 import { FerBatchNormalization } from '../../src/model/batch-norm.js';
+import { registerWasmTrainingKernels } from '../../src/engine/wasm/register.js';
 import { expectClose, randomArray } from '../helpers.js';
 
 const hasNative = registerNativeBackend();
+registerWasmTrainingKernels();
+let cached: ReturnType<typeof gradients> | undefined;
+/** The reference: cpu with tfjs's own batch norm (computed once: ~10 s). */
+const reference = () => (cached ??= gradients('cpu', false));
 
 function gradients(backend: string, fused: boolean, threads?: number) {
   tf.setBackend(backend);
@@ -30,10 +35,9 @@ function gradients(backend: string, fused: boolean, threads?: number) {
 
 describe.skipIf(!hasNative)('fer-native: whole mini-Xception step vs cpu', () => {
   afterAll(() => tf.setBackend('cpu'));
-  const ref = gradients('cpu', false);
 
   it('fer\'s fused batch-norm kernels on cpu (the wasm path) match tfjs\'s own batch norm', () => {
-    const got = gradients('cpu', true);
+    const ref = reference(), got = gradients('cpu', true);
     expect(got.loss).toBeCloseTo(ref.loss, 5);
     Object.values(ref.grads).forEach((g, i) => {
       const scale = Math.max(...Array.from(g, Math.abs));
@@ -42,11 +46,29 @@ describe.skipIf(!hasNative)('fer-native: whole mini-Xception step vs cpu', () =>
   });
 
   it.each([1, 2])('matches the cpu reference with %i thread(s)', (threads) => {
-    const got = gradients('fer-native', true, threads);
+    const ref = reference(), got = gradients('fer-native', true, threads);
     expect(got.loss).toBeCloseTo(ref.loss, 4);
     expect(Object.keys(got.grads).length).toBe(Object.keys(ref.grads).length);
     // Batch-norm gradients of a 4-image batch sum thousands of terms of both signs; float32 summation
     // order alone moves them by ~1e-5 relative to their largest entries.
+    Object.values(ref.grads).forEach((g, i) => {
+      const scale = Math.max(...Array.from(g, Math.abs));
+      expectClose(Object.values(got.grads)[i], g, { atol: 2e-4 * scale + 1e-6, rtol: 1e-3, label: Object.keys(ref.grads)[i] });
+    });
+  });
+});
+
+describe('wasm: whole mini-Xception step vs cpu', () => {
+  afterAll(() => tf.setBackend('cpu'));
+
+  // The wasm training path: its SIMD kernels (conv, depthwise and pooling gradients, batch norm) and the
+  // backend's own forward and element-wise kernels, against cpu with tfjs's own batch norm.
+  it('every gradient matches the cpu reference', async () => {
+    const ref = reference();
+    await tf.setBackend('wasm');
+    const got = gradients('wasm', true);
+    expect(got.loss).toBeCloseTo(ref.loss, 4);
+    expect(Object.keys(got.grads).length).toBe(Object.keys(ref.grads).length);
     Object.values(ref.grads).forEach((g, i) => {
       const scale = Math.max(...Array.from(g, Math.abs));
       expectClose(Object.values(got.grads)[i], g, { atol: 2e-4 * scale + 1e-6, rtol: 1e-3, label: Object.keys(ref.grads)[i] });
