@@ -1,7 +1,8 @@
 /**
- * Training gradients on `wasm` (its own build has none for convolutions, and a wrong MaxPoolGrad), built
- * from the backend's own fast kernels (XNNPACK matrix multiply, strided slices, element-wise) and plain
- * loops over its heap, instead of bridged cpu kernels (which took 95% of a wasm training step).
+ * Training gradients on `wasm` (its own build has none for convolutions, and a wrong MaxPoolGrad). First
+ * choice: fer's WebAssembly SIMD kernels (simd.ts, native/wasm/kernels.c) working in place on the heap.
+ * Without them (FER_WASM_SIMD=0, or a shape they do not take), the backend's own fast kernels (XNNPACK
+ * matrix multiply, strided slices, element-wise) and plain JavaScript loops over its heap:
  *
  * Conv filter gradient: for each kernel tap (ky, kx), the input pixels that tap sees are a strided slice
  * of the padded input, [N, oh, ow, ci], and the tap's weights get sliceᵀ · dy ([ci, N·oh·ow] × [N·oh·ow, co]).

@@ -1,9 +1,9 @@
 /**
  * Training on `wasm`: tfjs-backend-wasm 4.22 has no convolution gradients, a MaxPoolGrad that routes
- * gradients wrongly when a window's max is ≤ 0, and no fer batch-norm kernels. This registers, for
- * `wasm`, filter gradients built from wasm's own kernels and a heap-side MaxPoolGrad (gradients.ts),
- * and the cpu backend's implementations of the other missing kernels through a read/compute/write bridge
- * (correct, not fast: see issue #3 and BENCHMARKS.md).
+ * gradients wrongly when a window's max is ≤ 0, a copying Identity, and no fer batch-norm kernels. This
+ * registers, for `wasm`, fer's gradient kernels (gradients.ts: WebAssembly SIMD from native/wasm when it
+ * loads, JavaScript otherwise), a sharing Identity, and AvgPoolGrad (unused by the mini-Xception) from the
+ * cpu backend through a read/compute/write bridge.
  */
 import { tf } from '../tf.js';
 import { makeF32, readF32 } from '../kernel-io.js';
