@@ -317,18 +317,20 @@ void max_pool_grad(const float* restrict x, const float* restrict dy, float* res
  */
 #define BLOCK 64
 
-static void column_sums(const float* restrict x, int m, int c, const float* restrict center,
+/* s1 = Σ_rows (u − cu), s2 = Σ_rows (u − cu)·(v − cv), per column (cu may be 0: no shift). */
+static void column_sums(const float* restrict u, const float* restrict cu, const float* v, const float* restrict cv, int m, int c,
                         float* restrict part1, float* restrict part2, double* restrict s1, double* restrict s2) {
   for (int j = 0; j < c; j++) s1[j] = s2[j] = 0;
   for (int i0 = 0; i0 < m; i0 += BLOCK) {
     const int i1 = min_i(i0 + BLOCK, m);
     for (int j = 0; j < c; j++) part1[j] = part2[j] = 0;
     for (int i = i0; i < i1; i++) {
-      const float* r = x + (long)i * c;
+      const float* ru = u + (long)i * c;
+      const float* rv = v + (long)i * c;
       for (int j = 0; j < c; j++) {
-        const float v = r[j] - center[j];
-        part1[j] += v;
-        part2[j] += v * v;
+        const float d = cu ? ru[j] - cu[j] : ru[j];
+        part1[j] += d;
+        part2[j] += d * (rv[j] - cv[j]);
       }
     }
     for (int j = 0; j < c; j++) {
@@ -353,7 +355,7 @@ void bn_train_forward(const float* restrict x, const float* restrict gamma, cons
   float* shift = scratch + 3 * c;
   double* s1 = dscratch;
   double* s2 = dscratch + c;
-  column_sums(x, m, c, x, part1, part2, s1, s2);
+  column_sums(x, x, x, x, m, c, part1, part2, s1, s2);
   for (int j = 0; j < c; j++) {
     const double d = s1[j] / m, mu = x[j] + d;
     double v = s2[j] / m - d * d;
@@ -387,23 +389,7 @@ void bn_train_backward(const float* restrict dy, const float* restrict x, const 
   float* bb = scratch + 4 * c;
   double* sdy = dscratch;
   double* sdyx = dscratch + c;
-  for (int j = 0; j < c; j++) sdy[j] = sdyx[j] = 0;
-  for (int i0 = 0; i0 < m; i0 += BLOCK) {
-    const int i1 = min_i(i0 + BLOCK, m);
-    for (int j = 0; j < c; j++) p1[j] = p2[j] = 0;
-    for (int i = i0; i < i1; i++) {
-      const float* g = dy + (long)i * c;
-      const float* r = x + (long)i * c;
-      for (int j = 0; j < c; j++) {
-        p1[j] += g[j];
-        p2[j] += g[j] * (r[j] - mean[j]);
-      }
-    }
-    for (int j = 0; j < c; j++) {
-      sdy[j] += p1[j];
-      sdyx[j] += p2[j];
-    }
-  }
+  column_sums(dy, 0, x, mean, m, c, p1, p2, sdy, sdyx);
   for (int j = 0; j < c; j++) {
     const double inv = 1.0 / __builtin_sqrt((double)variance[j] + eps);
     const double sx = sdyx[j] * inv; /* Σ(dy·x̂) */
