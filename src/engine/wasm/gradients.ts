@@ -89,9 +89,33 @@ export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Recor
   return out.info;
 }
 
+interface DepthwiseLoop { n: number; h: number; w: number; oh: number; ow: number; sh: number; sw: number; kh: number; kw: number; top: number; left: number; c: number; oc: number }
+
 /**
- * Depthwise filter gradient, dW[ky, kx, c, m] = Σ x·dy, as one loop over the heap (no temporaries; the
- * loops are written out, without callbacks, so V8 keeps them tight).
+ * Calls fn(xo, yo, wo) for every (output pixel, tap) whose input pixel exists: the offsets of that input
+ * pixel's c channels, the output pixel's oc channels and the tap's oc weights. The JavaScript path of the
+ * depthwise gradients (the SIMD kernels take multiplier 1).
+ */
+function forEachDepthwiseTap(l: DepthwiseLoop, fn: (xo: number, yo: number, wo: number) => void): void {
+  for (let b = 0; b < l.n; b++)
+    for (let oy = 0; oy < l.oh; oy++)
+      for (let ky = 0; ky < l.kh; ky++) {
+        const y = oy * l.sh + ky - l.top;
+        if (y < 0 || y >= l.h) continue;
+        for (let ox = 0; ox < l.ow; ox++) {
+          const yo = ((b * l.oh + oy) * l.ow + ox) * l.oc;
+          for (let kx = 0; kx < l.kw; kx++) {
+            const xx = ox * l.sw + kx - l.left;
+            if (xx < 0 || xx >= l.w) continue;
+            fn(((b * l.h + y) * l.w + xx) * l.c, yo, (ky * l.kw + kx) * l.oc);
+          }
+        }
+      }
+}
+
+/**
+ * Depthwise filter gradient, dW[ky, kx, c, m] = Σ x·dy: the SIMD kernel for multiplier 1, else a loop
+ * over the heap.
  */
 export function depthwiseBackpropFilter({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
   const { x, dy } = inputs;
@@ -108,25 +132,9 @@ export function depthwiseBackpropFilter({ inputs, attrs, backend }: { inputs: Re
   }
   const xv = readF32(backend, x), g = readF32(backend, dy), dw = readF32(backend, out.info);
   dw.fill(0);
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ky = 0; ky < kh; ky++) {
-        const y = oy * sh + ky - top;
-        if (y < 0 || y >= h) continue;
-        for (let ox = 0; ox < ow; ox++) {
-          const yo = ((b * oh + oy) * ow + ox) * oc;
-          for (let kx = 0; kx < kw; kx++) {
-            const xx = ox * sw + kx - left;
-            if (xx < 0 || xx >= w) continue;
-            const xo = ((b * h + y) * w + xx) * c, wo = (ky * kw + kx) * oc;
-            if (mult === 1) {
-              for (let ch = 0; ch < c; ch++) dw[wo + ch] += xv[xo + ch] * g[yo + ch];
-            } else {
-              for (let ch = 0; ch < c; ch++) for (let m = 0; m < mult; m++) dw[wo + ch * mult + m] += xv[xo + ch] * g[yo + ch * mult + m];
-            }
-          }
-        }
-      }
+  forEachDepthwiseTap({ n, h, w, oh, ow, sh, sw, kh, kw, top, left, c, oc }, (xo, yo, wo) => {
+    for (let ch = 0; ch < c; ch++) for (let m = 0; m < mult; m++) dw[wo + ch * mult + m] += xv[xo + ch] * g[yo + ch * mult + m];
+  });
   return out.info;
 }
 
@@ -309,24 +317,12 @@ export function depthwiseBackpropInput({ inputs, attrs, backend }: { inputs: Rec
   const out = makeF32(backend, inShape);
   const g = readF32(backend, dy), wv = readF32(backend, filter), dx = readF32(backend, out.info);
   dx.fill(0);
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ky = 0; ky < kh; ky++) {
-        const y = oy * sh + ky - top;
-        if (y < 0 || y >= h) continue;
-        for (let ox = 0; ox < ow; ox++) {
-          const yo = ((b * oh + oy) * ow + ox) * oc;
-          for (let kx = 0; kx < kw; kx++) {
-            const xx = ox * sw + kx - left;
-            if (xx < 0 || xx >= w) continue;
-            const xo = ((b * h + y) * w + xx) * c, wo = (ky * kw + kx) * oc;
-            for (let ch = 0; ch < c; ch++) {
-              let sum = 0;
-              for (let m = 0; m < mult; m++) sum += g[yo + ch * mult + m] * wv[wo + ch * mult + m];
-              dx[xo + ch] += sum;
-            }
-          }
-        }
-      }
+  forEachDepthwiseTap({ n, h, w, oh, ow, sh, sw, kh, kw, top, left, c, oc }, (xo, yo, wo) => {
+    for (let ch = 0; ch < c; ch++) {
+      let sum = 0;
+      for (let m = 0; m < mult; m++) sum += g[yo + ch * mult + m] * wv[wo + ch * mult + m];
+      dx[xo + ch] += sum;
+    }
+  });
   return out.info;
 }
