@@ -58,7 +58,8 @@ export async function exportOnnx(modelPath: string, file: string, o: ExportOptio
     let ranges = meta.quantization?.activations;
     if (o.precision === 'int8' && !ranges) {
       if (!o.sample) throw new ModelError('export: int8 needs activation ranges: run `fer quantize` first, or give --calibration-data');
-      ranges = calibrate(model, o.sample.images, Math.min(o.sample.size, 512)).maxAbs;
+      // The same rule as `fer quantize`: the 99.99th percentile of |x|, robust to rare outliers.
+      ranges = calibrate(model, o.sample.images, Math.min(o.sample.size, 512)).percentile;
     }
     const biasRounding = new Map<string, Float32Array>();
     const bytes = convertToOnnx(model, meta as FerMetadata, {
