@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Post-training pruning and quantization of a model, each variant evaluated on val: the table in
-# BENCHMARKS.md. Usage: bench/compression-table.sh [MODEL_DIR] [VAL_DIR] [OUT_DIR] [FINETUNE_EPOCHS] [TRAIN_DIR]
+# BENCHMARKS.md. Usage: bench/compression-table.sh [MODEL_DIR] [VAL_DIR] [OUT_DIR] [FINETUNE_EPOCHS] [TRAIN_DIR] [THREADS]
 set -euo pipefail
 model=${1:-models/fer-mini-xception}
 val=${2:-../shared/data/fer2013/val}
 out=${3:-runs/compression}
 ft=${4:-0}
 train=${5:-../shared/data/fer2013/train}
+threads=${6:-2}
 mkdir -p "$out"
 fer() { ./bin/fer "$@"; }
 ftargs=()
-[ "$ft" -gt 0 ] && ftargs=(--finetune-epochs "$ft" --data "$train" --val "$val")
+[ "$ft" -gt 0 ] && ftargs=(--finetune-epochs "$ft" --data "$train" --val "$val" --threads "$threads")
 row() { # name dir
   local dir=$1 name=$2
   local acc; acc=$(fer eval --model "$dir" --data "$val" --tta none --json 2>/dev/null | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log((JSON.parse(s).accuracy*100).toFixed(2)))")
