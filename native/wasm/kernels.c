@@ -28,23 +28,22 @@ static inline void valid_cols(const Geometry* g, int kx, int* ox0, int* ox1) {
   *ox1 = min_i(b, g->ow);
 }
 
-/* Iterates over image b's output pixels p whose tap (ky, kx) lies inside the input: body(xp, dp) gets
- * the input pixel's channels and the output pixel's channels. */
+/* Iterates over image b's output pixels p whose tap (ky, kx) lies inside the input, with the Geometry
+ * `g` in scope: body sees xp, the input pixel's channels (const or not, as xbase is), and dp, the output
+ * pixel's channels. */
 #define FOR_TAP_PIXELS(b, ky, kx, xbase, xstride, dbase, dstride, body)                   \
   do {                                                                                      \
     int ox0_, ox1_;                                                                         \
     valid_cols(g, kx, &ox0_, &ox1_);                                                        \
-    for (int b_ = (b); b_ <= (b); b_++) {                                                   \
-      for (int oy_ = 0; oy_ < g->oh; oy_++) {                                               \
-        const int y_ = oy_ * g->sh + (ky) - g->top;                                         \
-        if (y_ < 0 || y_ >= g->h) continue;                                                 \
-        const float* xr_ = (xbase) + (long)((b_ * g->h + y_) * g->w) * (xstride);           \
-        const float* dr_ = (dbase) + (long)((b_ * g->oh + oy_) * g->ow) * (dstride);        \
-        for (int ox_ = ox0_; ox_ < ox1_; ox_++) {                                           \
-          const float* xp = xr_ + (ox_ * g->sw + (kx) - g->left) * (xstride);               \
-          const float* dp = dr_ + ox_ * (dstride);                                          \
-          body;                                                                             \
-        }                                                                                   \
+    for (int oy_ = 0; oy_ < g->oh; oy_++) {                                                 \
+      const int y_ = oy_ * g->sh + (ky) - g->top;                                           \
+      if (y_ < 0 || y_ >= g->h) continue;                                                   \
+      __typeof__(&(xbase)[0]) xr_ = (xbase) + (long)(((b) * g->h + y_) * g->w) * (xstride); \
+      const float* dr_ = (dbase) + (long)(((b) * g->oh + oy_) * g->ow) * (dstride);         \
+      for (int ox_ = ox0_; ox_ < ox1_; ox_++) {                                             \
+        __typeof__(xr_) xp = xr_ + (ox_ * g->sw + (kx) - g->left) * (xstride);              \
+        const float* dp = dr_ + ox_ * (dstride);                                            \
+        body;                                                                               \
       }                                                                                     \
     }                                                                                       \
   } while (0)
@@ -229,51 +228,32 @@ EXPORT(depthwise_filter_grad)
 void depthwise_filter_grad(const float* restrict x, const float* restrict dy, float* restrict dw,
                            int n, int h, int w, int c, int oh, int ow,
                            int sh, int sw, int kh, int kw, int top, int left) {
-  const Geometry g = {n, h, w, oh, ow, sh, sw, kh, kw, top, left};
+  const Geometry geo = {n, h, w, oh, ow, sh, sw, kh, kw, top, left};
+  const Geometry* g = &geo;
   for (int i = 0; i < kh * kw * c; i++) dw[i] = 0;
-  for (int b = 0; b < n; b++) {
-    for (int oy = 0; oy < oh; oy++) {
-      const float* dr = dy + ((b * oh + oy) * ow) * c;
-      for (int ky = 0; ky < kh; ky++) {
-        const int y = oy * sh + ky - top;
-        if (y < 0 || y >= h) continue;
-        const float* xr = x + ((b * h + y) * w) * c;
-        for (int kx = 0; kx < kw; kx++) {
-          float* restrict t = dw + (ky * kw + kx) * c;
-          int ox0, ox1;
-          valid_cols(&g, kx, &ox0, &ox1);
-          for (int ox = ox0; ox < ox1; ox++) {
-            const float* xp = xr + (ox * sw + kx - left) * c;
-            const float* dp = dr + ox * c;
-            for (int ch = 0; ch < c; ch++) t[ch] += xp[ch] * dp[ch];
-          }
-        }
+  for (int b = 0; b < n; b++)
+    for (int ky = 0; ky < kh; ky++)
+      for (int kx = 0; kx < kw; kx++) {
+        float* restrict t = dw + (ky * kw + kx) * c;
+        FOR_TAP_PIXELS(b, ky, kx, x, c, dy, c, {
+          for (int ch = 0; ch < c; ch++) t[ch] += xp[ch] * dp[ch];
+        });
       }
-    }
-  }
 }
 
 /*
- * Adds tap (ky, kx)'s input gradient g ([n, oh, ow, c]) into dx ([n, h, w, c]) at the tap's strided input
+ * Adds tap (ky, kx)'s input gradient src ([n, oh, ow, c]) into dx ([n, h, w, c]) at the tap's strided input
  * positions: the scatter step of a strided conv's input gradient.
  */
 EXPORT(scatter_tap)
-void scatter_tap(const float* restrict g, float* restrict dx, int n, int h, int w, int c, int oh, int ow,
+void scatter_tap(const float* restrict src, float* restrict dx, int n, int h, int w, int c, int oh, int ow,
                  int sh, int sw, int ky, int kx, int top, int left) {
   const Geometry geo = {n, h, w, oh, ow, sh, sw, 1, 1, top, left};
-  int ox0, ox1;
-  valid_cols(&geo, kx, &ox0, &ox1);
-  for (int b = 0; b < n; b++) {
-    for (int oy = 0; oy < oh; oy++) {
-      const int y = oy * sh + ky - top;
-      if (y < 0 || y >= h) continue;
-      for (int ox = ox0; ox < ox1; ox++) {
-        const float* s = g + ((b * oh + oy) * ow + ox) * c;
-        float* d = dx + ((b * h + y) * w + ox * sw + kx - left) * c;
-        for (int ch = 0; ch < c; ch++) d[ch] += s[ch];
-      }
-    }
-  }
+  const Geometry* g = &geo;
+  for (int b = 0; b < n; b++)
+    FOR_TAP_PIXELS(b, ky, kx, dx, c, src, c, {
+      for (int ch = 0; ch < c; ch++) xp[ch] += dp[ch];
+    });
 }
 
 /*

@@ -14,7 +14,7 @@ export interface SimdKernels {
     sh: number, sw: number, kh: number, kw: number, top: number, left: number): void;
   depthwise_filter_grad(x: Ptr, dy: Ptr, dw: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number,
     sh: number, sw: number, kh: number, kw: number, top: number, left: number): void;
-  scatter_tap(g: Ptr, dx: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number,
+  scatter_tap(src: Ptr, dx: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number,
     sh: number, sw: number, ky: number, kx: number, top: number, left: number): void;
   pointwise_input_grad(dy: Ptr, wt: Ptr, dx: Ptr, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
     sh: number, sw: number, top: number, left: number): void;
