@@ -44,10 +44,15 @@ async function measure(backend: BackendChoice, batch: number, mode: 'train' | 'i
   return ips;
 }
 
-for (const name of values.backends!.split(',')) {
-  const b = (name === 'wasm-js' ? 'wasm' : name) as BackendChoice;
+/** The backend an engine name runs on; `wasm-js` turns wasm's SIMD kernels off (FER_WASM_SIMD=0). */
+function engineBackend(name: string): BackendChoice {
   if (name === 'wasm-js') process.env.FER_WASM_SIMD = '0';
   else delete process.env.FER_WASM_SIMD;
+  return (name === 'wasm-js' ? 'wasm' : name) as BackendChoice;
+}
+
+for (const name of values.backends!.split(',')) {
+  const b = engineBackend(name);
   for (const batch of values.batches!.split(',').map(Number)) {
     // wasm steps take ~0.1–1 s: a few are enough to time them.
     const n = b === 'native' ? steps : Math.min(steps, 4);
@@ -71,9 +76,7 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 
 if (values.profile) {
   const first = values.backends!.split(',')[0];
-  if (first === 'wasm-js') process.env.FER_WASM_SIMD = '0';
-  else delete process.env.FER_WASM_SIMD;
-  await useBackend((first === 'wasm-js' ? 'wasm' : first) as BackendChoice, threads);
+  await useBackend(engineBackend(first), threads);
   const model = buildModel('mini-xception', { seed: 1 });
   const opt = tf.train.adam(1e-3);
   const x = tf.randomNormal([64, 48, 48, 1]);
