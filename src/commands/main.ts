@@ -5,6 +5,7 @@ import { reportError } from './handle-error.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
+import { averageCommand } from './average.js';
 import { pruneCommand } from './prune.js';
 import { quantizeCommand } from './quantize.js';
 import { benchCommand } from './bench.js';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [trainCommand(), evalCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand(), reportCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), averageCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand(), reportCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }

@@ -19,6 +19,8 @@ export interface AugmentOptions {
 }
 
 export const NO_AUGMENT: AugmentOptions = { flip: false, rotation: 0, zoom: 0, shift: 0 };
+/** `fer train`'s default augmentation. */
+export const TRAIN_AUGMENT: AugmentOptions = { flip: true, rotation: 10, zoom: 0.1, shift: 0.1 };
 
 const S = IMAGE_SIZE;
 const P = S * S;

@@ -24,6 +24,8 @@ export interface FerMetadata {
     activations?: Record<string, number>;
   };
   trainedWith?: Record<string, unknown>;
+  /** Set by `fer average`: the snapshots whose weights this model's are the mean of. */
+  averagedFrom?: string[];
 }
 
 export function defaultMetadata(arch = 'mini-xception'): FerMetadata {

@@ -1,6 +1,7 @@
 /** `fer train` options: the zod schema holds every default; the library takes z.infer of it. */
 import { z } from 'zod';
 import { ARCHS } from '../model/mini-xception.js';
+import { TRAIN_AUGMENT } from '../data/augment.js';
 
 export const SCHEDULES = ['cosine', 'plateau', 'constant'] as const;
 export const PRUNE_PATTERNS = ['unstructured', '2:4'] as const;
@@ -20,10 +21,10 @@ export const trainOptionsSchema = z.object({
   patience: z.coerce.number().int().min(0).default(50),
   labelSmoothing: z.coerce.number().min(0).lt(1).default(0),
   classWeights: z.boolean().default(false),
-  flip: z.boolean().default(true),
-  rotation: z.coerce.number().min(0).max(45).default(10),
-  zoom: z.coerce.number().min(0).max(0.5).default(0.1),
-  shift: z.coerce.number().min(0).max(0.5).default(0.1),
+  flip: z.boolean().default(TRAIN_AUGMENT.flip),
+  rotation: z.coerce.number().min(0).max(45).default(TRAIN_AUGMENT.rotation),
+  zoom: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.zoom),
+  shift: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.shift),
   l2: z.coerce.number().min(0).default(0.01),
   arch: z.enum(ARCHS).default('mini-xception'),
   seed: z.coerce.number().int().min(0).default(1),

@@ -5,8 +5,10 @@ import path from 'node:path';
 import { cli } from './cli.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { benchResultSchema } from '../../src/bench/schema.js';
+import { loadModel } from '../../src/model/io.js';
+import { expectClose } from '../helpers.js';
 
-const VERBS = ['train', 'eval', 'prune', 'quantize', 'export', 'bench'];
+const VERBS = ['train', 'eval', 'average', 'prune', 'quantize', 'export', 'bench'];
 
 describe('fer CLI', () => {
   it('prints help for the program and every command', async () => {
@@ -30,6 +32,8 @@ describe('fer CLI', () => {
     [['train', '--data', FIXTURE_DATA + '/val', '--schedule', 'weird'], /invalid --schedule/],
     [['eval', '--model', '/no/model', '--data', FIXTURE_DATA + '/val'], /no such file or folder/],
     [['bench', '/no/model.onnx'], /no such model/],
+    [['average', 'models/fer-mini-xception', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /at least two models/],
+    [['average', 'models/fer-mini-xception', '/no/model', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /no such file or folder/],
     [['nonsense'], /unknown command/],
     [['train', '--backend', 'quantum'], /Allowed choices/],
   ])('bad input %j → one-line error, exit code 2', async (argv, msg) => {
@@ -48,6 +52,26 @@ describe('eval, export and bench on the fixture model', () => {
     onnxFile = path.join(out, 'fixture.fp32.onnx');
     const r = await cli('export', 'onnx', '--model', model, '--out', onnxFile, '--data', FIXTURE_DATA + '/val', '--backend', 'cpu');
     expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('average writes a loadable model whose weights are the mean (batch norm re-estimated)', async () => {
+    const other = await saveFixtureModel(4);
+    const dir = path.join(out, 'averaged');
+    const r = await cli('average', model, other, '--data', FIXTURE_DATA + '/train', '--batch-size', '16', '--out', dir, '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ out: dir, batchNormBatches: expect.any(Number) });
+    const [a, b, avg] = await Promise.all([model, other, dir].map((m) => loadModel(m)));
+    const ws = [a, b, avg].map((m) => m.model.getWeights());
+    const kernel = ws[0].findIndex((t) => t.rank === 4);
+    const [ka, kb, kavg] = ws.map((w) => w[kernel].dataSync());
+    expectClose(kavg, ka.map((v, i) => (v + kb[i]) / 2), { atol: 1e-6 });
+    expect(avg.meta.averagedFrom).toEqual([model, other]);
+    // Batch-norm statistics were re-estimated: neither snapshot's, nor their mean.
+    const bn = avg.model.layers.findIndex((l) => l.getClassName() === 'BatchNormalization');
+    const mean = (m: typeof a) => m.model.layers[bn].getWeights()[2].dataSync();
+    const [ma, mb, mavg] = [a, b, avg].map(mean);
+    expect(Math.abs(mavg[0] - (ma[0] + mb[0]) / 2)).toBeGreaterThan(1e-3);
+    [a, b, avg].forEach((m) => m.model.dispose());
   });
 
   it('eval prints accuracy and per-class metrics and writes confusion.png', async () => {
