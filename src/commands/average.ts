@@ -9,7 +9,7 @@ import { out, startEngine, withEngineOptions, showSchemaDefaults } from './commo
 import { loadWithSummary } from './train.js';
 
 export const averageSchema = z.object({
-  models: z.array(z.string()).min(2, { error: 'give at least two models to average' }),
+  models: z.array(z.string()).min(1),
   data: z.string({ error: 'required: training data to re-estimate batch-norm statistics' }),
   usage: z.enum(CSV_USAGES).default('Training'),
   batchSize: z.coerce.number().int().min(2).default(256),
@@ -22,7 +22,7 @@ export const averageSchema = z.object({
 export function averageCommand(): Command {
   const cmd = new Command('average')
     .description('average the weights of snapshots of one network (e.g. the ends of successive training cycles: SWA) and re-estimate its batch-norm statistics')
-    .argument('<models...>', 'model directories of one architecture (two or more)')
+    .argument('<models...>', 'model directories of one architecture (one model: only its batch-norm statistics are re-estimated)')
     .option('--data <dir|csv>', 'training data for the batch-norm statistics')
     .option('--usage <usage>', 'CSV split for --data (Training|PublicTest|PrivateTest)')
     .option('--batch-size <n>', 'images per batch-norm batch')
@@ -51,7 +51,7 @@ export function averageCommand(): Command {
       out(JSON.stringify({ out: o.out, models: o.models, batchNormBatches: batches, seconds }));
       return;
     }
-    out(`averaged ${o.models.length} models; batch norm re-estimated on ${batches} batches of ${o.batchSize} in ${seconds.toFixed(1)}s`);
+    out(`${o.models.length > 1 ? `averaged ${o.models.length} models; ` : ''}batch norm re-estimated on ${batches} batches of ${o.batchSize} in ${seconds.toFixed(1)}s`);
     out(`wrote ${o.out}`);
   });
   return cmd;
