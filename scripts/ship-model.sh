@@ -2,12 +2,13 @@
 # Turns a finished training run into the shipped model: copies RUN/best to models/fer-mini-xception,
 # evaluates it on val (plain and with flip TTA), exports the ONNX variants into models/onnx/, and writes
 # the run's eval.json for the report. Usage: scripts/ship-model.sh [RUN_DIR] [VAL_DIR] [TRAIN_DIR]
+# MODEL=DIR ships that model instead of RUN_DIR/best (e.g. one made by `fer average`), with RUN_DIR's curves.
 set -euo pipefail
 run=${1:-runs/shipped}
 val=${2:-../shared/data/fer2013/val}
 train=${3:-../shared/data/fer2013/train}
 rm -rf models/fer-mini-xception && mkdir -p models/onnx
-cp -r "$run/best" models/fer-mini-xception
+cp -r "${MODEL:-$run/best}" models/fer-mini-xception
 ./bin/fer eval --model models/fer-mini-xception --data "$val" --tta none --out "$run" | tee "$run/eval.txt"
 ./bin/fer eval --model models/fer-mini-xception --data "$val" --tta flip --json > "$run/eval-tta.json"
 ./bin/fer eval --model models/fer-mini-xception --data "$val" --tta tencrop --json > "$run/eval-tencrop.json"

@@ -9,8 +9,8 @@ pct = lambda v: f'{100 * v:.2f}%'
 plain, flip, ten = load('eval.json'), load('eval-tta.json'), load('eval-tencrop.json')
 print('| model | PublicTest (val) accuracy |\n|---|---|')
 print(f"| tfjs, fer-native (`--tta none`) | {pct(plain['accuracy'])} (macro-F1 {pct(plain['macroF1'])}) |")
-print(f"| tfjs, flip (`--tta flip`) | {pct(flip['accuracy'])} |")
-print(f"| tfjs, ten crops (`--tta tencrop`, fer eval's default) | {pct(ten['accuracy'])} |")
+print(f"| tfjs, flip (`--tta flip`, fer eval's default) | {pct(flip['accuracy'])} |")
+print(f"| tfjs, ten crops (`--tta tencrop`) | {pct(ten['accuracy'])} |")
 for p in ['fp32', 'fp16', 'int8']:
     print(f"| ONNX {p} (`--tta none`) | {pct(load(f'eval-onnx-{p}.json')['accuracy'])} |")
 print('\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|')

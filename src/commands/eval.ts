@@ -15,7 +15,7 @@ export const evalSchema = z.object({
   model: z.string().default(DEFAULT_MODEL),
   data: z.string({ error: 'required (a <class>/ folder tree or fer2013.csv)' }),
   usage: z.enum(CSV_USAGES).default('PublicTest'),
-  tta: z.enum(TTA_MODES).default('tencrop'),
+  tta: z.enum(TTA_MODES).default('flip'),
   out: z.string().optional(),
   json: z.boolean().default(false),
 });
@@ -49,7 +49,7 @@ export function evalCommand(): Command {
       out(JSON.stringify(rest));
       return;
     }
-    out(`model ${o.model}  data ${o.data}  ${r.n} images${o.tta !== 'none' ? `  tta ${o.tta}` : ''}`);
+    out(`model ${path.relative(process.cwd(), o.model) || o.model}  data ${o.data}  ${r.n} images${o.tta !== 'none' ? `  tta ${o.tta}` : ''}`);
     out(`accuracy ${(r.accuracy * 100).toFixed(2)}%   macro-F1 ${(r.macroF1 * 100).toFixed(2)}%\n`);
     out(table(['class', 'precision', 'recall', 'f1', 'support'],
       r.perClass.map((c) => [c.name, (c.precision * 100).toFixed(1), (c.recall * 100).toFixed(1), (c.f1 * 100).toFixed(1), c.support])));
