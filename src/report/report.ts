@@ -27,6 +27,12 @@ const table = (head: string[], rows: (string | number)[][]) =>
   `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 
+function averagedNote(from: string[] | undefined): string {
+  if (!from?.length) return '';
+  const what = from.length > 1 ? `the mean of the weights of ${from.map(esc).join(', ')}` : `${esc(from[0])}'s weights`;
+  return `<p>The model is ${what}, with batch-norm statistics re-estimated on training images (<code>fer average</code>).</p>`;
+}
+
 export function reportSections(runDir: string): ReportSection[] {
   if (!existsSync(runDir)) throw new UsageError(`report: no such run directory: ${runDir}`);
   const run = readJson(path.join(runDir, 'run.json'), runJsonSchema);
@@ -36,7 +42,10 @@ export function reportSections(runDir: string): ReportSection[] {
     : [];
   const evalRes = readJson(path.join(runDir, 'eval.json'), evalJsonSchema);
   const bench = readJson(path.join(runDir, 'bench.json'), benchResultSchema);
-  const modelJson = ['best', 'last', '.'].map((d) => path.join(runDir, d, 'model.json')).find(existsSync);
+  // The evaluated model's metadata when it is a fer model directory (it may be one made from the run's best,
+  // e.g. by fer average), else the run's own.
+  const modelJson = [...(evalRes ? [path.join(evalRes.model, 'model.json')] : []), ...['best', 'last', '.'].map((d) => path.join(runDir, d, 'model.json'))]
+    .find(existsSync);
   const meta = modelJson ? modelMetaSchema.safeParse(JSON.parse(readFileSync(modelJson, 'utf8')).userDefinedMetadata?.fer ?? {}) : null;
   const fer = meta?.success ? meta.data : null;
 
@@ -54,7 +63,7 @@ export function reportSections(runDir: string): ReportSection[] {
   });
   sections.push({
     id: 'confusion', title: 'Confusion matrix and per-class results',
-    html: evalRes ? `<p>${esc(evalRes.model)} on ${esc(evalRes.data)}: accuracy <b>${pct(evalRes.accuracy)}</b>, macro-F1 ${pct(evalRes.macroF1)} (${evalRes.n} images${evalRes.tta !== 'none' ? `, TTA ${evalRes.tta}` : ''}).</p>` +
+    html: evalRes ? `<p>${esc(evalRes.model)} on ${esc(evalRes.data)}: accuracy <b>${pct(evalRes.accuracy)}</b>, macro-F1 ${pct(evalRes.macroF1)} (${evalRes.n} images${evalRes.tta !== 'none' ? `, TTA ${evalRes.tta}` : ''}).</p>` + averagedNote(fer?.averagedFrom) +
       `<div class="row">${heatmap(evalRes.confusionNormalized, CLASSES, 'Row-normalized confusion (%)', 480)}` +
       table(['class', 'precision', 'recall', 'F1', 'support'], evalRes.perClass.map((c) => [c.name, pct(c.precision), pct(c.recall), pct(c.f1), c.support])) + '</div>' : null,
     note: 'no eval.json (run `fer eval --model RUN/best --data VAL --out RUN`)',

@@ -40,4 +40,5 @@ export const modelMetaSchema = z.object({
   pruning: z.object({ sparsity: z.number(), pattern: z.string(), perLayer: z.record(z.string(), z.number()) }).optional(),
   quantization: z.object({ bits: z.number(), granularity: z.string(), activations: z.record(z.string(), z.number()).optional() }).optional(),
   trainedWith: z.record(z.string(), z.unknown()).optional(),
+  averagedFrom: z.array(z.string()).optional(),
 });

@@ -12,6 +12,7 @@ import { cli } from '../commands/cli.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { saveModel, loadModel } from '../../src/model/io.js';
 import { useBackend } from '../../src/engine/backend.js';
+import { reportSections } from '../../src/report/report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.resolve('test-output');
@@ -79,4 +80,22 @@ describe.skipIf(!existsSync(CHROMIUM))('fer report in headless Chromium', () => 
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).sections).toEqual([]);
   });
+});
+
+describe('report metadata', () => {
+  it('says when the evaluated model is an average with re-estimated batch norm (fer average), from its own model.json', async () => {
+    await useBackend('cpu');
+    const run = mkdtempSync(path.join(os.tmpdir(), 'fer-report-avg-'));
+    const plain = await saveFixtureModel(7);
+    const { model, meta } = await loadModel(plain);
+    const averaged = path.join(run, 'averaged');
+    await saveModel(model, averaged, { ...meta, averagedFrom: ['runs/a/last', 'runs/b/last'] });
+    model.dispose();
+    const confusionHtml = async (m: string) => {
+      expect((await cli('eval', '--model', m, '--data', FIXTURE_DATA + '/val', '--out', run, '--backend', 'cpu', '--tta', 'none')).code).toBe(0);
+      return reportSections(run).find((x) => x.id === 'confusion')!.html!;
+    };
+    expect(await confusionHtml(plain)).not.toContain('fer average');
+    expect(await confusionHtml(averaged)).toMatch(/mean of the weights of runs\/a\/last, runs\/b\/last, with batch-norm statistics re-estimated/);
+  }, 60_000);
 });
