@@ -7,6 +7,7 @@ import { CSV_USAGES } from '../data/dataset.js';
 import { NO_AUGMENT, TRAIN_AUGMENT } from '../data/augment.js';
 import { out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
+import { Progress } from './progress.js';
 
 export const averageSchema = z.object({
   models: z.array(z.string()).min(1),
@@ -41,9 +42,15 @@ export function averageCommand(): Command {
     const [{ model: target, meta }] = loaded;
     averageWeightsInto(target, loaded.map((l) => l.model));
     const t0 = Date.now();
+    const bar = o.json ? null : new Progress();
     const batches = recalibrateBatchNorm(target, ds.images, ds.size, {
       batchSize: o.batchSize, seed: o.seed, augment: o.augment ? TRAIN_AUGMENT : NO_AUGMENT,
+      onBatch: bar ? (done, total) => {
+        const s = (Date.now() - t0) / 1000;
+        bar.update(done, total, 'batch norm', `${((done * o.batchSize) / s).toFixed(0)} img/s`, (s / done) * (total - done));
+      } : undefined,
     });
+    bar?.done();
     const seconds = (Date.now() - t0) / 1000;
     await saveModel(target, o.out, { ...meta, averagedFrom: o.models });
     for (const l of loaded) l.model.dispose();

@@ -36,10 +36,11 @@ const isBatchNorm = (l: tf.layers.Layer) => l.getClassName() === 'BatchNormaliza
 
 /**
  * Re-estimates every batch-norm layer's moving mean and variance as the plain average of its batch
- * statistics over `images` (uint8, N×48×48), in shuffled batches of `batchSize` (the last partial one dropped),
- * un-augmented: batch k updates the
- * moving value with weight 1/(k+1), which is what setting the layer's momentum to k/(k+1) does. Returns
- * the number of batches used. The layers' momentum is restored afterwards.
+ * statistics over `images` (uint8, N×48×48), in shuffled batches of `batchSize` (the last partial one
+ * dropped), un-augmented unless `augment` says otherwise: batch k updates the moving value with weight
+ * 1/(k+1), which is what setting the layer's momentum to k/(k+1) does. Returns the number of batches used.
+ * The layers' momentum is restored afterwards. The forward passes run in training mode (fer's networks
+ * have no dropout that this would switch on).
  */
 export function recalibrateBatchNorm(
   model: tf.LayersModel, images: Uint8Array, count: number,
