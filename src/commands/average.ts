@@ -28,7 +28,8 @@ export function averageCommand(): Command {
     .option('--usage <usage>', 'CSV split for --data (Training|PublicTest|PrivateTest)')
     .option('--batch-size <n>', 'images per batch-norm batch')
     .option('--seed <n>', 'seed of the batch order')
-    .option('--augment', 'augment those images as training did (flips, ±10° rotation, ±10% zoom and shift)')
+    .option('--augment', `augment those images as fer train does by default (flips, ±${TRAIN_AUGMENT.rotation}° rotation, ` +
+      `±${TRAIN_AUGMENT.zoom * 100}% zoom, ±${TRAIN_AUGMENT.shift * 100}% shift)`)
     .requiredOption('--out <dir>', 'where to write the averaged model')
     .option('--json', 'print a JSON summary');
   withEngineOptions(cmd);
@@ -40,7 +41,7 @@ export function averageCommand(): Command {
     const loaded = [];
     for (const m of o.models) loaded.push(await loadModel(m));
     const [{ model: target, meta }] = loaded;
-    averageWeightsInto(target, loaded.map((l) => l.model));
+    if (loaded.length > 1) averageWeightsInto(target, loaded.map((l) => l.model));
     const t0 = Date.now();
     const bar = o.json ? null : new Progress();
     const batches = recalibrateBatchNorm(target, ds.images, ds.size, {

@@ -12,7 +12,8 @@ const BaseBatchNormalization = tf.layers.batchNormalization({}).constructor as u
   className: string;
 };
 
-interface BnInternals {
+/** The fields of tfjs-layers' BatchNormalization that fer reads and sets (not in its public typings). */
+export interface BnInternals {
   axis: number | number[];
   epsilon: number;
   momentum: number;

@@ -9,6 +9,7 @@ import { ModelError } from '../errors.js';
 import { makeBatch, NO_AUGMENT, type AugmentOptions } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { Rng } from '../util/rng.js';
+import { FerBatchNormalization, type BnInternals } from '../model/batch-norm.js';
 
 /** Sets `target`'s weights to the element-wise mean of `models`' weights (same architecture required). */
 export function averageWeightsInto(target: tf.LayersModel, models: tf.LayersModel[]): void {
@@ -30,9 +31,7 @@ export function averageWeightsInto(target: tf.LayersModel, models: tf.LayersMode
   tf.dispose(mean);
 }
 
-interface BnLayer { momentum: number }
-
-const isBatchNorm = (l: tf.layers.Layer) => l.getClassName() === 'BatchNormalization';
+const isBatchNorm = (l: tf.layers.Layer) => l.getClassName() === FerBatchNormalization.className;
 
 /**
  * Re-estimates every batch-norm layer's moving mean and variance as the plain average of its batch
@@ -47,7 +46,7 @@ export function recalibrateBatchNorm(
   { batchSize = 256, seed = 1, augment = NO_AUGMENT, onBatch }:
   { batchSize?: number; seed?: number; augment?: AugmentOptions; onBatch?: (done: number, total: number) => void } = {},
 ): number {
-  const bns = model.layers.filter(isBatchNorm) as unknown as BnLayer[];
+  const bns = model.layers.filter(isBatchNorm) as unknown as BnInternals[];
   if (bns.length === 0) return 0;
   const saved = bns.map((l) => l.momentum);
   const batches = Math.floor(count / batchSize) || 1;
