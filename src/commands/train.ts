@@ -53,6 +53,10 @@ export function trainCommand(): Command {
     .option('--l2 <x>', 'L2 penalty on conv kernels')
     .option('--arch <name>', 'mini-xception | mini-xception-x2')
     .option('--init <model>', 'start from these weights (fine-tuning)')
+    .option('--teacher <model...>', 'distill from these models\' mean probabilities (knowledge distillation)')
+    .option('--distill-alpha <x>', 'weight of the teacher\'s soft targets (labels get 1 - x)')
+    .option('--temperature <t>', 'distillation softmax temperature')
+    .option('--teacher-tta <t>', 'views the teacher averages: none | flip | tencrop')
     .option('--seed <n>', 'random seed')
     .option('--prune-target <x>', 'final sparsity of pruning during training (0 = off)')
     .option('--prune-begin <x>', 'pruning starts (fraction of training, or step if > 1)')
@@ -84,6 +88,9 @@ export function trainCommand(): Command {
     const options = trainOptionsSchema.parse({
       ...flags, flip: flags.flip !== false, classWeights: !!flags.classWeights,
     });
+    if (!flags.resume) {
+      for (const t of options.teacher) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
+    }
     const info = await startEngine(flags, !!flags.json);
     const trainSet = await loadWithSummary(dataPath, usage, !!flags.json);
     const valSet = valPath ? await loadWithSummary(valPath, valUsage, !!flags.json) : null;

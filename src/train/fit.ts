@@ -20,6 +20,7 @@ import type { TrainOptions } from './options.js';
 import { predictProbs } from '../eval/predict.js';
 import { writeCurves } from './curves.js';
 import { top1Accuracy } from '../eval/metrics.js';
+import { loadOrComputeTeacher, softenProbs, trainingLoss } from './distill.js';
 
 export interface EpochMetrics {
   epoch: number;
@@ -121,6 +122,14 @@ export async function train(
   for (const h of hooks) h.init?.(model, totalSteps, state.extra?.[h.name]);
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const cw = options.classWeights ? tf.tensor1d(classWeightsFor(trainSet.counts)) : null;
+  const teacher = options.teacher.length
+    ? softenProbs(await loadOrComputeTeacher(out, options.teacher, trainSet, options.teacherTta), options.temperature)
+    : null;
+  const softTargets = (idx: number[]) => {
+    const y = new Float32Array(idx.length * NUM_CLASSES);
+    idx.forEach((k, i) => y.set(teacher!.subarray(k * NUM_CLASSES, (k + 1) * NUM_CLASSES), i * NUM_CLASSES));
+    return tf.tensor2d(y, [idx.length, NUM_CLASSES]);
+  };
   const history: EpochMetrics[] = [];
   emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed });
 
@@ -157,13 +166,12 @@ export async function train(
       const [lossValue, correct] = tf.tidy(() => {
         const x = tf.tensor4d(xs, [idx.length, 48, 48, 1]);
         const y = tf.tensor2d(labelsOneHot(idx), [idx.length, NUM_CLASSES]);
+        const soft = teacher ? softTargets(idx) : null;
         let predicted: tf.Tensor | undefined;
         const { value, grads } = tf.variableGrads(() => {
           const p = model.apply(x, { training: true }) as tf.Tensor;
           predicted = tf.keep(p);
-          let loss = cw
-            ? tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(p, 1e-7, 1)) as tf.Tensor, tf.gather(cw, tf.argMax(y, 1)))
-            : tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(p, 1e-7, 1)));
+          let loss: tf.Tensor = trainingLoss(y, p, { weights: cw, soft, alpha: options.distillAlpha, temperature: options.temperature });
           for (const r of model.calculateLosses()) loss = tf.add(loss, r);
           return loss as tf.Scalar;
         }, vars);

@@ -1,7 +1,7 @@
 /** `fer train` options: the zod schema holds every default; the library takes z.infer of it. */
 import { z } from 'zod';
 import { ARCHS } from '../model/mini-xception.js';
-import { TRAIN_AUGMENT } from '../data/augment.js';
+import { TRAIN_AUGMENT, TTA_MODES } from '../data/augment.js';
 
 export const SCHEDULES = ['cosine', 'plateau', 'constant'] as const;
 export const PRUNE_PATTERNS = ['unstructured', '2:4'] as const;
@@ -40,6 +40,14 @@ export const trainOptionsSchema = z.object({
   granularity: z.enum(GRANULARITIES).default('per-tensor'),
   /** Start training from these weights instead of a fresh network (fine-tuning). */
   init: z.string().optional(),
+  /** Knowledge distillation: teacher model(s) whose mean probabilities are soft targets (none = off). */
+  teacher: z.array(z.string()).default([]),
+  /** Weight of the teacher's soft targets in the loss (the one-hot labels get 1 − alpha). */
+  distillAlpha: z.coerce.number().min(0).max(1).default(0.5),
+  /** Softmax temperature of the soft targets and of the student's log-probabilities they are matched with. */
+  temperature: z.coerce.number().positive().max(20).default(2),
+  /** Test-time views the teacher averages over on each training image. */
+  teacherTta: z.enum(TTA_MODES).default('flip'),
 });
 
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;

@@ -34,6 +34,8 @@ describe('fer CLI', () => {
     [['bench', '/no/model.onnx'], /no such model/],
     [['average', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /missing required argument/],
     [['average', 'models/fer-mini-xception', '/no/model', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /no such file or folder/],
+    [['train', '--data', FIXTURE_DATA + '/val', '--teacher', '/no/teacher', '--out', path.join(os.tmpdir(), `fer-kd-${process.pid}`)], /--teacher \/no\/teacher: no such model/],
+    [['train', '--data', FIXTURE_DATA + '/val', '--distill-alpha', '2'], /invalid --distill-alpha/],
     [['nonsense'], /unknown command/],
     [['train', '--backend', 'quantum'], /Allowed choices/],
   ])('bad input %j → one-line error, exit code 2', async (argv, msg) => {

@@ -1,9 +1,10 @@
 /**
  * Training on fixtures with fer-native: the loss falls over two epochs, the run directory has what it
- * should, and an interrupted-then-resumed run ends with exactly the weights of an uninterrupted one.
+ * should, an interrupted-then-resumed run ends with exactly the weights of an uninterrupted one, and
+ * distillation changes training only through its loss.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
@@ -12,7 +13,7 @@ import { loadDataset, type Dataset } from '../../src/data/dataset.js';
 import { train } from '../../src/train/fit.js';
 import { trainOptionsSchema } from '../../src/train/options.js';
 import { loadModel } from '../../src/model/io.js';
-import { FIXTURE_DATA } from '../fixture-model.js';
+import { FIXTURE_DATA, saveFixtureModel } from '../fixture-model.js';
 
 const hasNative = registerNativeBackend();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-train-'));
@@ -61,6 +62,27 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     const a = await weights(path.join(straight, 'last')), b = await weights(path.join(broken, 'last'));
     expect(a.length).toBe(b.length);
     a.forEach((w, i) => expect(Array.from(b[i])).toEqual(Array.from(w)));
+  });
+
+  it('distillation: α = 0 trains exactly as without a teacher, α > 0 otherwise; resume needs only teacher.f32', async () => {
+    const teacherDir = path.join(tmp(), 'teacher');
+    cpSync(await saveFixtureModel(6), teacherDir, { recursive: true });
+    const base = { epochs: 1, batchSize: 32, lr: 0.002, seed: 4, schedule: 'cosine' };
+    const plain = tmp(), zero = tmp(), straight = tmp(), broken = tmp();
+    await train(ds, null, trainOptionsSchema.parse(base), { out: plain });
+    await train(ds, null, trainOptionsSchema.parse({ ...base, teacher: [teacherDir], distillAlpha: 0 }), { out: zero });
+    const distilled = trainOptionsSchema.parse({ ...base, teacher: [teacherDir], distillAlpha: 0.8, temperature: 3 });
+    await train(ds, null, distilled, { out: straight });
+    const [wPlain, wZero, wKd] = await Promise.all([plain, zero, straight].map((d) => weights(path.join(d, 'last'))));
+    wZero.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(wPlain[i])));
+    expect(wKd.some((w, i) => w.some((v, j) => v !== wPlain[i][j]))).toBe(true);
+
+    let batches = 0;
+    expect((await train(ds, null, distilled, { out: broken, shouldStop: () => ++batches === 3 })).stopReason).toBe('interrupted');
+    rmSync(teacherDir, { recursive: true });
+    expect((await train(ds, null, distilled, { out: broken, resume: true })).stopReason).toBe('done');
+    const wResumed = await weights(path.join(broken, 'last'));
+    wKd.forEach((w, i) => expect(Array.from(wResumed[i])).toEqual(Array.from(w)));
   });
 
   it('refuses to overwrite an existing run without --resume', async () => {

@@ -1,0 +1,91 @@
+/**
+ * Knowledge distillation (Hinton et al. 2015): the student also learns the teacher's softened class
+ * probabilities, which say how alike the classes look for each image (a "fear" face that is half "sad"),
+ * something one-hot labels cannot.
+ *
+ * The teacher (one model or an ensemble of several, each with test-time views) is run once over the plain
+ * training images before training; its probabilities are kept in the run directory (`teacher.f32`) so that
+ * a resumed run uses the same targets without the teacher. Augmented views of an image take the teacher's
+ * targets for the plain image: the augmentations are small (flips, ±10° / ±10%), and it costs no teacher
+ * forward pass per step.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../engine/tf.js';
+import { UsageError } from '../errors.js';
+import type { Dataset } from '../data/dataset.js';
+import { NUM_CLASSES } from '../data/classes.js';
+import { loadModel } from '../model/io.js';
+import { prepareQuantized } from '../quantize/hook.js';
+import { predictProbs, type Tta } from '../eval/predict.js';
+
+export const TEACHER_FILE = 'teacher.f32';
+
+/** Mean class probabilities of `models` (paths) over `ds`, each averaged over the views of `tta`. */
+export async function teacherProbs(models: string[], ds: Pick<Dataset, 'images' | 'size'>, tta: Tta): Promise<Float32Array> {
+  const sum = new Float32Array(ds.size * NUM_CLASSES);
+  for (const m of models) {
+    const { model, meta } = await loadModel(m);
+    prepareQuantized(model, meta);
+    const p = predictProbs(model, ds.images, ds.size, tta);
+    model.dispose();
+    for (let i = 0; i < sum.length; i++) sum[i] += p[i] / models.length;
+  }
+  return sum;
+}
+
+/** Each row of `probs` raised to 1/T and renormalized: softmax(log p / T), the teacher's soft targets. */
+export function softenProbs(probs: Float32Array, temperature: number, classes = NUM_CLASSES): Float32Array {
+  const out = new Float32Array(probs.length);
+  for (let r = 0; r < probs.length; r += classes) {
+    let s = 0;
+    for (let c = 0; c < classes; c++) s += (out[r + c] = Math.pow(Math.max(probs[r + c], 1e-12), 1 / temperature));
+    for (let c = 0; c < classes; c++) out[r + c] /= s;
+  }
+  return out;
+}
+
+/**
+ * The teacher's probabilities for `trainSet`, from `<out>/teacher.f32` when it holds them for a dataset of
+ * this size (a resumed run), else computed and written there (atomically).
+ */
+export async function loadOrComputeTeacher(
+  out: string, teachers: string[], trainSet: Dataset, tta: Tta,
+): Promise<Float32Array> {
+  const file = path.join(out, TEACHER_FILE);
+  const expected = trainSet.size * NUM_CLASSES;
+  if (existsSync(file)) {
+    const buf = readFileSync(file);
+    if (buf.byteLength === expected * 4) return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    throw new UsageError(`train: ${file} holds ${buf.byteLength / 4 / NUM_CLASSES} rows, the training data ${trainSet.size}`, {
+      hint: 'it belongs to another dataset; delete it to recompute the teacher\'s targets',
+    });
+  }
+  for (const t of teachers) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
+  const probs = await teacherProbs(teachers, trainSet, tta);
+  writeFileSync(file + '.tmp', Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength));
+  renameSync(file + '.tmp', file);
+  return probs;
+}
+
+/**
+ * The training loss on a batch of softmax outputs `p` [n × 7]: cross-entropy against `labels` (one-hot,
+ * possibly smoothed, optionally class-weighted), and with `soft` targets (the teacher's, softened at T)
+ * (1 − α)·that + α·T²·CE(soft, softmax(log p / T)). T² keeps the soft term's gradients at the scale of the
+ * hard one's as T changes (Hinton et al.).
+ */
+export function trainingLoss(
+  labels: tf.Tensor, p: tf.Tensor,
+  opts: { weights?: tf.Tensor | null; soft?: tf.Tensor | null; alpha?: number; temperature?: number } = {},
+): tf.Scalar {
+  return tf.tidy(() => {
+    const logP = tf.log(tf.clipByValue(p, 1e-7, 1));
+    const hard = opts.weights
+      ? tf.losses.softmaxCrossEntropy(labels, logP, tf.gather(opts.weights, tf.argMax(labels, 1)))
+      : tf.losses.softmaxCrossEntropy(labels, logP);
+    if (!opts.soft) return hard as tf.Scalar;
+    const a = opts.alpha ?? 0.5, t = opts.temperature ?? 1;
+    const softLoss = tf.losses.softmaxCrossEntropy(opts.soft, tf.div(logP, t));
+    return tf.add(tf.mul(hard, 1 - a), tf.mul(softLoss, a * t * t)) as tf.Scalar;
+  });
+}
