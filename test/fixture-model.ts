@@ -25,6 +25,27 @@ export function fixtureModel(seed = 5): tf.LayersModel {
   return model;
 }
 
+type Layer = tf.layers.Layer;
+/** The n-th (1-based) layer of a class, in the model's (topological) order. */
+export const nthLayer = (m: tf.LayersModel, cls: string, n: number) => m.layers.filter((l) => l.getClassName() === cls)[n - 1];
+/** The layer that reads `l`'s output. */
+export const layerAfter = (m: tf.LayersModel, l: Layer) =>
+  m.layers.find((x) => (x as unknown as { inboundNodes: { inboundLayers: Layer[] }[] }).inboundNodes.some((n) => n.inboundLayers.includes(l)))!;
+
+/** Zeroes output channels of a conv and gives its batch norm a negative shift: dead after ReLU. */
+export function killChannels(m: tf.LayersModel, c: Layer, channels: number[]): void {
+  const k = c.getClassName() === 'SeparableConv2D' ? 1 : 0;
+  c.setWeights(c.getWeights().map((w, i) => {
+    if (i !== k) return w;
+    const C = w.shape[3]!;
+    return tf.tensor(w.dataSync().map((v, j) => (channels.includes(j % C) ? 0 : v)), w.shape);
+  }));
+  const b = layerAfter(m, c);
+  // As training leaves them: shift < 0, moving mean and variance 0.
+  const dead = [0, -0.5, 0, 0];
+  b.setWeights(b.getWeights().map((w, i) => (i > 0 ? tf.tensor(w.dataSync().map((v, j) => (channels.includes(j) ? dead[i] : v)), w.shape) : w)));
+}
+
 export async function saveFixtureModel(seed = 5): Promise<string> {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-fixture-')), 'model');
   const model = fixtureModel(seed);

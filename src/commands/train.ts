@@ -53,6 +53,7 @@ export function trainCommand(): Command {
     .option('--l2 <x>', 'L2 penalty on conv kernels')
     .option('--arch <name>', 'mini-xception | mini-xception-x2')
     .option('--init <model>', 'start from these weights (fine-tuning)')
+    .option('--revive-dead', 'give the --init model\'s dead ReLU channels fresh weights first')
     .option('--teacher <model...>', 'distill from these models\' mean probabilities (knowledge distillation)')
     .option('--distill-alpha <x>', 'weight of the teacher\'s soft targets (labels get 1 - x)')
     .option('--temperature <t>', 'distillation softmax temperature')
@@ -86,8 +87,9 @@ export function trainCommand(): Command {
       if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);
     }
     const options = trainOptionsSchema.parse({
-      ...flags, flip: flags.flip !== false, classWeights: !!flags.classWeights,
+      ...flags, flip: flags.flip !== false, classWeights: !!flags.classWeights, reviveDead: !!flags.reviveDead,
     });
+    if (options.reviveDead && !options.init && !flags.resume) throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
     if (!flags.resume) {
       for (const t of options.teacher) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
     }
@@ -137,6 +139,7 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
       totalEpochs = e.epochs;
       startEpoch = e.startEpoch;
       if (!json) process.stderr.write(`fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`);
+      for (const r of e.revived ?? []) process.stderr.write(`fer: revived ${r.channels.length} dead channel(s) of ${r.layer}\n`);
     } else if (e.type === 'batch' && !json) {
       const batchesLeft = e.batches - e.batch + (totalEpochs - e.epoch - 1) * e.batches;
       const batchesPerSecond = e.imagesPerSecond / batchSize;

@@ -35,7 +35,7 @@ export async function teacherProbs(models: string[], ds: Pick<Dataset, 'images' 
 }
 
 /** Each row of `probs` raised to 1/T and renormalized: softmax(log p / T), the teacher's soft targets. */
-export function softenProbs(probs: Float32Array, temperature: number, classes = NUM_CLASSES): Float32Array {
+export function softenProbs(probs: Float32Array, temperature: number, classes: number = NUM_CLASSES): Float32Array {
   const out = new Float32Array(probs.length);
   for (let r = 0; r < probs.length; r += classes) {
     let s = 0;

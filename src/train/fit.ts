@@ -21,6 +21,7 @@ import { predictProbs } from '../eval/predict.js';
 import { writeCurves } from './curves.js';
 import { top1Accuracy } from '../eval/metrics.js';
 import { loadOrComputeTeacher, softenProbs, trainingLoss } from './distill.js';
+import { reviveDeadChannels, type RevivedLayer } from './revive.js';
 
 export interface EpochMetrics {
   epoch: number;
@@ -35,7 +36,7 @@ export interface EpochMetrics {
 }
 
 export type TrainEvent =
-  | { type: 'start'; epochs: number; startEpoch: number; batches: number; resumed: boolean }
+  | { type: 'start'; epochs: number; startEpoch: number; batches: number; resumed: boolean; revived?: RevivedLayer[] }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number }
   | { type: 'epoch'; metrics: EpochMetrics; best: boolean }
   | { type: 'stop'; reason: 'done' | 'early-stopping' | 'interrupted' | 'nan'; epoch: number; message: string };
@@ -88,6 +89,7 @@ export async function train(
   let model: tf.LayersModel;
   let meta: FerMetadata;
   let state: LoopState;
+  let revived: RevivedLayer[] | undefined;
   const optimizer = tf.train.adam(options.lr);
   const resumed = !!run.resume;
   if (run.resume) {
@@ -104,6 +106,7 @@ export async function train(
     }
     if (options.init) {
       ({ model, meta } = await loadModel(options.init));
+      if (options.reviveDead) revived = reviveDeadChannels(model);
     } else {
       model = buildModel(options.arch, { seed: options.seed, l2: options.l2 });
       meta = defaultMetadata(options.arch);
@@ -131,7 +134,7 @@ export async function train(
     return tf.tensor2d(y, [idx.length, NUM_CLASSES]);
   };
   const history: EpochMetrics[] = [];
-  emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed });
+  emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed, revived });
 
   const metaWithHooks = (): FerMetadata =>
     hooks.reduce<FerMetadata>((m, h) => h.metadata?.(m) ?? m, { ...meta, trainedWith: { ...options } });

@@ -40,6 +40,8 @@ export const trainOptionsSchema = z.object({
   granularity: z.enum(GRANULARITIES).default('per-tensor'),
   /** Start training from these weights instead of a fresh network (fine-tuning). */
   init: z.string().optional(),
+  /** Before training, give the --init model's dead ReLU channels fresh weights (train/revive.ts). */
+  reviveDead: z.boolean().default(false),
   /** Knowledge distillation: teacher model(s) whose mean probabilities are soft targets (none = off). */
   teacher: z.array(z.string()).default([]),
   /** Weight of the teacher's soft targets in the loss (the one-hot labels get 1 − alpha). */

@@ -36,6 +36,7 @@ describe('fer CLI', () => {
     [['average', 'models/fer-mini-xception', '/no/model', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /no such file or folder/],
     [['train', '--data', FIXTURE_DATA + '/val', '--teacher', '/no/teacher', '--out', path.join(os.tmpdir(), `fer-kd-${process.pid}`)], /--teacher \/no\/teacher: no such model/],
     [['train', '--data', FIXTURE_DATA + '/val', '--distill-alpha', '2'], /invalid --distill-alpha/],
+    [['train', '--data', FIXTURE_DATA + '/val', '--revive-dead'], /--revive-dead needs --init/],
     [['nonsense'], /unknown command/],
     [['train', '--backend', 'quantum'], /Allowed choices/],
   ])('bad input %j → one-line error, exit code 2', async (argv, msg) => {

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { loadDataset, type Dataset } from '../../src/data/dataset.js';
-import { train } from '../../src/train/fit.js';
+import { train, type TrainEvent } from '../../src/train/fit.js';
 import { trainOptionsSchema } from '../../src/train/options.js';
-import { loadModel } from '../../src/model/io.js';
-import { FIXTURE_DATA, saveFixtureModel } from '../fixture-model.js';
+import { defaultMetadata, loadModel, saveModel } from '../../src/model/io.js';
+import { FIXTURE_DATA, fixtureModel, killChannels, nthLayer, saveFixtureModel } from '../fixture-model.js';
 
 const hasNative = registerNativeBackend();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-train-'));
@@ -83,6 +83,29 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     expect((await train(ds, null, distilled, { out: broken, resume: true })).stopReason).toBe('done');
     const wResumed = await weights(path.join(broken, 'last'));
     wKd.forEach((w, i) => expect(Array.from(wResumed[i])).toEqual(Array.from(w)));
+  });
+
+  it('--revive-dead: the init model\'s dead channels are revived, reported, and trained', async () => {
+    const init = path.join(tmp(), 'init');
+    const m = fixtureModel(8);
+    const sep7 = nthLayer(m, 'SeparableConv2D', 7);
+    killChannels(m, sep7, [4, 9]);
+    await saveModel(m, init, defaultMetadata());
+    m.dispose();
+    const out = tmp();
+    const events: TrainEvent[] = [];
+    const o = trainOptionsSchema.parse({ epochs: 1, batchSize: 32, seed: 2, init, reviveDead: true });
+    await train(ds, null, o, { out, onEvent: (e) => events.push(e) });
+    const start = events.find((e) => e.type === 'start');
+    expect(start?.type === 'start' && start.revived?.map((r) => r.channels)).toEqual([[4, 9]]);
+    const { model, meta } = await loadModel(path.join(out, 'last'));
+    const pw = nthLayer(model, 'SeparableConv2D', 7).getWeights()[1].dataSync();
+    for (const c of [4, 9]) expect(Array.from(pw).filter((_, i) => i % 128 === c).some((v) => v !== 0)).toBe(true);
+    // The next layer's weights that read them, zero at revival, were trained.
+    const pw8 = nthLayer(model, 'SeparableConv2D', 8).getWeights()[1].dataSync();
+    expect(Array.from(pw8.slice(4 * 128, 5 * 128)).some((v) => v !== 0)).toBe(true);
+    expect(meta.trainedWith?.reviveDead).toBe(true);
+    model.dispose();
   });
 
   it('refuses to overwrite an existing run without --resume', async () => {
