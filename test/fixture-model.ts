@@ -8,6 +8,7 @@ import path from 'node:path';
 import { tf } from '../src/engine/tf.js';
 import { buildModel } from '../src/model/mini-xception.js';
 import { defaultMetadata, saveModel } from '../src/model/io.js';
+import { consumers, type Layer } from '../src/model/graph.js';
 import { randomArray } from './helpers.js';
 
 export function fixtureModel(seed = 5): tf.LayersModel {
@@ -25,22 +26,17 @@ export function fixtureModel(seed = 5): tf.LayersModel {
   return model;
 }
 
-type Layer = tf.layers.Layer;
 /** The n-th (1-based) layer of a class, in the model's (topological) order. */
 export const nthLayer = (m: tf.LayersModel, cls: string, n: number) => m.layers.filter((l) => l.getClassName() === cls)[n - 1];
-/** The layer that reads `l`'s output. */
-export const layerAfter = (m: tf.LayersModel, l: Layer) =>
-  m.layers.find((x) => (x as unknown as { inboundNodes: { inboundLayers: Layer[] }[] }).inboundNodes.some((n) => n.inboundLayers.includes(l)))!;
-
 /** Zeroes output channels of a conv and gives its batch norm a negative shift: dead after ReLU. */
-export function killChannels(m: tf.LayersModel, c: Layer, channels: number[]): void {
+export function killChannels(c: Layer, channels: number[]): void {
   const k = c.getClassName() === 'SeparableConv2D' ? 1 : 0;
   c.setWeights(c.getWeights().map((w, i) => {
     if (i !== k) return w;
     const C = w.shape[3]!;
     return tf.tensor(w.dataSync().map((v, j) => (channels.includes(j % C) ? 0 : v)), w.shape);
   }));
-  const b = layerAfter(m, c);
+  const b = consumers(c)[0];
   // As training leaves them: shift < 0, moving mean and variance 0.
   const dead = [0, -0.5, 0, 0];
   b.setWeights(b.getWeights().map((w, i) => (i > 0 ? tf.tensor(w.dataSync().map((v, j) => (channels.includes(j) ? dead[i] : v)), w.shape) : w)));

@@ -11,17 +11,11 @@
  */
 import { tf } from '../engine/tf.js';
 import { Rng } from '../util/rng.js';
-import { FerBatchNormalization } from '../model/batch-norm.js';
+import { consumers, foldableBatchNorm, layerConfig, type Layer } from '../model/graph.js';
 
 export interface RevivedLayer { layer: string; channels: number[] }
 
-type Layer = tf.layers.Layer;
 const CONVS = new Set(['Conv2D', 'SeparableConv2D']);
-
-function inbound(l: Layer): Layer[] {
-  const nodes = (l as unknown as { inboundNodes: { inboundLayers: Layer[] }[] }).inboundNodes;
-  return nodes.flatMap((n) => n.inboundLayers);
-}
 
 /** Index of the weight holding a conv's output channels (Conv2D: kernel; SeparableConv2D: pointwise kernel). */
 const outKernel = (l: Layer) => (l.getClassName() === 'SeparableConv2D' ? 1 : 0);
@@ -38,17 +32,14 @@ const rms = (xs: number[]) => Math.sqrt(xs.reduce((s, x) => s + x * x, 0) / Math
  * A channel is dead when its kernel's norm is at most `threshold` times the layer's largest channel norm.
  */
 export function reviveDeadChannels(model: tf.LayersModel, { seed = 17, threshold = 1e-3 } = {}): RevivedLayer[] {
-  const consumers = new Map<Layer, Layer[]>();
-  for (const l of model.layers) for (const i of inbound(l)) consumers.set(i, [...(consumers.get(i) ?? []), l]);
-  const only = (l: Layer) => (consumers.get(l)?.length === 1 ? consumers.get(l)![0] : null);
+  const only = (l: Layer) => { const c = consumers(l); return c.length === 1 ? c[0] : null; };
   const rng = new Rng(seed);
   const revived: RevivedLayer[] = [];
 
   for (const producer of model.layers) {
     if (!CONVS.has(producer.getClassName())) continue;
-    const bn = only(producer), act = bn && only(bn), next = act && only(act);
-    if (!bn || !act || !next || bn.getClassName() !== FerBatchNormalization.className) continue;
-    if ((act.getConfig() as { activation?: string }).activation !== 'relu' || !CONVS.has(next.getClassName())) continue;
+    const bn = foldableBatchNorm(producer), act = bn && only(bn), next = act && only(act);
+    if (!bn || !act || !next || layerConfig(act).activation !== 'relu' || !CONVS.has(next.getClassName())) continue;
 
     const pw = producer.getWeights(), k = outKernel(producer);
     const kernel = pw[k].dataSync().slice() as Float32Array;
@@ -59,19 +50,20 @@ export function reviveDeadChannels(model: tf.LayersModel, { seed = 17, threshold
     // Zero kernel: the channel is a constant, relu(γ·(b − μ)/√(σ² + ε) + β). Only a constant 0 is dead; a
     // positive one is a bias the next layer reads, and is left alone.
     const [gamma, beta, mean, variance] = bn.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-    const eps = (bn.getConfig() as { epsilon?: number }).epsilon ?? 1e-3;
+    const eps = (layerConfig(bn).epsilon as number | undefined) ?? 1e-3;
     const bias = pw.length > k + 1 ? pw[k + 1].dataSync() : null;
     const constant = (c: number) => gamma[c] * ((bias?.[c] ?? 0) - mean[c]) / Math.sqrt(variance[c] + eps) + beta[c];
     const dead = [...norms.keys()].filter((c) => Math.sqrt(norms[c]) <= threshold * Math.sqrt(max) && constant(c) <= 0);
     if (dead.length === 0 || dead.length === C) continue;
-    const live = [...norms.keys()].filter((c) => !dead.includes(c));
     const isDead = new Set(dead);
+    const live = [...norms.keys()].filter((c) => !isDead.has(c));
 
     // Fresh weights at the scale of the live channels, one channel at a time: its producer kernel, then its
     // depthwise kernel in the next layer if that is separable. A producer bias, if any, goes to 0.
-    const nw = next.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+    const nextWeights = next.getWeights();
+    const nw = nextWeights.map((w) => w.dataSync().slice() as Float32Array);
     const separable = next.getClassName() === 'SeparableConv2D';
-    const mult = separable ? next.getWeights()[0].shape[3]! : 1;
+    const mult = separable ? nextWeights[0].shape[3]! : 1;
     const scale = rms(Array.from(kernel).filter((_, i) => !isDead.has(i % C)));
     const dwScale = separable ? rms(Array.from(nw[0]).filter((_, i) => !isDead.has(Math.floor(i / mult) % C))) : 0;
     for (const c of dead) {
@@ -86,9 +78,9 @@ export function reviveDeadChannels(model: tf.LayersModel, { seed = 17, threshold
     bn.setWeights(bn.getWeights().map((w, i) => tf.tensor([gamma, beta, mean, variance][i], w.shape)));
 
     // Next conv: reads the revived channels with weight 0.
-    const wi = separable ? 1 : 0, co = next.getWeights()[wi].shape[3]!, cin = next.getWeights()[wi].shape[2]!;
+    const wi = separable ? 1 : 0, [, , cin, co] = nextWeights[wi].shape as number[];
     nw[wi].forEach((_, i) => { if (isDead.has(Math.floor((Math.floor(i / co) % cin) / mult))) nw[wi][i] = 0; });
-    next.setWeights(next.getWeights().map((w, i) => tf.tensor(nw[i], w.shape)));
+    next.setWeights(nextWeights.map((w, i) => tf.tensor(nw[i], w.shape)));
     revived.push({ layer: producer.name, channels: dead });
   }
   return revived;

@@ -6,14 +6,13 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
 import { useBackend } from '../../src/engine/backend.js';
 import { reviveDeadChannels } from '../../src/train/revive.js';
-import { fixtureModel, killChannels as kill, layerAfter as after, nthLayer as nth } from '../fixture-model.js';
+import { fixtureModel, killChannels as kill, nthLayer as nth } from '../fixture-model.js';
+import { consumers, type Layer } from '../../src/model/graph.js';
 import { expectClose, randomArray } from '../helpers.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
 });
-
-type Layer = tf.layers.Layer;
 
 /** Gradients of a cross-entropy loss (training mode) with respect to the weights of `suffix`'s layer. */
 function gradsOf(m: tf.LayersModel, x: tf.Tensor, l: Layer): Float32Array[] {
@@ -28,8 +27,8 @@ describe('reviveDeadChannels', () => {
     const m = fixtureModel(3);
     const sep7 = nth(m, 'SeparableConv2D', 7), sep8 = nth(m, 'SeparableConv2D', 8);
     const conv1 = nth(m, 'Conv2D', 1), conv2 = nth(m, 'Conv2D', 2);
-    kill(m, sep7, [3, 10, 50]); // read by a separable conv
-    kill(m, conv1, [2]);        // read by a plain conv
+    kill(sep7, [3, 10, 50]); // read by a separable conv
+    kill(conv1, [2]);        // read by a plain conv
     const x = tf.tensor4d(randomArray(4 * 48 * 48, 7), [4, 48, 48, 1]);
     // Dead: no gradient reaches the next layer's weights for those channels.
     const rowsOf = (g: Float32Array, co: number, chans: number[], C: number) => Array.from(g).filter((_, i) => chans.includes(Math.floor(i / co) % C));
@@ -44,7 +43,7 @@ describe('reviveDeadChannels', () => {
 
     const pw7 = sep7.getWeights()[1].dataSync();
     for (const c of [3, 10, 50]) expect(Array.from(pw7).filter((_, i) => i % 128 === c).some((v) => v !== 0)).toBe(true);
-    const beta = after(m, sep7).getWeights()[1].dataSync();
+    const beta = consumers(sep7)[0].getWeights()[1].dataSync();
     expect([beta[3], beta[10], beta[50]]).toEqual([0, 0, 0]);
     const live8 = gradsOf(m, x, sep8);
     expect(rowsOf(live8[1], 128, [3, 10, 50], 128).some((v) => v !== 0)).toBe(true);
@@ -55,8 +54,8 @@ describe('reviveDeadChannels', () => {
   it('leaves a network without dead channels untouched (a zero kernel that batch norm makes a positive constant is alive)', () => {
     const m = fixtureModel(4);
     const sep3 = nth(m, 'SeparableConv2D', 3);
-    kill(m, sep3, [5]);
-    const bn = after(m, sep3);
+    kill(sep3, [5]);
+    const bn = consumers(sep3)[0];
     bn.setWeights(bn.getWeights().map((w, i) => (i === 1 ? tf.tensor(w.dataSync().map((v, j) => (j === 5 ? 0.3 : v)), w.shape) : w)));
     const w = m.getWeights().map((t) => t.dataSync().slice());
     expect(reviveDeadChannels(m)).toEqual([]);

@@ -89,7 +89,7 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     const init = path.join(tmp(), 'init');
     const m = fixtureModel(8);
     const sep7 = nthLayer(m, 'SeparableConv2D', 7);
-    killChannels(m, sep7, [4, 9]);
+    killChannels(sep7, [4, 9]);
     await saveModel(m, init, defaultMetadata());
     m.dispose();
     const out = tmp();
