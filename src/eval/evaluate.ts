@@ -19,11 +19,16 @@ export interface EvalResult extends EvalMetrics {
 }
 
 export async function evaluateModel(modelPath: string, ds: Dataset, tta: Tta = 'none'): Promise<EvalResult> {
+  return resultFromProbs(await modelProbs(modelPath, ds, tta), ds, modelPath, tta);
+}
+
+/** A saved tfjs model's class probabilities over `ds` (averaged over the views of `tta`); the model is freed. */
+export async function modelProbs(modelPath: string, ds: Pick<Dataset, 'images' | 'size'>, tta: Tta = 'none'): Promise<Float32Array> {
   const { model, meta } = await loadModel(modelPath);
   prepareQuantized(model, meta);
   const probs = predictProbs(model, ds.images, ds.size, tta);
   model.dispose();
-  return resultFromProbs(probs, ds, modelPath, tta);
+  return probs;
 }
 
 export function resultFromProbs(probs: Float32Array, ds: Dataset, model: string, tta: Tta): EvalResult {

@@ -15,9 +15,8 @@ import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { NUM_CLASSES } from '../data/classes.js';
-import { loadModel } from '../model/io.js';
-import { prepareQuantized } from '../quantize/hook.js';
-import { predictProbs, type Tta } from '../eval/predict.js';
+import { modelProbs } from '../eval/evaluate.js';
+import type { Tta } from '../eval/predict.js';
 
 export const TEACHER_FILE = 'teacher.f32';
 
@@ -25,10 +24,7 @@ export const TEACHER_FILE = 'teacher.f32';
 export async function teacherProbs(models: string[], ds: Pick<Dataset, 'images' | 'size'>, tta: Tta): Promise<Float32Array> {
   const sum = new Float32Array(ds.size * NUM_CLASSES);
   for (const m of models) {
-    const { model, meta } = await loadModel(m);
-    prepareQuantized(model, meta);
-    const p = predictProbs(model, ds.images, ds.size, tta);
-    model.dispose();
+    const p = await modelProbs(m, ds, tta);
     for (let i = 0; i < sum.length; i++) sum[i] += p[i] / models.length;
   }
   return sum;
