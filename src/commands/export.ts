@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { PRECISIONS } from '../convert/onnx/convert.js';
+import { INT8_TARGETS, PRECISIONS } from '../convert/onnx/convert.js';
 import { exportOnnx } from '../convert/onnx/export.js';
 import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
 import { FerError } from '../errors.js';
@@ -16,6 +16,7 @@ export const exportSchema = z.object({
   model: z.string().default(DEFAULT_MODEL),
   out: z.string().optional(),
   precision: z.enum(PRECISIONS).default('fp32'),
+  target: z.enum(INT8_TARGETS).default('cpu'),
   nchw: z.boolean().default(false),
   keepIoFloat32: z.boolean().default(true),
   verify: z.boolean().default(true),
@@ -30,6 +31,7 @@ export function exportCommand(): Command {
     .option('--model <path>', 'fer model directory (default: the shipped model)')
     .option('--out <file>', 'output .onnx (default: <model>/model.<precision>.onnx)')
     .option('--precision <p>', 'fp32 | fp16 | int8')
+    .option('--target <t>', 'int8 graph: cpu (int8 weights, float compute: never slower than fp32 on CPU; default) | tensorrt (full-integer QDQ for TensorRT and NPUs)')
     .option('--nchw', 'NCHW input [N,1,48,48] instead of NHWC [N,48,48,1]')
     .option('--no-keep-io-float32', 'fp16: float16 input and output too')
     .option('--no-verify', 'skip the onnxruntime-vs-tfjs check')
@@ -39,13 +41,13 @@ export function exportCommand(): Command {
   onnx.action(async (flags) => {
     const o = exportSchema.parse({ ...flags, nchw: !!flags.nchw, json: !!flags.json });
     await startEngine(flags, true);
-    const sample = o.verify || (o.precision === 'int8' && !flags.noCalibration) ? await loadWithSummary(o.data, undefined, true) : undefined;
+    const sample = o.verify || (o.precision === 'int8' && o.target === 'tensorrt') ? await loadWithSummary(o.data, undefined, true) : undefined;
     const file = o.out ?? path.join(o.model.endsWith('.json') ? path.dirname(o.model) : o.model, `model.${o.precision}.onnx`);
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    const r = await exportOnnx(o.model, file, { ...o, version: pkg.version, sample });
+    const r = await exportOnnx(o.model, file, { ...o, int8Target: o.target, version: pkg.version, sample });
     if (o.json) out(JSON.stringify(r));
     else {
-      out(`wrote ${r.file} (${(r.bytes / 1024).toFixed(1)} KiB, ${r.precision})`);
+      out(`wrote ${r.file} (${(r.bytes / 1024).toFixed(1)} KiB, ${r.precision}${r.int8Target ? `, target ${r.int8Target}` : ''})`);
       const v = r.verification;
       if (v) out(`verify: ${v.images} images, max |Δp| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance.maxAbsDiff}), top-1 agreement ${(v.top1Agreement * 100).toFixed(2)}% (≥ ${v.tolerance.top1Agreement * 100}%): ${v.passed ? 'ok' : 'FAILED'}`);
       else if (o.verify) out('verify: skipped (a float16-input model cannot be fed float32 images here)');

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { trainOptionsSchema } from '../train/options.js';
+import { ARCHS } from '../model/mini-xception.js';
 import { train, type TrainEvent } from '../train/fit.js';
 import { loadDataset, CSV_USAGES, type CsvUsage, type Dataset } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
@@ -51,7 +52,7 @@ export function trainCommand(): Command {
     .option('--zoom <x>', 'max random zoom (0.1 = ±10%)')
     .option('--shift <x>', 'max random shift (fraction of side)')
     .option('--l2 <x>', 'L2 penalty on conv kernels')
-    .option('--arch <name>', 'mini-xception | mini-xception-x2')
+    .option('--arch <name>', `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv; with --init, starts from its weights)`)
     .option('--init <model>', 'start from these weights (fine-tuning)')
     .option('--revive-dead', 'give the --init model\'s dead ReLU channels fresh weights first')
     .option('--teacher <model...>', 'distill from these models\' mean probabilities (knowledge distillation)')
@@ -140,6 +141,11 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
       startEpoch = e.startEpoch;
       if (!json) process.stderr.write(`fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`);
       for (const r of e.revived ?? []) process.stderr.write(`fer: revived ${r.channels.length} dead channel(s) of ${r.layer}\n`);
+      if (e.transplanted) {
+        const t = e.transplanted;
+        process.stderr.write(`fer: started from --init's weights: ${t.copied} tensors copied` +
+          (t.skipped.length ? `, ${t.skipped.length} left as initialised (${t.skipped.join(', ')})` : '') + '\n');
+      }
     } else if (e.type === 'batch' && !json) {
       const batchesLeft = e.batches - e.batch + (totalEpochs - e.epoch - 1) * e.batches;
       const batchesPerSecond = e.imagesPerSecond / batchSize;

@@ -14,10 +14,15 @@ export interface ArchOptions {
   /** Width multiplier applied to every module's filters (1 = the paper's network). */
   width?: number;
   seed?: number;
+  /**
+   * Which of the two stem convs takes stride 2 (0 = neither: the paper's network). Downsampling early halves
+   * the resolution of every later layer: the 44×44 layers are where this net's inference time goes.
+   */
+  stemStride?: 0 | 1 | 2;
 }
 
 export function miniXception(options: ArchOptions = {}): tf.LayersModel {
-  const { inputSize = 48, numClasses = 7, l2 = 0.01, width = 1, seed } = options;
+  const { inputSize = 48, numClasses = 7, l2 = 0.01, width = 1, seed, stemStride = 0 } = options;
   let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
   const init = () => tf.initializers.glorotUniform({ seed: seedCounter++ });
   const reg = () => (l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined);
@@ -36,8 +41,8 @@ export function miniXception(options: ArchOptions = {}): tf.LayersModel {
   const relu = (x: tf.SymbolicTensor) => tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
 
   const base = Math.max(1, Math.round(8 * width));
-  let x = relu(bn(conv(input, base, 3)));
-  x = relu(bn(conv(x, base, 3)));
+  let x = relu(bn(conv(input, base, 3, stemStride === 1 ? { strides: 2 } : {})));
+  x = relu(bn(conv(x, base, 3, stemStride === 2 ? { strides: 2 } : {})));
   for (const f of [16, 32, 64, 128].map((c) => Math.max(1, Math.round(c * width)))) {
     const residual = bn(
       tf.layers.conv2d({ filters: f, kernelSize: 1, strides: 2, padding: 'same', useBias: false, kernelInitializer: init() })
@@ -55,14 +60,20 @@ export function miniXception(options: ArchOptions = {}): tf.LayersModel {
   return tf.model({ inputs: input, outputs: output, name: 'mini_xception' });
 }
 
-export const ARCHS = ['mini-xception', 'mini-xception-x2'] as const;
-export type Arch = (typeof ARCHS)[number];
+/**
+ * The architectures `--arch` names. The `-s2c1`/`-s2c2` variants are the paper's network with stride 2 in
+ * its first/second stem conv: the same 58,423 parameters (so weights of a trained mini-xception load into
+ * them), a quarter of the activations after the stem.
+ */
+export const ARCH_VARIANTS = {
+  'mini-xception': {},
+  'mini-xception-x2': { width: 2 },
+  'mini-xception-s2c1': { stemStride: 1 },
+  'mini-xception-s2c2': { stemStride: 2 },
+} as const satisfies Record<string, ArchOptions>;
+export type Arch = keyof typeof ARCH_VARIANTS;
+export const ARCHS = Object.keys(ARCH_VARIANTS) as [Arch, ...Arch[]];
 
 export function buildModel(arch: Arch, options: ArchOptions = {}): tf.LayersModel {
-  switch (arch) {
-    case 'mini-xception':
-      return miniXception(options);
-    case 'mini-xception-x2':
-      return miniXception({ ...options, width: 2 });
-  }
+  return miniXception({ ...options, ...ARCH_VARIANTS[arch] });
 }

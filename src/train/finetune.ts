@@ -26,7 +26,6 @@ export async function finetune(
   const quant = o.quantize ?? (meta.quantization && meta.quantization.bits <= 8 ? meta.quantization : undefined);
   const options = trainOptionsSchema.parse({
     epochs: o.epochs, lr: o.lr, schedule: 'cosine', init,
-    arch: meta.arch === 'mini-xception-x2' ? 'mini-xception-x2' : 'mini-xception',
     ...(prune ? { pruneTarget: prune.pattern === '2:4' ? 0.5 : prune.target, pruneBegin: 0, pruneEnd: 0, prunePattern: prune.pattern, pruneScope: prune.scope ?? 'layer' } : {}),
     ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),
   });

@@ -12,6 +12,7 @@ import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/augment.js';
 import { NUM_CLASSES } from '../data/classes.js';
 import { buildModel } from '../model/mini-xception.js';
+import { transplantWeights, type TransplantReport } from '../model/transplant.js';
 import { defaultMetadata, loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { readCheckpoint, restoreOptimizer, writeCheckpoint, type LoopState } from './checkpoint.js';
@@ -36,7 +37,7 @@ export interface EpochMetrics {
 }
 
 export type TrainEvent =
-  | { type: 'start'; epochs: number; startEpoch: number; batches: number; resumed: boolean; revived?: RevivedLayer[] }
+  | { type: 'start'; epochs: number; startEpoch: number; batches: number; resumed: boolean; revived?: RevivedLayer[]; transplanted?: TransplantReport }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number }
   | { type: 'epoch'; metrics: EpochMetrics; best: boolean }
   | { type: 'stop'; reason: 'done' | 'early-stopping' | 'interrupted' | 'nan'; epoch: number; message: string };
@@ -90,6 +91,7 @@ export async function train(
   let meta: FerMetadata;
   let state: LoopState;
   let revived: RevivedLayer[] | undefined;
+  let transplanted: TransplantReport | undefined;
   const optimizer = tf.train.adam(options.lr);
   const resumed = !!run.resume;
   if (run.resume) {
@@ -107,9 +109,18 @@ export async function train(
     if (options.init) {
       ({ model, meta } = await loadModel(options.init));
       if (options.reviveDead) revived = reviveDeadChannels(model);
+      if (options.arch && options.arch !== (meta.arch ?? 'mini-xception')) {
+        // --arch with --init: a network of the asked architecture, started from the init model's weights.
+        const source = model;
+        model = buildModel(options.arch, { seed: options.seed, l2: options.l2 });
+        transplanted = transplantWeights(source, model);
+        source.dispose();
+        meta = { ...defaultMetadata(options.arch), classes: meta.classes, preprocess: meta.preprocess };
+      }
     } else {
-      model = buildModel(options.arch, { seed: options.seed, l2: options.l2 });
-      meta = defaultMetadata(options.arch);
+      const arch = options.arch ?? 'mini-xception';
+      model = buildModel(arch, { seed: options.seed, l2: options.l2 });
+      meta = defaultMetadata(arch);
     }
     state = {
       epoch: 0, batch: 0, step: 0, schedule: initialSchedule(options), bestValAcc: -1, bestEpoch: -1,
@@ -134,7 +145,7 @@ export async function train(
     return tf.tensor2d(y, [idx.length, NUM_CLASSES]);
   };
   const history: EpochMetrics[] = [];
-  emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed, revived });
+  emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed, revived, transplanted });
 
   const metaWithHooks = (): FerMetadata =>
     hooks.reduce<FerMetadata>((m, h) => h.metadata?.(m) ?? m, { ...meta, trainedWith: { ...options } });

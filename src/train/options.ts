@@ -26,7 +26,8 @@ export const trainOptionsSchema = z.object({
   zoom: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.zoom),
   shift: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.shift),
   l2: z.coerce.number().min(0).default(0.01),
-  arch: z.enum(ARCHS).default('mini-xception'),
+  /** Architecture (mini-xception when unset); with --init, a different one starts from the init model's weights. */
+  arch: z.enum(ARCHS).optional(),
   seed: z.coerce.number().int().min(0).default(1),
   /** Pruning during training (0 = none). */
   pruneTarget: z.coerce.number().min(0).max(0.99).default(0),

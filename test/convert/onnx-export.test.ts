@@ -8,12 +8,12 @@ import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
-import { exportOnnx, TOLERANCES } from '../../src/convert/onnx/export.js';
+import { exportOnnx, toleranceFor } from '../../src/convert/onnx/export.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { inspectOnnx } from '../../src/convert/onnx/inspect.js';
 import { DEFAULT_MODEL } from '../../src/model/default.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
-import { PRECISIONS } from '../../src/convert/onnx/convert.js';
+import { type Int8Target, type Precision } from '../../src/convert/onnx/convert.js';
 import { createSession } from '../../src/runtime/ort.js';
 
 const PY = '/usr/bin/python3';
@@ -43,36 +43,65 @@ describe.each(models)('export onnx: %s', (_label, make) => {
     sample = await loadDataset(path.join(FIXTURE_DATA, 'val'), { cache: false });
   });
 
-  const check = async (precision: (typeof PRECISIONS)[number]) => {
-    const file = path.join(outDir, `${_label.replace(' ', '-')}.${precision}.onnx`);
-    const r = await exportOnnx(modelDir, file, { precision, nchw: false, keepIoFloat32: true, version: '0.0.0-test', sample, verify: true });
+  const variants: [string, Precision, Int8Target | undefined][] = [
+    ['fp32', 'fp32', undefined], ['fp16', 'fp16', undefined], ['int8 (cpu)', 'int8', 'cpu'], ['int8 (tensorrt)', 'int8', 'tensorrt'],
+  ];
+  const fileFor = (precision: Precision, target?: Int8Target) =>
+    path.join(outDir, `${_label.replace(' ', '-')}.${precision}${target ? `-${target}` : ''}.onnx`);
+  const check = async (precision: Precision, target?: Int8Target) => {
+    const file = fileFor(precision, target);
+    const r = await exportOnnx(modelDir, file, { precision, int8Target: target, nchw: false, keepIoFloat32: true, version: '0.0.0-test', sample, verify: true });
     const v = r.verification!;
     expect(v.images).toBe(sample.size);
-    expect(v.maxAbsDiff).toBeLessThanOrEqual(TOLERANCES[precision].maxAbsDiff);
-    expect(v.top1Agreement).toBeGreaterThanOrEqual(TOLERANCES[precision].top1Agreement);
-    if (precision === 'fp32') expect(v.maxAbsDiff).toBeLessThan(1e-4);
+    expect(v.maxAbsDiff).toBeLessThanOrEqual(toleranceFor(precision, target).maxAbsDiff);
+    expect(v.top1Agreement).toBeGreaterThanOrEqual(toleranceFor(precision, target).top1Agreement);
+    // fp32, and int8 for CPU (float compute on the dequantized weights the reference uses too).
+    if (precision === 'fp32' || target === 'cpu') expect(v.maxAbsDiff).toBeLessThan(1e-4);
     const info = inspectOnnx(file);
     expect(info.metadata.classes).toContain('surprise');
     expect(Object.keys(info.opTypes)).not.toContain('BatchNormalization'); // folded
     expect(info.opTypes.Transpose ?? 0).toBe(0);
-    if (precision === 'int8') expect(info.opTypes.QuantizeLinear).toBeGreaterThan(10);
+    if (target === 'tensorrt') expect(info.opTypes.QuantizeLinear).toBeGreaterThan(10);
+    if (target === 'cpu') {
+      expect(info.opTypes.QuantizeLinear ?? 0).toBe(0); // activations stay float
+      expect(info.opTypes.DequantizeLinear ?? 0).toBe(0);
+      expect(info.opTypes.Cast).toBe(info.opTypes.Conv); // one per conv's int8 weights, folded at load
+    }
     if (hasOnnxChecker) expect(Number(onnxCheck(file))).toBeGreaterThanOrEqual(13);
   };
-  it.each(PRECISIONS)('%s: verified against tfjs within tolerance, and passes onnx.checker', check);
+  it.each(variants)('%s: verified against tfjs within tolerance, and passes onnx.checker', (_n, p, t) => check(p, t));
 
-  it('int8: onnxruntime runs every quantized conv as one integer QLinearConv', async () => {
-    const file = path.join(outDir, `${_label.replace(' ', '-')}.int8.onnx`);
-    if (!existsSync(file)) await check('int8');
+  it('int8 (tensorrt): onnxruntime runs every quantized conv as one integer QLinearConv', async () => {
+    const file = fileFor('int8', 'tensorrt');
+    if (!existsSync(file)) await check('int8', 'tensorrt');
     const optimized = path.join(outDir, 'int8.optimized.onnx');
     const s = await createSession(file, { optimizedModelFile: optimized, threads: 1 });
     await s.session.release();
     const before = inspectOnnx(file).opTypes, after = inspectOnnx(optimized).opTypes;
     // Parameter count as fp32's: int8 weights and int32 biases count, scales and zero points do not.
-    const fp32 = path.join(outDir, `${_label.replace(' ', '-')}.fp32.onnx`);
+    const fp32 = fileFor('fp32');
     if (existsSync(fp32)) expect(inspectOnnx(file).parameters).toBe(inspectOnnx(fp32).parameters);
     // All but the last conv (its output, the logits, stays float for global pooling).
     expect(after.QLinearConv).toBe(before.Conv - 1);
     expect(after.Conv ?? 0).toBe(1);
+  });
+
+  it('int8 (cpu): onnxruntime keeps float convs (no integer kernel) and the file is under 40% of fp32 (int8 weights; float biases and scales)', async () => {
+    const file = fileFor('int8', 'cpu');
+    if (!existsSync(file)) await check('int8', 'cpu');
+    const optimized = path.join(outDir, 'int8-cpu.optimized.onnx');
+    const s = await createSession(file, { optimizedModelFile: optimized, threads: 1 });
+    await s.session.release();
+    const after = inspectOnnx(optimized).opTypes;
+    expect(after.QLinearConv ?? 0).toBe(0);
+    expect(after.Cast ?? 0).toBe(0); // the weights' Cast and Mul folded into float constants
+    expect(after.Mul ?? 0).toBe(0);
+    expect(after.Conv ?? 0).toBe(inspectOnnx(file).opTypes.Conv);
+    const fp32 = fileFor('fp32');
+    if (existsSync(fp32)) {
+      expect(inspectOnnx(file).parameters).toBe(inspectOnnx(fp32).parameters);
+      expect(readFileSync(file).length).toBeLessThan(readFileSync(fp32).length * 0.4);
+    }
   });
 
   it('is deterministic: the same model exports to identical bytes', async () => {

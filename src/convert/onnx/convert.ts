@@ -19,6 +19,14 @@ import { convKernelToOihw, depthwiseKernelToOihw, foldBatchNorm, padsFor, type B
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
+/**
+ * What an int8 export is for. `cpu`: int8 weights (per output channel) dequantized to float at load, float
+ * activations: a quarter of the file, never slower than fp32 (onnxruntime's CPU int8 kernels run this net's
+ * few-channel and depthwise convs slower than its float ones, BENCHMARKS.md). `tensorrt`: the full-integer
+ * QDQ graph (activations quantized per tensor from calibration) that TensorRT and NPUs run in int8.
+ */
+export const INT8_TARGETS = ['cpu', 'tensorrt'] as const;
+export type Int8Target = (typeof INT8_TARGETS)[number];
 
 export interface ConvertOptions {
   precision?: Precision;
@@ -28,6 +36,8 @@ export interface ConvertOptions {
   keepIoFloat32?: boolean;
   opset?: number;
   version?: string;
+  /** int8: the graph's target (default cpu: weight-only). */
+  int8Target?: Int8Target;
   /** int8: activation range (max |x|) per tfjs layer output. */
   activationRanges?: Record<string, number>;
   /**
@@ -69,7 +79,8 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   const actScales = new Map<string, number>();
   const weightScales = new Map<string, Float32Array>();
   const qdqZero = 'qdq.zero_point';
-  if (precision === 'int8') initializers.push(makeTensor(qdqZero, DataType.INT8, [], new Int8Array(1)));
+  const fullInt8 = precision === 'int8' && (o.int8Target ?? 'cpu') === 'tensorrt';
+  if (fullInt8) initializers.push(makeTensor(qdqZero, DataType.INT8, [], new Int8Array(1)));
 
   const ctx: GraphContext = {
     initializers,
@@ -88,6 +99,15 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
           scales[c] = 1 / r.scales[0];
         }
         initializers.push(makeTensor(`${name}.q`, DataType.INT8, dims, qs));
+        if (!fullInt8) {
+          // int8 storage, float compute: Cast and Mul of constants, which onnxruntime (and any runtime)
+          // folds into a float weight at load, so the conv keeps its prepacked float kernel. (A
+          // DequantizeLinear here stays in the graph for QDQ fusion and runs 3× slower than fp32.)
+          initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0], ...dims.slice(1).map(() => 1)], scales));
+          ctx.node('Cast', [`${name}.q`], [`${name}.float`], { to: { int: DataType.FLOAT } });
+          ctx.node('Mul', [`${name}.float`, `${name}.scale`], [name]);
+          return name;
+        }
         initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0]], scales));
         initializers.push(makeTensor(`${name}.zero_point`, DataType.INT8, [dims[0]], new Int8Array(dims[0])));
         weightScales.set(name, scales);
@@ -121,7 +141,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
 
   // Activation Q/DQ after a tensor where the shared rule (quantize/activations.ts) puts one; returns the
   // name consumers read.
-  const points = precision === 'int8' ? activationQuantPoints(model, o.activationRanges ?? meta.quantization?.activations ?? {}) : new Map<string, number>();
+  const points = fullInt8 ? activationQuantPoints(model, o.activationRanges ?? meta.quantization?.activations ?? {}) : new Map<string, number>();
   const qdq = (tensor: string, key: string): string => {
     const s = points.get(key);
     if (s === undefined) return tensor;
@@ -292,7 +312,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   }
   last = OUTPUT_NAME;
   const numClasses = ((layers[layers.length - 1].output as tf.SymbolicTensor).shape as number[])[1];
-  if (precision === 'int8') dedicateQdqPairs(nodes, initializers);
+  if (fullInt8) dedicateQdqPairs(nodes, initializers);
   const graph = makeGraph(nodes, 'fer', [graphInput], [makeValueInfo(OUTPUT_NAME, outType, ['N', numClasses])], initializers);
   const metadata: Record<string, string> = {
     classes: JSON.stringify(meta.classes),
@@ -302,7 +322,9 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   };
   if (meta.pruning) metadata.pruning = JSON.stringify({ sparsity: meta.pruning.sparsity, pattern: meta.pruning.pattern });
   if (meta.quantization || precision === 'int8') {
-    metadata.quantization = JSON.stringify({ ...(meta.quantization ?? {}), activations: undefined, export: precision === 'int8' ? 'int8 QDQ, weights per-channel symmetric, activations per-tensor symmetric' : precision });
+    const int8 = fullInt8 ? 'int8 QDQ, weights per-channel symmetric, activations per-tensor symmetric (target tensorrt)'
+      : 'int8 weights per-channel symmetric, float activations (target cpu)';
+    metadata.quantization = JSON.stringify({ ...(meta.quantization ?? {}), activations: undefined, export: precision === 'int8' ? int8 : precision });
   }
   return encodeModel(makeModel(graph, { opset: o.opset ?? 13, producer: 'fer', version: o.version ?? '0.0.0', metadata }));
 }

@@ -13,12 +13,14 @@ import { argmaxRows } from '../../eval/metrics.js';
 import { NUM_CLASSES } from '../../data/classes.js';
 import { createSession } from '../../runtime/ort.js';
 import { onnxProbs } from '../../runtime/evaluate-onnx.js';
-import { convertToOnnx, type Precision } from './convert.js';
+import { convertToOnnx, type Int8Target, type Precision } from './convert.js';
 import { ModelError } from '../../errors.js';
 import { spreadSample } from '../../data/dataset.js';
 
 export interface ExportOptions {
   precision: Precision;
+  /** int8: cpu (weight-only, float compute; the default) or tensorrt (full-integer QDQ). */
+  int8Target?: Int8Target;
   nchw: boolean;
   keepIoFloat32: boolean;
   version: string;
@@ -39,6 +41,7 @@ export interface ExportResult {
   file: string;
   bytes: number;
   precision: Precision;
+  int8Target?: Int8Target;
   verification?: Verification;
 }
 
@@ -49,25 +52,30 @@ export const TOLERANCES: Record<Precision, { maxAbsDiff: number; top1Agreement: 
   // their int32 accumulators once per layer where the float simulation does not.
   int8: { maxAbsDiff: 0.1, top1Agreement: 0.99 },
 };
+/** int8 for CPU computes in float with the same weights as the fake-quantized reference: fp32's tolerance. */
+export const toleranceFor = (precision: Precision, target: Int8Target = 'cpu') =>
+  TOLERANCES[precision === 'int8' && target === 'cpu' ? 'fp32' : precision];
 
 export async function exportOnnx(modelPath: string, file: string, o: ExportOptions): Promise<ExportResult> {
   const { model, meta } = await loadModel(modelPath);
   if (o.sample) o = { ...o, sample: spreadSample(o.sample, 512) };
   try {
     prepareQuantized(model, meta);
+    const fullInt8 = o.precision === 'int8' && o.int8Target === 'tensorrt';
     let ranges = meta.quantization?.activations;
-    if (o.precision === 'int8' && !ranges) {
+    if (fullInt8 && !ranges) {
       if (!o.sample) throw new ModelError('export: int8 needs activation ranges: run `fer quantize` first, or give --calibration-data');
       // The same rule as `fer quantize`: the 99.99th percentile of |x|, robust to rare outliers.
       ranges = calibrate(model, o.sample.images, Math.min(o.sample.size, 512)).percentile;
     }
     const biasRounding = new Map<string, Float32Array>();
     const bytes = convertToOnnx(model, meta as FerMetadata, {
-      precision: o.precision, nchw: o.nchw, keepIoFloat32: o.keepIoFloat32, version: o.version, activationRanges: ranges, biasRounding,
+      precision: o.precision, int8Target: o.int8Target, nchw: o.nchw, keepIoFloat32: o.keepIoFloat32, version: o.version,
+      activationRanges: ranges, biasRounding,
     });
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, bytes);
-    const result: ExportResult = { file, bytes: bytes.length, precision: o.precision };
+    const result: ExportResult = { file, bytes: bytes.length, precision: o.precision, ...(o.precision === 'int8' ? { int8Target: o.int8Target ?? 'cpu' } : {}) };
     // float16 input/output cannot be fed from float32 images here: such an export is not verified.
     if (o.verify && o.sample && !(o.precision === 'fp16' && !o.keepIoFloat32)) {
       // int8's reference is the fake-quantized tfjs model: 8-bit per-channel weights as written, and the
@@ -76,7 +84,7 @@ export async function exportOnnx(modelPath: string, file: string, o: ExportOptio
       let reference: Predictor = model;
       if (o.precision === 'int8') {
         if (!meta.quantization) applyFakeQuant(model, 8, 'per-channel');
-        reference = simulateInt8(model, activationQuantPoints(model, ranges ?? {}), biasRounding);
+        if (fullInt8) reference = simulateInt8(model, activationQuantPoints(model, ranges ?? {}), biasRounding);
       }
       result.verification = await verify(reference, bytes, o, o.sample);
     }
@@ -96,7 +104,7 @@ async function verify(model: Predictor, bytes: Uint8Array, o: ExportOptions, sam
     for (let i = 0; i < ref.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i] - ref[i]));
     const a = argmaxRows(ref, NUM_CLASSES), b = argmaxRows(got, NUM_CLASSES);
     const agree = a.filter((v, i) => v === b[i]).length / n;
-    const tol = TOLERANCES[o.precision];
+    const tol = toleranceFor(o.precision, o.int8Target);
     return { images: n, maxAbsDiff, top1Agreement: agree, tolerance: tol, passed: maxAbsDiff <= tol.maxAbsDiff && agree >= tol.top1Agreement };
   } finally {
     await session.release();

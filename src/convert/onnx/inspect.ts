@@ -31,11 +31,15 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
   } catch {
     // not fer's metadata: keep the shape's answer
   }
+  const nodes = model.graph?.node ?? [];
   let parameters = 0, nonzero = 0;
   const opTypes: Record<string, number> = {};
-  for (const n of model.graph?.node ?? []) opTypes[n.opType!] = (opTypes[n.opType!] ?? 0) + 1;
+  for (const n of nodes) opTypes[n.opType!] = (opTypes[n.opType!] ?? 0) + 1;
   // Quantization scales and zero points: the 2nd and 3rd inputs of every (De)QuantizeLinear.
-  const quantParams = new Set((model.graph?.node ?? []).filter((n) => /^(Quantize|Dequantize)Linear$/.test(n.opType ?? '')).flatMap((n) => (n.input ?? []).slice(1)));
+  const quantParams = new Set(nodes.filter((n) => /^(Quantize|Dequantize)Linear$/.test(n.opType ?? '')).flatMap((n) => (n.input ?? []).slice(1)));
+  // Weight-only int8 (fer's CPU target): Cast(int8 weights) → Mul(scale); the scale is not a parameter.
+  const casts = new Set(nodes.filter((n) => n.opType === 'Cast').map((n) => n.output?.[0]));
+  for (const n of nodes) if (n.opType === 'Mul' && casts.has(n.input?.[0])) quantParams.add(n.input![1]);
   const bytes: Partial<Record<number, number>> = { [DataType.FLOAT]: 4, [DataType.FLOAT16]: 2, [DataType.INT32]: 4 };
   for (const t of model.graph?.initializer ?? []) {
     const name = t.name ?? '';

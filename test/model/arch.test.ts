@@ -1,0 +1,76 @@
+/**
+ * The `--arch` variants: the stride-2 stem variants keep the paper's 58,423 parameters and shrink every later
+ * layer's activations; a trained mini-xception's weights transplant into them whole, and into a head of
+ * another size all but the head. Their ONNX export matches tfjs as the paper's network's does.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { useBackend } from '../../src/engine/backend.js';
+import { tf } from '../../src/engine/tf.js';
+import { ARCHS, buildModel } from '../../src/model/mini-xception.js';
+import { defaultMetadata, saveModel } from '../../src/model/io.js';
+import { transplantWeights } from '../../src/model/transplant.js';
+import { exportOnnx } from '../../src/convert/onnx/export.js';
+import { loadDataset } from '../../src/data/dataset.js';
+import { fixtureModel, FIXTURE_DATA } from '../fixture-model.js';
+
+const spatial = (m: tf.LayersModel, cls: string, n: number) =>
+  (m.layers.filter((l) => l.getClassName() === cls)[n - 1].output as tf.SymbolicTensor).shape.slice(1, 3);
+
+describe('architectures', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+  });
+
+  it('lists the paper network, its 2× width and the two stride-2 stems', () => {
+    expect(ARCHS).toEqual(['mini-xception', 'mini-xception-x2', 'mini-xception-s2c1', 'mini-xception-s2c2']);
+  });
+
+  it('stride-2 stems: same 58,423 parameters, quarter-size activations after the stem', () => {
+    const paper = buildModel('mini-xception', { seed: 1 });
+    const s1 = buildModel('mini-xception-s2c1', { seed: 1 });
+    const s2 = buildModel('mini-xception-s2c2', { seed: 1 });
+    for (const m of [paper, s1, s2]) expect(m.countParams()).toBe(58423);
+    // Valid 3×3 convs: 48 → 46 → 44; stride 2 in conv 1: 48 → 23 → 21; in conv 2: 48 → 46 → 22.
+    expect([spatial(paper, 'Conv2D', 1), spatial(paper, 'Conv2D', 2)]).toEqual([[46, 46], [44, 44]]);
+    expect([spatial(s1, 'Conv2D', 1), spatial(s1, 'Conv2D', 2)]).toEqual([[23, 23], [21, 21]]);
+    expect([spatial(s2, 'Conv2D', 1), spatial(s2, 'Conv2D', 2)]).toEqual([[46, 46], [22, 22]]);
+    // First residual block's output: 22 for the paper's network, 11 for both stems.
+    expect(spatial(paper, 'Add', 1)).toEqual([22, 22]);
+    expect(spatial(s1, 'Add', 1)).toEqual([11, 11]);
+    expect(spatial(s2, 'Add', 1)).toEqual([11, 11]);
+    for (const m of [paper, s1, s2]) m.dispose();
+  });
+
+  it('transplants every weight into a stride-2 variant, and all but the head into 3 classes', () => {
+    const source = fixtureModel(3);
+    const slim = buildModel('mini-xception-s2c2', { seed: 9 });
+    expect(transplantWeights(source, slim)).toEqual({ copied: source.weights.length, skipped: [] });
+    source.weights.forEach((w, i) => expect(slim.weights[i].read().dataSync()).toEqual(w.read().dataSync()));
+    const three = buildModel('mini-xception', { seed: 9, numClasses: 3 });
+    const before = three.weights.map((w) => w.read().dataSync().slice());
+    const r = transplantWeights(source, three);
+    expect(r.copied).toBe(source.weights.length - 2);
+    expect(r.skipped).toHaveLength(2); // the last conv's kernel [3,3,128,3] and bias [3]
+    const head = three.weights.findIndex((w) => w.shape.join() === '3,3,128,3');
+    expect(r.skipped).toContain(three.weights[head].name);
+    expect(three.weights[head].read().dataSync()).toEqual(before[head]); // left as initialised
+    three.weights.forEach((w, i) => {
+      if (!r.skipped.includes(w.name)) expect(w.read().dataSync()).toEqual(source.weights[i].read().dataSync());
+    });
+    for (const m of [source, slim, three]) m.dispose();
+  });
+
+  it.each(['mini-xception-s2c1', 'mini-xception-s2c2'] as const)('%s exports to ONNX matching tfjs', async (arch) => {
+    const model = buildModel(arch, { seed: 4 });
+    transplantWeights(fixtureModel(4), model); // non-trivial batch-norm statistics
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-arch-')), arch);
+    await saveModel(model, dir, defaultMetadata(arch));
+    const sample = await loadDataset(path.join(FIXTURE_DATA, 'val'), { cache: false });
+    const r = await exportOnnx(dir, `${dir}.onnx`, { precision: 'fp32', nchw: false, keepIoFloat32: true, version: 't', sample, verify: true });
+    expect(r.verification!.maxAbsDiff).toBeLessThan(1e-4);
+    expect(r.verification!.top1Agreement).toBe(1);
+  });
+});
