@@ -17,6 +17,9 @@ for p in fp32 fp16 int8; do
   ./bin/fer export onnx --model models/fer-mini-xception --precision $p --data "$train" \
     --out models/onnx/fer-mini-xception.$p.onnx | tee "$run/export-$p.txt"
 done
-for p in fp32 fp16 int8; do
+# The full-integer QDQ graph for TensorRT and NPUs (the int8 above is the CPU target: int8 weights, float compute).
+./bin/fer export onnx --model models/fer-mini-xception --precision int8 --target tensorrt --data "$train" \
+  --out models/onnx/fer-mini-xception.int8-tensorrt.onnx | tee "$run/export-int8-tensorrt.txt"
+for p in fp32 fp16 int8 int8-tensorrt; do
   ./bin/fer eval --model models/onnx/fer-mini-xception.$p.onnx --data "$val" --tta none --json > "$run/eval-onnx-$p.json"
 done
