@@ -1,8 +1,17 @@
-/** fer's public API: the pipeline stages as plain async functions (named re-exports only). */
+/**
+ * fer's public API (named re-exports only). Importing it changes no process-wide state: tfjs backends,
+ * sharp's thread count and onnxruntime's log level are set when a function first needs them.
+ */
+export {
+  createPredictor, predictorOptionsSchema, type Predictor, type PredictorOptions, type PredictInput, type PredictResult, type FaceResult,
+} from './predict/predictor.js';
+export { type RawImage } from './io/image.js';
+export { type Box, type Point, DETECTORS, type Detector } from './detect/faces.js';
 export { loadDataset, spreadSample, type Dataset } from './data/dataset.js';
 export { CLASSES, IMAGE_SIZE, NUM_CLASSES } from './data/classes.js';
 export { makeBatch, PREPROCESS } from './data/augment.js';
-export { buildModel, miniXception, ARCHS } from './model/mini-xception.js';
+export { buildModel, miniXception, ARCHS, type Arch } from './model/mini-xception.js';
+export { transplantWeights } from './model/transplant.js';
 export { loadModel, saveModel, type FerMetadata } from './model/io.js';
 export { useBackend, BACKENDS } from './engine/backend.js';
 export { train, type TrainEvent, type TrainResult } from './train/fit.js';
@@ -14,8 +23,8 @@ export { pruneModel, modelSparsity } from './prune/hook.js';
 export { magnitudeMask, twoFourMask, scheduledSparsity, compressionRatio, sparsityReport } from './prune/prune.js';
 export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from './quantize/quantize.js';
 export { calibrate } from './quantize/calibrate.js';
-export { convertToOnnx, PRECISIONS } from './convert/onnx/convert.js';
-export { exportOnnx } from './convert/onnx/export.js';
+export { convertToOnnx, PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './convert/onnx/convert.js';
+export { exportOnnx, type ExportOptions, type ExportResult } from './convert/onnx/export.js';
 export { inspectOnnx } from './convert/onnx/inspect.js';
 export { createSession, availableProviders } from './runtime/ort.js';
 export { evaluateOnnx } from './runtime/evaluate-onnx.js';

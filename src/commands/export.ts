@@ -1,7 +1,7 @@
 /** `fer export onnx`: write (and verify) an ONNX model. */
 import { Command } from 'commander';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../paths.js';
 import { z } from 'zod';
 import { INT8_TARGETS, PRECISIONS } from '../convert/onnx/convert.js';
 import { exportOnnx } from '../convert/onnx/export.js';
@@ -24,12 +24,18 @@ export const exportSchema = z.object({
   json: z.boolean().default(false),
 });
 
+/** A model's name for default file names: its folder's (a run's, for its best/ or last/ model). */
+export function modelName(model: string): string {
+  const dir = path.resolve(model.endsWith('.json') ? path.dirname(model) : model);
+  return path.basename(/^(best|last)$/.test(path.basename(dir)) ? path.dirname(dir) : dir);
+}
+
 export function exportCommand(): Command {
   const cmd = new Command('export').description('export a trained model to another format');
   const onnx = new Command('onnx')
     .description('write an ONNX model (fp32, fp16 or int8 QDQ) with fer\'s own graph writer, verified with onnxruntime-node')
     .option('--model <path>', 'fer model directory (default: the shipped model)')
-    .option('--out <file>', 'output .onnx (default: <model>/model.<precision>.onnx)')
+    .option('--out <file>', 'output .onnx (default: ./<model name>.<precision>.onnx)')
     .option('--precision <p>', 'fp32 | fp16 | int8')
     .option('--target <t>', 'int8 graph: cpu (int8 weights, float compute: never slower than fp32 on CPU; default) | tensorrt (full-integer QDQ for TensorRT and NPUs)')
     .option('--nchw', 'NCHW input [N,1,48,48] instead of NHWC [N,48,48,1]')
@@ -42,9 +48,9 @@ export function exportCommand(): Command {
     const o = exportSchema.parse({ ...flags, nchw: !!flags.nchw, json: !!flags.json });
     await startEngine(flags, true);
     const sample = o.verify || (o.precision === 'int8' && o.target === 'tensorrt') ? await loadWithSummary(o.data, undefined, true) : undefined;
-    const file = o.out ?? path.join(o.model.endsWith('.json') ? path.dirname(o.model) : o.model, `model.${o.precision}.onnx`);
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    const r = await exportOnnx(o.model, file, { ...o, int8Target: o.target, version: pkg.version, sample });
+    // Default: the working directory, named after the model (never inside it: it may be an installed package's).
+    const file = o.out ?? `${modelName(o.model)}.${o.precision}${o.precision === 'int8' ? `-${o.target}` : ''}.onnx`;
+    const r = await exportOnnx(o.model, file, { ...o, int8Target: o.target, version: packageVersion(), sample });
     if (o.json) out(JSON.stringify(r));
     else {
       out(`wrote ${r.file} (${(r.bytes / 1024).toFixed(1)} KiB, ${r.precision}${r.int8Target ? `, target ${r.int8Target}` : ''})`);

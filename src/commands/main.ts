@@ -1,6 +1,6 @@
 /** The `fer` program: one commander Command per verb, errors turned into exit codes in one place. */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../paths.js';
 import { reportError } from './handle-error.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
@@ -12,12 +12,11 @@ import { benchCommand } from './bench.js';
 import { predictCommand } from './predict.js';
 import { reportCommand } from './report.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('fer')
     .description('Facial emotion recognition toolkit: train, prune, quantize, export, benchmark and run a lightweight mini-Xception')
-    .version(pkg.version)
+    .version(packageVersion())
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

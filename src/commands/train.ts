@@ -52,7 +52,7 @@ export function trainCommand(): Command {
     .option('--zoom <x>', 'max random zoom (0.1 = ±10%)')
     .option('--shift <x>', 'max random shift (fraction of side)')
     .option('--l2 <x>', 'L2 penalty on conv kernels')
-    .option('--arch <name>', `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv; with --init, starts from its weights)`)
+    .option('--arch <name>', `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv, -s2p: a stride-2 pool after the stem; with --init, starts from its weights)`)
     .option('--init <model>', 'start from these weights (fine-tuning)')
     .option('--revive-dead', 'give the --init model\'s dead ReLU channels fresh weights first')
     .option('--teacher <model...>', 'distill from these models\' mean probabilities (knowledge distillation)')

@@ -147,6 +147,33 @@ export function landmarkParams(fa: FaceApi): LandmarkParams {
 }
 
 const sessions = new Map<string, Promise<FerSession>>();
+let users = 0;
+
+/**
+ * Reference counts of the face nets' users (predictors): the last `releaseFaceNets()` frees the
+ * onnxruntime sessions and face-api's tfjs weights; a later detection loads them again.
+ */
+export function retainFaceNets(): void {
+  users++;
+}
+
+export async function releaseFaceNets(): Promise<void> {
+  users = Math.max(0, users - 1);
+  if (users > 0) return;
+  const open = [...sessions.values()];
+  sessions.clear();
+  await Promise.all(open.map(async (s) => (await s).release()));
+  if (api && loaded) {
+    await loaded.catch(() => undefined);
+    for (const net of [api.nets.ssdMobilenetv1, api.nets.tinyFaceDetector, api.nets.faceLandmark68Net]) {
+      (net as unknown as { dispose?: () => void }).dispose?.();
+    }
+    loaded = null;
+  }
+}
+
+/** Face-net sessions now open (tests check that a disposed predictor left none). */
+export const openFaceNetSessions = () => sessions.size;
 
 /** Runs a face net (built on first use) on same-size RGB images; its output values. */
 async function runOnnx(key: string, build: () => Uint8Array, images: RawImage[]): Promise<Float32Array> {

@@ -13,12 +13,20 @@ export interface RawImage {
 /** Largest image fer decodes (pixels), so a hostile or broken file cannot exhaust memory. */
 export const MAX_PIXELS = 50_000_000;
 
-sharp.concurrency(2);
-sharp.cache(false);
+let configured = false;
+/** sharp as fer uses it: 2 threads, no cache. Set on first use, not at import (it is process-wide). */
+const sharpFor: typeof sharp = ((...args: unknown[]) => {
+  if (!configured) {
+    sharp.concurrency(2);
+    sharp.cache(false);
+    configured = true;
+  }
+  return (sharp as (...a: unknown[]) => ReturnType<typeof sharp>)(...args);
+}) as typeof sharp;
 
 /** Decodes any image sharp reads to an 8-bit grayscale size×size square (resized, no crop). */
 export async function decodeGray(input: string | Buffer, size: number): Promise<Uint8Array> {
-  const { data } = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+  const { data } = await sharpFor(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
     .grayscale()
     .resize(size, size, { fit: 'fill' })
     .raw()
@@ -28,7 +36,7 @@ export async function decodeGray(input: string | Buffer, size: number): Promise<
 
 /** Decodes an image to RGB, applying EXIF orientation. */
 export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
-  const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+  const { data, info } = await sharpFor(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
     .rotate()
     .removeAlpha()
     .toColourspace('srgb')
@@ -38,11 +46,11 @@ export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
 }
 
 export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
-  const m = await sharp(input, { limitInputPixels: MAX_PIXELS }).metadata();
+  const m = await sharpFor(input, { limitInputPixels: MAX_PIXELS }).metadata();
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 
-const rawInput = (image: RawImage) => sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+const rawInput = (image: RawImage) => sharpFor(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
   raw: { width: image.width, height: image.height, channels: image.channels },
 });
 
@@ -67,7 +75,7 @@ export async function cropSquare(image: RawImage, x: number, y: number, side: nu
 
 /** Renders an SVG document to a PNG file (charts). */
 export async function svgToPng(svg: string, file: string): Promise<void> {
-  await sharp(Buffer.from(svg), { density: 144 }).png().toFile(file);
+  await sharpFor(Buffer.from(svg), { density: 144 }).png().toFile(file);
 }
 
 /** Composites an SVG overlay on an image and writes PNG (annotations). */
@@ -81,16 +89,16 @@ export async function composeScene(
   background = { r: 120, g: 140, b: 160 },
 ): Promise<RawImage> {
   const layers = await Promise.all(items.map(async (it) => ({
-    input: await sharp(it.file).resize(it.size, it.size).toColourspace('srgb').removeAlpha().png().toBuffer(), left: it.left, top: it.top,
+    input: await sharpFor(it.file).resize(it.size, it.size).toColourspace('srgb').removeAlpha().png().toBuffer(), left: it.left, top: it.top,
   })));
-  const { data, info } = await sharp({ create: { width, height, channels: 3, background } }).composite(layers).removeAlpha().raw()
+  const { data, info } = await sharpFor({ create: { width, height, channels: 3, background } }).composite(layers).removeAlpha().raw()
     .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
 }
 
 /** Writes a RawImage as JPEG. */
 export async function writeJpeg(image: RawImage, file: string): Promise<void> {
-  await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+  await sharpFor(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
     raw: { width: image.width, height: image.height, channels: image.channels },
   }).jpeg({ quality: 92 }).toFile(file);
 }

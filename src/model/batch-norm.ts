@@ -6,12 +6,6 @@
 import { tf } from '../engine/tf.js';
 import { batchNormTrain } from '../engine/kernels/batch-norm-train.js';
 
-// tfjs-layers does not export the class itself; take it from an instance.
-const BaseBatchNormalization = tf.layers.batchNormalization({}).constructor as unknown as {
-  new (args: Record<string, unknown>): tf.layers.Layer;
-  className: string;
-};
-
 /** The fields of tfjs-layers' BatchNormalization that fer reads and sets (not in its public typings). */
 export interface BnInternals {
   axis: number | number[];
@@ -23,32 +17,54 @@ export interface BnInternals {
   movingVariance: tf.LayerVariable;
 }
 
-export class FerBatchNormalization extends BaseBatchNormalization {
-  static override className = 'BatchNormalization';
+/** Switches of fer's batch norm. */
+export const batchNormSettings = {
   /** Off: train through tfjs's own moments() + batchNorm() (the independent reference in tests). */
-  static fused = true;
+  fused: true,
+};
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-    const self = this as unknown as BnInternals;
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const axis = Array.isArray(self.axis) ? self.axis : [self.axis];
-    const lastAxis = axis.length === 1 && (axis[0] === -1 || axis[0] === x.rank - 1);
-    if (!FerBatchNormalization.fused || !kwargs?.training || !lastAxis || !self.gamma || !self.beta) return super.call(inputs, kwargs);
-    return tf.tidy(() => {
-      const [y, mean, variance] = batchNormTrain(x, self.gamma!.read(), self.beta!.read(), self.epsilon);
-      const decay = 1 - self.momentum;
-      for (const [v, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
-        tf.tidy(() => {
-          const orig = v.read();
-          v.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
-        });
-      }
-      return y;
-    });
+/** The class name fer's batch norm serializes as (the standard Keras one). */
+export const BATCH_NORM_CLASS = 'BatchNormalization';
+
+type LayerClass = new (args: Record<string, unknown>) => tf.layers.Layer;
+let ferBatchNormClass: LayerClass | undefined;
+
+/**
+ * fer's BatchNormalization class, made and registered with tfjs's serialization on first use (not at
+ * import: importing fer leaves tfjs's class registry and layer-name counters as they were).
+ */
+export function registerFerLayers(): LayerClass {
+  if (ferBatchNormClass) return ferBatchNormClass;
+  // tfjs-layers does not export the class itself; take it from an instance.
+  const Base = tf.layers.batchNormalization({}).constructor as unknown as LayerClass;
+  class FerBatchNormalization extends Base {
+    static className = BATCH_NORM_CLASS;
+
+    override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+      const self = this as unknown as BnInternals;
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const axis = Array.isArray(self.axis) ? self.axis : [self.axis];
+      const lastAxis = axis.length === 1 && (axis[0] === -1 || axis[0] === x.rank - 1);
+      if (!batchNormSettings.fused || !kwargs?.training || !lastAxis || !self.gamma || !self.beta) return super.call(inputs, kwargs);
+      return tf.tidy(() => {
+        const [y, mean, variance] = batchNormTrain(x, self.gamma!.read(), self.beta!.read(), self.epsilon);
+        const decay = 1 - self.momentum;
+        for (const [v, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
+          tf.tidy(() => {
+            const orig = v.read();
+            v.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
+          });
+        }
+        return y;
+      });
+    }
   }
+  tf.serialization.registerClass(FerBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+  ferBatchNormClass = FerBatchNormalization;
+  return ferBatchNormClass;
 }
-tf.serialization.registerClass(FerBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
 export function batchNorm(name?: string): tf.layers.Layer {
+  const FerBatchNormalization = registerFerLayers();
   return new FerBatchNormalization(name ? { name } : {});
 }

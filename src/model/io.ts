@@ -9,7 +9,7 @@ import { tf } from '../engine/tf.js';
 import { ModelError, UsageError } from '../errors.js';
 import { CLASSES } from '../data/classes.js';
 import { PREPROCESS } from '../data/augment.js';
-import './batch-norm.js';
+import { registerFerLayers } from './batch-norm.js';
 
 export interface FerMetadata {
   classes: readonly string[];
@@ -56,13 +56,21 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: FerMet
   renameSync(tmp, dir);
 }
 
-/** Resolves a model path: a directory with model.json, or the model.json file itself. */
+/**
+ * Resolves a model path: a directory with model.json, the model.json file itself, or a run directory of
+ * `fer train` / `prune` / `quantize` (its best/ model, else its last/).
+ */
 export function modelJsonPath(p: string): string {
   if (!existsSync(p)) throw new UsageError(`model: no such file or folder: ${p}`);
-  const file = statSync(p).isDirectory() ? path.join(p, 'model.json') : p;
-  if (!existsSync(file)) throw new UsageError(`model: ${p} has no model.json`);
+  if (!statSync(p).isDirectory()) return p;
+  const candidates = ['.', 'best', 'last'].map((d) => path.join(p, d, 'model.json'));
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) throw new UsageError(`model: ${p} has no model.json (looked for ${candidates.map((f) => path.relative(p, f)).join(', ')})`);
   return file;
 }
+
+/** The directory holding a model's model.json (for a run directory: its best/ or last/). */
+export const modelDir = (p: string) => path.dirname(modelJsonPath(p));
 
 export async function loadModel(p: string): Promise<{ model: tf.LayersModel; meta: FerMetadata }> {
   const file = modelJsonPath(p);
@@ -76,6 +84,7 @@ export async function loadModel(p: string): Promise<{ model: tf.LayersModel; met
     throw new ModelError(`model: ${file} is not valid JSON`, { cause: e });
   }
   const dir = path.dirname(file);
+  registerFerLayers(); // batch norm layers load into fer's fused training path
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const buffers = json.weightsManifest.flatMap((g) => g.paths.map((f) => readFileSync(path.join(dir, f))));
   const data = Buffer.concat(buffers);

@@ -19,10 +19,12 @@ export interface ArchOptions {
    * the resolution of every later layer: the 44×44 layers are where this net's inference time goes.
    */
   stemStride?: 0 | 1 | 2;
+  /** A 3×3 stride-2 max pool between the stem and the first module (the stem's convs stay at full resolution). */
+  stemPool?: boolean;
 }
 
 export function miniXception(options: ArchOptions = {}): tf.LayersModel {
-  const { inputSize = 48, numClasses = 7, l2 = 0.01, width = 1, seed, stemStride = 0 } = options;
+  const { inputSize = 48, numClasses = 7, l2 = 0.01, width = 1, seed, stemStride = 0, stemPool = false } = options;
   let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
   const init = () => tf.initializers.glorotUniform({ seed: seedCounter++ });
   const reg = () => (l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined);
@@ -43,6 +45,7 @@ export function miniXception(options: ArchOptions = {}): tf.LayersModel {
   const base = Math.max(1, Math.round(8 * width));
   let x = relu(bn(conv(input, base, 3, stemStride === 1 ? { strides: 2 } : {})));
   x = relu(bn(conv(x, base, 3, stemStride === 2 ? { strides: 2 } : {})));
+  if (stemPool) x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   for (const f of [16, 32, 64, 128].map((c) => Math.max(1, Math.round(c * width)))) {
     const residual = bn(
       tf.layers.conv2d({ filters: f, kernelSize: 1, strides: 2, padding: 'same', useBias: false, kernelInitializer: init() })
@@ -62,14 +65,15 @@ export function miniXception(options: ArchOptions = {}): tf.LayersModel {
 
 /**
  * The architectures `--arch` names. The `-s2c1`/`-s2c2` variants are the paper's network with stride 2 in
- * its first/second stem conv: the same 58,423 parameters (so weights of a trained mini-xception load into
- * them), a quarter of the activations after the stem.
+ * its first/second stem conv, `-s2p` with a stride-2 max pool after the stem: the same 58,423 parameters
+ * (so weights of a trained mini-xception load into them), a quarter of the activations after the stem.
  */
 export const ARCH_VARIANTS = {
   'mini-xception': {},
   'mini-xception-x2': { width: 2 },
   'mini-xception-s2c1': { stemStride: 1 },
   'mini-xception-s2c2': { stemStride: 2 },
+  'mini-xception-s2p': { stemPool: true },
 } as const satisfies Record<string, ArchOptions>;
 export type Arch = keyof typeof ARCH_VARIANTS;
 export const ARCHS = Object.keys(ARCH_VARIANTS) as [Arch, ...Arch[]];

@@ -19,12 +19,12 @@ export interface Classifier {
 }
 
 /** `tta` flip (the default): each face is classified with its mirror image and the two averaged. */
-export async function loadClassifier(p?: string, tta: Tta = 'flip'): Promise<Classifier> {
+export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: number): Promise<Classifier> {
   const file = p ?? (existsSync(DEFAULT_ONNX) ? DEFAULT_ONNX : DEFAULT_MODEL);
   if (!existsSync(file)) throw new UsageError(`predict: no such model: ${file}`);
   if (file.endsWith('.onnx')) {
     const { layout } = inspectOnnx(file);
-    const session: FerSession = await createSession(file);
+    const session: FerSession = await createSession(file, threads ? { threads } : {});
     return {
       kind: 'onnx', path: file,
       async classify(faces, n) {

@@ -5,9 +5,14 @@
 import * as ort from 'onnxruntime-node';
 import { UsageError, RuntimeFailure } from '../errors.js';
 
-// onnxruntime's own log goes to stderr; fer reports failures itself (as exceptions turned into one-line
-// messages), and probing a missing provider would otherwise print two multi-line errors.
-ort.env.logLevel = 'fatal';
+/**
+ * onnxruntime's own log goes to stderr; fer reports failures itself (as exceptions turned into one-line
+ * messages), and probing a missing provider would otherwise print two multi-line errors. Set before fer's
+ * first session, not at import (ort.env is process-wide).
+ */
+function quietOrt(): void {
+  if (ort.env.logLevel !== 'fatal') ort.env.logLevel = 'fatal';
+}
 
 export const PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -56,6 +61,7 @@ export async function providerAvailable(p: Provider): Promise<boolean> {
       .some((b) => b.name.toLowerCase() === p);
     let ok = false;
     if (listed) {
+      quietOrt();
       try {
         const s = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [p], logSeverityLevel: 4 });
         await s.release();
@@ -109,6 +115,7 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
     ...(o.optimizedModelFile ? { optimizedModelFilePath: o.optimizedModelFile } : {}),
   };
   let session: ort.InferenceSession;
+  quietOrt();
   try {
     session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {

@@ -9,7 +9,7 @@ import { ModelError } from '../errors.js';
 import { makeBatch, NO_AUGMENT, type AugmentOptions } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { Rng } from '../util/rng.js';
-import { FerBatchNormalization, type BnInternals } from '../model/batch-norm.js';
+import { BATCH_NORM_CLASS, type BnInternals } from '../model/batch-norm.js';
 
 /** Sets `target`'s weights to the element-wise mean of `models`' weights (same architecture required). */
 export function averageWeightsInto(target: tf.LayersModel, models: tf.LayersModel[]): void {
@@ -31,7 +31,7 @@ export function averageWeightsInto(target: tf.LayersModel, models: tf.LayersMode
   tf.dispose(mean);
 }
 
-const isBatchNorm = (l: tf.layers.Layer) => l.getClassName() === FerBatchNormalization.className;
+const isBatchNorm = (l: tf.layers.Layer) => l.getClassName() === BATCH_NORM_CLASS;
 
 /**
  * Re-estimates every batch-norm layer's moving mean and variance as the plain average of its batch

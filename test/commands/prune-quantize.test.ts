@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cli } from './cli.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
-import { loadModel } from '../../src/model/io.js';
+import { loadModel, saveModel } from '../../src/model/io.js';
 import { kernelWeights, readValues } from '../../src/prune/weights.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { useBackend } from '../../src/engine/backend.js';
@@ -79,13 +79,31 @@ describe('fer prune / fer quantize', () => {
     // The stored ranges are used (no --data needed); agreement on a random, untrained network is not a
     // meaningful check (its near-uniform outputs flip argmax on any noise), so verification is off here.
     const file = path.join(out, 'q.int8.onnx');
-    const x = await cli('export', 'onnx', '--model', out, '--precision', 'int8', '--no-verify', '--out', file, '--backend', 'cpu', '--json');
+    const x = await cli('export', 'onnx', '--model', out, '--precision', 'int8', '--target', 'tensorrt', '--no-verify', '--out', file, '--backend', 'cpu', '--json');
     expect(x.code, x.stderr).toBe(0);
     const info = inspectOnnx(file);
     expect(info.opTypes.QuantizeLinear).toBeGreaterThan(10);
     const scales = decodeModel(readFileSync(file)).graph!.initializer!.filter((t) => t.name!.endsWith('.act_scale'));
     const stored = Object.values(meta.quantization!.activations!).map((r) => Math.fround(r / 127));
     for (const t of scales) expect(stored).toContain(new Float32Array(new Uint8Array(t.rawData!).buffer)[0]);
+  });
+
+  it('takes a run directory wherever a model is expected (its best/, else its last/), and says what it looked for', async () => {
+    const run = tmp();
+    await saveModel((await loadModel(model)).model, path.join(run, 'last'), (await loadModel(model)).meta);
+    const q = await cli('quantize', '--model', run, '--bits', '8', '--out', path.join(tmp(), 'q8'), '--calibration-data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--json');
+    expect(q.code, q.stderr).toBe(0);
+    const e = await cli('eval', '--model', run, '--data', FIXTURE_DATA + '/val', '--tta', 'none', '--backend', 'cpu', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).n).toBe(70);
+    const file = path.join(tmp(), 'run.onnx');
+    const x = await cli('export', 'onnx', '--model', run, '--out', file, '--backend', 'cpu', '--json');
+    expect(x.code, x.stderr).toBe(0);
+    expect(JSON.parse(x.stdout).verification.passed).toBe(true);
+    const empty = tmp();
+    const bad = await cli('eval', '--model', empty, '--data', FIXTURE_DATA + '/val', '--backend', 'cpu');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/has no model\.json \(looked for model\.json, best\/model\.json, last\/model\.json\)/);
   });
 
   it.skipIf(!hasNative)('fine-tuning a pruned model keeps its pruned weights at zero', async () => {

@@ -6,7 +6,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { miniXception } from '../../src/model/mini-xception.js';
-import { FerBatchNormalization } from '../../src/model/batch-norm.js';
+import { batchNormSettings } from '../../src/model/batch-norm.js';
 import { registerWasmTrainingKernels } from '../../src/engine/wasm/register.js';
 import { expectClose, randomArray } from '../helpers.js';
 
@@ -19,7 +19,7 @@ const reference = () => (cached ??= gradients('cpu', false));
 function gradients(backend: string, fused: boolean, threads?: number) {
   tf.setBackend(backend);
   if (threads) registerNativeBackend(threads);
-  FerBatchNormalization.fused = fused;
+  batchNormSettings.fused = fused;
   const model = miniXception({ seed: 7 });
   const x = tf.tensor4d(randomArray(4 * 48 * 48, 3), [4, 48, 48, 1]);
   const y = tf.oneHot(tf.tensor1d([0, 3, 5, 6], 'int32'), 7);
@@ -29,7 +29,7 @@ function gradients(backend: string, fused: boolean, threads?: number) {
   const out = { loss: value.dataSync()[0], grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k.replace(/_\d+\//, '/'), g.dataSync().slice()])) };
   tf.dispose([x, y, value, ...Object.values(grads)]);
   model.dispose();
-  FerBatchNormalization.fused = true;
+  batchNormSettings.fused = true;
   return out;
 }
 

@@ -25,14 +25,17 @@ describe('architectures', () => {
   });
 
   it('lists the paper network, its 2× width and the two stride-2 stems', () => {
-    expect(ARCHS).toEqual(['mini-xception', 'mini-xception-x2', 'mini-xception-s2c1', 'mini-xception-s2c2']);
+    expect(ARCHS).toEqual(['mini-xception', 'mini-xception-x2', 'mini-xception-s2c1', 'mini-xception-s2c2', 'mini-xception-s2p']);
   });
 
   it('stride-2 stems: same 58,423 parameters, quarter-size activations after the stem', () => {
     const paper = buildModel('mini-xception', { seed: 1 });
     const s1 = buildModel('mini-xception-s2c1', { seed: 1 });
     const s2 = buildModel('mini-xception-s2c2', { seed: 1 });
-    for (const m of [paper, s1, s2]) expect(m.countParams()).toBe(58423);
+    const sp = buildModel('mini-xception-s2p', { seed: 1 });
+    for (const m of [paper, s1, s2, sp]) expect(m.countParams()).toBe(58423);
+    expect(spatial(sp, 'MaxPooling2D', 1)).toEqual([22, 22]); // after the full-resolution stem (44)
+    expect(spatial(sp, 'Add', 1)).toEqual([11, 11]);
     // Valid 3×3 convs: 48 → 46 → 44; stride 2 in conv 1: 48 → 23 → 21; in conv 2: 48 → 46 → 22.
     expect([spatial(paper, 'Conv2D', 1), spatial(paper, 'Conv2D', 2)]).toEqual([[46, 46], [44, 44]]);
     expect([spatial(s1, 'Conv2D', 1), spatial(s1, 'Conv2D', 2)]).toEqual([[23, 23], [21, 21]]);
@@ -41,7 +44,7 @@ describe('architectures', () => {
     expect(spatial(paper, 'Add', 1)).toEqual([22, 22]);
     expect(spatial(s1, 'Add', 1)).toEqual([11, 11]);
     expect(spatial(s2, 'Add', 1)).toEqual([11, 11]);
-    for (const m of [paper, s1, s2]) m.dispose();
+    for (const m of [paper, s1, s2, sp]) m.dispose();
   });
 
   it('transplants every weight into a stride-2 variant, and all but the head into 3 classes', () => {
@@ -63,7 +66,7 @@ describe('architectures', () => {
     for (const m of [source, slim, three]) m.dispose();
   });
 
-  it.each(['mini-xception-s2c1', 'mini-xception-s2c2'] as const)('%s exports to ONNX matching tfjs', async (arch) => {
+  it.each(['mini-xception-s2c1', 'mini-xception-s2c2', 'mini-xception-s2p'] as const)('%s exports to ONNX matching tfjs', async (arch) => {
     const model = buildModel(arch, { seed: 4 });
     transplantWeights(fixtureModel(4), model); // non-trivial batch-norm statistics
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-arch-')), arch);

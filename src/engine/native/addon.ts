@@ -4,8 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { packagePath } from '../../paths.js';
 
 export interface NativeAddon {
   conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -34,12 +34,11 @@ export interface NativeAddon {
 let cached: NativeAddon | null | undefined;
 let loadError: string | undefined;
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export function loadNativeAddon(): NativeAddon | null {
   if (cached !== undefined) return cached;
   // FER_NATIVE_ADDON: another build of the addon (e.g. one built out of tree while a run uses this one).
-  const file = process.env.FER_NATIVE_ADDON ?? path.join(root, 'native/build/Release/fer_native.node');
+  const file = process.env.FER_NATIVE_ADDON ?? packagePath('native', 'build', 'Release', 'fer_native.node');
   if (!existsSync(file)) {
     loadError = `not built (${path.relative(process.cwd(), file) || file} missing)`;
     cached = null;

@@ -5,7 +5,7 @@
  * kernels run); FER_WASM_SIMD=0 forces that, for A/B measurements.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../paths.js';
 import type { TensorInfo } from '../tf.js';
 
 type Ptr = number;
@@ -42,7 +42,7 @@ export function simdKernels(backend: unknown): SimdKernels | null {
   const memory = b.wasm?.asm?.memory;
   if (memory instanceof WebAssembly.Memory) {
     try {
-      const file = fileURLToPath(new URL('../../../native/wasm/fer-kernels.wasm', import.meta.url));
+      const file = packagePath('native', 'wasm', 'fer-kernels.wasm');
       const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
     } catch {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The package as a user gets it: `npm pack`, install the tarball into an empty project (onnxruntime-node's
+# CUDA download skipped, as an offline user would), then run the README's library example under plain
+# node, the installed CLI (`fer --help`, `fer predict`), and a strict TypeScript consumer of its types.
+# Prints the tarball size and the installed `fer --help` start-up time.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$repo"
+tarball=$(npm pack --silent --pack-destination "$work" | tail -1)
+echo "check-package: $tarball, $(du -k "$work/$tarball" | cut -f1) KiB"
+cd "$work"
+printf '{ "name": "fer-consumer", "private": true, "type": "module" }\n' > package.json
+ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error "./$tarball" >/dev/null
+cp "$repo/examples/classify.mjs" "$repo/examples/consumer.ts" "$repo/examples/tsconfig.json" .
+photo=node_modules/fer/fixtures/scenes/two-faces.jpg
+node classify.mjs "$photo" | tee classify.out
+grep -q "2 face(s)" classify.out
+help_err=$(npx --no-install fer --help 2>&1 >/dev/null)
+[ -z "$help_err" ] || { echo "check-package: fer --help wrote to stderr: $help_err" >&2; exit 1; }
+start=$(date +%s%N); npx --no-install fer --help >/dev/null; end=$(date +%s%N)
+echo "check-package: installed fer --help in $(( (end - start) / 1000000 )) ms"
+npx --no-install fer predict "$photo" --json > predict.out
+[ "$(grep -o '"emotion"' predict.out | wc -l)" = 2 ]
+mkdir -p node_modules/@types && cp -r "$repo/node_modules/@types/node" node_modules/@types/
+"$repo/node_modules/.bin/tsc" -p tsconfig.json
+echo "check-package: ok"

@@ -1,0 +1,113 @@
+/**
+ * The task-level API, modelled on transformers.js's `pipeline()`: one call makes a predictor (face detector,
+ * 68 landmarks, emotion classifier), `predict` takes a file, a Buffer or decoded pixels (or an array of
+ * them), `dispose` frees every session and tensor it made.
+ *
+ *   const predictor = await createPredictor();
+ *   const { faces } = await predictor.predict('photo.jpg');
+ *   await predictor.dispose();
+ */
+import { z } from 'zod';
+import { TTA_MODES } from '../data/augment.js';
+import { DETECTORS, releaseFaceNets, retainFaceNets, type Box, type Point } from '../detect/faces.js';
+import { useBackend, BACKENDS } from '../engine/backend.js';
+import { decodeRgb, type RawImage } from '../io/image.js';
+import { UsageError } from '../errors.js';
+import { loadClassifier } from './classifier.js';
+import { describeDecodeError, predictRaw } from './predict.js';
+
+export const predictorOptionsSchema = z.object({
+  /** Classifier: an .onnx file (onnxruntime) or a fer model or run directory (tfjs). Default: the shipped model. */
+  model: z.string().optional(),
+  detector: z.enum(DETECTORS).default('tiny'),
+  /** Face detection threshold. */
+  minConfidence: z.number().gt(0).lt(1).default(0.5),
+  /** Tiny detector's input side (a multiple of 32). */
+  inputSize: z.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
+  /** Test-time augmentation of each face: flip (the face and its mirror image, averaged), tencrop or none. */
+  tta: z.enum(TTA_MODES).default('flip'),
+  /** onnxruntime threads for the classifier (default: onnxruntime's choice). */
+  threads: z.number().int().min(1).max(256).optional(),
+  /** tfjs backend for tfjs models and face-api's nets. */
+  backend: z.enum(BACKENDS).default('auto'),
+});
+export type PredictorOptions = z.input<typeof predictorOptionsSchema>;
+
+export interface FaceResult {
+  box: Box;
+  /** Detector confidence. */
+  score: number;
+  /** 68 points, iBUG 300-W order. */
+  landmarks: Point[];
+  emotion: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+}
+
+export interface PredictResult {
+  width: number;
+  height: number;
+  faces: FaceResult[];
+}
+
+/** What `predict` takes: a file path, encoded image bytes, or 8-bit pixels (1, 3 or 4 channels, interleaved). */
+export type PredictInput = string | Uint8Array | RawImage;
+
+export interface Predictor {
+  predict(input: PredictInput): Promise<PredictResult>;
+  predict(inputs: PredictInput[]): Promise<PredictResult[]>;
+  /** Frees the classifier's session or tensors and, when no other predictor uses them, the face nets'. */
+  dispose(): Promise<void>;
+}
+
+function isRaw(x: PredictInput): x is RawImage {
+  return typeof x === 'object' && !(x instanceof Uint8Array) && 'data' in x && 'width' in x;
+}
+
+async function decode(input: PredictInput): Promise<RawImage> {
+  if (isRaw(input)) {
+    const { data, width, height, channels } = input;
+    if (![1, 3, 4].includes(channels) || data.length !== width * height * channels) {
+      throw new UsageError(`predict: raw image: expected ${width}×${height}×${channels} = ${width * height * channels} bytes with 1, 3 or 4 channels, got ${data.length}`);
+    }
+    return input;
+  }
+  try {
+    return await decodeRgb(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length));
+  } catch (e) {
+    const what = typeof input === 'string' ? input : `${input.length}-byte buffer`;
+    throw new UsageError(`predict: ${what}: ${describeDecodeError(e)}`, { cause: e });
+  }
+}
+
+export async function createPredictor(options: PredictorOptions = {}): Promise<Predictor> {
+  const o = predictorOptionsSchema.parse(options);
+  // face-api (its nets' weights, the ssd detector) and tfjs models run on a tfjs backend.
+  await useBackend(o.backend);
+  const classifier = await loadClassifier(o.model, o.tta, o.threads);
+  retainFaceNets();
+  let disposed = false;
+  const one = async (input: PredictInput): Promise<PredictResult> => {
+    if (disposed) throw new UsageError('predict: this predictor was disposed');
+    const image = await decode(input);
+    const faces = await predictRaw(image, classifier, o);
+    return { width: image.width, height: image.height, faces };
+  };
+  async function predict(input: PredictInput): Promise<PredictResult>;
+  async function predict(inputs: PredictInput[]): Promise<PredictResult[]>;
+  async function predict(x: PredictInput | PredictInput[]): Promise<PredictResult | PredictResult[]> {
+    if (!Array.isArray(x)) return one(x);
+    const results: PredictResult[] = [];
+    for (const input of x) results.push(await one(input));
+    return results;
+  }
+  return {
+    predict,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await classifier.release();
+      await releaseFaceNets();
+    },
+  };
+}

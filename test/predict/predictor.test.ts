@@ -1,0 +1,57 @@
+/**
+ * The library's one-call API: createPredictor → predict(path | bytes | pixels | array) → dispose, checked
+ * against the CLI's own pipeline (predictFile) on the same photo, and for what dispose frees.
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createPredictor } from '../../src/predict/predictor.js';
+import { loadClassifier } from '../../src/predict/classifier.js';
+import { predictFile } from '../../src/predict/predict.js';
+import { openFaceNetSessions } from '../../src/detect/faces.js';
+import { decodeRgb } from '../../src/io/image.js';
+import { CLASSES } from '../../src/data/classes.js';
+
+const photo = path.join(import.meta.dirname, '..', '..', 'fixtures', 'scenes', 'two-faces.jpg');
+
+describe('createPredictor', () => {
+  it('classifies a photo as predictFile does, from a path, a Buffer and decoded pixels alike', async () => {
+    const predictor = await createPredictor();
+    const fromPath = await predictor.predict(photo);
+    const fromBytes = await predictor.predict(readFileSync(photo));
+    const [fromPixels] = await predictor.predict([await decodeRgb(photo)]);
+    await predictor.dispose();
+    expect(openFaceNetSessions()).toBe(0);
+
+    const classifier = await loadClassifier();
+    const { result: reference } = await predictFile(photo, classifier);
+    await classifier.release();
+
+    expect(fromPath.faces).toHaveLength(2);
+    expect(fromPath.faces).toHaveLength(reference.faces.length);
+    expect([fromPath.width, fromPath.height]).toEqual([reference.width, reference.height]);
+    fromPath.faces.forEach((f, i) => {
+      const r = reference.faces[i];
+      expect(f.box).toEqual(r.box);
+      expect(f.landmarks).toHaveLength(68);
+      expect(f.emotion).toBe(r.emotion);
+      expect(Object.keys(f.probabilities)).toEqual([...CLASSES]);
+      for (const c of CLASSES) expect(f.probabilities[c]).toBeCloseTo(r.probabilities[c], 6);
+      expect(f.confidence).toBe(Math.max(...Object.values(f.probabilities)));
+    });
+    expect(fromBytes).toEqual(fromPath);
+    expect(fromPixels).toEqual(fromPath);
+  });
+
+  it('rejects bad input with a one-line usage error, and use after dispose', async () => {
+    const predictor = await createPredictor({ tta: 'none' });
+    await expect(predictor.predict(Buffer.from('not an image'))).rejects.toMatchObject({ exitCode: 2 });
+    await expect(predictor.predict({ data: new Uint8Array(10), width: 4, height: 4, channels: 3 })).rejects.toThrow(/expected 4×4×3 = 48 bytes/);
+    await predictor.dispose();
+    await expect(predictor.predict(photo)).rejects.toThrow(/disposed/);
+  });
+
+  it('validates its options with the schema', async () => {
+    await expect(createPredictor({ inputSize: 300 })).rejects.toThrow(/multiple of 32/);
+  });
+});
