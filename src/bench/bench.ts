@@ -74,6 +74,17 @@ export function variantOf(file: string): string {
   return b.includes('.') ? b.split('.').slice(1).join('.') : b;
 }
 
+/**
+ * Labels for the models of one bench run: the short variant (fp32, int8, …) where it names one model only;
+ * where two different files would share it (two models' fp32 exports), their file names, else their paths.
+ */
+export function variantLabels(files: string[]): string[] {
+  const short = files.map(variantOf);
+  const names = files.map((f) => path.basename(f).replace(/\.onnx$/, ''));
+  const unique = (labels: string[], i: number) => labels.filter((l, j) => l === labels[i] && files[j] !== files[i]).length === 0;
+  return files.map((f, i) => (unique(short, i) ? short[i] : unique(names, i) ? names[i] : f));
+}
+
 export async function benchOnnx(file: string, o: BenchOptions): Promise<BenchRow> {
   const info = inspectOnnx(file);
   const session = await createSession(file, o.session);

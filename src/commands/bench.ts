@@ -4,7 +4,7 @@ import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { benchOnnx, benchTfjs } from '../bench/bench.js';
+import { benchOnnx, benchTfjs, variantLabels } from '../bench/bench.js';
 import { benchResultSchema, type BenchResult, type BenchRow } from '../bench/schema.js';
 import { writeBenchPng } from '../bench/chart.js';
 import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
@@ -87,7 +87,7 @@ export function benchCommand(): Command {
     const providerOk = o.engine !== 'onnxruntime' || (await providerAvailable(o.provider));
     if (!providerOk && !o.fallback) {
       throw new UsageError(`bench: execution provider "${o.provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`,
-        { hint: 'on a GPU machine: npm install onnxruntime-node --onnxruntime-node-install-cuda=v12, or pass --fallback' });
+        { hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node, or pass --fallback' });
     }
     const notes: string[] = [];
     const backend = o.engine === 'tfjs' ? (await startEngine(flags, o.json)).name : '';
@@ -97,7 +97,8 @@ export function benchCommand(): Command {
     }
     const data = o.data ? await loadWithSummary(o.data, 'PublicTest', o.json) : undefined;
     const rows: BenchRow[] = [];
-    for (const m of list) {
+    const labels = o.engine === 'onnxruntime' ? variantLabels(list) : null;
+    for (const [k, m] of list.entries()) {
       for (const batch of o.batch) {
         const common = { batch, warmup: o.warmup, iterations: o.iterations, duration: o.duration, data: batch === o.batch[0] ? data : undefined };
         const row = o.engine === 'tfjs'
@@ -106,6 +107,7 @@ export function benchCommand(): Command {
             provider: o.provider, fallback: o.fallback, threads: o.threads || undefined, graphOptimization: o.graphOptimization,
             executionMode: o.executionMode, profile: o.profile, deviceId: o.deviceId, trtFp16: o.trtFp16, trtInt8: o.trtInt8, trtCacheDir: o.trtCacheDir,
           } });
+        if (labels) row.variant = labels[k];
         if (row.accuracy == null && data) row.accuracy = rows.find((r) => r.model === m)?.accuracy ?? null;
         rows.push(row);
         if (!o.json && !o.markdown) process.stderr.write(`fer: ${row.variant} batch ${batch}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms\n`);

@@ -99,7 +99,7 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
   if (!(await providerAvailable(provider))) {
     const msg = `runtime: execution provider "${provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`;
     if (!o.fallback) {
-      throw new UsageError(msg, { hint: 'on a GPU machine: npm install onnxruntime-node --onnxruntime-node-install-cuda=v12; or pass --fallback' });
+      throw new UsageError(msg, { hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; or pass --fallback' });
     }
     note = `${msg}; falling back to cpu`;
     provider = 'cpu';

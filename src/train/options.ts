@@ -25,7 +25,8 @@ export const trainOptionsSchema = z.object({
   rotation: z.coerce.number().min(0).max(45).default(TRAIN_AUGMENT.rotation),
   zoom: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.zoom),
   shift: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.shift),
-  l2: z.coerce.number().min(0).default(0.01),
+  /** L2 penalty on conv kernels: the shipped model's recipe (the original mini-Xception used 0.01). */
+  l2: z.coerce.number().min(0).default(0.001),
   /** Architecture (mini-xception when unset); with --init, a different one starts from the init model's weights. */
   arch: z.enum(ARCHS).optional(),
   seed: z.coerce.number().int().min(0).default(1),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { cli } from './cli.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { benchResultSchema } from '../../src/bench/schema.js';
+import { variantLabels } from '../../src/bench/bench.js';
 import { loadModel } from '../../src/model/io.js';
 import { expectClose } from '../helpers.js';
 
@@ -102,6 +103,13 @@ describe('eval, export and bench on the fixture model', () => {
       expect(row.accuracy).not.toBeNull();
     }
     expect(existsSync(path.join(out, 'bench.png'))).toBe(true);
+  });
+
+  it('bench labels two models\' fp32 exports apart (file names where the short variant would collide)', () => {
+    expect(variantLabels(['m/fer-mini-xception.fp32.onnx', 'm/fer-mini-xception.int8.onnx'])).toEqual(['fp32', 'int8']);
+    expect(variantLabels(['a/base.fp32.onnx', 'b/slim.fp32.onnx', 'b/slim.int8.onnx'])).toEqual(['base.fp32', 'slim.fp32', 'int8']);
+    expect(variantLabels(['a/x.fp32.onnx', 'b/x.fp32.onnx'])).toEqual(['a/x.fp32.onnx', 'b/x.fp32.onnx']);
+    expect(variantLabels(['a/x.fp32.onnx', 'a/x.fp32.onnx'])).toEqual(['fp32', 'fp32']); // the same file twice
   });
 
   it('a missing provider is a one-line error (exit 2); --fallback runs on cpu', async () => {
