@@ -10,6 +10,7 @@ import { evaluateOnnx } from '../runtime/evaluate-onnx.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
+import { Progress } from './progress.js';
 
 export const evalSchema = z.object({
   model: z.string().default(DEFAULT_MODEL),
@@ -36,7 +37,13 @@ export function evalCommand(): Command {
     const ds = await loadWithSummary(o.data, o.usage, o.json);
     const onnx = o.model.endsWith('.onnx');
     if (!onnx) await startEngine(flags, o.json);
-    const r = onnx ? await evaluateOnnx(o.model, ds, o.tta) : await evaluateModel(o.model, ds, o.tta);
+    // Progress with ETA on stderr (tencrop over thousands of images takes a while); none with --json.
+    const bar = o.json ? null : new Progress();
+    const t0 = Date.now();
+    const onProgress = bar ? (done: number, total: number) => bar.update(done, total, 'eval', `${o.tta}`,
+      ((Date.now() - t0) / 1000 / done) * (total - done)) : undefined;
+    const r = onnx ? await evaluateOnnx(o.model, ds, o.tta, {}, onProgress) : await evaluateModel(o.model, ds, o.tta, onProgress);
+    bar?.done();
     const dir = o.out;
     if (dir) mkdirSync(dir, { recursive: true });
     let written: string[] = [];

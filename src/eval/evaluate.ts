@@ -5,7 +5,7 @@ import type { Dataset } from '../data/dataset.js';
 import { CLASSES, NUM_CLASSES } from '../data/classes.js';
 import { loadModel } from '../model/io.js';
 import { prepareQuantized } from '../quantize/hook.js';
-import { predictProbs, type Tta } from './predict.js';
+import { predictProbs, type OnProgress, type Tta } from './predict.js';
 import { argmaxRows, computeMetrics, type EvalMetrics } from './metrics.js';
 import { heatmap } from '../plot/svg.js';
 import { svgToPng } from '../io/image.js';
@@ -18,15 +18,17 @@ export interface EvalResult extends EvalMetrics {
   predictions?: Int32Array;
 }
 
-export async function evaluateModel(modelPath: string, ds: Dataset, tta: Tta = 'none'): Promise<EvalResult> {
-  return resultFromProbs(await modelProbs(modelPath, ds, tta), ds, modelPath, tta);
+export async function evaluateModel(modelPath: string, ds: Dataset, tta: Tta = 'none', onProgress?: OnProgress): Promise<EvalResult> {
+  return resultFromProbs(await modelProbs(modelPath, ds, tta, onProgress), ds, modelPath, tta);
 }
 
 /** A saved tfjs model's class probabilities over `ds` (averaged over the views of `tta`); the model is freed. */
-export async function modelProbs(modelPath: string, ds: Pick<Dataset, 'images' | 'size'>, tta: Tta = 'none'): Promise<Float32Array> {
+export async function modelProbs(
+  modelPath: string, ds: Pick<Dataset, 'images' | 'size'>, tta: Tta = 'none', onProgress?: OnProgress,
+): Promise<Float32Array> {
   const { model, meta } = await loadModel(modelPath);
   prepareQuantized(model, meta);
-  const probs = predictProbs(model, ds.images, ds.size, tta);
+  const probs = predictProbs(model, ds.images, ds.size, tta, undefined, onProgress);
   model.dispose();
   return probs;
 }

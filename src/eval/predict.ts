@@ -8,8 +8,13 @@ export type { Tta };
 /** What predictProbs runs: a tfjs model, or anything that maps a batch to probabilities. */
 export interface Predictor { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }
 
+/** Called after each batch of a long inference loop: images done of total. */
+export type OnProgress = (done: number, total: number) => void;
+
 /** Softmax probabilities, [n × 7], in inference mode, averaged over the test-time views of `tta`. */
-export function predictProbs(model: Predictor, images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256): Float32Array {
+export function predictProbs(
+  model: Predictor, images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256, onProgress?: OnProgress,
+): Float32Array {
   const out = new Float32Array(n * NUM_CLASSES);
   const views = ttaAffines(tta);
   for (let start = 0; start < n; start += batchSize) {
@@ -20,6 +25,7 @@ export function predictProbs(model: Predictor, images: Uint8Array, n: number, tt
       .div(views.length));
     out.set(p.dataSync() as Float32Array, start * NUM_CLASSES);
     p.dispose();
+    onProgress?.(start + idx.length, n);
   }
   return out;
 }

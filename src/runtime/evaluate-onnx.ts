@@ -1,6 +1,7 @@
 /** Runs an ONNX model over a dataset with onnxruntime-node. */
 import type { Dataset } from '../data/dataset.js';
 import { ttaAffines, viewBatch, type Tta } from '../data/augment.js';
+import type { OnProgress } from '../eval/predict.js';
 import { NUM_CLASSES, IMAGE_SIZE } from '../data/classes.js';
 import { inspectOnnx } from '../convert/onnx/inspect.js';
 import { resultFromProbs, type EvalResult } from '../eval/evaluate.js';
@@ -11,7 +12,9 @@ export function inputDims(layout: 'NHWC' | 'NCHW', n: number): number[] {
   return layout === 'NCHW' ? [n, 1, IMAGE_SIZE, IMAGE_SIZE] : [n, IMAGE_SIZE, IMAGE_SIZE, 1];
 }
 
-export async function onnxProbs(session: FerSession, layout: 'NHWC' | 'NCHW', images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256): Promise<Float32Array> {
+export async function onnxProbs(
+  session: FerSession, layout: 'NHWC' | 'NCHW', images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256, onProgress?: OnProgress,
+): Promise<Float32Array> {
   const out = new Float32Array(n * NUM_CLASSES);
   const views = ttaAffines(tta);
   for (let start = 0; start < n; start += batchSize) {
@@ -22,15 +25,18 @@ export async function onnxProbs(session: FerSession, layout: 'NHWC' | 'NCHW', im
       for (let i = 0; i < sum.length; i++) sum[i] += p[i] / views.length;
     }
     out.set(sum, start * NUM_CLASSES);
+    onProgress?.(start + idx.length, n);
   }
   return out;
 }
 
-export async function evaluateOnnx(file: string, ds: Dataset, tta: Tta = 'none', options: SessionOptions = {}): Promise<EvalResult> {
+export async function evaluateOnnx(
+  file: string, ds: Dataset, tta: Tta = 'none', options: SessionOptions = {}, onProgress?: OnProgress,
+): Promise<EvalResult> {
   const { layout } = inspectOnnx(file);
   const session = await createSession(file, options);
   try {
-    return resultFromProbs(await onnxProbs(session, layout, ds.images, ds.size, tta), ds, file, tta);
+    return resultFromProbs(await onnxProbs(session, layout, ds.images, ds.size, tta, undefined, onProgress), ds, file, tta);
   } finally {
     await session.release();
   }
