@@ -15,11 +15,11 @@ cp -r "${MODEL:-$run/best}" models/fer-mini-xception
 for p in fp32 fp16 int8; do
   # Verification and int8 calibration on training images (spread over all classes), not on val.
   ./bin/fer export onnx --model models/fer-mini-xception --precision $p --data "$train" \
-    --out models/onnx/fer-mini-xception.$p.onnx | tee "$run/export-$p.txt"
+    --out models/onnx/fer-mini-xception.$p.onnx --force | tee "$run/export-$p.txt"
 done
 # The full-integer QDQ graph for TensorRT and NPUs (the int8 above is the CPU target: int8 weights, float compute).
 ./bin/fer export onnx --model models/fer-mini-xception --precision int8 --target tensorrt --data "$train" \
-  --out models/onnx/fer-mini-xception.int8-tensorrt.onnx | tee "$run/export-int8-tensorrt.txt"
+  --out models/onnx/fer-mini-xception.int8-tensorrt.onnx --force | tee "$run/export-int8-tensorrt.txt"
 for p in fp32 fp16 int8 int8-tensorrt; do
   ./bin/fer eval --model models/onnx/fer-mini-xception.$p.onnx --data "$val" --tta none --json > "$run/eval-onnx-$p.json"
 done

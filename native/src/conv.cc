@@ -5,6 +5,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <memory>
+#include <omp.h>
 #include <string>
 #include <unordered_map>
 
@@ -138,11 +139,21 @@ void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, fl
       break;
     }
     case ConvKind::BackwardWeights: {
+      // oneDNN 2.6's jit_1x1 avx512 backward-weights kernel crashes (SIGSEGV in a worker thread) for strided
+      // 1×1 convs on an odd minibatch with more than one thread (found with --batch-size 35 on 2 threads).
+      // Such a primitive is made and run on one thread; the rest keep all of them.
+      const bool one_thread = p.kh == 1 && p.kw == 1 && (p.sh > 1 || p.sw > 1) && p.n % 2 == 1;
+      const int threads = omp_get_max_threads();
+      if (one_thread) omp_set_num_threads(1);
       ensure_bwd_weights(e, p);
       memory src(e.src_md, eng(), pa), ddst(e.dst_md, eng(), pb), dwu(e.wei_user_md, eng(), out);
       memory dw = e.bwd_w_diff_wei ? e.bwd_w_diff_wei : dwu;
       e.bwd_w.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dw}, {DNNL_ARG_SCRATCHPAD, e.bwd_w_scratch}});
       if (e.bwd_w_diff_wei) dnnl::reorder(dw, dwu).execute(strm(), dw, dwu);
+      if (one_thread) {
+        strm().wait();
+        omp_set_num_threads(threads);
+      }
       break;
     }
   }

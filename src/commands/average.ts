@@ -5,7 +5,7 @@ import { loadModel, saveModel } from '../model/io.js';
 import { averageWeightsInto, recalibrateBatchNorm } from '../train/average.js';
 import { CSV_USAGES } from '../data/dataset.js';
 import { NO_AUGMENT, TRAIN_AUGMENT } from '../data/augment.js';
-import { out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
+import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
 import { loadWithSummary } from './train.js';
 import { Progress } from './progress.js';
 
@@ -17,6 +17,7 @@ export const averageSchema = z.object({
   seed: z.coerce.number().int().default(1),
   augment: z.boolean().default(false),
   out: z.string(),
+  force: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
@@ -32,10 +33,11 @@ export function averageCommand(): Command {
       `±${TRAIN_AUGMENT.zoom * 100}% zoom, ±${TRAIN_AUGMENT.shift * 100}% shift)`)
     .requiredOption('--out <dir>', 'where to write the averaged model')
     .option('--json', 'print a JSON summary');
-  withEngineOptions(cmd);
+  withEngineOptions(withForce(cmd));
   showSchemaDefaults(cmd, averageSchema);
   cmd.action(async (models: string[], flags) => {
-    const o = averageSchema.parse({ ...flags, models, json: !!flags.json, augment: !!flags.augment });
+    const o = averageSchema.parse({ ...flags, models, json: !!flags.json, augment: !!flags.augment, force: !!flags.force });
+    prepareOut(o.out, 'model', o.force);
     const ds = await loadWithSummary(o.data, o.usage, o.json);
     await startEngine(flags, o.json);
     const loaded = [];

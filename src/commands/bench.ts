@@ -89,6 +89,7 @@ export function benchCommand(): Command {
       throw new UsageError(`bench: execution provider "${o.provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`,
         { hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node, or pass --fallback' });
     }
+    if (o.out) mkdirSync(o.out, { recursive: true }); // a place it cannot write fails now, not after the runs
     const notes: string[] = [];
     const backend = o.engine === 'tfjs' ? (await startEngine(flags, o.json)).name : '';
     if (!providerOk) {

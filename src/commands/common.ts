@@ -1,7 +1,9 @@
 /** Options every command shares, and the small helpers commands use to print. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
+import { existsSync, rmSync } from 'node:fs';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
+import { checkOutput, isFerRunDir } from '../io/files.js';
 
 export interface GlobalOpts {
   backend: BackendChoice;
@@ -10,10 +12,16 @@ export interface GlobalOpts {
   debug?: boolean;
 }
 
+export function parseThreads(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`expected a whole number of threads from 1 to 256, got "${v}"`);
+  return n;
+}
+
 export function withEngineOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS as unknown as string[]).env('FER_BACKEND').default('auto'))
-    .option('--threads <n>', 'native threads (default: all cores)', (v) => parseInt(v, 10));
+    .option('--threads <n>', 'native threads, 1..256 (default: all cores)', parseThreads);
 }
 
 /**
@@ -48,3 +56,43 @@ export function table(header: string[], rows: (string | number)[][]): string {
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
+
+/** `--force`: replace an earlier fer output of the same kind at --out (never anything else). */
+export const withForce = (cmd: Command): Command => cmd.option('--force', 'replace a fer output already at --out (nothing else is ever replaced)');
+
+/**
+ * Ctrl-C (and SIGTERM) during training: the first asks the loop to stop after the current batch and write a
+ * checkpoint, the second aborts. `dispose` removes the handlers.
+ */
+export function stopOnSignal(): { shouldStop: () => boolean; dispose: () => void } {
+  let stopRequested = false;
+  const onSignal = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    process.stderr.write('\nfer: stopping after this batch and saving a checkpoint (Ctrl-C again to abort)\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    shouldStop: () => stopRequested,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/**
+ * Checks `--out` before any long work (io/files.ts checkOutput); with --force, an earlier fer run there is
+ * cleared first (a model is swapped atomically by saveModel instead).
+ */
+export function prepareOut(outPath: string, kind: 'model' | 'run' | 'onnx' | 'file', force: boolean): void {
+  checkOutput(outPath, kind, force);
+  if (kind === 'run' && force && existsSync(outPath) && isFerRunDir(outPath)) rmSync(outPath, { recursive: true, force: true });
+}
+
+/** What a fine-tuning command records in its run.json, so that `fer train --resume` can continue it. */
+export const fineTuneRunJson = (data: string, val: string | undefined) => ({
+  command: `fer ${process.argv.slice(2).join(' ')}`, data, val, usage: 'Training', valUsage: val ? 'PublicTest' : undefined,
+  started: new Date().toISOString(),
+});

@@ -10,8 +10,26 @@ export function describeError(e: unknown): { message: string; exitCode: number; 
     const flag = i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` : 'options';
     return { message: `invalid ${flag}: ${i.message}`, exitCode: 2 };
   }
-  if (e instanceof CommanderError) return { message: e.message.replace(/^error: /, ''), exitCode: e.exitCode === 0 ? 0 : 2 };
-  return { message: `unexpected error: ${(e as Error)?.message ?? String(e)}`, exitCode: 1 };
+  if (e instanceof CommanderError) {
+    return { message: `${e.message.replace(/^error: /, '')} (see --help)`, exitCode: e.exitCode === 0 ? 0 : 2 };
+  }
+  const io = describeIoError(e);
+  if (io) return io;
+  return { message: `unexpected error: ${(e as Error)?.message ?? String(e)}`, exitCode: 1, hint: 'run with --debug for the stack trace, and report it' };
+}
+
+const ERRNO: Record<string, string> = {
+  EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on the device',
+  EEXIST: 'already exists', ENOENT: 'no such file or folder', EISDIR: 'is a folder', ENOTDIR: 'a part of the path is not a folder',
+  EMFILE: 'too many open files', EDQUOT: 'disk quota exceeded', ENAMETOOLONG: 'name too long', ELOOP: 'too many symlinks',
+};
+
+/** A file-system error (Node's errno exceptions) as one line naming the file: bad input or place, exit 2. */
+function describeIoError(e: unknown): { message: string; exitCode: number } | null {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err.code !== 'string' || !(err.code in ERRNO)) return null;
+  const file = err.path ?? (err as { dest?: string }).dest;
+  return { message: `${file ? `${file}: ` : ''}${ERRNO[err.code]} (${err.code}${err.syscall ? ` in ${err.syscall}` : ''})`, exitCode: 2 };
 }
 
 export function reportError(e: unknown, debug = false): number {

@@ -18,11 +18,12 @@ export function buildProgram(): Command {
     .description('Facial emotion recognition toolkit: train, prune, quantize, export, benchmark and run a lightweight mini-Xception')
     .version(packageVersion())
     .option('--debug', 'print stack traces on errors')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Commander's own error line is not printed: reportError prints it once, as "fer: …" (exit 2).
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
   for (const cmd of [trainCommand(), evalCommand(), averageCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand(), reportCommand()]) {
     cmd.exitOverride();
+    cmd.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
     program.addCommand(cmd);
   }
   return program;

@@ -1,11 +1,11 @@
 /** `fer predict`: photos, folders or videos → faces, 68 landmarks, emotions. */
 import { Command } from 'commander';
-import path from 'node:path';
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
 import { DETECTORS } from '../detect/faces.js';
 import { loadClassifier } from '../predict/classifier.js';
-import { expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
+import { annotationNamer, expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
+import { mkdirSync } from 'node:fs';
 import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { UsageError } from '../errors.js';
 
@@ -59,6 +59,8 @@ export function predictCommand(): Command {
     const classifier = await loadClassifier(o.model, o.tta);
     const files = expandInputs(o.inputs);
     if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
+    if (o.annotate) mkdirSync(o.annotate, { recursive: true }); // fails now, not after the work
+    const nameFor = annotationNamer();
     let failures = 0;
     try {
       for (const file of files) {
@@ -69,7 +71,7 @@ export function predictCommand(): Command {
               const faces = await predictRaw(image, classifier, o);
               const r: ImagePrediction = { input: file, frame, width: image.width, height: image.height, faces };
               printResult(r, o.json);
-              if (o.annotate) await writeAnnotated(image, faces, o.annotate, `${path.basename(file)}-${String(frame).padStart(5, '0')}`);
+              if (o.annotate) await writeAnnotated(image, faces, o.annotate, nameFor(file, frame));
               frame++;
             }
           } catch (e) {
@@ -82,7 +84,7 @@ export function predictCommand(): Command {
         if (result.error && result.faces.length === 0) failures++;
         printResult(result, o.json);
         if (o.annotate && image) {
-          const written = await writeAnnotated(image, result.faces, o.annotate, file);
+          const written = await writeAnnotated(image, result.faces, o.annotate, nameFor(file));
           if (!o.json) out(`  annotated → ${written}`);
         }
       }

@@ -8,7 +8,7 @@ import { PRUNE_PATTERNS } from '../train/options.js';
 import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
-import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { fineTuneRunJson, out, prepareOut, startEngine, stopOnSignal, table, withEngineOptions, withForce, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const pruneSchema = z.object({
@@ -21,6 +21,7 @@ export const pruneSchema = z.object({
   data: z.string().optional(),
   val: z.string().optional(),
   out: z.string(),
+  force: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
@@ -37,11 +38,12 @@ export function pruneCommand(): Command {
     .option('--val <dir|csv>', 'validation data for fine-tuning')
     .requiredOption('--out <dir>', 'where to write the pruned model (a run directory when fine-tuning)')
     .option('--json', 'print the sparsity report as JSON');
-  withEngineOptions(cmd);
+  withEngineOptions(withForce(cmd));
   showSchemaDefaults(cmd, pruneSchema);
   cmd.action(async (flags) => {
-    const o = pruneSchema.parse({ ...flags, json: !!flags.json });
+    const o = pruneSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
     if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('prune: --finetune-epochs needs --data');
+    prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force);
     await startEngine(flags, o.json);
     const { model, meta } = await loadModel(o.model);
     pruneModel(model, { target: o.targetSparsity, pattern: o.pattern, scope: o.scope });
@@ -52,10 +54,16 @@ export function pruneCommand(): Command {
       const init = path.join(o.out, 'pruned-init');
       await saveModel(model, init, { ...meta, pruning });
       const [trainSet, valSet] = [await loadWithSummary(o.data!, 'Training', o.json), o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null];
+      const stop = stopOnSignal();
       const r = await finetune(init, meta, trainSet, valSet, o.out, {
         epochs: o.finetuneEpochs, lr: o.lr, prune: { target: o.targetSparsity, pattern: o.pattern, scope: o.scope },
         onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, o.out),
-      });
+        shouldStop: stop.shouldStop, runJson: fineTuneRunJson(o.data!, o.val),
+      }).finally(stop.dispose);
+      if (r.stopReason === 'interrupted') {
+        process.exitCode = 130;
+        return;
+      }
       modelDir = path.join(o.out, 'best');
       const best = await loadModel(modelDir);
       report = modelSparsity(best.model);

@@ -10,7 +10,7 @@ import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_DATA } from './export.js';
-import { out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
+import { fineTuneRunJson, out, prepareOut, showSchemaDefaults, startEngine, stopOnSignal, withEngineOptions, withForce } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const quantizeSchema = z.object({
@@ -24,6 +24,7 @@ export const quantizeSchema = z.object({
   data: z.string().optional(),
   val: z.string().optional(),
   out: z.string(),
+  force: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
@@ -41,19 +42,30 @@ export function quantizeCommand(): Command {
     .option('--val <dir|csv>', 'validation data for fine-tuning')
     .requiredOption('--out <dir>', 'where to write the quantized model')
     .option('--json', 'print the result as JSON');
-  withEngineOptions(cmd);
+  withEngineOptions(withForce(cmd));
   showSchemaDefaults(cmd, quantizeSchema);
   cmd.action(async (flags) => {
-    const o = quantizeSchema.parse({ ...flags, json: !!flags.json });
+    const o = quantizeSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
     if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('quantize: --finetune-epochs needs --data');
     if (o.finetuneEpochs > 0 && o.bits === 16) throw new UsageError('quantize: fp16 needs no fine-tuning');
+    prepareOut(o.out, 'model', o.force);
+    if (o.finetuneEpochs > 0) prepareOut(`${o.out}-qat`, 'run', o.force);
     await startEngine(flags, o.json);
     let modelDir = o.model;
     if (o.finetuneEpochs > 0) {
       const { meta } = await loadModel(o.model);
       const trainSet = await loadWithSummary(o.data!, 'Training', o.json);
       const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null;
-      await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, { epochs: o.finetuneEpochs, lr: o.lr, quantize: { bits: o.bits, granularity: o.granularity }, onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, `${o.out}-qat`) });
+      const stop = stopOnSignal();
+      const r = await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, {
+        epochs: o.finetuneEpochs, lr: o.lr, quantize: { bits: o.bits, granularity: o.granularity },
+        onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, `${o.out}-qat`),
+        shouldStop: stop.shouldStop, runJson: fineTuneRunJson(o.data!, o.val),
+      }).finally(stop.dispose);
+      if (r.stopReason === 'interrupted') {
+        process.exitCode = 130;
+        return;
+      }
       modelDir = path.join(`${o.out}-qat`, 'best');
     }
     const { model, meta } = await loadModel(modelDir);

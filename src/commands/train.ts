@@ -1,13 +1,14 @@
 /** `fer train`: thin wrapper over train/fit.ts. */
 import { Command } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFile } from '../io/files.js';
 import path from 'node:path';
 import { trainOptionsSchema } from '../train/options.js';
 import { ARCHS } from '../model/mini-xception.js';
 import { train, type TrainEvent } from '../train/fit.js';
-import { loadDataset, CSV_USAGES, type CsvUsage, type Dataset } from '../data/dataset.js';
+import { loadDataset, isCsv, CSV_USAGES, type CsvUsage, type Dataset } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
-import { out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
+import { out, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { Progress, formatDuration } from './progress.js';
 import { pruneHook } from '../prune/hook.js';
 import { quantizeHook } from '../quantize/hook.js';
@@ -75,19 +76,35 @@ export function trainCommand(): Command {
     const outDir = flags.resume ?? flags.out!;
     const runFile = path.join(outDir, 'run.json');
     let dataPath = flags.data, valPath = flags.val, usage = flags.usage, valUsage = flags.valUsage;
+    let stored: Record<string, unknown> | undefined;
     if (flags.resume) {
       if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
-      const prev = JSON.parse(readFileSync(runFile, 'utf8'));
+      const prev = readJsonFile(runFile, 'run.json') as { data?: string; val?: string; usage?: CsvUsage; valUsage?: CsvUsage; options?: Record<string, unknown> };
       dataPath ??= prev.data;
       valPath ??= prev.val;
       usage ??= prev.usage;
       valUsage ??= prev.valUsage;
+      stored = prev.options;
+      // A resumed run keeps the options it started with (its schedule depends on them): say so, never ignore.
+      const changed = ['epochs', 'lr', 'schedule', 'batchSize'].filter((k) => flags[k] !== undefined && stored && String(flags[k]) !== String(stored[k]));
+      if (changed.length) {
+        throw new UsageError(`train: --resume continues ${flags.resume} with the options it started with; ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')} cannot change`,
+          { hint: `to train further with other settings, start a new run: --init ${path.join(flags.resume, 'last')}` });
+      }
     }
     if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
     for (const u of [usage, valUsage]) {
       if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);
     }
-    const options = trainOptionsSchema.parse({
+    // Kaggle's fer2013.csv holds all three splits: train on Training unless told, never on every row.
+    if (isCsv(dataPath) && !usage) {
+      usage = 'Training';
+      if (!flags.json) process.stderr.write(`fer: ${dataPath}: training on its Training rows (--usage to choose)\n`);
+    }
+    if (valPath && isCsv(valPath) && path.resolve(valPath) === path.resolve(dataPath) && valUsage === usage) {
+      throw new UsageError(`train: --val ${valPath} with --val-usage ${valUsage} is the training split itself`, { hint: 'validate on PublicTest (the default)' });
+    }
+    const options = trainOptionsSchema.parse(stored ?? {
       ...flags, flip: flags.flip !== false, classWeights: !!flags.classWeights, reviveDead: !!flags.reviveDead,
     });
     if (options.reviveDead && !options.init && !flags.resume) throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
@@ -97,32 +114,19 @@ export function trainCommand(): Command {
     const info = await startEngine(flags, !!flags.json);
     const trainSet = await loadWithSummary(dataPath, usage, !!flags.json);
     const valSet = valPath ? await loadWithSummary(valPath, valUsage, !!flags.json) : null;
-    if (!flags.resume) {
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(outDir, { recursive: true });
-      if (existsSync(path.join(outDir, 'checkpoint'))) {
-        throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
-      }
-      writeFileSync(runFile, JSON.stringify({
-        command: `fer ${process.argv.slice(2).join(' ')}`, data: dataPath, val: valPath, usage, valUsage,
-        backend: info.name, threads: info.threads, started: new Date().toISOString(), options,
-      }, null, 1));
+    if (!flags.resume && existsSync(path.join(outDir, 'checkpoint'))) {
+      throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
     }
-    let stopRequested = false;
-    const onSigint = () => {
-      if (stopRequested) process.exit(130);
-      stopRequested = true;
-      process.stderr.write('\nfer: stopping after this batch and saving a checkpoint (Ctrl-C again to abort)\n');
+    const runJson = {
+      command: `fer ${process.argv.slice(2).join(' ')}`, data: dataPath, val: valPath, usage, valUsage,
+      backend: info.name, threads: info.threads, started: new Date().toISOString(),
     };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const stop = stopOnSignal();
     const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
     const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
     const result = await train(trainSet, valSet, options, {
-      out: outDir, resume: !!flags.resume, hooks, onEvent, shouldStop: () => stopRequested,
-    });
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+      out: outDir, resume: !!flags.resume, hooks, onEvent, shouldStop: stop.shouldStop, runJson,
+    }).finally(stop.dispose);
     if (result.stopReason === 'nan') process.exitCode = 4;
     else if (result.stopReason === 'interrupted') process.exitCode = 130;
   });
@@ -164,6 +168,8 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
         `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
         (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') + (e.best ? '  *best' : '') +
         `  ETA ${formatDuration(eta)}`);
+    } else if (e.type === 'note') {
+      if (!json) process.stderr.write(`fer: ${e.message}\n`);
     } else if (e.type === 'stop') {
       bar.done();
       process.stderr.write(`fer: ${e.message}\n`);

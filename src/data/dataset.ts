@@ -1,7 +1,8 @@
 /**
  * FER datasets: a folder `<root>/<class>/*.{jpg,png,…}` or Kaggle's `fer2013.csv`
  * (`emotion,pixels,Usage`), decoded to 48×48 grayscale bytes. Unreadable files are skipped and counted.
- * Decoded folders are cached (keyed by path, file list and sizes) so a second load takes a moment.
+ * Decoded folders are cached (keyed by path and each file's name, size and modification time) so a second
+ * load takes a moment and a changed file is decoded again.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
@@ -36,10 +37,13 @@ export interface LoadOptions {
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
+/** A Kaggle-style CSV dataset (by extension). */
+export const isCsv = (source: string) => source.toLowerCase().endsWith('.csv');
+
 export async function loadDataset(source: string, options: LoadOptions = {}): Promise<Dataset> {
   if (!existsSync(source)) throw new UsageError(`data: no such file or folder: ${source}`);
   if (statSync(source).isDirectory()) return loadFolder(source, options);
-  if (source.toLowerCase().endsWith('.csv')) return loadCsv(source, options.usage);
+  if (isCsv(source)) return loadCsv(source, options.usage);
   throw new UsageError(`data: expected a folder of <class>/ subfolders or a .csv file, got ${source}`);
 }
 
@@ -48,7 +52,8 @@ function cacheDir(): string {
 }
 
 async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> {
-  const entries = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory());
+  // Hidden folders (.git, .cache, …) are not classes.
+  const entries = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'));
   const unknown = entries.map((e) => e.name).filter((n) => !(CLASSES as readonly string[]).includes(n));
   if (unknown.length > 0) {
     throw new UsageError(`data: unknown class folder "${unknown[0]}" in ${root} (expected: ${CLASSES.join(', ')})`);
@@ -68,7 +73,10 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
 
   const key = createHash('sha1')
     .update(path.resolve(root))
-    .update(files.map((f) => `${f}:${statSync(f).size}`).join('\n'))
+    .update(files.map((f) => {
+      const st = statSync(f);
+      return `${f}:${st.size}:${st.mtimeMs}`;
+    }).join('\n'))
     .digest('hex')
     .slice(0, 16);
   const cacheFile = path.join(cacheDir(), `${key}.bin`);
@@ -163,13 +171,24 @@ function loadCsv(file: string, usage: CsvUsage | undefined): Dataset {
   for (let r = 1; r < lines.length; r++) {
     if (!lines[r].trim()) continue;
     const cols = lines[r].split(',');
-    if (usage && ui >= 0 && cols[ui]?.trim() !== usage) continue;
+    if (usage && ui >= 0) {
+      const u = cols[ui]?.trim() ?? '';
+      if (!(CSV_USAGES as readonly string[]).includes(u)) {
+        skipped.push({ file: `csv:${r + 1}`, reason: `unknown Usage "${u}" (expected ${CSV_USAGES.join(', ')})` });
+        continue;
+      }
+      if (u !== usage) continue;
+    }
     const label = Number(cols[ei]);
-    const px = (cols[pi] ?? '').trim().split(/\s+/).map(Number);
+    const raw = (cols[pi] ?? '').trim().split(/\s+/);
+    const px = raw.map(Number);
+    const bad = px.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v <= 255));
     if (!Number.isInteger(label) || label < 0 || label >= CLASSES.length) {
       skipped.push({ file: `csv:${r + 1}`, reason: `bad emotion "${cols[ei]}"` });
-    } else if (px.length !== PIXELS || px.some((v) => !(v >= 0 && v <= 255))) {
-      skipped.push({ file: `csv:${r + 1}`, reason: `expected ${PIXELS} pixels in 0..255, got ${px.length}` });
+    } else if (px.length !== PIXELS) {
+      skipped.push({ file: `csv:${r + 1}`, reason: `expected ${PIXELS} pixels, got ${px.length}` });
+    } else if (bad >= 0) {
+      skipped.push({ file: `csv:${r + 1}`, reason: `pixel ${bad + 1} is "${raw[bad].slice(0, 20)}" (expected an integer 0..255)` });
     } else {
       images.push(px);
       labels.push(label);

@@ -3,7 +3,8 @@
  * metadata in `model.json`'s `userDefinedMetadata.fer` (classes, preprocessing, pruning, quantization,
  * calibration). Writes are atomic: a new directory is filled, then renamed over the old one.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isFerModelDir, replaceDir } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { ModelError, UsageError } from '../errors.js';
@@ -32,7 +33,14 @@ export function defaultMetadata(arch = 'mini-xception'): FerMetadata {
   return { classes: CLASSES, preprocess: { ...PREPROCESS }, arch };
 }
 
+/**
+ * Writes a model directory atomically (filled under a temporary name, then swapped in). It replaces only a
+ * fer model directory or an empty folder: anything else at `dir` is an error, never deleted.
+ */
 export async function saveModel(model: tf.LayersModel, dir: string, meta: FerMetadata): Promise<void> {
+  if (existsSync(dir) && !(statSync(dir).isDirectory() && (isFerModelDir(dir) || readdirSync(dir).length === 0))) {
+    throw new UsageError(`${dir} exists and is not a fer model; refusing to replace it`);
+  }
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -48,12 +56,11 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: FerMet
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
         userDefinedMetadata: { fer: meta },
       };
-      writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(json));
+      writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(json)); // last: a tmp with model.json is complete
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
     }),
   );
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  replaceDir(tmp, dir);
 }
 
 /**
@@ -72,6 +79,24 @@ export function modelJsonPath(p: string): string {
 /** The directory holding a model's model.json (for a run directory: its best/ or last/). */
 export const modelDir = (p: string) => path.dirname(modelJsonPath(p));
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+/**
+ * A weight file named by a model.json, resolved inside the model's own folder: a relative name without
+ * `..`, not absolute, and not a symlink that leads out of the folder. Models are shared files; one must not
+ * make fer read anything else.
+ */
+function weightFile(dir: string, name: unknown, modelJson: string): string {
+  if (typeof name !== 'string' || !name || path.isAbsolute(name) || name.split(/[\\/]/).includes('..')) {
+    throw new ModelError(`model: ${modelJson} names a weight file outside its folder (${JSON.stringify(name)})`);
+  }
+  const f = path.join(dir, name);
+  if (!existsSync(f)) throw new ModelError(`model: ${modelJson} names ${name}, which is missing from ${dir}`);
+  const real = realpathSync(f), root = realpathSync(dir);
+  if (!real.startsWith(root + path.sep)) throw new ModelError(`model: ${modelJson}: ${name} leads outside the model folder (symlink to ${real})`);
+  return f;
+}
+
 export async function loadModel(p: string): Promise<{ model: tf.LayersModel; meta: FerMetadata }> {
   const file = modelJsonPath(p);
   let json: {
@@ -85,9 +110,17 @@ export async function loadModel(p: string): Promise<{ model: tf.LayersModel; met
   }
   const dir = path.dirname(file);
   registerFerLayers(); // batch norm layers load into fer's fused training path
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const buffers = json.weightsManifest.flatMap((g) => g.paths.map((f) => readFileSync(path.join(dir, f))));
-  const data = Buffer.concat(buffers);
+  if (!Array.isArray(json.weightsManifest) || !json.modelTopology) {
+    throw new ModelError(`model: ${file} is not a tfjs Layers model (no modelTopology or weightsManifest)`);
+  }
+  const specs = json.weightsManifest.flatMap((g) => g.weights ?? []);
+  const expected = specs.reduce((a, s) => a + (DTYPE_BYTES[s.dtype ?? 'float32'] ?? NaN) * s.shape.reduce((p, d) => p * d, 1), 0);
+  const files = json.weightsManifest.flatMap((g) => (g.paths ?? []).map((f) => weightFile(dir, f, file)));
+  const actual = files.reduce((a, f) => a + statSync(f).size, 0);
+  if (actual !== expected) {
+    throw new ModelError(`model: ${file}: the weight files hold ${actual} bytes, the manifest describes ${Number.isNaN(expected) ? 'an unknown dtype' : `${expected}`}`);
+  }
+  const data = Buffer.concat(files.map((f) => readFileSync(f)));
   try {
     const model = await tf.loadLayersModel(
       tf.io.fromMemory({

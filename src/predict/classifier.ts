@@ -1,7 +1,7 @@
 /** The emotion classifier behind `fer predict`: an ONNX model on onnxruntime-node, or a tfjs model. */
 import { existsSync } from 'node:fs';
 import { NUM_CLASSES } from '../data/classes.js';
-import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/evaluate-onnx.js';
 import { loadModel } from '../model/io.js';
@@ -23,7 +23,9 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
   const file = p ?? (existsSync(DEFAULT_ONNX) ? DEFAULT_ONNX : DEFAULT_MODEL);
   if (!existsSync(file)) throw new UsageError(`predict: no such model: ${file}`);
   if (file.endsWith('.onnx')) {
-    const { layout } = inspectOnnx(file);
+    const info = inspectOnnx(file);
+    checkClassifierInput(info, file);
+    const { layout } = info;
     const session: FerSession = await createSession(file, threads ? { threads } : {});
     return {
       kind: 'onnx', path: file,

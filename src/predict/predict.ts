@@ -88,7 +88,7 @@ export async function predictFile(file: string, classifier: Classifier, o: Detec
 export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawImage> {
   let size: string;
   try {
-    size = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim();
+    size = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)');
     throw new Error('not a readable video');
@@ -120,9 +120,26 @@ export function annotationSvg(width: number, height: number, faces: FacePredicti
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
 
+/**
+ * Names for annotated images that never collide within one run: the input's file name without its
+ * extension, a video frame's number after it, and -2, -3, … where two inputs would share a name
+ * (`colA/x.jpg` and `colB/x.jpg`, `one.jpg` and `one.png`).
+ */
+export function annotationNamer(): (input: string, frame?: number) => string {
+  const used = new Set<string>();
+  return (input, frame) => {
+    const base = path.basename(input).replace(/\.[^.]+$/, '') + (frame != null ? `-frame${String(frame).padStart(5, '0')}` : '');
+    let name = base;
+    for (let k = 2; used.has(name); k++) name = `${base}-${k}`;
+    used.add(name);
+    return name;
+  };
+}
+
+/** Writes `<outDir>/<name>.png` (name from annotationNamer). */
 export async function writeAnnotated(image: RawImage, faces: FacePrediction[], outDir: string, name: string): Promise<string> {
   mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `${path.basename(name).replace(/\.[^.]+$/, '')}.png`);
+  const file = path.join(outDir, `${name}.png`);
   await overlaySvgPng(image, annotationSvg(image.width, image.height, faces), file);
   return file;
 }

@@ -3,7 +3,7 @@ import type { Dataset } from '../data/dataset.js';
 import { ttaAffines, viewBatch, type Tta } from '../data/augment.js';
 import type { OnProgress } from '../eval/predict.js';
 import { NUM_CLASSES, IMAGE_SIZE } from '../data/classes.js';
-import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
 import { resultFromProbs, type EvalResult } from '../eval/evaluate.js';
 import { createSession, type FerSession, type SessionOptions } from './ort.js';
 
@@ -33,7 +33,9 @@ export async function onnxProbs(
 export async function evaluateOnnx(
   file: string, ds: Dataset, tta: Tta = 'none', options: SessionOptions = {}, onProgress?: OnProgress,
 ): Promise<EvalResult> {
-  const { layout } = inspectOnnx(file);
+  const info = inspectOnnx(file);
+  checkClassifierInput(info, file);
+  const { layout } = info;
   const session = await createSession(file, options);
   try {
     return resultFromProbs(await onnxProbs(session, layout, ds.images, ds.size, tta, undefined, onProgress), ds, file, tta);

@@ -2,7 +2,8 @@
  * Checkpoints: model, optimizer slots and loop state in one directory, replaced atomically (filled under
  * a temporary name, then renamed), so an interrupted write never leaves a broken checkpoint.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { replaceDir } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
@@ -41,12 +42,12 @@ export async function writeCheckpoint(
   const powers = acc.accBeta1 && acc.accBeta2 ? [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]] : null;
   writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify({ slots: manifest, powers }));
   writeFileSync(path.join(tmp, 'optimizer.bin'), data);
-  writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(state, null, 1));
-  const old = `${dir}.old-${process.pid}`;
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  writeFileSync(path.join(tmp, CHECKPOINT_LAST_FILE), JSON.stringify(state, null, 1));
+  replaceDir(tmp, dir);
 }
+
+/** Written last into a checkpoint: a temporary checkpoint with it is complete (io/files.ts recoverDir). */
+export const CHECKPOINT_LAST_FILE = 'state.json';
 
 export async function readCheckpoint(dir: string): Promise<{
   model: tf.LayersModel; meta: FerMetadata; slots: { name: string; tensor: tf.Tensor }[]; powers: [number, number] | null;

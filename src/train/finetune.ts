@@ -12,6 +12,10 @@ export interface FinetuneOptions {
   prune?: { target: number; pattern: TrainOptions['prunePattern']; scope?: TrainOptions['pruneScope'] };
   quantize?: { bits: number; granularity: TrainOptions['granularity'] };
   onEvent?: (e: TrainEvent) => void;
+  /** Polled between batches (Ctrl-C): stop after writing a checkpoint; `fer train --resume` continues. */
+  shouldStop?: () => boolean;
+  /** What run.json records besides the options (the command, its data). */
+  runJson?: Record<string, unknown>;
 }
 
 /**
@@ -30,5 +34,5 @@ export async function finetune(
     ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),
   });
   const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
-  return train(trainSet, valSet, options, { out, hooks, onEvent: o.onEvent });
+  return train(trainSet, valSet, options, { out, hooks, onEvent: o.onEvent, shouldStop: o.shouldStop, runJson: o.runJson });
 }

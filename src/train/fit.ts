@@ -4,7 +4,8 @@
  * uninterrupted one would, validation each epoch, best/last models, metrics.jsonl, and a checkpoint at
  * every epoch end (and on interrupt). Hooks let pruning and quantization act around each step.
  */
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { acquireLock, faultPoint, recoverDir, writeFileAtomic } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
@@ -15,7 +16,7 @@ import { buildModel } from '../model/mini-xception.js';
 import { transplantWeights, type TransplantReport } from '../model/transplant.js';
 import { defaultMetadata, loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import { readCheckpoint, restoreOptimizer, writeCheckpoint, type LoopState } from './checkpoint.js';
+import { CHECKPOINT_LAST_FILE, readCheckpoint, restoreOptimizer, writeCheckpoint, type LoopState } from './checkpoint.js';
 import { initialSchedule, lrForEpoch, updateSchedule } from './schedule.js';
 import type { TrainOptions } from './options.js';
 import { predictProbs } from '../eval/predict.js';
@@ -40,7 +41,8 @@ export type TrainEvent =
   | { type: 'start'; epochs: number; startEpoch: number; batches: number; resumed: boolean; revived?: RevivedLayer[]; transplanted?: TransplantReport }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number }
   | { type: 'epoch'; metrics: EpochMetrics; best: boolean }
-  | { type: 'stop'; reason: 'done' | 'early-stopping' | 'interrupted' | 'nan'; epoch: number; message: string };
+  | { type: 'stop'; reason: 'done' | 'early-stopping' | 'interrupted' | 'nan'; epoch: number; message: string }
+  | { type: 'note'; message: string };
 
 /** Something that acts around each optimizer step (pruning masks, quantization-aware training). */
 export interface StepHook {
@@ -61,6 +63,8 @@ export interface TrainRunOptions {
   resume?: boolean;
   hooks?: StepHook[];
   onEvent?: (e: TrainEvent) => void;
+  /** Written as run.json (with the options) when a new run starts: what `fer train --resume` reads. */
+  runJson?: Record<string, unknown>;
   /** Polled between batches; true stops after writing a checkpoint. */
   shouldStop?: () => boolean;
 }
@@ -78,11 +82,48 @@ export function classWeightsFor(counts: number[]): number[] {
   return counts.map((c) => (c > 0 ? total / (counts.length * c) : 0));
 }
 
+/**
+ * Trains in a run directory that this process holds locked for the whole run (io/files.ts acquireLock: a
+ * second run on the same directory is refused, a dead one's lock taken over). Before anything else, the
+ * directories an interrupted write may have left half-swapped (checkpoint/, best/, last/) are recovered.
+ */
 export async function train(
   trainSet: Dataset, valSet: Dataset | null, options: TrainOptions, run: TrainRunOptions,
 ): Promise<TrainResult> {
+  mkdirSync(run.out, { recursive: true });
+  const lock = acquireLock(run.out);
+  const emit = run.onEvent ?? (() => {});
+  try {
+    if (lock.note) emit({ type: 'note', message: lock.note });
+    for (const [dir, last] of [['checkpoint', CHECKPOINT_LAST_FILE], ['best', 'model.json'], ['last', 'model.json']]) {
+      const note = recoverDir(path.join(run.out, dir), last);
+      if (note) emit({ type: 'note', message: note });
+    }
+    return await trainLocked(trainSet, valSet, options, run);
+  } finally {
+    lock.release();
+  }
+}
+
+/** metrics.jsonl as of a checkpoint: one line per finished epoch (a line written after it is dropped). */
+function truncateMetrics(file: string, epochs: number): void {
+  if (!existsSync(file)) return;
+  const byEpoch = new Map<number, string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    try {
+      const m = JSON.parse(line) as { epoch?: number };
+      if (typeof m.epoch === 'number' && m.epoch <= epochs) byEpoch.set(m.epoch, line);
+    } catch {
+      // a torn last line of a killed run
+    }
+  }
+  writeFileAtomic(file, [...byEpoch.keys()].sort((a, b) => a - b).map((e) => byEpoch.get(e)! + '\n').join(''));
+}
+
+async function trainLocked(
+  trainSet: Dataset, valSet: Dataset | null, options: TrainOptions, run: TrainRunOptions,
+): Promise<TrainResult> {
   const out = run.out;
-  mkdirSync(out, { recursive: true });
   const ckptDir = path.join(out, 'checkpoint');
   const hooks = run.hooks ?? [];
   const emit = run.onEvent ?? (() => {});
@@ -102,6 +143,7 @@ export async function train(
     state = ck.state;
     options = state.options;
     await restoreOptimizer(optimizer, ck.slots, ck.powers);
+    truncateMetrics(path.join(out, 'metrics.jsonl'), state.epoch);
   } else {
     if (existsSync(ckptDir)) {
       throw new UsageError(`train: ${out} already holds a run`, { hint: 'use --resume to continue it, or another --out' });
@@ -127,6 +169,7 @@ export async function train(
       partial: { loss: 0, correct: 0, seen: 0, seconds: 0 }, options,
     };
     writeFileSync(path.join(out, 'metrics.jsonl'), '');
+    if (run.runJson) writeFileAtomic(path.join(out, 'run.json'), JSON.stringify({ ...run.runJson, options }, null, 1));
   }
   const bs = options.batchSize;
   // The last partial batch is dropped (a different one each epoch, as the order is reshuffled): every
@@ -233,6 +276,7 @@ export async function train(
     };
     history.push(metrics);
     appendFileSync(path.join(out, 'metrics.jsonl'), JSON.stringify(metrics) + '\n');
+    faultPoint('epoch:metrics');
     const monitored = valAcc ?? metrics.acc;
     const best = monitored > state.bestValAcc;
     if (best) {
@@ -246,6 +290,7 @@ export async function train(
     state.batch = 0;
     state.partial = { loss: 0, correct: 0, seen: 0, seconds: 0 };
     await saveCheckpoint();
+    faultPoint('epoch:checkpoint');
     await writeCurves(out).catch(() => undefined);
     emit({ type: 'epoch', metrics, best });
     if (options.patience > 0 && state.epoch - state.bestEpoch >= options.patience) {

@@ -2,7 +2,7 @@
  * Export a saved fer model to ONNX and verify it: onnxruntime-node vs the tfjs model (fake-quantized
  * when the model is quantized) on sample images: max |Δprob| and top-1 agreement.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadModel, type FerMetadata } from '../../model/io.js';
 import { applyFakeQuant, prepareQuantized } from '../../quantize/hook.js';
@@ -14,7 +14,8 @@ import { NUM_CLASSES } from '../../data/classes.js';
 import { createSession } from '../../runtime/ort.js';
 import { onnxProbs } from '../../runtime/evaluate-onnx.js';
 import { convertToOnnx, type Int8Target, type Precision } from './convert.js';
-import { ModelError } from '../../errors.js';
+import { ModelError, RuntimeFailure } from '../../errors.js';
+import { writeFileAtomic } from '../../io/files.js';
 import { spreadSample } from '../../data/dataset.js';
 
 export interface ExportOptions {
@@ -73,8 +74,6 @@ export async function exportOnnx(modelPath: string, file: string, o: ExportOptio
       precision: o.precision, int8Target: o.int8Target, nchw: o.nchw, keepIoFloat32: o.keepIoFloat32, version: o.version,
       activationRanges: ranges, biasRounding,
     });
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    writeFileSync(file, bytes);
     const result: ExportResult = { file, bytes: bytes.length, precision: o.precision, ...(o.precision === 'int8' ? { int8Target: o.int8Target ?? 'cpu' } : {}) };
     // float16 input/output cannot be fed from float32 images here: such an export is not verified.
     if (o.verify && o.sample && !(o.precision === 'fp16' && !o.keepIoFloat32)) {
@@ -86,8 +85,16 @@ export async function exportOnnx(modelPath: string, file: string, o: ExportOptio
         if (!meta.quantization) applyFakeQuant(model, 8, 'per-channel');
         if (fullInt8) reference = simulateInt8(model, activationQuantPoints(model, ranges ?? {}), biasRounding);
       }
-      result.verification = await verify(reference, bytes, o, o.sample);
+      const v = await verify(reference, bytes, o, o.sample);
+      result.verification = v;
+      if (!v.passed) {
+        throw new RuntimeFailure(`export: verification failed: max |Δp| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance.maxAbsDiff}), ` +
+          `top-1 agreement ${(v.top1Agreement * 100).toFixed(2)}% (≥ ${v.tolerance.top1Agreement * 100}%); ${file} not written`);
+      }
     }
+    // Written only once verified, and atomically: a failed or interrupted export leaves no file behind.
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileAtomic(file, bytes);
     return result;
   } finally {
     model.dispose();

@@ -11,6 +11,18 @@ export interface OnnxInfo {
   parameters: number;
   nonzero: number;
   opTypes: Record<string, number>;
+  /** The first input's dims (a symbol such as N as a string). */
+  inputShape: (number | string)[];
+}
+
+/**
+ * Throws a one-line ModelError (exit 3) unless the ONNX model takes 48×48 single-channel images (NHWC or
+ * NCHW), which is what fer's preprocessing feeds a classifier.
+ */
+export function checkClassifierInput(info: OnnxInfo, file: string): void {
+  const s = info.inputShape.map(String);
+  const ok = s.length === 4 && ((s[1] === '48' && s[2] === '48' && s[3] === '1') || (s[1] === '1' && s[2] === '48' && s[3] === '48'));
+  if (!ok) throw new ModelError(`onnx: ${file} takes input [${s.join(',')}]; a fer classifier takes [N,48,48,1] or [N,1,48,48]`);
 }
 
 export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
@@ -56,5 +68,6 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
       if (!zero) nonzero++;
     }
   }
-  return { metadata, layout, precision: metadata.precision ?? 'fp32', parameters, nonzero, opTypes };
+  const inputShape = dims.map((d) => (d.dimValue != null && String(d.dimValue) !== '0' ? Number(d.dimValue) : d.dimParam ?? '?'));
+  return { metadata, layout, precision: metadata.precision ?? 'fp32', parameters, nonzero, opTypes, inputShape };
 }

@@ -1,0 +1,213 @@
+/**
+ * Writing files without losing anyone's data: atomic writes (a temporary name in the same directory, then
+ * a rename), directory replacement that an interrupted process can always recover from, and the checks that
+ * keep fer from replacing anything it did not create.
+ */
+import { accessSync, constants, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { ModelError, UsageError } from '../errors.js';
+
+/** Writes a file atomically: readers see the old content or the new, never a part. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Whether a process with this pid runs on this machine. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const leftover = (dir: string) => new RegExp(`^${path.basename(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(tmp|old)-(\\d+)$`);
+
+/** `${dir}.tmp-PID` and `${dir}.old-PID` siblings left by interrupted replaceDir calls. */
+function leftovers(dir: string): { file: string; kind: 'tmp' | 'old'; pid: number }[] {
+  const parent = path.dirname(dir);
+  if (!existsSync(parent)) return [];
+  const re = leftover(dir);
+  return readdirSync(parent).flatMap((f) => {
+    const m = re.exec(f);
+    return m ? [{ file: path.join(parent, f), kind: m[1] as 'tmp' | 'old', pid: Number(m[2]) }] : [];
+  });
+}
+
+/**
+ * Puts the fully written directory `tmp` in the place of `dir`: dir → dir.old-PID, tmp → dir, old removed.
+ * A kill between the two renames leaves no `dir`; recoverDir puts the right one back.
+ */
+export function replaceDir(tmp: string, dir: string): void {
+  const old = `${dir}.old-${process.pid}`;
+  faultPoint(`replace:${path.basename(dir)}:before`);
+  if (existsSync(dir)) renameSync(dir, old);
+  faultPoint(`replace:${path.basename(dir)}:between`);
+  renameSync(tmp, dir);
+  faultPoint(`replace:${path.basename(dir)}:after`);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * After an interrupted replaceDir: when `dir` is missing, a complete new version (its `lastFile` written,
+ * which a writer writes last) takes its place, else the old one goes back. Leftovers of processes no longer
+ * running are removed. Returns what it did, for a note.
+ */
+export function recoverDir(dir: string, lastFile: string): string | undefined {
+  let note: string | undefined;
+  const found = leftovers(dir).filter((l) => !processAlive(l.pid) || l.pid === process.pid);
+  if (!existsSync(dir)) {
+    const complete = found.find((l) => l.kind === 'tmp' && existsSync(path.join(l.file, lastFile)));
+    const old = found.find((l) => l.kind === 'old');
+    const use = complete ?? old;
+    if (use) {
+      renameSync(use.file, dir);
+      note = `recovered ${dir} from ${path.basename(use.file)} (a write was interrupted)`;
+    }
+  }
+  for (const l of found) if (existsSync(l.file)) rmSync(l.file, { recursive: true, force: true });
+  return note;
+}
+
+/** A directory written by fer's saveModel (model.json with generatedBy "fer"). */
+export function isFerModelDir(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { generatedBy?: string }).generatedBy === 'fer';
+  } catch {
+    return false;
+  }
+}
+
+/** A run directory of fer train / prune / quantize (run.json or a checkpoint). */
+export const isFerRunDir = (dir: string) => existsSync(path.join(dir, 'run.json')) || existsSync(path.join(dir, 'checkpoint'));
+
+/** The nearest existing directory at or above `p`. */
+function existingAncestor(p: string): string {
+  let dir = path.resolve(p);
+  while (!existsSync(dir)) dir = path.dirname(dir);
+  return dir;
+}
+
+/**
+ * Checks an output path before the long work starts: it must be creatable (its nearest existing ancestor
+ * writable), and what is already there must be fer's own output of the same kind, replaced only with force.
+ * Anything else (a file, a folder of other files) is never replaced.
+ */
+export function checkOutput(out: string, kind: 'model' | 'run' | 'onnx' | 'file', force: boolean, what = '--out'): void {
+  if (existsSync(out)) {
+    const st = statSync(out);
+    const isDir = st.isDirectory();
+    if ((kind === 'model' || kind === 'run') && !isDir) {
+      throw new UsageError(`${what} ${out} exists and is a file; give a folder fer can create`);
+    }
+    if ((kind === 'onnx' || kind === 'file') && isDir) throw new UsageError(`${what} ${out} is a folder; give a file name`);
+    const empty = isDir && readdirSync(out).length === 0;
+    const ours = kind === 'model' ? isFerModelDir(out) : kind === 'run' ? isFerRunDir(out) : kind === 'onnx' ? isFerOnnx(out) : true;
+    if (!empty && !ours) {
+      throw new UsageError(`${what} ${out} exists and is not a fer ${kind === 'onnx' ? 'ONNX export' : kind}; refusing to replace it`,
+        { hint: 'pick another path' });
+    }
+    if (!empty && !force && kind !== 'file') {
+      throw new UsageError(`${what} ${out} already holds a fer ${kind === 'onnx' ? 'ONNX export' : kind}`, { hint: 'pass --force to replace it, or pick another path' });
+    }
+  }
+  const dir = existingAncestor(existsSync(out) && statSync(out).isDirectory() ? out : path.dirname(path.resolve(out)));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${what} ${out}: cannot write in ${dir} (permission denied)`);
+  }
+}
+
+/** An .onnx file fer wrote (producer name "fer", read off the file's first bytes). */
+function isFerOnnx(file: string): boolean {
+  try {
+    const head = readFileSync(file).subarray(0, 64);
+    return head.includes(Buffer.from('\x12\x03fer', 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+/** Who holds a run's lock. */
+export interface LockInfo { pid: number; host: string; started: string }
+
+/**
+ * An exclusive lock on a run directory (`lock`, created with O_EXCL, holding pid, host and start time).
+ * A lock left by a dead process on this host is taken over (the returned note says so); a live one, or
+ * one from another host, is an error naming its holder.
+ */
+export function acquireLock(dir: string): { release: () => void; note?: string } {
+  const file = path.join(dir, 'lock');
+  const mine: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  let note: string | undefined;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, JSON.stringify(mine), { flag: 'wx' });
+      const release = () => {
+        try {
+          const held = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+          if (held.pid === mine.pid && held.host === mine.host) rmSync(file, { force: true });
+        } catch {
+          // already gone
+        }
+      };
+      return { release, note };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let held: LockInfo | null = null;
+      try {
+        held = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+      } catch {
+        held = null; // half-written or corrupt: its writer died mid-write
+      }
+      const stale = !held || (held.host === mine.host && !processAlive(held.pid));
+      if (!stale) {
+        throw new UsageError(`${dir} is in use by process ${held!.pid} on ${held!.host} (since ${held!.started})`,
+          { hint: `wait for it to finish, or remove ${file} if that process is gone` });
+      }
+      note = `took over a stale lock${held ? ` of process ${held.pid} (no longer running)` : ''} in ${dir}`;
+      rmSync(file, { force: true });
+    }
+  }
+  throw new UsageError(`${dir}: could not take the run lock`);
+}
+
+/** Reads a JSON file fer wrote; a missing or corrupt one is a one-line error naming it (exit 3). */
+export function readJsonFile(file: string, what = path.basename(file)): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ModelError(`${what}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ModelError(`${what}: ${file} is not valid JSON (corrupt or truncated)`, { cause: e });
+  }
+}
+
+const faultCounts = new Map<string, number>();
+/**
+ * Fault injection for the kill test (test/robustness/kill.test.ts): with FER_FAULT_KILL=<point>#<n> the
+ * process SIGKILLs itself the n-th time it passes <point>. No effect (one env lookup) otherwise.
+ */
+export function faultPoint(point: string): void {
+  const spec = process.env.FER_FAULT_KILL;
+  if (!spec) return;
+  const [name, nth] = spec.split('#');
+  if (name !== point) return;
+  const count = (faultCounts.get(point) ?? 0) + 1;
+  faultCounts.set(point, count);
+  if (count === Number(nth ?? 1)) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,127 @@
+/**
+ * Fuzz of the readers users point at their own files: folder datasets, Kaggle CSVs and model folders, on
+ * generated bad inputs (truncated, wrong sizes, random bytes, path escapes, huge dimensions). Every input
+ * either loads or fails as a documented error (exit 2 for data, 3 for models) — never "unexpected" (1) —
+ * and nothing outside the temporary folder is touched.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { useBackend } from '../../src/engine/backend.js';
+import { loadDataset } from '../../src/data/dataset.js';
+import { loadModel } from '../../src/model/io.js';
+import { describeError } from '../../src/commands/handle-error.js';
+import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
+import { Rng } from '../../src/util/rng.js';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'fer-fuzz-'));
+const sandbox = path.join(root, 'sandbox');
+const sentinel = path.join(root, 'outside.bin');
+const rng = new Rng(2026);
+const rand = () => rng.next();
+const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
+const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+const jpeg = readFileSync(path.join(FIXTURE_DATA, 'val', 'happy', 'PublicTest_10130075.jpg'));
+
+/** A PNG header that claims width × height, without the pixels (an image bomb's first bytes). */
+function pngHeader(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(25);
+  ihdr.writeUInt32BE(13, 0);
+  ihdr.write('IHDR', 4, 'latin1');
+  ihdr.writeUInt32BE(width, 8);
+  ihdr.writeUInt32BE(height, 12);
+  ihdr[16] = 8;
+  ihdr[17] = 0;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]);
+}
+
+const imageFuzz: (() => Buffer)[] = [
+  () => bytes(Math.floor(rand() * 4000)),
+  () => jpeg.subarray(0, Math.floor(rand() * jpeg.length)),
+  () => Buffer.alloc(0),
+  () => pngHeader(1 + Math.floor(rand() * 200_000), 1 + Math.floor(rand() * 200_000)),
+  () => Buffer.concat([jpeg.subarray(0, 200), bytes(500)]),
+  () => jpeg,
+];
+
+function folderCase(k: number): string {
+  const dir = path.join(sandbox, `folder-${k}`);
+  const classes = ['happy', 'sad', pick(['angry', 'neutral', 'Happy', 'not-a-class', '.hidden'])];
+  for (const c of classes.slice(0, 1 + Math.floor(rand() * 3))) {
+    mkdirSync(path.join(dir, c), { recursive: true });
+    const n = Math.floor(rand() * 4);
+    for (let i = 0; i < n; i++) writeFileSync(path.join(dir, c, `${i}${pick(['.jpg', '.png', '.txt', ''])}`), pick(imageFuzz)());
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function csvCase(k: number): string {
+  const f = path.join(sandbox, `data-${k}.csv`);
+  const row = () => {
+    const n = pick([2304, 2304, 2303, 0, 10]);
+    const px = Array.from({ length: n }, () => pick([String(Math.floor(rand() * 256)), '256', '-1', 'x', '1e3', '']));
+    return `${pick(['0', '3', '7', '-1', 'x', ''])},${px.join(' ')},${pick(['Training', 'PublicTest', 'Tarining', ''])}`;
+  };
+  const header = pick(['emotion,pixels,Usage', 'emotion,pixels', 'label,image', '']);
+  const body = rand() < 0.2 ? bytes(300).toString('latin1') : Array.from({ length: Math.floor(rand() * 4) }, row).join('\n');
+  writeFileSync(f, `${header}\n${body}\n`);
+  return f;
+}
+
+let goodModel: string;
+function modelCase(k: number): string {
+  const dir = path.join(sandbox, `model-${k}`);
+  cpSync(goodModel, dir, { recursive: true });
+  const file = path.join(dir, 'model.json');
+  const json = JSON.parse(readFileSync(file, 'utf8'));
+  const edit = Math.floor(rand() * 8);
+  if (edit === 0) writeFileSync(file, readFileSync(file, 'utf8').slice(0, Math.floor(rand() * 2000)));
+  else if (edit === 1) writeFileSync(file, bytes(200));
+  else if (edit === 2) json.weightsManifest[0].paths = [pick(['../outside.bin', '../../outside.bin', sentinel, '/etc/hostname', 'sub/../../outside.bin'])];
+  else if (edit === 3) writeFileSync(path.join(dir, 'weights.bin'), bytes(Math.floor(rand() * 1000)));
+  else if (edit === 4) json.weightsManifest[0].weights[0].shape = [1e6, 1e6];
+  else if (edit === 5) json.weightsManifest = pick([null, [], [{}], 'x']);
+  else if (edit === 6) delete json.modelTopology;
+  else json.weightsManifest[0].weights[Math.floor(rand() * 10)].dtype = pick(['float64', 'complex64', 'string']);
+  if (edit >= 2) writeFileSync(file, JSON.stringify(json));
+  return dir;
+}
+
+describe('fuzz: dataset readers and the model loader on bad inputs', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+    mkdirSync(sandbox, { recursive: true });
+    writeFileSync(sentinel, 'outside');
+    goodModel = await saveFixtureModel(8);
+  });
+
+  it('≥ 200 generated inputs: loaded, or a documented error (2 or 3); nothing outside touched', async () => {
+    const before = statSync(sentinel);
+    const codes = new Map<number, number>();
+    const cases: [string, () => Promise<unknown>][] = [];
+    for (let k = 0; k < 80; k++) { const d = folderCase(k); cases.push([d, () => loadDataset(d, { cache: false })]); }
+    for (let k = 0; k < 70; k++) { const f = csvCase(k); cases.push([f, () => loadDataset(f, { usage: pick([undefined, 'Training']) as 'Training' | undefined })]); }
+    for (let k = 0; k < 60; k++) { const d = modelCase(k); cases.push([d, async () => (await loadModel(d)).model.dispose()]); }
+    expect(cases.length).toBeGreaterThanOrEqual(200);
+    const t0 = Date.now();
+    for (const [input, load] of cases) {
+      let code = 0;
+      try {
+        await load();
+      } catch (e) {
+        code = describeError(e).exitCode;
+        expect([2, 3], `${input}: ${(e as Error).message}`).toContain(code);
+        expect((e as Error).message.split('\n'), input).toHaveLength(1);
+      }
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    // Each outcome occurs: some inputs load (with skipped files), bad data is 2, bad models 3.
+    expect([...codes.keys()].sort()).toEqual([0, 2, 3]);
+    const after = statSync(sentinel);
+    expect(readFileSync(sentinel, 'utf8')).toBe('outside');
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+  }, 120_000);
+});
