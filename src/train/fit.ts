@@ -134,9 +134,10 @@ async function trainLocked(
   let revived: RevivedLayer[] | undefined;
   let transplanted: TransplantReport | undefined;
   const optimizer = tf.train.adam(options.lr);
-  const resumed = !!run.resume;
-  if (run.resume) {
-    if (!existsSync(ckptDir)) throw new UsageError(`train: nothing to resume in ${out} (no checkpoint/)`);
+  // A run killed before its first checkpoint resumes from the beginning (its options are in run.json).
+  const resumed = !!run.resume && existsSync(ckptDir);
+  if (run.resume && !resumed) emit({ type: 'note', message: `no checkpoint in ${out} yet: starting its first epoch again` });
+  if (resumed) {
     const ck = await readCheckpoint(ckptDir);
     model = ck.model;
     meta = ck.meta;
@@ -169,7 +170,7 @@ async function trainLocked(
       partial: { loss: 0, correct: 0, seen: 0, seconds: 0 }, options,
     };
     writeFileSync(path.join(out, 'metrics.jsonl'), '');
-    if (run.runJson) writeFileAtomic(path.join(out, 'run.json'), JSON.stringify({ ...run.runJson, options }, null, 1));
+    if (run.runJson && !run.resume) writeFileAtomic(path.join(out, 'run.json'), JSON.stringify({ ...run.runJson, options }, null, 1));
   }
   const bs = options.batchSize;
   // The last partial batch is dropped (a different one each epoch, as the order is reshuffled): every

@@ -49,7 +49,7 @@ describe('kill -9 at every write of an epoch end', () => {
       const first = await run(args(out), { FER_FAULT_KILL: spec });
       if (first.signal === 'SIGKILL') {
         killed++;
-        const resumed = await run(['train', '--resume', out, '--json']);
+        const resumed = await run(['train', '--resume', out, '--threads', '1', '--json']);
         expect(resumed.code, `${spec}: ${resumed.stderr}`).toBe(0);
       } else {
         expect(first.code, `${spec}: ${first.stderr}`).toBe(0); // the point was never reached (no new best)
