@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
-import { DETECTORS } from '../detect/faces.js';
+import { DETECTORS, resolveDetector } from '../detect/faces.js';
+import { DLIB_LICENSE_NOTE } from '../detect/dlib.js';
 import { loadClassifier } from '../predict/classifier.js';
 import { annotationNamer, expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
 import { mkdirSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { UsageError } from '../errors.js';
 export const predictSchema = z.object({
   inputs: z.array(z.string()).min(1, 'give at least one image, folder or video'),
   model: z.string().optional(),
-  detector: z.enum(DETECTORS).default('tiny'),
+  detector: z.enum(DETECTORS).default('auto'),
+  upsample: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(3)]).optional(),
   minConfidence: z.coerce.number().gt(0).lt(1).default(0.5),
   inputSize: z.coerce.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
   tta: z.enum(TTA_MODES).default('flip'),
@@ -44,7 +46,9 @@ export function predictCommand(): Command {
     .description('find faces (68 landmarks) in photos, folders or videos and classify their emotions')
     .argument('<inputs...>', 'image files, folders of images, or video files (needs ffmpeg)')
     .option('--model <path>', 'classifier: .onnx (onnxruntime) or a fer model dir (tfjs); default: the shipped model')
-    .option('--detector <d>', 'tiny (TinyFaceDetector, real time) | ssd (SSD-MobileNetV1, finds smaller faces, ~10× slower)')
+    .option('--detector <d>', 'auto (dlib where built, else tiny) | dlib (the paper\'s HOG detector + 68-point shape predictor; ' +
+      `${DLIB_LICENSE_NOTE}) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~10× slower)`)
+    .option('--upsample <n>', 'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; video frames: 0)')
     .option('--min-confidence <x>', 'face detection threshold')
     .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)')
     .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
@@ -56,6 +60,8 @@ export function predictCommand(): Command {
   cmd.action(async (inputs: string[], flags) => {
     const o = predictSchema.parse({ ...flags, inputs, json: !!flags.json });
     await startEngine(flags, true);
+    const { note } = resolveDetector(o.detector);
+    if (note) process.stderr.write(`fer: ${note}\n`);
     const classifier = await loadClassifier(o.model, o.tta);
     const files = expandInputs(o.inputs);
     if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
@@ -68,7 +74,7 @@ export function predictCommand(): Command {
           let frame = 0;
           try {
             for await (const image of videoFrames(file, o.fps)) {
-              const faces = await predictRaw(image, classifier, o);
+              const faces = await predictRaw(image, classifier, { ...o, upsample: o.upsample ?? 0 });
               const r: ImagePrediction = { input: file, frame, width: image.width, height: image.height, faces };
               printResult(r, o.json);
               if (o.annotate) await writeAnnotated(image, faces, o.annotate, nameFor(file, frame));

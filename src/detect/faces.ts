@@ -10,6 +10,8 @@ import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
+import { autoUpsample, DLIB_THRESHOLD, dlibDetect, dlibUnavailable, loadDlib } from './dlib.js';
+import { UsageError } from '../errors.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
 
 type FaceApi = typeof import('@vladmandic/face-api');
@@ -18,8 +20,24 @@ const require = createRequire(import.meta.url);
 let api: FaceApi | null = null;
 let loaded: Promise<void> | null = null;
 
-export const DETECTORS = ['ssd', 'tiny'] as const;
+/**
+ * `auto` (the default): where fer's native addon was built with dlib, dlib's faces (the paper's detector:
+ * finds the small faces of group photos) together with face-api's tiny detector's faces that dlib's frontal
+ * HOG model missed (turned heads), each with its own 68 landmarks (`dlib+tiny`, BENCHMARKS.md); elsewhere
+ * the tiny detector alone, said once.
+ */
+export const DETECTORS = ['auto', 'dlib+tiny', 'dlib', 'tiny', 'ssd'] as const;
 export type Detector = (typeof DETECTORS)[number];
+
+let autoNoted = false;
+/** What `auto` resolves to here; `note` is set the first time it falls back. */
+export function resolveDetector(d: Detector = 'auto'): { detector: Exclude<Detector, 'auto'>; note?: string } {
+  if (d !== 'auto') return { detector: d };
+  if (loadDlib()) return { detector: 'dlib+tiny' };
+  const note = autoNoted ? undefined : `face detector: tiny (dlib unavailable: ${dlibUnavailable()})`;
+  autoNoted = true;
+  return { detector: 'tiny', note };
+}
 
 /** face-api with its detector and landmark weights loaded (once). */
 export async function faceApi(): Promise<FaceApi> {
@@ -48,8 +66,10 @@ export interface DetectedFace {
 }
 
 export interface DetectOptions {
-  /** Default: tiny. */
+  /** Default: auto. */
   detector?: Detector;
+  /** dlib: 2× upsamplings before detection (each finds faces half as large, at ~4× the time); auto: 1 up to ~1 megapixel. */
+  upsample?: number | 'auto';
   minConfidence?: number;
   /** Tiny detector input size (multiple of 32). */
   inputSize?: number;
@@ -72,8 +92,18 @@ const TINY_IOU = 0.4;
  * face-api on tfjs.
  */
 export async function detectFaces(image: RawImage, o: DetectOptions = {}, timings?: DetectTimings): Promise<DetectedFace[]> {
+  const { detector } = resolveDetector(o.detector);
+  if (detector === 'dlib' || detector === 'dlib+tiny') {
+    if (!loadDlib()) throw new UsageError(`--detector ${detector}: ${dlibUnavailable()}`, { hint: 'use --detector tiny or ssd' });
+    const t = performance.now();
+    const faces = dlibDetect(image, o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample, DLIB_THRESHOLD);
+    if (timings) timings.detectMs += performance.now() - t; // landmarks included
+    if (detector === 'dlib') return faces;
+    const more = await detectFaces(image, { ...o, detector: 'tiny' }, timings);
+    return [...faces, ...more.filter((m) => faces.every((f) => iou(f.box, m.box) < 0.3))];
+  }
   const fa = await faceApi();
-  const tiny = (o.detector ?? 'tiny') === 'tiny';
+  const tiny = detector === 'tiny';
   const size = tiny ? o.inputSize ?? 416 : SSD_INPUT;
   const side = Math.max(image.width, image.height), scale = side / size; // detector pixel → image pixels
   let t = performance.now();

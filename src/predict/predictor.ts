@@ -19,7 +19,10 @@ import { describeDecodeError, predictRaw } from './predict.js';
 export const predictorOptionsSchema = z.object({
   /** Classifier: an .onnx file (onnxruntime) or a fer model or run directory (tfjs). Default: the shipped model. */
   model: z.string().optional(),
-  detector: z.enum(DETECTORS).default('tiny'),
+  /** auto: dlib where fer was built with it (its 68-point model: non-commercial use only), else tiny. */
+  detector: z.enum(DETECTORS).default('auto'),
+  /** dlib: 2× upsamplings before detection (auto: 1 for images up to ~1 megapixel). */
+  upsample: z.union([z.literal('auto'), z.number().int().min(0).max(3)]).default('auto'),
   /** Face detection threshold. */
   minConfidence: z.number().gt(0).lt(1).default(0.5),
   /** Tiny detector's input side (a multiple of 32). */

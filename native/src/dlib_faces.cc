@@ -1,0 +1,157 @@
+// Optional part of fer's native addon (built only where dlib is installed: Debian's libdlib-dev): the
+// paper's face detector, dlib's HOG frontal-face detector, and dlib's 68-point shape predictor. Its model
+// (/usr/share/dlib/shape_predictor_68_face_landmarks.dat, Debian's libdlib-data) is trained on iBUG 300-W,
+// licensed for non-commercial use only.
+//   load(path)                                   the shape predictor (once)
+//   detect(gray Uint8Array, w, h, upsample[, threshold = 0])  Float64Array [x, y, width, height, score, x0, y0, …, x67, y67]
+//                                                per face (landmarks found in the upsampled image, as dlib's
+//                                                examples do, then scaled back)
+//   landmarks(gray, w, h, boxes Float64Array)     Float64Array [x0, y0, …, x67, y67] per box
+#include <napi.h>
+
+#include <dlib/image_processing.h>
+#include <dlib/image_processing/frontal_face_detector.h>
+#include <dlib/image_transforms.h>
+
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "dlib_faces.h"
+
+namespace fer_dlib {
+
+dlib::frontal_face_detector& detector() {
+  static dlib::frontal_face_detector d = dlib::get_frontal_face_detector();
+  return d;
+}
+
+std::unique_ptr<dlib::shape_predictor>& predictor() {
+  static std::unique_ptr<dlib::shape_predictor> p;
+  return p;
+}
+
+void load_predictor(const std::string& path) {
+  auto p = std::make_unique<dlib::shape_predictor>();
+  dlib::deserialize(path) >> *p;
+  predictor() = std::move(p);
+}
+
+void to_image(const unsigned char* gray, long w, long h, dlib::array2d<unsigned char>& img) {
+  img.set_size(h, w);
+  for (long y = 0; y < h; y++)
+    for (long x = 0; x < w; x++) img[y][x] = gray[y * w + x];
+}
+
+std::vector<Detection> detect(const unsigned char* gray, long w, long h, int upsample, double threshold) {
+  dlib::array2d<unsigned char> img;
+  to_image(gray, w, h, img);
+  double scale = 1;
+  for (int i = 0; i < upsample; i++) {
+    dlib::pyramid_up(img);
+    scale *= 2;
+  }
+  std::vector<dlib::rect_detection> found;
+  detector()(img, found, threshold);
+  std::vector<Detection> out;
+  for (const auto& d : found) {
+    const auto& r = d.rect;
+    Detection det{r.left() / scale, r.top() / scale, r.width() / scale, r.height() / scale, d.detection_confidence, {}};
+    if (predictor()) {
+      dlib::full_object_detection shape = (*predictor())(img, r);
+      for (unsigned long k = 0; k < 68; k++) {
+        det.landmarks.push_back(shape.part(k).x() / scale);
+        det.landmarks.push_back(shape.part(k).y() / scale);
+      }
+    }
+    out.push_back(std::move(det));
+  }
+  return out;
+}
+
+std::vector<double> landmarks(const unsigned char* gray, long w, long h, const double* boxes, size_t n) {
+  if (!predictor()) throw std::runtime_error("the 68-point shape predictor is not loaded");
+  dlib::array2d<unsigned char> img;
+  to_image(gray, w, h, img);
+  std::vector<double> out;
+  out.reserve(n * 136);
+  for (size_t i = 0; i < n; i++) {
+    const double* b = boxes + i * 4;
+    dlib::rectangle r(std::lround(b[0]), std::lround(b[1]), std::lround(b[0] + b[2]) - 1, std::lround(b[1] + b[3]) - 1);
+    dlib::full_object_detection s = (*predictor())(img, r);
+    for (unsigned long k = 0; k < 68; k++) {
+      out.push_back(s.part(k).x());
+      out.push_back(s.part(k).y());
+    }
+  }
+  return out;
+}
+
+}  // namespace fer_dlib
+
+#ifndef FER_DLIB_NO_ADDON
+namespace {
+
+const unsigned char* gray_arg(const Napi::CallbackInfo& info, long w, long h) {
+  auto a = info[0].As<Napi::Uint8Array>();
+  if (static_cast<long>(a.ElementLength()) != w * h) throw std::runtime_error("gray image size does not match width × height");
+  return a.Data();
+}
+
+template <typename F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    Napi::Error::New(info.Env(), std::string("fer-dlib: ") + e.what()).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+}
+
+Napi::Value Load(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    fer_dlib::load_predictor(info[0].As<Napi::String>().Utf8Value());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value Detect(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    long w = info[1].As<Napi::Number>().Int64Value(), h = info[2].As<Napi::Number>().Int64Value();
+    const double threshold = info.Length() > 4 ? info[4].As<Napi::Number>().DoubleValue() : 0.0;
+    auto found = fer_dlib::detect(gray_arg(info, w, h), w, h, info[3].As<Napi::Number>().Int32Value(), threshold);
+    const size_t per = 5 + 136;
+    auto out = Napi::Float64Array::New(info.Env(), found.size() * per);
+    for (size_t i = 0; i < found.size(); i++) {
+      const auto& d = found[i];
+      double v[5] = {d.x, d.y, d.width, d.height, d.score};
+      for (int k = 0; k < 5; k++) out[i * per + k] = v[k];
+      for (size_t k = 0; k < 136; k++) out[i * per + 5 + k] = k < d.landmarks.size() ? d.landmarks[k] : NAN;
+    }
+    return out;
+  });
+}
+
+Napi::Value Landmarks(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    long w = info[1].As<Napi::Number>().Int64Value(), h = info[2].As<Napi::Number>().Int64Value();
+    auto boxes = info[3].As<Napi::Float64Array>();
+    auto pts = fer_dlib::landmarks(gray_arg(info, w, h), w, h, boxes.Data(), boxes.ElementLength() / 4);
+    auto out = Napi::Float64Array::New(info.Env(), pts.size());
+    for (size_t i = 0; i < pts.size(); i++) out[i] = pts[i];
+    return out;
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("load", Napi::Function::New(env, Load));
+  exports.Set("detect", Napi::Function::New(env, Detect));
+  exports.Set("landmarks", Napi::Function::New(env, Landmarks));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(fer_dlib, Init)
+#endif

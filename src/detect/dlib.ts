@@ -1,0 +1,82 @@
+/**
+ * The paper's face detector: dlib's HOG frontal-face detector with its 68-point shape predictor, from the
+ * optional part of fer's native addon (native/src/dlib_faces.cc, built where Debian's libdlib-dev is
+ * installed). The shape predictor's model is Debian's libdlib-data file; it is trained on iBUG 300-W,
+ * which is licensed for NON-COMMERCIAL use only.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { packagePath } from '../paths.js';
+import type { RawImage } from '../io/image.js';
+import type { DetectedFace } from './faces.js';
+
+interface DlibAddon {
+  load(path: string): void;
+  detect(gray: Uint8Array, width: number, height: number, upsample: number, threshold?: number): Float64Array;
+  landmarks(gray: Uint8Array, width: number, height: number, boxes: Float64Array): Float64Array;
+}
+
+export const DLIB_LICENSE_NOTE = "dlib's 68-point model is trained on iBUG 300-W: non-commercial use only";
+export const DLIB_LANDMARKS = process.env.FER_DLIB_LANDMARKS ?? '/usr/share/dlib/shape_predictor_68_face_landmarks.dat';
+
+let addon: DlibAddon | null | undefined;
+let why: string | undefined;
+
+/** dlib's detector, loaded once; null (with `dlibUnavailable()` saying why) where it is not built or installed. */
+export function loadDlib(): DlibAddon | null {
+  if (addon !== undefined) return addon;
+  const file = process.env.FER_DLIB_ADDON ?? packagePath('native', 'build', 'Release', 'fer_dlib.node');
+  addon = null;
+  if (!existsSync(file)) why = 'fer was built without dlib (install libdlib-dev and libdlib-data, then npm rebuild)';
+  else if (!existsSync(DLIB_LANDMARKS)) why = `dlib's 68-point model is missing (${DLIB_LANDMARKS}; Debian: apt-get install libdlib-data)`;
+  else {
+    try {
+      const a = createRequire(import.meta.url)(file) as DlibAddon;
+      a.load(DLIB_LANDMARKS);
+      addon = a;
+    } catch (e) {
+      why = `dlib could not be loaded: ${(e as Error).message.split('\n')[0]}`;
+    }
+  }
+  return addon;
+}
+
+export function dlibUnavailable(): string | undefined {
+  loadDlib();
+  return why;
+}
+
+/** 8-bit luma (ITU-R BT.601, as alignFace and the classifier's training crops use). */
+export function toGray(image: RawImage): Uint8Array {
+  const { data, width, height, channels: ch } = image;
+  if (ch === 1) return data;
+  const out = new Uint8Array(width * height);
+  for (let i = 0, j = 0; i < out.length; i++, j += ch) out[i] = Math.round(0.299 * data[j] + 0.587 * data[j + 1] + 0.114 * data[j + 2]);
+  return out;
+}
+
+/**
+ * The HOG detector's score threshold. dlib's default, 0, found 72–82% of the faces of composed scenes
+ * (FER2013 faces pasted on textured backgrounds, two sets of 60); −0.5 finds 86–96% of them, and all 23 of
+ * the real photos with one false positive (bench/detect.ts, BENCHMARKS.md). Chosen on the composed scenes.
+ */
+export const DLIB_THRESHOLD = -0.5;
+
+/** How many 2× upsamplings `auto` takes: one for photos up to ~1 megapixel (faces down to ~40 px), else none. */
+export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.height) <= 1024 ? 1 : 0);
+
+/** Faces with 68 landmarks by dlib; `score` is the HOG detector's confidence (0 at its threshold). */
+export function dlibDetect(image: RawImage, upsample: number, threshold = 0, gray = toGray(image)): DetectedFace[] {
+  const a = loadDlib();
+  if (!a) throw new Error(why);
+  const raw = a.detect(gray, image.width, image.height, upsample, threshold);
+  const per = 5 + 136, faces: DetectedFace[] = [];
+  for (let i = 0; i < raw.length / per; i++) {
+    const r = raw.subarray(i * per, (i + 1) * per);
+    faces.push({
+      box: { x: r[0], y: r[1], width: r[2], height: r[3] }, score: r[4],
+      landmarks: Array.from({ length: 68 }, (_, k) => ({ x: r[5 + 2 * k], y: r[6 + 2 * k] })),
+    });
+  }
+  return faces;
+}
