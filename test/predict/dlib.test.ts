@@ -1,0 +1,80 @@
+/**
+ * The dlib path (native/src/dlib_faces.cc) against dlib itself: fer_dlib_reference, a separate program that
+ * loads the image with dlib's own loader and calls dlib's detector and shape predictor as dlib's examples
+ * do, must print the same boxes, scores and 68 landmarks. Then: faces found where they were pasted, none on
+ * a face-free image, and `auto` falling back to the tiny detector (with one note) where dlib is missing.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { useBackend } from '../../src/engine/backend.js';
+import { composeScene, decodeRgb, type RawImage } from '../../src/io/image.js';
+import { DLIB_LANDMARKS, dlibDetect, loadDlib, toGray } from '../../src/detect/dlib.js';
+import { detectFaces, iou } from '../../src/detect/faces.js';
+import { packagePath } from '../../src/paths.js';
+import { FIXTURE_DATA } from '../fixture-model.js';
+
+const reference = packagePath('native', 'build', 'Release', 'fer_dlib_reference');
+const hasDlib = !!loadDlib() && existsSync(reference);
+const photo = packagePath('fixtures', 'scenes', 'two-faces.jpg');
+const bin = packagePath('bin', 'fer');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'fer-dlib-'));
+
+describe.runIf(hasDlib)('dlib face detector and 68 landmarks (native)', () => {
+  let image: RawImage;
+  beforeAll(async () => {
+    await useBackend('cpu');
+    image = await decodeRgb(photo);
+  });
+
+  it.each([0, 1])('upsample %i: the same faces, scores and landmarks as dlib\'s own program', async (upsample) => {
+    // The same gray pixels for both: written losslessly as PNG for the reference to load.
+    const gray = toGray(image);
+    const png = path.join(tmp, `gray-${upsample}.png`);
+    await sharp(Buffer.from(gray), { raw: { width: image.width, height: image.height, channels: 1 } }).png().toFile(png);
+    const ref = JSON.parse(execFileSync(reference, [png, String(upsample), DLIB_LANDMARKS], { encoding: 'utf8' })) as
+      { box: number[]; score: number; landmarks: number[][] }[];
+    const ours = dlibDetect(image, upsample, 0);
+    expect(ours.length).toBe(ref.length);
+    expect(ours.length).toBeGreaterThan(0);
+    ours.forEach((f, i) => {
+      expect([f.box.x, f.box.y, f.box.width, f.box.height]).toEqual(ref[i].box);
+      expect(f.score).toBeCloseTo(ref[i].score, 6);
+      f.landmarks.forEach((p, k) => {
+        expect(p.x).toBeCloseTo(ref[i].landmarks[k][0], 6);
+        expect(p.y).toBeCloseTo(ref[i].landmarks[k][1], 6);
+      });
+    });
+  });
+
+  it('finds pasted faces where they are, with landmarks inside the box; none on a face-free image', async () => {
+    const happy = path.join(FIXTURE_DATA, 'val', 'happy');
+    const items = [{ file: path.join(happy, 'PublicTest_10130075.jpg'), left: 60, top: 100, size: 180 },
+      { file: path.join(happy, 'PublicTest_10248771.jpg'), left: 380, top: 200, size: 120 }];
+    const scene = await composeScene(640, 480, items);
+    const faces = await detectFaces(scene, { detector: 'dlib' });
+    for (const it of items) {
+      const known = { x: it.left, y: it.top, width: it.size, height: it.size };
+      const f = faces.find((x) => iou(x.box, known) >= 0.3);
+      expect(f, `face at ${it.left},${it.top}`).toBeDefined();
+      for (const p of f!.landmarks) {
+        expect(p.x).toBeGreaterThan(known.x - 0.1 * it.size);
+        expect(p.x).toBeLessThan(known.x + known.width * 1.1);
+      }
+    }
+    const empty = await composeScene(640, 480, []);
+    expect(await detectFaces(empty, { detector: 'dlib' })).toEqual([]);
+  });
+});
+
+it('auto falls back to the tiny detector, with one note, where dlib is missing', () => {
+  const r = spawnSync(process.execPath, [bin, 'predict', photo, '--json'], {
+    encoding: 'utf8', env: { ...process.env, FER_DLIB_ADDON: path.join(tmp, 'missing.node') },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr.match(/face detector: tiny \(dlib unavailable: fer was built without dlib/g)).toHaveLength(1);
+  expect(JSON.parse(r.stdout.trim().split('\n')[0]).faces).toHaveLength(2);
+});
