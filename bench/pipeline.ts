@@ -2,7 +2,8 @@
  * End-to-end `fer predict` speed at 640×480: frames/s and time per stage (decode, detect, landmarks,
  * classify) on scenes with one face and with several.
  *
- *   npx tsx bench/pipeline.ts [--frames 20] [--detector ssd|tiny] [--input-size 416] [--backend native] [--model M.onnx]
+ *   npx tsx bench/pipeline.ts [--frames 20] [--detector auto|dlib+tiny|dlib|tiny|ssd] [--upsample 0|1|auto] [--input-size 416]
+ *     [--backend native] [--model M.onnx]
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -16,18 +17,19 @@ import type { Detector } from '../src/detect/faces.js';
 import { sceneItems } from './make-scene.js';
 
 const { values } = parseArgs({ options: {
-  frames: { type: 'string', default: '20' }, detector: { type: 'string', default: 'tiny' }, backend: { type: 'string', default: 'native' },
+  frames: { type: 'string', default: '20' }, detector: { type: 'string', default: 'auto' }, upsample: { type: 'string', default: 'auto' }, backend: { type: 'string', default: 'native' },
   model: { type: 'string' }, threads: { type: 'string', default: '2' }, 'input-size': { type: 'string', default: '416' },
 } });
 const info = await useBackend(values.backend as BackendChoice, Number(values.threads));
 const classifier = await loadClassifier(values.model);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-pipeline-'));
-console.log(`backend ${info.name}, detector ${values.detector}${values.detector === 'tiny' ? ` at ${values['input-size']}` : ''}, classifier ${classifier.kind} (${path.basename(classifier.path)})\n`);
+console.log(`backend ${info.name}, detector ${values.detector}, upsample ${values.upsample}${values.detector === 'tiny' ? ` at ${values['input-size']}` : ''}, classifier ${classifier.kind} (${path.basename(classifier.path)})\n`);
 console.log('| scene | faces found | frames/s | decode ms | detect ms | landmarks ms | classify ms |\n|---|---|---|---|---|---|---|');
 for (const n of [1, 3]) {
   const file = path.join(dir, `scene-${n}.jpg`);
   await writeJpeg(await composeScene(640, 480, sceneItems(n)), file);
-  const o = { detector: values.detector as Detector, minConfidence: 0.3, inputSize: Number(values['input-size']) };
+  const upsample = values.upsample === 'auto' ? 'auto' as const : Number(values.upsample);
+  const o = { detector: values.detector as Detector, minConfidence: 0.3, inputSize: Number(values['input-size']), upsample };
   await predictFile(file, classifier, o); // warm-up: model loading and kernel JIT
   const frames = Number(values.frames);
   const sum = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };

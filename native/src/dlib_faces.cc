@@ -22,8 +22,10 @@
 
 namespace fer_dlib {
 
+// One detector per thread (dlib's object_detector keeps scratch state while it scans); the shape
+// predictor is only read.
 dlib::frontal_face_detector& detector() {
-  static dlib::frontal_face_detector d = dlib::get_frontal_face_detector();
+  thread_local dlib::frontal_face_detector d = dlib::get_frontal_face_detector();
   return d;
 }
 
@@ -99,6 +101,19 @@ const unsigned char* gray_arg(const Napi::CallbackInfo& info, long w, long h) {
   return a.Data();
 }
 
+// [x, y, width, height, score, 136 landmark values] per face.
+Napi::Float64Array pack(Napi::Env env, const std::vector<fer_dlib::Detection>& found) {
+  const size_t per = 5 + 136;
+  auto out = Napi::Float64Array::New(env, found.size() * per);
+  for (size_t i = 0; i < found.size(); i++) {
+    const auto& d = found[i];
+    double v[5] = {d.x, d.y, d.width, d.height, d.score};
+    for (int k = 0; k < 5; k++) out[i * per + k] = v[k];
+    for (size_t k = 0; k < 136; k++) out[i * per + 5 + k] = k < d.landmarks.size() ? d.landmarks[k] : NAN;
+  }
+  return out;
+}
+
 template <typename F>
 Napi::Value guarded(const Napi::CallbackInfo& info, F f) {
   try {
@@ -121,15 +136,46 @@ Napi::Value Detect(const Napi::CallbackInfo& info) {
     long w = info[1].As<Napi::Number>().Int64Value(), h = info[2].As<Napi::Number>().Int64Value();
     const double threshold = info.Length() > 4 ? info[4].As<Napi::Number>().DoubleValue() : 0.0;
     auto found = fer_dlib::detect(gray_arg(info, w, h), w, h, info[3].As<Napi::Number>().Int32Value(), threshold);
-    const size_t per = 5 + 136;
-    auto out = Napi::Float64Array::New(info.Env(), found.size() * per);
-    for (size_t i = 0; i < found.size(); i++) {
-      const auto& d = found[i];
-      double v[5] = {d.x, d.y, d.width, d.height, d.score};
-      for (int k = 0; k < 5; k++) out[i * per + k] = v[k];
-      for (size_t k = 0; k < 136; k++) out[i * per + 5 + k] = k < d.landmarks.size() ? d.landmarks[k] : NAN;
+    return pack(info.Env(), found);
+  });
+}
+
+// detectAsync(gray, w, h, upsample, threshold) → Promise<Float64Array>: detect on a libuv worker thread, so
+// that several images are processed at once (one core each) while JavaScript decodes and classifies others.
+class DetectWorker : public Napi::AsyncWorker {
+ public:
+  DetectWorker(Napi::Env env, std::vector<unsigned char> gray, long w, long h, int upsample, double threshold)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), gray_(std::move(gray)), w_(w), h_(h),
+        upsample_(upsample), threshold_(threshold) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      found_ = fer_dlib::detect(gray_.data(), w_, h_, upsample_, threshold_);
+    } catch (const std::exception& e) {
+      SetError(std::string("fer-dlib: ") + e.what());
     }
-    return out;
+  }
+  void OnOK() override { deferred_.Resolve(pack(Env(), found_)); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<unsigned char> gray_;
+  long w_, h_;
+  int upsample_;
+  double threshold_;
+  std::vector<fer_dlib::Detection> found_;
+};
+
+Napi::Value DetectAsync(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    long w = info[1].As<Napi::Number>().Int64Value(), h = info[2].As<Napi::Number>().Int64Value();
+    const unsigned char* g = gray_arg(info, w, h);
+    const double threshold = info.Length() > 4 ? info[4].As<Napi::Number>().DoubleValue() : 0.0;
+    auto* worker = new DetectWorker(info.Env(), std::vector<unsigned char>(g, g + w * h), w, h, info[3].As<Napi::Number>().Int32Value(), threshold);
+    auto promise = worker->Promise();
+    worker->Queue();
+    return promise;
   });
 }
 
@@ -147,6 +193,7 @@ Napi::Value Landmarks(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("load", Napi::Function::New(env, Load));
   exports.Set("detect", Napi::Function::New(env, Detect));
+  exports.Set("detectAsync", Napi::Function::New(env, DetectAsync));
   exports.Set("landmarks", Napi::Function::New(env, Landmarks));
   return exports;
 }

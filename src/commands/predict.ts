@@ -7,6 +7,8 @@ import { DLIB_LICENSE_NOTE } from '../detect/dlib.js';
 import { loadClassifier } from '../predict/classifier.js';
 import { annotationNamer, expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { Progress } from './progress.js';
 import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { UsageError } from '../errors.js';
 
@@ -20,6 +22,7 @@ export const predictSchema = z.object({
   tta: z.enum(TTA_MODES).default('flip'),
   annotate: z.string().optional(),
   fps: z.coerce.number().positive().default(5),
+  concurrency: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
   json: z.boolean().default(false),
 });
 
@@ -54,6 +57,7 @@ export function predictCommand(): Command {
     .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
     .option('--fps <n>', 'video: frames per second to analyze')
+    .option('--concurrency <n>', 'photos processed at once (default: the number of cores)')
     .option('--json', 'one JSON line per image or frame');
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, predictSchema);
@@ -67,10 +71,42 @@ export function predictCommand(): Command {
     if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
     if (o.annotate) mkdirSync(o.annotate, { recursive: true }); // fails now, not after the work
     const nameFor = annotationNamer();
-    let failures = 0;
+    const tally = { images: 0, faces: 0, noFace: 0, unreadable: 0 };
+    const count = (r: ImagePrediction) => {
+      tally.images++;
+      tally.faces += r.faces.length;
+      if (r.faces.length === 0) (r.error === 'no face found' ? tally.noFace++ : tally.unreadable++);
+    };
+    const stills = files.filter((f) => !isVideo(f));
+    const bar = o.json || stills.length < 2 ? null : new Progress();
+    const t0 = Date.now();
+    // Photos run `concurrency` at a time (decoding, dlib and onnxruntime each work off the JavaScript thread),
+    // results printed in input order as they complete.
+    const photo = async (file: string) => {
+      const name = nameFor(file);
+      const { result, image } = await predictFile(file, classifier, o);
+      const written = o.annotate && image ? await writeAnnotated(image, result.faces, o.annotate, name) : undefined;
+      return { result, written };
+    };
     try {
-      for (const file of files) {
-        if (isVideo(file)) {
+      for (let i = 0; i < files.length;) {
+        const file = files[i];
+        if (!isVideo(file)) {
+          let j = i;
+          while (j < files.length && !isVideo(files[j])) j++;
+          for await (const { result, written } of orderedMap(files.slice(i, j), o.concurrency, photo)) {
+            count(result);
+            bar?.done();
+            printResult(result, o.json);
+            if (written && !o.json) out(`  annotated → ${written}`);
+            const s = (Date.now() - t0) / 1000;
+            bar?.update(tally.images, stills.length, 'predict', `${(tally.images / s).toFixed(1)} images/s`, (s / tally.images) * (stills.length - tally.images));
+          }
+          i = j;
+          continue;
+        }
+        i++;
+        {
           let frame = 0;
           try {
             for await (const image of videoFrames(file, o.fps)) {
@@ -81,23 +117,38 @@ export function predictCommand(): Command {
               frame++;
             }
           } catch (e) {
-            failures++;
+            tally.unreadable++;
             printResult({ input: file, faces: [], error: (e as Error).message }, o.json);
           }
-          continue;
-        }
-        const { result, image } = await predictFile(file, classifier, o);
-        if (result.error && result.faces.length === 0) failures++;
-        printResult(result, o.json);
-        if (o.annotate && image) {
-          const written = await writeAnnotated(image, result.faces, o.annotate, nameFor(file));
-          if (!o.json) out(`  annotated → ${written}`);
         }
       }
     } finally {
+      bar?.done();
       await classifier.release();
     }
-    if (failures === files.length) process.exitCode = 2;
+    if (files.length > 1 && !o.json) {
+      process.stderr.write(`fer: ${tally.images} images/frames, ${tally.faces} faces, ${tally.noFace} without a face, ${tally.unreadable} unreadable\n`);
+    }
+    // Non-zero only when nothing could be read (images without a face are results too).
+    if (tally.unreadable > 0 && tally.unreadable === tally.images) process.exitCode = 2;
   });
   return cmd;
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight and yields the results in input order, each as
+ * soon as it and all before it are done.
+ */
+export async function* orderedMap<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const pending: Promise<R>[] = [];
+  let next = 0;
+  const start = () => {
+    while (next < items.length && pending.length < limit) pending.push(fn(items[next++]));
+  };
+  start();
+  while (pending.length) {
+    const r = await pending.shift()!;
+    start();
+    yield r;
+  }
 }

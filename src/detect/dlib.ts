@@ -13,6 +13,7 @@ import type { DetectedFace } from './faces.js';
 interface DlibAddon {
   load(path: string): void;
   detect(gray: Uint8Array, width: number, height: number, upsample: number, threshold?: number): Float64Array;
+  detectAsync(gray: Uint8Array, width: number, height: number, upsample: number, threshold?: number): Promise<Float64Array>;
   landmarks(gray: Uint8Array, width: number, height: number, boxes: Float64Array): Float64Array;
 }
 
@@ -65,11 +66,21 @@ export const DLIB_THRESHOLD = -0.5;
 /** How many 2× upsamplings `auto` takes: one for photos up to ~1 megapixel (faces down to ~40 px), else none. */
 export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.height) <= 1024 ? 1 : 0);
 
-/** Faces with 68 landmarks by dlib; `score` is the HOG detector's confidence (0 at its threshold). */
+/** Faces with 68 landmarks by dlib; `score` is the HOG detector's confidence (0 at dlib's default threshold). */
 export function dlibDetect(image: RawImage, upsample: number, threshold = 0, gray = toGray(image)): DetectedFace[] {
   const a = loadDlib();
   if (!a) throw new Error(why);
-  const raw = a.detect(gray, image.width, image.height, upsample, threshold);
+  return unpack(a.detect(gray, image.width, image.height, upsample, threshold));
+}
+
+/** dlibDetect on a worker thread: several images at once use several cores. */
+export async function dlibDetectAsync(image: RawImage, upsample: number, threshold = 0): Promise<DetectedFace[]> {
+  const a = loadDlib();
+  if (!a) throw new Error(why);
+  return unpack(await a.detectAsync(toGray(image), image.width, image.height, upsample, threshold));
+}
+
+function unpack(raw: Float64Array): DetectedFace[] {
   const per = 5 + 136, faces: DetectedFace[] = [];
   for (let i = 0; i < raw.length / per; i++) {
     const r = raw.subarray(i * per, (i + 1) * per);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { autoUpsample, DLIB_THRESHOLD, dlibDetect, dlibUnavailable, loadDlib } from './dlib.js';
+import { autoUpsample, DLIB_THRESHOLD, dlibDetectAsync, dlibUnavailable, loadDlib } from './dlib.js';
 import { UsageError } from '../errors.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
 
@@ -96,7 +96,7 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   if (detector === 'dlib' || detector === 'dlib+tiny') {
     if (!loadDlib()) throw new UsageError(`--detector ${detector}: ${dlibUnavailable()}`, { hint: 'use --detector tiny or ssd' });
     const t = performance.now();
-    const faces = dlibDetect(image, o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample, DLIB_THRESHOLD);
+    const faces = await dlibDetectAsync(image, o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample, DLIB_THRESHOLD);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (detector === 'dlib') return faces;
     const more = await detectFaces(image, { ...o, detector: 'tiny' }, timings);
