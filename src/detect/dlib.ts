@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { packagePath } from '../paths.js';
 import type { RawImage } from '../io/image.js';
-import type { DetectedFace } from './faces.js';
+import type { DetectedFace } from './types.js';
 
 interface DlibAddon {
   load(path: string): void;

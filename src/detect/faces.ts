@@ -12,6 +12,7 @@ import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
 import { autoUpsample, DLIB_THRESHOLD, dlibDetectAsync, dlibUnavailable, loadDlib } from './dlib.js';
 import { UsageError } from '../errors.js';
+import type { Box, DetectedFace, Point } from './types.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
 
 type FaceApi = typeof import('@vladmandic/face-api');
@@ -55,15 +56,7 @@ export async function faceApi(): Promise<FaceApi> {
   return api;
 }
 
-export interface Box { x: number; y: number; width: number; height: number }
-export interface Point { x: number; y: number }
-
-export interface DetectedFace {
-  box: Box;
-  score: number;
-  /** 68 points, iBUG 300-W order (jaw 0–16, brows 17–26, nose 27–35, eyes 36–47, mouth 48–67). */
-  landmarks: Point[];
-}
+export type { Box, Point, DetectedFace } from './types.js';
 
 export interface DetectOptions {
   /** Default: auto. */

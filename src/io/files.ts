@@ -211,3 +211,12 @@ export function faultPoint(point: string): void {
   faultCounts.set(point, count);
   if (count === Number(nth ?? 1)) process.kill(process.pid, 'SIGKILL');
 }
+
+/** JSON.parse that returns null for text that is not JSON (a torn line of a killed run). */
+export function parseOrNull(text: string): unknown {
+  try {
+    return text.trim() ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}

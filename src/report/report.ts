@@ -13,12 +13,13 @@ import { epochMetricsSchema, evalJsonSchema, modelMetaSchema, runJsonSchema } fr
 import { compressionRatio } from '../prune/prune.js';
 import { CLASSES } from '../data/classes.js';
 import { UsageError } from '../errors.js';
+import { parseOrNull, readJsonFile } from '../io/files.js';
 
 export interface ReportSection { id: string; title: string; html: string | null; note?: string }
 
 function readJson<S extends z.ZodTypeAny>(file: string, schema: S): z.infer<S> | null {
   if (!existsSync(file)) return null;
-  const r = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  const r = schema.safeParse(readJsonFile(file)); // corrupt: a one-line error naming the file (exit 3)
   return r.success ? r.data : null;
 }
 
@@ -38,7 +39,7 @@ export function reportSections(runDir: string): ReportSection[] {
   const run = readJson(path.join(runDir, 'run.json'), runJsonSchema);
   const metricsFile = path.join(runDir, 'metrics.jsonl');
   const metrics = existsSync(metricsFile)
-    ? readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean).map((l) => epochMetricsSchema.safeParse(JSON.parse(l))).filter((r) => r.success).map((r) => r.data!)
+    ? readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean).map((l) => epochMetricsSchema.safeParse(parseOrNull(l))).filter((r) => r.success).map((r) => r.data!)
     : [];
   const evalRes = readJson(path.join(runDir, 'eval.json'), evalJsonSchema);
   const bench = readJson(path.join(runDir, 'bench.json'), benchResultSchema);
@@ -46,7 +47,7 @@ export function reportSections(runDir: string): ReportSection[] {
   // e.g. by fer average), else the run's own.
   const modelJson = [...(evalRes ? [path.join(evalRes.model, 'model.json')] : []), ...['best', 'last', '.'].map((d) => path.join(runDir, d, 'model.json'))]
     .find(existsSync);
-  const meta = modelJson ? modelMetaSchema.safeParse(JSON.parse(readFileSync(modelJson, 'utf8')).userDefinedMetadata?.fer ?? {}) : null;
+  const meta = modelJson ? modelMetaSchema.safeParse((readJsonFile(modelJson) as { userDefinedMetadata?: { fer?: unknown } }).userDefinedMetadata?.fer ?? {}) : null;
   const fer = meta?.success ? meta.data : null;
 
   const sections: ReportSection[] = [];

@@ -3,7 +3,7 @@
  * a temporary name, then renamed), so an interrupted write never leaves a broken checkpoint.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { replaceDir } from '../io/files.js';
+import { readJsonFile, replaceDir } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
@@ -55,9 +55,9 @@ export async function readCheckpoint(dir: string): Promise<{
 }> {
   const stateFile = path.join(dir, 'state.json');
   if (!existsSync(stateFile)) throw new ModelError(`train: no checkpoint in ${dir} (missing state.json)`);
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LoopState;
+  const state = readJsonFile(stateFile, 'checkpoint') as LoopState;
   const { model, meta } = await loadModel(path.join(dir, 'model'));
-  const { slots: manifest, powers } = JSON.parse(readFileSync(path.join(dir, 'optimizer.json'), 'utf8')) as {
+  const { slots: manifest, powers } = readJsonFile(path.join(dir, 'optimizer.json'), 'checkpoint') as {
     slots: { name: string; shape: number[]; dtype: 'float32' }[]; powers: [number, number] | null;
   };
   const bin = readFileSync(path.join(dir, 'optimizer.bin'));

@@ -3,12 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { linePanel, svgDoc } from '../plot/svg.js';
 import { svgToPng } from '../io/image.js';
+import { parseOrNull } from '../io/files.js';
 import type { EpochMetrics } from './fit.js';
 
 export function readMetrics(runDir: string): EpochMetrics[] {
   const f = path.join(runDir, 'metrics.jsonl');
   if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics);
+  // A torn last line (a killed run) is skipped, not fatal.
+  return readFileSync(f, 'utf8').split('\n').map((l) => parseOrNull(l) as EpochMetrics | null).filter((m): m is EpochMetrics => m !== null);
 }
 
 export function curvesSvg(m: EpochMetrics[]): string {

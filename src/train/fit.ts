@@ -5,7 +5,7 @@
  * every epoch end (and on interrupt). Hooks let pruning and quantization act around each step.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { acquireLock, faultPoint, recoverDir, writeFileAtomic } from '../io/files.js';
+import { acquireLock, faultPoint, parseOrNull, recoverDir, writeFileAtomic } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
@@ -110,12 +110,8 @@ function truncateMetrics(file: string, epochs: number): void {
   if (!existsSync(file)) return;
   const byEpoch = new Map<number, string>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    try {
-      const m = JSON.parse(line) as { epoch?: number };
-      if (typeof m.epoch === 'number' && m.epoch <= epochs) byEpoch.set(m.epoch, line);
-    } catch {
-      // a torn last line of a killed run
-    }
+    const m = parseOrNull(line) as { epoch?: number } | null; // null: a torn last line of a killed run
+    if (typeof m?.epoch === 'number' && m.epoch <= epochs) byEpoch.set(m.epoch, line);
   }
   writeFileAtomic(file, [...byEpoch.keys()].sort((a, b) => a - b).map((e) => byEpoch.get(e)! + '\n').join(''));
 }

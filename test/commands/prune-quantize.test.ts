@@ -83,9 +83,22 @@ describe('fer prune / fer quantize', () => {
     expect(x.code, x.stderr).toBe(0);
     const info = inspectOnnx(file);
     expect(info.opTypes.QuantizeLinear).toBeGreaterThan(10);
+    // The default int8 export (CPU target) of the 4-bit model is verified against it (it failed before).
+    const cpu = await cli('export', 'onnx', '--model', out, '--precision', 'int8', '--out', path.join(out, 'q.int8-cpu.onnx'),
+      '--data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--json');
+    expect(cpu.code, cpu.stderr).toBe(0);
+    expect(JSON.parse(cpu.stdout).verification.maxAbsDiff).toBeLessThan(1e-4);
     const scales = decodeModel(readFileSync(file)).graph!.initializer!.filter((t) => t.name!.endsWith('.act_scale'));
     const stored = Object.values(meta.quantization!.activations!).map((r) => Math.fround(r / 127));
     for (const t of scales) expect(stored).toContain(new Float32Array(new Uint8Array(t.rawData!).buffer)[0]);
+  });
+
+  it('an fp16-quantized model exports to int8 (CPU target) within fp32\'s tolerance of itself', async () => {
+    const out = path.join(tmp(), 'h');
+    expect((await cli('quantize', '--model', model, '--bits', '16', '--out', out, '--calibration-data', FIXTURE_DATA + '/val', '--backend', 'cpu')).code).toBe(0);
+    const x = await cli('export', 'onnx', '--model', out, '--precision', 'int8', '--out', path.join(out, 'h.onnx'), '--data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--json');
+    expect(x.code, x.stderr).toBe(0);
+    expect(JSON.parse(x.stdout).verification.passed).toBe(true);
   });
 
   it('takes a run directory wherever a model is expected (its best/, else its last/), and says what it looked for', async () => {

@@ -18,6 +18,9 @@ import { annotationNamer } from '../../src/predict/predict.js';
 import { writeJpeg } from '../../src/io/image.js';
 import { spawnSync } from 'node:child_process';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
+import { buildModel } from '../../src/model/mini-xception.js';
+import { convertToOnnx } from '../../src/convert/onnx/convert.js';
+import { finetune } from '../../src/train/finetune.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-safety-'));
 // Training runs on the native engine where it is built (tfjs's pure-JS cpu backend trains at ~1 img/s).
@@ -267,6 +270,42 @@ describe('messages and names', () => {
     const r = await cli('train', '--resume', out, '--backend', TRAIN_BACKEND);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(path.join(out, 'run.json'));
+  });
+
+  it('a corrupt checkpoint state.json is named, exit 3; an ONNX model of another input shape is a model error', async () => {
+    const out = path.join(tmp(), 'run');
+    expect((await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', out, '--backend', TRAIN_BACKEND, '--json')).code).toBe(0);
+    writeFileSync(path.join(out, 'checkpoint', 'state.json'), '{"epoch": 1,');
+    const r = await cli('train', '--resume', out, '--backend', TRAIN_BACKEND);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(path.join(out, 'checkpoint', 'state.json'));
+    const big = buildModel('mini-xception', { inputSize: 64, seed: 1 });
+    const onnx = path.join(tmp(), 'big.onnx');
+    writeFileSync(onnx, convertToOnnx(big, defaultMetadata()));
+    const e = await cli('eval', '--model', onnx, '--data', VAL);
+    expect(e.code).toBe(3);
+    expect(e.stderr).toMatch(/takes input \[N,64,64,1\]; a fer classifier takes \[N,48,48,1\]/);
+  });
+
+  it('an interrupted prune fine-tune is an ordinary run: fer train --resume finishes it, masks kept', async () => {
+    const init = path.join(tmp(), 'pruned');
+    expect((await cli('prune', '--model', model, '--target-sparsity', '0.5', '--out', init, '--backend', 'cpu')).code).toBe(0);
+    const { meta } = await loadModel(init);
+    const out = path.join(tmp(), 'ft');
+    await useBackend(TRAIN_BACKEND);
+    const ds = await loadDataset(VAL, { cache: false });
+    let batches = 0;
+    const r = await finetune(init, meta, ds, null, out, {
+      epochs: 2, lr: 1e-4, shouldStop: () => ++batches > 1, runJson: { data: VAL, usage: 'Training' },
+    });
+    expect(r.stopReason).toBe('interrupted');
+    const resumed = await cli('train', '--resume', out, '--backend', TRAIN_BACKEND, '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    const { model: last, meta: lastMeta } = await loadModel(path.join(out, 'last'));
+    expect(lastMeta.pruning?.sparsity).toBeGreaterThan(0.49);
+    last.dispose();
+    await useBackend('cpu');
   });
 
   it('annotated images get distinct names: same name in two folders, two extensions, video frames', () => {

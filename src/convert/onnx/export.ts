@@ -82,7 +82,11 @@ export async function exportOnnx(modelPath: string, file: string, o: ExportOptio
       // post-training quantization itself (val accuracy measures that).
       let reference: Predictor = model;
       if (o.precision === 'int8') {
-        if (!meta.quantization) applyFakeQuant(model, 8, 'per-channel');
+        // The writer stores every conv's weights as int8 per output channel, whatever grid they are on (a 4-bit
+        // or fp16 model's too): the reference takes the same step. (Per-channel quantization commutes with
+        // batch-norm folding, which scales each output channel.)
+        const on8BitGrid = meta.quantization?.bits === 8 && meta.quantization.granularity === 'per-channel';
+        if (!meta.quantization || (!fullInt8 && !on8BitGrid)) applyFakeQuant(model, 8, 'per-channel');
         if (fullInt8) reference = simulateInt8(model, activationQuantPoints(model, ranges ?? {}), biasRounding);
       }
       const v = await verify(reference, bytes, o, o.sample);
