@@ -86,7 +86,7 @@ export function stopOnSignal(): { shouldStop: () => boolean; dispose: () => void
  * Checks `--out` before any long work (io/files.ts checkOutput); with --force, an earlier fer run there is
  * cleared first (a model is swapped atomically by saveModel instead).
  */
-export function prepareOut(outPath: string, kind: 'model' | 'run' | 'onnx' | 'file', force: boolean): void {
+export function prepareOut(outPath: string, kind: 'model' | 'run' | 'onnx', force: boolean): void {
   checkOutput(outPath, kind, force);
   if (kind === 'run' && force && existsSync(outPath) && isFerRunDir(outPath)) rmSync(outPath, { recursive: true, force: true });
 }

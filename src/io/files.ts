@@ -102,21 +102,21 @@ function existingAncestor(p: string): string {
  * writable), and what is already there must be fer's own output of the same kind, replaced only with force.
  * Anything else (a file, a folder of other files) is never replaced.
  */
-export function checkOutput(out: string, kind: 'model' | 'run' | 'onnx' | 'file', force: boolean, what = '--out'): void {
+export function checkOutput(out: string, kind: 'model' | 'run' | 'onnx', force: boolean, what = '--out'): void {
   if (existsSync(out)) {
     const st = statSync(out);
     const isDir = st.isDirectory();
     if ((kind === 'model' || kind === 'run') && !isDir) {
       throw new UsageError(`${what} ${out} exists and is a file; give a folder fer can create`);
     }
-    if ((kind === 'onnx' || kind === 'file') && isDir) throw new UsageError(`${what} ${out} is a folder; give a file name`);
+    if (kind === 'onnx' && isDir) throw new UsageError(`${what} ${out} is a folder; give a file name`);
     const empty = isDir && readdirSync(out).length === 0;
-    const ours = kind === 'model' ? isFerModelDir(out) : kind === 'run' ? isFerRunDir(out) : kind === 'onnx' ? isFerOnnx(out) : true;
+    const ours = kind === 'model' ? isFerModelDir(out) : kind === 'run' ? isFerRunDir(out) : isFerOnnx(out);
     if (!empty && !ours) {
       throw new UsageError(`${what} ${out} exists and is not a fer ${kind === 'onnx' ? 'ONNX export' : kind}; refusing to replace it`,
         { hint: 'pick another path' });
     }
-    if (!empty && !force && kind !== 'file') {
+    if (!empty && !force) {
       throw new UsageError(`${what} ${out} already holds a fer ${kind === 'onnx' ? 'ONNX export' : kind}`, { hint: 'pass --force to replace it, or pick another path' });
     }
   }

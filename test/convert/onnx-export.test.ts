@@ -71,13 +71,19 @@ describe.each(models)('export onnx: %s', (_label, make) => {
   };
   it.each(variants)('%s: verified against tfjs within tolerance, and passes onnx.checker', (_n, p, t) => check(p, t));
 
-  it('int8 (tensorrt): onnxruntime runs every quantized conv as one integer QLinearConv', async () => {
-    const file = fileFor('int8', 'tensorrt');
-    if (!existsSync(file)) await check('int8', 'tensorrt');
-    const optimized = path.join(outDir, 'int8.optimized.onnx');
+  /** The int8 export of a target (exported first if this test runs alone) and the op counts of the graph onnxruntime runs. */
+  const int8AsOptimized = async (target: Int8Target) => {
+    const file = fileFor('int8', target);
+    if (!existsSync(file)) await check('int8', target);
+    const optimized = path.join(outDir, `int8-${target}.optimized.onnx`);
     const s = await createSession(file, { optimizedModelFile: optimized, threads: 1 });
     await s.session.release();
-    const before = inspectOnnx(file).opTypes, after = inspectOnnx(optimized).opTypes;
+    return { file, after: inspectOnnx(optimized).opTypes };
+  };
+
+  it('int8 (tensorrt): onnxruntime runs every quantized conv as one integer QLinearConv', async () => {
+    const { file, after } = await int8AsOptimized('tensorrt');
+    const before = inspectOnnx(file).opTypes;
     // Parameter count as fp32's: int8 weights and int32 biases count, scales and zero points do not.
     const fp32 = fileFor('fp32');
     if (existsSync(fp32)) expect(inspectOnnx(file).parameters).toBe(inspectOnnx(fp32).parameters);
@@ -87,12 +93,7 @@ describe.each(models)('export onnx: %s', (_label, make) => {
   });
 
   it('int8 (cpu): onnxruntime keeps float convs (no integer kernel) and the file is under 40% of fp32 (int8 weights; float biases and scales)', async () => {
-    const file = fileFor('int8', 'cpu');
-    if (!existsSync(file)) await check('int8', 'cpu');
-    const optimized = path.join(outDir, 'int8-cpu.optimized.onnx');
-    const s = await createSession(file, { optimizedModelFile: optimized, threads: 1 });
-    await s.session.release();
-    const after = inspectOnnx(optimized).opTypes;
+    const { file, after } = await int8AsOptimized('cpu');
     expect(after.QLinearConv ?? 0).toBe(0);
     expect(after.Cast ?? 0).toBe(0); // the weights' Cast and Mul folded into float constants
     expect(after.Mul ?? 0).toBe(0);
