@@ -5,7 +5,7 @@ import { TTA_MODES } from '../data/augment.js';
 import { DETECTORS, resolveDetector } from '../detect/faces.js';
 import { DLIB_LICENSE_NOTE } from '../detect/dlib.js';
 import { loadClassifier } from '../predict/classifier.js';
-import { annotationNamer, expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
+import { annotationNamer, CROPPED_FACE_MAX_SIDE, expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { Progress } from './progress.js';
@@ -22,6 +22,7 @@ export const predictSchema = z.object({
   tta: z.enum(TTA_MODES).default('flip'),
   annotate: z.string().optional(),
   fps: z.coerce.number().positive().default(5),
+  detect: z.boolean().default(true),
   concurrency: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
   json: z.boolean().default(false),
 });
@@ -42,6 +43,7 @@ function printResult(r: ImagePrediction, json: boolean): void {
     i + 1, [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(0)).join(','), f.emotion, `${(f.confidence * 100).toFixed(1)}%`,
     Object.entries(f.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', '),
   ])));
+  for (const note of new Set(r.faces.map((f) => f.note).filter(Boolean))) out(`  note: ${note}`);
 }
 
 export function predictCommand(): Command {
@@ -57,12 +59,13 @@ export function predictCommand(): Command {
     .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
     .option('--fps <n>', 'video: frames per second to analyze')
+    .option('--no-detect', `no face detection: each image is one already-cropped face (also done, with a note, when nothing is found in an image of at most ${CROPPED_FACE_MAX_SIDE} px)`)
     .option('--concurrency <n>', 'photos processed at once (default: the number of cores)')
     .option('--json', 'one JSON line per image or frame');
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, predictSchema);
   cmd.action(async (inputs: string[], flags) => {
-    const o = predictSchema.parse({ ...flags, inputs, json: !!flags.json });
+    const o = predictSchema.parse({ ...flags, inputs, json: !!flags.json, detect: flags.detect !== false });
     await startEngine(flags, true);
     const { note } = resolveDetector(o.detector);
     if (note) process.stderr.write(`fer: ${note}\n`);

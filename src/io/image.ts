@@ -54,6 +54,12 @@ const rawInput = (image: RawImage) => sharpFor(Buffer.from(image.data.buffer, im
   raw: { width: image.width, height: image.height, channels: image.channels },
 });
 
+/** A whole image as size×size 8-bit gray (resized, no crop): an already-cropped face for the classifier. */
+export async function grayResize(image: RawImage, size: number): Promise<Uint8Array> {
+  const { data } = await rawInput(image).grayscale().resize(size, size, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
 /**
  * The square `size`×`size` window of side `side` at (x, y) of an image (parts outside it black),
  * resized to size×size: a detector's letterboxed input, or a face crop for the landmark net.

@@ -5,13 +5,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { decodeRgb, overlaySvgPng, type RawImage } from '../io/image.js';
+import { decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
 import { CLASSES } from '../data/classes.js';
 import { alignFace, detectFaces, type DetectOptions, type DetectedFace, type DetectTimings } from '../detect/faces.js';
 import type { Classifier } from './classifier.js';
 import { esc } from '../plot/svg.js';
 
 export interface FacePrediction extends DetectedFace {
+  /** Set when the face is the whole image (no detection). */
+  note?: string;
   emotion: string;
   confidence: number;
   probabilities: Record<string, number>;
@@ -44,11 +46,29 @@ export function expandInputs(inputs: string[]): string[] {
 
 export const isVideo = (f: string) => VIDEO_EXT.test(f);
 
-export async function predictRaw(image: RawImage, classifier: Classifier, o: DetectOptions = {}, timings?: StageTimings): Promise<FacePrediction[]> {
-  const faces = await detectFaces(image, o, timings);
+export interface PredictOptions extends DetectOptions {
+  /** false: no face detection, the whole image is one face (already-cropped faces). */
+  detect?: boolean;
+}
+
+/** An image this small with no face found is taken as an already-cropped face (FER2013's are 48×48). */
+export const CROPPED_FACE_MAX_SIDE = 128;
+
+export const WHOLE_IMAGE_NOTE = 'no face detected: the whole image was classified as one face';
+
+/**
+ * Faces of an image with their emotions. With `detect: false`, or when no face is found in an image of at
+ * most CROPPED_FACE_MAX_SIDE pixels, the whole image is classified as one face (box = the image, no landmarks,
+ * `note` set).
+ */
+export async function predictRaw(image: RawImage, classifier: Classifier, o: PredictOptions = {}, timings?: StageTimings): Promise<FacePrediction[]> {
+  const faces: (DetectedFace & { note?: string })[] = o.detect === false ? [] : await detectFaces(image, o, timings);
   const t = performance.now();
+  const whole = faces.length === 0 && (o.detect === false || Math.max(image.width, image.height) <= CROPPED_FACE_MAX_SIDE);
+  if (whole) faces.push({ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 0, landmarks: [], note: WHOLE_IMAGE_NOTE });
   const crops = new Uint8Array(faces.length * 48 * 48);
-  faces.forEach((f, i) => crops.set(alignFace(image, f), i * 48 * 48));
+  if (whole) crops.set(await grayResize(image, 48));
+  else faces.forEach((f, i) => crops.set(alignFace(image, f), i * 48 * 48));
   const probs = await classifier.classify(crops, faces.length);
   if (timings) timings.classifyMs += performance.now() - t;
   return faces.map((f, i) => {
@@ -67,7 +87,7 @@ export function describeDecodeError(e: unknown): string {
 }
 
 /** One image file → its prediction, and the decoded image (for annotation) when it could be read. */
-export async function predictFile(file: string, classifier: Classifier, o: DetectOptions = {}): Promise<{ result: ImagePrediction; image?: RawImage }> {
+export async function predictFile(file: string, classifier: Classifier, o: PredictOptions = {}): Promise<{ result: ImagePrediction; image?: RawImage }> {
   const timings: StageTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
   if (!existsSync(file)) return { result: { input: file, faces: [], error: 'no such file' } };
   let image: RawImage;

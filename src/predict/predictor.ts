@@ -27,6 +27,8 @@ export const predictorOptionsSchema = z.object({
   minConfidence: z.number().gt(0).lt(1).default(0.5),
   /** Tiny detector's input side (a multiple of 32). */
   inputSize: z.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
+  /** false: no face detection, each image is one already-cropped face. */
+  detect: z.boolean().default(true),
   /** Test-time augmentation of each face: flip (the face and its mirror image, averaged), tencrop or none. */
   tta: z.enum(TTA_MODES).default('flip'),
   /** onnxruntime threads for the classifier (default: onnxruntime's choice). */
@@ -42,6 +44,8 @@ export interface FaceResult {
   score: number;
   /** 68 points, iBUG 300-W order. */
   landmarks: Point[];
+  /** Set when no face was detected and the whole image was classified as one (already-cropped faces). */
+  note?: string;
   emotion: string;
   confidence: number;
   probabilities: Record<string, number>;
