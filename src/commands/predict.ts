@@ -3,10 +3,11 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
 import { DETECTORS, resolveDetector } from '../detect/faces.js';
-import { DLIB_LICENSE_NOTE } from '../detect/dlib.js';
+import { DLIB_LICENSE_NOTE, loadDlib } from '../detect/dlib.js';
 import { loadClassifier } from '../predict/classifier.js';
 import { annotationNamer, CROPPED_FACE_MAX_SIDE, expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
 import { mkdirSync } from 'node:fs';
+import type { RawImage } from '../io/image.js';
 import os from 'node:os';
 import { Progress } from './progress.js';
 import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
@@ -110,17 +111,21 @@ export function predictCommand(): Command {
         }
         i++;
         {
-          let frame = 0;
+          // Frames, like photos, `concurrency` at a time, printed in order. `auto` on video is dlib alone without
+          // upsampling (faces in video are large; 30 frames/s at 640×480 on 2 cores, BENCHMARKS.md).
+          const frameOptions = { ...o, upsample: o.upsample ?? 0, detector: o.detector === 'auto' && loadDlib() ? 'dlib' as const : o.detector };
+          const frameResult = async (image: RawImage, frame: number) => {
+            const faces = await predictRaw(image, classifier, frameOptions);
+            if (o.annotate) await writeAnnotated(image, faces, o.annotate, nameFor(file, frame));
+            return { input: file, frame, width: image.width, height: image.height, faces } as ImagePrediction;
+          };
           try {
-            for await (const image of videoFrames(file, o.fps)) {
-              const faces = await predictRaw(image, classifier, { ...o, upsample: o.upsample ?? 0 });
-              const r: ImagePrediction = { input: file, frame, width: image.width, height: image.height, faces };
+            for await (const r of orderedMap(videoFrames(file, o.fps), o.concurrency, frameResult)) {
+              count(r);
               printResult(r, o.json);
-              if (o.annotate) await writeAnnotated(image, faces, o.annotate, nameFor(file, frame));
-              frame++;
             }
           } catch (e) {
-            tally.unreadable++;
+            count({ input: file, faces: [], error: (e as Error).message }); // an input that could not be read
             printResult({ input: file, faces: [], error: (e as Error).message }, o.json);
           }
         }
@@ -129,8 +134,10 @@ export function predictCommand(): Command {
       bar?.done();
       await classifier.release();
     }
-    if (files.length > 1 && !o.json) {
-      process.stderr.write(`fer: ${tally.images} images/frames, ${tally.faces} faces, ${tally.noFace} without a face, ${tally.unreadable} unreadable\n`);
+    if ((files.length > 1 || tally.images > 1) && !o.json) {
+      const s = (Date.now() - t0) / 1000;
+      process.stderr.write(`fer: ${tally.images} images/frames, ${tally.faces} faces, ${tally.noFace} without a face, ${tally.unreadable} unreadable` +
+        ` in ${s.toFixed(1)} s (${(tally.images / s).toFixed(1)}/s)\n`);
     }
     // Non-zero only when nothing could be read (images without a face are results too).
     if (tally.unreadable > 0 && tally.unreadable === tally.images) process.exitCode = 2;
@@ -142,16 +149,23 @@ export function predictCommand(): Command {
  * Runs `fn` over `items` with at most `limit` calls in flight and yields the results in input order, each as
  * soon as it and all before it are done.
  */
-export async function* orderedMap<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+export async function* orderedMap<T, R>(
+  items: Iterable<T> | AsyncIterable<T>, limit: number, fn: (item: T, index: number) => Promise<R>,
+): AsyncGenerator<R> {
+  const it = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
   const pending: Promise<R>[] = [];
-  let next = 0;
-  const start = () => {
-    while (next < items.length && pending.length < limit) pending.push(fn(items[next++]));
+  let index = 0, done = false;
+  const fill = async () => {
+    while (!done && pending.length < limit) {
+      const n = await it.next();
+      if (n.done) done = true;
+      else pending.push(fn(n.value, index++));
+    }
   };
-  start();
+  await fill();
   while (pending.length) {
     const r = await pending.shift()!;
-    start();
+    await fill();
     yield r;
   }
 }

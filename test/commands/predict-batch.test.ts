@@ -1,6 +1,7 @@
 /** fer predict over many inputs: concurrent but printed in input order, a summary, exit 2 only when nothing could be read. */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from './cli.js';
@@ -40,5 +41,23 @@ describe('fer predict on a folder', () => {
     writeFileSync(path.join(bad, 'x.jpg'), 'no');
     writeFileSync(path.join(bad, 'y.png'), 'no');
     expect((await cli('predict', bad)).code).toBe(2);
+  });
+});
+
+const hasFfmpeg = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
+
+describe.runIf(hasFfmpeg)('fer predict on a video', () => {
+  it('frames run concurrently, printed in order, each with its face, one annotation per frame', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-video-'));
+    const video = path.join(dir, 'clip.mp4');
+    spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', packagePath('fixtures', 'scenes', 'one-face.jpg'), '-t', '2', '-r', '5',
+      '-vf', 'scale=640:480', '-pix_fmt', 'yuv420p', video]);
+    const r = await cli('predict', video, '--fps', '5', '--json', '--concurrency', '2', '--annotate', path.join(dir, 'out'));
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    expect(lines.map((l) => l.frame)).toEqual(lines.map((_, i) => i));
+    for (const l of lines) expect(l.faces).toHaveLength(1);
+    expect(readdirSync(path.join(dir, 'out'))).toHaveLength(lines.length);
   });
 });
