@@ -60,11 +60,18 @@ async function composedScenes(facesDir: string, n: number, seed: number): Promis
   return items;
 }
 
+const centreIn = (f: Box, t: Box) => {
+  const cx = f.x + f.width / 2, cy = f.y + f.height / 2;
+  return cx >= t.x && cx <= t.x + t.width && cy >= t.y && cy <= t.y + t.height;
+};
+
 function score(items: Item[], found: DetectedFace[][]) {
-  let hits = 0, truths = 0, fp = 0, nmeSum = 0, nmeN = 0;
+  let hits = 0, truths = 0, fp = 0, nmeSum = 0, nmeN = 0, centred = 0;
   items.forEach((it, k) => {
     const used = new Set<number>();
     truths += it.truth.length;
+    // Looser: a detection centred in the annotated box (a pasted FER2013 crop's square is larger than its face).
+    centred += it.truth.filter((t) => found[k].some((f) => centreIn(f.box, t.box) && f.box.width >= 0.25 * t.box.width)).length;
     for (const t of it.truth) {
       let best = -1, bestIou = 0.3;
       found[k].forEach((f, j) => { const v = iou(f.box, t.box); if (!used.has(j) && v >= bestIou) { best = j; bestIou = v; } });
@@ -81,9 +88,10 @@ function score(items: Item[], found: DetectedFace[][]) {
     fp += found[k].length - used.size;
     if (process.env.FER_BENCH_MISSES) {
       it.truth.forEach((t) => { if (!found[k].some((f) => iou(f.box, t.box) >= 0.3)) console.error(`miss ${it.name} ${t.box.width}px at ${t.box.x},${t.box.y}`); });
+      found[k].forEach((f, j) => { if (!used.has(j)) console.error(`fp ${it.name} ${Math.round(f.box.width)}px at ${Math.round(f.box.x)},${Math.round(f.box.y)} best IoU ${Math.max(0, ...it.truth.map((t) => iou(f.box, t.box))).toFixed(2)}`); });
     }
   });
-  return { recall: hits / Math.max(1, truths), hits, truths, fp, nme: nmeN ? nmeSum / nmeN : NaN };
+  return { recall: hits / Math.max(1, truths), hits, truths, fp, nme: nmeN ? nmeSum / nmeN : NaN, centred: centred / Math.max(1, truths) };
 }
 
 await useBackend('native');
@@ -95,7 +103,7 @@ const configs: [string, DetectOptions][] = [
   ['dlib+tiny (auto)', { detector: 'dlib+tiny', upsample: 1 }], ['dlib, upsample 1', { detector: 'dlib', upsample: 1 }], ['dlib, upsample 0', { detector: 'dlib', upsample: 0 }],
   ['tiny 416', { detector: 'tiny', inputSize: 416 }], ['tiny 608', { detector: 'tiny', inputSize: 608 }], ['ssd', { detector: 'ssd' }],
 ];
-console.log('| detector | set | recall (IoU ≥ 0.3) | false positives | landmark NME | ms / image |\n|---|---|---|---|---|---|');
+console.log('| detector | set | recall (IoU ≥ 0.3) | false positives | found (centred in box) | landmark NME | ms / image |\n|---|---|---|---|---|---|---|');
 for (const [name, o] of configs) {
   for (const [setName, items] of sets) {
     if (!items.length) continue;
@@ -105,6 +113,6 @@ for (const [name, o] of configs) {
     for (const it of items) found.push(await detectFaces(it.image, o));
     const ms = (performance.now() - t0) / items.length;
     const r = score(items, found);
-    console.log(`| ${name} | ${setName} | ${(r.recall * 100).toFixed(1)}% (${r.hits}/${r.truths}) | ${r.fp} | ${Number.isNaN(r.nme) ? '-' : `${(r.nme * 100).toFixed(1)}%`} | ${ms.toFixed(1)} |`);
+    console.log(`| ${name} | ${setName} | ${(r.recall * 100).toFixed(1)}% (${r.hits}/${r.truths}) | ${r.fp} | ${(r.centred * 100).toFixed(1)}% | ${Number.isNaN(r.nme) ? '-' : `${(r.nme * 100).toFixed(1)}%`} | ${ms.toFixed(1)} |`);
   }
 }
