@@ -2,7 +2,7 @@
  * Pruning during training: masks recomputed on the polynomial schedule, re-applied after every optimizer
  * step so pruned weights stay zero. Masks are derived from the weights' zeros on resume.
  */
-import type { StepHook } from '../train/fit.js';
+import type { StepHook } from '../train/types.js';
 import type { TrainOptions } from '../train/options.js';
 import { tf } from '../engine/tf.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';

@@ -3,7 +3,7 @@
  * (eqs. 2–4), the gradient is taken there, and the float master weights are restored before the optimizer
  * applies it: the straight-through estimator (dL/dw ≈ dL/dŵ).
  */
-import type { StepHook } from '../train/fit.js';
+import type { StepHook } from '../train/types.js';
 import type { TrainOptions } from '../train/options.js';
 import { tf } from '../engine/tf.js';
 import type { FerMetadata } from '../model/io.js';

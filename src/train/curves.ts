@@ -4,7 +4,7 @@ import path from 'node:path';
 import { linePanel, svgDoc } from '../plot/svg.js';
 import { svgToPng } from '../io/image.js';
 import { parseOrNull } from '../io/files.js';
-import type { EpochMetrics } from './fit.js';
+import type { EpochMetrics } from './types.js';
 
 export function readMetrics(runDir: string): EpochMetrics[] {
   const f = path.join(runDir, 'metrics.jsonl');

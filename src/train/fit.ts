@@ -16,6 +16,7 @@ import { buildModel } from '../model/mini-xception.js';
 import { transplantWeights, type TransplantReport } from '../model/transplant.js';
 import { defaultMetadata, loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { Rng, deriveSeed } from '../util/rng.js';
+import type { EpochMetrics, StepHook } from './types.js';
 import { CHECKPOINT_LAST_FILE, readCheckpoint, restoreOptimizer, writeCheckpoint, type LoopState } from './checkpoint.js';
 import { initialSchedule, lrForEpoch, updateSchedule } from './schedule.js';
 import type { TrainOptions } from './options.js';
@@ -25,17 +26,7 @@ import { top1Accuracy } from '../eval/metrics.js';
 import { loadOrComputeTeacher, softenProbs, trainingLoss } from './distill.js';
 import { reviveDeadChannels, type RevivedLayer } from './revive.js';
 
-export interface EpochMetrics {
-  epoch: number;
-  loss: number;
-  acc: number;
-  valLoss: number | null;
-  valAcc: number | null;
-  lr: number;
-  seconds: number;
-  imagesPerSecond: number;
-  sparsity?: number;
-}
+export type { EpochMetrics, StepHook } from './types.js';
 
 export type TrainEvent =
   | { type: 'start'; epochs: number; startEpoch: number; batches: number; resumed: boolean; revived?: RevivedLayer[]; transplanted?: TransplantReport }
@@ -43,20 +34,6 @@ export type TrainEvent =
   | { type: 'epoch'; metrics: EpochMetrics; best: boolean }
   | { type: 'stop'; reason: 'done' | 'early-stopping' | 'interrupted' | 'nan'; epoch: number; message: string }
   | { type: 'note'; message: string };
-
-/** Something that acts around each optimizer step (pruning masks, quantization-aware training). */
-export interface StepHook {
-  name: string;
-  init?(model: tf.LayersModel, totalSteps: number, saved?: unknown): void;
-  beforeStep?(step: number): void;
-  beforeApply?(step: number): void;
-  afterStep?(step: number): void;
-  /** Extra epoch metrics (e.g. sparsity). */
-  metrics?(): Record<string, number>;
-  /** JSON state for checkpoints. */
-  state?(): unknown;
-  metadata?(meta: FerMetadata): FerMetadata;
-}
 
 export interface TrainRunOptions {
   out: string;

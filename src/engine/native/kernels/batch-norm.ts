@@ -2,7 +2,7 @@
  * FusedBatchNorm (inference form: given mean and variance), native over channel vectors, plus the
  * native implementations of fer's fused batch-statistics kernels (see engine/kernels/batch-norm-train.ts).
  */
-import type { NativeKernel } from '../backend.js';
+import type { NativeKernel } from '../native-backend.js';
 import { tf } from '../../tf.js';
 
 const fusedBatchNorm: NativeKernel = ({ inputs, attrs, backend }) => {

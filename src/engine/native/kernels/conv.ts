@@ -1,6 +1,6 @@
 /** Conv2D, DepthwiseConv2dNative and their input and filter gradients on oneDNN (NHWC only). */
 import { tf } from '../../tf.js';
-import type { NativeBackend, NativeKernel } from '../backend.js';
+import type { NativeBackend, NativeKernel } from '../native-backend.js';
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 

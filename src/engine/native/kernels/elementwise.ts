@@ -4,7 +4,7 @@
  * CNN produces. Anything else falls back to the cpu kernel.
  */
 import { tf } from '../../tf.js';
-import type { NativeKernel } from '../backend.js';
+import type { NativeKernel } from '../native-backend.js';
 
 const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4, Maximum: 5, Minimum: 6 } as const;
 const UNARY = { Relu: 0, Neg: 2, Square: 3, Sqrt: 4, Exp: 5, Relu6: 6 } as const;

@@ -4,7 +4,7 @@
  * TensorBuffer). Here they copy contiguous runs with TypedArray.set. Any dtype held in a TypedArray.
  */
 import { tf } from '../../tf.js';
-import type { NativeKernel, NativeBackend } from '../backend.js';
+import type { NativeKernel, NativeBackend } from '../native-backend.js';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 

@@ -1,6 +1,6 @@
 /** MaxPool and MaxPoolGrad (NHWC), native; same tie-breaking as the cpu backend (first maximum). */
 import { tf } from '../../tf.js';
-import type { NativeKernel } from '../backend.js';
+import type { NativeKernel } from '../native-backend.js';
 
 interface PoolAttrs {
   filterSize: [number, number] | number; strides: [number, number] | number;

@@ -1,6 +1,6 @@
 /** Sum and Mean over leading axes ([N,H,W,C] → [C]) or trailing axes, native; other axes fall back. */
 import { tf } from '../../tf.js';
-import type { NativeKernel } from '../backend.js';
+import type { NativeKernel } from '../native-backend.js';
 
 function reduce(mean: boolean): NativeKernel {
   return ({ inputs, attrs, backend }) => {

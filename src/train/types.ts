@@ -1,0 +1,33 @@
+/**
+ * Types shared by training and the stages that hook into it (prune/hook.ts, quantize/hook.ts, curves): a
+ * types-only module of the lower stage, so those import it and never fit.ts (no import cycles).
+ */
+import type { tf } from '../engine/tf.js';
+import type { FerMetadata } from '../model/io.js';
+
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  acc: number;
+  valLoss: number | null;
+  valAcc: number | null;
+  lr: number;
+  seconds: number;
+  imagesPerSecond: number;
+  sparsity?: number;
+}
+
+/** Something that acts around each optimizer step (pruning masks, quantization-aware training). */
+export interface StepHook {
+  name: string;
+  init?(model: tf.LayersModel, totalSteps: number, saved?: unknown): void;
+  beforeStep?(step: number): void;
+  beforeApply?(step: number): void;
+  afterStep?(step: number): void;
+  /** Extra epoch metrics (e.g. sparsity). */
+  metrics?(): Record<string, number>;
+  /** JSON state for checkpoints. */
+  state?(): unknown;
+  metadata?(meta: FerMetadata): FerMetadata;
+}
+
