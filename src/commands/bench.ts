@@ -1,6 +1,11 @@
 /** `fer bench`: inference benchmarks of ONNX (and tfjs) models, a table, JSON, Markdown and bench.png. */
 import { Command } from 'commander';
-import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { isFerRunDir } from '../io/files.js';
+import { modelDir } from '../model/io.js';
+import { exportOnnx } from '../convert/onnx/export.js';
+import { packageVersion } from '../paths.js';
+import { modelName } from './export.js';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -81,7 +86,19 @@ export function benchCommand(): Command {
   showSchemaDefaults(cmd, benchSchema);
   cmd.action(async (models: string[], flags) => {
     const o = benchSchema.parse({ ...flags, models, json: !!flags.json, markdown: !!flags.markdown, fallback: !!flags.fallback, trtFp16: !!flags.trtFp16, trtInt8: !!flags.trtInt8 });
-    const list = o.models.length ? o.models : defaultBenchModels(o.engine);
+    // `fer bench --out RUN` with no models: the run's own model (its best/, else last/), exported to fp32 ONNX
+    // for onnxruntime, not the shipped one, so the run's report shows what the run made.
+    const runModel = !o.models.length && o.out && isFerRunDir(o.out) ? modelDir(o.out) : null;
+    let list = o.models.length ? o.models : defaultBenchModels(o.engine);
+    if (runModel) {
+      await startEngine(flags, true);
+      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-bench-')), `${modelName(o.out!)}.fp32.onnx`);
+      if (o.engine === 'onnxruntime') {
+        await exportOnnx(runModel, file, { precision: 'fp32', nchw: false, keepIoFloat32: true, version: packageVersion(), verify: false });
+      }
+      list = [o.engine === 'onnxruntime' ? file : runModel];
+      if (!o.json) process.stderr.write(`fer: benchmarking the run's model ${runModel}\n`);
+    }
     if (list.length === 0) throw new UsageError('bench: no models given and no shipped ONNX models found (run `fer export onnx` first)');
     for (const m of list) if (!existsSync(m)) throw new UsageError(`bench: no such model: ${m}`);
     const providerOk = o.engine !== 'onnxruntime' || (await providerAvailable(o.provider));
@@ -109,6 +126,7 @@ export function benchCommand(): Command {
             executionMode: o.executionMode, profile: o.profile, deviceId: o.deviceId, trtFp16: o.trtFp16, trtInt8: o.trtInt8, trtCacheDir: o.trtCacheDir,
           } });
         if (labels) row.variant = labels[k];
+        if (runModel) row.model = runModel; // the run's model, not the temporary export
         if (row.accuracy == null && data) row.accuracy = rows.find((r) => r.model === m)?.accuracy ?? null;
         rows.push(row);
         if (!o.json && !o.markdown) process.stderr.write(`fer: ${row.variant} batch ${batch}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms\n`);

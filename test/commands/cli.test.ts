@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from './cli.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { benchResultSchema } from '../../src/bench/schema.js';
 import { variantLabels } from '../../src/bench/bench.js';
-import { loadModel } from '../../src/model/io.js';
+import { loadModel, saveModel } from '../../src/model/io.js';
 import { expectClose } from '../helpers.js';
 
 const VERBS = ['train', 'eval', 'average', 'prune', 'quantize', 'export', 'bench'];
@@ -103,6 +103,18 @@ describe('eval, export and bench on the fixture model', () => {
       expect(row.accuracy).not.toBeNull();
     }
     expect(existsSync(path.join(out, 'bench.png'))).toBe(true);
+  });
+
+  it('bench --out RUN without models benchmarks the run\'s own model, not the shipped one', async () => {
+    const run = mkdtempSync(path.join(os.tmpdir(), 'fer-benchrun-'));
+    writeFileSync(path.join(run, 'run.json'), '{}');
+    const { model: m, meta } = await loadModel(await saveFixtureModel(7));
+    await saveModel(m, path.join(run, 'last'), meta);
+    const r = await cli('bench', '--out', run, '--batch', '1', '--iterations', '2', '--warmup', '1', '--json', '--backend', 'cpu');
+    expect(r.code, r.stderr).toBe(0);
+    const res = benchResultSchema.parse(JSON.parse(r.stdout));
+    expect(res.rows.map((x) => x.model)).toEqual([path.join(run, 'last')]);
+    expect(existsSync(path.join(run, 'bench.json'))).toBe(true);
   });
 
   it('bench labels two models\' fp32 exports apart (file names where the short variant would collide)', () => {
