@@ -87,7 +87,8 @@ export function reportSections(runDir: string): ReportSection[] {
     html: bench ? benchSvg(bench) + table(['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'KB', 'non-zero', 'accuracy'],
       bench.rows.map((r) => [r.variant, r.batch, r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), r.throughput.toFixed(0), r.cpuPercent.toFixed(0),
         r.memPercent.toFixed(2), (r.fileBytes / 1024).toFixed(1), r.nonzeroParameters, r.accuracy == null ? '–' : pct(r.accuracy)])) +
-      `<p class="muted">${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>` : null,
+      `<p class="muted">Models measured: ${[...new Set(bench.rows.map((r) => r.model))].map((m) => esc(m)).join(', ')}. ` +
+      `${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>` : null,
     note: 'no bench.json (run `fer bench --out RUN`)',
   });
   const samples = (evalRes?.samples ?? []).filter((s) => existsSync(s.file));

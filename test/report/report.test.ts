@@ -49,6 +49,7 @@ describe.skipIf(!existsSync(CHROMIUM))('fer report in headless Chromium', () => 
     expect(missing).toEqual(['quantization']);
     const html = readFileSync(file, 'utf8');
     expect(html).not.toMatch(/<script|(src|href)="https?:|url\(https?:/);
+    expect(html).toContain(`Models measured: ${path.join(run, 'best.onnx')}`); // the bench section names what it measured
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
