@@ -26,6 +26,21 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
 const fmt = (v: number) =>
   v === 0 ? '0' : Math.abs(v) >= 10 ? v.toFixed(0) : Math.abs(v) >= 0.01 ? String(+v.toFixed(3)) : v.toExponential(1);
 
+/**
+ * Tick labels that tell the ticks apart: the short form where it does, else as many decimals as it takes
+ * (an accuracy axis from 60 to 64 in steps of 0.5 would otherwise read 60, 61, 61, 62, …).
+ */
+export function tickLabels(ticks: number[]): string[] {
+  const unique = (ls: string[]) => new Set(ls).size === ls.length;
+  const short = ticks.map(fmt);
+  if (unique(short)) return short;
+  for (let d = 1; d <= 6; d++) {
+    const ls = ticks.map((t) => String(+t.toFixed(d)));
+    if (unique(ls)) return ls;
+  }
+  return short;
+}
+
 /** A line chart panel as an SVG <g>, placed at (x, y) with size (w, h). */
 export function linePanel(
   x: number, y: number, w: number, h: number, title: string, series: Series[], opts: { xLabel?: string; yMin?: number; yMax?: number } = {},
@@ -40,13 +55,15 @@ export function linePanel(
   const py = (v: number) => y + T + (1 - (v - y0) / (y1 - y0)) * (h - T - B);
   const parts: string[] = [`<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="white"/>`];
   parts.push(`<text x="${x + w / 2}" y="${y + 18}" text-anchor="middle" font-size="14" font-weight="bold" ${FONT}>${esc(title)}</text>`);
-  for (const t of niceTicks(y0, y1)) {
+  const yTicks = niceTicks(y0, y1), yLabels = tickLabels(yTicks);
+  yTicks.forEach((t, i) => {
     parts.push(`<line x1="${x + L}" x2="${x + w - R}" y1="${py(t)}" y2="${py(t)}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${x + L - 6}" y="${py(t) + 4}" text-anchor="end" font-size="11" ${FONT}>${fmt(t)}</text>`);
-  }
-  for (const t of niceTicks(x0, x1, 6)) {
-    parts.push(`<text x="${px(t)}" y="${y + h - B + 16}" text-anchor="middle" font-size="11" ${FONT}>${fmt(t)}</text>`);
-  }
+    parts.push(`<text x="${x + L - 6}" y="${py(t) + 4}" text-anchor="end" font-size="11" ${FONT}>${yLabels[i]}</text>`);
+  });
+  const xTicks = niceTicks(x0, x1, 6), xLabels = tickLabels(xTicks);
+  xTicks.forEach((t, i) => {
+    parts.push(`<text x="${px(t)}" y="${y + h - B + 16}" text-anchor="middle" font-size="11" ${FONT}>${xLabels[i]}</text>`);
+  });
   parts.push(`<rect x="${x + L}" y="${y + T}" width="${w - L - R}" height="${h - T - B}" fill="none" stroke="#888"/>`);
   if (opts.xLabel) parts.push(`<text x="${x + L + (w - L - R) / 2}" y="${y + h - 6}" text-anchor="middle" font-size="12" ${FONT}>${esc(opts.xLabel)}</text>`);
   series.forEach((s, i) => {
