@@ -99,7 +99,7 @@ export function reportSections(runDir: string): ReportSection[] {
       const mime = ext === 'png' ? 'image/png' : 'image/jpeg';
       const ok = s.label === s.predicted;
       return `<figure class="${ok ? 'ok' : 'bad'}"><img alt="${esc(s.label)}" src="data:${mime};base64,${readFileSync(s.file).toString('base64')}"/>` +
-        `<figcaption>${esc(s.predicted)}${ok ? '' : `<br/><s>${esc(s.label)}</s>`}</figcaption></figure>`;
+        `<figcaption>${esc(s.predicted)}${ok ? '' : `<br/>true: ${esc(s.label)}`}</figcaption></figure>`;
     }).join('')}</div>` : null,
     note: 'no samples (eval.json without samples, or their images are gone)',
   });

@@ -50,6 +50,8 @@ describe.skipIf(!existsSync(CHROMIUM))('fer report in headless Chromium', () => 
     const html = readFileSync(file, 'utf8');
     expect(html).not.toMatch(/<script|(src|href)="https?:|url\(https?:/);
     expect(html).toContain(`Models measured: ${path.join(run, 'best.onnx')}`); // the bench section names what it measured
+    expect(html).toContain('<br/>true: '); // a misclassified face names its true label (not struck through)
+    expect(html).not.toContain('<s>');
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
