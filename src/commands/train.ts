@@ -1,7 +1,7 @@
 /** `fer train`: thin wrapper over train/fit.ts. */
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { readJsonFile } from '../io/files.js';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { isFerRunDir, readJsonFile } from '../io/files.js';
 import path from 'node:path';
 import { trainOptionsSchema } from '../train/options.js';
 import { ARCHS } from '../model/mini-xception.js';
@@ -111,6 +111,7 @@ export function trainCommand(): Command {
     if (!flags.resume) {
       for (const t of options.teacher) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
     }
+    if (!flags.resume) checkRunOut(outDir);
     const info = await startEngine(flags, !!flags.json);
     const trainSet = await loadWithSummary(dataPath, usage, !!flags.json);
     const valSet = valPath ? await loadWithSummary(valPath, valUsage, !!flags.json) : null;
@@ -131,6 +132,20 @@ export function trainCommand(): Command {
     else if (result.stopReason === 'interrupted') process.exitCode = 130;
   });
   return cmd;
+}
+
+/**
+ * Before the data is loaded: a new run's --out must be creatable, and not a file or a folder of other files
+ * (a run writes run.json, metrics.jsonl, best/, last/ there; it never mixes them with someone's files).
+ */
+function checkRunOut(outDir: string): void {
+  if (existsSync(outDir)) {
+    if (!statSync(outDir).isDirectory()) throw new UsageError(`train: --out ${outDir} exists and is a file; give a folder fer can create`);
+    if (readdirSync(outDir).length > 0 && !isFerRunDir(outDir)) {
+      throw new UsageError(`train: --out ${outDir} exists and is not a fer run; refusing to write into it`, { hint: 'pick another --out' });
+    }
+  }
+  mkdirSync(outDir, { recursive: true }); // fails now (exit 2, naming it) if it cannot be created
 }
 
 /** Prints training events: a progress bar (or periodic lines) and one line per epoch, or JSON lines. */

@@ -5,7 +5,7 @@
  * messages with documented exit codes.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from '../commands/cli.js';
@@ -58,6 +58,16 @@ describe('outputs: nothing fer did not write is replaced', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/exists and is not a fer model; refusing to replace it/);
     expect(intact(docs)).toBe(true);
+  });
+
+  it('fer train --out <a folder of user files> exits 2 before loading any data, and writes nothing there', async () => {
+    const docs = userFolder();
+    const r = await cli('train', '--data', VAL, '--epochs', '1', '--out', docs, '--backend', TRAIN_BACKEND);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/exists and is not a fer run; refusing to write into it/);
+    expect(r.stderr).not.toMatch(/images/); // before the data
+    expect(intact(docs)).toBe(true);
+    expect(readdirSync(docs).sort()).toEqual(['sub', 'thesis.txt']);
   });
 
   it('an existing file as --out is refused (exit 2) and kept', async () => {
