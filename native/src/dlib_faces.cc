@@ -2,11 +2,10 @@
 // paper's face detector, dlib's HOG frontal-face detector, and dlib's 68-point shape predictor. Its model
 // (/usr/share/dlib/shape_predictor_68_face_landmarks.dat, Debian's libdlib-data) is trained on iBUG 300-W,
 // licensed for non-commercial use only.
-//   load(path)                                   the shape predictor (once)
-//   detect(gray Uint8Array, w, h, upsample[, threshold = 0])  Float64Array [x, y, width, height, score, x0, y0, …, x67, y67]
-//                                                per face (landmarks found in the upsampled image, as dlib's
-//                                                examples do, then scaled back)
-//   landmarks(gray, w, h, boxes Float64Array)     Float64Array [x0, y0, …, x67, y67] per box
+//   load(path)                                          the shape predictor (once)
+//   detectAsync(gray Uint8Array, w, h, upsample, threshold)
+//     → Promise<Float64Array> [x, y, width, height, score, x0, y0, …, x67, y67] per face (landmarks found in the
+//       upsampled image, as dlib's examples do, then scaled back), computed on a libuv worker thread
 #include <napi.h>
 
 #include <dlib/image_processing.h>
@@ -72,24 +71,6 @@ std::vector<Detection> detect(const unsigned char* gray, long w, long h, int ups
   return out;
 }
 
-std::vector<double> landmarks(const unsigned char* gray, long w, long h, const double* boxes, size_t n) {
-  if (!predictor()) throw std::runtime_error("the 68-point shape predictor is not loaded");
-  dlib::array2d<unsigned char> img;
-  to_image(gray, w, h, img);
-  std::vector<double> out;
-  out.reserve(n * 136);
-  for (size_t i = 0; i < n; i++) {
-    const double* b = boxes + i * 4;
-    dlib::rectangle r(std::lround(b[0]), std::lround(b[1]), std::lround(b[0] + b[2]) - 1, std::lround(b[1] + b[3]) - 1);
-    dlib::full_object_detection s = (*predictor())(img, r);
-    for (unsigned long k = 0; k < 68; k++) {
-      out.push_back(s.part(k).x());
-      out.push_back(s.part(k).y());
-    }
-  }
-  return out;
-}
-
 }  // namespace fer_dlib
 
 #ifndef FER_DLIB_NO_ADDON
@@ -128,15 +109,6 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     fer_dlib::load_predictor(info[0].As<Napi::String>().Utf8Value());
     return info.Env().Undefined();
-  });
-}
-
-Napi::Value Detect(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    long w = info[1].As<Napi::Number>().Int64Value(), h = info[2].As<Napi::Number>().Int64Value();
-    const double threshold = info.Length() > 4 ? info[4].As<Napi::Number>().DoubleValue() : 0.0;
-    auto found = fer_dlib::detect(gray_arg(info, w, h), w, h, info[3].As<Napi::Number>().Int32Value(), threshold);
-    return pack(info.Env(), found);
   });
 }
 
@@ -179,22 +151,9 @@ Napi::Value DetectAsync(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value Landmarks(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    long w = info[1].As<Napi::Number>().Int64Value(), h = info[2].As<Napi::Number>().Int64Value();
-    auto boxes = info[3].As<Napi::Float64Array>();
-    auto pts = fer_dlib::landmarks(gray_arg(info, w, h), w, h, boxes.Data(), boxes.ElementLength() / 4);
-    auto out = Napi::Float64Array::New(info.Env(), pts.size());
-    for (size_t i = 0; i < pts.size(); i++) out[i] = pts[i];
-    return out;
-  });
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("load", Napi::Function::New(env, Load));
-  exports.Set("detect", Napi::Function::New(env, Detect));
   exports.Set("detectAsync", Napi::Function::New(env, DetectAsync));
-  exports.Set("landmarks", Napi::Function::New(env, Landmarks));
   return exports;
 }
 

@@ -10,5 +10,4 @@ struct Detection {
 };
 void load_predictor(const std::string& path);
 std::vector<Detection> detect(const unsigned char* gray, long w, long h, int upsample, double threshold = 0.0);
-std::vector<double> landmarks(const unsigned char* gray, long w, long h, const double* boxes, size_t n);
 }  // namespace fer_dlib

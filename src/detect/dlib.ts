@@ -12,9 +12,7 @@ import type { DetectedFace } from './types.js';
 
 interface DlibAddon {
   load(path: string): void;
-  detect(gray: Uint8Array, width: number, height: number, upsample: number, threshold?: number): Float64Array;
-  detectAsync(gray: Uint8Array, width: number, height: number, upsample: number, threshold?: number): Promise<Float64Array>;
-  landmarks(gray: Uint8Array, width: number, height: number, boxes: Float64Array): Float64Array;
+  detectAsync(gray: Uint8Array, width: number, height: number, upsample: number, threshold: number): Promise<Float64Array>;
 }
 
 export const DLIB_LICENSE_NOTE = "dlib's 68-point model is trained on iBUG 300-W: non-commercial use only";
@@ -66,14 +64,10 @@ export const DLIB_THRESHOLD = -0.5;
 /** How many 2× upsamplings `auto` takes: one for photos up to ~1 megapixel (faces down to ~40 px), else none. */
 export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.height) <= 1024 ? 1 : 0);
 
-/** Faces with 68 landmarks by dlib; `score` is the HOG detector's confidence (0 at dlib's default threshold). */
-export function dlibDetect(image: RawImage, upsample: number, threshold = 0, gray = toGray(image)): DetectedFace[] {
-  const a = loadDlib();
-  if (!a) throw new Error(why);
-  return unpack(a.detect(gray, image.width, image.height, upsample, threshold));
-}
-
-/** dlibDetect on a worker thread: several images at once use several cores. */
+/**
+ * Faces with 68 landmarks by dlib, found on a worker thread (several images at once use several cores);
+ * `score` is the HOG detector's confidence (0 at dlib's default threshold).
+ */
 export async function dlibDetectAsync(image: RawImage, upsample: number, threshold = 0): Promise<DetectedFace[]> {
   const a = loadDlib();
   if (!a) throw new Error(why);

@@ -3,7 +3,9 @@
  * a rename), directory replacement that an interrupted process can always recover from, and the checks that
  * keep fer from replacing anything it did not create.
  */
-import { accessSync, constants, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
@@ -130,11 +132,16 @@ export function checkOutput(out: string, kind: 'model' | 'run' | 'onnx', force: 
 
 /** An .onnx file fer wrote (producer name "fer", read off the file's first bytes). */
 function isFerOnnx(file: string): boolean {
+  let fd: number | undefined;
   try {
-    const head = readFileSync(file).subarray(0, 64);
-    return head.includes(Buffer.from('\x12\x03fer', 'latin1'));
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(64);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, n).includes(Buffer.from('\x12\x03fer', 'latin1'));
   } catch {
     return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { useBackend } from '../../src/engine/backend.js';
 import { composeScene, decodeRgb, type RawImage } from '../../src/io/image.js';
-import { DLIB_LANDMARKS, dlibDetect, loadDlib, toGray } from '../../src/detect/dlib.js';
+import { DLIB_LANDMARKS, dlibDetectAsync, loadDlib, toGray } from '../../src/detect/dlib.js';
 import { detectFaces, iou } from '../../src/detect/faces.js';
 import { packagePath } from '../../src/paths.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
@@ -37,7 +37,7 @@ describe.runIf(hasDlib)('dlib face detector and 68 landmarks (native)', () => {
     await sharp(Buffer.from(gray), { raw: { width: image.width, height: image.height, channels: 1 } }).png().toFile(png);
     const ref = JSON.parse(execFileSync(reference, [png, String(upsample), DLIB_LANDMARKS], { encoding: 'utf8' })) as
       { box: number[]; score: number; landmarks: number[][] }[];
-    const ours = dlibDetect(image, upsample, 0);
+    const ours = await dlibDetectAsync(image, upsample, 0);
     expect(ours.length).toBe(ref.length);
     expect(ours.length).toBeGreaterThan(0);
     ours.forEach((f, i) => {
