@@ -11,7 +11,6 @@ import { inputDims, onnxProbs } from '../runtime/evaluate-onnx.js';
 import { tf } from '../engine/tf.js';
 import type { Dataset } from '../data/dataset.js';
 import { top1Accuracy } from '../eval/metrics.js';
-import { NUM_CLASSES } from '../data/classes.js';
 import { predictProbs } from '../eval/predict.js';
 import { kernelWeights, readValues } from '../prune/weights.js';
 import { loadModel, modelJsonPath } from '../model/io.js';
@@ -95,7 +94,7 @@ export async function benchOnnx(file: string, o: BenchOptions): Promise<BenchRow
     let accuracy: number | null = null;
     if (o.data) {
       const probs = await onnxProbs(session, info.layout, o.data.images, o.data.size);
-      accuracy = top1Accuracy(probs, o.data.labels, NUM_CLASSES);
+      accuracy = top1Accuracy(probs, o.data.labels, probs.length / o.data.size);
     }
     return {
       model: file, variant: variantOf(file), engine: 'onnxruntime', provider: session.provider, batch: o.batch,
@@ -118,7 +117,8 @@ export async function benchTfjs(dir: string, backend: string, o: BenchOptions): 
     x.dispose();
     let accuracy: number | null = null;
     if (o.data) {
-      accuracy = top1Accuracy(predictProbs(model, o.data.images, o.data.size), o.data.labels, NUM_CLASSES);
+      const probs = predictProbs(model, o.data.images, o.data.size);
+      accuracy = top1Accuracy(probs, o.data.labels, probs.length / o.data.size);
     }
     const kernels = kernelWeights(model).map(readValues);
     const file = modelJsonPath(dir);

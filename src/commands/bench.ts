@@ -15,10 +15,11 @@ import { writeBenchPng } from '../bench/chart.js';
 import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
 import { PROVIDERS, availableProviders, providerAvailable, ort } from '../runtime/ort.js';
 import { UsageError } from '../errors.js';
-import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { dataClassesFor, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
 
 export const benchSchema = z.object({
+  classMap: z.string().optional(),
   models: z.array(z.string()),
   provider: z.enum(PROVIDERS).default('cpu'),
   engine: z.enum(['onnxruntime', 'tfjs']).default('onnxruntime'),
@@ -82,7 +83,7 @@ export function benchCommand(): Command {
     .option('--out <dir>', 'write bench.json and bench.png here')
     .option('--json', 'print JSON')
     .option('--markdown', 'print a Markdown table');
-  withEngineOptions(cmd);
+  withClassMap(withEngineOptions(cmd));
   showSchemaDefaults(cmd, benchSchema);
   cmd.action(async (models: string[], flags) => {
     const o = benchSchema.parse({ ...flags, models, json: !!flags.json, markdown: !!flags.markdown, fallback: !!flags.fallback, trtFp16: !!flags.trtFp16, trtInt8: !!flags.trtInt8 });
@@ -113,7 +114,8 @@ export function benchCommand(): Command {
       notes.push(`provider ${o.provider} unavailable; fell back to cpu`);
       if (!o.json) process.stderr.write(`fer: execution provider "${o.provider}" is not available here; falling back to cpu\n`);
     }
-    const data = o.data ? await loadWithSummary(o.data, 'PublicTest', o.json) : undefined;
+    // Labelled data in the first model's classes (a model of other classes gets no accuracy).
+    const data = o.data ? await loadWithSummary(o.data, 'PublicTest', o.json, { classes: dataClassesFor(list[0], o.classMap) }) : undefined;
     const rows: BenchRow[] = [];
     const labels = o.engine === 'onnxruntime' ? variantLabels(list) : null;
     for (const [k, m] of list.entries()) {

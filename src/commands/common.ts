@@ -4,6 +4,9 @@ import type { z } from 'zod';
 import { existsSync, rmSync } from 'node:fs';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
 import { checkOutput, isFerRunDir } from '../io/files.js';
+import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { readModelClasses } from '../model/io.js';
+import { readClassMap, type ClassSpec } from '../data/classes.js';
 
 export interface GlobalOpts {
   backend: BackendChoice;
@@ -96,3 +99,18 @@ export const fineTuneRunJson = (data: string, val: string | undefined) => ({
   command: `fer ${process.argv.slice(2).join(' ')}`, data, val, usage: 'Training', valUsage: val ? 'PublicTest' : undefined,
   started: new Date().toISOString(),
 });
+
+/** The classes a model was trained on: its ONNX metadata or model.json's (FER2013's when it names none). */
+export function modelClasses(model: string): string[] {
+  return model.endsWith('.onnx') ? inspectOnnx(model).classes : readModelClasses(model);
+}
+
+/** Labelled data loaded for a model: in its classes and their order, source labels merged by a class map. */
+export function dataClassesFor(model: string, classMap?: string): ClassSpec {
+  return { classes: modelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
+}
+
+/** `--class-map FILE` for commands that load labelled data for a model. */
+export function withClassMap(cmd: Command): Command {
+  return cmd.option('--class-map <file>', 'JSON merging the data\'s labels into the model\'s classes (as fer train --class-map)');
+}

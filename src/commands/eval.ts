@@ -4,11 +4,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
+import { DETECTORS } from '../detect/faces.js';
+import { faceCropper } from '../predict/crops.js';
 import { CSV_USAGES } from '../data/dataset.js';
 import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluate.js';
 import { evaluateOnnx } from '../runtime/evaluate-onnx.js';
 import { DEFAULT_MODEL } from '../model/default.js';
-import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { dataClassesFor, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
 import { Progress } from './progress.js';
 
@@ -18,6 +20,8 @@ export const evalSchema = z.object({
   usage: z.enum(CSV_USAGES).default('PublicTest'),
   tta: z.enum(TTA_MODES).default('flip'),
   out: z.string().optional(),
+  classMap: z.string().optional(),
+  detect: z.union([z.boolean(), z.enum(DETECTORS)]).default(false),
   json: z.boolean().default(false),
 });
 
@@ -29,14 +33,17 @@ export function evalCommand(): Command {
     .option('--usage <usage>', 'CSV split (Training|PublicTest|PrivateTest)')
     .option('--tta <mode>', 'test-time augmentation: flip (average with the mirrored image) | tencrop (4 corner + center crops, and mirrors) | none')
     .option('--out <dir>', 'write eval.json and confusion.png here')
+    .option('--detect [detector]', `--data holds ordinary photos: classify each one's face, cropped as fer train --detect does (${DETECTORS.join(' | ')}; default auto)`)
     .option('--json', 'print the result as JSON');
-  withEngineOptions(cmd);
+  withClassMap(withEngineOptions(cmd));
   showSchemaDefaults(cmd, evalSchema);
   cmd.action(async (flags) => {
     const o = evalSchema.parse({ ...flags, json: !!flags.json });
-    const ds = await loadWithSummary(o.data, o.usage, o.json);
     const onnx = o.model.endsWith('.onnx');
-    if (!onnx) await startEngine(flags, o.json);
+    if (!onnx || o.detect) await startEngine(flags, o.json);
+    const cropper = o.detect ? faceCropper({ detector: o.detect === true ? 'auto' : o.detect }) : undefined;
+    const ds = await loadWithSummary(o.data, o.usage, o.json, { classes: dataClassesFor(o.model, o.classMap), decoder: cropper })
+      .finally(() => cropper?.release());
     // Progress with ETA on stderr (tencrop over thousands of images takes a while); none with --json.
     const bar = o.json ? null : new Progress();
     const t0 = Date.now();

@@ -8,10 +8,11 @@ import { PRUNE_PATTERNS } from '../train/options.js';
 import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
-import { fineTuneRunJson, out, prepareOut, startEngine, stopOnSignal, table, withEngineOptions, withForce, showSchemaDefaults } from './common.js';
+import { dataClassesFor, withClassMap, fineTuneRunJson, out, prepareOut, startEngine, stopOnSignal, table, withEngineOptions, withForce, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const pruneSchema = z.object({
+  classMap: z.string().optional(),
   model: z.string().default(DEFAULT_MODEL),
   targetSparsity: z.coerce.number().gt(0).lt(1).default(0.5),
   pattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
@@ -38,7 +39,7 @@ export function pruneCommand(): Command {
     .option('--val <dir|csv>', 'validation data for fine-tuning')
     .requiredOption('--out <dir>', 'where to write the pruned model (a run directory when fine-tuning)')
     .option('--json', 'print the sparsity report as JSON');
-  withEngineOptions(withForce(cmd));
+  withClassMap(withEngineOptions(withForce(cmd)));
   showSchemaDefaults(cmd, pruneSchema);
   cmd.action(async (flags) => {
     const o = pruneSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
@@ -53,7 +54,7 @@ export function pruneCommand(): Command {
     if (o.finetuneEpochs > 0) {
       const init = path.join(o.out, 'pruned-init');
       await saveModel(model, init, { ...meta, pruning });
-      const [trainSet, valSet] = [await loadWithSummary(o.data!, 'Training', o.json), o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null];
+      const [trainSet, valSet] = [await loadWithSummary(o.data!, 'Training', o.json, { classes: dataClassesFor(o.model, o.classMap) }), o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes: dataClassesFor(o.model, o.classMap) }) : null];
       const stop = stopOnSignal();
       const r = await finetune(init, meta, trainSet, valSet, o.out, {
         epochs: o.finetuneEpochs, lr: o.lr, prune: { target: o.targetSparsity, pattern: o.pattern, scope: o.scope },

@@ -10,10 +10,11 @@ import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_DATA } from './export.js';
-import { fineTuneRunJson, out, prepareOut, showSchemaDefaults, startEngine, stopOnSignal, withEngineOptions, withForce } from './common.js';
+import { dataClassesFor, withClassMap, fineTuneRunJson, out, prepareOut, showSchemaDefaults, startEngine, stopOnSignal, withEngineOptions, withForce } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const quantizeSchema = z.object({
+  classMap: z.string().optional(),
   model: z.string().default(DEFAULT_MODEL),
   bits: z.coerce.number().int().refine((b) => (b >= 2 && b <= 8) || b === 16, 'bits must be 2..8 or 16').default(8),
   granularity: z.enum(GRANULARITIES).default('per-channel'),
@@ -42,7 +43,7 @@ export function quantizeCommand(): Command {
     .option('--val <dir|csv>', 'validation data for fine-tuning')
     .requiredOption('--out <dir>', 'where to write the quantized model')
     .option('--json', 'print the result as JSON');
-  withEngineOptions(withForce(cmd));
+  withClassMap(withEngineOptions(withForce(cmd)));
   showSchemaDefaults(cmd, quantizeSchema);
   cmd.action(async (flags) => {
     const o = quantizeSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
@@ -54,8 +55,8 @@ export function quantizeCommand(): Command {
     let modelDir = o.model;
     if (o.finetuneEpochs > 0) {
       const { meta } = await loadModel(o.model);
-      const trainSet = await loadWithSummary(o.data!, 'Training', o.json);
-      const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json) : null;
+      const trainSet = await loadWithSummary(o.data!, 'Training', o.json, { classes: dataClassesFor(o.model, o.classMap) });
+      const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes: dataClassesFor(o.model, o.classMap) }) : null;
       const stop = stopOnSignal();
       const r = await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, {
         epochs: o.finetuneEpochs, lr: o.lr, quantize: { bits: o.bits, granularity: o.granularity },

@@ -6,7 +6,10 @@ import path from 'node:path';
 import { trainOptionsSchema } from '../train/options.js';
 import { ARCHS } from '../model/mini-xception.js';
 import { train, type TrainEvent } from '../train/fit.js';
-import { loadDataset, isCsv, CSV_USAGES, type CsvUsage, type Dataset } from '../data/dataset.js';
+import { loadDataset, isCsv, CSV_USAGES, type CsvUsage, type Dataset, type LoadOptions } from '../data/dataset.js';
+import { FER2013_CLASSES, parseClassList, readClassMap, type ClassSpec } from '../data/classes.js';
+import { DETECTORS, type Detector } from '../detect/faces.js';
+import { faceCropper, MULTI_FACE, type MultiFace } from '../predict/crops.js';
 import { UsageError } from '../errors.js';
 import { out, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { Progress, formatDuration } from './progress.js';
@@ -15,15 +18,24 @@ import { quantizeHook } from '../quantize/hook.js';
 
 interface Flags {
   data?: string; val?: string; out?: string; resume?: string; usage?: CsvUsage; valUsage?: CsvUsage;
+  detect?: boolean | string; multiFace?: string;
   json?: boolean; backend?: string; threads?: number; [k: string]: unknown;
 }
 
-export async function loadWithSummary(source: string, usage: CsvUsage | undefined, quiet: boolean): Promise<Dataset> {
+/** Loads a dataset, saying on stderr what it holds (per class), what was skipped and what left out. */
+export async function loadWithSummary(
+  source: string, usage: CsvUsage | undefined, quiet: boolean, o: Pick<LoadOptions, 'classes' | 'decoder'> = {},
+): Promise<Dataset> {
   const t0 = Date.now();
-  const ds = await loadDataset(source, { usage });
+  const bar = quiet || !o.decoder ? null : new Progress();
+  const ds = await loadDataset(source, { usage, ...o, onProgress: bar ? (d, t) => bar.update(d, t, 'faces', 'detecting', ((Date.now() - t0) / 1000 / d) * (t - d)) : undefined });
+  bar?.done();
   if (!quiet) {
-    process.stderr.write(`fer: ${source}: ${ds.size} images (${ds.counts.join('/')}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
-      (ds.skipped.length ? `, ${ds.skipped.length} skipped (e.g. ${path.basename(ds.skipped[0].file)}: ${ds.skipped[0].reason})` : '') + '\n');
+    const fer = ds.classes.join() === FER2013_CLASSES.join();
+    const counts = fer ? ds.counts.join('/') : ds.classes.map((c, i) => `${c} ${ds.counts[i]}`).join(', ');
+    process.stderr.write(`fer: ${source}: ${ds.size} images (${counts}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
+      (ds.skipped.length ? `, ${ds.skipped.length} skipped (e.g. ${path.basename(ds.skipped[0].file)}: ${ds.skipped[0].reason})` : '') +
+      (ds.dropped ? `, ${ds.dropped} of other classes left out` : '') + '\n');
   }
   return ds;
 }
@@ -54,7 +66,12 @@ export function trainCommand(): Command {
     .option('--shift <x>', 'max random shift (fraction of side)')
     .option('--l2 <x>', 'L2 penalty on conv kernels')
     .option('--arch <name>', `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv, -s2p: a stride-2 pool after the stem; with --init, starts from its weights)`)
-    .option('--init <model>', 'start from these weights (fine-tuning)')
+    .option('--init <model>', 'start from these weights (fine-tuning; with other classes than the data\'s, a transfer: same features, new head)')
+    .option('--classes <a,b,c>', 'train these classes of the data, in this order (default: every class folder; FER2013\'s order for its seven)')
+    .option('--class-map <file>', 'JSON merging the data\'s labels into classes, e.g. {"negative":["angry","disgust","fear","sad"],"neutral":["neutral"],"positive":["happy","surprise"]}')
+    .option('--freeze-epochs <n>', 'first n epochs train only the classifier head (transfer)')
+    .option('--detect [detector]', `--data holds ordinary photos: crop each one's face (aligned, 48×48 gray) with a face detector (${DETECTORS.join(' | ')}; default auto) and cache the crops`)
+    .option('--multi-face <m>', 'with --detect, a photo with several faces: largest (train on its largest face) | skip', 'largest')
     .option('--revive-dead', 'give the --init model\'s dead ReLU channels fresh weights first')
     .option('--teacher <model...>', 'distill from these models\' mean probabilities (knowledge distillation)')
     .option('--distill-alpha <x>', 'weight of the teacher\'s soft targets (labels get 1 - x)')
@@ -76,14 +93,20 @@ export function trainCommand(): Command {
     const outDir = flags.resume ?? flags.out!;
     const runFile = path.join(outDir, 'run.json');
     let dataPath = flags.data, valPath = flags.val, usage = flags.usage, valUsage = flags.valUsage;
+    let detect: Detector | undefined = flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : flags.detect as Detector;
+    let multiFace = flags.multiFace as MultiFace;
     let stored: Record<string, unknown> | undefined;
     if (flags.resume) {
       if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
-      const prev = readJsonFile(runFile, 'run.json') as { data?: string; val?: string; usage?: CsvUsage; valUsage?: CsvUsage; options?: Record<string, unknown> };
+      const prev = readJsonFile(runFile, 'run.json') as {
+        data?: string; val?: string; usage?: CsvUsage; valUsage?: CsvUsage; detect?: Detector; multiFace?: MultiFace; options?: Record<string, unknown>;
+      };
       dataPath ??= prev.data;
       valPath ??= prev.val;
       usage ??= prev.usage;
       valUsage ??= prev.valUsage;
+      detect ??= prev.detect;
+      if (prev.multiFace) multiFace = prev.multiFace;
       stored = prev.options;
       // A resumed run keeps the options it started with (its schedule depends on them): say so, never ignore.
       const changed = ['epochs', 'lr', 'schedule', 'batchSize'].filter((k) => flags[k] !== undefined && stored && String(flags[k]) !== String(stored[k]));
@@ -104,22 +127,37 @@ export function trainCommand(): Command {
     if (valPath && isCsv(valPath) && path.resolve(valPath) === path.resolve(dataPath) && valUsage === usage) {
       throw new UsageError(`train: --val ${valPath} with --val-usage ${valUsage} is the training split itself`, { hint: 'validate on PublicTest (the default)' });
     }
+    if (detect && !DETECTORS.includes(detect)) throw new UsageError(`train: --detect ${detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
+    if (!MULTI_FACE.includes(multiFace)) throw new UsageError(`train: --multi-face ${multiFace}: expected ${MULTI_FACE.join(' or ')}`);
     const options = trainOptionsSchema.parse(stored ?? {
       ...flags, flip: flags.flip !== false, classWeights: !!flags.classWeights, reviveDead: !!flags.reviveDead,
+      classes: typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined,
     });
+    const spec: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
     if (options.reviveDead && !options.init && !flags.resume) throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
     if (!flags.resume) {
       for (const t of options.teacher) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
     }
     if (!flags.resume) checkRunOut(outDir);
     const info = await startEngine(flags, !!flags.json);
-    const trainSet = await loadWithSummary(dataPath, usage, !!flags.json);
-    const valSet = valPath ? await loadWithSummary(valPath, valUsage, !!flags.json) : null;
+    const cropper = detect ? faceCropper({ detector: detect, multiFace }) : undefined;
+    let trainSet: Dataset, valSet: Dataset | null;
+    try {
+      trainSet = await loadWithSummary(dataPath, usage, !!flags.json, { classes: spec, decoder: cropper });
+      if (cropper && !flags.json) {
+        const st = cropper.stats;
+        if (st.photos) process.stderr.write(`fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`);
+      }
+      // The val set in the training set's classes (merged the same way).
+      valSet = valPath ? await loadWithSummary(valPath, valUsage, !!flags.json, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper }) : null;
+    } finally {
+      await cropper?.release();
+    }
     if (!flags.resume && existsSync(path.join(outDir, 'checkpoint'))) {
       throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
     }
     const runJson = {
-      command: `fer ${process.argv.slice(2).join(' ')}`, data: dataPath, val: valPath, usage, valUsage,
+      command: `fer ${process.argv.slice(2).join(' ')}`, data: dataPath, val: valPath, usage, valUsage, detect, multiFace,
       backend: info.name, threads: info.threads, started: new Date().toISOString(),
     };
     const stop = stopOnSignal();
@@ -164,6 +202,10 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
         const t = e.transplanted;
         process.stderr.write(`fer: started from --init's weights: ${t.copied} tensors copied` +
           (t.skipped.length ? `, ${t.skipped.length} left as initialised (${t.skipped.join(', ')})` : '') + '\n');
+        if (t.headFrom) {
+          process.stderr.write(`fer: transfer to new classes: a new classifier head` +
+            (t.headFrom.length ? ` (the rows of ${t.headFrom.join(', ')} kept from --init)` : '') + '\n');
+        }
       }
     } else if (e.type === 'batch' && !json) {
       const batchesLeft = e.batches - e.batch + (totalEpochs - e.epoch - 1) * e.batches;

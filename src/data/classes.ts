@@ -1,5 +1,88 @@
-/** FER2013's label order, fixed everywhere in fer (datasets, models, ONNX metadata). */
+/**
+ * Class sets. FER2013's seven emotions, in its label order, are the default; a dataset of other class
+ * folders (or a CSV whose label column holds names) brings its own, and `--classes` / `--class-map` select,
+ * order and merge them. A model stores the names and their order in its metadata, and every stage reads
+ * them from there.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+/** FER2013's label order: the default class set. */
 export const CLASSES = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
-export type Emotion = (typeof CLASSES)[number];
+export const FER2013_CLASSES: readonly string[] = CLASSES;
+/** FER2013's class count (a model's own is `meta.classes.length`). */
 export const NUM_CLASSES = CLASSES.length;
 export const IMAGE_SIZE = 48;
+
+/** How a dataset's source labels become the trained classes. */
+export interface ClassSpec {
+  /** Select and order these classes (after merging); other images are dropped. */
+  classes?: readonly string[];
+  /** Merge: each target class lists the source labels it takes (e.g. negative: [angry, disgust, fear, sad]). */
+  map?: Record<string, readonly string[]>;
+}
+
+export interface ClassPlan {
+  classes: string[];
+  /** Index of a source label among `classes`, or -1 when it is not trained (dropped). */
+  indexOf(source: string): number;
+}
+
+const NAME = /^[\p{L}\p{N}][\p{L}\p{N} _.+-]{0,63}$/u;
+
+export function checkClassName(name: string, where: string): string {
+  if (!NAME.test(name)) throw new UsageError(`${where}: "${name.slice(0, 40)}" is not a usable class name (letters, digits, space, _ . + -; at most 64)`);
+  return name;
+}
+
+/**
+ * The classes trained from a dataset whose labels are `sourceNames`: the map's targets, else the spec's
+ * classes, else FER2013's seven when every source name is one of them, else the source names sorted.
+ */
+export function planClasses(sourceNames: readonly string[], spec: ClassSpec = {}): ClassPlan {
+  const target = new Map<string, string>();
+  let classes: string[];
+  if (spec.map) {
+    for (const [to, froms] of Object.entries(spec.map)) {
+      checkClassName(to, 'class map');
+      for (const f of froms) {
+        if (target.has(f)) throw new UsageError(`class map: "${f}" is merged into both "${target.get(f)}" and "${to}"`);
+        target.set(f, to);
+      }
+    }
+    classes = Object.keys(spec.map);
+  } else {
+    for (const s of sourceNames) target.set(s, s);
+    classes = sourceNames.every((s) => FER2013_CLASSES.includes(s)) ? [...FER2013_CLASSES] : [...new Set(sourceNames)].sort();
+  }
+  if (spec.classes) {
+    const unknown = spec.classes.filter((c) => !classes.includes(c));
+    if (unknown.length && spec.map) throw new UsageError(`classes: "${unknown[0]}" is not a class of the class map (${classes.join(', ')})`);
+    if (new Set(spec.classes).size !== spec.classes.length) throw new UsageError(`classes: a class is named twice in ${spec.classes.join(',')}`);
+    classes = spec.classes.map((c) => checkClassName(c, 'classes'));
+  }
+  if (classes.length < 2) throw new UsageError(`classes: a classifier needs at least 2 classes, got ${classes.length ? classes.join(', ') : 'none'}`);
+  const index = new Map(classes.map((c, i) => [c, i]));
+  return { classes, indexOf: (s) => index.get(target.get(s) ?? '\0') ?? -1 };
+}
+
+const classMapSchema = z.record(z.string(), z.array(z.string()).min(1));
+
+/** A class-map file: JSON `{ "negative": ["angry", "disgust", "fear", "sad"], "neutral": ["neutral"], … }`. */
+export function readClassMap(file: string): Record<string, string[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--class-map ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON: ' + (e as Error).message.split('\n')[0]}`);
+  }
+  const r = classMapSchema.safeParse(raw);
+  if (!r.success) throw new UsageError(`--class-map ${file}: expected {"class": ["source label", …], …}`);
+  return r.data;
+}
+
+/** `--classes a,b,c` */
+export function parseClassList(s: string): string[] {
+  return s.split(',').map((c) => c.trim()).filter(Boolean);
+}

@@ -10,18 +10,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { decodeGray } from '../io/image.js';
-import { CLASSES, IMAGE_SIZE } from './classes.js';
+import { FER2013_CLASSES, IMAGE_SIZE, planClasses, type ClassSpec } from './classes.js';
 
 export interface Dataset {
   /** N × 48 × 48 grayscale pixels, row-major. */
   images: Uint8Array;
+  /** Index into `classes` of each image. */
   labels: Uint8Array;
   size: number;
+  /** The class names, in label order (FER2013's seven unless the data or a ClassSpec says otherwise). */
+  classes: string[];
   /** Source path of each image (folder datasets) or `csv:<row>`. */
   files: string[];
-  /** Per-class counts in CLASSES order. */
+  /** Per-class counts in `classes` order. */
   counts: number[];
   skipped: { file: string; reason: string }[];
+  /** Images whose label is not among `classes` (left out by a ClassSpec). */
+  dropped: number;
   source: string;
 }
 
@@ -32,6 +37,13 @@ export interface LoadOptions {
   usage?: CsvUsage;
   cache?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Which classes to train and how source labels map to them (default: all, FER2013's order when they are its). */
+  classes?: ClassSpec;
+  /**
+   * Turns an image file into 48×48 gray pixels, or null when it yields none (e.g. a face cropper over raw
+   * photos); `tag` names it in the cache key. Default: the whole image, resized.
+   */
+  decoder?: { tag: string; decode(file: string): Promise<Uint8Array | null> };
 }
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
@@ -43,7 +55,7 @@ export const isCsv = (source: string) => source.toLowerCase().endsWith('.csv');
 export async function loadDataset(source: string, options: LoadOptions = {}): Promise<Dataset> {
   if (!existsSync(source)) throw new UsageError(`data: no such file or folder: ${source}`);
   if (statSync(source).isDirectory()) return loadFolder(source, options);
-  if (isCsv(source)) return loadCsv(source, options.usage);
+  if (isCsv(source)) return loadCsv(source, options.usage, options.classes);
   throw new UsageError(`data: expected a folder of <class>/ subfolders or a .csv file, got ${source}`);
 }
 
@@ -53,65 +65,85 @@ function cacheDir(): string {
 
 async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> {
   // Hidden folders (.git, .cache, …) are not classes.
-  const entries = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'));
-  const unknown = entries.map((e) => e.name).filter((n) => !(CLASSES as readonly string[]).includes(n));
-  if (unknown.length > 0) {
-    throw new UsageError(`data: unknown class folder "${unknown[0]}" in ${root} (expected: ${CLASSES.join(', ')})`);
-  }
+  const folders = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  if (folders.length === 0) throw new UsageError(`data: no class folders in ${root} (expected ${root}/<class>/*.jpg)`);
+  const plan = planClasses(folders, options.classes);
   const files: string[] = [];
   const labels: number[] = [];
-  CLASSES.forEach((cls, label) => {
-    const dir = path.join(root, cls);
-    if (!existsSync(dir)) return;
-    for (const f of readdirSync(dir).sort()) {
-      if (f.startsWith('.')) continue;
-      files.push(path.join(dir, f));
+  let dropped = 0;
+  for (const name of folders) {
+    const label = plan.indexOf(name);
+    const names = readdirSync(path.join(root, name)).filter((f) => !f.startsWith('.')).sort();
+    if (label < 0) {
+      dropped += names.length;
+      continue;
+    }
+    for (const f of names) {
+      files.push(path.join(root, name, f));
       labels.push(label);
     }
-  });
-  if (files.length === 0) throw new UsageError(`data: no images in ${root} (expected ${root}/<class>/*.jpg)`);
+  }
+  // Label order, then file order: datasets are sorted by class.
+  const order = [...files.keys()].sort((a, b) => labels[a] - labels[b] || (files[a] < files[b] ? -1 : 1));
+  const sortedFiles = order.map((i) => files[i]), sortedLabels = order.map((i) => labels[i]);
+  if (sortedFiles.length === 0) throw new UsageError(`data: no images of the classes ${plan.classes.join(', ')} in ${root} (expected ${root}/<class>/*.jpg)`);
 
+  const decoder = options.decoder;
   const key = createHash('sha1')
     .update(path.resolve(root))
-    .update(files.map((f) => {
+    .update(decoder ? `decoder:${decoder.tag}\n` : '')
+    .update(sortedFiles.map((f) => {
       const st = statSync(f);
       return `${f}:${st.size}:${st.mtimeMs}`;
     }).join('\n'))
     .digest('hex')
     .slice(0, 16);
   const cacheFile = path.join(cacheDir(), `${key}.bin`);
+  const labelOf = new Map(sortedFiles.map((f, i) => [f, sortedLabels[i]]));
   if (options.cache !== false && existsSync(cacheFile)) {
-    const cached = readCache(cacheFile, files);
-    if (cached) return { ...cached, source: root };
+    const cached = readCache(cacheFile, sortedFiles);
+    if (cached) {
+      const cachedLabels = Uint8Array.from(cached.files, (f) => labelOf.get(f)!);
+      return { ...cached, labels: cachedLabels, classes: plan.classes, counts: countLabels(cachedLabels, plan.classes.length), dropped, source: root };
+    }
   }
 
-  const images = new Uint8Array(files.length * PIXELS);
-  const ok = new Uint8Array(files.length);
+  const images = new Uint8Array(sortedFiles.length * PIXELS);
+  const ok = new Uint8Array(sortedFiles.length);
   const skipped: Dataset['skipped'] = [];
   let next = 0, done = 0;
   const worker = async () => {
-    while (next < files.length) {
+    while (next < sortedFiles.length) {
       const i = next++;
       try {
-        if (!IMAGE_EXT.test(files[i])) throw new Error('not an image file');
-        images.set(await decodeGray(files[i], IMAGE_SIZE), i * PIXELS);
+        if (!IMAGE_EXT.test(sortedFiles[i])) throw new Error('not an image file');
+        const px = decoder ? await decoder.decode(sortedFiles[i]) : await decodeGray(sortedFiles[i], IMAGE_SIZE);
+        if (!px) throw new Error('no face found');
+        images.set(px, i * PIXELS);
         ok[i] = 1;
       } catch (e) {
-        skipped.push({ file: files[i], reason: (e as Error).message.split('\n')[0] });
+        skipped.push({ file: sortedFiles[i], reason: (e as Error).message.split('\n')[0] });
       }
       done++;
-      if (done % 1000 === 0) options.onProgress?.(done, files.length);
+      if (done % 1000 === 0 || (decoder && done % 20 === 0)) options.onProgress?.(done, sortedFiles.length);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  const ds = compact(images, Uint8Array.from(labels), ok, files, skipped, root);
-  if (ds.size === 0) throw new UsageError(`data: none of the ${files.length} files in ${root} is a readable image`);
+  await Promise.all(Array.from({ length: decoder ? 1 : 8 }, worker));
+  const ds = compact(images, Uint8Array.from(sortedLabels), ok, sortedFiles, skipped, root, plan.classes, dropped);
+  if (ds.size === 0) throw new UsageError(`data: none of the ${sortedFiles.length} files in ${root} is a readable image${decoder ? ' with a face' : ''}`);
   if (options.cache !== false) writeCache(cacheFile, ds);
   return ds;
 }
 
+function countLabels(labels: ArrayLike<number>, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  return counts;
+}
+
 function compact(
   images: Uint8Array, labels: Uint8Array, ok: Uint8Array, files: string[], skipped: Dataset['skipped'], source: string,
+  classes: string[], dropped: number,
 ): Dataset {
   const keep = [...ok.keys()].filter((i) => ok[i]);
   const out = new Uint8Array(keep.length * PIXELS);
@@ -120,11 +152,9 @@ function compact(
     out.set(images.subarray(src * PIXELS, (src + 1) * PIXELS), dst * PIXELS);
     outLabels[dst] = labels[src];
   });
-  const counts = CLASSES.map(() => 0);
-  for (const l of outLabels) counts[l]++;
   return {
-    images: out, labels: outLabels, size: keep.length, files: keep.map((i) => files[i]), counts,
-    skipped: skipped.sort((a, b) => a.file.localeCompare(b.file)), source,
+    images: out, labels: outLabels, size: keep.length, files: keep.map((i) => files[i]), classes,
+    counts: countLabels(outLabels, classes.length), skipped: skipped.sort((a, b) => a.file.localeCompare(b.file)), dropped, source,
   };
 }
 
@@ -142,30 +172,34 @@ function writeCache(file: string, ds: Dataset): void {
   }
 }
 
-function readCache(file: string, files: string[]): Omit<Dataset, 'source'> | null {
+function readCache(file: string, files: string[]): Pick<Dataset, 'images' | 'size' | 'files' | 'skipped'> | null {
   try {
     const buf = readFileSync(file);
     const hlen = buf.readUInt32LE(0);
     const header = JSON.parse(buf.subarray(4, 4 + hlen).toString()) as Pick<Dataset, 'size' | 'files' | 'skipped'>;
-    if (header.files.some((f) => !files.includes(f))) return null;
-    const labels = new Uint8Array(buf.subarray(4 + hlen, 4 + hlen + header.size));
+    const wanted = new Set(files);
+    if (header.files.some((f) => !wanted.has(f))) return null;
+    // Labels are stored but not read back: they are the files' folders' places in the current class plan.
     const images = new Uint8Array(buf.subarray(4 + hlen + header.size, 4 + hlen + header.size + header.size * PIXELS));
-    const counts = CLASSES.map(() => 0);
-    for (const l of labels) counts[l]++;
-    return { images, labels, size: header.size, files: header.files, skipped: header.skipped, counts };
+    if (images.length !== header.size * PIXELS) return null;
+    return { images, size: header.size, files: header.files, skipped: header.skipped };
   } catch {
     return null;
   }
 }
 
-/** Kaggle's fer2013.csv: `emotion,pixels,Usage` with 2304 space-separated pixel values per row. */
-function loadCsv(file: string, usage: CsvUsage | undefined): Dataset {
+/**
+ * Kaggle's fer2013.csv: `emotion,pixels,Usage` with 2304 space-separated pixel values per row. The label
+ * column (`emotion` or `label`) holds FER2013's numbers 0..6 or class names.
+ */
+function loadCsv(file: string, usage: CsvUsage | undefined, spec: ClassSpec | undefined): Dataset {
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
   const header = lines[0].split(',').map((h) => h.trim().toLowerCase());
-  const ei = header.indexOf('emotion'), pi = header.indexOf('pixels'), ui = header.indexOf('usage');
+  const ei = header.indexOf('emotion') >= 0 ? header.indexOf('emotion') : header.indexOf('label');
+  const pi = header.indexOf('pixels'), ui = header.indexOf('usage');
   if (ei < 0 || pi < 0) throw new UsageError(`data: ${file} is not a fer2013 CSV (expected columns emotion,pixels[,Usage])`);
   const images: number[][] = [];
-  const labels: number[] = [];
+  const names: string[] = [];
   const files: string[] = [];
   const skipped: Dataset['skipped'] = [];
   for (let r = 1; r < lines.length; r++) {
@@ -179,30 +213,36 @@ function loadCsv(file: string, usage: CsvUsage | undefined): Dataset {
       }
       if (u !== usage) continue;
     }
-    const label = Number(cols[ei]);
+    const label = (cols[ei] ?? '').trim();
+    const name = /^\d+$/.test(label) ? FER2013_CLASSES[Number(label)] : label && !/^[-+.\d]/.test(label) ? label : undefined;
     const raw = (cols[pi] ?? '').trim().split(/\s+/);
     const px = raw.map(Number);
     const bad = px.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v <= 255));
-    if (!Number.isInteger(label) || label < 0 || label >= CLASSES.length) {
-      skipped.push({ file: `csv:${r + 1}`, reason: `bad emotion "${cols[ei]}"` });
+    if (name === undefined) {
+      skipped.push({ file: `csv:${r + 1}`, reason: `bad label "${label.slice(0, 20)}" (expected 0..6 or a class name)` });
     } else if (px.length !== PIXELS) {
       skipped.push({ file: `csv:${r + 1}`, reason: `expected ${PIXELS} pixels, got ${px.length}` });
     } else if (bad >= 0) {
       skipped.push({ file: `csv:${r + 1}`, reason: `pixel ${bad + 1} is "${raw[bad].slice(0, 20)}" (expected an integer 0..255)` });
     } else {
       images.push(px);
-      labels.push(label);
+      names.push(name);
       files.push(`csv:${r + 1}`);
     }
   }
   if (images.length === 0) {
     throw new UsageError(`data: no usable rows in ${file}${usage ? ` with Usage=${usage}` : ''}`);
   }
-  const flat = new Uint8Array(images.length * PIXELS);
-  images.forEach((px, i) => flat.set(px, i * PIXELS));
-  const counts = CLASSES.map(() => 0);
-  for (const l of labels) counts[l]++;
-  return { images: flat, labels: Uint8Array.from(labels), size: images.length, files, counts, skipped, source: file };
+  const plan = planClasses([...new Set(names)], spec);
+  const keep = [...names.keys()].filter((i) => plan.indexOf(names[i]) >= 0);
+  if (keep.length === 0) throw new UsageError(`data: no rows of the classes ${plan.classes.join(', ')} in ${file}`);
+  const flat = new Uint8Array(keep.length * PIXELS);
+  keep.forEach((src, i) => flat.set(images[src], i * PIXELS));
+  const labels = Uint8Array.from(keep, (i) => plan.indexOf(names[i]));
+  return {
+    images: flat, labels, size: keep.length, files: keep.map((i) => files[i]), classes: plan.classes,
+    counts: countLabels(labels, plan.classes.length), skipped, dropped: images.length - keep.length, source: file,
+  };
 }
 
 /** n images evenly spaced through a dataset (datasets are sorted by class: the first n are one class). */

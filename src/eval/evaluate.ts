@@ -2,13 +2,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../data/dataset.js';
-import { CLASSES, NUM_CLASSES } from '../data/classes.js';
 import { loadModel } from '../model/io.js';
 import { prepareQuantized } from '../quantize/hook.js';
 import { predictProbs, type OnProgress, type Tta } from './predict.js';
 import { argmaxRows, computeMetrics, type EvalMetrics } from './metrics.js';
 import { heatmap } from '../plot/svg.js';
 import { svgToPng } from '../io/image.js';
+import { UsageError } from '../errors.js';
 
 export interface EvalResult extends EvalMetrics {
   model: string;
@@ -33,13 +33,18 @@ export async function modelProbs(
   return probs;
 }
 
+/** Metrics of probabilities [n × classes] whose columns are `ds.classes` (the dataset is loaded in the model's classes). */
 export function resultFromProbs(probs: Float32Array, ds: Dataset, model: string, tta: Tta): EvalResult {
-  const predictions = argmaxRows(probs, NUM_CLASSES);
-  return { model, data: ds.source, tta, ...computeMetrics(ds.labels, predictions, CLASSES), predictions };
+  const k = ds.classes.length;
+  if (probs.length !== ds.size * k) {
+    throw new UsageError(`eval: ${model} outputs ${probs.length / Math.max(1, ds.size)} classes, the data has ${k} (${ds.classes.join(', ')})`);
+  }
+  const predictions = argmaxRows(probs, k);
+  return { model, data: ds.source, tta, ...computeMetrics(ds.labels, predictions, ds.classes), predictions };
 }
 
 export async function writeConfusionPng(r: EvalMetrics, file: string, title = 'Confusion matrix (row-normalized, %)'): Promise<void> {
-  await svgToPng(heatmap(r.confusionNormalized, CLASSES, title), file);
+  await svgToPng(heatmap(r.confusionNormalized, r.perClass.map((c) => c.name), title), file);
 }
 
 /** Up to `n` labelled examples for reports: misclassified first, both spread over the classes. */
@@ -47,7 +52,7 @@ export function pickSamples(r: EvalResult, ds: Dataset, n = 40): EvalSample[] {
   if (!r.predictions) return [];
   const wrong: EvalSample[] = [], right: EvalSample[] = [];
   for (let i = 0; i < ds.size; i++) {
-    const s = { file: ds.files[i], label: CLASSES[ds.labels[i]], predicted: CLASSES[r.predictions[i]] };
+    const s = { file: ds.files[i], label: ds.classes[ds.labels[i]], predicted: ds.classes[r.predictions[i]] };
     (s.label === s.predicted ? right : wrong).push(s);
   }
   const spread = (xs: EvalSample[], k: number) => Array.from({ length: Math.min(k, xs.length) }, (_, j) => xs[Math.floor((j * xs.length) / Math.min(k, xs.length))]);

@@ -29,8 +29,13 @@ export interface FerMetadata {
   averagedFrom?: string[];
 }
 
-export function defaultMetadata(arch = 'mini-xception'): FerMetadata {
-  return { classes: CLASSES, preprocess: { ...PREPROCESS }, arch };
+export function defaultMetadata(arch = 'mini-xception', classes: readonly string[] = CLASSES): FerMetadata {
+  return { classes: [...classes], preprocess: { ...PREPROCESS }, arch };
+}
+
+/** Number of classes a model outputs (its softmax's width). */
+export function outputClasses(model: tf.LayersModel): number {
+  return model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
 }
 
 /**
@@ -95,6 +100,17 @@ function weightFile(dir: string, name: unknown, modelJson: string): string {
   const real = realpathSync(f), root = realpathSync(dir);
   if (!real.startsWith(root + path.sep)) throw new ModelError(`model: ${modelJson}: ${name} leads outside the model folder (symlink to ${real})`);
   return f;
+}
+
+/** A saved model's class names (from its metadata) without loading its weights; FER2013's when it has none. */
+export function readModelClasses(p: string): string[] {
+  const file = modelJsonPath(p);
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { userDefinedMetadata?: { fer?: Partial<FerMetadata> } };
+    return [...(json.userDefinedMetadata?.fer?.classes ?? CLASSES)];
+  } catch (e) {
+    throw new ModelError(`model: ${file} is not valid JSON`, { cause: e });
+  }
 }
 
 export async function loadModel(p: string): Promise<{ model: tf.LayersModel; meta: FerMetadata }> {

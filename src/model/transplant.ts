@@ -1,7 +1,8 @@
 /**
  * Copies a trained model's weights into a network of another architecture wherever their shapes agree, in
  * the order the two networks list their weights (the layer order of `buildModel`). A mini-xception's weights
- * load whole into its stride-2 variants (same shapes); a head of another size is left as initialised.
+ * load whole into its stride-2 variants (same shapes); a head of another size, and the target weights named
+ * in `keep`, are left as initialised.
  */
 import { tf } from '../engine/tf.js';
 
@@ -9,15 +10,17 @@ export interface TransplantReport {
   copied: number;
   /** Target weights left as initialised (shape differs or the source has no weight at that position). */
   skipped: string[];
+  /** A transfer to other classes: the classes whose head weights came from the source (by name). */
+  headFrom?: string[];
 }
 
-export function transplantWeights(source: tf.LayersModel, target: tf.LayersModel): TransplantReport {
+export function transplantWeights(source: tf.LayersModel, target: tf.LayersModel, keep: ReadonlySet<string> = new Set()): TransplantReport {
   const from = source.weights, to = target.weights;
   const skipped: string[] = [];
   let copied = 0;
   to.forEach((w, i) => {
     const s = from[i];
-    if (s && s.shape.length === w.shape.length && s.shape.every((d, k) => d === w.shape[k])) {
+    if (s && !keep.has(w.name) && s.shape.length === w.shape.length && s.shape.every((d, k) => d === w.shape[k])) {
       w.write(s.read());
       copied++;
     } else {
@@ -25,4 +28,37 @@ export function transplantWeights(source: tf.LayersModel, target: tf.LayersModel
     }
   });
   return { copied, skipped };
+}
+
+/**
+ * The classifier head of a mini-Xception-style network: its last conv (one filter per class, before global
+ * pooling). A transfer to another class set re-initialises it; `--freeze-epochs` trains only it.
+ */
+export function headLayer(model: tf.LayersModel): tf.layers.Layer {
+  const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D');
+  return convs[convs.length - 1];
+}
+
+/**
+ * Copies the head rows of classes that both models have (by name) from `source` into `target`, so that a
+ * transfer to a subset or reordering of the source's classes keeps what it knew about them. Returns the
+ * names carried over.
+ */
+export function transplantHead(
+  source: tf.LayersModel, sourceClasses: readonly string[], target: tf.LayersModel, targetClasses: readonly string[],
+): string[] {
+  const [sk, sb] = headLayer(source).getWeights(), [tk, tb] = headLayer(target).getWeights();
+  if (!sk || !tk || sk.shape.slice(0, 3).join() !== tk.shape.slice(0, 3).join()) return [];
+  const shared = targetClasses.map((c, i) => [i, sourceClasses.indexOf(c)] as const).filter(([, j]) => j >= 0);
+  if (shared.length === 0) return [];
+  const kernel = tk.arraySync() as number[][][][], skv = sk.arraySync() as number[][][][];
+  const bias = tb?.arraySync() as number[] | undefined, sbv = sb?.arraySync() as number[] | undefined;
+  for (const [i, j] of shared) {
+    for (let a = 0; a < kernel.length; a++) for (let b = 0; b < kernel[a].length; b++) for (let c = 0; c < kernel[a][b].length; c++) kernel[a][b][c][i] = skv[a][b][c][j];
+    if (bias && sbv) bias[i] = sbv[j];
+  }
+  const values = bias ? [tf.tensor(kernel), tf.tensor(bias)] : [tf.tensor(kernel)];
+  headLayer(target).setWeights(values);
+  tf.dispose(values);
+  return shared.map(([i]) => targetClasses[i]);
 }

@@ -1,6 +1,5 @@
 /** The emotion classifier behind `fer predict`: an ONNX model on onnxruntime-node, or a tfjs model. */
 import { existsSync } from 'node:fs';
-import { NUM_CLASSES } from '../data/classes.js';
 import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/evaluate-onnx.js';
@@ -13,7 +12,9 @@ import { UsageError } from '../errors.js';
 export interface Classifier {
   kind: 'onnx' | 'tfjs';
   path: string;
-  /** Probabilities [n × 7] for n 48×48 grayscale faces. */
+  /** The model's class names, in the order of its probabilities. */
+  classes: string[];
+  /** Probabilities [n × classes] for n 48×48 grayscale faces. */
   classify(faces: Uint8Array, n: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
@@ -28,7 +29,7 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
     const { layout } = info;
     const session: FerSession = await createSession(file, threads ? { threads } : {});
     return {
-      kind: 'onnx', path: file,
+      kind: 'onnx', path: file, classes: info.classes,
       async classify(faces, n) {
         if (n === 0) return new Float32Array(0);
         return onnxProbs(session, layout, faces, n, tta);
@@ -39,7 +40,7 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
   const { model, meta } = await loadModel(file);
   prepareQuantized(model, meta);
   return {
-    kind: 'tfjs', path: file,
+    kind: 'tfjs', path: file, classes: [...meta.classes],
     async classify(faces, n) {
       return n === 0 ? new Float32Array(0) : predictProbs(model, faces, n, tta);
     },
@@ -49,4 +50,3 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
   };
 }
 
-export { NUM_CLASSES };

@@ -6,7 +6,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
-import { CLASSES } from '../data/classes.js';
 import { alignFace, detectFaces, type DetectOptions, type DetectedFace, type DetectTimings } from '../detect/faces.js';
 import type { Classifier } from './classifier.js';
 import { esc } from '../plot/svg.js';
@@ -71,10 +70,11 @@ export async function predictRaw(image: RawImage, classifier: Classifier, o: Pre
   else faces.forEach((f, i) => crops.set(alignFace(image, f), i * 48 * 48));
   const probs = await classifier.classify(crops, faces.length);
   if (timings) timings.classifyMs += performance.now() - t;
+  const names = classifier.classes;
   return faces.map((f, i) => {
-    const p = Array.from(probs.subarray(i * CLASSES.length, (i + 1) * CLASSES.length));
+    const p = Array.from(probs.subarray(i * names.length, (i + 1) * names.length));
     const best = p.indexOf(Math.max(...p));
-    return { ...f, emotion: CLASSES[best], confidence: p[best], probabilities: Object.fromEntries(CLASSES.map((c, k) => [c, p[k]])) };
+    return { ...f, emotion: names[best], confidence: p[best], probabilities: Object.fromEntries(names.map((c, k) => [c, p[k]])) };
   });
 }
 

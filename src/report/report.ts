@@ -11,7 +11,6 @@ import { benchSvg } from '../bench/chart.js';
 import { benchResultSchema } from '../bench/schema.js';
 import { epochMetricsSchema, evalJsonSchema, modelMetaSchema, runJsonSchema } from './schema.js';
 import { compressionRatio } from '../prune/prune.js';
-import { CLASSES } from '../data/classes.js';
 import { UsageError } from '../errors.js';
 import { parseOrNull, readJsonFile } from '../io/files.js';
 
@@ -65,7 +64,7 @@ export function reportSections(runDir: string): ReportSection[] {
   sections.push({
     id: 'confusion', title: 'Confusion matrix and per-class results',
     html: evalRes ? `<p>${esc(evalRes.model)} on ${esc(evalRes.data)}: accuracy <b>${pct(evalRes.accuracy)}</b>, macro-F1 ${pct(evalRes.macroF1)} (${evalRes.n} images${evalRes.tta !== 'none' ? `, TTA ${evalRes.tta}` : ''}).</p>` + averagedNote(fer?.averagedFrom) +
-      `<div class="row">${heatmap(evalRes.confusionNormalized, CLASSES, 'Row-normalized confusion (%)', 480)}` +
+      `<div class="row">${heatmap(evalRes.confusionNormalized, evalRes.perClass.map((c) => c.name), 'Row-normalized confusion (%)', 480)}` +
       table(['class', 'precision', 'recall', 'F1', 'support'], evalRes.perClass.map((c) => [c.name, pct(c.precision), pct(c.recall), pct(c.f1), c.support])) + '</div>' : null,
     note: 'no eval.json (run `fer eval --model RUN/best --data VAL --out RUN`)',
   });

@@ -2,7 +2,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { ttaAffines, viewBatch, type Tta } from '../data/augment.js';
 import type { OnProgress } from '../eval/predict.js';
-import { NUM_CLASSES, IMAGE_SIZE } from '../data/classes.js';
+import { IMAGE_SIZE } from '../data/classes.js';
 import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
 import { resultFromProbs, type EvalResult } from '../eval/evaluate.js';
 import { createSession, type FerSession, type SessionOptions } from './ort.js';
@@ -15,16 +15,19 @@ export function inputDims(layout: 'NHWC' | 'NCHW', n: number): number[] {
 export async function onnxProbs(
   session: FerSession, layout: 'NHWC' | 'NCHW', images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256, onProgress?: OnProgress,
 ): Promise<Float32Array> {
-  const out = new Float32Array(n * NUM_CLASSES);
+  let out = new Float32Array(0);
   const views = ttaAffines(tta);
   for (let start = 0; start < n; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    const sum = new Float32Array(idx.length * NUM_CLASSES);
+    let sum = new Float32Array(0);
     for (const m of views) {
       const p = await session.run(viewBatch(images, idx, m), inputDims(layout, idx.length));
+      if (sum.length === 0) sum = new Float32Array(p.length);
       for (let i = 0; i < sum.length; i++) sum[i] += p[i] / views.length;
     }
-    out.set(sum, start * NUM_CLASSES);
+    // The model's class count is its output's width.
+    if (start === 0) out = new Float32Array((n * sum.length) / idx.length);
+    out.set(sum, (start * sum.length) / idx.length);
     onProgress?.(start + idx.length, n);
   }
   return out;

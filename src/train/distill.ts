@@ -14,24 +14,24 @@ import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
-import { NUM_CLASSES } from '../data/classes.js';
 import { modelProbs } from '../eval/evaluate.js';
 import type { Tta } from '../eval/predict.js';
 
 export const TEACHER_FILE = 'teacher.f32';
 
 /** Mean class probabilities of `models` (paths) over `ds`, each averaged over the views of `tta`. */
-export async function teacherProbs(models: string[], ds: Pick<Dataset, 'images' | 'size'>, tta: Tta): Promise<Float32Array> {
-  const sum = new Float32Array(ds.size * NUM_CLASSES);
+export async function teacherProbs(models: string[], ds: Pick<Dataset, 'images' | 'size'>, tta: Tta, classes: number): Promise<Float32Array> {
+  const sum = new Float32Array(ds.size * classes);
   for (const m of models) {
     const p = await modelProbs(m, ds, tta);
+    if (p.length !== sum.length) throw new UsageError(`train: --teacher ${m} outputs ${p.length / ds.size} classes, the training data has ${classes}`);
     for (let i = 0; i < sum.length; i++) sum[i] += p[i] / models.length;
   }
   return sum;
 }
 
 /** Each row of `probs` raised to 1/T and renormalized: softmax(log p / T), the teacher's soft targets. */
-export function softenProbs(probs: Float32Array, temperature: number, classes: number = NUM_CLASSES): Float32Array {
+export function softenProbs(probs: Float32Array, temperature: number, classes: number): Float32Array {
   const out = new Float32Array(probs.length);
   for (let r = 0; r < probs.length; r += classes) {
     let s = 0;
@@ -49,23 +49,24 @@ export async function loadOrComputeTeacher(
   out: string, teachers: string[], trainSet: Dataset, tta: Tta,
 ): Promise<Float32Array> {
   const file = path.join(out, TEACHER_FILE);
-  const expected = trainSet.size * NUM_CLASSES;
+  const classes = trainSet.classes.length;
+  const expected = trainSet.size * classes;
   if (existsSync(file)) {
     const buf = readFileSync(file);
     if (buf.byteLength === expected * 4) return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    throw new UsageError(`train: ${file} holds ${buf.byteLength / 4 / NUM_CLASSES} rows, the training data ${trainSet.size}`, {
+    throw new UsageError(`train: ${file} holds ${buf.byteLength / 4 / classes} rows, the training data ${trainSet.size}`, {
       hint: 'it belongs to another dataset; delete it to recompute the teacher\'s targets',
     });
   }
   for (const t of teachers) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
-  const probs = await teacherProbs(teachers, trainSet, tta);
+  const probs = await teacherProbs(teachers, trainSet, tta, classes);
   writeFileSync(file + '.tmp', Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength));
   renameSync(file + '.tmp', file);
   return probs;
 }
 
 /**
- * The training loss on a batch of softmax outputs `p` [n × 7]: cross-entropy against `labels` (one-hot,
+ * The training loss on a batch of softmax outputs `p` [n × classes]: cross-entropy against `labels` (one-hot,
  * possibly smoothed, optionally class-weighted), and with `soft` targets (the teacher's, softened at T)
  * (1 − α)·that + α·T²·CE(soft, softmax(log p / T)). T² keeps the soft term's gradients at the scale of the
  * hard one's as T changes (Hinton et al.).

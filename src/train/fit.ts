@@ -11,10 +11,9 @@ import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/augment.js';
-import { NUM_CLASSES } from '../data/classes.js';
-import { buildModel } from '../model/mini-xception.js';
-import { transplantWeights, type TransplantReport } from '../model/transplant.js';
-import { defaultMetadata, loadModel, saveModel, type FerMetadata } from '../model/io.js';
+import { buildModel, type Arch } from '../model/mini-xception.js';
+import { headLayer, transplantHead, transplantWeights, type TransplantReport } from '../model/transplant.js';
+import { defaultMetadata, loadModel, outputClasses, saveModel, type FerMetadata } from '../model/io.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import type { EpochMetrics, StepHook } from './types.js';
 import { CHECKPOINT_LAST_FILE, readCheckpoint, restoreOptimizer, writeCheckpoint, type LoopState } from './checkpoint.js';
@@ -123,20 +122,11 @@ async function trainLocked(
       throw new UsageError(`train: ${out} already holds a run`, { hint: 'use --resume to continue it, or another --out' });
     }
     if (options.init) {
-      ({ model, meta } = await loadModel(options.init));
-      if (options.reviveDead) revived = reviveDeadChannels(model);
-      if (options.arch && options.arch !== (meta.arch ?? 'mini-xception')) {
-        // --arch with --init: a network of the asked architecture, started from the init model's weights.
-        const source = model;
-        model = buildModel(options.arch, { seed: options.seed, l2: options.l2 });
-        transplanted = transplantWeights(source, model);
-        source.dispose();
-        meta = { ...defaultMetadata(options.arch), classes: meta.classes, preprocess: meta.preprocess };
-      }
+      ({ model, meta, transplanted, revived } = await initModel(options, trainSet.classes));
     } else {
       const arch = options.arch ?? 'mini-xception';
-      model = buildModel(arch, { seed: options.seed, l2: options.l2 });
-      meta = defaultMetadata(arch);
+      model = buildModel(arch, { seed: options.seed, l2: options.l2, numClasses: trainSet.classes.length });
+      meta = defaultMetadata(arch, trainSet.classes);
     }
     state = {
       epoch: 0, batch: 0, step: 0, schedule: initialSchedule(options), bestValAcc: -1, bestEpoch: -1,
@@ -145,21 +135,26 @@ async function trainLocked(
     writeFileSync(path.join(out, 'metrics.jsonl'), '');
     if (run.runJson && !run.resume) writeFileAtomic(path.join(out, 'run.json'), JSON.stringify({ ...run.runJson, options }, null, 1));
   }
+  const nc = trainSet.classes.length;
+  const classNote = checkClasses(model, meta, trainSet, valSet);
+  if (classNote && !resumed) emit({ type: 'note', message: classNote });
   const bs = options.batchSize;
   // The last partial batch is dropped (a different one each epoch, as the order is reshuffled): every
   // step then has the same shape, so BN statistics never come from a handful of images.
   const batches = Math.max(1, Math.floor(trainSet.size / bs));
   const totalSteps = batches * options.epochs;
   for (const h of hooks) h.init?.(model, totalSteps, state.extra?.[h.name]);
-  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const variable = (w: tf.LayerVariable) => (w as unknown as { val: tf.Variable }).val;
+  const vars = model.trainableWeights.map(variable);
+  const headVars = headLayer(model).trainableWeights.map(variable);
   const cw = options.classWeights ? tf.tensor1d(classWeightsFor(trainSet.counts)) : null;
   const teacher = options.teacher.length
-    ? softenProbs(await loadOrComputeTeacher(out, options.teacher, trainSet, options.teacherTta), options.temperature)
+    ? softenProbs(await loadOrComputeTeacher(out, options.teacher, trainSet, options.teacherTta), options.temperature, nc)
     : null;
   const softTargets = (idx: number[]) => {
-    const y = new Float32Array(idx.length * NUM_CLASSES);
-    idx.forEach((k, i) => y.set(teacher!.subarray(k * NUM_CLASSES, (k + 1) * NUM_CLASSES), i * NUM_CLASSES));
-    return tf.tensor2d(y, [idx.length, NUM_CLASSES]);
+    const y = new Float32Array(idx.length * nc);
+    idx.forEach((k, i) => y.set(teacher!.subarray(k * nc, (k + 1) * nc), i * nc));
+    return tf.tensor2d(y, [idx.length, nc]);
   };
   const history: EpochMetrics[] = [];
   emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed, revived, transplanted });
@@ -174,11 +169,11 @@ async function trainLocked(
   let stopReason: TrainResult['stopReason'] = 'done';
   const aug = { flip: options.flip, rotation: options.rotation, zoom: options.zoom, shift: options.shift };
   const labelsOneHot = (idx: number[]) => {
-    const y = new Float32Array(idx.length * NUM_CLASSES);
+    const y = new Float32Array(idx.length * nc);
     const s = options.labelSmoothing;
     idx.forEach((k, i) => {
-      for (let c = 0; c < NUM_CLASSES; c++) y[i * NUM_CLASSES + c] = s / NUM_CLASSES;
-      y[i * NUM_CLASSES + trainSet.labels[k]] += 1 - s;
+      for (let c = 0; c < nc; c++) y[i * nc + c] = s / nc;
+      y[i * nc + trainSet.labels[k]] += 1 - s;
     });
     return y;
   };
@@ -188,6 +183,8 @@ async function trainLocked(
     const lr = lrForEpoch(options, state.schedule, epoch);
     (optimizer as unknown as { learningRate: number }).learningRate = lr;
     const order = new Rng(deriveSeed(options.seed, epoch, 1)).shuffle([...Array(trainSet.size).keys()]);
+    // Transfer with a frozen body: only the head's weights take gradients for the first freezeEpochs.
+    const trained = epoch < options.freezeEpochs ? headVars : vars;
     let t0 = performance.now();
     for (let b = state.batch; b < batches; b++) {
       const idx = order.slice(b * bs, (b + 1) * bs);
@@ -196,7 +193,7 @@ async function trainLocked(
       for (const h of hooks) h.beforeStep?.(step);
       const [lossValue, correct] = tf.tidy(() => {
         const x = tf.tensor4d(xs, [idx.length, 48, 48, 1]);
-        const y = tf.tensor2d(labelsOneHot(idx), [idx.length, NUM_CLASSES]);
+        const y = tf.tensor2d(labelsOneHot(idx), [idx.length, nc]);
         const soft = teacher ? softTargets(idx) : null;
         let predicted: tf.Tensor | undefined;
         const { value, grads } = tf.variableGrads(() => {
@@ -205,9 +202,12 @@ async function trainLocked(
           let loss: tf.Tensor = trainingLoss(y, p, { weights: cw, soft, alpha: options.distillAlpha, temperature: options.temperature });
           for (const r of model.calculateLosses()) loss = tf.add(loss, r);
           return loss as tf.Scalar;
-        }, vars);
+        }, trained);
         for (const h of hooks) h.beforeApply?.(step);
-        optimizer.applyGradients(grads as never);
+        // tfjs's optimizers keep their slots by a gradient's position in the map: with a frozen body every
+        // variable still gets one (zeros), in the same order, so the slots line up when the body thaws.
+        const full = trained === vars ? grads : Object.fromEntries(vars.map((v) => [v.name, grads[v.name] ?? tf.zerosLike(v)]));
+        optimizer.applyGradients(full as never);
         const c = tf.sum(tf.cast(tf.equal(tf.argMax(predicted!, 1), tf.argMax(y, 1)), 'float32'));
         predicted!.dispose();
         return [value.dataSync()[0], c.dataSync()[0]];
@@ -289,7 +289,45 @@ async function trainLocked(
 export function evaluateLossAcc(model: tf.LayersModel, ds: Dataset): { loss: number; acc: number } {
   const probs = predictProbs(model, ds.images, ds.size);
   let loss = 0;
-  for (let i = 0; i < ds.size; i++) loss -= Math.log(Math.max(probs[i * NUM_CLASSES + ds.labels[i]], 1e-7));
-  return { loss: loss / ds.size, acc: top1Accuracy(probs, ds.labels, NUM_CLASSES) };
+  const nc = probs.length / ds.size;
+  for (let i = 0; i < ds.size; i++) loss -= Math.log(Math.max(probs[i * nc + ds.labels[i]], 1e-7));
+  return { loss: loss / ds.size, acc: top1Accuracy(probs, ds.labels, nc) };
+}
+
+/**
+ * The --init model made ready for this run: revived when asked; rebuilt as `options.arch` and/or with a
+ * head for `classes` when either differs from the init model's (its weights copied where shapes and class
+ * names agree: a transfer to another class set keeps the features and starts a new head).
+ */
+async function initModel(options: TrainOptions, classes: readonly string[]): Promise<{
+  model: tf.LayersModel; meta: FerMetadata; transplanted?: TransplantReport; revived?: RevivedLayer[];
+}> {
+  let { model, meta } = await loadModel(options.init!);
+  const revived = options.reviveDead ? reviveDeadChannels(model) : undefined;
+  const arch = options.arch ?? meta.arch ?? 'mini-xception';
+  const sameClasses = meta.classes.length === classes.length && meta.classes.every((c, i) => c === classes[i]);
+  if (arch === (meta.arch ?? 'mini-xception') && sameClasses) return { model, meta, revived };
+  const source = model;
+  model = buildModel(arch as Arch, { seed: options.seed, l2: options.l2, numClasses: classes.length });
+  const head = new Set(sameClasses ? [] : headLayer(model).weights.map((w) => w.name));
+  const transplanted = transplantWeights(source, model, head);
+  if (!sameClasses) transplanted.headFrom = transplantHead(source, meta.classes, model, classes);
+  source.dispose();
+  meta = { ...defaultMetadata(arch, classes), preprocess: meta.preprocess };
+  return { model, meta, transplanted, revived };
+}
+
+/** The network, its metadata and the data agree on the classes (a resumed run, a teacher, a val set). */
+function checkClasses(model: tf.LayersModel, meta: FerMetadata, trainSet: Dataset, valSet: Dataset | null): string | undefined {
+  const names = trainSet.classes;
+  if (outputClasses(model) !== names.length || meta.classes.join('\n') !== names.join('\n')) {
+    throw new UsageError(`train: the model's classes (${meta.classes.join(', ')}) are not the data's (${names.join(', ')})`);
+  }
+  if (valSet && valSet.classes.join('\n') !== names.join('\n')) {
+    throw new UsageError(`train: --val has classes ${valSet.classes.join(', ')}, the training data ${names.join(', ')}`);
+  }
+  const empty = names.filter((_, i) => trainSet.counts[i] === 0);
+  if (empty.length) return `no training images of ${empty.join(', ')}: the model will not learn to predict ${empty.length > 1 ? 'them' : 'it'} (--classes leaves classes out)`;
+  return undefined;
 }
 

@@ -40,8 +40,14 @@ export const trainOptionsSchema = z.object({
   /** Quantization-aware training (0 = off; 2..8 bits). */
   quantizeBits: z.coerce.number().int().refine((b) => b === 0 || (b >= 2 && b <= 8), 'bits must be 0 or 2..8').default(0),
   granularity: z.enum(GRANULARITIES).default('per-tensor'),
-  /** Start training from these weights instead of a fresh network (fine-tuning). */
+  /** Start training from these weights instead of a fresh network (fine-tuning; with other classes, a new head). */
   init: z.string().optional(),
+  /** Select and order the data's classes (after --class-map); default all of them. */
+  classes: z.array(z.string()).min(2).optional(),
+  /** JSON file merging source labels into classes: {"negative": ["angry", …], …}. */
+  classMap: z.string().optional(),
+  /** Epochs at the start in which only the classifier head trains (transfer with a frozen body). */
+  freezeEpochs: z.coerce.number().int().min(0).default(0),
   /** Before training, give the --init model's dead ReLU channels fresh weights (train/revive.ts). */
   reviveDead: z.boolean().default(false),
   /** Knowledge distillation: teacher model(s) whose mean probabilities are soft targets (none = off). */

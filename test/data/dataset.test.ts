@@ -46,7 +46,7 @@ describe('folder datasets', () => {
 
   it.each([
     ['a missing folder', () => '/nonexistent/fer', /no such file or folder/],
-    ['an unknown class folder', () => { const r = tmp(); mkdirSync(path.join(r, 'bored')); return r; }, /unknown class folder "bored"/],
+    ['a single class of its own (a classifier needs two)', () => { const r = tmp(); mkdirSync(path.join(r, 'bored')); return r; }, /at least 2 classes, got bored/],
     ['an empty dataset', () => { const r = tmp(); mkdirSync(path.join(r, 'sad')); return r; }, /no images/],
   ])('rejects %s with a UsageError (exit code 2)', async (_l, make, msg) => {
     const err = await loadDataset(make(), { cache: false }).catch((e) => e);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { tf } from '../../src/engine/tf.js';
 import { useBackend } from '../../src/engine/backend.js';
+import { CLASSES } from '../../src/data/classes.js';
 import { loadOrComputeTeacher, softenProbs, teacherProbs, trainingLoss, TEACHER_FILE } from '../../src/train/distill.js';
 import { loadModel } from '../../src/model/io.js';
 import { predictProbs } from '../../src/eval/predict.js';
@@ -83,20 +84,20 @@ describe('teacher probabilities', () => {
       for (const im of [images, mirror]) predictProbs(model, im, n, 'none').forEach((v, i) => (expected[i] += v / 4));
       model.dispose();
     }
-    const got = await teacherProbs([a, b], { images, size: n }, 'flip');
+    const got = await teacherProbs([a, b], { images, size: n }, 'flip', 7);
     expectClose(got, expected, { atol: 1e-5 });
     for (const r of rows(got, 7)) expect(r.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
   });
 
   it('are written to <run>/teacher.f32 and read back from it without the teachers (resume)', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'fer-distill-'));
-    const ds = { images, size: n } as Dataset;
+    const ds = { images, size: n, classes: [...CLASSES] } as Dataset;
     const first = await loadOrComputeTeacher(out, [a], ds, 'none');
     expect(existsSync(path.join(out, TEACHER_FILE))).toBe(true);
     const again = await loadOrComputeTeacher(out, ['/no/such/teacher'], ds, 'none');
     expect(Array.from(again)).toEqual(Array.from(first));
     // Targets for another dataset are refused, not silently misaligned.
-    await expect(loadOrComputeTeacher(out, [a], { images, size: n + 1 } as Dataset, 'none')).rejects.toThrow(UsageError);
+    await expect(loadOrComputeTeacher(out, [a], { images, size: n + 1, classes: [...CLASSES] } as Dataset, 'none')).rejects.toThrow(UsageError);
     // A missing teacher is a usage error when there is nothing cached.
     const fresh = mkdtempSync(path.join(os.tmpdir(), 'fer-distill-'));
     await expect(loadOrComputeTeacher(fresh, ['/no/such/teacher'], ds, 'none')).rejects.toThrow(/no such model/);

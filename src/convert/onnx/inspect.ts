@@ -1,10 +1,13 @@
 /** Reads what fer needs back from an ONNX file: metadata, input layout, parameter counts. */
+import { FER2013_CLASSES } from '../../data/classes.js';
 import { readFileSync } from 'node:fs';
 import { decodeModel, DataType } from './builder.js';
 import { ModelError } from '../../errors.js';
 
 export interface OnnxInfo {
   metadata: Record<string, string>;
+  /** The class names, in output order (onnxClasses). */
+  classes: string[];
   layout: 'NHWC' | 'NCHW';
   precision: string;
   /** Weights (conv/gemm initializers, int8 or float) and their non-zeros. */
@@ -69,5 +72,23 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
     }
   }
   const inputShape = dims.map((d) => (d.dimValue != null && String(d.dimValue) !== '0' ? Number(d.dimValue) : d.dimParam ?? '?'));
-  return { metadata, layout, precision: metadata.precision ?? 'fp32', parameters, nonzero, opTypes, inputShape };
+  const outDims = model.graph?.output?.[0]?.type?.tensorType?.shape?.dim ?? [];
+  const width = Number(outDims[outDims.length - 1]?.dimValue ?? 0) || undefined;
+  const classes = onnxClasses({ metadata }, width);
+  return { metadata, layout, precision: metadata.precision ?? 'fp32', parameters, nonzero, opTypes, inputShape, classes };
+}
+
+/**
+ * The class names of an ONNX classifier: fer's `classes` metadata; else FER2013's when it has 7 outputs (a
+ * FER2013 model from elsewhere); else class_0, class_1, …
+ */
+export function onnxClasses(info: Pick<OnnxInfo, 'metadata'>, outputs?: number): string[] {
+  try {
+    const c = JSON.parse(info.metadata.classes ?? 'null') as unknown;
+    if (Array.isArray(c) && c.length >= 2 && c.every((x) => typeof x === 'string')) return c as string[];
+  } catch {
+    // not fer's metadata
+  }
+  if (outputs === undefined || outputs === FER2013_CLASSES.length) return [...FER2013_CLASSES];
+  return Array.from({ length: outputs }, (_, i) => `class_${i}`);
 }

@@ -1,0 +1,53 @@
+/**
+ * Raw photos as training data (`fer train --detect`): each photo's face found by the same detector as
+ * `fer predict`, aligned by its eyes and cropped to 48×48 gray exactly as predict crops faces, so that a
+ * model trained on these crops sees at inference what it saw in training.
+ */
+import { decodeRgb } from '../io/image.js';
+import { alignFace, detectFaces, releaseFaceNets, resolveDetector, retainFaceNets, type Detector } from '../detect/faces.js';
+
+export const MULTI_FACE = ['largest', 'skip'] as const;
+export type MultiFace = (typeof MULTI_FACE)[number];
+
+export interface FaceCropOptions {
+  detector?: Detector;
+  upsample?: number | 'auto';
+  /** A photo with several faces: train on its largest face, or skip the photo. */
+  multiFace?: MultiFace;
+}
+
+export interface FaceCropper {
+  /** Names the cropper in the dataset cache key: other options, other crops. */
+  tag: string;
+  /** The photo's face, 48×48 gray; null when it has none. Throws (with the reason) for a skipped photo. */
+  decode(file: string): Promise<Uint8Array | null>;
+  stats: { photos: number; noFace: number; severalFaces: number };
+  release(): Promise<void>;
+}
+
+export function faceCropper(o: FaceCropOptions = {}): FaceCropper {
+  const { detector } = resolveDetector(o.detector);
+  const multi = o.multiFace ?? 'largest';
+  const stats = { photos: 0, noFace: 0, severalFaces: 0 };
+  retainFaceNets();
+  return {
+    tag: `faces:${detector}:${o.upsample ?? 'auto'}:${multi}:align-0.25`,
+    stats,
+    async decode(file) {
+      stats.photos++;
+      const image = await decodeRgb(file);
+      const faces = await detectFaces(image, { detector, upsample: o.upsample });
+      if (faces.length === 0) {
+        stats.noFace++;
+        return null;
+      }
+      if (faces.length > 1) {
+        stats.severalFaces++;
+        if (multi === 'skip') throw new Error(`${faces.length} faces (--multi-face skip)`);
+      }
+      const largest = faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+      return alignFace(image, largest);
+    },
+    release: () => releaseFaceNets(),
+  };
+}

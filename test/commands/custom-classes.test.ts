@@ -1,0 +1,113 @@
+/**
+ * Issue #21 end to end through the CLI: a folder of ordinary photos in three class folders of one's own →
+ * `fer train --detect --init <shipped model>` → `fer eval --detect` → `fer export onnx` → `fer predict` →
+ * `fer report`, with the three names everywhere; and the --detect crops are the faces predict classifies.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { cli } from './cli.js';
+import { FIXTURE_DATA } from '../fixture-model.js';
+import { inspectOnnx } from '../../src/convert/onnx/inspect.js';
+import { faceCropper } from '../../src/predict/crops.js';
+import { decodeRgb } from '../../src/io/image.js';
+import { alignFace, detectFaces } from '../../src/detect/faces.js';
+import { useBackend } from '../../src/engine/backend.js';
+
+const NAMES: Record<string, string> = { smile: 'happy', wow: 'surprise', calm: 'neutral' };
+
+/** A 240×200 "photo": a fixture face enlarged to 120 px on a plain background (dlib finds 29 of 30 such). */
+async function photo(face: string, file: string): Promise<void> {
+  const big = await sharp(face).resize(120, 120).toBuffer();
+  await sharp({ create: { width: 240, height: 200, channels: 3, background: { r: 120, g: 110, b: 100 } } })
+    .composite([{ input: big, left: 60, top: 40 }]).jpeg({ quality: 92 }).toFile(file);
+}
+
+async function photoSet(): Promise<string> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'fer-photos-'));
+  for (const [split, n] of [['train', 12], ['val', 6]] as const) {
+    for (const [name, src] of Object.entries(NAMES)) {
+      mkdirSync(path.join(root, split, name), { recursive: true });
+      const dir = path.join(FIXTURE_DATA, split, src);
+      for (const f of readdirSync(dir).slice(0, n)) await photo(path.join(dir, f), path.join(root, split, name, f));
+    }
+  }
+  // A photo with no face in it: counted and skipped, not an error.
+  await sharp({ create: { width: 240, height: 200, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toFile(path.join(root, 'train', 'calm', 'sky.jpg'));
+  return root;
+}
+
+describe('a model of three classes of one\'s own, from photos to predictions', () => {
+  let data: string, run: string;
+  beforeAll(async () => {
+    data = await photoSet();
+    run = mkdtempSync(path.join(os.tmpdir(), 'fer-custom-run-'));
+    process.env.FER_CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'fer-custom-cache-'));
+  }, 60_000);
+
+  it('train --detect --init → eval --detect → export onnx → predict → report, with the three names', async () => {
+    const t = await cli('train', '--data', path.join(data, 'train'), '--val', path.join(data, 'val'), '--detect', '--init', 'models/fer-mini-xception',
+      '--epochs', '2', '--batch-size', '8', '--out', run, '--threads', '1');
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/calm \d+, smile \d+, wow \d+/);
+    expect(t.stderr).toMatch(/--detect: \d+ photos cropped now .*: [1-9]\d* without a face/);
+    expect(t.stderr).toMatch(/sky\.jpg: no face found|skipped/);
+    expect(t.stderr).toMatch(/transfer to new classes: a new classifier head/);
+
+    const e = await cli('eval', '--model', run, '--data', path.join(data, 'val'), '--detect', '--out', run, '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect(ev.perClass.map((c: { name: string }) => c.name)).toEqual(['calm', 'smile', 'wow']);
+    expect(ev.confusion).toHaveLength(3);
+    expect(ev.n).toBeGreaterThanOrEqual(15);
+
+    const onnx = path.join(run, 'custom.onnx');
+    const x = await cli('export', 'onnx', '--model', run, '--out', onnx, '--data', path.join(data, 'val'));
+    expect(x.code, x.stderr).toBe(0);
+    expect(inspectOnnx(onnx).classes).toEqual(['calm', 'smile', 'wow']);
+
+    const one = path.join(data, 'val', 'wow', readdirSync(path.join(data, 'val', 'wow'))[0]);
+    for (const model of [onnx, run]) {
+      const p = await cli('predict', one, '--model', model, '--json');
+      expect(p.code, p.stderr).toBe(0);
+      const face = JSON.parse(p.stdout.trim().split('\n')[0]).faces[0];
+      expect(Object.keys(face.probabilities)).toEqual(['calm', 'smile', 'wow']);
+      expect(['calm', 'smile', 'wow']).toContain(face.emotion);
+    }
+
+    const r = await cli('report', run, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(JSON.parse(r.stdout).file, 'utf8');
+    for (const n of ['calm', 'smile', 'wow']) expect(html).toContain(`>${n}<`);
+    expect(html).not.toContain('>disgust<');
+  }, 240_000);
+
+  it('--detect crops are the aligned faces fer predict classifies; several faces: largest or skip', async () => {
+    await useBackend('cpu');
+    const file = path.join(data, 'val', 'smile', readdirSync(path.join(data, 'val', 'smile'))[0]);
+    const c = faceCropper({ multiFace: 'largest' });
+    try {
+      const crop = await c.decode(file);
+      const image = await decodeRgb(file);
+      const [face] = await detectFaces(image, {});
+      expect(crop).not.toBeNull();
+      expect(Buffer.from(crop!).equals(Buffer.from(alignFace(image, face)))).toBe(true);
+      expect(await c.decode(path.join(data, 'train', 'calm', 'sky.jpg'))).toBeNull();
+      expect(c.stats).toMatchObject({ photos: 2, noFace: 1 });
+      const two = 'fixtures/scenes/two-faces.jpg';
+      const faces = await detectFaces(await decodeRgb(two), {});
+      expect(faces.length).toBe(2);
+      const largest = faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+      expect(Buffer.from((await c.decode(two))!).equals(Buffer.from(alignFace(await decodeRgb(two), largest)))).toBe(true);
+      expect(c.stats.severalFaces).toBe(1);
+    } finally {
+      await c.release();
+    }
+    const skip = faceCropper({ multiFace: 'skip' });
+    await expect(skip.decode('fixtures/scenes/two-faces.jpg')).rejects.toThrow(/2 faces \(--multi-face skip\)/);
+    await skip.release();
+    expect(existsSync(process.env.FER_CACHE_DIR!)).toBe(true);
+  }, 60_000);
+});
