@@ -3,10 +3,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
 import { existsSync, rmSync } from 'node:fs';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
-import { checkOutput, isFerRunDir } from '../io/files.js';
+import { checkOutput, isFerRunDir, type OutputKind } from '../io/files.js';
 import { inspectOnnx } from '../convert/onnx/inspect.js';
 import { readModelClasses } from '../model/io.js';
-import { readClassMap, type ClassSpec } from '../data/classes.js';
+import type { ClassSpec } from '../data/classes.js';
+import { readClassMap } from '../data/class-map.js';
 
 export interface GlobalOpts {
   backend: BackendChoice;
@@ -89,7 +90,7 @@ export function stopOnSignal(): { shouldStop: () => boolean; dispose: () => void
  * Checks `--out` before any long work (io/files.ts checkOutput); with --force, an earlier fer run there is
  * cleared first (a model is swapped atomically by saveModel instead).
  */
-export function prepareOut(outPath: string, kind: 'model' | 'run' | 'onnx', force: boolean): void {
+export function prepareOut(outPath: string, kind: OutputKind, force: boolean): void {
   checkOutput(outPath, kind, force);
   if (kind === 'run' && force && existsSync(outPath) && isFerRunDir(outPath)) rmSync(outPath, { recursive: true, force: true });
 }

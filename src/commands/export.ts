@@ -5,8 +5,9 @@ import { packageVersion } from '../paths.js';
 import { z } from 'zod';
 import { INT8_TARGETS, PRECISIONS } from '../convert/onnx/convert.js';
 import { exportOnnx } from '../convert/onnx/export.js';
-import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
-import { out, prepareOut, startEngine, withEngineOptions, withForce } from './common.js';
+import { DEFAULT_MODEL, DEFAULT_ONNX, MODELS_DIR } from '../model/default.js';
+import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
+import { exportWeb } from '../web/site.js';
 import { loadWithSummary } from './train.js';
 
 export const SAMPLE_DATA = path.join(MODELS_DIR, '..', 'fixtures', 'fer-mini', 'val');
@@ -61,5 +62,44 @@ export function exportCommand(): Command {
     }
   });
   cmd.addCommand(onnx);
+  cmd.addCommand(webCommand());
   return cmd;
+}
+
+export const webSchema = z.object({
+  model: z.string().default(DEFAULT_ONNX),
+  out: z.string().default('fer-web'),
+  force: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+function webCommand(): Command {
+  const web = new Command('web')
+    .description('write a static web page (webcam, photo or video → faces, landmarks, emotions) that runs the model in the browser on onnxruntime-web; serve it with fer serve')
+    .option('--model <path>', 'classifier: an .onnx file or a fer model (exported to fp32 ONNX first); default the shipped model')
+    .option('--out <dir>', 'output folder')
+    .option('--json', 'print the result as JSON');
+  withEngineOptions(withForce(web));
+  showSchemaDefaults(web, webSchema);
+  web.action(async (flags) => {
+    const o = webSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
+    prepareOut(o.out, 'web', o.force);
+    await startEngine(flags, true); // face-api's weights load on tfjs
+    let model = o.model;
+    if (!model.endsWith('.onnx')) {
+      const sample = await loadWithSummary(SAMPLE_DATA, undefined, true);
+      model = path.join(o.out, 'classifier.onnx');
+      await exportOnnx(o.model, model, { precision: 'fp32', nchw: false, keepIoFloat32: true, verify: true, version: packageVersion(), sample });
+    }
+    const r = await exportWeb(o.out, model);
+    if (o.json) {
+      out(JSON.stringify(r));
+      return;
+    }
+    const mib = (b: number) => `${(b / 1048576).toFixed(2)} MiB`;
+    out(`wrote ${r.dir}: ${r.files.length} files, ${mib(r.bytes)} (classes: ${r.classes.join(', ')})`);
+    for (const f of r.files) out(`  ${f.name.padEnd(28)} ${(f.bytes / 1024).toFixed(1).padStart(9)} KiB`);
+    out(`try it: fer serve ${r.dir}`);
+  });
+  return web;
 }

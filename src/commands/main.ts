@@ -11,6 +11,7 @@ import { quantizeCommand } from './quantize.js';
 import { benchCommand } from './bench.js';
 import { predictCommand } from './predict.js';
 import { reportCommand } from './report.js';
+import { serveCommand } from './serve.js';
 
 
 export function buildProgram(): Command {
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .exitOverride()
     // Commander's own error line is not printed: reportError prints it once, as "fer: …" (exit 2).
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
-  for (const cmd of [trainCommand(), evalCommand(), averageCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand(), reportCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), averageCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand(), reportCommand(), serveCommand()]) {
     cmd.exitOverride();
     cmd.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
     program.addCommand(cmd);

@@ -2,10 +2,8 @@
  * Class sets. FER2013's seven emotions, in its label order, are the default; a dataset of other class
  * folders (or a CSV whose label column holds names) brings its own, and `--classes` / `--class-map` select,
  * order and merge them. A model stores the names and their order in its metadata, and every stage reads
- * them from there.
+ * them from there. Pure (no Node built-ins): the browser entry uses it too.
  */
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
 /** FER2013's label order: the default class set. */
@@ -65,21 +63,6 @@ export function planClasses(sourceNames: readonly string[], spec: ClassSpec = {}
   if (classes.length < 2) throw new UsageError(`classes: a classifier needs at least 2 classes, got ${classes.length ? classes.join(', ') : 'none'}`);
   const index = new Map(classes.map((c, i) => [c, i]));
   return { classes, indexOf: (s) => index.get(target.get(s) ?? '\0') ?? -1 };
-}
-
-const classMapSchema = z.record(z.string(), z.array(z.string()).min(1));
-
-/** A class-map file: JSON `{ "negative": ["angry", "disgust", "fear", "sad"], "neutral": ["neutral"], … }`. */
-export function readClassMap(file: string): Record<string, string[]> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`--class-map ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON: ' + (e as Error).message.split('\n')[0]}`);
-  }
-  const r = classMapSchema.safeParse(raw);
-  if (!r.success) throw new UsageError(`--class-map ${file}: expected {"class": ["source label", …], …}`);
-  return r.data;
 }
 
 /** `--classes a,b,c` */

@@ -104,16 +104,18 @@ function existingAncestor(p: string): string {
  * writable), and what is already there must be fer's own output of the same kind, replaced only with force.
  * Anything else (a file, a folder of other files) is never replaced.
  */
-export function checkOutput(out: string, kind: 'model' | 'run' | 'onnx', force: boolean, what = '--out'): void {
+export type OutputKind = 'model' | 'run' | 'onnx' | 'web';
+
+export function checkOutput(out: string, kind: OutputKind, force: boolean, what = '--out'): void {
   if (existsSync(out)) {
     const st = statSync(out);
     const isDir = st.isDirectory();
-    if ((kind === 'model' || kind === 'run') && !isDir) {
+    if (kind !== 'onnx' && !isDir) {
       throw new UsageError(`${what} ${out} exists and is a file; give a folder fer can create`);
     }
     if (kind === 'onnx' && isDir) throw new UsageError(`${what} ${out} is a folder; give a file name`);
     const empty = isDir && readdirSync(out).length === 0;
-    const ours = kind === 'model' ? isFerModelDir(out) : kind === 'run' ? isFerRunDir(out) : isFerOnnx(out);
+    const ours = kind === 'model' ? isFerModelDir(out) : kind === 'run' ? isFerRunDir(out) : kind === 'web' ? isFerWebDir(out) : isFerOnnx(out);
     if (!empty && !ours) {
       throw new UsageError(`${what} ${out} exists and is not a fer ${kind === 'onnx' ? 'ONNX export' : kind}; refusing to replace it`,
         { hint: 'pick another path' });
@@ -128,6 +130,11 @@ export function checkOutput(out: string, kind: 'model' | 'run' | 'onnx', force: 
   } catch {
     throw new UsageError(`${what} ${out}: cannot write in ${dir} (permission denied)`);
   }
+}
+
+/** A folder `fer export web` wrote (its fer-web.json beside index.html). */
+export function isFerWebDir(dir: string): boolean {
+  return existsSync(path.join(dir, 'fer-web.json')) && existsSync(path.join(dir, 'index.html'));
 }
 
 /** An .onnx file fer wrote (producer name "fer", read off the file's first bytes). */

@@ -6,7 +6,8 @@ import { describe, it, expect } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { planClasses, readClassMap, FER2013_CLASSES } from '../../src/data/classes.js';
+import { planClasses, FER2013_CLASSES } from '../../src/data/classes.js';
+import { readClassMap } from '../../src/data/class-map.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
 

@@ -1,0 +1,57 @@
+/**
+ * Frames per second of the page `fer export web` writes, in headless Chromium with a fake 640×480 camera
+ * (the two-face fixture scene), for onnxruntime-web's wasm backend at 1 and 2 threads (the page is served
+ * cross-origin isolated, so threads are allowed), and WebGPU when the browser offers an adapter.
+ *   npx tsx bench/web.ts [site] [seconds]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { exportWeb, serveSite } from '../src/web/site.js';
+import { useBackend } from '../src/engine/backend.js';
+
+const site = process.argv[2] ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-web-bench-')), 'site');
+const seconds = Number(process.argv[3] ?? 10);
+if (!existsSync(path.join(site, 'index.html'))) {
+  await useBackend('cpu');
+  await exportWeb(site);
+}
+const y4m = path.join(os.tmpdir(), `fer-bench-camera-${process.pid}.y4m`);
+execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', 'fixtures/scenes/two-faces.jpg', '-t', '1', '-r', '10',
+  '-vf', 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p', y4m]);
+const server = await serveSite(site);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`, '--enable-unsafe-webgpu'],
+});
+const rows: string[] = [];
+for (const [label, query] of [['wasm, 1 thread', '?threads=1'], ['wasm, 2 threads', '?threads=2'], ['webgpu', '?ep=webgpu']]) {
+  const page = await browser.newPage();
+  if (label === 'webgpu') {
+    await page.goto(server.url + 'fer-web.json');
+    const adapter = await page.evaluate(async () => !!(navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu && !!(await (navigator as unknown as { gpu: { requestAdapter(): Promise<unknown> } }).gpu.requestAdapter()));
+    if (!adapter) {
+      rows.push(`| ${label} | not offered (navigator.gpu has no adapter in this headless Chromium without a GPU) | | | |`);
+      await page.close();
+      continue;
+    }
+  }
+  await page.goto(server.url + query);
+  await page.waitForFunction(() => { const t = document.getElementById('fer-result')?.textContent; return !!t && JSON.parse(t).fps !== null; }, null, { timeout: 60_000 });
+  const t0 = Date.now();
+  const samples: { fps: number; faces: number }[] = [];
+  while (Date.now() - t0 < seconds * 1000) {
+    await page.waitForTimeout(1000);
+    const r = JSON.parse((await page.textContent('#fer-result'))!) as { fps: number; faces: unknown[] };
+    samples.push({ fps: r.fps, faces: r.faces.length });
+  }
+  const status = await page.textContent('#status');
+  const fps = samples.slice(2).map((s) => s.fps).sort((a, b) => a - b);
+  rows.push(`| ${label} | ${fps[Math.floor(fps.length / 2)].toFixed(1)} | ${Math.min(...samples.map((s) => s.faces))}–${Math.max(...samples.map((s) => s.faces))} | ${status?.replace(/^.*frames\/s · /, '')} | ${await page.evaluate(() => crossOriginIsolated)} |`);
+  await page.close();
+}
+await browser.close();
+await server.close();
+console.log(`| backend | frames/s (median of 1-s readings) | faces | last frame's stages | cross-origin isolated |\n|---|---|---|---|---|\n${rows.join('\n')}`);

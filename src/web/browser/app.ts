@@ -1,0 +1,128 @@
+/**
+ * The page `fer export web` writes: the webcam (started on load when the browser allows it), or a dropped
+ * photo or video, through the predictor; boxes, landmarks and emotions drawn over the frame, probability bars,
+ * frames per second. The latest result (the predict shape plus `fps`) is kept as JSON in #fer-result, and the
+ * predictor is `window.fer.predictor` for tests and other scripts.
+ */
+import { createPredictor, type WebPrediction, type WebPredictor } from './predictor.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const view = $<HTMLCanvasElement>('view');
+const ctx = view.getContext('2d')!;
+const bars = $<HTMLDivElement>('bars');
+const status = $<HTMLSpanElement>('status');
+const resultEl = $<HTMLPreElement>('fer-result');
+const video = document.createElement('video');
+video.muted = true;
+video.playsInline = true;
+
+let predictor: WebPredictor;
+let source: 'camera' | 'video' | 'photo' | null = null;
+let frameTimes: number[] = [];
+
+const COLORS = ['#ffdd00', '#00e5ff', '#ff5ca8', '#7cff6b', '#ff9f1c'];
+
+function draw(image: CanvasImageSource, w: number, h: number, r: WebPrediction, fps: number | null): void {
+  view.width = w;
+  view.height = h;
+  ctx.drawImage(image, 0, 0, w, h);
+  const s = Math.max(1, Math.min(w, h) / 400);
+  r.faces.forEach((f, i) => {
+    const c = COLORS[i % COLORS.length];
+    ctx.strokeStyle = c;
+    ctx.lineWidth = 2 * s;
+    ctx.strokeRect(f.box.x, f.box.y, f.box.width, f.box.height);
+    ctx.fillStyle = '#00e5ff';
+    for (const p of f.landmarks) ctx.fillRect(p.x - s, p.y - s, 2 * s, 2 * s);
+    const label = `${f.emotion} ${(f.confidence * 100).toFixed(0)}%`;
+    ctx.font = `${14 * s}px system-ui, sans-serif`;
+    const tw = ctx.measureText(label).width + 6 * s;
+    ctx.fillStyle = c;
+    ctx.fillRect(f.box.x, Math.max(0, f.box.y - 18 * s), tw, 18 * s);
+    ctx.fillStyle = '#000';
+    ctx.fillText(label, f.box.x + 3 * s, Math.max(0, f.box.y - 18 * s) + 14 * s);
+  });
+  bars.innerHTML = r.faces.map((f, i) => `<div class="face"><b style="color:${COLORS[i % COLORS.length]}">face ${i + 1}</b>` +
+    Object.entries(f.probabilities).map(([k, v]) =>
+      `<div class="bar"><span>${k}</span><i style="width:${(v * 100).toFixed(1)}%"></i><em>${(v * 100).toFixed(0)}%</em></div>`).join('') + '</div>').join('') ||
+    '<p class="muted">no face in view</p>';
+  status.textContent = `${source}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}` + (fps ? ` · ${fps.toFixed(1)} frames/s` : '') +
+    ` · detect ${r.timings.detectMs.toFixed(0)} ms, landmarks ${r.timings.landmarksMs.toFixed(0)} ms, emotions ${r.timings.classifyMs.toFixed(0)} ms`;
+  const { timings: _t, ...shape } = r;
+  resultEl.textContent = JSON.stringify({ ...shape, source, fps });
+}
+
+async function loop(): Promise<void> {
+  if ((source === 'camera' || source === 'video') && video.readyState >= 2 && !video.paused) {
+    const r = await predictor.predict(video);
+    const now = performance.now();
+    frameTimes = [...frameTimes.filter((t) => now - t < 2000), now];
+    const fps = frameTimes.length > 1 ? (frameTimes.length - 1) / ((now - frameTimes[0]) / 1000) : null;
+    draw(video, video.videoWidth, video.videoHeight, r, fps);
+  }
+  requestAnimationFrame(() => void loop().catch(showError));
+}
+
+function showError(e: unknown): void {
+  status.textContent = `error: ${(e as Error).message ?? e}`;
+  status.className = 'error';
+}
+
+async function startCamera(): Promise<void> {
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+    video.srcObject = stream;
+    await video.play();
+    source = 'camera';
+    frameTimes = [];
+  } catch (e) {
+    status.textContent = `no camera (${(e as Error).name ?? e}): drop a photo or a video, or choose one`;
+  }
+}
+
+async function openFile(file: File): Promise<void> {
+  const url = URL.createObjectURL(file);
+  (video.srcObject as MediaStream | null)?.getTracks().forEach((t) => t.stop());
+  video.srcObject = null;
+  if (file.type.startsWith('video/')) {
+    video.src = url;
+    video.loop = true;
+    await video.play();
+    source = 'video';
+    frameTimes = [];
+    return;
+  }
+  const img = new Image();
+  img.src = url;
+  await img.decode();
+  source = 'photo';
+  draw(img, img.naturalWidth, img.naturalHeight, await predictor.predict(img), null);
+}
+
+async function main(): Promise<void> {
+  status.textContent = 'loading models…';
+  // ?threads=N and ?ep=webgpu,wasm choose onnxruntime-web's settings (for measuring them).
+  const q = new URLSearchParams(location.search);
+  predictor = await createPredictor({
+    threads: q.has('threads') ? Number(q.get('threads')) : undefined,
+    executionProviders: q.get('ep')?.split(',') ?? undefined,
+  });
+  (window as unknown as { fer: unknown }).fer = { predictor, createPredictor };
+  status.textContent = 'models loaded';
+  $<HTMLInputElement>('file').addEventListener('change', (e) => {
+    const f = (e.target as HTMLInputElement).files?.[0];
+    if (f) void openFile(f).catch(showError);
+  });
+  $<HTMLButtonElement>('camera').addEventListener('click', () => void startCamera());
+  document.addEventListener('dragover', (e) => e.preventDefault());
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    const f = e.dataTransfer?.files[0];
+    if (f) void openFile(f).catch(showError);
+  });
+  document.body.dataset.ready = 'true';
+  await startCamera();
+  void loop().catch(showError);
+}
+
+main().catch(showError);

@@ -1,0 +1,208 @@
+/**
+ * fer in the browser: the face detector (face-api's tiny detector), the 68-point landmark net and the
+ * emotion classifier as ONNX graphs on onnxruntime-web (wasm, SIMD; threads when the page is
+ * cross-origin isolated), with the same `createPredictor({…}).predict(…)` shape as in Node. Pixels come
+ * from canvas instead of sharp; the decoding, alignment and test-time flip are the very functions Node runs
+ * (detect/geometry.ts, data/augment.ts). No Node built-ins, no network beyond `baseUrl`.
+ */
+import * as ort from 'onnxruntime-web/wasm';
+import { alignFace, clip, decodeTiny, type Pixels } from '../../detect/geometry.js';
+import type { Box, DetectedFace, Point } from '../../detect/types.js';
+import { ttaAffines, viewBatch, type Tta } from '../../data/augment.js';
+
+/** What `fer export web` writes as fer-web.json beside the models. */
+export interface WebConfig {
+  classes: string[];
+  /** Pixel p enters the classifier as p * scale + offset. */
+  preprocess: { scale: number; offset: number };
+  layout: 'NHWC' | 'NCHW';
+  models: { classifier: string; detector: string; landmarks: string };
+  detector: { inputSize: number; anchors: Point[] };
+  landmarkInput: number;
+}
+
+export interface WebPredictorOptions {
+  /** Folder (URL) holding fer-web.json, the models and onnxruntime-web's wasm files. Default: the page's. */
+  baseUrl?: string | URL;
+  /** Test-time views of each face: flip (default, as in Node) or none. */
+  tta?: Extract<Tta, 'none' | 'flip'>;
+  /** Tiny detector score threshold (face-api's default 0.5). */
+  minConfidence?: number;
+  /** wasm threads (default: all cores when the page is cross-origin isolated, else 1). */
+  threads?: number;
+  /** onnxruntime-web execution providers, in order of preference (default ['wasm']). */
+  executionProviders?: string[];
+}
+
+export interface WebFacePrediction extends DetectedFace {
+  emotion: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+  note?: string;
+}
+
+export interface WebPrediction {
+  width: number;
+  height: number;
+  faces: WebFacePrediction[];
+  timings: { detectMs: number; landmarksMs: number; classifyMs: number };
+}
+
+export type WebImage = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | ImageBitmap | ImageData | OffscreenCanvas;
+
+export interface WebPredictor {
+  classes: string[];
+  /** Faces with 68 landmarks and emotions. `detect: false`: the whole image is one face (already cropped). */
+  predict(image: WebImage, options?: { detect?: boolean }): Promise<WebPrediction>;
+  /** Class probabilities [n × classes] of n 48×48 gray faces (the classifier alone). */
+  classify(faces: Uint8Array, n: number): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+/** An RGBA canvas context the size of `w × h` (OffscreenCanvas where the browser has it). */
+function context(w: number, h: number): CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D {
+  const c = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(w, h) : Object.assign(document.createElement('canvas'), { width: w, height: h });
+  const ctx = c.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+  if (!ctx) throw new Error('fer: no 2D canvas context');
+  return ctx;
+}
+
+function sizeOf(image: WebImage): { width: number; height: number } {
+  if (typeof HTMLVideoElement !== 'undefined' && image instanceof HTMLVideoElement) return { width: image.videoWidth, height: image.videoHeight };
+  if (typeof HTMLImageElement !== 'undefined' && image instanceof HTMLImageElement) return { width: image.naturalWidth, height: image.naturalHeight };
+  return { width: image.width, height: image.height };
+}
+
+/** The image as a canvas (drawn once per frame) and its RGBA pixels. */
+function toCanvas(image: WebImage): { canvas: CanvasImageSource; pixels: Pixels } {
+  const { width, height } = sizeOf(image);
+  if (!width || !height) throw new Error('fer: the image has no pixels yet (not loaded, or a video before its first frame)');
+  const ctx = context(width, height);
+  if (image instanceof ImageData) ctx.putImageData(image, 0, 0);
+  else ctx.drawImage(image as CanvasImageSource, 0, 0);
+  const data = ctx.getImageData(0, 0, width, height).data;
+  return { canvas: ctx.canvas as CanvasImageSource, pixels: { data, width, height, channels: 4 } };
+}
+
+/** The square (x, y, side) of `source` resized to size × size RGB floats 0..255; black outside the image. */
+function squareRgb(source: CanvasImageSource, x: number, y: number, side: number, size: number, out: Float32Array, at: number): void {
+  const ctx = context(size, size);
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, size, size);
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(source, x, y, side, side, 0, 0, size, size);
+  const d = ctx.getImageData(0, 0, size, size).data;
+  for (let i = 0, j = at; i < size * size; i++, j += 3) {
+    out[j] = d[4 * i];
+    out[j + 1] = d[4 * i + 1];
+    out[j + 2] = d[4 * i + 2];
+  }
+}
+
+/** Whole image → 48×48 gray (faces that are the image: `detect: false`). */
+function wholeGray(source: CanvasImageSource, width: number, height: number): Uint8Array {
+  const ctx = context(48, 48);
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(source, 0, 0, width, height, 0, 0, 48, 48);
+  const d = ctx.getImageData(0, 0, 48, 48).data;
+  const out = new Uint8Array(48 * 48);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2]);
+  return out;
+}
+
+export async function createPredictor(options: WebPredictorOptions = {}): Promise<WebPredictor> {
+  const base = new URL(options.baseUrl ?? './', typeof document !== 'undefined' ? document.baseURI : (globalThis as { location?: { href: string } }).location?.href);
+  const res = await fetch(new URL('fer-web.json', base));
+  if (!res.ok) throw new Error(`fer: ${new URL('fer-web.json', base)}: HTTP ${res.status} (serve the folder fer export web wrote)`);
+  const config = (await res.json()) as WebConfig;
+  ort.env.wasm.wasmPaths = base.href;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  ort.env.wasm.numThreads = options.threads ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+  const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: options.executionProviders ?? ['wasm'], graphOptimizationLevel: 'all' };
+  const load = (file: string) => ort.InferenceSession.create(new URL(file, base).href, sessionOptions);
+  const [classifier, detector, landmarks] = await Promise.all([load(config.models.classifier), load(config.models.detector), load(config.models.landmarks)]);
+  const views = ttaAffines(options.tta ?? 'flip');
+  const threshold = options.minConfidence ?? 0.5;
+  const { inputSize, anchors } = config.detector;
+  const L = config.landmarkInput;
+  let disposed = false;
+
+  const run = async (s: ort.InferenceSession, data: Float32Array, dims: number[]): Promise<Float32Array> => {
+    const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', data, dims) });
+    return out[s.outputNames[0]].data as Float32Array;
+  };
+
+  async function classify(faces: Uint8Array, n: number): Promise<Float32Array> {
+    if (disposed) throw new Error('fer: predictor used after dispose()');
+    const k = config.classes.length;
+    const sum = new Float32Array(n * k);
+    if (n === 0) return sum;
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const dims = config.layout === 'NCHW' ? [n, 1, 48, 48] : [n, 48, 48, 1];
+    for (const m of views) {
+      const p = await run(classifier, viewBatch(faces, idx, m), dims);
+      for (let i = 0; i < sum.length; i++) sum[i] += p[i] / views.length;
+    }
+    return sum;
+  }
+
+  async function predict(image: WebImage, o: { detect?: boolean } = {}): Promise<WebPrediction> {
+    if (disposed) throw new Error('fer: predictor used after dispose()');
+    const timings = { detectMs: 0, landmarksMs: 0, classifyMs: 0 };
+    const { canvas, pixels } = toCanvas(image);
+    const { width, height } = pixels;
+    let faces: (DetectedFace & { note?: string })[] = [];
+    let crops: Uint8Array;
+    if (o.detect === false) {
+      faces = [{ box: { x: 0, y: 0, width, height }, score: 0, landmarks: [], note: 'the whole image was classified as one face' }];
+      crops = wholeGray(canvas, width, height);
+    } else {
+      let t = performance.now();
+      const side = Math.max(width, height), scale = side / inputSize;
+      const view = new Float32Array(inputSize * inputSize * 3);
+      squareRgb(canvas, 0, 0, side, inputSize, view, 0);
+      const found = decodeTiny(await run(detector, view, [1, inputSize, inputSize, 3]), anchors, inputSize, threshold)
+        .map((f) => ({ ...f, box: clip({ x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale }, pixels) }))
+        .filter((f) => f.box.width >= 8 && f.box.height >= 8);
+      timings.detectMs = performance.now() - t;
+      t = performance.now();
+      const boxes: Box[] = found.map((f) => f.box);
+      const sides = boxes.map((b) => Math.max(b.width, b.height));
+      if (boxes.length) {
+        const x = new Float32Array(boxes.length * L * L * 3);
+        boxes.forEach((b, i) => squareRgb(canvas, b.x, b.y, sides[i], L, x, i * L * L * 3));
+        const rel = await run(landmarks, x, [boxes.length, L, L, 3]);
+        faces = boxes.map((box, i) => ({
+          box, score: found[i].score,
+          landmarks: Array.from({ length: 68 }, (_, k) => ({ x: box.x + rel[i * 136 + 2 * k] * sides[i], y: box.y + rel[i * 136 + 2 * k + 1] * sides[i] })),
+        }));
+      }
+      timings.landmarksMs = performance.now() - t;
+      crops = new Uint8Array(faces.length * 48 * 48);
+      faces.forEach((f, i) => crops.set(alignFace(pixels, f), i * 48 * 48));
+    }
+    const t = performance.now();
+    const probs = await classify(crops, faces.length);
+    timings.classifyMs = performance.now() - t;
+    const names = config.classes, k = names.length;
+    return {
+      width, height, timings,
+      faces: faces.map((f, i) => {
+        const p = Array.from(probs.subarray(i * k, (i + 1) * k));
+        const best = p.indexOf(Math.max(...p));
+        return { ...f, emotion: names[best], confidence: p[best], probabilities: Object.fromEntries(names.map((c, j) => [c, p[j]])) };
+      }),
+    };
+  }
+
+  return {
+    classes: config.classes,
+    predict,
+    classify,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await Promise.all([classifier.release(), detector.release(), landmarks.release()]);
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * `fer export web` and `fer serve`: a self-contained static folder (index.html, the page's script, the
+ * classifier and face nets as ONNX, onnxruntime-web's wasm) that any static host serves, and a small
+ * localhost server for trying it (cross-origin isolated, so onnxruntime-web may use threads).
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { packagePath } from '../paths.js';
+import { DEFAULT_ONNX } from '../model/default.js';
+import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { PREPROCESS } from '../data/augment.js';
+import { faceApi, landmarkParams } from '../detect/faces.js';
+import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from '../detect/onnx-nets.js';
+import type { WebConfig } from './browser/predictor.js';
+
+const require = createRequire(import.meta.url);
+
+/** The tiny detector's input side in the page (face-api's default; 320 is faster and misses small faces). */
+export const WEB_DETECTOR_INPUT = 416;
+
+/** onnxruntime-web's files the page loads: the wasm-only API module, its glue and the SIMD(+threads) binary. */
+const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+
+export interface WebExportResult {
+  dir: string;
+  files: { name: string; bytes: number }[];
+  bytes: number;
+  classes: string[];
+}
+
+/** The page's script: prebuilt in an installed package (dist/web/app.js), bundled with esbuild in a checkout. */
+export async function pageScript(): Promise<string> {
+  const src = packagePath('src/web/browser/app.ts');
+  if (existsSync(src)) {
+    let esbuild: typeof import('esbuild');
+    try {
+      esbuild = await import('esbuild');
+    } catch {
+      esbuild = null as never;
+    }
+    if (esbuild) {
+      const r = await esbuild.build({
+        entryPoints: [src], bundle: true, format: 'esm', platform: 'browser', target: 'es2020', minify: true,
+        external: ['onnxruntime-web/wasm'], write: false, legalComments: 'none',
+      });
+      return r.outputFiles[0].text;
+    }
+  }
+  const built = packagePath('dist/web/app.js');
+  if (!existsSync(built)) throw new UsageError('export web: the page script is not built (run `npm run build`)');
+  return readFileSync(built, 'utf8');
+}
+
+export function indexHtml(title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<link rel="icon" href="data:,">
+<script type="importmap">{ "imports": { "onnxruntime-web/wasm": "./ort.wasm.min.mjs" } }</script>
+<style>
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 0; background: #111; color: #eee; }
+  header { padding: 10px 16px; background: #1c1c1c; display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
+  header h1 { font-size: 17px; margin: 0; }
+  main { display: flex; gap: 16px; padding: 16px; flex-wrap: wrap; }
+  canvas { max-width: min(100%, 800px); background: #000; border-radius: 4px; }
+  #bars { min-width: 260px; }
+  .face { margin-bottom: 12px; }
+  .bar { display: grid; grid-template-columns: 70px 1fr 40px; gap: 6px; align-items: center; font-size: 13px; }
+  .bar i { display: block; height: 10px; background: #ffdd00; border-radius: 2px; }
+  .bar em { font-style: normal; text-align: right; color: #aaa; }
+  .muted { color: #888; }
+  .error { color: #ff6b6b; }
+  #fer-result { font-size: 11px; color: #777; white-space: pre-wrap; word-break: break-all; max-height: 120px; overflow: auto; padding: 0 16px; }
+  button, label.file { background: #333; color: #eee; border: 1px solid #555; border-radius: 4px; padding: 4px 10px; cursor: pointer; }
+  input[type=file] { display: none; }
+</style>
+</head>
+<body>
+<header>
+  <h1>fer · facial emotion recognition, in this browser</h1>
+  <button id="camera">camera</button>
+  <label class="file">photo or video…<input id="file" type="file" accept="image/*,video/*"></label>
+  <span id="status" class="muted">loading…</span>
+</header>
+<main>
+  <canvas id="view" width="640" height="480"></canvas>
+  <div id="bars"></div>
+</main>
+<pre id="fer-result"></pre>
+<script type="module" src="./app.js"></script>
+</body>
+</html>
+`;
+}
+
+/**
+ * Writes the site into `out`: the classifier (`model`, an .onnx file; default the shipped fp32 export), the
+ * tiny face detector and the 68-point landmark net converted from face-api's packaged weights, fer-web.json,
+ * onnxruntime-web's wasm files, index.html and app.js.
+ */
+export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebExportResult> {
+  if (!model.endsWith('.onnx') || !existsSync(model)) throw new UsageError(`export web: --model must be an .onnx file (fer export onnx writes one): ${model}`);
+  const info = inspectOnnx(model);
+  mkdirSync(out, { recursive: true });
+  const fa = await faceApi();
+  const files: Record<string, Uint8Array | string> = {
+    'classifier.onnx': readFileSync(model),
+    'tiny-face-detector.onnx': tinyDetectorOnnx(fa.nets.tinyFaceDetector.params as unknown as TinyDetectorParams, WEB_DETECTOR_INPUT),
+    'landmarks-68.onnx': landmarkNetOnnx(landmarkParams(fa)),
+  };
+  let preprocess: WebConfig['preprocess'] = { ...PREPROCESS };
+  try {
+    const p = JSON.parse(info.metadata.preprocess ?? '{}') as Partial<WebConfig['preprocess']>;
+    if (typeof p.scale === 'number' && typeof p.offset === 'number') preprocess = { scale: p.scale, offset: p.offset };
+  } catch {
+    // a model from elsewhere: fer's preprocessing
+  }
+  const config: WebConfig = {
+    classes: info.classes, preprocess, layout: info.layout,
+    models: { classifier: 'classifier.onnx', detector: 'tiny-face-detector.onnx', landmarks: 'landmarks-68.onnx' },
+    detector: { inputSize: WEB_DETECTOR_INPUT, anchors: fa.nets.tinyFaceDetector.anchors.map((a) => ({ x: a.x, y: a.y })) },
+    landmarkInput: LANDMARK_INPUT,
+  };
+  files['fer-web.json'] = JSON.stringify(config, null, 1);
+  files['index.html'] = indexHtml('fer · facial emotion recognition');
+  files['app.js'] = await pageScript();
+  files['NOTICE.txt'] = 'Face detector and 68-point landmark net: @vladmandic/face-api (MIT), converted to ONNX by fer.\n' +
+    'Runtime: onnxruntime-web (MIT, Microsoft). Emotion classifier: fer (MIT), trained on FER2013.\n';
+  for (const [name, data] of Object.entries(files)) writeFileSync(path.join(out, name), data);
+  // onnxruntime-web's exports map hides package.json; its wasm entry (CommonJS) lies in dist/.
+  const ortDir = path.dirname(require.resolve('onnxruntime-web/wasm'));
+  for (const f of ORT_FILES) copyFileSync(path.join(ortDir, f), path.join(out, f));
+  const list = readdirSync(out).filter((f) => statSync(path.join(out, f)).isFile()).sort().map((name) => ({ name, bytes: statSync(path.join(out, name)).size }));
+  return { dir: out, files: list, bytes: list.reduce((a, f) => a + f.bytes, 0), classes: info.classes };
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json',
+  '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.txt': 'text/plain; charset=utf-8',
+  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.mp4': 'video/mp4', '.webm': 'video/webm',
+};
+
+/**
+ * Serves `dir` on localhost (port 0: any free one), cross-origin isolated (COOP/COEP), so onnxruntime-web
+ * may use wasm threads. Only files inside `dir`; nothing else is reachable.
+ */
+export async function serveSite(dir: string, port = 0, host = '127.0.0.1'): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  if (!existsSync(path.join(dir, 'index.html'))) throw new UsageError(`serve: ${dir} has no index.html (write one with fer export web --out ${dir})`);
+  const root = path.resolve(dir);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const file = path.resolve(root, '.' + decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname));
+    if (!file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+      'cache-control': 'no-cache',
+    });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  const addr = server.address() as { port: number };
+  return {
+    url: `http://${host}:${addr.port}/`, server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * fer in the browser (issue #22): `fer export web` → the folder served on localhost → headless Chromium
+ * (Debian's, through playwright-core) with a fake camera fed from a fixture video made by ffmpeg. The page
+ * finds the two faces with 68 landmarks and emotions, requests nothing outside localhost, logs no error,
+ * and its probabilities equal onnxruntime-node's for the same faces.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { cli } from '../commands/cli.js';
+import { serveSite } from '../../src/web/site.js';
+import { DEFAULT_ONNX } from '../../src/model/default.js';
+import { createSession } from '../../src/runtime/ort.js';
+import { onnxProbs } from '../../src/runtime/evaluate-onnx.js';
+import { decodeGray } from '../../src/io/image.js';
+import { loadClassifier } from '../../src/predict/classifier.js';
+import { predictFile } from '../../src/predict/predict.js';
+import { iou } from '../../src/detect/faces.js';
+import { useBackend } from '../../src/engine/backend.js';
+import { FIXTURE_DATA } from '../fixture-model.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT = path.resolve('test-output');
+const hasFfmpeg = (() => {
+  try {
+    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface PageFace { box: { x: number; y: number; width: number; height: number }; landmarks: unknown[]; emotion: string; probabilities: Record<string, number> }
+
+describe.skipIf(!existsSync(CHROMIUM) || !hasFfmpeg)('fer export web in headless Chromium', () => {
+  let site: string, server: Awaited<ReturnType<typeof serveSite>>, browser: Browser, page: Page;
+  const requests: string[] = [], errors: string[] = [];
+
+  beforeAll(async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'fer-web-'));
+    site = path.join(tmp, 'site');
+    const r = await cli('export', 'web', '--out', site, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as { bytes: number; files: { name: string }[]; classes: string[] };
+    expect(res.files.map((f) => f.name)).toEqual(expect.arrayContaining(['index.html', 'app.js', 'fer-web.json', 'classifier.onnx', 'ort-wasm-simd-threaded.wasm']));
+    expect(res.bytes).toBeLessThan(16 * 1048576); // models + wasm + JS, stated in README
+    // Test assets served beside the page: fixture faces and a photo as PNG (decoded identically everywhere).
+    await sharp('fixtures/scenes/two-faces.jpg').png().toFile(path.join(site, 'two-faces.png'));
+    const faceDir = path.join(FIXTURE_DATA, 'val', 'happy');
+    await sharp(path.join(faceDir, readdirSync(faceDir)[0])).grayscale().png().toFile(path.join(site, 'face48.png'));
+    // The fake camera: 640×480 frames of the two-face scene.
+    const y4m = path.join(tmp, 'camera.y4m');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', 'fixtures/scenes/two-faces.jpg', '-t', '1', '-r', '10',
+      '-vf', 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p', y4m]);
+    server = await serveSite(site);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
+        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.on('request', (q) => { if (!q.url().startsWith(server.url) && !q.url().startsWith('blob:') && !q.url().startsWith('data:')) requests.push(q.url()); });
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('the webcam page finds both faces with landmarks and emotions, offline, without errors', async () => {
+    await page.waitForFunction(() => {
+      const t = document.getElementById('fer-result')?.textContent;
+      return !!t && (JSON.parse(t) as { fps: number | null }).fps !== null;
+    }, null, { timeout: 60_000 });
+    await page.waitForTimeout(3000); // a few seconds of frames for the rate
+    const r = JSON.parse((await page.textContent('#fer-result'))!) as { source: string; width: number; height: number; fps: number; faces: PageFace[] };
+    expect(r.source).toBe('camera');
+    expect([r.width, r.height]).toEqual([640, 480]);
+    expect(r.faces).toHaveLength(2);
+    for (const f of r.faces) {
+      expect(f.landmarks).toHaveLength(68);
+      expect(f.emotion).toBe('happy'); // both children smile (Node says so too: test/predict)
+      expect(Object.keys(f.probabilities)).toHaveLength(7);
+    }
+    expect(r.fps).toBeGreaterThan(0);
+    process.stderr.write(`fer web test: ${r.fps.toFixed(1)} frames/s at 640×480 in headless Chromium (wasm)\n`);
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUT, 'web.png') });
+    expect(requests).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('the browser\'s classifier probabilities equal onnxruntime-node\'s (flip TTA) within 1e-3', async () => {
+    const dir = path.join(FIXTURE_DATA, 'val');
+    const files = readdirSync(dir).flatMap((c) => readdirSync(path.join(dir, c)).slice(0, 2).map((f) => path.join(dir, c, f)));
+    const faces = new Uint8Array(files.length * 48 * 48);
+    for (const [i, f] of files.entries()) faces.set(await decodeGray(f, 48), i * 48 * 48);
+    const session = await createSession(DEFAULT_ONNX);
+    const node = await onnxProbs(session, 'NHWC', faces, files.length, 'flip');
+    await session.release();
+    const web = await page.evaluate(async ([bytes, n]) => {
+      const p = await (window as unknown as { fer: { predictor: { classify(f: Uint8Array, n: number): Promise<Float32Array> } } }).fer.predictor.classify(new Uint8Array(bytes as number[]), n as number);
+      return Array.from(p);
+    }, [Array.from(faces), files.length] as const);
+    expect(web).toHaveLength(node.length);
+    const worst = Math.max(...web.map((v, i) => Math.abs(v - node[i])));
+    expect(worst).toBeLessThan(1e-3);
+  });
+
+  it('predict(image) in the page equals fer predict in Node: a cropped face exactly, a photo\'s faces closely', async () => {
+    await useBackend('cpu');
+    const classifier = await loadClassifier(DEFAULT_ONNX);
+    const inPage = (file: string, detect: boolean) => page.evaluate(async ([url, det]) => {
+      const img = new Image();
+      img.src = url as string;
+      await img.decode();
+      const fer = (window as unknown as { fer: { predictor: { predict(i: HTMLImageElement, o: { detect: boolean }): Promise<{ faces: PageFace[] }> } } }).fer;
+      return (await fer.predictor.predict(img, { detect: det as boolean })).faces;
+    }, [server.url + file, detect] as const);
+    try {
+      // A 48×48 face, no detection: the same pixels in, the same probabilities out.
+      const [webFace] = await inPage('face48.png', false);
+      const { result } = await predictFile(path.join(site, 'face48.png'), classifier, { detect: false });
+      for (const [k, v] of Object.entries(result.faces[0].probabilities)) expect(Math.abs(webFace.probabilities[k] - v), k).toBeLessThan(1e-3);
+      // A photo: canvas and sharp resize the detector's view differently, so boxes agree closely, not exactly.
+      const web = await inPage('two-faces.png', true);
+      const node = (await predictFile(path.join(site, 'two-faces.png'), classifier, { detector: 'tiny' })).result.faces;
+      expect(web).toHaveLength(node.length);
+      for (const n of node) {
+        const w = web.reduce((a, b) => (iou(b.box, n.box) > iou(a.box, n.box) ? b : a));
+        expect(iou(w.box, n.box)).toBeGreaterThan(0.85);
+        expect(w.emotion).toBe(n.emotion);
+        for (const [k, v] of Object.entries(n.probabilities)) expect(Math.abs(w.probabilities[k] - v), k).toBeLessThan(0.1);
+      }
+    } finally {
+      await classifier.release();
+    }
+    expect(errors).toEqual([]);
+  });
+});
