@@ -52,7 +52,10 @@ export function trainCommand(): Command {
     .option('--resume <dir>', 'continue an interrupted run in <dir>')
     .option('--epochs <n>', 'epochs')
     .option('--batch-size <n>', 'batch size')
-    .option('--lr <x>', 'initial learning rate (Adam)')
+    .option('--lr <x>', 'initial learning rate')
+    .option('--optimizer <o>', 'adam | sgd (with momentum, Nesterov unless --no-nesterov)')
+    .option('--momentum <x>', 'sgd: momentum')
+    .option('--no-nesterov', 'sgd: plain momentum instead of Nesterov\'s')
     .option('--min-lr <x>', 'lowest learning rate')
     .option('--schedule <s>', 'cosine | plateau | constant')
     .option('--warmup-epochs <n>', 'linear warm-up epochs')
@@ -66,7 +69,12 @@ export function trainCommand(): Command {
     .option('--zoom <x>', 'max random zoom (0.1 = ±10%)')
     .option('--shift <x>', 'max random shift (fraction of side)')
     .option('--l2 <x>', 'L2 penalty on conv kernels')
-    .option('--arch <name>', `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv, -s2p: a stride-2 pool after the stem; with --init, starts from its weights)`)
+    .option('--mixup <alpha>', 'mixup: mix image pairs and their labels by λ ~ Beta(alpha, alpha) (0 = off; 0.2 is usual)')
+    .option('--cutmix <alpha>', 'cutmix: paste a box of another image, labels mixed by its area (0 = off; 1 is usual)')
+    .option('--mix-prob <p>', 'share of batches mixed when --mixup/--cutmix is on')
+    .option('--erasing <p>', 'random erasing: probability that an image gets a rectangle of noise (0 = off)')
+    .option('--ema <decay>', 'validate and save an exponential moving average of the weights (e.g. 0.999; 0 = off)')
+    .option('--arch <name>', `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv, -s2p: a stride-2 pool after the stem; resnet18-w32/-w16: ResNet-18-style teachers, 2.8M/0.7M parameters; with --init, starts from its weights)`)
     .option('--init <model>', 'start from these weights (fine-tuning; with other classes than the data\'s, a transfer: same features, new head)')
     .option('--classes <a,b,c>', 'train these classes of the data, in this order (default: every class folder; FER2013\'s order for its seven)')
     .option('--class-map <file>', 'JSON merging the data\'s labels into classes, e.g. {"negative":["angry","disgust","fear","sad"],"neutral":["neutral"],"positive":["happy","surprise"]}')
@@ -131,7 +139,7 @@ export function trainCommand(): Command {
     if (detect && !DETECTORS.includes(detect)) throw new UsageError(`train: --detect ${detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
     if (!MULTI_FACE.includes(multiFace)) throw new UsageError(`train: --multi-face ${multiFace}: expected ${MULTI_FACE.join(' or ')}`);
     const options = trainOptionsSchema.parse(stored ?? {
-      ...flags, flip: flags.flip !== false, classWeights: !!flags.classWeights, reviveDead: !!flags.reviveDead,
+      ...flags, flip: flags.flip !== false, nesterov: flags.nesterov !== false, classWeights: !!flags.classWeights, reviveDead: !!flags.reviveDead,
       classes: typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined,
     });
     const spec: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };

@@ -25,6 +25,8 @@ export interface FerMetadata {
     activations?: Record<string, number>;
   };
   trainedWith?: Record<string, unknown>;
+  /** Set by `fer prune --structured`: the channels removed (a smaller dense network; no masks to hold). */
+  structured?: { ratio: number; criterion: string; multiple: number; channels: { stem: number[]; inner: number[]; out: number[] }; from: string };
   /** Set by `fer average`: the snapshots whose weights this model's are the mean of. */
   averagedFrom?: string[];
 }

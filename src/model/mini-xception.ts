@@ -21,46 +21,68 @@ export interface ArchOptions {
   stemStride?: 0 | 1 | 2;
   /** A 3×3 stride-2 max pool between the stem and the first module (the stem's convs stay at full resolution). */
   stemPool?: boolean;
+  /**
+   * Explicit channel counts (a structurally pruned network, prune/structured.ts): the two stem convs', and per
+   * module its first separable conv's (inner) and its output's (the residual add's). Default: from `width`.
+   */
+  channels?: MiniXceptionChannels;
 }
 
+export interface MiniXceptionChannels { stem: [number, number]; inner: number[]; out: number[] }
+
+/**
+ * The role of each layer of a mini-Xception (stem1, stem1_bn, stem2, stem2_bn, m1_res, m1_res_bn, m1_sep1,
+ * m1_sep1_bn, m1_sep2, m1_sep2_bn, … m4_…, head), by layer name: what structured pruning slices by.
+ */
+export type LayerRoles = Map<string, string>;
+
 export function miniXception(options: ArchOptions = {}): tf.LayersModel {
+  return miniXceptionWithRoles(options).model;
+}
+
+export function miniXceptionWithRoles(options: ArchOptions = {}): { model: tf.LayersModel; roles: LayerRoles } {
   const { inputSize = 48, numClasses = 7, l2 = 0.01, width = 1, seed, stemStride = 0, stemPool = false } = options;
+  const roles: LayerRoles = new Map();
+  const role = <L extends tf.layers.Layer>(name: string, layer: L): L => (roles.set(layer.name, name), layer);
   let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
   const init = () => tf.initializers.glorotUniform({ seed: seedCounter++ });
   const reg = () => (l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined);
   const input = tf.input({ shape: [inputSize, inputSize, 1], name: 'image' });
 
-  const conv = (x: tf.SymbolicTensor, filters: number, kernel: number, extra: Record<string, unknown> = {}) =>
-    tf.layers.conv2d({ filters, kernelSize: kernel, useBias: false, kernelInitializer: init(), kernelRegularizer: reg(), ...extra })
+  const conv = (name: string, x: tf.SymbolicTensor, filters: number, kernel: number, extra: Record<string, unknown> = {}) =>
+    role(name, tf.layers.conv2d({ filters, kernelSize: kernel, useBias: false, kernelInitializer: init(), kernelRegularizer: reg(), ...extra }))
       .apply(x) as tf.SymbolicTensor;
-  const sep = (x: tf.SymbolicTensor, filters: number) =>
-    tf.layers.separableConv2d({
+  const sep = (name: string, x: tf.SymbolicTensor, filters: number) =>
+    role(name, tf.layers.separableConv2d({
       filters, kernelSize: 3, padding: 'same', useBias: false,
       depthwiseInitializer: init(), pointwiseInitializer: init(),
       depthwiseRegularizer: reg(), pointwiseRegularizer: reg(),
-    }).apply(x) as tf.SymbolicTensor;
-  const bn = (x: tf.SymbolicTensor) => batchNorm().apply(x) as tf.SymbolicTensor;
+    })).apply(x) as tf.SymbolicTensor;
+  const bn = (name: string, x: tf.SymbolicTensor) => role(`${name}_bn`, batchNorm()).apply(x) as tf.SymbolicTensor;
   const relu = (x: tf.SymbolicTensor) => tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
 
   const base = Math.max(1, Math.round(8 * width));
-  let x = relu(bn(conv(input, base, 3, stemStride === 1 ? { strides: 2 } : {})));
-  x = relu(bn(conv(x, base, 3, stemStride === 2 ? { strides: 2 } : {})));
+  const widths = [16, 32, 64, 128].map((c) => Math.max(1, Math.round(c * width)));
+  const ch = options.channels ?? { stem: [base, base], inner: widths, out: widths };
+  let x = relu(bn('stem1', conv('stem1', input, ch.stem[0], 3, stemStride === 1 ? { strides: 2 } : {})));
+  x = relu(bn('stem2', conv('stem2', x, ch.stem[1], 3, stemStride === 2 ? { strides: 2 } : {})));
   if (stemPool) x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
-  for (const f of [16, 32, 64, 128].map((c) => Math.max(1, Math.round(c * width)))) {
-    const residual = bn(
-      tf.layers.conv2d({ filters: f, kernelSize: 1, strides: 2, padding: 'same', useBias: false, kernelInitializer: init() })
+  for (let m = 0; m < 4; m++) {
+    const name = `m${m + 1}`;
+    const residual = bn(`${name}_res`,
+      role(`${name}_res`, tf.layers.conv2d({ filters: ch.out[m], kernelSize: 1, strides: 2, padding: 'same', useBias: false, kernelInitializer: init() }))
         .apply(x) as tf.SymbolicTensor,
     );
-    x = relu(bn(sep(x, f)));
-    x = bn(sep(x, f));
+    x = relu(bn(`${name}_sep1`, sep(`${name}_sep1`, x, ch.inner[m])));
+    x = bn(`${name}_sep2`, sep(`${name}_sep2`, x, ch.out[m]));
     x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.add().apply([x, residual]) as tf.SymbolicTensor;
   }
-  x = tf.layers.conv2d({ filters: numClasses, kernelSize: 3, padding: 'same', kernelInitializer: init() })
+  x = role('head', tf.layers.conv2d({ filters: numClasses, kernelSize: 3, padding: 'same', kernelInitializer: init() }))
     .apply(x) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
   const output = tf.layers.activation({ activation: 'softmax', name: 'predictions' }).apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: output, name: 'mini_xception' });
+  return { model: tf.model({ inputs: input, outputs: output, name: 'mini_xception' }), roles };
 }
 
 /**
@@ -68,16 +90,60 @@ export function miniXception(options: ArchOptions = {}): tf.LayersModel {
  * its first/second stem conv, `-s2p` with a stride-2 max pool after the stem: the same 58,423 parameters
  * (so weights of a trained mini-xception load into them), a quarter of the activations after the stem.
  */
+/**
+ * A ResNet-18-style teacher at 48×48 (issue #23): a 3×3 stem conv, then four stages of two basic residual
+ * blocks (3×3 conv–BN–ReLU–3×3 conv–BN, + the input, ReLU), each stage halving the resolution (48 → 24 → 12 →
+ * 6 → 3) and doubling the channels from `base`, global average pooling, dropout, a dense layer to the classes.
+ * base 32: 2.8M parameters, ~90M multiply-adds per image.
+ */
+export function resnet(options: ArchOptions & { base?: number; dropout?: number } = {}): tf.LayersModel {
+  const { inputSize = 48, numClasses = 7, l2 = 0.0005, seed, base = 32, dropout = 0.3 } = options;
+  let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
+  const reg = () => (l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined);
+  const conv = (x: tf.SymbolicTensor, filters: number, kernel: number, strides = 1) =>
+    tf.layers.conv2d({
+      filters, kernelSize: kernel, strides, padding: 'same', useBias: false,
+      kernelInitializer: tf.initializers.heNormal({ seed: seedCounter++ }), kernelRegularizer: reg(),
+    }).apply(x) as tf.SymbolicTensor;
+  const bn = (x: tf.SymbolicTensor) => batchNorm().apply(x) as tf.SymbolicTensor;
+  const relu = (x: tf.SymbolicTensor) => tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+  const input = tf.input({ shape: [inputSize, inputSize, 1], name: 'image' });
+  let x = relu(bn(conv(input, base, 3)));
+  let channels = base;
+  for (let stage = 0; stage < 4; stage++) {
+    const filters = base * 2 ** stage;
+    for (let block = 0; block < 2; block++) {
+      const strides = block === 0 ? 2 : 1;
+      const shortcut = strides !== 1 || channels !== filters ? bn(conv(x, filters, 1, strides)) : x;
+      let y = relu(bn(conv(x, filters, 3, strides)));
+      y = bn(conv(y, filters, 3));
+      x = relu(tf.layers.add().apply([y, shortcut]) as tf.SymbolicTensor);
+      channels = filters;
+    }
+  }
+  x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
+  if (dropout > 0) x = tf.layers.dropout({ rate: dropout, seed: seedCounter++ }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers.dense({
+    units: numClasses, activation: 'softmax', name: 'predictions',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seedCounter++ }),
+  }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: 'resnet' });
+}
+
 export const ARCH_VARIANTS = {
   'mini-xception': {},
   'mini-xception-x2': { width: 2 },
   'mini-xception-s2c1': { stemStride: 1 },
   'mini-xception-s2c2': { stemStride: 2 },
   'mini-xception-s2p': { stemPool: true },
-} as const satisfies Record<string, ArchOptions>;
+  'resnet18-w32': { family: 'resnet', base: 32 },
+  'resnet18-w16': { family: 'resnet', base: 16 },
+} as const satisfies Record<string, ArchOptions & { family?: 'resnet'; base?: number }>;
 export type Arch = keyof typeof ARCH_VARIANTS;
 export const ARCHS = Object.keys(ARCH_VARIANTS) as [Arch, ...Arch[]];
 
 export function buildModel(arch: Arch, options: ArchOptions = {}): tf.LayersModel {
-  return miniXception({ ...options, ...ARCH_VARIANTS[arch] });
+  const v: ArchOptions & { family?: 'resnet'; base?: number } = ARCH_VARIANTS[arch];
+  if (v.family === 'resnet') return resnet({ ...options, base: v.base });
+  return miniXception({ ...options, ...v });
 }

@@ -31,33 +31,37 @@ export function transplantWeights(source: tf.LayersModel, target: tf.LayersModel
 }
 
 /**
- * The classifier head of a mini-Xception-style network: its last conv (one filter per class, before global
- * pooling). A transfer to another class set re-initialises it; `--freeze-epochs` trains only it.
+ * The classifier head: the last Dense layer of a network that has one (the ResNet teachers), else the last
+ * conv (mini-Xception's: one filter per class, before global pooling). A transfer to another class set
+ * re-initialises it; `--freeze-epochs` trains only it.
  */
 export function headLayer(model: tf.LayersModel): tf.layers.Layer {
+  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
+  if (dense.length) return dense[dense.length - 1];
   const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D');
   return convs[convs.length - 1];
 }
 
 /**
  * Copies the head rows of classes that both models have (by name) from `source` into `target`, so that a
- * transfer to a subset or reordering of the source's classes keeps what it knew about them. Returns the
- * names carried over.
+ * transfer to a subset or reordering of the source's classes keeps what it knew about them. The class is
+ * the last axis of the head's kernel and its bias. Returns the names carried over.
  */
 export function transplantHead(
   source: tf.LayersModel, sourceClasses: readonly string[], target: tf.LayersModel, targetClasses: readonly string[],
 ): string[] {
   const [sk, sb] = headLayer(source).getWeights(), [tk, tb] = headLayer(target).getWeights();
-  if (!sk || !tk || sk.shape.slice(0, 3).join() !== tk.shape.slice(0, 3).join()) return [];
+  if (!sk || !tk || sk.shape.slice(0, -1).join() !== tk.shape.slice(0, -1).join()) return [];
   const shared = targetClasses.map((c, i) => [i, sourceClasses.indexOf(c)] as const).filter(([, j]) => j >= 0);
   if (shared.length === 0) return [];
-  const kernel = tk.arraySync() as number[][][][], skv = sk.arraySync() as number[][][][];
-  const bias = tb?.arraySync() as number[] | undefined, sbv = sb?.arraySync() as number[] | undefined;
+  const kernel = tk.dataSync().slice() as Float32Array, skv = sk.dataSync();
+  const bias = tb?.dataSync().slice() as Float32Array | undefined, sbv = sb?.dataSync();
+  const ks = sourceClasses.length, kt = targetClasses.length, rows = kernel.length / kt;
   for (const [i, j] of shared) {
-    for (let a = 0; a < kernel.length; a++) for (let b = 0; b < kernel[a].length; b++) for (let c = 0; c < kernel[a][b].length; c++) kernel[a][b][c][i] = skv[a][b][c][j];
+    for (let r = 0; r < rows; r++) kernel[r * kt + i] = skv[r * ks + j];
     if (bias && sbv) bias[i] = sbv[j];
   }
-  const values = bias ? [tf.tensor(kernel), tf.tensor(bias)] : [tf.tensor(kernel)];
+  const values = bias ? [tf.tensor(kernel, tk.shape), tf.tensor(bias, tb!.shape)] : [tf.tensor(kernel, tk.shape)];
   headLayer(target).setWeights(values);
   tf.dispose(values);
   return shared.map(([i]) => targetClasses[i]);

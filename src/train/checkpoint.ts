@@ -2,7 +2,7 @@
  * Checkpoints: model, optimizer slots and loop state in one directory, replaced atomically (filled under
  * a temporary name, then renamed), so an interrupted write never leaves a broken checkpoint.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readJsonFile, replaceDir } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
@@ -26,8 +26,11 @@ export interface LoopState {
   extra?: Record<string, unknown>;
 }
 
+/** Raw float32 arrays kept beside the model in a checkpoint (e.g. `ema`: the EMA of every weight, concatenated). */
+export type CheckpointArrays = Record<string, Float32Array>;
+
 export async function writeCheckpoint(
-  dir: string, model: tf.LayersModel, meta: FerMetadata, optimizer: tf.Optimizer, state: LoopState,
+  dir: string, model: tf.LayersModel, meta: FerMetadata, optimizer: tf.Optimizer, state: LoopState, arrays: CheckpointArrays = {},
 ): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -42,6 +45,7 @@ export async function writeCheckpoint(
   const powers = acc.accBeta1 && acc.accBeta2 ? [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]] : null;
   writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify({ slots: manifest, powers }));
   writeFileSync(path.join(tmp, 'optimizer.bin'), data);
+  for (const [name, a] of Object.entries(arrays)) writeFileSync(path.join(tmp, `${name}.f32`), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
   writeFileSync(path.join(tmp, CHECKPOINT_LAST_FILE), JSON.stringify(state, null, 1));
   replaceDir(tmp, dir);
 }
@@ -51,7 +55,7 @@ export const CHECKPOINT_LAST_FILE = 'state.json';
 
 export async function readCheckpoint(dir: string): Promise<{
   model: tf.LayersModel; meta: FerMetadata; slots: { name: string; tensor: tf.Tensor }[]; powers: [number, number] | null;
-  state: LoopState;
+  state: LoopState; arrays: CheckpointArrays;
 }> {
   const stateFile = path.join(dir, 'state.json');
   if (!existsSync(stateFile)) throw new ModelError(`train: no checkpoint in ${dir} (missing state.json)`);
@@ -68,7 +72,12 @@ export async function readCheckpoint(dir: string): Promise<{
     off += n * 4;
     return { name: m.name, tensor: tf.tensor(values, m.shape, m.dtype) };
   });
-  return { model, meta, slots, powers, state };
+  const arrays: CheckpointArrays = {};
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.f32'))) {
+    const b = readFileSync(path.join(dir, f));
+    arrays[f.slice(0, -4)] = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  }
+  return { model, meta, slots, powers, state, arrays };
 }
 
 /** Restores optimizer slots and Adam's running β powers exactly. */

@@ -16,9 +16,10 @@ import { headLayer, transplantHead, transplantWeights, type TransplantReport } f
 import { defaultMetadata, loadModel, outputClasses, saveModel, type FerMetadata } from '../model/io.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import type { EpochMetrics, StepHook } from './types.js';
-import { CHECKPOINT_LAST_FILE, readCheckpoint, restoreOptimizer, writeCheckpoint, type LoopState } from './checkpoint.js';
+import { CHECKPOINT_LAST_FILE, readCheckpoint, restoreOptimizer, writeCheckpoint, type CheckpointArrays, type LoopState } from './checkpoint.js';
 import { initialSchedule, lrForEpoch, updateSchedule } from './schedule.js';
-import type { TrainOptions } from './options.js';
+import { trainOptionsSchema, type TrainOptions } from './options.js';
+import { eraseBatch, emaDecay, emaUpdate, mixBatch } from './recipe.js';
 import { predictProbs } from '../eval/predict.js';
 import { writeCurves } from './curves.js';
 import { top1Accuracy } from '../eval/metrics.js';
@@ -105,7 +106,8 @@ async function trainLocked(
   let state: LoopState;
   let revived: RevivedLayer[] | undefined;
   let transplanted: TransplantReport | undefined;
-  const optimizer = tf.train.adam(options.lr);
+  let ckArrays: CheckpointArrays = {};
+  let ckSlots: { slots: { name: string; tensor: tf.Tensor }[]; powers: [number, number] | null } | undefined;
   // A run killed before its first checkpoint resumes from the beginning (its options are in run.json).
   const resumed = !!run.resume && existsSync(ckptDir);
   if (run.resume && !resumed) emit({ type: 'note', message: `no checkpoint in ${out} yet: starting its first epoch again` });
@@ -114,8 +116,11 @@ async function trainLocked(
     model = ck.model;
     meta = ck.meta;
     state = ck.state;
-    options = state.options;
-    await restoreOptimizer(optimizer, ck.slots, ck.powers);
+    // Options stored before a recipe option existed take its default (off).
+    options = trainOptionsSchema.parse(state.options);
+    state.options = options;
+    ckArrays = ck.arrays;
+    ckSlots = { slots: ck.slots, powers: ck.powers };
     truncateMetrics(path.join(out, 'metrics.jsonl'), state.epoch);
   } else {
     if (existsSync(ckptDir)) {
@@ -135,6 +140,8 @@ async function trainLocked(
     writeFileSync(path.join(out, 'metrics.jsonl'), '');
     if (run.runJson && !run.resume) writeFileAtomic(path.join(out, 'run.json'), JSON.stringify({ ...run.runJson, options }, null, 1));
   }
+  const optimizer = makeOptimizer(options);
+  if (ckSlots) await restoreOptimizer(optimizer, ckSlots.slots, ckSlots.powers);
   const nc = trainSet.classes.length;
   const classNote = checkClasses(model, meta, trainSet, valSet);
   if (classNote && !resumed) emit({ type: 'note', message: classNote });
@@ -154,8 +161,11 @@ async function trainLocked(
   const softTargets = (idx: number[]) => {
     const y = new Float32Array(idx.length * nc);
     idx.forEach((k, i) => y.set(teacher!.subarray(k * nc, (k + 1) * nc), i * nc));
-    return tf.tensor2d(y, [idx.length, nc]);
+    return y;
   };
+  // EMA of every weight (batch-norm statistics included), concatenated; validated and saved in their place.
+  const ema = options.ema > 0 ? (ckArrays.ema ?? concatWeights(model)) : null;
+  if (ema && ema.length !== concatWeights(model).length) throw new UsageError(`train: the checkpoint's EMA does not match the model`);
   const history: EpochMetrics[] = [];
   emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed, revived, transplanted });
 
@@ -163,7 +173,7 @@ async function trainLocked(
     hooks.reduce<FerMetadata>((m, h) => h.metadata?.(m) ?? m, { ...meta, trainedWith: { ...options } });
   const saveCheckpoint = () => {
     state.extra = Object.fromEntries(hooks.filter((h) => h.state).map((h) => [h.name, h.state!()]));
-    return writeCheckpoint(ckptDir, model, metaWithHooks(), optimizer, state);
+    return writeCheckpoint(ckptDir, model, metaWithHooks(), optimizer, state, ema ? { ema } : {});
   };
 
   let stopReason: TrainResult['stopReason'] = 'done';
@@ -189,12 +199,16 @@ async function trainLocked(
     for (let b = state.batch; b < batches; b++) {
       const idx = order.slice(b * bs, (b + 1) * bs);
       const xs = makeBatch(trainSet.images, idx, aug, new Rng(deriveSeed(options.seed, epoch, 2, b)));
+      const ys = labelsOneHot(idx), softs = teacher ? softTargets(idx) : null;
+      const recipeRng = new Rng(deriveSeed(options.seed, epoch, 3, b));
+      eraseBatch(xs, idx.length, options.erasing, recipeRng);
+      mixBatch(xs, softs ? [ys, softs] : [ys], idx.length, { mixup: options.mixup, cutmix: options.cutmix, prob: options.mixProb }, recipeRng);
       const step = state.step;
       for (const h of hooks) h.beforeStep?.(step);
       const [lossValue, correct] = tf.tidy(() => {
         const x = tf.tensor4d(xs, [idx.length, 48, 48, 1]);
-        const y = tf.tensor2d(labelsOneHot(idx), [idx.length, nc]);
-        const soft = teacher ? softTargets(idx) : null;
+        const y = tf.tensor2d(ys, [idx.length, nc]);
+        const soft = softs ? tf.tensor2d(softs, [idx.length, nc]) : null;
         let predicted: tf.Tensor | undefined;
         const { value, grads } = tf.variableGrads(() => {
           const p = model.apply(x, { training: true }) as tf.Tensor;
@@ -213,6 +227,7 @@ async function trainLocked(
         return [value.dataSync()[0], c.dataSync()[0]];
       });
       for (const h of hooks) h.afterStep?.(step);
+      if (ema) emaUpdate(ema, concatWeights(model), emaDecay(options.ema, step));
       if (!Number.isFinite(lossValue)) {
         stopReason = 'nan';
         emit({ type: 'stop', reason: 'nan', epoch, message: `loss became ${lossValue} at epoch ${epoch + 1} batch ${b + 1}; the last good checkpoint is kept` });
@@ -242,6 +257,8 @@ async function trainLocked(
     // Epoch end: validate, log, save.
     const trainSeconds = state.partial.seconds;
     let valLoss: number | null = null, valAcc: number | null = null;
+    // With --ema, the averaged weights are what is validated and saved (the raw ones keep training).
+    const raw = ema ? swapWeights(model, ema) : null;
     if (valSet) ({ loss: valLoss, acc: valAcc } = evaluateLossAcc(model, valSet));
     const metrics: EpochMetrics = {
       epoch: epoch + 1, loss: state.partial.loss / state.partial.seen, acc: state.partial.correct / state.partial.seen,
@@ -259,6 +276,7 @@ async function trainLocked(
       await saveModel(model, path.join(out, 'best'), metaWithHooks());
     }
     await saveModel(model, path.join(out, 'last'), metaWithHooks());
+    if (raw) swapWeights(model, raw);
     state.schedule = updateSchedule(options, state.schedule, monitored);
     state.epoch = epoch + 1;
     state.batch = 0;
@@ -283,6 +301,38 @@ async function trainLocked(
   model.dispose();
   optimizer.dispose();
   return { history, bestValAcc: state.bestValAcc, bestEpoch: state.bestEpoch, stopReason, outDir: out };
+}
+
+/** The run's optimizer: Adam, or SGD with momentum (Nesterov's by default). */
+export function makeOptimizer(o: Pick<TrainOptions, 'optimizer' | 'lr' | 'momentum' | 'nesterov'>): tf.Optimizer {
+  return o.optimizer === 'sgd' ? tf.train.momentum(o.lr, o.momentum, o.nesterov) : tf.train.adam(o.lr);
+}
+
+/** Every weight of a model (trainable and batch-norm statistics) as one array, in model.weights order. */
+export function concatWeights(model: tf.LayersModel): Float32Array {
+  const parts = model.weights.map((w) => w.read().dataSync() as Float32Array);
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Writes `values` (concatWeights's layout) into the model's weights; returns the values it replaced. */
+export function swapWeights(model: tf.LayersModel, values: Float32Array): Float32Array {
+  const old = concatWeights(model);
+  let off = 0;
+  for (const w of model.weights) {
+    const cur = w.read();
+    const n = cur.size;
+    const t = tf.tensor(values.slice(off, off + n), cur.shape);
+    w.write(t);
+    t.dispose();
+    off += n;
+  }
+  return old;
 }
 
 /** Mean cross-entropy and accuracy of a model on a dataset (inference mode). */

@@ -6,6 +6,7 @@ import { TRAIN_AUGMENT, TTA_MODES } from '../data/augment.js';
 export const SCHEDULES = ['cosine', 'plateau', 'constant'] as const;
 export const PRUNE_PATTERNS = ['unstructured', '2:4'] as const;
 export const GRANULARITIES = ['per-tensor', 'per-channel'] as const;
+export const OPTIMIZERS = ['adam', 'sgd'] as const;
 
 export const trainOptionsSchema = z.object({
   epochs: z.coerce.number().int().min(1).default(250),
@@ -27,6 +28,20 @@ export const trainOptionsSchema = z.object({
   shift: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.shift),
   /** L2 penalty on conv kernels: the shipped model's recipe (the original mini-Xception used 0.01). */
   l2: z.coerce.number().min(0).default(0.001),
+  /** Optimizer: Adam, or SGD with (Nesterov) momentum as the large FER2013 models train. */
+  optimizer: z.enum(OPTIMIZERS).default('adam'),
+  momentum: z.coerce.number().min(0).lt(1).default(0.9),
+  nesterov: z.boolean().default(true),
+  /** Mixup's Beta(α, α) (0 = off). */
+  mixup: z.coerce.number().min(0).max(10).default(0),
+  /** CutMix's Beta(α, α) (0 = off); with mixup too, each mixed batch takes one of the two. */
+  cutmix: z.coerce.number().min(0).max(10).default(0),
+  /** Share of batches mixed when mixup or cutmix is on. */
+  mixProb: z.coerce.number().min(0).max(1).default(1),
+  /** Random erasing: probability that an image gets a rectangle of noise (0 = off). */
+  erasing: z.coerce.number().min(0).max(1).default(0),
+  /** EMA of the weights with this decay (e.g. 0.999; 0 = off): validated and saved instead of the raw weights. */
+  ema: z.coerce.number().min(0).lt(1).default(0),
   /** Architecture (mini-xception when unset); with --init, a different one starts from the init model's weights. */
   arch: z.enum(ARCHS).optional(),
   seed: z.coerce.number().int().min(0).default(1),

@@ -11,7 +11,7 @@ import { useBackend } from '../../src/engine/backend.js';
 import { tf } from '../../src/engine/tf.js';
 import { ARCHS, buildModel } from '../../src/model/mini-xception.js';
 import { defaultMetadata, saveModel } from '../../src/model/io.js';
-import { transplantWeights } from '../../src/model/transplant.js';
+import { headLayer, transplantHead, transplantWeights } from '../../src/model/transplant.js';
 import { exportOnnx } from '../../src/convert/onnx/export.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { fixtureModel, FIXTURE_DATA } from '../fixture-model.js';
@@ -25,7 +25,37 @@ describe('architectures', () => {
   });
 
   it('lists the paper network, its 2× width and the two stride-2 stems', () => {
-    expect(ARCHS).toEqual(['mini-xception', 'mini-xception-x2', 'mini-xception-s2c1', 'mini-xception-s2c2', 'mini-xception-s2p']);
+    expect(ARCHS).toEqual(['mini-xception', 'mini-xception-x2', 'mini-xception-s2c1', 'mini-xception-s2c2', 'mini-xception-s2p', 'resnet18-w32', 'resnet18-w16']);
+  });
+
+  it.each([[16, 7], [32, 7], [16, 3]])('resnet18 teacher, base %i, %i classes: parameters by hand, 3×3 before pooling, dense head', (b, k) => {
+    // stem conv + BN(4 vectors); per stage: block 0 (two 3×3 convs, a strided 1×1 shortcut, three BNs),
+    // block 1 (two 3×3 convs, two BNs); dense head with bias.
+    let count = 9 * b + 4 * b;
+    for (let s = 0; s < 4; s++) {
+      const f = b * 2 ** s, cin = s === 0 ? b : f / 2;
+      count += 9 * cin * f + 9 * f * f + cin * f + 3 * 4 * f;
+      count += 2 * 9 * f * f + 2 * 4 * f;
+    }
+    count += 8 * b * k + k;
+    const m = buildModel(b === 16 ? 'resnet18-w16' : 'resnet18-w32', { seed: 1, numClasses: k });
+    expect(m.countParams()).toBe(count);
+    expect(spatial(m, 'Add', 8)).toEqual([3, 3]);
+    expect(m.outputs[0].shape).toEqual([null, k]);
+    expect(headLayer(m).getClassName()).toBe('Dense');
+    m.dispose();
+  });
+
+  it('a transfer between resnet heads keeps the rows of shared class names', () => {
+    const src = buildModel('resnet18-w16', { seed: 2 }), dst = buildModel('resnet18-w16', { seed: 3, numClasses: 2 });
+    const kept = transplantHead(src, ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'], dst, ['bored', 'happy']);
+    expect(kept).toEqual(['happy']);
+    const [sk] = headLayer(src).getWeights(), [dk] = headLayer(dst).getWeights();
+    const col = (t: tf.Tensor, c: number, n: number) => Array.from(t.dataSync()).filter((_, i) => i % n === c);
+    expect(col(dk, 1, 2)).toEqual(col(sk, 3, 7));
+    expect(col(dk, 0, 2)).not.toEqual(col(sk, 6, 7));
+    src.dispose();
+    dst.dispose();
   });
 
   it('stride-2 stems: same 58,423 parameters, quarter-size activations after the stem', () => {
