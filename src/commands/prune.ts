@@ -9,7 +9,8 @@ import { STRUCTURED_CRITERIA, structuredPrune, structuredReport } from '../prune
 import { ARCH_VARIANTS, type Arch } from '../model/mini-xception.js';
 import type { FerMetadata } from '../model/io.js';
 import type { tf } from '../engine/tf.js';
-import { finetune } from '../train/finetune.js';
+import { finetune, type FinetuneOptions } from '../train/finetune.js';
+import type { TrainResult } from '../train/fit.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { dataClassesFor, withClassMap, fineTuneRunJson, out, prepareOut, startEngine, stopOnSignal, table, withEngineOptions, withForce, showSchemaDefaults } from './common.js';
@@ -68,24 +69,12 @@ export function pruneCommand(): Command {
     const pruning = { sparsity: report.sparsity, pattern: o.pattern, perLayer: Object.fromEntries(report.layers.map((l) => [l.name, l.sparsity])) };
     let modelDir = o.out;
     if (o.finetuneEpochs > 0) {
-      const init = path.join(o.out, 'pruned-init');
-      await saveModel(model, init, { ...meta, pruning });
-      const [trainSet, valSet] = [await loadWithSummary(o.data!, 'Training', o.json, { classes: dataClassesFor(o.model, o.classMap) }), o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes: dataClassesFor(o.model, o.classMap) }) : null];
-      const stop = stopOnSignal();
-      const r = await finetune(init, meta, trainSet, valSet, o.out, {
-        epochs: o.finetuneEpochs, lr: o.lr, prune: { target: o.targetSparsity, pattern: o.pattern, scope: o.scope },
-        onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, o.out),
-        shouldStop: stop.shouldStop, runJson: fineTuneRunJson(o.data!, o.val),
-      }).finally(stop.dispose);
-      if (r.stopReason === 'interrupted') {
-        process.exitCode = 130;
-        return;
-      }
+      const r = await fineTunePruned(o, model, { ...meta, pruning }, { target: o.targetSparsity, pattern: o.pattern, scope: o.scope });
+      if (!r) return;
       modelDir = path.join(o.out, 'best');
       const best = await loadModel(modelDir);
       report = modelSparsity(best.model);
       best.model.dispose();
-      if (!o.json) out(`fine-tuned ${r.history.length} epochs: best val accuracy ${(r.bestValAcc * 100).toFixed(2)}%`);
     } else {
       await saveModel(model, o.out, { ...meta, pruning });
     }
@@ -111,21 +100,8 @@ async function structuredCommand(o: z.infer<typeof pruneSchema>, model: tf.Layer
   const slimMeta: FerMetadata = { ...rest, structured: { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, channels: r.channels, from: o.model } };
   let modelDir = o.out;
   if (o.finetuneEpochs > 0) {
-    const init = path.join(o.out, 'pruned-init');
-    await saveModel(r.model, init, slimMeta);
-    const [trainSet, valSet] = [await loadWithSummary(o.data!, 'Training', o.json, { classes: dataClassesFor(o.model, o.classMap) }),
-      o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes: dataClassesFor(o.model, o.classMap) }) : null];
-    const stop = stopOnSignal();
-    const f = await finetune(init, slimMeta, trainSet, valSet, o.out, {
-      epochs: o.finetuneEpochs, lr: o.lr, onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, o.out),
-      shouldStop: stop.shouldStop, runJson: fineTuneRunJson(o.data!, o.val),
-    }).finally(stop.dispose);
-    if (f.stopReason === 'interrupted') {
-      process.exitCode = 130;
-      return;
-    }
+    if (!(await fineTunePruned(o, r.model, slimMeta))) return;
     modelDir = path.join(o.out, 'best');
-    if (!o.json) out(`fine-tuned ${f.history.length} epochs: best val accuracy ${(f.bestValAcc * 100).toFixed(2)}%`);
   } else {
     await saveModel(r.model, o.out, slimMeta);
   }
@@ -142,4 +118,29 @@ async function structuredCommand(o: z.infer<typeof pruneSchema>, model: tf.Layer
   out(`\nchannels: stem ${r.channels.stem.join('/')}, modules ${r.channels.inner.map((i, m) => `${i}→${r.channels.out[m]}`).join(', ')}`);
   out(`parameters ${before} → ${after} (${(after / before * 100).toFixed(1)}%), multiply-adds ${k(macsBefore)} → ${k(macsAfter)} (${(macsAfter / macsBefore * 100).toFixed(1)}%) per image`);
   out(`wrote ${modelDir}`);
+}
+
+/**
+ * Saves the pruned model as <out>/pruned-init and fine-tunes it into the run <out> (unstructured masks held
+ * when `prune` is given). Returns the result, or null when interrupted (exit 130; `fer train --resume` goes on).
+ */
+async function fineTunePruned(
+  o: z.infer<typeof pruneSchema>, model: tf.LayersModel, meta: FerMetadata, prune?: FinetuneOptions['prune'],
+): Promise<TrainResult | null> {
+  const init = path.join(o.out, 'pruned-init');
+  await saveModel(model, init, meta);
+  const classes = dataClassesFor(o.model, o.classMap);
+  const trainSet = await loadWithSummary(o.data!, 'Training', o.json, { classes });
+  const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes }) : null;
+  const stop = stopOnSignal();
+  const r = await finetune(init, meta, trainSet, valSet, o.out, {
+    epochs: o.finetuneEpochs, lr: o.lr, prune, onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, o.out),
+    shouldStop: stop.shouldStop, runJson: fineTuneRunJson(o.data!, o.val),
+  }).finally(stop.dispose);
+  if (r.stopReason === 'interrupted') {
+    process.exitCode = 130;
+    return null;
+  }
+  if (!o.json) out(`fine-tuned ${r.history.length} epochs: best val accuracy ${(r.bestValAcc * 100).toFixed(2)}%`);
+  return r;
 }

@@ -135,4 +135,27 @@ describe('fer prune / fer quantize', () => {
     a.forEach((w, i) => w.forEach((v, j) => { if (v !== b[i][j]) changed++; }));
     expect(changed).toBeGreaterThan(100);
   });
+
+  it.skipIf(!hasNative)('prune --structured: a smaller dense model that fine-tunes and exports to ONNX matching tfjs', async () => {
+    const out = path.join(tmp(), 'ps');
+    const r = await cli('prune', '--model', model, '--structured', '--ratio', '0.5', '--multiple', '4', '--finetune-epochs', '1',
+      '--data', FIXTURE_DATA + '/train', '--val', FIXTURE_DATA + '/val', '--out', out, '--json', '--backend', 'native');
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout) as { channels: { stem: number[]; out: number[] }; parameters: { before: number; after: number }; macs: { before: number; after: number } };
+    expect(rep.channels.stem).toEqual([4, 4]);
+    expect(rep.channels.out).toEqual([8, 16, 32, 64]);
+    expect(rep.parameters.after).toBeLessThan(rep.parameters.before * 0.4);
+    expect(rep.macs.after).toBeLessThan(rep.macs.before * 0.4);
+    const { model: best, meta } = await loadModel(path.join(out, 'best'));
+    expect(best.countParams()).toBe(rep.parameters.after);
+    expect(meta.structured?.channels.stem).toEqual([4, 4]);
+    expect(meta.pruning).toBeUndefined();
+    best.dispose();
+    const onnx = path.join(tmp(), 'slim.onnx');
+    const x = await cli('export', 'onnx', '--model', path.join(out, 'best'), '--out', onnx, '--json', '--backend', 'cpu');
+    expect(x.code, x.stderr).toBe(0);
+    expect(JSON.parse(x.stdout).verification.passed).toBe(true);
+    expect(inspectOnnx(onnx).parameters).toBeLessThan(25000);
+  });
 });
+
