@@ -79,7 +79,10 @@ export function predictCommand(): Command {
     const count = (r: ImagePrediction) => {
       tally.images++;
       tally.faces += r.faces.length;
-      if (r.faces.length === 0) (r.error === 'no face found' ? tally.noFace++ : tally.unreadable++);
+      if (r.faces.length === 0) {
+        if (r.error === 'no face found') tally.noFace++;
+        else tally.unreadable++;
+      }
     };
     const stills = files.filter((f) => !isVideo(f));
     const bar = o.json || stills.length < 2 ? null : new Progress();

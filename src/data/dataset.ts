@@ -136,7 +136,7 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
 }
 
 function countLabels(labels: ArrayLike<number>, classes: number): number[] {
-  const counts = new Array<number>(classes).fill(0);
+  const counts = Array.from({ length: classes }, () => 0);
   for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
   return counts;
 }

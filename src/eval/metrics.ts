@@ -39,7 +39,7 @@ export function top1Accuracy(probs: Float32Array, labels: ArrayLike<number>, k: 
 
 export function computeMetrics(labels: ArrayLike<number>, predicted: ArrayLike<number>, classes: readonly string[]): EvalMetrics {
   const k = classes.length;
-  const confusion = classes.map(() => new Array<number>(k).fill(0));
+  const confusion = classes.map(() => Array.from({ length: k }, () => 0));
   for (let i = 0; i < labels.length; i++) confusion[labels[i]][predicted[i]]++;
   const perClass = classes.map((name, c) => {
     const tp = confusion[c][c];

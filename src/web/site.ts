@@ -35,12 +35,7 @@ export interface WebExportResult {
 export async function pageScript(): Promise<string> {
   const src = packagePath('src/web/browser/app.ts');
   if (existsSync(src)) {
-    let esbuild: typeof import('esbuild');
-    try {
-      esbuild = await import('esbuild');
-    } catch {
-      esbuild = null as never;
-    }
+    const esbuild = await import('esbuild').catch(() => null); // a dev dependency: present in a checkout
     if (esbuild) {
       const r = await esbuild.build({
         entryPoints: [src], bundle: true, format: 'esm', platform: 'browser', target: 'es2020', minify: true,

@@ -324,7 +324,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   if (meta.quantization || precision === 'int8') {
     const int8 = fullInt8 ? 'int8 QDQ, weights per-channel symmetric, activations per-tensor symmetric (target tensorrt)'
       : 'int8 weights per-channel symmetric, float activations (target cpu)';
-    metadata.quantization = JSON.stringify({ ...(meta.quantization ?? {}), activations: undefined, export: precision === 'int8' ? int8 : precision });
+    metadata.quantization = JSON.stringify({ ...meta.quantization, activations: undefined, export: precision === 'int8' ? int8 : precision });
   }
   return encodeModel(makeModel(graph, { opset: o.opset ?? 13, producer: 'fer', version: o.version ?? '0.0.0', metadata }));
 }

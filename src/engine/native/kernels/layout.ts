@@ -14,7 +14,7 @@ function valuesOf(backend: NativeBackend, t: tf.TensorInfo): Values | null {
 }
 
 const strides = (shape: number[]) => {
-  const s = new Array<number>(shape.length).fill(1);
+  const s = Array.from({ length: shape.length }, () => 1);
   for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
   return s;
 };
@@ -35,7 +35,7 @@ export function copyBox(src: Values, srcShape: number[], srcBegin: number[], dst
     run *= size[inner];
   }
   const outer = size.slice(0, inner);
-  const idx = new Array<number>(inner).fill(0);
+  const idx = Array.from({ length: inner }, () => 0);
   const count = outer.reduce((a, b) => a * b, 1);
   for (let n = 0; n < count; n++) {
     let so = 0, dof = 0;
