@@ -3,14 +3,18 @@ import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { TTA_MODES } from '../data/augment.js';
+import { TTA_MODES, type Tta } from '../data/augment.js';
+import { readClassMap } from '../data/class-map.js';
+import { loadClassifier, mergedClassifier } from '../predict/classifier.js';
+import { resultFromProbs, type EvalResult } from '../eval/evaluate.js';
+import type { Dataset } from '../data/dataset.js';
 import { DETECTORS } from '../detect/faces.js';
 import { faceCropper } from '../predict/crops.js';
 import { CSV_USAGES } from '../data/dataset.js';
 import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluate.js';
 import { evaluateOnnx } from '../runtime/evaluate-onnx.js';
 import { DEFAULT_MODEL } from '../model/default.js';
-import { dataClassesFor, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { modelClasses, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
 import { Progress } from './progress.js';
 
@@ -42,14 +46,20 @@ export function evalCommand(): Command {
     const onnx = o.model.endsWith('.onnx');
     if (!onnx || o.detect) await startEngine(flags, o.json);
     const cropper = o.detect ? faceCropper({ detector: o.detect === true ? 'auto' : o.detect }) : undefined;
-    const ds = await loadWithSummary(o.data, o.usage, o.json, { classes: dataClassesFor(o.model, o.classMap), decoder: cropper })
+    // A class map onto a model of other classes merges its probabilities (no retraining); onto a model of
+    // the map's own classes it only merges the data's labels, as in training.
+    const map = o.classMap ? readClassMap(o.classMap) : undefined;
+    const own = modelClasses(o.model);
+    const merging = !!map && !(Object.keys(map).length === own.length && Object.keys(map).every((c) => own.includes(c)));
+    const ds = await loadWithSummary(o.data, o.usage, o.json, { classes: merging ? { map } : { classes: own, map }, decoder: cropper })
       .finally(() => cropper?.release());
     // Progress with ETA on stderr (tencrop over thousands of images takes a while); none with --json.
     const bar = o.json ? null : new Progress();
     const t0 = Date.now();
     const onProgress = bar ? (done: number, total: number) => bar.update(done, total, 'eval', `${o.tta}`,
       ((Date.now() - t0) / 1000 / done) * (total - done)) : undefined;
-    const r = onnx ? await evaluateOnnx(o.model, ds, o.tta, {}, onProgress) : await evaluateModel(o.model, ds, o.tta, onProgress);
+    const r = merging ? await evaluateMerged(o.model, ds, o.tta, map!)
+      : onnx ? await evaluateOnnx(o.model, ds, o.tta, {}, onProgress) : await evaluateModel(o.model, ds, o.tta, onProgress);
     bar?.done();
     const dir = o.out;
     if (dir) mkdirSync(dir, { recursive: true });
@@ -73,4 +83,14 @@ export function evalCommand(): Command {
     if (written.length) out(`\nwrote ${written.join(', ')}`);
   });
   return cmd;
+}
+
+/** A model evaluated on merged classes: its probabilities summed per class of the map. */
+async function evaluateMerged(model: string, ds: Dataset, tta: Tta, map: Record<string, string[]>): Promise<EvalResult> {
+  const classifier = await loadClassifier(model, tta);
+  try {
+    return resultFromProbs(await mergedClassifier(classifier, map).classify(ds.images, ds.size), ds, model, tta);
+  } finally {
+    await classifier.release();
+  }
 }

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
 import { DETECTORS, resolveDetector } from '../detect/faces.js';
 import { DLIB_LICENSE_NOTE, loadDlib } from '../detect/dlib.js';
-import { loadClassifier } from '../predict/classifier.js';
+import { loadClassifier, mergedClassifier } from '../predict/classifier.js';
+import { readClassMap } from '../data/class-map.js';
 import { annotationNamer, CROPPED_FACE_MAX_SIDE, expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
 import { mkdirSync } from 'node:fs';
 import type { RawImage } from '../io/image.js';
@@ -25,6 +26,7 @@ export const predictSchema = z.object({
   fps: z.coerce.number().positive().default(5),
   detect: z.boolean().default(true),
   concurrency: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
+  classMap: z.string().optional(),
   json: z.boolean().default(false),
 });
 
@@ -62,6 +64,7 @@ export function predictCommand(): Command {
     .option('--fps <n>', 'video: frames per second to analyze')
     .option('--no-detect', `no face detection: each image is one already-cropped face (also done, with a note, when nothing is found in an image of at most ${CROPPED_FACE_MAX_SIDE} px)`)
     .option('--concurrency <n>', 'photos processed at once (default: the number of cores)')
+    .option('--class-map <file>', 'report the model\'s probabilities summed into these classes, e.g. examples/class-maps/valence.json')
     .option('--json', 'one JSON line per image or frame');
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, predictSchema);
@@ -70,7 +73,8 @@ export function predictCommand(): Command {
     await startEngine(flags, true);
     const { note } = resolveDetector(o.detector);
     if (note) process.stderr.write(`fer: ${note}\n`);
-    const classifier = await loadClassifier(o.model, o.tta);
+    const loaded = await loadClassifier(o.model, o.tta);
+    const classifier = o.classMap ? mergedClassifier(loaded, readClassMap(o.classMap)) : loaded;
     const files = expandInputs(o.inputs);
     if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
     if (o.annotate) mkdirSync(o.annotate, { recursive: true }); // fails now, not after the work

@@ -69,3 +69,38 @@ export function planClasses(sourceNames: readonly string[], spec: ClassSpec = {}
 export function parseClassList(s: string): string[] {
   return s.split(',').map((c) => c.trim()).filter(Boolean);
 }
+
+/**
+ * A model's probabilities merged into a class map's classes without retraining: each merged class's
+ * probability is the sum of its source classes' (every source must be one of the model's classes; model
+ * classes in no merged class are left out and each row renormalized). Returns the merged classes and a
+ * function mapping probabilities [n × model classes] to [n × merged classes].
+ */
+export function probabilityMerger(modelClasses: readonly string[], map: Record<string, readonly string[]>): {
+  classes: string[]; merge(probs: Float32Array): Float32Array;
+} {
+  const classes = Object.keys(map).map((c) => checkClassName(c, 'class map'));
+  const columns = classes.map((c) => map[c].map((src) => {
+    const j = modelClasses.indexOf(src);
+    if (j < 0) throw new UsageError(`class map: "${src}" (merged into "${c}") is not one of the model's classes (${modelClasses.join(', ')})`);
+    return j;
+  }));
+  const k = modelClasses.length;
+  return {
+    classes,
+    merge(probs) {
+      const n = probs.length / k, out = new Float32Array(n * classes.length);
+      for (let i = 0; i < n; i++) {
+        let total = 0;
+        columns.forEach((cols, c) => {
+          let s = 0;
+          for (const j of cols) s += probs[i * k + j];
+          out[i * classes.length + c] = s;
+          total += s;
+        });
+        if (total > 0) for (let c = 0; c < classes.length; c++) out[i * classes.length + c] /= total;
+      }
+      return out;
+    },
+  };
+}

@@ -15,6 +15,8 @@ import { faceCropper } from '../../src/predict/crops.js';
 import { decodeRgb } from '../../src/io/image.js';
 import { alignFace, detectFaces } from '../../src/detect/faces.js';
 import { useBackend } from '../../src/engine/backend.js';
+import { loadDataset } from '../../src/data/dataset.js';
+import { modelProbs } from '../../src/eval/evaluate.js';
 
 const NAMES: Record<string, string> = { smile: 'happy', wow: 'surprise', calm: 'neutral' };
 
@@ -111,3 +113,31 @@ describe('a model of three classes of one\'s own, from photos to predictions', (
     expect(existsSync(process.env.FER_CACHE_DIR!)).toBe(true);
   }, 60_000);
 });
+
+describe('a class map onto a model of other classes merges its probabilities', () => {
+  it('fer eval and fer predict --class-map valence.json on the shipped 7-class model', async () => {
+    const e = await cli('eval', '--data', path.join(FIXTURE_DATA, 'val'), '--class-map', 'examples/class-maps/valence.json', '--tta', 'none', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout) as { n: number; accuracy: number; perClass: { name: string; support: number }[] };
+    expect(ev.perClass.map((c) => c.name)).toEqual(['negative', 'neutral', 'positive']);
+    expect(ev.perClass.map((c) => c.support)).toEqual([40, 10, 20]); // 4 + 1 + 2 fixture classes of 10 images
+    // The same accuracy by hand: the 7-class probabilities summed per valence class.
+    await useBackend('cpu');
+    const ds = await loadDataset(path.join(FIXTURE_DATA, 'val'), { cache: false });
+    const p = await modelProbs('models/fer-mini-xception', ds, 'none');
+    const valence = (c: string) => (['angry', 'disgust', 'fear', 'sad'].includes(c) ? 0 : c === 'neutral' ? 1 : 2);
+    let ok = 0;
+    for (let i = 0; i < ds.size; i++) {
+      const s = [0, 0, 0];
+      ds.classes.forEach((c, j) => (s[valence(c)] += p[i * 7 + j]));
+      if (s.indexOf(Math.max(...s)) === valence(ds.classes[ds.labels[i]])) ok++;
+    }
+    expect(ev.accuracy).toBeCloseTo(ok / ds.size, 10);
+    const pr = await cli('predict', 'fixtures/scenes/one-face.jpg', '--class-map', 'examples/class-maps/valence.json', '--json');
+    expect(pr.code, pr.stderr).toBe(0);
+    const face = JSON.parse(pr.stdout.trim().split('\n')[0]).faces[0];
+    expect(Object.keys(face.probabilities)).toEqual(['negative', 'neutral', 'positive']);
+    expect(Object.values(face.probabilities as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  }, 60_000);
+});
+

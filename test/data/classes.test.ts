@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { planClasses, FER2013_CLASSES } from '../../src/data/classes.js';
+import { planClasses, probabilityMerger, FER2013_CLASSES } from '../../src/data/classes.js';
 import { readClassMap } from '../../src/data/class-map.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
@@ -103,5 +103,16 @@ describe('datasets with their own classes', () => {
       expect(ds.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/bad label "3.5"/)]);
       expect(readFileSync(csv, 'utf8')).toContain('bored');
     });
+  });
+});
+
+describe('probabilityMerger (a model\'s probabilities summed into merged classes)', () => {
+  it('sums the source columns of each merged class, and renormalizes when a class is left out', () => {
+    const m = probabilityMerger(['a', 'b', 'c', 'd'], { x: ['c', 'a'], y: ['b'] });
+    expect(m.classes).toEqual(['x', 'y']);
+    const p = Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.25, 0.25, 0.25, 0.25]);
+    // row 1: x = 0.3 + 0.1 = 0.4, y = 0.2, d (0.4) left out → 0.4/0.6, 0.2/0.6
+    expect(Array.from(m.merge(p)).map((v) => +v.toFixed(6))).toEqual([0.666667, 0.333333, 0.666667, 0.333333]);
+    expect(() => probabilityMerger(['a', 'b'], { x: ['a', 'zz'] })).toThrow(/"zz" .* is not one of the model's classes/);
   });
 });
