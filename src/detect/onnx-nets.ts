@@ -8,10 +8,12 @@
  * src/faceFeatureExtractor/denseBlock.ts, FaceLandmark68Net), NHWC float input of 0–255 pixels; a test
  * checks both against face-api's own tfjs forward.
  */
-import { tf } from '../engine/tf.js';
-import { DataType, encodeModel, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from '../convert/onnx/builder.js';
-import type { OnnxTypes } from '../convert/onnx/proto.js';
+import type { tf } from '../engine/tf.js';
+import { DataType, encodeModel, makeGraph, makeModel, makeValueInfo } from '../convert/onnx/builder.js';
 import { convKernelToOihw, depthwiseKernelToOihw, padsFor } from '../convert/onnx/layout.js';
+import { finishOutput, makeGraphWriter, type GraphWriter } from '../convert/onnx/context.js';
+import { ONNX_OPSET } from '../convert/onnx/options.js';
+import * as ops from '../convert/onnx/ops/index.js';
 
 interface ConvParams { filters: tf.Tensor4D; bias: tf.Tensor1D }
 interface SeparableParams { depthwise_filter: tf.Tensor4D; pointwise_filter: tf.Tensor4D; bias: tf.Tensor1D }
@@ -26,38 +28,33 @@ function outHw(hw: [number, number], [kh, kw]: [number, number], stride: number,
   return [out(hw[0], kh, pads[0], pads[2]), out(hw[1], kw, pads[1], pads[3])];
 }
 
+/**
+ * The face nets' layer vocabulary over fer's one graph writer (convert/onnx/context.ts) and its op emitters:
+ * the same weight storage (denormals flushed), the same output post-pass (no trailing Identity), the same opset.
+ */
 class NetWriter {
-  readonly nodes: OnnxTypes.NodeProto[] = [];
-  readonly inits: OnnxTypes.TensorProto[] = [];
+  readonly w: GraphWriter = makeGraphWriter('fp32', {});
   private n = 0;
 
-  constant(v: Float32Array, dims: number[]): string {
-    const name = `c${this.inits.length}`;
-    this.inits.push(makeTensor(name, DataType.FLOAT, dims, v));
-    return name;
-  }
-
-  op(type: string, inputs: string[], attrs: Parameters<typeof makeNode>[4] = {}): string {
-    const out = `${type}_${this.n++}`;
-    this.nodes.push(makeNode(type, inputs, [out], out, attrs));
-    return out;
+  private fresh(type: string): string {
+    return `${type}_${this.n++}`;
   }
 
   /** NHWC 0–255 input → NCHW, (x − mean) / 255. */
   normalize(input: string, mean: number[]): string {
-    const x = this.op('Transpose', [input], { perm: { ints: [0, 3, 1, 2] } });
-    const centered = this.op('Sub', [x, this.constant(Float32Array.from(mean), [1, 3, 1, 1])]);
-    return this.op('Mul', [centered, this.constant(Float32Array.of(1 / 255), [])]);
+    const { ctx } = this.w;
+    const x = this.fresh('Transpose');
+    ops.Transpose.emit(ctx, { input, output: x, perm: [0, 3, 1, 2] });
+    const centered = this.fresh('Sub'), scaled = this.fresh('Mul');
+    ctx.node('Sub', [x, ctx.constant(`${centered}.mean`, Float32Array.from(mean), [1, 3, 1, 1])], [centered]);
+    ctx.node('Mul', [centered, ctx.constant(`${scaled}.scale`, Float32Array.of(1 / 255), [])], [scaled]);
+    return scaled;
   }
 
   private convNode(x: T, weight: Float32Array, dims: [number, number, number, number], bias: Float32Array | null, stride: number, pads: Pads, group: number): T {
-    const inputs = [x.name, this.constant(weight, dims)];
-    if (bias) inputs.push(this.constant(bias, [bias.length]));
-    const [kh, kw] = [dims[2], dims[3]];
-    const name = this.op('Conv', inputs, {
-      group: { int: group }, kernel_shape: { ints: [kh, kw] }, pads: { ints: pads }, strides: { ints: [stride, stride] }, dilations: { ints: [1, 1] },
-    });
-    return { name, hw: outHw(x.hw, [kh, kw], stride, pads) };
+    const name = this.fresh('Conv');
+    ops.Conv.emit(this.w.ctx, { name, input: x.name, output: name, weight, dims, bias: bias ?? undefined, strides: [stride, stride], pads, dilations: [1, 1], group });
+    return { name, hw: outHw(x.hw, [dims[2], dims[3]], stride, pads) };
   }
 
   conv(x: T, p: ConvParams, stride: number, padding: 'same' | 'valid'): T {
@@ -77,24 +74,47 @@ class NetWriter {
       p.bias.dataSync() as Float32Array, 1, [0, 0, 0, 0], 1);
   }
 
-  unary(type: string, x: T, attrs: Parameters<typeof makeNode>[4] = {}): T {
-    return { name: this.op(type, [x.name], attrs), hw: x.hw };
+  relu(x: T): T {
+    const name = this.fresh('Relu');
+    ops.Relu.emit(this.w.ctx, { input: x.name, output: name });
+    return { name, hw: x.hw };
+  }
+
+  leakyRelu(x: T, alpha: number): T {
+    const name = this.fresh('LeakyRelu');
+    this.w.ctx.node('LeakyRelu', [x.name], [name], { alpha: { float: alpha } });
+    return { name, hw: x.hw };
   }
 
   add(...xs: T[]): T {
-    return xs.reduceRight((acc, x) => ({ name: this.op('Add', [x.name, acc.name]), hw: x.hw }));
+    return xs.reduceRight((acc, x) => {
+      const name = this.fresh('Add');
+      ops.Add.emit(this.w.ctx, { inputs: [x.name, acc.name], output: name });
+      return { name, hw: x.hw };
+    });
   }
 
   maxPool(x: T, k: number, stride: number): T {
     const pads = padsFor('same', x.hw, [k, k], [stride, stride]);
-    return { name: this.op('MaxPool', [x.name], { kernel_shape: { ints: [k, k] }, pads: { ints: pads }, strides: { ints: [stride, stride] } }),
-      hw: outHw(x.hw, [k, k], stride, pads) };
+    const name = this.fresh('MaxPool');
+    ops.MaxPool.emit(this.w.ctx, { input: x.name, output: name, kernel: [k, k], strides: [stride, stride], pads });
+    return { name, hw: outHw(x.hw, [k, k], stride, pads) };
+  }
+
+  /** 'valid' average pooling, then flatten and a dense layer (Gemm, weights [in, out]). */
+  poolFlattenDense(x: T, k: number, stride: number, weights: Float32Array, dims: [number, number], bias: Float32Array): string {
+    const { ctx } = this.w;
+    const pooled = this.fresh('AveragePool'), flat = this.fresh('Flatten'), out = this.fresh('Gemm');
+    ops.AveragePool.emit(ctx, { input: x.name, output: pooled, kernel: [k, k], strides: [stride, stride], pads: [0, 0, 0, 0] });
+    ops.Flatten.emit(ctx, { input: pooled, output: flat });
+    ops.Gemm.emit(ctx, { name: out, input: flat, output: out, weight: weights, dims, bias });
+    return out;
   }
 
   encode(input: [number | string, number, number, number], output: string, outShape: (number | string)[]): Uint8Array {
-    this.nodes.push(makeNode('Identity', [output], ['output'], 'output'));
-    const graph = makeGraph(this.nodes, 'face', [makeValueInfo('input', DataType.FLOAT, input)], [makeValueInfo('output', DataType.FLOAT, outShape)], this.inits);
-    return encodeModel(makeModel(graph, { opset: 13, producer: 'fer', version: '0', metadata: {} }));
+    finishOutput(this.w, output, 'output');
+    const graph = makeGraph(this.w.nodes, 'face', [makeValueInfo('input', DataType.FLOAT, input)], [makeValueInfo('output', DataType.FLOAT, outShape)], this.w.initializers);
+    return encodeModel(makeModel(graph, { opset: ONNX_OPSET, producer: 'fer', version: '0', metadata: {} }));
   }
 }
 
@@ -109,7 +129,7 @@ export const LANDMARK_MEAN_RGB = [122.782, 117.001, 104.298];
 /** TinyFaceDetector at `size`×`size` → [1, 5 anchors × (x, y, w, h, score), cells, cells]. */
 export function tinyDetectorOnnx(p: TinyDetectorParams, size: number): Uint8Array {
   const g = new NetWriter();
-  const leaky = (x: T) => g.unary('LeakyRelu', x, { alpha: { float: 0.10000000149011612 } });
+  const leaky = (x: T) => g.leakyRelu(x, 0.10000000149011612);
   let x: T = { name: g.normalize('input', TINY_MEAN_RGB), hw: [size, size] };
   x = g.maxPool(leaky(g.conv(x, p.conv0, 1, 'valid')), 2, 2);
   // face-api pads 1 on every side, then a 'valid' separable conv.
@@ -133,7 +153,7 @@ export const LANDMARK_INPUT = 112;
 /** FaceLandmark68Net on N×112×112 faces → [N, 136]: x, y interleaved, relative to the 112×112 input. */
 export function landmarkNetOnnx(p: LandmarkParams): Uint8Array {
   const g = new NetWriter();
-  const relu = (x: T) => g.unary('Relu', x);
+  const relu = (x: T) => g.relu(x);
   const block = (x: T, b: DenseBlockParams, first: boolean): T => {
     const out1 = relu(first ? g.conv(x, b.conv0 as ConvParams, 2, 'same') : g.separable(x, b.conv0 as SeparableParams, 2, 'same'));
     const out2 = g.separable(out1, b.conv1, 1, 'same');
@@ -144,9 +164,7 @@ export function landmarkNetOnnx(p: LandmarkParams): Uint8Array {
   let x: T = { name: g.normalize('input', LANDMARK_MEAN_RGB), hw: [LANDMARK_INPUT, LANDMARK_INPUT] };
   const e = p.extractor;
   x = block(block(block(block(x, e.dense0, true), e.dense1, false), e.dense2, false), e.dense3, false);
-  const pooled = g.op('AveragePool', [x.name], { kernel_shape: { ints: [7, 7] }, strides: { ints: [2, 2] } });
-  const flat = g.op('Flatten', [pooled]);
   const [fin, fout] = p.fc.weights.shape;
-  const out = g.op('Gemm', [flat, g.constant(p.fc.weights.dataSync() as Float32Array, [fin, fout]), g.constant(p.fc.bias.dataSync() as Float32Array, [fout])]);
+  const out = g.poolFlattenDense(x, 7, 2, p.fc.weights.dataSync() as Float32Array, [fin, fout], p.fc.bias.dataSync() as Float32Array);
   return g.encode(['N', LANDMARK_INPUT, LANDMARK_INPUT, 3], out, ['N', fout]);
 }

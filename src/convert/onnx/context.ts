@@ -22,6 +22,16 @@ export interface GraphWriter {
   precision: Precision;
 }
 
+/**
+ * Names the graph's output: the producer of `last` renamed to `output` when nothing else reads `last` (one op
+ * less per run than an Identity), else an Identity. Every net fer writes ends this way.
+ */
+export function finishOutput(w: GraphWriter, last: string, output: string): void {
+  const producer = w.nodes.find((n) => n.output[0] === last);
+  if (producer && w.nodes.every((n) => !n.input.includes(last))) producer.output[0] = output;
+  else w.ctx.node('Identity', [last], [output]);
+}
+
 export function makeGraphWriter(precision: Precision, o: Pick<ConvertOptions, 'int8Target' | 'biasRounding'>): GraphWriter {
   const nodes: OnnxTypes.NodeProto[] = [];
   const initializers: OnnxTypes.TensorProto[] = [];

@@ -11,11 +11,11 @@ import { producers } from '../../model/graph.js';
 import { DataType, encodeModel, makeGraph, makeModel, makeNode, makeValueInfo } from './builder.js';
 import type { OnnxTypes } from './proto.js';
 import * as ops from './ops/index.js';
-import { makeGraphWriter, type GraphWriter } from './context.js';
+import { finishOutput, makeGraphWriter, type GraphWriter } from './context.js';
 import { LAYER_CONVERTERS, makeLayerEnv } from './layers.js';
 
 export { INPUT_NAME, INT8_TARGETS, OUTPUT_NAME, PRECISIONS, type ConvertOptions, type Int8Target, type Precision } from './options.js';
-import { INPUT_NAME, OUTPUT_NAME, type ConvertOptions } from './options.js';
+import { INPUT_NAME, ONNX_OPSET, OUTPUT_NAME, type ConvertOptions } from './options.js';
 
 /** The graph's input: NHWC reshaped (or transposed) once to NCHW unless `nchw`; fp16 casts it when IO stays float32. */
 function emitInput(model: tf.LayersModel, o: ConvertOptions, w: GraphWriter): { input: OnnxTypes.ValueInfoProto; tensor: string; hwc: [number, number, number] } {
@@ -40,15 +40,12 @@ function emitInput(model: tf.LayersModel, o: ConvertOptions, w: GraphWriter): { 
 
 /** The graph's output: a Cast back to float32 (fp16 with float IO), else the last tensor renamed (no Identity). */
 function emitOutput(last: string, o: ConvertOptions, w: GraphWriter, numClasses: number): OnnxTypes.ValueInfoProto {
-  const { ctx, nodes, precision } = w;
+  const { ctx, precision } = w;
   const outType = precision === 'fp16' && !(o.keepIoFloat32 ?? true) ? DataType.FLOAT16 : DataType.FLOAT;
   if (precision === 'fp16' && (o.keepIoFloat32 ?? true)) {
     ctx.node('Cast', [last], [OUTPUT_NAME], { to: { int: DataType.FLOAT } });
   } else {
-    // Rename the last tensor rather than add an Identity: one op less per run (batch-1 latency).
-    const producer = nodes.find((n) => n.output[0] === last);
-    if (producer && nodes.every((n) => !n.input.includes(last))) producer.output[0] = OUTPUT_NAME;
-    else ctx.node('Identity', [last], [OUTPUT_NAME]);
+    finishOutput(w, last, OUTPUT_NAME);
   }
   return makeValueInfo(OUTPUT_NAME, outType, ['N', numClasses]);
 }
@@ -92,7 +89,7 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   const output = emitOutput(name.get(layers[layers.length - 1].name)!, o, w, numClasses);
   if (w.fullInt8) dedicateQdqPairs(w.nodes, w.initializers);
   const graph = makeGraph(w.nodes, 'fer', [input], [output], w.initializers);
-  return encodeModel(makeModel(graph, { opset: o.opset ?? 13, producer: 'fer', version: o.version ?? '0.0.0', metadata: exportMetadata(meta, o, w, hwc) }));
+  return encodeModel(makeModel(graph, { opset: o.opset ?? ONNX_OPSET, producer: 'fer', version: o.version ?? '0.0.0', metadata: exportMetadata(meta, o, w, hwc) }));
 }
 
 export const SUPPORTED = ['InputLayer', ...Object.keys(LAYER_CONVERTERS)];

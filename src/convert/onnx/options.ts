@@ -32,3 +32,6 @@ export interface ConvertOptions {
 
 export const INPUT_NAME = 'image';
 export const OUTPUT_NAME = 'probabilities';
+
+/** The ONNX opset every graph fer writes declares (classifier and face nets alike). */
+export const ONNX_OPSET = 13;
