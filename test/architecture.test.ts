@@ -54,3 +54,9 @@ it('src/ has no import cycle, type-only imports included', () => {
   const cycle = findCycle(graph);
   expect(cycle?.map((f) => path.relative(SRC, f)) ?? null).toBeNull();
 });
+
+it('the installed tfjs is the version whose internals src/engine/tfjs-internals.ts was checked against', async () => {
+  const { TFJS_CHECKED_VERSION } = await import('../src/engine/tfjs-internals.js');
+  const installed = JSON.parse(readFileSync(path.join('node_modules', '@tensorflow', 'tfjs', 'package.json'), 'utf8')).version;
+  expect(installed).toBe(TFJS_CHECKED_VERSION);
+});

@@ -1,5 +1,6 @@
 /** Walking a functional tfjs model's layer graph (the converter and the int8 simulation share it). */
 import type { tf } from '../engine/tf.js';
+import { inboundLayers, outboundLayers } from '../engine/tfjs-internals.js';
 
 export type Layer = tf.layers.Layer;
 
@@ -8,14 +9,9 @@ export const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0],
 
 export const layerConfig = (l: Layer) => l.getConfig() as Record<string, unknown>;
 
-export function consumers(l: Layer): Layer[] {
-  return (l as unknown as { outboundNodes: { outboundLayer: Layer }[] }).outboundNodes.map((n) => n.outboundLayer);
-}
+export const consumers = (l: Layer): Layer[] => outboundLayers(l);
 
-export function producers(l: Layer): Layer[] {
-  const nodes = (l as unknown as { inboundNodes: { inboundLayers: Layer[] }[] }).inboundNodes;
-  return nodes.length ? nodes[0].inboundLayers : [];
-}
+export const producers = (l: Layer): Layer[] => inboundLayers(l);
 
 const CONVS = ['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D'];
 

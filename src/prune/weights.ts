@@ -1,4 +1,5 @@
 /** The prunable and quantizable weights of a tfjs model: conv, depthwise, pointwise and dense kernels. */
+import { variableOf } from '../engine/tfjs-internals.js';
 import { tf } from '../engine/tf.js';
 
 export type KernelKind = 'conv' | 'depthwise' | 'pointwise' | 'dense';
@@ -33,7 +34,7 @@ export function kernelWeights(model: tf.LayersModel): KernelWeight[] {
       const inputChannels = kind === 'depthwise' ? 1 : kind === 'dense' ? shape[0] : shape[2];
       out.push({
         name: `${layer.name}/${short}`, layer: layer.name, kind,
-        variable: (w as unknown as { val: tf.Variable }).val, shape, channels, inputChannels,
+        variable: variableOf(w), shape, channels, inputChannels,
       });
     }
   }

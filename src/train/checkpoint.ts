@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { readJsonFile, replaceDir } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
+import { adamPowers } from '../engine/tfjs-internals.js';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { ModelError } from '../errors.js';
 import type { ScheduleState } from './schedule.js';
@@ -41,7 +42,7 @@ export async function writeCheckpoint(
   const data = Buffer.concat(slots.map((s) => Buffer.from((s.tensor.dataSync() as Float32Array).slice().buffer)));
   // Adam keeps β^t as running products; setWeights would recompute them with pow(), which rounds
   // differently, so a resumed run would drift from an uninterrupted one. Store them as they are.
-  const acc = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  const acc = adamPowers(optimizer);
   const powers = acc.accBeta1 && acc.accBeta2 ? [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]] : null;
   writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify({ slots: manifest, powers }));
   writeFileSync(path.join(tmp, 'optimizer.bin'), data);
@@ -86,7 +87,7 @@ export async function restoreOptimizer(
 ): Promise<void> {
   if (slots.length === 0) return;
   await optimizer.setWeights(slots);
-  const acc = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  const acc = adamPowers(optimizer);
   if (powers && acc.accBeta1 && acc.accBeta2) {
     acc.accBeta1.assign(tf.scalar(powers[0]));
     acc.accBeta2.assign(tf.scalar(powers[1]));

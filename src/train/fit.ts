@@ -8,6 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { acquireLock, faultPoint, parseOrNull, recoverDir, writeFileAtomic } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
+import { setLearningRate, variableOf } from '../engine/tfjs-internals.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/augment.js';
@@ -151,9 +152,8 @@ async function trainLocked(
   const batches = Math.max(1, Math.floor(trainSet.size / bs));
   const totalSteps = batches * options.epochs;
   for (const h of hooks) h.init?.(model, totalSteps, state.extra?.[h.name]);
-  const variable = (w: tf.LayerVariable) => (w as unknown as { val: tf.Variable }).val;
-  const vars = model.trainableWeights.map(variable);
-  const headVars = headLayer(model).trainableWeights.map(variable);
+  const vars = model.trainableWeights.map(variableOf);
+  const headVars = headLayer(model).trainableWeights.map(variableOf);
   const cw = options.classWeights ? tf.tensor1d(classWeightsFor(trainSet.counts)) : null;
   const teacher = options.teacher.length
     ? softenProbs(await loadOrComputeTeacher(out, options.teacher, trainSet, options.teacherTta), options.temperature, nc)
@@ -191,7 +191,7 @@ async function trainLocked(
   outer: while (state.epoch < options.epochs) {
     const epoch = state.epoch;
     const lr = lrForEpoch(options, state.schedule, epoch);
-    (optimizer as unknown as { learningRate: number }).learningRate = lr;
+    setLearningRate(optimizer, lr);
     const order = new Rng(deriveSeed(options.seed, epoch, 1)).shuffle([...Array(trainSet.size).keys()]);
     // Transfer with a frozen body: only the head's weights take gradients for the first freezeEpochs.
     const trained = epoch < options.freezeEpochs ? headVars : vars;

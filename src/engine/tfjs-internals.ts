@@ -1,0 +1,37 @@
+/**
+ * Every use fer makes of TensorFlow.js internals (fields and methods not in its public types), in one place,
+ * checked against the tfjs version below: a test fails when the installed tfjs is another version, so an
+ * upgrade starts by checking these against its sources.
+ */
+import type { tf } from './tf.js';
+
+/** The @tensorflow/tfjs version these were checked against (package.json pins ^ of it). */
+export const TFJS_CHECKED_VERSION = '4.22.0';
+
+type Layer = tf.layers.Layer;
+
+/** A layer weight's backing tf.Variable (LayerVariable.val): what gradients and optimizers act on. */
+export function variableOf(w: tf.LayerVariable): tf.Variable {
+  return (w as unknown as { val: tf.Variable }).val;
+}
+
+/** Sets an optimizer's learning rate in place (Adam's and Momentum's `learningRate` field). */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/** Adam's running β₁ᵗ and β₂ᵗ (accBeta1/accBeta2), absent on other optimizers. */
+export function adamPowers(optimizer: tf.Optimizer): { accBeta1?: tf.Variable; accBeta2?: tf.Variable } {
+  return optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+}
+
+/** The layers reading a layer's output (Layer.outboundNodes). */
+export function outboundLayers(l: Layer): Layer[] {
+  return (l as unknown as { outboundNodes: { outboundLayer: Layer }[] }).outboundNodes.map((n) => n.outboundLayer);
+}
+
+/** The layers a layer reads, at its first call (Layer.inboundNodes[0].inboundLayers). */
+export function inboundLayers(l: Layer): Layer[] {
+  const nodes = (l as unknown as { inboundNodes: { inboundLayers: Layer[] }[] }).inboundNodes;
+  return nodes.length ? nodes[0].inboundLayers : [];
+}
