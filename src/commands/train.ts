@@ -98,86 +98,7 @@ export function trainCommand(): Command {
     .option('--json', 'one JSON line per epoch on stdout instead of the progress bar');
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, trainOptionsSchema);
-  cmd.action(async (flags: Flags) => {
-    const outDir = flags.resume ?? flags.out!;
-    const runFile = path.join(outDir, 'run.json');
-    let dataPath = flags.data, valPath = flags.val, usage = flags.usage, valUsage = flags.valUsage;
-    let detect: Detector | undefined = flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : flags.detect as Detector;
-    let multiFace = flags.multiFace as MultiFace;
-    let stored: Record<string, unknown> | undefined;
-    if (flags.resume) {
-      if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
-      const prev = readJsonFile(runFile, 'run.json') as {
-        data?: string; val?: string; usage?: CsvUsage; valUsage?: CsvUsage; detect?: Detector; multiFace?: MultiFace; options?: Record<string, unknown>;
-      };
-      dataPath ??= prev.data;
-      valPath ??= prev.val;
-      usage ??= prev.usage;
-      valUsage ??= prev.valUsage;
-      detect ??= prev.detect;
-      if (prev.multiFace) multiFace = prev.multiFace;
-      stored = prev.options;
-      // A resumed run keeps the options it started with (its schedule depends on them): say so, never ignore.
-      const changed = ['epochs', 'lr', 'schedule', 'batchSize'].filter((k) => flags[k] !== undefined && stored && String(flags[k]) !== String(stored[k]));
-      if (changed.length) {
-        throw new UsageError(`train: --resume continues ${flags.resume} with the options it started with; ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')} cannot change`,
-          { hint: `to train further with other settings, start a new run: --init ${path.join(flags.resume, 'last')}` });
-      }
-    }
-    if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
-    for (const u of [usage, valUsage]) {
-      if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);
-    }
-    // Kaggle's fer2013.csv holds all three splits: train on Training unless told, never on every row.
-    if (isCsv(dataPath) && !usage) {
-      usage = 'Training';
-      if (!flags.json) process.stderr.write(`fer: ${dataPath}: training on its Training rows (--usage to choose)\n`);
-    }
-    if (valPath && isCsv(valPath) && path.resolve(valPath) === path.resolve(dataPath) && valUsage === usage) {
-      throw new UsageError(`train: --val ${valPath} with --val-usage ${valUsage} is the training split itself`, { hint: 'validate on PublicTest (the default)' });
-    }
-    if (detect && !DETECTORS.includes(detect)) throw new UsageError(`train: --detect ${detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
-    if (!MULTI_FACE.includes(multiFace)) throw new UsageError(`train: --multi-face ${multiFace}: expected ${MULTI_FACE.join(' or ')}`);
-    const options = trainOptionsSchema.parse(stored ?? {
-      ...flags, flip: flags.flip !== false, nesterov: flags.nesterov !== false, classWeights: !!flags.classWeights, reviveDead: !!flags.reviveDead,
-      classes: typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined,
-    });
-    const spec: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
-    if (options.reviveDead && !options.init && !flags.resume) throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
-    if (!flags.resume) {
-      for (const t of options.teacher) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
-    }
-    if (!flags.resume) checkRunOut(outDir);
-    const info = await startEngine(flags, !!flags.json);
-    const cropper = detect ? faceCropper({ detector: detect, multiFace }) : undefined;
-    let trainSet: Dataset, valSet: Dataset | null;
-    try {
-      trainSet = await loadWithSummary(dataPath, usage, !!flags.json, { classes: spec, decoder: cropper });
-      if (cropper && !flags.json) {
-        const st = cropper.stats;
-        if (st.photos) process.stderr.write(`fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`);
-      }
-      // The val set in the training set's classes (merged the same way).
-      valSet = valPath ? await loadWithSummary(valPath, valUsage, !!flags.json, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper }) : null;
-    } finally {
-      await cropper?.release();
-    }
-    if (!flags.resume && existsSync(path.join(outDir, 'checkpoint'))) {
-      throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
-    }
-    const runJson = {
-      command: `fer ${process.argv.slice(2).join(' ')}`, data: dataPath, val: valPath, usage, valUsage, detect, multiFace,
-      backend: info.name, threads: info.threads, started: new Date().toISOString(),
-    };
-    const stop = stopOnSignal();
-    const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
-    const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
-    const result = await train(trainSet, valSet, options, {
-      out: outDir, resume: !!flags.resume, hooks, onEvent, shouldStop: stop.shouldStop, runJson,
-    }).finally(stop.dispose);
-    if (result.stopReason === 'nan') process.exitCode = 4;
-    else if (result.stopReason === 'interrupted') process.exitCode = 130;
-  });
+  cmd.action(trainAction);
   return cmd;
 }
 
@@ -241,4 +162,101 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
       process.stderr.write(`fer: ${e.message}\n`);
     }
   };
+}
+
+/** What a run reads and where: from the flags, or for --resume from its run.json (its options cannot change). */
+interface RunInputs {
+  outDir: string; dataPath: string; valPath?: string; usage?: CsvUsage; valUsage?: CsvUsage;
+  detect?: Detector; multiFace: MultiFace; stored?: Record<string, unknown>;
+}
+
+function runInputs(flags: Flags): RunInputs {
+  const outDir = flags.resume ?? flags.out!;
+  const runFile = path.join(outDir, 'run.json');
+  let dataPath = flags.data, valPath = flags.val, usage = flags.usage, valUsage = flags.valUsage;
+  let detect: Detector | undefined = flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : flags.detect as Detector;
+  let multiFace = flags.multiFace as MultiFace;
+  let stored: Record<string, unknown> | undefined;
+  if (flags.resume) {
+    if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
+    const prev = readJsonFile(runFile, 'run.json') as {
+      data?: string; val?: string; usage?: CsvUsage; valUsage?: CsvUsage; detect?: Detector; multiFace?: MultiFace; options?: Record<string, unknown>;
+    };
+    dataPath ??= prev.data;
+    valPath ??= prev.val;
+    usage ??= prev.usage;
+    valUsage ??= prev.valUsage;
+    detect ??= prev.detect;
+    if (prev.multiFace) multiFace = prev.multiFace;
+    stored = prev.options;
+    // A resumed run keeps the options it started with (its schedule depends on them): say so, never ignore.
+    const changed = ['epochs', 'lr', 'schedule', 'batchSize'].filter((k) => flags[k] !== undefined && stored && String(flags[k]) !== String(stored[k]));
+    if (changed.length) {
+      throw new UsageError(`train: --resume continues ${flags.resume} with the options it started with; ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')} cannot change`,
+        { hint: `to train further with other settings, start a new run: --init ${path.join(flags.resume, 'last')}` });
+    }
+  }
+  if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
+  for (const u of [usage, valUsage]) {
+    if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);
+  }
+  // Kaggle's fer2013.csv holds all three splits: train on Training unless told, never on every row.
+  if (isCsv(dataPath) && !usage) {
+    usage = 'Training';
+    if (!flags.json) process.stderr.write(`fer: ${dataPath}: training on its Training rows (--usage to choose)\n`);
+  }
+  if (valPath && isCsv(valPath) && path.resolve(valPath) === path.resolve(dataPath) && valUsage === usage) {
+    throw new UsageError(`train: --val ${valPath} with --val-usage ${valUsage} is the training split itself`, { hint: 'validate on PublicTest (the default)' });
+  }
+  if (detect && !DETECTORS.includes(detect)) throw new UsageError(`train: --detect ${detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
+  if (!MULTI_FACE.includes(multiFace)) throw new UsageError(`train: --multi-face ${multiFace}: expected ${MULTI_FACE.join(' or ')}`);
+  return { outDir, dataPath, valPath, usage, valUsage, detect, multiFace, stored };
+}
+
+/** The training and val sets in the run's classes (val merged as training is), photos cropped with --detect. */
+async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promise<{ trainSet: Dataset; valSet: Dataset | null }> {
+  const cropper = r.detect ? faceCropper({ detector: r.detect, multiFace: r.multiFace }) : undefined;
+  try {
+    const trainSet = await loadWithSummary(r.dataPath, r.usage, quiet, { classes: spec, decoder: cropper });
+    if (cropper && !quiet && cropper.stats.photos) {
+      const st = cropper.stats;
+      process.stderr.write(`fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${r.multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`);
+    }
+    const valSet = r.valPath ? await loadWithSummary(r.valPath, r.valUsage, quiet, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper }) : null;
+    return { trainSet, valSet };
+  } finally {
+    await cropper?.release();
+  }
+}
+
+async function trainAction(flags: Flags): Promise<void> {
+  const r = runInputs(flags);
+  const outDir = r.outDir;
+  const options = trainOptionsSchema.parse(r.stored ?? {
+    ...flags, flip: flags.flip !== false, nesterov: flags.nesterov !== false, classWeights: !!flags.classWeights, reviveDead: !!flags.reviveDead,
+    classes: typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined,
+  });
+  const spec: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
+  if (options.reviveDead && !options.init && !flags.resume) throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
+  if (!flags.resume) {
+    for (const t of options.teacher) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
+    checkRunOut(outDir);
+  }
+  const info = await startEngine(flags, !!flags.json);
+  const { trainSet, valSet } = await loadRunData(r, spec, !!flags.json);
+  if (!flags.resume && existsSync(path.join(outDir, 'checkpoint'))) {
+    throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
+  }
+  const runJson = {
+    command: `fer ${process.argv.slice(2).join(' ')}`, data: r.dataPath, val: r.valPath, usage: r.usage, valUsage: r.valUsage,
+    detect: r.detect, multiFace: r.multiFace, backend: info.name, threads: info.threads, started: new Date().toISOString(),
+  };
+  const stop = stopOnSignal();
+  const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
+  const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
+  const result = await train(trainSet, valSet, options, {
+    out: outDir, resume: !!flags.resume, hooks, onEvent, shouldStop: stop.shouldStop, runJson,
+  }).finally(stop.dispose);
+  if (result.stopReason === 'nan') process.exitCode = 4;
+  else if (result.stopReason === 'interrupted') process.exitCode = 130;
 }
