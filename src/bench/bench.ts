@@ -16,6 +16,7 @@ import { kernelWeights, readValues } from '../prune/weights.js';
 import { loadModel, modelJsonPath } from '../model/io.js';
 import { prepareQuantized } from '../quantize/hook.js';
 import type { BenchRow } from './schema.js';
+import { IMAGE_SIZE } from '../data/classes.js';
 
 export interface BenchOptions {
   batch: number;
@@ -112,7 +113,7 @@ export async function benchTfjs(dir: string, backend: string, o: BenchOptions): 
   const { model, meta } = await loadModel(dir);
   prepareQuantized(model, meta);
   try {
-    const x = tf.tensor4d(randomBatch(o.batch), [o.batch, 48, 48, 1]);
+    const x = tf.tensor4d(randomBatch(o.batch), [o.batch, IMAGE_SIZE, IMAGE_SIZE, 1]);
     const t = await timeLoop(() => tf.tidy(() => void (model.predict(x) as tf.Tensor).dataSync()), o);
     x.dispose();
     let accuracy: number | null = null;

@@ -9,13 +9,6 @@ import { readModelClasses } from '../model/io.js';
 import type { ClassSpec } from '../data/classes.js';
 import { readClassMap } from '../data/class-map.js';
 
-export interface GlobalOpts {
-  backend: BackendChoice;
-  threads?: number;
-  json?: boolean;
-  debug?: boolean;
-}
-
 export function parseThreads(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`expected a whole number of threads from 1 to 256, got "${v}"`);

@@ -4,6 +4,7 @@
  * 48×48 alignment crop. No Node built-ins, no tfjs, no onnxruntime.
  */
 import type { Box, DetectedFace, Point } from './types.js';
+import { IMAGE_SIZE } from '../data/classes.js';
 
 /** The pixels a detector and the aligner read: interleaved 8-bit channels (1 = gray, 3 = RGB, 4 = RGBA). */
 export interface Pixels { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: number }
@@ -58,7 +59,7 @@ export function eyeGeometry(landmarks: Point[]): { left: Point; right: Point; an
  * 48×48 grayscale crop of a face, rotated so the eyes are level. The square side is the landmarks'
  * extent in the rotated frame times (1 + margin), centered on their bounding box (FER2013-like framing).
  */
-export function alignFace(image: Pixels, face: DetectedFace, size = 48, margin = 0.25): Uint8Array {
+export function alignFace(image: Pixels, face: DetectedFace, size = IMAGE_SIZE, margin = 0.25): Uint8Array {
   const { angle } = eyeGeometry(face.landmarks);
   const cos = Math.cos(angle), sin = Math.sin(angle);
   // Landmarks in the de-rotated frame (rotate by -angle about the origin).

@@ -1,6 +1,7 @@
 /** Batched inference of a tfjs model over 48×48 grayscale bytes. */
 import { tf } from '../engine/tf.js';
 import { ttaAffines, viewBatch, type Tta } from '../data/augment.js';
+import { IMAGE_SIZE } from '../data/classes.js';
 
 export type { Tta };
 
@@ -19,7 +20,7 @@ export function predictProbs(
   for (let start = 0; start < n; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
     const p = tf.tidy(() => views
-      .map((m) => model.predict(tf.tensor4d(viewBatch(images, idx, m), [idx.length, 48, 48, 1])) as tf.Tensor)
+      .map((m) => model.predict(tf.tensor4d(viewBatch(images, idx, m), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1])) as tf.Tensor)
       .reduce((a, b) => tf.add(a, b))
       .div(views.length));
     const classes = p.shape[1]!;

@@ -5,6 +5,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { batchNorm } from './batch-norm.js';
+import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes.js';
 
 export interface ArchOptions {
   inputSize?: number;
@@ -41,7 +42,7 @@ export function miniXception(options: ArchOptions = {}): tf.LayersModel {
 }
 
 export function miniXceptionWithRoles(options: ArchOptions = {}): { model: tf.LayersModel; roles: LayerRoles } {
-  const { inputSize = 48, numClasses = 7, l2 = 0.01, width = 1, seed, stemStride = 0, stemPool = false } = options;
+  const { inputSize = IMAGE_SIZE, numClasses = NUM_CLASSES, l2 = 0.01, width = 1, seed, stemStride = 0, stemPool = false } = options;
   const roles: LayerRoles = new Map();
   const role = <L extends tf.layers.Layer>(name: string, layer: L): L => (roles.set(layer.name, name), layer);
   let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
@@ -97,7 +98,7 @@ export function miniXceptionWithRoles(options: ArchOptions = {}): { model: tf.La
  * base 32: 2.8M parameters, ~90M multiply-adds per image.
  */
 export function resnet(options: ArchOptions & { base?: number; dropout?: number } = {}): tf.LayersModel {
-  const { inputSize = 48, numClasses = 7, l2 = 0.0005, seed, base = 32, dropout = 0.3 } = options;
+  const { inputSize = IMAGE_SIZE, numClasses = NUM_CLASSES, l2 = 0.0005, seed, base = 32, dropout = 0.3 } = options;
   let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
   const reg = () => (l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined);
   const conv = (x: tf.SymbolicTensor, filters: number, kernel: number, strides = 1) =>

@@ -9,6 +9,7 @@ import { decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image
 import { alignFace, detectFaces, type DetectOptions, type DetectedFace, type DetectTimings } from '../detect/faces.js';
 import type { Classifier } from './classifier.js';
 import { esc } from '../plot/svg.js';
+import { IMAGE_SIZE } from '../data/classes.js';
 
 export interface FacePrediction extends DetectedFace {
   /** Set when the face is the whole image (no detection). */
@@ -66,7 +67,7 @@ export async function predictRaw(image: RawImage, classifier: Classifier, o: Pre
   const whole = faces.length === 0 && (o.detect === false || Math.max(image.width, image.height) <= CROPPED_FACE_MAX_SIDE);
   if (whole) faces.push({ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 0, landmarks: [], note: WHOLE_IMAGE_NOTE });
   const crops = new Uint8Array(faces.length * 48 * 48);
-  if (whole) crops.set(await grayResize(image, 48));
+  if (whole) crops.set(await grayResize(image, IMAGE_SIZE));
   else faces.forEach((f, i) => crops.set(alignFace(image, f), i * 48 * 48));
   const probs = await classifier.classify(crops, faces.length);
   if (timings) timings.classifyMs += performance.now() - t;

@@ -5,7 +5,6 @@
  */
 import type { KernelWeight } from './weights.js';
 
-export type PrunePattern = 'unstructured' | '2:4';
 
 /** k-th smallest |value| such that a fraction `sparsity` of the values falls at or below it. */
 function threshold(absValues: Float32Array, sparsity: number): number {

@@ -7,6 +7,7 @@ import { tf } from '../engine/tf.js';
 import { makeBatch } from '../data/augment.js';
 import { producers } from '../model/graph.js';
 import { depthwiseHalf, depthwiseKey } from './activations.js';
+import { IMAGE_SIZE } from '../data/classes.js';
 
 export interface Calibration {
   images: number;
@@ -36,7 +37,7 @@ export function calibrate(model: tf.LayersModel, images: Uint8Array, n: number, 
   };
   for (let start = 0; start < n; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    const x = tf.tensor4d(makeBatch(images, idx), [idx.length, 48, 48, 1]);
+    const x = tf.tensor4d(makeBatch(images, idx), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
     const outs = tf.tidy(() => {
       const t = [x, ...(probe.predict(x) as tf.Tensor[])];
       return [...t, ...separable.map((l, j) => depthwiseHalf(l, t[sources[j]]))];
