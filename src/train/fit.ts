@@ -12,23 +12,25 @@ import { setLearningRate, variableOf } from '../engine/tfjs-internals.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/augment.js';
-import { buildModel, type Arch } from '../model/mini-xception.js';
-import { headLayer, transplantHead, transplantWeights, type TransplantReport } from '../model/transplant.js';
-import { defaultMetadata, loadModel, outputClasses, saveModel, type FerMetadata } from '../model/io.js';
+import { buildModel } from '../model/mini-xception.js';
+import { headLayer, type TransplantReport } from '../model/transplant.js';
+import { defaultMetadata, saveModel, type FerMetadata } from '../model/io.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import type { EpochMetrics, StepHook } from './types.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { CHECKPOINT_LAST_FILE, readCheckpoint, restoreOptimizer, writeCheckpoint, type CheckpointArrays, type LoopState } from './checkpoint.js';
 import { initialSchedule, lrForEpoch, updateSchedule } from './schedule.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';
+import { checkClasses, concatWeights, initModel, makeOptimizer, swapWeights } from './setup.js';
 import { eraseBatch, emaDecay, emaUpdate, mixBatch } from './recipe.js';
 import { predictProbs } from '../eval/predict.js';
 import { writeCurves } from './curves.js';
 import { top1Accuracy } from '../eval/metrics.js';
 import { loadOrComputeTeacher, softenProbs, trainingLoss } from './distill.js';
-import { reviveDeadChannels, type RevivedLayer } from './revive.js';
+import type { RevivedLayer } from './revive.js';
 
 export type { EpochMetrics, StepHook } from './types.js';
+export { concatWeights, makeOptimizer, swapWeights } from './setup.js';
 
 export type TrainEvent =
   | { type: 'start'; epochs: number; startEpoch: number; batches: number; resumed: boolean; revived?: RevivedLayer[]; transplanted?: TransplantReport }
@@ -336,38 +338,6 @@ async function endEpoch(
   return { metrics, best };
 }
 
-/** The run's optimizer: Adam, or SGD with momentum (Nesterov's by default). */
-export function makeOptimizer(o: Pick<TrainOptions, 'optimizer' | 'lr' | 'momentum' | 'nesterov'>): tf.Optimizer {
-  return o.optimizer === 'sgd' ? tf.train.momentum(o.lr, o.momentum, o.nesterov) : tf.train.adam(o.lr);
-}
-
-/** Every weight of a model (trainable and batch-norm statistics) as one array, in model.weights order. */
-export function concatWeights(model: tf.LayersModel): Float32Array {
-  const parts = model.weights.map((w) => w.read().dataSync() as Float32Array);
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
-/** Writes `values` (concatWeights's layout) into the model's weights; returns the values it replaced. */
-export function swapWeights(model: tf.LayersModel, values: Float32Array): Float32Array {
-  const old = concatWeights(model);
-  let off = 0;
-  for (const w of model.weights) {
-    const cur = w.read();
-    const n = cur.size;
-    const t = tf.tensor(values.slice(off, off + n), cur.shape);
-    w.write(t);
-    t.dispose();
-    off += n;
-  }
-  return old;
-}
-
 /** Mean cross-entropy and accuracy of a model on a dataset (inference mode). */
 export function evaluateLossAcc(model: tf.LayersModel, ds: Dataset): { loss: number; acc: number } {
   const probs = predictProbs(model, ds.images, ds.size);
@@ -376,41 +346,3 @@ export function evaluateLossAcc(model: tf.LayersModel, ds: Dataset): { loss: num
   for (let i = 0; i < ds.size; i++) loss -= Math.log(Math.max(probs[i * nc + ds.labels[i]], 1e-7));
   return { loss: loss / ds.size, acc: top1Accuracy(probs, ds.labels, nc) };
 }
-
-/**
- * The --init model made ready for this run: revived when asked; rebuilt as `options.arch` and/or with a
- * head for `classes` when either differs from the init model's (its weights copied where shapes and class
- * names agree: a transfer to another class set keeps the features and starts a new head).
- */
-async function initModel(options: TrainOptions, classes: readonly string[]): Promise<{
-  model: tf.LayersModel; meta: FerMetadata; transplanted?: TransplantReport; revived?: RevivedLayer[];
-}> {
-  let { model, meta } = await loadModel(options.init!);
-  const revived = options.reviveDead ? reviveDeadChannels(model) : undefined;
-  const arch = options.arch ?? meta.arch ?? 'mini-xception';
-  const sameClasses = meta.classes.length === classes.length && meta.classes.every((c, i) => c === classes[i]);
-  if (arch === (meta.arch ?? 'mini-xception') && sameClasses) return { model, meta, revived };
-  const source = model;
-  model = buildModel(arch as Arch, { seed: options.seed, l2: options.l2, numClasses: classes.length });
-  const head = new Set(sameClasses ? [] : headLayer(model).weights.map((w) => w.name));
-  const transplanted = transplantWeights(source, model, head);
-  if (!sameClasses) transplanted.headFrom = transplantHead(source, meta.classes, model, classes);
-  source.dispose();
-  meta = { ...defaultMetadata(arch, classes), preprocess: meta.preprocess };
-  return { model, meta, transplanted, revived };
-}
-
-/** The network, its metadata and the data agree on the classes (a resumed run, a teacher, a val set). */
-function checkClasses(model: tf.LayersModel, meta: FerMetadata, trainSet: Dataset, valSet: Dataset | null): string | undefined {
-  const names = trainSet.classes;
-  if (outputClasses(model) !== names.length || meta.classes.join('\n') !== names.join('\n')) {
-    throw new UsageError(`train: the model's classes (${meta.classes.join(', ')}) are not the data's (${names.join(', ')})`);
-  }
-  if (valSet && valSet.classes.join('\n') !== names.join('\n')) {
-    throw new UsageError(`train: --val has classes ${valSet.classes.join(', ')}, the training data ${names.join(', ')}`);
-  }
-  const empty = names.filter((_, i) => trainSet.counts[i] === 0);
-  if (empty.length) return `no training images of ${empty.join(', ')}: the model will not learn to predict ${empty.length > 1 ? 'them' : 'it'} (--classes leaves classes out)`;
-  return undefined;
-}
-
