@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { packageVersion } from '../paths.js';
 import { z } from 'zod';
-import { INT8_TARGETS, PRECISIONS } from '../convert/onnx/convert.js';
+import { exportOptionsSchema } from '../convert/onnx/options.js';
 import { exportOnnx } from '../convert/onnx/export.js';
 import { DEFAULT_MODEL, DEFAULT_ONNX, MODELS_DIR } from '../model/default.js';
 import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
@@ -12,14 +12,11 @@ import { loadWithSummary } from './train.js';
 
 export const SAMPLE_DATA = path.join(MODELS_DIR, '..', 'fixtures', 'fer-mini', 'val');
 
-export const exportSchema = z.object({
+/** exportOnnx's options (their defaults included; `--target` names int8Target) and the command's own. */
+export const exportSchema = exportOptionsSchema.omit({ int8Target: true }).extend({
+  target: exportOptionsSchema.shape.int8Target,
   model: z.string().default(DEFAULT_MODEL),
   out: z.string().optional(),
-  precision: z.enum(PRECISIONS).default('fp32'),
-  target: z.enum(INT8_TARGETS).default('cpu'),
-  nchw: z.boolean().default(false),
-  keepIoFloat32: z.boolean().default(true),
-  verify: z.boolean().default(true),
   data: z.string().default(SAMPLE_DATA),
   force: z.boolean().default(false),
   json: z.boolean().default(false),

@@ -25,3 +25,13 @@ describe('ONNX export of the shipped model is byte-identical to the shipped file
     expect(got.equals(shipped)).toBe(true);
   });
 });
+
+describe('exportOnnx defaults come from its schema', () => {
+  it('{ version } alone is the fp32 NHWC export', async () => {
+    await useBackend('cpu');
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-golden-')), 'defaults.onnx');
+    const r = await exportOnnx(DEFAULT_MODEL, file, { version: packageVersion() });
+    expect(r.precision).toBe('fp32');
+    expect(readFileSync(file).equals(readFileSync(path.join(MODELS_DIR, 'onnx', 'fer-mini-xception.fp32.onnx')))).toBe(true);
+  });
+});

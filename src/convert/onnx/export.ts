@@ -13,21 +13,19 @@ import { argmaxRows } from '../../eval/metrics.js';
 import { createSession } from '../../runtime/ort.js';
 import { onnxProbs } from '../../runtime/evaluate-onnx.js';
 import { convertToOnnx, type Int8Target, type Precision } from './convert.js';
+import { exportOptionsSchema } from './options.js';
+import type { z } from 'zod';
 import { ModelError, RuntimeFailure } from '../../errors.js';
 import { writeFileAtomic } from '../../io/files.js';
 import { spreadSample } from '../../data/dataset.js';
 
-export interface ExportOptions {
-  precision: Precision;
-  /** int8: cpu (weight-only, float compute; the default) or tensorrt (full-integer QDQ). */
-  int8Target?: Int8Target;
-  nchw: boolean;
-  keepIoFloat32: boolean;
+/** exportOptionsSchema's fields (each optional: the schema holds the defaults), plus what only code passes. */
+export type ExportOptions = z.input<typeof exportOptionsSchema> & {
+  /** Written as the ONNX producer version. */
   version: string;
   /** Images for verification and (int8 without stored calibration) calibration. */
   sample?: { images: Uint8Array; size: number };
-  verify: boolean;
-}
+};
 
 export interface Verification {
   images: number;
@@ -56,9 +54,9 @@ export const TOLERANCES: Record<Precision, { maxAbsDiff: number; top1Agreement: 
 export const toleranceFor = (precision: Precision, target: Int8Target = 'cpu') =>
   TOLERANCES[precision === 'int8' && target === 'cpu' ? 'fp32' : precision];
 
-export async function exportOnnx(modelPath: string, file: string, o: ExportOptions): Promise<ExportResult> {
+export async function exportOnnx(modelPath: string, file: string, options: ExportOptions): Promise<ExportResult> {
+  const o = { ...options, ...exportOptionsSchema.parse(options), sample: options.sample && spreadSample(options.sample, 512) };
   const { model, meta } = await loadModel(modelPath);
-  if (o.sample) o = { ...o, sample: spreadSample(o.sample, 512) };
   try {
     prepareQuantized(model, meta);
     const fullInt8 = o.precision === 'int8' && o.int8Target === 'tensorrt';
@@ -104,7 +102,7 @@ export async function exportOnnx(modelPath: string, file: string, o: ExportOptio
   }
 }
 
-async function verify(model: Predictor, bytes: Uint8Array, o: ExportOptions, sample: { images: Uint8Array; size: number }): Promise<Verification> {
+async function verify(model: Predictor, bytes: Uint8Array, o: z.infer<typeof exportOptionsSchema>, sample: { images: Uint8Array; size: number }): Promise<Verification> {
   const n = Math.min(sample.size, 512);
   const ref = predictProbs(model, sample.images, n);
   const session = await createSession(bytes);

@@ -1,4 +1,5 @@
 /** What an ONNX export can be asked for (a leaf module: the converter's parts import it, never convert.ts). */
+import { z } from 'zod';
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
@@ -35,3 +36,19 @@ export const OUTPUT_NAME = 'probabilities';
 
 /** The ONNX opset every graph fer writes declares (classifier and face nets alike). */
 export const ONNX_OPSET = 13;
+
+/**
+ * `exportOnnx`'s options and their defaults: the one schema both the library and `fer export onnx` (which
+ * extends it with its file and data flags) parse.
+ */
+export const exportOptionsSchema = z.object({
+  precision: z.enum(PRECISIONS).default('fp32'),
+  /** int8: cpu (weight-only, float compute) or tensorrt (full-integer QDQ). */
+  int8Target: z.enum(INT8_TARGETS).default('cpu'),
+  /** NCHW input [N,1,48,48] instead of NHWC [N,48,48,1]. */
+  nchw: z.boolean().default(false),
+  /** fp16: keep float32 input and output. */
+  keepIoFloat32: z.boolean().default(true),
+  /** Check the ONNX model against the tfjs one on sample images before writing it. */
+  verify: z.boolean().default(true),
+});
