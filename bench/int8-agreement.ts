@@ -11,7 +11,7 @@ import { activationQuantPoints, simulateInt8 } from '../src/quantize/activations
 import { convertToOnnx } from '../src/convert/onnx/convert.js';
 import { predictProbs } from '../src/eval/predict.js';
 import { createSession } from '../src/runtime/ort.js';
-import { onnxProbs } from '../src/runtime/evaluate-onnx.js';
+import { onnxProbs } from '../src/runtime/onnx-probs.js';
 import { argmaxRows } from '../src/eval/metrics.js';
 import { NUM_CLASSES } from '../src/data/classes.js';
 import { useBackend } from '../src/engine/backend.js';

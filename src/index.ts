@@ -27,7 +27,7 @@ export { convertToOnnx, PRECISIONS, INT8_TARGETS, type Precision, type Int8Targe
 export { exportOnnx, type ExportOptions, type ExportResult } from './convert/onnx/export.js';
 export { inspectOnnx } from './convert/onnx/inspect.js';
 export { createSession, availableProviders } from './runtime/ort.js';
-export { evaluateOnnx } from './runtime/evaluate-onnx.js';
+export { evaluateOnnx } from './eval/evaluate-onnx.js';
 export { benchOnnx, benchTfjs } from './bench/bench.js';
 export { detectFaces, alignFace } from './detect/faces.js';
 export { predictFile, predictRaw } from './predict/predict.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inspectOnnx } from '../convert/onnx/inspect.js';
 import { createSession, type SessionOptions } from '../runtime/ort.js';
-import { inputDims, onnxProbs } from '../runtime/evaluate-onnx.js';
+import { inputDims, onnxProbs } from '../runtime/onnx-probs.js';
 import { tf } from '../engine/tf.js';
 import type { Dataset } from '../data/dataset.js';
 import { top1Accuracy } from '../eval/metrics.js';

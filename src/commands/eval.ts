@@ -12,7 +12,7 @@ import { DETECTORS } from '../detect/faces.js';
 import { faceCropper } from '../predict/crops.js';
 import { CSV_USAGES } from '../data/dataset.js';
 import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluate.js';
-import { evaluateOnnx } from '../runtime/evaluate-onnx.js';
+import { evaluateOnnx } from '../eval/evaluate-onnx.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { modelClasses, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';

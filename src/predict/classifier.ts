@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { onnxProbs } from '../runtime/evaluate-onnx.js';
+import { onnxProbs } from '../runtime/onnx-probs.js';
 import { loadModel } from '../model/io.js';
 import { prepareQuantized } from '../quantize/hook.js';
 import { predictProbs, type Tta } from '../eval/predict.js';

@@ -15,7 +15,7 @@ import { cli } from '../commands/cli.js';
 import { serveSite } from '../../src/web/site.js';
 import { DEFAULT_ONNX } from '../../src/model/default.js';
 import { createSession } from '../../src/runtime/ort.js';
-import { onnxProbs } from '../../src/runtime/evaluate-onnx.js';
+import { onnxProbs } from '../../src/runtime/onnx-probs.js';
 import { decodeGray } from '../../src/io/image.js';
 import { loadClassifier } from '../../src/predict/classifier.js';
 import { predictFile } from '../../src/predict/predict.js';

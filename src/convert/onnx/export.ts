@@ -11,7 +11,7 @@ import { predictProbs, type Predictor } from '../../eval/predict.js';
 import { activationQuantPoints, simulateInt8 } from '../../quantize/activations.js';
 import { argmaxRows } from '../../eval/metrics.js';
 import { createSession } from '../../runtime/ort.js';
-import { onnxProbs } from '../../runtime/evaluate-onnx.js';
+import { onnxProbs } from '../../runtime/onnx-probs.js';
 import { convertToOnnx, type Int8Target, type Precision } from './convert.js';
 import { exportOptionsSchema } from './options.js';
 import type { z } from 'zod';

@@ -1,11 +1,7 @@
-/** Runs an ONNX model over a dataset with onnxruntime-node. */
-import type { Dataset } from '../data/dataset.js';
+/** Batched inference of an ONNX classifier on onnxruntime-node over 48×48 grayscale bytes (tfjs's twin: eval/predict.ts). */
 import { ttaAffines, viewBatch, type Tta } from '../data/augment.js';
-import type { OnProgress } from '../eval/predict.js';
 import { IMAGE_SIZE } from '../data/classes.js';
-import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
-import { resultFromProbs, type EvalResult } from '../eval/evaluate.js';
-import { createSession, type FerSession, type SessionOptions } from './ort.js';
+import type { FerSession } from './ort.js';
 
 /** Input dims for a batch of n 48×48 grayscale images in the model's layout. */
 export function inputDims(layout: 'NHWC' | 'NCHW', n: number): number[] {
@@ -13,7 +9,7 @@ export function inputDims(layout: 'NHWC' | 'NCHW', n: number): number[] {
 }
 
 export async function onnxProbs(
-  session: FerSession, layout: 'NHWC' | 'NCHW', images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256, onProgress?: OnProgress,
+  session: FerSession, layout: 'NHWC' | 'NCHW', images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256, onProgress?: (done: number, total: number) => void,
 ): Promise<Float32Array> {
   let out = new Float32Array(0);
   const views = ttaAffines(tta);
@@ -31,18 +27,4 @@ export async function onnxProbs(
     onProgress?.(start + idx.length, n);
   }
   return out;
-}
-
-export async function evaluateOnnx(
-  file: string, ds: Dataset, tta: Tta = 'none', options: SessionOptions = {}, onProgress?: OnProgress,
-): Promise<EvalResult> {
-  const info = inspectOnnx(file);
-  checkClassifierInput(info, file);
-  const { layout } = info;
-  const session = await createSession(file, options);
-  try {
-    return resultFromProbs(await onnxProbs(session, layout, ds.images, ds.size, tta, undefined, onProgress), ds, file, tta);
-  } finally {
-    await session.release();
-  }
 }

@@ -1,0 +1,22 @@
+/** Evaluates an ONNX classifier on a dataset with onnxruntime-node (the tfjs side: eval/evaluate.ts). */
+import type { Dataset } from '../data/dataset.js';
+import type { Tta } from '../data/augment.js';
+import type { OnProgress } from './predict.js';
+import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
+import { resultFromProbs, type EvalResult } from './evaluate.js';
+import { createSession, type SessionOptions } from '../runtime/ort.js';
+import { onnxProbs } from '../runtime/onnx-probs.js';
+
+export async function evaluateOnnx(
+  file: string, ds: Dataset, tta: Tta = 'none', options: SessionOptions = {}, onProgress?: OnProgress,
+): Promise<EvalResult> {
+  const info = inspectOnnx(file);
+  checkClassifierInput(info, file);
+  const { layout } = info;
+  const session = await createSession(file, options);
+  try {
+    return resultFromProbs(await onnxProbs(session, layout, ds.images, ds.size, tta, undefined, onProgress), ds, file, tta);
+  } finally {
+    await session.release();
+  }
+}
