@@ -5,7 +5,7 @@
  */
 import { loadModel, type FerMetadata } from '../src/model/io.js';
 import { loadDataset, spreadSample } from '../src/data/dataset.js';
-import { applyFakeQuant } from '../src/quantize/hook.js';
+import { applyFakeQuant } from '../src/quantize/model.js';
 import { calibrate } from '../src/quantize/calibrate.js';
 import { activationQuantPoints, simulateInt8 } from '../src/quantize/activations.js';
 import { convertToOnnx } from '../src/convert/onnx/convert.js';

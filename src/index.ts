@@ -19,7 +19,7 @@ export { trainOptionsSchema, type TrainOptions } from './train/options.js';
 export { finetune } from './train/finetune.js';
 export { evaluateModel } from './eval/evaluate.js';
 export { computeMetrics } from './eval/metrics.js';
-export { pruneModel, modelSparsity } from './prune/hook.js';
+export { pruneModel, modelSparsity } from './prune/model.js';
 export { magnitudeMask, twoFourMask, scheduledSparsity, compressionRatio, sparsityReport } from './prune/prune.js';
 export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from './quantize/quantize.js';
 export { calibrate } from './quantize/calibrate.js';

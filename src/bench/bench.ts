@@ -14,7 +14,7 @@ import { top1Accuracy } from '../eval/metrics.js';
 import { predictProbs } from '../eval/predict.js';
 import { kernelWeights, readValues } from '../prune/weights.js';
 import { loadModel, modelJsonPath } from '../model/io.js';
-import { prepareQuantized } from '../quantize/hook.js';
+import { prepareQuantized } from '../quantize/model.js';
 import type { BenchRow } from './schema.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 

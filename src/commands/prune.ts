@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadModel, saveModel } from '../model/io.js';
-import { modelSparsity, pruneModel } from '../prune/hook.js';
+import { modelSparsity, pruneModel } from '../prune/model.js';
 import { PRUNE_PATTERNS } from '../train/options.js';
 import { STRUCTURED_CRITERIA, structuredPrune, structuredReport } from '../prune/structured.js';
 import { ARCH_VARIANTS, type Arch } from '../model/mini-xception.js';

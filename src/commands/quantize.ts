@@ -71,7 +71,7 @@ export function quantizeCommand(): Command {
     }
     const { model, meta } = await loadModel(modelDir);
     const calib = await loadWithSummary(o.calibrationData, 'Training', o.json);
-    const { applyFakeQuant } = await import('../quantize/hook.js');
+    const { applyFakeQuant } = await import('../quantize/model.js');
     applyFakeQuant(model, o.bits, o.granularity);
     const sample = spreadSample(calib, o.calibrationImages);
     const c = calibrate(model, sample.images, sample.size);

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { loadModel } from '../model/io.js';
-import { prepareQuantized } from '../quantize/hook.js';
+import { prepareQuantized } from '../quantize/model.js';
 import { predictProbs, type OnProgress, type Tta } from './predict.js';
 import { argmaxRows, computeMetrics, type EvalMetrics } from './metrics.js';
 import { heatmap } from '../plot/svg.js';

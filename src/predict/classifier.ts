@@ -4,7 +4,7 @@ import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';
 import { loadModel } from '../model/io.js';
-import { prepareQuantized } from '../quantize/hook.js';
+import { prepareQuantized } from '../quantize/model.js';
 import { predictProbs, type Tta } from '../eval/predict.js';
 import { DEFAULT_MODEL, DEFAULT_ONNX } from '../model/default.js';
 import { UsageError } from '../errors.js';

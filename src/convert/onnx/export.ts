@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadModel, type FerMetadata } from '../../model/io.js';
-import { applyFakeQuant, prepareQuantized } from '../../quantize/hook.js';
+import { applyFakeQuant, prepareQuantized } from '../../quantize/model.js';
 import { calibrate } from '../../quantize/calibrate.js';
 import { predictProbs, type Predictor } from '../../eval/predict.js';
 import { activationQuantPoints, simulateInt8 } from '../../quantize/activations.js';
