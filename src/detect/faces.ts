@@ -13,7 +13,7 @@ import { createSession, type FerSession } from '../runtime/ort.js';
 import { autoUpsample, DLIB_THRESHOLD, dlibDetectAsync, dlibUnavailable, loadDlib } from './dlib.js';
 import { UsageError } from '../errors.js';
 import type { DetectedFace } from './types.js';
-import { clip, decodeTiny, iou, type Found } from './geometry.js';
+import { decodeTiny, iou, landmarkSide, toImageBoxes, withLandmarks, type Found } from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
 
 type FaceApi = typeof import('@vladmandic/face-api');
@@ -58,7 +58,7 @@ export async function faceApi(): Promise<FaceApi> {
 }
 
 export type { Box, Point, DetectedFace } from './types.js';
-export { alignFace, eyeGeometry, iou } from './geometry.js';
+export { alignFace, alignFaces, eyeGeometry, iou } from './geometry.js';
 
 export interface DetectOptions {
   /** Default: auto. */
@@ -104,17 +104,10 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   const found = tiny ? await tinyDetect(fa, view, o.minConfidence ?? 0.5) : await ssdDetect(fa, view, o.minConfidence ?? 0.5);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const kept = found
-    .map((f) => ({ ...f, box: clip({ x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale }, image) }))
-    .filter((f) => f.box.width >= 8 && f.box.height >= 8); // boxes (almost) outside the frame
-  const boxes = kept.map((f) => f.box);
-  const sides = boxes.map((b) => Math.max(b.width, b.height));
-  const crops = await Promise.all(boxes.map((b, i) => cropSquare(image, b.x, b.y, sides[i], LANDMARK_INPUT)));
+  const kept = toImageBoxes(found, scale, image);
+  const crops = await Promise.all(kept.map(({ box: b }) => cropSquare(image, b.x, b.y, landmarkSide(b), LANDMARK_INPUT)));
   const rel = crops.length ? await runOnnx('landmarks', () => landmarkNetOnnx(landmarkParams(fa)), crops) : new Float32Array(0);
-  const faces = boxes.map((box, i) => ({
-    box, score: kept[i].score,
-    landmarks: Array.from({ length: 68 }, (_, k) => ({ x: box.x + rel[i * 136 + 2 * k] * sides[i], y: box.y + rel[i * 136 + 2 * k + 1] * sides[i] })),
-  }));
+  const faces = withLandmarks(kept, rel);
   if (timings) timings.landmarksMs += performance.now() - t;
   return faces;
 }

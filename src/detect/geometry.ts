@@ -41,6 +41,27 @@ export function decodeTiny(out: ArrayLike<number>, anchors: readonly Point[], si
   return kept;
 }
 
+/**
+ * Detector boxes found in a square view `scale` times smaller than the image (letterboxed from its top-left
+ * corner) → image pixels, cut to the image; boxes (almost) outside the frame are dropped.
+ */
+export function toImageBoxes(found: Found[], scale: number, image: { width: number; height: number }): Found[] {
+  return found
+    .map((f) => ({ ...f, box: clip({ x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale }, image) }))
+    .filter((f) => f.box.width >= 8 && f.box.height >= 8);
+}
+
+/** The square the landmark net sees of a box: from its top-left corner, as wide as its longer edge. */
+export const landmarkSide = (b: Box): number => Math.max(b.width, b.height);
+
+/** Faces from their boxes and the landmark net's output: 68 (x, y) per face, relative to its square's side. */
+export function withLandmarks(found: Found[], rel: ArrayLike<number>): DetectedFace[] {
+  return found.map(({ box, score }, i) => {
+    const side = landmarkSide(box);
+    return { box, score, landmarks: Array.from({ length: 68 }, (_, k) => ({ x: box.x + rel[i * 136 + 2 * k] * side, y: box.y + rel[i * 136 + 2 * k + 1] * side })) };
+  });
+}
+
 /** A box cut to the image. */
 export function clip(b: Box, image: { width: number; height: number }): Box {
   const x = Math.max(0, b.x), y = Math.max(0, b.y);
@@ -87,6 +108,13 @@ export function alignFace(image: Pixels, face: DetectedFace, size = IMAGE_SIZE, 
       out[v * size + u] = Math.round(val);
     }
   }
+  return out;
+}
+
+/** Every face's alignFace crop, one after another (n × size × size). */
+export function alignFaces(image: Pixels, faces: DetectedFace[], size = IMAGE_SIZE): Uint8Array {
+  const out = new Uint8Array(faces.length * size * size);
+  faces.forEach((f, i) => out.set(alignFace(image, f, size), i * size * size));
   return out;
 }
 

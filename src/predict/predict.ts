@@ -6,8 +6,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
-import { alignFace, detectFaces, type DetectOptions, type DetectedFace, type DetectTimings } from '../detect/faces.js';
+import { alignFaces, detectFaces, type DetectOptions, type DetectedFace, type DetectTimings } from '../detect/faces.js';
 import type { Classifier } from './classifier.js';
+import { labelFaces } from './label.js';
 import { esc } from '../plot/svg.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 
@@ -66,17 +67,10 @@ export async function predictRaw(image: RawImage, classifier: Classifier, o: Pre
   const t = performance.now();
   const whole = faces.length === 0 && (o.detect === false || Math.max(image.width, image.height) <= CROPPED_FACE_MAX_SIDE);
   if (whole) faces.push({ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 0, landmarks: [], note: WHOLE_IMAGE_NOTE });
-  const crops = new Uint8Array(faces.length * 48 * 48);
-  if (whole) crops.set(await grayResize(image, IMAGE_SIZE));
-  else faces.forEach((f, i) => crops.set(alignFace(image, f), i * 48 * 48));
+  const crops = whole ? await grayResize(image, IMAGE_SIZE) : alignFaces(image, faces);
   const probs = await classifier.classify(crops, faces.length);
   if (timings) timings.classifyMs += performance.now() - t;
-  const names = classifier.classes;
-  return faces.map((f, i) => {
-    const p = Array.from(probs.subarray(i * names.length, (i + 1) * names.length));
-    const best = p.indexOf(Math.max(...p));
-    return { ...f, emotion: names[best], confidence: p[best], probabilities: Object.fromEntries(names.map((c, k) => [c, p[k]])) };
-  });
+  return labelFaces(faces, probs, classifier.classes);
 }
 
 export function describeDecodeError(e: unknown): string {

@@ -6,8 +6,9 @@
  * (detect/geometry.ts, data/augment.ts). No Node built-ins, no network beyond `baseUrl`.
  */
 import * as ort from 'onnxruntime-web/wasm';
-import { alignFace, clip, decodeTiny, type Pixels } from '../../detect/geometry.js';
-import type { Box, DetectedFace, Point } from '../../detect/types.js';
+import { alignFaces, decodeTiny, landmarkSide, toImageBoxes, withLandmarks, type Pixels } from '../../detect/geometry.js';
+import { labelFaces } from '../../predict/label.js';
+import type { DetectedFace, Point } from '../../detect/types.js';
 import { ttaAffines, viewBatch, type Tta } from '../../data/augment.js';
 
 /** What `fer export web` writes as fer-web.json beside the models. */
@@ -161,38 +162,21 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       const side = Math.max(width, height), scale = side / inputSize;
       const view = new Float32Array(inputSize * inputSize * 3);
       squareRgb(canvas, 0, 0, side, inputSize, view, 0);
-      const found = decodeTiny(await run(detector, view, [1, inputSize, inputSize, 3]), anchors, inputSize, threshold)
-        .map((f) => ({ ...f, box: clip({ x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale }, pixels) }))
-        .filter((f) => f.box.width >= 8 && f.box.height >= 8);
+      const found = toImageBoxes(decodeTiny(await run(detector, view, [1, inputSize, inputSize, 3]), anchors, inputSize, threshold), scale, pixels);
       timings.detectMs = performance.now() - t;
       t = performance.now();
-      const boxes: Box[] = found.map((f) => f.box);
-      const sides = boxes.map((b) => Math.max(b.width, b.height));
-      if (boxes.length) {
-        const x = new Float32Array(boxes.length * L * L * 3);
-        boxes.forEach((b, i) => squareRgb(canvas, b.x, b.y, sides[i], L, x, i * L * L * 3));
-        const rel = await run(landmarks, x, [boxes.length, L, L, 3]);
-        faces = boxes.map((box, i) => ({
-          box, score: found[i].score,
-          landmarks: Array.from({ length: 68 }, (_, k) => ({ x: box.x + rel[i * 136 + 2 * k] * sides[i], y: box.y + rel[i * 136 + 2 * k + 1] * sides[i] })),
-        }));
+      if (found.length) {
+        const x = new Float32Array(found.length * L * L * 3);
+        found.forEach(({ box: b }, i) => squareRgb(canvas, b.x, b.y, landmarkSide(b), L, x, i * L * L * 3));
+        faces = withLandmarks(found, await run(landmarks, x, [found.length, L, L, 3]));
       }
       timings.landmarksMs = performance.now() - t;
-      crops = new Uint8Array(faces.length * 48 * 48);
-      faces.forEach((f, i) => crops.set(alignFace(pixels, f), i * 48 * 48));
+      crops = alignFaces(pixels, faces);
     }
     const t = performance.now();
     const probs = await classify(crops, faces.length);
     timings.classifyMs = performance.now() - t;
-    const names = config.classes, k = names.length;
-    return {
-      width, height, timings,
-      faces: faces.map((f, i) => {
-        const p = Array.from(probs.subarray(i * k, (i + 1) * k));
-        const best = p.indexOf(Math.max(...p));
-        return { ...f, emotion: names[best], confidence: p[best], probabilities: Object.fromEntries(names.map((c, j) => [c, p[j]])) };
-      }),
-    };
+    return { width, height, timings, faces: labelFaces(faces, probs, config.classes) };
   }
 
   return {
