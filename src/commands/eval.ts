@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TTA_MODES, type Tta } from '../data/augment.js';
 import { readClassMap } from '../data/class-map.js';
+import { mergesOutputs } from '../data/classes.js';
 import { loadClassifier, mergedClassifier } from '../predict/classifier.js';
 import { resultFromProbs, type EvalResult } from '../eval/evaluate.js';
 import type { Dataset } from '../data/dataset.js';
@@ -50,7 +51,7 @@ export function evalCommand(): Command {
     // the map's own classes it only merges the data's labels, as in training.
     const map = o.classMap ? readClassMap(o.classMap) : undefined;
     const own = modelClasses(o.model);
-    const merging = !!map && !(Object.keys(map).length === own.length && Object.keys(map).every((c) => own.includes(c)));
+    const merging = !!map && mergesOutputs(own, map);
     const ds = await loadWithSummary(o.data, o.usage, o.json, { classes: merging ? { map } : { classes: own, map }, decoder: cropper })
       .finally(() => cropper?.release());
     // Progress with ETA on stderr (tencrop over thousands of images takes a while); none with --json.

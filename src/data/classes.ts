@@ -71,6 +71,15 @@ export function parseClassList(s: string): string[] {
 }
 
 /**
+ * Whether a class map applied to a model of `modelClasses` merges its probabilities: it does unless the map's
+ * classes are the model's own (a model trained with that map, whose data's labels the map merges instead).
+ */
+export function mergesOutputs(modelClasses: readonly string[], map: Record<string, readonly string[]>): boolean {
+  const targets = Object.keys(map);
+  return !(targets.length === modelClasses.length && targets.every((t) => modelClasses.includes(t)));
+}
+
+/**
  * A model's probabilities merged into a class map's classes without retraining: each merged class's
  * probability is the sum of its source classes' (every source must be one of the model's classes; model
  * classes in no merged class are left out and each row renormalized). Returns the merged classes and a

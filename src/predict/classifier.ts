@@ -8,7 +8,7 @@ import { prepareQuantized } from '../quantize/model.js';
 import { predictProbs, type Tta } from '../eval/predict.js';
 import { DEFAULT_MODEL, DEFAULT_ONNX } from '../model/default.js';
 import { UsageError } from '../errors.js';
-import { probabilityMerger } from '../data/classes.js';
+import { mergesOutputs, probabilityMerger } from '../data/classes.js';
 
 export interface Classifier {
   kind: 'onnx' | 'tfjs';
@@ -58,8 +58,7 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
  * not merges (the model was trained on them): the classifier is returned as it is.
  */
 export function mergedClassifier(c: Classifier, map: Record<string, readonly string[]>): Classifier {
-  const targets = Object.keys(map);
-  if (targets.length === c.classes.length && targets.every((t) => c.classes.includes(t))) return c;
+  if (!mergesOutputs(c.classes, map)) return c;
   const m = probabilityMerger(c.classes, map);
   return { ...c, classes: m.classes, classify: async (faces, n) => m.merge(await c.classify(faces, n)) };
 }
