@@ -21,8 +21,8 @@ import { IMAGE_SIZE } from '../data/classes.js';
 import { CHECKPOINT_LAST_FILE, readCheckpoint, restoreOptimizer, writeCheckpoint, type CheckpointArrays, type LoopState } from './checkpoint.js';
 import { initialSchedule, lrForEpoch, updateSchedule } from './schedule.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';
-import { checkClasses, concatWeights, initModel, makeOptimizer, swapWeights } from './setup.js';
-import { eraseBatch, emaDecay, emaUpdate, mixBatch } from './recipe.js';
+import { checkClasses, concatWeights, initModel, makeOptimizer, swapWeights, updateEma } from './setup.js';
+import { eraseBatch, emaDecay, mixBatch } from './recipe.js';
 import { predictProbs } from '../eval/predict.js';
 import { writeCurves } from './curves.js';
 import { top1Accuracy } from '../eval/metrics.js';
@@ -223,7 +223,7 @@ async function trainLocked(
     : null;
   // EMA of every weight (batch-norm statistics included), concatenated; validated and saved in their place.
   const ema = options.ema > 0 ? (arrays.ema ?? concatWeights(model)) : null;
-  if (ema && ema.length !== concatWeights(model).length) throw new UsageError(`train: the checkpoint's EMA does not match the model`);
+  if (ema && ema.length !== model.weights.reduce((a, w) => a + w.read().size, 0)) throw new UsageError(`train: the checkpoint's EMA does not match the model`);
   const history: EpochMetrics[] = [];
   emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed, revived, transplanted });
 
@@ -253,7 +253,7 @@ async function trainLocked(
         for (const h of hooks) h.beforeApply?.(step);
       });
       for (const h of hooks) h.afterStep?.(step);
-      if (ema) emaUpdate(ema, concatWeights(model), emaDecay(options.ema, step));
+      if (ema) updateEma(ema, model, emaDecay(options.ema, step));
       if (!Number.isFinite(lossValue)) {
         stopReason = 'nan';
         emit({ type: 'stop', reason: 'nan', epoch, message: `loss became ${lossValue} at epoch ${epoch + 1} batch ${b + 1}; the last good checkpoint is kept` });

@@ -9,6 +9,7 @@ import { buildModel, type Arch } from '../model/mini-xception.js';
 import { headLayer, transplantHead, transplantWeights, type TransplantReport } from '../model/transplant.js';
 import { defaultMetadata, loadModel, outputClasses, type FerMetadata } from '../model/io.js';
 import type { TrainOptions } from './options.js';
+import { emaUpdate } from './recipe.js';
 import { reviveDeadChannels, type RevivedLayer } from './revive.js';
 
 /** The run's optimizer: Adam, or SGD with momentum (Nesterov's by default). */
@@ -26,6 +27,16 @@ export function concatWeights(model: tf.LayersModel): Float32Array {
     off += p.length;
   }
   return out;
+}
+
+/** ema ← d·ema + (1 − d)·w for every weight, in concatWeights's layout, read in place (no copy of the model per step). */
+export function updateEma(ema: Float32Array, model: tf.LayersModel, d: number): void {
+  let off = 0;
+  for (const w of model.weights) {
+    const v = w.read().dataSync();
+    emaUpdate(ema.subarray(off, off + v.length), v, d);
+    off += v.length;
+  }
 }
 
 /** Writes `values` (concatWeights's layout) into the model's weights; returns the values it replaced. */
