@@ -87,11 +87,6 @@ export function miniXceptionWithRoles(options: ArchOptions = {}): { model: tf.La
 }
 
 /**
- * The architectures `--arch` names. The `-s2c1`/`-s2c2` variants are the paper's network with stride 2 in
- * its first/second stem conv, `-s2p` with a stride-2 max pool after the stem: the same 58,423 parameters
- * (so weights of a trained mini-xception load into them), a quarter of the activations after the stem.
- */
-/**
  * A ResNet-18-style teacher at 48×48 (issue #23): a 3×3 stem conv, then four stages of two basic residual
  * blocks (3×3 conv–BN–ReLU–3×3 conv–BN, + the input, ReLU), each stage halving the resolution (48 → 24 → 12 →
  * 6 → 3) and doubling the channels from `base`, global average pooling, dropout, a dense layer to the classes.
@@ -131,6 +126,15 @@ export function resnet(options: ArchOptions & { base?: number; dropout?: number 
   return tf.model({ inputs: input, outputs: output, name: 'resnet' });
 }
 
+/** An `--arch` entry: mini-Xception options, or a ResNet teacher (`family: 'resnet'`) of a base width. */
+export type ArchVariant = ArchOptions & { family?: 'resnet'; base?: number };
+
+/**
+ * The architectures `--arch` names. The `-s2c1`/`-s2c2` variants are the paper's network with stride 2 in
+ * its first/second stem conv, `-s2p` with a stride-2 max pool after the stem: the same 58,423 parameters
+ * (so weights of a trained mini-xception load into them), a quarter of the activations after the stem;
+ * `resnet18-w32`/`-w16` the teachers above.
+ */
 export const ARCH_VARIANTS = {
   'mini-xception': {},
   'mini-xception-x2': { width: 2 },
@@ -139,12 +143,12 @@ export const ARCH_VARIANTS = {
   'mini-xception-s2p': { stemPool: true },
   'resnet18-w32': { family: 'resnet', base: 32 },
   'resnet18-w16': { family: 'resnet', base: 16 },
-} as const satisfies Record<string, ArchOptions & { family?: 'resnet'; base?: number }>;
+} as const satisfies Record<string, ArchVariant>;
 export type Arch = keyof typeof ARCH_VARIANTS;
 export const ARCHS = Object.keys(ARCH_VARIANTS) as [Arch, ...Arch[]];
 
 export function buildModel(arch: Arch, options: ArchOptions = {}): tf.LayersModel {
-  const v: ArchOptions & { family?: 'resnet'; base?: number } = ARCH_VARIANTS[arch];
+  const v: ArchVariant = ARCH_VARIANTS[arch];
   if (v.family === 'resnet') return resnet({ ...options, base: v.base });
   return miniXception({ ...options, ...v });
 }
