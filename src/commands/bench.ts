@@ -95,7 +95,7 @@ export function benchCommand(): Command {
       await startEngine(flags, true);
       const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-bench-')), `${modelName(o.out!)}.fp32.onnx`);
       if (o.engine === 'onnxruntime') {
-        await exportOnnx(runModel, file, { precision: 'fp32', nchw: false, keepIoFloat32: true, version: packageVersion(), verify: false });
+        await exportOnnx(runModel, file, { version: packageVersion(), verify: false }); // fp32 NHWC, the schema's defaults
       }
       list = [o.engine === 'onnxruntime' ? file : runModel];
       if (!o.json) process.stderr.write(`fer: benchmarking the run's model ${runModel}\n`);

@@ -86,7 +86,7 @@ function webCommand(): Command {
     if (!model.endsWith('.onnx')) {
       const sample = await loadWithSummary(SAMPLE_DATA, undefined, true);
       model = path.join(o.out, 'classifier.onnx');
-      await exportOnnx(o.model, model, { precision: 'fp32', nchw: false, keepIoFloat32: true, verify: true, version: packageVersion(), sample });
+      await exportOnnx(o.model, model, { version: packageVersion(), sample }); // fp32 NHWC, verified: the schema's defaults
     }
     const r = await exportWeb(o.out, model);
     if (o.json) {

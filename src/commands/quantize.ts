@@ -55,8 +55,9 @@ export function quantizeCommand(): Command {
     let modelDir = o.model;
     if (o.finetuneEpochs > 0) {
       const { meta } = await loadModel(o.model);
-      const trainSet = await loadWithSummary(o.data!, 'Training', o.json, { classes: dataClassesFor(o.model, o.classMap) });
-      const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes: dataClassesFor(o.model, o.classMap) }) : null;
+      const classes = dataClassesFor(o.model, o.classMap);
+      const trainSet = await loadWithSummary(o.data!, 'Training', o.json, { classes });
+      const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes }) : null;
       const stop = stopOnSignal();
       const r = await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, {
         epochs: o.finetuneEpochs, lr: o.lr, quantize: { bits: o.bits, granularity: o.granularity },
