@@ -7,15 +7,34 @@ import { useBackend } from '../src/engine/backend.js';
 import { registerNativeBackend } from '../src/engine/native/backend.js';
 import { buildModel } from '../src/model/mini-xception.js';
 import { tf } from '../src/engine/tf.js';
-registerNativeBackend(1); await useBackend('native', 1);
+registerNativeBackend(1);
+await useBackend('native', 1);
 for (const arch of ['resnet18-w16', 'resnet18-w32', 'mini-xception'] as const) {
   const m = buildModel(arch, { seed: 1, l2: 0.0005 });
   const params = m.countParams();
   const opt = tf.train.momentum(0.01, 0.9, true);
   const vars = m.trainableWeights.map((w) => (w as any).val);
-  const x = tf.randomNormal([64, 48, 48, 1]), y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7).toFloat();
-  const step = () => tf.tidy(() => { const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(m.apply(x, { training: true }) as tf.Tensor, 1e-7, 1))) as tf.Scalar, vars); opt.applyGradients(grads as any); return value.dataSync()[0]; });
-  step(); step();
-  const t0 = performance.now(); for (let i = 0; i < 5; i++) step(); const dt = (performance.now() - t0) / 5;
-  console.log(arch, params, `${dt.toFixed(0)} ms/step`, `${(64000 / dt).toFixed(0)} img/s`, `epoch ${(28709 / (64000 / dt) / 60).toFixed(1)} min`);
+  const x = tf.randomNormal([64, 48, 48, 1]),
+    y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7).toFloat();
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(m.apply(x, { training: true }) as tf.Tensor, 1e-7, 1))) as tf.Scalar,
+        vars,
+      );
+      opt.applyGradients(grads as any);
+      return value.dataSync()[0];
+    });
+  step();
+  step();
+  const t0 = performance.now();
+  for (let i = 0; i < 5; i++) step();
+  const dt = (performance.now() - t0) / 5;
+  console.log(
+    arch,
+    params,
+    `${dt.toFixed(0)} ms/step`,
+    `${(64000 / dt).toFixed(0)} img/s`,
+    `epoch ${(28709 / (64000 / dt) / 60).toFixed(1)} min`,
+  );
 }

@@ -30,8 +30,11 @@ const sim = predictProbs(simulateInt8(model, activationQuantPoints(model, ranges
 const compare = (name: string, a: Float32Array, b: Float32Array) => {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  const x = argmaxRows(a, NUM_CLASSES), y = argmaxRows(b, NUM_CLASSES);
-  console.log(`${name.padEnd(36)} top-1 agreement ${(100 * x.filter((v, i) => v === y[i]).length / ds.size).toFixed(2)}%  max |Δp| ${max.toExponential(2)}`);
+  const x = argmaxRows(a, NUM_CLASSES),
+    y = argmaxRows(b, NUM_CLASSES);
+  console.log(
+    `${name.padEnd(36)} top-1 agreement ${((100 * x.filter((v, i) => v === y[i]).length) / ds.size).toFixed(2)}%  max |Δp| ${max.toExponential(2)}`,
+  );
 };
 compare('simulation vs weights-only', sim, weightsOnly);
 for (const level of ['disabled', 'all'] as const) {

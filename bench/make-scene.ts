@@ -7,9 +7,25 @@ export function sceneItems(n: number, size = 180) {
   const dir = path.resolve('fixtures/fer-mini/val/happy');
   // The first two are faces whose FER2013 crop is mostly face (see test/predict/predict.test.ts).
   const good = ['PublicTest_10130075.jpg', 'PublicTest_10248771.jpg'];
-  const files = [...good, ...readdirSync(dir).sort().filter((f) => !good.includes(f))];
-  const spots = [[60, 100], [380, 200], [240, 20], [420, 10], [20, 300]];
-  return Array.from({ length: n }, (_, i) => ({ file: path.join(dir, files[i]), left: spots[i][0], top: spots[i][1], size: n > 2 ? 140 : size }));
+  const files = [
+    ...good,
+    ...readdirSync(dir)
+      .sort()
+      .filter((f) => !good.includes(f)),
+  ];
+  const spots = [
+    [60, 100],
+    [380, 200],
+    [240, 20],
+    [420, 10],
+    [20, 300],
+  ];
+  return Array.from({ length: n }, (_, i) => ({
+    file: path.join(dir, files[i]),
+    left: spots[i][0],
+    top: spots[i][1],
+    size: n > 2 ? 140 : size,
+  }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -12,7 +12,16 @@ const files = readdirSync(facesDir).flatMap((c) => readdirSync(path.join(facesDi
 const rng = new Rng(11);
 mkdirSync(out, { recursive: true });
 for (let s = 0; s < Number(n); s++) {
-  const k = 1 + rng.int(3), size = 60 + rng.int(140);
-  const items = Array.from({ length: k }, (_, i) => ({ file: files[rng.int(files.length)], left: 10 + i * 210, top: 40 + rng.int(440 - size), size }));
-  await writeJpeg(await composeScene(640, 480, items, { r: 90 + rng.int(100), g: 100, b: 120 }), path.join(out, `scene-${String(s).padStart(4, '0')}.jpg`));
+  const k = 1 + rng.int(3),
+    size = 60 + rng.int(140);
+  const items = Array.from({ length: k }, (_, i) => ({
+    file: files[rng.int(files.length)],
+    left: 10 + i * 210,
+    top: 40 + rng.int(440 - size),
+    size,
+  }));
+  await writeJpeg(
+    await composeScene(640, 480, items, { r: 90 + rng.int(100), g: 100, b: 120 }),
+    path.join(out, `scene-${String(s).padStart(4, '0')}.jpg`),
+  );
 }

@@ -16,19 +16,28 @@ import { predictFile } from '../src/predict/predict.js';
 import type { Detector } from '../src/detect/faces.js';
 import { sceneItems } from './make-scene.js';
 
-const { values } = parseArgs({ options: {
-  frames: { type: 'string', default: '20' }, detector: { type: 'string', default: 'auto' }, upsample: { type: 'string', default: 'auto' }, backend: { type: 'string', default: 'native' },
-  model: { type: 'string' }, threads: { type: 'string', default: '2' }, 'input-size': { type: 'string', default: '416' },
-} });
+const { values } = parseArgs({
+  options: {
+    frames: { type: 'string', default: '20' },
+    detector: { type: 'string', default: 'auto' },
+    upsample: { type: 'string', default: 'auto' },
+    backend: { type: 'string', default: 'native' },
+    model: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    'input-size': { type: 'string', default: '416' },
+  },
+});
 const info = await useBackend(values.backend as BackendChoice, Number(values.threads));
 const classifier = await loadClassifier(values.model);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-pipeline-'));
-console.log(`backend ${info.name}, detector ${values.detector}, upsample ${values.upsample}${values.detector === 'tiny' ? ` at ${values['input-size']}` : ''}, classifier ${classifier.kind} (${path.basename(classifier.path)})\n`);
+console.log(
+  `backend ${info.name}, detector ${values.detector}, upsample ${values.upsample}${values.detector === 'tiny' ? ` at ${values['input-size']}` : ''}, classifier ${classifier.kind} (${path.basename(classifier.path)})\n`,
+);
 console.log('| scene | faces found | frames/s | decode ms | detect ms | landmarks ms | classify ms |\n|---|---|---|---|---|---|---|');
 for (const n of [1, 3]) {
   const file = path.join(dir, `scene-${n}.jpg`);
   await writeJpeg(await composeScene(640, 480, sceneItems(n)), file);
-  const upsample = values.upsample === 'auto' ? 'auto' as const : Number(values.upsample);
+  const upsample = values.upsample === 'auto' ? ('auto' as const) : Number(values.upsample);
   const o = { detector: values.detector as Detector, minConfidence: 0.3, inputSize: Number(values['input-size']), upsample };
   await predictFile(file, classifier, o); // warm-up: model loading and kernel JIT
   const frames = Number(values.frames);
@@ -42,6 +51,8 @@ for (const n of [1, 3]) {
   }
   const fps = frames / ((performance.now() - t) / 1000);
   const per = (k: keyof typeof sum) => (sum[k] / frames).toFixed(1);
-  console.log(`| 640×480, ${n} face${n > 1 ? 's' : ''} | ${found} | ${fps.toFixed(2)} | ${per('decodeMs')} | ${per('detectMs')} | ${per('landmarksMs')} | ${per('classifyMs')} |`);
+  console.log(
+    `| 640×480, ${n} face${n > 1 ? 's' : ''} | ${found} | ${fps.toFixed(2)} | ${per('decodeMs')} | ${per('detectMs')} | ${per('landmarksMs')} | ${per('classifyMs')} |`,
+  );
 }
 await classifier.release();

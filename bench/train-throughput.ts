@@ -15,17 +15,24 @@ import { tf } from '../src/engine/tf.js';
 import { useBackend, type BackendChoice } from '../src/engine/backend.js';
 import { buildModel } from '../src/model/mini-xception.js';
 
-const { values } = parseArgs({ options: {
-  backends: { type: 'string', default: 'native,wasm' }, batches: { type: 'string', default: '32,64' },
-  steps: { type: 'string', default: '20' }, profile: { type: 'boolean', default: false }, threads: { type: 'string', default: '2' },
-} });
-const steps = Number(values.steps), threads = Number(values.threads);
+const { values } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'native,wasm' },
+    batches: { type: 'string', default: '32,64' },
+    steps: { type: 'string', default: '20' },
+    profile: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '2' },
+  },
+});
+const steps = Number(values.steps),
+  threads = Number(values.threads);
 const rows: string[][] = [];
 
 function trainStep(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: tf.Tensor) {
-  return () => tf.tidy(() => {
-    opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
-  });
+  return () =>
+    tf.tidy(() => {
+      opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+    });
 }
 
 async function measure(backend: BackendChoice, batch: number, mode: 'train' | 'infer', n: number): Promise<number> {
@@ -58,14 +65,35 @@ for (const name of values.backends!.split(',')) {
     const n = b === 'native' ? steps : Math.min(steps, 4);
     const train = await measure(b, batch, 'train', n);
     const infer = await measure(b, batch, 'infer', b === 'native' ? steps * 4 : 5);
-    rows.push([name === 'native' ? 'fer-native' : name === 'wasm' ? 'wasm (SIMD kernels)' : name === 'wasm-js' ? 'wasm (JavaScript kernels)' : name,
-      String(batch), train.toFixed(1), infer.toFixed(0)]);
+    rows.push([
+      name === 'native' ? 'fer-native' : name === 'wasm' ? 'wasm (SIMD kernels)' : name === 'wasm-js' ? 'wasm (JavaScript kernels)' : name,
+      String(batch),
+      train.toFixed(1),
+      infer.toFixed(0),
+    ]);
     console.error(`${rows.at(-1)!.join('  ')}`);
   }
 }
 for (const batch of values.batches!.split(',').map(Number)) {
   try {
-    const run = (mode: string) => JSON.parse(execFileSync('/usr/bin/python3', ['bench/torch_mini_xception.py', '--batch', String(batch), '--steps', String(steps * (mode === 'infer' ? 4 : 1)), '--threads', String(threads), '--mode', mode], { encoding: 'utf8' })).images_per_second as number;
+    const run = (mode: string) =>
+      JSON.parse(
+        execFileSync(
+          '/usr/bin/python3',
+          [
+            'bench/torch_mini_xception.py',
+            '--batch',
+            String(batch),
+            '--steps',
+            String(steps * (mode === 'infer' ? 4 : 1)),
+            '--threads',
+            String(threads),
+            '--mode',
+            mode,
+          ],
+          { encoding: 'utf8' },
+        ),
+      ).images_per_second as number;
     rows.push([`pytorch (${threads} threads)`, String(batch), run('train').toFixed(1), run('infer').toFixed(0)]);
   } catch {
     rows.push(['pytorch', String(batch), 'n/a (python3-torch not installed)', '']);
@@ -83,7 +111,10 @@ if (values.profile) {
   const y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7);
   const step = trainStep(model, opt, x, y);
   for (let i = 0; i < 3; i++) step();
-  const info = await tf.profile(() => { step(); return tf.scalar(0); });
+  const info = await tf.profile(() => {
+    step();
+    return tf.scalar(0);
+  });
   const agg = new Map<string, [number, number]>();
   for (const k of info.kernels) {
     const a = agg.get(k.name) ?? [0, 0];
@@ -92,6 +123,9 @@ if (values.profile) {
     agg.set(k.name, a);
   }
   const total = [...agg.values()].reduce((a, v) => a + v[0], 0);
-  console.log(`\nper-kernel profile, one ${first} step, batch 64 (${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels)\n\n| kernel | ms | calls |\n|---|---|---|`);
-  for (const [n, [ms, c]] of [...agg.entries()].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15)) console.log(`| ${n} | ${ms.toFixed(1)} | ${c} |`);
+  console.log(
+    `\nper-kernel profile, one ${first} step, batch 64 (${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels)\n\n| kernel | ms | calls |\n|---|---|---|`,
+  );
+  for (const [n, [ms, c]] of [...agg.entries()].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15))
+    console.log(`| ${n} | ${ms.toFixed(1)} | ${c} |`);
 }

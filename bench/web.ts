@@ -19,12 +19,32 @@ if (!existsSync(path.join(site, 'index.html'))) {
   await exportWeb(site);
 }
 const y4m = path.join(os.tmpdir(), `fer-bench-camera-${process.pid}.y4m`);
-execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', 'fixtures/scenes/two-faces.jpg', '-t', '1', '-r', '10',
-  '-vf', 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p', y4m]);
+execFileSync('ffmpeg', [
+  '-v',
+  'error',
+  '-y',
+  '-loop',
+  '1',
+  '-i',
+  'fixtures/scenes/two-faces.jpg',
+  '-t',
+  '1',
+  '-r',
+  '10',
+  '-vf',
+  'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
+  y4m,
+]);
 const server = await serveSite(site);
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`, '--enable-unsafe-webgpu'],
+  args: [
+    '--no-sandbox',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m}`,
+    '--enable-unsafe-webgpu',
+  ],
 });
 const rows: string[] = [];
 {
@@ -33,17 +53,31 @@ const rows: string[] = [];
   const page = await browser.newPage();
   await page.goto(server.url + 'fer-web.json');
   const adapter = await page.evaluate(async () => {
-    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor: string; architecture: string; description: string } } | null> } }).gpu;
+    const gpu = (
+      navigator as unknown as {
+        gpu?: { requestAdapter(): Promise<{ info?: { vendor: string; architecture: string; description: string } } | null> };
+      }
+    ).gpu;
     const a = gpu ? await gpu.requestAdapter() : null;
-    return a ? `${a.info?.vendor || "?"} / ${a.info?.architecture || "?"} / ${a.info?.description || "?"}` : null;
+    return a ? `${a.info?.vendor || '?'} / ${a.info?.architecture || '?'} / ${a.info?.description || '?'}` : null;
   });
   console.log(`webgpu adapter: ${adapter ?? 'none'}`);
   await page.close();
 }
-for (const [label, query] of [['wasm, 1 thread', '?threads=1'], ['wasm, 2 threads', '?threads=2']]) {
+for (const [label, query] of [
+  ['wasm, 1 thread', '?threads=1'],
+  ['wasm, 2 threads', '?threads=2'],
+]) {
   const page = await browser.newPage();
   await page.goto(server.url + query);
-  await page.waitForFunction(() => { const t = document.getElementById('fer-result')?.textContent; return !!t && JSON.parse(t).fps !== null; }, null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      const t = document.getElementById('fer-result')?.textContent;
+      return !!t && JSON.parse(t).fps !== null;
+    },
+    null,
+    { timeout: 60_000 },
+  );
   const t0 = Date.now();
   const samples: { fps: number; faces: number }[] = [];
   while (Date.now() - t0 < seconds * 1000) {
@@ -52,10 +86,17 @@ for (const [label, query] of [['wasm, 1 thread', '?threads=1'], ['wasm, 2 thread
     samples.push({ fps: r.fps, faces: r.faces.length });
   }
   const status = await page.textContent('#status');
-  const fps = samples.slice(2).map((s) => s.fps).sort((a, b) => a - b);
-  rows.push(`| ${label} | ${fps[Math.floor(fps.length / 2)].toFixed(1)} | ${Math.min(...samples.map((s) => s.faces))}–${Math.max(...samples.map((s) => s.faces))} | ${status?.replace(/^.*frames\/s · /, '')} | ${await page.evaluate(() => crossOriginIsolated)} |`);
+  const fps = samples
+    .slice(2)
+    .map((s) => s.fps)
+    .sort((a, b) => a - b);
+  rows.push(
+    `| ${label} | ${fps[Math.floor(fps.length / 2)].toFixed(1)} | ${Math.min(...samples.map((s) => s.faces))}–${Math.max(...samples.map((s) => s.faces))} | ${status?.replace(/^.*frames\/s · /, '')} | ${await page.evaluate(() => crossOriginIsolated)} |`,
+  );
   await page.close();
 }
 await browser.close();
 await server.close();
-console.log(`| backend | frames/s (median of 1-s readings) | faces | last frame's stages | cross-origin isolated |\n|---|---|---|---|---|\n${rows.join('\n')}`);
+console.log(
+  `| backend | frames/s (median of 1-s readings) | faces | last frame's stages | cross-origin isolated |\n|---|---|---|---|---|\n${rows.join('\n')}`,
+);

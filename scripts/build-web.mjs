@@ -3,6 +3,14 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/web/browser/app.ts'], outfile: 'dist/web/app.js', bundle: true, format: 'esm', platform: 'browser',
-  target: 'es2020', minify: true, external: ['onnxruntime-web/wasm'], legalComments: 'none', logLevel: 'warning',
+  entryPoints: ['src/web/browser/app.ts'],
+  outfile: 'dist/web/app.js',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  external: ['onnxruntime-web/wasm'],
+  legalComments: 'none',
+  logLevel: 'warning',
 });

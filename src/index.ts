@@ -3,7 +3,13 @@
  * sharp's thread count and onnxruntime's log level are set when a function first needs them.
  */
 export {
-  createPredictor, predictorOptionsSchema, type Predictor, type PredictorOptions, type PredictInput, type PredictResult, type FaceResult,
+  createPredictor,
+  predictorOptionsSchema,
+  type Predictor,
+  type PredictorOptions,
+  type PredictInput,
+  type PredictResult,
+  type FaceResult,
 } from './predict/predictor.js';
 export { type RawImage } from './io/image.js';
 export { type Box, type Point, DETECTORS, type Detector } from './detect/faces.js';

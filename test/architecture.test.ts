@@ -39,13 +39,34 @@ export function findCycle(graph: Map<string, string[]>): string[] | null {
     state.set(n, 'done');
     return null;
   };
-  for (const n of graph.keys()) if (!state.has(n)) { const c = visit(n); if (c) return c; }
+  for (const n of graph.keys())
+    if (!state.has(n)) {
+      const c = visit(n);
+      if (c) return c;
+    }
   return null;
 }
 
 it('finds a cycle where there is one (the checker itself)', () => {
-  expect(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual(['a', 'b', 'c']);
-  expect(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', []]]))).toBeNull();
+  expect(
+    findCycle(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', ['a']],
+        ['d', ['a']],
+      ]),
+    ),
+  ).toEqual(['a', 'b', 'c']);
+  expect(
+    findCycle(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', []],
+      ]),
+    ),
+  ).toBeNull();
 });
 
 it('src/ has no import cycle, type-only imports included', () => {

@@ -16,12 +16,14 @@ export function fixtureModel(seed = 5): tf.LayersModel {
   let s = seed * 100;
   for (const l of model.layers) {
     if (l.getClassName() !== 'BatchNormalization') continue;
-    l.setWeights(l.getWeights().map((w, i) => {
-      const r = randomArray(w.size, s++, 0.5);
-      // gamma ~ 1 ± 0.5, beta ± 0.5, mean ± 0.5, variance 0.5..1.5
-      const v = Float32Array.from(r, (x) => (i === 0 || i === 3 ? 1 + x : x));
-      return tf.tensor(v, w.shape);
-    }));
+    l.setWeights(
+      l.getWeights().map((w, i) => {
+        const r = randomArray(w.size, s++, 0.5);
+        // gamma ~ 1 ± 0.5, beta ± 0.5, mean ± 0.5, variance 0.5..1.5
+        const v = Float32Array.from(r, (x) => (i === 0 || i === 3 ? 1 + x : x));
+        return tf.tensor(v, w.shape);
+      }),
+    );
   }
   return model;
 }
@@ -31,15 +33,29 @@ export const nthLayer = (m: tf.LayersModel, cls: string, n: number) => m.layers.
 /** Zeroes output channels of a conv and gives its batch norm a negative shift: dead after ReLU. */
 export function killChannels(c: Layer, channels: number[]): void {
   const k = c.getClassName() === 'SeparableConv2D' ? 1 : 0;
-  c.setWeights(c.getWeights().map((w, i) => {
-    if (i !== k) return w;
-    const C = w.shape[3]!;
-    return tf.tensor(w.dataSync().map((v, j) => (channels.includes(j % C) ? 0 : v)), w.shape);
-  }));
+  c.setWeights(
+    c.getWeights().map((w, i) => {
+      if (i !== k) return w;
+      const C = w.shape[3]!;
+      return tf.tensor(
+        w.dataSync().map((v, j) => (channels.includes(j % C) ? 0 : v)),
+        w.shape,
+      );
+    }),
+  );
   const b = consumers(c)[0];
   // As training leaves them: shift < 0, moving mean and variance 0.
   const dead = [0, -0.5, 0, 0];
-  b.setWeights(b.getWeights().map((w, i) => (i > 0 ? tf.tensor(w.dataSync().map((v, j) => (channels.includes(j) ? dead[i] : v)), w.shape) : w)));
+  b.setWeights(
+    b.getWeights().map((w, i) =>
+      i > 0
+        ? tf.tensor(
+            w.dataSync().map((v, j) => (channels.includes(j) ? dead[i] : v)),
+            w.shape,
+          )
+        : w,
+    ),
+  );
 }
 
 export async function saveFixtureModel(seed = 5): Promise<string> {

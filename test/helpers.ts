@@ -1,11 +1,10 @@
 /** Shared test helpers: numeric comparison that checks shape first and names the first bad index. */
 import { expect } from 'vitest';
 
-export function expectClose(
-  actual: ArrayLike<number>, expected: ArrayLike<number>, { atol = 1e-5, rtol = 1e-4, label = '' } = {},
-): void {
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { atol = 1e-5, rtol = 1e-4, label = '' } = {}): void {
   expect(actual.length, `${label} length`).toBe(expected.length);
-  let worst = 0, worstAt = -1;
+  let worst = 0,
+    worstAt = -1;
   for (let i = 0; i < actual.length; i++) {
     const err = Math.abs(actual[i] - expected[i]) - rtol * Math.abs(expected[i]);
     if (!(err <= atol)) {
@@ -16,8 +15,10 @@ export function expectClose(
     }
   }
   if (worstAt >= 0) {
-    expect.fail(`${label} first worst mismatch at [${worstAt}]: got ${actual[worstAt]}, expected ${expected[worstAt]} ` +
-      `(atol ${atol}, rtol ${rtol})`);
+    expect.fail(
+      `${label} first worst mismatch at [${worstAt}]: got ${actual[worstAt]}, expected ${expected[worstAt]} ` +
+        `(atol ${atol}, rtol ${rtol})`,
+    );
   }
 }
 

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inspectOnnx } from '../convert/onnx/inspect.js';
-import { createSession, type SessionOptions } from '../runtime/ort.js';
+import { createSession, ort, type SessionOptions } from '../runtime/ort.js';
 import { inputDims, onnxProbs } from '../runtime/onnx-probs.js';
 import { tf } from '../engine/tf.js';
 import type { Dataset } from '../data/dataset.js';
@@ -54,7 +54,12 @@ export async function timeLoop(run: () => Promise<void> | void, o: { warmup: num
   const sorted = [...times].sort((a, b) => a - b);
   return {
     times: sorted,
-    latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length },
+    latencyMs: {
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    },
     wall,
     // 100% = one core busy, as `top` shows it.
     cpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
@@ -70,7 +75,10 @@ function randomBatch(n: number): Float32Array {
 }
 
 export function variantOf(file: string): string {
-  const b = path.basename(file).replace(/\.onnx$/, '').replace(/^model\./, '');
+  const b = path
+    .basename(file)
+    .replace(/\.onnx$/, '')
+    .replace(/^model\./, '');
   return b.includes('.') ? b.split('.').slice(1).join('.') : b;
 }
 
@@ -98,11 +106,22 @@ export async function benchOnnx(file: string, o: BenchOptions): Promise<BenchRow
       accuracy = top1Accuracy(probs, o.data.labels, probs.length / o.data.size);
     }
     return {
-      model: file, variant: variantOf(file), engine: 'onnxruntime', provider: session.provider, batch: o.batch,
-      threads: o.session?.threads ?? 0, iterations: t.times.length, latencyMs: t.latencyMs,
+      model: file,
+      variant: variantOf(file),
+      engine: 'onnxruntime',
+      provider: session.provider,
+      batch: o.batch,
+      threads: o.session?.threads ?? 0,
+      iterations: t.times.length,
+      latencyMs: t.latencyMs,
       throughput: (o.batch * t.times.length) / (t.times.reduce((a, b) => a + b, 0) / 1000),
-      cpuPercent: t.cpuPercent, memPercent: t.memPercent, peakRssMb: t.peakRssMb, fileBytes: statSync(file).size,
-      parameters: info.parameters, nonzeroParameters: info.nonzero, accuracy,
+      cpuPercent: t.cpuPercent,
+      memPercent: t.memPercent,
+      peakRssMb: t.peakRssMb,
+      fileBytes: statSync(file).size,
+      parameters: info.parameters,
+      nonzeroParameters: info.nonzero,
+      accuracy,
     };
   } finally {
     await session.release();
@@ -125,14 +144,68 @@ export async function benchTfjs(dir: string, backend: string, o: BenchOptions): 
     const file = modelJsonPath(dir);
     const bytes = statSync(file).size + statSync(path.join(path.dirname(file), 'weights.bin')).size;
     return {
-      model: dir, variant: `${path.basename(dir)} (tfjs)`, engine: 'tfjs', provider: backend, batch: o.batch, threads: 0,
-      iterations: t.times.length, latencyMs: t.latencyMs,
+      model: dir,
+      variant: `${path.basename(dir)} (tfjs)`,
+      engine: 'tfjs',
+      provider: backend,
+      batch: o.batch,
+      threads: 0,
+      iterations: t.times.length,
+      latencyMs: t.latencyMs,
       throughput: (o.batch * t.times.length) / (t.times.reduce((a, b) => a + b, 0) / 1000),
-      cpuPercent: t.cpuPercent, memPercent: t.memPercent, peakRssMb: t.peakRssMb, fileBytes: bytes,
-      parameters: model.countParams(), nonzeroParameters: model.countParams() - kernels.reduce((a, k) => a + k.filter((v) => v === 0).length, 0),
+      cpuPercent: t.cpuPercent,
+      memPercent: t.memPercent,
+      peakRssMb: t.peakRssMb,
+      fileBytes: bytes,
+      parameters: model.countParams(),
+      nonzeroParameters: model.countParams() - kernels.reduce((a, k) => a + k.filter((v) => v === 0).length, 0),
       accuracy,
     };
   } finally {
     model.dispose();
   }
+}
+
+/** The machine a benchmark ran on, as bench.json records it. */
+export function benchMachine() {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: +(os.totalmem() / 2 ** 30).toFixed(1),
+    platform: `${os.platform()} ${os.arch()}`,
+    node: process.version,
+    ort: ort.env.versions.common ?? 'unknown',
+  };
+}
+
+/**
+ * Every model at every batch size, in order (one process, one run: the rows compare). Accuracy is measured
+ * once per model, at the first batch size, and copied to its other rows; `onRow` sees each row as it lands.
+ */
+export async function benchModels(
+  models: string[],
+  o: Omit<BenchOptions, 'batch'> & { batch: number[]; engine: 'onnxruntime' | 'tfjs'; backend: string },
+  onRow?: (row: BenchRow) => void,
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const labels = o.engine === 'onnxruntime' ? variantLabels(models) : null;
+  for (const [k, m] of models.entries()) {
+    let accuracy: number | null = null;
+    for (const batch of o.batch) {
+      const common = {
+        batch,
+        warmup: o.warmup,
+        iterations: o.iterations,
+        duration: o.duration,
+        data: batch === o.batch[0] ? o.data : undefined,
+      };
+      const row = o.engine === 'tfjs' ? await benchTfjs(m, o.backend, common) : await benchOnnx(m, { ...common, session: o.session });
+      if (labels) row.variant = labels[k];
+      if (row.accuracy == null) row.accuracy = accuracy;
+      accuracy = row.accuracy;
+      onRow?.(row);
+      rows.push(row);
+    }
+  }
+  return rows;
 }

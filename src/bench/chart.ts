@@ -10,8 +10,27 @@ export function benchSvg(r: BenchResult): string {
   const h = Math.max(220, 40 + r.rows.length * 22);
   const bars = (f: (x: BenchResult['rows'][number]) => number) =>
     r.rows.map((x) => ({ label: `${x.variant} ×${x.batch}`, value: f(x), color: COLORS[batches.indexOf(x.batch) % COLORS.length] }));
-  return svgDoc(1100, h, barPanel(0, 0, 550, h, 'Throughput (images/s)', bars((x) => x.throughput)) +
-    barPanel(550, 0, 550, h, 'Latency p50 (ms per batch)', bars((x) => x.latencyMs.p50), ' ms'));
+  return svgDoc(
+    1100,
+    h,
+    barPanel(
+      0,
+      0,
+      550,
+      h,
+      'Throughput (images/s)',
+      bars((x) => x.throughput),
+    ) +
+      barPanel(
+        550,
+        0,
+        550,
+        h,
+        'Latency p50 (ms per batch)',
+        bars((x) => x.latencyMs.p50),
+        ' ms',
+      ),
+  );
 }
 
 export async function writeBenchPng(r: BenchResult, file: string): Promise<void> {

@@ -23,14 +23,19 @@ export const averageSchema = z.object({
 
 export function averageCommand(): Command {
   const cmd = new Command('average')
-    .description('average the weights of snapshots of one network (e.g. the ends of successive training cycles: SWA) and re-estimate its batch-norm statistics')
+    .description(
+      'average the weights of snapshots of one network (e.g. the ends of successive training cycles: SWA) and re-estimate its batch-norm statistics',
+    )
     .argument('<models...>', 'model directories of one architecture (one model: only its batch-norm statistics are re-estimated)')
     .option('--data <dir|csv>', 'training data for the batch-norm statistics')
     .option('--usage <usage>', 'CSV split for --data (Training|PublicTest|PrivateTest)')
     .option('--batch-size <n>', 'images per batch-norm batch')
     .option('--seed <n>', 'seed of the batch order')
-    .option('--augment', `augment those images as fer train does by default (flips, ±${TRAIN_AUGMENT.rotation}° rotation, ` +
-      `±${TRAIN_AUGMENT.zoom * 100}% zoom, ±${TRAIN_AUGMENT.shift * 100}% shift)`)
+    .option(
+      '--augment',
+      `augment those images as fer train does by default (flips, ±${TRAIN_AUGMENT.rotation}° rotation, ` +
+        `±${TRAIN_AUGMENT.zoom * 100}% zoom, ±${TRAIN_AUGMENT.shift * 100}% shift)`,
+    )
     .requiredOption('--out <dir>', 'where to write the averaged model')
     .option('--json', 'print a JSON summary');
   withEngineOptions(withForce(cmd));
@@ -43,15 +48,23 @@ export function averageCommand(): Command {
     const loaded = [];
     for (const m of o.models) loaded.push(await loadModel(m));
     const [{ model: target, meta }] = loaded;
-    if (loaded.length > 1) averageWeightsInto(target, loaded.map((l) => l.model));
+    if (loaded.length > 1)
+      averageWeightsInto(
+        target,
+        loaded.map((l) => l.model),
+      );
     const t0 = Date.now();
     const bar = o.json ? null : new Progress();
     const batches = recalibrateBatchNorm(target, ds.images, ds.size, {
-      batchSize: o.batchSize, seed: o.seed, augment: o.augment ? TRAIN_AUGMENT : NO_AUGMENT,
-      onBatch: bar ? (done, total) => {
-        const s = (Date.now() - t0) / 1000;
-        bar.update(done, total, 'batch norm', `${((done * o.batchSize) / s).toFixed(0)} img/s`, (s / done) * (total - done));
-      } : undefined,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      augment: o.augment ? TRAIN_AUGMENT : NO_AUGMENT,
+      onBatch: bar
+        ? (done, total) => {
+            const s = (Date.now() - t0) / 1000;
+            bar.update(done, total, 'batch norm', `${((done * o.batchSize) / s).toFixed(0)} img/s`, (s / done) * (total - done));
+          }
+        : undefined,
     });
     bar?.done();
     const seconds = (Date.now() - t0) / 1000;
@@ -61,7 +74,9 @@ export function averageCommand(): Command {
       out(JSON.stringify({ out: o.out, models: o.models, batchNormBatches: batches, seconds }));
       return;
     }
-    out(`${o.models.length > 1 ? `averaged ${o.models.length} models; ` : ''}batch norm re-estimated on ${batches} batches of ${o.batchSize} in ${seconds.toFixed(1)}s`);
+    out(
+      `${o.models.length > 1 ? `averaged ${o.models.length} models; ` : ''}batch norm re-estimated on ${batches} batches of ${o.batchSize} in ${seconds.toFixed(1)}s`,
+    );
     out(`wrote ${o.out}`);
   });
   return cmd;

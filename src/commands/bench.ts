@@ -9,11 +9,11 @@ import { modelName } from './export.js';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { benchOnnx, benchTfjs, variantLabels } from '../bench/bench.js';
+import { benchMachine, benchModels } from '../bench/bench.js';
 import { benchResultSchema, type BenchResult, type BenchRow } from '../bench/schema.js';
 import { writeBenchPng } from '../bench/chart.js';
 import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
-import { PROVIDERS, availableProviders, providerAvailable, ort } from '../runtime/ort.js';
+import { PROVIDERS, availableProviders, providerAvailable } from '../runtime/ort.js';
 import { UsageError } from '../errors.js';
 import { dataClassesFor, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
@@ -23,11 +23,15 @@ export const benchSchema = z.object({
   models: z.array(z.string()),
   provider: z.enum(PROVIDERS).default('cpu'),
   engine: z.enum(['onnxruntime', 'tfjs']).default('onnxruntime'),
-  batch: z.string().default('1,32').transform((s, ctx) => {
-    const v = s.split(',').map((x) => Number(x.trim()));
-    if (v.some((n) => !Number.isInteger(n) || n < 1)) ctx.addIssue({ code: 'custom', message: `expected comma-separated positive integers, got "${s}"` });
-    return v;
-  }),
+  batch: z
+    .string()
+    .default('1,32')
+    .transform((s, ctx) => {
+      const v = s.split(',').map((x) => Number(x.trim()));
+      if (v.some((n) => !Number.isInteger(n) || n < 1))
+        ctx.addIssue({ code: 'custom', message: `expected comma-separated positive integers, got "${s}"` });
+      return v;
+    }),
   threads: z.coerce.number().int().min(0).default(0),
   warmup: z.coerce.number().int().min(0).default(10),
   iterations: z.coerce.number().int().min(1).default(100),
@@ -50,21 +54,54 @@ export const benchSchema = z.object({
 export function defaultBenchModels(engine: 'onnxruntime' | 'tfjs'): string[] {
   if (engine === 'tfjs') return [DEFAULT_MODEL];
   const dir = path.join(MODELS_DIR, 'onnx');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort().map((f) => path.join(dir, f)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.onnx'))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
 }
 
 export function markdownTable(rows: BenchRow[]): string {
-  const head = ['variant', 'batch', 'p50 ms', 'p90 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'peak RSS MB', 'size KB', 'params', 'non-zero', 'accuracy'];
-  const lines = rows.map((r) => [r.variant, r.batch, r.latencyMs.p50.toFixed(3), r.latencyMs.p90.toFixed(3), r.latencyMs.p99.toFixed(3),
-    r.throughput.toFixed(0), r.cpuPercent.toFixed(0), r.memPercent.toFixed(2), r.peakRssMb.toFixed(0), (r.fileBytes / 1024).toFixed(1),
-    r.parameters, r.nonzeroParameters, r.accuracy == null ? '' : `${(r.accuracy * 100).toFixed(2)}%`]);
+  const head = [
+    'variant',
+    'batch',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'img/s',
+    'CPU %',
+    'mem %',
+    'peak RSS MB',
+    'size KB',
+    'params',
+    'non-zero',
+    'accuracy',
+  ];
+  const lines = rows.map((r) => [
+    r.variant,
+    r.batch,
+    r.latencyMs.p50.toFixed(3),
+    r.latencyMs.p90.toFixed(3),
+    r.latencyMs.p99.toFixed(3),
+    r.throughput.toFixed(0),
+    r.cpuPercent.toFixed(0),
+    r.memPercent.toFixed(2),
+    r.peakRssMb.toFixed(0),
+    (r.fileBytes / 1024).toFixed(1),
+    r.parameters,
+    r.nonzeroParameters,
+    r.accuracy == null ? '' : `${(r.accuracy * 100).toFixed(2)}%`,
+  ]);
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n');
 }
 
 export function benchCommand(): Command {
   const cmd = new Command('bench')
-    .description('benchmark inference: latency p50/p90/p99, throughput, CPU %, memory % (Table IV), on ONNX Runtime (cpu, cuda, tensorrt) or tfjs')
-    .argument('[models...]', '.onnx files (or fer model dirs with --engine tfjs); default: the shipped model\'s variants')
+    .description(
+      'benchmark inference: latency p50/p90/p99, throughput, CPU %, memory % (Table IV), on ONNX Runtime (cpu, cuda, tensorrt) or tfjs',
+    )
+    .argument('[models...]', ".onnx files (or fer model dirs with --engine tfjs); default: the shipped model's variants")
     .option('--provider <p>', 'cpu | cuda | tensorrt')
     .option('--engine <e>', 'onnxruntime | tfjs')
     .option('--batch <list>', 'batch sizes, comma-separated', '1,32')
@@ -86,7 +123,15 @@ export function benchCommand(): Command {
   withClassMap(withEngineOptions(cmd));
   showSchemaDefaults(cmd, benchSchema);
   cmd.action(async (models: string[], flags) => {
-    const o = benchSchema.parse({ ...flags, models, json: !!flags.json, markdown: !!flags.markdown, fallback: !!flags.fallback, trtFp16: !!flags.trtFp16, trtInt8: !!flags.trtInt8 });
+    const o = benchSchema.parse({
+      ...flags,
+      models,
+      json: !!flags.json,
+      markdown: !!flags.markdown,
+      fallback: !!flags.fallback,
+      trtFp16: !!flags.trtFp16,
+      trtInt8: !!flags.trtInt8,
+    });
     // `fer bench --out RUN` with no models: the run's own model (its best/, else last/), exported to fp32 ONNX
     // for onnxruntime, not the shipped one, so the run's report shows what the run made.
     const runModel = !o.models.length && o.out && isFerRunDir(o.out) ? modelDir(o.out) : null;
@@ -104,8 +149,10 @@ export function benchCommand(): Command {
     for (const m of list) if (!existsSync(m)) throw new UsageError(`bench: no such model: ${m}`);
     const providerOk = o.engine !== 'onnxruntime' || (await providerAvailable(o.provider));
     if (!providerOk && !o.fallback) {
-      throw new UsageError(`bench: execution provider "${o.provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`,
-        { hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node, or pass --fallback' });
+      throw new UsageError(
+        `bench: execution provider "${o.provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`,
+        { hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node, or pass --fallback' },
+      );
     }
     if (o.out) mkdirSync(o.out, { recursive: true }); // a place it cannot write fails now, not after the runs
     const notes: string[] = [];
@@ -116,46 +163,65 @@ export function benchCommand(): Command {
     }
     // Labelled data in the first model's classes (a model of other classes gets no accuracy).
     const data = o.data ? await loadWithSummary(o.data, 'PublicTest', o.json, { classes: dataClassesFor(list[0], o.classMap) }) : undefined;
-    const rows: BenchRow[] = [];
-    const labels = o.engine === 'onnxruntime' ? variantLabels(list) : null;
-    for (const [k, m] of list.entries()) {
-      for (const batch of o.batch) {
-        const common = { batch, warmup: o.warmup, iterations: o.iterations, duration: o.duration, data: batch === o.batch[0] ? data : undefined };
-        const row = o.engine === 'tfjs'
-          ? await benchTfjs(m, backend, common)
-          : await benchOnnx(m, { ...common, session: {
-            provider: o.provider, fallback: o.fallback, threads: o.threads || undefined, graphOptimization: o.graphOptimization,
-            executionMode: o.executionMode, profile: o.profile, deviceId: o.deviceId, trtFp16: o.trtFp16, trtInt8: o.trtInt8, trtCacheDir: o.trtCacheDir,
-          } });
-        if (labels) row.variant = labels[k];
-        if (runModel) row.model = runModel; // the run's model, not the temporary export
-        if (row.accuracy == null && data) row.accuracy = rows.find((r) => r.model === m)?.accuracy ?? null;
-        rows.push(row);
-        if (!o.json && !o.markdown) process.stderr.write(`fer: ${row.variant} batch ${batch}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms\n`);
-      }
-    }
-    const result: BenchResult = benchResultSchema.parse({
-      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGb: +(os.totalmem() / 2 ** 30).toFixed(1), platform: `${os.platform()} ${os.arch()}`, node: process.version, ort: ort.env.versions.common ?? 'unknown' },
-      date: new Date().toISOString(), rows, notes,
+    const session = {
+      provider: o.provider,
+      fallback: o.fallback,
+      threads: o.threads || undefined,
+      graphOptimization: o.graphOptimization,
+      executionMode: o.executionMode,
+      profile: o.profile,
+      deviceId: o.deviceId,
+      trtFp16: o.trtFp16,
+      trtInt8: o.trtInt8,
+      trtCacheDir: o.trtCacheDir,
+    };
+    const rows = await benchModels(list, { ...o, backend, data, session }, (row) => {
+      if (runModel) row.model = runModel; // the run's model, not the temporary export
+      if (!o.json && !o.markdown)
+        process.stderr.write(
+          `fer: ${row.variant} batch ${row.batch}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms\n`,
+        );
     });
+    const result: BenchResult = benchResultSchema.parse({ machine: benchMachine(), date: new Date().toISOString(), rows, notes });
     if (o.out) {
       mkdirSync(o.out, { recursive: true });
       writeFileSync(path.join(o.out, 'bench.json'), JSON.stringify(result, null, 1));
       await writeBenchPng(result, path.join(o.out, 'bench.png'));
     }
-    if (o.json) {
-      out(JSON.stringify(result));
-      return;
-    }
-    if (o.markdown) {
-      out(markdownTable(rows));
-      return;
-    }
-    out(table(['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'RSS MB', 'KB', 'params', 'non-zero', 'acc'],
-      rows.map((r) => [r.variant, r.batch, r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), r.throughput.toFixed(0), r.cpuPercent.toFixed(0),
-        r.memPercent.toFixed(2), r.peakRssMb.toFixed(0), (r.fileBytes / 1024).toFixed(1), r.parameters, r.nonzeroParameters,
-        r.accuracy == null ? '-' : `${(r.accuracy * 100).toFixed(2)}%`])));
-    if (o.out) out(`\nwrote ${path.join(o.out, 'bench.json')}, ${path.join(o.out, 'bench.png')}`);
+    printBench(result, o);
   });
   return cmd;
+}
+
+/** The result as JSON, a Markdown table or the plain table (and where bench.json went). */
+function printBench(result: BenchResult, o: z.infer<typeof benchSchema>): void {
+  const rows = result.rows;
+  if (o.json) {
+    out(JSON.stringify(result));
+    return;
+  }
+  if (o.markdown) {
+    out(markdownTable(rows));
+    return;
+  }
+  out(
+    table(
+      ['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'RSS MB', 'KB', 'params', 'non-zero', 'acc'],
+      rows.map((r) => [
+        r.variant,
+        r.batch,
+        r.latencyMs.p50.toFixed(3),
+        r.latencyMs.p99.toFixed(3),
+        r.throughput.toFixed(0),
+        r.cpuPercent.toFixed(0),
+        r.memPercent.toFixed(2),
+        r.peakRssMb.toFixed(0),
+        (r.fileBytes / 1024).toFixed(1),
+        r.parameters,
+        r.nonzeroParameters,
+        r.accuracy == null ? '-' : `${(r.accuracy * 100).toFixed(2)}%`,
+      ]),
+    ),
+  );
+  if (o.out) out(`\nwrote ${path.join(o.out, 'bench.json')}, ${path.join(o.out, 'bench.png')}`);
 }

@@ -11,13 +11,19 @@ import { readClassMap } from '../data/class-map.js';
 
 export function parseThreads(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`expected a whole number of threads from 1 to 256, got "${v}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new InvalidArgumentError(`expected a whole number of threads from 1 to 256, got "${v}"`);
   return n;
 }
 
 export function withEngineOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS as unknown as string[]).env('FER_BACKEND').default('auto'))
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend')
+        .choices(BACKENDS as unknown as string[])
+        .env('FER_BACKEND')
+        .default('auto'),
+    )
     .option('--threads <n>', 'native threads, 1..256 (default: all cores)', parseThreads);
 }
 
@@ -29,8 +35,13 @@ export function showSchemaDefaults(cmd: Command, schema: z.ZodObject): Command {
   for (const opt of cmd.options) {
     const def = (schema.shape[opt.attributeName()] as { _zod?: { def: { type: string; defaultValue?: unknown } } } | undefined)?._zod?.def;
     // An option whose help already explains its default (e.g. "the shipped model") keeps that wording.
-    if (opt.defaultValue === undefined && !opt.negate && def?.type === 'default' && typeof def.defaultValue !== 'boolean'
-      && !/\bdefault\b/.test(opt.description)) {
+    if (
+      opt.defaultValue === undefined &&
+      !opt.negate &&
+      def?.type === 'default' &&
+      typeof def.defaultValue !== 'boolean' &&
+      !/\bdefault\b/.test(opt.description)
+    ) {
       opt.default(def.defaultValue);
     }
   }
@@ -55,7 +66,8 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 /** `--force`: replace an earlier fer output of the same kind at --out (never anything else). */
-export const withForce = (cmd: Command): Command => cmd.option('--force', 'replace a fer output already at --out (nothing else is ever replaced)');
+export const withForce = (cmd: Command): Command =>
+  cmd.option('--force', 'replace a fer output already at --out (nothing else is ever replaced)');
 
 /**
  * Ctrl-C (and SIGTERM) during training: the first asks the loop to stop after the current batch and write a
@@ -90,7 +102,11 @@ export function prepareOut(outPath: string, kind: OutputKind, force: boolean): v
 
 /** What a fine-tuning command records in its run.json, so that `fer train --resume` can continue it. */
 export const fineTuneRunJson = (data: string, val: string | undefined) => ({
-  command: `fer ${process.argv.slice(2).join(' ')}`, data, val, usage: 'Training', valUsage: val ? 'PublicTest' : undefined,
+  command: `fer ${process.argv.slice(2).join(' ')}`,
+  data,
+  val,
+  usage: 'Training',
+  valUsage: val ? 'PublicTest' : undefined,
   started: new Date().toISOString(),
 });
 
@@ -106,5 +122,5 @@ export function dataClassesFor(model: string, classMap?: string): ClassSpec {
 
 /** `--class-map FILE` for commands that load labelled data for a model. */
 export function withClassMap(cmd: Command): Command {
-  return cmd.option('--class-map <file>', 'JSON merging the data\'s labels into the model\'s classes (as fer train --class-map)');
+  return cmd.option('--class-map <file>', "JSON merging the data's labels into the model's classes (as fer train --class-map)");
 }

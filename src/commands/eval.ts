@@ -36,9 +36,15 @@ export function evalCommand(): Command {
     .option('--model <path>', 'model directory, model.json or .onnx (default: the shipped model)')
     .option('--data <dir|csv>', 'labelled data: <dir>/<class>/*.jpg or fer2013.csv')
     .option('--usage <usage>', 'CSV split (Training|PublicTest|PrivateTest)')
-    .option('--tta <mode>', 'test-time augmentation: flip (average with the mirrored image) | tencrop (4 corner + center crops, and mirrors) | none')
+    .option(
+      '--tta <mode>',
+      'test-time augmentation: flip (average with the mirrored image) | tencrop (4 corner + center crops, and mirrors) | none',
+    )
     .option('--out <dir>', 'write eval.json and confusion.png here')
-    .option('--detect [detector]', `--data holds ordinary photos: classify each one's face, cropped as fer train --detect does (${DETECTORS.join(' | ')}; default auto)`)
+    .option(
+      '--detect [detector]',
+      `--data holds ordinary photos: classify each one's face, cropped as fer train --detect does (${DETECTORS.join(' | ')}; default auto)`,
+    )
     .option('--json', 'print the result as JSON');
   withClassMap(withEngineOptions(cmd));
   showSchemaDefaults(cmd, evalSchema);
@@ -52,15 +58,21 @@ export function evalCommand(): Command {
     const map = o.classMap ? readClassMap(o.classMap) : undefined;
     const own = modelClasses(o.model);
     const merging = !!map && mergesOutputs(own, map);
-    const ds = await loadWithSummary(o.data, o.usage, o.json, { classes: merging ? { map } : { classes: own, map }, decoder: cropper })
-      .finally(() => cropper?.release());
+    const ds = await loadWithSummary(o.data, o.usage, o.json, {
+      classes: merging ? { map } : { classes: own, map },
+      decoder: cropper,
+    }).finally(() => cropper?.release());
     // Progress with ETA on stderr (tencrop over thousands of images takes a while); none with --json.
     const bar = o.json ? null : new Progress();
     const t0 = Date.now();
-    const onProgress = bar ? (done: number, total: number) => bar.update(done, total, 'eval', `${o.tta}`,
-      ((Date.now() - t0) / 1000 / done) * (total - done)) : undefined;
-    const r = merging ? await evaluateMerged(o.model, ds, o.tta, map!)
-      : onnx ? await evaluateOnnx(o.model, ds, o.tta, {}, onProgress) : await evaluateModel(o.model, ds, o.tta, onProgress);
+    const onProgress = bar
+      ? (done: number, total: number) => bar.update(done, total, 'eval', `${o.tta}`, ((Date.now() - t0) / 1000 / done) * (total - done))
+      : undefined;
+    const r = merging
+      ? await evaluateMerged(o.model, ds, o.tta, map!)
+      : onnx
+        ? await evaluateOnnx(o.model, ds, o.tta, {}, onProgress)
+        : await evaluateModel(o.model, ds, o.tta, onProgress);
     bar?.done();
     const dir = o.out;
     if (dir) mkdirSync(dir, { recursive: true });
@@ -74,13 +86,23 @@ export function evalCommand(): Command {
       out(JSON.stringify(rest));
       return;
     }
-    out(`model ${path.relative(process.cwd(), o.model) || o.model}  data ${o.data}  ${r.n} images${o.tta !== 'none' ? `  tta ${o.tta}` : ''}`);
+    out(
+      `model ${path.relative(process.cwd(), o.model) || o.model}  data ${o.data}  ${r.n} images${o.tta !== 'none' ? `  tta ${o.tta}` : ''}`,
+    );
     out(`accuracy ${(r.accuracy * 100).toFixed(2)}%   macro-F1 ${(r.macroF1 * 100).toFixed(2)}%\n`);
-    out(table(['class', 'precision', 'recall', 'f1', 'support'],
-      r.perClass.map((c) => [c.name, (c.precision * 100).toFixed(1), (c.recall * 100).toFixed(1), (c.f1 * 100).toFixed(1), c.support])));
+    out(
+      table(
+        ['class', 'precision', 'recall', 'f1', 'support'],
+        r.perClass.map((c) => [c.name, (c.precision * 100).toFixed(1), (c.recall * 100).toFixed(1), (c.f1 * 100).toFixed(1), c.support]),
+      ),
+    );
     out('\nconfusion (rows: true, % of row)');
-    out(table(['', ...r.perClass.map((c) => c.name.slice(0, 5))],
-      r.confusionNormalized.map((row, i) => [r.perClass[i].name, ...row.map((v) => (v * 100).toFixed(0))])));
+    out(
+      table(
+        ['', ...r.perClass.map((c) => c.name.slice(0, 5))],
+        r.confusionNormalized.map((row, i) => [r.perClass[i].name, ...row.map((v) => (v * 100).toFixed(0))]),
+      ),
+    );
     if (written.length) out(`\nwrote ${written.join(', ')}`);
   });
   return cmd;

@@ -31,11 +31,14 @@ export function modelName(model: string): string {
 export function exportCommand(): Command {
   const cmd = new Command('export').description('export a trained model to another format');
   const onnx = new Command('onnx')
-    .description('write an ONNX model (fp32, fp16 or int8 QDQ) with fer\'s own graph writer, verified with onnxruntime-node')
+    .description("write an ONNX model (fp32, fp16 or int8 QDQ) with fer's own graph writer, verified with onnxruntime-node")
     .option('--model <path>', 'fer model directory (default: the shipped model)')
     .option('--out <file>', 'output .onnx (default: ./<model name>.<precision>.onnx)')
     .option('--precision <p>', 'fp32 | fp16 | int8')
-    .option('--target <t>', 'int8 graph: cpu (int8 weights, float compute: never slower than fp32 on CPU; default) | tensorrt (full-integer QDQ for TensorRT and NPUs)')
+    .option(
+      '--target <t>',
+      'int8 graph: cpu (int8 weights, float compute: never slower than fp32 on CPU; default) | tensorrt (full-integer QDQ for TensorRT and NPUs)',
+    )
     .option('--nchw', 'NCHW input [N,1,48,48] instead of NHWC [N,48,48,1]')
     .option('--no-keep-io-float32', 'fp16: float16 input and output too')
     .option('--no-verify', 'skip the onnxruntime-vs-tfjs check')
@@ -45,7 +48,8 @@ export function exportCommand(): Command {
   onnx.action(async (flags) => {
     const o = exportSchema.parse({ ...flags, nchw: !!flags.nchw, json: !!flags.json, force: !!flags.force });
     await startEngine(flags, true);
-    const sample = o.verify || (o.precision === 'int8' && o.target === 'tensorrt') ? await loadWithSummary(o.data, undefined, true) : undefined;
+    const sample =
+      o.verify || (o.precision === 'int8' && o.target === 'tensorrt') ? await loadWithSummary(o.data, undefined, true) : undefined;
     // Default: the working directory, named after the model (never inside it: it may be an installed package's).
     const file = o.out ?? `${modelName(o.model)}.${o.precision}${o.precision === 'int8' ? `-${o.target}` : ''}.onnx`;
     prepareOut(file, 'onnx', o.force);
@@ -54,7 +58,10 @@ export function exportCommand(): Command {
     else {
       out(`wrote ${r.file} (${(r.bytes / 1024).toFixed(1)} KiB, ${r.precision}${r.int8Target ? `, target ${r.int8Target}` : ''})`);
       const v = r.verification;
-      if (v) out(`verify: ${v.images} images, max |Δp| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance.maxAbsDiff}), top-1 agreement ${(v.top1Agreement * 100).toFixed(2)}% (≥ ${v.tolerance.top1Agreement * 100}%): ${v.passed ? 'ok' : 'FAILED'}`);
+      if (v)
+        out(
+          `verify: ${v.images} images, max |Δp| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance.maxAbsDiff}), top-1 agreement ${(v.top1Agreement * 100).toFixed(2)}% (≥ ${v.tolerance.top1Agreement * 100}%): ${v.passed ? 'ok' : 'FAILED'}`,
+        );
       else if (o.verify) out('verify: skipped (a float16-input model cannot be fed float32 images here)');
     }
   });
@@ -72,7 +79,9 @@ export const webSchema = z.object({
 
 function webCommand(): Command {
   const web = new Command('web')
-    .description('write a static web page (webcam, photo or video → faces, landmarks, emotions) that runs the model in the browser on onnxruntime-web; serve it with fer serve')
+    .description(
+      'write a static web page (webcam, photo or video → faces, landmarks, emotions) that runs the model in the browser on onnxruntime-web; serve it with fer serve',
+    )
     .option('--model <path>', 'classifier: an .onnx file or a fer model (exported to fp32 ONNX first); default the shipped model')
     .option('--out <dir>', 'output folder')
     .option('--json', 'print the result as JSON');

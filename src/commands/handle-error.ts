@@ -15,13 +15,26 @@ export function describeError(e: unknown): { message: string; exitCode: number; 
   }
   const io = describeIoError(e);
   if (io) return io;
-  return { message: `unexpected error: ${(e as Error)?.message ?? String(e)}`, exitCode: 1, hint: 'run with --debug for the stack trace, and report it' };
+  return {
+    message: `unexpected error: ${(e as Error)?.message ?? String(e)}`,
+    exitCode: 1,
+    hint: 'run with --debug for the stack trace, and report it',
+  };
 }
 
 const ERRNO: Record<string, string> = {
-  EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on the device',
-  EEXIST: 'already exists', ENOENT: 'no such file or folder', EISDIR: 'is a folder', ENOTDIR: 'a part of the path is not a folder',
-  EMFILE: 'too many open files', EDQUOT: 'disk quota exceeded', ENAMETOOLONG: 'name too long', ELOOP: 'too many symlinks',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'already exists',
+  ENOENT: 'no such file or folder',
+  EISDIR: 'is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EMFILE: 'too many open files',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symlinks',
 };
 
 /** A file-system error (Node's errno exceptions) as one line naming the file: bad input or place, exit 2. */

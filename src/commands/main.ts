@@ -13,7 +13,6 @@ import { predictCommand } from './predict.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 
-
 export function buildProgram(): Command {
   const program = new Command('fer')
     .description('Facial emotion recognition toolkit: train, prune, quantize, export, benchmark and run a lightweight mini-Xception')
@@ -22,7 +21,18 @@ export function buildProgram(): Command {
     .exitOverride()
     // Commander's own error line is not printed: reportError prints it once, as "fer: …" (exit 2).
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
-  for (const cmd of [trainCommand(), evalCommand(), averageCommand(), pruneCommand(), quantizeCommand(), exportCommand(), benchCommand(), predictCommand(), reportCommand(), serveCommand()]) {
+  for (const cmd of [
+    trainCommand(),
+    evalCommand(),
+    averageCommand(),
+    pruneCommand(),
+    quantizeCommand(),
+    exportCommand(),
+    benchCommand(),
+    predictCommand(),
+    reportCommand(),
+    serveCommand(),
+  ]) {
     cmd.exitOverride();
     cmd.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
     program.addCommand(cmd);

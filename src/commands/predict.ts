@@ -4,9 +4,19 @@ import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
 import { DETECTORS, resolveDetector } from '../detect/faces.js';
 import { DLIB_LICENSE_NOTE, loadDlib } from '../detect/dlib.js';
-import { loadClassifier, mergedClassifier } from '../predict/classifier.js';
+import { loadClassifier, mergedClassifier, type Classifier } from '../predict/classifier.js';
 import { readClassMap } from '../data/class-map.js';
-import { annotationNamer, CROPPED_FACE_MAX_SIDE, expandInputs, isVideo, predictFile, predictRaw, videoFrames, writeAnnotated, type ImagePrediction } from '../predict/predict.js';
+import {
+  annotationNamer,
+  CROPPED_FACE_MAX_SIDE,
+  expandInputs,
+  isVideo,
+  predictFile,
+  predictRaw,
+  videoFrames,
+  writeAnnotated,
+  type ImagePrediction,
+} from '../predict/predict.js';
 import { mkdirSync } from 'node:fs';
 import type { RawImage } from '../io/image.js';
 import os from 'node:os';
@@ -20,7 +30,13 @@ export const predictSchema = z.object({
   detector: z.enum(DETECTORS).default('auto'),
   upsample: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(3)]).optional(),
   minConfidence: z.coerce.number().gt(0).lt(1).default(0.5),
-  inputSize: z.coerce.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
+  inputSize: z.coerce
+    .number()
+    .int()
+    .min(128)
+    .max(1024)
+    .refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' })
+    .default(416),
   tta: z.enum(TTA_MODES).default('flip'),
   annotate: z.string().optional(),
   fps: z.coerce.number().positive().default(5),
@@ -42,10 +58,22 @@ function printResult(r: ImagePrediction, json: boolean): void {
     return;
   }
   out(`${where}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}`);
-  out(table(['face', 'box (x,y,w,h)', 'emotion', 'conf', 'top 3'], r.faces.map((f, i) => [
-    i + 1, [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(0)).join(','), f.emotion, `${(f.confidence * 100).toFixed(1)}%`,
-    Object.entries(f.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', '),
-  ])));
+  out(
+    table(
+      ['face', 'box (x,y,w,h)', 'emotion', 'conf', 'top 3'],
+      r.faces.map((f, i) => [
+        i + 1,
+        [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(0)).join(','),
+        f.emotion,
+        `${(f.confidence * 100).toFixed(1)}%`,
+        Object.entries(f.probabilities)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`)
+          .join(', '),
+      ]),
+    ),
+  );
   for (const note of new Set(r.faces.map((f) => f.note).filter(Boolean))) out(`  note: ${note}`);
 }
 
@@ -54,17 +82,26 @@ export function predictCommand(): Command {
     .description('find faces (68 landmarks) in photos, folders or videos and classify their emotions')
     .argument('<inputs...>', 'image files, folders of images, or video files (needs ffmpeg)')
     .option('--model <path>', 'classifier: .onnx (onnxruntime) or a fer model dir (tfjs); default: the shipped model')
-    .option('--detector <d>', 'auto (dlib where built, else tiny) | dlib (the paper\'s HOG detector + 68-point shape predictor; ' +
-      `${DLIB_LICENSE_NOTE}) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~10× slower)`)
-    .option('--upsample <n>', 'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; video frames: 0)')
+    .option(
+      '--detector <d>',
+      "auto (dlib where built, else tiny) | dlib (the paper's HOG detector + 68-point shape predictor; " +
+        `${DLIB_LICENSE_NOTE}) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~10× slower)`,
+    )
+    .option(
+      '--upsample <n>',
+      'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; video frames: 0)',
+    )
     .option('--min-confidence <x>', 'face detection threshold')
     .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)')
     .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
     .option('--fps <n>', 'video: frames per second to analyze')
-    .option('--no-detect', `no face detection: each image is one already-cropped face (also done, with a note, when nothing is found in an image of at most ${CROPPED_FACE_MAX_SIDE} px)`)
+    .option(
+      '--no-detect',
+      `no face detection: each image is one already-cropped face (also done, with a note, when nothing is found in an image of at most ${CROPPED_FACE_MAX_SIDE} px)`,
+    )
     .option('--concurrency <n>', 'photos processed at once (default: the number of cores)')
-    .option('--class-map <file>', 'report the model\'s probabilities summed into these classes, e.g. examples/class-maps/valence.json')
+    .option('--class-map <file>', "report the model's probabilities summed into these classes, e.g. examples/class-maps/valence.json")
     .option('--json', 'one JSON line per image or frame');
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, predictSchema);
@@ -79,15 +116,7 @@ export function predictCommand(): Command {
     if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
     if (o.annotate) mkdirSync(o.annotate, { recursive: true }); // fails now, not after the work
     const nameFor = annotationNamer();
-    const tally = { images: 0, faces: 0, noFace: 0, unreadable: 0 };
-    const count = (r: ImagePrediction) => {
-      tally.images++;
-      tally.faces += r.faces.length;
-      if (r.faces.length === 0) {
-        if (r.error === 'no face found') tally.noFace++;
-        else tally.unreadable++;
-      }
-    };
+    const { tally, count } = tallier();
     const stills = files.filter((f) => !isVideo(f));
     const bar = o.json || stills.length < 2 ? null : new Progress();
     const t0 = Date.now();
@@ -111,31 +140,22 @@ export function predictCommand(): Command {
             printResult(result, o.json);
             if (written && !o.json) out(`  annotated → ${written}`);
             const s = (Date.now() - t0) / 1000;
-            bar?.update(tally.images, stills.length, 'predict', `${(tally.images / s).toFixed(1)} images/s`, (s / tally.images) * (stills.length - tally.images));
+            bar?.update(
+              tally.images,
+              stills.length,
+              'predict',
+              `${(tally.images / s).toFixed(1)} images/s`,
+              (s / tally.images) * (stills.length - tally.images),
+            );
           }
           i = j;
           continue;
         }
         i++;
-        {
-          // Frames, like photos, `concurrency` at a time, printed in order. `auto` on video is dlib alone without
-          // upsampling (faces in video are large; 30 frames/s at 640×480 on 2 cores, BENCHMARKS.md).
-          const frameOptions = { ...o, upsample: o.upsample ?? 0, detector: o.detector === 'auto' && loadDlib() ? 'dlib' as const : o.detector };
-          const frameResult = async (image: RawImage, frame: number) => {
-            const faces = await predictRaw(image, classifier, frameOptions);
-            if (o.annotate) await writeAnnotated(image, faces, o.annotate, nameFor(file, frame));
-            return { input: file, frame, width: image.width, height: image.height, faces } as ImagePrediction;
-          };
-          try {
-            for await (const r of orderedMap(videoFrames(file, o.fps), o.concurrency, frameResult)) {
-              count(r);
-              printResult(r, o.json);
-            }
-          } catch (e) {
-            count({ input: file, faces: [], error: (e as Error).message }); // an input that could not be read
-            printResult({ input: file, faces: [], error: (e as Error).message }, o.json);
-          }
-        }
+        await predictVideo(file, classifier, o, nameFor, (r) => {
+          count(r);
+          printResult(r, o.json);
+        });
       }
     } finally {
       bar?.done();
@@ -143,8 +163,10 @@ export function predictCommand(): Command {
     }
     if ((files.length > 1 || tally.images > 1) && !o.json) {
       const s = (Date.now() - t0) / 1000;
-      process.stderr.write(`fer: ${tally.images} images/frames, ${tally.faces} faces, ${tally.noFace} without a face, ${tally.unreadable} unreadable` +
-        ` in ${s.toFixed(1)} s (${(tally.images / s).toFixed(1)}/s)\n`);
+      process.stderr.write(
+        `fer: ${tally.images} images/frames, ${tally.faces} faces, ${tally.noFace} without a face, ${tally.unreadable} unreadable` +
+          ` in ${s.toFixed(1)} s (${(tally.images / s).toFixed(1)}/s)\n`,
+      );
     }
     // Non-zero only when nothing could be read (images without a face are results too).
     if (tally.unreadable > 0 && tally.unreadable === tally.images) process.exitCode = 2;
@@ -152,16 +174,58 @@ export function predictCommand(): Command {
   return cmd;
 }
 
+/** Counts of what predict saw: images/frames, faces, those without a face, those that could not be read. */
+function tallier() {
+  const tally = { images: 0, faces: 0, noFace: 0, unreadable: 0 };
+  const count = (r: ImagePrediction) => {
+    tally.images++;
+    tally.faces += r.faces.length;
+    if (r.faces.length === 0) {
+      if (r.error === 'no face found') tally.noFace++;
+      else tally.unreadable++;
+    }
+  };
+  return { tally, count };
+}
+
+/**
+ * A video's frames, like photos, `concurrency` at a time, each result handed to `onResult` in frame order; a
+ * video that cannot be read gives one result with its error. `auto` on video is dlib alone without upsampling
+ * (faces in video are large; 30 frames/s at 640×480 on 2 cores, BENCHMARKS.md).
+ */
+async function predictVideo(
+  file: string,
+  classifier: Classifier,
+  o: z.infer<typeof predictSchema>,
+  nameFor: ReturnType<typeof annotationNamer>,
+  onResult: (r: ImagePrediction) => void,
+): Promise<void> {
+  const frameOptions = { ...o, upsample: o.upsample ?? 0, detector: o.detector === 'auto' && loadDlib() ? ('dlib' as const) : o.detector };
+  const frameResult = async (image: RawImage, frame: number) => {
+    const faces = await predictRaw(image, classifier, frameOptions);
+    if (o.annotate) await writeAnnotated(image, faces, o.annotate, nameFor(file, frame));
+    return { input: file, frame, width: image.width, height: image.height, faces } as ImagePrediction;
+  };
+  try {
+    for await (const r of orderedMap(videoFrames(file, o.fps), o.concurrency, frameResult)) onResult(r);
+  } catch (e) {
+    onResult({ input: file, faces: [], error: (e as Error).message }); // an input that could not be read
+  }
+}
+
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight and yields the results in input order, each as
  * soon as it and all before it are done.
  */
 export async function* orderedMap<T, R>(
-  items: Iterable<T> | AsyncIterable<T>, limit: number, fn: (item: T, index: number) => Promise<R>,
+  items: Iterable<T> | AsyncIterable<T>,
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
 ): AsyncGenerator<R> {
   const it = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
   const pending: Promise<R>[] = [];
-  let index = 0, done = false;
+  let index = 0,
+    done = false;
   const fill = async () => {
     while (!done && pending.length < limit) {
       const n = await it.next();

@@ -13,7 +13,19 @@ import { finetune, type FinetuneOptions } from '../train/finetune.js';
 import type { TrainResult } from '../train/fit.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
-import { dataClassesFor, withClassMap, fineTuneRunJson, out, prepareOut, startEngine, stopOnSignal, table, withEngineOptions, withForce, showSchemaDefaults } from './common.js';
+import {
+  dataClassesFor,
+  withClassMap,
+  fineTuneRunJson,
+  out,
+  prepareOut,
+  startEngine,
+  stopOnSignal,
+  table,
+  withEngineOptions,
+  withForce,
+  showSchemaDefaults,
+} from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const pruneSchema = z.object({
@@ -46,10 +58,13 @@ export function pruneCommand(): Command {
     .option('--lr <x>', 'fine-tuning learning rate')
     .option('--data <dir|csv>', 'training data for fine-tuning')
     .option('--val <dir|csv>', 'validation data for fine-tuning')
-    .option('--structured', 'remove whole channels instead (a smaller dense network, faster everywhere): see --ratio, --criterion, --multiple')
+    .option(
+      '--structured',
+      'remove whole channels instead (a smaller dense network, faster everywhere): see --ratio, --criterion, --multiple',
+    )
     .option('--ratio <x>', '--structured: share of each channel group removed')
     .option('--criterion <c>', '--structured: channel importance, bn (|batch-norm scale|) | l1 (filter L1 norm)')
-    .option('--multiple <n>', '--structured: round kept channel counts up to a multiple of n (8 or 16 fill onnxruntime\'s CPU blocks)')
+    .option('--multiple <n>', "--structured: round kept channel counts up to a multiple of n (8 or 16 fill onnxruntime's CPU blocks)")
     .requiredOption('--out <dir>', 'where to write the pruned model (a run directory when fine-tuning)')
     .option('--json', 'print the sparsity report as JSON');
   withClassMap(withEngineOptions(withForce(cmd)));
@@ -66,7 +81,11 @@ export function pruneCommand(): Command {
     }
     pruneModel(model, { target: o.targetSparsity, pattern: o.pattern, scope: o.scope });
     let report = modelSparsity(model);
-    const pruning = { sparsity: report.sparsity, pattern: o.pattern, perLayer: Object.fromEntries(report.layers.map((l) => [l.name, l.sparsity])) };
+    const pruning = {
+      sparsity: report.sparsity,
+      pattern: o.pattern,
+      perLayer: Object.fromEntries(report.layers.map((l) => [l.name, l.sparsity])),
+    };
     let modelDir = o.out;
     if (o.finetuneEpochs > 0) {
       const r = await fineTunePruned(o, model, { ...meta, pruning }, { target: o.targetSparsity, pattern: o.pattern, scope: o.scope });
@@ -83,8 +102,15 @@ export function pruneCommand(): Command {
       out(JSON.stringify({ model: modelDir, ...report }));
       return;
     }
-    out(table(['layer', 'weights', 'non-zero', 'sparsity'], report.layers.map((l) => [l.name, l.total, l.nonzero, `${(l.sparsity * 100).toFixed(1)}%`])));
-    out(`\ntotal ${report.total} weights, ${report.nonzero} non-zero: sparsity ${(report.sparsity * 100).toFixed(1)}%, compression ratio R = ${report.compressionRatio.toFixed(2)} (eq. 1)`);
+    out(
+      table(
+        ['layer', 'weights', 'non-zero', 'sparsity'],
+        report.layers.map((l) => [l.name, l.total, l.nonzero, `${(l.sparsity * 100).toFixed(1)}%`]),
+      ),
+    );
+    out(
+      `\ntotal ${report.total} weights, ${report.nonzero} non-zero: sparsity ${(report.sparsity * 100).toFixed(1)}%, compression ratio R = ${report.compressionRatio.toFixed(2)} (eq. 1)`,
+    );
     out(`wrote ${modelDir}`);
   });
   return cmd;
@@ -97,7 +123,10 @@ async function structuredCommand(o: z.infer<typeof pruneSchema>, model: tf.Layer
   const r = structuredPrune(model, { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, arch });
   const rows = structuredReport(model, r.model, arch);
   const { pruning: _unstructured, ...rest } = meta; // its zeros are no longer held as masks
-  const slimMeta: FerMetadata = { ...rest, structured: { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, channels: r.channels, from: o.model } };
+  const slimMeta: FerMetadata = {
+    ...rest,
+    structured: { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, channels: r.channels, from: o.model },
+  };
   let modelDir = o.out;
   if (o.finetuneEpochs > 0) {
     if (!(await fineTunePruned(o, r.model, slimMeta))) return;
@@ -105,18 +134,35 @@ async function structuredCommand(o: z.infer<typeof pruneSchema>, model: tf.Layer
   } else {
     await saveModel(r.model, o.out, slimMeta);
   }
-  const before = model.countParams(), after = r.model.countParams();
-  const macsBefore = rows.reduce((a, x) => a + x.macsBefore, 0), macsAfter = rows.reduce((a, x) => a + x.macsAfter, 0);
+  const before = model.countParams(),
+    after = r.model.countParams();
+  const macsBefore = rows.reduce((a, x) => a + x.macsBefore, 0),
+    macsAfter = rows.reduce((a, x) => a + x.macsAfter, 0);
   model.dispose();
   r.model.dispose();
   if (o.json) {
-    out(JSON.stringify({ model: modelDir, channels: r.channels, parameters: { before, after }, macs: { before: macsBefore, after: macsAfter }, layers: rows }));
+    out(
+      JSON.stringify({
+        model: modelDir,
+        channels: r.channels,
+        parameters: { before, after },
+        macs: { before: macsBefore, after: macsAfter },
+        layers: rows,
+      }),
+    );
     return;
   }
   const k = (n: number) => (n / 1000).toFixed(1) + 'k';
-  out(table(['layer', 'MACs before', 'MACs after', 'params before', 'params after'], rows.map((x) => [x.role, k(x.macsBefore), k(x.macsAfter), x.paramsBefore, x.paramsAfter])));
+  out(
+    table(
+      ['layer', 'MACs before', 'MACs after', 'params before', 'params after'],
+      rows.map((x) => [x.role, k(x.macsBefore), k(x.macsAfter), x.paramsBefore, x.paramsAfter]),
+    ),
+  );
   out(`\nchannels: stem ${r.channels.stem.join('/')}, modules ${r.channels.inner.map((i, m) => `${i}→${r.channels.out[m]}`).join(', ')}`);
-  out(`parameters ${before} → ${after} (${(after / before * 100).toFixed(1)}%), multiply-adds ${k(macsBefore)} → ${k(macsAfter)} (${(macsAfter / macsBefore * 100).toFixed(1)}%) per image`);
+  out(
+    `parameters ${before} → ${after} (${((after / before) * 100).toFixed(1)}%), multiply-adds ${k(macsBefore)} → ${k(macsAfter)} (${((macsAfter / macsBefore) * 100).toFixed(1)}%) per image`,
+  );
   out(`wrote ${modelDir}`);
 }
 
@@ -125,7 +171,10 @@ async function structuredCommand(o: z.infer<typeof pruneSchema>, model: tf.Layer
  * when `prune` is given). Returns the result, or null when interrupted (exit 130; `fer train --resume` goes on).
  */
 async function fineTunePruned(
-  o: z.infer<typeof pruneSchema>, model: tf.LayersModel, meta: FerMetadata, prune?: FinetuneOptions['prune'],
+  o: z.infer<typeof pruneSchema>,
+  model: tf.LayersModel,
+  meta: FerMetadata,
+  prune?: FinetuneOptions['prune'],
 ): Promise<TrainResult | null> {
   const init = path.join(o.out, 'pruned-init');
   await saveModel(model, init, meta);
@@ -134,8 +183,12 @@ async function fineTunePruned(
   const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes }) : null;
   const stop = stopOnSignal();
   const r = await finetune(init, meta, trainSet, valSet, o.out, {
-    epochs: o.finetuneEpochs, lr: o.lr, prune, onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, o.out),
-    shouldStop: stop.shouldStop, runJson: fineTuneRunJson(o.data!, o.val),
+    epochs: o.finetuneEpochs,
+    lr: o.lr,
+    prune,
+    onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, o.out),
+    shouldStop: stop.shouldStop,
+    runJson: fineTuneRunJson(o.data!, o.val),
   }).finally(stop.dispose);
   if (r.stopReason === 'interrupted') {
     process.exitCode = 130;

@@ -10,13 +10,28 @@ import { finetune } from '../train/finetune.js';
 import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_DATA } from './export.js';
-import { dataClassesFor, withClassMap, fineTuneRunJson, out, prepareOut, showSchemaDefaults, startEngine, stopOnSignal, withEngineOptions, withForce } from './common.js';
+import {
+  dataClassesFor,
+  withClassMap,
+  fineTuneRunJson,
+  out,
+  prepareOut,
+  showSchemaDefaults,
+  startEngine,
+  stopOnSignal,
+  withEngineOptions,
+  withForce,
+} from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const quantizeSchema = z.object({
   classMap: z.string().optional(),
   model: z.string().default(DEFAULT_MODEL),
-  bits: z.coerce.number().int().refine((b) => (b >= 2 && b <= 8) || b === 16, 'bits must be 2..8 or 16').default(8),
+  bits: z.coerce
+    .number()
+    .int()
+    .refine((b) => (b >= 2 && b <= 8) || b === 16, 'bits must be 2..8 or 16')
+    .default(8),
   granularity: z.enum(GRANULARITIES).default('per-channel'),
   calibrationData: z.string().default(SAMPLE_DATA),
   calibrationImages: z.coerce.number().int().min(1).default(512),
@@ -31,7 +46,9 @@ export const quantizeSchema = z.object({
 
 export function quantizeCommand(): Command {
   const cmd = new Command('quantize')
-    .description('quantize a trained model: b-bit symmetric weights (eqs. 2–4) or fp16, activation calibration for int8 export, optional QAT fine-tuning')
+    .description(
+      'quantize a trained model: b-bit symmetric weights (eqs. 2–4) or fp16, activation calibration for int8 export, optional QAT fine-tuning',
+    )
     .option('--model <dir>', 'fer model directory (default: the shipped model)')
     .option('--bits <b>', '2..8, or 16 for fp16')
     .option('--granularity <g>', 'per-tensor (the paper) | per-channel')
@@ -60,9 +77,12 @@ export function quantizeCommand(): Command {
       const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes }) : null;
       const stop = stopOnSignal();
       const r = await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, {
-        epochs: o.finetuneEpochs, lr: o.lr, quantize: { bits: o.bits, granularity: o.granularity },
+        epochs: o.finetuneEpochs,
+        lr: o.lr,
+        quantize: { bits: o.bits, granularity: o.granularity },
         onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, `${o.out}-qat`),
-        shouldStop: stop.shouldStop, runJson: fineTuneRunJson(o.data!, o.val),
+        shouldStop: stop.shouldStop,
+        runJson: fineTuneRunJson(o.data!, o.val),
       }).finally(stop.dispose);
       if (r.stopReason === 'interrupted') {
         process.exitCode = 130;
@@ -82,9 +102,18 @@ export function quantizeCommand(): Command {
     };
     await saveModel(model, o.out, result);
     model.dispose();
-    const summary = { model: o.out, bits: o.bits, granularity: o.granularity, calibrationImages: c.images, layersCalibrated: Object.keys(c.percentile).length };
+    const summary = {
+      model: o.out,
+      bits: o.bits,
+      granularity: o.granularity,
+      calibrationImages: c.images,
+      layersCalibrated: Object.keys(c.percentile).length,
+    };
     if (o.json) out(JSON.stringify(summary));
-    else out(`quantized to ${o.bits === 16 ? 'fp16' : `${o.bits}-bit ${o.granularity}`} weights; calibrated ${summary.layersCalibrated} activations on ${c.images} images; wrote ${o.out}`);
+    else
+      out(
+        `quantized to ${o.bits === 16 ? 'fp16' : `${o.bits}-bit ${o.granularity}`} weights; calibrated ${summary.layersCalibrated} activations on ${c.images} images; wrote ${o.out}`,
+      );
   });
   return cmd;
 }

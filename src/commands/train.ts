@@ -18,25 +18,44 @@ import { pruneHook } from '../prune/hook.js';
 import { quantizeHook } from '../quantize/hook.js';
 
 interface Flags {
-  data?: string; val?: string; out?: string; resume?: string; usage?: CsvUsage; valUsage?: CsvUsage;
-  detect?: boolean | string; multiFace?: string;
-  json?: boolean; backend?: string; threads?: number; [k: string]: unknown;
+  data?: string;
+  val?: string;
+  out?: string;
+  resume?: string;
+  usage?: CsvUsage;
+  valUsage?: CsvUsage;
+  detect?: boolean | string;
+  multiFace?: string;
+  json?: boolean;
+  backend?: string;
+  threads?: number;
+  [k: string]: unknown;
 }
 
 /** Loads a dataset, saying on stderr what it holds (per class), what was skipped and what left out. */
 export async function loadWithSummary(
-  source: string, usage: CsvUsage | undefined, quiet: boolean, o: Pick<LoadOptions, 'classes' | 'decoder'> = {},
+  source: string,
+  usage: CsvUsage | undefined,
+  quiet: boolean,
+  o: Pick<LoadOptions, 'classes' | 'decoder'> = {},
 ): Promise<Dataset> {
   const t0 = Date.now();
   const bar = quiet || !o.decoder ? null : new Progress();
-  const ds = await loadDataset(source, { usage, ...o, onProgress: bar ? (d, t) => bar.update(d, t, 'faces', 'detecting', ((Date.now() - t0) / 1000 / d) * (t - d)) : undefined });
+  const ds = await loadDataset(source, {
+    usage,
+    ...o,
+    onProgress: bar ? (d, t) => bar.update(d, t, 'faces', 'detecting', ((Date.now() - t0) / 1000 / d) * (t - d)) : undefined,
+  });
   bar?.done();
   if (!quiet) {
     const fer = ds.classes.join() === FER2013_CLASSES.join();
     const counts = fer ? ds.counts.join('/') : ds.classes.map((c, i) => `${c} ${ds.counts[i]}`).join(', ');
-    process.stderr.write(`fer: ${source}: ${ds.size} images (${counts}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
-      (ds.skipped.length ? `, ${ds.skipped.length} skipped (e.g. ${path.basename(ds.skipped[0].file)}: ${ds.skipped[0].reason})` : '') +
-      (ds.dropped ? `, ${ds.dropped} of other classes left out` : '') + '\n');
+    process.stderr.write(
+      `fer: ${source}: ${ds.size} images (${counts}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
+        (ds.skipped.length ? `, ${ds.skipped.length} skipped (e.g. ${path.basename(ds.skipped[0].file)}: ${ds.skipped[0].reason})` : '') +
+        (ds.dropped ? `, ${ds.dropped} of other classes left out` : '') +
+        '\n',
+    );
   }
   return ds;
 }
@@ -55,7 +74,7 @@ export function trainCommand(): Command {
     .option('--lr <x>', 'initial learning rate')
     .option('--optimizer <o>', 'adam | sgd (with momentum, Nesterov unless --no-nesterov)')
     .option('--momentum <x>', 'sgd: momentum')
-    .option('--no-nesterov', 'sgd: plain momentum instead of Nesterov\'s')
+    .option('--no-nesterov', "sgd: plain momentum instead of Nesterov's")
     .option('--min-lr <x>', 'lowest learning rate')
     .option('--schedule <s>', 'cosine | plateau | constant')
     .option('--warmup-epochs <n>', 'linear warm-up epochs')
@@ -74,16 +93,31 @@ export function trainCommand(): Command {
     .option('--mix-prob <p>', 'share of batches mixed when --mixup/--cutmix is on')
     .option('--erasing <p>', 'random erasing: probability that an image gets a rectangle of noise (0 = off)')
     .option('--ema <decay>', 'validate and save an exponential moving average of the weights (e.g. 0.999; 0 = off)')
-    .option('--arch <name>', `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv, -s2p: a stride-2 pool after the stem; resnet18-w32/-w16: ResNet-18-style teachers, 2.8M/0.7M parameters; with --init, starts from its weights)`)
-    .option('--init <model>', 'start from these weights (fine-tuning; with other classes than the data\'s, a transfer: same features, new head)')
-    .option('--classes <a,b,c>', 'train these classes of the data, in this order (default: every class folder; FER2013\'s order for its seven)')
-    .option('--class-map <file>', 'JSON merging the data\'s labels into classes, e.g. {"negative":["angry","disgust","fear","sad"],"neutral":["neutral"],"positive":["happy","surprise"]}')
+    .option(
+      '--arch <name>',
+      `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv, -s2p: a stride-2 pool after the stem; resnet18-w32/-w16: ResNet-18-style teachers, 2.8M/0.7M parameters; with --init, starts from its weights)`,
+    )
+    .option(
+      '--init <model>',
+      "start from these weights (fine-tuning; with other classes than the data's, a transfer: same features, new head)",
+    )
+    .option(
+      '--classes <a,b,c>',
+      "train these classes of the data, in this order (default: every class folder; FER2013's order for its seven)",
+    )
+    .option(
+      '--class-map <file>',
+      'JSON merging the data\'s labels into classes, e.g. {"negative":["angry","disgust","fear","sad"],"neutral":["neutral"],"positive":["happy","surprise"]}',
+    )
     .option('--freeze-epochs <n>', 'first n epochs train only the classifier head (transfer)')
-    .option('--detect [detector]', `--data holds ordinary photos: crop each one's face (aligned, 48×48 gray) with a face detector (${DETECTORS.join(' | ')}; default auto) and cache the crops`)
+    .option(
+      '--detect [detector]',
+      `--data holds ordinary photos: crop each one's face (aligned, 48×48 gray) with a face detector (${DETECTORS.join(' | ')}; default auto) and cache the crops`,
+    )
     .option('--multi-face <m>', 'with --detect, a photo with several faces: largest (train on its largest face) | skip', 'largest')
-    .option('--revive-dead', 'give the --init model\'s dead ReLU channels fresh weights first')
-    .option('--teacher <model...>', 'distill from these models\' mean probabilities (knowledge distillation)')
-    .option('--distill-alpha <x>', 'weight of the teacher\'s soft targets (labels get 1 - x)')
+    .option('--revive-dead', "give the --init model's dead ReLU channels fresh weights first")
+    .option('--teacher <model...>', "distill from these models' mean probabilities (knowledge distillation)")
+    .option('--distill-alpha <x>', "weight of the teacher's soft targets (labels get 1 - x)")
     .option('--temperature <t>', 'distillation softmax temperature')
     .option('--teacher-tta <t>', 'views the teacher averages: none | flip | tencrop')
     .option('--seed <n>', 'random seed')
@@ -126,23 +160,36 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
     if (e.type === 'start') {
       totalEpochs = e.epochs;
       startEpoch = e.startEpoch;
-      if (!json) process.stderr.write(`fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`);
+      if (!json)
+        process.stderr.write(
+          `fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`,
+        );
       for (const r of e.revived ?? []) process.stderr.write(`fer: revived ${r.channels.length} dead channel(s) of ${r.layer}\n`);
       if (e.transplanted) {
         const t = e.transplanted;
-        process.stderr.write(`fer: started from --init's weights: ${t.copied} tensors copied` +
-          (t.skipped.length ? `, ${t.skipped.length} left as initialised (${t.skipped.join(', ')})` : '') + '\n');
+        process.stderr.write(
+          `fer: started from --init's weights: ${t.copied} tensors copied` +
+            (t.skipped.length ? `, ${t.skipped.length} left as initialised (${t.skipped.join(', ')})` : '') +
+            '\n',
+        );
         if (t.headFrom) {
-          process.stderr.write(`fer: transfer to new classes: a new classifier head` +
-            (t.headFrom.length ? ` (the rows of ${t.headFrom.join(', ')} kept from --init)` : '') + '\n');
+          process.stderr.write(
+            `fer: transfer to new classes: a new classifier head` +
+              (t.headFrom.length ? ` (the rows of ${t.headFrom.join(', ')} kept from --init)` : '') +
+              '\n',
+          );
         }
       }
     } else if (e.type === 'batch' && !json) {
       const batchesLeft = e.batches - e.batch + (totalEpochs - e.epoch - 1) * e.batches;
       const batchesPerSecond = e.imagesPerSecond / batchSize;
-      bar.update(e.batch, e.batches, `epoch ${e.epoch + 1}/${totalEpochs}`,
+      bar.update(
+        e.batch,
+        e.batches,
+        `epoch ${e.epoch + 1}/${totalEpochs}`,
         `loss ${e.loss.toFixed(4)} acc ${(e.acc * 100).toFixed(1)}% ${e.imagesPerSecond.toFixed(0)} img/s`,
-        batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined);
+        batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined,
+      );
     } else if (e.type === 'epoch') {
       const m = e.metrics;
       if (json) {
@@ -150,11 +197,14 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
         return;
       }
       const eta = ((Date.now() - t0) / 1000 / (m.epoch - startEpoch)) * (totalEpochs - m.epoch);
-      bar.done(`epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)} acc ${(m.acc * 100).toFixed(2)}%` +
-        (m.valAcc != null ? `  val_loss ${m.valLoss!.toFixed(4)} val_acc ${(m.valAcc * 100).toFixed(2)}%` : '') +
-        `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
-        (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') + (e.best ? '  *best' : '') +
-        `  ETA ${formatDuration(eta)}`);
+      bar.done(
+        `epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)} acc ${(m.acc * 100).toFixed(2)}%` +
+          (m.valAcc != null ? `  val_loss ${m.valLoss!.toFixed(4)} val_acc ${(m.valAcc * 100).toFixed(2)}%` : '') +
+          `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
+          (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') +
+          (e.best ? '  *best' : '') +
+          `  ETA ${formatDuration(eta)}`,
+      );
     } else if (e.type === 'note') {
       if (!json) process.stderr.write(`fer: ${e.message}\n`);
     } else if (e.type === 'stop') {
@@ -166,21 +216,37 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
 
 /** What a run reads and where: from the flags, or for --resume from its run.json (its options cannot change). */
 interface RunInputs {
-  outDir: string; dataPath: string; valPath?: string; usage?: CsvUsage; valUsage?: CsvUsage;
-  detect?: Detector; multiFace: MultiFace; stored?: Record<string, unknown>;
+  outDir: string;
+  dataPath: string;
+  valPath?: string;
+  usage?: CsvUsage;
+  valUsage?: CsvUsage;
+  detect?: Detector;
+  multiFace: MultiFace;
+  stored?: Record<string, unknown>;
 }
 
 function runInputs(flags: Flags): RunInputs {
   const outDir = flags.resume ?? flags.out!;
   const runFile = path.join(outDir, 'run.json');
-  let dataPath = flags.data, valPath = flags.val, usage = flags.usage, valUsage = flags.valUsage;
-  let detect: Detector | undefined = flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : flags.detect as Detector;
+  let dataPath = flags.data,
+    valPath = flags.val,
+    usage = flags.usage,
+    valUsage = flags.valUsage;
+  let detect: Detector | undefined =
+    flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : (flags.detect as Detector);
   let multiFace = flags.multiFace as MultiFace;
   let stored: Record<string, unknown> | undefined;
   if (flags.resume) {
     if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
     const prev = readJsonFile(runFile, 'run.json') as {
-      data?: string; val?: string; usage?: CsvUsage; valUsage?: CsvUsage; detect?: Detector; multiFace?: MultiFace; options?: Record<string, unknown>;
+      data?: string;
+      val?: string;
+      usage?: CsvUsage;
+      valUsage?: CsvUsage;
+      detect?: Detector;
+      multiFace?: MultiFace;
+      options?: Record<string, unknown>;
     };
     dataPath ??= prev.data;
     valPath ??= prev.val;
@@ -190,10 +256,14 @@ function runInputs(flags: Flags): RunInputs {
     if (prev.multiFace) multiFace = prev.multiFace;
     stored = prev.options;
     // A resumed run keeps the options it started with (its schedule depends on them): say so, never ignore.
-    const changed = ['epochs', 'lr', 'schedule', 'batchSize'].filter((k) => flags[k] !== undefined && stored && String(flags[k]) !== String(stored[k]));
+    const changed = ['epochs', 'lr', 'schedule', 'batchSize'].filter(
+      (k) => flags[k] !== undefined && stored && String(flags[k]) !== String(stored[k]),
+    );
     if (changed.length) {
-      throw new UsageError(`train: --resume continues ${flags.resume} with the options it started with; ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')} cannot change`,
-        { hint: `to train further with other settings, start a new run: --init ${path.join(flags.resume, 'last')}` });
+      throw new UsageError(
+        `train: --resume continues ${flags.resume} with the options it started with; ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')} cannot change`,
+        { hint: `to train further with other settings, start a new run: --init ${path.join(flags.resume, 'last')}` },
+      );
     }
   }
   if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
@@ -206,9 +276,12 @@ function runInputs(flags: Flags): RunInputs {
     if (!flags.json) process.stderr.write(`fer: ${dataPath}: training on its Training rows (--usage to choose)\n`);
   }
   if (valPath && isCsv(valPath) && path.resolve(valPath) === path.resolve(dataPath) && valUsage === usage) {
-    throw new UsageError(`train: --val ${valPath} with --val-usage ${valUsage} is the training split itself`, { hint: 'validate on PublicTest (the default)' });
+    throw new UsageError(`train: --val ${valPath} with --val-usage ${valUsage} is the training split itself`, {
+      hint: 'validate on PublicTest (the default)',
+    });
   }
-  if (detect && !DETECTORS.includes(detect)) throw new UsageError(`train: --detect ${detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
+  if (detect && !DETECTORS.includes(detect))
+    throw new UsageError(`train: --detect ${detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
   if (!MULTI_FACE.includes(multiFace)) throw new UsageError(`train: --multi-face ${multiFace}: expected ${MULTI_FACE.join(' or ')}`);
   return { outDir, dataPath, valPath, usage, valUsage, detect, multiFace, stored };
 }
@@ -220,9 +293,13 @@ async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promi
     const trainSet = await loadWithSummary(r.dataPath, r.usage, quiet, { classes: spec, decoder: cropper });
     if (cropper && !quiet && cropper.stats.photos) {
       const st = cropper.stats;
-      process.stderr.write(`fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${r.multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`);
+      process.stderr.write(
+        `fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${r.multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`,
+      );
     }
-    const valSet = r.valPath ? await loadWithSummary(r.valPath, r.valUsage, quiet, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper }) : null;
+    const valSet = r.valPath
+      ? await loadWithSummary(r.valPath, r.valUsage, quiet, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper })
+      : null;
     return { trainSet, valSet };
   } finally {
     await cropper?.release();
@@ -232,12 +309,19 @@ async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promi
 async function trainAction(flags: Flags): Promise<void> {
   const r = runInputs(flags);
   const outDir = r.outDir;
-  const options = trainOptionsSchema.parse(r.stored ?? {
-    ...flags, flip: flags.flip !== false, nesterov: flags.nesterov !== false, classWeights: !!flags.classWeights, reviveDead: !!flags.reviveDead,
-    classes: typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined,
-  });
+  const options = trainOptionsSchema.parse(
+    r.stored ?? {
+      ...flags,
+      flip: flags.flip !== false,
+      nesterov: flags.nesterov !== false,
+      classWeights: !!flags.classWeights,
+      reviveDead: !!flags.reviveDead,
+      classes: typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined,
+    },
+  );
   const spec: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
-  if (options.reviveDead && !options.init && !flags.resume) throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
+  if (options.reviveDead && !options.init && !flags.resume)
+    throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
   if (!flags.resume) {
     for (const t of options.teacher) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
     checkRunOut(outDir);
@@ -248,14 +332,27 @@ async function trainAction(flags: Flags): Promise<void> {
     throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
   }
   const runJson = {
-    command: `fer ${process.argv.slice(2).join(' ')}`, data: r.dataPath, val: r.valPath, usage: r.usage, valUsage: r.valUsage,
-    detect: r.detect, multiFace: r.multiFace, backend: info.name, threads: info.threads, started: new Date().toISOString(),
+    command: `fer ${process.argv.slice(2).join(' ')}`,
+    data: r.dataPath,
+    val: r.valPath,
+    usage: r.usage,
+    valUsage: r.valUsage,
+    detect: r.detect,
+    multiFace: r.multiFace,
+    backend: info.name,
+    threads: info.threads,
+    started: new Date().toISOString(),
   };
   const stop = stopOnSignal();
   const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
   const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
   const result = await train(trainSet, valSet, options, {
-    out: outDir, resume: !!flags.resume, hooks, onEvent, shouldStop: stop.shouldStop, runJson,
+    out: outDir,
+    resume: !!flags.resume,
+    hooks,
+    onEvent,
+    shouldStop: stop.shouldStop,
+    runJson,
   }).finally(stop.dispose);
   if (result.stopReason === 'nan') process.exitCode = 4;
   else if (result.stopReason === 'interrupted') process.exitCode = 130;

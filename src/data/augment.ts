@@ -27,7 +27,11 @@ const P = S * S;
 
 /** Copies images[indices] into a [B, 48, 48, 1] float batch, augmenting each when `aug` asks. */
 export function makeBatch(
-  images: Uint8Array, indices: ArrayLike<number>, aug: AugmentOptions = NO_AUGMENT, rng?: Rng, out?: Float32Array,
+  images: Uint8Array,
+  indices: ArrayLike<number>,
+  aug: AugmentOptions = NO_AUGMENT,
+  rng?: Rng,
+  out?: Float32Array,
 ): Float32Array {
   const batch = out ?? new Float32Array(indices.length * P);
   const { scale, offset } = PREPROCESS;
@@ -49,11 +53,16 @@ export function randomAffine(aug: AugmentOptions, rng: Rng): number[] {
   const flip = aug.flip && rng.next() < 0.5 ? -1 : 1;
   const theta = (rng.uniform(-aug.rotation, aug.rotation) * Math.PI) / 180;
   const zoom = 1 + rng.uniform(-aug.zoom, aug.zoom);
-  const tx = rng.uniform(-aug.shift, aug.shift) * S, ty = rng.uniform(-aug.shift, aug.shift) * S;
+  const tx = rng.uniform(-aug.shift, aug.shift) * S,
+    ty = rng.uniform(-aug.shift, aug.shift) * S;
   const c = (S - 1) / 2;
-  const cos = Math.cos(theta) / zoom, sin = Math.sin(theta) / zoom;
+  const cos = Math.cos(theta) / zoom,
+    sin = Math.sin(theta) / zoom;
   // Source = R(-θ)/zoom · (out - center - t), then flipped about the vertical axis, + center.
-  const a = flip * cos, b = flip * sin, d = -sin, e = cos;
+  const a = flip * cos,
+    b = flip * sin,
+    d = -sin,
+    e = cos;
   return [a, b, c - a * (c + tx) - b * (c + ty), d, e, c - d * (c + tx) - e * (c + ty)];
 }
 
@@ -62,14 +71,18 @@ function warp(src: Uint8Array, dst: Float32Array, m: number[]): void {
   const [a, b, c, d, e, f] = m;
   for (let y = 0; y < S; y++) {
     for (let x = 0; x < S; x++) {
-      let sx = a * x + b * y + c, sy = d * x + e * y + f;
+      let sx = a * x + b * y + c,
+        sy = d * x + e * y + f;
       sx = sx < 0 ? 0 : sx > S - 1 ? S - 1 : sx;
       sy = sy < 0 ? 0 : sy > S - 1 ? S - 1 : sy;
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const x1 = Math.min(x0 + 1, S - 1), y1 = Math.min(y0 + 1, S - 1);
-      const fx = sx - x0, fy = sy - y0;
-      const v = (src[y0 * S + x0] * (1 - fx) + src[y0 * S + x1] * fx) * (1 - fy) +
-        (src[y1 * S + x0] * (1 - fx) + src[y1 * S + x1] * fx) * fy;
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy);
+      const x1 = Math.min(x0 + 1, S - 1),
+        y1 = Math.min(y0 + 1, S - 1);
+      const fx = sx - x0,
+        fy = sy - y0;
+      const v =
+        (src[y0 * S + x0] * (1 - fx) + src[y0 * S + x1] * fx) * (1 - fy) + (src[y1 * S + x0] * (1 - fx) + src[y1 * S + x1] * fx) * fy;
       dst[y * S + x] = v * scale + offset;
     }
   }
@@ -90,8 +103,16 @@ const mirrored = ([a, b, c, d, e, f]: number[]) => [-a, b, a * (S - 1) + c, -d, 
 export function ttaAffines(tta: Tta): number[][] {
   if (tta === 'none') return [IDENTITY];
   if (tta === 'flip') return [IDENTITY, mirrored(IDENTITY)];
-  const k = 44, r = k / S, m = S - k;
-  const crops = [[0, 0], [m, 0], [0, m], [m, m], [m / 2, m / 2]].map(([ox, oy]) => [r, 0, ox + 0.5 * r - 0.5, 0, r, oy + 0.5 * r - 0.5]);
+  const k = 44,
+    r = k / S,
+    m = S - k;
+  const crops = [
+    [0, 0],
+    [m, 0],
+    [0, m],
+    [m, m],
+    [m / 2, m / 2],
+  ].map(([ox, oy]) => [r, 0, ox + 0.5 * r - 0.5, 0, r, oy + 0.5 * r - 0.5]);
   return [...crops, ...crops.map(mirrored)];
 }
 
@@ -99,7 +120,7 @@ export function ttaAffines(tta: Tta): number[][] {
 export function viewBatch(images: Uint8Array, indices: ArrayLike<number>, m: number[]): Float32Array {
   if (m.every((v, i) => v === IDENTITY[i])) return makeBatch(images, indices);
   const batch = new Float32Array(indices.length * P);
-  for (let b = 0; b < indices.length; b++) warp(images.subarray(indices[b] * P, (indices[b] + 1) * P), batch.subarray(b * P, (b + 1) * P), m);
+  for (let b = 0; b < indices.length; b++)
+    warp(images.subarray(indices[b] * P, (indices[b] + 1) * P), batch.subarray(b * P, (b + 1) * P), m);
   return batch;
 }
-

@@ -11,10 +11,11 @@ export function readClassMap(file: string): Record<string, string[]> {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UsageError(`--class-map ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON: ' + (e as Error).message.split('\n')[0]}`);
+    throw new UsageError(
+      `--class-map ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON: ' + (e as Error).message.split('\n')[0]}`,
+    );
   }
   const r = classMapSchema.safeParse(raw);
   if (!r.success) throw new UsageError(`--class-map ${file}: expected {"class": ["source label", …], …}`);
   return r.data;
 }
-

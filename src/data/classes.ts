@@ -30,7 +30,8 @@ export interface ClassPlan {
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} _.+-]{0,63}$/u;
 
 export function checkClassName(name: string, where: string): string {
-  if (!NAME.test(name)) throw new UsageError(`${where}: "${name.slice(0, 40)}" is not a usable class name (letters, digits, space, _ . + -; at most 64)`);
+  if (!NAME.test(name))
+    throw new UsageError(`${where}: "${name.slice(0, 40)}" is not a usable class name (letters, digits, space, _ . + -; at most 64)`);
   return name;
 }
 
@@ -56,18 +57,24 @@ export function planClasses(sourceNames: readonly string[], spec: ClassSpec = {}
   }
   if (spec.classes) {
     const unknown = spec.classes.filter((c) => !classes.includes(c));
-    if (unknown.length && spec.map) throw new UsageError(`classes: "${unknown[0]}" is not a class of the class map (${classes.join(', ')})`);
-    if (new Set(spec.classes).size !== spec.classes.length) throw new UsageError(`classes: a class is named twice in ${spec.classes.join(',')}`);
+    if (unknown.length && spec.map)
+      throw new UsageError(`classes: "${unknown[0]}" is not a class of the class map (${classes.join(', ')})`);
+    if (new Set(spec.classes).size !== spec.classes.length)
+      throw new UsageError(`classes: a class is named twice in ${spec.classes.join(',')}`);
     classes = spec.classes.map((c) => checkClassName(c, 'classes'));
   }
-  if (classes.length < 2) throw new UsageError(`classes: a classifier needs at least 2 classes, got ${classes.length ? classes.join(', ') : 'none'}`);
+  if (classes.length < 2)
+    throw new UsageError(`classes: a classifier needs at least 2 classes, got ${classes.length ? classes.join(', ') : 'none'}`);
   const index = new Map(classes.map((c, i) => [c, i]));
   return { classes, indexOf: (s) => index.get(target.get(s) ?? '\0') ?? -1 };
 }
 
 /** `--classes a,b,c` */
 export function parseClassList(s: string): string[] {
-  return s.split(',').map((c) => c.trim()).filter(Boolean);
+  return s
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -85,20 +92,28 @@ export function mergesOutputs(modelClasses: readonly string[], map: Record<strin
  * classes in no merged class are left out and each row renormalized). Returns the merged classes and a
  * function mapping probabilities [n × model classes] to [n × merged classes].
  */
-export function probabilityMerger(modelClasses: readonly string[], map: Record<string, readonly string[]>): {
-  classes: string[]; merge(probs: Float32Array): Float32Array;
+export function probabilityMerger(
+  modelClasses: readonly string[],
+  map: Record<string, readonly string[]>,
+): {
+  classes: string[];
+  merge(probs: Float32Array): Float32Array;
 } {
   const classes = Object.keys(map).map((c) => checkClassName(c, 'class map'));
-  const columns = classes.map((c) => map[c].map((src) => {
-    const j = modelClasses.indexOf(src);
-    if (j < 0) throw new UsageError(`class map: "${src}" (merged into "${c}") is not one of the model's classes (${modelClasses.join(', ')})`);
-    return j;
-  }));
+  const columns = classes.map((c) =>
+    map[c].map((src) => {
+      const j = modelClasses.indexOf(src);
+      if (j < 0)
+        throw new UsageError(`class map: "${src}" (merged into "${c}") is not one of the model's classes (${modelClasses.join(', ')})`);
+      return j;
+    }),
+  );
   const k = modelClasses.length;
   return {
     classes,
     merge(probs) {
-      const n = probs.length / k, out = new Float32Array(n * classes.length);
+      const n = probs.length / k,
+        out = new Float32Array(n * classes.length);
       for (let i = 0; i < n; i++) {
         let total = 0;
         columns.forEach((cols, c) => {

@@ -65,7 +65,10 @@ function cacheDir(): string {
 
 async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> {
   // Hidden folders (.git, .cache, …) are not classes.
-  const folders = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const folders = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
   if (folders.length === 0) throw new UsageError(`data: no class folders in ${root} (expected ${root}/<class>/*.jpg)`);
   const plan = planClasses(folders, options.classes);
   const files: string[] = [];
@@ -73,7 +76,9 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
   let dropped = 0;
   for (const name of folders) {
     const label = plan.indexOf(name);
-    const names = readdirSync(path.join(root, name)).filter((f) => !f.startsWith('.')).sort();
+    const names = readdirSync(path.join(root, name))
+      .filter((f) => !f.startsWith('.'))
+      .sort();
     if (label < 0) {
       dropped += names.length;
       continue;
@@ -85,17 +90,23 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
   }
   // Label order, then file order: datasets are sorted by class.
   const order = [...files.keys()].sort((a, b) => labels[a] - labels[b] || (files[a] < files[b] ? -1 : 1));
-  const sortedFiles = order.map((i) => files[i]), sortedLabels = order.map((i) => labels[i]);
-  if (sortedFiles.length === 0) throw new UsageError(`data: no images of the classes ${plan.classes.join(', ')} in ${root} (expected ${root}/<class>/*.jpg)`);
+  const sortedFiles = order.map((i) => files[i]),
+    sortedLabels = order.map((i) => labels[i]);
+  if (sortedFiles.length === 0)
+    throw new UsageError(`data: no images of the classes ${plan.classes.join(', ')} in ${root} (expected ${root}/<class>/*.jpg)`);
 
   const decoder = options.decoder;
   const key = createHash('sha1')
     .update(path.resolve(root))
     .update(decoder ? `decoder:${decoder.tag}\n` : '')
-    .update(sortedFiles.map((f) => {
-      const st = statSync(f);
-      return `${f}:${st.size}:${st.mtimeMs}`;
-    }).join('\n'))
+    .update(
+      sortedFiles
+        .map((f) => {
+          const st = statSync(f);
+          return `${f}:${st.size}:${st.mtimeMs}`;
+        })
+        .join('\n'),
+    )
     .digest('hex')
     .slice(0, 16);
   const cacheFile = path.join(cacheDir(), `${key}.bin`);
@@ -104,14 +115,22 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
     const cached = readCache(cacheFile, sortedFiles);
     if (cached) {
       const cachedLabels = Uint8Array.from(cached.files, (f) => labelOf.get(f)!);
-      return { ...cached, labels: cachedLabels, classes: plan.classes, counts: countLabels(cachedLabels, plan.classes.length), dropped, source: root };
+      return {
+        ...cached,
+        labels: cachedLabels,
+        classes: plan.classes,
+        counts: countLabels(cachedLabels, plan.classes.length),
+        dropped,
+        source: root,
+      };
     }
   }
 
   const images = new Uint8Array(sortedFiles.length * PIXELS);
   const ok = new Uint8Array(sortedFiles.length);
   const skipped: Dataset['skipped'] = [];
-  let next = 0, done = 0;
+  let next = 0,
+    done = 0;
   const worker = async () => {
     while (next < sortedFiles.length) {
       const i = next++;
@@ -130,7 +149,8 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
   };
   await Promise.all(Array.from({ length: decoder ? 1 : 8 }, worker));
   const ds = compact(images, Uint8Array.from(sortedLabels), ok, sortedFiles, skipped, root, plan.classes, dropped);
-  if (ds.size === 0) throw new UsageError(`data: none of the ${sortedFiles.length} files in ${root} is a readable image${decoder ? ' with a face' : ''}`);
+  if (ds.size === 0)
+    throw new UsageError(`data: none of the ${sortedFiles.length} files in ${root} is a readable image${decoder ? ' with a face' : ''}`);
   if (options.cache !== false) writeCache(cacheFile, ds);
   return ds;
 }
@@ -142,8 +162,14 @@ function countLabels(labels: ArrayLike<number>, classes: number): number[] {
 }
 
 function compact(
-  images: Uint8Array, labels: Uint8Array, ok: Uint8Array, files: string[], skipped: Dataset['skipped'], source: string,
-  classes: string[], dropped: number,
+  images: Uint8Array,
+  labels: Uint8Array,
+  ok: Uint8Array,
+  files: string[],
+  skipped: Dataset['skipped'],
+  source: string,
+  classes: string[],
+  dropped: number,
 ): Dataset {
   const keep = [...ok.keys()].filter((i) => ok[i]);
   const out = new Uint8Array(keep.length * PIXELS);
@@ -153,8 +179,15 @@ function compact(
     outLabels[dst] = labels[src];
   });
   return {
-    images: out, labels: outLabels, size: keep.length, files: keep.map((i) => files[i]), classes,
-    counts: countLabels(outLabels, classes.length), skipped: skipped.sort((a, b) => a.file.localeCompare(b.file)), dropped, source,
+    images: out,
+    labels: outLabels,
+    size: keep.length,
+    files: keep.map((i) => files[i]),
+    classes,
+    counts: countLabels(outLabels, classes.length),
+    skipped: skipped.sort((a, b) => a.file.localeCompare(b.file)),
+    dropped,
+    source,
   };
 }
 
@@ -196,7 +229,8 @@ function loadCsv(file: string, usage: CsvUsage | undefined, spec: ClassSpec | un
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
   const header = lines[0].split(',').map((h) => h.trim().toLowerCase());
   const ei = header.indexOf('emotion') >= 0 ? header.indexOf('emotion') : header.indexOf('label');
-  const pi = header.indexOf('pixels'), ui = header.indexOf('usage');
+  const pi = header.indexOf('pixels'),
+    ui = header.indexOf('usage');
   if (ei < 0 || pi < 0) throw new UsageError(`data: ${file} is not a fer2013 CSV (expected columns emotion,pixels[,Usage])`);
   const images: number[][] = [];
   const names: string[] = [];
@@ -240,8 +274,15 @@ function loadCsv(file: string, usage: CsvUsage | undefined, spec: ClassSpec | un
   keep.forEach((src, i) => flat.set(images[src], i * PIXELS));
   const labels = Uint8Array.from(keep, (i) => plan.indexOf(names[i]));
   return {
-    images: flat, labels, size: keep.length, files: keep.map((i) => files[i]), classes: plan.classes,
-    counts: countLabels(labels, plan.classes.length), skipped, dropped: images.length - keep.length, source: file,
+    images: flat,
+    labels,
+    size: keep.length,
+    files: keep.map((i) => files[i]),
+    classes: plan.classes,
+    counts: countLabels(labels, plan.classes.length),
+    skipped,
+    dropped: images.length - keep.length,
+    source: file,
   };
 }
 

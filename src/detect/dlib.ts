@@ -75,11 +75,13 @@ export async function dlibDetectAsync(image: RawImage, upsample: number, thresho
 }
 
 function unpack(raw: Float64Array): DetectedFace[] {
-  const per = 5 + 136, faces: DetectedFace[] = [];
+  const per = 5 + 136,
+    faces: DetectedFace[] = [];
   for (let i = 0; i < raw.length / per; i++) {
     const r = raw.subarray(i * per, (i + 1) * per);
     faces.push({
-      box: { x: r[0], y: r[1], width: r[2], height: r[3] }, score: r[4],
+      box: { x: r[0], y: r[1], width: r[2], height: r[3] },
+      score: r[4],
       landmarks: Array.from({ length: 68 }, (_, k) => ({ x: r[5 + 2 * k], y: r[6 + 2 * k] })),
     });
   }

@@ -89,7 +89,11 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   if (detector === 'dlib' || detector === 'dlib+tiny') {
     if (!loadDlib()) throw new UsageError(`--detector ${detector}: ${dlibUnavailable()}`, { hint: 'use --detector tiny or ssd' });
     const t = performance.now();
-    const faces = await dlibDetectAsync(image, o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample, DLIB_THRESHOLD);
+    const faces = await dlibDetectAsync(
+      image,
+      o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample,
+      DLIB_THRESHOLD,
+    );
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (detector === 'dlib') return faces;
     const more = await detectFaces(image, { ...o, detector: 'tiny' }, timings);
@@ -97,8 +101,9 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   }
   const fa = await faceApi();
   const tiny = detector === 'tiny';
-  const size = tiny ? o.inputSize ?? 416 : SSD_INPUT;
-  const side = Math.max(image.width, image.height), scale = side / size; // detector pixel → image pixels
+  const size = tiny ? (o.inputSize ?? 416) : SSD_INPUT;
+  const side = Math.max(image.width, image.height),
+    scale = side / size; // detector pixel → image pixels
   let t = performance.now();
   const view = await cropSquare(image, 0, 0, side, size);
   const found = tiny ? await tinyDetect(fa, view, o.minConfidence ?? 0.5) : await ssdDetect(fa, view, o.minConfidence ?? 0.5);
@@ -131,7 +136,10 @@ async function tinyDetect(fa: FaceApi, view: RawImage, threshold: number): Promi
 }
 
 export function landmarkParams(fa: FaceApi): LandmarkParams {
-  const net = fa.nets.faceLandmark68Net as unknown as { params: { fc: LandmarkParams['fc'] }; faceFeatureExtractor: { params: LandmarkParams['extractor'] } };
+  const net = fa.nets.faceLandmark68Net as unknown as {
+    params: { fc: LandmarkParams['fc'] };
+    faceFeatureExtractor: { params: LandmarkParams['extractor'] };
+  };
   return { extractor: net.faceFeatureExtractor.params, fc: net.params.fc };
 }
 

@@ -7,9 +7,17 @@ import type { Box, DetectedFace, Point } from './types.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 
 /** The pixels a detector and the aligner read: interleaved 8-bit channels (1 = gray, 3 = RGB, 4 = RGBA). */
-export interface Pixels { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: number }
+export interface Pixels {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: number;
+}
 
-export interface Found { box: Box; score: number }
+export interface Found {
+  box: Box;
+  score: number;
+}
 
 /** face-api's IoU threshold for the tiny detector's non-maximum suppression. */
 export const TINY_IOU = 0.4;
@@ -22,15 +30,17 @@ const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
  */
 export function decodeTiny(out: ArrayLike<number>, anchors: readonly Point[], size: number, threshold: number): Found[] {
   const cells = Math.round(Math.sqrt(out.length / (anchors.length * 5)));
-  const at = (a: number, k: number, row: number, col: number) => out[(((a * 5 + k) * cells) + row) * cells + col];
+  const at = (a: number, k: number, row: number, col: number) => out[((a * 5 + k) * cells + row) * cells + col];
   const found: Found[] = [];
   for (let row = 0; row < cells; row++) {
     for (let col = 0; col < cells; col++) {
       for (let a = 0; a < anchors.length; a++) {
         const score = sigmoid(at(a, 4, row, col));
         if (score <= threshold) continue;
-        const w = (Math.exp(at(a, 2, row, col)) * anchors[a].x) / cells, h = (Math.exp(at(a, 3, row, col)) * anchors[a].y) / cells;
-        const cx = (col + sigmoid(at(a, 0, row, col))) / cells, cy = (row + sigmoid(at(a, 1, row, col))) / cells;
+        const w = (Math.exp(at(a, 2, row, col)) * anchors[a].x) / cells,
+          h = (Math.exp(at(a, 3, row, col)) * anchors[a].y) / cells;
+        const cx = (col + sigmoid(at(a, 0, row, col))) / cells,
+          cy = (row + sigmoid(at(a, 1, row, col))) / cells;
         found.push({ box: { x: (cx - w / 2) * size, y: (cy - h / 2) * size, width: w * size, height: h * size }, score });
       }
     }
@@ -47,7 +57,10 @@ export function decodeTiny(out: ArrayLike<number>, anchors: readonly Point[], si
  */
 export function toImageBoxes(found: Found[], scale: number, image: { width: number; height: number }): Found[] {
   return found
-    .map((f) => ({ ...f, box: clip({ x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale }, image) }))
+    .map((f) => ({
+      ...f,
+      box: clip({ x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale }, image),
+    }))
     .filter((f) => f.box.width >= 8 && f.box.height >= 8);
 }
 
@@ -58,21 +71,33 @@ export const landmarkSide = (b: Box): number => Math.max(b.width, b.height);
 export function withLandmarks(found: Found[], rel: ArrayLike<number>): DetectedFace[] {
   return found.map(({ box, score }, i) => {
     const side = landmarkSide(box);
-    return { box, score, landmarks: Array.from({ length: 68 }, (_, k) => ({ x: box.x + rel[i * 136 + 2 * k] * side, y: box.y + rel[i * 136 + 2 * k + 1] * side })) };
+    return {
+      box,
+      score,
+      landmarks: Array.from({ length: 68 }, (_, k) => ({
+        x: box.x + rel[i * 136 + 2 * k] * side,
+        y: box.y + rel[i * 136 + 2 * k + 1] * side,
+      })),
+    };
   });
 }
 
 /** A box cut to the image. */
 export function clip(b: Box, image: { width: number; height: number }): Box {
-  const x = Math.max(0, b.x), y = Math.max(0, b.y);
+  const x = Math.max(0, b.x),
+    y = Math.max(0, b.y);
   return { x, y, width: Math.min(image.width, b.x + b.width) - x, height: Math.min(image.height, b.y + b.height) - y };
 }
 
-const mean = (pts: Point[]): Point => ({ x: pts.reduce((a, p) => a + p.x, 0) / pts.length, y: pts.reduce((a, p) => a + p.y, 0) / pts.length });
+const mean = (pts: Point[]): Point => ({
+  x: pts.reduce((a, p) => a + p.x, 0) / pts.length,
+  y: pts.reduce((a, p) => a + p.y, 0) / pts.length,
+});
 
 /** Eye-line angle (radians) and eye centers from 68 landmarks. */
 export function eyeGeometry(landmarks: Point[]): { left: Point; right: Point; angle: number } {
-  const left = mean(landmarks.slice(36, 42)), right = mean(landmarks.slice(42, 48));
+  const left = mean(landmarks.slice(36, 42)),
+    right = mean(landmarks.slice(42, 48));
   return { left, right, angle: Math.atan2(right.y - left.y, right.x - left.x) };
 }
 
@@ -82,24 +107,36 @@ export function eyeGeometry(landmarks: Point[]): { left: Point; right: Point; an
  */
 export function alignFace(image: Pixels, face: DetectedFace, size = IMAGE_SIZE, margin = 0.25): Uint8Array {
   const { angle } = eyeGeometry(face.landmarks);
-  const cos = Math.cos(angle), sin = Math.sin(angle);
+  const cos = Math.cos(angle),
+    sin = Math.sin(angle);
   // Landmarks in the de-rotated frame (rotate by -angle about the origin).
   const rot = face.landmarks.map((p) => ({ x: p.x * cos + p.y * sin, y: -p.x * sin + p.y * cos }));
-  const xs = rot.map((p) => p.x), ys = rot.map((p) => p.y);
-  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const xs = rot.map((p) => p.x),
+    ys = rot.map((p) => p.y);
+  const x0 = Math.min(...xs),
+    x1 = Math.max(...xs),
+    y0 = Math.min(...ys),
+    y1 = Math.max(...ys);
   const side = Math.max(x1 - x0, y1 - y0) * (1 + margin);
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2 - 0.05 * side; // a little forehead, as FER2013 crops have
+  const cx = (x0 + x1) / 2,
+    cy = (y0 + y1) / 2 - 0.05 * side; // a little forehead, as FER2013 crops have
   const out = new Uint8Array(size * size);
   const ch = image.channels;
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       // Output pixel → rotated frame → image (rotate by +angle).
-      const rx = cx + ((u + 0.5) / size - 0.5) * side, ry = cy + ((v + 0.5) / size - 0.5) * side;
-      let sx = rx * cos - ry * sin - 0.5, sy = rx * sin + ry * cos - 0.5;
+      const rx = cx + ((u + 0.5) / size - 0.5) * side,
+        ry = cy + ((v + 0.5) / size - 0.5) * side;
+      let sx = rx * cos - ry * sin - 0.5,
+        sy = rx * sin + ry * cos - 0.5;
       sx = Math.min(Math.max(sx, 0), image.width - 1);
       sy = Math.min(Math.max(sy, 0), image.height - 1);
-      const xa = Math.floor(sx), ya = Math.floor(sy), xb = Math.min(xa + 1, image.width - 1), yb = Math.min(ya + 1, image.height - 1);
-      const fx = sx - xa, fy = sy - ya;
+      const xa = Math.floor(sx),
+        ya = Math.floor(sy),
+        xb = Math.min(xa + 1, image.width - 1),
+        yb = Math.min(ya + 1, image.height - 1);
+      const fx = sx - xa,
+        fy = sy - ya;
       const g = (x: number, y: number) => {
         const i = (y * image.width + x) * ch;
         return ch === 1 ? image.data[i] : 0.299 * image.data[i] + 0.587 * image.data[i + 1] + 0.114 * image.data[i + 2];
@@ -119,8 +156,10 @@ export function alignFaces(image: Pixels, faces: DetectedFace[], size = IMAGE_SI
 }
 
 export function iou(a: Box, b: Box): number {
-  const x0 = Math.max(a.x, b.x), y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width), y1 = Math.min(a.y + a.height, b.y + b.height);
+  const x0 = Math.max(a.x, b.x),
+    y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width),
+    y1 = Math.min(a.y + a.height, b.y + b.height);
   const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
   return inter / (a.width * a.height + b.width * b.height - inter);
 }

@@ -15,12 +15,22 @@ import { finishOutput, makeGraphWriter, type GraphWriter } from '../convert/onnx
 import { ONNX_OPSET } from '../convert/onnx/options.js';
 import * as ops from '../convert/onnx/ops/index.js';
 
-interface ConvParams { filters: tf.Tensor4D; bias: tf.Tensor1D }
-interface SeparableParams { depthwise_filter: tf.Tensor4D; pointwise_filter: tf.Tensor4D; bias: tf.Tensor1D }
+interface ConvParams {
+  filters: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
+interface SeparableParams {
+  depthwise_filter: tf.Tensor4D;
+  pointwise_filter: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
 type Pads = [number, number, number, number];
 
 /** A tensor being built: its name and spatial size. */
-interface T { name: string; hw: [number, number] }
+interface T {
+  name: string;
+  hw: [number, number];
+}
 
 /** Output size of a conv or pooling window of side k over `hw` with pads [top, left, bottom, right]. */
 function outHw(hw: [number, number], [kh, kw]: [number, number], stride: number, pads: Pads): [number, number] {
@@ -45,33 +55,75 @@ class NetWriter {
     const { ctx } = this.w;
     const x = this.fresh('Transpose');
     ops.Transpose.emit(ctx, { input, output: x, perm: [0, 3, 1, 2] });
-    const centered = this.fresh('Sub'), scaled = this.fresh('Mul');
+    const centered = this.fresh('Sub'),
+      scaled = this.fresh('Mul');
     ctx.node('Sub', [x, ctx.constant(`${centered}.mean`, Float32Array.from(mean), [1, 3, 1, 1])], [centered]);
     ctx.node('Mul', [centered, ctx.constant(`${scaled}.scale`, Float32Array.of(1 / 255), [])], [scaled]);
     return scaled;
   }
 
-  private convNode(x: T, weight: Float32Array, dims: [number, number, number, number], bias: Float32Array | null, stride: number, pads: Pads, group: number): T {
+  private convNode(
+    x: T,
+    weight: Float32Array,
+    dims: [number, number, number, number],
+    bias: Float32Array | null,
+    stride: number,
+    pads: Pads,
+    group: number,
+  ): T {
     const name = this.fresh('Conv');
-    ops.Conv.emit(this.w.ctx, { name, input: x.name, output: name, weight, dims, bias: bias ?? undefined, strides: [stride, stride], pads, dilations: [1, 1], group });
+    ops.Conv.emit(this.w.ctx, {
+      name,
+      input: x.name,
+      output: name,
+      weight,
+      dims,
+      bias: bias ?? undefined,
+      strides: [stride, stride],
+      pads,
+      dilations: [1, 1],
+      group,
+    });
     return { name, hw: outHw(x.hw, [dims[2], dims[3]], stride, pads) };
   }
 
   conv(x: T, p: ConvParams, stride: number, padding: 'same' | 'valid'): T {
     const shape = p.filters.shape as [number, number, number, number];
     const pads = padsFor(padding, x.hw, [shape[0], shape[1]], [stride, stride]);
-    return this.convNode(x, convKernelToOihw(p.filters.dataSync() as Float32Array, shape), [shape[3], shape[2], shape[0], shape[1]],
-      p.bias.dataSync() as Float32Array, stride, pads, 1);
+    return this.convNode(
+      x,
+      convKernelToOihw(p.filters.dataSync() as Float32Array, shape),
+      [shape[3], shape[2], shape[0], shape[1]],
+      p.bias.dataSync() as Float32Array,
+      stride,
+      pads,
+      1,
+    );
   }
 
   /** tf.separableConv2d + bias, with explicit pads or tfjs 'same'. */
   separable(x: T, p: SeparableParams, stride: number, padding: 'same' | Pads): T {
     const d = p.depthwise_filter.shape as [number, number, number, number];
     const pads = padding === 'same' ? padsFor('same', x.hw, [d[0], d[1]], [stride, stride]) : padding;
-    const mid = this.convNode(x, depthwiseKernelToOihw(p.depthwise_filter.dataSync() as Float32Array, d), [d[2] * d[3], 1, d[0], d[1]], null, stride, pads, d[2]);
+    const mid = this.convNode(
+      x,
+      depthwiseKernelToOihw(p.depthwise_filter.dataSync() as Float32Array, d),
+      [d[2] * d[3], 1, d[0], d[1]],
+      null,
+      stride,
+      pads,
+      d[2],
+    );
     const pw = p.pointwise_filter.shape as [number, number, number, number];
-    return this.convNode(mid, convKernelToOihw(p.pointwise_filter.dataSync() as Float32Array, pw), [pw[3], pw[2], 1, 1],
-      p.bias.dataSync() as Float32Array, 1, [0, 0, 0, 0], 1);
+    return this.convNode(
+      mid,
+      convKernelToOihw(p.pointwise_filter.dataSync() as Float32Array, pw),
+      [pw[3], pw[2], 1, 1],
+      p.bias.dataSync() as Float32Array,
+      1,
+      [0, 0, 0, 0],
+      1,
+    );
   }
 
   relu(x: T): T {
@@ -104,7 +156,9 @@ class NetWriter {
   /** 'valid' average pooling, then flatten and a dense layer (Gemm, weights [in, out]). */
   poolFlattenDense(x: T, k: number, stride: number, weights: Float32Array, dims: [number, number], bias: Float32Array): string {
     const { ctx } = this.w;
-    const pooled = this.fresh('AveragePool'), flat = this.fresh('Flatten'), out = this.fresh('Gemm');
+    const pooled = this.fresh('AveragePool'),
+      flat = this.fresh('Flatten'),
+      out = this.fresh('Gemm');
     ops.AveragePool.emit(ctx, { input: x.name, output: pooled, kernel: [k, k], strides: [stride, stride], pads: [0, 0, 0, 0] });
     ops.Flatten.emit(ctx, { input: pooled, output: flat });
     ops.Gemm.emit(ctx, { name: out, input: flat, output: out, weight: weights, dims, bias });
@@ -113,14 +167,27 @@ class NetWriter {
 
   encode(input: [number | string, number, number, number], output: string, outShape: (number | string)[]): Uint8Array {
     finishOutput(this.w, output, 'output');
-    const graph = makeGraph(this.w.nodes, 'face', [makeValueInfo('input', DataType.FLOAT, input)], [makeValueInfo('output', DataType.FLOAT, outShape)], this.w.initializers);
+    const graph = makeGraph(
+      this.w.nodes,
+      'face',
+      [makeValueInfo('input', DataType.FLOAT, input)],
+      [makeValueInfo('output', DataType.FLOAT, outShape)],
+      this.w.initializers,
+    );
     return encodeModel(makeModel(graph, { opset: ONNX_OPSET, producer: 'fer', version: '0', metadata: {} }));
   }
 }
 
 export interface TinyDetectorParams {
-  conv0: ConvParams; conv1: SeparableParams; conv2: SeparableParams; conv3: SeparableParams; conv4: SeparableParams;
-  conv5: SeparableParams; conv6?: SeparableParams; conv7?: SeparableParams; conv8: ConvParams;
+  conv0: ConvParams;
+  conv1: SeparableParams;
+  conv2: SeparableParams;
+  conv3: SeparableParams;
+  conv4: SeparableParams;
+  conv5: SeparableParams;
+  conv6?: SeparableParams;
+  conv7?: SeparableParams;
+  conv8: ConvParams;
 }
 
 export const TINY_MEAN_RGB = [117.001, 114.697, 97.404];
@@ -142,7 +209,12 @@ export function tinyDetectorOnnx(p: TinyDetectorParams, size: number): Uint8Arra
   return g.encode([1, size, size, 3], x.name, [1, p.conv8.filters.shape[3], x.hw[0], x.hw[1]]);
 }
 
-export interface DenseBlockParams { conv0: ConvParams | SeparableParams; conv1: SeparableParams; conv2: SeparableParams; conv3: SeparableParams }
+export interface DenseBlockParams {
+  conv0: ConvParams | SeparableParams;
+  conv1: SeparableParams;
+  conv2: SeparableParams;
+  conv3: SeparableParams;
+}
 export interface LandmarkParams {
   extractor: { dense0: DenseBlockParams; dense1: DenseBlockParams; dense2: DenseBlockParams; dense3: DenseBlockParams };
   fc: { weights: tf.Tensor2D; bias: tf.Tensor1D };

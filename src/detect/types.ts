@@ -1,6 +1,14 @@
 /** What every face detector returns (a types-only module: detectors import it, it imports nothing). */
-export interface Box { x: number; y: number; width: number; height: number }
-export interface Point { x: number; y: number }
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+export interface Point {
+  x: number;
+  y: number;
+}
 
 export interface DetectedFace {
   box: Box;

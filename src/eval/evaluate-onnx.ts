@@ -8,7 +8,11 @@ import { createSession, type SessionOptions } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';
 
 export async function evaluateOnnx(
-  file: string, ds: Dataset, tta: Tta = 'none', options: SessionOptions = {}, onProgress?: OnProgress,
+  file: string,
+  ds: Dataset,
+  tta: Tta = 'none',
+  options: SessionOptions = {},
+  onProgress?: OnProgress,
 ): Promise<EvalResult> {
   const info = inspectOnnx(file);
   checkClassifierInput(info, file);

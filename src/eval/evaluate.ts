@@ -24,7 +24,10 @@ export async function evaluateModel(modelPath: string, ds: Dataset, tta: Tta = '
 
 /** A saved tfjs model's class probabilities over `ds` (averaged over the views of `tta`); the model is freed. */
 export async function modelProbs(
-  modelPath: string, ds: Pick<Dataset, 'images' | 'size'>, tta: Tta = 'none', onProgress?: OnProgress,
+  modelPath: string,
+  ds: Pick<Dataset, 'images' | 'size'>,
+  tta: Tta = 'none',
+  onProgress?: OnProgress,
 ): Promise<Float32Array> {
   const { model, meta } = await loadModel(modelPath);
   prepareQuantized(model, meta);
@@ -37,30 +40,45 @@ export async function modelProbs(
 export function resultFromProbs(probs: Float32Array, ds: Dataset, model: string, tta: Tta): EvalResult {
   const k = ds.classes.length;
   if (probs.length !== ds.size * k) {
-    throw new UsageError(`eval: ${model} outputs ${probs.length / Math.max(1, ds.size)} classes, the data has ${k} (${ds.classes.join(', ')})`);
+    throw new UsageError(
+      `eval: ${model} outputs ${probs.length / Math.max(1, ds.size)} classes, the data has ${k} (${ds.classes.join(', ')})`,
+    );
   }
   const predictions = argmaxRows(probs, k);
   return { model, data: ds.source, tta, ...computeMetrics(ds.labels, predictions, ds.classes), predictions };
 }
 
 export async function writeConfusionPng(r: EvalMetrics, file: string, title = 'Confusion matrix (row-normalized, %)'): Promise<void> {
-  await svgToPng(heatmap(r.confusionNormalized, r.perClass.map((c) => c.name), title), file);
+  await svgToPng(
+    heatmap(
+      r.confusionNormalized,
+      r.perClass.map((c) => c.name),
+      title,
+    ),
+    file,
+  );
 }
 
 /** Up to `n` labelled examples for reports: misclassified first, both spread over the classes. */
 export function pickSamples(r: EvalResult, ds: Dataset, n = 40): EvalSample[] {
   if (!r.predictions) return [];
-  const wrong: EvalSample[] = [], right: EvalSample[] = [];
+  const wrong: EvalSample[] = [],
+    right: EvalSample[] = [];
   for (let i = 0; i < ds.size; i++) {
     const s = { file: ds.files[i], label: ds.classes[ds.labels[i]], predicted: ds.classes[r.predictions[i]] };
     (s.label === s.predicted ? right : wrong).push(s);
   }
-  const spread = (xs: EvalSample[], k: number) => Array.from({ length: Math.min(k, xs.length) }, (_, j) => xs[Math.floor((j * xs.length) / Math.min(k, xs.length))]);
+  const spread = (xs: EvalSample[], k: number) =>
+    Array.from({ length: Math.min(k, xs.length) }, (_, j) => xs[Math.floor((j * xs.length) / Math.min(k, xs.length))]);
   const w = spread(wrong, Math.ceil(n / 2));
   return [...w, ...spread(right, n - w.length)];
 }
 
-export interface EvalSample { file: string; label: string; predicted: string }
+export interface EvalSample {
+  file: string;
+  label: string;
+  predicted: string;
+}
 
 /** eval.json in a run directory: the metrics (no per-image arrays) and a few samples for the report. */
 export function writeEvalJson(r: EvalResult, dir: string, ds?: Dataset): string {

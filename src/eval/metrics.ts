@@ -45,7 +45,8 @@ export function computeMetrics(labels: ArrayLike<number>, predicted: ArrayLike<n
     const tp = confusion[c][c];
     const support = confusion[c].reduce((a, b) => a + b, 0);
     const predictedC = confusion.reduce((a, row) => a + row[c], 0);
-    const precision = predictedC ? tp / predictedC : 0, recall = support ? tp / support : 0;
+    const precision = predictedC ? tp / predictedC : 0,
+      recall = support ? tp / support : 0;
     return { name, support, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
   });
   const correct = confusion.reduce((a, row, i) => a + row[i], 0);

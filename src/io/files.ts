@@ -4,7 +4,18 @@
  * keep fer from replacing anything it did not create.
  */
 import {
-  accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync,
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -115,13 +126,17 @@ export function checkOutput(out: string, kind: OutputKind, force: boolean, what 
     }
     if (kind === 'onnx' && isDir) throw new UsageError(`${what} ${out} is a folder; give a file name`);
     const empty = isDir && readdirSync(out).length === 0;
-    const ours = kind === 'model' ? isFerModelDir(out) : kind === 'run' ? isFerRunDir(out) : kind === 'web' ? isFerWebDir(out) : isFerOnnx(out);
+    const ours =
+      kind === 'model' ? isFerModelDir(out) : kind === 'run' ? isFerRunDir(out) : kind === 'web' ? isFerWebDir(out) : isFerOnnx(out);
     if (!empty && !ours) {
-      throw new UsageError(`${what} ${out} exists and is not a fer ${kind === 'onnx' ? 'ONNX export' : kind}; refusing to replace it`,
-        { hint: 'pick another path' });
+      throw new UsageError(`${what} ${out} exists and is not a fer ${kind === 'onnx' ? 'ONNX export' : kind}; refusing to replace it`, {
+        hint: 'pick another path',
+      });
     }
     if (!empty && !force) {
-      throw new UsageError(`${what} ${out} already holds a fer ${kind === 'onnx' ? 'ONNX export' : kind}`, { hint: 'pass --force to replace it, or pick another path' });
+      throw new UsageError(`${what} ${out} already holds a fer ${kind === 'onnx' ? 'ONNX export' : kind}`, {
+        hint: 'pass --force to replace it, or pick another path',
+      });
     }
   }
   const dir = existingAncestor(existsSync(out) && statSync(out).isDirectory() ? out : path.dirname(path.resolve(out)));
@@ -153,7 +168,11 @@ function isFerOnnx(file: string): boolean {
 }
 
 /** Who holds a run's lock. */
-export interface LockInfo { pid: number; host: string; started: string }
+export interface LockInfo {
+  pid: number;
+  host: string;
+  started: string;
+}
 
 /**
  * An exclusive lock on a run directory (`lock`, created with O_EXCL, holding pid, host and start time).
@@ -186,8 +205,9 @@ export function acquireLock(dir: string): { release: () => void; note?: string }
       }
       const stale = !held || (held.host === mine.host && !processAlive(held.pid));
       if (!stale) {
-        throw new UsageError(`${dir} is in use by process ${held!.pid} on ${held!.host} (since ${held!.started})`,
-          { hint: `wait for it to finish, or remove ${file} if that process is gone` });
+        throw new UsageError(`${dir} is in use by process ${held!.pid} on ${held!.host} (since ${held!.started})`, {
+          hint: `wait for it to finish, or remove ${file} if that process is gone`,
+        });
       }
       note = `took over a stale lock${held ? ` of process ${held.pid} (no longer running)` : ''} in ${dir}`;
       rmSync(file, { force: true });

@@ -50,9 +50,10 @@ export async function imageSize(input: string | Buffer): Promise<{ width: number
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 
-const rawInput = (image: RawImage) => sharpFor(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
-  raw: { width: image.width, height: image.height, channels: image.channels },
-});
+const rawInput = (image: RawImage) =>
+  sharpFor(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  });
 
 /** A whole image as size×size 8-bit gray (resized, no crop): an already-cropped face for the classifier. */
 export async function grayResize(image: RawImage, size: number): Promise<Uint8Array> {
@@ -66,16 +67,24 @@ export async function grayResize(image: RawImage, size: number): Promise<Uint8Ar
  */
 export async function cropSquare(image: RawImage, x: number, y: number, side: number, size: number): Promise<RawImage> {
   const f = size / side;
-  const ix = Math.max(0, Math.round(x)), iy = Math.max(0, Math.round(y));
-  const iw = Math.min(image.width, Math.round(x + side)) - ix, ih = Math.min(image.height, Math.round(y + side)) - iy;
+  const ix = Math.max(0, Math.round(x)),
+    iy = Math.max(0, Math.round(y));
+  const iw = Math.min(image.width, Math.round(x + side)) - ix,
+    ih = Math.min(image.height, Math.round(y + side)) - iy;
   let pipeline = rawInput(image);
-  const w = Math.max(1, Math.min(size, Math.round(iw * f))), h = Math.max(1, Math.min(size, Math.round(ih * f)));
-  if (iw <= 0 || ih <= 0) return { data: new Uint8Array(size * size * image.channels), width: size, height: size, channels: image.channels };
-  if (ix !== 0 || iy !== 0 || iw !== image.width || ih !== image.height) pipeline = pipeline.extract({ left: ix, top: iy, width: iw, height: ih });
-  const left = Math.min(size - w, Math.max(0, Math.round((ix - x) * f))), top = Math.min(size - h, Math.max(0, Math.round((iy - y) * f)));
-  const { data } = await pipeline.resize(w, h, { fit: 'fill', kernel: 'linear' })
+  const w = Math.max(1, Math.min(size, Math.round(iw * f))),
+    h = Math.max(1, Math.min(size, Math.round(ih * f)));
+  if (iw <= 0 || ih <= 0)
+    return { data: new Uint8Array(size * size * image.channels), width: size, height: size, channels: image.channels };
+  if (ix !== 0 || iy !== 0 || iw !== image.width || ih !== image.height)
+    pipeline = pipeline.extract({ left: ix, top: iy, width: iw, height: ih });
+  const left = Math.min(size - w, Math.max(0, Math.round((ix - x) * f))),
+    top = Math.min(size - h, Math.max(0, Math.round((iy - y) * f)));
+  const { data } = await pipeline
+    .resize(w, h, { fit: 'fill', kernel: 'linear' })
     .extend({ left, top, right: size - w - left, bottom: size - h - top, background: { r: 0, g: 0, b: 0 } })
-    .raw().toBuffer({ resolveWithObject: true });
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: size, height: size, channels: image.channels };
 }
 
@@ -86,18 +95,30 @@ export async function svgToPng(svg: string, file: string): Promise<void> {
 
 /** Composites an SVG overlay on an image and writes PNG (annotations). */
 export async function overlaySvgPng(image: RawImage, svg: string, file: string): Promise<void> {
-  await rawInput(image).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).png().toFile(file);
+  await rawInput(image)
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .png()
+    .toFile(file);
 }
 
 /** Pastes images (resized to squares) onto a plain background: synthetic scenes for tests and benchmarks. */
 export async function composeScene(
-  width: number, height: number, items: { file: string; left: number; top: number; size: number }[],
+  width: number,
+  height: number,
+  items: { file: string; left: number; top: number; size: number }[],
   background = { r: 120, g: 140, b: 160 },
 ): Promise<RawImage> {
-  const layers = await Promise.all(items.map(async (it) => ({
-    input: await sharpFor(it.file).resize(it.size, it.size).toColourspace('srgb').removeAlpha().png().toBuffer(), left: it.left, top: it.top,
-  })));
-  const { data, info } = await sharpFor({ create: { width, height, channels: 3, background } }).composite(layers).removeAlpha().raw()
+  const layers = await Promise.all(
+    items.map(async (it) => ({
+      input: await sharpFor(it.file).resize(it.size, it.size).toColourspace('srgb').removeAlpha().png().toBuffer(),
+      left: it.left,
+      top: it.top,
+    })),
+  );
+  const { data, info } = await sharpFor({ create: { width, height, channels: 3, background } })
+    .composite(layers)
+    .removeAlpha()
+    .raw()
     .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
 }
@@ -106,5 +127,7 @@ export async function composeScene(
 export async function writeJpeg(image: RawImage, file: string): Promise<void> {
   await sharpFor(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
     raw: { width: image.width, height: image.height, channels: image.channels },
-  }).jpeg({ quality: 92 }).toFile(file);
+  })
+    .jpeg({ quality: 92 })
+    .toFile(file);
 }

@@ -49,7 +49,10 @@ export function registerFerLayers(): LayerClass {
       return tf.tidy(() => {
         const [y, mean, variance] = batchNormTrain(x, self.gamma!.read(), self.beta!.read(), self.epsilon);
         const decay = 1 - self.momentum;
-        for (const [v, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
+        for (const [v, value] of [
+          [self.movingMean, mean],
+          [self.movingVariance, variance],
+        ] as const) {
           tf.tidy(() => {
             const orig = v.read();
             v.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
@@ -59,7 +62,9 @@ export function registerFerLayers(): LayerClass {
       });
     }
   }
-  tf.serialization.registerClass(FerBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+  tf.serialization.registerClass(
+    FerBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+  );
   ferBatchNormClass = FerBatchNormalization;
   return ferBatchNormClass;
 }

@@ -26,7 +26,13 @@ export interface FerMetadata {
   };
   trainedWith?: Record<string, unknown>;
   /** Set by `fer prune --structured`: the channels removed (a smaller dense network; no masks to hold). */
-  structured?: { ratio: number; criterion: string; multiple: number; channels: { stem: number[]; inner: number[]; out: number[] }; from: string };
+  structured?: {
+    ratio: number;
+    criterion: string;
+    multiple: number;
+    channels: { stem: number[]; inner: number[]; out: number[] };
+    from: string;
+  };
   /** Set by `fer average`: the snapshots whose weights this model's are the mean of. */
   averagedFrom?: string[];
 }
@@ -99,8 +105,10 @@ function weightFile(dir: string, name: unknown, modelJson: string): string {
   }
   const f = path.join(dir, name);
   if (!existsSync(f)) throw new ModelError(`model: ${modelJson} names ${name}, which is missing from ${dir}`);
-  const real = realpathSync(f), root = realpathSync(dir);
-  if (!real.startsWith(root + path.sep)) throw new ModelError(`model: ${modelJson}: ${name} leads outside the model folder (symlink to ${real})`);
+  const real = realpathSync(f),
+    root = realpathSync(dir);
+  if (!real.startsWith(root + path.sep))
+    throw new ModelError(`model: ${modelJson}: ${name} leads outside the model folder (symlink to ${real})`);
   return f;
 }
 
@@ -118,7 +126,8 @@ export function readModelClasses(p: string): string[] {
 export async function loadModel(p: string): Promise<{ model: tf.LayersModel; meta: FerMetadata }> {
   const file = modelJsonPath(p);
   let json: {
-    modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
     userDefinedMetadata?: { fer?: FerMetadata };
   };
   try {
@@ -136,7 +145,9 @@ export async function loadModel(p: string): Promise<{ model: tf.LayersModel; met
   const files = json.weightsManifest.flatMap((g) => (g.paths ?? []).map((f) => weightFile(dir, f, file)));
   const actual = files.reduce((a, f) => a + statSync(f).size, 0);
   if (actual !== expected) {
-    throw new ModelError(`model: ${file}: the weight files hold ${actual} bytes, the manifest describes ${Number.isNaN(expected) ? 'an unknown dtype' : `${expected}`}`);
+    throw new ModelError(
+      `model: ${file}: the weight files hold ${actual} bytes, the manifest describes ${Number.isNaN(expected) ? 'an unknown dtype' : `${expected}`}`,
+    );
   }
   const data = Buffer.concat(files.map((f) => readFileSync(f)));
   try {

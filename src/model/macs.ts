@@ -6,7 +6,12 @@
  */
 import type { tf } from '../engine/tf.js';
 
-export interface LayerMacs { name: string; className: string; macs: number; outputShape: number[] }
+export interface LayerMacs {
+  name: string;
+  className: string;
+  macs: number;
+  outputShape: number[];
+}
 
 const dims = (s: unknown): number[] => (s as (number | null)[]).slice(1).map((d) => d ?? 1);
 
@@ -18,11 +23,13 @@ export function layerMacs(model: tf.LayersModel): LayerMacs[] {
     const k = Array.isArray(cfg.kernelSize) ? cfg.kernelSize : cfg.kernelSize !== undefined ? [cfg.kernelSize, cfg.kernelSize] : [1, 1];
     const inShape = dims(l.input instanceof Array ? l.input[0].shape : (l.input as tf.SymbolicTensor).shape);
     const outShape = dims((l.output as tf.SymbolicTensor).shape);
-    const cin = inShape[inShape.length - 1], cout = outShape[outShape.length - 1];
+    const cin = inShape[inShape.length - 1],
+      cout = outShape[outShape.length - 1];
     const pixels = outShape.length === 3 ? outShape[0] * outShape[1] : 1;
     let macs = 0;
     if (cls === 'Conv2D') macs = pixels * k[0] * k[1] * cin * cout;
-    else if (cls === 'SeparableConv2D') macs = pixels * (k[0] * k[1] * cin * (cfg.depthMultiplier ?? 1) + cin * (cfg.depthMultiplier ?? 1) * cout);
+    else if (cls === 'SeparableConv2D')
+      macs = pixels * (k[0] * k[1] * cin * (cfg.depthMultiplier ?? 1) + cin * (cfg.depthMultiplier ?? 1) * cout);
     else if (cls === 'DepthwiseConv2D') macs = pixels * k[0] * k[1] * cout;
     else if (cls === 'Dense') macs = cin * cout;
     else continue;

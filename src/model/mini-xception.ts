@@ -29,7 +29,11 @@ export interface ArchOptions {
   channels?: MiniXceptionChannels;
 }
 
-export interface MiniXceptionChannels { stem: [number, number]; inner: number[]; out: number[] }
+export interface MiniXceptionChannels {
+  stem: [number, number];
+  inner: number[];
+  out: number[];
+}
 
 /**
  * The role of each layer of a mini-Xception (stem1, stem1_bn, stem2, stem2_bn, m1_res, m1_res_bn, m1_sep1,
@@ -51,14 +55,24 @@ export function miniXceptionWithRoles(options: ArchOptions = {}): { model: tf.La
   const input = tf.input({ shape: [inputSize, inputSize, 1], name: 'image' });
 
   const conv = (name: string, x: tf.SymbolicTensor, filters: number, kernel: number, extra: Record<string, unknown> = {}) =>
-    role(name, tf.layers.conv2d({ filters, kernelSize: kernel, useBias: false, kernelInitializer: init(), kernelRegularizer: reg(), ...extra }))
-      .apply(x) as tf.SymbolicTensor;
+    role(
+      name,
+      tf.layers.conv2d({ filters, kernelSize: kernel, useBias: false, kernelInitializer: init(), kernelRegularizer: reg(), ...extra }),
+    ).apply(x) as tf.SymbolicTensor;
   const sep = (name: string, x: tf.SymbolicTensor, filters: number) =>
-    role(name, tf.layers.separableConv2d({
-      filters, kernelSize: 3, padding: 'same', useBias: false,
-      depthwiseInitializer: init(), pointwiseInitializer: init(),
-      depthwiseRegularizer: reg(), pointwiseRegularizer: reg(),
-    })).apply(x) as tf.SymbolicTensor;
+    role(
+      name,
+      tf.layers.separableConv2d({
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        useBias: false,
+        depthwiseInitializer: init(),
+        pointwiseInitializer: init(),
+        depthwiseRegularizer: reg(),
+        pointwiseRegularizer: reg(),
+      }),
+    ).apply(x) as tf.SymbolicTensor;
   const bn = (name: string, x: tf.SymbolicTensor) => role(`${name}_bn`, batchNorm()).apply(x) as tf.SymbolicTensor;
   const relu = (x: tf.SymbolicTensor) => tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
 
@@ -70,17 +84,21 @@ export function miniXceptionWithRoles(options: ArchOptions = {}): { model: tf.La
   if (stemPool) x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   for (let m = 0; m < 4; m++) {
     const name = `m${m + 1}`;
-    const residual = bn(`${name}_res`,
-      role(`${name}_res`, tf.layers.conv2d({ filters: ch.out[m], kernelSize: 1, strides: 2, padding: 'same', useBias: false, kernelInitializer: init() }))
-        .apply(x) as tf.SymbolicTensor,
+    const residual = bn(
+      `${name}_res`,
+      role(
+        `${name}_res`,
+        tf.layers.conv2d({ filters: ch.out[m], kernelSize: 1, strides: 2, padding: 'same', useBias: false, kernelInitializer: init() }),
+      ).apply(x) as tf.SymbolicTensor,
     );
     x = relu(bn(`${name}_sep1`, sep(`${name}_sep1`, x, ch.inner[m])));
     x = bn(`${name}_sep2`, sep(`${name}_sep2`, x, ch.out[m]));
     x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.add().apply([x, residual]) as tf.SymbolicTensor;
   }
-  x = role('head', tf.layers.conv2d({ filters: numClasses, kernelSize: 3, padding: 'same', kernelInitializer: init() }))
-    .apply(x) as tf.SymbolicTensor;
+  x = role('head', tf.layers.conv2d({ filters: numClasses, kernelSize: 3, padding: 'same', kernelInitializer: init() })).apply(
+    x,
+  ) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
   const output = tf.layers.activation({ activation: 'softmax', name: 'predictions' }).apply(x) as tf.SymbolicTensor;
   return { model: tf.model({ inputs: input, outputs: output, name: 'mini_xception' }), roles };
@@ -97,10 +115,17 @@ export function resnet(options: ArchOptions & { base?: number; dropout?: number 
   let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
   const reg = () => (l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined);
   const conv = (x: tf.SymbolicTensor, filters: number, kernel: number, strides = 1) =>
-    tf.layers.conv2d({
-      filters, kernelSize: kernel, strides, padding: 'same', useBias: false,
-      kernelInitializer: tf.initializers.heNormal({ seed: seedCounter++ }), kernelRegularizer: reg(),
-    }).apply(x) as tf.SymbolicTensor;
+    tf.layers
+      .conv2d({
+        filters,
+        kernelSize: kernel,
+        strides,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: tf.initializers.heNormal({ seed: seedCounter++ }),
+        kernelRegularizer: reg(),
+      })
+      .apply(x) as tf.SymbolicTensor;
   const bn = (x: tf.SymbolicTensor) => batchNorm().apply(x) as tf.SymbolicTensor;
   const relu = (x: tf.SymbolicTensor) => tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
   const input = tf.input({ shape: [inputSize, inputSize, 1], name: 'image' });
@@ -119,10 +144,14 @@ export function resnet(options: ArchOptions & { base?: number; dropout?: number 
   }
   x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
   if (dropout > 0) x = tf.layers.dropout({ rate: dropout, seed: seedCounter++ }).apply(x) as tf.SymbolicTensor;
-  const output = tf.layers.dense({
-    units: numClasses, activation: 'softmax', name: 'predictions',
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seedCounter++ }),
-  }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers
+    .dense({
+      units: numClasses,
+      activation: 'softmax',
+      name: 'predictions',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seedCounter++ }),
+    })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'resnet' });
 }
 

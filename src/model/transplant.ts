@@ -15,7 +15,8 @@ export interface TransplantReport {
 }
 
 export function transplantWeights(source: tf.LayersModel, target: tf.LayersModel, keep: ReadonlySet<string> = new Set()): TransplantReport {
-  const from = source.weights, to = target.weights;
+  const from = source.weights,
+    to = target.weights;
   const skipped: string[] = [];
   let copied = 0;
   to.forEach((w, i) => {
@@ -48,15 +49,23 @@ export function headLayer(model: tf.LayersModel): tf.layers.Layer {
  * the last axis of the head's kernel and its bias. Returns the names carried over.
  */
 export function transplantHead(
-  source: tf.LayersModel, sourceClasses: readonly string[], target: tf.LayersModel, targetClasses: readonly string[],
+  source: tf.LayersModel,
+  sourceClasses: readonly string[],
+  target: tf.LayersModel,
+  targetClasses: readonly string[],
 ): string[] {
-  const [sk, sb] = headLayer(source).getWeights(), [tk, tb] = headLayer(target).getWeights();
+  const [sk, sb] = headLayer(source).getWeights(),
+    [tk, tb] = headLayer(target).getWeights();
   if (!sk || !tk || sk.shape.slice(0, -1).join() !== tk.shape.slice(0, -1).join()) return [];
   const shared = targetClasses.map((c, i) => [i, sourceClasses.indexOf(c)] as const).filter(([, j]) => j >= 0);
   if (shared.length === 0) return [];
-  const kernel = tk.dataSync().slice() as Float32Array, skv = sk.dataSync();
-  const bias = tb?.dataSync().slice() as Float32Array | undefined, sbv = sb?.dataSync();
-  const ks = sourceClasses.length, kt = targetClasses.length, rows = kernel.length / kt;
+  const kernel = tk.dataSync().slice() as Float32Array,
+    skv = sk.dataSync();
+  const bias = tb?.dataSync().slice() as Float32Array | undefined,
+    sbv = sb?.dataSync();
+  const ks = sourceClasses.length,
+    kt = targetClasses.length,
+    rows = kernel.length / kt;
   for (const [i, j] of shared) {
     for (let r = 0; r < rows; r++) kernel[r * kt + i] = skv[r * ks + j];
     if (bias && sbv) bias[i] = sbv[j];

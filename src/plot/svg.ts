@@ -43,29 +43,48 @@ export function tickLabels(ticks: number[]): string[] {
 
 /** A line chart panel as an SVG <g>, placed at (x, y) with size (w, h). */
 export function linePanel(
-  x: number, y: number, w: number, h: number, title: string, series: Series[], opts: { xLabel?: string; yMin?: number; yMax?: number } = {},
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  title: string,
+  series: Series[],
+  opts: { xLabel?: string; yMin?: number; yMax?: number } = {},
 ): string {
   const all = series.flatMap((s) => s.points).filter(([, v]) => Number.isFinite(v));
   if (all.length === 0) return '';
-  const x0 = Math.min(...all.map((p) => p[0])), x1 = Math.max(...all.map((p) => p[0]));
-  let y0 = opts.yMin ?? Math.min(...all.map((p) => p[1])), y1 = opts.yMax ?? Math.max(...all.map((p) => p[1]));
-  if (y1 - y0 < 1e-9) { y0 -= 0.5; y1 += 0.5; }
-  const L = 55, R = 15, T = 30, B = 40;
+  const x0 = Math.min(...all.map((p) => p[0])),
+    x1 = Math.max(...all.map((p) => p[0]));
+  let y0 = opts.yMin ?? Math.min(...all.map((p) => p[1])),
+    y1 = opts.yMax ?? Math.max(...all.map((p) => p[1]));
+  if (y1 - y0 < 1e-9) {
+    y0 -= 0.5;
+    y1 += 0.5;
+  }
+  const L = 55,
+    R = 15,
+    T = 30,
+    B = 40;
   const px = (v: number) => x + L + ((v - x0) / Math.max(1e-9, x1 - x0)) * (w - L - R);
   const py = (v: number) => y + T + (1 - (v - y0) / (y1 - y0)) * (h - T - B);
   const parts: string[] = [`<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="white"/>`];
   parts.push(`<text x="${x + w / 2}" y="${y + 18}" text-anchor="middle" font-size="14" font-weight="bold" ${FONT}>${esc(title)}</text>`);
-  const yTicks = niceTicks(y0, y1), yLabels = tickLabels(yTicks);
+  const yTicks = niceTicks(y0, y1),
+    yLabels = tickLabels(yTicks);
   yTicks.forEach((t, i) => {
     parts.push(`<line x1="${x + L}" x2="${x + w - R}" y1="${py(t)}" y2="${py(t)}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${x + L - 6}" y="${py(t) + 4}" text-anchor="end" font-size="11" ${FONT}>${yLabels[i]}</text>`);
   });
-  const xTicks = niceTicks(x0, x1, 6), xLabels = tickLabels(xTicks);
+  const xTicks = niceTicks(x0, x1, 6),
+    xLabels = tickLabels(xTicks);
   xTicks.forEach((t, i) => {
     parts.push(`<text x="${px(t)}" y="${y + h - B + 16}" text-anchor="middle" font-size="11" ${FONT}>${xLabels[i]}</text>`);
   });
   parts.push(`<rect x="${x + L}" y="${y + T}" width="${w - L - R}" height="${h - T - B}" fill="none" stroke="#888"/>`);
-  if (opts.xLabel) parts.push(`<text x="${x + L + (w - L - R) / 2}" y="${y + h - 6}" text-anchor="middle" font-size="12" ${FONT}>${esc(opts.xLabel)}</text>`);
+  if (opts.xLabel)
+    parts.push(
+      `<text x="${x + L + (w - L - R) / 2}" y="${y + h - 6}" text-anchor="middle" font-size="12" ${FONT}>${esc(opts.xLabel)}</text>`,
+    );
   series.forEach((s, i) => {
     const pts = s.points.filter(([, v]) => Number.isFinite(v));
     if (pts.length === 0) return;
@@ -73,7 +92,9 @@ export function linePanel(
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>`);
     if (pts.length === 1) parts.push(`<circle cx="${px(pts[0][0])}" cy="${py(pts[0][1])}" r="3" fill="${s.color}"/>`);
     const ly = y + T + 8 + i * 16;
-    parts.push(`<line x1="${x + w - R - 110}" x2="${x + w - R - 90}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>`);
+    parts.push(
+      `<line x1="${x + w - R - 110}" x2="${x + w - R - 90}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>`,
+    );
     parts.push(`<text x="${x + w - R - 85}" y="${ly + 4}" font-size="11" ${FONT}>${esc(s.name)}</text>`);
   });
   return `<g>${parts.join('')}</g>`;
@@ -85,27 +106,48 @@ export function svgDoc(w: number, h: number, body: string): string {
 
 /** Row-normalized confusion matrix heatmap with percentages. */
 export function heatmap(matrix: number[][], labels: readonly string[], title: string, size = 560): string {
-  const n = labels.length, L = 90, T = 40, cell = (size - L - 20) / n;
+  const n = labels.length,
+    L = 90,
+    T = 40,
+    cell = (size - L - 20) / n;
   const parts = [`<text x="${size / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${esc(title)}</text>`];
   matrix.forEach((row, i) => {
     row.forEach((v, j) => {
       const shade = Math.round(255 - v * 200);
       const fill = `rgb(${shade},${Math.round(255 - v * 120)},255)`;
       parts.push(`<rect x="${L + j * cell}" y="${T + i * cell}" width="${cell}" height="${cell}" fill="${fill}" stroke="white"/>`);
-      parts.push(`<text x="${L + (j + 0.5) * cell}" y="${T + (i + 0.5) * cell + 4}" text-anchor="middle" font-size="12" fill="${v > 0.55 ? 'white' : 'black'}" ${FONT}>${(v * 100).toFixed(0)}</text>`);
+      parts.push(
+        `<text x="${L + (j + 0.5) * cell}" y="${T + (i + 0.5) * cell + 4}" text-anchor="middle" font-size="12" fill="${v > 0.55 ? 'white' : 'black'}" ${FONT}>${(v * 100).toFixed(0)}</text>`,
+      );
     });
     parts.push(`<text x="${L - 6}" y="${T + (i + 0.5) * cell + 4}" text-anchor="end" font-size="12" ${FONT}>${esc(labels[i])}</text>`);
   });
-  labels.forEach((l, j) => parts.push(`<text x="${L + (j + 0.5) * cell}" y="${T + n * cell + 16}" text-anchor="middle" font-size="11" ${FONT}>${esc(l)}</text>`));
-  parts.push(`<text x="${L + (n * cell) / 2}" y="${T + n * cell + 34}" text-anchor="middle" font-size="12" ${FONT}>predicted (rows: true class, % of row)</text>`);
+  labels.forEach((l, j) =>
+    parts.push(`<text x="${L + (j + 0.5) * cell}" y="${T + n * cell + 16}" text-anchor="middle" font-size="11" ${FONT}>${esc(l)}</text>`),
+  );
+  parts.push(
+    `<text x="${L + (n * cell) / 2}" y="${T + n * cell + 34}" text-anchor="middle" font-size="12" ${FONT}>predicted (rows: true class, % of row)</text>`,
+  );
   return svgDoc(size, T + n * cell + 44, parts.join(''));
 }
 
 /** Horizontal bar chart: one bar per label. */
-export function barPanel(x: number, y: number, w: number, h: number, title: string, bars: { label: string; value: number; color?: string }[], unit = ''): string {
+export function barPanel(
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  title: string,
+  bars: { label: string; value: number; color?: string }[],
+  unit = '',
+): string {
   const max = Math.max(...bars.map((b) => b.value), 1e-9);
-  const L = 150, T = 30, bh = (h - T - 10) / Math.max(1, bars.length);
-  const parts = [`<text x="${x + w / 2}" y="${y + 18}" text-anchor="middle" font-size="14" font-weight="bold" ${FONT}>${esc(title)}</text>`];
+  const L = 150,
+    T = 30,
+    bh = (h - T - 10) / Math.max(1, bars.length);
+  const parts = [
+    `<text x="${x + w / 2}" y="${y + 18}" text-anchor="middle" font-size="14" font-weight="bold" ${FONT}>${esc(title)}</text>`,
+  ];
   bars.forEach((b, i) => {
     const bw = ((w - L - 80) * b.value) / max;
     const by = y + T + i * bh;

@@ -30,7 +30,9 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
     const { layout } = info;
     const session: FerSession = await createSession(file, threads ? { threads } : {});
     return {
-      kind: 'onnx', path: file, classes: info.classes,
+      kind: 'onnx',
+      path: file,
+      classes: info.classes,
       async classify(faces, n) {
         if (n === 0) return new Float32Array(0);
         return onnxProbs(session, layout, faces, n, tta);
@@ -41,7 +43,9 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
   const { model, meta } = await loadModel(file);
   prepareQuantized(model, meta);
   return {
-    kind: 'tfjs', path: file, classes: [...meta.classes],
+    kind: 'tfjs',
+    path: file,
+    classes: [...meta.classes],
     async classify(faces, n) {
       return n === 0 ? new Float32Array(0) : predictProbs(model, faces, n, tta);
     },
@@ -50,7 +54,6 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
     },
   };
 }
-
 
 /**
  * The classifier seen through a class map: its probabilities summed into the map's classes (e.g. FER2013's

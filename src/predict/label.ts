@@ -1,7 +1,11 @@
 /** Faces with their classifier probabilities as predictions: the top class, its probability, all of them by name. Pure: Node and the browser entry share it. */
 import type { DetectedFace } from '../detect/types.js';
 
-export interface Labelled { emotion: string; confidence: number; probabilities: Record<string, number> }
+export interface Labelled {
+  emotion: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+}
 
 /** `probs` holds one row of `names.length` probabilities per face, in order. */
 export function labelFaces<F extends DetectedFace>(faces: F[], probs: ArrayLike<number>, names: readonly string[]): (F & Labelled)[] {

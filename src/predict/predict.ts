@@ -40,9 +40,14 @@ const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v)$/i;
 
 /** Expands directories (one level, sorted) into files. */
 export function expandInputs(inputs: string[]): string[] {
-  return inputs.flatMap((p) => (existsSync(p) && statSync(p).isDirectory()
-    ? readdirSync(p).sort().filter((f) => IMAGE_EXT.test(f) || VIDEO_EXT.test(f)).map((f) => path.join(p, f))
-    : [p]));
+  return inputs.flatMap((p) =>
+    existsSync(p) && statSync(p).isDirectory()
+      ? readdirSync(p)
+          .sort()
+          .filter((f) => IMAGE_EXT.test(f) || VIDEO_EXT.test(f))
+          .map((f) => path.join(p, f))
+      : [p],
+  );
 }
 
 export const isVideo = (f: string) => VIDEO_EXT.test(f);
@@ -62,7 +67,12 @@ export const WHOLE_IMAGE_NOTE = 'no face detected: the whole image was classifie
  * most CROPPED_FACE_MAX_SIDE pixels, the whole image is classified as one face (box = the image, no landmarks,
  * `note` set).
  */
-export async function predictRaw(image: RawImage, classifier: Classifier, o: PredictOptions = {}, timings?: StageTimings): Promise<FacePrediction[]> {
+export async function predictRaw(
+  image: RawImage,
+  classifier: Classifier,
+  o: PredictOptions = {},
+  timings?: StageTimings,
+): Promise<FacePrediction[]> {
   const faces: (DetectedFace & { note?: string })[] = o.detect === false ? [] : await detectFaces(image, o, timings);
   const t = performance.now();
   const whole = faces.length === 0 && (o.detect === false || Math.max(image.width, image.height) <= CROPPED_FACE_MAX_SIDE);
@@ -82,7 +92,11 @@ export function describeDecodeError(e: unknown): string {
 }
 
 /** One image file → its prediction, and the decoded image (for annotation) when it could be read. */
-export async function predictFile(file: string, classifier: Classifier, o: PredictOptions = {}): Promise<{ result: ImagePrediction; image?: RawImage }> {
+export async function predictFile(
+  file: string,
+  classifier: Classifier,
+  o: PredictOptions = {},
+): Promise<{ result: ImagePrediction; image?: RawImage }> {
   const timings: StageTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
   if (!existsSync(file)) return { result: { input: file, faces: [], error: 'no such file' } };
   let image: RawImage;
@@ -103,14 +117,21 @@ export async function predictFile(file: string, classifier: Classifier, o: Predi
 export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawImage> {
   let size: string;
   try {
-    size = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    size = execFileSync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    ).trim();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)');
     throw new Error('not a readable video');
   }
   const [width, height] = size.split(',').map(Number);
   const frameBytes = width * height * 3;
-  const proc = spawn('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   let buf = Buffer.alloc(0);
   for await (const chunk of proc.stdout) {
     buf = Buffer.concat([buf, chunk as Buffer]);
@@ -128,9 +149,11 @@ export function annotationSvg(width: number, height: number, faces: FacePredicti
     const b = f.box;
     const dots = f.landmarks.map((p) => `<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="${1.6 * s}" fill="#00e5ff"/>`).join('');
     const label = `${f.emotion} ${(f.confidence * 100).toFixed(0)}%`;
-    return `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" fill="none" stroke="#ffdd00" stroke-width="${2 * s}"/>${dots}` +
+    return (
+      `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" fill="none" stroke="#ffdd00" stroke-width="${2 * s}"/>${dots}` +
       `<rect x="${b.x}" y="${Math.max(0, b.y - 18 * s)}" width="${label.length * 8 * s}" height="${18 * s}" fill="#ffdd00"/>` +
-      `<text x="${b.x + 3 * s}" y="${Math.max(0, b.y - 18 * s) + 14 * s}" font-size="${14 * s}" font-family="DejaVu Sans, Arial" fill="black">${esc(label)}</text>`;
+      `<text x="${b.x + 3 * s}" y="${Math.max(0, b.y - 18 * s) + 14 * s}" font-size="${14 * s}" font-family="DejaVu Sans, Arial" fill="black">${esc(label)}</text>`
+    );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }

@@ -26,7 +26,13 @@ export const predictorOptionsSchema = z.object({
   /** Face detection threshold. */
   minConfidence: z.number().gt(0).lt(1).default(0.5),
   /** Tiny detector's input side (a multiple of 32). */
-  inputSize: z.number().int().min(128).max(1024).refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' }).default(416),
+  inputSize: z
+    .number()
+    .int()
+    .min(128)
+    .max(1024)
+    .refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' })
+    .default(416),
   /** false: no face detection, each image is one already-cropped face. */
   detect: z.boolean().default(true),
   /** Test-time augmentation of each face: flip (the face and its mirror image, averaged), tencrop or none. */
@@ -75,7 +81,9 @@ async function decode(input: PredictInput): Promise<RawImage> {
   if (isRaw(input)) {
     const { data, width, height, channels } = input;
     if (![1, 3, 4].includes(channels) || data.length !== width * height * channels) {
-      throw new UsageError(`predict: raw image: expected ${width}×${height}×${channels} = ${width * height * channels} bytes with 1, 3 or 4 channels, got ${data.length}`);
+      throw new UsageError(
+        `predict: raw image: expected ${width}×${height}×${channels} = ${width * height * channels} bytes with 1, 3 or 4 channels, got ${data.length}`,
+      );
     }
     return input;
   }

@@ -26,7 +26,10 @@ export function pruneHook(o: TrainOptions): StepHook | null {
       weights = kernelWeights(m);
       const at = (v: number) => (v <= 1 ? Math.round(v * totalSteps) : Math.round(v));
       schedule = {
-        initialSparsity: 0, finalSparsity: settings.target, beginStep: at(o.pruneBegin), endStep: at(o.pruneEnd),
+        initialSparsity: 0,
+        finalSparsity: settings.target,
+        beginStep: at(o.pruneBegin),
+        endStep: at(o.pruneEnd),
         frequency: o.pruneFrequency,
       };
       // On resume (or fine-tuning a pruned model) the zeros already there are the masks.
@@ -48,7 +51,8 @@ export function pruneHook(o: TrainOptions): StepHook | null {
       return {
         ...meta,
         pruning: {
-          sparsity: r.sparsity, pattern: settings.pattern,
+          sparsity: r.sparsity,
+          pattern: settings.pattern,
           perLayer: Object.fromEntries(r.layers.map((l) => [l.name, l.sparsity])),
         },
       };

@@ -28,4 +28,3 @@ export function pruneModel(model: tf.LayersModel, s: PruneSettings): (Uint8Array
 export function modelSparsity(model: tf.LayersModel) {
   return sparsityReport(kernelWeights(model).map((w) => ({ name: w.name, values: readValues(w) })));
 }
-

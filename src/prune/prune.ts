@@ -5,7 +5,6 @@
  */
 import type { KernelWeight } from './weights.js';
 
-
 /** k-th smallest |value| such that a fraction `sparsity` of the values falls at or below it. */
 function threshold(absValues: Float32Array, sparsity: number): number {
   const k = Math.floor(sparsity * absValues.length);
@@ -16,7 +15,8 @@ function threshold(absValues: Float32Array, sparsity: number): number {
 
 /** Mask (1 keep, 0 prune) zeroing exactly floor(sparsity·n) smallest-magnitude values (ties by index). */
 export function magnitudeMask(values: Float32Array, sparsity: number): Uint8Array {
-  const n = values.length, k = Math.floor(sparsity * n);
+  const n = values.length,
+    k = Math.floor(sparsity * n);
   const mask = new Uint8Array(n).fill(1);
   if (k <= 0) return mask;
   const order = [...Array(n).keys()].sort((a, b) => Math.abs(values[a]) - Math.abs(values[b]) || a - b);
@@ -83,7 +83,8 @@ export function isUpdateStep(s: PolynomialSchedule, step: number): boolean {
 
 /** Eq. (1): R = Σ U / Σ P, all weights over non-zero weights, across layers. */
 export function compressionRatio(layers: { total: number; nonzero: number }[]): number {
-  const u = layers.reduce((a, l) => a + l.total, 0), p = layers.reduce((a, l) => a + l.nonzero, 0);
+  const u = layers.reduce((a, l) => a + l.total, 0),
+    p = layers.reduce((a, l) => a + l.nonzero, 0);
   return p === 0 ? Infinity : u / p;
 }
 
@@ -101,7 +102,8 @@ export function sparsityReport(weights: { name: string; values: Float32Array }[]
     for (const v of values) if (v !== 0) nz++;
     return { name, total: values.length, nonzero: nz, sparsity: 1 - nz / values.length };
   });
-  const total = layers.reduce((a, l) => a + l.total, 0), nonzero = layers.reduce((a, l) => a + l.nonzero, 0);
+  const total = layers.reduce((a, l) => a + l.total, 0),
+    nonzero = layers.reduce((a, l) => a + l.nonzero, 0);
   return { layers, total, nonzero, sparsity: total ? 1 - nonzero / total : 0, compressionRatio: compressionRatio(layers) };
 }
 

@@ -76,7 +76,8 @@ function importance(source: tf.LayersModel, roles: string[], criterion: Structur
   source.weights.forEach((w, i) => {
     const [, out] = groupsOf(roles[i]);
     if (!out) return;
-    const k = kind(w.name), v = w.read().dataSync();
+    const k = kind(w.name),
+      v = w.read().dataSync();
     if (criterion === 'bn' && k === 'gamma') add(out, Array.from(v, Math.abs));
     if (criterion === 'l1' && (k === 'kernel' || k === 'pointwise_kernel')) {
       const c = w.shape[w.shape.length - 1]!;
@@ -90,17 +91,24 @@ function importance(source: tf.LayersModel, roles: string[], criterion: Structur
 
 /** The `keep` largest entries' indices, in ascending index order (ties: the lower index). */
 function topIndices(values: Float64Array, keep: number): number[] {
-  return [...values.keys()].sort((a, b) => values[b] - values[a] || a - b).slice(0, keep).sort((a, b) => a - b);
+  return [...values.keys()]
+    .sort((a, b) => values[b] - values[a] || a - b)
+    .slice(0, keep)
+    .sort((a, b) => a - b);
 }
 
 /** Slices `values` (shape `shape`) to the kept indices along the axes given. */
 function slice(values: Float32Array, shape: number[], axes: [number, number[]][]): { data: Float32Array; shape: number[] } {
-  let data = values, dims = [...shape];
+  let data = values,
+    dims = [...shape];
   for (const [axis, keep] of axes) {
-    const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1), inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1),
+      inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
     const out = new Float32Array(outer * keep.length * inner);
     for (let o = 0; o < outer; o++) {
-      keep.forEach((c, j) => out.set(data.subarray((o * dims[axis] + c) * inner, (o * dims[axis] + c + 1) * inner), (o * keep.length + j) * inner));
+      keep.forEach((c, j) =>
+        out.set(data.subarray((o * dims[axis] + c) * inner, (o * dims[axis] + c + 1) * inner), (o * keep.length + j) * inner),
+      );
     }
     data = out;
     dims = dims.map((d, i) => (i === axis ? keep.length : d));
@@ -130,7 +138,8 @@ export function structuredPrune(source: tf.LayersModel, o: StructuredOptions): S
   target.weights.forEach((w, i) => {
     const src = source.weights[i];
     const [inG, outG] = groupsOf(targetRoles[i]);
-    const k = kind(src.name), shape = src.shape as number[];
+    const k = kind(src.name),
+      shape = src.shape as number[];
     const axes: [number, number[]][] = [];
     if (shape.length === 1) {
       if (outG) axes.push([0, kept[outG]]); // batch-norm vectors (the head's bias has no group)
@@ -146,7 +155,13 @@ export function structuredPrune(source: tf.LayersModel, o: StructuredOptions): S
   return { model: target, channels, kept };
 }
 
-export interface StructuredRow { role: string; macsBefore: number; macsAfter: number; paramsBefore: number; paramsAfter: number }
+export interface StructuredRow {
+  role: string;
+  macsBefore: number;
+  macsAfter: number;
+  paramsBefore: number;
+  paramsAfter: number;
+}
 
 /** Multiply-adds and parameters of each conv before and after, by role (the same architecture lists its layers alike). */
 export function structuredReport(before: tf.LayersModel, after: tf.LayersModel, arch: ArchOptions = {}): StructuredRow[] {
@@ -154,13 +169,20 @@ export function structuredReport(before: tf.LayersModel, after: tf.LayersModel, 
   const roleAt = ref.layers.map((l) => roles.get(l.name));
   ref.dispose();
   const macs = (m: tf.LayersModel) => new Map(layerMacs(m).map((r) => [r.name, r.macs]));
-  const mb = macs(before), ma = macs(after);
+  const mb = macs(before),
+    ma = macs(after);
   const rows: StructuredRow[] = [];
   before.layers.forEach((l, i) => {
     const role = roleAt[i];
     if (!role || role.endsWith('_bn') || !mb.has(l.name)) return;
     const a = after.layers[i];
-    rows.push({ role, macsBefore: mb.get(l.name)!, macsAfter: ma.get(a.name)!, paramsBefore: l.countParams(), paramsAfter: a.countParams() });
+    rows.push({
+      role,
+      macsBefore: mb.get(l.name)!,
+      macsAfter: ma.get(a.name)!,
+      paramsBefore: l.countParams(),
+      paramsAfter: a.countParams(),
+    });
   });
   return rows;
 }

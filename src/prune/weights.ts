@@ -33,8 +33,13 @@ export function kernelWeights(model: tf.LayersModel): KernelWeight[] {
       const channels = kind === 'depthwise' ? shape[2] * shape[3] : shape[shape.length - 1];
       const inputChannels = kind === 'depthwise' ? 1 : kind === 'dense' ? shape[0] : shape[2];
       out.push({
-        name: `${layer.name}/${short}`, layer: layer.name, kind,
-        variable: variableOf(w), shape, channels, inputChannels,
+        name: `${layer.name}/${short}`,
+        layer: layer.name,
+        kind,
+        variable: variableOf(w),
+        shape,
+        channels,
+        inputChannels,
       });
     }
   }

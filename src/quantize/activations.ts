@@ -32,9 +32,14 @@ export function activationQuantPoints(model: tf.LayersModel, ranges: Record<stri
     const cls = l.getClassName();
     if (cls === 'SeparableConv2D') add(depthwiseKey(l.name));
     const out = consumers(l);
-    const keepFloat = foldableBatchNorm(l) !== null || PASS_THROUGH.includes(cls) || out.length === 0
-      || cls === 'GlobalAveragePooling2D' || cls === 'Softmax' || layerConfig(l).activation === 'softmax'
-      || out.some((n) => n.getClassName() === 'GlobalAveragePooling2D');
+    const keepFloat =
+      foldableBatchNorm(l) !== null ||
+      PASS_THROUGH.includes(cls) ||
+      out.length === 0 ||
+      cls === 'GlobalAveragePooling2D' ||
+      cls === 'Softmax' ||
+      layerConfig(l).activation === 'softmax' ||
+      out.some((n) => n.getClassName() === 'GlobalAveragePooling2D');
     if (!keepFloat) add(l.name);
   }
   return points;
@@ -52,28 +57,41 @@ export function fakeQuantizeActivation(x: tf.Tensor, scale: number): tf.Tensor {
  * activation is quantized: a 1e-3-LSB shift alone moves values across rounding boundaries, and those
  * flips compound through the network.
  */
-export function simulateInt8(model: tf.LayersModel, points: QuantPoints, biasRounding = new Map<string, Float32Array>()): { predict(x: tf.Tensor): tf.Tensor } {
+export function simulateInt8(
+  model: tf.LayersModel,
+  points: QuantPoints,
+  biasRounding = new Map<string, Float32Array>(),
+): { predict(x: tf.Tensor): tf.Tensor } {
   const fq = (key: string, t: tf.Tensor) => (points.has(key) ? fakeQuantizeActivation(t, points.get(key)!) : t);
   return {
-    predict: (x) => tf.tidy(() => {
-      const out = new Map<string, tf.Tensor>([[model.layers[0].name, fq(model.layers[0].name, x)]]);
-      for (const l of model.layers.slice(1)) {
-        const ins = producers(l).map((p) => out.get(p.name)!);
-        const y = l.getClassName() === 'SeparableConv2D' && points.has(depthwiseKey(l.name))
-          ? separableWithQuantizedMiddle(l, ins[0], (t) => fq(depthwiseKey(l.name), t))
-          : (l.apply(ins.length === 1 ? ins[0] : ins) as tf.Tensor);
-        const delta = biasRounding.get(l.name);
-        out.set(l.name, fq(l.name, delta ? tf.add(y, delta) : y));
-      }
-      return out.get(model.layers[model.layers.length - 1].name)!;
-    }),
+    predict: (x) =>
+      tf.tidy(() => {
+        const out = new Map<string, tf.Tensor>([[model.layers[0].name, fq(model.layers[0].name, x)]]);
+        for (const l of model.layers.slice(1)) {
+          const ins = producers(l).map((p) => out.get(p.name)!);
+          const y =
+            l.getClassName() === 'SeparableConv2D' && points.has(depthwiseKey(l.name))
+              ? separableWithQuantizedMiddle(l, ins[0], (t) => fq(depthwiseKey(l.name), t))
+              : (l.apply(ins.length === 1 ? ins[0] : ins) as tf.Tensor);
+          const delta = biasRounding.get(l.name);
+          out.set(l.name, fq(l.name, delta ? tf.add(y, delta) : y));
+        }
+        return out.get(model.layers[model.layers.length - 1].name)!;
+      }),
   };
 }
 
 /** A SeparableConv2D's depthwise half alone (the tensor its ONNX form writes between its two Convs). */
 export function depthwiseHalf(l: Layer, x: tf.Tensor): tf.Tensor4D {
   const c = layerConfig(l);
-  return tf.depthwiseConv2d(x as tf.Tensor4D, l.getWeights()[0] as tf.Tensor4D, pair(c.strides), c.padding as 'same' | 'valid', 'NHWC', pair(c.dilationRate));
+  return tf.depthwiseConv2d(
+    x as tf.Tensor4D,
+    l.getWeights()[0] as tf.Tensor4D,
+    pair(c.strides),
+    c.padding as 'same' | 'valid',
+    'NHWC',
+    pair(c.dilationRate),
+  );
 }
 
 function separableWithQuantizedMiddle(l: Layer, x: tf.Tensor, quantize: (t: tf.Tensor) => tf.Tensor): tf.Tensor {

@@ -45,9 +45,11 @@ export function calibrate(model: tf.LayersModel, images: Uint8Array, n: number, 
     [model.layers[0].name, ...keys].forEach((k, i) => observe(k, outs[i].dataSync() as Float32Array));
     tf.dispose([x, ...outs]);
   }
-  const percentile = Object.fromEntries(Object.entries(samples).map(([k, s]) => {
-    s.sort((a, b) => a - b);
-    return [k, s[Math.min(s.length - 1, Math.floor(0.9999 * s.length))] || maxAbs[k]];
-  }));
+  const percentile = Object.fromEntries(
+    Object.entries(samples).map(([k, s]) => {
+      s.sort((a, b) => a - b);
+      return [k, s[Math.min(s.length - 1, Math.floor(0.9999 * s.length))] || maxAbs[k]];
+    }),
+  );
   return { images: n, maxAbs, percentile };
 }

@@ -17,4 +17,3 @@ export function fakeQuantizeKernel(w: KernelWeight, values: Float32Array, bits: 
 export function prepareQuantized(model: tf.LayersModel, meta: FerMetadata): void {
   if (meta.quantization) applyFakeQuant(model, meta.quantization.bits, meta.quantization.granularity);
 }
-

@@ -27,7 +27,8 @@ export function quantize(values: Float32Array, bits: number, granularity: Granul
   const nc = granularity === 'per-channel' ? channels : 1;
   const maxAbs = new Float32Array(nc);
   for (let i = 0; i < values.length; i++) {
-    const c = i % nc, a = Math.abs(values[i]);
+    const c = i % nc,
+      a = Math.abs(values[i]);
     if (a > maxAbs[c]) maxAbs[c] = a;
   }
   // Scales are applied in double precision (q = round(w · q_max / max|W|) exactly), stored as float32.
@@ -70,19 +71,21 @@ export function toFloat16Bits(v: number): number {
     mant |= 0x800000;
     const shift = 14 - e;
     let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1), mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
+    const rem = mant & ((1 << shift) - 1),
+      mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && half & 1)) half++;
     return sign | half;
   }
   let half = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
   return sign | half;
 }
 
 export function fromFloat16Bits(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f, mant = h & 0x3ff;
+  const exp = (h >>> 10) & 0x1f,
+    mant = h & 0x3ff;
   if (exp === 0) return sign * mant * 2 ** -24;
   if (exp === 0x1f) return mant ? NaN : sign * Infinity;
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);

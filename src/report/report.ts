@@ -8,13 +8,18 @@ import type { z } from 'zod';
 import { curvesSvg } from '../train/curves.js';
 import { heatmap, esc } from '../plot/svg.js';
 import { benchSvg } from '../bench/chart.js';
-import { benchResultSchema } from '../bench/schema.js';
+import { benchResultSchema, type BenchResult } from '../bench/schema.js';
 import { epochMetricsSchema, evalJsonSchema, modelMetaSchema, runJsonSchema } from './schema.js';
 import { compressionRatio } from '../prune/prune.js';
 import { UsageError } from '../errors.js';
 import { parseOrNull, readJsonFile } from '../io/files.js';
 
-export interface ReportSection { id: string; title: string; html: string | null; note?: string }
+export interface ReportSection {
+  id: string;
+  title: string;
+  html: string | null;
+  note?: string;
+}
 
 function readJson<S extends z.ZodTypeAny>(file: string, schema: S): z.infer<S> | null {
   if (!existsSync(file)) return null;
@@ -22,10 +27,14 @@ function readJson<S extends z.ZodTypeAny>(file: string, schema: S): z.infer<S> |
   return r.success ? r.data : null;
 }
 
+type EvalJson = z.infer<typeof evalJsonSchema>;
+type FerMeta = z.infer<typeof modelMetaSchema>;
+
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const table = (head: string[], rows: (string | number)[][]) =>
   `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+    .map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
 
 function averagedNote(from: string[] | undefined): string {
   if (!from?.length) return '';
@@ -38,71 +47,152 @@ export function reportSections(runDir: string): ReportSection[] {
   const run = readJson(path.join(runDir, 'run.json'), runJsonSchema);
   const metricsFile = path.join(runDir, 'metrics.jsonl');
   const metrics = existsSync(metricsFile)
-    ? readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean).map((l) => epochMetricsSchema.safeParse(parseOrNull(l))).filter((r) => r.success).map((r) => r.data!)
+    ? readFileSync(metricsFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => epochMetricsSchema.safeParse(parseOrNull(l)))
+        .filter((r) => r.success)
+        .map((r) => r.data!)
     : [];
   const evalRes = readJson(path.join(runDir, 'eval.json'), evalJsonSchema);
   const bench = readJson(path.join(runDir, 'bench.json'), benchResultSchema);
   // The evaluated model's metadata when it is a fer model directory (it may be one made from the run's best,
   // e.g. by fer average), else the run's own.
-  const modelJson = [...(evalRes ? [path.join(evalRes.model, 'model.json')] : []), ...['best', 'last', '.'].map((d) => path.join(runDir, d, 'model.json'))]
-    .find(existsSync);
-  const meta = modelJson ? modelMetaSchema.safeParse((readJsonFile(modelJson) as { userDefinedMetadata?: { fer?: unknown } }).userDefinedMetadata?.fer ?? {}) : null;
+  const modelJson = [
+    ...(evalRes ? [path.join(evalRes.model, 'model.json')] : []),
+    ...['best', 'last', '.'].map((d) => path.join(runDir, d, 'model.json')),
+  ].find(existsSync);
+  const meta = modelJson
+    ? modelMetaSchema.safeParse((readJsonFile(modelJson) as { userDefinedMetadata?: { fer?: unknown } }).userDefinedMetadata?.fer ?? {})
+    : null;
   const fer = meta?.success ? meta.data : null;
 
   const sections: ReportSection[] = [];
   sections.push({
-    id: 'run', title: 'Run',
-    html: run ? `<pre>${esc(run.command)}</pre>${table(['option', 'value'], Object.entries(run.options).map(([k, v]) => [k, JSON.stringify(v)]))}` : null,
+    id: 'run',
+    title: 'Run',
+    html: run
+      ? `<pre>${esc(run.command)}</pre>${table(
+          ['option', 'value'],
+          Object.entries(run.options).map(([k, v]) => [k, JSON.stringify(v)]),
+        )}`
+      : null,
     note: 'no run.json (not a fer train run directory)',
   });
-  const best = metrics.reduce<(typeof metrics)[number] | null>((b, m) => (m.valAcc != null && (!b || m.valAcc > (b.valAcc ?? -1)) ? m : b), null);
+  const best = metrics.reduce<(typeof metrics)[number] | null>(
+    (b, m) => (m.valAcc != null && (!b || m.valAcc > (b.valAcc ?? -1)) ? m : b),
+    null,
+  );
   sections.push({
-    id: 'curves', title: 'Training curves',
-    html: metrics.length ? `${curvesSvg(metrics)}<p>${metrics.length} epochs${best ? `; best val accuracy ${pct(best.valAcc!)} at epoch ${best.epoch}` : ''}; ${Math.round(metrics.reduce((a, m) => a + m.seconds, 0) / 60)} min of training.</p>` : null,
+    id: 'curves',
+    title: 'Training curves',
+    html: metrics.length
+      ? `${curvesSvg(metrics)}<p>${metrics.length} epochs${best ? `; best val accuracy ${pct(best.valAcc!)} at epoch ${best.epoch}` : ''}; ${Math.round(metrics.reduce((a, m) => a + m.seconds, 0) / 60)} min of training.</p>`
+      : null,
     note: 'no metrics.jsonl',
   });
-  sections.push({
-    id: 'confusion', title: 'Confusion matrix and per-class results',
-    html: evalRes ? `<p>${esc(evalRes.model)} on ${esc(evalRes.data)}: accuracy <b>${pct(evalRes.accuracy)}</b>, macro-F1 ${pct(evalRes.macroF1)} (${evalRes.n} images${evalRes.tta !== 'none' ? `, TTA ${evalRes.tta}` : ''}).</p>` + averagedNote(fer?.averagedFrom) +
-      `<div class="row">${heatmap(evalRes.confusionNormalized, evalRes.perClass.map((c) => c.name), 'Row-normalized confusion (%)', 480)}` +
-      table(['class', 'precision', 'recall', 'F1', 'support'], evalRes.perClass.map((c) => [c.name, pct(c.precision), pct(c.recall), pct(c.f1), c.support])) + '</div>' : null,
-    note: 'no eval.json (run `fer eval --model RUN/best --data VAL --out RUN`)',
-  });
+  sections.push(confusionSection(evalRes, fer));
   const layers = fer?.pruning ? Object.entries(fer.pruning.perLayer) : [];
   sections.push({
-    id: 'pruning', title: 'Pruning',
-    html: fer?.pruning ? `<p>${esc(fer.pruning.pattern)} pruning, overall sparsity <b>${pct(fer.pruning.sparsity)}</b>, eq. (1) compression ratio R = ${compressionRatio([{ total: 1, nonzero: 1 - fer.pruning.sparsity }]).toFixed(2)}.</p>` +
-      table(['layer', 'sparsity'], layers.map(([k, v]) => [k, pct(v)])) : null,
+    id: 'pruning',
+    title: 'Pruning',
+    html: fer?.pruning
+      ? `<p>${esc(fer.pruning.pattern)} pruning, overall sparsity <b>${pct(fer.pruning.sparsity)}</b>, eq. (1) compression ratio R = ${compressionRatio([{ total: 1, nonzero: 1 - fer.pruning.sparsity }]).toFixed(2)}.</p>` +
+        table(
+          ['layer', 'sparsity'],
+          layers.map(([k, v]) => [k, pct(v)]),
+        )
+      : null,
     note: 'the model is not pruned',
   });
   sections.push({
-    id: 'quantization', title: 'Quantization',
-    html: fer?.quantization ? `<p>${fer.quantization.bits === 16 ? 'fp16' : `${fer.quantization.bits}-bit symmetric`} weights, ${esc(fer.quantization.granularity)}; ` +
-      `${Object.keys(fer.quantization.activations ?? {}).length} activation ranges calibrated.</p>` : null,
+    id: 'quantization',
+    title: 'Quantization',
+    html: fer?.quantization
+      ? `<p>${fer.quantization.bits === 16 ? 'fp16' : `${fer.quantization.bits}-bit symmetric`} weights, ${esc(fer.quantization.granularity)}; ` +
+        `${Object.keys(fer.quantization.activations ?? {}).length} activation ranges calibrated.</p>`
+      : null,
     note: 'the model is not quantized',
   });
-  sections.push({
-    id: 'bench', title: 'Benchmark',
-    html: bench ? benchSvg(bench) + table(['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'KB', 'non-zero', 'accuracy'],
-      bench.rows.map((r) => [r.variant, r.batch, r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), r.throughput.toFixed(0), r.cpuPercent.toFixed(0),
-        r.memPercent.toFixed(2), (r.fileBytes / 1024).toFixed(1), r.nonzeroParameters, r.accuracy == null ? '–' : pct(r.accuracy)])) +
-      `<p class="muted">Models measured: ${[...new Set(bench.rows.map((r) => r.model))].map((m) => esc(m)).join(', ')}. ` +
-      `${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>` : null,
-    note: 'no bench.json (run `fer bench --out RUN`)',
-  });
-  const samples = (evalRes?.samples ?? []).filter((s) => existsSync(s.file));
-  sections.push({
-    id: 'samples', title: 'Sample validation faces (misclassified first)',
-    html: samples.length ? `<div class="grid">${samples.map((s) => {
-      const ext = path.extname(s.file).slice(1).toLowerCase();
-      const mime = ext === 'png' ? 'image/png' : 'image/jpeg';
-      const ok = s.label === s.predicted;
-      return `<figure class="${ok ? 'ok' : 'bad'}"><img alt="${esc(s.label)}" src="data:${mime};base64,${readFileSync(s.file).toString('base64')}"/>` +
-        `<figcaption>${esc(s.predicted)}${ok ? '' : `<br/>true: ${esc(s.label)}`}</figcaption></figure>`;
-    }).join('')}</div>` : null,
-    note: 'no samples (eval.json without samples, or their images are gone)',
-  });
+  sections.push(benchSection(bench));
+  sections.push(samplesSection(evalRes));
   return sections;
+}
+
+/** eval.json's accuracy, confusion heatmap and per-class table. */
+function confusionSection(evalRes: EvalJson | null, fer: FerMeta | null): ReportSection {
+  return {
+    id: 'confusion',
+    title: 'Confusion matrix and per-class results',
+    html: evalRes
+      ? `<p>${esc(evalRes.model)} on ${esc(evalRes.data)}: accuracy <b>${pct(evalRes.accuracy)}</b>, macro-F1 ${pct(evalRes.macroF1)} (${evalRes.n} images${evalRes.tta !== 'none' ? `, TTA ${evalRes.tta}` : ''}).</p>` +
+        averagedNote(fer?.averagedFrom) +
+        `<div class="row">${heatmap(
+          evalRes.confusionNormalized,
+          evalRes.perClass.map((c) => c.name),
+          'Row-normalized confusion (%)',
+          480,
+        )}` +
+        table(
+          ['class', 'precision', 'recall', 'F1', 'support'],
+          evalRes.perClass.map((c) => [c.name, pct(c.precision), pct(c.recall), pct(c.f1), c.support]),
+        ) +
+        '</div>'
+      : null,
+    note: 'no eval.json (run `fer eval --model RUN/best --data VAL --out RUN`)',
+  };
+}
+
+/** bench.json's chart and table. */
+function benchSection(bench: BenchResult | null): ReportSection {
+  return {
+    id: 'bench',
+    title: 'Benchmark',
+    html: bench
+      ? benchSvg(bench) +
+        table(
+          ['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'KB', 'non-zero', 'accuracy'],
+          bench.rows.map((r) => [
+            r.variant,
+            r.batch,
+            r.latencyMs.p50.toFixed(3),
+            r.latencyMs.p99.toFixed(3),
+            r.throughput.toFixed(0),
+            r.cpuPercent.toFixed(0),
+            r.memPercent.toFixed(2),
+            (r.fileBytes / 1024).toFixed(1),
+            r.nonzeroParameters,
+            r.accuracy == null ? '–' : pct(r.accuracy),
+          ]),
+        ) +
+        `<p class="muted">Models measured: ${[...new Set(bench.rows.map((r) => r.model))].map((m) => esc(m)).join(', ')}. ` +
+        `${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>`
+      : null,
+    note: 'no bench.json (run `fer bench --out RUN`)',
+  };
+}
+
+/** eval.json's sample faces, misclassified first, embedded. */
+function samplesSection(evalRes: EvalJson | null): ReportSection {
+  const samples = (evalRes?.samples ?? []).filter((s) => existsSync(s.file));
+  return {
+    id: 'samples',
+    title: 'Sample validation faces (misclassified first)',
+    html: samples.length
+      ? `<div class="grid">${samples
+          .map((s) => {
+            const ext = path.extname(s.file).slice(1).toLowerCase();
+            const mime = ext === 'png' ? 'image/png' : 'image/jpeg';
+            const ok = s.label === s.predicted;
+            return (
+              `<figure class="${ok ? 'ok' : 'bad'}"><img alt="${esc(s.label)}" src="data:${mime};base64,${readFileSync(s.file).toString('base64')}"/>` +
+              `<figcaption>${esc(s.predicted)}${ok ? '' : `<br/>true: ${esc(s.label)}`}</figcaption></figure>`
+            );
+          })
+          .join('')}</div>`
+      : null,
+    note: 'no samples (eval.json without samples, or their images are gone)',
+  };
 }
 
 const CSS = `body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:2rem auto;max-width:1240px;color:#222;padding:0 1rem}
@@ -115,11 +205,17 @@ figure{margin:0;text-align:center;font-size:.75rem}figure img{width:96px;height:
 figure.bad img{border-color:#e53935}.muted,.note{color:#777}`;
 
 export function renderReport(runDir: string, sections = reportSections(runDir)): string {
-  const body = sections.map((s) => (s.html
-    ? `<section id="${s.id}"><h2>${esc(s.title)}</h2>${s.html}</section>`
-    : `<p class="note" id="${s.id}-missing">${esc(s.title)}: ${esc(s.note ?? 'no data')}.</p>`)).join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+  const body = sections
+    .map((s) =>
+      s.html
+        ? `<section id="${s.id}"><h2>${esc(s.title)}</h2>${s.html}</section>`
+        : `<p class="note" id="${s.id}-missing">${esc(s.title)}: ${esc(s.note ?? 'no data')}.</p>`,
+    )
+    .join('\n');
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
     `<title>fer report: ${esc(path.basename(path.resolve(runDir)))}</title><style>${CSS}</style></head><body>` +
     `<h1>fer report: ${esc(path.basename(path.resolve(runDir)))}</h1>${body}` +
-    `<p class="muted">Generated by fer on ${new Date().toISOString()}.</p></body></html>`;
+    `<p class="muted">Generated by fer on ${new Date().toISOString()}.</p></body></html>`
+  );
 }

@@ -21,12 +21,24 @@ export const runJsonSchema = z.object({
 });
 
 export const epochMetricsSchema = z.object({
-  epoch: z.number(), loss: z.number(), acc: z.number(), valLoss: z.number().nullable(), valAcc: z.number().nullable(),
-  lr: z.number(), seconds: z.number(), imagesPerSecond: z.number(), sparsity: z.number().optional(),
+  epoch: z.number(),
+  loss: z.number(),
+  acc: z.number(),
+  valLoss: z.number().nullable(),
+  valAcc: z.number().nullable(),
+  lr: z.number(),
+  seconds: z.number(),
+  imagesPerSecond: z.number(),
+  sparsity: z.number().optional(),
 });
 
 export const evalJsonSchema = z.object({
-  model: z.string(), data: z.string(), tta: z.string(), n: z.number(), accuracy: z.number(), macroF1: z.number(),
+  model: z.string(),
+  data: z.string(),
+  tta: z.string(),
+  n: z.number(),
+  accuracy: z.number(),
+  macroF1: z.number(),
   perClass: z.array(z.object({ name: z.string(), support: z.number(), precision: z.number(), recall: z.number(), f1: z.number() })),
   confusion: z.array(z.array(z.number())),
   confusionNormalized: z.array(z.array(z.number())),
@@ -38,7 +50,9 @@ export const modelMetaSchema = z.object({
   preprocess: z.object({ scale: z.number(), offset: z.number() }),
   arch: z.string().optional(),
   pruning: z.object({ sparsity: z.number(), pattern: z.string(), perLayer: z.record(z.string(), z.number()) }).optional(),
-  quantization: z.object({ bits: z.number(), granularity: z.string(), activations: z.record(z.string(), z.number()).optional() }).optional(),
+  quantization: z
+    .object({ bits: z.number(), granularity: z.string(), activations: z.record(z.string(), z.number()).optional() })
+    .optional(),
   trainedWith: z.record(z.string(), z.unknown()).optional(),
   averagedFrom: z.array(z.string()).optional(),
 });

@@ -9,7 +9,13 @@ export function inputDims(layout: 'NHWC' | 'NCHW', n: number): number[] {
 }
 
 export async function onnxProbs(
-  session: FerSession, layout: 'NHWC' | 'NCHW', images: Uint8Array, n: number, tta: Tta = 'none', batchSize = 256, onProgress?: (done: number, total: number) => void,
+  session: FerSession,
+  layout: 'NHWC' | 'NCHW',
+  images: Uint8Array,
+  n: number,
+  tta: Tta = 'none',
+  batchSize = 256,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<Float32Array> {
   let out = new Float32Array(0);
   const views = ttaAffines(tta);

@@ -44,8 +44,9 @@ export interface FerSession {
 }
 
 // The smallest valid model (Identity on a float[1], opset 13; bytes from onnx.helper): probes providers.
-const PROBE_MODEL = Uint8Array.from(Buffer.from(
-  'CAcSA2Zlcjo7ChAKAXgSAXkiCElkZW50aXR5EgVwcm9iZVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0=', 'base64'));
+const PROBE_MODEL = Uint8Array.from(
+  Buffer.from('CAcSA2Zlcjo7ChAKAXgSAXkiCElkZW50aXR5EgVwcm9iZVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0=', 'base64'),
+);
 
 const probed = new Map<Provider, boolean>();
 
@@ -57,8 +58,9 @@ const probed = new Map<Provider, boolean>();
 export async function providerAvailable(p: Provider): Promise<boolean> {
   if (p === 'cpu') return true;
   if (!probed.has(p)) {
-    const listed = ((ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.() ?? [])
-      .some((b) => b.name.toLowerCase() === p);
+    const listed = ((ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.() ?? []).some(
+      (b) => b.name.toLowerCase() === p,
+    );
     let ok = false;
     if (listed) {
       quietOrt();
@@ -84,11 +86,17 @@ export async function availableProviders(): Promise<Provider[]> {
 function providerConfig(o: SessionOptions, p: Provider): ort.InferenceSession.ExecutionProviderConfig[] {
   if (p === 'cuda') return [{ name: 'cuda', deviceId: o.deviceId ?? 0 } as ort.InferenceSession.ExecutionProviderConfig, 'cpu'];
   if (p === 'tensorrt') {
-    return [{
-      name: 'tensorrt', deviceId: o.deviceId ?? 0,
-      ...(o.trtFp16 ? { trt_fp16_enable: true } : {}), ...(o.trtInt8 ? { trt_int8_enable: true } : {}),
-      ...(o.trtCacheDir ? { trt_engine_cache_enable: true, trt_engine_cache_path: o.trtCacheDir } : {}),
-    } as ort.InferenceSession.ExecutionProviderConfig, 'cuda', 'cpu'];
+    return [
+      {
+        name: 'tensorrt',
+        deviceId: o.deviceId ?? 0,
+        ...(o.trtFp16 ? { trt_fp16_enable: true } : {}),
+        ...(o.trtInt8 ? { trt_int8_enable: true } : {}),
+        ...(o.trtCacheDir ? { trt_engine_cache_enable: true, trt_engine_cache_path: o.trtCacheDir } : {}),
+      } as ort.InferenceSession.ExecutionProviderConfig,
+      'cuda',
+      'cpu',
+    ];
   }
   return ['cpu'];
 }
@@ -99,7 +107,9 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
   if (!(await providerAvailable(provider))) {
     const msg = `runtime: execution provider "${provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`;
     if (!o.fallback) {
-      throw new UsageError(msg, { hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; or pass --fallback' });
+      throw new UsageError(msg, {
+        hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; or pass --fallback',
+      });
     }
     note = `${msg}; falling back to cpu`;
     provider = 'cpu';
@@ -117,13 +127,19 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
   let session: ort.InferenceSession;
   quietOrt();
   try {
-    session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+    session =
+      typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
     throw new RuntimeFailure(`runtime: onnxruntime could not load the model: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
-  const inputName = session.inputNames[0], outputName = session.outputNames[0];
+  const inputName = session.inputNames[0],
+    outputName = session.outputNames[0];
   return {
-    session, provider, note, inputName, outputName,
+    session,
+    provider,
+    note,
+    inputName,
+    outputName,
     async run(data, dims) {
       const feeds = { [inputName]: new ort.Tensor('float32', data, dims) };
       const result = await session.run(feeds);

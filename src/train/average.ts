@@ -42,9 +42,15 @@ const isBatchNorm = (l: tf.layers.Layer) => l.getClassName() === BATCH_NORM_CLAS
  * have no dropout that this would switch on).
  */
 export function recalibrateBatchNorm(
-  model: tf.LayersModel, images: Uint8Array, count: number,
-  { batchSize = 256, seed = 1, augment = NO_AUGMENT, onBatch }:
-  { batchSize?: number; seed?: number; augment?: AugmentOptions; onBatch?: (done: number, total: number) => void } = {},
+  model: tf.LayersModel,
+  images: Uint8Array,
+  count: number,
+  {
+    batchSize = 256,
+    seed = 1,
+    augment = NO_AUGMENT,
+    onBatch,
+  }: { batchSize?: number; seed?: number; augment?: AugmentOptions; onBatch?: (done: number, total: number) => void } = {},
 ): number {
   const bns = model.layers.filter(isBatchNorm) as unknown as BnInternals[];
   if (bns.length === 0) return 0;
@@ -65,7 +71,9 @@ export function recalibrateBatchNorm(
       onBatch?.(k + 1, batches);
     }
   } finally {
-    bns.forEach((l, i) => { l.momentum = saved[i]; });
+    bns.forEach((l, i) => {
+      l.momentum = saved[i];
+    });
   }
   return batches;
 }

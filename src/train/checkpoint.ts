@@ -31,7 +31,12 @@ export interface LoopState {
 export type CheckpointArrays = Record<string, Float32Array>;
 
 export async function writeCheckpoint(
-  dir: string, model: tf.LayersModel, meta: FerMetadata, optimizer: tf.Optimizer, state: LoopState, arrays: CheckpointArrays = {},
+  dir: string,
+  model: tf.LayersModel,
+  meta: FerMetadata,
+  optimizer: tf.Optimizer,
+  state: LoopState,
+  arrays: CheckpointArrays = {},
 ): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -46,7 +51,8 @@ export async function writeCheckpoint(
   const powers = acc.accBeta1 && acc.accBeta2 ? [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]] : null;
   writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify({ slots: manifest, powers }));
   writeFileSync(path.join(tmp, 'optimizer.bin'), data);
-  for (const [name, a] of Object.entries(arrays)) writeFileSync(path.join(tmp, `${name}.f32`), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  for (const [name, a] of Object.entries(arrays))
+    writeFileSync(path.join(tmp, `${name}.f32`), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
   writeFileSync(path.join(tmp, CHECKPOINT_LAST_FILE), JSON.stringify(state, null, 1));
   replaceDir(tmp, dir);
 }
@@ -55,15 +61,20 @@ export async function writeCheckpoint(
 export const CHECKPOINT_LAST_FILE = 'state.json';
 
 export async function readCheckpoint(dir: string): Promise<{
-  model: tf.LayersModel; meta: FerMetadata; slots: { name: string; tensor: tf.Tensor }[]; powers: [number, number] | null;
-  state: LoopState; arrays: CheckpointArrays;
+  model: tf.LayersModel;
+  meta: FerMetadata;
+  slots: { name: string; tensor: tf.Tensor }[];
+  powers: [number, number] | null;
+  state: LoopState;
+  arrays: CheckpointArrays;
 }> {
   const stateFile = path.join(dir, 'state.json');
   if (!existsSync(stateFile)) throw new ModelError(`train: no checkpoint in ${dir} (missing state.json)`);
   const state = readJsonFile(stateFile, 'checkpoint') as LoopState;
   const { model, meta } = await loadModel(path.join(dir, 'model'));
   const { slots: manifest, powers } = readJsonFile(path.join(dir, 'optimizer.json'), 'checkpoint') as {
-    slots: { name: string; shape: number[]; dtype: 'float32' }[]; powers: [number, number] | null;
+    slots: { name: string; shape: number[]; dtype: 'float32' }[];
+    powers: [number, number] | null;
   };
   const bin = readFileSync(path.join(dir, 'optimizer.bin'));
   let off = 0;
@@ -83,7 +94,9 @@ export async function readCheckpoint(dir: string): Promise<{
 
 /** Restores optimizer slots and Adam's running β powers exactly. */
 export async function restoreOptimizer(
-  optimizer: tf.Optimizer, slots: { name: string; tensor: tf.Tensor }[], powers: [number, number] | null,
+  optimizer: tf.Optimizer,
+  slots: { name: string; tensor: tf.Tensor }[],
+  powers: [number, number] | null,
 ): Promise<void> {
   if (slots.length === 0) return;
   await optimizer.setWeights(slots);

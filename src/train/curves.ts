@@ -10,24 +10,50 @@ export function readMetrics(runDir: string): EpochMetrics[] {
   const f = path.join(runDir, 'metrics.jsonl');
   if (!existsSync(f)) return [];
   // A torn last line (a killed run) is skipped, not fatal.
-  return readFileSync(f, 'utf8').split('\n').map((l) => parseOrNull(l) as EpochMetrics | null).filter((m): m is EpochMetrics => m !== null);
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .map((l) => parseOrNull(l) as EpochMetrics | null)
+    .filter((m): m is EpochMetrics => m !== null);
 }
 
 export function curvesSvg(m: EpochMetrics[]): string {
-  const pts = (f: (e: EpochMetrics) => number | null) =>
-    m.filter((e) => f(e) != null).map((e) => [e.epoch, f(e)!] as [number, number]);
-  const w = 1200, h = 380;
-  return svgDoc(w, h, [
-    linePanel(0, 0, 400, h, 'Loss', [
-      { name: 'train', color: '#1f77b4', points: pts((e) => e.loss) },
-      { name: 'val', color: '#ff7f0e', points: pts((e) => e.valLoss) },
-    ], { xLabel: 'epoch' }),
-    linePanel(400, 0, 400, h, 'Accuracy (%)', [
-      { name: 'train', color: '#1f77b4', points: pts((e) => e.acc * 100) },
-      { name: 'val', color: '#ff7f0e', points: pts((e) => (e.valAcc == null ? null : e.valAcc * 100)) },
-    ], { xLabel: 'epoch' }),
-    linePanel(800, 0, 400, h, 'Learning rate', [{ name: 'lr', color: '#2ca02c', points: pts((e) => e.lr) }], { xLabel: 'epoch', yMin: 0 }),
-  ].join(''));
+  const pts = (f: (e: EpochMetrics) => number | null) => m.filter((e) => f(e) != null).map((e) => [e.epoch, f(e)!] as [number, number]);
+  const w = 1200,
+    h = 380;
+  return svgDoc(
+    w,
+    h,
+    [
+      linePanel(
+        0,
+        0,
+        400,
+        h,
+        'Loss',
+        [
+          { name: 'train', color: '#1f77b4', points: pts((e) => e.loss) },
+          { name: 'val', color: '#ff7f0e', points: pts((e) => e.valLoss) },
+        ],
+        { xLabel: 'epoch' },
+      ),
+      linePanel(
+        400,
+        0,
+        400,
+        h,
+        'Accuracy (%)',
+        [
+          { name: 'train', color: '#1f77b4', points: pts((e) => e.acc * 100) },
+          { name: 'val', color: '#ff7f0e', points: pts((e) => (e.valAcc == null ? null : e.valAcc * 100)) },
+        ],
+        { xLabel: 'epoch' },
+      ),
+      linePanel(800, 0, 400, h, 'Learning rate', [{ name: 'lr', color: '#2ca02c', points: pts((e) => e.lr) }], {
+        xLabel: 'epoch',
+        yMin: 0,
+      }),
+    ].join(''),
+  );
 }
 
 export async function writeCurves(runDir: string): Promise<string | null> {

@@ -20,11 +20,17 @@ import type { Tta } from '../eval/predict.js';
 export const TEACHER_FILE = 'teacher.f32';
 
 /** Mean class probabilities of `models` (paths) over `ds`, each averaged over the views of `tta`. */
-export async function teacherProbs(models: string[], ds: Pick<Dataset, 'images' | 'size'>, tta: Tta, classes: number): Promise<Float32Array> {
+export async function teacherProbs(
+  models: string[],
+  ds: Pick<Dataset, 'images' | 'size'>,
+  tta: Tta,
+  classes: number,
+): Promise<Float32Array> {
   const sum = new Float32Array(ds.size * classes);
   for (const m of models) {
     const p = await modelProbs(m, ds, tta);
-    if (p.length !== sum.length) throw new UsageError(`train: --teacher ${m} outputs ${p.length / ds.size} classes, the training data has ${classes}`);
+    if (p.length !== sum.length)
+      throw new UsageError(`train: --teacher ${m} outputs ${p.length / ds.size} classes, the training data has ${classes}`);
     for (let i = 0; i < sum.length; i++) sum[i] += p[i] / models.length;
   }
   return sum;
@@ -35,7 +41,7 @@ export function softenProbs(probs: Float32Array, temperature: number, classes: n
   const out = new Float32Array(probs.length);
   for (let r = 0; r < probs.length; r += classes) {
     let s = 0;
-    for (let c = 0; c < classes; c++) s += (out[r + c] = Math.pow(Math.max(probs[r + c], 1e-12), 1 / temperature));
+    for (let c = 0; c < classes; c++) s += out[r + c] = Math.pow(Math.max(probs[r + c], 1e-12), 1 / temperature);
     for (let c = 0; c < classes; c++) out[r + c] /= s;
   }
   return out;
@@ -45,9 +51,7 @@ export function softenProbs(probs: Float32Array, temperature: number, classes: n
  * The teacher's probabilities for `trainSet`, from `<out>/teacher.f32` when it holds them for a dataset of
  * this size (a resumed run), else computed and written there (atomically).
  */
-export async function loadOrComputeTeacher(
-  out: string, teachers: string[], trainSet: Dataset, tta: Tta,
-): Promise<Float32Array> {
+export async function loadOrComputeTeacher(out: string, teachers: string[], trainSet: Dataset, tta: Tta): Promise<Float32Array> {
   const file = path.join(out, TEACHER_FILE);
   const classes = trainSet.classes.length;
   const expected = trainSet.size * classes;
@@ -55,7 +59,7 @@ export async function loadOrComputeTeacher(
     const buf = readFileSync(file);
     if (buf.byteLength === expected * 4) return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
     throw new UsageError(`train: ${file} holds ${buf.byteLength / 4 / classes} rows, the training data ${trainSet.size}`, {
-      hint: 'it belongs to another dataset; delete it to recompute the teacher\'s targets',
+      hint: "it belongs to another dataset; delete it to recompute the teacher's targets",
     });
   }
   for (const t of teachers) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
@@ -72,7 +76,8 @@ export async function loadOrComputeTeacher(
  * hard one's as T changes (Hinton et al.).
  */
 export function trainingLoss(
-  labels: tf.Tensor, p: tf.Tensor,
+  labels: tf.Tensor,
+  p: tf.Tensor,
   opts: { weights?: tf.Tensor | null; soft?: tf.Tensor | null; alpha?: number; temperature?: number } = {},
 ): tf.Scalar {
   return tf.tidy(() => {
@@ -81,7 +86,8 @@ export function trainingLoss(
       ? tf.losses.softmaxCrossEntropy(labels, logP, tf.gather(opts.weights, tf.argMax(labels, 1)))
       : tf.losses.softmaxCrossEntropy(labels, logP);
     if (!opts.soft) return hard as tf.Scalar;
-    const a = opts.alpha ?? 0.5, t = opts.temperature ?? 1;
+    const a = opts.alpha ?? 0.5,
+      t = opts.temperature ?? 1;
     const softLoss = tf.losses.softmaxCrossEntropy(opts.soft, tf.div(logP, t));
     return tf.add(tf.mul(hard, 1 - a), tf.mul(softLoss, a * t * t)) as tf.Scalar;
   });

@@ -24,13 +24,31 @@ export interface FinetuneOptions {
  * model's metadata says it already has (a pruned model stays pruned while it is quantized, and so on).
  */
 export async function finetune(
-  init: string, meta: FerMetadata, trainSet: Dataset, valSet: Dataset | null, out: string, o: FinetuneOptions,
+  init: string,
+  meta: FerMetadata,
+  trainSet: Dataset,
+  valSet: Dataset | null,
+  out: string,
+  o: FinetuneOptions,
 ): Promise<TrainResult> {
-  const prune = o.prune ?? (meta.pruning ? { target: meta.pruning.sparsity, pattern: meta.pruning.pattern as TrainOptions['prunePattern'] } : undefined);
+  const prune =
+    o.prune ??
+    (meta.pruning ? { target: meta.pruning.sparsity, pattern: meta.pruning.pattern as TrainOptions['prunePattern'] } : undefined);
   const quant = o.quantize ?? (meta.quantization && meta.quantization.bits <= 8 ? meta.quantization : undefined);
   const options = trainOptionsSchema.parse({
-    epochs: o.epochs, lr: o.lr, schedule: 'cosine', init,
-    ...(prune ? { pruneTarget: prune.pattern === '2:4' ? 0.5 : prune.target, pruneBegin: 0, pruneEnd: 0, prunePattern: prune.pattern, pruneScope: prune.scope ?? 'layer' } : {}),
+    epochs: o.epochs,
+    lr: o.lr,
+    schedule: 'cosine',
+    init,
+    ...(prune
+      ? {
+          pruneTarget: prune.pattern === '2:4' ? 0.5 : prune.target,
+          pruneBegin: 0,
+          pruneEnd: 0,
+          prunePattern: prune.pattern,
+          pruneScope: prune.scope ?? 'layer',
+        }
+      : {}),
     ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),
   });
   const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);

@@ -53,7 +53,11 @@ export const trainOptionsSchema = z.object({
   prunePattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
   pruneScope: z.enum(['layer', 'global']).default('layer'),
   /** Quantization-aware training (0 = off; 2..8 bits). */
-  quantizeBits: z.coerce.number().int().refine((b) => b === 0 || (b >= 2 && b <= 8), 'bits must be 0 or 2..8').default(0),
+  quantizeBits: z.coerce
+    .number()
+    .int()
+    .refine((b) => b === 0 || (b >= 2 && b <= 8), 'bits must be 0 or 2..8')
+    .default(0),
   granularity: z.enum(GRANULARITIES).default('per-tensor'),
   /** Start training from these weights instead of a fresh network (fine-tuning; with other classes, a new head). */
   init: z.string().optional(),

@@ -27,7 +27,11 @@ export interface MixResult {
  * share of batches mixed at all. Returns what it did (λ after cutmix's box is clipped to the image).
  */
 export function mixBatch(
-  x: Float32Array, labels: Float32Array[], n: number, o: { mixup: number; cutmix: number; prob: number }, rng: Rng,
+  x: Float32Array,
+  labels: Float32Array[],
+  n: number,
+  o: { mixup: number; cutmix: number; prob: number },
+  rng: Rng,
 ): MixResult {
   const partner = (i: number) => n - 1 - i;
   const none: MixResult = { kind: 'none', lam: 1, partner };
@@ -38,19 +42,23 @@ export function mixBatch(
   const src = x.slice(0, n * P);
   if (kind === 'mixup') {
     for (let i = 0; i < n; i++) {
-      const a = i * P, b = partner(i) * P;
+      const a = i * P,
+        b = partner(i) * P;
       for (let p = 0; p < P; p++) x[a + p] = lam * src[a + p] + (1 - lam) * src[b + p];
     }
   } else {
     const box = cutBox(lam, rng);
     lam = 1 - (box.w * box.h) / P; // the pasted share, after clipping
     for (let i = 0; i < n; i++) {
-      const a = i * P, b = partner(i) * P;
-      for (let yy = box.y; yy < box.y + box.h; yy++) for (let xx = box.x; xx < box.x + box.w; xx++) x[a + yy * S + xx] = src[b + yy * S + xx];
+      const a = i * P,
+        b = partner(i) * P;
+      for (let yy = box.y; yy < box.y + box.h; yy++)
+        for (let xx = box.x; xx < box.x + box.w; xx++) x[a + yy * S + xx] = src[b + yy * S + xx];
     }
   }
   for (const y of labels) {
-    const k = y.length / n, orig = y.slice();
+    const k = y.length / n,
+      orig = y.slice();
     for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) y[i * k + c] = lam * orig[i * k + c] + (1 - lam) * orig[partner(i) * k + c];
   }
   return { kind, lam, partner };
@@ -59,10 +67,14 @@ export function mixBatch(
 /** CutMix's box: side ratio √(1 − λ), centred uniformly at random, clipped to the image. */
 export function cutBox(lam: number, rng: Rng): { x: number; y: number; w: number; h: number } {
   const r = Math.sqrt(1 - lam);
-  const cw = Math.round(S * r), ch = Math.round(S * r);
-  const cx = rng.int(S), cy = rng.int(S);
-  const x0 = Math.max(0, cx - (cw >> 1)), y0 = Math.max(0, cy - (ch >> 1));
-  const x1 = Math.min(S, cx - (cw >> 1) + cw), y1 = Math.min(S, cy - (ch >> 1) + ch);
+  const cw = Math.round(S * r),
+    ch = Math.round(S * r);
+  const cx = rng.int(S),
+    cy = rng.int(S);
+  const x0 = Math.max(0, cx - (cw >> 1)),
+    y0 = Math.max(0, cy - (ch >> 1));
+  const x1 = Math.min(S, cx - (cw >> 1) + cw),
+    y1 = Math.min(S, cy - (ch >> 1) + ch);
   return { x: x0, y: y0, w: Math.max(0, x1 - x0), h: Math.max(0, y1 - y0) };
 }
 
@@ -71,7 +83,12 @@ export function cutBox(lam: number, rng: Rng): { x: number; y: number; w: number
  * 0.3–3.3, log-uniform) replaced by uniform noise in the network's input range [−1, 1]. In place.
  * Returns the rectangles erased (for tests).
  */
-export function eraseBatch(x: Float32Array, n: number, prob: number, rng: Rng): { image: number; x: number; y: number; w: number; h: number }[] {
+export function eraseBatch(
+  x: Float32Array,
+  n: number,
+  prob: number,
+  rng: Rng,
+): { image: number; x: number; y: number; w: number; h: number }[] {
   const erased: { image: number; x: number; y: number; w: number; h: number }[] = [];
   if (prob <= 0) return erased;
   for (let i = 0; i < n; i++) {
@@ -79,9 +96,11 @@ export function eraseBatch(x: Float32Array, n: number, prob: number, rng: Rng): 
     for (let attempt = 0; attempt < 10; attempt++) {
       const area = rng.uniform(0.02, 0.33) * P;
       const aspect = Math.exp(rng.uniform(Math.log(0.3), Math.log(1 / 0.3)));
-      const h = Math.round(Math.sqrt(area * aspect)), w = Math.round(Math.sqrt(area / aspect));
+      const h = Math.round(Math.sqrt(area * aspect)),
+        w = Math.round(Math.sqrt(area / aspect));
       if (w < 1 || h < 1 || w >= S || h >= S) continue;
-      const x0 = rng.int(S - w + 1), y0 = rng.int(S - h + 1);
+      const x0 = rng.int(S - w + 1),
+        y0 = rng.int(S - h + 1);
       for (let yy = y0; yy < y0 + h; yy++) for (let xx = x0; xx < x0 + w; xx++) x[i * P + yy * S + xx] = rng.uniform(-1, 1);
       erased.push({ image: i, x: x0, y: y0, w, h });
       break;

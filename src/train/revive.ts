@@ -13,7 +13,10 @@ import { tf } from '../engine/tf.js';
 import { Rng } from '../util/rng.js';
 import { consumers, foldableBatchNorm, layerConfig, type Layer } from '../model/graph.js';
 
-export interface RevivedLayer { layer: string; channels: number[] }
+export interface RevivedLayer {
+  layer: string;
+  channels: number[];
+}
 
 const CONVS = new Set(['Conv2D', 'SeparableConv2D']);
 
@@ -21,7 +24,8 @@ const CONVS = new Set(['Conv2D', 'SeparableConv2D']);
 const outKernel = (l: Layer) => (l.getClassName() === 'SeparableConv2D' ? 1 : 0);
 
 function gaussian(rng: Rng): number {
-  const u = Math.max(rng.next(), 1e-12), v = rng.next();
+  const u = Math.max(rng.next(), 1e-12),
+    v = rng.next();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
@@ -32,16 +36,22 @@ const rms = (xs: number[]) => Math.sqrt(xs.reduce((s, x) => s + x * x, 0) / Math
  * A channel is dead when its kernel's norm is at most `threshold` times the layer's largest channel norm.
  */
 export function reviveDeadChannels(model: tf.LayersModel, { seed = 17, threshold = 1e-3 } = {}): RevivedLayer[] {
-  const only = (l: Layer) => { const c = consumers(l); return c.length === 1 ? c[0] : null; };
+  const only = (l: Layer) => {
+    const c = consumers(l);
+    return c.length === 1 ? c[0] : null;
+  };
   const rng = new Rng(seed);
   const revived: RevivedLayer[] = [];
 
   for (const producer of model.layers) {
     if (!CONVS.has(producer.getClassName())) continue;
-    const bn = foldableBatchNorm(producer), act = bn && only(bn), next = act && only(act);
+    const bn = foldableBatchNorm(producer),
+      act = bn && only(bn),
+      next = act && only(act);
     if (!bn || !act || !next || layerConfig(act).activation !== 'relu' || !CONVS.has(next.getClassName())) continue;
 
-    const pw = producer.getWeights(), k = outKernel(producer);
+    const pw = producer.getWeights(),
+      k = outKernel(producer);
     const kernel = pw[k].dataSync().slice() as Float32Array;
     const C = pw[k].shape[3]!;
     const norms = new Float64Array(C);
@@ -52,7 +62,7 @@ export function reviveDeadChannels(model: tf.LayersModel, { seed = 17, threshold
     const [gamma, beta, mean, variance] = bn.getWeights().map((w) => w.dataSync().slice() as Float32Array);
     const eps = (layerConfig(bn).epsilon as number | undefined) ?? 1e-3;
     const bias = pw.length > k + 1 ? pw[k + 1].dataSync() : null;
-    const constant = (c: number) => gamma[c] * ((bias?.[c] ?? 0) - mean[c]) / Math.sqrt(variance[c] + eps) + beta[c];
+    const constant = (c: number) => (gamma[c] * ((bias?.[c] ?? 0) - mean[c])) / Math.sqrt(variance[c] + eps) + beta[c];
     const dead = [...norms.keys()].filter((c) => Math.sqrt(norms[c]) <= threshold * Math.sqrt(max) && constant(c) <= 0);
     if (dead.length === 0 || dead.length === C) continue;
     const isDead = new Set(dead);
@@ -68,9 +78,21 @@ export function reviveDeadChannels(model: tf.LayersModel, { seed = 17, threshold
     const dwScale = separable ? rms(Array.from(nw[0]).filter((_, i) => !isDead.has(Math.floor(i / mult) % C))) : 0;
     for (const c of dead) {
       for (let i = c; i < kernel.length; i += C) kernel[i] = gaussian(rng) * scale;
-      if (separable) for (let i = c * mult; i < nw[0].length; i += C * mult) for (let j = 0; j < mult; j++) nw[0][i + j] = gaussian(rng) * dwScale;
+      if (separable)
+        for (let i = c * mult; i < nw[0].length; i += C * mult) for (let j = 0; j < mult; j++) nw[0][i + j] = gaussian(rng) * dwScale;
     }
-    producer.setWeights(pw.map((w, i) => (i === k ? tf.tensor(kernel, w.shape) : i === k + 1 ? tf.tensor(w.dataSync().map((v, c) => (isDead.has(c) ? 0 : v)), w.shape) : w)));
+    producer.setWeights(
+      pw.map((w, i) =>
+        i === k
+          ? tf.tensor(kernel, w.shape)
+          : i === k + 1
+            ? tf.tensor(
+                w.dataSync().map((v, c) => (isDead.has(c) ? 0 : v)),
+                w.shape,
+              )
+            : w,
+      ),
+    );
 
     // Batch norm: the live channels' median scale, shift 0 (ReLU passes half), neutral moving statistics.
     const g = live.map((c) => gamma[c]).sort((a, b) => a - b)[live.length >> 1];
@@ -78,8 +100,11 @@ export function reviveDeadChannels(model: tf.LayersModel, { seed = 17, threshold
     bn.setWeights(bn.getWeights().map((w, i) => tf.tensor([gamma, beta, mean, variance][i], w.shape)));
 
     // Next conv: reads the revived channels with weight 0.
-    const wi = separable ? 1 : 0, [, , cin, co] = nextWeights[wi].shape as number[];
-    nw[wi].forEach((_, i) => { if (isDead.has(Math.floor((Math.floor(i / co) % cin) / mult))) nw[wi][i] = 0; });
+    const wi = separable ? 1 : 0,
+      [, , cin, co] = nextWeights[wi].shape as number[];
+    nw[wi].forEach((_, i) => {
+      if (isDead.has(Math.floor((Math.floor(i / co) % cin) / mult))) nw[wi][i] = 0;
+    });
     next.setWeights(nextWeights.map((w, i) => tf.tensor(nw[i], w.shape)));
     revived.push({ layer: producer.name, channels: dead });
   }

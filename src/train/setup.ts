@@ -54,14 +54,19 @@ export function swapWeights(model: tf.LayersModel, values: Float32Array): Float3
   return old;
 }
 
-
 /**
  * The --init model made ready for this run: revived when asked; rebuilt as `options.arch` and/or with a
  * head for `classes` when either differs from the init model's (its weights copied where shapes and class
  * names agree: a transfer to another class set keeps the features and starts a new head).
  */
-export async function initModel(options: TrainOptions, classes: readonly string[]): Promise<{
-  model: tf.LayersModel; meta: FerMetadata; transplanted?: TransplantReport; revived?: RevivedLayer[];
+export async function initModel(
+  options: TrainOptions,
+  classes: readonly string[],
+): Promise<{
+  model: tf.LayersModel;
+  meta: FerMetadata;
+  transplanted?: TransplantReport;
+  revived?: RevivedLayer[];
 }> {
   let { model, meta } = await loadModel(options.init!);
   const revived = options.reviveDead ? reviveDeadChannels(model) : undefined;
@@ -88,7 +93,7 @@ export function checkClasses(model: tf.LayersModel, meta: FerMetadata, trainSet:
     throw new UsageError(`train: --val has classes ${valSet.classes.join(', ')}, the training data ${names.join(', ')}`);
   }
   const empty = names.filter((_, i) => trainSet.counts[i] === 0);
-  if (empty.length) return `no training images of ${empty.join(', ')}: the model will not learn to predict ${empty.length > 1 ? 'them' : 'it'} (--classes leaves classes out)`;
+  if (empty.length)
+    return `no training images of ${empty.join(', ')}: the model will not learn to predict ${empty.length > 1 ? 'them' : 'it'} (--classes leaves classes out)`;
   return undefined;
 }
-

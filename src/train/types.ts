@@ -30,4 +30,3 @@ export interface StepHook {
   state?(): unknown;
   metadata?(meta: FerMetadata): FerMetadata;
 }
-

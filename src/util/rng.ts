@@ -20,13 +20,15 @@ export class Rng {
   }
   /** Standard normal (Box–Muller). */
   normal(): number {
-    const u = 1 - this.next(), v = this.next();
+    const u = 1 - this.next(),
+      v = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
   /** Gamma(shape, 1) (Marsaglia & Tsang; shape < 1 by the boost Gamma(a) = Gamma(a + 1)·U^(1/a)). */
   gamma(shape: number): number {
     if (shape < 1) return this.gamma(shape + 1) * Math.pow(1 - this.next(), 1 / shape);
-    const d = shape - 1 / 3, c = 1 / Math.sqrt(9 * d);
+    const d = shape - 1 / 3,
+      c = 1 / Math.sqrt(9 * d);
     for (;;) {
       let x: number, v: number;
       do {
@@ -40,7 +42,8 @@ export class Rng {
   }
   /** Beta(a, b) = X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b). */
   beta(a: number, b: number): number {
-    const x = this.gamma(a), y = this.gamma(b);
+    const x = this.gamma(a),
+      y = this.gamma(b);
     return x / (x + y);
   }
   shuffle<T>(a: T[]): T[] {

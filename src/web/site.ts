@@ -38,8 +38,15 @@ export async function pageScript(): Promise<string> {
     const esbuild = await import('esbuild').catch(() => null); // a dev dependency: present in a checkout
     if (esbuild) {
       const r = await esbuild.build({
-        entryPoints: [src], bundle: true, format: 'esm', platform: 'browser', target: 'es2020', minify: true,
-        external: ['onnxruntime-web/wasm'], write: false, legalComments: 'none',
+        entryPoints: [src],
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2020',
+        minify: true,
+        external: ['onnxruntime-web/wasm'],
+        write: false,
+        legalComments: 'none',
       });
       return r.outputFiles[0].text;
     }
@@ -100,7 +107,8 @@ export function indexHtml(title: string): string {
  * onnxruntime-web's wasm files, index.html and app.js.
  */
 export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebExportResult> {
-  if (!model.endsWith('.onnx') || !existsSync(model)) throw new UsageError(`export web: --model must be an .onnx file (fer export onnx writes one): ${model}`);
+  if (!model.endsWith('.onnx') || !existsSync(model))
+    throw new UsageError(`export web: --model must be an .onnx file (fer export onnx writes one): ${model}`);
   const info = inspectOnnx(model);
   mkdirSync(out, { recursive: true });
   const fa = await faceApi();
@@ -117,7 +125,9 @@ export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebE
     // a model from elsewhere: fer's preprocessing
   }
   const config: WebConfig = {
-    classes: info.classes, preprocess, layout: info.layout,
+    classes: info.classes,
+    preprocess,
+    layout: info.layout,
     models: { classifier: 'classifier.onnx', detector: 'tiny-face-detector.onnx', landmarks: 'landmarks-68.onnx' },
     detector: { inputSize: WEB_DETECTOR_INPUT, anchors: fa.nets.tinyFaceDetector.anchors.map((a) => ({ x: a.x, y: a.y })) },
     landmarkInput: LANDMARK_INPUT,
@@ -125,28 +135,46 @@ export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebE
   files['fer-web.json'] = JSON.stringify(config, null, 1);
   files['index.html'] = indexHtml('fer · facial emotion recognition');
   files['app.js'] = await pageScript();
-  files['NOTICE.txt'] = 'Face detector and 68-point landmark net: @vladmandic/face-api (MIT), converted to ONNX by fer.\n' +
+  files['NOTICE.txt'] =
+    'Face detector and 68-point landmark net: @vladmandic/face-api (MIT), converted to ONNX by fer.\n' +
     'Runtime: onnxruntime-web (MIT, Microsoft). Emotion classifier: fer (MIT), trained on FER2013.\n';
   for (const [name, data] of Object.entries(files)) writeFileSync(path.join(out, name), data);
   // onnxruntime-web's exports map hides package.json; its wasm entry (CommonJS) lies in dist/.
   const ortDir = path.dirname(require.resolve('onnxruntime-web/wasm'));
   for (const f of ORT_FILES) copyFileSync(path.join(ortDir, f), path.join(out, f));
-  const list = readdirSync(out).filter((f) => statSync(path.join(out, f)).isFile()).sort().map((name) => ({ name, bytes: statSync(path.join(out, name)).size }));
+  const list = readdirSync(out)
+    .filter((f) => statSync(path.join(out, f)).isFile())
+    .sort()
+    .map((name) => ({ name, bytes: statSync(path.join(out, name)).size }));
   return { dir: out, files: list, bytes: list.reduce((a, f) => a + f.bytes, 0), classes: info.classes };
 }
 
 const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json',
-  '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.txt': 'text/plain; charset=utf-8',
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.mp4': 'video/mp4', '.webm': 'video/webm',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
 };
 
 /**
  * Serves `dir` on localhost (port 0: any free one), cross-origin isolated (COOP/COEP), so onnxruntime-web
  * may use wasm threads. Only files inside `dir`; nothing else is reachable.
  */
-export async function serveSite(dir: string, port = 0, host = '127.0.0.1'): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
-  if (!existsSync(path.join(dir, 'index.html'))) throw new UsageError(`serve: ${dir} has no index.html (write one with fer export web --out ${dir})`);
+export async function serveSite(
+  dir: string,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  if (!existsSync(path.join(dir, 'index.html')))
+    throw new UsageError(`serve: ${dir} has no index.html (write one with fer export web --out ${dir})`);
   const root = path.resolve(dir);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -157,7 +185,8 @@ export async function serveSite(dir: string, port = 0, host = '127.0.0.1'): Prom
     }
     res.writeHead(200, {
       'content-type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
       'cache-control': 'no-cache',
     });
     res.end(readFileSync(file));
@@ -165,7 +194,8 @@ export async function serveSite(dir: string, port = 0, host = '127.0.0.1'): Prom
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   const addr = server.address() as { port: number };
   return {
-    url: `http://${host}:${addr.port}/`, server,
+    url: `http://${host}:${addr.port}/`,
+    server,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -35,7 +35,10 @@ describe('fer CLI', () => {
     [['bench', '/no/model.onnx'], /no such model/],
     [['average', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /missing required argument/],
     [['average', 'models/fer-mini-xception', '/no/model', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /no such file or folder/],
-    [['train', '--data', FIXTURE_DATA + '/val', '--teacher', '/no/teacher', '--out', path.join(os.tmpdir(), `fer-kd-${process.pid}`)], /--teacher \/no\/teacher: no such model/],
+    [
+      ['train', '--data', FIXTURE_DATA + '/val', '--teacher', '/no/teacher', '--out', path.join(os.tmpdir(), `fer-kd-${process.pid}`)],
+      /--teacher \/no\/teacher: no such model/,
+    ],
     [['train', '--data', FIXTURE_DATA + '/val', '--distill-alpha', '2'], /invalid --distill-alpha/],
     [['train', '--data', FIXTURE_DATA + '/val', '--revive-dead'], /--revive-dead needs --init/],
     [['nonsense'], /unknown command/],
@@ -61,14 +64,31 @@ describe('eval, export and bench on the fixture model', () => {
   it('average writes a loadable model whose weights are the mean (batch norm re-estimated)', async () => {
     const other = await saveFixtureModel(4);
     const dir = path.join(out, 'averaged');
-    const r = await cli('average', model, other, '--data', FIXTURE_DATA + '/train', '--batch-size', '16', '--out', dir, '--backend', 'cpu', '--json');
+    const r = await cli(
+      'average',
+      model,
+      other,
+      '--data',
+      FIXTURE_DATA + '/train',
+      '--batch-size',
+      '16',
+      '--out',
+      dir,
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ out: dir, batchNormBatches: expect.any(Number) });
     const [a, b, avg] = await Promise.all([model, other, dir].map((m) => loadModel(m)));
     const ws = [a, b, avg].map((m) => m.model.getWeights());
     const kernel = ws[0].findIndex((t) => t.rank === 4);
     const [ka, kb, kavg] = ws.map((w) => w[kernel].dataSync());
-    expectClose(kavg, ka.map((v, i) => (v + kb[i]) / 2), { atol: 1e-6 });
+    expectClose(
+      kavg,
+      ka.map((v, i) => (v + kb[i]) / 2),
+      { atol: 1e-6 },
+    );
     expect(avg.meta.averagedFrom).toEqual([model, other]);
     // Batch-norm statistics were re-estimated: neither snapshot's, nor their mean.
     const bn = avg.model.layers.findIndex((l) => l.getClassName() === 'BatchNormalization');
@@ -91,7 +111,21 @@ describe('eval, export and bench on the fixture model', () => {
   });
 
   it('bench --json gives every field with sane values, valid against its schema', async () => {
-    const r = await cli('bench', onnxFile, '--batch', '1,4', '--iterations', '5', '--warmup', '1', '--json', '--data', FIXTURE_DATA + '/val', '--out', out);
+    const r = await cli(
+      'bench',
+      onnxFile,
+      '--batch',
+      '1,4',
+      '--iterations',
+      '5',
+      '--warmup',
+      '1',
+      '--json',
+      '--data',
+      FIXTURE_DATA + '/val',
+      '--out',
+      out,
+    );
     expect(r.code, r.stderr).toBe(0);
     const res = benchResultSchema.parse(JSON.parse(r.stdout));
     expect(res.rows.map((x) => x.batch)).toEqual([1, 4]);
@@ -105,7 +139,7 @@ describe('eval, export and bench on the fixture model', () => {
     expect(existsSync(path.join(out, 'bench.png'))).toBe(true);
   });
 
-  it('bench --out RUN without models benchmarks the run\'s own model, not the shipped one', async () => {
+  it("bench --out RUN without models benchmarks the run's own model, not the shipped one", async () => {
     const run = mkdtempSync(path.join(os.tmpdir(), 'fer-benchrun-'));
     writeFileSync(path.join(run, 'run.json'), '{}');
     const { model: m, meta } = await loadModel(await saveFixtureModel(7));
@@ -117,7 +151,7 @@ describe('eval, export and bench on the fixture model', () => {
     expect(existsSync(path.join(run, 'bench.json'))).toBe(true);
   });
 
-  it('bench labels two models\' fp32 exports apart (file names where the short variant would collide)', () => {
+  it("bench labels two models' fp32 exports apart (file names where the short variant would collide)", () => {
     expect(variantLabels(['m/fer-mini-xception.fp32.onnx', 'm/fer-mini-xception.int8.onnx'])).toEqual(['fp32', 'int8']);
     expect(variantLabels(['a/base.fp32.onnx', 'b/slim.fp32.onnx', 'b/slim.int8.onnx'])).toEqual(['base.fp32', 'slim.fp32', 'int8']);
     expect(variantLabels(['a/x.fp32.onnx', 'b/x.fp32.onnx'])).toEqual(['a/x.fp32.onnx', 'b/x.fp32.onnx']);

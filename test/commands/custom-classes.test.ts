@@ -24,12 +24,17 @@ const NAMES: Record<string, string> = { smile: 'happy', wow: 'surprise', calm: '
 async function photo(face: string, file: string): Promise<void> {
   const big = await sharp(face).resize(120, 120).toBuffer();
   await sharp({ create: { width: 240, height: 200, channels: 3, background: { r: 120, g: 110, b: 100 } } })
-    .composite([{ input: big, left: 60, top: 40 }]).jpeg({ quality: 92 }).toFile(file);
+    .composite([{ input: big, left: 60, top: 40 }])
+    .jpeg({ quality: 92 })
+    .toFile(file);
 }
 
 async function photoSet(): Promise<string> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'fer-photos-'));
-  for (const [split, n] of [['train', 12], ['val', 6]] as const) {
+  for (const [split, n] of [
+    ['train', 12],
+    ['val', 6],
+  ] as const) {
     for (const [name, src] of Object.entries(NAMES)) {
       mkdirSync(path.join(root, split, name), { recursive: true });
       const dir = path.join(FIXTURE_DATA, split, src);
@@ -37,11 +42,13 @@ async function photoSet(): Promise<string> {
     }
   }
   // A photo with no face in it: counted and skipped, not an error.
-  await sharp({ create: { width: 240, height: 200, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toFile(path.join(root, 'train', 'calm', 'sky.jpg'));
+  await sharp({ create: { width: 240, height: 200, channels: 3, background: { r: 90, g: 140, b: 200 } } })
+    .jpeg()
+    .toFile(path.join(root, 'train', 'calm', 'sky.jpg'));
   return root;
 }
 
-describe('a model of three classes of one\'s own, from photos to predictions', () => {
+describe("a model of three classes of one's own, from photos to predictions", () => {
   let data: string, run: string;
   beforeAll(async () => {
     data = await photoSet();
@@ -50,8 +57,24 @@ describe('a model of three classes of one\'s own, from photos to predictions', (
   }, 60_000);
 
   it('train --detect --init → eval --detect → export onnx → predict → report, with the three names', async () => {
-    const t = await cli('train', '--data', path.join(data, 'train'), '--val', path.join(data, 'val'), '--detect', '--init', 'models/fer-mini-xception',
-      '--epochs', '2', '--batch-size', '8', '--out', run, '--threads', '1');
+    const t = await cli(
+      'train',
+      '--data',
+      path.join(data, 'train'),
+      '--val',
+      path.join(data, 'val'),
+      '--detect',
+      '--init',
+      'models/fer-mini-xception',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '8',
+      '--out',
+      run,
+      '--threads',
+      '1',
+    );
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/calm \d+, smile \d+, wow \d+/);
     expect(t.stderr).toMatch(/--detect: \d+ photos cropped now .*: [1-9]\d* without a face/);
@@ -116,7 +139,16 @@ describe('a model of three classes of one\'s own, from photos to predictions', (
 
 describe('a class map onto a model of other classes merges its probabilities', () => {
   it('fer eval and fer predict --class-map valence.json on the shipped 7-class model', async () => {
-    const e = await cli('eval', '--data', path.join(FIXTURE_DATA, 'val'), '--class-map', 'examples/class-maps/valence.json', '--tta', 'none', '--json');
+    const e = await cli(
+      'eval',
+      '--data',
+      path.join(FIXTURE_DATA, 'val'),
+      '--class-map',
+      'examples/class-maps/valence.json',
+      '--tta',
+      'none',
+      '--json',
+    );
     expect(e.code, e.stderr).toBe(0);
     const ev = JSON.parse(e.stdout) as { n: number; accuracy: number; perClass: { name: string; support: number }[] };
     expect(ev.perClass.map((c) => c.name)).toEqual(['negative', 'neutral', 'positive']);
@@ -140,4 +172,3 @@ describe('a class map onto a model of other classes merges its probabilities', (
     expect(Object.values(face.probabilities as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   }, 60_000);
 });
-

@@ -15,8 +15,11 @@ describe('fer train and SIGINT', () => {
   it('answers Ctrl-C within the epoch: checkpoint at the batch reached, exit code 130', async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-sigint-')), 'run');
     // 210 images in batches of 4: 52 batches an epoch, several seconds, so the signal lands mid-epoch.
-    const child = spawn(process.execPath, [bin, 'train', '--data', path.join(FIXTURE_DATA, 'train'), '--epochs', '3',
-      '--batch-size', '4', '--out', out, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bin, 'train', '--data', path.join(FIXTURE_DATA, 'train'), '--epochs', '3', '--batch-size', '4', '--out', out, '--threads', '1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     let signalled = 0;
     child.stderr.on('data', (d: Buffer) => {

@@ -11,15 +11,21 @@ import { composeScene, writeJpeg } from '../../src/io/image.js';
 
 describe('fer predict on a folder', () => {
   it('orderedMap keeps input order with at most `limit` calls in flight', async () => {
-    let inFlight = 0, most = 0;
+    let inFlight = 0,
+      most = 0;
     const delays = [30, 5, 20, 1, 10, 2];
     const got: number[] = [];
-    for await (const r of orderedMap(delays.map((d, i) => [d, i] as const), 2, async ([d, i]) => {
-      most = Math.max(most, ++inFlight);
-      await new Promise((res) => setTimeout(res, d));
-      inFlight--;
-      return i;
-    })) got.push(r);
+    for await (const r of orderedMap(
+      delays.map((d, i) => [d, i] as const),
+      2,
+      async ([d, i]) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((res) => setTimeout(res, d));
+        inFlight--;
+        return i;
+      },
+    ))
+      got.push(r);
     expect(got).toEqual([0, 1, 2, 3, 4, 5]);
     expect(most).toBe(2);
   });
@@ -32,7 +38,10 @@ describe('fer predict on a folder', () => {
     copyFileSync(packagePath('fixtures', 'scenes', 'one-face.jpg'), path.join(dir, 'd.jpg'));
     const r = await cli('predict', dir, '--json', '--concurrency', '3');
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => path.basename(l.input))).toEqual(['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg']);
     expect(lines.map((l) => l.faces.length)).toEqual([2, 0, 0, 1]);
     const text = await cli('predict', dir);
@@ -50,11 +59,30 @@ describe.runIf(hasFfmpeg)('fer predict on a video', () => {
   it('frames run concurrently, printed in order, each with its face, one annotation per frame', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-video-'));
     const video = path.join(dir, 'clip.mp4');
-    spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', packagePath('fixtures', 'scenes', 'one-face.jpg'), '-t', '2', '-r', '5',
-      '-vf', 'scale=640:480', '-pix_fmt', 'yuv420p', video]);
+    spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-i',
+      packagePath('fixtures', 'scenes', 'one-face.jpg'),
+      '-t',
+      '2',
+      '-r',
+      '5',
+      '-vf',
+      'scale=640:480',
+      '-pix_fmt',
+      'yuv420p',
+      video,
+    ]);
     const r = await cli('predict', video, '--fps', '5', '--json', '--concurrency', '2', '--annotate', path.join(dir, 'out'));
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThanOrEqual(8);
     expect(lines.map((l) => l.frame)).toEqual(lines.map((_, i) => i));
     for (const l of lines) expect(l.faces).toHaveLength(1);

@@ -63,7 +63,20 @@ describe('fer prune / fer quantize', () => {
 
   it('quantizes to 4 bits per channel, stores calibration, and int8 export uses it', async () => {
     const out = path.join(tmp(), 'q');
-    const r = await cli('quantize', '--model', model, '--bits', '4', '--out', out, '--calibration-data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--json');
+    const r = await cli(
+      'quantize',
+      '--model',
+      model,
+      '--bits',
+      '4',
+      '--out',
+      out,
+      '--calibration-data',
+      FIXTURE_DATA + '/val',
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const { model: m, meta } = await loadModel(out);
     expect(meta.quantization?.bits).toBe(4);
@@ -79,13 +92,41 @@ describe('fer prune / fer quantize', () => {
     // The stored ranges are used (no --data needed); agreement on a random, untrained network is not a
     // meaningful check (its near-uniform outputs flip argmax on any noise), so verification is off here.
     const file = path.join(out, 'q.int8.onnx');
-    const x = await cli('export', 'onnx', '--model', out, '--precision', 'int8', '--target', 'tensorrt', '--no-verify', '--out', file, '--backend', 'cpu', '--json');
+    const x = await cli(
+      'export',
+      'onnx',
+      '--model',
+      out,
+      '--precision',
+      'int8',
+      '--target',
+      'tensorrt',
+      '--no-verify',
+      '--out',
+      file,
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(x.code, x.stderr).toBe(0);
     const info = inspectOnnx(file);
     expect(info.opTypes.QuantizeLinear).toBeGreaterThan(10);
     // The default int8 export (CPU target) of the 4-bit model is verified against it (it failed before).
-    const cpu = await cli('export', 'onnx', '--model', out, '--precision', 'int8', '--out', path.join(out, 'q.int8-cpu.onnx'),
-      '--data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--json');
+    const cpu = await cli(
+      'export',
+      'onnx',
+      '--model',
+      out,
+      '--precision',
+      'int8',
+      '--out',
+      path.join(out, 'q.int8-cpu.onnx'),
+      '--data',
+      FIXTURE_DATA + '/val',
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(cpu.code, cpu.stderr).toBe(0);
     expect(JSON.parse(cpu.stdout).verification.maxAbsDiff).toBeLessThan(1e-4);
     const scales = decodeModel(readFileSync(file)).graph!.initializer!.filter((t) => t.name!.endsWith('.act_scale'));
@@ -93,10 +134,40 @@ describe('fer prune / fer quantize', () => {
     for (const t of scales) expect(stored).toContain(new Float32Array(new Uint8Array(t.rawData!).buffer)[0]);
   });
 
-  it('an fp16-quantized model exports to int8 (CPU target) within fp32\'s tolerance of itself', async () => {
+  it("an fp16-quantized model exports to int8 (CPU target) within fp32's tolerance of itself", async () => {
     const out = path.join(tmp(), 'h');
-    expect((await cli('quantize', '--model', model, '--bits', '16', '--out', out, '--calibration-data', FIXTURE_DATA + '/val', '--backend', 'cpu')).code).toBe(0);
-    const x = await cli('export', 'onnx', '--model', out, '--precision', 'int8', '--out', path.join(out, 'h.onnx'), '--data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--json');
+    expect(
+      (
+        await cli(
+          'quantize',
+          '--model',
+          model,
+          '--bits',
+          '16',
+          '--out',
+          out,
+          '--calibration-data',
+          FIXTURE_DATA + '/val',
+          '--backend',
+          'cpu',
+        )
+      ).code,
+    ).toBe(0);
+    const x = await cli(
+      'export',
+      'onnx',
+      '--model',
+      out,
+      '--precision',
+      'int8',
+      '--out',
+      path.join(out, 'h.onnx'),
+      '--data',
+      FIXTURE_DATA + '/val',
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(x.code, x.stderr).toBe(0);
     expect(JSON.parse(x.stdout).verification.passed).toBe(true);
   });
@@ -104,7 +175,20 @@ describe('fer prune / fer quantize', () => {
   it('takes a run directory wherever a model is expected (its best/, else its last/), and says what it looked for', async () => {
     const run = tmp();
     await saveModel((await loadModel(model)).model, path.join(run, 'last'), (await loadModel(model)).meta);
-    const q = await cli('quantize', '--model', run, '--bits', '8', '--out', path.join(tmp(), 'q8'), '--calibration-data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--json');
+    const q = await cli(
+      'quantize',
+      '--model',
+      run,
+      '--bits',
+      '8',
+      '--out',
+      path.join(tmp(), 'q8'),
+      '--calibration-data',
+      FIXTURE_DATA + '/val',
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(q.code, q.stderr).toBe(0);
     const e = await cli('eval', '--model', run, '--data', FIXTURE_DATA + '/val', '--tta', 'none', '--backend', 'cpu', '--json');
     expect(e.code, e.stderr).toBe(0);
@@ -121,27 +205,73 @@ describe('fer prune / fer quantize', () => {
 
   it.skipIf(!hasNative)('fine-tuning a pruned model keeps its pruned weights at zero', async () => {
     const out = path.join(tmp(), 'pf');
-    const r = await cli('prune', '--model', model, '--target-sparsity', '0.5', '--finetune-epochs', '1', '--data', FIXTURE_DATA + '/train',
-      '--out', out, '--json', '--backend', 'native');
+    const r = await cli(
+      'prune',
+      '--model',
+      model,
+      '--target-sparsity',
+      '0.5',
+      '--finetune-epochs',
+      '1',
+      '--data',
+      FIXTURE_DATA + '/train',
+      '--out',
+      out,
+      '--json',
+      '--backend',
+      'native',
+    );
     expect(r.code, r.stderr).toBe(0);
     const before = await zerosPerKernel(path.join(out, 'pruned-init'));
     const after = await zerosPerKernel(path.join(out, 'last'));
     after.forEach((z, i) => expect(z).toBeGreaterThanOrEqual(before[i] - 1e-9));
     const { model: init } = await loadModel(path.join(out, 'pruned-init'));
     const { model: last } = await loadModel(path.join(out, 'last'));
-    const a = kernelWeights(init).map(readValues), b = kernelWeights(last).map(readValues);
-    a.forEach((w, i) => w.forEach((v, j) => { if (v === 0) expect(b[i][j]).toBe(0); }));
+    const a = kernelWeights(init).map(readValues),
+      b = kernelWeights(last).map(readValues);
+    a.forEach((w, i) =>
+      w.forEach((v, j) => {
+        if (v === 0) expect(b[i][j]).toBe(0);
+      }),
+    );
     let changed = 0;
-    a.forEach((w, i) => w.forEach((v, j) => { if (v !== b[i][j]) changed++; }));
+    a.forEach((w, i) =>
+      w.forEach((v, j) => {
+        if (v !== b[i][j]) changed++;
+      }),
+    );
     expect(changed).toBeGreaterThan(100);
   });
 
   it.skipIf(!hasNative)('prune --structured: a smaller dense model that fine-tunes and exports to ONNX matching tfjs', async () => {
     const out = path.join(tmp(), 'ps');
-    const r = await cli('prune', '--model', model, '--structured', '--ratio', '0.5', '--multiple', '4', '--finetune-epochs', '1',
-      '--data', FIXTURE_DATA + '/train', '--val', FIXTURE_DATA + '/val', '--out', out, '--json', '--backend', 'native');
+    const r = await cli(
+      'prune',
+      '--model',
+      model,
+      '--structured',
+      '--ratio',
+      '0.5',
+      '--multiple',
+      '4',
+      '--finetune-epochs',
+      '1',
+      '--data',
+      FIXTURE_DATA + '/train',
+      '--val',
+      FIXTURE_DATA + '/val',
+      '--out',
+      out,
+      '--json',
+      '--backend',
+      'native',
+    );
     expect(r.code, r.stderr).toBe(0);
-    const rep = JSON.parse(r.stdout) as { channels: { stem: number[]; out: number[] }; parameters: { before: number; after: number }; macs: { before: number; after: number } };
+    const rep = JSON.parse(r.stdout) as {
+      channels: { stem: number[]; out: number[] };
+      parameters: { before: number; after: number };
+      macs: { before: number; after: number };
+    };
     expect(rep.channels.stem).toEqual([4, 4]);
     expect(rep.channels.out).toEqual([8, 16, 32, 64]);
     expect(rep.parameters.after).toBeLessThan(rep.parameters.before * 0.4);
@@ -158,4 +288,3 @@ describe('fer prune / fer quantize', () => {
     expect(inspectOnnx(onnx).parameters).toBeLessThan(25000);
   });
 });
-

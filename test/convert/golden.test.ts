@@ -19,8 +19,16 @@ describe('ONNX export of the shipped model is byte-identical to the shipped file
   });
   it.each(['fp32', 'fp16', 'int8'] as const)('%s', async (precision) => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-golden-')), `${precision}.onnx`);
-    await exportOnnx(DEFAULT_MODEL, file, { precision, int8Target: 'cpu', nchw: false, keepIoFloat32: true, verify: false, version: packageVersion() });
-    const got = readFileSync(file), shipped = readFileSync(path.join(MODELS_DIR, 'onnx', `fer-mini-xception.${precision}.onnx`));
+    await exportOnnx(DEFAULT_MODEL, file, {
+      precision,
+      int8Target: 'cpu',
+      nchw: false,
+      keepIoFloat32: true,
+      verify: false,
+      version: packageVersion(),
+    });
+    const got = readFileSync(file),
+      shipped = readFileSync(path.join(MODELS_DIR, 'onnx', `fer-mini-xception.${precision}.onnx`));
     expect(got.length).toBe(shipped.length);
     expect(got.equals(shipped)).toBe(true);
   });

@@ -27,7 +27,15 @@ const hasOnnxChecker = (() => {
 })();
 
 function onnxCheck(file: string): string {
-  return execFileSync(PY, ['-c', `import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print(m.opset_import[0].version)`, file], { encoding: 'utf8' }).trim();
+  return execFileSync(
+    PY,
+    [
+      '-c',
+      `import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print(m.opset_import[0].version)`,
+      file,
+    ],
+    { encoding: 'utf8' },
+  ).trim();
 }
 
 const models: [string, () => Promise<string>][] = [['fixture model', () => saveFixtureModel(5)]];
@@ -44,13 +52,24 @@ describe.each(models)('export onnx: %s', (_label, make) => {
   });
 
   const variants: [string, Precision, Int8Target | undefined][] = [
-    ['fp32', 'fp32', undefined], ['fp16', 'fp16', undefined], ['int8 (cpu)', 'int8', 'cpu'], ['int8 (tensorrt)', 'int8', 'tensorrt'],
+    ['fp32', 'fp32', undefined],
+    ['fp16', 'fp16', undefined],
+    ['int8 (cpu)', 'int8', 'cpu'],
+    ['int8 (tensorrt)', 'int8', 'tensorrt'],
   ];
   const fileFor = (precision: Precision, target?: Int8Target) =>
     path.join(outDir, `${_label.replace(' ', '-')}.${precision}${target ? `-${target}` : ''}.onnx`);
   const check = async (precision: Precision, target?: Int8Target) => {
     const file = fileFor(precision, target);
-    const r = await exportOnnx(modelDir, file, { precision, int8Target: target, nchw: false, keepIoFloat32: true, version: '0.0.0-test', sample, verify: true });
+    const r = await exportOnnx(modelDir, file, {
+      precision,
+      int8Target: target,
+      nchw: false,
+      keepIoFloat32: true,
+      version: '0.0.0-test',
+      sample,
+      verify: true,
+    });
     const v = r.verification!;
     expect(v.images).toBe(sample.size);
     expect(v.maxAbsDiff).toBeLessThanOrEqual(toleranceFor(precision, target).maxAbsDiff);
@@ -106,8 +125,10 @@ describe.each(models)('export onnx: %s', (_label, make) => {
   });
 
   it('is deterministic: the same model exports to identical bytes', async () => {
-    const a = path.join(outDir, 'a.onnx'), b = path.join(outDir, 'b.onnx');
-    for (const f of [a, b]) await exportOnnx(modelDir, f, { precision: 'fp32', nchw: true, keepIoFloat32: true, version: 'x', verify: false });
+    const a = path.join(outDir, 'a.onnx'),
+      b = path.join(outDir, 'b.onnx');
+    for (const f of [a, b])
+      await exportOnnx(modelDir, f, { precision: 'fp32', nchw: true, keepIoFloat32: true, version: 'x', verify: false });
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
   });
 });

@@ -33,8 +33,10 @@ describe('planClasses', () => {
     expect([p.indexOf('wow'), p.indexOf('smile'), p.indexOf('calm')]).toEqual([0, 1, -1]);
   });
 
-  it('merges by a class map in the map\'s order', () => {
-    const p = planClasses([...FER2013_CLASSES], { map: { negative: ['angry', 'disgust', 'fear', 'sad'], neutral: ['neutral'], positive: ['happy', 'surprise'] } });
+  it("merges by a class map in the map's order", () => {
+    const p = planClasses([...FER2013_CLASSES], {
+      map: { negative: ['angry', 'disgust', 'fear', 'sad'], neutral: ['neutral'], positive: ['happy', 'surprise'] },
+    });
     expect(p.classes).toEqual(['negative', 'neutral', 'positive']);
     expect(FER2013_CLASSES.map((c) => p.indexOf(c))).toEqual([0, 0, 0, 2, 0, 2, 1]);
   });
@@ -51,7 +53,8 @@ describe('planClasses', () => {
 
   it('reads a class-map file and says what is wrong with a bad one', () => {
     const dir = tmp();
-    const ok = path.join(dir, 'ok.json'), bad = path.join(dir, 'bad.json');
+    const ok = path.join(dir, 'ok.json'),
+      bad = path.join(dir, 'bad.json');
     writeFileSync(ok, JSON.stringify({ pos: ['happy'], neg: ['sad'] }));
     writeFileSync(bad, JSON.stringify({ pos: 'happy' }));
     expect(readClassMap(ok)).toEqual({ pos: ['happy'], neg: ['sad'] });
@@ -106,7 +109,7 @@ describe('datasets with their own classes', () => {
   });
 });
 
-describe('probabilityMerger (a model\'s probabilities summed into merged classes)', () => {
+describe("probabilityMerger (a model's probabilities summed into merged classes)", () => {
   it('sums the source columns of each merged class, and renormalizes when a class is left out', () => {
     const m = probabilityMerger(['a', 'b', 'c', 'd'], { x: ['c', 'a'], y: ['b'] });
     expect(m.classes).toEqual(['x', 'y']);

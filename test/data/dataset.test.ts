@@ -46,8 +46,24 @@ describe('folder datasets', () => {
 
   it.each([
     ['a missing folder', () => '/nonexistent/fer', /no such file or folder/],
-    ['a single class of its own (a classifier needs two)', () => { const r = tmp(); mkdirSync(path.join(r, 'bored')); return r; }, /at least 2 classes, got bored/],
-    ['an empty dataset', () => { const r = tmp(); mkdirSync(path.join(r, 'sad')); return r; }, /no images/],
+    [
+      'a single class of its own (a classifier needs two)',
+      () => {
+        const r = tmp();
+        mkdirSync(path.join(r, 'bored'));
+        return r;
+      },
+      /at least 2 classes, got bored/,
+    ],
+    [
+      'an empty dataset',
+      () => {
+        const r = tmp();
+        mkdirSync(path.join(r, 'sad'));
+        return r;
+      },
+      /no images/,
+    ],
   ])('rejects %s with a UsageError (exit code 2)', async (_l, make, msg) => {
     const err = await loadDataset(make(), { cache: false }).catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
@@ -60,7 +76,12 @@ describe('Kaggle fer2013.csv', () => {
   const row = (label: number, v: number) => `${label},${Array(2304).fill(v).join(' ')}`;
   it('reads rows of the requested Usage and skips malformed ones', async () => {
     const file = path.join(tmp(), 'fer2013.csv');
-    writeFileSync(file, ['emotion,pixels,Usage', `${row(3, 10)},Training`, `${row(0, 200)},PublicTest`, `9,1 2 3,Training`, `${row(6, 7)},Training`].join('\n'));
+    writeFileSync(
+      file,
+      ['emotion,pixels,Usage', `${row(3, 10)},Training`, `${row(0, 200)},PublicTest`, `9,1 2 3,Training`, `${row(6, 7)},Training`].join(
+        '\n',
+      ),
+    );
     const ds = await loadDataset(file, { usage: 'Training' });
     expect(ds.size).toBe(2);
     expect(Array.from(ds.labels)).toEqual([3, 6]);

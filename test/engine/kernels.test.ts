@@ -20,42 +20,111 @@ type Case = { name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) => tf.Te
 
 const convCases: Case[] = [];
 for (const [n, h, w, c, oc, k, s, pad] of [
-  [1, 7, 9, 3, 4, 3, 1, 'same'], [3, 8, 8, 2, 5, 3, 2, 'same'], [2, 9, 7, 4, 3, 3, 2, 'valid'], [3, 6, 6, 8, 16, 1, 2, 'same'], [1, 5, 5, 1, 8, 3, 1, 'valid'], [2, 5, 7, 6, 4, 1, 1, 'same'],
+  [1, 7, 9, 3, 4, 3, 1, 'same'],
+  [3, 8, 8, 2, 5, 3, 2, 'same'],
+  [2, 9, 7, 4, 3, 3, 2, 'valid'],
+  [3, 6, 6, 8, 16, 1, 2, 'same'],
+  [1, 5, 5, 1, 8, 3, 1, 'valid'],
+  [2, 5, 7, 6, 4, 1, 1, 'same'],
   // The residual conv of mini-Xception's first block on an odd batch: oneDNN 2.6 crashed here on 2 threads.
   [7, 44, 44, 8, 16, 1, 2, 'same'],
 ] as [number, number, number, number, number, number, number, 'same' | 'valid'][]) {
-  convCases.push({ name: `conv2d n${n} ${h}x${w}x${c}→${oc} k${k} s${s} ${pad}`, shapes: [[n, h, w, c], [k, k, c, oc]],
-    f: (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad) });
+  convCases.push({
+    name: `conv2d n${n} ${h}x${w}x${c}→${oc} k${k} s${s} ${pad}`,
+    shapes: [
+      [n, h, w, c],
+      [k, k, c, oc],
+    ],
+    f: (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad),
+  });
   for (const mult of [1, 2]) {
-    convCases.push({ name: `depthwise n${n} ${h}x${w}x${c} ×${mult} k${k} s${s} ${pad}`, shapes: [[n, h, w, c], [k, k, c, mult]],
-      f: (x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad) });
+    convCases.push({
+      name: `depthwise n${n} ${h}x${w}x${c} ×${mult} k${k} s${s} ${pad}`,
+      shapes: [
+        [n, h, w, c],
+        [k, k, c, mult],
+      ],
+      f: (x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad),
+    });
   }
-  convCases.push({ name: `maxPool n${n} ${h}x${w}x${c} k3 s${s} ${pad}`, shapes: [[n, h, w, c]], f: (x) => tf.maxPool(x as tf.Tensor4D, 3, s, pad) });
+  convCases.push({
+    name: `maxPool n${n} ${h}x${w}x${c} k3 s${s} ${pad}`,
+    shapes: [[n, h, w, c]],
+    f: (x) => tf.maxPool(x as tf.Tensor4D, 3, s, pad),
+  });
 }
 const otherCases: Case[] = [
-  { name: 'fused conv2d + bias + relu', shapes: [[2, 6, 6, 3], [3, 3, 3, 4], [4]], f: (x, f, b) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' }) },
+  {
+    name: 'fused conv2d + bias + relu',
+    shapes: [[2, 6, 6, 3], [3, 3, 3, 4], [4]],
+    f: (x, f, b) =>
+      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' }),
+  },
   { name: 'fer batch norm (batch statistics)', shapes: [[3, 5, 4, 6], [6], [6]], f: (x, g, b) => batchNormTrain(x, g, b, 1e-3)[0] },
-  { name: 'batchNorm (moving statistics)', shapes: [[3, 5, 4, 6], [6], [6], [6], [6]], f: (x, m, v, o, s) => tf.batchNorm(x, m, tf.add(tf.abs(v), 0.5), o, s, 1e-3) },
-  { name: 'add/sub/mul/div with trailing broadcast', shapes: [[3, 4, 5], [5], [3, 4, 5]], f: (a, b, c) => tf.div(tf.mul(tf.sub(tf.add(a, b), c), b), tf.add(tf.abs(b), 1)) },
+  {
+    name: 'batchNorm (moving statistics)',
+    shapes: [[3, 5, 4, 6], [6], [6], [6], [6]],
+    f: (x, m, v, o, s) => tf.batchNorm(x, m, tf.add(tf.abs(v), 0.5), o, s, 1e-3),
+  },
+  {
+    name: 'add/sub/mul/div with trailing broadcast',
+    shapes: [[3, 4, 5], [5], [3, 4, 5]],
+    f: (a, b, c) => tf.div(tf.mul(tf.sub(tf.add(a, b), c), b), tf.add(tf.abs(b), 1)),
+  },
   { name: 'relu, square, neg, exp', shapes: [[4, 7]], f: (x) => tf.exp(tf.neg(tf.square(tf.relu(x)))) },
   // Slice's gradient is a pad and PadV2's a slice: both kernels run forward and backward.
   { name: 'slice: a strided box of a 4-D tensor', shapes: [[2, 7, 9, 3]], f: (x) => tf.slice(x, [1, 2, 3, 0], [1, 4, 5, 3]) },
   { name: 'slice: rows only (one contiguous run per image)', shapes: [[3, 6, 8, 2]], f: (x) => tf.slice(x, [0, 1, 0, 0], [3, 3, -1, -1]) },
-  { name: 'slice: 1-D and 2-D', shapes: [[11], [5, 6]], f: (a, b) => tf.add(tf.slice(a, [2], [6]), tf.slice(b, [1, 0], [1, 6]).reshape([6])) },
-  { name: 'pad with a constant, every side', shapes: [[2, 5, 4, 3]], f: (x) => tf.pad(x, [[0, 1], [2, 0], [1, 3], [0, 0]], 0.5) },
-  { name: 'sum over leading axes, mean over trailing', shapes: [[3, 4, 5]], f: (x) => tf.add(tf.sum(tf.square(x), [0, 1]), tf.mean(tf.mean(x, [1, 2]), 0)) },
+  {
+    name: 'slice: 1-D and 2-D',
+    shapes: [[11], [5, 6]],
+    f: (a, b) => tf.add(tf.slice(a, [2], [6]), tf.slice(b, [1, 0], [1, 6]).reshape([6])),
+  },
+  {
+    name: 'pad with a constant, every side',
+    shapes: [[2, 5, 4, 3]],
+    f: (x) =>
+      tf.pad(
+        x,
+        [
+          [0, 1],
+          [2, 0],
+          [1, 3],
+          [0, 0],
+        ],
+        0.5,
+      ),
+  },
+  {
+    name: 'sum over leading axes, mean over trailing',
+    shapes: [[3, 4, 5]],
+    f: (x) => tf.add(tf.sum(tf.square(x), [0, 1]), tf.mean(tf.mean(x, [1, 2]), 0)),
+  },
 ];
 
 function run(backend: string, c: Case, seed: number) {
   tf.setBackend(backend);
-  const xs = c.shapes.map((s, i) => tf.tensor(randomArray(s.reduce((a, b) => a * b, 1), seed + i), s));
+  const xs = c.shapes.map((s, i) =>
+    tf.tensor(
+      randomArray(
+        s.reduce((a, b) => a * b, 1),
+        seed + i,
+      ),
+      s,
+    ),
+  );
   // Weighted sum as the loss so every output element gets a distinct gradient.
   const loss = (...a: tf.Tensor[]) => {
     const y = c.f(...a);
     return tf.sum(tf.mul(y, tf.tensor(randomArray(y.size, 99), y.shape))) as tf.Scalar;
   };
-  const y = c.f(...xs).dataSync().slice();
-  const grads = tf.grads(loss)(xs).map((g) => g.dataSync().slice());
+  const y = c
+    .f(...xs)
+    .dataSync()
+    .slice();
+  const grads = tf
+    .grads(loss)(xs)
+    .map((g) => g.dataSync().slice());
   tf.dispose(xs);
   return { y, grads };
 }
@@ -64,7 +133,8 @@ afterAll(() => void tf.setBackend('cpu'));
 
 describe.skipIf(!hasNative)('fer-native kernels vs cpu', () => {
   it.each([...convCases, ...otherCases].map((c) => [c.name, c] as const))('%s', (_n, c) => {
-    const ref = run('cpu', c, 7), got = run('fer-native', c, 7);
+    const ref = run('cpu', c, 7),
+      got = run('fer-native', c, 7);
     expectClose(got.y, ref.y, { atol: 1e-4, rtol: 1e-4, label: 'forward' });
     got.grads.forEach((g, i) => expectClose(g, ref.grads[i], { atol: 1e-4, rtol: 1e-4, label: `grad ${i}` }));
   });
@@ -73,10 +143,27 @@ describe.skipIf(!hasNative)('fer-native kernels vs cpu', () => {
 describe.skipIf(!hasNative)('fer-native data movement on int32 images (face detection)', () => {
   it('slice and pad an int32 H×W×3 image exactly as cpu does', () => {
     const img = Int32Array.from({ length: 9 * 11 * 3 }, (_, i) => (i * 7919) % 256);
-    const f = () => tf.tidy(() => {
-      const x = tf.tensor3d(img, [9, 11, 3], 'int32');
-      return tf.concat([tf.slice(x, [2, 3, 0], [5, 4, 3]).reshape([-1]), tf.pad(x, [[1, 2], [0, 3], [0, 0]], 9).reshape([-1])]).dataSync().slice();
-    });
+    const f = () =>
+      tf.tidy(() => {
+        const x = tf.tensor3d(img, [9, 11, 3], 'int32');
+        return tf
+          .concat([
+            tf.slice(x, [2, 3, 0], [5, 4, 3]).reshape([-1]),
+            tf
+              .pad(
+                x,
+                [
+                  [1, 2],
+                  [0, 3],
+                  [0, 0],
+                ],
+                9,
+              )
+              .reshape([-1]),
+          ])
+          .dataSync()
+          .slice();
+      });
     tf.setBackend('cpu');
     const ref = f();
     tf.setBackend('fer-native');
@@ -89,20 +176,53 @@ describe.skipIf(!hasNative)('fer-native data movement on int32 images (face dete
 // the SIMD kernels' 4×8 register blocks.
 const wasmCases: Case[] = [
   ...convCases.filter((c) => !c.name.startsWith('maxPool n1 7')),
-  ...([[2, 9, 8, 6, 12, 3, 2, 'same'], [2, 7, 7, 8, 8, 3, 1, 'same'], [3, 6, 5, 16, 24, 1, 1, 'valid'], [2, 5, 6, 8, 7, 3, 1, 'same'],
-    [2, 6, 7, 12, 5, 3, 2, 'valid'], [2, 9, 9, 12, 8, 1, 2, 'same'], [3, 5, 6, 20, 12, 1, 1, 'same'], [2, 7, 7, 3, 6, 3, 2, 'same']] as [number, number, number, number, number, number, number, 'same' | 'valid'][])
-    .map(([n, h, w, c, oc, k, s, pad]) => ({ name: `conv2d n${n} ${h}x${w}x${c}→${oc} k${k} s${s} ${pad}`, shapes: [[n, h, w, c], [k, k, c, oc]],
-      f: (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad) })),
+  ...(
+    [
+      [2, 9, 8, 6, 12, 3, 2, 'same'],
+      [2, 7, 7, 8, 8, 3, 1, 'same'],
+      [3, 6, 5, 16, 24, 1, 1, 'valid'],
+      [2, 5, 6, 8, 7, 3, 1, 'same'],
+      [2, 6, 7, 12, 5, 3, 2, 'valid'],
+      [2, 9, 9, 12, 8, 1, 2, 'same'],
+      [3, 5, 6, 20, 12, 1, 1, 'same'],
+      [2, 7, 7, 3, 6, 3, 2, 'same'],
+    ] as [number, number, number, number, number, number, number, 'same' | 'valid'][]
+  ).map(([n, h, w, c, oc, k, s, pad]) => ({
+    name: `conv2d n${n} ${h}x${w}x${c}→${oc} k${k} s${s} ${pad}`,
+    shapes: [
+      [n, h, w, c],
+      [k, k, c, oc],
+    ],
+    f: (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad),
+  })),
   { name: 'maxPool n2 9x8x12 k3 s2 same', shapes: [[2, 9, 8, 12]], f: (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same') },
   // Every column twice: windows hold ties, and only the first of them may get the gradient.
-  { name: 'maxPool n2 7x7x8 k3 s2 same, ties', shapes: [[2, 7, 7, 8]], f: (x) => tf.maxPool(tf.reshape(tf.stack([x, x], 3), [2, 7, 14, 8]) as tf.Tensor4D, 3, 2, 'same') },
-  { name: 'depthwise n2 9x8x12 ×1 k3 s2 same', shapes: [[2, 9, 8, 12], [3, 3, 12, 1]], f: (x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same') },
+  {
+    name: 'maxPool n2 7x7x8 k3 s2 same, ties',
+    shapes: [[2, 7, 7, 8]],
+    f: (x) => tf.maxPool(tf.reshape(tf.stack([x, x], 3), [2, 7, 14, 8]) as tf.Tensor4D, 3, 2, 'same'),
+  },
+  {
+    name: 'depthwise n2 9x8x12 ×1 k3 s2 same',
+    shapes: [
+      [2, 9, 8, 12],
+      [3, 3, 12, 1],
+    ],
+    f: (x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same'),
+  },
   otherCases.find((c) => c.name.startsWith('fer batch norm'))!,
   // Statistics of many rows far from zero: the kernels' shifted, blocked sums must stay accurate.
-  { name: 'fer batch norm, 2,000 rows around 50', shapes: [[8, 25, 10, 12], [12], [12]], f: (x, g, b) => batchNormTrain(tf.add(x, 50), g, b, 1e-3)[0] },
+  {
+    name: 'fer batch norm, 2,000 rows around 50',
+    shapes: [[8, 25, 10, 12], [12], [12]],
+    f: (x, g, b) => batchNormTrain(tf.add(x, 50), g, b, 1e-3)[0],
+  },
 ];
 
-describe.each([['SIMD', '1'], ['JavaScript', '0']])('wasm training kernels vs cpu (%s)', (_path, flag) => {
+describe.each([
+  ['SIMD', '1'],
+  ['JavaScript', '0'],
+])('wasm training kernels vs cpu (%s)', (_path, flag) => {
   const withPath = <T>(fn: () => T): T => {
     const saved = process.env.FER_WASM_SIMD;
     process.env.FER_WASM_SIMD = flag;
@@ -116,7 +236,8 @@ describe.each([['SIMD', '1'], ['JavaScript', '0']])('wasm training kernels vs cp
 
   it.each(wasmCases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
     await tf.setBackend('wasm');
-    const ref = run('cpu', c, 3), got = withPath(() => run('wasm', c, 3));
+    const ref = run('cpu', c, 3),
+      got = withPath(() => run('wasm', c, 3));
     expectClose(got.y, ref.y, { atol: 1e-4, rtol: 1e-4, label: 'forward' });
     got.grads.forEach((g, i) => expectClose(g, ref.grads[i], { atol: 1e-4, rtol: 1e-4, label: `grad ${i}` }));
   });
@@ -124,7 +245,8 @@ describe.each([['SIMD', '1'], ['JavaScript', '0']])('wasm training kernels vs cp
   it('MaxPoolGrad routes gradients correctly when every value in a window is negative', async () => {
     await tf.setBackend('wasm');
     const c: Case = { name: 'neg', shapes: [[2, 6, 6, 3]], f: (x) => tf.maxPool(tf.sub(tf.abs(x), 5) as tf.Tensor4D, 3, 2, 'same') };
-    const ref = run('cpu', c, 5), got = withPath(() => run('wasm', c, 5));
+    const ref = run('cpu', c, 5),
+      got = withPath(() => run('wasm', c, 5));
     expectClose(got.grads[0], ref.grads[0], { atol: 1e-6, label: 'dx' });
   });
 });

@@ -26,7 +26,10 @@ function gradients(backend: string, fused: boolean, threads?: number) {
   const { value, grads } = tf.variableGrads(
     () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
   );
-  const out = { loss: value.dataSync()[0], grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k.replace(/_\d+\//, '/'), g.dataSync().slice()])) };
+  const out = {
+    loss: value.dataSync()[0],
+    grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k.replace(/_\d+\//, '/'), g.dataSync().slice()])),
+  };
   tf.dispose([x, y, value, ...Object.values(grads)]);
   model.dispose();
   batchNormSettings.fused = true;
@@ -36,8 +39,9 @@ function gradients(backend: string, fused: boolean, threads?: number) {
 describe.skipIf(!hasNative)('fer-native: whole mini-Xception step vs cpu', () => {
   afterAll(() => tf.setBackend('cpu'));
 
-  it('fer\'s fused batch-norm kernels on cpu (the wasm path) match tfjs\'s own batch norm', () => {
-    const ref = reference(), got = gradients('cpu', true);
+  it("fer's fused batch-norm kernels on cpu (the wasm path) match tfjs's own batch norm", () => {
+    const ref = reference(),
+      got = gradients('cpu', true);
     expect(got.loss).toBeCloseTo(ref.loss, 5);
     Object.values(ref.grads).forEach((g, i) => {
       const scale = Math.max(...Array.from(g, Math.abs));
@@ -46,7 +50,8 @@ describe.skipIf(!hasNative)('fer-native: whole mini-Xception step vs cpu', () =>
   });
 
   it.each([1, 2])('matches the cpu reference with %i thread(s)', (threads) => {
-    const ref = reference(), got = gradients('fer-native', true, threads);
+    const ref = reference(),
+      got = gradients('fer-native', true, threads);
     expect(got.loss).toBeCloseTo(ref.loss, 4);
     expect(Object.keys(got.grads).length).toBe(Object.keys(ref.grads).length);
     // Batch-norm gradients of a 4-image batch sum thousands of terms of both signs; float32 summation

@@ -9,7 +9,11 @@ describe('classification metrics on a hand-checked case', () => {
   const m = computeMetrics(labels, predicted, ['a', 'b', 'c']);
 
   it('counts the confusion matrix with rows = true class', () => {
-    expect(m.confusion).toEqual([[2, 1, 0], [0, 1, 1], [0, 0, 1]]);
+    expect(m.confusion).toEqual([
+      [2, 1, 0],
+      [0, 1, 1],
+      [0, 0, 1],
+    ]);
     expect(m.confusionNormalized[0]).toEqual([2 / 3, 1 / 3, 0]);
     expect(m.confusionNormalized[1]).toEqual([0, 0.5, 0.5]);
   });

@@ -25,15 +25,28 @@ describe('architectures', () => {
   });
 
   it('lists the paper network, its 2× width and the two stride-2 stems', () => {
-    expect(ARCHS).toEqual(['mini-xception', 'mini-xception-x2', 'mini-xception-s2c1', 'mini-xception-s2c2', 'mini-xception-s2p', 'resnet18-w32', 'resnet18-w16']);
+    expect(ARCHS).toEqual([
+      'mini-xception',
+      'mini-xception-x2',
+      'mini-xception-s2c1',
+      'mini-xception-s2c2',
+      'mini-xception-s2p',
+      'resnet18-w32',
+      'resnet18-w16',
+    ]);
   });
 
-  it.each([[16, 7], [32, 7], [16, 3]])('resnet18 teacher, base %i, %i classes: parameters by hand, 3×3 before pooling, dense head', (b, k) => {
+  it.each([
+    [16, 7],
+    [32, 7],
+    [16, 3],
+  ])('resnet18 teacher, base %i, %i classes: parameters by hand, 3×3 before pooling, dense head', (b, k) => {
     // stem conv + BN(4 vectors); per stage: block 0 (two 3×3 convs, a strided 1×1 shortcut, three BNs),
     // block 1 (two 3×3 convs, two BNs); dense head with bias.
     let count = 9 * b + 4 * b;
     for (let s = 0; s < 4; s++) {
-      const f = b * 2 ** s, cin = s === 0 ? b : f / 2;
+      const f = b * 2 ** s,
+        cin = s === 0 ? b : f / 2;
       count += 9 * cin * f + 9 * f * f + cin * f + 3 * 4 * f;
       count += 2 * 9 * f * f + 2 * 4 * f;
     }
@@ -47,10 +60,12 @@ describe('architectures', () => {
   });
 
   it('a transfer between resnet heads keeps the rows of shared class names', () => {
-    const src = buildModel('resnet18-w16', { seed: 2 }), dst = buildModel('resnet18-w16', { seed: 3, numClasses: 2 });
+    const src = buildModel('resnet18-w16', { seed: 2 }),
+      dst = buildModel('resnet18-w16', { seed: 3, numClasses: 2 });
     const kept = transplantHead(src, ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'], dst, ['bored', 'happy']);
     expect(kept).toEqual(['happy']);
-    const [sk] = headLayer(src).getWeights(), [dk] = headLayer(dst).getWeights();
+    const [sk] = headLayer(src).getWeights(),
+      [dk] = headLayer(dst).getWeights();
     const col = (t: tf.Tensor, c: number, n: number) => Array.from(t.dataSync()).filter((_, i) => i % n === c);
     expect(col(dk, 1, 2)).toEqual(col(sk, 3, 7));
     expect(col(dk, 0, 2)).not.toEqual(col(sk, 6, 7));
@@ -67,9 +82,18 @@ describe('architectures', () => {
     expect(spatial(sp, 'MaxPooling2D', 1)).toEqual([22, 22]); // after the full-resolution stem (44)
     expect(spatial(sp, 'Add', 1)).toEqual([11, 11]);
     // Valid 3×3 convs: 48 → 46 → 44; stride 2 in conv 1: 48 → 23 → 21; in conv 2: 48 → 46 → 22.
-    expect([spatial(paper, 'Conv2D', 1), spatial(paper, 'Conv2D', 2)]).toEqual([[46, 46], [44, 44]]);
-    expect([spatial(s1, 'Conv2D', 1), spatial(s1, 'Conv2D', 2)]).toEqual([[23, 23], [21, 21]]);
-    expect([spatial(s2, 'Conv2D', 1), spatial(s2, 'Conv2D', 2)]).toEqual([[46, 46], [22, 22]]);
+    expect([spatial(paper, 'Conv2D', 1), spatial(paper, 'Conv2D', 2)]).toEqual([
+      [46, 46],
+      [44, 44],
+    ]);
+    expect([spatial(s1, 'Conv2D', 1), spatial(s1, 'Conv2D', 2)]).toEqual([
+      [23, 23],
+      [21, 21],
+    ]);
+    expect([spatial(s2, 'Conv2D', 1), spatial(s2, 'Conv2D', 2)]).toEqual([
+      [46, 46],
+      [22, 22],
+    ]);
     // First residual block's output: 22 for the paper's network, 11 for both stems.
     expect(spatial(paper, 'Add', 1)).toEqual([22, 22]);
     expect(spatial(s1, 'Add', 1)).toEqual([11, 11]);
@@ -102,7 +126,14 @@ describe('architectures', () => {
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-arch-')), arch);
     await saveModel(model, dir, defaultMetadata(arch));
     const sample = await loadDataset(path.join(FIXTURE_DATA, 'val'), { cache: false });
-    const r = await exportOnnx(dir, `${dir}.onnx`, { precision: 'fp32', nchw: false, keepIoFloat32: true, version: 't', sample, verify: true });
+    const r = await exportOnnx(dir, `${dir}.onnx`, {
+      precision: 'fp32',
+      nchw: false,
+      keepIoFloat32: true,
+      version: 't',
+      sample,
+      verify: true,
+    });
     expect(r.verification!.maxAbsDiff).toBeLessThan(1e-4);
     expect(r.verification!.top1Agreement).toBe(1);
   });

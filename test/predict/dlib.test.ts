@@ -30,13 +30,18 @@ describe.runIf(hasDlib)('dlib face detector and 68 landmarks (native)', () => {
     image = await decodeRgb(photo);
   });
 
-  it.each([0, 1])('upsample %i: the same faces, scores and landmarks as dlib\'s own program', async (upsample) => {
+  it.each([0, 1])("upsample %i: the same faces, scores and landmarks as dlib's own program", async (upsample) => {
     // The same gray pixels for both: written losslessly as PNG for the reference to load.
     const gray = toGray(image);
     const png = path.join(tmp, `gray-${upsample}.png`);
-    await sharp(Buffer.from(gray), { raw: { width: image.width, height: image.height, channels: 1 } }).png().toFile(png);
-    const ref = JSON.parse(execFileSync(reference, [png, String(upsample), DLIB_LANDMARKS], { encoding: 'utf8' })) as
-      { box: number[]; score: number; landmarks: number[][] }[];
+    await sharp(Buffer.from(gray), { raw: { width: image.width, height: image.height, channels: 1 } })
+      .png()
+      .toFile(png);
+    const ref = JSON.parse(execFileSync(reference, [png, String(upsample), DLIB_LANDMARKS], { encoding: 'utf8' })) as {
+      box: number[];
+      score: number;
+      landmarks: number[][];
+    }[];
     const ours = await dlibDetectAsync(image, upsample, 0);
     expect(ours.length).toBe(ref.length);
     expect(ours.length).toBeGreaterThan(0);
@@ -52,8 +57,10 @@ describe.runIf(hasDlib)('dlib face detector and 68 landmarks (native)', () => {
 
   it('finds pasted faces where they are, with landmarks inside the box; none on a face-free image', async () => {
     const happy = path.join(FIXTURE_DATA, 'val', 'happy');
-    const items = [{ file: path.join(happy, 'PublicTest_10130075.jpg'), left: 60, top: 100, size: 180 },
-      { file: path.join(happy, 'PublicTest_10248771.jpg'), left: 380, top: 200, size: 120 }];
+    const items = [
+      { file: path.join(happy, 'PublicTest_10130075.jpg'), left: 60, top: 100, size: 180 },
+      { file: path.join(happy, 'PublicTest_10248771.jpg'), left: 380, top: 200, size: 120 },
+    ];
     const scene = await composeScene(640, 480, items);
     const faces = await detectFaces(scene, { detector: 'dlib' });
     for (const it of items) {
@@ -72,7 +79,8 @@ describe.runIf(hasDlib)('dlib face detector and 68 landmarks (native)', () => {
 
 it('auto falls back to the tiny detector, with one note, where dlib is missing', () => {
   const r = spawnSync(process.execPath, [bin, 'predict', photo, '--json'], {
-    encoding: 'utf8', env: { ...process.env, FER_DLIB_ADDON: path.join(tmp, 'missing.node') },
+    encoding: 'utf8',
+    env: { ...process.env, FER_DLIB_ADDON: path.join(tmp, 'missing.node') },
   });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stderr.match(/face detector: tiny \(dlib unavailable: fer was built without dlib/g)).toHaveLength(1);

@@ -17,7 +17,8 @@ beforeAll(async () => {
   fa = await faceApi();
 });
 
-const image = (n: number, size: number, seed: number) => Float32Array.from(randomArray(n * size * size * 3, seed, 1), (v) => Math.round((v + 1) * 127.5));
+const image = (n: number, size: number, seed: number) =>
+  Float32Array.from(randomArray(n * size * size * 3, seed, 1), (v) => Math.round((v + 1) * 127.5));
 
 async function onnxRun(bytes: Uint8Array, x: Float32Array, dims: number[]) {
   const s = await createSession(bytes, { threads: 1 });
@@ -29,7 +30,8 @@ async function onnxRun(bytes: Uint8Array, x: Float32Array, dims: number[]) {
 }
 
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>) {
-  let scale = 0, diff = 0;
+  let scale = 0,
+    diff = 0;
   for (let i = 0; i < a.length; i++) {
     scale = Math.max(scale, Math.abs(b[i]));
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
@@ -43,7 +45,10 @@ describe('face nets in onnxruntime vs face-api on tfjs cpu', () => {
     const net = fa.nets.tinyFaceDetector;
     const ref = tf.tidy(() => {
       const input = tf.tensor4d(x, [1, size, size, 3]);
-      return net.forwardInput(new fa.NetInput([input.squeeze([0]) as tf.Tensor3D] as never), size).dataSync().slice(); // NHWC [1,c,c,25]
+      return net
+        .forwardInput(new fa.NetInput([input.squeeze([0]) as tf.Tensor3D] as never), size)
+        .dataSync()
+        .slice(); // NHWC [1,c,c,25]
     });
     const got = await onnxRun(tinyDetectorOnnx(net.params as unknown as TinyDetectorParams, size), x, [1, size, size, 3]); // NCHW [1,25,c,c]
     expect(got.length).toBe(ref.length);
@@ -58,7 +63,10 @@ describe('face nets in onnxruntime vs face-api on tfjs cpu', () => {
     const x = image(3, LANDMARK_INPUT, 9);
     const ref = tf.tidy(() => {
       const faces = tf.unstack(tf.tensor4d(x, [3, LANDMARK_INPUT, LANDMARK_INPUT, 3])) as tf.Tensor3D[];
-      return fa.nets.faceLandmark68Net.forwardInput(new fa.NetInput(faces as never)).dataSync().slice();
+      return fa.nets.faceLandmark68Net
+        .forwardInput(new fa.NetInput(faces as never))
+        .dataSync()
+        .slice();
     });
     const got = await onnxRun(landmarkNetOnnx(landmarkParams(fa)), x, [3, LANDMARK_INPUT, LANDMARK_INPUT, 3]);
     expect(got.length).toBe(3 * 136);

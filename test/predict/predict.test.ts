@@ -59,9 +59,14 @@ describe('face detection with 68 landmarks', () => {
 
   it('alignment levels the eye line: a face turned 90° crops like the upright one', async () => {
     const W = 64;
-    const up = { data: Uint8Array.from({ length: W * W }, (_, i) => ((i % W) * 3 + Math.floor(i / W) * 7) % 256), width: W, height: W, channels: 1 as const };
+    const up = {
+      data: Uint8Array.from({ length: W * W }, (_, i) => ((i % W) * 3 + Math.floor(i / W) * 7) % 256),
+      width: W,
+      height: W,
+      channels: 1 as const,
+    };
     // A plausible face: eyes level at y=24, mouth at y=44, jaw around.
-    const lm = Array.from({ length: 68 }, (_, i) => ({ x: 16 + (i * 7) % 32, y: 14 + (i * 5) % 36 }));
+    const lm = Array.from({ length: 68 }, (_, i) => ({ x: 16 + ((i * 7) % 32), y: 14 + ((i * 5) % 36) }));
     for (let i = 36; i < 42; i++) lm[i] = { x: 22 + (i - 36), y: 24 };
     for (let i = 42; i < 48; i++) lm[i] = { x: 38 + (i - 42), y: 24 };
     // Rotate the image and landmarks by 90° clockwise: (x, y) → (W − y, x).
@@ -72,7 +77,8 @@ describe('face detection with 68 landmarks', () => {
     expect(eyeGeometry(lm).angle).toBeCloseTo(0, 6);
     expect(eyeGeometry(rotLm).angle).toBeCloseTo(Math.PI / 2, 6);
     const face = (l: typeof lm) => ({ box: { x: 0, y: 0, width: W, height: W }, score: 1, landmarks: l });
-    const a = alignFace(up, face(lm)), b = alignFace(rot, face(rotLm));
+    const a = alignFace(up, face(lm)),
+      b = alignFace(rot, face(rotLm));
     let diff = 0;
     for (let i = 0; i < a.length; i++) diff += Math.abs(a[i] - b[i]);
     expect(diff / a.length).toBeLessThan(2);
@@ -110,13 +116,17 @@ describe('fer predict', () => {
     expect(all.code).toBe(2);
   }, 120_000);
 
-  it.skipIf(!existsSync(DEFAULT_ONNX))('the shipped model calls an easy happy face happy', async () => {
-    const r = await cli('predict', path.resolve('fixtures/scenes/one-face.jpg'), '--json');
-    expect(r.code, r.stderr).toBe(0);
-    const line = JSON.parse(r.stdout.trim().split('\n')[0]);
-    expect(line.faces).toHaveLength(1);
-    expect(line.faces[0].emotion).toBe('happy');
-  }, 120_000);
+  it.skipIf(!existsSync(DEFAULT_ONNX))(
+    'the shipped model calls an easy happy face happy',
+    async () => {
+      const r = await cli('predict', path.resolve('fixtures/scenes/one-face.jpg'), '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const line = JSON.parse(r.stdout.trim().split('\n')[0]);
+      expect(line.faces).toHaveLength(1);
+      expect(line.faces[0].emotion).toBe('happy');
+    },
+    120_000,
+  );
 
   it('refuses a huge image with a clear message', async () => {
     const { describeDecodeError } = await import('../../src/predict/predict.js');
@@ -124,13 +134,16 @@ describe('fer predict', () => {
   });
 });
 
-describe('classifier test-time flip (predict\'s default)', () => {
-  it.runIf(existsSync(DEFAULT_ONNX))('averages the face\'s probabilities with its mirror image\'s', async () => {
+describe("classifier test-time flip (predict's default)", () => {
+  it.runIf(existsSync(DEFAULT_ONNX))("averages the face's probabilities with its mirror image's", async () => {
     const { loadClassifier } = await import('../../src/predict/classifier.js');
     const face = Uint8Array.from({ length: 48 * 48 }, (_, i) => ((i % 48) * 5 + Math.floor(i / 48) * 2) % 256); // not symmetric
     const mirror = Uint8Array.from(face, (_, i) => face[Math.floor(i / 48) * 48 + 47 - (i % 48)]);
-    const plain = await loadClassifier(DEFAULT_ONNX, 'none'), flip = await loadClassifier(DEFAULT_ONNX, 'flip');
-    const a = await plain.classify(face, 1), b = await plain.classify(mirror, 1), f = await flip.classify(face, 1);
+    const plain = await loadClassifier(DEFAULT_ONNX, 'none'),
+      flip = await loadClassifier(DEFAULT_ONNX, 'flip');
+    const a = await plain.classify(face, 1),
+      b = await plain.classify(mirror, 1),
+      f = await flip.classify(face, 1);
     expect(Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-4);
     for (let k = 0; k < 7; k++) expect(f[k]).toBeCloseTo((a[k] + b[k]) / 2, 6);
     await Promise.all([plain.release(), flip.release()]);

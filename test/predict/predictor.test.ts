@@ -46,7 +46,9 @@ describe('createPredictor', () => {
   it('rejects bad input with a one-line usage error, and use after dispose', async () => {
     const predictor = await createPredictor({ tta: 'none' });
     await expect(predictor.predict(Buffer.from('not an image'))).rejects.toMatchObject({ exitCode: 2 });
-    await expect(predictor.predict({ data: new Uint8Array(10), width: 4, height: 4, channels: 3 })).rejects.toThrow(/expected 4×4×3 = 48 bytes/);
+    await expect(predictor.predict({ data: new Uint8Array(10), width: 4, height: 4, channels: 3 })).rejects.toThrow(
+      /expected 4×4×3 = 48 bytes/,
+    );
     await predictor.dispose();
     await expect(predictor.predict(photo)).rejects.toThrow(/disposed/);
   });

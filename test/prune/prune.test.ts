@@ -1,6 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import {
-  magnitudeMask, globalMasks, twoFourMask, scheduledSparsity, isUpdateStep, compressionRatio, sparsityReport,
+  magnitudeMask,
+  globalMasks,
+  twoFourMask,
+  scheduledSparsity,
+  isUpdateStep,
+  compressionRatio,
+  sparsityReport,
 } from '../../src/prune/prune.js';
 import { randomArray } from '../helpers.js';
 
@@ -60,8 +66,16 @@ describe('schedule and eq. (1)', () => {
 
   it('compression ratio R = ΣU / ΣP on a hand-computed case', () => {
     // Layer 1: 100 weights, 50 kept; layer 2: 300 weights, 50 kept → R = 400 / 100 = 4.
-    expect(compressionRatio([{ total: 100, nonzero: 50 }, { total: 300, nonzero: 50 }])).toBe(4);
-    const r = sparsityReport([{ name: 'a', values: Float32Array.of(0, 1, 0, 2) }, { name: 'b', values: Float32Array.of(3, 0) }]);
+    expect(
+      compressionRatio([
+        { total: 100, nonzero: 50 },
+        { total: 300, nonzero: 50 },
+      ]),
+    ).toBe(4);
+    const r = sparsityReport([
+      { name: 'a', values: Float32Array.of(0, 1, 0, 2) },
+      { name: 'b', values: Float32Array.of(3, 0) },
+    ]);
     expect(r.total).toBe(6);
     expect(r.nonzero).toBe(3);
     expect(r.compressionRatio).toBe(2);

@@ -17,10 +17,13 @@ import { expectClose } from '../helpers.js';
 function macsByHand(c: MiniXceptionChannels, classes = 7): number {
   const [s1, s2] = c.stem;
   let m = 46 * 46 * 9 * s1 + 44 * 44 * 9 * s1 * s2;
-  const sizes = [44, 22, 11, 6], halves = [22, 11, 6, 3];
+  const sizes = [44, 22, 11, 6],
+    halves = [22, 11, 6, 3];
   let prev = s2;
   for (let k = 0; k < 4; k++) {
-    const px = sizes[k] ** 2, i = c.inner[k], o = c.out[k];
+    const px = sizes[k] ** 2,
+      i = c.inner[k],
+      o = c.out[k];
     m += halves[k] ** 2 * prev * o; // residual 1×1, stride 2
     m += px * (9 * prev + prev * i) + px * (9 * i + i * o); // the two separable convs
     prev = o;
@@ -33,7 +36,8 @@ function paramsByHand(c: MiniXceptionChannels, classes = 7): number {
   let p = 9 * s1 + 4 * s1 + 9 * s1 * s2 + 4 * s2;
   let prev = s2;
   for (let k = 0; k < 4; k++) {
-    const i = c.inner[k], o = c.out[k];
+    const i = c.inner[k],
+      o = c.out[k];
     p += prev * o + 4 * o + 9 * prev + prev * i + 4 * i + 9 * i + i * o + 4 * o;
     prev = o;
   }
@@ -80,7 +84,8 @@ describe('structured pruning of mini-Xception', () => {
     for (const [role, layer] of byRole) {
       if (!role.endsWith('_bn')) continue;
       const [gamma, beta, mean, variance] = layer.getWeights();
-      const n = gamma.shape[0], q = n / 4;
+      const n = gamma.shape[0],
+        q = n / 4;
       const mask = tf.tensor1d(Array.from({ length: n }, (_, c) => (c < q ? 0 : 1)));
       layer.setWeights([tf.mul(gamma, mask), tf.mul(beta, mask), mean, variance]);
       silenced += q;
@@ -94,16 +99,21 @@ describe('structured pruning of mini-Xception', () => {
     r.model.dispose();
   });
 
-  it('an add\'s two branches keep one channel set: the residual conv and the second separable conv take the same filters', () => {
+  it("an add's two branches keep one channel set: the residual conv and the second separable conv take the same filters", () => {
     const src = fixtureModel(6);
     const r = structuredPrune(src, { ratio: 0.5, criterion: 'l1' });
-    const srcRoles = layersByRole(src, {}), dstRoles = layersByRole(r.model, { channels: r.channels });
+    const srcRoles = layersByRole(src, {}),
+      dstRoles = layersByRole(r.model, { channels: r.channels });
     for (let k = 1; k <= 4; k++) {
-      const prev = k === 1 ? r.kept.stem2 : r.kept[`m${k - 1}_out`], out = r.kept[`m${k}_out`], inner = r.kept[`m${k}_inner`];
-      const res = srcRoles.get(`m${k}_res`)!.getWeights()[0], pw = srcRoles.get(`m${k}_sep2`)!.getWeights()[1];
+      const prev = k === 1 ? r.kept.stem2 : r.kept[`m${k - 1}_out`],
+        out = r.kept[`m${k}_out`],
+        inner = r.kept[`m${k}_inner`];
+      const res = srcRoles.get(`m${k}_res`)!.getWeights()[0],
+        pw = srcRoles.get(`m${k}_sep2`)!.getWeights()[1];
       // A [1, 1, in, out] kernel's entries at the kept inputs × kept outputs.
       const pick = (t: tf.Tensor, rows: number[], cols: number[]) => {
-        const co = t.shape[3]!, v = t.dataSync();
+        const co = t.shape[3]!,
+          v = t.dataSync();
         return rows.flatMap((a) => cols.map((b) => v[a * co + b]));
       };
       expect(Array.from(dstRoles.get(`m${k}_res`)!.getWeights()[0].dataSync())).toEqual(pick(res, prev, out));

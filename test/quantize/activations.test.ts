@@ -34,9 +34,11 @@ describe('int8 quantization points of the mini-Xception', () => {
     // Not quantized: convs whose BN folds into them, the logits conv before global pooling, the output.
     for (const l of model.layers) {
       const cls = l.getClassName();
-      if (cls === 'SeparableConv2D' || (cls === 'Conv2D' && l !== model.layers[model.layers.length - 3])) expect(points.has(l.name)).toBe(false);
+      if (cls === 'SeparableConv2D' || (cls === 'Conv2D' && l !== model.layers[model.layers.length - 3]))
+        expect(points.has(l.name)).toBe(false);
       const relu = cls === 'Activation' && l.getConfig().activation === 'relu';
-      if (cls === 'BatchNormalization' || relu || cls === 'Add' || cls === 'MaxPooling2D') expect(points.get(l.name)).toBeCloseTo(c.maxAbs[l.name] / 127, 9);
+      if (cls === 'BatchNormalization' || relu || cls === 'Add' || cls === 'MaxPooling2D')
+        expect(points.get(l.name)).toBeCloseTo(c.maxAbs[l.name] / 127, 9);
     }
     expect(points.has(model.layers[model.layers.length - 1].name)).toBe(false);
     expect(points.has(model.layers[model.layers.length - 2].name)).toBe(false);
@@ -44,11 +46,16 @@ describe('int8 quantization points of the mini-Xception', () => {
 
   it('with no points the simulation is plain inference; with points it moves the output by quantization noise only', () => {
     const model = fixtureModel(3);
-    const x = tf.tensor4d(Float32Array.from(images, (v) => v / 127.5 - 1), [16, 48, 48, 1]);
+    const x = tf.tensor4d(
+      Float32Array.from(images, (v) => v / 127.5 - 1),
+      [16, 48, 48, 1],
+    );
     const plain = (model.predict(x) as tf.Tensor).dataSync();
     const none = simulateInt8(model, new Map()).predict(x).dataSync();
     for (let i = 0; i < plain.length; i++) expect(none[i]).toBeCloseTo(plain[i], 6);
-    const q = simulateInt8(model, activationQuantPoints(model, calibrate(model, images, 16, 8).maxAbs)).predict(x).dataSync();
+    const q = simulateInt8(model, activationQuantPoints(model, calibrate(model, images, 16, 8).maxAbs))
+      .predict(x)
+      .dataSync();
     let diff = 0;
     for (let i = 0; i < plain.length; i++) diff = Math.max(diff, Math.abs(q[i] - plain[i]));
     expect(diff).toBeGreaterThan(0);

@@ -19,7 +19,7 @@ describe('symmetric uniform quantization, eqs. (2)–(4)', () => {
     expect(Math.max(...Array.from(r.q, Math.abs))).toBe(qmax(bits));
   });
 
-  it('per-channel scales follow each channel\'s own max (channel = index % channels)', () => {
+  it("per-channel scales follow each channel's own max (channel = index % channels)", () => {
     const w = Float32Array.of(1, 100, -2, 50, 0.5, -100); // channel 0: 1,-2,0.5 ; channel 1: 100,50,-100
     const r = quantize(w, 8, 'per-channel', 2);
     expect(r.scales.length).toBe(2);

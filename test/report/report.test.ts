@@ -22,13 +22,35 @@ async function fixtureRun(): Promise<string> {
   await useBackend('cpu');
   const model = await saveFixtureModel(6);
   const { model: m, meta } = await loadModel(model);
-  await saveModel(m, path.join(run, 'best'), { ...meta, pruning: { sparsity: 0.5, pattern: 'unstructured', perLayer: { 'conv2d/kernel': 0.5, 'separable_conv2d/pointwise_kernel': 0.5 } } });
+  await saveModel(m, path.join(run, 'best'), {
+    ...meta,
+    pruning: { sparsity: 0.5, pattern: 'unstructured', perLayer: { 'conv2d/kernel': 0.5, 'separable_conv2d/pointwise_kernel': 0.5 } },
+  });
   m.dispose();
-  writeFileSync(path.join(run, 'run.json'), JSON.stringify({ command: 'fer train --data fixtures --epochs 3', options: { epochs: 3, lr: 0.001 } }));
-  writeFileSync(path.join(run, 'metrics.jsonl'), [1, 2, 3].map((e) => JSON.stringify({
-    epoch: e, loss: 2 - e * 0.2, acc: 0.2 + e * 0.05, valLoss: 1.9 - e * 0.1, valAcc: 0.2 + e * 0.04, lr: 0.001 / e, seconds: 10, imagesPerSecond: 21,
-  })).join('\n') + '\n');
-  expect((await cli('eval', '--model', path.join(run, 'best'), '--data', FIXTURE_DATA + '/val', '--out', run, '--backend', 'cpu')).code).toBe(0);
+  writeFileSync(
+    path.join(run, 'run.json'),
+    JSON.stringify({ command: 'fer train --data fixtures --epochs 3', options: { epochs: 3, lr: 0.001 } }),
+  );
+  writeFileSync(
+    path.join(run, 'metrics.jsonl'),
+    [1, 2, 3]
+      .map((e) =>
+        JSON.stringify({
+          epoch: e,
+          loss: 2 - e * 0.2,
+          acc: 0.2 + e * 0.05,
+          valLoss: 1.9 - e * 0.1,
+          valAcc: 0.2 + e * 0.04,
+          lr: 0.001 / e,
+          seconds: 10,
+          imagesPerSecond: 21,
+        }),
+      )
+      .join('\n') + '\n',
+  );
+  expect(
+    (await cli('eval', '--model', path.join(run, 'best'), '--data', FIXTURE_DATA + '/val', '--out', run, '--backend', 'cpu')).code,
+  ).toBe(0);
   const onnx = path.join(run, 'best.onnx');
   expect((await cli('export', 'onnx', '--model', path.join(run, 'best'), '--out', onnx, '--no-verify', '--backend', 'cpu')).code).toBe(0);
   expect((await cli('bench', onnx, '--batch', '1,8', '--iterations', '3', '--warmup', '1', '--out', run)).code).toBe(0);
@@ -55,13 +77,26 @@ describe.skipIf(!existsSync(CHROMIUM))('fer report in headless Chromium', () => 
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const requests: string[] = [], errors: string[] = [];
-      page.on('request', (q) => { if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) requests.push(q.url()); });
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      const requests: string[] = [],
+        errors: string[] = [];
+      page.on('request', (q) => {
+        if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) requests.push(q.url());
+      });
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`file://${path.resolve(file)}`);
       for (const id of sections) expect(await page.locator(`#${id}`).isVisible(), id).toBe(true);
@@ -95,10 +130,14 @@ describe('report metadata', () => {
     await saveModel(model, averaged, { ...meta, averagedFrom: ['runs/a/last', 'runs/b/last'] });
     model.dispose();
     const confusionHtml = async (m: string) => {
-      expect((await cli('eval', '--model', m, '--data', FIXTURE_DATA + '/val', '--out', run, '--backend', 'cpu', '--tta', 'none')).code).toBe(0);
+      expect(
+        (await cli('eval', '--model', m, '--data', FIXTURE_DATA + '/val', '--out', run, '--backend', 'cpu', '--tta', 'none')).code,
+      ).toBe(0);
       return reportSections(run).find((x) => x.id === 'confusion')!.html!;
     };
     expect(await confusionHtml(plain)).not.toContain('fer average');
-    expect(await confusionHtml(averaged)).toMatch(/mean of the weights of runs\/a\/last, runs\/b\/last, with batch-norm statistics re-estimated/);
+    expect(await confusionHtml(averaged)).toMatch(
+      /mean of the weights of runs\/a\/last, runs\/b\/last, with batch-norm statistics re-estimated/,
+    );
   }, 60_000);
 });

@@ -10,7 +10,16 @@ it('labels every tick distinctly, in the short form where that suffices', () => 
 });
 
 it('the accuracy panel of a run between 61% and 62.2% repeats no label', () => {
-  const m = [1, 2, 3, 4].map((e) => ({ epoch: e, loss: 1, acc: 0.61 + e * 0.003, valLoss: 1, valAcc: 0.61 + e * 0.002, lr: 1e-3, seconds: 1, imagesPerSecond: 1 }));
+  const m = [1, 2, 3, 4].map((e) => ({
+    epoch: e,
+    loss: 1,
+    acc: 0.61 + e * 0.003,
+    valLoss: 1,
+    valAcc: 0.61 + e * 0.002,
+    lr: 1e-3,
+    seconds: 1,
+    imagesPerSecond: 1,
+  }));
   const svg = curvesSvg(m);
   const panel = svg.slice(svg.indexOf('Accuracy (%)'), svg.indexOf('Learning rate'));
   const yLabels = [...panel.matchAll(/text-anchor="end"[^>]*>([^<]+)</g)].map((x) => x[1]);

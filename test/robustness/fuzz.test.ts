@@ -79,7 +79,8 @@ function modelCase(k: number): string {
   const edit = Math.floor(rand() * 8);
   if (edit === 0) writeFileSync(file, readFileSync(file, 'utf8').slice(0, Math.floor(rand() * 2000)));
   else if (edit === 1) writeFileSync(file, bytes(200));
-  else if (edit === 2) json.weightsManifest[0].paths = [pick(['../outside.bin', '../../outside.bin', sentinel, '/etc/hostname', 'sub/../../outside.bin'])];
+  else if (edit === 2)
+    json.weightsManifest[0].paths = [pick(['../outside.bin', '../../outside.bin', sentinel, '/etc/hostname', 'sub/../../outside.bin'])];
   else if (edit === 3) writeFileSync(path.join(dir, 'weights.bin'), bytes(Math.floor(rand() * 1000)));
   else if (edit === 4) json.weightsManifest[0].weights[0].shape = [1e6, 1e6];
   else if (edit === 5) json.weightsManifest = pick([null, [], [{}], 'x']);
@@ -101,9 +102,18 @@ describe('fuzz: dataset readers and the model loader on bad inputs', () => {
     const before = statSync(sentinel);
     const codes = new Map<number, number>();
     const cases: [string, () => Promise<unknown>][] = [];
-    for (let k = 0; k < 80; k++) { const d = folderCase(k); cases.push([d, () => loadDataset(d, { cache: false })]); }
-    for (let k = 0; k < 70; k++) { const f = csvCase(k); cases.push([f, () => loadDataset(f, { usage: pick([undefined, 'Training']) as 'Training' | undefined })]); }
-    for (let k = 0; k < 60; k++) { const d = modelCase(k); cases.push([d, async () => (await loadModel(d)).model.dispose()]); }
+    for (let k = 0; k < 80; k++) {
+      const d = folderCase(k);
+      cases.push([d, () => loadDataset(d, { cache: false })]);
+    }
+    for (let k = 0; k < 70; k++) {
+      const f = csvCase(k);
+      cases.push([f, () => loadDataset(f, { usage: pick([undefined, 'Training']) as 'Training' | undefined })]);
+    }
+    for (let k = 0; k < 60; k++) {
+      const d = modelCase(k);
+      cases.push([d, async () => (await loadModel(d)).model.dispose()]);
+    }
     expect(cases.length).toBeGreaterThanOrEqual(200);
     const t0 = Date.now();
     for (const [input, load] of cases) {

@@ -13,10 +13,29 @@ import { FIXTURE_DATA } from '../fixture-model.js';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/fer');
 const EPOCHS = 2;
-const args = (out: string) => ['train', '--data', path.join(FIXTURE_DATA, 'val'), '--val', path.join(FIXTURE_DATA, 'val'),
-  '--epochs', String(EPOCHS), '--batch-size', '35', '--out', out, '--threads', '1', '--seed', '3', '--json'];
+const args = (out: string) => [
+  'train',
+  '--data',
+  path.join(FIXTURE_DATA, 'val'),
+  '--val',
+  path.join(FIXTURE_DATA, 'val'),
+  '--epochs',
+  String(EPOCHS),
+  '--batch-size',
+  '35',
+  '--out',
+  out,
+  '--threads',
+  '1',
+  '--seed',
+  '3',
+  '--json',
+];
 
-function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function run(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
@@ -27,9 +46,20 @@ function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: 
 
 // Each point is passed once per epoch (best/ at every epoch whose val accuracy improves): #1 and #2 are the
 // two epochs. The checkpoint's own model is written into its temporary folder (replace:model).
-const POINTS = ['epoch:metrics', 'replace:best:before', 'replace:best:between', 'replace:best:after', 'replace:last:before',
-  'replace:last:between', 'replace:last:after', 'replace:model:between', 'replace:checkpoint:before', 'replace:checkpoint:between',
-  'replace:checkpoint:after', 'epoch:checkpoint'];
+const POINTS = [
+  'epoch:metrics',
+  'replace:best:before',
+  'replace:best:between',
+  'replace:best:after',
+  'replace:last:before',
+  'replace:last:between',
+  'replace:last:after',
+  'replace:model:between',
+  'replace:checkpoint:before',
+  'replace:checkpoint:between',
+  'replace:checkpoint:after',
+  'epoch:checkpoint',
+];
 const CASES = POINTS.flatMap((p) => [1, 2].map((n) => `${p}#${n}`));
 
 describe('kill -9 at every write of an epoch end', () => {
@@ -55,9 +85,15 @@ describe('kill -9 at every write of an epoch end', () => {
         expect(first.code, `${spec}: ${first.stderr}`).toBe(0); // the point was never reached (no new best)
       }
       expect(readFileSync(path.join(out, 'last', 'weights.bin')).equals(reference), spec).toBe(true);
-      const epochs = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+      const epochs = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).epoch);
       expect(epochs, spec).toEqual(Array.from({ length: EPOCHS }, (_, i) => i + 1));
-      expect(readdirSync(out).filter((f) => /\.(tmp|old)-\d+$/.test(f)), spec).toEqual([]); // leftovers cleaned
+      expect(
+        readdirSync(out).filter((f) => /\.(tmp|old)-\d+$/.test(f)),
+        spec,
+      ).toEqual([]); // leftovers cleaned
       expect(existsSync(path.join(out, 'lock')), spec).toBe(false);
     };
     for (let i = 0; i < CASES.length; i += 2) await Promise.all(CASES.slice(i, i + 2).map(one));

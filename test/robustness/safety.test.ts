@@ -5,7 +5,18 @@
  * messages with documented exit codes.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, utimesSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  utimesSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from '../commands/cli.js';
@@ -35,7 +46,8 @@ function userFolder(): string {
   writeFileSync(path.join(d, 'sub', 'data.csv'), '1,2,3');
   return d;
 }
-const intact = (d: string) => readFileSync(path.join(d, 'thesis.txt'), 'utf8') === 'four years' && existsSync(path.join(d, 'sub', 'data.csv'));
+const intact = (d: string) =>
+  readFileSync(path.join(d, 'thesis.txt'), 'utf8') === 'four years' && existsSync(path.join(d, 'sub', 'data.csv'));
 
 /** A pid that is certainly not running: a child that has exited. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
@@ -110,7 +122,14 @@ describe('outputs: nothing fer did not write is replaced', () => {
   it('a place that cannot be created fails before the work, exit 2, naming it', async () => {
     const f = path.join(tmp(), 'plain-file');
     writeFileSync(f, '');
-    const r = await cli('bench', path.join('models', 'onnx', 'fer-mini-xception.fp32.onnx'), '--out', path.join(f, 'sub'), '--iterations', '1');
+    const r = await cli(
+      'bench',
+      path.join('models', 'onnx', 'fer-mini-xception.fp32.onnx'),
+      '--out',
+      path.join(f, 'sub'),
+      '--iterations',
+      '1',
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(path.join(f, 'sub'));
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -146,15 +165,21 @@ describe('models: weights are read from the model folder only', () => {
     await expect(loadModel(dir)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/leads outside the model folder/) });
     const missing = await tampered(['weights.bin']);
     rmSync(path.join(missing, 'weights.bin'));
-    await expect(loadModel(missing)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/weights.bin, which is missing/) });
+    await expect(loadModel(missing)).rejects.toMatchObject({
+      exitCode: 3,
+      message: expect.stringMatching(/weights.bin, which is missing/),
+    });
     const short = await tampered(['weights.bin']);
     writeFileSync(path.join(short, 'weights.bin'), Buffer.alloc(100));
-    await expect(loadModel(short)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/hold 100 bytes, the manifest describes \d+/) });
+    await expect(loadModel(short)).rejects.toMatchObject({
+      exitCode: 3,
+      message: expect.stringMatching(/hold 100 bytes, the manifest describes \d+/),
+    });
   });
 });
 
 describe('runs: one process per run directory', () => {
-  it('a second lock on a held run is refused naming the holder; a dead holder\'s lock is taken over', () => {
+  it("a second lock on a held run is refused naming the holder; a dead holder's lock is taken over", () => {
     const dir = tmp();
     const a = acquireLock(dir);
     expect(() => acquireLock(dir)).toThrow(new RegExp(`in use by process ${process.pid}`));
@@ -177,7 +202,8 @@ describe('runs: one process per run directory', () => {
   });
 
   it('recovers a directory whose swap was interrupted between its two renames', () => {
-    const parent = tmp(), dir = path.join(parent, 'checkpoint');
+    const parent = tmp(),
+      dir = path.join(parent, 'checkpoint');
     const pid = deadPid();
     mkdirSync(`${dir}.old-${pid}`);
     writeFileSync(path.join(`${dir}.old-${pid}`, 'state.json'), '"old"');
@@ -198,7 +224,9 @@ describe('runs: one process per run directory', () => {
 
   it('--resume with another --epochs is refused (it would be silently ignored)', async () => {
     const out = path.join(tmp(), 'run');
-    expect((await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', out, '--backend', TRAIN_BACKEND, '--json')).code).toBe(0);
+    expect(
+      (await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', out, '--backend', TRAIN_BACKEND, '--json')).code,
+    ).toBe(0);
     const r = await cli('train', '--resume', out, '--epochs', '5', '--backend', TRAIN_BACKEND);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--epochs cannot change/);
@@ -208,31 +236,61 @@ describe('runs: one process per run directory', () => {
 describe('data', () => {
   function csv(rows: [number, string, string][]): string {
     const f = path.join(tmp(), 'fer2013.csv');
-    const px = (v: number) => Array(48 * 48).fill(v).join(' ');
+    const px = (v: number) =>
+      Array(48 * 48)
+        .fill(v)
+        .join(' ');
     writeFileSync(f, 'emotion,pixels,Usage\n' + rows.map(([e, p, u]) => `${e},${p === 'px' ? px(e * 20) : p},${u}`).join('\n') + '\n');
     return f;
   }
 
   it('fer train on a Kaggle CSV uses its Training rows unless told, and says so', async () => {
-    const f = csv([[0, 'px', 'Training'], [1, 'px', 'Training'], [2, 'px', 'PublicTest'], [3, 'px', 'PrivateTest']]);
+    const f = csv([
+      [0, 'px', 'Training'],
+      [1, 'px', 'Training'],
+      [2, 'px', 'PublicTest'],
+      [3, 'px', 'PrivateTest'],
+    ]);
     const out = path.join(tmp(), 'run');
     const r = await cli('train', '--data', f, '--epochs', '1', '--batch-size', '2', '--out', out, '--backend', TRAIN_BACKEND);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/training on its Training rows/);
     expect(r.stderr).toMatch(/: 2 images/);
     expect(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')).usage).toBe('Training');
-    const same = await cli('train', '--data', f, '--val', f, '--val-usage', 'Training', '--epochs', '1', '--out', path.join(tmp(), 'r2'), '--backend', TRAIN_BACKEND);
+    const same = await cli(
+      'train',
+      '--data',
+      f,
+      '--val',
+      f,
+      '--val-usage',
+      'Training',
+      '--epochs',
+      '1',
+      '--out',
+      path.join(tmp(), 'r2'),
+      '--backend',
+      TRAIN_BACKEND,
+    );
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/is the training split itself/);
   });
 
   it('rows with an unknown Usage are counted as skipped; a non-numeric pixel is named', async () => {
-    const bad = Array(48 * 48).fill(7).map((v, i) => (i === 16 ? 'abc' : v)).join(' ');
-    const f = csv([[0, 'px', 'Training'], [1, 'px', 'Tarining'], [2, bad, 'Training']]);
+    const bad = Array(48 * 48)
+      .fill(7)
+      .map((v, i) => (i === 16 ? 'abc' : v))
+      .join(' ');
+    const f = csv([
+      [0, 'px', 'Training'],
+      [1, 'px', 'Tarining'],
+      [2, bad, 'Training'],
+    ]);
     const ds = await loadDataset(f, { usage: 'Training' });
     expect(ds.size).toBe(1);
     expect(ds.skipped.map((s) => s.reason)).toEqual([
-      'unknown Usage "Tarining" (expected Training, PublicTest, PrivateTest)', 'pixel 17 is "abc" (expected an integer 0..255)',
+      'unknown Usage "Tarining" (expected Training, PublicTest, PrivateTest)',
+      'pixel 17 is "abc" (expected an integer 0..255)',
     ]);
   });
 
@@ -275,7 +333,9 @@ describe('messages and names', () => {
 
   it('corrupt run files are named, exit 3', async () => {
     const out = path.join(tmp(), 'run');
-    expect((await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', out, '--backend', TRAIN_BACKEND, '--json')).code).toBe(0);
+    expect(
+      (await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', out, '--backend', TRAIN_BACKEND, '--json')).code,
+    ).toBe(0);
     writeFileSync(path.join(out, 'run.json'), '{"data": ');
     const r = await cli('train', '--resume', out, '--backend', TRAIN_BACKEND);
     expect(r.code).toBe(3);
@@ -284,7 +344,9 @@ describe('messages and names', () => {
 
   it('a corrupt checkpoint state.json is named, exit 3; an ONNX model of another input shape is a model error', async () => {
     const out = path.join(tmp(), 'run');
-    expect((await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', out, '--backend', TRAIN_BACKEND, '--json')).code).toBe(0);
+    expect(
+      (await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', out, '--backend', TRAIN_BACKEND, '--json')).code,
+    ).toBe(0);
     writeFileSync(path.join(out, 'checkpoint', 'state.json'), '{"epoch": 1,');
     const r = await cli('train', '--resume', out, '--backend', TRAIN_BACKEND);
     expect(r.code).toBe(3);
@@ -306,7 +368,10 @@ describe('messages and names', () => {
     const ds = await loadDataset(VAL, { cache: false });
     let batches = 0;
     const r = await finetune(init, meta, ds, null, out, {
-      epochs: 2, lr: 1e-4, shouldStop: () => ++batches > 1, runJson: { data: VAL, usage: 'Training' },
+      epochs: 2,
+      lr: 1e-4,
+      shouldStop: () => ++batches > 1,
+      runJson: { data: VAL, usage: 'Training' },
     });
     expect(r.stopReason).toBe('interrupted');
     const resumed = await cli('train', '--resume', out, '--backend', TRAIN_BACKEND, '--json');
@@ -320,7 +385,13 @@ describe('messages and names', () => {
 
   it('annotated images get distinct names: same name in two folders, two extensions, video frames', () => {
     const name = annotationNamer();
-    expect([name('colA/x.jpg'), name('colB/x.jpg'), name('one.jpg'), name('one.png'), name('clip.mp4', 0), name('clip.mp4', 1)])
-      .toEqual(['x', 'x-2', 'one', 'one-2', 'clip-frame00000', 'clip-frame00001']);
+    expect([name('colA/x.jpg'), name('colB/x.jpg'), name('one.jpg'), name('one.png'), name('clip.mp4', 0), name('clip.mp4', 1)]).toEqual([
+      'x',
+      'x-2',
+      'one',
+      'one-2',
+      'clip-frame00000',
+      'clip-frame00001',
+    ]);
   });
 });

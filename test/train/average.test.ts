@@ -20,20 +20,29 @@ beforeAll(async () => {
 
 describe('averageWeightsInto', () => {
   it('sets every weight to the element-wise mean', () => {
-    const a = fixtureModel(1), b = fixtureModel(2), c = fixtureModel(3);
+    const a = fixtureModel(1),
+      b = fixtureModel(2),
+      c = fixtureModel(3);
     const wa = a.getWeights().map((t) => t.dataSync().slice());
     const wb = b.getWeights().map((t) => t.dataSync().slice());
     averageWeightsInto(c, [a, b]);
     const wc = c.getWeights();
     expect(wc.length).toBe(wa.length);
-    wc.forEach((t, i) => expectClose(t.dataSync(), wa[i].map((v, j) => (v + wb[i][j]) / 2), { atol: 1e-7, label: `weight ${i}` }));
+    wc.forEach((t, i) =>
+      expectClose(
+        t.dataSync(),
+        wa[i].map((v, j) => (v + wb[i][j]) / 2),
+        { atol: 1e-7, label: `weight ${i}` },
+      ),
+    );
     // The sources are untouched.
     expectClose(a.getWeights()[0].dataSync(), wa[0], { atol: 0, rtol: 0 });
     [a, b, c].forEach((m) => m.dispose());
   });
 
   it('refuses models of another architecture', () => {
-    const a = fixtureModel(1), wide = buildModel('mini-xception-x2', { seed: 1 });
+    const a = fixtureModel(1),
+      wide = buildModel('mini-xception-x2', { seed: 1 });
     expect(() => averageWeightsInto(a, [a, wide])).toThrow(ModelError);
     a.dispose();
     wide.dispose();
@@ -43,7 +52,8 @@ describe('averageWeightsInto', () => {
 describe('recalibrateBatchNorm', () => {
   // input → 1×1 conv with known weights (3 channels: w·x + b) → batch norm: each channel's batch mean and
   // variance follow from the pixels' by hand.
-  const w = [0.5, -2, 1.5], bias = [0.1, 0.3, -1];
+  const w = [0.5, -2, 1.5],
+    bias = [0.1, 0.3, -1];
   function tinyModel(): tf.LayersModel {
     const input = tf.input({ shape: [48, 48, 1] });
     const conv = tf.layers.conv2d({ filters: 3, kernelSize: 1, useBias: true });
@@ -53,13 +63,16 @@ describe('recalibrateBatchNorm', () => {
     return model;
   }
 
-  it('moving mean and variance become the average of the batches\' statistics; momentum is restored', () => {
-    const count = 14, batchSize = 4, P = 48 * 48;
+  it("moving mean and variance become the average of the batches' statistics; momentum is restored", () => {
+    const count = 14,
+      batchSize = 4,
+      P = 48 * 48;
     const images = new Uint8Array(count * P);
     const rng = new Rng(9);
     // Each image its own brightness and contrast, so that batches differ.
     for (let n = 0; n < count; n++) {
-      const base = rng.uniform(20, 200), spread = rng.uniform(5, 50);
+      const base = rng.uniform(20, 200),
+        spread = rng.uniform(5, 50);
       for (let i = 0; i < P; i++) images[n * P + i] = Math.max(0, Math.min(255, Math.round(base + spread * rng.uniform(-1, 1))));
     }
     const model = tinyModel();
@@ -69,9 +82,11 @@ describe('recalibrateBatchNorm', () => {
     expect(used).toBe(3); // 14 images: three full batches, the last two images left out
 
     const order = new Rng(3).shuffle([...Array(count).keys()]);
-    const means: number[] = [], vars: number[] = [];
+    const means: number[] = [],
+      vars: number[] = [];
     for (let k = 0; k < used; k++) {
-      let s = 0, s2 = 0;
+      let s = 0,
+        s2 = 0;
       for (const n of order.slice(k * batchSize, (k + 1) * batchSize)) {
         for (let i = 0; i < P; i++) {
           const x = images[n * P + i] * PREPROCESS.scale + PREPROCESS.offset;
@@ -83,10 +98,22 @@ describe('recalibrateBatchNorm', () => {
       means.push(m);
       vars.push(s2 / (batchSize * P) - m * m);
     }
-    const mx = means.reduce((a, b) => a + b) / used, vx = vars.reduce((a, b) => a + b) / used;
-    const [, , movingMean, movingVar] = model.getLayer('bn').getWeights().map((t) => t.dataSync());
-    expectClose(movingMean, w.map((wc, c) => wc * mx + bias[c]), { atol: 1e-5, label: 'moving mean' });
-    expectClose(movingVar, w.map((wc) => wc * wc * vx), { atol: 1e-5, rtol: 1e-3, label: 'moving variance' });
+    const mx = means.reduce((a, b) => a + b) / used,
+      vx = vars.reduce((a, b) => a + b) / used;
+    const [, , movingMean, movingVar] = model
+      .getLayer('bn')
+      .getWeights()
+      .map((t) => t.dataSync());
+    expectClose(
+      movingMean,
+      w.map((wc, c) => wc * mx + bias[c]),
+      { atol: 1e-5, label: 'moving mean' },
+    );
+    expectClose(
+      movingVar,
+      w.map((wc) => wc * wc * vx),
+      { atol: 1e-5, rtol: 1e-3, label: 'moving variance' },
+    );
     expect(bnLayer.momentum).toBe(momentum);
     model.dispose();
   });

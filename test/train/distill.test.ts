@@ -35,11 +35,21 @@ describe('softenProbs', () => {
 });
 
 describe('trainingLoss', () => {
-  const p = [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]];
-  const y = [[1, 0, 0], [0, 0, 1]];
-  const q = [[0.5, 0.4, 0.1], [0.2, 0.2, 0.6]];
+  const p = [
+    [0.7, 0.2, 0.1],
+    [0.1, 0.3, 0.6],
+  ];
+  const y = [
+    [1, 0, 0],
+    [0, 0, 1],
+  ];
+  const q = [
+    [0.5, 0.4, 0.1],
+    [0.2, 0.2, 0.6],
+  ];
   const ce = (t: number[], logits: number[]) => {
-    const m = Math.max(...logits), z = Math.log(logits.reduce((s, v) => s + Math.exp(v - m), 0)) + m;
+    const m = Math.max(...logits),
+      z = Math.log(logits.reduce((s, v) => s + Math.exp(v - m), 0)) + m;
     return -t.reduce((s, ti, i) => s + ti * (logits[i] - z), 0);
   };
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -50,24 +60,40 @@ describe('trainingLoss', () => {
   });
 
   it('is (1 − α)·CE(labels, p) + α·T²·CE(soft, softmax(log p / T)) with one', () => {
-    const alpha = 0.7, T = 2;
+    const alpha = 0.7,
+      T = 2;
     const l = tf.tidy(() => trainingLoss(tf.tensor2d(y), tf.tensor2d(p), { soft: tf.tensor2d(q), alpha, temperature: T }).dataSync()[0]);
     const hard = mean(p.map((pi, i) => ce(y[i], pi.map(Math.log))));
-    const soft = mean(p.map((pi, i) => ce(q[i], pi.map((v) => Math.log(v) / T))));
+    const soft = mean(
+      p.map((pi, i) =>
+        ce(
+          q[i],
+          pi.map((v) => Math.log(v) / T),
+        ),
+      ),
+    );
     expect(l).toBeCloseTo((1 - alpha) * hard + alpha * T * T * soft, 5);
   });
 
   it('its gradient with α = 1, T = 1 pulls p toward the soft targets: ∂/∂logits = (p − q) / n', () => {
     const logits = tf.variable(tf.tensor2d(p.map((r) => r.map(Math.log))));
-    const { grads } = tf.variableGrads(() => trainingLoss(tf.tensor2d(y), tf.softmax(logits), { soft: tf.tensor2d(q), alpha: 1, temperature: 1 }), [logits]);
+    const { grads } = tf.variableGrads(
+      () => trainingLoss(tf.tensor2d(y), tf.softmax(logits), { soft: tf.tensor2d(q), alpha: 1, temperature: 1 }),
+      [logits],
+    );
     const g = Object.values(grads)[0].dataSync();
-    expectClose(g, p.flatMap((pi, i) => pi.map((v, c) => (v - q[i][c]) / p.length)), { atol: 1e-5 });
+    expectClose(
+      g,
+      p.flatMap((pi, i) => pi.map((v, c) => (v - q[i][c]) / p.length)),
+      { atol: 1e-5 },
+    );
     logits.dispose();
   });
 });
 
 describe('teacher probabilities', () => {
-  const n = 3, P = 48 * 48;
+  const n = 3,
+    P = 48 * 48;
   const images = Uint8Array.from({ length: n * P }, (_, i) => (i * 37 + (i >> 7) * 11) % 256);
   let a: string, b: string;
   beforeAll(async () => {
@@ -77,7 +103,8 @@ describe('teacher probabilities', () => {
 
   it('an ensemble with flips is the mean over models and mirror images (mirrors built by hand)', async () => {
     const mirror = new Uint8Array(images.length);
-    for (let k = 0; k < n; k++) for (let r = 0; r < 48; r++) for (let c = 0; c < 48; c++) mirror[k * P + r * 48 + c] = images[k * P + r * 48 + 47 - c];
+    for (let k = 0; k < n; k++)
+      for (let r = 0; r < 48; r++) for (let c = 0; c < 48; c++) mirror[k * P + r * 48 + c] = images[k * P + r * 48 + 47 - c];
     const expected = new Float32Array(n * 7);
     for (const m of [a, b]) {
       const { model } = await loadModel(m);
@@ -97,7 +124,9 @@ describe('teacher probabilities', () => {
     const again = await loadOrComputeTeacher(out, ['/no/such/teacher'], ds, 'none');
     expect(Array.from(again)).toEqual(Array.from(first));
     // Targets for another dataset are refused, not silently misaligned.
-    await expect(loadOrComputeTeacher(out, [a], { images, size: n + 1, classes: [...CLASSES] } as Dataset, 'none')).rejects.toThrow(UsageError);
+    await expect(loadOrComputeTeacher(out, [a], { images, size: n + 1, classes: [...CLASSES] } as Dataset, 'none')).rejects.toThrow(
+      UsageError,
+    );
     // A missing teacher is a usage error when there is nothing cached.
     const fresh = mkdtempSync(path.join(os.tmpdir(), 'fer-distill-'));
     await expect(loadOrComputeTeacher(fresh, ['/no/such/teacher'], ds, 'none')).rejects.toThrow(/no such model/);

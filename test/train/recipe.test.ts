@@ -34,7 +34,8 @@ const torchPython = ['/usr/bin/python3', 'python3'].find((py) => {
 
 /** Three SGD steps on f(w) = Σ (w·g_t), gradients g_t given: PyTorch's rule written out. */
 function nesterovByHand(w0: number[], grads: number[][], lr: number, m: number, nesterov: boolean): number[] {
-  const w = [...w0], buf = w0.map(() => 0);
+  const w = [...w0],
+    buf = w0.map(() => 0);
   for (const g of grads) {
     for (let i = 0; i < w.length; i++) {
       buf[i] = m * buf[i] + g[i]; // PyTorch: buf = m·buf + g (dampening 0), the first step buf = g
@@ -50,7 +51,11 @@ describe('SGD with Nesterov momentum', () => {
     await useBackend('cpu');
   });
   const w0 = [0.5, -1.25, 2];
-  const grads = [[0.1, -0.2, 0.3], [0.05, 0.4, -0.1], [-0.3, 0.2, 0.25]];
+  const grads = [
+    [0.1, -0.2, 0.3],
+    [0.05, 0.4, -0.1],
+    [-0.3, 0.2, 0.25],
+  ];
   for (const nesterov of [true, false]) {
     it(`matches PyTorch's update rule by hand (nesterov ${nesterov})`, () => {
       const opt = makeOptimizer({ optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov });
@@ -99,7 +104,7 @@ describe('mixup, cutmix and erasing', () => {
     expectClose(soft.subarray(0, 3), [l * 0.7 + (1 - l) * 0.2, l * 0.2 + (1 - l) * 0.2, l * 0.1 + (1 - l) * 0.6], { atol: 1e-6 });
   });
 
-  it('cutmix: the partner\'s box is pasted and the labels weigh the area it covers', () => {
+  it("cutmix: the partner's box is pasted and the labels weigh the area it covers", () => {
     const x = batch([1, -1]);
     const y = Float32Array.from([1, 0, 0, 1]);
     const r = mixBatch(x, [y], 2, { mixup: 0, cutmix: 1, prob: 1 }, new Rng(3));
@@ -114,14 +119,18 @@ describe('mixup, cutmix and erasing', () => {
     expect(b.h).toBeLessThanOrEqual(24);
   });
 
-  it('prob 0 or α 0 leaves a batch as it is; Beta samples have Beta\'s mean and variance', () => {
-    const x = batch([1, -1]), y = Float32Array.from([1, 0, 0, 1]);
+  it("prob 0 or α 0 leaves a batch as it is; Beta samples have Beta's mean and variance", () => {
+    const x = batch([1, -1]),
+      y = Float32Array.from([1, 0, 0, 1]);
     expect(mixBatch(x, [y], 2, { mixup: 0.2, cutmix: 0, prob: 0 }, new Rng(1)).kind).toBe('none');
     expect(mixBatch(x, [y], 2, { mixup: 0, cutmix: 0, prob: 1 }, new Rng(1)).kind).toBe('none');
     expect(Array.from(y)).toEqual([1, 0, 0, 1]);
-    const rng = new Rng(11), a = 0.2, n = 20000;
+    const rng = new Rng(11),
+      a = 0.2,
+      n = 20000;
     const s = Array.from({ length: n }, () => rng.beta(a, a));
-    const mean = s.reduce((p, v) => p + v, 0) / n, v = s.reduce((p, q) => p + (q - mean) ** 2, 0) / n;
+    const mean = s.reduce((p, v) => p + v, 0) / n,
+      v = s.reduce((p, q) => p + (q - mean) ** 2, 0) / n;
     expect(mean).toBeCloseTo(0.5, 1);
     expect(v).toBeCloseTo((a * a) / ((2 * a) ** 2 * (2 * a + 1)), 1); // 0.179
   });
@@ -153,7 +162,7 @@ describe('mixup, cutmix and erasing', () => {
 });
 
 describe('EMA of the weights', () => {
-  it('decays as TensorFlow\'s ExponentialMovingAverage with num_updates', () => {
+  it("decays as TensorFlow's ExponentialMovingAverage with num_updates", () => {
     expect(emaDecay(0.999, 0)).toBeCloseTo(0.1, 12);
     expect(emaDecay(0.999, 8)).toBeCloseTo(0.5, 12);
     expect(emaDecay(0.9, 1000)).toBe(0.9);
@@ -173,7 +182,17 @@ describe.skipIf(!hasNative)('the recipe inside train() (fer-native)', () => {
     val = await loadDataset(path.join(FIXTURE_DATA, 'val'), { cache: false });
   });
   const o = trainOptionsSchema.parse({
-    epochs: 2, batchSize: 32, lr: 0.01, optimizer: 'sgd', mixup: 0.2, cutmix: 1, mixProb: 0.8, erasing: 0.5, ema: 0.9, seed: 4, schedule: 'cosine',
+    epochs: 2,
+    batchSize: 32,
+    lr: 0.01,
+    optimizer: 'sgd',
+    mixup: 0.2,
+    cutmix: 1,
+    mixProb: 0.8,
+    erasing: 0.5,
+    ema: 0.9,
+    seed: 4,
+    schedule: 'cosine',
   });
 
   it('saves the EMA weights (not the raw ones) and keeps the EMA in the checkpoint', async () => {
@@ -182,7 +201,8 @@ describe.skipIf(!hasNative)('the recipe inside train() (fer-native)', () => {
     expect(r.history).toHaveLength(2);
     const b = readFileSync(path.join(out, 'checkpoint', 'ema.f32'));
     const ema = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-    const last = await loadModel(path.join(out, 'last')), raw = await loadModel(path.join(out, 'checkpoint', 'model'));
+    const last = await loadModel(path.join(out, 'last')),
+      raw = await loadModel(path.join(out, 'checkpoint', 'model'));
     expectClose(concatWeights(last.model), ema, { atol: 0 });
     const rw = concatWeights(raw.model);
     expect(Math.max(...rw.map((v, i) => Math.abs(v - ema[i])))).toBeGreaterThan(1e-4);
@@ -190,14 +210,15 @@ describe.skipIf(!hasNative)('the recipe inside train() (fer-native)', () => {
     raw.model.dispose();
   });
 
-  it('an interrupted run with SGD, mixup, cutmix, erasing and EMA resumes to the uninterrupted run\'s weights', async () => {
+  it("an interrupted run with SGD, mixup, cutmix, erasing and EMA resumes to the uninterrupted run's weights", async () => {
     const straight = mkdtempSync(path.join(os.tmpdir(), 'fer-recipe-'));
     await train(ds, val, o, { out: straight });
     const broken = mkdtempSync(path.join(os.tmpdir(), 'fer-recipe-'));
     let batches = 0;
     expect((await train(ds, val, o, { out: broken, shouldStop: () => ++batches === 4 })).stopReason).toBe('interrupted');
     expect((await train(ds, val, o, { out: broken, resume: true })).stopReason).toBe('done');
-    const a = await loadModel(path.join(straight, 'last')), b = await loadModel(path.join(broken, 'last'));
+    const a = await loadModel(path.join(straight, 'last')),
+      b = await loadModel(path.join(broken, 'last'));
     expect(Array.from(concatWeights(b.model))).toEqual(Array.from(concatWeights(a.model)));
     a.model.dispose();
     b.model.dispose();

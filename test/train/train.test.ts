@@ -42,7 +42,10 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     for (const f of ['best/model.json', 'last/weights.bin', 'checkpoint/state.json', 'checkpoint/optimizer.bin', 'curves.png']) {
       expect(existsSync(path.join(out, f)), f).toBe(true);
     }
-    const lines = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual([1, 2]);
     expect(lines[0].valAcc).toBeGreaterThanOrEqual(0);
   });
@@ -59,7 +62,8 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     const resumed = await train(ds, val, o, { out: broken, resume: true });
     expect(resumed.stopReason).toBe('done');
 
-    const a = await weights(path.join(straight, 'last')), b = await weights(path.join(broken, 'last'));
+    const a = await weights(path.join(straight, 'last')),
+      b = await weights(path.join(broken, 'last'));
     expect(a.length).toBe(b.length);
     a.forEach((w, i) => expect(Array.from(b[i])).toEqual(Array.from(w)));
   });
@@ -68,7 +72,10 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     const teacherDir = path.join(tmp(), 'teacher');
     cpSync(await saveFixtureModel(6), teacherDir, { recursive: true });
     const base = { epochs: 1, batchSize: 32, lr: 0.002, seed: 4, schedule: 'cosine' };
-    const plain = tmp(), zero = tmp(), straight = tmp(), broken = tmp();
+    const plain = tmp(),
+      zero = tmp(),
+      straight = tmp(),
+      broken = tmp();
     await train(ds, null, trainOptionsSchema.parse(base), { out: plain });
     await train(ds, null, trainOptionsSchema.parse({ ...base, teacher: [teacherDir], distillAlpha: 0 }), { out: zero });
     const distilled = trainOptionsSchema.parse({ ...base, teacher: [teacherDir], distillAlpha: 0.8, temperature: 3 });
@@ -85,7 +92,7 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     wKd.forEach((w, i) => expect(Array.from(wResumed[i])).toEqual(Array.from(w)));
   });
 
-  it('--revive-dead: the init model\'s dead channels are revived, reported, and trained', async () => {
+  it("--revive-dead: the init model's dead channels are revived, reported, and trained", async () => {
     const init = path.join(tmp(), 'init');
     const m = fixtureModel(8);
     const sep7 = nthLayer(m, 'SeparableConv2D', 7);
@@ -100,7 +107,12 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     expect(start?.type === 'start' && start.revived?.map((r) => r.channels)).toEqual([[4, 9]]);
     const { model, meta } = await loadModel(path.join(out, 'last'));
     const pw = nthLayer(model, 'SeparableConv2D', 7).getWeights()[1].dataSync();
-    for (const c of [4, 9]) expect(Array.from(pw).filter((_, i) => i % 128 === c).some((v) => v !== 0)).toBe(true);
+    for (const c of [4, 9])
+      expect(
+        Array.from(pw)
+          .filter((_, i) => i % 128 === c)
+          .some((v) => v !== 0),
+      ).toBe(true);
     // The next layer's weights that read them, zero at revival, were trained.
     const pw8 = nthLayer(model, 'SeparableConv2D', 8).getWeights()[1].dataSync();
     expect(Array.from(pw8.slice(4 * 128, 5 * 128)).some((v) => v !== 0)).toBe(true);

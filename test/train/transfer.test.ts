@@ -57,15 +57,19 @@ describe.skipIf(!hasNative)('custom classes and transfer (fer-native)', () => {
     model.dispose();
   });
 
-  it('--freeze-epochs trains only the head; the body is the init model\'s', async () => {
+  it("--freeze-epochs trains only the head; the body is the init model's", async () => {
     const out = tmp();
-    await train(tr, va, trainOptionsSchema.parse({ epochs: 1, batchSize: 16, lr: 0.01, seed: 2, freezeEpochs: 1, init: DEFAULT_MODEL }), { out });
-    const init = await loadModel(DEFAULT_MODEL), got = await loadModel(path.join(out, 'last'));
+    await train(tr, va, trainOptionsSchema.parse({ epochs: 1, batchSize: 16, lr: 0.01, seed: 2, freezeEpochs: 1, init: DEFAULT_MODEL }), {
+      out,
+    });
+    const init = await loadModel(DEFAULT_MODEL),
+      got = await loadModel(path.join(out, 'last'));
     const head = new Set(headLayer(got.model).weights.map((w) => w.name));
     let bodyChecked = 0;
     got.model.trainableWeights.forEach((w, i) => {
       if (head.has(w.name)) return;
-      const a = w.read().dataSync(), b = init.model.trainableWeights[i].read().dataSync();
+      const a = w.read().dataSync(),
+        b = init.model.trainableWeights[i].read().dataSync();
       expect(Array.from(a), w.name).toEqual(Array.from(b));
       bodyChecked++;
     });
@@ -78,7 +82,10 @@ describe.skipIf(!hasNative)('custom classes and transfer (fer-native)', () => {
 
   it('a class the init model knows keeps its head row; a new one starts fresh', async () => {
     const root = tmp();
-    for (const [name, src] of [['happy', 'happy'], ['bored', 'neutral']]) {
+    for (const [name, src] of [
+      ['happy', 'happy'],
+      ['bored', 'neutral'],
+    ]) {
       mkdirSync(path.join(root, name));
       const dir = path.join(FIXTURE_DATA, 'val', src);
       for (const f of readdirSync(dir)) copyFileSync(path.join(dir, f), path.join(root, name, f));
@@ -86,15 +93,20 @@ describe.skipIf(!hasNative)('custom classes and transfer (fer-native)', () => {
     const ds = await loadDataset(root, { cache: false });
     const out = tmp();
     // lr 1e-9: steps that move no weight by more than ~1e-9, so the saved head is the transplanted one.
-    await train(ds, null, trainOptionsSchema.parse({ epochs: 1, batchSize: 8, lr: 1e-9, minLr: 0, l2: 0, seed: 1, init: DEFAULT_MODEL }), { out });
-    const init = await loadModel(DEFAULT_MODEL), got = await loadModel(path.join(out, 'last'));
+    await train(ds, null, trainOptionsSchema.parse({ epochs: 1, batchSize: 8, lr: 1e-9, minLr: 0, l2: 0, seed: 1, init: DEFAULT_MODEL }), {
+      out,
+    });
+    const init = await loadModel(DEFAULT_MODEL),
+      got = await loadModel(path.join(out, 'last'));
     expect(got.meta.classes).toEqual(['bored', 'happy']);
-    const [ik, ib] = headLayer(init.model).getWeights(), [gk, gb] = headLayer(got.model).getWeights();
+    const [ik, ib] = headLayer(init.model).getWeights(),
+      [gk, gb] = headLayer(got.model).getWeights();
     const happy = init.meta.classes.indexOf('happy');
     const col = (k: typeof ik, c: number, n: number) => Array.from(k.dataSync()).filter((_, i) => i % n === c);
     expectClose(col(gk, 1, 2), col(ik, happy, 7), { atol: 1e-6 });
     expect(gb.dataSync()[1]).toBeCloseTo(ib.dataSync()[happy], 6);
-    const fresh = col(gk, 0, 2), neutral = col(ik, init.meta.classes.indexOf('neutral'), 7);
+    const fresh = col(gk, 0, 2),
+      neutral = col(ik, init.meta.classes.indexOf('neutral'), 7);
     expect(Math.max(...fresh.map((v, i) => Math.abs(v - neutral[i])))).toBeGreaterThan(0.01);
     init.model.dispose();
     got.model.dispose();

@@ -34,11 +34,17 @@ const hasFfmpeg = (() => {
   }
 })();
 
-interface PageFace { box: { x: number; y: number; width: number; height: number }; landmarks: unknown[]; emotion: string; probabilities: Record<string, number> }
+interface PageFace {
+  box: { x: number; y: number; width: number; height: number };
+  landmarks: unknown[];
+  emotion: string;
+  probabilities: Record<string, number>;
+}
 
 describe.skipIf(!existsSync(CHROMIUM) || !hasFfmpeg)('fer export web in headless Chromium', () => {
   let site: string, server: Awaited<ReturnType<typeof serveSite>>, browser: Browser, page: Page;
-  const requests: string[] = [], errors: string[] = [];
+  const requests: string[] = [],
+    errors: string[] = [];
 
   beforeAll(async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'fer-web-'));
@@ -46,25 +52,56 @@ describe.skipIf(!existsSync(CHROMIUM) || !hasFfmpeg)('fer export web in headless
     const r = await cli('export', 'web', '--out', site, '--json');
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout) as { bytes: number; files: { name: string }[]; classes: string[] };
-    expect(res.files.map((f) => f.name)).toEqual(expect.arrayContaining(['index.html', 'app.js', 'fer-web.json', 'classifier.onnx', 'ort-wasm-simd-threaded.wasm']));
+    expect(res.files.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['index.html', 'app.js', 'fer-web.json', 'classifier.onnx', 'ort-wasm-simd-threaded.wasm']),
+    );
     expect(res.bytes).toBeLessThan(16 * 1048576); // models + wasm + JS, stated in README
     // Test assets served beside the page: fixture faces and a photo as PNG (decoded identically everywhere).
     await sharp('fixtures/scenes/two-faces.jpg').png().toFile(path.join(site, 'two-faces.png'));
     const faceDir = path.join(FIXTURE_DATA, 'val', 'happy');
-    await sharp(path.join(faceDir, readdirSync(faceDir)[0])).grayscale().png().toFile(path.join(site, 'face48.png'));
+    await sharp(path.join(faceDir, readdirSync(faceDir)[0]))
+      .grayscale()
+      .png()
+      .toFile(path.join(site, 'face48.png'));
     // The fake camera: 640×480 frames of the two-face scene.
     const y4m = path.join(tmp, 'camera.y4m');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', 'fixtures/scenes/two-faces.jpg', '-t', '1', '-r', '10',
-      '-vf', 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p', y4m]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-i',
+      'fixtures/scenes/two-faces.jpg',
+      '-t',
+      '1',
+      '-r',
+      '10',
+      '-vf',
+      'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
+      y4m,
+    ]);
     server = await serveSite(site);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
-        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${y4m}`,
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    page.on('request', (q) => { if (!q.url().startsWith(server.url) && !q.url().startsWith('blob:') && !q.url().startsWith('data:')) requests.push(q.url()); });
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('request', (q) => {
+      if (!q.url().startsWith(server.url) && !q.url().startsWith('blob:') && !q.url().startsWith('data:')) requests.push(q.url());
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
   }, 120_000);
@@ -75,12 +112,22 @@ describe.skipIf(!existsSync(CHROMIUM) || !hasFfmpeg)('fer export web in headless
   });
 
   it('the webcam page finds both faces with landmarks and emotions, offline, without errors', async () => {
-    await page.waitForFunction(() => {
-      const t = document.getElementById('fer-result')?.textContent;
-      return !!t && (JSON.parse(t) as { fps: number | null }).fps !== null;
-    }, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const t = document.getElementById('fer-result')?.textContent;
+        return !!t && (JSON.parse(t) as { fps: number | null }).fps !== null;
+      },
+      null,
+      { timeout: 60_000 },
+    );
     await page.waitForTimeout(3000); // a few seconds of frames for the rate
-    const r = JSON.parse((await page.textContent('#fer-result'))!) as { source: string; width: number; height: number; fps: number; faces: PageFace[] };
+    const r = JSON.parse((await page.textContent('#fer-result'))!) as {
+      source: string;
+      width: number;
+      height: number;
+      fps: number;
+      faces: PageFace[];
+    };
     expect(r.source).toBe('camera');
     expect([r.width, r.height]).toEqual([640, 480]);
     expect(r.faces).toHaveLength(2);
@@ -97,38 +144,56 @@ describe.skipIf(!existsSync(CHROMIUM) || !hasFfmpeg)('fer export web in headless
     expect(errors).toEqual([]);
   }, 90_000);
 
-  it('the browser\'s classifier probabilities equal onnxruntime-node\'s (flip TTA) within 1e-3', async () => {
+  it("the browser's classifier probabilities equal onnxruntime-node's (flip TTA) within 1e-3", async () => {
     const dir = path.join(FIXTURE_DATA, 'val');
-    const files = readdirSync(dir).flatMap((c) => readdirSync(path.join(dir, c)).slice(0, 2).map((f) => path.join(dir, c, f)));
+    const files = readdirSync(dir).flatMap((c) =>
+      readdirSync(path.join(dir, c))
+        .slice(0, 2)
+        .map((f) => path.join(dir, c, f)),
+    );
     const faces = new Uint8Array(files.length * 48 * 48);
     for (const [i, f] of files.entries()) faces.set(await decodeGray(f, 48), i * 48 * 48);
     const session = await createSession(DEFAULT_ONNX);
     const node = await onnxProbs(session, 'NHWC', faces, files.length, 'flip');
     await session.release();
-    const web = await page.evaluate(async ([bytes, n]) => {
-      const p = await (window as unknown as { fer: { predictor: { classify(f: Uint8Array, n: number): Promise<Float32Array> } } }).fer.predictor.classify(new Uint8Array(bytes as number[]), n as number);
-      return Array.from(p);
-    }, [Array.from(faces), files.length] as const);
+    const web = await page.evaluate(
+      async ([bytes, n]) => {
+        const p = await (
+          window as unknown as { fer: { predictor: { classify(f: Uint8Array, n: number): Promise<Float32Array> } } }
+        ).fer.predictor.classify(new Uint8Array(bytes as number[]), n as number);
+        return Array.from(p);
+      },
+      [Array.from(faces), files.length] as const,
+    );
     expect(web).toHaveLength(node.length);
     const worst = Math.max(...web.map((v, i) => Math.abs(v - node[i])));
     expect(worst).toBeLessThan(1e-3);
   });
 
-  it('predict(image) in the page equals fer predict in Node: a cropped face exactly, a photo\'s faces closely', async () => {
+  it("predict(image) in the page equals fer predict in Node: a cropped face exactly, a photo's faces closely", async () => {
     await useBackend('cpu');
     const classifier = await loadClassifier(DEFAULT_ONNX);
-    const inPage = (file: string, detect: boolean) => page.evaluate(async ([url, det]) => {
-      const img = new Image();
-      img.src = url as string;
-      await img.decode();
-      const fer = (window as unknown as { fer: { predictor: { predict(i: HTMLImageElement, o: { detect: boolean }): Promise<{ faces: PageFace[] }> } } }).fer;
-      return (await fer.predictor.predict(img, { detect: det as boolean })).faces;
-    }, [server.url + file, detect] as const);
+    const inPage = (file: string, detect: boolean) =>
+      page.evaluate(
+        async ([url, det]) => {
+          const img = new Image();
+          img.src = url as string;
+          await img.decode();
+          const fer = (
+            window as unknown as {
+              fer: { predictor: { predict(i: HTMLImageElement, o: { detect: boolean }): Promise<{ faces: PageFace[] }> } };
+            }
+          ).fer;
+          return (await fer.predictor.predict(img, { detect: det as boolean })).faces;
+        },
+        [server.url + file, detect] as const,
+      );
     try {
       // A 48×48 face, no detection: the same pixels in, the same probabilities out.
       const [webFace] = await inPage('face48.png', false);
       const { result } = await predictFile(path.join(site, 'face48.png'), classifier, { detect: false });
-      for (const [k, v] of Object.entries(result.faces[0].probabilities)) expect(Math.abs(webFace.probabilities[k] - v), k).toBeLessThan(1e-3);
+      for (const [k, v] of Object.entries(result.faces[0].probabilities))
+        expect(Math.abs(webFace.probabilities[k] - v), k).toBeLessThan(1e-3);
       // A photo: canvas and sharp resize the detector's view differently, so boxes agree closely, not exactly.
       const web = await inPage('two-faces.png', true);
       const node = (await predictFile(path.join(site, 'two-faces.png'), classifier, { detector: 'tiny' })).result.faces;

@@ -9,12 +9,7 @@ import type { OnnxTypes } from './proto.js';
 export const DataType = onnx.TensorProto.DataType;
 export type DataTypeCode = OnnxTypes.TensorProto.DataType;
 
-export type AttrValue =
-  | { int: number }
-  | { float: number }
-  | { ints: number[] }
-  | { floats: number[] }
-  | { string: string };
+export type AttrValue = { int: number } | { float: number } | { ints: number[] } | { floats: number[] } | { string: string };
 
 export function makeAttribute(name: string, v: AttrValue): OnnxTypes.AttributeProto {
   const A = onnx.AttributeProto.AttributeType;
@@ -26,25 +21,41 @@ export function makeAttribute(name: string, v: AttrValue): OnnxTypes.AttributePr
 }
 
 export function makeNode(
-  opType: string, inputs: string[], outputs: string[], name: string, attrs: Record<string, AttrValue> = {},
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  name: string,
+  attrs: Record<string, AttrValue> = {},
 ): OnnxTypes.NodeProto {
-  const attribute = Object.keys(attrs).sort().map((k) => makeAttribute(k, attrs[k]));
+  const attribute = Object.keys(attrs)
+    .sort()
+    .map((k) => makeAttribute(k, attrs[k]));
   return onnx.NodeProto.create({ opType, input: inputs, output: outputs, name, attribute });
 }
 
 const ELEMENT_BYTES: Partial<Record<number, number>> = {
-  [DataType.FLOAT]: 4, [DataType.FLOAT16]: 2, [DataType.INT8]: 1, [DataType.UINT8]: 1, [DataType.INT64]: 8, [DataType.INT32]: 4,
+  [DataType.FLOAT]: 4,
+  [DataType.FLOAT16]: 2,
+  [DataType.INT8]: 1,
+  [DataType.UINT8]: 1,
+  [DataType.INT64]: 8,
+  [DataType.INT32]: 4,
 };
 
 /** A tensor with raw little-endian data; throws when the data does not match the dims. */
 export function makeTensor(
-  name: string, dataType: DataTypeCode, dims: number[], values: Float32Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | Int32Array,
+  name: string,
+  dataType: DataTypeCode,
+  dims: number[],
+  values: Float32Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | Int32Array,
 ): OnnxTypes.TensorProto {
   const count = dims.reduce((a, b) => a * b, 1);
   const bytes = ELEMENT_BYTES[dataType];
   if (bytes === undefined) throw new Error(`makeTensor: unsupported data type ${dataType}`);
   if (values.length !== count || values.BYTES_PER_ELEMENT !== bytes) {
-    throw new Error(`makeTensor ${name}: dims [${dims}] need ${count} × ${bytes}-byte values, got ${values.length} × ${values.BYTES_PER_ELEMENT}`);
+    throw new Error(
+      `makeTensor ${name}: dims [${dims}] need ${count} × ${bytes}-byte values, got ${values.length} × ${values.BYTES_PER_ELEMENT}`,
+    );
   }
   const rawData = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
   return onnx.TensorProto.create({ name, dataType, dims, rawData });
@@ -57,14 +68,18 @@ export function makeValueInfo(name: string, elemType: DataTypeCode, shape: (numb
 }
 
 export function makeGraph(
-  nodes: OnnxTypes.NodeProto[], name: string, inputs: OnnxTypes.ValueInfoProto[], outputs: OnnxTypes.ValueInfoProto[],
+  nodes: OnnxTypes.NodeProto[],
+  name: string,
+  inputs: OnnxTypes.ValueInfoProto[],
+  outputs: OnnxTypes.ValueInfoProto[],
   initializer: OnnxTypes.TensorProto[],
 ): OnnxTypes.GraphProto {
   return onnx.GraphProto.create({ node: nodes, name, input: inputs, output: outputs, initializer });
 }
 
 export function makeModel(
-  graph: OnnxTypes.GraphProto, opts: { opset: number; producer: string; version: string; metadata: Record<string, string> },
+  graph: OnnxTypes.GraphProto,
+  opts: { opset: number; producer: string; version: string; metadata: Record<string, string> },
 ): OnnxTypes.ModelProto {
   return onnx.ModelProto.create({
     irVersion: 7,
@@ -72,7 +87,9 @@ export function makeModel(
     producerName: opts.producer,
     producerVersion: opts.version,
     graph,
-    metadataProps: Object.keys(opts.metadata).sort().map((key) => ({ key, value: opts.metadata[key] })),
+    metadataProps: Object.keys(opts.metadata)
+      .sort()
+      .map((key) => ({ key, value: opts.metadata[key] })),
   });
 }
 

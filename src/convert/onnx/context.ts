@@ -54,7 +54,8 @@ export function makeGraphWriter(precision: Precision, o: Pick<ConvertOptions, 'i
       if (precision === 'int8' && opts.quantize) {
         // Symmetric int8 per output channel (axis 0 of OIHW), eqs. (2)–(4) channel by channel.
         const per = v.length / dims[0];
-        const qs = new Int8Array(v.length), scales = new Float32Array(dims[0]);
+        const qs = new Int8Array(v.length),
+          scales = new Float32Array(dims[0]);
         for (let c = 0; c < dims[0]; c++) {
           const r = quantize(v.subarray(c * per, (c + 1) * per), 8);
           qs.set(r.q, c * per);
@@ -73,17 +74,25 @@ export function makeGraphWriter(precision: Precision, o: Pick<ConvertOptions, 'i
         initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0]], scales));
         initializers.push(makeTensor(`${name}.zero_point`, DataType.INT8, [dims[0]], new Int8Array(dims[0])));
         weightScales.set(name, scales);
-        nodes.push(makeNode('DequantizeLinear', [`${name}.q`, `${name}.scale`, `${name}.zero_point`], [name], `DequantizeLinear_${nodeCount++}`, { axis: { int: 0 } }));
+        nodes.push(
+          makeNode('DequantizeLinear', [`${name}.q`, `${name}.scale`, `${name}.zero_point`], [name], `DequantizeLinear_${nodeCount++}`, {
+            axis: { int: 0 },
+          }),
+        );
         return name;
       }
       return ctx.constant(name, v, dims);
     },
     bias(name, v, input, weight, output) {
-      const sx = actScales.get(input), sw = weightScales.get(weight);
+      const sx = actScales.get(input),
+        sw = weightScales.get(weight);
       if (precision !== 'int8' || sx === undefined || sw === undefined || sw.length !== v.length) return ctx.constant(name, v, [v.length]);
       const scales = sw.map((s) => s * sx);
       const q = Int32Array.from(v, (b, c) => Math.round(b / scales[c]));
-      o.biasRounding?.set(output, Float32Array.from(q, (qc, c) => qc * scales[c] - v[c]));
+      o.biasRounding?.set(
+        output,
+        Float32Array.from(q, (qc, c) => qc * scales[c] - v[c]),
+      );
       initializers.push(makeTensor(`${name}.q`, DataType.INT32, [v.length], q));
       initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [v.length], scales));
       initializers.push(makeTensor(`${name}.zero_point`, DataType.INT32, [v.length], new Int32Array(v.length)));
@@ -92,7 +101,9 @@ export function makeGraphWriter(precision: Precision, o: Pick<ConvertOptions, 'i
     },
     constant(name, c, dims) {
       const v = flushDenormals(c);
-      initializers.push(precision === 'fp16' ? makeTensor(name, DataType.FLOAT16, dims, toFloat16(v)) : makeTensor(name, DataType.FLOAT, dims, v));
+      initializers.push(
+        precision === 'fp16' ? makeTensor(name, DataType.FLOAT16, dims, toFloat16(v)) : makeTensor(name, DataType.FLOAT, dims, v),
+      );
       return name;
     },
     int64(name, v) {

@@ -18,20 +18,28 @@ export { INPUT_NAME, INT8_TARGETS, OUTPUT_NAME, PRECISIONS, type ConvertOptions,
 import { INPUT_NAME, ONNX_OPSET, OUTPUT_NAME, type ConvertOptions } from './options.js';
 
 /** The graph's input: NHWC reshaped (or transposed) once to NCHW unless `nchw`; fp16 casts it when IO stays float32. */
-function emitInput(model: tf.LayersModel, o: ConvertOptions, w: GraphWriter): { input: OnnxTypes.ValueInfoProto; tensor: string; hwc: [number, number, number] } {
+function emitInput(
+  model: tf.LayersModel,
+  o: ConvertOptions,
+  w: GraphWriter,
+): { input: OnnxTypes.ValueInfoProto; tensor: string; hwc: [number, number, number] } {
   const inShape = (model.layers[0].output as tf.SymbolicTensor).shape as number[];
   if (inShape.length !== 4) throw new ModelError(`convert: expected an image input [N,H,W,C], got [${inShape}]`);
   const [, H, W, C] = inShape as [null, number, number, number];
   const { ctx, precision } = w;
-  const input = makeValueInfo(INPUT_NAME, precision === 'fp16' && !(o.keepIoFloat32 ?? true) ? DataType.FLOAT16 : DataType.FLOAT,
-    o.nchw ? ['N', C, H, W] : ['N', H, W, C]);
+  const input = makeValueInfo(
+    INPUT_NAME,
+    precision === 'fp16' && !(o.keepIoFloat32 ?? true) ? DataType.FLOAT16 : DataType.FLOAT,
+    o.nchw ? ['N', C, H, W] : ['N', H, W, C],
+  );
   let x = INPUT_NAME;
   if (precision === 'fp16' && (o.keepIoFloat32 ?? true)) {
     ctx.node('Cast', [x], ['image.fp16'], { to: { int: DataType.FLOAT16 } });
     x = 'image.fp16';
   }
   if (!o.nchw) {
-    if (C === 1) ops.Reshape.emit(ctx, { name: 'input', input: x, output: 'image.nchw', shape: [0, 1, H, W] }); // 0 = copy N: keeps the batch symbol (with -1 onnxruntime loses it and stops fusing an Add)
+    if (C === 1)
+      ops.Reshape.emit(ctx, { name: 'input', input: x, output: 'image.nchw', shape: [0, 1, H, W] }); // 0 = copy N: keeps the batch symbol (with -1 onnxruntime loses it and stops fusing an Add)
     else ops.Transpose.emit(ctx, { input: x, output: 'image.nchw', perm: [0, 3, 1, 2] });
     x = 'image.nchw';
   }
@@ -61,9 +69,14 @@ function exportMetadata(meta: FerMetadata, o: ConvertOptions, w: GraphWriter, [H
   };
   if (meta.pruning) metadata.pruning = JSON.stringify({ sparsity: meta.pruning.sparsity, pattern: meta.pruning.pattern });
   if (meta.quantization || precision === 'int8') {
-    const int8 = fullInt8 ? 'int8 QDQ, weights per-channel symmetric, activations per-tensor symmetric (target tensorrt)'
+    const int8 = fullInt8
+      ? 'int8 QDQ, weights per-channel symmetric, activations per-tensor symmetric (target tensorrt)'
       : 'int8 weights per-channel symmetric, float activations (target cpu)';
-    metadata.quantization = JSON.stringify({ ...meta.quantization, activations: undefined, export: precision === 'int8' ? int8 : precision });
+    metadata.quantization = JSON.stringify({
+      ...meta.quantization,
+      activations: undefined,
+      export: precision === 'int8' ? int8 : precision,
+    });
   }
   return metadata;
 }
@@ -82,14 +95,27 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
     const convert = LAYER_CONVERTERS[l.getClassName()];
     if (!convert) throw new ModelError(`convert: unsupported layer "${l.getClassName()}" (${l.name}); supported: ${SUPPORTED.join(', ')}`);
     // A folded BatchNormalization: the conv before wrote its output tensor; only the int8 Q/DQ remains.
-    const out = env.folded.has(l.name) ? l.name : convert(l, producers(l).map((p) => name.get(p.name)!), env);
+    const out = env.folded.has(l.name)
+      ? l.name
+      : convert(
+          l,
+          producers(l).map((p) => name.get(p.name)!),
+          env,
+        );
     name.set(l.name, env.qdq(out, l.name));
   }
   const numClasses = ((layers[layers.length - 1].output as tf.SymbolicTensor).shape as number[])[1];
   const output = emitOutput(name.get(layers[layers.length - 1].name)!, o, w, numClasses);
   if (w.fullInt8) dedicateQdqPairs(w.nodes, w.initializers);
   const graph = makeGraph(w.nodes, 'fer', [input], [output], w.initializers);
-  return encodeModel(makeModel(graph, { opset: o.opset ?? ONNX_OPSET, producer: 'fer', version: o.version ?? '0.0.0', metadata: exportMetadata(meta, o, w, hwc) }));
+  return encodeModel(
+    makeModel(graph, {
+      opset: o.opset ?? ONNX_OPSET,
+      producer: 'fer',
+      version: o.version ?? '0.0.0',
+      metadata: exportMetadata(meta, o, w, hwc),
+    }),
+  );
 }
 
 export const SUPPORTED = ['InputLayer', ...Object.keys(LAYER_CONVERTERS)];
@@ -113,7 +139,10 @@ function dedicateQdqPairs(nodes: OnnxTypes.NodeProto[], initializers: OnnxTypes.
       // Own scale and zero-point initializers too: onnxruntime's common-subexpression elimination would
       // otherwise merge the identical Q nodes back into one.
       const [scale, zp] = [`${tag}.scale`, `${tag}.zero_point`];
-      initializers.push({ ...init.get(q.input[1])!, name: scale } as OnnxTypes.TensorProto, { ...init.get(q.input[2])!, name: zp } as OnnxTypes.TensorProto);
+      initializers.push(
+        { ...init.get(q.input[1])!, name: scale } as OnnxTypes.TensorProto,
+        { ...init.get(q.input[2])!, name: zp } as OnnxTypes.TensorProto,
+      );
       const q2 = makeNode('QuantizeLinear', [q.input[0], scale, zp], [`${tag}.q`], `${q.name}_${j + 1}`);
       const dq2 = makeNode('DequantizeLinear', [`${tag}.q`, scale, zp], [tag], `${dq.name}_${j + 1}`);
       user.input = user.input.map((i) => (i === dq.output[0] ? tag : i));

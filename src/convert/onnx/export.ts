@@ -68,10 +68,20 @@ export async function exportOnnx(modelPath: string, file: string, options: Expor
     }
     const biasRounding = new Map<string, Float32Array>();
     const bytes = convertToOnnx(model, meta as FerMetadata, {
-      precision: o.precision, int8Target: o.int8Target, nchw: o.nchw, keepIoFloat32: o.keepIoFloat32, version: o.version,
-      activationRanges: ranges, biasRounding,
+      precision: o.precision,
+      int8Target: o.int8Target,
+      nchw: o.nchw,
+      keepIoFloat32: o.keepIoFloat32,
+      version: o.version,
+      activationRanges: ranges,
+      biasRounding,
     });
-    const result: ExportResult = { file, bytes: bytes.length, precision: o.precision, ...(o.precision === 'int8' ? { int8Target: o.int8Target ?? 'cpu' } : {}) };
+    const result: ExportResult = {
+      file,
+      bytes: bytes.length,
+      precision: o.precision,
+      ...(o.precision === 'int8' ? { int8Target: o.int8Target ?? 'cpu' } : {}),
+    };
     // float16 input/output cannot be fed from float32 images here: such an export is not verified.
     if (o.verify && o.sample && !(o.precision === 'fp16' && !o.keepIoFloat32)) {
       // int8's reference is the fake-quantized tfjs model: 8-bit per-channel weights as written, and the
@@ -89,8 +99,10 @@ export async function exportOnnx(modelPath: string, file: string, options: Expor
       const v = await verify(reference, bytes, o, o.sample);
       result.verification = v;
       if (!v.passed) {
-        throw new RuntimeFailure(`export: verification failed: max |Δp| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance.maxAbsDiff}), ` +
-          `top-1 agreement ${(v.top1Agreement * 100).toFixed(2)}% (≥ ${v.tolerance.top1Agreement * 100}%); ${file} not written`);
+        throw new RuntimeFailure(
+          `export: verification failed: max |Δp| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance.maxAbsDiff}), ` +
+            `top-1 agreement ${(v.top1Agreement * 100).toFixed(2)}% (≥ ${v.tolerance.top1Agreement * 100}%); ${file} not written`,
+        );
       }
     }
     // Written only once verified, and atomically: a failed or interrupted export leaves no file behind.
@@ -102,7 +114,12 @@ export async function exportOnnx(modelPath: string, file: string, options: Expor
   }
 }
 
-async function verify(model: Predictor, bytes: Uint8Array, o: z.infer<typeof exportOptionsSchema>, sample: { images: Uint8Array; size: number }): Promise<Verification> {
+async function verify(
+  model: Predictor,
+  bytes: Uint8Array,
+  o: z.infer<typeof exportOptionsSchema>,
+  sample: { images: Uint8Array; size: number },
+): Promise<Verification> {
   const n = Math.min(sample.size, 512);
   const ref = predictProbs(model, sample.images, n);
   const session = await createSession(bytes);
@@ -110,10 +127,17 @@ async function verify(model: Predictor, bytes: Uint8Array, o: z.infer<typeof exp
     const got = await onnxProbs(session, o.nchw ? 'NCHW' : 'NHWC', sample.images, n);
     let maxAbsDiff = 0;
     for (let i = 0; i < ref.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i] - ref[i]));
-    const a = argmaxRows(ref, ref.length / n), b = argmaxRows(got, got.length / n);
+    const a = argmaxRows(ref, ref.length / n),
+      b = argmaxRows(got, got.length / n);
     const agree = a.filter((v, i) => v === b[i]).length / n;
     const tol = toleranceFor(o.precision, o.int8Target);
-    return { images: n, maxAbsDiff, top1Agreement: agree, tolerance: tol, passed: maxAbsDiff <= tol.maxAbsDiff && agree >= tol.top1Agreement };
+    return {
+      images: n,
+      maxAbsDiff,
+      top1Agreement: agree,
+      tolerance: tol,
+      passed: maxAbsDiff <= tol.maxAbsDiff && agree >= tol.top1Agreement,
+    };
   } finally {
     await session.release();
   }

@@ -47,11 +47,14 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
     // not fer's metadata: keep the shape's answer
   }
   const nodes = model.graph?.node ?? [];
-  let parameters = 0, nonzero = 0;
+  let parameters = 0,
+    nonzero = 0;
   const opTypes: Record<string, number> = {};
   for (const n of nodes) opTypes[n.opType!] = (opTypes[n.opType!] ?? 0) + 1;
   // Quantization scales and zero points: the 2nd and 3rd inputs of every (De)QuantizeLinear.
-  const quantParams = new Set(nodes.filter((n) => /^(Quantize|Dequantize)Linear$/.test(n.opType ?? '')).flatMap((n) => (n.input ?? []).slice(1)));
+  const quantParams = new Set(
+    nodes.filter((n) => /^(Quantize|Dequantize)Linear$/.test(n.opType ?? '')).flatMap((n) => (n.input ?? []).slice(1)),
+  );
   // Weight-only int8 (fer's CPU target): Cast(int8 weights) → Mul(scale); the scale is not a parameter.
   const casts = new Set(nodes.filter((n) => n.opType === 'Cast').map((n) => n.output?.[0]));
   for (const n of nodes) if (n.opType === 'Mul' && casts.has(n.input?.[0])) quantParams.add(n.input![1]);
@@ -71,7 +74,7 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
       if (!zero) nonzero++;
     }
   }
-  const inputShape = dims.map((d) => (d.dimValue != null && String(d.dimValue) !== '0' ? Number(d.dimValue) : d.dimParam ?? '?'));
+  const inputShape = dims.map((d) => (d.dimValue != null && String(d.dimValue) !== '0' ? Number(d.dimValue) : (d.dimParam ?? '?')));
   const outDims = model.graph?.output?.[0]?.type?.tensorType?.shape?.dim ?? [];
   const width = Number(outDims[outDims.length - 1]?.dimValue ?? 0) || undefined;
   const classes = onnxClasses({ metadata }, width);

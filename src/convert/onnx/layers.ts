@@ -14,7 +14,7 @@ import type { ConvertOptions } from './options.js';
 
 const cfg = layerConfig;
 const values = (l: Layer, i: number) => l.getWeights()[i].dataSync() as Float32Array;
-const shapeOf = (l: Layer) => (l.getWeights()[0].shape as number[]);
+const shapeOf = (l: Layer) => l.getWeights()[0].shape as number[];
 
 function inputHw(l: Layer): [number, number] {
   const s = (l.input as tf.SymbolicTensor).shape;
@@ -25,7 +25,13 @@ export function bnParams(bn: Layer): BatchNormParams {
   const c = cfg(bn);
   const ws = bn.weights.map((w) => [w.originalName.split('/').pop()!, w.read().dataSync() as Float32Array] as const);
   const get = (n: string) => ws.find(([k]) => k === n)?.[1] ?? null;
-  return { gamma: get('gamma'), beta: get('beta'), mean: get('moving_mean')!, variance: get('moving_variance')!, epsilon: c.epsilon as number };
+  return {
+    gamma: get('gamma'),
+    beta: get('beta'),
+    mean: get('moving_mean')!,
+    variance: get('moving_variance')!,
+    epsilon: c.epsilon as number,
+  };
 }
 
 /** What a converter uses besides the writer: activation Q/DQ, fused activations, convs with BN folded. */
@@ -35,9 +41,20 @@ export interface LayerEnv {
   folded: Set<string>;
   qdq(tensor: string, key: string): string;
   activation(l: Layer, out: string): string;
-  emitConv(l: Layer, part: string, input: string, output: string, weight: Float32Array, dims: [number, number, number, number],
-    bias: Float32Array | undefined, strides: [number, number], dilations: [number, number], group: number,
-    pads: [number, number, number, number], fold: boolean): string;
+  emitConv(
+    l: Layer,
+    part: string,
+    input: string,
+    output: string,
+    weight: Float32Array,
+    dims: [number, number, number, number],
+    bias: Float32Array | undefined,
+    strides: [number, number],
+    dilations: [number, number],
+    group: number,
+    pads: [number, number, number, number],
+    fold: boolean,
+  ): string;
 }
 
 export function makeLayerEnv(model: tf.LayersModel, meta: FerMetadata, o: ConvertOptions, writer: GraphWriter): LayerEnv {
@@ -45,7 +62,9 @@ export function makeLayerEnv(model: tf.LayersModel, meta: FerMetadata, o: Conver
   const folded = new Set<string>();
   // Activation Q/DQ after a tensor where the shared rule (quantize/activations.ts) puts one; returns the
   // name consumers read.
-  const points = fullInt8 ? activationQuantPoints(model, o.activationRanges ?? meta.quantization?.activations ?? {}) : new Map<string, number>();
+  const points = fullInt8
+    ? activationQuantPoints(model, o.activationRanges ?? meta.quantization?.activations ?? {})
+    : new Map<string, number>();
   const qdq = (tensor: string, key: string): string => {
     const s = points.get(key);
     if (s === undefined) return tensor;
@@ -74,7 +93,9 @@ export function makeLayerEnv(model: tf.LayersModel, meta: FerMetadata, o: Conver
    * when it is l's only consumer. Returns the output tensor: the BN's name when folded.
    */
   const emitConv: LayerEnv['emitConv'] = (l, part, input, output, weight, dims, bias, strides, dilations, group, pads, fold) => {
-    let w = weight, b = bias, out = output;
+    let w = weight,
+      b = bias,
+      out = output;
     const bn = fold ? foldableBatchNorm(l) : null;
     if (bn) {
       ({ weight: w, bias: b } = foldBatchNorm(weight, bias, dims[0], bnParams(bn)));
@@ -90,28 +111,57 @@ export function makeLayerEnv(model: tf.LayersModel, meta: FerMetadata, o: Conver
 
 export type LayerConverter = (l: Layer, ins: string[], env: LayerEnv) => string;
 
-const pool = (op: typeof ops.MaxPool | typeof ops.AveragePool): LayerConverter => (l, ins, { writer: { ctx } }) => {
-  const c = cfg(l);
-  const k = pair(c.poolSize), s = pair(c.strides ?? c.poolSize);
-  op.emit(ctx, { input: ins[0], output: l.name, kernel: k, strides: s, pads: padsFor(c.padding as string, inputHw(l), k, s) });
-  return l.name;
-};
+const pool =
+  (op: typeof ops.MaxPool | typeof ops.AveragePool): LayerConverter =>
+  (l, ins, { writer: { ctx } }) => {
+    const c = cfg(l);
+    const k = pair(c.poolSize),
+      s = pair(c.strides ?? c.poolSize);
+    op.emit(ctx, { input: ins[0], output: l.name, kernel: k, strides: s, pads: padsFor(c.padding as string, inputHw(l), k, s) });
+    return l.name;
+  };
 
 /** Depthwise conv, or a separable conv as its depthwise half then its pointwise half (BN folded into the last). */
 const depthwise: LayerConverter = (l, ins, { qdq, activation, emitConv }) => {
   const c = cfg(l);
   const dshape = shapeOf(l);
   const [kh, kw, ch, mult] = dshape;
-  const sep = l.getClassName() === 'SeparableConv2D', st = pair(c.strides), dil = pair(c.dilationRate);
+  const sep = l.getClassName() === 'SeparableConv2D',
+    st = pair(c.strides),
+    dil = pair(c.dilationRate);
   const pads = padsFor(c.padding as string, inputHw(l), [kh, kw], st, dil);
   const dwBias = !sep && c.useBias ? values(l, 1) : undefined;
-  let out = emitConv(l, sep ? '.depthwise' : '', ins[0], sep ? `${l.name}.depthwise` : l.name,
-    depthwiseKernelToOihw(values(l, 0), dshape), [ch * mult, 1, kh, kw], dwBias, st, dil, ch, pads, !sep);
+  let out = emitConv(
+    l,
+    sep ? '.depthwise' : '',
+    ins[0],
+    sep ? `${l.name}.depthwise` : l.name,
+    depthwiseKernelToOihw(values(l, 0), dshape),
+    [ch * mult, 1, kh, kw],
+    dwBias,
+    st,
+    dil,
+    ch,
+    pads,
+    !sep,
+  );
   if (sep) {
     out = qdq(out, depthwiseKey(l.name));
     const pshape = l.getWeights()[1].shape as number[];
-    out = emitConv(l, '.pointwise', out, l.name, convKernelToOihw(values(l, 1), pshape), [pshape[3], pshape[2], 1, 1],
-      c.useBias ? values(l, 2) : undefined, [1, 1], [1, 1], 1, [0, 0, 0, 0], true);
+    out = emitConv(
+      l,
+      '.pointwise',
+      out,
+      l.name,
+      convKernelToOihw(values(l, 1), pshape),
+      [pshape[3], pshape[2], 1, 1],
+      c.useBias ? values(l, 2) : undefined,
+      [1, 1],
+      [1, 1],
+      1,
+      [0, 0, 0, 0],
+      true,
+    );
   }
   return out === l.name ? activation(l, out) : out;
 };
@@ -121,9 +171,23 @@ export const LAYER_CONVERTERS: Record<string, LayerConverter> = {
   Conv2D: (l, ins, { activation, emitConv }) => {
     const c = cfg(l);
     const shape = shapeOf(l);
-    const k: [number, number] = [shape[0], shape[1]], st = pair(c.strides), dil = pair(c.dilationRate);
-    const out = emitConv(l, '', ins[0], l.name, convKernelToOihw(values(l, 0), shape), [shape[3], shape[2], shape[0], shape[1]],
-      c.useBias ? values(l, 1) : undefined, st, dil, 1, padsFor(c.padding as string, inputHw(l), k, st, dil), true);
+    const k: [number, number] = [shape[0], shape[1]],
+      st = pair(c.strides),
+      dil = pair(c.dilationRate);
+    const out = emitConv(
+      l,
+      '',
+      ins[0],
+      l.name,
+      convKernelToOihw(values(l, 0), shape),
+      [shape[3], shape[2], shape[0], shape[1]],
+      c.useBias ? values(l, 1) : undefined,
+      st,
+      dil,
+      1,
+      padsFor(c.padding as string, inputHw(l), k, st, dil),
+      true,
+    );
     return out === l.name ? activation(l, out) : out;
   },
   DepthwiseConv2D: depthwise,
@@ -131,7 +195,16 @@ export const LAYER_CONVERTERS: Record<string, LayerConverter> = {
   BatchNormalization: (l, ins, { writer: { ctx } }) => {
     const p = bnParams(l);
     const n = p.mean.length;
-    ops.BatchNormalization.emit(ctx, { name: l.name, input: ins[0], output: l.name, scale: p.gamma ?? new Float32Array(n).fill(1), bias: p.beta ?? new Float32Array(n), mean: p.mean, variance: p.variance, epsilon: p.epsilon });
+    ops.BatchNormalization.emit(ctx, {
+      name: l.name,
+      input: ins[0],
+      output: l.name,
+      scale: p.gamma ?? new Float32Array(n).fill(1),
+      bias: p.beta ?? new Float32Array(n),
+      mean: p.mean,
+      variance: p.variance,
+      epsilon: p.epsilon,
+    });
     return l.name;
   },
   Activation: (l, ins, { activation }) => activation(l, ins[0]),
@@ -165,7 +238,14 @@ export const LAYER_CONVERTERS: Record<string, LayerConverter> = {
   },
   Dense: (l, ins, { writer: { ctx }, activation }) => {
     const shape = shapeOf(l) as [number, number];
-    ops.Gemm.emit(ctx, { name: l.name, input: ins[0], output: l.name, weight: values(l, 0), dims: shape, bias: cfg(l).useBias ? values(l, 1) : undefined });
+    ops.Gemm.emit(ctx, {
+      name: l.name,
+      input: ins[0],
+      output: l.name,
+      weight: values(l, 0),
+      dims: shape,
+      bias: cfg(l).useBias ? values(l, 1) : undefined,
+    });
     return activation(l, l.name);
   },
   Dropout: (_l, ins) => ins[0], // identity at inference

@@ -5,8 +5,7 @@ export function convKernelToOihw(k: Float32Array, [kh, kw, ic, oc]: number[]): F
   const out = new Float32Array(k.length);
   for (let h = 0; h < kh; h++)
     for (let w = 0; w < kw; w++)
-      for (let i = 0; i < ic; i++)
-        for (let o = 0; o < oc; o++) out[((o * ic + i) * kh + h) * kw + w] = k[((h * kw + w) * ic + i) * oc + o];
+      for (let i = 0; i < ic; i++) for (let o = 0; o < oc; o++) out[((o * ic + i) * kh + h) * kw + w] = k[((h * kw + w) * ic + i) * oc + o];
   return out;
 }
 
@@ -22,24 +21,36 @@ export function depthwiseKernelToOihw(k: Float32Array, [kh, kw, c, mult]: number
 
 /** ONNX pads [top, left, bottom, right] for tfjs padding on a known input size (TF's convention). */
 export function padsFor(
-  padding: string, [ih, iw]: [number, number], [kh, kw]: [number, number], [sh, sw]: [number, number], [dh, dw]: [number, number] = [1, 1],
+  padding: string,
+  [ih, iw]: [number, number],
+  [kh, kw]: [number, number],
+  [sh, sw]: [number, number],
+  [dh, dw]: [number, number] = [1, 1],
 ): [number, number, number, number] {
   if (padding === 'valid') return [0, 0, 0, 0];
   if (padding !== 'same') throw new Error(`unsupported padding "${padding}"`);
-  const ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
-  const oh = Math.ceil(ih / sh), ow = Math.ceil(iw / sw);
-  const th = Math.max((oh - 1) * sh + ekh - ih, 0), tw = Math.max((ow - 1) * sw + ekw - iw, 0);
+  const ekh = (kh - 1) * dh + 1,
+    ekw = (kw - 1) * dw + 1;
+  const oh = Math.ceil(ih / sh),
+    ow = Math.ceil(iw / sw);
+  const th = Math.max((oh - 1) * sh + ekh - ih, 0),
+    tw = Math.max((ow - 1) * sw + ekw - iw, 0);
   return [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)];
 }
 
 export interface BatchNormParams {
-  gamma: Float32Array | null; beta: Float32Array | null; mean: Float32Array; variance: Float32Array; epsilon: number;
+  gamma: Float32Array | null;
+  beta: Float32Array | null;
+  mean: Float32Array;
+  variance: Float32Array;
+  epsilon: number;
 }
 
 /** Folds y = γ(conv(x) + b − μ)/√(σ² + ε) + β into the conv's OIHW weights and bias. */
 export function foldBatchNorm(weight: Float32Array, bias: Float32Array | undefined, outChannels: number, bn: BatchNormParams) {
   const per = weight.length / outChannels;
-  const w = new Float32Array(weight.length), b = new Float32Array(outChannels);
+  const w = new Float32Array(weight.length),
+    b = new Float32Array(outChannels);
   for (let o = 0; o < outChannels; o++) {
     const s = (bn.gamma ? bn.gamma[o] : 1) / Math.sqrt(bn.variance[o] + bn.epsilon);
     for (let i = 0; i < per; i++) w[o * per + i] = weight[o * per + i] * s;

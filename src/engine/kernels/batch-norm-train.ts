@@ -16,11 +16,18 @@ export const BN_TRAIN_GRAD = 'FerBatchNormTrainGrad';
 
 /** Reference forward: statistics in float64 over rows of an [m, c] matrix. */
 export function bnTrainForwardJs(
-  x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, c: number, eps: number,
-  y: Float32Array, mean: Float32Array, variance: Float32Array,
+  x: Float32Array,
+  gamma: Float32Array | null,
+  beta: Float32Array | null,
+  c: number,
+  eps: number,
+  y: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
 ): void {
   const m = x.length / c;
-  const s1 = new Float64Array(c), s2 = new Float64Array(c);
+  const s1 = new Float64Array(c),
+    s2 = new Float64Array(c);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < c; j++) {
       const v = x[i * c + j];
@@ -28,9 +35,11 @@ export function bnTrainForwardJs(
       s2[j] += v * v;
     }
   }
-  const scale = new Float32Array(c), shift = new Float32Array(c);
+  const scale = new Float32Array(c),
+    shift = new Float32Array(c);
   for (let j = 0; j < c; j++) {
-    const mu = s1[j] / m, v = Math.max(0, s2[j] / m - mu * mu);
+    const mu = s1[j] / m,
+      v = Math.max(0, s2[j] / m - mu * mu);
     mean[j] = mu;
     variance[j] = v;
     scale[j] = (gamma ? gamma[j] : 1) / Math.sqrt(v + eps);
@@ -41,11 +50,21 @@ export function bnTrainForwardJs(
 
 /** Reference backward: dx = g·inv/m·(m·dy − Σdy − x̂·Σ(dy·x̂)), dgamma = Σ(dy·x̂), dbeta = Σdy. */
 export function bnTrainBackwardJs(
-  dy: Float32Array, x: Float32Array, gamma: Float32Array | null, mean: Float32Array, variance: Float32Array,
-  c: number, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  dy: Float32Array,
+  x: Float32Array,
+  gamma: Float32Array | null,
+  mean: Float32Array,
+  variance: Float32Array,
+  c: number,
+  eps: number,
+  dx: Float32Array,
+  dgamma: Float32Array,
+  dbeta: Float32Array,
 ): void {
   const m = x.length / c;
-  const inv = new Float64Array(c), sdy = new Float64Array(c), sdyx = new Float64Array(c);
+  const inv = new Float64Array(c),
+    sdy = new Float64Array(c),
+    sdyx = new Float64Array(c);
   for (let j = 0; j < c; j++) inv[j] = 1 / Math.sqrt(variance[j] + eps);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < c; j++) {
@@ -55,7 +74,9 @@ export function bnTrainBackwardJs(
     }
   }
   // dx = dy·k + x·a + b per channel (the formula above, expanded), one multiply-add pass.
-  const k = new Float64Array(c), a = new Float64Array(c), b = new Float64Array(c);
+  const k = new Float64Array(c),
+    a = new Float64Array(c),
+    b = new Float64Array(c);
   for (let j = 0; j < c; j++) {
     dbeta[j] = sdy[j];
     dgamma[j] = sdyx[j];
@@ -75,12 +96,27 @@ type Args = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown
 function forwardKernel({ inputs, attrs, backend }: Args): TensorInfo[] {
   const { x, gamma, beta } = inputs;
   const c = x.shape[x.shape.length - 1];
-  const y = makeF32(backend, x.shape).info, mean = makeF32(backend, [c]).info, variance = makeF32(backend, [c]).info;
+  const y = makeF32(backend, x.shape).info,
+    mean = makeF32(backend, [c]).info,
+    variance = makeF32(backend, [c]).info;
   const simd = simdKernels(backend);
   if (simd) {
     const p = (t: TensorInfo | undefined) => (t ? heapPtr(backend, t) : 0);
-    withScratch(backend, 32 * c, (s) => simd.bn_train_forward(p(x), p(gamma), p(beta), x.shape.reduce((a, b) => a * b, 1) / c, c, attrs!.epsilon as number,
-      p(y), p(mean), p(variance), s + 16 * c, s));
+    withScratch(backend, 32 * c, (s) =>
+      simd.bn_train_forward(
+        p(x),
+        p(gamma),
+        p(beta),
+        x.shape.reduce((a, b) => a * b, 1) / c,
+        c,
+        attrs!.epsilon as number,
+        p(y),
+        p(mean),
+        p(variance),
+        s + 16 * c,
+        s,
+      ),
+    );
     return [y, mean, variance];
   }
   // Views taken after every allocation: on wasm an allocation can grow the heap and detach older views.
@@ -92,12 +128,29 @@ function forwardKernel({ inputs, attrs, backend }: Args): TensorInfo[] {
 function backwardKernel({ inputs, attrs, backend }: Args): TensorInfo[] {
   const { dy, x, gamma, mean, variance } = inputs;
   const c = x.shape[x.shape.length - 1];
-  const dx = makeF32(backend, x.shape).info, dgamma = makeF32(backend, [c]).info, dbeta = makeF32(backend, [c]).info;
+  const dx = makeF32(backend, x.shape).info,
+    dgamma = makeF32(backend, [c]).info,
+    dbeta = makeF32(backend, [c]).info;
   const simd = simdKernels(backend);
   if (simd) {
     const p = (t: TensorInfo | undefined) => (t ? heapPtr(backend, t) : 0);
-    withScratch(backend, 40 * c, (s) => simd.bn_train_backward(p(dy), p(x), p(gamma), p(mean), p(variance), x.shape.reduce((a, b) => a * b, 1) / c, c,
-      attrs!.epsilon as number, p(dx), p(dgamma), p(dbeta), s + 16 * c, s));
+    withScratch(backend, 40 * c, (s) =>
+      simd.bn_train_backward(
+        p(dy),
+        p(x),
+        p(gamma),
+        p(mean),
+        p(variance),
+        x.shape.reduce((a, b) => a * b, 1) / c,
+        c,
+        attrs!.epsilon as number,
+        p(dx),
+        p(dgamma),
+        p(dbeta),
+        s + 16 * c,
+        s,
+      ),
+    );
     return [dx, dgamma, dbeta];
   }
   const f = (t: TensorInfo) => readF32(backend, t);
@@ -122,9 +175,9 @@ export function registerBatchNormTrainKernels(): void {
     gradFunc: (dys, saved, attrs) => {
       const dy = Array.isArray(dys) ? dys[0] : dys;
       const [x, gamma, mean, variance] = saved;
-      const [dx, dgamma, dbeta] = tf.engine().runKernel(
-        BN_TRAIN_GRAD, { dy, x, gamma, mean, variance }, attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
+      const [dx, dgamma, dbeta] = tf
+        .engine()
+        .runKernel(BN_TRAIN_GRAD, { dy, x, gamma, mean, variance }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
       // Mean and variance are outputs for the moving averages only: no gradient flows back through them.
       return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
     },
@@ -132,9 +185,7 @@ export function registerBatchNormTrainKernels(): void {
 }
 
 /** y, batch mean and batch variance of x over all axes but the last. */
-export function batchNormTrain(
-  x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number,
-): [tf.Tensor, tf.Tensor, tf.Tensor] {
+export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): [tf.Tensor, tf.Tensor, tf.Tensor] {
   registerBatchNormTrainKernels();
   return tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { epsilon }) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }

@@ -12,16 +12,36 @@ export interface NativeAddon {
   maxPool(params: Int32Array, x: Float32Array, y: Float32Array): void;
   maxPoolGrad(params: Int32Array, dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   bnTrainForward(
-    x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, c: number, eps: number,
-    y: Float32Array, mean: Float32Array, variance: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    c: number,
+    eps: number,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
   ): void;
   bnTrainBackward(
-    dy: Float32Array, x: Float32Array, gamma: Float32Array | null, mean: Float32Array, variance: Float32Array,
-    c: number, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array | null,
+    mean: Float32Array,
+    variance: Float32Array,
+    c: number,
+    eps: number,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
   ): void;
   bnInfer(
-    x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
-    scale: Float32Array | null, c: number, eps: number, y: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    c: number,
+    eps: number,
+    y: Float32Array,
   ): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, y: Float32Array): void;
@@ -33,7 +53,6 @@ export interface NativeAddon {
 
 let cached: NativeAddon | null | undefined;
 let loadError: string | undefined;
-
 
 export function loadNativeAddon(): NativeAddon | null {
   if (cached !== undefined) return cached;

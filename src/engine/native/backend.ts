@@ -42,8 +42,7 @@ export function registerNativeBackend(threads?: number): boolean {
     const config: KernelConfig = { ...k, backendName: NATIVE_BACKEND };
     if (native) {
       const fallback = k.kernelFunc;
-      config.kernelFunc = (args) =>
-        native(args as Parameters<NativeKernel>[0]) ?? fallback(args);
+      config.kernelFunc = (args) => native(args as Parameters<NativeKernel>[0]) ?? fallback(args);
     }
     tf.registerKernel(config);
   }

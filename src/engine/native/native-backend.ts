@@ -58,8 +58,13 @@ export class NativeBackend extends MathBackendCPU {
   override disposeData(dataId: object, force = false): boolean {
     const values = this.data.get(dataId)?.values;
     const disposed = super.disposeData(dataId, force);
-    if (disposed && values instanceof Float32Array && this.owned.has(values) && !this.escaped.has(values)
-      && this.pooledBytes + values.byteLength <= POOL_MAX_BYTES) {
+    if (
+      disposed &&
+      values instanceof Float32Array &&
+      this.owned.has(values) &&
+      !this.escaped.has(values) &&
+      this.pooledBytes + values.byteLength <= POOL_MAX_BYTES
+    ) {
       const list = this.pool.get(values.length) ?? [];
       list.push(values);
       this.pool.set(values.length, list);
@@ -80,4 +85,3 @@ export type NativeKernel = (args: {
   attrs: Record<string, unknown>;
   backend: NativeBackend;
 }) => tf.TensorInfo | tf.TensorInfo[] | null;
-

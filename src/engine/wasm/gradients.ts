@@ -6,30 +6,52 @@
  *
  * Conv filter gradient: for each kernel tap (ky, kx), the input pixels that tap sees are a strided slice
  * of the padded input, [N, oh, ow, ci], and the tap's weights get sliceᵀ · dy ([ci, N·oh·ow] × [N·oh·ow, co]).
- * Stride-1 input gradients: one forward conv of dy padded to 'full', filter flipped. The rest (depthwise
- * filter gradient, strided depthwise input gradient, MaxPoolGrad): loops over the heap.
+ * The rest (depthwise filter gradient, MaxPoolGrad): loops over the heap. Input gradients: input-gradients.ts.
  */
 import { tf } from '../tf.js';
 import { makeF32, readF32 } from '../kernel-io.js';
-import { heapF32, heapPtr, simdKernels, withScratch } from './simd.js';
+import { heapPtr, simdKernels } from './simd.js';
 
-type Info = tf.TensorInfo;
-interface WasmBackend { disposeData(dataId: object): void }
+export type Info = tf.TensorInfo;
+interface WasmBackend {
+  disposeData(dataId: object): void;
+}
 
-function kernels(backend: unknown) {
+export function kernels(backend: unknown) {
   const run = (name: string, inputs: Record<string, Info>, attrs: Record<string, unknown> = {}) =>
     tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, attrs, backend } as never) as Info;
   const dispose = (...infos: Info[]) => infos.forEach((i) => (backend as WasmBackend).disposeData(i.dataId));
   return { run, dispose };
 }
 
-interface Taps { n: number; oh: number; ow: number; sh: number; sw: number; kh: number; kw: number; padded: Info }
+interface Taps {
+  n: number;
+  oh: number;
+  ow: number;
+  sh: number;
+  sw: number;
+  kh: number;
+  kw: number;
+  padded: Info;
+}
 
 /** tfjs's geometry of a (depthwise) conv: output size, strides, pads. */
-function convGeometry(inShape: number[], filterShape: [number, number, number, number], attrs: Record<string, unknown>, depthwise: boolean) {
+export function convGeometry(
+  inShape: number[],
+  filterShape: [number, number, number, number],
+  attrs: Record<string, unknown>,
+  depthwise: boolean,
+) {
   const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
-  const info = tf.backend_util.computeConv2DInfo(inShape as [number, number, number, number], filterShape, attrs.strides as [number, number],
-    dilations, attrs.pad as 'same', attrs.dimRoundingMode as undefined, depthwise);
+  const info = tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape,
+    attrs.strides as [number, number],
+    dilations,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as undefined,
+    depthwise,
+  );
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('wasm conv gradient: dilation > 1 is not supported');
   return info;
 }
@@ -39,23 +61,64 @@ function taps(backend: unknown, x: Info, filterShape: [number, number, number, n
   const { run } = kernels(backend);
   const info = convGeometry(x.shape, filterShape, attrs, false);
   const p = info.padInfo;
-  const padded = p.top || p.bottom || p.left || p.right
-    ? run('PadV2', { x }, { paddings: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]], constantValue: 0 })
-    : run('Identity', { x });
-  return { n: info.batchSize, oh: info.outHeight, ow: info.outWidth, sh: info.strideHeight, sw: info.strideWidth, kh: info.filterHeight, kw: info.filterWidth, padded };
+  const padded =
+    p.top || p.bottom || p.left || p.right
+      ? run(
+          'PadV2',
+          { x },
+          {
+            paddings: [
+              [0, 0],
+              [p.top, p.bottom],
+              [p.left, p.right],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        )
+      : run('Identity', { x });
+  return {
+    n: info.batchSize,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    padded,
+  };
 }
 
 /** The [N, oh, ow, c] input pixels that tap (ky, kx) multiplies (the input itself for a 1×1 stride-1 conv). */
 function tapSlice(backend: unknown, t: Taps, ky: number, kx: number, c: number): Info {
   const [, h, w] = t.padded.shape;
-  if (t.kh === 1 && t.kw === 1 && t.sh === 1 && t.sw === 1 && h === t.oh && w === t.ow) return kernels(backend).run('Identity', { x: t.padded });
-  return kernels(backend).run('StridedSlice', { x: t.padded }, {
-    begin: [0, ky, kx, 0], end: [t.n, ky + (t.oh - 1) * t.sh + 1, kx + (t.ow - 1) * t.sw + 1, c], strides: [1, t.sh, t.sw, 1],
-    beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-  });
+  if (t.kh === 1 && t.kw === 1 && t.sh === 1 && t.sw === 1 && h === t.oh && w === t.ow)
+    return kernels(backend).run('Identity', { x: t.padded });
+  return kernels(backend).run(
+    'StridedSlice',
+    { x: t.padded },
+    {
+      begin: [0, ky, kx, 0],
+      end: [t.n, ky + (t.oh - 1) * t.sh + 1, kx + (t.ow - 1) * t.sw + 1, c],
+      strides: [1, t.sh, t.sw, 1],
+      beginMask: 0,
+      endMask: 0,
+      ellipsisMask: 0,
+      newAxisMask: 0,
+      shrinkAxisMask: 0,
+    },
+  );
 }
 
-export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
+export function conv2DBackpropFilter({
+  inputs,
+  attrs,
+  backend,
+}: {
+  inputs: Record<string, Info>;
+  attrs: Record<string, unknown>;
+  backend: unknown;
+}): Info {
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as [number, number, number, number];
   const [, , ci, co] = filterShape;
@@ -64,8 +127,24 @@ export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Recor
     const g = convGeometry(x.shape, filterShape, attrs, false);
     const out = makeF32(backend, filterShape);
     const p = (i: Info) => heapPtr(backend, i);
-    simd.conv2d_filter_grad(p(x), p(dy), p(out.info), g.batchSize, g.inHeight, g.inWidth, ci, g.outHeight, g.outWidth, co,
-      g.strideHeight, g.strideWidth, g.filterHeight, g.filterWidth, g.padInfo.top, g.padInfo.left);
+    simd.conv2d_filter_grad(
+      p(x),
+      p(dy),
+      p(out.info),
+      g.batchSize,
+      g.inHeight,
+      g.inWidth,
+      ci,
+      g.outHeight,
+      g.outWidth,
+      co,
+      g.strideHeight,
+      g.strideWidth,
+      g.filterHeight,
+      g.filterWidth,
+      g.padInfo.top,
+      g.padInfo.left,
+    );
     return out.info;
   }
   const { run, dispose } = kernels(backend);
@@ -89,14 +168,28 @@ export function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: Recor
   return out.info;
 }
 
-interface DepthwiseLoop { n: number; h: number; w: number; oh: number; ow: number; sh: number; sw: number; kh: number; kw: number; top: number; left: number; c: number; oc: number }
+interface DepthwiseLoop {
+  n: number;
+  h: number;
+  w: number;
+  oh: number;
+  ow: number;
+  sh: number;
+  sw: number;
+  kh: number;
+  kw: number;
+  top: number;
+  left: number;
+  c: number;
+  oc: number;
+}
 
 /**
  * Calls fn(xo, yo, wo) for every (output pixel, tap) whose input pixel exists: the offsets of that input
  * pixel's c channels, the output pixel's oc channels and the tap's oc weights. The JavaScript path of the
  * depthwise gradients (the SIMD kernels take multiplier 1).
  */
-function forEachDepthwiseTap(l: DepthwiseLoop, fn: (xo: number, yo: number, wo: number) => void): void {
+export function forEachDepthwiseTap(l: DepthwiseLoop, fn: (xo: number, yo: number, wo: number) => void): void {
   for (let b = 0; b < l.n; b++)
     for (let oy = 0; oy < l.oh; oy++)
       for (let ky = 0; ky < l.kh; ky++) {
@@ -117,20 +210,56 @@ function forEachDepthwiseTap(l: DepthwiseLoop, fn: (xo: number, yo: number, wo: 
  * Depthwise filter gradient, dW[ky, kx, c, m] = Σ x·dy: the SIMD kernel for multiplier 1, else a loop
  * over the heap.
  */
-export function depthwiseBackpropFilter({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
+export function depthwiseBackpropFilter({
+  inputs,
+  attrs,
+  backend,
+}: {
+  inputs: Record<string, Info>;
+  attrs: Record<string, unknown>;
+  backend: unknown;
+}): Info {
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as [number, number, number, number];
   const [, , c, mult] = filterShape;
-  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw,
-    filterHeight: kh, filterWidth: kw, padInfo: { top, left } } = convGeometry(x.shape, filterShape, attrs, true);
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+    strideHeight: sh,
+    strideWidth: sw,
+    filterHeight: kh,
+    filterWidth: kw,
+    padInfo: { top, left },
+  } = convGeometry(x.shape, filterShape, attrs, true);
   const oc = c * mult;
   const out = makeF32(backend, filterShape);
   const simd = mult === 1 ? simdKernels(backend) : null;
   if (simd) {
-    simd.depthwise_filter_grad(heapPtr(backend, x), heapPtr(backend, dy), heapPtr(backend, out.info), n, h, w, c, oh, ow, sh, sw, kh, kw, top, left);
+    simd.depthwise_filter_grad(
+      heapPtr(backend, x),
+      heapPtr(backend, dy),
+      heapPtr(backend, out.info),
+      n,
+      h,
+      w,
+      c,
+      oh,
+      ow,
+      sh,
+      sw,
+      kh,
+      kw,
+      top,
+      left,
+    );
     return out.info;
   }
-  const xv = readF32(backend, x), g = readF32(backend, dy), dw = readF32(backend, out.info);
+  const xv = readF32(backend, x),
+    g = readF32(backend, dy),
+    dw = readF32(backend, out.info);
   dw.fill(0);
   forEachDepthwiseTap({ n, h, w, oh, ow, sh, sw, kh, kw, top, left, c, oc }, (xo, yo, wo) => {
     for (let ch = 0; ch < c; ch++) for (let m = 0; m < mult; m++) dw[wo + ch * mult + m] += xv[xo + ch] * g[yo + ch * mult + m];
@@ -143,28 +272,62 @@ export function depthwiseBackpropFilter({ inputs, attrs, backend }: { inputs: Re
  * its window in row-major order, padding never winning (tfjs cpu's semantics; wasm's own kernel is wrong
  * when a window's max is ≤ 0). Replaces a bridge to the cpu kernel that copied every tensor twice.
  */
-export function maxPoolGrad({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
+export function maxPoolGrad({
+  inputs,
+  attrs,
+  backend,
+}: {
+  inputs: Record<string, Info>;
+  attrs: Record<string, unknown>;
+  backend: unknown;
+}): Info {
   const { dy, input } = inputs;
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize as [number, number],
-    attrs.strides as [number, number], 1, attrs.pad as 'same', attrs.dimRoundingMode as undefined);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as undefined,
+  );
   const { batchSize: n, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { filterHeight: kh, filterWidth: kw, padInfo } = info;
   const out = makeF32(backend, input.shape);
   const simd = c % 4 === 0 ? simdKernels(backend) : null;
   if (simd) {
-    simd.max_pool_grad(heapPtr(backend, input), heapPtr(backend, dy), heapPtr(backend, out.info),
-      n, ih, iw, c, oh, ow, sh, sw, kh, kw, padInfo.top, padInfo.left);
+    simd.max_pool_grad(
+      heapPtr(backend, input),
+      heapPtr(backend, dy),
+      heapPtr(backend, out.info),
+      n,
+      ih,
+      iw,
+      c,
+      oh,
+      ow,
+      sh,
+      sw,
+      kh,
+      kw,
+      padInfo.top,
+      padInfo.left,
+    );
     return out.info;
   }
-  const x = readF32(backend, input), g = readF32(backend, dy), dx = readF32(backend, out.info);
+  const x = readF32(backend, input),
+    g = readF32(backend, dy),
+    dx = readF32(backend, out.info);
   dx.fill(0);
-  const best = new Float32Array(c), at = new Int32Array(c);
+  const best = new Float32Array(c),
+    at = new Int32Array(c);
   for (let b = 0; b < n; b++) {
     const img = b * ih * iw * c;
     for (let oy = 0; oy < oh; oy++) {
-      const y0 = Math.max(oy * sh - padInfo.top, 0), y1 = Math.min(oy * sh - padInfo.top + kh, ih);
+      const y0 = Math.max(oy * sh - padInfo.top, 0),
+        y1 = Math.min(oy * sh - padInfo.top + kh, ih);
       for (let ox = 0; ox < ow; ox++) {
-        const x0 = Math.max(ox * sw - padInfo.left, 0), x1 = Math.min(ox * sw - padInfo.left + kw, iw);
+        const x0 = Math.max(ox * sw - padInfo.left, 0),
+          x1 = Math.min(ox * sw - padInfo.left + kw, iw);
         const first = img + (y0 * iw + x0) * c;
         for (let ch = 0; ch < c; ch++) {
           best[ch] = x[first + ch];
@@ -186,143 +349,5 @@ export function maxPoolGrad({ inputs, attrs, backend }: { inputs: Record<string,
       }
     }
   }
-  return out.info;
-}
-
-/**
- * Input gradient of a strided Conv2D on `wasm`: for each tap, dy times that tap's weights (a matrix
- * multiply) gives what the tap's input pixels receive, [N·oh·ow, ci], added at the tap's strided positions.
- */
-function backpropInput(backend: unknown, inShape: number[], filterShape: [number, number, number, number], attrs: Record<string, unknown>,
-  tapGrad: (ky: number, kx: number) => Info): Info {
-  const { dispose } = kernels(backend);
-  const info = convGeometry(inShape, filterShape, attrs, false);
-  const [n, h, w, c] = inShape;
-  const { top, left } = info.padInfo;
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
-  const out = makeF32(backend, inShape);
-  readF32(backend, out.info).fill(0);
-  const simd = simdKernels(backend);
-  for (let ky = 0; ky < kh; ky++) {
-    for (let kx = 0; kx < kw; kx++) {
-      const g = tapGrad(ky, kx);
-      if (simd) {
-        simd.scatter_tap(heapPtr(backend, g), heapPtr(backend, out.info), n, h, w, c, oh, ow, sh, sw, ky, kx, top, left);
-        dispose(g);
-        continue;
-      }
-      const src = readF32(backend, g), dx = readF32(backend, out.info);
-      for (let b = 0; b < n; b++) {
-        for (let oy = 0; oy < oh; oy++) {
-          const y = oy * sh + ky - top;
-          if (y < 0 || y >= h) continue;
-          for (let ox = 0; ox < ow; ox++) {
-            const x = ox * sw + kx - left;
-            if (x < 0 || x >= w) continue;
-            const s = ((b * oh + oy) * ow + ox) * c, d = ((b * h + y) * w + x) * c;
-            for (let ch = 0; ch < c; ch++) dx[d + ch] += src[s + ch];
-          }
-        }
-      }
-      dispose(g);
-    }
-  }
-  return out.info;
-}
-
-/**
- * A stride-1 conv's input gradient: the forward kernel `kernel` over dy padded to 'full' minus the forward
- * pads, with the (already flipped) filter; consumes the filter.
- */
-function fullConv(backend: unknown, kernel: string, dy: Info, flipped: Info, info: ReturnType<typeof convGeometry>): Info {
-  const { run, dispose } = kernels(backend);
-  const { filterHeight: kh, filterWidth: kw, padInfo: { top, bottom, left, right } } = info;
-  const pads = [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]];
-  const padded = pads.some(([a, b]) => a || b) ? run('PadV2', { x: dy }, { paddings: pads, constantValue: 0 }) : run('Identity', { x: dy });
-  const dx = run(kernel, { x: padded, filter: flipped }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
-  dispose(padded, flipped);
-  return dx;
-}
-
-/** Weights of tap (ky, kx): the [a, b] block of a [kh, kw, a, b] filter, as a new tensor. */
-function tapWeights(backend: unknown, filter: Info, ky: number, kx: number, shape: number[]): Info {
-  const [, kw, a, b] = filter.shape;
-  const t = makeF32(backend, shape);
-  const off = (ky * kw + kx) * a * b;
-  readF32(backend, t.info).set(readF32(backend, filter).subarray(off, off + a * b));
-  return t.info;
-}
-
-export function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
-  const { dy, filter } = inputs;
-  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-  const { run, dispose } = kernels(backend);
-  const info = convGeometry(attrs.inputShape as number[], [kh, kw, ci, co], attrs, false);
-  const simd = kh === 1 && kw === 1 && ci % 4 === 0 ? simdKernels(backend) : null;
-  if (simd) {
-    // 1×1 (pointwise and strided shortcut convs): dx = dy · Wᵀ in one SIMD kernel, with Wᵀ in scratch.
-    const out = makeF32(backend, attrs.inputShape as number[]);
-    const [n, h, w] = attrs.inputShape as number[];
-    withScratch(backend, 4 * ci * co, (wt) => {
-      const wv = readF32(backend, filter), t = heapF32(backend, wt, ci * co);
-      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) t[o * ci + i] = wv[i * co + o];
-      simd.pointwise_input_grad(heapPtr(backend, dy), wt, heapPtr(backend, out.info), n, h, w, ci, info.outHeight, info.outWidth, co,
-        info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
-    });
-    return out.info;
-  }
-  if (info.strideHeight === 1 && info.strideWidth === 1) {
-    // Stride 1: the input gradient is a forward conv of dy, padded to 'full' minus the forward pads, with
-    // the filter flipped in space and its channels swapped: one wasm (XNNPACK) Conv2D.
-    const flipped = makeF32(backend, [kh, kw, co, ci]);
-    const wv = readF32(backend, filter), fv = readF32(backend, flipped.info);
-    for (let ky = 0; ky < kh; ky++)
-      for (let kx = 0; kx < kw; kx++)
-        for (let i = 0; i < ci; i++)
-          for (let o = 0; o < co; o++) fv[((ky * kw + kx) * co + o) * ci + i] = wv[(((kh - 1 - ky) * kw + (kw - 1 - kx)) * ci + i) * co + o];
-    return fullConv(backend, 'Conv2D', dy, flipped.info, info);
-  }
-  const m = dy.shape[0] * dy.shape[1] * dy.shape[2];
-  const dy3 = run('Reshape', { x: dy }, { shape: [1, m, co] });
-  const dx = backpropInput(backend, attrs.inputShape as number[], [kh, kw, ci, co], attrs, (ky, kx) => {
-    const wt = tapWeights(backend, filter, ky, kx, [1, ci, co]);
-    const g = run('BatchMatMul', { a: dy3, b: wt }, { transposeA: false, transposeB: true });
-    dispose(wt);
-    return g;
-  });
-  dispose(dy3);
-  return dx;
-}
-
-/**
- * Depthwise input gradient. Multiplier 1 (the mini-Xception's) and stride 1: a forward depthwise conv of
- * dy, padded to 'full' minus the forward pads, with the filter flipped in space (one wasm kernel).
- * Otherwise a loop over the heap.
- */
-export function depthwiseBackpropInput({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }): Info {
-  const { dy, filter } = inputs;
-  const [kh, kw, c, mult] = filter.shape as [number, number, number, number];
-  const inShape = attrs.inputShape as number[];
-  const info = convGeometry(inShape, [kh, kw, c, mult], attrs, true);
-  const { top, left } = info.padInfo;
-  if (mult === 1 && info.strideHeight === 1 && info.strideWidth === 1) {
-    const flipped = makeF32(backend, [kh, kw, c, 1]);
-    const wv = readF32(backend, filter), fv = readF32(backend, flipped.info);
-    for (let ky = 0; ky < kh; ky++)
-      for (let kx = 0; kx < kw; kx++) fv.set(wv.subarray(((kh - 1 - ky) * kw + (kw - 1 - kx)) * c, ((kh - 1 - ky) * kw + (kw - 1 - kx) + 1) * c), (ky * kw + kx) * c);
-    return fullConv(backend, 'DepthwiseConv2dNative', dy, flipped.info, info);
-  }
-  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
-  const oc = c * mult;
-  const out = makeF32(backend, inShape);
-  const g = readF32(backend, dy), wv = readF32(backend, filter), dx = readF32(backend, out.info);
-  dx.fill(0);
-  forEachDepthwiseTap({ n, h, w, oh, ow, sh, sw, kh, kw, top, left, c, oc }, (xo, yo, wo) => {
-    for (let ch = 0; ch < c; ch++) {
-      let sum = 0;
-      for (let m = 0; m < mult; m++) sum += g[yo + ch * mult + m] * wv[wo + ch * mult + m];
-      dx[xo + ch] += sum;
-    }
-  });
   return out.info;
 }

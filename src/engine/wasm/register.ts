@@ -7,13 +7,17 @@
  */
 import { tf } from '../tf.js';
 import { makeF32, readF32 } from '../kernel-io.js';
-import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, maxPoolGrad } from './gradients.js';
+import { conv2DBackpropFilter, depthwiseBackpropFilter, maxPoolGrad } from './gradients.js';
+import { conv2DBackpropInput, depthwiseBackpropInput } from './input-gradients.js';
 
 const BRIDGED = ['AvgPoolGrad'];
 /** Built from wasm's own kernels (gradients.ts): bridged, these were 95% of a training step. */
 const NATIVE_TO_WASM = {
-  Conv2DBackpropFilter: conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
-  Conv2DBackpropInput: conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput, MaxPoolGrad: maxPoolGrad,
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
+  MaxPoolGrad: maxPoolGrad,
 };
 
 let registered = false;
@@ -39,7 +43,8 @@ export function registerWasmTrainingKernels(): void {
   // training step); sharing the data with a reference count, as cpu does, is what Identity means.
   tf.unregisterKernel('Identity', 'wasm');
   tf.registerKernel({
-    kernelName: 'Identity', backendName: 'wasm',
+    kernelName: 'Identity',
+    backendName: 'wasm',
     kernelFunc: ({ inputs, backend }) => {
       const x = inputs.x!;
       (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);

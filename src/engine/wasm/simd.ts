@@ -10,20 +10,118 @@ import type { TensorInfo } from '../tf.js';
 
 type Ptr = number;
 export interface SimdKernels {
-  conv2d_filter_grad(x: Ptr, dy: Ptr, dw: Ptr, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
-    sh: number, sw: number, kh: number, kw: number, top: number, left: number): void;
-  depthwise_filter_grad(x: Ptr, dy: Ptr, dw: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number,
-    sh: number, sw: number, kh: number, kw: number, top: number, left: number): void;
-  scatter_tap(src: Ptr, dx: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number,
-    sh: number, sw: number, ky: number, kx: number, top: number, left: number): void;
-  pointwise_input_grad(dy: Ptr, wt: Ptr, dx: Ptr, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
-    sh: number, sw: number, top: number, left: number): void;
-  max_pool_grad(x: Ptr, dy: Ptr, dx: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number,
-    sh: number, sw: number, kh: number, kw: number, top: number, left: number): void;
-  bn_train_forward(x: Ptr, gamma: Ptr, beta: Ptr, m: number, c: number, eps: number, y: Ptr, mean: Ptr, variance: Ptr,
-    scratch: Ptr, dscratch: Ptr): void;
-  bn_train_backward(dy: Ptr, x: Ptr, gamma: Ptr, mean: Ptr, variance: Ptr, m: number, c: number, eps: number,
-    dx: Ptr, dgamma: Ptr, dbeta: Ptr, scratch: Ptr, dscratch: Ptr): void;
+  conv2d_filter_grad(
+    x: Ptr,
+    dy: Ptr,
+    dw: Ptr,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    sh: number,
+    sw: number,
+    kh: number,
+    kw: number,
+    top: number,
+    left: number,
+  ): void;
+  depthwise_filter_grad(
+    x: Ptr,
+    dy: Ptr,
+    dw: Ptr,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    sh: number,
+    sw: number,
+    kh: number,
+    kw: number,
+    top: number,
+    left: number,
+  ): void;
+  scatter_tap(
+    src: Ptr,
+    dx: Ptr,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    sh: number,
+    sw: number,
+    ky: number,
+    kx: number,
+    top: number,
+    left: number,
+  ): void;
+  pointwise_input_grad(
+    dy: Ptr,
+    wt: Ptr,
+    dx: Ptr,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ): void;
+  max_pool_grad(
+    x: Ptr,
+    dy: Ptr,
+    dx: Ptr,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    sh: number,
+    sw: number,
+    kh: number,
+    kw: number,
+    top: number,
+    left: number,
+  ): void;
+  bn_train_forward(
+    x: Ptr,
+    gamma: Ptr,
+    beta: Ptr,
+    m: number,
+    c: number,
+    eps: number,
+    y: Ptr,
+    mean: Ptr,
+    variance: Ptr,
+    scratch: Ptr,
+    dscratch: Ptr,
+  ): void;
+  bn_train_backward(
+    dy: Ptr,
+    x: Ptr,
+    gamma: Ptr,
+    mean: Ptr,
+    variance: Ptr,
+    m: number,
+    c: number,
+    eps: number,
+    dx: Ptr,
+    dgamma: Ptr,
+    dbeta: Ptr,
+    scratch: Ptr,
+    dscratch: Ptr,
+  ): void;
 }
 
 interface WasmBackendInternals {

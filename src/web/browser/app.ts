@@ -42,11 +42,23 @@ function draw(image: CanvasImageSource, w: number, h: number, r: WebPrediction, 
     ctx.fillStyle = '#000';
     ctx.fillText(label, f.box.x + 3 * s, Math.max(0, f.box.y - 18 * s) + 14 * s);
   });
-  bars.innerHTML = r.faces.map((f, i) => `<div class="face"><b style="color:${COLORS[i % COLORS.length]}">face ${i + 1}</b>` +
-    Object.entries(f.probabilities).map(([k, v]) =>
-      `<div class="bar"><span>${k}</span><i style="width:${(v * 100).toFixed(1)}%"></i><em>${(v * 100).toFixed(0)}%</em></div>`).join('') + '</div>').join('') ||
-    '<p class="muted">no face in view</p>';
-  status.textContent = `${source}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}` + (fps ? ` · ${fps.toFixed(1)} frames/s` : '') +
+  bars.innerHTML =
+    r.faces
+      .map(
+        (f, i) =>
+          `<div class="face"><b style="color:${COLORS[i % COLORS.length]}">face ${i + 1}</b>` +
+          Object.entries(f.probabilities)
+            .map(
+              ([k, v]) =>
+                `<div class="bar"><span>${k}</span><i style="width:${(v * 100).toFixed(1)}%"></i><em>${(v * 100).toFixed(0)}%</em></div>`,
+            )
+            .join('') +
+          '</div>',
+      )
+      .join('') || '<p class="muted">no face in view</p>';
+  status.textContent =
+    `${source}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}` +
+    (fps ? ` · ${fps.toFixed(1)} frames/s` : '') +
     ` · detect ${r.timings.detectMs.toFixed(0)} ms, landmarks ${r.timings.landmarksMs.toFixed(0)} ms, emotions ${r.timings.classifyMs.toFixed(0)} ms`;
   const { timings: _t, ...shape } = r;
   resultEl.textContent = JSON.stringify({ ...shape, source, fps });

@@ -6,5 +6,13 @@
  *   const fer = await createPredictor({ baseUrl: '/fer-web/' });
  *   const { faces } = await fer.predict(videoElement);
  */
-export { createPredictor, type WebPredictor, type WebPredictorOptions, type WebPrediction, type WebFacePrediction, type WebImage, type WebConfig } from './predictor.js';
+export {
+  createPredictor,
+  type WebPredictor,
+  type WebPredictorOptions,
+  type WebPrediction,
+  type WebFacePrediction,
+  type WebImage,
+  type WebConfig,
+} from './predictor.js';
 export type { Box, Point, DetectedFace } from '../../detect/types.js';

@@ -62,15 +62,20 @@ export interface WebPredictor {
 
 /** An RGBA canvas context the size of `w × h` (OffscreenCanvas where the browser has it). */
 function context(w: number, h: number): CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D {
-  const c = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(w, h) : Object.assign(document.createElement('canvas'), { width: w, height: h });
+  const c =
+    typeof OffscreenCanvas !== 'undefined'
+      ? new OffscreenCanvas(w, h)
+      : Object.assign(document.createElement('canvas'), { width: w, height: h });
   const ctx = c.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
   if (!ctx) throw new Error('fer: no 2D canvas context');
   return ctx;
 }
 
 function sizeOf(image: WebImage): { width: number; height: number } {
-  if (typeof HTMLVideoElement !== 'undefined' && image instanceof HTMLVideoElement) return { width: image.videoWidth, height: image.videoHeight };
-  if (typeof HTMLImageElement !== 'undefined' && image instanceof HTMLImageElement) return { width: image.naturalWidth, height: image.naturalHeight };
+  if (typeof HTMLVideoElement !== 'undefined' && image instanceof HTMLVideoElement)
+    return { width: image.videoWidth, height: image.videoHeight };
+  if (typeof HTMLImageElement !== 'undefined' && image instanceof HTMLImageElement)
+    return { width: image.naturalWidth, height: image.naturalHeight };
   return { width: image.width, height: image.height };
 }
 
@@ -112,16 +117,26 @@ function wholeGray(source: CanvasImageSource, width: number, height: number): Ui
 }
 
 export async function createPredictor(options: WebPredictorOptions = {}): Promise<WebPredictor> {
-  const base = new URL(options.baseUrl ?? './', typeof document !== 'undefined' ? document.baseURI : (globalThis as { location?: { href: string } }).location?.href);
+  const base = new URL(
+    options.baseUrl ?? './',
+    typeof document !== 'undefined' ? document.baseURI : (globalThis as { location?: { href: string } }).location?.href,
+  );
   const res = await fetch(new URL('fer-web.json', base));
   if (!res.ok) throw new Error(`fer: ${new URL('fer-web.json', base)}: HTTP ${res.status} (serve the folder fer export web wrote)`);
   const config = (await res.json()) as WebConfig;
   ort.env.wasm.wasmPaths = base.href;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   ort.env.wasm.numThreads = options.threads ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
-  const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: options.executionProviders ?? ['wasm'], graphOptimizationLevel: 'all' };
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: options.executionProviders ?? ['wasm'],
+    graphOptimizationLevel: 'all',
+  };
   const load = (file: string) => ort.InferenceSession.create(new URL(file, base).href, sessionOptions);
-  const [classifier, detector, landmarks] = await Promise.all([load(config.models.classifier), load(config.models.detector), load(config.models.landmarks)]);
+  const [classifier, detector, landmarks] = await Promise.all([
+    load(config.models.classifier),
+    load(config.models.detector),
+    load(config.models.landmarks),
+  ]);
   const views = ttaAffines(options.tta ?? 'flip');
   const threshold = options.minConfidence ?? 0.5;
   const { inputSize, anchors } = config.detector;
@@ -159,10 +174,15 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       crops = wholeGray(canvas, width, height);
     } else {
       let t = performance.now();
-      const side = Math.max(width, height), scale = side / inputSize;
+      const side = Math.max(width, height),
+        scale = side / inputSize;
       const view = new Float32Array(inputSize * inputSize * 3);
       squareRgb(canvas, 0, 0, side, inputSize, view, 0);
-      const found = toImageBoxes(decodeTiny(await run(detector, view, [1, inputSize, inputSize, 3]), anchors, inputSize, threshold), scale, pixels);
+      const found = toImageBoxes(
+        decodeTiny(await run(detector, view, [1, inputSize, inputSize, 3]), anchors, inputSize, threshold),
+        scale,
+        pixels,
+      );
       timings.detectMs = performance.now() - t;
       t = performance.now();
       if (found.length) {

@@ -13,4 +13,18 @@ import { Reshape } from './Reshape.js';
 import { Softmax } from './Softmax.js';
 import { Transpose } from './Transpose.js';
 
-export { Add, AveragePool, BatchNormalization, Conv, Flatten, Gemm, GlobalAveragePool, MaxPool, QuantizeLinear, Relu, Reshape, Softmax, Transpose };
+export {
+  Add,
+  AveragePool,
+  BatchNormalization,
+  Conv,
+  Flatten,
+  Gemm,
+  GlobalAveragePool,
+  MaxPool,
+  QuantizeLinear,
+  Relu,
+  Reshape,
+  Softmax,
+  Transpose,
+};

@@ -8,8 +8,11 @@ import { tf } from '../../tf.js';
 const fusedBatchNorm: NativeKernel = ({ inputs, attrs, backend }) => {
   const { x, mean, variance, offset, scale } = inputs;
   const c = x.shape[x.shape.length - 1];
-  const vx = backend.f32(x), vm = backend.f32(mean), vv = backend.f32(variance);
-  const vo = offset ? backend.f32(offset) : null, vs = scale ? backend.f32(scale) : null;
+  const vx = backend.f32(x),
+    vm = backend.f32(mean),
+    vv = backend.f32(variance);
+  const vo = offset ? backend.f32(offset) : null,
+    vs = scale ? backend.f32(scale) : null;
   const vecOk = (v: Float32Array | null, info?: tf.TensorInfo) => !info || (v !== null && v.length === c);
   if (!vx || !vm || !vv || vm.length !== c || vv.length !== c || !vecOk(vo, offset) || !vecOk(vs, scale)) return null;
   const y = backend.take(vx.length);
@@ -22,9 +25,19 @@ const bnTrain: NativeKernel = ({ inputs, attrs, backend }) => {
   const c = x.shape[x.shape.length - 1];
   const vx = backend.f32(x);
   if (!vx) return null;
-  const y = backend.take(vx.length), mean = new Float32Array(c), variance = new Float32Array(c);
-  backend.addon.bnTrainForward(vx, gamma ? backend.f32(gamma) : null, beta ? backend.f32(beta) : null, c,
-    attrs.epsilon as number, y, mean, variance);
+  const y = backend.take(vx.length),
+    mean = new Float32Array(c),
+    variance = new Float32Array(c);
+  backend.addon.bnTrainForward(
+    vx,
+    gamma ? backend.f32(gamma) : null,
+    beta ? backend.f32(beta) : null,
+    c,
+    attrs.epsilon as number,
+    y,
+    mean,
+    variance,
+  );
   return [
     backend.makeTensorInfo(x.shape, 'float32', y),
     backend.makeTensorInfo([c], 'float32', mean),
@@ -35,11 +48,15 @@ const bnTrain: NativeKernel = ({ inputs, attrs, backend }) => {
 const bnTrainGrad: NativeKernel = ({ inputs, attrs, backend }) => {
   const { dy, x, gamma, mean, variance } = inputs;
   const c = x.shape[x.shape.length - 1];
-  const vdy = backend.f32(dy), vx = backend.f32(x), vm = backend.f32(mean), vv = backend.f32(variance);
+  const vdy = backend.f32(dy),
+    vx = backend.f32(x),
+    vm = backend.f32(mean),
+    vv = backend.f32(variance);
   if (!vdy || !vx || !vm || !vv) return null;
-  const dx = backend.take(vx.length), dgamma = new Float32Array(c), dbeta = new Float32Array(c);
-  backend.addon.bnTrainBackward(vdy, vx, gamma ? backend.f32(gamma) : null, vm, vv, c, attrs.epsilon as number,
-    dx, dgamma, dbeta);
+  const dx = backend.take(vx.length),
+    dgamma = new Float32Array(c),
+    dbeta = new Float32Array(c);
+  backend.addon.bnTrainBackward(vdy, vx, gamma ? backend.f32(gamma) : null, vm, vv, c, attrs.epsilon as number, dx, dgamma, dbeta);
   return [
     backend.makeTensorInfo(x.shape, 'float32', dx),
     backend.makeTensorInfo([c], 'float32', dgamma),

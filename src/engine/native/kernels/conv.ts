@@ -7,9 +7,24 @@ type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 function params(ci: ConvInfo, groups: number): Int32Array {
   const p = ci.padInfo;
   return Int32Array.from([
-    ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.outHeight, ci.outWidth, ci.outChannels,
-    ci.filterHeight, ci.filterWidth, ci.strideHeight, ci.strideWidth, ci.dilationHeight, ci.dilationWidth,
-    p.top, p.left, p.bottom, p.right, groups,
+    ci.batchSize,
+    ci.inHeight,
+    ci.inWidth,
+    ci.inChannels,
+    ci.outHeight,
+    ci.outWidth,
+    ci.outChannels,
+    ci.filterHeight,
+    ci.filterWidth,
+    ci.strideHeight,
+    ci.strideWidth,
+    ci.dilationHeight,
+    ci.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+    groups,
   ]);
 }
 
@@ -17,10 +32,16 @@ type Dilations = [number, number] | number;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 function run(
-  backend: NativeBackend, kind: 0 | 1 | 2, ci: ConvInfo, depthwise: boolean,
-  a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[],
+  backend: NativeBackend,
+  kind: 0 | 1 | 2,
+  ci: ConvInfo,
+  depthwise: boolean,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  outShape: number[],
 ): tf.TensorInfo | null {
-  const va = backend.f32(a), vb = backend.f32(b);
+  const va = backend.f32(a),
+    vb = backend.f32(b);
   if (!va || !vb || ci.dataFormat !== 'channelsLast') return null;
   const out = backend.take(outShape.reduce((x, y) => x * y, 1));
   backend.addon.conv(kind, params(ci, depthwise ? ci.inChannels : 1), va, vb, out);
@@ -30,12 +51,21 @@ function run(
 const conv2d: NativeKernel = ({ inputs, attrs, backend }) => {
   const { x, filter } = inputs;
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as {
-    strides: [number, number]; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dilations: Dilations;
+    strides: [number, number];
+    pad: Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dilations: Dilations;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   const ci = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides,
-    dilations, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat),
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
   return run(backend, 0, ci, false, x, filter, ci.outShape);
 };
@@ -43,11 +73,20 @@ const conv2d: NativeKernel = ({ inputs, attrs, backend }) => {
 const conv2dBackpropInput: NativeKernel = ({ inputs, attrs, backend }) => {
   const { dy, filter } = inputs;
   const { inputShape, strides, pad, dataFormat, dimRoundingMode } = attrs as {
-    inputShape: [number, number, number, number]; strides: [number, number]; pad: Pad;
-    dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    inputShape: [number, number, number, number];
+    strides: [number, number];
+    pad: Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   const ci = tf.backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false,
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
     tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
   return run(backend, 1, ci, false, dy, filter, inputShape);
@@ -56,11 +95,20 @@ const conv2dBackpropInput: NativeKernel = ({ inputs, attrs, backend }) => {
 const conv2dBackpropFilter: NativeKernel = ({ inputs, attrs, backend }) => {
   const { x, dy } = inputs;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as {
-    strides: [number, number]; pad: Pad; dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+    strides: [number, number];
+    pad: Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
   };
   const ci = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false,
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
     tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
   return run(backend, 2, ci, false, x, dy, filterShape);
@@ -68,7 +116,10 @@ const conv2dBackpropFilter: NativeKernel = ({ inputs, attrs, backend }) => {
 
 /** Bias add and linear/relu/relu6 activation in place, after a native convolution (the fused kernels). */
 function biasAndActivation(
-  backend: NativeBackend, out: tf.TensorInfo | null, bias: tf.TensorInfo | undefined, activation: string,
+  backend: NativeBackend,
+  out: tf.TensorInfo | null,
+  bias: tf.TensorInfo | undefined,
+  activation: string,
 ): tf.TensorInfo | null {
   if (!out) return null;
   const y = backend.f32(out)!;
@@ -95,15 +146,23 @@ function fused(base: NativeKernel): NativeKernel {
 }
 
 interface DepthwiseAttrs {
-  strides: [number, number]; pad: Pad; dilations: Dilations; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  strides: [number, number];
+  pad: Pad;
+  dilations: Dilations;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
 const depthwise: NativeKernel = ({ inputs, attrs, backend }) => {
   const { x, filter } = inputs;
   const { strides, pad, dilations, dimRoundingMode } = attrs as unknown as DepthwiseAttrs;
   const ci = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides,
-    dilations ?? 1, pad, dimRoundingMode, true,
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    true,
   );
   return run(backend, 0, ci, true, x, filter, ci.outShape);
 };
@@ -114,7 +173,13 @@ const depthwiseBackpropInput: NativeKernel = ({ inputs, attrs, backend }) => {
     inputShape: [number, number, number, number];
   };
   const ci = tf.backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, dilations ?? 1, pad, dimRoundingMode, true,
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    true,
   );
   return run(backend, 1, ci, true, dy, filter, inputShape);
 };
@@ -125,7 +190,13 @@ const depthwiseBackpropFilter: NativeKernel = ({ inputs, attrs, backend }) => {
     filterShape: [number, number, number, number];
   };
   const ci = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true,
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    true,
   );
   return run(backend, 2, ci, true, x, dy, filterShape);
 };

@@ -20,10 +20,12 @@ function isTrailing(small: number[], big: number[]): boolean {
 function binary(op: number): NativeKernel {
   return ({ inputs, backend }) => {
     const { a, b } = inputs;
-    const va = backend.f32(a), vb = backend.f32(b);
+    const va = backend.f32(a),
+      vb = backend.f32(b);
     if (!va || !vb || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
     const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const sameA = tf.util.arraysEqual(a.shape, out), sameB = tf.util.arraysEqual(b.shape, out);
+    const sameA = tf.util.arraysEqual(a.shape, out),
+      sameB = tf.util.arraysEqual(b.shape, out);
     if (!((sameA && sameB) || (sameA && isTrailing(b.shape, out)) || (sameB && isTrailing(a.shape, out)))) return null;
     const values = backend.take(tf.util.sizeFromShape(out));
     backend.addon.binary(op, va, vb, values);

@@ -20,16 +20,26 @@ const strides = (shape: number[]) => {
 };
 
 /** Copies the box `size` at `srcBegin` of src (shape srcShape) to `dstBegin` of dst (shape dstShape). */
-export function copyBox(src: Values, srcShape: number[], srcBegin: number[], dst: Values, dstShape: number[], dstBegin: number[], size: number[]): void {
+export function copyBox(
+  src: Values,
+  srcShape: number[],
+  srcBegin: number[],
+  dst: Values,
+  dstShape: number[],
+  dstBegin: number[],
+  size: number[],
+): void {
   const rank = size.length;
   if (rank === 0) {
     dst[0] = src[0];
     return;
   }
   if (size.some((d) => d === 0)) return;
-  const ss = strides(srcShape), ds = strides(dstShape);
+  const ss = strides(srcShape),
+    ds = strides(dstShape);
   // Merge trailing dims that both arrays hold whole into one contiguous run.
-  let inner = rank - 1, run = size[rank - 1];
+  let inner = rank - 1,
+    run = size[rank - 1];
   while (inner > 0 && size[inner] === srcShape[inner] && size[inner] === dstShape[inner]) {
     inner--;
     run *= size[inner];
@@ -38,7 +48,8 @@ export function copyBox(src: Values, srcShape: number[], srcBegin: number[], dst
   const idx = Array.from({ length: inner }, () => 0);
   const count = outer.reduce((a, b) => a * b, 1);
   for (let n = 0; n < count; n++) {
-    let so = 0, dof = 0;
+    let so = 0,
+      dof = 0;
     for (let d = 0; d < inner; d++) {
       so += (srcBegin[d] + idx[d]) * ss[d];
       dof += (dstBegin[d] + idx[d]) * ds[d];
@@ -59,7 +70,15 @@ const slice: NativeKernel = ({ inputs, attrs, backend }) => {
   if (!src) return null;
   const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin as number[], attrs.size as number[]);
   const out = new (src.constructor as new (n: number) => Values)(tf.util.sizeFromShape(size));
-  copyBox(src, x.shape, begin, out, size, size.map(() => 0), size);
+  copyBox(
+    src,
+    x.shape,
+    begin,
+    out,
+    size,
+    size.map(() => 0),
+    size,
+  );
   return backend.makeTensorInfo(size, x.dtype, out);
 };
 
@@ -72,7 +91,15 @@ const padV2: NativeKernel = ({ inputs, attrs, backend }) => {
   const out = new (src.constructor as new (n: number) => Values)(tf.util.sizeFromShape(shape));
   const fill = attrs.constantValue as number;
   if (fill !== 0) out.fill(fill);
-  copyBox(src, x.shape, x.shape.map(() => 0), out, shape, paddings.map((p) => p[0]), x.shape);
+  copyBox(
+    src,
+    x.shape,
+    x.shape.map(() => 0),
+    out,
+    shape,
+    paddings.map((p) => p[0]),
+    x.shape,
+  );
   return backend.makeTensorInfo(shape, x.dtype, out);
 };
 

@@ -3,17 +3,34 @@ import { tf } from '../../tf.js';
 import type { NativeKernel } from '../native-backend.js';
 
 interface PoolAttrs {
-  filterSize: [number, number] | number; strides: [number, number] | number;
-  pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterSize: [number, number] | number;
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
 function poolParams(xShape: number[], attrs: PoolAttrs) {
   const info = tf.backend_util.computePool2DInfo(
-    xShape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
+    xShape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
   );
   const params = Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
   return { info, params };
 }
@@ -28,7 +45,8 @@ const maxPool: NativeKernel = ({ inputs, attrs, backend }) => {
 };
 
 const maxPoolGrad: NativeKernel = ({ inputs, attrs, backend }) => {
-  const dy = backend.f32(inputs.dy), x = backend.f32(inputs.input);
+  const dy = backend.f32(inputs.dy),
+    x = backend.f32(inputs.input);
   if (!dy || !x) return null;
   const { params } = poolParams(inputs.input.shape, attrs as unknown as PoolAttrs);
   const dx = backend.take(x.length);

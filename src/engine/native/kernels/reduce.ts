@@ -11,7 +11,8 @@ function reduce(mean: boolean): NativeKernel {
     if (axes.length === 0 || shape.length === 0) return null;
     const contiguous = axes.every((ax, i) => i === 0 || ax === axes[i - 1] + 1);
     if (!contiguous) return null;
-    const leading = axes[0] === 0, trailing = axes[axes.length - 1] === shape.length - 1;
+    const leading = axes[0] === 0,
+      trailing = axes[axes.length - 1] === shape.length - 1;
     if (!leading && !trailing) return null;
     const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(shape, axes);
     const outSize = tf.util.sizeFromShape(outShape);

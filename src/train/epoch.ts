@@ -1,0 +1,208 @@
+/**
+ * One epoch of the training loop (fit.ts holds the run around it): the batches, each augmented and mixed
+ * from seeds derived per (seed, epoch, batch), one optimizer step each with the hooks around it and the EMA
+ * after it; then the epoch's end: validation, metrics.jsonl, best/ and last/.
+ */
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../engine/tf.js';
+import type { Dataset } from '../data/dataset.js';
+import { makeBatch } from '../data/augment.js';
+import { IMAGE_SIZE } from '../data/classes.js';
+import { saveModel, type FerMetadata } from '../model/io.js';
+import { faultPoint } from '../io/files.js';
+import { Rng, deriveSeed } from '../util/rng.js';
+import { predictProbs } from '../eval/predict.js';
+import { top1Accuracy } from '../eval/metrics.js';
+import type { EpochMetrics, StepHook } from './types.js';
+import type { LoopState } from './checkpoint.js';
+import { updateSchedule } from './schedule.js';
+import type { TrainOptions } from './options.js';
+import { swapWeights, updateEma } from './setup.js';
+import { eraseBatch, emaDecay, mixBatch } from './recipe.js';
+import { trainingLoss } from './distill.js';
+
+/**
+ * Batch b of an epoch as the network trains on it: the augmented images, the (smoothed) one-hot labels and
+ * the teacher's soft targets, then random erasing and mixup/cutmix, each seeded from (seed, epoch, b).
+ */
+function trainingBatch(
+  trainSet: Dataset,
+  idx: number[],
+  options: TrainOptions,
+  epoch: number,
+  b: number,
+  teacher: Float32Array | null,
+): { xs: Float32Array; ys: Float32Array; softs: Float32Array | null } {
+  const nc = trainSet.classes.length,
+    s = options.labelSmoothing;
+  const aug = { flip: options.flip, rotation: options.rotation, zoom: options.zoom, shift: options.shift };
+  const xs = makeBatch(trainSet.images, idx, aug, new Rng(deriveSeed(options.seed, epoch, 2, b)));
+  const ys = new Float32Array(idx.length * nc);
+  idx.forEach((k, i) => {
+    for (let c = 0; c < nc; c++) ys[i * nc + c] = s / nc;
+    ys[i * nc + trainSet.labels[k]] += 1 - s;
+  });
+  let softs: Float32Array | null = null;
+  if (teacher) {
+    softs = new Float32Array(idx.length * nc);
+    idx.forEach((k, i) => softs!.set(teacher.subarray(k * nc, (k + 1) * nc), i * nc));
+  }
+  const recipeRng = new Rng(deriveSeed(options.seed, epoch, 3, b));
+  eraseBatch(xs, idx.length, options.erasing, recipeRng);
+  mixBatch(xs, softs ? [ys, softs] : [ys], idx.length, { mixup: options.mixup, cutmix: options.cutmix, prob: options.mixProb }, recipeRng);
+  return { xs, ys, softs };
+}
+
+/** One optimizer step on a batch; returns its loss and how many top-1 predictions matched the (mixed) labels' argmax. */
+function optimizerStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  vars: tf.Variable[],
+  trained: tf.Variable[],
+  batch: { xs: Float32Array; ys: Float32Array; softs: Float32Array | null; n: number; nc: number },
+  loss: { weights: tf.Tensor | null; alpha: number; temperature: number },
+  beforeApply: () => void,
+): [number, number] {
+  return tf.tidy(() => {
+    const { n, nc } = batch;
+    const x = tf.tensor4d(batch.xs, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+    const y = tf.tensor2d(batch.ys, [n, nc]);
+    const soft = batch.softs ? tf.tensor2d(batch.softs, [n, nc]) : null;
+    let predicted: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const p = model.apply(x, { training: true }) as tf.Tensor;
+      predicted = tf.keep(p);
+      let l: tf.Tensor = trainingLoss(y, p, { weights: loss.weights, soft, alpha: loss.alpha, temperature: loss.temperature });
+      for (const r of model.calculateLosses()) l = tf.add(l, r);
+      return l as tf.Scalar;
+    }, trained);
+    beforeApply();
+    // tfjs's optimizers keep their slots by a gradient's position in the map: with a frozen body every
+    // variable still gets one (zeros), in the same order, so the slots line up when the body thaws.
+    const full = trained === vars ? grads : Object.fromEntries(vars.map((v) => [v.name, grads[v.name] ?? tf.zerosLike(v)]));
+    optimizer.applyGradients(full as never);
+    const c = tf.sum(tf.cast(tf.equal(tf.argMax(predicted!, 1), tf.argMax(y, 1)), 'float32'));
+    predicted!.dispose();
+    return [value.dataSync()[0], c.dataSync()[0]];
+  });
+}
+
+/** What an epoch's batches need from the run (fit.ts builds it once). */
+export interface EpochLoop {
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  /** Every trainable variable, and those that take gradients (the head's alone while the body is frozen). */
+  vars: tf.Variable[];
+  headVars: tf.Variable[];
+  trainSet: Dataset;
+  options: TrainOptions;
+  state: LoopState;
+  hooks: StepHook[];
+  teacher: Float32Array | null;
+  ema: Float32Array | null;
+  lossOptions: { weights: tf.Tensor | null; alpha: number; temperature: number };
+  batches: number;
+  emit: (e: { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number }) => void;
+  shouldStop?: () => boolean;
+}
+
+/**
+ * The rest of epoch `epoch`'s batches (from state.batch, so a resumed epoch continues where it stopped).
+ * Returns null at the epoch's end, 'nan' when the loss stops being finite, 'interrupted' when `shouldStop`
+ * answers true before the last batch (the caller then saves the checkpoint).
+ */
+export async function runBatches(
+  l: EpochLoop,
+  epoch: number,
+): Promise<{ stop: 'nan' | 'interrupted'; batch: number; loss?: number } | null> {
+  const { options, state, hooks, trainSet, batches } = l;
+  const bs = options.batchSize,
+    nc = trainSet.classes.length;
+  const order = new Rng(deriveSeed(options.seed, epoch, 1)).shuffle([...Array(trainSet.size).keys()]);
+  // Transfer with a frozen body: only the head's weights take gradients for the first freezeEpochs.
+  const trained = epoch < options.freezeEpochs ? l.headVars : l.vars;
+  let t0 = performance.now();
+  for (let b = state.batch; b < batches; b++) {
+    const idx = order.slice(b * bs, (b + 1) * bs);
+    const batch = { ...trainingBatch(trainSet, idx, options, epoch, b, l.teacher), n: idx.length, nc };
+    const step = state.step;
+    for (const h of hooks) h.beforeStep?.(step);
+    const [lossValue, correct] = optimizerStep(l.model, l.optimizer, l.vars, trained, batch, l.lossOptions, () => {
+      for (const h of hooks) h.beforeApply?.(step);
+    });
+    for (const h of hooks) h.afterStep?.(step);
+    if (l.ema) updateEma(l.ema, l.model, emaDecay(options.ema, step));
+    if (!Number.isFinite(lossValue)) return { stop: 'nan', batch: b, loss: lossValue };
+    const now = performance.now();
+    const p = state.partial;
+    p.seconds += (now - t0) / 1000;
+    t0 = now;
+    p.loss += lossValue * idx.length;
+    p.correct += correct;
+    p.seen += idx.length;
+    state.step++;
+    state.batch = b + 1;
+    const rate = p.seen / p.seconds;
+    l.emit({ type: 'batch', epoch, batch: b + 1, batches, loss: p.loss / p.seen, acc: p.correct / p.seen, imagesPerSecond: rate });
+    // Let the event loop run (signal handlers: Ctrl-C must answer within a batch, not at the epoch's end).
+    await new Promise((resolve) => setImmediate(resolve));
+    if (l.shouldStop?.() && b + 1 < batches) return { stop: 'interrupted', batch: b };
+  }
+  return null;
+}
+
+/**
+ * An epoch's end: validation (of the EMA weights with --ema), its metrics line, best/ and last/ saved, and
+ * the loop state advanced to the next epoch (the caller then writes the checkpoint).
+ */
+export async function endEpoch(
+  model: tf.LayersModel,
+  valSet: Dataset | null,
+  state: LoopState,
+  options: TrainOptions,
+  o: { out: string; lr: number; ema: Float32Array | null; hooks: StepHook[]; meta: () => FerMetadata },
+): Promise<{ metrics: EpochMetrics; best: boolean }> {
+  const p = state.partial;
+  let valLoss: number | null = null,
+    valAcc: number | null = null;
+  // With --ema, the averaged weights are what is validated and saved (the raw ones keep training).
+  const raw = o.ema ? swapWeights(model, o.ema) : null;
+  if (valSet) ({ loss: valLoss, acc: valAcc } = evaluateLossAcc(model, valSet));
+  const metrics: EpochMetrics = {
+    epoch: state.epoch + 1,
+    loss: p.loss / p.seen,
+    acc: p.correct / p.seen,
+    valLoss,
+    valAcc,
+    lr: o.lr,
+    seconds: p.seconds,
+    imagesPerSecond: p.seen / p.seconds,
+    ...Object.assign({}, ...o.hooks.map((h) => h.metrics?.() ?? {})),
+  };
+  appendFileSync(path.join(o.out, 'metrics.jsonl'), JSON.stringify(metrics) + '\n');
+  faultPoint('epoch:metrics');
+  const monitored = valAcc ?? metrics.acc;
+  const best = monitored > state.bestValAcc;
+  if (best) {
+    state.bestValAcc = monitored;
+    state.bestEpoch = state.epoch + 1;
+    await saveModel(model, path.join(o.out, 'best'), o.meta());
+  }
+  await saveModel(model, path.join(o.out, 'last'), o.meta());
+  if (raw) swapWeights(model, raw);
+  state.schedule = updateSchedule(options, state.schedule, monitored);
+  state.epoch += 1;
+  state.batch = 0;
+  state.partial = { loss: 0, correct: 0, seen: 0, seconds: 0 };
+  return { metrics, best };
+}
+
+/** Mean cross-entropy and accuracy of a model on a dataset (inference mode). */
+export function evaluateLossAcc(model: tf.LayersModel, ds: Dataset): { loss: number; acc: number } {
+  const probs = predictProbs(model, ds.images, ds.size);
+  let loss = 0;
+  const nc = probs.length / ds.size;
+  for (let i = 0; i < ds.size; i++) loss -= Math.log(Math.max(probs[i * nc + ds.labels[i]], 1e-7));
+  return { loss: loss / ds.size, acc: top1Accuracy(probs, ds.labels, nc) };
+}
