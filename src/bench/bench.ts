@@ -14,6 +14,7 @@ import { top1Accuracy } from '../eval/metrics.js';
 import { predictProbs } from '../eval/predict.js';
 import { kernelWeights, readValues } from '../prune/weights.js';
 import { loadModel, modelJsonPath } from '../model/io.js';
+import { modelMacs } from '../model/macs.js';
 import { prepareQuantized } from '../quantize/model.js';
 import type { BenchRow } from './schema.js';
 import { IMAGE_SIZE } from '../data/classes.js';
@@ -121,6 +122,7 @@ export async function benchOnnx(file: string, o: BenchOptions): Promise<BenchRow
       fileBytes: statSync(file).size,
       parameters: info.parameters,
       nonzeroParameters: info.nonzero,
+      macs: info.macs,
       accuracy,
     };
   } finally {
@@ -159,6 +161,7 @@ export async function benchTfjs(dir: string, backend: string, o: BenchOptions): 
       fileBytes: bytes,
       parameters: model.countParams(),
       nonzeroParameters: model.countParams() - kernels.reduce((a, k) => a + k.filter((v) => v === 0).length, 0),
+      macs: modelMacs(model),
       accuracy,
     };
   } finally {

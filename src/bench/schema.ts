@@ -17,6 +17,8 @@ export const benchRowSchema = z.object({
   fileBytes: z.number().int().nonnegative(),
   parameters: z.number().int().nonnegative(),
   nonzeroParameters: z.number().int().nonnegative(),
+  /** Multiply-adds per image (convolutions and dense layers); absent in bench.json files older than it. */
+  macs: z.number().int().nonnegative().optional(),
   accuracy: z.number().min(0).max(1).nullable(),
 });
 

@@ -76,6 +76,7 @@ export function markdownTable(rows: BenchRow[]): string {
     'size KB',
     'params',
     'non-zero',
+    'MACs',
     'accuracy',
   ];
   const lines = rows.map((r) => [
@@ -91,6 +92,7 @@ export function markdownTable(rows: BenchRow[]): string {
     (r.fileBytes / 1024).toFixed(1),
     r.parameters,
     r.nonzeroParameters,
+    r.macs == null ? '' : `${(r.macs / 1e6).toFixed(2)} M`,
     r.accuracy == null ? '' : `${(r.accuracy * 100).toFixed(2)}%`,
   ]);
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n');
@@ -206,7 +208,7 @@ function printBench(result: BenchResult, o: z.infer<typeof benchSchema>): void {
   }
   out(
     table(
-      ['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'RSS MB', 'KB', 'params', 'non-zero', 'acc'],
+      ['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'RSS MB', 'KB', 'params', 'non-zero', 'MACs', 'acc'],
       rows.map((r) => [
         r.variant,
         r.batch,
@@ -219,6 +221,7 @@ function printBench(result: BenchResult, o: z.infer<typeof benchSchema>): void {
         (r.fileBytes / 1024).toFixed(1),
         r.parameters,
         r.nonzeroParameters,
+        r.macs == null ? '-' : `${(r.macs / 1e6).toFixed(2)}M`,
         r.accuracy == null ? '-' : `${(r.accuracy * 100).toFixed(2)}%`,
       ]),
     ),

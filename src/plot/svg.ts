@@ -42,21 +42,22 @@ export function tickLabels(ticks: number[]): string[] {
 }
 
 /** A line chart panel as an SVG <g>, placed at (x, y) with size (w, h). */
-export function linePanel(
+interface Frame {
+  parts: string[];
+  px: (v: number) => number;
+  py: (v: number) => number;
+}
+
+/** A panel's background, title, grid, tick labels and axis label for data in [x0, x1] × [y0, y1]. */
+function plotFrame(
   x: number,
   y: number,
   w: number,
   h: number,
   title: string,
-  series: Series[],
-  opts: { xLabel?: string; yMin?: number; yMax?: number } = {},
-): string {
-  const all = series.flatMap((s) => s.points).filter(([, v]) => Number.isFinite(v));
-  if (all.length === 0) return '';
-  const x0 = Math.min(...all.map((p) => p[0])),
-    x1 = Math.max(...all.map((p) => p[0]));
-  let y0 = opts.yMin ?? Math.min(...all.map((p) => p[1])),
-    y1 = opts.yMax ?? Math.max(...all.map((p) => p[1]));
+  [x0, x1, y0, y1]: [number, number, number, number],
+  xLabel?: string,
+): Frame {
   if (y1 - y0 < 1e-9) {
     y0 -= 0.5;
     y1 += 0.5;
@@ -81,10 +82,29 @@ export function linePanel(
     parts.push(`<text x="${px(t)}" y="${y + h - B + 16}" text-anchor="middle" font-size="11" ${FONT}>${xLabels[i]}</text>`);
   });
   parts.push(`<rect x="${x + L}" y="${y + T}" width="${w - L - R}" height="${h - T - B}" fill="none" stroke="#888"/>`);
-  if (opts.xLabel)
-    parts.push(
-      `<text x="${x + L + (w - L - R) / 2}" y="${y + h - 6}" text-anchor="middle" font-size="12" ${FONT}>${esc(opts.xLabel)}</text>`,
-    );
+  if (xLabel)
+    parts.push(`<text x="${x + L + (w - L - R) / 2}" y="${y + h - 6}" text-anchor="middle" font-size="12" ${FONT}>${esc(xLabel)}</text>`);
+  return { parts, px, py };
+}
+
+export function linePanel(
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  title: string,
+  series: Series[],
+  opts: { xLabel?: string; yMin?: number; yMax?: number } = {},
+): string {
+  const all = series.flatMap((s) => s.points).filter(([, v]) => Number.isFinite(v));
+  if (all.length === 0) return '';
+  const x0 = Math.min(...all.map((p) => p[0])),
+    x1 = Math.max(...all.map((p) => p[0]));
+  const y0 = opts.yMin ?? Math.min(...all.map((p) => p[1])),
+    y1 = opts.yMax ?? Math.max(...all.map((p) => p[1]));
+  const { parts, px, py } = plotFrame(x, y, w, h, title, [x0, x1, y0, y1], opts.xLabel);
+  const R = 15,
+    T = 30;
   series.forEach((s, i) => {
     const pts = s.points.filter(([, v]) => Number.isFinite(v));
     if (pts.length === 0) return;
@@ -97,6 +117,28 @@ export function linePanel(
     );
     parts.push(`<text x="${x + w - R - 85}" y="${ly + 4}" font-size="11" ${FONT}>${esc(s.name)}</text>`);
   });
+  return `<g>${parts.join('')}</g>`;
+}
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  label: string;
+  color: string;
+}
+
+/** Labelled points on a frame whose ranges are padded by 8% (a point never sits on the border). */
+export function scatterPanel(x: number, y: number, w: number, h: number, title: string, points: ScatterPoint[], xLabel?: string): string {
+  const pts = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  if (pts.length === 0) return '';
+  const pad = (a: number, b: number): [number, number] => [a - (b - a || 1) * 0.08, b + (b - a || 1) * 0.08];
+  const [x0, x1] = pad(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)));
+  const [y0, y1] = pad(Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y)));
+  const { parts, px, py } = plotFrame(x, y, w, h, title, [x0, x1, y0, y1], xLabel);
+  for (const p of pts) {
+    parts.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${p.color}"/>`);
+    parts.push(`<text x="${(px(p.x) + 6).toFixed(1)}" y="${(py(p.y) - 6).toFixed(1)}" font-size="10" ${FONT}>${esc(p.label)}</text>`);
+  }
   return `<g>${parts.join('')}</g>`;
 }
 

@@ -2,6 +2,7 @@
 import { it, expect } from 'vitest';
 import { tickLabels } from '../../src/plot/svg.js';
 import { curvesSvg } from '../../src/train/curves.js';
+import { benchSvg } from '../../src/bench/chart.js';
 
 it('labels every tick distinctly, in the short form where that suffices', () => {
   expect(tickLabels([60, 60.5, 61, 61.5, 62])).toEqual(['60', '60.5', '61', '61.5', '62']);
@@ -25,4 +26,45 @@ it('the accuracy panel of a run between 61% and 62.2% repeats no label', () => {
   const yLabels = [...panel.matchAll(/text-anchor="end"[^>]*>([^<]+)</g)].map((x) => x[1]);
   expect(yLabels.length).toBeGreaterThan(2);
   expect(new Set(yLabels).size).toBe(yLabels.length);
+});
+
+it("bench.png's Pareto panels place each model's point by its accuracy and cost, and only when accuracy was measured", () => {
+  const row = (model: string, batch: number, p50: number, throughput: number, accuracy: number | null) => ({
+    model,
+    variant: model,
+    engine: 'onnxruntime' as const,
+    provider: 'cpu',
+    batch,
+    threads: 0,
+    iterations: 10,
+    latencyMs: { p50, p90: p50, p99: p50, mean: p50 },
+    throughput,
+    cpuPercent: 100,
+    memPercent: 1,
+    peakRssMb: 100,
+    fileBytes: 1000,
+    parameters: 10,
+    nonzeroParameters: 10,
+    accuracy,
+  });
+  const machine = { cpu: 'x', cores: 2, memoryGb: 1, platform: 'linux', node: 'v20', ort: '1' };
+  const rows = [
+    row('fast', 1, 0.1, 10000, 0.6),
+    row('fast', 64, 3, 21000, 0.6),
+    row('good', 1, 0.2, 5000, 0.66),
+    row('good', 64, 10, 6400, 0.66),
+  ];
+  const svg = benchSvg({ machine, date: '', rows, notes: [] });
+  const panel = (title: string) => svg.slice(svg.indexOf(title), svg.indexOf('</g>', svg.indexOf(title)));
+  const circles = (p: string) => [...p.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  const lat = circles(panel('vs p50 latency, batch 1'));
+  const thr = circles(panel('vs throughput, batch 64'));
+  expect(lat).toHaveLength(2);
+  expect(thr).toHaveLength(2);
+  // "good": more accurate (higher on the page, smaller y) and slower (right in latency, left in throughput).
+  expect(lat[1][1]).toBeLessThan(lat[0][1]);
+  expect(lat[1][0]).toBeGreaterThan(lat[0][0]);
+  expect(thr[1][0]).toBeLessThan(thr[0][0]);
+  const without = benchSvg({ machine, date: '', rows: rows.map((r) => ({ ...r, accuracy: null })), notes: [] });
+  expect(without).not.toContain('Accuracy (%) vs');
 });

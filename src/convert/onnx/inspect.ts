@@ -3,6 +3,7 @@ import { FER2013_CLASSES } from '../../data/classes.js';
 import { readFileSync } from 'node:fs';
 import { decodeModel, DataType } from './builder.js';
 import { ModelError } from '../../errors.js';
+import { onnxMacs } from './macs.js';
 
 export interface OnnxInfo {
   metadata: Record<string, string>;
@@ -13,6 +14,8 @@ export interface OnnxInfo {
   /** Weights (conv/gemm initializers, int8 or float) and their non-zeros. */
   parameters: number;
   nonzero: number;
+  /** Multiply-adds per image (convolutions and dense layers: convert/onnx/macs.ts). */
+  macs: number;
   opTypes: Record<string, number>;
   /** The first input's dims (a symbol such as N as a string). */
   inputShape: (number | string)[];
@@ -78,7 +81,9 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
   const outDims = model.graph?.output?.[0]?.type?.tensorType?.shape?.dim ?? [];
   const width = Number(outDims[outDims.length - 1]?.dimValue ?? 0) || undefined;
   const classes = onnxClasses({ metadata }, width);
-  return { metadata, layout, precision: metadata.precision ?? 'fp32', parameters, nonzero, opTypes, inputShape, classes };
+  const spatial = (layout === 'NCHW' ? inputShape.slice(2, 4) : inputShape.slice(1, 3)).map(Number);
+  const macs = spatial.length === 2 && spatial.every((d) => d > 0) ? onnxMacs(model, spatial as [number, number]) : 0;
+  return { metadata, layout, precision: metadata.precision ?? 'fp32', parameters, nonzero, macs, opTypes, inputShape, classes };
 }
 
 /**
