@@ -106,7 +106,7 @@ export function benchCommand(): Command {
     .argument('[models...]', ".onnx files (or fer model dirs with --engine tfjs); default: the shipped model's variants")
     .option('--provider <p>', 'cpu | cuda | tensorrt')
     .option('--engine <e>', 'onnxruntime | tfjs')
-    .option('--batch <list>', 'batch sizes, comma-separated', '1,32')
+    .option('--batch <list>', 'batch sizes, comma-separated')
     .option('--warmup <n>', 'warm-up runs')
     .option('--iterations <n>', 'timed runs')
     .option('--duration <s>', 'time each case for this many seconds instead')

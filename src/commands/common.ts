@@ -30,10 +30,14 @@ export function withEngineOptions(cmd: Command): Command {
 /**
  * Shows each option's default in --help as the command's zod schema defines it, so that the schema stays
  * the one place a default is written. Flags (booleans) and options the schema has no default for are left.
+ * Set after the option is registered, the default is only shown: commander does not fill it in, so an
+ * option the user did not give reaches the action undefined and the schema (or a resumed run) decides.
  */
 export function showSchemaDefaults(cmd: Command, schema: z.ZodObject): Command {
   for (const opt of cmd.options) {
-    const def = (schema.shape[opt.attributeName()] as { _zod?: { def: { type: string; defaultValue?: unknown } } } | undefined)?._zod?.def;
+    type Def = { type: string; defaultValue?: unknown; in?: { _zod: { def: Def } } };
+    let def = (schema.shape[opt.attributeName()] as { _zod?: { def: Def } } | undefined)?._zod?.def;
+    if (def?.type === 'pipe') def = def.in?._zod.def; // a default before a .transform()
     // An option whose help already explains its default (e.g. "the shipped model") keeps that wording.
     if (
       opt.defaultValue === undefined &&

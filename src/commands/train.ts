@@ -1,5 +1,6 @@
 /** `fer train`: thin wrapper over train/fit.ts. */
 import { Command } from 'commander';
+import { z } from 'zod';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { isFerRunDir, readJsonFile } from '../io/files.js';
 import path from 'node:path';
@@ -16,6 +17,17 @@ import { out, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults }
 import { Progress, formatDuration } from './progress.js';
 import { pruneHook } from '../prune/hook.js';
 import { quantizeHook } from '../quantize/hook.js';
+
+/**
+ * The defaults of what a run reads and where. Applied after --resume has taken from run.json what the flags
+ * leave open (a resumed run keeps its own val split and multi-face rule).
+ */
+export const trainInputsSchema = z.object({
+  out: z.string().default('runs/train'),
+  valUsage: z.enum(CSV_USAGES).default('PublicTest'),
+  multiFace: z.enum(MULTI_FACE).default('largest'),
+});
+const INPUT_DEFAULTS = trainInputsSchema.parse({});
 
 interface Flags {
   data?: string;
@@ -66,8 +78,8 @@ export function trainCommand(): Command {
     .option('--data <dir|csv>', 'training data: <dir>/<class>/*.jpg or fer2013.csv')
     .option('--val <dir|csv>', 'validation data (model selection, LR schedule)')
     .option('--usage <usage>', 'CSV split for --data (Training|PublicTest|PrivateTest)')
-    .option('--val-usage <usage>', 'CSV split for --val', 'PublicTest')
-    .option('--out <dir>', 'run directory', 'runs/train')
+    .option('--val-usage <usage>', 'CSV split for --val')
+    .option('--out <dir>', 'run directory')
     .option('--resume <dir>', 'continue an interrupted run in <dir>')
     .option('--epochs <n>', 'epochs')
     .option('--batch-size <n>', 'batch size')
@@ -114,7 +126,7 @@ export function trainCommand(): Command {
       '--detect [detector]',
       `--data holds ordinary photos: crop each one's face (aligned, 48×48 gray) with a face detector (${DETECTORS.join(' | ')}; default auto) and cache the crops`,
     )
-    .option('--multi-face <m>', 'with --detect, a photo with several faces: largest (train on its largest face) | skip', 'largest')
+    .option('--multi-face <m>', 'with --detect, a photo with several faces: largest (train on its largest face) | skip')
     .option('--revive-dead', "give the --init model's dead ReLU channels fresh weights first")
     .option('--teacher <model...>', "distill from these models' mean probabilities (knowledge distillation)")
     .option('--distill-alpha <x>', "weight of the teacher's soft targets (labels get 1 - x)")
@@ -132,6 +144,7 @@ export function trainCommand(): Command {
     .option('--json', 'one JSON line per epoch on stdout instead of the progress bar');
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, trainOptionsSchema);
+  showSchemaDefaults(cmd, trainInputsSchema);
   cmd.action(trainAction);
   return cmd;
 }
@@ -227,7 +240,7 @@ interface RunInputs {
 }
 
 function runInputs(flags: Flags): RunInputs {
-  const outDir = flags.resume ?? flags.out!;
+  const outDir = flags.resume ?? flags.out ?? INPUT_DEFAULTS.out;
   const runFile = path.join(outDir, 'run.json');
   let dataPath = flags.data,
     valPath = flags.val,
@@ -235,7 +248,7 @@ function runInputs(flags: Flags): RunInputs {
     valUsage = flags.valUsage;
   let detect: Detector | undefined =
     flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : (flags.detect as Detector);
-  let multiFace = flags.multiFace as MultiFace;
+  let multiFace = flags.multiFace as MultiFace | undefined;
   let stored: Record<string, unknown> | undefined;
   if (flags.resume) {
     if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
@@ -253,7 +266,7 @@ function runInputs(flags: Flags): RunInputs {
     usage ??= prev.usage;
     valUsage ??= prev.valUsage;
     detect ??= prev.detect;
-    if (prev.multiFace) multiFace = prev.multiFace;
+    multiFace ??= prev.multiFace;
     stored = prev.options;
     // A resumed run keeps the options it started with (its schedule depends on them): say so, never ignore.
     const changed = ['epochs', 'lr', 'schedule', 'batchSize'].filter(
@@ -266,6 +279,8 @@ function runInputs(flags: Flags): RunInputs {
       );
     }
   }
+  valUsage ??= INPUT_DEFAULTS.valUsage;
+  multiFace ??= INPUT_DEFAULTS.multiFace;
   if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
   for (const u of [usage, valUsage]) {
     if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);

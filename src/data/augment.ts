@@ -124,3 +124,41 @@ export function viewBatch(images: Uint8Array, indices: ArrayLike<number>, m: num
     warp(images.subarray(indices[b] * P, (indices[b] + 1) * P), batch.subarray(b * P, (b + 1) * P), m);
   return batch;
 }
+
+/** One batch of test-time inference: images start..start+count-1, each test-time view as a float batch. */
+export interface ViewBatch {
+  start: number;
+  count: number;
+  views: Float32Array[];
+}
+
+/**
+ * The batched inference loop both engines run (eval/predict.ts on tfjs, runtime/onnx-probs.ts on
+ * onnxruntime): batches of at most `batchSize` of the `n` images, each with the views of `tta`; the caller
+ * classifies every view and hands the per-view probabilities to `table.add`, which averages them into the
+ * [n × classes] result (classes: the width of the first batch's output).
+ */
+export function* viewBatches(images: Uint8Array, n: number, tta: Tta, batchSize: number): Generator<ViewBatch> {
+  const affines = ttaAffines(tta);
+  for (let start = 0; start < n; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
+    yield { start, count: idx.length, views: affines.map((m) => viewBatch(images, idx, m)) };
+  }
+}
+
+/** The [n × classes] probabilities of `viewBatches`, each batch the mean of its views' outputs. */
+export class ProbsTable {
+  private out = new Float32Array(0);
+  constructor(private readonly n: number) {}
+
+  add(b: ViewBatch, perView: Float32Array[]): void {
+    const width = perView[0].length / b.count;
+    if (b.start === 0) this.out = new Float32Array(this.n * width);
+    const at = b.start * width;
+    for (const p of perView) for (let i = 0; i < p.length; i++) this.out[at + i] += p[i] / perView.length;
+  }
+
+  get result(): Float32Array {
+    return this.out;
+  }
+}

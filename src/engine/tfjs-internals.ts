@@ -35,3 +35,39 @@ export function inboundLayers(l: Layer): Layer[] {
   const nodes = (l as unknown as { inboundNodes: { inboundLayers: Layer[] }[] }).inboundNodes;
   return nodes.length ? nodes[0].inboundLayers : [];
 }
+
+/** The fields of tfjs-layers' BatchNormalization that fer reads and sets (not in its public typings). */
+export interface BnInternals {
+  axis: number | number[];
+  epsilon: number;
+  momentum: number;
+  gamma: tf.LayerVariable | null;
+  beta: tf.LayerVariable | null;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+}
+
+/** A BatchNormalization layer's internal fields (the layer must be one). */
+export function batchNormInternals(l: Layer): BnInternals {
+  return l as unknown as BnInternals;
+}
+
+/** A layer class tfjs-layers does not export, taken from an instance's constructor (to subclass it). */
+export function layerClassOf(instance: Layer): new (args: Record<string, unknown>) => Layer {
+  return instance.constructor as unknown as new (args: Record<string, unknown>) => Layer;
+}
+
+/** What fer's read/compute/write bridge uses of the cpu backend (KernelBackend methods missing from its typings). */
+export interface CpuBackendBridge {
+  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+  readSync(dataId: object): Float32Array;
+  disposeIntermediateTensorInfo(info: tf.TensorInfo): void;
+}
+export function cpuBackendBridge(backend: unknown): CpuBackendBridge {
+  return backend as CpuBackendBridge;
+}
+
+/** Adds a reference to a tensor's data on a backend (KernelBackend.incRef): a kernel returning its input shares it. */
+export function incRef(backend: unknown, dataId: object): void {
+  (backend as { incRef(dataId: object): void }).incRef(dataId);
+}

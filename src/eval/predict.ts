@@ -1,6 +1,6 @@
 /** Batched inference of a tfjs model over 48×48 grayscale bytes. */
 import { tf } from '../engine/tf.js';
-import { ttaAffines, viewBatch, type Tta } from '../data/augment.js';
+import { ProbsTable, viewBatches, type Tta } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 
 export type { Tta };
@@ -22,21 +22,13 @@ export function predictProbs(
   batchSize = 256,
   onProgress?: OnProgress,
 ): Float32Array {
-  let out = new Float32Array(0);
-  const views = ttaAffines(tta);
-  for (let start = 0; start < n; start += batchSize) {
-    const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    const p = tf.tidy(() =>
-      views
-        .map((m) => model.predict(tf.tensor4d(viewBatch(images, idx, m), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1])) as tf.Tensor)
-        .reduce((a, b) => tf.add(a, b))
-        .div(views.length),
+  const table = new ProbsTable(n);
+  for (const b of viewBatches(images, n, tta, batchSize)) {
+    const perView = b.views.map((v) =>
+      tf.tidy(() => (model.predict(tf.tensor4d(v, [b.count, IMAGE_SIZE, IMAGE_SIZE, 1])) as tf.Tensor).dataSync() as Float32Array),
     );
-    const classes = p.shape[1]!;
-    if (start === 0) out = new Float32Array(n * classes);
-    out.set(p.dataSync() as Float32Array, start * classes);
-    p.dispose();
-    onProgress?.(start + idx.length, n);
+    table.add(b, perView);
+    onProgress?.(b.start + b.count, n);
   }
-  return out;
+  return table.result;
 }

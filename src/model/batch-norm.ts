@@ -5,17 +5,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { batchNormTrain } from '../engine/kernels/batch-norm-train.js';
-
-/** The fields of tfjs-layers' BatchNormalization that fer reads and sets (not in its public typings). */
-export interface BnInternals {
-  axis: number | number[];
-  epsilon: number;
-  momentum: number;
-  gamma: tf.LayerVariable | null;
-  beta: tf.LayerVariable | null;
-  movingMean: tf.LayerVariable;
-  movingVariance: tf.LayerVariable;
-}
+import { batchNormInternals, layerClassOf } from '../engine/tfjs-internals.js';
 
 /** Switches of fer's batch norm. */
 export const batchNormSettings = {
@@ -36,12 +26,12 @@ let ferBatchNormClass: LayerClass | undefined;
 export function registerFerLayers(): LayerClass {
   if (ferBatchNormClass) return ferBatchNormClass;
   // tfjs-layers does not export the class itself; take it from an instance.
-  const Base = tf.layers.batchNormalization({}).constructor as unknown as LayerClass;
+  const Base = layerClassOf(tf.layers.batchNormalization({}));
   class FerBatchNormalization extends Base {
     static className = BATCH_NORM_CLASS;
 
     override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-      const self = this as unknown as BnInternals;
+      const self = batchNormInternals(this);
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const axis = Array.isArray(self.axis) ? self.axis : [self.axis];
       const lastAxis = axis.length === 1 && (axis[0] === -1 || axis[0] === x.rank - 1);

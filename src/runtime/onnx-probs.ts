@@ -1,5 +1,5 @@
-/** Batched inference of an ONNX classifier on onnxruntime-node over 48×48 grayscale bytes (tfjs's twin: eval/predict.ts). */
-import { ttaAffines, viewBatch, type Tta } from '../data/augment.js';
+/** Batched inference of an ONNX classifier on onnxruntime-node over 48×48 grayscale bytes (the same loop as eval/predict.ts's on tfjs: data/augment.ts viewBatches). */
+import { ProbsTable, viewBatches, type Tta } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import type { FerSession } from './ort.js';
 
@@ -17,20 +17,12 @@ export async function onnxProbs(
   batchSize = 256,
   onProgress?: (done: number, total: number) => void,
 ): Promise<Float32Array> {
-  let out = new Float32Array(0);
-  const views = ttaAffines(tta);
-  for (let start = 0; start < n; start += batchSize) {
-    const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    let sum = new Float32Array(0);
-    for (const m of views) {
-      const p = await session.run(viewBatch(images, idx, m), inputDims(layout, idx.length));
-      if (sum.length === 0) sum = new Float32Array(p.length);
-      for (let i = 0; i < sum.length; i++) sum[i] += p[i] / views.length;
-    }
-    // The model's class count is its output's width.
-    if (start === 0) out = new Float32Array((n * sum.length) / idx.length);
-    out.set(sum, (start * sum.length) / idx.length);
-    onProgress?.(start + idx.length, n);
+  const table = new ProbsTable(n);
+  for (const b of viewBatches(images, n, tta, batchSize)) {
+    const perView: Float32Array[] = [];
+    for (const v of b.views) perView.push(await session.run(v, inputDims(layout, b.count)));
+    table.add(b, perView);
+    onProgress?.(b.start + b.count, n);
   }
-  return out;
+  return table.result;
 }

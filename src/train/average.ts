@@ -9,7 +9,8 @@ import { ModelError } from '../errors.js';
 import { makeBatch, NO_AUGMENT, type AugmentOptions } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { Rng } from '../util/rng.js';
-import { BATCH_NORM_CLASS, type BnInternals } from '../model/batch-norm.js';
+import { BATCH_NORM_CLASS } from '../model/batch-norm.js';
+import { batchNormInternals } from '../engine/tfjs-internals.js';
 
 /** Sets `target`'s weights to the element-wise mean of `models`' weights (same architecture required). */
 export function averageWeightsInto(target: tf.LayersModel, models: tf.LayersModel[]): void {
@@ -52,7 +53,7 @@ export function recalibrateBatchNorm(
     onBatch,
   }: { batchSize?: number; seed?: number; augment?: AugmentOptions; onBatch?: (done: number, total: number) => void } = {},
 ): number {
-  const bns = model.layers.filter(isBatchNorm) as unknown as BnInternals[];
+  const bns = model.layers.filter(isBatchNorm).map(batchNormInternals);
   if (bns.length === 0) return 0;
   const saved = bns.map((l) => l.momentum);
   const batches = Math.floor(count / batchSize) || 1;

@@ -7,6 +7,7 @@
  */
 import { tf } from '../tf.js';
 import { makeF32, readF32 } from '../kernel-io.js';
+import { cpuBackendBridge, incRef } from '../tfjs-internals.js';
 import { conv2DBackpropFilter, depthwiseBackpropFilter, maxPoolGrad } from './gradients.js';
 import { conv2DBackpropInput, depthwiseBackpropInput } from './input-gradients.js';
 
@@ -26,11 +27,7 @@ export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
-  const cpuBackend = tf.findBackend('cpu') as unknown as {
-    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
-    readSync(dataId: object): Float32Array;
-    disposeIntermediateTensorInfo(info: tf.TensorInfo): void;
-  };
+  const cpuBackend = cpuBackendBridge(tf.findBackend('cpu'));
   for (const name of [...BRIDGED, ...Object.keys(NATIVE_TO_WASM)]) {
     // wasm's own MaxPoolGrad exists but is wrong; everything else in the list is missing.
     try {
@@ -47,7 +44,7 @@ export function registerWasmTrainingKernels(): void {
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend }) => {
       const x = inputs.x!;
-      (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      incRef(backend, x.dataId);
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },
   });
