@@ -9,7 +9,7 @@ import { applyFakeQuant } from '../src/quantize/model.js';
 import { calibrate } from '../src/quantize/calibrate.js';
 import { activationQuantPoints, simulateInt8 } from '../src/quantize/activations.js';
 import { convertToOnnx } from '../src/convert/onnx/convert.js';
-import { predictProbs } from '../src/eval/predict.js';
+import { predictProbs } from '../src/eval/probs.js';
 import { createSession } from '../src/runtime/ort.js';
 import { onnxProbs } from '../src/runtime/onnx-probs.js';
 import { argmaxRows } from '../src/eval/metrics.js';

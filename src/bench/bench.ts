@@ -11,7 +11,7 @@ import { inputDims, onnxProbs } from '../runtime/onnx-probs.js';
 import { tf } from '../engine/tf.js';
 import type { Dataset } from '../data/dataset.js';
 import { top1Accuracy } from '../eval/metrics.js';
-import { predictProbs } from '../eval/predict.js';
+import { predictProbs } from '../eval/probs.js';
 import { kernelWeights, readValues } from '../prune/weights.js';
 import { loadModel, modelJsonPath } from '../model/io.js';
 import { modelMacs } from '../model/macs.js';

@@ -133,7 +133,7 @@ export interface ViewBatch {
 }
 
 /**
- * The batched inference loop both engines run (eval/predict.ts on tfjs, runtime/onnx-probs.ts on
+ * The batched inference loop both engines run (eval/probs.ts on tfjs, runtime/onnx-probs.ts on
  * onnxruntime): batches of at most `batchSize` of the `n` images, each with the views of `tta`; the caller
  * classifies every view and hands the per-view probabilities to `table.add`, which averages them into the
  * [n × classes] result (classes: the width of the first batch's output).

@@ -191,14 +191,18 @@ function compact(
   };
 }
 
+/** The cache file's layout: a JSON header (size, files, skipped), then the images. */
+const CACHE_FORMAT = 2;
+
 function writeCache(file: string, ds: Dataset): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    const header = Buffer.from(JSON.stringify({ size: ds.size, files: ds.files, skipped: ds.skipped }));
+    // Images only: a file's label is its folder's place in the class plan of the run that reads it.
+    const header = Buffer.from(JSON.stringify({ format: CACHE_FORMAT, size: ds.size, files: ds.files, skipped: ds.skipped }));
     const len = Buffer.alloc(4);
     len.writeUInt32LE(header.length);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, Buffer.concat([len, header, Buffer.from(ds.labels), Buffer.from(ds.images)]));
+    writeFileSync(tmp, Buffer.concat([len, header, Buffer.from(ds.images)]));
     renameSync(tmp, file);
   } catch {
     // A cache that cannot be written only costs time next run.
@@ -209,11 +213,11 @@ function readCache(file: string, files: string[]): Pick<Dataset, 'images' | 'siz
   try {
     const buf = readFileSync(file);
     const hlen = buf.readUInt32LE(0);
-    const header = JSON.parse(buf.subarray(4, 4 + hlen).toString()) as Pick<Dataset, 'size' | 'files' | 'skipped'>;
+    const header = JSON.parse(buf.subarray(4, 4 + hlen).toString()) as Pick<Dataset, 'size' | 'files' | 'skipped'> & { format?: number };
+    if (header.format !== CACHE_FORMAT) return null; // an older layout (it stored labels): decoded again, rewritten
     const wanted = new Set(files);
     if (header.files.some((f) => !wanted.has(f))) return null;
-    // Labels are stored but not read back: they are the files' folders' places in the current class plan.
-    const images = new Uint8Array(buf.subarray(4 + hlen + header.size, 4 + hlen + header.size + header.size * PIXELS));
+    const images = new Uint8Array(buf.subarray(4 + hlen, 4 + hlen + header.size * PIXELS));
     if (images.length !== header.size * PIXELS) return null;
     return { images, size: header.size, files: header.files, skipped: header.skipped };
   } catch {

@@ -1,7 +1,7 @@
 /** Evaluates an ONNX classifier on a dataset with onnxruntime-node (the tfjs side: eval/evaluate.ts). */
 import type { Dataset } from '../data/dataset.js';
 import type { Tta } from '../data/augment.js';
-import type { OnProgress } from './predict.js';
+import type { OnProgress } from './probs.js';
 import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
 import { resultFromProbs, type EvalResult } from './evaluate.js';
 import { createSession, type SessionOptions } from '../runtime/ort.js';

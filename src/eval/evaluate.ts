@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { loadModel } from '../model/io.js';
 import { prepareQuantized } from '../quantize/model.js';
-import { predictProbs, type OnProgress, type Tta } from './predict.js';
+import { predictProbs, type OnProgress, type Tta } from './probs.js';
 import { argmaxRows, computeMetrics, type EvalMetrics } from './metrics.js';
 import { heatmap } from '../plot/svg.js';
 import { svgToPng } from '../io/image.js';

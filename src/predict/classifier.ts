@@ -5,7 +5,7 @@ import { createSession, type FerSession } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';
 import { loadModel } from '../model/io.js';
 import { prepareQuantized } from '../quantize/model.js';
-import { predictProbs, type Tta } from '../eval/predict.js';
+import { predictProbs, type Tta } from '../eval/probs.js';
 import { DEFAULT_MODEL, DEFAULT_ONNX } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { mergesOutputs, probabilityMerger } from '../data/classes.js';

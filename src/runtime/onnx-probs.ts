@@ -1,4 +1,4 @@
-/** Batched inference of an ONNX classifier on onnxruntime-node over 48×48 grayscale bytes (the same loop as eval/predict.ts's on tfjs: data/augment.ts viewBatches). */
+/** Batched inference of an ONNX classifier on onnxruntime-node over 48×48 grayscale bytes (the same loop as eval/probs.ts's on tfjs: data/augment.ts viewBatches). */
 import { ProbsTable, viewBatches, type Tta } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import type { FerSession } from './ort.js';

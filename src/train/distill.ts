@@ -15,7 +15,7 @@ import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { modelProbs } from '../eval/evaluate.js';
-import type { Tta } from '../eval/predict.js';
+import type { Tta } from '../eval/probs.js';
 
 export const TEACHER_FILE = 'teacher.f32';
 

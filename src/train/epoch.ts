@@ -12,7 +12,7 @@ import { IMAGE_SIZE } from '../data/classes.js';
 import { saveModel, type FerMetadata } from '../model/io.js';
 import { faultPoint } from '../io/files.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import { predictProbs } from '../eval/predict.js';
+import { predictProbs } from '../eval/probs.js';
 import { top1Accuracy } from '../eval/metrics.js';
 import type { EpochMetrics, StepHook } from './types.js';
 import type { LoopState } from './checkpoint.js';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../../src/data/dataset.js';
@@ -38,8 +38,17 @@ describe('folder datasets', () => {
   it('uses the cache on the second load with identical content', async () => {
     process.env.FER_CACHE_DIR = tmp();
     const a = await loadDataset(path.join(FIXTURE_DATA, 'val'));
+    // The cache holds a header and the images, nothing else; a mark put in its last pixel comes back.
+    const dir = process.env.FER_CACHE_DIR;
+    const [name] = readdirSync(dir);
+    const file = path.join(dir, name);
+    const bytes = readFileSync(file);
+    expect(bytes.length).toBe(4 + bytes.readUInt32LE(0) + a.size * 48 * 48);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(file, bytes);
     const b = await loadDataset(path.join(FIXTURE_DATA, 'val'));
-    expect(Buffer.from(b.images).equals(Buffer.from(a.images))).toBe(true);
+    expect(b.images[b.images.length - 1]).toBe(a.images[a.images.length - 1] ^ 0xff);
+    expect(Buffer.from(b.images.subarray(0, -1)).equals(Buffer.from(a.images.subarray(0, -1)))).toBe(true);
     expect(Array.from(b.labels)).toEqual(Array.from(a.labels));
     delete process.env.FER_CACHE_DIR;
   });

@@ -11,7 +11,7 @@ import { useBackend } from '../../src/engine/backend.js';
 import { CLASSES } from '../../src/data/classes.js';
 import { loadOrComputeTeacher, softenProbs, teacherProbs, trainingLoss, TEACHER_FILE } from '../../src/train/distill.js';
 import { loadModel } from '../../src/model/io.js';
-import { predictProbs } from '../../src/eval/predict.js';
+import { predictProbs } from '../../src/eval/probs.js';
 import { UsageError } from '../../src/errors.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { saveFixtureModel } from '../fixture-model.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadModel, type FerMetadata } from '../../model/io.js';
 import { applyFakeQuant, prepareQuantized } from '../../quantize/model.js';
 import { calibrate } from '../../quantize/calibrate.js';
-import { predictProbs, type Predictor } from '../../eval/predict.js';
+import { predictProbs, type Predictor } from '../../eval/probs.js';
 import { activationQuantPoints, simulateInt8 } from '../../quantize/activations.js';
 import { argmaxRows } from '../../eval/metrics.js';
 import { createSession } from '../../runtime/ort.js';
