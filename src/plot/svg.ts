@@ -137,7 +137,12 @@ export function scatterPanel(x: number, y: number, w: number, h: number, title: 
   const { parts, px, py } = plotFrame(x, y, w, h, title, [x0, x1, y0, y1], xLabel);
   for (const p of pts) {
     parts.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${p.color}"/>`);
-    parts.push(`<text x="${(px(p.x) + 6).toFixed(1)}" y="${(py(p.y) - 6).toFixed(1)}" font-size="10" ${FONT}>${esc(p.label)}</text>`);
+    // Labels of points in the right quarter go to their left, so they stay inside the panel.
+    const left = px(p.x) > x + w * 0.75;
+    const tx = (px(p.x) + (left ? -6 : 6)).toFixed(1);
+    parts.push(
+      `<text x="${tx}" y="${(py(p.y) - 6).toFixed(1)}"${left ? ' text-anchor="end"' : ''} font-size="10" ${FONT}>${esc(p.label)}</text>`,
+    );
   }
   return `<g>${parts.join('')}</g>`;
 }
