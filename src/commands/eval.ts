@@ -3,12 +3,9 @@ import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { TTA_MODES, type Tta } from '../data/augment.js';
+import { TTA_MODES } from '../data/augment.js';
 import { readClassMap } from '../data/class-map.js';
 import { mergesOutputs } from '../data/classes.js';
-import { loadClassifier, mergedClassifier } from '../predict/classifier.js';
-import { resultFromProbs, type EvalResult } from '../eval/evaluate.js';
-import type { Dataset } from '../data/dataset.js';
 import { DETECTORS } from '../detect/faces.js';
 import { faceCropper } from '../predict/crops.js';
 import { CSV_USAGES } from '../data/dataset.js';
@@ -68,11 +65,7 @@ export function evalCommand(): Command {
     const onProgress = bar
       ? (done: number, total: number) => bar.update(done, total, 'eval', `${o.tta}`, ((Date.now() - t0) / 1000 / done) * (total - done))
       : undefined;
-    const r = merging
-      ? await evaluateMerged(o.model, ds, o.tta, map!)
-      : onnx
-        ? await evaluateOnnx(o.model, ds, o.tta, {}, onProgress)
-        : await evaluateModel(o.model, ds, o.tta, onProgress);
+    const r = onnx ? await evaluateOnnx(o.model, ds, o.tta, {}, onProgress, map) : await evaluateModel(o.model, ds, o.tta, onProgress, map);
     bar?.done();
     const dir = o.out;
     if (dir) mkdirSync(dir, { recursive: true });
@@ -106,14 +99,4 @@ export function evalCommand(): Command {
     if (written.length) out(`\nwrote ${written.join(', ')}`);
   });
   return cmd;
-}
-
-/** A model evaluated on merged classes: its probabilities summed per class of the map. */
-async function evaluateMerged(model: string, ds: Dataset, tta: Tta, map: Record<string, string[]>): Promise<EvalResult> {
-  const classifier = await loadClassifier(model, tta);
-  try {
-    return resultFromProbs(await mergedClassifier(classifier, map).classify(ds.images, ds.size), ds, model, tta);
-  } finally {
-    await classifier.release();
-  }
 }

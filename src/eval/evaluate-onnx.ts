@@ -1,9 +1,9 @@
-/** Evaluates an ONNX classifier on a dataset with onnxruntime-node (the tfjs side: eval/evaluate.ts). */
+/** Evaluates an ONNX classifier on a dataset with onnxruntime-node (the tfjs side, and class maps: eval/evaluate.ts). */
 import type { Dataset } from '../data/dataset.js';
 import type { Tta } from '../data/augment.js';
 import type { OnProgress } from './probs.js';
 import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
-import { resultFromProbs, type EvalResult } from './evaluate.js';
+import { mergedProbs, resultFromProbs, type ClassMap, type EvalResult } from './evaluate.js';
 import { createSession, type SessionOptions } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';
 
@@ -13,13 +13,15 @@ export async function evaluateOnnx(
   tta: Tta = 'none',
   options: SessionOptions = {},
   onProgress?: OnProgress,
+  classMap?: ClassMap,
 ): Promise<EvalResult> {
   const info = inspectOnnx(file);
   checkClassifierInput(info, file);
   const { layout } = info;
   const session = await createSession(file, options);
   try {
-    return resultFromProbs(await onnxProbs(session, layout, ds.images, ds.size, tta, undefined, onProgress), ds, file, tta);
+    const probs = await onnxProbs(session, layout, ds.images, ds.size, tta, undefined, onProgress);
+    return resultFromProbs(mergedProbs(probs, info.classes, classMap), ds, file, tta);
   } finally {
     await session.release();
   }

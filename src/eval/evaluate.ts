@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../data/dataset.js';
-import { loadModel } from '../model/io.js';
+import { loadModel, readModelClasses } from '../model/io.js';
+import { mergesOutputs, probabilityMerger } from '../data/classes.js';
 import { prepareQuantized } from '../quantize/model.js';
 import { predictProbs, type OnProgress, type Tta } from './probs.js';
 import { argmaxRows, computeMetrics, type EvalMetrics } from './metrics.js';
@@ -18,8 +19,27 @@ export interface EvalResult extends EvalMetrics {
   predictions?: Int32Array;
 }
 
-export async function evaluateModel(modelPath: string, ds: Dataset, tta: Tta = 'none', onProgress?: OnProgress): Promise<EvalResult> {
-  return resultFromProbs(await modelProbs(modelPath, ds, tta, onProgress), ds, modelPath, tta);
+/** A class map: the dataset's classes, each the list of the model's classes it sums (data/class-map.ts). */
+export type ClassMap = Record<string, readonly string[]>;
+
+/**
+ * A saved tfjs model on `ds`. With a `classMap` that merges the model's classes (e.g. FER2013's seven into
+ * valence), its probabilities are summed into the map's classes, which `ds` is then labelled in.
+ */
+export async function evaluateModel(
+  modelPath: string,
+  ds: Dataset,
+  tta: Tta = 'none',
+  onProgress?: OnProgress,
+  classMap?: ClassMap,
+): Promise<EvalResult> {
+  const probs = mergedProbs(await modelProbs(modelPath, ds, tta, onProgress), readModelClasses(modelPath), classMap);
+  return resultFromProbs(probs, ds, modelPath, tta);
+}
+
+/** Probabilities over `modelClasses` summed into the map's classes when the map merges them; else as they are. */
+export function mergedProbs(probs: Float32Array, modelClasses: readonly string[], classMap?: ClassMap): Float32Array {
+  return classMap && mergesOutputs(modelClasses, classMap) ? probabilityMerger(modelClasses, classMap).merge(probs) : probs;
 }
 
 /** A saved tfjs model's class probabilities over `ds` (averaged over the views of `tta`); the model is freed. */

@@ -165,6 +165,21 @@ describe('a class map onto a model of other classes merges its probabilities', (
       if (s.indexOf(Math.max(...s)) === valence(ds.classes[ds.labels[i]])) ok++;
     }
     expect(ev.accuracy).toBeCloseTo(ok / ds.size, 10);
+    // The ONNX export merged the same way (its probabilities equal tfjs's to ~1e-6).
+    const o = await cli(
+      'eval',
+      '--model',
+      'models/onnx/fer-mini-xception.fp32.onnx',
+      '--data',
+      path.join(FIXTURE_DATA, 'val'),
+      '--class-map',
+      'examples/class-maps/valence.json',
+      '--tta',
+      'none',
+      '--json',
+    );
+    expect(o.code, o.stderr).toBe(0);
+    expect(JSON.parse(o.stdout).accuracy).toBeCloseTo(ok / ds.size, 10);
     const pr = await cli('predict', 'fixtures/scenes/one-face.jpg', '--class-map', 'examples/class-maps/valence.json', '--json');
     expect(pr.code, pr.stderr).toBe(0);
     const face = JSON.parse(pr.stdout.trim().split('\n')[0]).faces[0];
