@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { benchMachine, benchModels } from '../bench/bench.js';
-import { benchResultSchema, type BenchResult, type BenchRow } from '../bench/schema.js';
+import { benchResultSchema, type BenchResult } from '../bench/schema.js';
+import { benchCells, markdownTable } from '../bench/table.js';
 import { writeBenchPng } from '../bench/chart.js';
 import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
 import { PROVIDERS, availableProviders, providerAvailable } from '../runtime/ort.js';
@@ -60,42 +61,6 @@ export function defaultBenchModels(engine: 'onnxruntime' | 'tfjs'): string[] {
         .sort()
         .map((f) => path.join(dir, f))
     : [];
-}
-
-export function markdownTable(rows: BenchRow[]): string {
-  const head = [
-    'variant',
-    'batch',
-    'p50 ms',
-    'p90 ms',
-    'p99 ms',
-    'img/s',
-    'CPU %',
-    'mem %',
-    'peak RSS MB',
-    'size KB',
-    'params',
-    'non-zero',
-    'MACs',
-    'accuracy',
-  ];
-  const lines = rows.map((r) => [
-    r.variant,
-    r.batch,
-    r.latencyMs.p50.toFixed(3),
-    r.latencyMs.p90.toFixed(3),
-    r.latencyMs.p99.toFixed(3),
-    r.throughput.toFixed(0),
-    r.cpuPercent.toFixed(0),
-    r.memPercent.toFixed(2),
-    r.peakRssMb.toFixed(0),
-    (r.fileBytes / 1024).toFixed(1),
-    r.parameters,
-    r.nonzeroParameters,
-    r.macs == null ? '' : `${(r.macs / 1e6).toFixed(2)} M`,
-    r.accuracy == null ? '' : `${(r.accuracy * 100).toFixed(2)}%`,
-  ]);
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n');
 }
 
 export function benchCommand(): Command {
@@ -206,25 +171,21 @@ function printBench(result: BenchResult, o: z.infer<typeof benchSchema>): void {
     out(markdownTable(rows));
     return;
   }
-  out(
-    table(
-      ['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'RSS MB', 'KB', 'params', 'non-zero', 'MACs', 'acc'],
-      rows.map((r) => [
-        r.variant,
-        r.batch,
-        r.latencyMs.p50.toFixed(3),
-        r.latencyMs.p99.toFixed(3),
-        r.throughput.toFixed(0),
-        r.cpuPercent.toFixed(0),
-        r.memPercent.toFixed(2),
-        r.peakRssMb.toFixed(0),
-        (r.fileBytes / 1024).toFixed(1),
-        r.parameters,
-        r.nonzeroParameters,
-        r.macs == null ? '-' : `${(r.macs / 1e6).toFixed(2)}M`,
-        r.accuracy == null ? '-' : `${(r.accuracy * 100).toFixed(2)}%`,
-      ]),
-    ),
-  );
+  const { head, cells } = benchCells(rows, [
+    'variant',
+    'batch',
+    'p50',
+    'p99',
+    'throughput',
+    'cpu',
+    'mem',
+    'rss',
+    'size',
+    'params',
+    'nonzero',
+    'macs',
+    'accuracy',
+  ]);
+  out(table(head, cells));
   if (o.out) out(`\nwrote ${path.join(o.out, 'bench.json')}, ${path.join(o.out, 'bench.png')}`);
 }

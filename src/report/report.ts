@@ -9,6 +9,7 @@ import { curvesSvg } from '../train/curves.js';
 import { heatmap, esc } from '../plot/svg.js';
 import { benchSvg } from '../bench/chart.js';
 import { benchResultSchema, type BenchResult } from '../bench/schema.js';
+import { benchCells } from '../bench/table.js';
 import { epochMetricsSchema, evalJsonSchema, modelMetaSchema, runJsonSchema } from './schema.js';
 import { compressionRatio } from '../prune/prune.js';
 import { UsageError } from '../errors.js';
@@ -145,31 +146,15 @@ function confusionSection(evalRes: EvalJson | null, fer: FerMeta | null): Report
 
 /** bench.json's chart and table. */
 function benchSection(bench: BenchResult | null): ReportSection {
-  return {
-    id: 'bench',
-    title: 'Benchmark',
-    html: bench
-      ? benchSvg(bench) +
-        table(
-          ['variant', 'batch', 'p50 ms', 'p99 ms', 'img/s', 'CPU %', 'mem %', 'KB', 'non-zero', 'accuracy'],
-          bench.rows.map((r) => [
-            r.variant,
-            r.batch,
-            r.latencyMs.p50.toFixed(3),
-            r.latencyMs.p99.toFixed(3),
-            r.throughput.toFixed(0),
-            r.cpuPercent.toFixed(0),
-            r.memPercent.toFixed(2),
-            (r.fileBytes / 1024).toFixed(1),
-            r.nonzeroParameters,
-            r.accuracy == null ? '–' : pct(r.accuracy),
-          ]),
-        ) +
-        `<p class="muted">Models measured: ${[...new Set(bench.rows.map((r) => r.model))].map((m) => esc(m)).join(', ')}. ` +
-        `${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>`
-      : null,
-    note: 'no bench.json (run `fer bench --out RUN`)',
-  };
+  const note = 'no bench.json (run `fer bench --out RUN`)';
+  if (!bench) return { id: 'bench', title: 'Benchmark', html: null, note };
+  const t = benchCells(bench.rows, ['variant', 'batch', 'p50', 'p99', 'throughput', 'cpu', 'mem', 'size', 'nonzero', 'macs', 'accuracy']);
+  const models = [...new Set(bench.rows.map((r) => r.model))].map((m) => esc(m)).join(', ');
+  const html =
+    benchSvg(bench) +
+    table(t.head, t.cells) +
+    `<p class="muted">Models measured: ${models}. ${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>`;
+  return { id: 'bench', title: 'Benchmark', html, note };
 }
 
 /** eval.json's sample faces, misclassified first, embedded. */

@@ -1,0 +1,36 @@
+/** The columns of a bench table, written once: the Markdown table, the terminal table and the report take a subset. */
+import type { BenchRow } from './schema.js';
+
+const COLUMNS = {
+  variant: ['variant', (r) => r.variant],
+  batch: ['batch', (r) => r.batch],
+  p50: ['p50 ms', (r) => r.latencyMs.p50.toFixed(3)],
+  p90: ['p90 ms', (r) => r.latencyMs.p90.toFixed(3)],
+  p99: ['p99 ms', (r) => r.latencyMs.p99.toFixed(3)],
+  throughput: ['img/s', (r) => r.throughput.toFixed(0)],
+  cpu: ['CPU %', (r) => r.cpuPercent.toFixed(0)],
+  mem: ['mem %', (r) => r.memPercent.toFixed(2)],
+  rss: ['peak RSS MB', (r) => r.peakRssMb.toFixed(0)],
+  size: ['size KB', (r) => (r.fileBytes / 1024).toFixed(1)],
+  params: ['params', (r) => r.parameters],
+  nonzero: ['non-zero', (r) => r.nonzeroParameters],
+  macs: ['MACs', (r) => (r.macs == null ? '–' : `${(r.macs / 1e6).toFixed(2)} M`)],
+  accuracy: ['accuracy', (r) => (r.accuracy == null ? '–' : `${(r.accuracy * 100).toFixed(2)}%`)],
+} satisfies Record<string, [string, (r: BenchRow) => string | number]>;
+
+export type BenchColumn = keyof typeof COLUMNS;
+
+export const ALL_BENCH_COLUMNS = Object.keys(COLUMNS) as BenchColumn[];
+
+/** The header and cells of `rows` in the given columns. */
+export function benchCells(
+  rows: BenchRow[],
+  columns: readonly BenchColumn[] = ALL_BENCH_COLUMNS,
+): { head: string[]; cells: (string | number)[][] } {
+  return { head: columns.map((c) => COLUMNS[c][0]), cells: rows.map((r) => columns.map((c) => COLUMNS[c][1](r))) };
+}
+
+export function markdownTable(rows: BenchRow[]): string {
+  const { head, cells } = benchCells(rows);
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...cells.map((l) => `| ${l.join(' | ')} |`)].join('\n');
+}
