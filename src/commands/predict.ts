@@ -6,6 +6,7 @@ import { DETECTORS, resolveDetector } from '../detect/faces.js';
 import { DLIB_LICENSE_NOTE, loadDlib } from '../detect/dlib.js';
 import { loadClassifier, mergedClassifier, type Classifier } from '../predict/classifier.js';
 import { readClassMap } from '../data/class-map.js';
+import { inputSizeSchema, minConfidenceSchema } from '../predict/predictor.js';
 import {
   annotationNamer,
   CROPPED_FACE_MAX_SIDE,
@@ -29,14 +30,8 @@ export const predictSchema = z.object({
   model: z.string().optional(),
   detector: z.enum(DETECTORS).default('auto'),
   upsample: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(3)]).optional(),
-  minConfidence: z.coerce.number().gt(0).lt(1).default(0.5),
-  inputSize: z.coerce
-    .number()
-    .int()
-    .min(128)
-    .max(1024)
-    .refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' })
-    .default(416),
+  minConfidence: minConfidenceSchema(z.coerce.number()),
+  inputSize: inputSizeSchema(z.coerce.number()),
   tta: z.enum(TTA_MODES).default('flip'),
   annotate: z.string().optional(),
   fps: z.coerce.number().positive().default(5),

@@ -16,6 +16,17 @@ import { UsageError } from '../errors.js';
 import { loadClassifier } from './classifier.js';
 import { describeDecodeError, predictRaw } from './predict.js';
 
+/** The detection threshold, over a number schema (`z.coerce.number()` where the CLI parses strings). */
+export const minConfidenceSchema = (n: z.ZodNumber | z.ZodCoercedNumber) => n.gt(0).lt(1).default(0.5);
+/** The tiny detector's input side, a multiple of 32, over a number schema. */
+export const inputSizeSchema = (n: z.ZodNumber | z.ZodCoercedNumber) =>
+  n
+    .int()
+    .min(128)
+    .max(1024)
+    .refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' })
+    .default(416);
+
 export const predictorOptionsSchema = z.object({
   /** Classifier: an .onnx file (onnxruntime) or a fer model or run directory (tfjs). Default: the shipped model. */
   model: z.string().optional(),
@@ -24,15 +35,9 @@ export const predictorOptionsSchema = z.object({
   /** dlib: 2× upsamplings before detection (auto: 1 for images up to ~1 megapixel). */
   upsample: z.union([z.literal('auto'), z.number().int().min(0).max(3)]).default('auto'),
   /** Face detection threshold. */
-  minConfidence: z.number().gt(0).lt(1).default(0.5),
+  minConfidence: minConfidenceSchema(z.number()),
   /** Tiny detector's input side (a multiple of 32). */
-  inputSize: z
-    .number()
-    .int()
-    .min(128)
-    .max(1024)
-    .refine((v) => v % 32 === 0, { error: 'must be a multiple of 32' })
-    .default(416),
+  inputSize: inputSizeSchema(z.number()),
   /** false: no face detection, each image is one already-cropped face. */
   detect: z.boolean().default(true),
   /** Test-time augmentation of each face: flip (the face and its mirror image, averaged), tencrop or none. */
