@@ -20,13 +20,14 @@ import { structuredPrune } from '../../src/prune/structured.js';
 import { fixtureModel } from '../fixture-model.js';
 import type { tf } from '../../src/engine/tf.js';
 
+const f32 = (n: number) => new Float32Array(n);
+
 describe('multiply-adds of an ONNX graph', () => {
   beforeAll(async () => {
     await useBackend('cpu');
   });
 
   it('a small graph by hand: strided padded conv behind a Cast, pooling, a depthwise conv, global pooling, Gemm', () => {
-    const f32 = (n: number) => new Float32Array(n);
     const nodes = [
       makeNode('Cast', ['w1.q'], ['w1'], 'cast', { to: { int: DataType.FLOAT } }),
       // 10×10 → (10 + 2 − 3) / 2 + 1 = 5×5, 4 filters over 2 channels: 25·4·2·9 = 1,800

@@ -28,25 +28,27 @@ it('the accuracy panel of a run between 61% and 62.2% repeats no label', () => {
   expect(new Set(yLabels).size).toBe(yLabels.length);
 });
 
+const row = (model: string, batch: number, p50: number, throughput: number, accuracy: number | null) => ({
+  model,
+  variant: model,
+  engine: 'onnxruntime' as const,
+  provider: 'cpu',
+  batch,
+  threads: 0,
+  iterations: 10,
+  latencyMs: { p50, p90: p50, p99: p50, mean: p50 },
+  throughput,
+  cpuPercent: 100,
+  memPercent: 1,
+  peakRssMb: 100,
+  fileBytes: 1000,
+  parameters: 10,
+  nonzeroParameters: 10,
+  accuracy,
+});
+const circles = (p: string) => [...p.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+
 it("bench.png's Pareto panels place each model's point by its accuracy and cost, and only when accuracy was measured", () => {
-  const row = (model: string, batch: number, p50: number, throughput: number, accuracy: number | null) => ({
-    model,
-    variant: model,
-    engine: 'onnxruntime' as const,
-    provider: 'cpu',
-    batch,
-    threads: 0,
-    iterations: 10,
-    latencyMs: { p50, p90: p50, p99: p50, mean: p50 },
-    throughput,
-    cpuPercent: 100,
-    memPercent: 1,
-    peakRssMb: 100,
-    fileBytes: 1000,
-    parameters: 10,
-    nonzeroParameters: 10,
-    accuracy,
-  });
   const machine = { cpu: 'x', cores: 2, memoryGb: 1, platform: 'linux', node: 'v20', ort: '1' };
   const rows = [
     row('fast', 1, 0.1, 10000, 0.6),
@@ -56,7 +58,6 @@ it("bench.png's Pareto panels place each model's point by its accuracy and cost,
   ];
   const svg = benchSvg({ machine, date: '', rows, notes: [] });
   const panel = (title: string) => svg.slice(svg.indexOf(title), svg.indexOf('</g>', svg.indexOf(title)));
-  const circles = (p: string) => [...p.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
   const lat = circles(panel('vs p50 latency, batch 1'));
   const thr = circles(panel('vs throughput, batch 64'));
   expect(lat).toHaveLength(2);
