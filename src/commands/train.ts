@@ -15,8 +15,7 @@ import { faceCropper, MULTI_FACE, type MultiFace } from '../predict/crops.js';
 import { UsageError } from '../errors.js';
 import { out, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { Progress, formatDuration } from './progress.js';
-import { pruneHook } from '../prune/hook.js';
-import { quantizeHook } from '../quantize/hook.js';
+import { trainingHooks } from '../train/finetune.js';
 
 /**
  * The defaults of what a run reads and where. Applied after --resume has taken from run.json what the flags
@@ -139,6 +138,10 @@ export function trainCommand(): Command {
     .option('--prune-frequency <n>', 'steps between mask updates')
     .option('--prune-pattern <p>', 'unstructured | 2:4')
     .option('--prune-scope <s>', 'layer | global magnitude threshold')
+    .option(
+      '--prune-structured <r>',
+      'silence this share of each channel group during training (lowest batch-norm |γ|, on the --prune-begin/--prune-end schedule); then fer prune --structured --ratio r removes them',
+    )
     .option('--quantize-bits <b>', 'quantization-aware training at b bits (0 = off, 2..8)')
     .option('--granularity <g>', 'per-tensor | per-channel')
     .option('--json', 'one JSON line per epoch on stdout instead of the progress bar');
@@ -215,6 +218,7 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
           (m.valAcc != null ? `  val_loss ${m.valLoss!.toFixed(4)} val_acc ${(m.valAcc * 100).toFixed(2)}%` : '') +
           `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
           (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') +
+          (m.channelsSilenced != null ? `  channels silenced ${(m.channelsSilenced * 100).toFixed(1)}%` : '') +
           (e.best ? '  *best' : '') +
           `  ETA ${formatDuration(eta)}`,
       );
@@ -360,7 +364,7 @@ async function trainAction(flags: Flags): Promise<void> {
   };
   const stop = stopOnSignal();
   const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
-  const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
+  const hooks = trainingHooks(options);
   const result = await train(trainSet, valSet, options, {
     out: outDir,
     resume: !!flags.resume,

@@ -40,7 +40,7 @@ export interface StructuredResult {
 }
 
 /** Group of the channels a layer's weight runs over: [input group | null, output group | null]. */
-function groupsOf(role: string): [string | null, string | null] {
+export function groupsOf(role: string): [string | null, string | null] {
   const prevOut = (k: number) => (k === 1 ? 'stem2' : `m${k - 1}_out`);
   if (role === 'stem1' || role === 'stem1_bn') return [null, 'stem1'];
   if (role === 'stem2' || role === 'stem2_bn') return ['stem1', 'stem2'];
@@ -54,7 +54,7 @@ function groupsOf(role: string): [string | null, string | null] {
 }
 
 /** Roles of a mini-Xception's weights, by position (a loaded model lists its weights as buildModel does). */
-function weightRoles(source: tf.LayersModel, arch: ArchOptions, channels?: MiniXceptionChannels): { ref: tf.LayersModel; roles: string[] } {
+export function weightRoles(source: tf.LayersModel, arch: ArchOptions, channels?: MiniXceptionChannels): { ref: tf.LayersModel; roles: string[] } {
   const { model: ref, roles } = miniXceptionWithRoles({ ...arch, numClasses: outputClasses(source), channels, l2: 0 });
   if (ref.weights.length !== source.weights.length) {
     ref.dispose();
@@ -63,10 +63,10 @@ function weightRoles(source: tf.LayersModel, arch: ArchOptions, channels?: MiniX
   return { ref, roles: ref.weights.map((w) => roles.get(w.name.split('/')[0]) ?? '') };
 }
 
-const kind = (name: string) => name.slice(name.lastIndexOf('/') + 1).replace(/_\d+$/, '');
+export const kind = (name: string) => name.slice(name.lastIndexOf('/') + 1).replace(/_\d+$/, '');
 
 /** Per-channel importance of every group. */
-function importance(source: tf.LayersModel, roles: string[], criterion: StructuredCriterion): Map<string, Float64Array> {
+export function importance(source: tf.LayersModel, roles: string[], criterion: StructuredCriterion): Map<string, Float64Array> {
   const imp = new Map<string, Float64Array>();
   const add = (group: string, values: ArrayLike<number>) => {
     const cur = imp.get(group) ?? new Float64Array(values.length);

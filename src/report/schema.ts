@@ -30,6 +30,7 @@ export const epochMetricsSchema = z.object({
   seconds: z.number(),
   imagesPerSecond: z.number(),
   sparsity: z.number().optional(),
+  channelsSilenced: z.number().optional(),
 });
 
 export const evalJsonSchema = z.object({

@@ -3,6 +3,8 @@ import type { Dataset } from '../data/dataset.js';
 import type { FerMetadata } from '../model/io.js';
 import { pruneHook } from '../prune/hook.js';
 import { quantizeHook } from '../quantize/hook.js';
+import { structuredHook } from '../prune/structured-hook.js';
+import type { StepHook } from './types.js';
 import { train, type TrainEvent, type TrainResult } from './fit.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';
 
@@ -51,6 +53,16 @@ export async function finetune(
       : {}),
     ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),
   });
-  const hooks = [pruneHook(options), quantizeHook(options)].filter((h) => h !== null);
-  return train(trainSet, valSet, options, { out, hooks, onEvent: o.onEvent, shouldStop: o.shouldStop, runJson: o.runJson });
+  return train(trainSet, valSet, options, {
+    out,
+    hooks: trainingHooks(options),
+    onEvent: o.onEvent,
+    shouldStop: o.shouldStop,
+    runJson: o.runJson,
+  });
+}
+
+/** The step hooks a run's options ask for: unstructured or 2:4 pruning, structured pruning, quantization-aware training. */
+export function trainingHooks(options: TrainOptions): StepHook[] {
+  return [pruneHook(options), structuredHook(options), quantizeHook(options)].filter((h) => h !== null);
 }

@@ -52,6 +52,8 @@ export const trainOptionsSchema = z.object({
   pruneFrequency: z.coerce.number().int().min(1).default(100),
   prunePattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
   pruneScope: z.enum(['layer', 'global']).default('layer'),
+  /** Structured pruning during training: share of each channel group silenced by the end of the schedule (0 = off). */
+  pruneStructured: z.coerce.number().min(0).max(0.9).default(0),
   /** Quantization-aware training (0 = off; 2..8 bits). */
   quantizeBits: z.coerce
     .number()

@@ -15,6 +15,8 @@ export interface EpochMetrics {
   seconds: number;
   imagesPerSecond: number;
   sparsity?: number;
+  /** Share of channels silenced by structured pruning during training. */
+  channelsSilenced?: number;
 }
 
 /** Something that acts around each optimizer step (pruning masks, quantization-aware training). */

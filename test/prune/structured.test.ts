@@ -10,7 +10,18 @@ import { tf } from '../../src/engine/tf.js';
 import { buildModel, miniXceptionWithRoles, type MiniXceptionChannels } from '../../src/model/mini-xception.js';
 import { modelMacs } from '../../src/model/macs.js';
 import { structuredPrune } from '../../src/prune/structured.js';
-import { fixtureModel } from '../fixture-model.js';
+import { FIXTURE_DATA, fixtureModel } from '../fixture-model.js';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadDataset } from '../../src/data/dataset.js';
+import { train } from '../../src/train/fit.js';
+import { trainingHooks } from '../../src/train/finetune.js';
+import { trainOptionsSchema } from '../../src/train/options.js';
+import { loadModel } from '../../src/model/io.js';
+import { registerNativeBackend } from '../../src/engine/native/backend.js';
+
+const hasNative = registerNativeBackend();
 import { expectClose } from '../helpers.js';
 
 /** Multiply-adds of a mini-Xception at 48×48 (valid 3×3 stem: 46, 44; each module halves: 22, 11, 6, 3). */
@@ -134,3 +145,49 @@ function layersByRole(model: tf.LayersModel, o: { channels?: MiniXceptionChannel
   ref.model.dispose();
   return m;
 }
+
+describe.skipIf(!hasNative)('structured pruning during training (--prune-structured)', () => {
+  it('silences half of every channel group on its schedule, and fer prune --structured then removes exactly those channels', async () => {
+    await useBackend('native', 2);
+    const ds = await loadDataset(path.join(FIXTURE_DATA, 'train'), { cache: false });
+    const runDir = mkdtempSync(path.join(os.tmpdir(), 'fer-slim-train-'));
+    const o = trainOptionsSchema.parse({
+      epochs: 2,
+      batchSize: 35,
+      lr: 0.003,
+      seed: 4,
+      pruneStructured: 0.5,
+      pruneBegin: 0,
+      pruneEnd: 0.5,
+      pruneFrequency: 1,
+    });
+    const hooks = trainingHooks(o);
+    expect(hooks.map((h) => h.name)).toEqual(['prune-structured']);
+    const r = await train(ds, null, o, { out: runDir, hooks });
+    expect(r.history.map((m) => m.channelsSilenced)).toEqual([0.5, 0.5]); // the schedule ends mid-run
+    const { model } = await loadModel(path.join(runDir, 'last'));
+    // Every batch norm of a group has γ = β = 0 on the same channels: half of each group.
+    const byRole = layersByRole(model, {});
+    const zeros = new Map<string, boolean[]>();
+    for (const [role, layer] of byRole) {
+      if (!role.endsWith('_bn')) continue;
+      const [gamma, beta] = layer.getWeights().map((t) => t.dataSync());
+      const z = Array.from(gamma, (g, c) => g === 0 && beta[c] === 0);
+      expect(z.filter(Boolean).length, role).toBe(gamma.length / 2);
+      const group = role.startsWith('stem') ? role.slice(0, 5) : role.replace(/_(res|sep2)_bn$/, '_out').replace(/_sep1_bn$/, '_inner');
+      const prev = zeros.get(group);
+      if (prev) expect(z, group).toEqual(prev); // an add's two branches silence the same channels
+      zeros.set(group, z);
+    }
+    const slim = structuredPrune(model, { ratio: 0.5, criterion: 'bn' });
+    for (const [g, kept] of Object.entries(slim.kept))
+      expect(
+        kept.every((c) => !zeros.get(g)![c]),
+        g,
+      ).toBe(true);
+    const x = probe();
+    expectClose(out(slim.model, x), out(model, x), { atol: 1e-5 });
+    expect(slim.model.countParams()).toBeLessThan(model.countParams() * 0.4);
+    for (const m of [model, slim.model]) m.dispose();
+  }, 120_000);
+});
