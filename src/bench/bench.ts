@@ -70,7 +70,7 @@ export async function timeLoop(run: () => Promise<void> | void, o: { warmup: num
 }
 
 function randomBatch(n: number): Float32Array {
-  const x = new Float32Array(n * 48 * 48);
+  const x = new Float32Array(n * IMAGE_SIZE * IMAGE_SIZE);
   for (let i = 0; i < x.length; i++) x[i] = Math.random() * 2 - 1;
   return x;
 }
@@ -80,7 +80,7 @@ export function variantOf(file: string): string {
     .basename(file)
     .replace(/\.onnx$/, '')
     .replace(/^model\./, '');
-  return b.includes('.') ? b.split('.').slice(1).join('.') : b;
+  return b.includes('.') ? b.slice(b.lastIndexOf('.') + 1) : b; // name.fp32 → fp32 (a name may hold dots: s2c2-x1.5.fp32)
 }
 
 /**

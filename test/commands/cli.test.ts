@@ -157,6 +157,7 @@ describe('eval, export and bench on the fixture model', () => {
     expect(variantLabels(['a/base.fp32.onnx', 'b/slim.fp32.onnx', 'b/slim.int8.onnx'])).toEqual(['base.fp32', 'slim.fp32', 'int8']);
     expect(variantLabels(['a/x.fp32.onnx', 'b/x.fp32.onnx'])).toEqual(['a/x.fp32.onnx', 'b/x.fp32.onnx']);
     expect(variantLabels(['a/x.fp32.onnx', 'a/x.fp32.onnx'])).toEqual(['fp32', 'fp32']); // the same file twice
+    expect(variantLabels(['a/s2c2-x1.5.fp32.onnx', 'a/s2c2-x1.5.int8.onnx'])).toEqual(['fp32', 'int8']); // dots in the name
   });
 
   it('a missing provider is a one-line error (exit 2); --fallback runs on cpu', async () => {

@@ -24,13 +24,14 @@ describe('architectures', () => {
     await useBackend('cpu');
   });
 
-  it('lists the paper network, its 2× width and the two stride-2 stems', () => {
+  it('lists the paper network, its 2× width, the stride-2 stems and pool, the wide stride-2 stem, the teachers', () => {
     expect(ARCHS).toEqual([
       'mini-xception',
       'mini-xception-x2',
       'mini-xception-s2c1',
       'mini-xception-s2c2',
       'mini-xception-s2p',
+      'mini-xception-s2c2-x2',
       'resnet18-w32',
       'resnet18-w16',
     ]);
@@ -98,7 +99,13 @@ describe('architectures', () => {
     expect(spatial(paper, 'Add', 1)).toEqual([22, 22]);
     expect(spatial(s1, 'Add', 1)).toEqual([11, 11]);
     expect(spatial(s2, 'Add', 1)).toEqual([11, 11]);
-    for (const m of [paper, s1, s2, sp]) m.dispose();
+    // The wide stride-2 stem: x2's parameters (strides add none) on s2c2's resolutions.
+    const x2 = buildModel('mini-xception-x2', { seed: 1 });
+    const s2x2 = buildModel('mini-xception-s2c2-x2', { seed: 1 });
+    expect(s2x2.countParams()).toBe(x2.countParams());
+    expect(spatial(s2x2, 'Conv2D', 2)).toEqual([22, 22]);
+    expect(spatial(s2x2, 'Add', 1)).toEqual([11, 11]);
+    for (const m of [paper, s1, s2, sp, x2, s2x2]) m.dispose();
   });
 
   it('transplants every weight into a stride-2 variant, and all but the head into 3 classes', () => {
