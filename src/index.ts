@@ -31,7 +31,7 @@ export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from 
 export { calibrate } from './quantize/calibrate.js';
 export { convertToOnnx, PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './convert/onnx/convert.js';
 export { exportOnnx, type ExportOptions, type ExportResult } from './convert/onnx/export.js';
-export { inspectOnnx } from './convert/onnx/inspect.js';
+export { inspectOnnx } from './onnx/inspect.js';
 export { createSession, availableProviders } from './runtime/ort.js';
 export { evaluateOnnx } from './eval/evaluate-onnx.js';
 export { benchOnnx, benchTfjs } from './bench/bench.js';

@@ -1,6 +1,6 @@
 /**
  * Dependencies point one way: no import cycle among src/ files, type-only imports counted (as a reader
- * follows them). A cycle found is printed file by file.
+ * follows them), and none among the stages (folders) they make up. A cycle found is printed file by file.
  */
 import { it, expect } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -74,6 +74,31 @@ it('src/ has no import cycle, type-only imports included', () => {
   expect(graph.size).toBeGreaterThan(80);
   const cycle = findCycle(graph);
   expect(cycle?.map((f) => path.relative(SRC, f)) ?? null).toBeNull();
+});
+
+it('the stages (src/ folders) have no cycle either: each depends only on stages below it', () => {
+  // The entry points above every stage (index.ts, commands/, web/) are left out; root modules (errors.ts,
+  // paths.ts) are one "base" stage below all.
+  const stage = (f: string) => {
+    const parts = path.relative(SRC, f).split(path.sep);
+    return parts.length > 1 ? parts[0] : 'base';
+  };
+  const top = (f: string) => ['index.ts', 'commands', 'web'].includes(path.relative(SRC, f).split(path.sep)[0]);
+  const graph = new Map<string, Set<string>>();
+  const why = new Map<string, string>();
+  for (const f of files(SRC).filter((x) => !top(x))) {
+    for (const t of imports(f)) {
+      if (stage(t) === stage(f)) continue;
+      graph.set(stage(f), (graph.get(stage(f)) ?? new Set()).add(stage(t)));
+      why.set(`${stage(f)}>${stage(t)}`, path.relative(SRC, f));
+    }
+  }
+  expect(graph.size).toBeGreaterThan(10);
+  const cycle = findCycle(new Map([...graph].map(([k, v]) => [k, [...v]])));
+  // A cycle is printed with the file behind each step.
+  expect(
+    cycle?.map((s, i) => `${s} → ${cycle[(i + 1) % cycle.length]} (${why.get(`${s}>${cycle[(i + 1) % cycle.length]}`)})`) ?? null,
+  ).toBeNull();
 });
 
 it('the installed tfjs is the version whose internals src/engine/tfjs-internals.ts was checked against', async () => {

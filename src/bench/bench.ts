@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { inspectOnnx } from '../onnx/inspect.js';
 import { createSession, ort, type SessionOptions } from '../runtime/ort.js';
 import { inputDims, onnxProbs } from '../runtime/onnx-probs.js';
 import { tf } from '../engine/tf.js';

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { existsSync, rmSync } from 'node:fs';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
 import { checkOutput, isFerRunDir, type OutputKind } from '../io/files.js';
-import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { inspectOnnx } from '../onnx/inspect.js';
 import { readModelClasses } from '../model/io.js';
 import type { ClassSpec } from '../data/classes.js';
 import { readClassMap } from '../data/class-map.js';

@@ -9,7 +9,7 @@
  * checks both against face-api's own tfjs forward.
  */
 import type { tf } from '../engine/tf.js';
-import { DataType, encodeModel, makeGraph, makeModel, makeValueInfo } from '../convert/onnx/builder.js';
+import { DataType, encodeModel, makeGraph, makeModel, makeValueInfo } from '../onnx/builder.js';
 import { convKernelToOihw, depthwiseKernelToOihw, padsFor } from '../convert/onnx/layout.js';
 import { finishOutput, makeGraphWriter, type GraphWriter } from '../convert/onnx/context.js';
 import { ONNX_OPSET } from '../convert/onnx/options.js';

@@ -2,7 +2,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { Tta } from '../data/augment.js';
 import type { OnProgress } from './probs.js';
-import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
+import { checkClassifierInput, inspectOnnx } from '../onnx/inspect.js';
 import { mergedProbs, resultFromProbs, type ClassMap, type EvalResult } from './evaluate.js';
 import { createSession, type SessionOptions } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';

@@ -1,6 +1,6 @@
 /** The emotion classifier behind `fer predict`: an ONNX model on onnxruntime-node, or a tfjs model. */
 import { existsSync } from 'node:fs';
-import { checkClassifierInput, inspectOnnx } from '../convert/onnx/inspect.js';
+import { checkClassifierInput, inspectOnnx } from '../onnx/inspect.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';
 import { loadModel } from '../model/io.js';

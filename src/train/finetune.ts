@@ -1,9 +1,9 @@
 /** Fine-tuning a saved model with pruning and/or quantization held, as `fer prune` and `fer quantize` do. */
 import type { Dataset } from '../data/dataset.js';
 import type { FerMetadata } from '../model/io.js';
-import { pruneHook } from '../prune/hook.js';
-import { quantizeHook } from '../quantize/hook.js';
-import { structuredHook } from '../prune/structured-hook.js';
+import { pruneHook } from './hooks/prune.js';
+import { quantizeHook } from './hooks/quantize.js';
+import { structuredHook } from './hooks/structured.js';
 import type { StepHook } from './types.js';
 import { train, type TrainEvent, type TrainResult } from './fit.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { packagePath } from '../paths.js';
 import { DEFAULT_ONNX } from '../model/default.js';
-import { inspectOnnx } from '../convert/onnx/inspect.js';
+import { inspectOnnx } from '../onnx/inspect.js';
 import { PREPROCESS } from '../data/augment.js';
 import { faceApi, landmarkParams } from '../detect/faces.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from '../detect/onnx-nets.js';

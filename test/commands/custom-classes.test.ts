@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { cli } from './cli.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
-import { inspectOnnx } from '../../src/convert/onnx/inspect.js';
+import { inspectOnnx } from '../../src/onnx/inspect.js';
 import { faceCropper } from '../../src/predict/crops.js';
 import { decodeRgb } from '../../src/io/image.js';
 import { alignFace, detectFaces } from '../../src/detect/faces.js';

@@ -10,8 +10,8 @@ import { kernelWeights, readValues } from '../../src/prune/weights.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { useBackend } from '../../src/engine/backend.js';
 import { qmax } from '../../src/quantize/quantize.js';
-import { inspectOnnx } from '../../src/convert/onnx/inspect.js';
-import { decodeModel } from '../../src/convert/onnx/builder.js';
+import { inspectOnnx } from '../../src/onnx/inspect.js';
+import { decodeModel } from '../../src/onnx/builder.js';
 import { readFileSync } from 'node:fs';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-pq-'));

@@ -1,5 +1,5 @@
 /**
- * Multiply-adds read off an ONNX graph (convert/onnx/macs.ts, what `fer bench` reports for any .onnx) against
+ * Multiply-adds read off an ONNX graph (onnx/macs.ts, what `fer bench` reports for any .onnx) against
  * a hand count of a small graph, and against the tfjs model's own count (model/macs.ts, from the layers'
  * output shapes) for exports of the paper network, a structured-pruned one and a stride-2 stem, at fp32 and
  * int8 (whose weights sit behind Cast/Mul or DequantizeLinear).
@@ -9,9 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
-import { DataType, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from '../../src/convert/onnx/builder.js';
-import { onnxMacs } from '../../src/convert/onnx/macs.js';
-import { inspectOnnx } from '../../src/convert/onnx/inspect.js';
+import { DataType, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from '../../src/onnx/builder.js';
+import { onnxMacs } from '../../src/onnx/macs.js';
+import { inspectOnnx } from '../../src/onnx/inspect.js';
 import { exportOnnx } from '../../src/convert/onnx/export.js';
 import { buildModel } from '../../src/model/mini-xception.js';
 import { modelMacs } from '../../src/model/macs.js';

@@ -4,9 +4,9 @@
  * int8 constants; int8 for TensorRT: DequantizeLinear per output channel and int32 biases).
  */
 import { quantize, toFloat16 } from '../../quantize/quantize.js';
-import type { AttrValue } from './builder.js';
-import { DataType, makeNode, makeTensor } from './builder.js';
-import type { OnnxTypes } from './proto.js';
+import type { AttrValue } from '../../onnx/builder.js';
+import { DataType, makeNode, makeTensor } from '../../onnx/builder.js';
+import type { OnnxTypes } from '../../onnx/proto.js';
 import type { GraphContext } from './ops/types.js';
 import type { ConvertOptions, Precision } from './options.js';
 

@@ -3,10 +3,10 @@
  * (eqs. 2–4), the gradient is taken there, and the float master weights are restored before the optimizer
  * applies it: the straight-through estimator (dL/dw ≈ dL/dŵ).
  */
-import type { StepHook } from '../train/types.js';
-import type { TrainOptions } from '../train/options.js';
-import { kernelWeights, readValues, writeValues, type KernelWeight } from '../prune/weights.js';
-import { fakeQuantizeKernel } from './model.js';
+import type { StepHook } from '../types.js';
+import type { TrainOptions } from '../options.js';
+import { kernelWeights, readValues, writeValues, type KernelWeight } from '../../prune/weights.js';
+import { fakeQuantizeKernel } from '../../quantize/model.js';
 
 export function quantizeHook(o: TrainOptions): StepHook | null {
   if (!o.quantizeBits) return null;

@@ -8,12 +8,12 @@
  * channels without changing the network's outputs, giving the smaller dense network. The silenced set only
  * grows (a silenced channel's |γ| is 0, the lowest), and on resume it is read back from the zeros.
  */
-import { tf } from '../engine/tf.js';
-import { variableOf } from '../engine/tfjs-internals.js';
-import type { StepHook } from '../train/types.js';
-import type { TrainOptions } from '../train/options.js';
-import { isUpdateStep, scheduledSparsity, type PolynomialSchedule } from './prune.js';
-import { groupsOf, importance, kind, weightRoles } from './structured.js';
+import { tf } from '../../engine/tf.js';
+import { variableOf } from '../../engine/tfjs-internals.js';
+import type { StepHook } from '../types.js';
+import type { TrainOptions } from '../options.js';
+import { isUpdateStep, scheduledSparsity, type PolynomialSchedule } from '../../prune/prune.js';
+import { groupsOf, importance, kind, weightRoles } from '../../prune/structured.js';
 
 /** How many of a group's n channels are silenced at ratio s: what structuredPrune removes at that ratio. */
 export const silencedCount = (n: number, s: number) => n - Math.max(1, Math.round((1 - s) * n));

@@ -2,14 +2,14 @@
  * Pruning during training: masks recomputed on the polynomial schedule, re-applied after every optimizer
  * step so pruned weights stay zero. Masks are derived from the weights' zeros on resume.
  */
-import type { StepHook } from '../train/types.js';
-import type { TrainOptions } from '../train/options.js';
-import { tf } from '../engine/tf.js';
-import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
-import { applyMask, isUpdateStep, scheduledSparsity, type PolynomialSchedule } from './prune.js';
-import { computeMasks, modelSparsity, type PruneSettings } from './model.js';
+import type { StepHook } from '../types.js';
+import type { TrainOptions } from '../options.js';
+import { tf } from '../../engine/tf.js';
+import { kernelWeights, readValues, writeValues, type KernelWeight } from '../../prune/weights.js';
+import { applyMask, isUpdateStep, scheduledSparsity, type PolynomialSchedule } from '../../prune/prune.js';
+import { computeMasks, modelSparsity, type PruneSettings } from '../../prune/model.js';
 
-export type { PruneSettings } from './model.js';
+export type { PruneSettings } from '../../prune/model.js';
 
 export function pruneHook(o: TrainOptions): StepHook | null {
   if (!(o.pruneTarget > 0) && o.prunePattern !== '2:4') return null;

@@ -1,8 +1,8 @@
 /** Reads what fer needs back from an ONNX file: metadata, input layout, parameter counts. */
-import { FER2013_CLASSES } from '../../data/classes.js';
+import { FER2013_CLASSES } from '../data/classes.js';
 import { readFileSync } from 'node:fs';
 import { decodeModel, DataType } from './builder.js';
-import { ModelError } from '../../errors.js';
+import { ModelError } from '../errors.js';
 import { onnxMacs } from './macs.js';
 
 export interface OnnxInfo {
@@ -14,7 +14,7 @@ export interface OnnxInfo {
   /** Weights (conv/gemm initializers, int8 or float) and their non-zeros. */
   parameters: number;
   nonzero: number;
-  /** Multiply-adds per image (convolutions and dense layers: convert/onnx/macs.ts). */
+  /** Multiply-adds per image (convolutions and dense layers: onnx/macs.ts). */
   macs: number;
   opTypes: Record<string, number>;
   /** The first input's dims (a symbol such as N as a string). */
