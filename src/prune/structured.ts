@@ -54,7 +54,11 @@ export function groupsOf(role: string): [string | null, string | null] {
 }
 
 /** Roles of a mini-Xception's weights, by position (a loaded model lists its weights as buildModel does). */
-export function weightRoles(source: tf.LayersModel, arch: ArchOptions, channels?: MiniXceptionChannels): { ref: tf.LayersModel; roles: string[] } {
+export function weightRoles(
+  source: tf.LayersModel,
+  arch: ArchOptions,
+  channels?: MiniXceptionChannels,
+): { ref: tf.LayersModel; roles: string[] } {
   const { model: ref, roles } = miniXceptionWithRoles({ ...arch, numClasses: outputClasses(source), channels, l2: 0 });
   if (ref.weights.length !== source.weights.length) {
     ref.dispose();
