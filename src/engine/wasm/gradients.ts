@@ -13,6 +13,12 @@ import { makeF32, readF32 } from '../kernel-io.js';
 import { heapPtr, simdKernels } from './simd.js';
 
 export type Info = tf.TensorInfo;
+/** What tfjs passes a kernel function. */
+export interface KernelArgs {
+  inputs: Record<string, Info>;
+  attrs: Record<string, unknown>;
+  backend: unknown;
+}
 interface WasmBackend {
   disposeData(dataId: object): void;
 }
@@ -110,15 +116,7 @@ function tapSlice(backend: unknown, t: Taps, ky: number, kx: number, c: number):
   );
 }
 
-export function conv2DBackpropFilter({
-  inputs,
-  attrs,
-  backend,
-}: {
-  inputs: Record<string, Info>;
-  attrs: Record<string, unknown>;
-  backend: unknown;
-}): Info {
+export function conv2DBackpropFilter({ inputs, attrs, backend }: KernelArgs): Info {
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as [number, number, number, number];
   const [, , ci, co] = filterShape;
@@ -210,15 +208,7 @@ export function forEachDepthwiseTap(l: DepthwiseLoop, fn: (xo: number, yo: numbe
  * Depthwise filter gradient, dW[ky, kx, c, m] = Σ x·dy: the SIMD kernel for multiplier 1, else a loop
  * over the heap.
  */
-export function depthwiseBackpropFilter({
-  inputs,
-  attrs,
-  backend,
-}: {
-  inputs: Record<string, Info>;
-  attrs: Record<string, unknown>;
-  backend: unknown;
-}): Info {
+export function depthwiseBackpropFilter({ inputs, attrs, backend }: KernelArgs): Info {
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as [number, number, number, number];
   const [, , c, mult] = filterShape;
@@ -272,15 +262,7 @@ export function depthwiseBackpropFilter({
  * its window in row-major order, padding never winning (tfjs cpu's semantics; wasm's own kernel is wrong
  * when a window's max is ≤ 0). Replaces a bridge to the cpu kernel that copied every tensor twice.
  */
-export function maxPoolGrad({
-  inputs,
-  attrs,
-  backend,
-}: {
-  inputs: Record<string, Info>;
-  attrs: Record<string, unknown>;
-  backend: unknown;
-}): Info {
+export function maxPoolGrad({ inputs, attrs, backend }: KernelArgs): Info {
   const { dy, input } = inputs;
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],

@@ -5,7 +5,7 @@
  */
 import { makeF32, readF32 } from '../kernel-io.js';
 import { heapF32, heapPtr, simdKernels, withScratch } from './simd.js';
-import { convGeometry, forEachDepthwiseTap, kernels, type Info } from './gradients.js';
+import { convGeometry, forEachDepthwiseTap, kernels, type Info, type KernelArgs } from './gradients.js';
 
 /**
  * Input gradient of a strided Conv2D on `wasm`: for each tap, dy times that tap's weights (a matrix
@@ -87,15 +87,7 @@ function tapWeights(backend: unknown, filter: Info, ky: number, kx: number, shap
   return t.info;
 }
 
-export function conv2DBackpropInput({
-  inputs,
-  attrs,
-  backend,
-}: {
-  inputs: Record<string, Info>;
-  attrs: Record<string, unknown>;
-  backend: unknown;
-}): Info {
+export function conv2DBackpropInput({ inputs, attrs, backend }: KernelArgs): Info {
   const { dy, filter } = inputs;
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const { run, dispose } = kernels(backend);
@@ -158,15 +150,7 @@ export function conv2DBackpropInput({
  * dy, padded to 'full' minus the forward pads, with the filter flipped in space (one wasm kernel).
  * Otherwise a loop over the heap.
  */
-export function depthwiseBackpropInput({
-  inputs,
-  attrs,
-  backend,
-}: {
-  inputs: Record<string, Info>;
-  attrs: Record<string, unknown>;
-  backend: unknown;
-}): Info {
+export function depthwiseBackpropInput({ inputs, attrs, backend }: KernelArgs): Info {
   const { dy, filter } = inputs;
   const [kh, kw, c, mult] = filter.shape as [number, number, number, number];
   const inShape = attrs.inputShape as number[];

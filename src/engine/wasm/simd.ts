@@ -9,6 +9,22 @@ import { packagePath } from '../../paths.js';
 import type { TensorInfo } from '../tf.js';
 
 type Ptr = number;
+/** A sliding window's geometry as the C kernels take it: input N·H·W·C, output oh·ow, strides, window, top/left padding. */
+type WindowGeometry = [
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  oh: number,
+  ow: number,
+  sh: number,
+  sw: number,
+  kh: number,
+  kw: number,
+  top: number,
+  left: number,
+];
+
 export interface SimdKernels {
   conv2d_filter_grad(
     x: Ptr,
@@ -28,23 +44,7 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void;
-  depthwise_filter_grad(
-    x: Ptr,
-    dy: Ptr,
-    dw: Ptr,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    oh: number,
-    ow: number,
-    sh: number,
-    sw: number,
-    kh: number,
-    kw: number,
-    top: number,
-    left: number,
-  ): void;
+  depthwise_filter_grad(x: Ptr, dy: Ptr, dw: Ptr, ...g: WindowGeometry): void;
   scatter_tap(
     src: Ptr,
     dx: Ptr,
@@ -77,23 +77,7 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void;
-  max_pool_grad(
-    x: Ptr,
-    dy: Ptr,
-    dx: Ptr,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    oh: number,
-    ow: number,
-    sh: number,
-    sw: number,
-    kh: number,
-    kw: number,
-    top: number,
-    left: number,
-  ): void;
+  max_pool_grad(x: Ptr, dy: Ptr, dx: Ptr, ...g: WindowGeometry): void;
   bn_train_forward(
     x: Ptr,
     gamma: Ptr,
