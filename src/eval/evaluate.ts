@@ -33,8 +33,9 @@ export async function evaluateModel(
   onProgress?: OnProgress,
   classMap?: ClassMap,
 ): Promise<EvalResult> {
-  const probs = mergedProbs(await modelProbs(modelPath, ds, tta, onProgress), readModelClasses(modelPath), classMap);
-  return resultFromProbs(probs, ds, modelPath, tta);
+  const probs = await modelProbs(modelPath, ds, tta, onProgress);
+  // The model's classes are read (model.json again) only when a map may merge them.
+  return resultFromProbs(classMap ? mergedProbs(probs, readModelClasses(modelPath), classMap) : probs, ds, modelPath, tta);
 }
 
 /** Probabilities over `modelClasses` summed into the map's classes when the map merges them; else as they are. */
