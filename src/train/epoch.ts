@@ -14,7 +14,7 @@ import { faultPoint } from '../io/files.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { predictProbs } from '../eval/probs.js';
 import { top1Accuracy } from '../eval/metrics.js';
-import type { EpochMetrics, StepHook } from './types.js';
+import type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 import type { LoopState } from './checkpoint.js';
 import { updateSchedule } from './schedule.js';
 import type { TrainOptions } from './options.js';
@@ -103,7 +103,7 @@ export interface EpochLoop {
   ema: Float32Array | null;
   lossOptions: { weights: tf.Tensor | null; alpha: number; temperature: number };
   batches: number;
-  emit: (e: { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number }) => void;
+  emit: (e: Extract<TrainEvent, { type: 'batch' }>) => void;
   shouldStop?: () => boolean;
 }
 

@@ -14,7 +14,7 @@ import type { Dataset } from '../data/dataset.js';
 import { buildModel } from '../model/mini-xception.js';
 import { headLayer, type TransplantReport } from '../model/transplant.js';
 import { defaultMetadata, type FerMetadata } from '../model/io.js';
-import type { EpochMetrics, StepHook } from './types.js';
+import type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 import {
   CHECKPOINT_LAST_FILE,
   readCheckpoint,
@@ -31,23 +31,8 @@ import { writeCurves } from './curves.js';
 import { loadOrComputeTeacher, softenProbs } from './distill.js';
 import type { RevivedLayer } from './revive.js';
 
-export type { EpochMetrics, StepHook } from './types.js';
+export type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 export { concatWeights, makeOptimizer, swapWeights } from './setup.js';
-
-export type TrainEvent =
-  | {
-      type: 'start';
-      epochs: number;
-      startEpoch: number;
-      batches: number;
-      resumed: boolean;
-      revived?: RevivedLayer[];
-      transplanted?: TransplantReport;
-    }
-  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number }
-  | { type: 'epoch'; metrics: EpochMetrics; best: boolean }
-  | { type: 'stop'; reason: 'done' | 'early-stopping' | 'interrupted' | 'nan'; epoch: number; message: string }
-  | { type: 'note'; message: string };
 
 export interface TrainRunOptions {
   out: string;

@@ -4,6 +4,8 @@
  */
 import type { tf } from '../engine/tf.js';
 import type { FerMetadata } from '../model/io.js';
+import type { TransplantReport } from '../model/transplant.js';
+import type { RevivedLayer } from './revive.js';
 
 export interface EpochMetrics {
   epoch: number;
@@ -32,3 +34,19 @@ export interface StepHook {
   state?(): unknown;
   metadata?(meta: FerMetadata): FerMetadata;
 }
+
+/** What a training run reports as it goes (the CLI draws its progress from these). */
+export type TrainEvent =
+  | {
+      type: 'start';
+      epochs: number;
+      startEpoch: number;
+      batches: number;
+      resumed: boolean;
+      revived?: RevivedLayer[];
+      transplanted?: TransplantReport;
+    }
+  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number }
+  | { type: 'epoch'; metrics: EpochMetrics; best: boolean }
+  | { type: 'stop'; reason: 'done' | 'early-stopping' | 'interrupted' | 'nan'; epoch: number; message: string }
+  | { type: 'note'; message: string };
