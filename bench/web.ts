@@ -4,11 +4,10 @@
  * cross-origin isolated, so threads are allowed), and WebGPU when the browser offers an adapter.
  *   npx tsx bench/web.ts [site] [seconds]
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { cameraVideo, launchChromium } from '../test/chromium.js';
 import { exportWeb, serveSite } from '../src/web/site.js';
 import { useBackend } from '../src/engine/backend.js';
 
@@ -19,33 +18,9 @@ if (!existsSync(path.join(site, 'index.html'))) {
   await exportWeb(site);
 }
 const y4m = path.join(os.tmpdir(), `fer-bench-camera-${process.pid}.y4m`);
-execFileSync('ffmpeg', [
-  '-v',
-  'error',
-  '-y',
-  '-loop',
-  '1',
-  '-i',
-  'fixtures/scenes/two-faces.jpg',
-  '-t',
-  '1',
-  '-r',
-  '10',
-  '-vf',
-  'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
-  y4m,
-]);
+cameraVideo('fixtures/scenes/two-faces.jpg', y4m);
 const server = await serveSite(site);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${y4m}`,
-    '--enable-unsafe-webgpu',
-  ],
-});
+const browser = await launchChromium({ camera: y4m, gpu: 'webgpu' });
 const rows: string[] = [];
 {
   // The page ships onnxruntime-web's wasm-only build (11 MiB; the WebGPU build's binary is 21 MiB): say what

@@ -4,17 +4,16 @@
  * saved under test-output/.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { cli } from '../commands/cli.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { saveModel, loadModel } from '../../src/model/io.js';
 import { useBackend } from '../../src/engine/backend.js';
 import { reportSections } from '../../src/report/report.js';
+import { hasChromium, launchChromium } from '../chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.resolve('test-output');
 
 async function fixtureRun(): Promise<string> {
@@ -57,7 +56,7 @@ async function fixtureRun(): Promise<string> {
   return run;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('fer report in headless Chromium', () => {
+describe.skipIf(!hasChromium())('fer report in headless Chromium', () => {
   let run: string;
   beforeAll(async () => {
     run = await fixtureRun();
@@ -75,18 +74,7 @@ describe.skipIf(!existsSync(CHROMIUM))('fer report in headless Chromium', () => 
     expect(html).toContain('<br/>true: '); // a misclassified face names its true label (not struck through)
     expect(html).not.toContain('<s>');
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium({ gpu: 'off' });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const requests: string[] = [],

@@ -5,12 +5,11 @@
  * and its probabilities equal onnxruntime-node's for the same faces.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { cli } from '../commands/cli.js';
 import { serveSite } from '../../src/web/site.js';
 import { DEFAULT_ONNX } from '../../src/model/default.js';
@@ -22,17 +21,9 @@ import { predictFile } from '../../src/predict/predict.js';
 import { iou } from '../../src/detect/faces.js';
 import { useBackend } from '../../src/engine/backend.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
+import { cameraVideo, hasChromium, hasFfmpeg, launchChromium } from '../chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.resolve('test-output');
-const hasFfmpeg = (() => {
-  try {
-    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 interface PageFace {
   box: { x: number; y: number; width: number; height: number };
@@ -41,7 +32,7 @@ interface PageFace {
   probabilities: Record<string, number>;
 }
 
-describe.skipIf(!existsSync(CHROMIUM) || !hasFfmpeg)('fer export web in headless Chromium', () => {
+describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chromium', () => {
   let site: string, server: Awaited<ReturnType<typeof serveSite>>, browser: Browser, page: Page;
   const requests: string[] = [],
     errors: string[] = [];
@@ -65,36 +56,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !hasFfmpeg)('fer export web in headless
       .toFile(path.join(site, 'face48.png'));
     // The fake camera: 640×480 frames of the two-face scene.
     const y4m = path.join(tmp, 'camera.y4m');
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-loop',
-      '1',
-      '-i',
-      'fixtures/scenes/two-faces.jpg',
-      '-t',
-      '1',
-      '-r',
-      '10',
-      '-vf',
-      'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
-      y4m,
-    ]);
+    cameraVideo('fixtures/scenes/two-faces.jpg', y4m);
     server = await serveSite(site);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-video-capture=${y4m}`,
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium({ camera: y4m });
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     page.on('request', (q) => {
       if (!q.url().startsWith(server.url) && !q.url().startsWith('blob:') && !q.url().startsWith('data:')) requests.push(q.url());
