@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Markdown for the model card and BENCHMARKS.md from a shipped run's eval/export outputs.
-Usage: scripts/ship-summary.py RUN_DIR"""
+Usage: scripts/ship-summary.py RUN_DIR [NAME]"""
 import gzip, json, os, sys
 
 run = sys.argv[1] if len(sys.argv) > 1 else 'runs/long'
+name = sys.argv[2] if len(sys.argv) > 2 else 'fer-mini-xception'
 load = lambda f: json.load(open(os.path.join(run, f)))
 pct = lambda v: f'{100 * v:.2f}%'
 plain, flip, ten = load('eval.json'), load('eval-tta.json'), load('eval-tencrop.json')
@@ -18,7 +19,7 @@ for c in plain['perClass']:
     print(f"| {c['name']} | {100 * c['precision']:.1f} | {100 * c['recall']:.1f} | {100 * c['f1']:.1f} | {c['support']} |")
 print('\n| precision | file | gzipped | verification vs tfjs (512 training images) |\n|---|---|---|---|')
 for p in ['fp32', 'fp16', 'int8']:
-    f = f'models/onnx/fer-mini-xception.{p}.onnx'
+    f = f'models/onnx/{name}.{p}.onnx'
     raw = open(f, 'rb').read()
     ver = [l.strip() for l in open(os.path.join(run, f'export-{p}.txt')) if l.startswith('verify')]
     v = ver[0][len('verify: '):].replace('|', '\\|') if ver else ''

@@ -1,13 +1,26 @@
 /** Options every command shares, and the small helpers commands use to print. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { existsSync, rmSync } from 'node:fs';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
 import { checkOutput, isFerRunDir, type OutputKind } from '../io/files.js';
 import { inspectOnnx } from '../onnx/inspect.js';
 import { readModelClasses } from '../model/io.js';
+import { DEFAULT_MODEL, resolveModel } from '../model/default.js';
 import type { ClassSpec } from '../data/classes.js';
 import { readClassMap } from '../data/class-map.js';
+
+/** --model of a command that reads a fer model: a path, or a shipped model's name (fer-mini-xception-slim); default the shipped model. */
+export const modelSchema = z
+  .string()
+  .default(DEFAULT_MODEL)
+  .transform((p) => resolveModel(p));
+
+/** --model of a command that runs a classifier: an .onnx or a fer model, or a shipped model's name (its fp32 ONNX export). */
+export const classifierSchema = z
+  .string()
+  .optional()
+  .transform((p) => (p === undefined ? p : resolveModel(p, 'onnx')));
 
 export function parseThreads(v: string): number {
   const n = Number(v);

@@ -11,13 +11,12 @@ import { faceCropper } from '../predict/crops.js';
 import { CSV_USAGES } from '../data/dataset.js';
 import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluate.js';
 import { evaluateOnnx } from '../eval/evaluate-onnx.js';
-import { DEFAULT_MODEL } from '../model/default.js';
-import { modelClasses, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { modelClasses, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults, modelSchema } from './common.js';
 import { loadWithSummary } from './train.js';
 import { Progress } from './progress.js';
 
 export const evalSchema = z.object({
-  model: z.string().default(DEFAULT_MODEL),
+  model: modelSchema,
   data: z.string({ error: 'required (a <class>/ folder tree or fer2013.csv)' }),
   usage: z.enum(CSV_USAGES).default('PublicTest'),
   tta: z.enum(TTA_MODES).default('flip'),
@@ -30,7 +29,10 @@ export const evalSchema = z.object({
 export function evalCommand(): Command {
   const cmd = new Command('eval')
     .description('evaluate a model (tfjs directory or .onnx) on labelled data: accuracy, macro-F1, per-class metrics, confusion matrix')
-    .option('--model <path>', 'model directory, model.json or .onnx (default: the shipped model)')
+    .option(
+      '--model <path>',
+      'model directory, model.json or .onnx, or a shipped model by name (fer-mini-xception…; default: the shipped model)',
+    )
     .option('--data <dir|csv>', 'labelled data: <dir>/<class>/*.jpg or fer2013.csv')
     .option('--usage <usage>', 'CSV split (Training|PublicTest|PrivateTest)')
     .option(

@@ -5,8 +5,8 @@ import { packageVersion } from '../paths.js';
 import { z } from 'zod';
 import { exportOptionsSchema } from '../convert/onnx/options.js';
 import { exportOnnx } from '../convert/onnx/export.js';
-import { DEFAULT_MODEL, DEFAULT_ONNX, MODELS_DIR } from '../model/default.js';
-import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
+import { DEFAULT_ONNX, MODELS_DIR, resolveModel } from '../model/default.js';
+import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce, modelSchema } from './common.js';
 import { exportWeb } from '../web/site.js';
 import { loadWithSummary } from './train.js';
 
@@ -15,7 +15,7 @@ export const SAMPLE_DATA = path.join(MODELS_DIR, '..', 'fixtures', 'fer-mini', '
 /** exportOnnx's options (their defaults included; `--target` names int8Target) and the command's own. */
 export const exportSchema = exportOptionsSchema.omit({ int8Target: true }).extend({
   target: exportOptionsSchema.shape.int8Target,
-  model: z.string().default(DEFAULT_MODEL),
+  model: modelSchema,
   out: z.string().optional(),
   data: z.string().default(SAMPLE_DATA),
   force: z.boolean().default(false),
@@ -32,7 +32,7 @@ export function exportCommand(): Command {
   const cmd = new Command('export').description('export a trained model to another format');
   const onnx = new Command('onnx')
     .description("write an ONNX model (fp32, fp16 or int8 QDQ) with fer's own graph writer, verified with onnxruntime-node")
-    .option('--model <path>', 'fer model directory (default: the shipped model)')
+    .option('--model <path>', 'fer model directory, or a shipped model by name (default: the shipped model)')
     .option('--out <file>', 'output .onnx (default: ./<model name>.<precision>.onnx)')
     .option('--precision <p>', 'fp32 | fp16 | int8')
     .option(
@@ -71,7 +71,10 @@ export function exportCommand(): Command {
 }
 
 export const webSchema = z.object({
-  model: z.string().default(DEFAULT_ONNX),
+  model: z
+    .string()
+    .default(DEFAULT_ONNX)
+    .transform((p) => resolveModel(p, 'onnx')),
   out: z.string().default('fer-web'),
   force: z.boolean().default(false),
   json: z.boolean().default(false),
@@ -82,7 +85,10 @@ function webCommand(): Command {
     .description(
       'write a static web page (webcam, photo or video → faces, landmarks, emotions) that runs the model in the browser on onnxruntime-web; serve it with fer serve',
     )
-    .option('--model <path>', 'classifier: an .onnx file or a fer model (exported to fp32 ONNX first); default the shipped model')
+    .option(
+      '--model <path>',
+      'classifier: an .onnx file, a fer model (exported to fp32 ONNX first) or a shipped model by name; default the shipped model',
+    )
     .option('--out <dir>', 'output folder')
     .option('--json', 'print the result as JSON');
   withEngineOptions(withForce(web));

@@ -22,12 +22,12 @@ import { mkdirSync } from 'node:fs';
 import type { RawImage } from '../io/image.js';
 import os from 'node:os';
 import { Progress } from './progress.js';
-import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { out, startEngine, table, withEngineOptions, showSchemaDefaults, classifierSchema } from './common.js';
 import { UsageError } from '../errors.js';
 
 export const predictSchema = z.object({
   inputs: z.array(z.string()).min(1, 'give at least one image, folder or video'),
-  model: z.string().optional(),
+  model: classifierSchema,
   detector: z.enum(DETECTORS).default('auto'),
   upsample: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(3)]).optional(),
   minConfidence: minConfidenceSchema(z.coerce.number()),
@@ -76,7 +76,10 @@ export function predictCommand(): Command {
   const cmd = new Command('predict')
     .description('find faces (68 landmarks) in photos, folders or videos and classify their emotions')
     .argument('<inputs...>', 'image files, folders of images, or video files (needs ffmpeg)')
-    .option('--model <path>', 'classifier: .onnx (onnxruntime) or a fer model dir (tfjs); default: the shipped model')
+    .option(
+      '--model <path>',
+      'classifier: .onnx (onnxruntime), a fer model dir (tfjs), or a shipped model by name (its fp32 ONNX); default: the shipped model',
+    )
     .option(
       '--detector <d>',
       "auto (dlib where built, else tiny) | dlib (the paper's HOG detector + 68-point shape predictor; " +

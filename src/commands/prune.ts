@@ -11,7 +11,6 @@ import type { FerMetadata } from '../model/io.js';
 import type { tf } from '../engine/tf.js';
 import { finetune, type FinetuneOptions } from '../train/finetune.js';
 import type { TrainResult } from '../train/fit.js';
-import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import {
   dataClassesFor,
@@ -25,12 +24,13 @@ import {
   withEngineOptions,
   withForce,
   showSchemaDefaults,
+  modelSchema,
 } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const pruneSchema = z.object({
   classMap: z.string().optional(),
-  model: z.string().default(DEFAULT_MODEL),
+  model: modelSchema,
   targetSparsity: z.coerce.number().gt(0).lt(1).default(0.5),
   pattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
   scope: z.enum(['layer', 'global']).default('layer'),
@@ -50,7 +50,7 @@ export const pruneSchema = z.object({
 export function pruneCommand(): Command {
   const cmd = new Command('prune')
     .description('prune a trained model by weight magnitude (unstructured or 2:4), optionally fine-tuning with the masks held')
-    .option('--model <dir>', 'fer model directory (default: the shipped model)')
+    .option('--model <dir>', 'fer model directory, or a shipped model by name (default: the shipped model)')
     .option('--target-sparsity <x>', 'fraction of conv/dense weights set to zero')
     .option('--pattern <p>', 'unstructured | 2:4')
     .option('--scope <s>', 'layer (each layer to the target) | global (one threshold)')

@@ -7,7 +7,6 @@ import { calibrate } from '../quantize/calibrate.js';
 import { spreadSample } from '../data/dataset.js';
 import { GRANULARITIES } from '../train/options.js';
 import { finetune } from '../train/finetune.js';
-import { DEFAULT_MODEL } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_DATA } from './export.js';
 import {
@@ -21,12 +20,13 @@ import {
   stopOnSignal,
   withEngineOptions,
   withForce,
+  modelSchema,
 } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
 
 export const quantizeSchema = z.object({
   classMap: z.string().optional(),
-  model: z.string().default(DEFAULT_MODEL),
+  model: modelSchema,
   bits: z.coerce
     .number()
     .int()
@@ -49,7 +49,7 @@ export function quantizeCommand(): Command {
     .description(
       'quantize a trained model: b-bit symmetric weights (eqs. 2–4) or fp16, activation calibration for int8 export, optional QAT fine-tuning',
     )
-    .option('--model <dir>', 'fer model directory (default: the shipped model)')
+    .option('--model <dir>', 'fer model directory, or a shipped model by name (default: the shipped model)')
     .option('--bits <b>', '2..8, or 16 for fp16')
     .option('--granularity <g>', 'per-tensor (the paper) | per-channel')
     .option('--calibration-data <dir|csv>', 'images for activation ranges (default: bundled fixtures)')

@@ -1,7 +1,23 @@
-/** The model shipped in the package (models/fer-mini-xception), used when no --model is given. */
+/**
+ * The models shipped in the package: models/fer-mini-xception (the default, used when no --model is given)
+ * and models/fer-mini-xception-slim (#24's faster one), each with ONNX exports in models/onnx/NAME.*.onnx.
+ */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { packagePath } from '../paths.js';
 
 export const MODELS_DIR = packagePath('models');
-export const DEFAULT_MODEL = path.join(MODELS_DIR, 'fer-mini-xception');
-export const DEFAULT_ONNX = path.join(MODELS_DIR, 'onnx', 'fer-mini-xception.fp32.onnx');
+export const SHIPPED_MODELS = ['fer-mini-xception', 'fer-mini-xception-slim'] as const;
+export const DEFAULT_MODEL = path.join(MODELS_DIR, SHIPPED_MODELS[0]);
+export const DEFAULT_ONNX = path.join(MODELS_DIR, 'onnx', `${SHIPPED_MODELS[0]}.fp32.onnx`);
+
+/**
+ * A --model value: a path as given when it exists, else the name of a shipped model (`fer-mini-xception-slim`)
+ * as its tfjs directory, or with `onnx` its fp32 ONNX export. Anything else is returned as it is (the caller
+ * reports it missing).
+ */
+export function resolveModel(p: string, prefer: 'tfjs' | 'onnx' = 'tfjs'): string {
+  if (existsSync(p) || !(SHIPPED_MODELS as readonly string[]).includes(p)) return p;
+  const file = prefer === 'onnx' ? path.join(MODELS_DIR, 'onnx', `${p}.fp32.onnx`) : path.join(MODELS_DIR, p);
+  return existsSync(file) ? file : p;
+}
