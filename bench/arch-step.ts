@@ -1,15 +1,24 @@
 /**
  * One training step (64 random images, SGD-Nesterov, softmax cross-entropy) of each architecture on
- * fer-native with 1 thread: what a teacher costs against the student before committing hours to it.
- *   npx tsx bench/arch-step.ts
+ * fer-native with 1 thread: what a teacher costs against the student before committing hours to it, with
+ * f32 convolutions and with bf16 ones (`fer train --bf16`), in the same process.
+ *   npx tsx bench/arch-step.ts [arch...]
  */
 import { useBackend } from '../src/engine/backend.js';
-import { registerNativeBackend } from '../src/engine/native/backend.js';
-import { buildModel } from '../src/model/mini-xception.js';
+import { registerNativeBackend, setNativeConvBf16 } from '../src/engine/native/backend.js';
+import { buildModel, type Arch } from '../src/model/mini-xception.js';
 import { tf } from '../src/engine/tf.js';
 registerNativeBackend(1);
 await useBackend('native', 1);
-for (const arch of ['resnet18-w16', 'resnet18-w32', 'mini-xception'] as const) {
+const archs = process.argv.length > 2 ? (process.argv.slice(2) as Arch[]) : (['resnet18-w16', 'resnet18-w32', 'mini-xception'] as const);
+for (const [arch, bf16] of archs.flatMap(
+  (a) =>
+    [
+      [a, false],
+      [a, true],
+    ] as const,
+)) {
+  if (!setNativeConvBf16(bf16)) throw new Error('no bf16 convolutions on this CPU');
   const m = buildModel(arch, { seed: 1, l2: 0.0005 });
   const params = m.countParams();
   const opt = tf.train.momentum(0.01, 0.9, true);
@@ -32,6 +41,7 @@ for (const arch of ['resnet18-w16', 'resnet18-w32', 'mini-xception'] as const) {
   const dt = (performance.now() - t0) / 5;
   console.log(
     arch,
+    bf16 ? 'bf16' : 'f32',
     params,
     `${dt.toFixed(0)} ms/step`,
     `${(64000 / dt).toFixed(0)} img/s`,

@@ -131,6 +131,9 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   fer::set_threads(i32(info[0]));
   return Napi::Number::New(info.Env(), fer::get_threads());
 }
+Napi::Value SetConvBf16(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), fer::set_conv_bf16(info[0].As<Napi::Boolean>().Value()));
+}
 Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fer::get_threads()); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -146,6 +149,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumCols", Napi::Function::New(env, SumCols));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
+  exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));
   return exports;
 }
 

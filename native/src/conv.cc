@@ -2,6 +2,9 @@
 // (regular [kh, kw, ic, oc] = hwio; depthwise [kh, kw, c, multiplier] = hwigo with groups = c).
 // Primitives are built once per geometry and kept; weights are reordered into whatever layout
 // oneDNN's fastest kernel asks for (they are small, activations are not).
+// bf16 mode (set_conv_bf16): the convolutions read bf16 copies of their inputs (src, weights, diff_dst) and
+// write f32 outputs (dst, diff_src, diff_weights), so callers keep f32 buffers and f32 master weights, and
+// accumulation stays f32; only the products are rounded. Twice the arithmetic rate on AVX-512 BF16 / AMX.
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <memory>
@@ -27,6 +30,8 @@ dnnl::stream& strm() {
   return s;
 }
 
+bool g_bf16 = false;
+
 dnnl::primitive_attr user_scratchpad() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -35,6 +40,12 @@ dnnl::primitive_attr user_scratchpad() {
 
 struct ConvEntry {
   memory::desc src_md, dst_md, wei_user_md;
+  // bf16 mode: the compute copies of src and of dst's gradient (else src_md/dst_md, f32, and no copies).
+  bool bf16 = false;
+  memory::desc src_c_md, dst_c_md;
+  memory src_c, dst_c;
+  // Reorders into the copies, made once (making one costs more than running it on small tensors).
+  dnnl::reorder src_c_r, dst_c_r, fwd_wei_r, bwd_data_wei_r, bwd_w_out_r;
   // Each primitive gets its own scratchpad (user mode) instead of oneDNN's shared global one.
   memory fwd_scratch, bwd_data_scratch, bwd_w_scratch;
   dnnl::convolution_forward::primitive_desc fwd_pd;
@@ -53,7 +64,7 @@ std::string key_of(const ConvParams& p) {
   const int* v = reinterpret_cast<const int*>(&p);
   std::string k;
   for (size_t i = 0; i < sizeof(ConvParams) / sizeof(int); ++i) k += std::to_string(v[i]) + ",";
-  return k;
+  return k + (g_bf16 ? "bf16" : "f32");
 }
 
 ConvEntry& entry_for(const ConvParams& p) {
@@ -62,20 +73,24 @@ ConvEntry& entry_for(const ConvParams& p) {
   auto it = cache.find(k);
   if (it != cache.end()) return *it->second;
   auto e = std::make_unique<ConvEntry>();
+  const dt ct = g_bf16 ? dt::bf16 : dt::f32;  // what the kernels read
+  e->bf16 = g_bf16;
   e->src_md = memory::desc({p.n, p.ic, p.ih, p.iw}, dt::f32, tag::nhwc);
   e->dst_md = memory::desc({p.n, p.oc, p.oh, p.ow}, dt::f32, tag::nhwc);
+  e->src_c_md = memory::desc(e->src_md.dims(), ct, tag::nhwc);
+  e->dst_c_md = memory::desc(e->dst_md.dims(), ct, tag::nhwc);
   memory::desc wei_any;
   if (p.groups == 1) {
     e->wei_user_md = memory::desc({p.oc, p.ic, p.kh, p.kw}, dt::f32, tag::hwio);
-    wei_any = memory::desc({p.oc, p.ic, p.kh, p.kw}, dt::f32, tag::any);
+    wei_any = memory::desc({p.oc, p.ic, p.kh, p.kw}, ct, tag::any);
   } else {
     memory::dims wd = {p.groups, p.oc / p.groups, p.ic / p.groups, p.kh, p.kw};
     e->wei_user_md = memory::desc(wd, dt::f32, tag::hwigo);
-    wei_any = memory::desc(wd, dt::f32, tag::any);
+    wei_any = memory::desc(wd, ct, tag::any);
   }
   memory::dims strides = {p.sh, p.sw}, dil = {p.dh - 1, p.dw - 1}, pl = {p.pt, p.pl}, pr = {p.pb, p.pr};
   auto fd = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                            e->src_md, wei_any, e->dst_md, strides, dil, pl, pr);
+                                            e->src_c_md, wei_any, e->dst_md, strides, dil, pl, pr);
   e->fwd_pd = dnnl::convolution_forward::primitive_desc(fd, user_scratchpad(), eng());
   e->fwd_scratch = memory(e->fwd_pd.scratchpad_desc(), eng());
   e->fwd = dnnl::convolution_forward(e->fwd_pd);
@@ -87,8 +102,8 @@ ConvEntry& entry_for(const ConvParams& p) {
 
 void ensure_bwd_data(ConvEntry& e, const ConvParams& p) {
   if (e.has_bwd_data) return;
-  memory::desc wei_any(e.wei_user_md.dims(), dt::f32, tag::any);
-  auto d = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, e.src_md, wei_any, e.dst_md,
+  memory::desc wei_any(e.wei_user_md.dims(), e.dst_c_md.data_type(), tag::any);
+  auto d = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, e.src_md, wei_any, e.dst_c_md,
                                                  {p.sh, p.sw}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl}, {p.pb, p.pr});
   e.bwd_data_pd = dnnl::convolution_backward_data::primitive_desc(d, user_scratchpad(), eng(), e.fwd_pd);
   e.bwd_data_scratch = memory(e.bwd_data_pd.scratchpad_desc(), eng());
@@ -100,8 +115,8 @@ void ensure_bwd_data(ConvEntry& e, const ConvParams& p) {
 void ensure_bwd_weights(ConvEntry& e, const ConvParams& p) {
   if (e.has_bwd_weights) return;
   memory::desc wei_any(e.wei_user_md.dims(), dt::f32, tag::any);
-  auto d = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, e.src_md, wei_any,
-                                                    e.dst_md, {p.sh, p.sw}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl},
+  auto d = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, e.src_c_md, wei_any,
+                                                    e.dst_c_md, {p.sh, p.sw}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl},
                                                     {p.pb, p.pr});
   e.bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(d, user_scratchpad(), eng(), e.fwd_pd);
   e.bwd_w_scratch = memory(e.bwd_w_pd.scratchpad_desc(), eng());
@@ -111,14 +126,38 @@ void ensure_bwd_weights(ConvEntry& e, const ConvParams& p) {
   e.has_bwd_weights = true;
 }
 
-// Weights as the primitive wants them: the user's buffer, or a reordered copy in `scratch`.
-memory weights_in(const memory& user, memory& scratch) {
-  if (!scratch) return user;
-  dnnl::reorder(user, scratch).execute(strm(), const_cast<memory&>(user), scratch);
-  return scratch;
+// `user` as a kernel reads it: the buffer itself when `copy` is unset, else reordered into `copy` by `r`
+// (made on first use). Activations get a bf16 copy in bf16 mode; weights a copy in the kernel's layout.
+memory converted(const memory& user, memory& copy, dnnl::reorder& r) {
+  if (!copy) return user;
+  if (!r) r = dnnl::reorder(user, copy);
+  r.execute(strm(), const_cast<memory&>(user), copy);
+  return copy;
+}
+
+memory compute_copy(const memory& user, const memory::desc& md, memory& copy, dnnl::reorder& r) {
+  if (md == user.get_desc()) return user;
+  if (!copy) copy = memory(md, eng());
+  return converted(user, copy, r);
 }
 
 }  // namespace
+
+bool set_conv_bf16(bool on) {
+  if (on) {
+    // Probe: a bf16 convolution this CPU has a kernel for (oneDNN has none without AVX-512 or AMX).
+    try {
+      memory::desc x({1, 8, 8, 8}, dt::bf16, tag::nhwc), w({8, 8, 3, 3}, dt::bf16, tag::any), y({1, 8, 8, 8}, dt::f32, tag::nhwc);
+      auto d = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x, w, y,
+                                               {1, 1}, {1, 1}, {1, 1});
+      dnnl::convolution_forward::primitive_desc(d, eng());
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }
+  g_bf16 = on;
+  return true;
+}
 
 void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, float* out) {
   ConvEntry& e = entry_for(p);
@@ -127,15 +166,15 @@ void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, fl
   switch (kind) {
     case ConvKind::Forward: {
       memory src(e.src_md, eng(), pa), dst(e.dst_md, eng(), out), wu(e.wei_user_md, eng(), pb);
-      memory w = weights_in(wu, e.fwd_wei);
-      e.fwd.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, e.fwd_scratch}});
+      memory w = converted(wu, e.fwd_wei, e.fwd_wei_r), xs = compute_copy(src, e.src_c_md, e.src_c, e.src_c_r);
+      e.fwd.execute(strm(), {{DNNL_ARG_SRC, xs}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, e.fwd_scratch}});
       break;
     }
     case ConvKind::BackwardData: {
       ensure_bwd_data(e, p);
       memory ddst(e.dst_md, eng(), pa), dsrc(e.src_md, eng(), out), wu(e.wei_user_md, eng(), pb);
-      memory w = weights_in(wu, e.bwd_data_wei);
-      e.bwd_data.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dsrc}, {DNNL_ARG_SCRATCHPAD, e.bwd_data_scratch}});
+      memory w = converted(wu, e.bwd_data_wei, e.bwd_data_wei_r), dys = compute_copy(ddst, e.dst_c_md, e.dst_c, e.dst_c_r);
+      e.bwd_data.execute(strm(), {{DNNL_ARG_DIFF_DST, dys}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dsrc}, {DNNL_ARG_SCRATCHPAD, e.bwd_data_scratch}});
       break;
     }
     case ConvKind::BackwardWeights: {
@@ -148,8 +187,12 @@ void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, fl
       ensure_bwd_weights(e, p);
       memory src(e.src_md, eng(), pa), ddst(e.dst_md, eng(), pb), dwu(e.wei_user_md, eng(), out);
       memory dw = e.bwd_w_diff_wei ? e.bwd_w_diff_wei : dwu;
-      e.bwd_w.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dw}, {DNNL_ARG_SCRATCHPAD, e.bwd_w_scratch}});
-      if (e.bwd_w_diff_wei) dnnl::reorder(dw, dwu).execute(strm(), dw, dwu);
+      memory xs = compute_copy(src, e.src_c_md, e.src_c, e.src_c_r), dys = compute_copy(ddst, e.dst_c_md, e.dst_c, e.dst_c_r);
+      e.bwd_w.execute(strm(), {{DNNL_ARG_SRC, xs}, {DNNL_ARG_DIFF_DST, dys}, {DNNL_ARG_DIFF_WEIGHTS, dw}, {DNNL_ARG_SCRATCHPAD, e.bwd_w_scratch}});
+      if (e.bwd_w_diff_wei) {
+        if (!e.bwd_w_out_r) e.bwd_w_out_r = dnnl::reorder(dw, dwu);
+        e.bwd_w_out_r.execute(strm(), dw, dwu);
+      }
       if (one_thread) {
         strm().wait();
         omp_set_num_threads(threads);

@@ -13,6 +13,9 @@ enum class ConvKind { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
 // Forward: a = x, b = filter, out = y.  BackwardData: a = dy, b = filter, out = dx.
 // BackwardWeights: a = x, b = dy, out = dfilter.
 void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, float* out);
+// Convolutions from now on in bf16 (inputs rounded to bf16, f32 accumulation and outputs) or f32. Returns
+// false, leaving f32, when this CPU has no bf16 convolution kernel.
+bool set_conv_bf16(bool on);
 
 struct PoolParams {
   int n, ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl;

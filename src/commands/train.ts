@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { out, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { Progress, formatDuration } from './progress.js';
 import { trainingHooks } from '../train/finetune.js';
+import { NATIVE_BACKEND, setNativeConvBf16 } from '../engine/native/backend.js';
 
 /**
  * The defaults of what a run reads and where. Applied after --resume has taken from run.json what the flags
@@ -144,7 +145,11 @@ export function trainCommand(): Command {
     )
     .option('--quantize-bits <b>', 'quantization-aware training at b bits (0 = off, 2..8)')
     .option('--granularity <g>', 'per-tensor | per-channel')
-    .option('--json', 'one JSON line per epoch on stdout instead of the progress bar');
+    .option('--json', 'one JSON line per epoch on stdout instead of the progress bar')
+    .option(
+      '--bf16',
+      'native engine: convolutions in bf16 (f32 weights, accumulation and everything else; ~1.4× faster steps for wide nets on CPUs with AVX-512 BF16); per invocation, like --threads',
+    );
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, trainOptionsSchema);
   showSchemaDefaults(cmd, trainInputsSchema);
@@ -325,6 +330,15 @@ async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promi
   }
 }
 
+/** --bf16: native convolutions in bf16, or f32 with a note where this CPU has no bf16 kernel. */
+function convBf16(backend: string): boolean {
+  if (backend !== NATIVE_BACKEND)
+    throw new UsageError(`train: --bf16 needs the native engine (backend ${backend})`, { hint: '--backend native' });
+  if (setNativeConvBf16(true)) return true;
+  process.stderr.write('fer: --bf16: this CPU has no bf16 convolution kernel (oneDNN needs AVX-512); training in float32\n');
+  return false;
+}
+
 async function trainAction(flags: Flags): Promise<void> {
   const r = runInputs(flags);
   const outDir = r.outDir;
@@ -346,6 +360,7 @@ async function trainAction(flags: Flags): Promise<void> {
     checkRunOut(outDir);
   }
   const info = await startEngine(flags, !!flags.json);
+  const bf16 = !!flags.bf16 && convBf16(info.name);
   const { trainSet, valSet } = await loadRunData(r, spec, !!flags.json);
   if (!flags.resume && existsSync(path.join(outDir, 'checkpoint'))) {
     throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
@@ -360,6 +375,7 @@ async function trainAction(flags: Flags): Promise<void> {
     multiFace: r.multiFace,
     backend: info.name,
     threads: info.threads,
+    convolutions: bf16 ? 'bf16' : 'f32',
     started: new Date().toISOString(),
   };
   const stop = stopOnSignal();
@@ -372,7 +388,10 @@ async function trainAction(flags: Flags): Promise<void> {
     onEvent,
     shouldStop: stop.shouldStop,
     runJson,
-  }).finally(stop.dispose);
+  }).finally(() => {
+    stop.dispose();
+    if (bf16) setNativeConvBf16(false); // the engine outlives the command (library use, tests)
+  });
   if (result.stopReason === 'nan') process.exitCode = 4;
   else if (result.stopReason === 'interrupted') process.exitCode = 130;
 }

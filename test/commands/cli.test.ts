@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from './cli.js';
@@ -8,6 +8,7 @@ import { benchResultSchema } from '../../src/bench/schema.js';
 import { variantLabels } from '../../src/bench/bench.js';
 import { loadModel, saveModel } from '../../src/model/io.js';
 import { expectClose } from '../helpers.js';
+import { registerNativeBackend, setNativeConvBf16 } from '../../src/engine/native/backend.js';
 
 const VERBS = ['train', 'eval', 'average', 'prune', 'quantize', 'export', 'bench'];
 
@@ -41,6 +42,10 @@ describe('fer CLI', () => {
     ],
     [['train', '--data', FIXTURE_DATA + '/val', '--distill-alpha', '2'], /invalid --distill-alpha/],
     [['train', '--data', FIXTURE_DATA + '/val', '--revive-dead'], /--revive-dead needs --init/],
+    [
+      ['train', '--data', FIXTURE_DATA + '/val', '--bf16', '--backend', 'cpu', '--out', path.join(os.tmpdir(), `fer-bf16-${process.pid}`)],
+      /--bf16 needs the native engine/,
+    ],
     [['nonsense'], /unknown command/],
     [['train', '--backend', 'quantum'], /Allowed choices/],
   ])('bad input %j → one-line error, exit code 2', async (argv, msg) => {
@@ -97,6 +102,31 @@ describe('eval, export and bench on the fixture model', () => {
     expect(Math.abs(mavg[0] - (ma[0] + mb[0]) / 2)).toBeGreaterThan(1e-3);
     [a, b, avg].forEach((m) => m.model.dispose());
   });
+
+  it.skipIf(!(registerNativeBackend() && setNativeConvBf16(false)))(
+    'train --bf16 trains with bf16 convolutions and says so in run.json',
+    async () => {
+      const run = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-bf16-')), 'run');
+      const r = await cli(
+        'train',
+        '--data',
+        FIXTURE_DATA + '/val',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '35',
+        '--bf16',
+        '--out',
+        run,
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const bf16 = setNativeConvBf16(true);
+      setNativeConvBf16(false);
+      expect(JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8')).convolutions).toBe(bf16 ? 'bf16' : 'f32');
+      expect(Number.isFinite(JSON.parse(r.stdout.trim().split('\n').at(-1)!).loss)).toBe(true);
+    },
+  );
 
   it('eval prints accuracy and per-class metrics and writes confusion.png', async () => {
     const r = await cli('eval', '--model', model, '--data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--out', out);

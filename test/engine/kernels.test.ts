@@ -7,7 +7,7 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
-import { registerNativeBackend } from '../../src/engine/native/backend.js';
+import { registerNativeBackend, setNativeConvBf16 } from '../../src/engine/native/backend.js';
 import { registerWasmTrainingKernels } from '../../src/engine/wasm/register.js';
 import { batchNormTrain, registerBatchNormTrainKernels } from '../../src/engine/kernels/batch-norm-train.js';
 import { expectClose, randomArray } from '../helpers.js';
@@ -102,13 +102,23 @@ const otherCases: Case[] = [
   },
 ];
 
-function run(backend: string, c: Case, seed: number) {
+/** float32 → bfloat16 (round to nearest even, as oneDNN converts) → float32. */
+function roundBf16(a: Float32Array): Float32Array {
+  const u = new Uint32Array(Float32Array.from(a).buffer);
+  for (let i = 0; i < u.length; i++) u[i] = (u[i] + 0x7fff + ((u[i] >>> 16) & 1)) & 0xffff0000;
+  return new Float32Array(u.buffer);
+}
+
+/** Forward values and input gradients of `c` on `backend`; `round` maps every input (and the output's gradient) first. */
+function run(backend: string, c: Case, seed: number, round: (a: Float32Array) => Float32Array = (a) => a) {
   tf.setBackend(backend);
   const xs = c.shapes.map((s, i) =>
     tf.tensor(
-      randomArray(
-        s.reduce((a, b) => a * b, 1),
-        seed + i,
+      round(
+        randomArray(
+          s.reduce((a, b) => a * b, 1),
+          seed + i,
+        ),
       ),
       s,
     ),
@@ -116,7 +126,7 @@ function run(backend: string, c: Case, seed: number) {
   // Weighted sum as the loss so every output element gets a distinct gradient.
   const loss = (...a: tf.Tensor[]) => {
     const y = c.f(...a);
-    return tf.sum(tf.mul(y, tf.tensor(randomArray(y.size, 99), y.shape))) as tf.Scalar;
+    return tf.sum(tf.mul(y, tf.tensor(round(randomArray(y.size, 99)), y.shape))) as tf.Scalar;
   };
   const y = c
     .f(...xs)
@@ -137,6 +147,26 @@ describe.skipIf(!hasNative)('fer-native kernels vs cpu', () => {
       got = run('fer-native', c, 7);
     expectClose(got.y, ref.y, { atol: 1e-4, rtol: 1e-4, label: 'forward' });
     got.grads.forEach((g, i) => expectClose(g, ref.grads[i], { atol: 1e-4, rtol: 1e-4, label: `grad ${i}` }));
+  });
+});
+
+// bf16 convolutions (fer train --bf16): the kernels round x, the filter and dy to bf16 and accumulate in f32,
+// so they must equal cpu's float32 convolution of the rounded inputs (the independent reference), and differ
+// from the unrounded one (the mode took effect).
+const bf16 = hasNative && setNativeConvBf16(true);
+if (hasNative) setNativeConvBf16(false);
+describe.skipIf(!bf16)('fer-native bf16 convolutions vs cpu on bf16-rounded inputs', () => {
+  afterAll(() => void setNativeConvBf16(false));
+  const cases = convCases.filter((c) => !c.name.startsWith('maxPool'));
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_n, c) => {
+    const ref = run('cpu', c, 7, roundBf16),
+      exact = run('cpu', c, 7);
+    setNativeConvBf16(true);
+    const got = run('fer-native', c, 7);
+    setNativeConvBf16(false);
+    expectClose(got.y, ref.y, { atol: 1e-4, rtol: 1e-4, label: 'forward' });
+    got.grads.forEach((g, i) => expectClose(g, ref.grads[i], { atol: 1e-4, rtol: 1e-4, label: `grad ${i}` }));
+    expect(Math.max(...got.y.map((v, i) => Math.abs(v - exact.y[i])))).toBeGreaterThan(1e-5);
   });
 });
 

@@ -49,6 +49,8 @@ export interface NativeAddon {
   sumCols(x: Float32Array, c: number, out: Float32Array): void;
   setThreads(n: number): number;
   getThreads(): number;
+  /** Convolutions in bf16 (inputs rounded to bf16; f32 accumulation and outputs) or f32; false: no bf16 kernel here. */
+  setConvBf16(on: boolean): boolean;
 }
 
 let cached: NativeAddon | null | undefined;

@@ -49,3 +49,12 @@ export function registerNativeBackend(threads?: number): boolean {
   registered = true;
   return true;
 }
+
+/**
+ * fer-native's convolutions (forward and both gradients) in bf16: inputs rounded to bf16, f32 accumulation,
+ * outputs and weights; about twice the arithmetic rate on CPUs with AVX-512 BF16 or AMX. Returns whether it
+ * took effect (false without the addon, or on a CPU oneDNN has no bf16 convolution for).
+ */
+export function setNativeConvBf16(on: boolean): boolean {
+  return loadNativeAddon()?.setConvBf16(on) ?? false;
+}
