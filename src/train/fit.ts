@@ -113,6 +113,17 @@ interface RunStart {
   slots?: { slots: { name: string; tensor: tf.Tensor }[]; powers: [number, number] | null };
 }
 
+/** run.json's `resumed` list gets this invocation (command, engine, threads, …) and where it picked up. */
+function noteResume(out: string, runJson: Record<string, unknown>, state: LoopState): void {
+  const file = path.join(out, 'run.json');
+  const stored = parseOrNull(existsSync(file) ? readFileSync(file, 'utf8') : '') as Record<string, unknown> | null;
+  if (!stored) return;
+  const { started, ...rest } = runJson;
+  const entry = { ...rest, at: { epoch: state.epoch + 1, batch: state.batch }, time: started };
+  const resumed = Array.isArray(stored.resumed) ? stored.resumed : [];
+  writeFileAtomic(file, JSON.stringify({ ...stored, resumed: [...resumed, entry] }, null, 1));
+}
+
 async function startRun(trainSet: Dataset, options: TrainOptions, run: TrainRunOptions, emit: (e: TrainEvent) => void): Promise<RunStart> {
   const out = run.out,
     ckptDir = path.join(out, 'checkpoint');
@@ -125,6 +136,7 @@ async function startRun(trainSet: Dataset, options: TrainOptions, run: TrainRunO
     const stored = trainOptionsSchema.parse(ck.state.options);
     ck.state.options = stored;
     truncateMetrics(path.join(out, 'metrics.jsonl'), ck.state.epoch);
+    if (run.runJson) noteResume(out, run.runJson, ck.state);
     return {
       model: ck.model,
       meta: ck.meta,

@@ -1,6 +1,6 @@
 /**
  * Ctrl-C during `fer train` (a real process and a real SIGINT): the run stops within a batch or two, saves a
- * mid-epoch checkpoint, exits 130, and `--resume` takes it from there.
+ * mid-epoch checkpoint, exits 130, and `--resume` takes it from there (noted in run.json).
  */
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -39,5 +39,15 @@ describe('fer train and SIGINT', () => {
     expect(state.epoch).toBe(1);
     expect(state.batch).toBeGreaterThan(0);
     expect(state.batch).toBeLessThan(52);
+
+    // --resume finishes the run, and run.json records where and how it was resumed.
+    const resumed = spawn(process.execPath, [bin, 'train', '--resume', out, '--threads', '1', '--json'], { stdio: 'ignore' });
+    expect(await new Promise((resolve) => resumed.on('close', resolve))).toBe(0);
+    const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(run.command).not.toContain('--resume');
+    expect(run.resumed).toHaveLength(1);
+    expect(run.resumed[0].command).toContain('--resume');
+    expect(run.resumed[0].at).toEqual({ epoch: 2, batch: state.batch });
+    expect(run.resumed[0].threads).toBe(1);
   }, 120_000);
 });
