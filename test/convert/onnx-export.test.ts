@@ -121,6 +121,11 @@ describe.each(models)('export onnx: %s', (_label, make) => {
     if (existsSync(fp32)) {
       expect(inspectOnnx(file).parameters).toBe(inspectOnnx(fp32).parameters);
       expect(readFileSync(file).length).toBeLessThan(readFileSync(fp32).length * 0.4);
+      // What onnxruntime runs is fp32's graph, op for op (so never slower than fp32: the same kernels).
+      const optimized = path.join(outDir, 'fp32.optimized.onnx');
+      const s = await createSession(fp32, { optimizedModelFile: optimized, threads: 1 });
+      await s.session.release();
+      expect(after).toEqual(inspectOnnx(optimized).opTypes);
     }
   });
 
