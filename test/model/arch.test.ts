@@ -32,6 +32,7 @@ describe('architectures', () => {
       'mini-xception-s2c2',
       'mini-xception-s2p',
       'mini-xception-s2c2-x2',
+      'mini-xception-s2c1-x2',
       'resnet18-w32',
       'resnet18-w16',
     ]);
@@ -105,7 +106,12 @@ describe('architectures', () => {
     expect(s2x2.countParams()).toBe(x2.countParams());
     expect(spatial(s2x2, 'Conv2D', 2)).toEqual([22, 22]);
     expect(spatial(s2x2, 'Add', 1)).toEqual([11, 11]);
-    for (const m of [paper, s1, s2, sp, x2, s2x2]) m.dispose();
+    // Stride 2 already in the first conv: the second conv at 21×21 (no layer at 46/44 px), then as s2c1.
+    const s1x2 = buildModel('mini-xception-s2c1-x2', { seed: 1 });
+    expect(s1x2.countParams()).toBe(x2.countParams());
+    expect(spatial(s1x2, 'Conv2D', 2)).toEqual(spatial(s1, 'Conv2D', 2));
+    expect(spatial(s1x2, 'Add', 1)).toEqual([11, 11]);
+    for (const m of [paper, s1, s2, sp, x2, s2x2, s1x2]) m.dispose();
   });
 
   it('transplants every weight into a stride-2 variant, and all but the head into 3 classes', () => {
