@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inspectOnnx } from '../onnx/inspect.js';
+import { inspectOnnx, type OnnxInfo } from '../onnx/inspect.js';
 import { createSession, ort, type SessionOptions } from '../runtime/ort.js';
 import { inputDims, onnxProbs } from '../runtime/onnx-probs.js';
 import { tf } from '../engine/tf.js';
@@ -94,8 +94,8 @@ export function variantLabels(files: string[]): string[] {
   return files.map((f, i) => (unique(short, i) ? short[i] : unique(names, i) ? names[i] : f));
 }
 
-export async function benchOnnx(file: string, o: BenchOptions): Promise<BenchRow> {
-  const info = inspectOnnx(file);
+/** `info`: the file's inspectOnnx result, when the caller has it (benchModels reads each file once). */
+export async function benchOnnx(file: string, o: BenchOptions, info: OnnxInfo = inspectOnnx(file)): Promise<BenchRow> {
   const session = await createSession(file, o.session);
   try {
     const x = randomBatch(o.batch);
@@ -193,6 +193,7 @@ export async function benchModels(
   const rows: BenchRow[] = [];
   const labels = o.engine === 'onnxruntime' ? variantLabels(models) : null;
   for (const [k, m] of models.entries()) {
+    const info = o.engine === 'onnxruntime' ? inspectOnnx(m) : undefined;
     let accuracy: number | null = null;
     for (const batch of o.batch) {
       const common = {
@@ -202,7 +203,7 @@ export async function benchModels(
         duration: o.duration,
         data: batch === o.batch[0] ? o.data : undefined,
       };
-      const row = o.engine === 'tfjs' ? await benchTfjs(m, o.backend, common) : await benchOnnx(m, { ...common, session: o.session });
+      const row = o.engine === 'tfjs' ? await benchTfjs(m, o.backend, common) : await benchOnnx(m, { ...common, session: o.session }, info);
       if (labels) row.variant = labels[k];
       if (row.accuracy == null) row.accuracy = accuracy;
       accuracy = row.accuracy;
