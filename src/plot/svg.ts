@@ -179,6 +179,9 @@ export function heatmap(matrix: number[][], labels: readonly string[], title: st
 }
 
 /** Horizontal bar chart: one bar per label. */
+/** Width of one character of an 11 px label, on average (DejaVu Sans). */
+export const LABEL_CHAR_PX = 6.2;
+
 export function barPanel(
   x: number,
   y: number,
@@ -189,7 +192,8 @@ export function barPanel(
   unit = '',
 ): string {
   const max = Math.max(...bars.map((b) => b.value), 1e-9);
-  const L = 150,
+  // Room for the longest label (~6.2 px a character at 11 px), up to half the panel.
+  const L = Math.min(w / 2, Math.max(150, 12 + LABEL_CHAR_PX * Math.max(0, ...bars.map((b) => b.label.length)))),
     T = 30,
     bh = (h - T - 10) / Math.max(1, bars.length);
   const parts = [

@@ -1,6 +1,6 @@
 /** Chart axis labels tell their ticks apart (curves.png's accuracy axis repeated "61" for 60.5 and 61). */
 import { it, expect } from 'vitest';
-import { tickLabels } from '../../src/plot/svg.js';
+import { barPanel, LABEL_CHAR_PX, tickLabels } from '../../src/plot/svg.js';
 import { curvesSvg } from '../../src/train/curves.js';
 import { benchSvg } from '../../src/bench/chart.js';
 
@@ -68,4 +68,15 @@ it("bench.png's Pareto panels place each model's point by its accuracy and cost,
   expect(thr[1][0]).toBeLessThan(thr[0][0]);
   const without = benchSvg({ machine, date: '', rows: rows.map((r) => ({ ...r, accuracy: null })), notes: [] });
   expect(without).not.toContain('Accuracy (%) vs');
+});
+
+it("bar panels leave room for long labels (two shipped models' variant names) inside the panel", () => {
+  const label = 'fer-mini-xception-slim.int8-tensorrt ×64';
+  const svg = barPanel(550, 0, 550, 200, 't', [
+    { label, value: 1 },
+    { label: 'x', value: 2 },
+  ]);
+  const end = Number(/<text x="([\d.]+)"[^>]*text-anchor="end"/.exec(svg)![1]);
+  expect(end - label.length * LABEL_CHAR_PX).toBeGreaterThanOrEqual(550);
+  expect(Number(/<rect x="([\d.]+)"/.exec(svg)![1])).toBeGreaterThan(end);
 });
