@@ -41,7 +41,6 @@ dnnl::primitive_attr user_scratchpad() {
 struct ConvEntry {
   memory::desc src_md, dst_md, wei_user_md;
   // bf16 mode: the compute copies of src and of dst's gradient (else src_md/dst_md, f32, and no copies).
-  bool bf16 = false;
   memory::desc src_c_md, dst_c_md;
   memory src_c, dst_c;
   // Reorders into the copies, made once (making one costs more than running it on small tensors).
@@ -74,7 +73,6 @@ ConvEntry& entry_for(const ConvParams& p) {
   if (it != cache.end()) return *it->second;
   auto e = std::make_unique<ConvEntry>();
   const dt ct = g_bf16 ? dt::bf16 : dt::f32;  // what the kernels read
-  e->bf16 = g_bf16;
   e->src_md = memory::desc({p.n, p.ic, p.ih, p.iw}, dt::f32, tag::nhwc);
   e->dst_md = memory::desc({p.n, p.oc, p.oh, p.ow}, dt::f32, tag::nhwc);
   e->src_c_md = memory::desc(e->src_md.dims(), ct, tag::nhwc);
@@ -114,7 +112,7 @@ void ensure_bwd_data(ConvEntry& e, const ConvParams& p) {
 
 void ensure_bwd_weights(ConvEntry& e, const ConvParams& p) {
   if (e.has_bwd_weights) return;
-  memory::desc wei_any(e.wei_user_md.dims(), dt::f32, tag::any);
+  memory::desc wei_any(e.wei_user_md.dims(), dt::f32, tag::any);  // weight gradients stay f32 in bf16 mode too
   auto d = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, e.src_c_md, wei_any,
                                                     e.dst_c_md, {p.sh, p.sw}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl},
                                                     {p.pb, p.pr});
