@@ -331,9 +331,7 @@ async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promi
 }
 
 /** --bf16: native convolutions in bf16, or f32 with a note where this CPU has no bf16 kernel. */
-function convBf16(backend: string): boolean {
-  if (backend !== NATIVE_BACKEND)
-    throw new UsageError(`train: --bf16 needs the native engine (backend ${backend})`, { hint: '--backend native' });
+function convBf16(): boolean {
   if (setNativeConvBf16(true)) return true;
   process.stderr.write('fer: --bf16: this CPU has no bf16 convolution kernel (oneDNN needs AVX-512); training in float32\n');
   return false;
@@ -360,11 +358,13 @@ async function trainAction(flags: Flags): Promise<void> {
     checkRunOut(outDir);
   }
   const info = await startEngine(flags, !!flags.json);
-  const bf16 = !!flags.bf16 && convBf16(info.name);
+  if (flags.bf16 && info.name !== NATIVE_BACKEND)
+    throw new UsageError(`train: --bf16 needs the native engine (backend ${info.name})`, { hint: '--backend native' });
   const { trainSet, valSet } = await loadRunData(r, spec, !!flags.json);
   if (!flags.resume && existsSync(path.join(outDir, 'checkpoint'))) {
     throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
   }
+  const bf16 = !!flags.bf16 && convBf16(); // from here on, train() turns it off again however it ends
   const runJson = {
     command: `fer ${process.argv.slice(2).join(' ')}`,
     data: r.dataPath,

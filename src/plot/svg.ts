@@ -178,10 +178,10 @@ export function heatmap(matrix: number[][], labels: readonly string[], title: st
   return svgDoc(size, T + n * cell + 44, parts.join(''));
 }
 
-/** Horizontal bar chart: one bar per label. */
 /** Width of one character of an 11 px label, on average (DejaVu Sans). */
 export const LABEL_CHAR_PX = 6.2;
 
+/** Horizontal bar chart: one bar per label. */
 export function barPanel(
   x: number,
   y: number,
