@@ -135,16 +135,40 @@ export function scatterPanel(x: number, y: number, w: number, h: number, title: 
   const [x0, x1] = pad(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)));
   const [y0, y1] = pad(Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y)));
   const { parts, px, py } = plotFrame(x, y, w, h, title, [x0, x1, y0, y1], xLabel);
-  for (const p of pts) {
-    parts.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${p.color}"/>`);
-    // Labels of points in the right quarter go to their left, so they stay inside the panel.
-    const left = px(p.x) > x + w * 0.75;
-    const tx = (px(p.x) + (left ? -6 : 6)).toFixed(1);
-    parts.push(
-      `<text x="${tx}" y="${(py(p.y) - 6).toFixed(1)}"${left ? ' text-anchor="end"' : ''} font-size="10" ${FONT}>${esc(p.label)}</text>`,
-    );
+  for (const p of pts) parts.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${p.color}"/>`);
+  for (const l of placeLabels(pts, px, py, x + w - 15)) {
+    if (l.moved) parts.push(`<line x1="${l.ax}" y1="${l.ay}" x2="${l.x}" y2="${(l.y - 3).toFixed(1)}" stroke="#999" stroke-width="0.5"/>`);
+    parts.push(`<text x="${l.x}" y="${l.y.toFixed(1)}"${l.end ? ' text-anchor="end"' : ''} font-size="10" ${FONT}>${esc(l.label)}</text>`);
   }
   return `<g>${parts.join('')}</g>`;
+}
+
+/** Width of one character of a 10 px label, on average. */
+const SCATTER_CHAR_PX = 5.6;
+
+/**
+ * Where each point's label goes: above-right of the point (above-left where it would cross `right`), moved down
+ * in 11 px steps past labels already placed when they would overlap (greedy, top to bottom), with a leader line.
+ */
+export function placeLabels(pts: ScatterPoint[], px: (v: number) => number, py: (v: number) => number, right: number) {
+  const placed: { x0: number; x1: number; y0: number; y1: number }[] = [];
+  const order = pts.map((_, i) => i).sort((a, b) => py(pts[a].y) - py(pts[b].y));
+  const out: { label: string; x: string; y: number; end: boolean; moved: boolean; ax: string; ay: string }[] = [];
+  for (const i of order) {
+    const p = pts[i];
+    const width = p.label.length * SCATTER_CHAR_PX;
+    const end = px(p.x) + 6 + width > right;
+    const tx = px(p.x) + (end ? -6 : 6);
+    const x0 = end ? tx - width : tx,
+      x1 = end ? tx : tx + width;
+    let ty = py(p.y) - 6;
+    const hits = (t: number) => placed.some((b) => x0 < b.x1 && b.x0 < x1 && t - 10 < b.y1 && b.y0 < t);
+    for (let k = 0; k < 12 && hits(ty); k++) ty += 11;
+    placed.push({ x0, x1, y0: ty - 10, y1: ty });
+    const moved = ty !== py(p.y) - 6;
+    out.push({ label: p.label, x: tx.toFixed(1), y: ty, end, moved, ax: px(p.x).toFixed(1), ay: py(p.y).toFixed(1) });
+  }
+  return out;
 }
 
 export function svgDoc(w: number, h: number, body: string): string {

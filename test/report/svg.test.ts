@@ -1,6 +1,6 @@
 /** Chart axis labels tell their ticks apart (curves.png's accuracy axis repeated "61" for 60.5 and 61). */
 import { it, expect } from 'vitest';
-import { barPanel, LABEL_CHAR_PX, tickLabels } from '../../src/plot/svg.js';
+import { barPanel, LABEL_CHAR_PX, placeLabels, tickLabels } from '../../src/plot/svg.js';
 import { curvesSvg } from '../../src/train/curves.js';
 import { benchSvg } from '../../src/bench/chart.js';
 
@@ -79,4 +79,30 @@ it("bar panels leave room for long labels (two shipped models' variant names) in
   const end = Number(/<text x="([\d.]+)"[^>]*text-anchor="end"/.exec(svg)![1]);
   expect(end - label.length * LABEL_CHAR_PX).toBeGreaterThanOrEqual(550);
   expect(Number(/<rect x="([\d.]+)"/.exec(svg)![1])).toBeGreaterThan(end);
+});
+
+it('scatter labels of points that sit together do not overlap (bench.png with many variants at one accuracy)', () => {
+  const pts = ['fp32', 'fp16', 'int8', 'int8-tensorrt'].map((v, i) => ({
+    x: 1 + i * 0.01,
+    y: 65.3,
+    label: `fer-mini-xception.${v}`,
+    color: '#000',
+  }));
+  const ls = placeLabels(
+    pts,
+    (v) => v * 100,
+    (v) => 400 - v * 5,
+    1000,
+  );
+  const ys = ls.map((l) => l.y).sort((a, b) => a - b);
+  for (let i = 1; i < ys.length; i++) expect(ys[i] - ys[i - 1]).toBeGreaterThanOrEqual(10);
+  expect(ls.filter((l) => l.moved)).toHaveLength(3);
+  // A lone point keeps its label right above it.
+  const [lone] = placeLabels(
+    [{ x: 1, y: 2, label: 'a', color: '#000' }],
+    (v) => v,
+    (v) => v,
+    100,
+  );
+  expect(lone).toMatchObject({ y: -4, moved: false, end: false });
 });
