@@ -1,6 +1,7 @@
 /**
  * Batches as the network takes them: 48×48 grayscale scaled to [-1, 1] (PREPROCESS), optionally with
- * random horizontal flips, rotations, zooms and shifts (one affine warp, bilinear, edge pixels repeated).
+ * random horizontal flips, rotations, zooms, shifts and random-resized crops (one affine warp, bilinear, edge
+ * pixels repeated).
  */
 import { Rng } from '../util/rng.js';
 import { IMAGE_SIZE } from './classes.js';
@@ -16,6 +17,11 @@ export interface AugmentOptions {
   zoom: number;
   /** Max shift, fraction of the image side. */
   shift: number;
+  /**
+   * Random-resized crops (Inception's augmentation): each image is first cut to a random box of at least this
+   * share of its area (aspect ratio 3/4..4/3) and resized to 48×48; 0 or unset = off.
+   */
+  crop?: number;
 }
 
 export const NO_AUGMENT: AugmentOptions = { flip: false, rotation: 0, zoom: 0, shift: 0 };
@@ -35,7 +41,7 @@ export function makeBatch(
 ): Float32Array {
   const batch = out ?? new Float32Array(indices.length * P);
   const { scale, offset } = PREPROCESS;
-  const plain = !aug.flip && aug.rotation === 0 && aug.zoom === 0 && aug.shift === 0;
+  const plain = !aug.flip && aug.rotation === 0 && aug.zoom === 0 && aug.shift === 0 && !aug.crop;
   for (let b = 0; b < indices.length; b++) {
     const src = images.subarray(indices[b] * P, (indices[b] + 1) * P);
     const dst = batch.subarray(b * P, (b + 1) * P);
@@ -63,7 +69,38 @@ export function randomAffine(aug: AugmentOptions, rng: Rng): number[] {
     b = flip * sin,
     d = -sin,
     e = cos;
-  return [a, b, c - a * (c + tx) - b * (c + ty), d, e, c - d * (c + tx) - e * (c + ty)];
+  const m = [a, b, c - a * (c + tx) - b * (c + ty), d, e, c - d * (c + tx) - e * (c + ty)];
+  // The crop's draws come after the others, so runs without it see the same random numbers as before it existed.
+  return aug.crop ? composeCrop(randomCrop(aug.crop, rng), m) : m;
+}
+
+/** A crop box in source pixels: left/top edge and width/height (pixel edges, so the whole image is 0, 0, 48, 48). */
+export interface CropBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** A random box of area share U(minArea, 1) and aspect ratio log-uniform in [3/4, 4/3], inside the image. */
+export function randomCrop(minArea: number, rng: Rng): CropBox {
+  const area = rng.uniform(minArea, 1) * S * S;
+  const aspect = Math.exp(rng.uniform(Math.log(3 / 4), Math.log(4 / 3)));
+  const w = Math.min(S, Math.sqrt(area * aspect)),
+    h = Math.min(S, Math.sqrt(area / aspect));
+  return { x: rng.uniform(0, S - w), y: rng.uniform(0, S - h), w, h };
+}
+
+/**
+ * The inverse map of "crop `box`, resize it to 48×48, then warp by `m`": output pixel → m → the resized
+ * crop's pixel (u, v) → source pixel (x + (u + ½)·w/48 − ½, y + (v + ½)·h/48 − ½).
+ */
+export function composeCrop(box: CropBox, [a, b, c, d, e, f]: number[]): number[] {
+  const kx = box.w / S,
+    ky = box.h / S;
+  const cx = box.x + 0.5 * kx - 0.5,
+    cy = box.y + 0.5 * ky - 0.5;
+  return [kx * a, kx * b, kx * c + cx, ky * d, ky * e, ky * f + cy];
 }
 
 function warp(src: Uint8Array, dst: Float32Array, m: number[]): void {

@@ -36,7 +36,7 @@ function trainingBatch(
 ): { xs: Float32Array; ys: Float32Array; softs: Float32Array | null } {
   const nc = trainSet.classes.length,
     s = options.labelSmoothing;
-  const aug = { flip: options.flip, rotation: options.rotation, zoom: options.zoom, shift: options.shift };
+  const aug = { flip: options.flip, rotation: options.rotation, zoom: options.zoom, shift: options.shift, crop: options.cropScale };
   const xs = makeBatch(trainSet.images, idx, aug, new Rng(deriveSeed(options.seed, epoch, 2, b)));
   const ys = new Float32Array(idx.length * nc);
   idx.forEach((k, i) => {

@@ -41,6 +41,7 @@ describe('fer CLI', () => {
       /--teacher \/no\/teacher: no such model/,
     ],
     [['train', '--data', FIXTURE_DATA + '/val', '--distill-alpha', '2'], /invalid --distill-alpha/],
+    [['train', '--data', FIXTURE_DATA + '/val', '--crop-scale', '1.5'], /invalid --crop-scale/],
     [['train', '--data', FIXTURE_DATA + '/val', '--revive-dead'], /--revive-dead needs --init/],
     [
       ['train', '--data', FIXTURE_DATA + '/val', '--bf16', '--backend', 'cpu', '--out', path.join(os.tmpdir(), `fer-bf16-${process.pid}`)],

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readdirSync, readF
 import os from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../../src/data/dataset.js';
-import { makeBatch, randomAffine, PREPROCESS, ttaAffines, viewBatch } from '../../src/data/augment.js';
+import { composeCrop, makeBatch, randomAffine, randomCrop, PREPROCESS, ttaAffines, viewBatch } from '../../src/data/augment.js';
 import { CLASSES } from '../../src/data/classes.js';
 import { UsageError } from '../../src/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -147,5 +147,48 @@ describe('batches and augmentation', () => {
     // Its mirror (view 9) reads the same crop right to left.
     const centreFlip = viewBatch(img, [0], views[9]);
     for (const x of [0, 10, 47]) expect(centreFlip[3 * 48 + x]).toBeCloseTo(centre[3 * 48 + 47 - x], 4);
+  });
+
+  it('random-resized crops: boxes of the asked area and aspect inside the image, sampled where the box says', () => {
+    const rng = new Rng(3);
+    const areas: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const b = randomCrop(0.6, rng);
+      areas.push((b.w * b.h) / (48 * 48));
+      expect(b.w * b.h).toBeLessThanOrEqual(48 * 48 + 1e-9);
+      expect(b.w * b.h).toBeGreaterThanOrEqual(0.6 * 48 * 48 * (1 - 1e-9) * (3 / 4)); // clipped to the side at worst
+      expect(b.w / b.h).toBeGreaterThanOrEqual(3 / 4 - 1e-9);
+      expect(b.w / b.h).toBeLessThanOrEqual(4 / 3 + 1e-9);
+      expect(b.x).toBeGreaterThanOrEqual(0);
+      expect(b.y).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.w).toBeLessThanOrEqual(48 + 1e-9);
+      expect(b.y + b.h).toBeLessThanOrEqual(48 + 1e-9);
+    }
+    expect(Math.min(...areas)).toBeLessThan(0.62); // the whole range is drawn
+    expect(Math.max(...areas)).toBeGreaterThan(0.97);
+    // Hand-computed: the box 24 px wide from column 10 (height: all rows) maps output column x to source
+    // column 10 + (x + ½)·24/48 − ½; with pixel = 5 × column, bilinear sampling reproduces 5 × that exactly.
+    const img = Uint8Array.from({ length: 48 * 48 }, (_, i) => (i % 48) * 5);
+    const enc = (v: number) => v * PREPROCESS.scale + PREPROCESS.offset;
+    const m = composeCrop({ x: 10, y: 0, w: 24, h: 48 }, [1, 0, 0, 0, 1, 0]);
+    const v = viewBatch(img, [0], m);
+    for (const x of [0, 7, 47]) expect(v[20 * 48 + x]).toBeCloseTo(enc(5 * (10 + ((x + 0.5) * 24) / 48 - 0.5)), 4);
+    // The whole image as the box is the identity; a crop then a mirror reads the crop right to left.
+    expect(composeCrop({ x: 0, y: 0, w: 48, h: 48 }, [1, 0, 0, 0, 1, 0])).toEqual([1, 0, 0, 0, 1, 0]);
+    const mirror = composeCrop({ x: 10, y: 0, w: 24, h: 48 }, [-1, 0, 47, 0, 1, 0]);
+    const vm = viewBatch(img, [0], mirror);
+    for (const x of [0, 7, 47]) expect(vm[20 * 48 + x]).toBeCloseTo(v[20 * 48 + 47 - x], 4);
+  });
+
+  it('randomAffine: with no crop it draws exactly what it drew before crops existed; with one, the crop is applied last', () => {
+    const aug = { flip: true, rotation: 10, zoom: 0.1, shift: 0.1 };
+    const plain = randomAffine(aug, new Rng(9));
+    expect(randomAffine({ ...aug, crop: 0 }, new Rng(9))).toEqual(plain);
+    const r = new Rng(9);
+    const cropped = randomAffine({ ...aug, crop: 0.7 }, r);
+    const r2 = new Rng(9);
+    randomAffine(aug, r2); // the same five draws, then the crop's
+    expect(cropped).toEqual(composeCrop(randomCrop(0.7, r2), plain));
+    expect(cropped).not.toEqual(plain);
   });
 });

@@ -190,6 +190,7 @@ describe.skipIf(!hasNative)('the recipe inside train() (fer-native)', () => {
     cutmix: 1,
     mixProb: 0.8,
     erasing: 0.5,
+    cropScale: 0.7,
     ema: 0.9,
     seed: 4,
     schedule: 'cosine',
@@ -210,7 +211,7 @@ describe.skipIf(!hasNative)('the recipe inside train() (fer-native)', () => {
     raw.model.dispose();
   });
 
-  it("an interrupted run with SGD, mixup, cutmix, erasing and EMA resumes to the uninterrupted run's weights", async () => {
+  it("an interrupted run with SGD, mixup, cutmix, erasing, crops and EMA resumes to the uninterrupted run's weights", async () => {
     const straight = mkdtempSync(path.join(os.tmpdir(), 'fer-recipe-'));
     await train(ds, val, o, { out: straight });
     const broken = mkdtempSync(path.join(os.tmpdir(), 'fer-recipe-'));
