@@ -99,10 +99,7 @@ export function trainCommand(): Command {
     .option('--rotation <deg>', 'max random rotation')
     .option('--zoom <x>', 'max random zoom (0.1 = ±10%)')
     .option('--shift <x>', 'max random shift (fraction of side)')
-    .option(
-      '--crop-scale <min>',
-      'random-resized crops: each image cut to a random box of at least this share of its area (aspect 3/4..4/3), resized back (0 = off)',
-    )
+    .option('--crop-scale <min>', 'random-resized crops: least share of the area a crop keeps (0 = off)')
     .option('--l2 <x>', 'L2 penalty on conv kernels')
     .option('--mixup <alpha>', 'mixup: mix image pairs and their labels by λ ~ Beta(alpha, alpha) (0 = off; 0.2 is usual)')
     .option('--cutmix <alpha>', 'cutmix: paste a box of another image, labels mixed by its area (0 = off; 1 is usual)')
