@@ -26,7 +26,7 @@ export const trainOptionsSchema = z.object({
   rotation: z.coerce.number().min(0).max(45).default(TRAIN_AUGMENT.rotation),
   zoom: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.zoom),
   shift: z.coerce.number().min(0).max(0.5).default(TRAIN_AUGMENT.shift),
-  /** Random-resized crops: the smallest share of an image's area a crop keeps (0 = off; 0.6–0.8 suit 48×48 faces). */
+  /** Random-resized crops: the smallest share of an image's area a crop keeps (0 = off; e.g. 0.7). */
   cropScale: z.coerce.number().min(0).max(1).default(0),
   /** L2 penalty on conv kernels: the shipped model's recipe (the original mini-Xception used 0.01). */
   l2: z.coerce.number().min(0).default(0.001),
