@@ -8,31 +8,24 @@
 import { readFileSync } from 'node:fs';
 import { loadDataset } from '../src/data/dataset.js';
 import { modelProbs } from '../src/eval/evaluate.js';
+import { argmaxRows, top1Accuracy } from '../src/eval/metrics.js';
 import { useBackend } from '../src/engine/backend.js';
 
 const [dataDir, ...rest] = process.argv.slice(2);
 await useBackend('auto');
 const ds = await loadDataset(dataDir);
 const K = ds.classes.length;
-const argmax = (p: Float32Array, i: number) => {
-  let b = 0;
-  for (let c = 1; c < K; c++) if (p[i * K + c] > p[i * K + b]) b = c;
-  return b;
-};
-const accuracy = (p: Float32Array) => {
-  let ok = 0;
-  for (let i = 0; i < ds.size; i++) if (argmax(p, i) === ds.labels[i]) ok++;
-  return ((ok / ds.size) * 100).toFixed(2) + '%';
-};
+const accuracy = (p: Float32Array) => (top1Accuracy(p, ds.labels, K) * 100).toFixed(2) + '%';
 
 if (rest[0] === '--targets') {
   const b = readFileSync(rest[1]);
   const p = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
   if (p.length !== ds.size * K) throw new Error(`${rest[1]} holds ${p.length / K} rows, ${dataDir} ${ds.size} images`);
+  const pred = argmaxRows(p, K);
   let entropy = 0,
     top = 0;
   for (let i = 0; i < ds.size; i++) {
-    top += p[i * K + argmax(p, i)];
+    top += p[i * K + pred[i]];
     for (let c = 0; c < K; c++) if (p[i * K + c] > 0) entropy -= p[i * K + c] * Math.log(p[i * K + c]);
   }
   console.log(

@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { loadDataset } from '../src/data/dataset.js';
 import { modelProbs } from '../src/eval/evaluate.js';
+import { argmaxRows } from '../src/eval/metrics.js';
 import { useBackend } from '../src/engine/backend.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -19,15 +20,11 @@ const ds = await loadDataset(valDir);
 const K = ds.classes.length;
 const probs = [];
 for (const m of models) probs.push(await modelProbs(m, ds, 'flip'));
-const argmax = (p: Float32Array, i: number) => {
-  let b = 0;
-  for (let c = 1; c < K; c++) if (p[i * K + c] > p[i * K + b]) b = c;
-  return b;
-};
+const predicted = probs.map((p) => argmaxRows(p, K));
 const agreeWrong: { i: number; pred: number; conf: number }[] = [];
 let allWrong = 0;
 for (let i = 0; i < ds.size; i++) {
-  const preds = probs.map((p) => argmax(p, i));
+  const preds = predicted.map((q) => q[i]);
   if (preds.every((q) => q !== ds.labels[i])) allWrong++;
   const conf = probs.reduce((a, p) => a + p[i * K + preds[0]], 0) / probs.length;
   if (preds.every((q) => q === preds[0]) && preds[0] !== ds.labels[i] && conf >= minConf) agreeWrong.push({ i, pred: preds[0], conf });
