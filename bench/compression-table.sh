@@ -9,12 +9,12 @@ ft=${4:-0}
 train=${5:-../shared/data/fer2013/train}
 threads=${6:-2}
 mkdir -p "$out"
-fer() { ./bin/fer "$@"; }
+source bench/lib.sh
 ftargs=()
 [ "$ft" -gt 0 ] && ftargs=(--finetune-epochs "$ft" --data "$train" --val "$val" --threads "$threads")
 row() { # name dir
   local dir=$1 name=$2
-  local acc; acc=$(fer eval --model "$dir" --data "$val" --tta none --json 2>/dev/null | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log((JSON.parse(s).accuracy*100).toFixed(2)))")
+  local acc; acc=$(val_accuracy "$dir" "$val" none)
   local nz; nz=$(node -e "
     const m=require('./$dir/model.json'); const specs=m.weightsManifest.flatMap(g=>g.weights);
     const buf=require('fs').readFileSync('$dir/weights.bin'); let off=0,total=0,nonzero=0;

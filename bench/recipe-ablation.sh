@@ -11,7 +11,7 @@ init=${INIT:-models/fer-mini-xception}
 train=${TRAIN:-../shared/data/fer2013/train}
 val=${VAL:-../shared/data/fer2013/val}
 mkdir -p "$out"
-fer() { ./bin/fer "$@"; }
+source bench/lib.sh
 # Every run: the shipped model's last-cycle recipe at a short cosine schedule.
 base=(--init "$init" --data "$train" --val "$val" --epochs "$epochs" --schedule cosine --warmup-epochs 1 --lr 0.0005
   --min-lr 0.00001 --batch-size 64 --label-smoothing 0.1 --l2 0.001 --rotation 10 --zoom 0.1 --shift 0.1 --patience 0
@@ -44,7 +44,7 @@ for ((i = 0; i < ${#variants[@]}; i += 2)); do
   wait
 done
 
-acc() { fer eval --model "$1" --data "$val" --tta "$2" --threads 2 --json | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log((JSON.parse(s).accuracy*100).toFixed(2)))"; }
+acc() { val_accuracy "$1" "$val" "$2" --threads 2; }
 echo "| variant | options | last, none | last, flip | BN plain, none | BN plain, flip |"
 echo "|---|---|---|---|---|---|"
 for v in "${variants[@]}"; do
