@@ -159,7 +159,8 @@ export function resnet(options: ArchOptions & { base?: number; dropout?: number 
 export type ArchVariant = ArchOptions & { family?: 'resnet'; base?: number };
 
 /**
- * The architectures `--arch` names. The `-s2c1`/`-s2c2` variants are the paper's network with stride 2 in
+ * The architectures `--arch` names. `-x2`/`-x4` are the paper's network 2×/4× as wide (205,031 / 762,823
+ * parameters: the student-capacity measurements of #23). The `-s2c1`/`-s2c2` variants are the paper's network with stride 2 in
  * its first/second stem conv, `-s2p` with a stride-2 max pool after the stem: the same 58,423 parameters
  * (so weights of a trained mini-xception load into them), a quarter of the activations after the stem;
  * `-s2c2-x2` the stride-2 stem with twice the width (the multiply-adds of the paper network at a quarter of
@@ -170,6 +171,7 @@ export type ArchVariant = ArchOptions & { family?: 'resnet'; base?: number };
 export const ARCH_VARIANTS = {
   'mini-xception': {},
   'mini-xception-x2': { width: 2 },
+  'mini-xception-x4': { width: 4 },
   'mini-xception-s2c1': { stemStride: 1 },
   'mini-xception-s2c2': { stemStride: 2 },
   'mini-xception-s2p': { stemPool: true },

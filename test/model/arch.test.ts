@@ -24,10 +24,11 @@ describe('architectures', () => {
     await useBackend('cpu');
   });
 
-  it('lists the paper network, its 2× width, the stride-2 stems and pool, the wide stride-2 stem, the teachers', () => {
+  it('lists the paper network, its 2× and 4× widths, the stride-2 stems and pool, the wide stride-2 stem, the teachers', () => {
     expect(ARCHS).toEqual([
       'mini-xception',
       'mini-xception-x2',
+      'mini-xception-x4',
       'mini-xception-s2c1',
       'mini-xception-s2c2',
       'mini-xception-s2p',
@@ -58,6 +59,27 @@ describe('architectures', () => {
     expect(spatial(m, 'Add', 8)).toEqual([3, 3]);
     expect(m.outputs[0].shape).toEqual([null, k]);
     expect(headLayer(m).getClassName()).toBe('Dense');
+    m.dispose();
+  });
+
+  it.each([
+    ['mini-xception', 1, 58423],
+    ['mini-xception-x2', 2, 205031],
+    ['mini-xception-x4', 4, 762823],
+  ] as const)('%s: parameters by hand (width %i)', (arch, w, total) => {
+    // Stem: two 3×3 convs without bias (1 → b → b) + BN (4 vectors each); per module cin → c: a strided 1×1
+    // shortcut, two separable convs (3×3 depthwise + 1×1 pointwise), three BNs; head: 3×3 conv to 7 with bias.
+    const b = 8 * w;
+    let count = 9 * b + 4 * b + 9 * b * b + 4 * b,
+      cin = b;
+    for (const c of [16, 32, 64, 128].map((k) => k * w)) {
+      count += cin * c + 9 * cin + cin * c + 9 * c + c * c + 3 * 4 * c;
+      cin = c;
+    }
+    count += 9 * cin * 7 + 7;
+    expect(count).toBe(total);
+    const m = buildModel(arch, { seed: 1 });
+    expect(m.countParams()).toBe(count);
     m.dispose();
   });
 
