@@ -7,6 +7,9 @@
 #endif
 
 #include <exception>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "kernels.h"
 
@@ -136,7 +139,21 @@ Napi::Value SetConvBf16(const Napi::CallbackInfo& info) {
 }
 Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fer::get_threads()); }
 
+// tfjs allocates every tensor's buffer anew (tens of MB per activation of a wide net at batch 64) and frees
+// it at once. glibc serves such blocks with mmap and gives them back to the kernel on free, so the next
+// kernel writing a fresh buffer pays a page fault per 4 KiB: on the development VM that made a 1×1
+// convolution over 64×44×44×64 take 115 ms instead of 5, and the 4×-wide mini-Xception's training step
+// 3.8× slower (BENCHMARKS.md). Blocks under 32 MiB (glibc's ceiling for this setting) come from the heap
+// instead, and up to 512 MiB of freed heap stays mapped for the next tensor. Process-wide, glibc only.
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  keep_freed_memory();
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
