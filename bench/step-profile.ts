@@ -1,0 +1,57 @@
+/**
+ * One 64-image training step (SGD-Nesterov, softmax cross-entropy) of an `--arch` on fer-native with 1 thread,
+ * after one untimed step, with oneDNN's verbose log on: where a step's convolution time goes, per primitive.
+ * Prints oneDNN's time per propagation kind (forward, backward data, backward weights) and the slowest calls.
+ *   npx tsx bench/step-profile.ts mini-xception-x4 [--bf16]
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const [arch = 'mini-xception', flag] = process.argv.slice(2);
+if (process.env.FER_STEP_CHILD) {
+  const { useBackend } = await import('../src/engine/backend.js');
+  const { registerNativeBackend, setNativeConvBf16 } = await import('../src/engine/native/backend.js');
+  const { buildModel } = await import('../src/model/mini-xception.js');
+  const { tf } = await import('../src/engine/tf.js');
+  registerNativeBackend(1);
+  await useBackend('native', 1);
+  setNativeConvBf16(flag === '--bf16');
+  const m = buildModel(arch as never, { seed: 1, l2: 0.0005 });
+  const opt = tf.train.momentum(0.01, 0.9, true);
+  const vars = m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const x = tf.randomNormal([64, 48, 48, 1]),
+    y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7).toFloat();
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(m.apply(x, { training: true }) as tf.Tensor, 1e-7, 1))) as tf.Scalar,
+        vars,
+      );
+      opt.applyGradients(grads as never);
+      return value.dataSync()[0];
+    });
+  step();
+  console.log('TIMED');
+  step();
+} else {
+  const out = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), arch, flag ?? ''], {
+    env: { ...process.env, FER_STEP_CHILD: '1', ONEDNN_VERBOSE: '1' },
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const lines = out.stdout.split('\n');
+  const calls = lines
+    .slice(lines.indexOf('TIMED') + 1)
+    .filter((l) => l.startsWith('onednn_verbose,exec'))
+    .map((l) => {
+      const f = l.split(',');
+      return { kind: f[5], impl: f[4], shape: f[f.length - 2], ms: Number(f[f.length - 1]) };
+    });
+  const byKind = new Map<string, number>();
+  for (const c of calls) byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + c.ms);
+  const total = calls.reduce((s, c) => s + c.ms, 0);
+  console.log(`${arch} ${flag === '--bf16' ? 'bf16' : 'f32'}: ${calls.length} oneDNN calls, ${total.toFixed(1)} ms`);
+  for (const [k, ms] of [...byKind].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(18)} ${ms.toFixed(1)} ms`);
+  for (const c of calls.sort((a, b) => b.ms - a.ms).slice(0, 8))
+    console.log(`  ${c.ms.toFixed(1).padStart(7)} ms  ${c.kind} ${c.impl} ${c.shape}`);
+}
