@@ -6,17 +6,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { useBackend } from '../src/engine/backend.js';
+import { registerNativeBackend, setNativeConvBf16 } from '../src/engine/native/backend.js';
+import { buildModel, type Arch } from '../src/model/mini-xception.js';
+import { tf } from '../src/engine/tf.js';
 
 const [arch = 'mini-xception', flag] = process.argv.slice(2);
 if (process.env.FER_STEP_CHILD) {
-  const { useBackend } = await import('../src/engine/backend.js');
-  const { registerNativeBackend, setNativeConvBf16 } = await import('../src/engine/native/backend.js');
-  const { buildModel } = await import('../src/model/mini-xception.js');
-  const { tf } = await import('../src/engine/tf.js');
   registerNativeBackend(1);
   await useBackend('native', 1);
   setNativeConvBf16(flag === '--bf16');
-  const m = buildModel(arch as never, { seed: 1, l2: 0.0005 });
+  const m = buildModel(arch as Arch, { seed: 1, l2: 0.0005 });
   const opt = tf.train.momentum(0.01, 0.9, true);
   const vars = m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const x = tf.randomNormal([64, 48, 48, 1]),
