@@ -6,8 +6,8 @@
  */
 import { useBackend } from '../src/engine/backend.js';
 import { registerNativeBackend, setNativeConvBf16 } from '../src/engine/native/backend.js';
-import { buildModel, type Arch } from '../src/model/mini-xception.js';
-import { tf } from '../src/engine/tf.js';
+import type { Arch } from '../src/model/mini-xception.js';
+import { sgdStep } from './step.js';
 registerNativeBackend(1);
 await useBackend('native', 1);
 const archs = process.argv.length > 2 ? (process.argv.slice(2) as Arch[]) : (['resnet18-w16', 'resnet18-w32', 'mini-xception'] as const);
@@ -19,21 +19,7 @@ for (const [arch, bf16] of archs.flatMap(
     ] as const,
 )) {
   if (!setNativeConvBf16(bf16)) throw new Error('no bf16 convolutions on this CPU');
-  const m = buildModel(arch, { seed: 1, l2: 0.0005 });
-  const params = m.countParams();
-  const opt = tf.train.momentum(0.01, 0.9, true);
-  const vars = m.trainableWeights.map((w) => (w as any).val);
-  const x = tf.randomNormal([64, 48, 48, 1]),
-    y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7).toFloat();
-  const step = () =>
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(m.apply(x, { training: true }) as tf.Tensor, 1e-7, 1))) as tf.Scalar,
-        vars,
-      );
-      opt.applyGradients(grads as any);
-      return value.dataSync()[0];
-    });
+  const { params, step } = sgdStep(arch);
   step();
   step();
   const t0 = performance.now();

@@ -8,28 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from '../src/engine/backend.js';
 import { registerNativeBackend, setNativeConvBf16 } from '../src/engine/native/backend.js';
-import { buildModel, type Arch } from '../src/model/mini-xception.js';
-import { tf } from '../src/engine/tf.js';
+import type { Arch } from '../src/model/mini-xception.js';
+import { sgdStep } from './step.js';
 
 const [arch = 'mini-xception', flag] = process.argv.slice(2);
 if (process.env.FER_STEP_CHILD) {
   registerNativeBackend(1);
   await useBackend('native', 1);
   setNativeConvBf16(flag === '--bf16');
-  const m = buildModel(arch as Arch, { seed: 1, l2: 0.0005 });
-  const opt = tf.train.momentum(0.01, 0.9, true);
-  const vars = m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  const x = tf.randomNormal([64, 48, 48, 1]),
-    y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7).toFloat();
-  const step = () =>
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(m.apply(x, { training: true }) as tf.Tensor, 1e-7, 1))) as tf.Scalar,
-        vars,
-      );
-      opt.applyGradients(grads as never);
-      return value.dataSync()[0];
-    });
+  const { step } = sgdStep(arch as Arch);
   step();
   console.log('TIMED');
   step();
