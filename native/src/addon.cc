@@ -143,8 +143,9 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::Ne
 // it at once. glibc serves such blocks with mmap and gives them back to the kernel on free, so the next
 // kernel writing a fresh buffer pays a page fault per 4 KiB: on the development VM that made a 1×1
 // convolution over 64×44×44×64 take 115 ms instead of 5, and the 4×-wide mini-Xception's training step
-// 3.8–4.6× slower (two measurements, BENCHMARKS.md). Blocks under 32 MiB (glibc's ceiling for this setting) come from the heap
-// instead, and up to 512 MiB of freed heap stays mapped for the next tensor. Process-wide, glibc only.
+// 3.8–4.6× slower (two measurements, BENCHMARKS.md). Blocks under 32 MiB (glibc's ceiling for this
+// setting) come from the heap instead, and up to 512 MiB of freed heap stays mapped for the next tensor.
+// Process-wide, glibc only.
 void keep_freed_memory() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
