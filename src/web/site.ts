@@ -3,7 +3,7 @@
  * classifier and face nets as ONNX, onnxruntime-web's wasm) that any static host serves, and a small
  * localhost server for trying it (cross-origin isolated, so onnxruntime-web may use threads).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -165,8 +165,48 @@ const MIME: Record<string, string> = {
 };
 
 /**
+ * The file a request names inside `root` (a resolved real path), or why not: a path that does not decode
+ * (`/%`) is 400; one that leads outside `root`, directly or through a symlink, or that is not a regular
+ * file, is 404 (the same answer as a missing file, so nothing is told about what lies outside).
+ */
+export function resolveRequest(root: string, rawUrl: string): { file: string } | { status: 400 | 404 } {
+  const pathname = rawUrl.split(/[?#]/)[0] || '/';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+  } catch {
+    return { status: 400 };
+  }
+  if (decoded.includes('\0') || !decoded.startsWith('/')) return { status: 400 };
+  const file = path.resolve(root, '.' + decoded);
+  if (!file.startsWith(root + path.sep)) return { status: 404 };
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return { status: 404 };
+  }
+  if (!real.startsWith(root + path.sep) || !statSync(real).isFile()) return { status: 404 };
+  return { file: real };
+}
+
+/** A listen error (busy port, an address this machine does not have, a host that does not resolve) as exit 2. */
+function listenError(e: NodeJS.ErrnoException, port: number, host: string): Error {
+  const why: Record<string, string> = {
+    EADDRINUSE: `port ${port} is in use on ${host}`,
+    EACCES: `port ${port} on ${host} needs privileges`,
+    EADDRNOTAVAIL: `${host} is not an address of this machine`,
+    ENOTFOUND: `host ${JSON.stringify(host)} does not resolve`,
+    EAI_AGAIN: `host ${JSON.stringify(host)} does not resolve`,
+  };
+  const reason = why[e.code ?? ''];
+  return reason ? new UsageError(`serve: ${reason}`, { hint: 'pick another --port or --host', cause: e }) : e;
+}
+
+/**
  * Serves `dir` on localhost (port 0: any free one), cross-origin isolated (COOP/COEP), so onnxruntime-web
- * may use wasm threads. Only files inside `dir`; nothing else is reachable.
+ * may use wasm threads. Only regular files whose real path is inside `dir`; nothing else is reachable, and
+ * no request can stop the server.
  */
 export async function serveSite(
   dir: string,
@@ -175,26 +215,34 @@ export async function serveSite(
 ): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   if (!existsSync(path.join(dir, 'index.html')))
     throw new UsageError(`serve: ${dir} has no index.html (write one with fer export web --out ${dir})`);
-  const root = path.resolve(dir);
+  const root = realpathSync(path.resolve(dir));
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const file = path.resolve(root, '.' + decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname));
-    if (!file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
+    const plain = (status: number, text: string) => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void plain(405, 'method not allowed');
+    const r = resolveRequest(root, req.url ?? '/');
+    if ('status' in r) return void plain(r.status, r.status === 400 ? 'bad request' : 'not found');
+    let body: Buffer;
+    try {
+      body = readFileSync(r.file);
+    } catch {
+      return void plain(404, 'not found');
     }
     res.writeHead(200, {
-      'content-type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'content-type': MIME[path.extname(r.file).toLowerCase()] ?? 'application/octet-stream',
       'cross-origin-opener-policy': 'same-origin',
       'cross-origin-embedder-policy': 'require-corp',
       'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
     });
-    res.end(readFileSync(file));
+    res.end(req.method === 'HEAD' ? undefined : body);
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  server.on('clientError', (_e, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, port, host))).listen(port, host, resolve),
+  );
   const addr = server.address() as { port: number };
   return {
-    url: `http://${host}:${addr.port}/`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/`,
     server,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

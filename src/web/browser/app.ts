@@ -22,6 +22,33 @@ let frameTimes: number[] = [];
 
 const COLORS = ['#ffdd00', '#00e5ff', '#ff5ca8', '#7cff6b', '#ff9f1c'];
 
+/**
+ * An element holding `text` as a text node. Class names come from the model (its metadata), so they never
+ * go through innerHTML: a name such as `<img onerror=…>` shows as those characters.
+ */
+function el(tag: string, text = '', className = ''): HTMLElement {
+  const e = document.createElement(tag);
+  if (text) e.textContent = text;
+  if (className) e.className = className;
+  return e;
+}
+
+/** One face's probability bars: its heading, then a row per class (name, bar, percentage). */
+function faceBars(f: WebPrediction['faces'][number], i: number): HTMLElement {
+  const box = el('div', '', 'face');
+  const title = el('b', `face ${i + 1}`);
+  title.style.color = COLORS[i % COLORS.length];
+  box.append(title);
+  for (const [k, v] of Object.entries(f.probabilities)) {
+    const bar = el('i');
+    bar.style.width = `${(v * 100).toFixed(1)}%`;
+    const row = el('div', '', 'bar');
+    row.append(el('span', k), bar, el('em', `${(v * 100).toFixed(0)}%`));
+    box.append(row);
+  }
+  return box;
+}
+
 function draw(image: CanvasImageSource, w: number, h: number, r: WebPrediction, fps: number | null): void {
   view.width = w;
   view.height = h;
@@ -42,20 +69,7 @@ function draw(image: CanvasImageSource, w: number, h: number, r: WebPrediction, 
     ctx.fillStyle = '#000';
     ctx.fillText(label, f.box.x + 3 * s, Math.max(0, f.box.y - 18 * s) + 14 * s);
   });
-  bars.innerHTML =
-    r.faces
-      .map(
-        (f, i) =>
-          `<div class="face"><b style="color:${COLORS[i % COLORS.length]}">face ${i + 1}</b>` +
-          Object.entries(f.probabilities)
-            .map(
-              ([k, v]) =>
-                `<div class="bar"><span>${k}</span><i style="width:${(v * 100).toFixed(1)}%"></i><em>${(v * 100).toFixed(0)}%</em></div>`,
-            )
-            .join('') +
-          '</div>',
-      )
-      .join('') || '<p class="muted">no face in view</p>';
+  bars.replaceChildren(...(r.faces.length ? r.faces.map(faceBars) : [el('p', 'no face in view', 'muted')]));
   status.textContent =
     `${source}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}` +
     (fps ? ` · ${fps.toFixed(1)} frames/s` : '') +
