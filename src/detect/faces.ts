@@ -13,7 +13,7 @@ import { createSession, type FerSession } from '../runtime/ort.js';
 import { autoUpsample, DLIB_THRESHOLD, dlibDetectAsync, dlibUnavailable, loadDlib } from './dlib.js';
 import { UsageError } from '../errors.js';
 import type { DetectedFace } from './types.js';
-import { decodeTiny, iou, landmarkSide, toImageBoxes, withLandmarks, type Found } from './geometry.js';
+import { decodeTiny, iou, landmarkSquare, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
 
 type FaceApi = typeof import('@vladmandic/face-api');
@@ -109,12 +109,24 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   const found = tiny ? await tinyDetect(fa, view, o.minConfidence ?? 0.5) : await ssdDetect(fa, view, o.minConfidence ?? 0.5);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const kept = toImageBoxes(found, scale, image);
-  const crops = await Promise.all(kept.map(({ box: b }) => cropSquare(image, b.x, b.y, landmarkSide(b), LANDMARK_INPUT)));
-  const rel = crops.length ? await runOnnx('landmarks', () => landmarkNetOnnx(landmarkParams(fa)), crops) : new Float32Array(0);
-  const faces = withLandmarks(kept, rel);
+  const faces = await landmarks68(image, toImageBoxes(found, scale, image));
   if (timings) timings.landmarksMs += performance.now() - t;
   return faces;
+}
+
+/**
+ * face-api's 68-point net on each box's square (`squares`, landmarkSquare of each box unless given): the
+ * faces with their landmarks, in image pixels.
+ */
+export async function landmarks68(
+  image: RawImage,
+  found: Found[],
+  squares: Square[] = found.map((f) => landmarkSquare(f.box)),
+): Promise<DetectedFace[]> {
+  if (!found.length) return [];
+  const fa = await faceApi();
+  const crops = await Promise.all(squares.map((q) => cropSquare(image, q.x, q.y, q.side, LANDMARK_INPUT)));
+  return withLandmarks(found, await runOnnx('landmarks', () => landmarkNetOnnx(landmarkParams(fa)), crops), squares);
 }
 
 async function ssdDetect(fa: FaceApi, view: RawImage, minConfidence: number): Promise<Found[]> {

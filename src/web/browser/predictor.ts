@@ -6,7 +6,7 @@
  * (detect/geometry.ts, data/augment.ts). No Node built-ins, no network beyond `baseUrl`.
  */
 import * as ort from 'onnxruntime-web/wasm';
-import { alignFaces, decodeTiny, landmarkSide, toImageBoxes, withLandmarks, type Pixels } from '../../detect/geometry.js';
+import { alignFaces, decodeTiny, landmarkSquare, toImageBoxes, withLandmarks, type Pixels } from '../../detect/geometry.js';
 import { labelFaces } from '../../predict/label.js';
 import type { DetectedFace, Point } from '../../detect/types.js';
 import { ttaAffines, viewBatch, type Tta } from '../../data/augment.js';
@@ -187,7 +187,10 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       t = performance.now();
       if (found.length) {
         const x = new Float32Array(found.length * L * L * 3);
-        found.forEach(({ box: b }, i) => squareRgb(canvas, b.x, b.y, landmarkSide(b), L, x, i * L * L * 3));
+        found.forEach(({ box }, i) => {
+          const q = landmarkSquare(box);
+          squareRgb(canvas, q.x, q.y, q.side, L, x, i * L * L * 3);
+        });
         faces = withLandmarks(found, await run(landmarks, x, [found.length, L, L, 3]));
       }
       timings.landmarksMs = performance.now() - t;
