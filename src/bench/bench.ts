@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inspectOnnx, type OnnxInfo } from '../onnx/inspect.js';
+import { inspectOnnx, type OnnxInfo, checkClassifierInput } from '../onnx/inspect.js';
 import { createSession, ort, type SessionOptions } from '../runtime/ort.js';
 import { inputDims, onnxProbs } from '../runtime/onnx-probs.js';
 import { tf } from '../engine/tf.js';
@@ -96,6 +96,7 @@ export function variantLabels(files: string[]): string[] {
 
 /** `info`: the file's inspectOnnx result, when the caller has it (benchModels reads each file once). */
 export async function benchOnnx(file: string, o: BenchOptions, info: OnnxInfo = inspectOnnx(file)): Promise<BenchRow> {
+  checkClassifierInput(info, file); // it is fed 48×48 images (another input is exit 3, not a failed run)
   const session = await createSession(file, o.session);
   try {
     const x = randomBatch(o.batch);

@@ -24,6 +24,7 @@ import os from 'node:os';
 import { Progress } from './progress.js';
 import { out, startEngine, table, withEngineOptions, showSchemaDefaults, classifierSchema } from './common.js';
 import { UsageError } from '../errors.js';
+import { createTracker, DEFAULT_SMOOTH_SECONDS } from '../predict/track.js';
 
 export const predictSchema = z.object({
   inputs: z.array(z.string()).min(1, 'give at least one image, folder or video'),
@@ -35,6 +36,7 @@ export const predictSchema = z.object({
   tta: z.enum(TTA_MODES).default('flip'),
   annotate: z.string().optional(),
   fps: z.coerce.number().positive().default(5),
+  smooth: z.coerce.number().min(0).max(60).default(DEFAULT_SMOOTH_SECONDS),
   detect: z.boolean().default(true),
   concurrency: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
   classMap: z.string().optional(),
@@ -57,7 +59,7 @@ function printResult(r: ImagePrediction, json: boolean): void {
     table(
       ['face', 'box (x,y,w,h)', 'emotion', 'conf', 'top 3'],
       r.faces.map((f, i) => [
-        i + 1,
+        f.track ?? i + 1,
         [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(0)).join(','),
         f.emotion,
         `${(f.confidence * 100).toFixed(1)}%`,
@@ -94,6 +96,10 @@ export function predictCommand(): Command {
     .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
     .option('--fps <n>', 'video: frames per second to analyze')
+    .option(
+      '--smooth <seconds>',
+      "video: each face is tracked across frames (its id in --json's `track`) and its emotion averaged over about this many seconds; 0 = each frame alone",
+    )
     .option(
       '--no-detect',
       `no face detection: each image is one already-cropped face (also done, with a note, when nothing is found in an image of at most ${CROPPED_FACE_MAX_SIDE} px)`,
@@ -199,13 +205,17 @@ async function predictVideo(
   onResult: (r: ImagePrediction) => void,
 ): Promise<void> {
   const frameOptions = { ...o, upsample: o.upsample ?? 0, detector: o.detector === 'auto' && loadDlib() ? ('dlib' as const) : o.detector };
-  const frameResult = async (image: RawImage, frame: number) => {
-    const faces = await predictRaw(image, classifier, frameOptions);
-    if (o.annotate) await writeAnnotated(image, faces, o.annotate, nameFor(file, frame));
-    return { input: file, frame, width: image.width, height: image.height, faces } as ImagePrediction;
-  };
+  const frameResult = async (image: RawImage, frame: number) => ({
+    image,
+    result: { input: file, frame, width: image.width, height: image.height, faces: await predictRaw(image, classifier, frameOptions) },
+  });
+  const tracker = createTracker({ smooth: o.smooth });
   try {
-    for await (const r of orderedMap(videoFrames(file, o.fps), o.concurrency, frameResult)) onResult(r);
+    for await (const { image, result } of orderedMap(videoFrames(file, o.fps), o.concurrency, frameResult)) {
+      const r: ImagePrediction = { ...result, faces: tracker.update(result.faces, result.frame / o.fps) };
+      if (o.annotate) await writeAnnotated(image, r.faces, o.annotate, nameFor(file, r.frame!));
+      onResult(r);
+    }
   } catch (e) {
     onResult({ input: file, faces: [], error: (e as Error).message }); // an input that could not be read
   }

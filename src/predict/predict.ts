@@ -18,6 +18,8 @@ export interface FacePrediction extends DetectedFace {
   emotion: string;
   confidence: number;
   probabilities: Record<string, number>;
+  /** Video: the face's track, the same across frames; its emotion and probabilities are then smoothed over the track (predict/track.ts). */
+  track?: number;
 }
 
 export interface StageTimings extends DetectTimings {

@@ -3,6 +3,7 @@
  * TensorRT exist only where their binaries were installed), and a typed run helper.
  */
 import * as ort from 'onnxruntime-node';
+import { ortMessage, readOnnxFile } from '../onnx/validate.js';
 import { UsageError, RuntimeFailure } from '../errors.js';
 
 /**
@@ -125,12 +126,13 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
     ...(o.optimizedModelFile ? { optimizedModelFilePath: o.optimizedModelFile } : {}),
   };
   let session: ort.InferenceSession;
+  if (typeof model === 'string') readOnnxFile(model); // paths, sizes and dims checked first (onnx/validate.ts)
   quietOrt();
   try {
     session =
       typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
-    throw new RuntimeFailure(`runtime: onnxruntime could not load the model: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new RuntimeFailure(`runtime: onnxruntime could not load the model: ${ortMessage(e)}`, { cause: e });
   }
   const inputName = session.inputNames[0],
     outputName = session.outputNames[0];

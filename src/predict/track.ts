@@ -1,0 +1,99 @@
+/**
+ * Faces followed across the frames of a video or webcam, and their emotions smoothed per face: each frame's
+ * faces are matched to the tracks of the frames before by box overlap, keep their track's id, and report an
+ * exponential moving average of their probabilities (time constant `smooth` seconds, so the same at any frame
+ * rate) instead of the frame's own. Each frame alone makes labels jump between close classes with camera noise:
+ * the most reported complaint about FER libraries after accuracy (BENCHMARKS.md "Video flicker").
+ *
+ * Pure (no Node built-ins): fer predict's video path and the browser page share it.
+ */
+import type { Box } from '../detect/types.js';
+import { iou } from '../detect/geometry.js';
+import type { Labelled } from './label.js';
+
+export interface TrackOptions {
+  /** Time constant of the moving average of each face's probabilities, in seconds; 0 = each frame alone. Default 0.5. */
+  smooth?: number;
+  /** A track unseen for longer than this (seconds) ends; a face found after that starts a new one. Default 1. */
+  keep?: number;
+  /** Least box overlap (IoU) for a face to continue a track. Default 0.2. */
+  minIou?: number;
+}
+
+/** A face of a frame with its track: `track` is stable across frames, `probabilities` are the smoothed ones. */
+export type TrackedFace<F> = F & { track: number };
+
+interface Track {
+  id: number;
+  box: Box;
+  seen: number;
+  probs: number[];
+}
+
+export const DEFAULT_SMOOTH_SECONDS = 0.5;
+
+export interface FaceTracker {
+  /** The faces of the frame at `time` seconds (frames in order), each with its track and smoothed emotion. */
+  update<F extends { box: Box } & Labelled>(faces: F[], time: number): TrackedFace<F>[];
+}
+
+export function createTracker(o: TrackOptions = {}): FaceTracker {
+  const tau = o.smooth ?? DEFAULT_SMOOTH_SECONDS,
+    keep = o.keep ?? 1,
+    minIou = o.minIou ?? 0.2;
+  let tracks: Track[] = [];
+  let next = 1;
+  return {
+    update(faces, time) {
+      tracks = tracks.filter((t) => time - t.seen <= keep);
+      // Greedy matching, the best-overlapping pair first.
+      const pairs: [number, number, number][] = [];
+      faces.forEach((f, i) => tracks.forEach((t, j) => pairs.push([iou(f.box, t.box), i, j])));
+      pairs.sort((a, b) => b[0] - a[0]);
+      const faceTrack = new Map<number, Track>(),
+        taken = new Set<number>();
+      for (const [v, i, j] of pairs) {
+        if (v < minIou) break;
+        if (faceTrack.has(i) || taken.has(j)) continue;
+        faceTrack.set(i, tracks[j]);
+        taken.add(j);
+      }
+      return faces.map((f, i) => {
+        const names = Object.keys(f.probabilities);
+        const p = names.map((n) => f.probabilities[n]);
+        let t = faceTrack.get(i);
+        if (!t) {
+          t = { id: next++, box: f.box, seen: time, probs: p };
+          tracks.push(t);
+        } else {
+          const a = tau > 0 ? 1 - Math.exp(-Math.max(0, time - t.seen) / tau) : 1;
+          t.probs = t.probs.map((q, k) => q + a * (p[k] - q));
+          t.box = f.box;
+          t.seen = time;
+        }
+        const best = t.probs.indexOf(Math.max(...t.probs));
+        return {
+          ...f,
+          track: t.id,
+          emotion: names[best],
+          confidence: t.probs[best],
+          probabilities: Object.fromEntries(names.map((n, k) => [n, t.probs[k]])),
+        };
+      });
+    },
+  };
+}
+
+/** Label changes per second of each track, summed over tracks (flicker: 0 for a face whose label never changes). */
+export function labelChangesPerSecond(frames: { time: number; faces: { track: number; emotion: string }[] }[]): number {
+  if (frames.length < 2) return 0;
+  const last = new Map<number, string>();
+  let changes = 0;
+  for (const fr of frames)
+    for (const f of fr.faces) {
+      const prev = last.get(f.track);
+      if (prev !== undefined && prev !== f.emotion) changes++;
+      last.set(f.track, f.emotion);
+    }
+  return changes / (frames[frames.length - 1].time - frames[0].time);
+}

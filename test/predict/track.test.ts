@@ -1,0 +1,55 @@
+/** The video tracker: ids across frames by box overlap, the moving average of probabilities (hand-computed), flicker counting. */
+import { describe, it, expect } from 'vitest';
+import { createTracker, labelChangesPerSecond } from '../../src/predict/track.js';
+
+const face = (x: number, p: number[]) => {
+  const names = ['happy', 'sad'];
+  const best = p[0] >= p[1] ? 0 : 1;
+  return { box: { x, y: 10, width: 50, height: 50 }, emotion: names[best], confidence: p[best], probabilities: { happy: p[0], sad: p[1] } };
+};
+
+describe('createTracker', () => {
+  it('keeps each face its id while it moves a little, whatever the order of the faces', () => {
+    const t = createTracker({ smooth: 0 });
+    const a = t.update([face(0, [1, 0]), face(200, [0, 1])], 0);
+    const b = t.update([face(205, [0, 1]), face(4, [1, 0])], 0.2);
+    expect(a.map((f) => f.track)).toEqual([1, 2]);
+    expect(b.map((f) => f.track)).toEqual([2, 1]);
+  });
+
+  it('a face unseen for longer than `keep` starts a new track; a far box is a new face', () => {
+    const t = createTracker({ smooth: 0, keep: 1 });
+    t.update([face(0, [1, 0])], 0);
+    expect(t.update([face(0, [1, 0])], 0.9)[0].track).toBe(1);
+    expect(t.update([face(0, [1, 0])], 2.0)[0].track).toBe(2);
+    expect(t.update([face(300, [1, 0])], 2.1)[0].track).toBe(3);
+  });
+
+  it('averages probabilities with a time constant in seconds (a = 1 − e^(−dt/τ))', () => {
+    const t = createTracker({ smooth: 0.5 });
+    t.update([face(0, [0.6, 0.4])], 0);
+    const [f] = t.update([face(0, [0.4, 0.6])], 0.2); // a = 1 − e^(−0.4) = 0.33
+    const a = 1 - Math.exp(-0.4);
+    expect(f.probabilities.happy).toBeCloseTo(0.6 - 0.2 * a, 12);
+    expect(f.probabilities.sad).toBeCloseTo(0.4 + 0.2 * a, 12);
+    expect(f.emotion).toBe('happy'); // the frame alone says sad
+    expect(f.confidence).toBeCloseTo(0.6 - 0.2 * a, 12);
+  });
+
+  it('smooth 0: each frame alone', () => {
+    const t = createTracker({ smooth: 0 });
+    t.update([face(0, [0.6, 0.4])], 0);
+    expect(t.update([face(0, [0.4, 0.6])], 0.2)[0]).toMatchObject({ emotion: 'sad', probabilities: { happy: 0.4, sad: 0.6 } });
+  });
+});
+
+it('labelChangesPerSecond counts changes within each track', () => {
+  const frames = [0, 1, 2, 3, 4].map((i) => ({
+    time: i / 2,
+    faces: [
+      { track: 1, emotion: ['a', 'b', 'b', 'a', 'a'][i] },
+      { track: 2, emotion: 'c' },
+    ],
+  }));
+  expect(labelChangesPerSecond(frames)).toBe(2 / 2); // two changes over two seconds
+});
