@@ -45,10 +45,21 @@ function describeIoError(e: unknown): { message: string; exitCode: number } | nu
   return { message: `${file ? `${file}: ` : ''}${ERRNO[err.code]} (${err.code}${err.syscall ? ` in ${err.syscall}` : ''})`, exitCode: 2 };
 }
 
+/** A message with its control characters escaped (`\n` for a newline), so that it stays on one line. */
+export const oneLine = (m: string) =>
+  [...m]
+    .map((c) => {
+      const code = c.charCodeAt(0);
+      if (code >= 0x20 && code !== 0x7f) return c;
+      return c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${code.toString(16).padStart(4, '0')}`;
+    })
+    .join('');
+
 export function reportError(e: unknown, debug = false): number {
   const { message, exitCode, hint } = describeError(e);
   if (exitCode === 0) return 0;
-  process.stderr.write(`fer: ${message}\n`);
+  // One line, whatever the message holds (a file name may contain a newline): control characters escaped.
+  process.stderr.write(`fer: ${oneLine(message)}\n`);
   if (hint) process.stderr.write(`  hint: ${hint}\n`);
   if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return exitCode;

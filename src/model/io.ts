@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isFerModelDir, replaceDir } from '../io/files.js';
 import path from 'node:path';
+import { z } from 'zod';
 import { tf } from '../engine/tf.js';
 import { ModelError, UsageError } from '../errors.js';
 import { CLASSES } from '../data/classes.js';
@@ -82,7 +83,10 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: FerMet
  */
 export function modelJsonPath(p: string): string {
   if (!existsSync(p)) throw new UsageError(`model: no such file or folder: ${p}`);
-  if (!statSync(p).isDirectory()) return p;
+  if (!statSync(p).isDirectory()) {
+    if (/\.onnx$/i.test(p)) throw new UsageError(`model: ${p} is an ONNX file; this command takes a tfjs model folder (model.json)`);
+    return p;
+  }
   const candidates = ['.', 'best', 'last'].map((d) => path.join(p, d, 'model.json'));
   const file = candidates.find((f) => existsSync(f));
   if (!file) throw new UsageError(`model: ${p} has no model.json (looked for ${candidates.map((f) => path.relative(p, f)).join(', ')})`);
@@ -94,22 +98,53 @@ export const modelDir = (p: string) => path.dirname(modelJsonPath(p));
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
+/** The weights manifest of a model.json as fer reads it: anything else is a one-line model error. */
+const manifestSchema = z
+  .array(
+    z.object({
+      paths: z.array(z.string().min(1)).min(1),
+      weights: z.array(
+        z
+          .object({
+            name: z.string(),
+            shape: z.array(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)),
+            dtype: z.enum(['float32', 'int32', 'bool']).optional(),
+          })
+          .passthrough(),
+      ),
+    }),
+  )
+  .min(1);
+
+/** The first problem zod found, as "where: what" (`weightsManifest[0].weights[3].shape[1]: expected number`). */
+const zodWhere = (e: z.ZodError, root: string) => {
+  const i = e.issues[0];
+  return `${root}${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`;
+};
+
+/** Bytes a weight takes, computed from its shape (a product of dims, checked to stay a safe integer). */
+function weightBytes(shape: number[], dtype = 'float32'): number {
+  const n = shape.reduce((p, d) => p * d, DTYPE_BYTES[dtype]);
+  return Number.isSafeInteger(n) ? n : Infinity;
+}
+
 /**
  * A weight file named by a model.json, resolved inside the model's own folder: a relative name without
- * `..`, not absolute, and not a symlink that leads out of the folder. Models are shared files; one must not
- * make fer read anything else.
+ * `..`, not absolute, a regular file, and not a symlink that leads out of the folder. Models are shared
+ * files; one must not make fer read anything else, nor tell anything about what lies outside its folder.
  */
-function weightFile(dir: string, name: unknown, modelJson: string): string {
-  if (typeof name !== 'string' || !name || path.isAbsolute(name) || name.split(/[\\/]/).includes('..')) {
+function weightFile(dir: string, name: string, modelJson: string): { file: string; real: string; size: number } {
+  if (!name || name.includes('\0') || path.isAbsolute(name) || name.split(/[\\/]/).includes('..')) {
     throw new ModelError(`model: ${modelJson} names a weight file outside its folder (${JSON.stringify(name)})`);
   }
   const f = path.join(dir, name);
   if (!existsSync(f)) throw new ModelError(`model: ${modelJson} names ${name}, which is missing from ${dir}`);
   const real = realpathSync(f),
     root = realpathSync(dir);
-  if (!real.startsWith(root + path.sep))
-    throw new ModelError(`model: ${modelJson}: ${name} leads outside the model folder (symlink to ${real})`);
-  return f;
+  if (!real.startsWith(root + path.sep)) throw new ModelError(`model: ${modelJson}: ${name} leads outside the model folder (a symlink)`);
+  const st = statSync(real);
+  if (!st.isFile()) throw new ModelError(`model: ${modelJson}: ${name} is not a regular file`);
+  return { file: f, real, size: st.size };
 }
 
 /** A saved model's class names (from its metadata) without loading its weights; FER2013's when it has none. */
@@ -127,7 +162,7 @@ export async function loadModel(p: string): Promise<{ model: tf.LayersModel; met
   const file = modelJsonPath(p);
   let json: {
     modelTopology: object;
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    weightsManifest: unknown;
     userDefinedMetadata?: { fer?: FerMetadata };
   };
   try {
@@ -137,19 +172,28 @@ export async function loadModel(p: string): Promise<{ model: tf.LayersModel; met
   }
   const dir = path.dirname(file);
   registerFerLayers(); // batch norm layers load into fer's fused training path
-  if (!Array.isArray(json.weightsManifest) || !json.modelTopology) {
+  if (!json || typeof json !== 'object' || !json.modelTopology || typeof json.modelTopology !== 'object') {
     throw new ModelError(`model: ${file} is not a tfjs Layers model (no modelTopology or weightsManifest)`);
   }
-  const specs = json.weightsManifest.flatMap((g) => g.weights ?? []);
-  const expected = specs.reduce((a, s) => a + (DTYPE_BYTES[s.dtype ?? 'float32'] ?? NaN) * s.shape.reduce((p, d) => p * d, 1), 0);
-  const files = json.weightsManifest.flatMap((g) => (g.paths ?? []).map((f) => weightFile(dir, f, file)));
-  const actual = files.reduce((a, f) => a + statSync(f).size, 0);
+  const parsed = manifestSchema.safeParse(json.weightsManifest);
+  if (!parsed.success) throw new ModelError(`model: ${file}: ${zodWhere(parsed.error, 'weightsManifest')}`);
+  const manifest = parsed.data;
+  const specs = manifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
+  // Sizes from the manifest and from the files, compared before a byte is read or allocated.
+  const expected = specs.reduce((a, s) => a + weightBytes(s.shape, s.dtype), 0);
+  const files = manifest.flatMap((g) => g.paths.map((f) => weightFile(dir, f, file)));
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.real)) throw new ModelError(`model: ${file} names the weight file ${path.basename(f.file)} more than once`);
+    seen.add(f.real);
+  }
+  const actual = files.reduce((a, f) => a + f.size, 0);
   if (actual !== expected) {
     throw new ModelError(
-      `model: ${file}: the weight files hold ${actual} bytes, the manifest describes ${Number.isNaN(expected) ? 'an unknown dtype' : `${expected}`}`,
+      `model: ${file}: the weight files hold ${actual} bytes, the manifest describes ${Number.isFinite(expected) ? expected : 'more than can be addressed'}`,
     );
   }
-  const data = Buffer.concat(files.map((f) => readFileSync(f)));
+  const data = Buffer.concat(files.map((f) => readFileSync(f.file)));
   try {
     const model = await tf.loadLayersModel(
       tf.io.fromMemory({

@@ -1,9 +1,9 @@
 /** Reads what fer needs back from an ONNX file: metadata, input layout, parameter counts. */
 import { FER2013_CLASSES } from '../data/classes.js';
-import { readFileSync } from 'node:fs';
 import { decodeModel, DataType } from './builder.js';
 import { ModelError } from '../errors.js';
 import { onnxMacs } from './macs.js';
+import { readOnnxFile } from './validate.js';
 
 export interface OnnxInfo {
   metadata: Record<string, string>;
@@ -33,10 +33,14 @@ export function checkClassifierInput(info: OnnxInfo, file: string): void {
 
 export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
   let model;
-  try {
-    model = decodeModel(typeof file === 'string' ? readFileSync(file) : file);
-  } catch (e) {
-    throw new ModelError(`onnx: cannot parse ${typeof file === 'string' ? file : 'model bytes'}: ${(e as Error).message}`, { cause: e });
+  if (typeof file === 'string')
+    model = readOnnxFile(file).model; // the checks every ONNX file passes (onnx/validate.ts)
+  else {
+    try {
+      model = decodeModel(file);
+    } catch (e) {
+      throw new ModelError(`onnx: cannot parse model bytes: ${(e as Error).message}`, { cause: e });
+    }
   }
   const metadata = Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key!, p.value!]));
   // fer writes the layout into its metadata; for models from elsewhere, read it off the input's shape
@@ -71,7 +75,10 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
     const count = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
     parameters += count;
     const size = bytes[t.dataType ?? 0] ?? 1;
-    for (let i = 0; i < count; i++) {
+    // Non-zeros among the values the file holds (never a loop over the dims' product: an unused
+    // initializer may declare 10^14 elements; readOnnxFile refuses those that do not hold them).
+    const held = Math.min(count, Math.floor(raw.length / size));
+    for (let i = 0; i < held; i++) {
       let zero = true;
       for (let b = 0; b < size; b++) if (raw[i * size + b] !== 0 && !(size === 2 && b === 1 && raw[i * size + b] === 0x80)) zero = false;
       if (!zero) nonzero++;

@@ -7,10 +7,11 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSy
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { ModelError, UsageError } from '../errors.js';
 import { packagePath } from '../paths.js';
 import { DEFAULT_ONNX } from '../model/default.js';
 import { inspectOnnx } from '../onnx/inspect.js';
+import { readOnnxFile } from '../onnx/validate.js';
 import { PREPROCESS } from '../data/augment.js';
 import { faceApi, landmarkParams } from '../detect/faces.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from '../detect/onnx-nets.js';
@@ -109,6 +110,11 @@ export function indexHtml(title: string): string {
 export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebExportResult> {
   if (!model.endsWith('.onnx') || !existsSync(model))
     throw new UsageError(`export web: --model must be an .onnx file (fer export onnx writes one): ${model}`);
+  if (readOnnxFile(model).external.length > 0) {
+    throw new ModelError(`export web: ${model} keeps its weights in external data files; the page loads one .onnx file`, {
+      hint: 'export the model as a single file (fer export onnx writes one)',
+    });
+  }
   const info = inspectOnnx(model);
   mkdirSync(out, { recursive: true });
   const fa = await faceApi();
