@@ -5,6 +5,7 @@
  * predictor is `window.fer.predictor` for tests and other scripts.
  */
 import { createPredictor, type WebPrediction, type WebPredictor } from './predictor.js';
+import { createTracker, type FaceTracker } from '../../predict/track.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const view = $<HTMLCanvasElement>('view');
@@ -19,6 +20,8 @@ video.playsInline = true;
 let predictor: WebPredictor;
 let source: 'camera' | 'video' | 'photo' | null = null;
 let frameTimes: number[] = [];
+/** Camera and video: faces followed across frames, their emotions smoothed over about half a second. */
+let tracker: FaceTracker = createTracker();
 
 const COLORS = ['#ffdd00', '#00e5ff', '#ff5ca8', '#7cff6b', '#ff9f1c'];
 
@@ -82,6 +85,7 @@ async function loop(): Promise<void> {
   if ((source === 'camera' || source === 'video') && video.readyState >= 2 && !video.paused) {
     const r = await predictor.predict(video);
     const now = performance.now();
+    r.faces = tracker.update(r.faces, now / 1000);
     frameTimes = [...frameTimes.filter((t) => now - t < 2000), now];
     const fps = frameTimes.length > 1 ? (frameTimes.length - 1) / ((now - frameTimes[0]) / 1000) : null;
     draw(video, video.videoWidth, video.videoHeight, r, fps);
@@ -101,6 +105,7 @@ async function startCamera(): Promise<void> {
     await video.play();
     source = 'camera';
     frameTimes = [];
+    tracker = createTracker();
   } catch (e) {
     status.textContent = `no camera (${(e as Error).name ?? e}): drop a photo or a video, or choose one`;
   }
@@ -116,6 +121,7 @@ async function openFile(file: File): Promise<void> {
     await video.play();
     source = 'video';
     frameTimes = [];
+    tracker = createTracker();
     return;
   }
   const img = new Image();
