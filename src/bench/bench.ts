@@ -112,6 +112,7 @@ export async function benchOnnx(file: string, o: BenchOptions, info: OnnxInfo = 
       variant: variantOf(file),
       engine: 'onnxruntime',
       provider: session.provider,
+      requestedProvider: session.requested,
       batch: o.batch,
       threads: o.session?.threads ?? 0,
       iterations: t.times.length,

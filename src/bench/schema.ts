@@ -5,7 +5,10 @@ export const benchRowSchema = z.object({
   model: z.string(),
   variant: z.string(),
   engine: z.enum(['onnxruntime', 'tfjs']),
+  /** The execution provider (onnxruntime) or tfjs backend that ran the model. */
   provider: z.string(),
+  /** What was asked for (`--provider`: auto, cuda, …) where it differs in kind from `provider`; absent in older files. */
+  requestedProvider: z.string().optional(),
   batch: z.number().int().positive(),
   threads: z.number().int().nonnegative(),
   iterations: z.number().int().positive(),

@@ -3,6 +3,10 @@ import type { BenchRow } from './schema.js';
 
 const COLUMNS = {
   variant: ['variant', (r) => r.variant],
+  provider: [
+    'provider',
+    (r) => (r.requestedProvider && r.requestedProvider !== r.provider ? `${r.provider} (asked ${r.requestedProvider})` : r.provider),
+  ],
   batch: ['batch', (r) => r.batch],
   p50: ['p50 ms', (r) => r.latencyMs.p50.toFixed(3)],
   p90: ['p90 ms', (r) => r.latencyMs.p90.toFixed(3)],

@@ -1,7 +1,8 @@
 /** `fer bench`: inference benchmarks of ONNX (and tfjs) models, a table, JSON, Markdown and bench.png. */
 import { Command } from 'commander';
-import { existsSync, readdirSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, readdirSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { isFerRunDir } from '../io/files.js';
+import { checkOutputFile, writeOutput } from '../io/output.js';
 import { modelDir } from '../model/io.js';
 import { exportOnnx } from '../convert/onnx/export.js';
 import { packageVersion } from '../paths.js';
@@ -14,7 +15,7 @@ import { benchResultSchema, type BenchResult } from '../bench/schema.js';
 import { benchCells, markdownTable } from '../bench/table.js';
 import { writeBenchPng } from '../bench/chart.js';
 import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
-import { PROVIDERS, availableProviders, providerAvailable } from '../runtime/ort.js';
+import { PROVIDER_CHOICES, chooseProvider } from '../runtime/ort.js';
 import { UsageError } from '../errors.js';
 import { dataClassesFor, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
@@ -22,7 +23,7 @@ import { loadWithSummary } from './train.js';
 export const benchSchema = z.object({
   classMap: z.string().optional(),
   models: z.array(z.string()),
-  provider: z.enum(PROVIDERS).default('cpu'),
+  provider: z.enum(PROVIDER_CHOICES).default('cpu'),
   engine: z.enum(['onnxruntime', 'tfjs']).default('onnxruntime'),
   batch: z
     .string()
@@ -69,13 +70,13 @@ export function benchCommand(): Command {
       'benchmark inference: latency p50/p90/p99, throughput, CPU %, memory % (Table IV), on ONNX Runtime (cpu, cuda, tensorrt) or tfjs',
     )
     .argument('[models...]', ".onnx files (or fer model dirs with --engine tfjs); default: the shipped model's variants")
-    .option('--provider <p>', 'cpu | cuda | tensorrt')
+    .option('--provider <p>', 'cpu | cuda | tensorrt | auto (cuda where it runs, else cpu); the one that ran is reported')
     .option('--engine <e>', 'onnxruntime | tfjs')
     .option('--batch <list>', 'batch sizes, comma-separated')
     .option('--warmup <n>', 'warm-up runs')
     .option('--iterations <n>', 'timed runs')
     .option('--duration <s>', 'time each case for this many seconds instead')
-    .option('--fallback', 'use CPU when the requested provider is missing')
+    .option('--fallback', 'run on cpu (with a note) when the requested provider is missing, instead of exit 2')
     .option('--graph-optimization <level>', 'disabled | basic | extended | all')
     .option('--execution-mode <m>', 'sequential | parallel')
     .option('--profile <prefix>', 'write ORT profiles with this file prefix')
@@ -114,19 +115,16 @@ export function benchCommand(): Command {
     }
     if (list.length === 0) throw new UsageError('bench: no models given and no shipped ONNX models found (run `fer export onnx` first)');
     for (const m of list) if (!existsSync(m)) throw new UsageError(`bench: no such model: ${m}`);
-    const providerOk = o.engine !== 'onnxruntime' || (await providerAvailable(o.provider));
-    if (!providerOk && !o.fallback) {
-      throw new UsageError(
-        `bench: execution provider "${o.provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`,
-        { hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node, or pass --fallback' },
-      );
-    }
+    // The provider is chosen before any model runs: a missing one fails now (exit 2), or with --fallback
+    // or auto runs on another one with a note; every row says which provider ran it.
+    const choice = o.engine === 'onnxruntime' ? await chooseProvider(o.provider, { fallback: o.fallback, what: 'bench' }) : null;
     if (o.out) mkdirSync(o.out, { recursive: true }); // a place it cannot write fails now, not after the runs
+    if (o.out) for (const f of ['bench.json', 'bench.png']) checkOutputFile(path.join(o.out, f), '--out'); // never a user's file
     const notes: string[] = [];
     const backend = o.engine === 'tfjs' ? (await startEngine(flags, o.json)).name : '';
-    if (!providerOk) {
-      notes.push(`provider ${o.provider} unavailable; fell back to cpu`);
-      if (!o.json) process.stderr.write(`fer: execution provider "${o.provider}" is not available here; falling back to cpu\n`);
+    if (choice?.note) {
+      notes.push(choice.note);
+      if (!o.json) process.stderr.write(`fer: bench: ${choice.note}\n`);
     }
     // Labelled data in the first model's classes (a model of other classes gets no accuracy).
     const data = o.data ? await loadWithSummary(o.data, 'PublicTest', o.json, { classes: dataClassesFor(list[0], o.classMap) }) : undefined;
@@ -146,13 +144,13 @@ export function benchCommand(): Command {
       if (runModel) row.model = runModel; // the run's model, not the temporary export
       if (!o.json && !o.markdown)
         process.stderr.write(
-          `fer: ${row.variant} batch ${row.batch}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms\n`,
+          `fer: ${row.variant} batch ${row.batch} on ${row.provider}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms\n`,
         );
     });
     const result: BenchResult = benchResultSchema.parse({ machine: benchMachine(), date: new Date().toISOString(), rows, notes });
     if (o.out) {
       mkdirSync(o.out, { recursive: true });
-      writeFileSync(path.join(o.out, 'bench.json'), JSON.stringify(result, null, 1));
+      writeOutput(path.join(o.out, 'bench.json'), JSON.stringify(result, null, 1));
       await writeBenchPng(result, path.join(o.out, 'bench.png'));
     }
     printBench(result, o);
@@ -173,6 +171,7 @@ function printBench(result: BenchResult, o: z.infer<typeof benchSchema>): void {
   }
   const { head, cells } = benchCells(rows, [
     'variant',
+    'provider',
     'batch',
     'p50',
     'p99',

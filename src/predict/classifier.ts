@@ -1,7 +1,7 @@
 /** The emotion classifier behind `fer predict`: an ONNX model on onnxruntime-node, or a tfjs model. */
 import { existsSync } from 'node:fs';
 import { checkClassifierInput, inspectOnnx } from '../onnx/inspect.js';
-import { createSession, type FerSession } from '../runtime/ort.js';
+import { createSession, type FerSession, type Provider } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';
 import { loadModel } from '../model/io.js';
 import { prepareQuantized } from '../quantize/model.js';
@@ -15,24 +15,38 @@ export interface Classifier {
   path: string;
   /** The model's class names, in the order of its probabilities. */
   classes: string[];
+  /** What runs it: the onnxruntime-node execution provider (cpu, cuda, tensorrt), or `tfjs`. */
+  provider: string;
+  /** Set when the provider is not the first one asked for (which was missing, and why). */
+  providerNote?: string;
   /** Probabilities [n × classes] for n 48×48 grayscale faces. */
   classify(faces: Uint8Array, n: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
-/** `tta` flip (the default): each face is classified with its mirror image and the two averaged. */
-export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: number): Promise<Classifier> {
+/**
+ * `tta` flip (the default): each face is classified with its mirror image and the two averaged. `providers`:
+ * onnxruntime-node execution providers in order of preference (runtime/ort.ts chooseProvider; default cpu).
+ */
+export async function loadClassifier(
+  p?: string,
+  tta: Tta = 'flip',
+  threads?: number,
+  providers: { executionProviders?: readonly Provider[]; fallback?: boolean } = {},
+): Promise<Classifier> {
   const file = p ?? (existsSync(DEFAULT_ONNX) ? DEFAULT_ONNX : DEFAULT_MODEL);
   if (!existsSync(file)) throw new UsageError(`predict: no such model: ${file}`);
   if (file.endsWith('.onnx')) {
     const info = inspectOnnx(file);
     checkClassifierInput(info, file);
     const { layout } = info;
-    const session: FerSession = await createSession(file, threads ? { threads } : {});
+    const session: FerSession = await createSession(file, { ...providers, ...(threads ? { threads } : {}) });
     return {
       kind: 'onnx',
       path: file,
       classes: info.classes,
+      provider: session.provider,
+      ...(session.note ? { providerNote: session.note } : {}),
       async classify(faces, n) {
         if (n === 0) return new Float32Array(0);
         return onnxProbs(session, layout, faces, n, tta);
@@ -40,12 +54,15 @@ export async function loadClassifier(p?: string, tta: Tta = 'flip', threads?: nu
       release: () => session.release(),
     };
   }
+  if (providers.executionProviders?.some((x) => x !== 'cpu'))
+    throw new UsageError(`predict: executionProviders are onnxruntime's: ${file} is a tfjs model (give an .onnx file)`);
   const { model, meta } = await loadModel(file);
   prepareQuantized(model, meta);
   return {
     kind: 'tfjs',
     path: file,
     classes: [...meta.classes],
+    provider: 'tfjs',
     async classify(faces, n) {
       return n === 0 ? new Float32Array(0) : predictProbs(model, faces, n, tta);
     },

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
 import { DETECTORS, releaseFaceNets, retainFaceNets, type Box, type Point } from '../detect/faces.js';
 import { useBackend, BACKENDS } from '../engine/backend.js';
+import { PROVIDERS } from '../runtime/ort.js';
 import { decodeRgb, type RawImage } from '../io/image.js';
 import { UsageError } from '../errors.js';
 import { loadClassifier } from './classifier.js';
@@ -44,6 +45,13 @@ export const predictorOptionsSchema = z.object({
   tta: z.enum(TTA_MODES).default('flip'),
   /** onnxruntime threads for the classifier (default: onnxruntime's choice). */
   threads: z.number().int().min(1).max(256).optional(),
+  /**
+   * onnxruntime-node execution providers for an .onnx classifier, in order of preference (default ['cpu']):
+   * the first one this install can run is used and `predictor.provider` says which; none: an error (exit 2).
+   */
+  executionProviders: z.array(z.enum(PROVIDERS)).min(1).optional(),
+  /** When no provider in `executionProviders` is available: run on cpu (`providerNote` says so) instead of failing. */
+  fallback: z.boolean().default(false),
   /** tfjs backend for tfjs models and face-api's nets. */
   backend: z.enum(BACKENDS).default('auto'),
 });
@@ -72,6 +80,10 @@ export interface PredictResult {
 export type PredictInput = string | Uint8Array | RawImage;
 
 export interface Predictor {
+  /** What runs the emotion classifier: cpu, cuda or tensorrt (onnxruntime-node), or tfjs. */
+  readonly provider: string;
+  /** Set when `provider` is not the first one asked for: which one was missing, and why. */
+  readonly providerNote?: string;
   predict(input: PredictInput): Promise<PredictResult>;
   predict(inputs: PredictInput[]): Promise<PredictResult[]>;
   /** Frees the classifier's session or tensors and, when no other predictor uses them, the face nets'. */
@@ -104,7 +116,7 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
   const o = predictorOptionsSchema.parse(options);
   // face-api (its nets' weights, the ssd detector) and tfjs models run on a tfjs backend.
   await useBackend(o.backend);
-  const classifier = await loadClassifier(o.model, o.tta, o.threads);
+  const classifier = await loadClassifier(o.model, o.tta, o.threads, { executionProviders: o.executionProviders, fallback: o.fallback });
   retainFaceNets();
   let disposed = false;
   const one = async (input: PredictInput): Promise<PredictResult> => {
@@ -122,6 +134,8 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
     return results;
   }
   return {
+    provider: classifier.provider,
+    ...(classifier.providerNote ? { providerNote: classifier.providerNote } : {}),
     predict,
     async dispose() {
       if (disposed) return;

@@ -148,12 +148,26 @@ function confusionSection(evalRes: EvalJson | null, fer: FerMeta | null): Report
 function benchSection(bench: BenchResult | null): ReportSection {
   const note = 'no bench.json (run `fer bench --out RUN`)';
   if (!bench) return { id: 'bench', title: 'Benchmark', html: null, note };
-  const t = benchCells(bench.rows, ['variant', 'batch', 'p50', 'p99', 'throughput', 'cpu', 'mem', 'size', 'nonzero', 'macs', 'accuracy']);
+  const t = benchCells(bench.rows, [
+    'variant',
+    'provider',
+    'batch',
+    'p50',
+    'p99',
+    'throughput',
+    'cpu',
+    'mem',
+    'size',
+    'nonzero',
+    'macs',
+    'accuracy',
+  ]);
   const models = [...new Set(bench.rows.map((r) => r.model))].map((m) => esc(m)).join(', ');
   const html =
     benchSvg(bench) +
     table(t.head, t.cells) +
-    `<p class="muted">Models measured: ${models}. ${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>`;
+    `<p class="muted">Models measured: ${models}. ${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>` +
+    bench.notes.map((n) => `<p class="muted">${esc(n)}</p>`).join('');
   return { id: 'bench', title: 'Benchmark', html, note };
 }
 

@@ -2,9 +2,14 @@
  * The only import of onnxruntime-node. Sessions with fer's defaults, provider detection (CUDA and
  * TensorRT exist only where their binaries were installed), and a typed run helper.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ortMessage, readOnnxFile } from '../onnx/validate.js';
 import { UsageError, RuntimeFailure } from '../errors.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * onnxruntime's own log goes to stderr; fer reports failures itself (as exceptions turned into one-line
@@ -15,13 +20,25 @@ function quietOrt(): void {
   if (ort.env.logLevel !== 'fatal') ort.env.logLevel = 'fatal';
 }
 
+/** The onnxruntime-node execution providers fer runs models on. */
 export const PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
 export type Provider = (typeof PROVIDERS)[number];
+/** What a user may ask for: a provider, or `auto` (the first of AUTO_PROVIDERS this install can run). */
+export const PROVIDER_CHOICES = ['auto', ...PROVIDERS] as const;
+export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
+/**
+ * `auto`'s order. TensorRT is not in it: its first session builds an engine for minutes and it needs the
+ * user's TensorRT 10 besides CUDA, so it runs only when asked for by name.
+ */
+export const AUTO_PROVIDERS: readonly Provider[] = ['cuda', 'cpu'];
 
 export interface SessionOptions {
-  provider?: Provider;
+  /** The provider to run on (default cpu); `auto`: cuda where this install can run it, else cpu. */
+  provider?: ProviderChoice;
+  /** Providers in order of preference (the first one available runs); overrides `provider`. */
+  executionProviders?: readonly Provider[];
   threads?: number;
-  /** Fall back to CPU (with a note) when the provider is missing instead of failing. */
+  /** Fall back to CPU (with a note) when no requested provider is available instead of failing. */
   fallback?: boolean;
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
   executionMode?: 'sequential' | 'parallel';
@@ -36,7 +53,11 @@ export interface SessionOptions {
 
 export interface FerSession {
   session: ort.InferenceSession;
+  /** The provider this session runs on (onnxruntime places on CPU only the nodes the provider has no kernel for). */
   provider: Provider;
+  /** What was asked for: `auto`, a provider, or a list of them joined by commas. */
+  requested: string;
+  /** Set when the provider is not the first one asked for: which was missing, and why. */
   note?: string;
   inputName: string;
   outputName: string;
@@ -49,39 +70,95 @@ const PROBE_MODEL = Uint8Array.from(
   Buffer.from('CAcSA2Zlcjo7ChAKAXgSAXkiCElkZW50aXR5EgVwcm9iZVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0=', 'base64'),
 );
 
-const probed = new Map<Provider, boolean>();
+/** onnxruntime-node's own list of the providers its build has on this platform (`bundled: false`: downloaded at install). */
+export function listedProviders(): { name: string; bundled: boolean }[] {
+  return ort.listSupportedBackends().map((b) => ({ name: b.name.toLowerCase(), bundled: b.bundled }));
+}
+
+/** Why a provider cannot run here (null: it can). */
+const probed = new Map<Provider, string | null>();
+
+/** The folder holding onnxruntime-node's binding and, where they were installed, the CUDA/TensorRT provider libraries. */
+export function ortBinDir(): string {
+  return path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+}
 
 /**
- * Whether this onnxruntime-node install can run a provider here. onnxruntime-node lists CUDA and
- * TensorRT on every linux-x64 build, but their libraries exist only where they were installed, so the
- * answer comes from creating a session, once per provider.
+ * Why onnxruntime-node cannot run `p` here, or null when it can. A provider must be in onnxruntime-node's
+ * list for this platform; CUDA and TensorRT are listed on every linux-x64 install but their libraries exist
+ * only where the install script downloaded them, and load only with CUDA 12 and cuDNN 9 (TensorRT 10 for
+ * tensorrt) on the library path, so the answer comes from creating a session, once per provider.
  */
-export async function providerAvailable(p: Provider): Promise<boolean> {
-  if (p === 'cpu') return true;
+export async function providerProblem(p: Provider): Promise<string | null> {
+  if (p === 'cpu') return null;
   if (!probed.has(p)) {
-    const listed = ((ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.() ?? []).some(
-      (b) => b.name.toLowerCase() === p,
-    );
-    let ok = false;
-    if (listed) {
+    const listed = listedProviders().find((b) => b.name === p);
+    let problem: string | null = null;
+    if (!listed) {
+      problem = `onnxruntime-node ${ort.env.versions.node ?? ''} has no ${p} provider on ${process.platform}-${process.arch}`;
+    } else if (!listed.bundled && !existsSync(path.join(ortBinDir(), `libonnxruntime_providers_${p}.so`))) {
+      problem = `its library libonnxruntime_providers_${p}.so was not installed (onnxruntime-node's install skipped the download)`;
+    } else {
       quietOrt();
       try {
         const s = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [p], logSeverityLevel: 4 });
         await s.release();
-        ok = true;
-      } catch {
-        ok = false;
+      } catch (e) {
+        problem = `it failed to load: ${(e as Error).message.split('\n')[0]}`;
       }
     }
-    probed.set(p, ok);
+    probed.set(p, problem);
   }
   return probed.get(p)!;
+}
+
+export async function providerAvailable(p: Provider): Promise<boolean> {
+  return (await providerProblem(p)) === null;
 }
 
 export async function availableProviders(): Promise<Provider[]> {
   const out: Provider[] = [];
   for (const p of PROVIDERS) if (await providerAvailable(p)) out.push(p);
   return out;
+}
+
+/** The hint of the missing-provider error: what gets CUDA and TensorRT (README, "CUDA and TensorRT"). */
+export const PROVIDER_HINT =
+  'CUDA needs linux-x64, CUDA 12 and cuDNN 9 (TensorRT also TensorRT 10), then `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (README, "CUDA and TensorRT"); or pass --fallback to run on cpu';
+
+export interface ProviderChoiceResult {
+  provider: Provider;
+  requested: string;
+  note?: string;
+}
+
+/**
+ * The provider that runs, from the ones asked for (`auto` or a list in order of preference): the first one
+ * `problem` has nothing against. None: an error naming the first one and why, unless `fallback` (then cpu,
+ * with a note). Any provider other than the first one asked for comes with a note; never a silent switch.
+ */
+export async function chooseProvider(
+  asked: ProviderChoice | readonly Provider[],
+  o: { fallback?: boolean; what?: string } = {},
+  problem: (p: Provider) => Promise<string | null> = providerProblem,
+): Promise<ProviderChoiceResult> {
+  const list = asked === 'auto' ? AUTO_PROVIDERS : typeof asked === 'string' ? [asked] : asked;
+  if (!list.length) throw new UsageError(`${o.what ?? 'runtime'}: no execution provider given`);
+  const requested = typeof asked === 'string' ? asked : asked.join(',');
+  const skipped: string[] = [];
+  for (const p of list) {
+    const why = await problem(p);
+    if (why === null) {
+      const note = skipped.length ? `${skipped.join('; ')}; running on ${p}` : undefined;
+      return { provider: p, requested, note };
+    }
+    skipped.push(`execution provider "${p}" is not available: ${why}`);
+  }
+  const available: Provider[] = [];
+  for (const p of PROVIDERS) if ((await problem(p)) === null) available.push(p);
+  const msg = `${skipped[0]} (available: ${available.join(', ') || 'none'})`;
+  if (!o.fallback || !available.includes('cpu')) throw new UsageError(`${o.what ?? 'runtime'}: ${msg}`, { hint: PROVIDER_HINT });
+  return { provider: 'cpu', requested, note: `${skipped.join('; ')}; falling back to cpu (--fallback)` };
 }
 
 function providerConfig(o: SessionOptions, p: Provider): ort.InferenceSession.ExecutionProviderConfig[] {
@@ -103,18 +180,7 @@ function providerConfig(o: SessionOptions, p: Provider): ort.InferenceSession.Ex
 }
 
 export async function createSession(model: string | Uint8Array, o: SessionOptions = {}): Promise<FerSession> {
-  let provider: Provider = o.provider ?? 'cpu';
-  let note: string | undefined;
-  if (!(await providerAvailable(provider))) {
-    const msg = `runtime: execution provider "${provider}" is not available in this onnxruntime-node install (available: ${(await availableProviders()).join(', ')})`;
-    if (!o.fallback) {
-      throw new UsageError(msg, {
-        hint: 'on a GPU machine: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; or pass --fallback',
-      });
-    }
-    note = `${msg}; falling back to cpu`;
-    provider = 'cpu';
-  }
+  const { provider, requested, note } = await chooseProvider(o.executionProviders ?? o.provider ?? 'cpu', { fallback: o.fallback });
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: providerConfig(o, provider),
     graphOptimizationLevel: o.graphOptimization ?? 'all',
@@ -139,6 +205,7 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
   return {
     session,
     provider,
+    requested,
     note,
     inputName,
     outputName,

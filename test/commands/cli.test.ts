@@ -199,6 +199,6 @@ describe('eval, export and bench on the fixture model', () => {
     expect(f.code, f.stderr).toBe(0);
     const res = benchResultSchema.parse(JSON.parse(f.stdout));
     expect(res.rows[0].provider).toBe('cpu');
-    expect(res.notes.join()).toMatch(/fell back to cpu/);
+    expect(res.notes.join()).toMatch(/falling back to cpu/);
   });
 });
