@@ -1,5 +1,5 @@
 // Classify the faces of a photo with fer's library API (plain node, ESM): node classify.mjs photo.jpg
-import { createPredictor } from 'fer';
+import { createPredictor } from 'fer-toolkit';
 
 const predictor = await createPredictor(); // the shipped model, tiny detector, flip TTA
 const result = await predictor.predict(process.argv[2]);

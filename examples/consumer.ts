@@ -1,5 +1,5 @@
 // Type-checks against the installed package's .d.ts files (scripts/check-package.sh): the result types a caller uses.
-import { createPredictor, type FaceResult, type PredictResult, type PredictorOptions } from 'fer';
+import { createPredictor, type FaceResult, type PredictResult, type PredictorOptions } from 'fer-toolkit';
 
 const options: PredictorOptions = { tta: 'flip', detector: 'tiny' };
 const predictor = await createPredictor(options);

@@ -14,7 +14,7 @@ cd "$work"
 printf '{ "name": "fer-consumer", "private": true, "type": "module" }\n' > package.json
 ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error "./$tarball" >/dev/null
 cp "$repo/examples/classify.mjs" "$repo/examples/consumer.ts" "$repo/examples/tsconfig.json" .
-photo=node_modules/fer/fixtures/scenes/two-faces.jpg
+photo=node_modules/fer-toolkit/fixtures/scenes/two-faces.jpg
 node classify.mjs "$photo" | tee classify.out
 grep -q "2 face(s)" classify.out
 help_err=$(npx --no-install fer --help 2>&1 >/dev/null)
@@ -23,13 +23,13 @@ start=$(date +%s%N); npx --no-install fer --help >/dev/null; end=$(date +%s%N)
 echo "check-package: installed fer --help in $(( (end - start) / 1000000 )) ms"
 npx --no-install fer predict "$photo" --json > predict.out
 [ "$(grep -o '"emotion"' predict.out | wc -l)" = 2 ]
-# The browser side: the installed CLI writes the web page (its prebuilt script), and `fer/web` bundles for
+# The browser side: the installed CLI writes the web page (its prebuilt script), and `fer-toolkit/web` bundles for
 # the browser with no Node built-in (esbuild fails on one with --platform=browser).
 npx --no-install fer export web --out site > web.out
 grep -q "app.js" web.out && [ -s site/app.js ] && [ -s site/ort-wasm-simd-threaded.wasm ]
-printf "import { createPredictor } from 'fer/web';\nconsole.log(typeof createPredictor);\n" > web-entry.mjs
+printf "import { createPredictor } from 'fer-toolkit/web';\nconsole.log(typeof createPredictor);\n" > web-entry.mjs
 "$repo/node_modules/.bin/esbuild" web-entry.mjs --bundle --platform=browser --format=esm --external:onnxruntime-web/wasm --log-level=error --outfile=web-bundle.js
-echo "check-package: fer export web ok; fer/web bundles for the browser ($(du -k web-bundle.js | cut -f1) KiB without onnxruntime-web)"
+echo "check-package: fer export web ok; fer-toolkit/web bundles for the browser ($(du -k web-bundle.js | cut -f1) KiB without onnxruntime-web)"
 mkdir -p node_modules/@types && cp -r "$repo/node_modules/@types/node" node_modules/@types/
 "$repo/node_modules/.bin/tsc" -p tsconfig.json
 echo "check-package: ok"

@@ -1,8 +1,8 @@
 /**
- * `fer/web`: the browser entry of the package (ESM, no Node built-ins). The same predictor API as in Node,
+ * `fer-toolkit/web`: the browser entry of the package (ESM, no Node built-ins). The same predictor API as in Node,
  * on onnxruntime-web; the models and wasm files come from a folder `fer export web` wrote.
  *
- *   import { createPredictor } from 'fer/web';
+ *   import { createPredictor } from 'fer-toolkit/web';
  *   const fer = await createPredictor({ baseUrl: '/fer-web/' });
  *   const { faces } = await fer.predict(videoElement);
  */
