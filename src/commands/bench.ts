@@ -1,7 +1,8 @@
 /** `fer bench`: inference benchmarks of ONNX (and tfjs) models, a table, JSON, Markdown and bench.png. */
 import { Command } from 'commander';
-import { existsSync, readdirSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, readdirSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { isFerRunDir } from '../io/files.js';
+import { checkOutputFile, writeOutput } from '../io/output.js';
 import { modelDir } from '../model/io.js';
 import { exportOnnx } from '../convert/onnx/export.js';
 import { packageVersion } from '../paths.js';
@@ -118,6 +119,7 @@ export function benchCommand(): Command {
     // or auto runs on another one with a note; every row says which provider ran it.
     const choice = o.engine === 'onnxruntime' ? await chooseProvider(o.provider, { fallback: o.fallback, what: 'bench' }) : null;
     if (o.out) mkdirSync(o.out, { recursive: true }); // a place it cannot write fails now, not after the runs
+    if (o.out) for (const f of ['bench.json', 'bench.png']) checkOutputFile(path.join(o.out, f), '--out'); // never a user's file
     const notes: string[] = [];
     const backend = o.engine === 'tfjs' ? (await startEngine(flags, o.json)).name : '';
     if (choice?.note) {
@@ -148,7 +150,7 @@ export function benchCommand(): Command {
     const result: BenchResult = benchResultSchema.parse({ machine: benchMachine(), date: new Date().toISOString(), rows, notes });
     if (o.out) {
       mkdirSync(o.out, { recursive: true });
-      writeFileSync(path.join(o.out, 'bench.json'), JSON.stringify(result, null, 1));
+      writeOutput(path.join(o.out, 'bench.json'), JSON.stringify(result, null, 1));
       await writeBenchPng(result, path.join(o.out, 'bench.png'));
     }
     printBench(result, o);

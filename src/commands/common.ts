@@ -1,9 +1,11 @@
 /** Options every command shares, and the small helpers commands use to print. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
-import { checkOutput, isFerRunDir, type OutputKind } from '../io/files.js';
+import { checkOutput, isFerModelDir, isFerRunDir, type OutputKind } from '../io/files.js';
+import { removeFerOutputs } from '../io/output.js';
 import { inspectOnnx } from '../onnx/inspect.js';
 import { readModelClasses } from '../model/io.js';
 import { DEFAULT_MODEL, resolveModel } from '../model/default.js';
@@ -109,12 +111,14 @@ export function stopOnSignal(): { shouldStop: () => boolean; dispose: () => void
 }
 
 /**
- * Checks `--out` before any long work (io/files.ts checkOutput); with --force, an earlier fer run there is
- * cleared first (a model is swapped atomically by saveModel instead).
+ * Checks `--out` before any long work (io/files.ts checkOutput); with --force, what fer wrote in an earlier
+ * run there is removed first, and only that (io/output.ts removeFerOutputs: a user's notes stay); a model
+ * is swapped atomically by saveModel instead.
  */
 export function prepareOut(outPath: string, kind: OutputKind, force: boolean): void {
   checkOutput(outPath, kind, force);
-  if (kind === 'run' && force && existsSync(outPath) && isFerRunDir(outPath)) rmSync(outPath, { recursive: true, force: true });
+  if (kind === 'run' && force && existsSync(outPath) && isFerRunDir(outPath))
+    removeFerOutputs(outPath, (d) => isFerModelDir(d) || isFerModelDir(path.join(d, 'model')));
 }
 
 /** What a fine-tuning command records in its run.json, so that `fer train --resume` can continue it. */

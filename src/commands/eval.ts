@@ -13,6 +13,7 @@ import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluat
 import { evaluateOnnx } from '../eval/evaluate-onnx.js';
 import { modelClasses, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults, modelSchema } from './common.js';
 import { loadWithSummary } from './train.js';
+import { checkOutputFile } from '../io/output.js';
 import { Progress } from './progress.js';
 
 export const evalSchema = z.object({
@@ -50,6 +51,8 @@ export function evalCommand(): Command {
   cmd.action(async (flags) => {
     const o = evalSchema.parse({ ...flags, json: !!flags.json });
     const onnx = o.model.endsWith('.onnx');
+    // Its files go where nothing but fer's own output of them may be replaced: checked before the work.
+    if (o.out) for (const f of ['eval.json', 'confusion.png']) checkOutputFile(path.join(o.out, f), '--out');
     if (!onnx || o.detect) await startEngine(flags, o.json);
     const cropper = o.detect ? faceCropper({ detector: o.detect === true ? 'auto' : o.detect }) : undefined;
     // A class map onto a model of other classes merges its probabilities (no retraining); onto a model of

@@ -1,6 +1,7 @@
 /** The `fer` program: one commander Command per verb, errors turned into exit codes in one place. */
 import { Command } from 'commander';
 import { packageVersion } from '../paths.js';
+import { clearProtectedInputs } from '../io/output.js';
 import { reportError } from './handle-error.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
@@ -45,6 +46,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     process.exitCode = undefined;
+    clearProtectedInputs(); // the inputs of this command only (one process may run several: tests, library use)
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

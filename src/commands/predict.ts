@@ -21,9 +21,11 @@ import {
 import { mkdirSync } from 'node:fs';
 import type { RawImage } from '../io/image.js';
 import os from 'node:os';
+import path from 'node:path';
 import { Progress } from './progress.js';
 import { out, startEngine, table, withEngineOptions, showSchemaDefaults, classifierSchema } from './common.js';
 import { UsageError } from '../errors.js';
+import { checkOutputFile, protectInput } from '../io/output.js';
 import { createTracker, DEFAULT_SMOOTH_SECONDS } from '../predict/track.js';
 
 export const predictSchema = z.object({
@@ -118,7 +120,7 @@ export function predictCommand(): Command {
     const classifier = o.classMap ? mergedClassifier(loaded, readClassMap(o.classMap)) : loaded;
     const files = expandInputs(o.inputs);
     if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
-    if (o.annotate) mkdirSync(o.annotate, { recursive: true }); // fails now, not after the work
+    guardOutputs(files, o.annotate); // --annotate created and its files checked now, not after the work
     const nameFor = annotationNamer();
     const { tally, count } = tallier();
     const stills = files.filter((f) => !isVideo(f));
@@ -247,4 +249,15 @@ export async function* orderedMap<T, R>(
     await fill();
     yield r;
   }
+}
+
+/**
+ * The inputs are never replaced by an output, and --annotate's files for the photos are never a link or a
+ * file fer did not write (io/output.ts): checked before the work.
+ */
+function guardOutputs(files: string[], annotate: string | undefined): void {
+  for (const f of files) protectInput(f);
+  if (annotate) mkdirSync(annotate, { recursive: true });
+  const name = annotationNamer();
+  if (annotate) for (const f of files.filter((x) => !isVideo(x))) checkOutputFile(path.join(annotate, `${name(f)}.png`), '--annotate');
 }

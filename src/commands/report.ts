@@ -1,6 +1,7 @@
 /** `fer report RUN_DIR`: a self-contained HTML page of a run. */
 import { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { checkOutputFile, protectInput, writeOutput } from '../io/output.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { renderReport, reportSections } from '../report/report.js';
@@ -16,9 +17,14 @@ export function reportCommand(): Command {
     .option('--json', 'print which sections were written')
     .action(async (runDir: string, flags) => {
       const o = reportSchema.parse({ ...flags, runDir, json: !!flags.json });
-      const sections = reportSections(o.runDir);
       const file = o.out ?? path.join(o.runDir, 'report.html');
-      writeFileSync(file, renderReport(o.runDir, sections));
+      // Never a file fer did not write; and the run's files are the report's inputs, never replaced by it.
+      checkOutputFile(file, '--out');
+      for (const f of existsSync(o.runDir) ? readdirSync(o.runDir) : []) {
+        if (path.resolve(o.runDir, f) !== path.resolve(file) || o.out) protectInput(path.join(o.runDir, f));
+      }
+      const sections = reportSections(o.runDir);
+      writeOutput(file, renderReport(o.runDir, sections));
       const present = sections.filter((s) => s.html).map((s) => s.id);
       if (o.json) out(JSON.stringify({ file, sections: present, missing: sections.filter((s) => !s.html).map((s) => s.id) }));
       else {

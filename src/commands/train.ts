@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { isFerRunDir, readJsonFile } from '../io/files.js';
+import { isFerRunDir } from '../io/files.js';
+import { readRunFile, resumeRunSchema } from '../train/checkpoint.js';
 import path from 'node:path';
 import { trainOptionsSchema } from '../train/options.js';
 import { ARCHS } from '../model/mini-xception.js';
@@ -262,7 +263,7 @@ function runInputs(flags: Flags): RunInputs {
   let stored: Record<string, unknown> | undefined;
   if (flags.resume) {
     if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
-    const prev = readJsonFile(runFile, 'run.json') as {
+    const prev = readRunFile(runFile, resumeRunSchema) as {
       data?: string;
       val?: string;
       usage?: CsvUsage;

@@ -1,5 +1,5 @@
 /** Evaluates a saved model (tfjs or ONNX) on a dataset. */
-import { writeFileSync } from 'node:fs';
+import { writeOutput } from '../io/output.js';
 import path from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { loadModel, readModelClasses } from '../model/io.js';
@@ -105,6 +105,6 @@ export interface EvalSample {
 export function writeEvalJson(r: EvalResult, dir: string, ds?: Dataset): string {
   const { predictions: _p, ...rest } = r;
   const file = path.join(dir, 'eval.json');
-  writeFileSync(file, JSON.stringify({ ...rest, samples: ds ? pickSamples(r, ds) : [] }, null, 1));
+  writeOutput(file, JSON.stringify({ ...rest, samples: ds ? pickSamples(r, ds) : [] }, null, 1));
   return file;
 }

@@ -5,13 +5,11 @@
  */
 import {
   accessSync,
-  closeSync,
   constants,
   existsSync,
-  openSync,
+  lstatSync,
   readdirSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -20,18 +18,33 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
+import { isFerOnnx, isFerRunDir, isFerWebDir, writeOutput } from './output.js';
 
-/** Writes a file atomically: readers see the old content or the new, never a part. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+/**
+ * Writes a file atomically: readers see the old content or the new, never a part. It is io/output.ts's
+ * writeOutput: never through a symlink, never onto an input or a file fer did not write.
+ */
+export const writeFileAtomic = (file: string, data: string | Uint8Array): void => writeOutput(file, data);
+
+/** A directory fer may swap: absent, or a real directory (never a symlink, which a swap would replace). */
+function checkSwappable(dir: string): void {
+  let st;
   try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+    st = lstatSync(dir);
+  } catch {
+    return;
   }
+  if (st.isSymbolicLink()) throw new UsageError(`${dir} is a symbolic link; fer does not write through links`);
+  if (!st.isDirectory()) throw new UsageError(`${dir} exists and is not a folder fer wrote; refusing to replace it`);
 }
+
+const lstatOrNull = (f: string) => {
+  try {
+    return lstatSync(f);
+  } catch {
+    return null;
+  }
+};
 
 /** Whether a process with this pid runs on this machine. */
 export function processAlive(pid: number): boolean {
@@ -62,6 +75,7 @@ function leftovers(dir: string): { file: string; kind: 'tmp' | 'old'; pid: numbe
  */
 export function replaceDir(tmp: string, dir: string): void {
   const old = `${dir}.old-${process.pid}`;
+  checkSwappable(dir);
   faultPoint(`replace:${path.basename(dir)}:before`);
   if (existsSync(dir)) renameSync(dir, old);
   faultPoint(`replace:${path.basename(dir)}:between`);
@@ -100,8 +114,19 @@ export function isFerModelDir(dir: string): boolean {
   }
 }
 
-/** A run directory of fer train / prune / quantize (run.json or a checkpoint). */
-export const isFerRunDir = (dir: string) => existsSync(path.join(dir, 'run.json')) || existsSync(path.join(dir, 'checkpoint'));
+/** A run directory of fer train / prune / quantize: its run.json in fer's own format (io/output.ts). */
+export { isFerRunDir, isFerWebDir };
+
+/** A fer model folder and nothing else in it: model.json (generatedBy "fer") and the weight files it names. */
+export function modelDirExtras(dir: string): string[] {
+  try {
+    const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest?: { paths?: string[] }[] };
+    const own = new Set(['model.json', ...(json.weightsManifest ?? []).flatMap((g) => g?.paths ?? [])]);
+    return readdirSync(dir).filter((f) => !own.has(f));
+  } catch {
+    return [];
+  }
+}
 
 /** The nearest existing directory at or above `p`. */
 function existingAncestor(p: string): string {
@@ -118,7 +143,8 @@ function existingAncestor(p: string): string {
 export type OutputKind = 'model' | 'run' | 'onnx' | 'web';
 
 export function checkOutput(out: string, kind: OutputKind, force: boolean, what = '--out'): void {
-  if (existsSync(out)) {
+  if (existsSync(out) || lstatOrNull(out)) {
+    if (lstatOrNull(out)!.isSymbolicLink()) throw new UsageError(`${what} ${out} is a symbolic link; fer does not write through links`);
     const st = statSync(out);
     const isDir = st.isDirectory();
     if (kind !== 'onnx' && !isDir) {
@@ -133,6 +159,12 @@ export function checkOutput(out: string, kind: OutputKind, force: boolean, what 
         hint: 'pick another path',
       });
     }
+    const extras = kind === 'model' && !empty ? modelDirExtras(out) : [];
+    if (extras.length) {
+      throw new UsageError(`${what} ${out} holds files fer did not write (${extras.slice(0, 3).join(', ')}); refusing to replace it`, {
+        hint: 'move them out, or pick another path',
+      });
+    }
     if (!empty && !force) {
       throw new UsageError(`${what} ${out} already holds a fer ${kind === 'onnx' ? 'ONNX export' : kind}`, {
         hint: 'pass --force to replace it, or pick another path',
@@ -144,26 +176,6 @@ export function checkOutput(out: string, kind: OutputKind, force: boolean, what 
     accessSync(dir, constants.W_OK);
   } catch {
     throw new UsageError(`${what} ${out}: cannot write in ${dir} (permission denied)`);
-  }
-}
-
-/** A folder `fer export web` wrote (its fer-web.json beside index.html). */
-export function isFerWebDir(dir: string): boolean {
-  return existsSync(path.join(dir, 'fer-web.json')) && existsSync(path.join(dir, 'index.html'));
-}
-
-/** An .onnx file fer wrote (producer name "fer", read off the file's first bytes). */
-function isFerOnnx(file: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const head = Buffer.alloc(64);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return head.subarray(0, n).includes(Buffer.from('\x12\x03fer', 'latin1'));
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -197,6 +209,11 @@ export function acquireLock(dir: string): { release: () => void; note?: string }
       return { release, note };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!lstatOrNull(file)?.isFile()) {
+        throw new UsageError(`${file} is not a lock file fer wrote (a folder or a link); refusing to train in ${dir}`, {
+          hint: `remove ${file} if no fer process uses ${dir}`,
+        });
+      }
       let held: LockInfo | null = null;
       try {
         held = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;

@@ -2,6 +2,7 @@
  * The only import of sharp. Images travel through fer as RawImage (8-bit, interleaved channels).
  */
 import sharp from 'sharp';
+import { checkOutputFile, protectInput, writeOutput } from './output.js';
 
 export interface RawImage {
   data: Uint8Array;
@@ -36,6 +37,7 @@ export async function decodeGray(input: string | Buffer, size: number): Promise<
 
 /** Decodes an image to RGB, applying EXIF orientation. */
 export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
+  if (typeof input === 'string') protectInput(input); // an image being read is never replaced by an output
   const { data, info } = await sharpFor(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
     .rotate()
     .removeAlpha()
@@ -88,17 +90,22 @@ export async function cropSquare(image: RawImage, x: number, y: number, side: nu
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: size, height: size, channels: image.channels };
 }
 
-/** Renders an SVG document to a PNG file (charts). */
+/** Renders an SVG document to a PNG file (charts), written by fer's one output writer (io/output.ts). */
 export async function svgToPng(svg: string, file: string): Promise<void> {
-  await sharpFor(Buffer.from(svg), { density: 144 }).png().toFile(file);
+  checkOutputFile(file); // before the rendering
+  writeOutput(file, await sharpFor(Buffer.from(svg), { density: 144 }).png().toBuffer());
 }
 
-/** Composites an SVG overlay on an image and writes PNG (annotations). */
+/** Composites an SVG overlay on an image and writes PNG (annotations), through io/output.ts. */
 export async function overlaySvgPng(image: RawImage, svg: string, file: string): Promise<void> {
-  await rawInput(image)
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-    .png()
-    .toFile(file);
+  checkOutputFile(file); // before the encoding
+  writeOutput(
+    file,
+    await rawInput(image)
+      .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+      .png()
+      .toBuffer(),
+  );
 }
 
 /** Pastes images (resized to squares) onto a plain background: synthetic scenes for tests and benchmarks. */

@@ -2,7 +2,8 @@
  * Checkpoints: model, optimizer slots and loop state in one directory, replaced atomically (filled under
  * a temporary name, then renamed), so an interrupted write never leaves a broken checkpoint.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
 import { readJsonFile, replaceDir } from '../io/files.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
@@ -10,7 +11,8 @@ import { adamPowers } from '../engine/tfjs-internals.js';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { ModelError } from '../errors.js';
 import type { ScheduleState } from './schedule.js';
-import type { TrainOptions } from './options.js';
+import { trainOptionsSchema, type TrainOptions } from './options.js';
+import { CSV_USAGES } from '../data/dataset.js';
 
 export interface LoopState {
   /** Next epoch to run, and the next batch within it (0 at an epoch boundary). */
@@ -57,6 +59,63 @@ export async function writeCheckpoint(
   replaceDir(tmp, dir);
 }
 
+const count = z.number().int().nonnegative();
+const finite = z.number().finite();
+
+/** state.json as fer writes it; a hand-edited value outside it is a bad run (exit 3), never trained on. */
+export const loopStateSchema = z
+  .object({
+    epoch: count,
+    batch: count,
+    step: count,
+    schedule: z.object({ lr: finite.nonnegative(), best: z.number().nullable(), wait: count }).passthrough(),
+    bestValAcc: z.number().min(-1).max(1),
+    bestEpoch: z.number().int().min(-1),
+    partial: z.object({ loss: finite, correct: count, seen: count, seconds: finite.nonnegative() }),
+    options: trainOptionsSchema,
+    extra: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.epoch > s.options.epochs) ctx.addIssue({ code: 'custom', path: ['epoch'], message: `past the run's ${s.options.epochs} epochs` });
+    if (s.bestEpoch > s.epoch) ctx.addIssue({ code: 'custom', path: ['bestEpoch'], message: 'after the current epoch' });
+    if (s.partial.correct > s.partial.seen) ctx.addIssue({ code: 'custom', path: ['partial', 'correct'], message: 'more than seen' });
+  });
+
+/** optimizer.json: the slots' names and shapes (their bytes in optimizer.bin, in order) and Adam's powers. */
+const optimizerSchema = z.object({
+  slots: z.array(z.object({ name: z.string(), shape: z.array(count.max(2 ** 31)), dtype: z.enum(['float32', 'int32']) })),
+  powers: z.tuple([finite, finite]).nullable(),
+});
+
+/** A file of a run that zod rejected, as one line naming the file and the field (exit 3). */
+export function badRunFile(file: string, e: z.ZodError): ModelError {
+  const i = e.issues[0];
+  const field = i.path.length ? i.path.join('.') : '(the whole file)';
+  return new ModelError(`train: ${file}: ${field}: ${i.message}`, {
+    hint: 'a run file was edited or damaged; start a new run, e.g. with --init RUN/last',
+  });
+}
+
+/** Reads a run's JSON file and checks it against its schema (exit 3 naming the file and field). */
+export function readRunFile<T extends z.ZodTypeAny>(file: string, schema: T): z.infer<T> {
+  const r = schema.safeParse(readJsonFile(file, 'checkpoint'));
+  if (!r.success) throw badRunFile(file, r.error);
+  return r.data;
+}
+
+/** What `fer train --resume` reads back from run.json (a value of another type: a damaged run, exit 3). */
+export const resumeRunSchema = z
+  .object({
+    data: z.string().optional(),
+    val: z.string().optional(),
+    usage: z.enum(CSV_USAGES).optional(),
+    valUsage: z.enum(CSV_USAGES).optional(),
+    detect: z.string().optional(),
+    multiFace: z.string().optional(),
+    options: z.record(z.string(), z.unknown()),
+  })
+  .passthrough();
+
 /** Written last into a checkpoint: a temporary checkpoint with it is complete (io/files.ts recoverDir). */
 export const CHECKPOINT_LAST_FILE = 'state.json';
 
@@ -70,13 +129,20 @@ export async function readCheckpoint(dir: string): Promise<{
 }> {
   const stateFile = path.join(dir, 'state.json');
   if (!existsSync(stateFile)) throw new ModelError(`train: no checkpoint in ${dir} (missing state.json)`);
-  const state = readJsonFile(stateFile, 'checkpoint') as LoopState;
+  const state = readRunFile(stateFile, loopStateSchema) as LoopState;
+  const optimizerFile = path.join(dir, 'optimizer.json');
+  const { slots: manifest, powers } = readRunFile(optimizerFile, optimizerSchema);
+  // optimizer.bin's size against the slots' shapes, before it is read.
+  const binFile = path.join(dir, 'optimizer.bin');
+  const expected = manifest.reduce((a, m) => a + m.shape.reduce((p, d) => p * d, 4), 0);
+  const size = existsSync(binFile) ? statSync(binFile).size : -1;
+  if (size !== expected) {
+    throw new ModelError(
+      `train: ${binFile} holds ${size < 0 ? 'nothing (missing)' : `${size} bytes`}; ${optimizerFile} describes ${expected}`,
+    );
+  }
   const { model, meta } = await loadModel(path.join(dir, 'model'));
-  const { slots: manifest, powers } = readJsonFile(path.join(dir, 'optimizer.json'), 'checkpoint') as {
-    slots: { name: string; shape: number[]; dtype: 'float32' }[];
-    powers: [number, number] | null;
-  };
-  const bin = readFileSync(path.join(dir, 'optimizer.bin'));
+  const bin = readFileSync(binFile);
   let off = 0;
   const slots = manifest.map((m) => {
     const n = m.shape.reduce((a, b) => a * b, 1);

@@ -9,7 +9,8 @@
  * targets for the plain image: the augmentations are small (flips, ±10° / ±10%), and it costs no teacher
  * forward pass per step.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeOutput } from '../io/output.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
@@ -64,8 +65,7 @@ export async function loadOrComputeTeacher(out: string, teachers: string[], trai
   }
   for (const t of teachers) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
   const probs = await teacherProbs(teachers, trainSet, tta, classes);
-  writeFileSync(file + '.tmp', Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength));
-  renameSync(file + '.tmp', file);
+  writeOutput(file, Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength)); // atomic (io/output.ts)
   return probs;
 }
 

@@ -3,7 +3,6 @@
  * from seeds derived per (seed, epoch, batch), one optimizer step each with the hooks around it and the EMA
  * after it; then the epoch's end: validation, metrics.jsonl, best/ and last/.
  */
-import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import type { Dataset } from '../data/dataset.js';
@@ -11,6 +10,7 @@ import { makeBatch } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { saveModel, type FerMetadata } from '../model/io.js';
 import { faultPoint } from '../io/files.js';
+import { appendOutput } from '../io/output.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { predictProbs } from '../eval/probs.js';
 import { top1Accuracy } from '../eval/metrics.js';
@@ -180,7 +180,7 @@ export async function endEpoch(
     imagesPerSecond: p.seen / p.seconds,
     ...Object.assign({}, ...o.hooks.map((h) => h.metrics?.() ?? {})),
   };
-  appendFileSync(path.join(o.out, 'metrics.jsonl'), JSON.stringify(metrics) + '\n');
+  appendOutput(path.join(o.out, 'metrics.jsonl'), JSON.stringify(metrics) + '\n'); // atomic, never through a link
   faultPoint('epoch:metrics');
   const monitored = valAcc ?? metrics.acc;
   const best = monitored > state.bestValAcc;

@@ -4,12 +4,13 @@
  * uninterrupted one would, validation each epoch, best/last models, metrics.jsonl, and a checkpoint at
  * every epoch end (and on interrupt). Hooks let pruning and quantization act around each step.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { acquireLock, faultPoint, parseOrNull, recoverDir, writeFileAtomic } from '../io/files.js';
+import { checkOutputFile } from '../io/output.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { setLearningRate, variableOf } from '../engine/tfjs-internals.js';
-import { UsageError } from '../errors.js';
+import { ModelError, UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { buildModel } from '../model/mini-xception.js';
 import { headLayer, type TransplantReport } from '../model/transplant.js';
@@ -77,6 +78,9 @@ export async function train(trainSet: Dataset, valSet: Dataset | null, options: 
       const note = recoverDir(path.join(run.out, dir), last);
       if (note) emit({ type: 'note', message: note });
     }
+    // The files a run writes beside its folders: never a link, nor a file fer did not write (exit 2 now,
+    // not at the first epoch's end).
+    for (const f of ['run.json', 'metrics.jsonl', 'curves.png', 'teacher.f32']) checkOutputFile(path.join(run.out, f), 'train:');
     return await trainLocked(trainSet, valSet, options, run);
   } finally {
     lock.release();
@@ -132,7 +136,7 @@ async function startRun(trainSet: Dataset, options: TrainOptions, run: TrainRunO
   if (run.resume && !resumed) emit({ type: 'note', message: `no checkpoint in ${out} yet: starting its first epoch again` });
   if (resumed) {
     const ck = await readCheckpoint(ckptDir);
-    // Options stored before a recipe option existed take its default (off).
+    // Options stored before a recipe option existed take its default (off); readCheckpoint checked them.
     const stored = trainOptionsSchema.parse(ck.state.options);
     ck.state.options = stored;
     truncateMetrics(path.join(out, 'metrics.jsonl'), ck.state.epoch);
@@ -167,10 +171,19 @@ async function startRun(trainSet: Dataset, options: TrainOptions, run: TrainRunO
     partial: { loss: 0, correct: 0, seen: 0, seconds: 0 },
     options,
   };
-  writeFileSync(path.join(out, 'metrics.jsonl'), '');
-  if (run.runJson && !run.resume) writeFileAtomic(path.join(out, 'run.json'), JSON.stringify({ ...run.runJson, options }, null, 1));
+  writeFileAtomic(path.join(out, 'metrics.jsonl'), '');
+  if (run.runJson && !run.resume)
+    writeFileAtomic(path.join(out, 'run.json'), JSON.stringify({ generatedBy: 'fer', ...run.runJson, options }, null, 1));
   return { model, meta, state, options, resumed, revived, transplanted, arrays: {} };
 }
+/** A checkpoint's batch inside the epoch (a hand-edited one past it would make a NaN epoch): else exit 3. */
+function checkResumedBatch(state: LoopState, batches: number, ckptDir: string): void {
+  if (state.batch <= batches) return;
+  throw new ModelError(`train: ${path.join(ckptDir, 'state.json')}: batch: ${state.batch}, past the epoch's ${batches} batches`, {
+    hint: 'a run file was edited or damaged; start a new run, e.g. with --init RUN/last',
+  });
+}
+
 async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested: TrainOptions, run: TrainRunOptions): Promise<TrainResult> {
   const out = run.out;
   const ckptDir = path.join(out, 'checkpoint');
@@ -184,6 +197,7 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
   // The last partial batch is dropped (a different one each epoch, as the order is reshuffled): every
   // step then has the same shape, so BN statistics never come from a handful of images.
   const batches = Math.max(1, Math.floor(trainSet.size / options.batchSize));
+  checkResumedBatch(state, batches, ckptDir);
   for (const h of hooks) h.init?.(model, batches * options.epochs, state.extra?.[h.name]);
   const cw = options.classWeights ? tf.tensor1d(classWeightsFor(trainSet.counts)) : null;
   const teacher = options.teacher.length

@@ -3,7 +3,8 @@
  * classifier and face nets as ONNX, onnxruntime-web's wasm) that any static host serves, and a small
  * localhost server for trying it (cross-origin isolated, so onnxruntime-web may use threads).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, readdirSync } from 'node:fs';
+import { checkOutputFile, writeOutput } from '../io/output.js';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -144,12 +145,14 @@ export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebE
   files['NOTICE.txt'] =
     'Face detector and 68-point landmark net: @vladmandic/face-api (MIT), converted to ONNX by fer.\n' +
     'Runtime: onnxruntime-web (MIT, Microsoft). Emotion classifier: fer (MIT), trained on FER2013.\n';
-  for (const [name, data] of Object.entries(files)) writeFileSync(path.join(out, name), data);
   // onnxruntime-web's exports map hides package.json; its wasm entry (CommonJS) lies in dist/.
   const ortDir = path.dirname(require.resolve('onnxruntime-web/wasm'));
-  for (const f of ORT_FILES) copyFileSync(path.join(ortDir, f), path.join(out, f));
+  for (const f of ORT_FILES) files[f] = readFileSync(path.join(ortDir, f));
+  // Each through fer's output writer: atomic, never through a link nor onto a file fer did not write.
+  for (const name of Object.keys(files)) checkOutputFile(path.join(out, name), '--out');
+  for (const [name, data] of Object.entries(files)) writeOutput(path.join(out, name), data);
   const list = readdirSync(out)
-    .filter((f) => statSync(path.join(out, f)).isFile())
+    .filter((f) => f in files)
     .sort()
     .map((name) => ({ name, bytes: statSync(path.join(out, name)).size }));
   return { dir: out, files: list, bytes: list.reduce((a, f) => a + f.bytes, 0), classes: info.classes };

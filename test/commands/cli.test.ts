@@ -173,7 +173,7 @@ describe('eval, export and bench on the fixture model', () => {
 
   it("bench --out RUN without models benchmarks the run's own model, not the shipped one", async () => {
     const run = mkdtempSync(path.join(os.tmpdir(), 'fer-benchrun-'));
-    writeFileSync(path.join(run, 'run.json'), '{}');
+    writeFileSync(path.join(run, 'run.json'), JSON.stringify({ generatedBy: 'fer', command: 'fer train', options: {} })); // a run in fer's format
     const { model: m, meta } = await loadModel(await saveFixtureModel(7));
     await saveModel(m, path.join(run, 'last'), meta);
     const r = await cli('bench', '--out', run, '--batch', '1', '--iterations', '2', '--warmup', '1', '--json', '--backend', 'cpu');
