@@ -10,7 +10,7 @@ await build({
   platform: 'browser',
   target: 'es2020',
   minify: true,
-  external: ['onnxruntime-web/wasm'],
+  external: ['onnxruntime-web/wasm', 'onnxruntime-web/webgpu'], // index.html's import map (src/web/site.ts ORT_IMPORTS)
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -26,9 +26,9 @@ npx --no-install fer predict "$photo" --json > predict.out
 # The browser side: the installed CLI writes the web page (its prebuilt script), and `fer-toolkit/web` bundles for
 # the browser with no Node built-in (esbuild fails on one with --platform=browser).
 npx --no-install fer export web --out site > web.out
-grep -q "app.js" web.out && [ -s site/app.js ] && [ -s site/ort-wasm-simd-threaded.wasm ]
+grep -q "app.js" web.out && [ -s site/app.js ] && [ -s site/ort-wasm-simd-threaded.wasm ] && [ -s site/ort-wasm-simd-threaded.asyncify.wasm ]
 printf "import { createPredictor } from 'fer-toolkit/web';\nconsole.log(typeof createPredictor);\n" > web-entry.mjs
-"$repo/node_modules/.bin/esbuild" web-entry.mjs --bundle --platform=browser --format=esm --external:onnxruntime-web/wasm --log-level=error --outfile=web-bundle.js
+"$repo/node_modules/.bin/esbuild" web-entry.mjs --bundle --platform=browser --format=esm --external:onnxruntime-web/wasm --external:onnxruntime-web/webgpu --log-level=error --outfile=web-bundle.js
 echo "check-package: fer export web ok; fer-toolkit/web bundles for the browser ($(du -k web-bundle.js | cut -f1) KiB without onnxruntime-web)"
 mkdir -p node_modules/@types && cp -r "$repo/node_modules/@types/node" node_modules/@types/
 "$repo/node_modules/.bin/tsc" -p tsconfig.json

@@ -23,8 +23,21 @@ const require = createRequire(import.meta.url);
 /** The tiny detector's input side in the page (face-api's default; 320 is faster and misses small faces). */
 export const WEB_DETECTOR_INPUT = 416;
 
-/** onnxruntime-web's files the page loads: the wasm-only API module, its glue and the SIMD(+threads) binary. */
-const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+/**
+ * onnxruntime-web's files the page may load: the wasm-only build (API module, glue, SIMD+threads binary) and
+ * the WebGPU build (the same three). The predictor imports one of them (WebGPU where the browser has an
+ * adapter), so a browser fetches one binary.
+ */
+const ORT_FILES = [
+  'ort.wasm.min.mjs',
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+  'ort.webgpu.min.mjs',
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm',
+];
+/** The page script's imports of onnxruntime-web, resolved by index.html's import map to the files above. */
+export const ORT_IMPORTS = { 'onnxruntime-web/wasm': './ort.wasm.min.mjs', 'onnxruntime-web/webgpu': './ort.webgpu.min.mjs' };
 
 export interface WebExportResult {
   dir: string;
@@ -46,7 +59,7 @@ export async function pageScript(): Promise<string> {
         platform: 'browser',
         target: 'es2020',
         minify: true,
-        external: ['onnxruntime-web/wasm'],
+        external: Object.keys(ORT_IMPORTS),
         write: false,
         legalComments: 'none',
       });
@@ -66,7 +79,7 @@ export function indexHtml(title: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 <link rel="icon" href="data:,">
-<script type="importmap">{ "imports": { "onnxruntime-web/wasm": "./ort.wasm.min.mjs" } }</script>
+<script type="importmap">${JSON.stringify({ imports: ORT_IMPORTS })}</script>
 <style>
   body { font: 15px/1.4 system-ui, sans-serif; margin: 0; background: #111; color: #eee; }
   header { padding: 10px 16px; background: #1c1c1c; display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
@@ -91,6 +104,7 @@ export function indexHtml(title: string): string {
   <button id="camera">camera</button>
   <label class="file">photo or video…<input id="file" type="file" accept="image/*,video/*"></label>
   <span id="status" class="muted">loading…</span>
+  <span id="provider" class="muted"></span>
 </header>
 <main>
   <canvas id="view" width="640" height="480"></canvas>

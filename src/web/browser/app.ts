@@ -4,7 +4,7 @@
  * frames per second. The latest result (the predict shape plus `fps`) is kept as JSON in #fer-result, and the
  * predictor is `window.fer.predictor` for tests and other scripts.
  */
-import { createPredictor, type WebPrediction, type WebPredictor } from './predictor.js';
+import { createPredictor, type WebPrediction, type WebPredictor, type WebProvider } from './predictor.js';
 import { createTracker, type FaceTracker } from '../../predict/track.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -78,7 +78,7 @@ function draw(image: CanvasImageSource, w: number, h: number, r: WebPrediction, 
     (fps ? ` · ${fps.toFixed(1)} frames/s` : '') +
     ` · detect ${r.timings.detectMs.toFixed(0)} ms, landmarks ${r.timings.landmarksMs.toFixed(0)} ms, emotions ${r.timings.classifyMs.toFixed(0)} ms`;
   const { timings: _t, ...shape } = r;
-  resultEl.textContent = JSON.stringify({ ...shape, source, fps });
+  resultEl.textContent = JSON.stringify({ ...shape, source, fps, provider: predictor.provider });
 }
 
 async function loop(): Promise<void> {
@@ -137,9 +137,12 @@ async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
   predictor = await createPredictor({
     threads: q.has('threads') ? Number(q.get('threads')) : undefined,
-    executionProviders: q.get('ep')?.split(',') ?? undefined,
+    executionProviders: (q.get('ep')?.split(',') as WebProvider[] | undefined) ?? undefined,
   });
   (window as unknown as { fer: unknown }).fer = { predictor, createPredictor };
+  // Which onnxruntime-web provider runs (WebGPU, else wasm), and why not the first one, stays on the page.
+  $<HTMLSpanElement>('provider').textContent = `onnxruntime-web: ${predictor.provider}${predictor.providerNote ? ' (fallback)' : ''}`;
+  $<HTMLSpanElement>('provider').title = predictor.providerNote ?? '';
   status.textContent = 'models loaded';
   $<HTMLInputElement>('file').addEventListener('change', (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];

@@ -1,11 +1,12 @@
 /**
  * fer in the browser: the face detector (face-api's tiny detector), the 68-point landmark net and the
- * emotion classifier as ONNX graphs on onnxruntime-web (wasm, SIMD; threads when the page is
- * cross-origin isolated), with the same `createPredictor({…}).predict(…)` shape as in Node. Pixels come
+ * emotion classifier as ONNX graphs on onnxruntime-web: WebGPU where the browser offers an adapter, else wasm
+ * (SIMD; threads when the page is cross-origin isolated), and the predictor says which one runs; with the
+ * same `createPredictor({…}).predict(…)` shape as in Node. Pixels come
  * from canvas instead of sharp; the decoding, alignment and test-time flip are the very functions Node runs
  * (detect/geometry.ts, data/augment.ts). No Node built-ins, no network beyond `baseUrl`.
  */
-import * as ort from 'onnxruntime-web/wasm';
+import type * as OrtModule from 'onnxruntime-web/wasm';
 import { alignFaces, decodeTiny, landmarkSquare, toImageBoxes, withLandmarks, type Pixels } from '../../detect/geometry.js';
 import { labelFaces } from '../../predict/label.js';
 import type { DetectedFace, Point } from '../../detect/types.js';
@@ -31,8 +32,37 @@ export interface WebPredictorOptions {
   minConfidence?: number;
   /** wasm threads (default: all cores when the page is cross-origin isolated, else 1). */
   threads?: number;
-  /** onnxruntime-web execution providers, in order of preference (default ['wasm']). */
-  executionProviders?: string[];
+  /**
+   * onnxruntime-web execution providers in order of preference (default ['webgpu', 'wasm']): the first one
+   * that runs here is used, and `provider` / `providerNote` on the predictor say which and why.
+   */
+  executionProviders?: readonly WebProvider[];
+}
+
+/** The execution providers the page runs on: WebGPU (onnxruntime-web's WebGPU build) and wasm (its wasm-only build). */
+export const WEB_PROVIDERS = ['webgpu', 'wasm'] as const;
+export type WebProvider = (typeof WEB_PROVIDERS)[number];
+
+type Ort = typeof OrtModule;
+type Session = OrtModule.InferenceSession;
+
+/**
+ * onnxruntime-web's build for a provider, loaded on demand so a page fetches one binary only: the wasm-only
+ * build (ort-wasm-simd-threaded.wasm) or the WebGPU build (its own ort-wasm-simd-threaded.asyncify.wasm,
+ * which also runs the CPU kernels of ops WebGPU lacks). Both are mapped to files beside the page (site.ts).
+ */
+const loadOrt = (p: WebProvider): Promise<Ort> => (p === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm'));
+
+/** Why `p` cannot run in this browser, or null where it may (wasm always may). */
+export async function webProviderProblem(p: WebProvider): Promise<string | null> {
+  if (p === 'wasm') return null;
+  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
+  if (!gpu) return 'this browser has no WebGPU (navigator.gpu is missing: no support, or not a secure context)';
+  try {
+    return (await gpu.requestAdapter()) ? null : 'the browser offers no WebGPU adapter (no usable GPU, or WebGPU disabled)';
+  } catch (e) {
+    return `requestAdapter failed: ${(e as Error).message}`;
+  }
 }
 
 export interface WebFacePrediction extends DetectedFace {
@@ -53,6 +83,10 @@ export type WebImage = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement |
 
 export interface WebPredictor {
   classes: string[];
+  /** The execution provider the three models run on. */
+  provider: WebProvider;
+  /** Set when `provider` is not the first one asked for: which ones were skipped, and why. */
+  providerNote?: string;
   /** Faces with 68 landmarks and emotions. `detect: false`: the whole image is one face (already cropped). */
   predict(image: WebImage, options?: { detect?: boolean }): Promise<WebPrediction>;
   /** Class probabilities [n × classes] of n 48×48 gray faces (the classifier alone). */
@@ -116,6 +150,48 @@ function wholeGray(source: CanvasImageSource, width: number, height: number): Ui
   return out;
 }
 
+/**
+ * The three models' sessions on the first provider asked for that runs here; each one skipped is said
+ * (providerNote, which the page shows), never silently.
+ */
+async function openSessions(
+  base: URL,
+  config: WebConfig,
+  options: WebPredictorOptions,
+): Promise<{ ort: Ort; provider: WebProvider; providerNote?: string; sessions: Session[] }> {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const skipped: string[] = [];
+  for (const p of options.executionProviders ?? WEB_PROVIDERS) {
+    if (!(WEB_PROVIDERS as readonly string[]).includes(p)) {
+      skipped.push(`"${p}" is not a provider fer's page runs (${WEB_PROVIDERS.join(', ')})`);
+      continue;
+    }
+    const why = await webProviderProblem(p);
+    if (why) {
+      skipped.push(`${p}: ${why}`);
+      continue;
+    }
+    try {
+      const ort = await loadOrt(p);
+      ort.env.wasm.wasmPaths = base.href;
+      ort.env.wasm.numThreads = options.threads ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+      const sessionOptions: OrtModule.InferenceSession.SessionOptions = { executionProviders: [p], graphOptimizationLevel: 'all' };
+      const load = (file: string) => ort.InferenceSession.create(new URL(file, base).href, sessionOptions);
+      const files = [config.models.classifier, config.models.detector, config.models.landmarks];
+      // onnxruntime-web's WebGPU provider creates one session at a time ("another WebGPU EP inference session
+      // is being created"); wasm sessions load together.
+      const sessions: Session[] = [];
+      if (p === 'webgpu') for (const f of files) sessions.push(await load(f));
+      else sessions.push(...(await Promise.all(files.map(load))));
+      const providerNote = skipped.length ? `${skipped.join('; ')}; running on ${p}` : undefined;
+      return { ort, provider: p, sessions, ...(providerNote ? { providerNote } : {}) };
+    } catch (e) {
+      skipped.push(`${p}: ${String((e as Error).message ?? e).split('\n')[0]}`);
+    }
+  }
+  throw new Error(`fer: no execution provider runs here: ${skipped.join('; ')}`);
+}
+
 export async function createPredictor(options: WebPredictorOptions = {}): Promise<WebPredictor> {
   const base = new URL(
     options.baseUrl ?? './',
@@ -124,26 +200,15 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
   const res = await fetch(new URL('fer-web.json', base));
   if (!res.ok) throw new Error(`fer: ${new URL('fer-web.json', base)}: HTTP ${res.status} (serve the folder fer export web wrote)`);
   const config = (await res.json()) as WebConfig;
-  ort.env.wasm.wasmPaths = base.href;
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  ort.env.wasm.numThreads = options.threads ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: options.executionProviders ?? ['wasm'],
-    graphOptimizationLevel: 'all',
-  };
-  const load = (file: string) => ort.InferenceSession.create(new URL(file, base).href, sessionOptions);
-  const [classifier, detector, landmarks] = await Promise.all([
-    load(config.models.classifier),
-    load(config.models.detector),
-    load(config.models.landmarks),
-  ]);
+  const { ort, provider, providerNote, sessions } = await openSessions(base, config, options);
+  const [classifier, detector, landmarks] = sessions;
   const views = ttaAffines(options.tta ?? 'flip');
   const threshold = options.minConfidence ?? 0.5;
   const { inputSize, anchors } = config.detector;
   const L = config.landmarkInput;
   let disposed = false;
 
-  const run = async (s: ort.InferenceSession, data: Float32Array, dims: number[]): Promise<Float32Array> => {
+  const run = async (s: Session, data: Float32Array, dims: number[]): Promise<Float32Array> => {
     const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', data, dims) });
     return out[s.outputNames[0]].data as Float32Array;
   };
@@ -204,6 +269,8 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
 
   return {
     classes: config.classes,
+    provider,
+    ...(providerNote ? { providerNote } : {}),
     predict,
     classify,
     async dispose() {
