@@ -120,8 +120,7 @@ export function predictCommand(): Command {
     const classifier = o.classMap ? mergedClassifier(loaded, readClassMap(o.classMap)) : loaded;
     const files = expandInputs(o.inputs);
     if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
-    if (o.annotate) mkdirSync(o.annotate, { recursive: true }); // fails now, not after the work
-    guardOutputs(files, o.annotate); // before the work
+    guardOutputs(files, o.annotate); // --annotate created and its files checked now, not after the work
     const nameFor = annotationNamer();
     const { tally, count } = tallier();
     const stills = files.filter((f) => !isVideo(f));
@@ -258,6 +257,7 @@ export async function* orderedMap<T, R>(
  */
 function guardOutputs(files: string[], annotate: string | undefined): void {
   for (const f of files) protectInput(f);
+  if (annotate) mkdirSync(annotate, { recursive: true });
   const name = annotationNamer();
   if (annotate) for (const f of files.filter((x) => !isVideo(x))) checkOutputFile(path.join(annotate, `${name(f)}.png`), '--annotate');
 }
