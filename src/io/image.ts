@@ -2,6 +2,7 @@
  * The only import of sharp. Images travel through fer as RawImage (8-bit, interleaved channels).
  */
 import sharp from 'sharp';
+import { existsSync, statSync } from 'node:fs';
 import { checkOutputFile, protectInput, writeOutput } from './output.js';
 
 export interface RawImage {
@@ -25,8 +26,18 @@ const sharpFor: typeof sharp = ((...args: unknown[]) => {
   return (sharp as (...a: unknown[]) => ReturnType<typeof sharp>)(...args);
 }) as typeof sharp;
 
+/**
+ * A path sharp may open: a regular file (a FIFO or device in a folder of images would block the read
+ * forever; it is reported as unreadable and counted, as any bad file).
+ */
+function checkRegular(input: string | Buffer): void {
+  if (typeof input === 'string' && existsSync(input) && !statSync(input).isFile())
+    throw new Error('not a regular file (a FIFO, device or folder)');
+}
+
 /** Decodes any image sharp reads to an 8-bit grayscale size×size square (resized, no crop). */
 export async function decodeGray(input: string | Buffer, size: number): Promise<Uint8Array> {
+  checkRegular(input);
   const { data } = await sharpFor(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
     .grayscale()
     .resize(size, size, { fit: 'fill' })
@@ -37,6 +48,7 @@ export async function decodeGray(input: string | Buffer, size: number): Promise<
 
 /** Decodes an image to RGB, applying EXIF orientation. */
 export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
+  checkRegular(input);
   if (typeof input === 'string') protectInput(input); // an image being read is never replaced by an output
   const { data, info } = await sharpFor(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
     .rotate()

@@ -2,7 +2,6 @@
  * Photos (and video frames) → faces with 68 landmarks → emotions. Each input is handled on its own: a bad
  * file yields an error entry and the batch goes on.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
@@ -115,34 +114,8 @@ export async function predictFile(
   return { result, image };
 }
 
-/** Frames of a video through Debian's ffmpeg, as RGB images, `fps` per second. */
-export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawImage> {
-  let size: string;
-  try {
-    size = execFileSync(
-      'ffprobe',
-      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-    ).trim();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)');
-    throw new Error('not a readable video');
-  }
-  const [width, height] = size.split(',').map(Number);
-  const frameBytes = width * height * 3;
-  const proc = spawn('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let buf = Buffer.alloc(0);
-  for await (const chunk of proc.stdout) {
-    buf = Buffer.concat([buf, chunk as Buffer]);
-    while (buf.length >= frameBytes) {
-      yield { data: new Uint8Array(buf.subarray(0, frameBytes)), width, height, channels: 3 };
-      buf = buf.subarray(frameBytes);
-    }
-  }
-}
+/** Frames of a video (io/video.ts: frame size checked before decoding, `file:` paths, linear reading). */
+export { videoFrames } from '../io/video.js';
 
 /** Draws boxes, the 68 landmarks and the top emotion on an image. */
 export function annotationSvg(width: number, height: number, faces: FacePrediction[]): string {
