@@ -68,7 +68,7 @@ for (const [label, query] of [
     .map((s) => s.fps)
     .sort((a, b) => a - b);
   rows.push(
-    `| ${label} | ${provider} | ${fps[Math.floor(fps.length / 2)].toFixed(1)} | ${Math.min(...samples.map((s) => s.faces))}–${Math.max(...samples.map((s) => s.faces))} | ${status?.replace(/^.*frames\/s · /, '')} | ${await page.evaluate(() => crossOriginIsolated)} |`,
+    `| ${label} | ${provider} | ${fps[Math.floor(fps.length / 2)].toFixed(fps[Math.floor(fps.length / 2)] < 1 ? 3 : 1)} | ${Math.min(...samples.map((s) => s.faces))}–${Math.max(...samples.map((s) => s.faces))} | ${status?.replace(/^.*frames\/s · /, '')} | ${await page.evaluate(() => crossOriginIsolated)} |`,
   );
   await page.close();
 }

@@ -86,7 +86,8 @@ async function loop(): Promise<void> {
     const r = await predictor.predict(video);
     const now = performance.now();
     r.faces = tracker.update(r.faces, now / 1000);
-    frameTimes = [...frameTimes.filter((t) => now - t < 2000), now];
+    // The last 2 s of frames, and always the previous one: a provider slower than 2 s a frame still gets a rate.
+    frameTimes = [...frameTimes.filter((t, i) => now - t < 2000 || i === frameTimes.length - 1), now];
     const fps = frameTimes.length > 1 ? (frameTimes.length - 1) / ((now - frameTimes[0]) / 1000) : null;
     draw(video, video.videoWidth, video.videoHeight, r, fps);
   }
