@@ -1,25 +1,39 @@
 /**
- * Face detection and landmarks, every detector in one run: recall (IoU ≥ 0.3 with an annotated box), false
- * positives, landmark NME (mean point error over the outer-eye-corner distance, points 36 and 45) and time
- * per image, on real photos with hand-annotated faces and on composed scenes (FER2013 faces pasted at
- * known boxes, 40–240 px, on textured backgrounds; some scenes with several faces, some with none).
+ * Face detection and landmarks, every detector in one run, on real photos: recall (IoU ≥ 0.3 with an annotated
+ * box), false positives (on sets where every face is annotated, and on face-free photos), landmark NME (mean
+ * point error over the outer-eye-corner distance, points 36 and 45) and time per image.
  *
- *   npx tsx bench/detect.ts [--real ../shared/data/faces-real] [--faces ../shared/data/fer2013/val] [--scenes 60]
+ * Each detector runs once per image at a permissive threshold; each row of the table is then a threshold (and,
+ * for `dlib+tiny`, a union rule) applied to those same detections, so a calibration table costs one pass.
+ *
+ *   npx tsx bench/detect.ts [--real ../shared/data/faces-real] [--landmarks ../shared/data/faces-landmarks]
+ *     [--face-free DIR] [--scenes 0] [--limit N] [--passes dlib1,tiny416,…] [--json FILE]
+ *
+ * Sets: `--real` (every face annotated: false positives count), `--landmarks` (one face annotated per photo: only
+ * recall and NME), `--face-free` (photos without faces, e.g. scikit-image's data from Debian's python3-skimage:
+ * bench/face-free.sh; every detection is a false positive), `--scenes N` composed scenes of FER2013 faces.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useBackend } from '../src/engine/backend.js';
 import { composeScene, decodeRgb, type RawImage } from '../src/io/image.js';
-import { detectFaces, iou, type Box, type DetectOptions, type DetectedFace, type Point } from '../src/detect/faces.js';
+import { dlibDetectAsync } from '../src/detect/dlib.js';
+import { detectFaces, iou, landmarks68, type Box, type Point } from '../src/detect/faces.js';
+import { landmarkSquare, refineSquare, type Square } from '../src/detect/geometry.js';
 import { Rng } from '../src/util/rng.js';
 
 const { values } = parseArgs({
   options: {
     real: { type: 'string', default: '../shared/data/faces-real' },
+    landmarks: { type: 'string', default: '../shared/data/faces-landmarks' },
+    'face-free': { type: 'string', default: '' },
     faces: { type: 'string', default: '../shared/data/fer2013/val' },
-    scenes: { type: 'string', default: '60' },
+    scenes: { type: 'string', default: '0' },
     seed: { type: 'string', default: '7' },
+    limit: { type: 'string', default: '0' },
+    passes: { type: 'string', default: 'dlib0,dlib1,tiny416,tiny608,tiny832,ssd' },
+    json: { type: 'string', default: '' },
   },
 });
 
@@ -32,27 +46,49 @@ interface Item {
   image: RawImage;
   truth: Truth[];
 }
+interface DataSet {
+  name: string;
+  items: Item[];
+  /** Every face is annotated: unmatched detections are false positives. */
+  complete: boolean;
+}
 
-async function realPhotos(dir: string): Promise<Item[]> {
-  if (!existsSync(path.join(dir, 'annotations.json'))) return [];
-  const ann = JSON.parse(readFileSync(path.join(dir, 'annotations.json'), 'utf8')) as {
+async function annotated(dir: string, limit: number): Promise<Item[]> {
+  if (!dir || !existsSync(path.join(dir, 'annotations.json'))) return [];
+  let ann = JSON.parse(readFileSync(path.join(dir, 'annotations.json'), 'utf8')) as {
     file: string;
     faces: { box: number[]; landmarks: number[][] }[];
   }[];
-  return Promise.all(
-    ann.map(async (a) => ({
+  if (limit > 0) ann = ann.filter((_, i) => i % Math.ceil(ann.length / limit) === 0);
+  const items: Item[] = [];
+  for (const a of ann) {
+    const file = existsSync(path.join(dir, a.file)) ? path.join(dir, a.file) : path.join(dir, 'images', a.file);
+    items.push({
       name: a.file,
-      image: await decodeRgb(path.join(dir, a.file)),
+      image: await decodeRgb(file),
       truth: a.faces.map((f) => ({
         box: { x: f.box[0], y: f.box[1], width: f.box[2], height: f.box[3] },
         landmarks: f.landmarks.map(([x, y]) => ({ x, y })),
       })),
-    })),
-  );
+    });
+  }
+  return items;
 }
 
-/** Scenes of 640×480 with 0–3 FER2013 faces of 40–240 px at known, non-overlapping boxes. */
+async function faceFree(dir: string): Promise<Item[]> {
+  if (!dir || !existsSync(dir)) return [];
+  const files = readdirSync(dir).filter((f) => /\.(jpe?g|png)$/i.test(f));
+  const items: Item[] = [];
+  for (const f of files) {
+    const image = await decodeRgb(path.join(dir, f)).catch(() => null);
+    if (image && image.width >= 64 && image.height >= 64) items.push({ name: f, image, truth: [] });
+  }
+  return items;
+}
+
+/** Scenes of 640×480 with 0–3 FER2013 faces of 40–240 px at known, non-overlapping boxes, on textured backgrounds. */
 async function composedScenes(facesDir: string, n: number, seed: number): Promise<Item[]> {
+  if (n <= 0 || !existsSync(facesDir)) return [];
   const rng = new Rng(seed);
   const files = readdirSync(facesDir)
     .filter((c) => !c.startsWith('.'))
@@ -64,10 +100,7 @@ async function composedScenes(facesDir: string, n: number, seed: number): Promis
     for (let tries = 0; boxes.length < count && tries < 100; tries++) {
       const size = Math.round(40 + rng.next() * 200);
       const b = { x: rng.int(640 - size), y: rng.int(480 - size), width: size, height: size };
-      if (
-        boxes.every((o) => iou(o, b) === 0 && (b.x + b.width < o.x || o.x + o.width < b.x || b.y + b.height < o.y || o.y + o.height < b.y))
-      )
-        boxes.push(b);
+      if (boxes.every((o) => b.x + b.width < o.x || o.x + o.width < b.x || b.y + b.height < o.y || o.y + o.height < b.y)) boxes.push(b);
     }
     const bg = { r: 40 + rng.int(180), g: 40 + rng.int(180), b: 40 + rng.int(180) };
     const image = await composeScene(
@@ -76,15 +109,11 @@ async function composedScenes(facesDir: string, n: number, seed: number): Promis
       boxes.map((b) => ({ file: files[rng.int(files.length)], left: b.x, top: b.y, size: b.width })),
       bg,
     );
-    // Texture: per-pixel noise and a gradient, so the background is not a flat color.
     for (let i = 0, p = 0; i < image.data.length; i += 3, p++) {
-      const inFace = boxes.some((b) => {
-        const x = p % 640,
-          y = Math.floor(p / 640);
-        return x >= b.x && x < b.x + b.width && y >= b.y && y < b.y + b.height;
-      });
-      if (inFace) continue;
-      const v = (rng.next() - 0.5) * 60 + ((p % 640) / 640 - 0.5) * 40;
+      const x = p % 640,
+        y = Math.floor(p / 640);
+      if (boxes.some((b) => x >= b.x && x < b.x + b.width && y >= b.y && y < b.y + b.height)) continue;
+      const v = (rng.next() - 0.5) * 60 + (x / 640 - 0.5) * 40;
       for (let c = 0; c < 3; c++) image.data[i + c] = Math.max(0, Math.min(255, image.data[i + c] + v));
     }
     items.push({ name: `scene-${s}`, image, truth: boxes.map((box) => ({ box })) });
@@ -92,88 +121,181 @@ async function composedScenes(facesDir: string, n: number, seed: number): Promis
   return items;
 }
 
-const centreIn = (f: Box, t: Box) => {
-  const cx = f.x + f.width / 2,
-    cy = f.y + f.height / 2;
-  return cx >= t.x && cx <= t.x + t.width && cy >= t.y && cy <= t.y + t.height;
-};
+/** A detection with every landmark variant the bench compares. */
+interface Det {
+  box: Box;
+  score: number;
+  /** Landmark variants by name (dlib's own, face-api's net on the corner / centred / refined square). */
+  marks: Record<string, Point[]>;
+}
 
-function score(items: Item[], found: DetectedFace[][]) {
+/** One detector pass over a set: every detection at a permissive threshold, ms per image. */
+interface Pass {
+  dets: Det[][];
+  ms: number;
+}
+
+const cornerSquare = (b: Box): Square => ({ x: b.x, y: b.y, side: Math.max(b.width, b.height) });
+
+/** face-api's landmarks on the corner square (the code before issue 32), the centred square, and one refinement. */
+async function netMarks(image: RawImage, faces: { box: Box; score: number }[]): Promise<Record<string, Point[]>[]> {
+  if (!faces.length) return [];
+  const corner = await landmarks68(
+    image,
+    faces,
+    faces.map((f) => cornerSquare(f.box)),
+  );
+  const centred = await landmarks68(
+    image,
+    faces,
+    faces.map((f) => landmarkSquare(f.box)),
+  );
+  const refined = await landmarks68(
+    image,
+    faces,
+    centred.map((f) => refineSquare(f.landmarks)),
+  );
+  return faces.map((_, i) => ({ corner: corner[i].landmarks, centred: centred[i].landmarks, refined: refined[i].landmarks }));
+}
+
+async function runPass(pass: string, items: Item[]): Promise<Pass> {
+  const dets: Det[][] = [];
+  let ms = 0;
+  const detect = async (image: RawImage): Promise<{ box: Box; score: number; landmarks?: Point[] }[]> => {
+    if (pass.startsWith('dlib')) return dlibDetectAsync(image, Number(pass.slice(4)), -1);
+    if (pass.startsWith('tiny')) return detectFaces(image, { detector: 'tiny', inputSize: Number(pass.slice(4)), minConfidence: 0.2 });
+    return detectFaces(image, { detector: 'ssd', minConfidence: 0.2 });
+  };
+  if (items.length) await detect(items[0].image); // warm-up: sessions, model loads
+  for (const it of items) {
+    const t = performance.now();
+    const found = await detect(it.image);
+    ms += performance.now() - t;
+    const variants = await netMarks(it.image, found);
+    dets.push(
+      found.map((f, i) => ({
+        box: f.box,
+        score: f.score,
+        marks: { ...variants[i], ...(pass.startsWith('dlib') ? { dlib: f.landmarks! } : {}) },
+      })),
+    );
+  }
+  return { dets, ms: ms / Math.max(1, items.length) };
+}
+
+function nme(truth: Point[], found: Point[]): number {
+  const d = Math.hypot(truth[36].x - truth[45].x, truth[36].y - truth[45].y);
+  return truth.reduce((a, p, i) => a + Math.hypot(p.x - found[i].x, p.y - found[i].y), 0) / 68 / d;
+}
+
+interface Score {
+  hits: number;
+  truths: number;
+  fp: number;
+  nme: Record<string, number>;
+}
+
+function score(set: DataSet, dets: Det[][]): Score {
   let hits = 0,
     truths = 0,
-    fp = 0,
-    nmeSum = 0,
-    nmeN = 0,
-    centred = 0;
-  items.forEach((it, k) => {
+    fp = 0;
+  const sums: Record<string, [number, number]> = {};
+  set.items.forEach((it, k) => {
     const used = new Set<number>();
     truths += it.truth.length;
-    // Looser: a detection centred in the annotated box (a pasted FER2013 crop's square is larger than its face).
-    centred += it.truth.filter((t) => found[k].some((f) => centreIn(f.box, t.box) && f.box.width >= 0.25 * t.box.width)).length;
     for (const t of it.truth) {
       let best = -1,
         bestIou = 0.3;
-      found[k].forEach((f, j) => {
+      dets[k].forEach((f, j) => {
         const v = iou(f.box, t.box);
-        if (!used.has(j) && v >= bestIou) {
-          best = j;
-          bestIou = v;
-        }
+        if (!used.has(j) && v >= bestIou) [best, bestIou] = [j, v];
       });
-      if (best < 0) continue;
+      if (best < 0) {
+        if (process.env.FER_BENCH_MISSES) console.error(`miss ${set.name} ${it.name} ${Math.round(t.box.width)}px`);
+        continue;
+      }
       used.add(best);
       hits++;
-      if (t.landmarks) {
-        const d = Math.hypot(t.landmarks[36].x - t.landmarks[45].x, t.landmarks[36].y - t.landmarks[45].y);
-        const err =
-          t.landmarks.reduce((a, p, i) => a + Math.hypot(p.x - found[k][best].landmarks[i].x, p.y - found[k][best].landmarks[i].y), 0) / 68;
-        nmeSum += err / d;
-        nmeN++;
-      }
+      if (t.landmarks)
+        for (const [variant, pts] of Object.entries(dets[k][best].marks)) {
+          const s = (sums[variant] ??= [0, 0]);
+          s[0] += nme(t.landmarks, pts);
+          s[1]++;
+        }
     }
-    fp += found[k].length - used.size;
-    if (process.env.FER_BENCH_MISSES) {
-      it.truth.forEach((t) => {
-        if (!found[k].some((f) => iou(f.box, t.box) >= 0.3)) console.error(`miss ${it.name} ${t.box.width}px at ${t.box.x},${t.box.y}`);
-      });
-      found[k].forEach((f, j) => {
-        if (!used.has(j))
-          console.error(
-            `fp ${it.name} ${Math.round(f.box.width)}px at ${Math.round(f.box.x)},${Math.round(f.box.y)} best IoU ${Math.max(0, ...it.truth.map((t) => iou(f.box, t.box))).toFixed(2)}`,
-          );
-      });
-    }
+    if (set.complete) fp += dets[k].length - used.size;
   });
-  return { recall: hits / Math.max(1, truths), hits, truths, fp, nme: nmeN ? nmeSum / nmeN : NaN, centred: centred / Math.max(1, truths) };
+  return { hits, truths, fp, nme: Object.fromEntries(Object.entries(sums).map(([k, [s, n]]) => [k, s / n])) };
 }
 
+/** A row: detections of one pass above a threshold, or dlib's plus the tiny detector's that dlib did not find. */
+interface Config {
+  name: string;
+  pick: (passes: Map<string, Pass>, image: number) => Det[] | null;
+  passes: string[];
+}
+
+const above = (pass: string, t: number): Config => ({
+  name: `${pass} ≥ ${t}`,
+  passes: [pass],
+  pick: (p, k) => p.get(pass)?.dets[k].filter((d) => d.score >= t) ?? null,
+});
+const union = (a: string, ta: number, b: string, tb: number): Config => ({
+  name: `${a} ≥ ${ta} ∪ ${b} ≥ ${tb}`,
+  passes: [a, b],
+  pick: (p, k) => {
+    const first = p.get(a)?.dets[k].filter((d) => d.score >= ta),
+      second = p.get(b)?.dets[k].filter((d) => d.score >= tb);
+    if (!first || !second) return null;
+    return [...first, ...second.filter((m) => first.every((f) => iou(f.box, m.box) < 0.3))];
+  },
+});
+
 await useBackend('native');
-const sets: [string, Item[]][] = [
-  ['faces-real (4 photos, 23 faces)', await realPhotos(values.real!)],
-  [`composed scenes (${values.scenes})`, await composedScenes(values.faces!, Number(values.scenes), Number(values.seed))],
-];
-const configs: [string, DetectOptions][] = [
-  ['dlib+tiny (auto)', { detector: 'dlib+tiny', upsample: 1 }],
-  ['dlib, upsample 1', { detector: 'dlib', upsample: 1 }],
-  ['dlib, upsample 0', { detector: 'dlib', upsample: 0 }],
-  ['tiny 416', { detector: 'tiny', inputSize: 416 }],
-  ['tiny 608', { detector: 'tiny', inputSize: 608 }],
-  ['ssd', { detector: 'ssd' }],
-];
+const limit = Number(values.limit);
+const sets: DataSet[] = [
+  { name: 'faces-real', items: await annotated(values.real!, 0), complete: true },
+  { name: 'faces-landmarks', items: await annotated(values.landmarks!, limit), complete: false },
+  { name: 'face-free', items: await faceFree(values['face-free']!), complete: true },
+  { name: 'scenes', items: await composedScenes(values.faces!, Number(values.scenes), Number(values.seed)), complete: true },
+].filter((s) => s.items.length);
+
+const passNames = values.passes!.split(',');
+const results = new Map<string, Map<string, Pass>>(); // set → pass → detections
+for (const set of sets) {
+  const m = new Map<string, Pass>();
+  for (const p of passNames) {
+    m.set(p, await runPass(p, set.items));
+    console.error(`${set.name}: ${p} done (${m.get(p)!.ms.toFixed(1)} ms/image)`);
+  }
+  results.set(set.name, m);
+}
+
+const configs: Config[] = [];
+for (const p of passNames) {
+  const ts = p.startsWith('dlib') ? [-0.5, -0.25, 0, 0.25, 0.5] : [0.3, 0.4, 0.5, 0.6, 0.7];
+  for (const t of ts) configs.push(above(p, t));
+}
+for (const d of passNames.filter((p) => p.startsWith('dlib')))
+  for (const t of passNames.filter((p) => p.startsWith('tiny'))) for (const tt of [0.5, 0.6, 0.7]) configs.push(union(d, 0, t, tt));
+
+const rows: Record<string, unknown>[] = [];
 console.log(
-  '| detector | set | recall (IoU ≥ 0.3) | false positives | found (centred in box) | landmark NME | ms / image |\n|---|---|---|---|---|---|---|',
+  '| detector | set | recall (IoU ≥ 0.3) | false positives | NME dlib | NME net corner | NME net centred | NME net refined | ms / image |',
 );
-for (const [name, o] of configs) {
-  for (const [setName, items] of sets) {
-    if (!items.length) continue;
-    await detectFaces(items[0].image, o); // warm-up (sessions, model load)
-    const t0 = performance.now();
-    const found: DetectedFace[][] = [];
-    for (const it of items) found.push(await detectFaces(it.image, o));
-    const ms = (performance.now() - t0) / items.length;
-    const r = score(items, found);
+console.log('|---|---|---|---|---|---|---|---|---|');
+const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(2)}%`);
+for (const c of configs) {
+  for (const set of sets) {
+    const passes = results.get(set.name)!;
+    const dets = set.items.map((_, k) => c.pick(passes, k));
+    if (dets.some((d) => d === null)) continue;
+    const r = score(set, dets as Det[][]);
+    const ms = c.passes.reduce((a, p) => a + passes.get(p)!.ms, 0);
+    rows.push({ detector: c.name, set: set.name, ...r, ms });
     console.log(
-      `| ${name} | ${setName} | ${(r.recall * 100).toFixed(1)}% (${r.hits}/${r.truths}) | ${r.fp} | ${(r.centred * 100).toFixed(1)}% | ${Number.isNaN(r.nme) ? '-' : `${(r.nme * 100).toFixed(1)}%`} | ${ms.toFixed(1)} |`,
+      `| ${c.name} | ${set.name} | ${((100 * r.hits) / Math.max(1, r.truths)).toFixed(1)}% (${r.hits}/${r.truths}) | ${set.complete ? r.fp : '-'} | ${pct(r.nme.dlib)} | ${pct(r.nme.corner)} | ${pct(r.nme.centred)} | ${pct(r.nme.refined)} | ${ms.toFixed(1)} |`,
     );
   }
 }
+if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 1));

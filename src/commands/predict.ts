@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
-import { DETECTORS, resolveDetector } from '../detect/faces.js';
+import { DETECTORS, MIN_CONFIDENCE, resolveDetector } from '../detect/faces.js';
 import { DLIB_LICENSE_NOTE, loadDlib } from '../detect/dlib.js';
 import { loadClassifier, mergedClassifier, type Classifier } from '../predict/classifier.js';
 import { readClassMap } from '../data/class-map.js';
@@ -33,7 +33,7 @@ export const predictSchema = z.object({
   model: classifierSchema,
   detector: z.enum(DETECTORS).default('auto'),
   upsample: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(3)]).optional(),
-  minConfidence: minConfidenceSchema(z.coerce.number()),
+  minConfidence: minConfidenceSchema,
   inputSize: inputSizeSchema(z.coerce.number()),
   tta: z.enum(TTA_MODES).default('flip'),
   annotate: z.string().optional(),
@@ -84,17 +84,6 @@ export function predictCommand(): Command {
       '--model <path>',
       'classifier: .onnx (onnxruntime), a fer model dir (tfjs), or a shipped model by name (its fp32 ONNX); default: the shipped model',
     )
-    .option(
-      '--detector <d>',
-      "auto (dlib where built, else tiny) | dlib (the paper's HOG detector + 68-point shape predictor; " +
-        `${DLIB_LICENSE_NOTE}) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~10× slower)`,
-    )
-    .option(
-      '--upsample <n>',
-      'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; video frames: 0)',
-    )
-    .option('--min-confidence <x>', 'face detection threshold')
-    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)')
     .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
     .option('--fps <n>', 'video: frames per second to analyze')
@@ -109,6 +98,7 @@ export function predictCommand(): Command {
     .option('--concurrency <n>', 'photos processed at once (default: the number of cores)')
     .option('--class-map <file>', "report the model's probabilities summed into these classes, e.g. examples/class-maps/valence.json")
     .option('--json', 'one JSON line per image or frame');
+  withDetectorOptions(cmd);
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, predictSchema);
   cmd.action(async (inputs: string[], flags) => {
@@ -178,6 +168,26 @@ export function predictCommand(): Command {
     if (tally.unreadable > 0 && tally.unreadable === tally.images) process.exitCode = 2;
   });
   return cmd;
+}
+
+/** The face detector's flags: which detector, dlib's upsampling, thresholds, the tiny detector's input size. */
+function withDetectorOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--detector <d>',
+      "auto (dlib where built, else tiny) | dlib (the paper's HOG detector + 68-point shape predictor; " +
+        `${DLIB_LICENSE_NOTE}) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~10× slower)`,
+    )
+    .option(
+      '--upsample <n>',
+      'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; video frames: 0)',
+    )
+    .option(
+      '--min-confidence <x>',
+      `face detection threshold of the detector in use (dlib's HOG score, default ${MIN_CONFIDENCE.dlib}; tiny's and ssd's probability, default ${MIN_CONFIDENCE.tiny}), ` +
+        `or per detector: dlib=0.2,tiny=0.8 (dlib+tiny adds tiny's faces from ${MIN_CONFIDENCE.dlibTiny})`,
+    )
+    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)');
 }
 
 /** Counts of what predict saw: images/frames, faces, those without a face, those that could not be read. */

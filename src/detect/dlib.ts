@@ -54,13 +54,6 @@ export function toGray(image: RawImage): Uint8Array {
   return out;
 }
 
-/**
- * The HOG detector's score threshold. dlib's default, 0, found 72–82% of the faces of composed scenes
- * (FER2013 faces pasted on textured backgrounds, two sets of 60); −0.5 finds 86–96% of them, and all 23 of
- * the real photos with one false positive (bench/detect.ts, BENCHMARKS.md). Chosen on the composed scenes.
- */
-export const DLIB_THRESHOLD = -0.5;
-
 /** How many 2× upsamplings `auto` takes: one for photos up to ~1 megapixel (faces down to ~40 px), else none. */
 export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.height) <= 1024 ? 1 : 0);
 

@@ -1,20 +1,21 @@
 /**
  * Faces with 68 landmarks (iBUG 300-W layout, as the paper's dlib detector) from @vladmandic/face-api,
- * whose detectors and 68-point landmark net ship inside its npm package: SSD-MobileNetV1 runs in face-api
- * on our tfjs backends, the tiny detector (the default) and the landmark net as ONNX graphs in onnxruntime.
+ * whose detectors and 68-point landmark net ship inside its npm package: both detectors (SSD-MobileNetV1 and
+ * the tiny one, the default) and the landmark net run as ONNX graphs in onnxruntime, from face-api's weights.
  * Alignment: rotate about the eye midpoint so the eye line is level, crop a square around
  * the landmarks with a margin, resize to 48×48 grayscale (what the classifier was trained on).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { tf } from '../engine/tf.js';
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { autoUpsample, DLIB_THRESHOLD, dlibDetectAsync, dlibUnavailable, loadDlib } from './dlib.js';
+import { autoUpsample, dlibDetectAsync, dlibUnavailable, loadDlib } from './dlib.js';
 import { UsageError } from '../errors.js';
+import { thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
-import { decodeTiny, iou, landmarkSquare, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
+import { decodeSsd, decodeTiny, iou, landmarkSquare, refineSquare, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
+import { ssdDetectorOnnx, type SsdParams } from './onnx-ssd.js';
 
 type FaceApi = typeof import('@vladmandic/face-api');
 const require = createRequire(import.meta.url);
@@ -22,14 +23,7 @@ const require = createRequire(import.meta.url);
 let api: FaceApi | null = null;
 let loaded: Promise<void> | null = null;
 
-/**
- * `auto` (the default): where fer's native addon was built with dlib, dlib's faces (the paper's detector:
- * finds the small faces of group photos) together with face-api's tiny detector's faces that dlib's frontal
- * HOG model missed (turned heads), each with its own 68 landmarks (`dlib+tiny`, BENCHMARKS.md); elsewhere
- * the tiny detector alone, said once.
- */
-export const DETECTORS = ['auto', 'dlib+tiny', 'dlib', 'tiny', 'ssd'] as const;
-export type Detector = (typeof DETECTORS)[number];
+export { DETECTORS, MIN_CONFIDENCE, thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
 
 let autoNoted = false;
 /** What `auto` resolves to here; `note` is set the first time it falls back. */
@@ -65,7 +59,8 @@ export interface DetectOptions {
   detector?: Detector;
   /** dlib: 2× upsamplings before detection (each finds faces half as large, at ~4× the time); auto: 1 up to ~1 megapixel. */
   upsample?: number | 'auto';
-  minConfidence?: number;
+  /** Score threshold of the detector (a number), or of each (`{dlib: 0, tiny: 0.7}`); defaults MIN_CONFIDENCE. */
+  minConfidence?: number | Thresholds;
   /** Tiny detector input size (multiple of 32). */
   inputSize?: number;
 }
@@ -81,22 +76,24 @@ const SSD_INPUT = 512;
 /**
  * Faces and their 68 landmarks; `timings` receives the time of each stage. The frame is letterboxed to the
  * detector's input size and each face cropped square at the landmark net's, by sharp on 8-bit pixels. The
- * tiny detector and the landmark net run as ONNX graphs in onnxruntime (detect/onnx-nets.ts); SSD runs in
- * face-api on tfjs.
+ * landmark net looks twice: on the square centred on the detector's box, then on a square framed from those
+ * landmarks (refineSquare): 5–20% lower landmark error on real photos for every detector (BENCHMARKS.md). The
+ * detectors and the landmark net run as ONNX graphs in onnxruntime (detect/onnx-nets.ts, detect/onnx-ssd.ts).
  */
 export async function detectFaces(image: RawImage, o: DetectOptions = {}, timings?: DetectTimings): Promise<DetectedFace[]> {
   const { detector } = resolveDetector(o.detector);
+  const th = thresholdsFor(detector, o.minConfidence);
   if (detector === 'dlib' || detector === 'dlib+tiny') {
     if (!loadDlib()) throw new UsageError(`--detector ${detector}: ${dlibUnavailable()}`, { hint: 'use --detector tiny or ssd' });
     const t = performance.now();
     const faces = await dlibDetectAsync(
       image,
       o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample,
-      DLIB_THRESHOLD,
+      th.dlib,
     );
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (detector === 'dlib') return faces;
-    const more = await detectFaces(image, { ...o, detector: 'tiny' }, timings);
+    const more = await detectFaces(image, { ...o, detector: 'tiny', minConfidence: th.tiny }, timings);
     return [...faces, ...more.filter((m) => faces.every((f) => iou(f.box, m.box) < 0.3))];
   }
   const fa = await faceApi();
@@ -106,10 +103,15 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     scale = side / size; // detector pixel → image pixels
   let t = performance.now();
   const view = await cropSquare(image, 0, 0, side, size);
-  const found = tiny ? await tinyDetect(fa, view, o.minConfidence ?? 0.5) : await ssdDetect(fa, view, o.minConfidence ?? 0.5);
+  const found = tiny ? await tinyDetect(fa, view, th.tiny) : await ssdDetect(fa, view, th.ssd);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const faces = await landmarks68(image, toImageBoxes(found, scale, image));
+  const first = await landmarks68(image, toImageBoxes(found, scale, image));
+  const faces = await landmarks68(
+    image,
+    first,
+    first.map((f) => refineSquare(f.landmarks)),
+  );
   if (timings) timings.landmarksMs += performance.now() - t;
   return faces;
 }
@@ -129,14 +131,14 @@ export async function landmarks68(
   return withLandmarks(found, await runOnnx('landmarks', () => landmarkNetOnnx(landmarkParams(fa)), crops), squares);
 }
 
-async function ssdDetect(fa: FaceApi, view: RawImage, minConfidence: number): Promise<Found[]> {
-  const x = tf.tensor3d(view.data, [view.height, view.width, view.channels], 'int32');
-  try {
-    const detections = await fa.detectAllFaces(x as never, new fa.SsdMobilenetv1Options({ minConfidence }));
-    return detections.map((d) => ({ box: { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height }, score: d.score }));
-  } finally {
-    x.dispose();
-  }
+/**
+ * SSD-MobileNetV1 in onnxruntime on a SSD_INPUT square, its output decoded as face-api decodes it (its
+ * anchors, sigmoid scores, then NMS at IoU 0.5, at most 100 faces): face-api's detectAllFaces, boxes in view pixels.
+ */
+export async function ssdDetect(fa: FaceApi, view: RawImage, minConfidence: number): Promise<Found[]> {
+  const params = fa.nets.ssdMobilenetv1.params as unknown as SsdParams;
+  const out = await runOnnx('ssd', () => ssdDetectorOnnx(params), [view]);
+  return decodeSsd(out, params.output_layer.extra_dim.dataSync(), SSD_INPUT, minConfidence);
 }
 
 /** TinyFaceDetector in onnxruntime, its output decoded as face-api decodes it (YOLOv2 anchors, then NMS). */

@@ -17,8 +17,28 @@ import { UsageError } from '../errors.js';
 import { loadClassifier } from './classifier.js';
 import { describeDecodeError, predictRaw } from './predict.js';
 
-/** The detection threshold, over a number schema (`z.coerce.number()` where the CLI parses strings). */
-export const minConfidenceSchema = (n: z.ZodNumber | z.ZodCoercedNumber) => n.gt(0).lt(1).default(0.5);
+/** `0.6` or `dlib=0.2,tiny=0.7` (the command line's form) → a number or thresholds by detector; anything else as it is. */
+function parseThresholds(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  if (!v.includes('=')) return v.trim() === '' ? v : Number(v);
+  return Object.fromEntries(
+    v
+      .split(',')
+      .map((kv) => kv.split('=').map((x) => x.trim()))
+      .map(([k, x]) => [k, x === undefined || x === '' ? NaN : Number(x)]),
+  );
+}
+
+/**
+ * Face detection thresholds (detect/faces.ts thresholdsFor): a number for the detector in use, or one per detector;
+ * unset: MIN_CONFIDENCE, calibrated on real photos.
+ */
+export const minConfidenceSchema = z.preprocess(
+  parseThresholds,
+  z
+    .union([z.number(), z.strictObject({ dlib: z.number().optional(), tiny: z.number().optional(), ssd: z.number().optional() })])
+    .optional(),
+);
 /** The tiny detector's input side, a multiple of 32, over a number schema. */
 export const inputSizeSchema = (n: z.ZodNumber | z.ZodCoercedNumber) =>
   n
@@ -35,8 +55,8 @@ export const predictorOptionsSchema = z.object({
   detector: z.enum(DETECTORS).default('auto'),
   /** dlib: 2× upsamplings before detection (auto: 1 for images up to ~1 megapixel). */
   upsample: z.union([z.literal('auto'), z.number().int().min(0).max(3)]).default('auto'),
-  /** Face detection threshold. */
-  minConfidence: minConfidenceSchema(z.number()),
+  /** Face detection threshold: a number for the detector in use, or `{dlib, tiny, ssd}` (defaults MIN_CONFIDENCE). */
+  minConfidence: minConfidenceSchema,
   /** Tiny detector's input side (a multiple of 32). */
   inputSize: inputSizeSchema(z.number()),
   /** false: no face detection, each image is one already-cropped face. */

@@ -20,7 +20,7 @@ import { modelProbs } from '../../src/eval/evaluate.js';
 
 const NAMES: Record<string, string> = { smile: 'happy', wow: 'surprise', calm: 'neutral' };
 
-/** A 240×200 "photo": a fixture face enlarged to 120 px on a plain background (dlib finds 29 of 30 such). */
+/** A 240×200 "photo": a fixture face enlarged to 120 px on a plain background. */
 async function photo(face: string, file: string): Promise<void> {
   const big = await sharp(face).resize(120, 120).toBuffer();
   await sharp({ create: { width: 240, height: 200, channels: 3, background: { r: 120, g: 110, b: 100 } } })
@@ -86,7 +86,9 @@ describe("a model of three classes of one's own, from photos to predictions", ()
     const ev = JSON.parse(e.stdout);
     expect(ev.perClass.map((c: { name: string }) => c.name)).toEqual(['calm', 'smile', 'wow']);
     expect(ev.confusion).toHaveLength(3);
-    expect(ev.n).toBeGreaterThanOrEqual(15);
+    // dlib at its own threshold 0 (calibrated on real photos, issue 32) finds 13 of these 18 blurred 48-px crops
+    // enlarged to 120 px; at the old −0.5 it found 15 or more (and 9 false faces in 31 face-free real photos).
+    expect(ev.n).toBeGreaterThanOrEqual(12);
 
     const onnx = path.join(run, 'custom.onnx');
     const x = await cli('export', 'onnx', '--model', run, '--out', onnx, '--data', path.join(data, 'val'));

@@ -7,7 +7,17 @@
  * (detect/geometry.ts, data/augment.ts). No Node built-ins, no network beyond `baseUrl`.
  */
 import type * as OrtModule from 'onnxruntime-web/wasm';
-import { alignFaces, decodeTiny, landmarkSquare, toImageBoxes, withLandmarks, type Pixels } from '../../detect/geometry.js';
+import { thresholdsFor } from '../../detect/thresholds.js';
+import {
+  alignFaces,
+  decodeTiny,
+  landmarkSquare,
+  refineSquare,
+  toImageBoxes,
+  withLandmarks,
+  type Pixels,
+  type Square,
+} from '../../detect/geometry.js';
 import { labelFaces } from '../../predict/label.js';
 import type { DetectedFace, Point } from '../../detect/types.js';
 import { ttaAffines, viewBatch, type Tta } from '../../data/augment.js';
@@ -203,7 +213,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
   const { ort, provider, providerNote, sessions } = await openSessions(base, config, options);
   const [classifier, detector, landmarks] = sessions;
   const views = ttaAffines(options.tta ?? 'flip');
-  const threshold = options.minConfidence ?? 0.5;
+  const threshold = thresholdsFor('tiny', options.minConfidence).tiny;
   const { inputSize, anchors } = config.detector;
   const L = config.landmarkInput;
   let disposed = false;
@@ -251,12 +261,14 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       timings.detectMs = performance.now() - t;
       t = performance.now();
       if (found.length) {
-        const x = new Float32Array(found.length * L * L * 3);
-        found.forEach(({ box }, i) => {
-          const q = landmarkSquare(box);
-          squareRgb(canvas, q.x, q.y, q.side, L, x, i * L * L * 3);
-        });
-        faces = withLandmarks(found, await run(landmarks, x, [found.length, L, L, 3]));
+        // Two looks, as in Node (detect/faces.ts): the box's centred square, then a square framed from those points.
+        const look = async (squares: Square[]) => {
+          const x = new Float32Array(found.length * L * L * 3);
+          squares.forEach((q, i) => squareRgb(canvas, q.x, q.y, q.side, L, x, i * L * L * 3));
+          return withLandmarks(found, await run(landmarks, x, [found.length, L, L, 3]), squares);
+        };
+        const first = await look(found.map((f) => landmarkSquare(f.box)));
+        faces = await look(first.map((f) => refineSquare(f.landmarks)));
       }
       timings.landmarksMs = performance.now() - t;
       crops = alignFaces(pixels, faces);
