@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ModelError, UsageError } from '../errors.js';
+import { ModelError, RuntimeFailure, UsageError } from '../errors.js';
 import { decodeModel, DataType } from './builder.js';
 import type { OnnxTypes } from './proto.js';
 
@@ -195,4 +195,20 @@ export function ortMessage(e: unknown): string {
       .replace(/\S*\.(cc|cpp|h|hpp):\d+\s+(\S+\s+)?/g, '')
       .trim() || 'unknown error'
   );
+}
+
+/**
+ * onnxruntime's failure to create a session, as fer's error: a model it cannot parse or check (protobuf,
+ * graph, types, shapes, opset) is a model error (exit 3); anything else (a provider, memory) a runtime
+ * failure (exit 4).
+ */
+export function ortLoadError(e: unknown): ModelError | RuntimeFailure {
+  const raw = (e as Error)?.message ?? String(e);
+  const model =
+    /Protobuf parsing failed|INVALID_PROTOBUF|INVALID_GRAPH|INVALID_ARGUMENT|NOT_IMPLEMENTED|Type Error|ShapeInference|opset|Unsupported model IR|initializer|external data/i.test(
+      raw,
+    );
+  return model
+    ? new ModelError(`onnx: onnxruntime cannot use the model: ${ortMessage(e)}`, { cause: e })
+    : new RuntimeFailure(`runtime: onnxruntime could not load the model: ${ortMessage(e)}`, { cause: e });
 }

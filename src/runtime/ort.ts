@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ortMessage, readOnnxFile } from '../onnx/validate.js';
-import { UsageError, RuntimeFailure } from '../errors.js';
+import { ortLoadError, readOnnxFile } from '../onnx/validate.js';
+import { UsageError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -198,7 +198,7 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
     session =
       typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
-    throw new RuntimeFailure(`runtime: onnxruntime could not load the model: ${ortMessage(e)}`, { cause: e });
+    throw ortLoadError(e); // a model onnxruntime cannot parse or check is exit 3; anything else 4
   }
   const inputName = session.inputNames[0],
     outputName = session.outputNames[0];

@@ -1,11 +1,14 @@
 /**
- * Fuzz of the readers users point at their own files: folder datasets, Kaggle CSVs and model folders, on
- * generated bad inputs (truncated, wrong sizes, random bytes, path escapes, huge dimensions). Every input
+ * Fuzz of the readers users point at their own files: folder datasets, Kaggle CSVs, model folders and ONNX
+ * files (external data, dims), on generated bad inputs (truncated, wrong sizes, random bytes, path escapes,
+ * huge dimensions); of the places outputs are written to (links, user files, inputs); and of requests to
+ * fer serve (issue 34). Every input
  * either loads or fails as a documented error (exit 2 for data, 3 for models) — never "unexpected" (1) —
  * and nothing outside the temporary folder is touched.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, linkSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
@@ -14,6 +17,12 @@ import { loadModel } from '../../src/model/io.js';
 import { describeError } from '../../src/commands/handle-error.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { Rng } from '../../src/util/rng.js';
+import { onnx } from '../../src/onnx/proto.js';
+import { inspectOnnx } from '../../src/onnx/inspect.js';
+import { createSession } from '../../src/runtime/ort.js';
+import { clearProtectedInputs, protectInput, writeOutput } from '../../src/io/output.js';
+import { serveSite } from '../../src/web/site.js';
+import { oneLine } from '../../src/commands/handle-error.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fer-fuzz-'));
 const sandbox = path.join(root, 'sandbox');
@@ -135,3 +144,158 @@ describe('fuzz: dataset readers and the model loader on bad inputs', () => {
     expect(after.mtimeMs).toBe(before.mtimeMs);
   }, 120_000);
 });
+
+/** The shipped classifier with one generated edit: bad bytes, escaping external data, impossible dims. */
+function onnxCase(k: number, base: Uint8Array): string {
+  const dir = path.join(sandbox, `onnx-${k}`);
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'model.onnx');
+  const edit = Math.floor(rand() * 6);
+  if (edit === 0) writeFileSync(file, base.subarray(0, Math.floor(rand() * base.length)));
+  else if (edit === 1) writeFileSync(file, bytes(Math.floor(rand() * 3000)));
+  else {
+    const m = onnx.ModelProto.decode(base);
+    const inits = m.graph!.initializer!.filter((t) => (t.rawData?.length ?? 0) > 0);
+    const t = pick(inits);
+    if (edit === 2 || edit === 3) {
+      const location = pick([
+        '../outside.bin',
+        sentinel,
+        '../../../../../../etc/passwd',
+        'sub/../../outside.bin',
+        'missing.bin',
+        'w.bin',
+        'a\nb',
+      ]);
+      writeFileSync(path.join(dir, 'w.bin'), edit === 2 ? Buffer.from(t.rawData!) : bytes(Math.floor(rand() * 100)));
+      t.rawData = new Uint8Array();
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [onnx.StringStringEntryProto.create({ key: 'location', value: location })];
+      if (rand() < 0.3)
+        t.externalData.push(onnx.StringStringEntryProto.create({ key: 'offset', value: pick(['-4', '1e30', '99999999', '0']) }));
+    } else if (edit === 4) t.dims = pick([[1e7, 1e7], [-1, 4], [2 ** 40, 2 ** 40], [3], []]);
+    else m.graph!.initializer!.push(onnx.TensorProto.create({ name: 'unused', dataType: 1, dims: [1e7, 1e7], rawData: bytes(8) }));
+    writeFileSync(file, onnx.ModelProto.encode(m).finish());
+  }
+  return file;
+}
+
+describe('fuzz: ONNX files, output places and serve requests (issue 34)', () => {
+  it('≥ 60 generated ONNX files: loaded, or exit 2/3 in one line, telling nothing of the outside; nothing outside touched', async () => {
+    const before = statSync(sentinel);
+    const base = readFileSync(path.join('models', 'onnx', 'fer-mini-xception.fp32.onnx'));
+    const codes = new Set<number>();
+    const t0 = Date.now();
+    for (let k = 0; k < 60; k++) {
+      const file = onnxCase(k, base);
+      let code = 0;
+      try {
+        inspectOnnx(file);
+        await (await createSession(file)).session.release();
+      } catch (e) {
+        code = describeError(e).exitCode;
+        const m = (e as Error).message;
+        expect([2, 3], `${file}: ${m}`).toContain(code);
+        expect(oneLine(m).split('\n'), m).toHaveLength(1);
+        expect(m).not.toMatch(new RegExp(`\\b${statSync('/etc/passwd').size}\\b`));
+      }
+      codes.add(code);
+    }
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    expect([...codes].sort()).toContain(3);
+    expect(readFileSync(sentinel, 'utf8')).toBe('outside');
+    expect(statSync(sentinel).mtimeMs).toBe(before.mtimeMs);
+  }, 120_000);
+
+  it('≥ 100 generated output places: written, or refused (2) — never through a link, onto a user file or an input', () => {
+    const before = statSync(sentinel);
+    const outcomes = new Map<string, number>();
+    for (let k = 0; k < 100; k++) {
+      const dir = path.join(sandbox, `out-${k}`);
+      mkdirSync(dir, { recursive: true });
+      const target = path.join(dir, pick(['eval.json', 'bench.png', 'x.png', 'report.html']));
+      const kind = pick(['none', 'symlink', 'hardlink', 'user', 'folder', 'fer', 'fer-edited', 'input', 'dangling']);
+      if (kind === 'symlink') symlinkSync(sentinel, target);
+      if (kind === 'dangling') symlinkSync(path.join(root, 'nowhere', 'x'), target);
+      if (kind === 'hardlink') linkSync(sentinel, target);
+      if (kind === 'user' || kind === 'input') writeFileSync(target, 'mine');
+      if (kind === 'folder') mkdirSync(target);
+      if (kind === 'fer' || kind === 'fer-edited') writeOutput(target, 'fer wrote this');
+      if (kind === 'fer-edited') writeFileSync(target, 'the user changed it');
+      if (kind === 'input') protectInput(target);
+      let code = 0;
+      try {
+        writeOutput(target, 'new');
+      } catch (e) {
+        code = describeError(e).exitCode;
+        expect(code, (e as Error).message).toBe(2);
+      }
+      clearProtectedInputs();
+      const expected = kind === 'none' || kind === 'fer' ? 0 : 2;
+      expect(code, `${kind} ${target}`).toBe(expected);
+      if (kind === 'user' || kind === 'input') expect(readFileSync(target, 'utf8')).toBe('mine');
+      if (kind === 'fer-edited') expect(readFileSync(target, 'utf8')).toBe('the user changed it');
+      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+    }
+    expect(outcomes.size).toBeGreaterThanOrEqual(8);
+    expect(readFileSync(sentinel, 'utf8')).toBe('outside');
+    expect(statSync(sentinel).mtimeMs).toBe(before.mtimeMs);
+  });
+
+  it('≥ 300 generated requests to fer serve: 200/400/404/405 only, nothing outside served, the server stays up', async () => {
+    const site = path.join(sandbox, 'site');
+    mkdirSync(path.join(site, 'sub'), { recursive: true });
+    writeFileSync(path.join(site, 'index.html'), 'page');
+    writeFileSync(path.join(site, 'sub', 'a.txt'), 'inside');
+    symlinkSync(sentinel, path.join(site, 'link.bin'));
+    symlinkSync(root, path.join(site, 'rootlink'));
+    const server = await serveSite(site);
+    const port = (server.server.address() as { port: number }).port;
+    const parts = [
+      '',
+      '.',
+      '..',
+      '%2e%2e',
+      '%2f',
+      '%',
+      '%zz',
+      '%00',
+      'sub',
+      'a.txt',
+      'index.html',
+      'link.bin',
+      'rootlink',
+      'outside.bin',
+      '%C0%AE',
+      '\u00e9',
+      '?x',
+      '#y',
+      '//',
+    ];
+    try {
+      for (let k = 0; k < 300; k++) {
+        const p = '/' + Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(parts)).join('/');
+        const method = rand() < 0.9 ? 'GET' : pick(['POST', 'PUT', 'DELETE', 'HEAD']);
+        const r = await rawRequest(port, p, method);
+        expect([200, 400, 404, 405], `${method} ${p}`).toContain(r.status);
+        expect(r.body, p).not.toContain('outside');
+      }
+      expect((await rawRequest(port, '/sub/a.txt', 'GET')).body).toBe('inside');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** One HTTP request with its path sent as is (no client-side normalisation). */
+function rawRequest(port: number, p: string, method: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: encodeURI(p).replace(/%25/g, '%'), method }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
