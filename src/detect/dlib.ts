@@ -20,18 +20,24 @@ export const DLIB_LANDMARKS = process.env.FER_DLIB_LANDMARKS ?? '/usr/share/dlib
 
 let addon: DlibAddon | null | undefined;
 let why: string | undefined;
+let noModel: string | undefined;
 
-/** dlib's detector, loaded once; null (with `dlibUnavailable()` saying why) where it is not built or installed. */
+/**
+ * dlib's detector, loaded once; null (with `dlibUnavailable()` saying why) where it is not built. Its 68-point
+ * model is loaded where installed; without it the HOG detector still runs (its weights are in dlib's code) and
+ * `dlibWithoutModel()` says so: the landmarks are then face-api's (detect/faces.ts).
+ */
 export function loadDlib(): DlibAddon | null {
   if (addon !== undefined) return addon;
   const file = process.env.FER_DLIB_ADDON ?? packagePath('native', 'build', 'Release', 'fer_dlib.node');
   addon = null;
   if (!existsSync(file)) why = 'fer was built without dlib (install libdlib-dev and libdlib-data, then npm rebuild)';
-  else if (!existsSync(DLIB_LANDMARKS)) why = `dlib's 68-point model is missing (${DLIB_LANDMARKS}; Debian: apt-get install libdlib-data)`;
   else {
     try {
       const a = createRequire(import.meta.url)(file) as DlibAddon;
-      a.load(DLIB_LANDMARKS);
+      if (existsSync(DLIB_LANDMARKS)) a.load(DLIB_LANDMARKS);
+      else
+        noModel = `dlib's 68-point model is not installed (${DLIB_LANDMARKS}; Debian: apt-get install libdlib-data; ${DLIB_LICENSE_NOTE}): face-api's 68-point net places the landmarks`;
       addon = a;
     } catch (e) {
       why = `dlib could not be loaded: ${(e as Error).message.split('\n')[0]}`;
@@ -43,6 +49,12 @@ export function loadDlib(): DlibAddon | null {
 export function dlibUnavailable(): string | undefined {
   loadDlib();
   return why;
+}
+
+/** Set where dlib's detector runs without its 68-point model: why, and what places the landmarks instead. */
+export function dlibWithoutModel(): string | undefined {
+  loadDlib();
+  return noModel;
 }
 
 /** 8-bit luma (ITU-R BT.601, as alignFace and the classifier's training crops use). */
@@ -59,7 +71,8 @@ export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.he
 
 /**
  * Faces with 68 landmarks by dlib, found on a worker thread (several images at once use several cores);
- * `score` is the HOG detector's confidence (0 at dlib's default threshold).
+ * `score` is the HOG detector's confidence (0 at dlib's default threshold). Without the 68-point model
+ * (dlibWithoutModel) the landmarks are NaN.
  */
 export async function dlibDetectAsync(image: RawImage, upsample: number, threshold = 0): Promise<DetectedFace[]> {
   const a = loadDlib();

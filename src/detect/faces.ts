@@ -9,11 +9,21 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { autoUpsample, dlibDetectAsync, dlibUnavailable, loadDlib } from './dlib.js';
+import { autoUpsample, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadDlib } from './dlib.js';
 import { UsageError } from '../errors.js';
 import { thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
-import { decodeSsd, decodeTiny, iou, landmarkSquare, refineSquare, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
+import {
+  decodeSsd,
+  decodeTiny,
+  iou,
+  landmarkSquare,
+  refineSquare,
+  toImageBoxes,
+  withLandmarks,
+  type Found,
+  type Square,
+} from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
 import { ssdDetectorOnnx, type SsdParams } from './onnx-ssd.js';
 
@@ -29,7 +39,11 @@ let autoNoted = false;
 /** What `auto` resolves to here; `note` is set the first time it falls back. */
 export function resolveDetector(d: Detector = 'auto'): { detector: Exclude<Detector, 'auto'>; note?: string } {
   if (d !== 'auto') return { detector: d };
-  if (loadDlib()) return { detector: 'dlib+tiny' };
+  if (loadDlib()) {
+    const note = autoNoted ? undefined : dlibWithoutModel() && `face detector: dlib+tiny (${dlibWithoutModel()})`;
+    autoNoted = true;
+    return { detector: 'dlib+tiny', note };
+  }
   const note = autoNoted ? undefined : `face detector: tiny (dlib unavailable: ${dlibUnavailable()})`;
   autoNoted = true;
   return { detector: 'tiny', note };
@@ -86,12 +100,13 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   if (detector === 'dlib' || detector === 'dlib+tiny') {
     if (!loadDlib()) throw new UsageError(`--detector ${detector}: ${dlibUnavailable()}`, { hint: 'use --detector tiny or ssd' });
     const t = performance.now();
-    const faces = await dlibDetectAsync(
-      image,
-      o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample,
-      th.dlib,
-    );
+    let faces = await dlibDetectAsync(image, o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample, th.dlib);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
+    if (dlibWithoutModel()) {
+      const t2 = performance.now();
+      faces = await lookTwice(image, faces);
+      if (timings) timings.landmarksMs += performance.now() - t2;
+    }
     if (detector === 'dlib') return faces;
     const more = await detectFaces(image, { ...o, detector: 'tiny', minConfidence: th.tiny }, timings);
     return [...faces, ...more.filter((m) => faces.every((f) => iou(f.box, m.box) < 0.3))];
@@ -106,14 +121,23 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   const found = tiny ? await tinyDetect(fa, view, th.tiny) : await ssdDetect(fa, view, th.ssd);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const first = await landmarks68(image, toImageBoxes(found, scale, image));
-  const faces = await landmarks68(
+  const faces = await lookTwice(image, toImageBoxes(found, scale, image));
+  if (timings) timings.landmarksMs += performance.now() - t;
+  return faces;
+}
+
+/**
+ * face-api's 68-point net looks twice at each face: on the square centred on its box, then on a square framed
+ * from those first points as the tiny detector frames faces (refineSquare); whichever box found the face (tiny,
+ * SSD, dlib), the second look lowers the error (BENCHMARKS.md "Face detection on real photos").
+ */
+export async function lookTwice(image: RawImage, found: Found[]): Promise<DetectedFace[]> {
+  const first = await landmarks68(image, found);
+  return landmarks68(
     image,
     first,
     first.map((f) => refineSquare(f.landmarks)),
   );
-  if (timings) timings.landmarksMs += performance.now() - t;
-  return faces;
 }
 
 /**

@@ -86,3 +86,22 @@ it('auto falls back to the tiny detector, with one note, where dlib is missing',
   expect(r.stderr.match(/face detector: tiny \(dlib unavailable: fer was built without dlib/g)).toHaveLength(1);
   expect(JSON.parse(r.stdout.trim().split('\n')[0]).faces).toHaveLength(2);
 });
+
+it.runIf(hasDlib)("without dlib's 68-point model: dlib's faces, face-api's 68 landmarks, one note", () => {
+  const r = spawnSync(process.execPath, [bin, 'predict', photo, '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, FER_DLIB_LANDMARKS: path.join(tmp, 'missing.dat') },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr.match(/face detector: dlib\+tiny \(dlib's 68-point model is not installed/g)).toHaveLength(1);
+  const faces = JSON.parse(r.stdout.trim().split('\n')[0]).faces as { box: { x: number; width: number }; landmarks: { x: number }[] }[];
+  expect(faces).toHaveLength(2);
+  for (const f of faces) {
+    expect(f.landmarks).toHaveLength(68);
+    for (const p of f.landmarks) {
+      expect(Number.isFinite(p.x)).toBe(true);
+      expect(p.x).toBeGreaterThan(f.box.x - 0.2 * f.box.width);
+      expect(p.x).toBeLessThan(f.box.x + 1.2 * f.box.width);
+    }
+  }
+});
