@@ -205,9 +205,9 @@ export function ortMessage(e: unknown): string {
 export function ortLoadError(e: unknown): ModelError | RuntimeFailure {
   const raw = (e as Error)?.message ?? String(e);
   const model =
-    /Protobuf parsing failed|INVALID_PROTOBUF|INVALID_GRAPH|INVALID_ARGUMENT|NOT_IMPLEMENTED|Type Error|ShapeInference|opset|Unsupported model IR|initializer|external data/i.test(
+    /Load model .* failed|Protobuf parsing|INVALID_(PROTOBUF|GRAPH|ARGUMENT)|invalid model|No Op registered|NOT_IMPLEMENTED|Type Error|ShapeInference|opset|IR version|initializer|external data/i.test(
       raw,
-    );
+    ) && !/execution provider|CUDA|TensorRT|cudnn/i.test(raw);
   return model
     ? new ModelError(`onnx: onnxruntime cannot use the model: ${ortMessage(e)}`, { cause: e })
     : new RuntimeFailure(`runtime: onnxruntime could not load the model: ${ortMessage(e)}`, { cause: e });

@@ -142,6 +142,22 @@ describe('ONNX dims and sizes (items 7, 11)', () => {
     }
   });
 
+  it('a model onnxruntime cannot check (an unknown op, a dangling input) is exit 3 in one line, not 4', async () => {
+    for (const edit of [
+      (m: ReturnType<typeof onnx.ModelProto.decode>) => (m.graph!.node![0].opType = 'NoSuchOp'),
+      (m: ReturnType<typeof onnx.ModelProto.decode>) => (m.graph!.node![1].input![0] = 'dangling'),
+    ]) {
+      const m = onnx.ModelProto.decode(readFileSync(SHIPPED));
+      edit(m);
+      const file = path.join(tmp(), 'bad.onnx');
+      writeFileSync(file, onnx.ModelProto.encode(m).finish());
+      const r = await cli('predict', FACE, '--no-detect', '--model', file);
+      expect(r.code, r.stderr).toBe(3);
+      expect(oneLine(r.stderr)).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\.cc:\d+/);
+    }
+  });
+
   it('fer bench on an ONNX whose input is not 48×48 is a model error (3), not a crash (1)', async () => {
     const big = buildModel('mini-xception', { inputSize: 64, seed: 1 });
     const file = path.join(tmp(), 'big.onnx');
