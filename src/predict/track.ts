@@ -7,7 +7,7 @@
  *
  * Pure (no Node built-ins): fer predict's video path and the browser page share it.
  */
-import type { Box } from '../detect/types.js';
+import type { Box, DetectedFace, Point } from '../detect/types.js';
 import { iou } from '../detect/geometry.js';
 import type { Labelled } from './label.js';
 
@@ -96,4 +96,34 @@ export function labelChangesPerSecond(frames: { time: number; faces: { track: nu
       last.set(f.track, f.emotion);
     }
   return changes / (frames[frames.length - 1].time - frames[0].time);
+}
+
+const extent = (pts: Point[]) => {
+  const xs = pts.map((p) => p.x),
+    ys = pts.map((p) => p.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) };
+};
+
+/**
+ * Faces followed from one frame to the next without the detector: `next[i]` holds the landmarks the net found on
+ * the square framed from `prev[i]`'s (refineSquare). Each box moves and scales with its landmarks; a face whose
+ * landmarks changed size by more than a third or moved by more than half their size is taken as lost and
+ * dropped (the caller re-detects).
+ */
+export function followFaces<F extends DetectedFace>(prev: DetectedFace[], next: F[]): F[] {
+  return next.flatMap((f, i) => {
+    const a = extent(prev[i].landmarks),
+      b = extent(f.landmarks);
+    const ratio = b.size / a.size;
+    if (!(ratio > 0.75 && ratio < 1.33) || Math.hypot(b.cx - a.cx, b.cy - a.cy) > 0.5 * a.size) return [];
+    const p = prev[i].box;
+    const box = {
+      x: b.cx + (p.x - a.cx) * ratio,
+      y: b.cy + (p.y - a.cy) * ratio,
+      width: p.width * ratio,
+      height: p.height * ratio,
+    };
+    return [{ ...f, box, score: prev[i].score }];
+  });
 }

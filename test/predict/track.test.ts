@@ -1,6 +1,6 @@
 /** The video tracker: ids across frames by box overlap, the moving average of probabilities (hand-computed), flicker counting. */
 import { describe, it, expect } from 'vitest';
-import { createTracker, labelChangesPerSecond } from '../../src/predict/track.js';
+import { createTracker, followFaces, labelChangesPerSecond } from '../../src/predict/track.js';
 
 const face = (x: number, p: number[]) => {
   const names = ['happy', 'sad'];
@@ -52,4 +52,25 @@ it('labelChangesPerSecond counts changes within each track', () => {
     ],
   }));
   expect(labelChangesPerSecond(frames)).toBe(2 / 2); // two changes over two seconds
+});
+
+describe('followFaces', () => {
+  const square = (cx: number, cy: number, size: number) =>
+    Array.from({ length: 68 }, (_, i) => ({ x: cx + ((i % 2) - 0.5) * size, y: cy + ((i % 3) / 2 - 0.5) * size }));
+  const prev = [{ box: { x: 80, y: 70, width: 40, height: 50 }, score: 0.9, landmarks: square(100, 100, 40) }];
+
+  it('moves and scales each box with its landmarks', () => {
+    const [f] = followFaces(prev, [{ box: prev[0].box, score: 0, landmarks: square(110, 95, 44) }]);
+    // landmarks: centre (100,100) → (110,95), size 40 → 44 (×1.1); the box's corner was (−20, −30) from the centre
+    expect(f.box.x).toBeCloseTo(110 - 20 * 1.1, 9);
+    expect(f.box.y).toBeCloseTo(95 - 30 * 1.1, 9);
+    expect(f.box.width).toBeCloseTo(44, 9);
+    expect(f.box.height).toBeCloseTo(55, 9);
+    expect(f.score).toBe(0.9);
+  });
+
+  it('drops a face whose landmarks jumped or changed size: the caller re-detects', () => {
+    expect(followFaces(prev, [{ box: prev[0].box, score: 0, landmarks: square(100, 100, 60) }])).toEqual([]);
+    expect(followFaces(prev, [{ box: prev[0].box, score: 0, landmarks: square(125, 100, 40) }])).toEqual([]);
+  });
 });

@@ -8,6 +8,7 @@
  */
 import type * as OrtModule from 'onnxruntime-web/wasm';
 import { thresholdsFor } from '../../detect/thresholds.js';
+import { followFaces } from '../../predict/track.js';
 import {
   alignFaces,
   decodeTiny,
@@ -15,6 +16,7 @@ import {
   refineSquare,
   toImageBoxes,
   withLandmarks,
+  type Found,
   type Pixels,
   type Square,
 } from '../../detect/geometry.js';
@@ -97,8 +99,13 @@ export interface WebPredictor {
   provider: WebProvider;
   /** Set when `provider` is not the first one asked for: which ones were skipped, and why. */
   providerNote?: string;
-  /** Faces with 68 landmarks and emotions. `detect: false`: the whole image is one face (already cropped). */
-  predict(image: WebImage, options?: { detect?: boolean }): Promise<WebPrediction>;
+  /**
+   * Faces with 68 landmarks and emotions. `detect: false`: the whole image is one face (already cropped).
+   * `follow`: the faces of the previous frame of a video: the detector is skipped and each face's landmarks are
+   * found where its previous ones were (followFaces); faces no longer there are dropped, so re-detect when the
+   * result has fewer faces than `follow`, and every few frames to find new ones.
+   */
+  predict(image: WebImage, options?: { detect?: boolean; follow?: DetectedFace[] }): Promise<WebPrediction>;
   /** Class probabilities [n × classes] of n 48×48 gray faces (the classifier alone). */
   classify(faces: Uint8Array, n: number): Promise<Float32Array>;
   dispose(): Promise<void>;
@@ -223,6 +230,13 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     return out[s.outputNames[0]].data as Float32Array;
   };
 
+  /** The landmark net on one square per face. */
+  async function look(canvas: CanvasImageSource, found: Found[], squares: Square[]): Promise<DetectedFace[]> {
+    const x = new Float32Array(found.length * L * L * 3);
+    squares.forEach((q, i) => squareRgb(canvas, q.x, q.y, q.side, L, x, i * L * L * 3));
+    return withLandmarks(found, await run(landmarks, x, [found.length, L, L, 3]), squares);
+  }
+
   async function classify(faces: Uint8Array, n: number): Promise<Float32Array> {
     if (disposed) throw new Error('fer: predictor used after dispose()');
     const k = config.classes.length;
@@ -237,7 +251,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     return sum;
   }
 
-  async function predict(image: WebImage, o: { detect?: boolean } = {}): Promise<WebPrediction> {
+  async function predict(image: WebImage, o: { detect?: boolean; follow?: DetectedFace[] } = {}): Promise<WebPrediction> {
     if (disposed) throw new Error('fer: predictor used after dispose()');
     const timings = { detectMs: 0, landmarksMs: 0, classifyMs: 0 };
     const { canvas, pixels } = toCanvas(image);
@@ -247,6 +261,12 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     if (o.detect === false) {
       faces = [{ box: { x: 0, y: 0, width, height }, score: 0, landmarks: [], note: 'the whole image was classified as one face' }];
       crops = wholeGray(canvas, width, height);
+    } else if (o.follow?.length) {
+      const t = performance.now();
+      const squares = o.follow.map((f) => refineSquare(f.landmarks));
+      faces = followFaces(o.follow, await look(canvas, o.follow, squares));
+      timings.landmarksMs = performance.now() - t;
+      crops = alignFaces(pixels, faces);
     } else {
       let t = performance.now();
       const side = Math.max(width, height),
@@ -262,13 +282,16 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       t = performance.now();
       if (found.length) {
         // Two looks, as in Node (detect/faces.ts): the box's centred square, then a square framed from those points.
-        const look = async (squares: Square[]) => {
-          const x = new Float32Array(found.length * L * L * 3);
-          squares.forEach((q, i) => squareRgb(canvas, q.x, q.y, q.side, L, x, i * L * L * 3));
-          return withLandmarks(found, await run(landmarks, x, [found.length, L, L, 3]), squares);
-        };
-        const first = await look(found.map((f) => landmarkSquare(f.box)));
-        faces = await look(first.map((f) => refineSquare(f.landmarks)));
+        const first = await look(
+          canvas,
+          found,
+          found.map((f) => landmarkSquare(f.box)),
+        );
+        faces = await look(
+          canvas,
+          found,
+          first.map((f) => refineSquare(f.landmarks)),
+        );
       }
       timings.landmarksMs = performance.now() - t;
       crops = alignFaces(pixels, faces);
