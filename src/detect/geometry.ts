@@ -1,6 +1,6 @@
 /**
  * The pure geometry of face detection, shared by Node (detect/faces.ts) and the browser entry (web/): the
- * tiny detector's output decoding and non-maximum suppression, box clipping, IoU, eye geometry and the
+ * tiny detector's and SSD's output decoding and non-maximum suppression, box clipping, IoU, eye geometry and the
  * 48×48 alignment crop. No Node built-ins, no tfjs, no onnxruntime.
  */
 import type { Box, DetectedFace, Point } from './types.js';
@@ -49,6 +49,81 @@ export function decodeTiny(out: ArrayLike<number>, anchors: readonly Point[], si
   const kept: Found[] = [];
   for (const f of found) if (kept.every((k) => iou(k.box, f.box) <= TINY_IOU)) kept.push(f);
   return kept;
+}
+
+/** face-api's IoU threshold for SSD's non-maximum suppression, and the most faces it keeps (SsdMobilenetv1Options). */
+export const SSD_IOU = 0.5;
+export const SSD_MAX_RESULTS = 100;
+
+/**
+ * SSD's raw output (per anchor: box encoding ty, tx, th, tw, then class logits) decoded as face-api's
+ * outputLayer decodes it: against the anchors ((ymin, xmin, ymax, xmax) each, relative), centres offset by
+ * encoding / 10 of the anchor's size and sizes scaled by exp(encoding / 5); the face score is the sigmoid
+ * of logit 1. Boxes (ymin, xmin, ymax, xmax) relative to the input, as float32 like face-api's.
+ */
+export function decodeSsdBoxes(raw: ArrayLike<number>, anchors: ArrayLike<number>): { boxes: Float32Array; scores: Float32Array } {
+  const n = anchors.length / 4,
+    stride = raw.length / n;
+  const boxes = new Float32Array(n * 4),
+    scores = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const [ay0, ax0, ay1, ax1] = [0, 1, 2, 3].map((k) => anchors[i * 4 + k]);
+    const r = i * stride;
+    const ah = ay1 - ay0,
+      aw = ax1 - ax0;
+    const cy = (raw[r] / 10) * ah + (ay0 + ah / 2),
+      cx = (raw[r + 1] / 10) * aw + (ax0 + aw / 2);
+    const hh = (Math.exp(raw[r + 2] / 5) * ah) / 2,
+      hw = (Math.exp(raw[r + 3] / 5) * aw) / 2;
+    boxes.set([cy - hh, cx - hw, cy + hh, cx + hw], i * 4);
+    scores[i] = sigmoid(raw[r + 5]);
+  }
+  return { boxes, scores };
+}
+
+/** face-api's IoU of two (ymin, xmin, ymax, xmax) boxes: 0 when either is empty. */
+function cornerIou(b: Float32Array, i: number, j: number): number {
+  const [y0, x0, y1, x1] = [0, 1, 2, 3].map((k) => b[i * 4 + k]);
+  const [v0, u0, v1, u1] = [0, 1, 2, 3].map((k) => b[j * 4 + k]);
+  const a = (y1 - y0) * (x1 - x0),
+    c = (v1 - v0) * (u1 - u0);
+  if (a <= 0 || c <= 0) return 0;
+  const inter = Math.max(Math.min(y1, v1) - Math.max(y0, v0), 0) * Math.max(Math.min(x1, u1) - Math.max(x0, u0), 0);
+  return inter / (a + c - inter);
+}
+
+/**
+ * SSD's raw output → faces in input pixels (`size` square): decodeSsdBoxes, then face-api's NMS (scores above
+ * `threshold`, best first; a box is kept unless its IoU with a kept one exceeds SSD_IOU; at most `maxResults`),
+ * each box cut to the input.
+ */
+export function decodeSsd(
+  raw: ArrayLike<number>,
+  anchors: ArrayLike<number>,
+  size: number,
+  threshold: number,
+  maxResults = SSD_MAX_RESULTS,
+): Found[] {
+  const { boxes, scores } = decodeSsdBoxes(raw, anchors);
+  const order: number[] = [];
+  scores.forEach((s, i) => {
+    if (s > threshold) order.push(i);
+  });
+  order.sort((a, b) => scores[b] - scores[a]);
+  const kept: number[] = [];
+  for (const i of order) {
+    if (kept.length >= maxResults) break;
+    if (kept.every((j) => cornerIou(boxes, i, j) <= SSD_IOU)) kept.push(i);
+  }
+  return kept
+    .map((i) => {
+      const top = Math.max(0, boxes[i * 4]),
+        left = Math.max(0, boxes[i * 4 + 1]),
+        bottom = Math.min(1, boxes[i * 4 + 2]),
+        right = Math.min(1, boxes[i * 4 + 3]);
+      return { box: { x: left * size, y: top * size, width: (right - left) * size, height: (bottom - top) * size }, score: scores[i] };
+    })
+    .filter((f) => f.box.width > 0 && f.box.height > 0);
 }
 
 /**

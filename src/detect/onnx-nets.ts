@@ -15,7 +15,7 @@ import { finishOutput, makeGraphWriter, type GraphWriter } from '../convert/onnx
 import { ONNX_OPSET } from '../convert/onnx/options.js';
 import * as ops from '../convert/onnx/ops/index.js';
 
-interface ConvParams {
+export interface ConvParams {
   filters: tf.Tensor4D;
   bias: tf.Tensor1D;
 }
@@ -24,10 +24,10 @@ interface SeparableParams {
   pointwise_filter: tf.Tensor4D;
   bias: tf.Tensor1D;
 }
-type Pads = [number, number, number, number];
+export type Pads = [number, number, number, number];
 
 /** A tensor being built: its name and spatial size. */
-interface T {
+export interface T {
   name: string;
   hw: [number, number];
 }
@@ -41,12 +41,13 @@ function outHw(hw: [number, number], [kh, kw]: [number, number], stride: number,
 /**
  * The face nets' layer vocabulary over fer's one graph writer (convert/onnx/context.ts) and its op emitters:
  * the same weight storage (denormals flushed), the same output post-pass (no trailing Identity), the same opset.
+ * SSD-MobileNetV1 extends it (detect/onnx-ssd.ts).
  */
-class NetWriter {
+export class NetWriter {
   readonly w: GraphWriter = makeGraphWriter('fp32', {});
   private n = 0;
 
-  private fresh(type: string): string {
+  protected fresh(type: string): string {
     return `${type}_${this.n++}`;
   }
 
@@ -62,7 +63,7 @@ class NetWriter {
     return scaled;
   }
 
-  private convNode(
+  protected convNode(
     x: T,
     weight: Float32Array,
     dims: [number, number, number, number],
