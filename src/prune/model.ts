@@ -1,12 +1,12 @@
 /** Magnitude pruning of a whole model (one shot, and the masks the training hook re-applies). */
 import type { tf } from '../engine/tf.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
-import { applyMask, globalMasks, magnitudeMask, sparsityReport, twoFourMask } from './prune.js';
+import { applyMask, globalMasks, lampMasks, magnitudeMask, sparsityReport, twoFourMask } from './prune.js';
 
 export interface PruneSettings {
   target: number;
   pattern: 'unstructured' | '2:4';
-  scope: 'layer' | 'global';
+  scope: 'layer' | 'global' | 'lamp';
 }
 
 /** Masks for all kernels at one sparsity (2:4 ignores `sparsity`: it is 50% by construction). */
@@ -14,6 +14,7 @@ export function computeMasks(weights: KernelWeight[], sparsity: number, s: Prune
   const values = weights.map(readValues);
   if (s.pattern === '2:4') return weights.map((w, i) => twoFourMask(values[i], w.inputChannels, w.channels));
   if (s.scope === 'global') return globalMasks(values, sparsity);
+  if (s.scope === 'lamp') return lampMasks(values, sparsity);
   return values.map((v) => magnitudeMask(v, sparsity));
 }
 

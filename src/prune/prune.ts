@@ -37,6 +37,38 @@ export function globalMasks(tensors: Float32Array[], sparsity: number): Uint8Arr
 }
 
 /**
+ * LAMP scores (Lee et al. 2021, "Layer-adaptive sparsity for the magnitude-based pruning"): within a tensor
+ * sorted by ascending |w| (ties by index), score(u) = w_u² / Σ_{v ≥ u} w_v², the share of the tensor's remaining
+ * squared norm that u carries. Scale-free per tensor, so one threshold across tensors (below) prunes layers as
+ * far as they tolerate: a conv followed by batch norm can have kernels of any scale, which a global |w|
+ * threshold misreads. The largest weight of every tensor scores 1 and is never pruned.
+ */
+export function lampScores(values: Float32Array): Float64Array {
+  const order = [...values.keys()].sort((a, b) => Math.abs(values[a]) - Math.abs(values[b]) || a - b);
+  const scores = new Float64Array(values.length);
+  let tail = 0;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const sq = values[order[i]] ** 2;
+    tail += sq;
+    scores[order[i]] = tail > 0 ? sq / tail : 0;
+  }
+  return scores;
+}
+
+/** One threshold on LAMP scores over several tensors: exactly floor(sparsity·n) weights pruned (ties by tensor, index). */
+export function lampMasks(tensors: Float32Array[], sparsity: number): Uint8Array[] {
+  const scores = tensors.map(lampScores);
+  const n = tensors.reduce((a, t) => a + t.length, 0),
+    k = Math.floor(sparsity * n);
+  const flat: [number, number, number][] = [];
+  scores.forEach((s, t) => s.forEach((v, i) => flat.push([v, t, i])));
+  flat.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+  const masks = tensors.map((t) => new Uint8Array(t.length).fill(1));
+  for (let j = 0; j < k; j++) masks[flat[j][1]][flat[j][2]] = 0;
+  return masks;
+}
+
+/**
  * 2:4 along input channels: for each (spatial position, output channel), consecutive groups of four
  * input channels keep their two largest |w|. Tensors whose input-channel count is not a multiple of 4
  * (depthwise kernels, the first conv) are left dense: returns null for them.

@@ -49,6 +49,18 @@ export function softenProbs(probs: Float32Array, temperature: number, classes: n
 }
 
 /**
+ * Online distillation: `teacher` (e.g. the dense model a pruned copy was made from) in inference mode on the
+ * batch `x` the student trains on (augmented, mixed), its probabilities softened as softenProbs does:
+ * softmax(log p / T). Costs one teacher forward pass per step; sees exactly the student's images.
+ */
+export function onlineSoftTargets(teacher: tf.LayersModel, x: tf.Tensor, temperature: number): tf.Tensor {
+  return tf.tidy(() => {
+    const p = teacher.apply(x, { training: false }) as tf.Tensor;
+    return tf.softmax(tf.div(tf.log(tf.clipByValue(p, 1e-12, 1)), temperature));
+  });
+}
+
+/**
  * The teacher's probabilities for `trainSet`, from `<out>/teacher.f32` when it holds them for a dataset of
  * this size (a resumed run), else computed and written there (atomically).
  */

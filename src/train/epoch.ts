@@ -20,7 +20,7 @@ import { updateSchedule } from './schedule.js';
 import type { TrainOptions } from './options.js';
 import { swapWeights, updateEma } from './setup.js';
 import { eraseBatch, emaDecay, mixBatch } from './recipe.js';
-import { trainingLoss } from './distill.js';
+import { onlineSoftTargets, trainingLoss } from './distill.js';
 
 /**
  * Batch b of an epoch as the network trains on it: the augmented images, the (smoothed) one-hot labels and
@@ -61,14 +61,14 @@ function optimizerStep(
   vars: tf.Variable[],
   trained: tf.Variable[],
   batch: { xs: Float32Array; ys: Float32Array; softs: Float32Array | null; n: number; nc: number },
-  loss: { weights: tf.Tensor | null; alpha: number; temperature: number },
+  loss: EpochLoop['lossOptions'],
   beforeApply: () => void,
 ): [number, number] {
   return tf.tidy(() => {
     const { n, nc } = batch;
     const x = tf.tensor4d(batch.xs, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
     const y = tf.tensor2d(batch.ys, [n, nc]);
-    const soft = batch.softs ? tf.tensor2d(batch.softs, [n, nc]) : null;
+    const soft = batch.softs ? tf.tensor2d(batch.softs, [n, nc]) : loss.online ? onlineSoftTargets(loss.online, x, loss.temperature) : null;
     let predicted: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
@@ -101,7 +101,8 @@ export interface EpochLoop {
   hooks: StepHook[];
   teacher: Float32Array | null;
   ema: Float32Array | null;
-  lossOptions: { weights: tf.Tensor | null; alpha: number; temperature: number };
+  /** `online`: a teacher run on each (augmented) batch, whose softened probabilities are the soft targets. */
+  lossOptions: { weights: tf.Tensor | null; alpha: number; temperature: number; online?: tf.LayersModel | null };
   batches: number;
   emit: (e: Extract<TrainEvent, { type: 'batch' }>) => void;
   shouldStop?: () => boolean;

@@ -11,7 +11,13 @@ import { trainOptionsSchema, type TrainOptions } from './options.js';
 export interface FinetuneOptions {
   epochs: number;
   lr: number;
-  prune?: { target: number; pattern: TrainOptions['prunePattern']; scope?: TrainOptions['pruneScope'] };
+  /**
+   * `ramp`: share of the steps over which sparsity rises from `initial` (the zeros the model already has) to
+   * `target` on the cubic schedule; 0 or unset: the target from the first step (the model arrives pruned).
+   */
+  prune?: { target: number; pattern: TrainOptions['prunePattern']; scope?: TrainOptions['pruneScope']; ramp?: number; initial?: number };
+  /** Online distillation: this model (a path) teaches on every augmented batch; `alpha` weighs its soft targets. */
+  teacher?: { model: string; alpha: number; temperature: number };
   quantize?: { bits: number; granularity: TrainOptions['granularity'] };
   onEvent?: (e: TrainEvent) => void;
   /** Polled between batches (Ctrl-C): stop after writing a checkpoint; `fer train --resume` continues. */
@@ -22,8 +28,9 @@ export interface FinetuneOptions {
 
 /**
  * Trains `init` further with a cosine schedule: pruning at a constant sparsity from the first step (the
- * zeros already in the weights are the masks), quantization-aware training when asked, and whatever the
- * model's metadata says it already has (a pruned model stays pruned while it is quantized, and so on).
+ * zeros already in the weights are the masks) or ramped up to it, quantization-aware training when asked,
+ * online distillation from a teacher when given, and whatever the model's metadata says it already has (a
+ * pruned model stays pruned while it is quantized, and so on).
  */
 export async function finetune(
   init: string,
@@ -36,6 +43,7 @@ export async function finetune(
   const prune =
     o.prune ??
     (meta.pruning ? { target: meta.pruning.sparsity, pattern: meta.pruning.pattern as TrainOptions['prunePattern'] } : undefined);
+  const steps = Math.max(1, Math.floor(trainSet.size / trainOptionsSchema.parse({}).batchSize)) * o.epochs;
   const quant = o.quantize ?? (meta.quantization && meta.quantization.bits <= 8 ? meta.quantization : undefined);
   const options = trainOptionsSchema.parse({
     epochs: o.epochs,
@@ -45,13 +53,13 @@ export async function finetune(
     ...(prune
       ? {
           pruneTarget: prune.pattern === '2:4' ? 0.5 : prune.target,
-          pruneBegin: 0,
-          pruneEnd: 0,
+          ...rampSchedule(steps, prune.pattern === '2:4' ? 0 : (prune.ramp ?? 0), prune.initial ?? 0),
           prunePattern: prune.pattern,
           pruneScope: prune.scope ?? 'layer',
         }
       : {}),
     ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),
+    ...(o.teacher ? { onlineTeacher: o.teacher.model, distillAlpha: o.teacher.alpha, temperature: o.teacher.temperature } : {}),
   });
   return train(trainSet, valSet, options, {
     out,
@@ -65,4 +73,20 @@ export async function finetune(
 /** The step hooks a run's options ask for: unstructured or 2:4 pruning, structured pruning, quantization-aware training. */
 export function trainingHooks(options: TrainOptions): StepHook[] {
   return [pruneHook(options), structuredHook(options), quantizeHook(options)].filter((h) => h !== null);
+}
+
+/**
+ * The pruning schedule of a fine-tune of `totalSteps` steps in which sparsity rises from `initial` to the
+ * target along the cubic of eq. (1)'s schedule (prune/prune.ts scheduledSparsity) over the first `ramp` share of
+ * the steps, masks recomputed about 16 times on the way; ramp 0: the target from the first step.
+ */
+export function rampSchedule(
+  totalSteps: number,
+  ramp: number,
+  initial: number,
+): { pruneBegin: number; pruneEnd: number; pruneFrequency: number; pruneInitial: number } {
+  if (!(ramp > 0)) return { pruneBegin: 0, pruneEnd: 0, pruneFrequency: 1, pruneInitial: 0 };
+  const steps = Math.max(1, Math.round(Math.min(1, ramp) * totalSteps));
+  // pruneEnd ≤ 1 is a share of the run's steps (train/hooks/prune.ts): it stays right if the data size changes on resume.
+  return { pruneBegin: 0, pruneEnd: Math.min(1, ramp), pruneFrequency: Math.max(1, Math.round(steps / 16)), pruneInitial: initial };
 }

@@ -14,7 +14,7 @@ import { ModelError, UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { buildModel } from '../model/mini-xception.js';
 import { headLayer, type TransplantReport } from '../model/transplant.js';
-import { defaultMetadata, type FerMetadata } from '../model/io.js';
+import { defaultMetadata, loadModel, type FerMetadata } from '../model/io.js';
 import type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 import {
   CHECKPOINT_LAST_FILE,
@@ -207,6 +207,7 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
         trainSet.classes.length,
       )
     : null;
+  const online = options.onlineTeacher ? (await loadModel(options.onlineTeacher)).model : null;
   // EMA of every weight (batch-norm statistics included), concatenated; validated and saved in their place.
   const ema = options.ema > 0 ? (arrays.ema ?? concatWeights(model)) : null;
   if (ema && ema.length !== model.weights.reduce((a, w) => a + w.read().size, 0))
@@ -222,7 +223,7 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
     hooks,
     teacher,
     ema,
-    lossOptions: { weights: cw, alpha: options.distillAlpha, temperature: options.temperature },
+    lossOptions: { weights: cw, alpha: options.distillAlpha, temperature: options.temperature, online },
     batches,
     emit,
     shouldStop: run.shouldStop,
@@ -282,6 +283,7 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
     stop('done', state.epoch, `done: best ${which} accuracy ${(state.bestValAcc * 100).toFixed(2)}% at epoch ${state.bestEpoch}`);
   }
   cw?.dispose();
+  online?.dispose();
   model.dispose();
   optimizer.dispose();
   return { history, bestValAcc: state.bestValAcc, bestEpoch: state.bestEpoch, stopReason, outDir: out };

@@ -5,6 +5,7 @@ import { TRAIN_AUGMENT, TTA_MODES } from '../data/augment.js';
 
 export const SCHEDULES = ['cosine', 'plateau', 'constant'] as const;
 export const PRUNE_PATTERNS = ['unstructured', '2:4'] as const;
+export const PRUNE_SCOPES = ['layer', 'global', 'lamp'] as const;
 export const GRANULARITIES = ['per-tensor', 'per-channel'] as const;
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 
@@ -53,7 +54,10 @@ export const trainOptionsSchema = z.object({
   pruneEnd: z.coerce.number().min(0).default(0.7),
   pruneFrequency: z.coerce.number().int().min(1).default(100),
   prunePattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
-  pruneScope: z.enum(['layer', 'global']).default('layer'),
+  /** layer: each layer to the target; global: one |w| threshold; lamp: one threshold on LAMP scores (prune/prune.ts). */
+  pruneScope: z.enum(PRUNE_SCOPES).default('layer'),
+  /** Sparsity the polynomial schedule starts from (e.g. the zeros a model already has when it is fine-tuned). */
+  pruneInitial: z.coerce.number().min(0).max(0.99).default(0),
   /** Structured pruning during training: share of each channel group silenced by the end of the schedule (0 = off). */
   pruneStructured: z.coerce.number().min(0).max(0.9).default(0),
   /** Quantization-aware training (0 = off; 2..8 bits). */
@@ -81,6 +85,11 @@ export const trainOptionsSchema = z.object({
   temperature: z.coerce.number().positive().max(20).default(2),
   /** Test-time views the teacher averages over on each training image. */
   teacherTta: z.enum(TTA_MODES).default('flip'),
+  /**
+   * Online distillation (fer prune/quantize fine-tunes): this model (e.g. the dense original) runs in inference
+   * mode on each augmented training batch, and its probabilities softened at --temperature are the soft targets.
+   */
+  onlineTeacher: z.string().optional(),
 });
 
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;

@@ -26,7 +26,7 @@ export function pruneHook(o: TrainOptions): StepHook | null {
       weights = kernelWeights(m);
       const at = (v: number) => (v <= 1 ? Math.round(v * totalSteps) : Math.round(v));
       schedule = {
-        initialSparsity: 0,
+        initialSparsity: o.pruneInitial,
         finalSparsity: settings.target,
         beginStep: at(o.pruneBegin),
         endStep: at(o.pruneEnd),
