@@ -23,26 +23,32 @@ import {
   modelSchema,
 } from './common.js';
 import { loadWithSummary, trainPrinter } from './train.js';
+import { recoverySchema, teacherFor, withRecoveryOptions } from '../compress/options.js';
+import { reestimateBatchNorm } from '../compress/recovery.js';
+import type { Dataset } from '../data/dataset.js';
 
-export const quantizeSchema = z.object({
-  classMap: z.string().optional(),
-  model: modelSchema,
-  bits: z.coerce
-    .number()
-    .int()
-    .refine((b) => (b >= 2 && b <= 8) || b === 16, 'bits must be 2..8 or 16')
-    .default(8),
-  granularity: z.enum(GRANULARITIES).default('per-channel'),
-  calibrationData: z.string().default(SAMPLE_DATA),
-  calibrationImages: z.coerce.number().int().min(1).default(512),
-  finetuneEpochs: z.coerce.number().int().min(0).default(0),
-  lr: z.coerce.number().positive().default(1e-4),
-  data: z.string().optional(),
-  val: z.string().optional(),
-  out: z.string(),
-  force: z.boolean().default(false),
-  json: z.boolean().default(false),
-});
+export const quantizeSchema = z
+  .object({
+    classMap: z.string().optional(),
+    model: modelSchema,
+    bits: z.coerce
+      .number()
+      .int()
+      .refine((b) => (b >= 2 && b <= 8) || b === 16, 'bits must be 2..8 or 16')
+      .default(8),
+    granularity: z.enum(GRANULARITIES).default('per-channel'),
+    /** Default: --data when given, else the bundled fixtures. */
+    calibrationData: z.string().optional(),
+    calibrationImages: z.coerce.number().int().min(1).default(512),
+    finetuneEpochs: z.coerce.number().int().min(0).default(0),
+    lr: z.coerce.number().positive().default(1e-4),
+    data: z.string().optional(),
+    val: z.string().optional(),
+    out: z.string(),
+    force: z.boolean().default(false),
+    json: z.boolean().default(false),
+  })
+  .extend(recoverySchema.shape);
 
 export function quantizeCommand(): Command {
   const cmd = new Command('quantize')
@@ -52,7 +58,7 @@ export function quantizeCommand(): Command {
     .option('--model <dir>', 'fer model directory, or a shipped model by name (default: the shipped model)')
     .option('--bits <b>', '2..8, or 16 for fp16')
     .option('--granularity <g>', 'per-tensor (the paper) | per-channel')
-    .option('--calibration-data <dir|csv>', 'images for activation ranges (default: bundled fixtures)')
+    .option('--calibration-data <dir|csv>', 'images for activation ranges (default: --data, else bundled fixtures)')
     .option('--calibration-images <n>', 'how many calibration images')
     .option('--finetune-epochs <n>', 'quantization-aware fine-tuning epochs (needs --data)')
     .option('--lr <x>', 'fine-tuning learning rate')
@@ -60,7 +66,7 @@ export function quantizeCommand(): Command {
     .option('--val <dir|csv>', 'validation data for fine-tuning')
     .requiredOption('--out <dir>', 'where to write the quantized model')
     .option('--json', 'print the result as JSON');
-  withClassMap(withEngineOptions(withForce(cmd)));
+  withClassMap(withEngineOptions(withForce(withRecoveryOptions(cmd, 'quantized'))));
   showSchemaDefaults(cmd, quantizeSchema);
   cmd.action(async (flags) => {
     const o = quantizeSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
@@ -70,16 +76,17 @@ export function quantizeCommand(): Command {
     if (o.finetuneEpochs > 0) prepareOut(`${o.out}-qat`, 'run', o.force);
     await startEngine(flags, o.json);
     let modelDir = o.model;
-    if (o.finetuneEpochs > 0) {
+    const classes = dataClassesFor(o.model, o.classMap);
+    const trainSet: Dataset | null = o.data ? await loadWithSummary(o.data, 'Training', o.json, { classes }) : null;
+    if (o.finetuneEpochs > 0 && trainSet) {
       const { meta } = await loadModel(o.model);
-      const classes = dataClassesFor(o.model, o.classMap);
-      const trainSet = await loadWithSummary(o.data!, 'Training', o.json, { classes });
       const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes }) : null;
       const stop = stopOnSignal();
       const r = await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, {
         epochs: o.finetuneEpochs,
         lr: o.lr,
         quantize: { bits: o.bits, granularity: o.granularity },
+        teacher: teacherFor(o, o.model),
         onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, `${o.out}-qat`),
         shouldStop: stop.shouldStop,
         runJson: fineTuneRunJson(o.data!, o.val),
@@ -91,9 +98,12 @@ export function quantizeCommand(): Command {
       modelDir = path.join(`${o.out}-qat`, 'best');
     }
     const { model, meta } = await loadModel(modelDir);
-    const calib = await loadWithSummary(o.calibrationData, 'Training', o.json);
+    const calib = !o.calibrationData && trainSet ? trainSet : await loadWithSummary(o.calibrationData ?? SAMPLE_DATA, 'Training', o.json);
     const { applyFakeQuant } = await import('../quantize/model.js');
     applyFakeQuant(model, o.bits, o.granularity);
+    // The quantized weights' batch-norm statistics, before the activation ranges are measured with them.
+    const bn = o.bnReestimate && trainSet && o.bits !== 16 ? reestimateBatchNorm(model, trainSet) : null;
+    if (bn && !o.json) out(`batch norm re-estimated on ${bn.images} images (${bn.seconds.toFixed(1)}s)`);
     const sample = spreadSample(calib, o.calibrationImages);
     const c = calibrate(model, sample.images, sample.size);
     const result: FerMetadata = {

@@ -33,7 +33,20 @@ describe('fer prune / fer quantize', () => {
 
   it('prunes every kernel to the target sparsity and reports eq. (1)', async () => {
     const out = path.join(tmp(), 'p');
-    const r = await cli('prune', '--model', model, '--target-sparsity', '0.6', '--out', out, '--json', '--backend', 'cpu');
+    const r = await cli(
+      'prune',
+      '--model',
+      model,
+      '--target-sparsity',
+      '0.6',
+      '--scope',
+      'layer',
+      '--out',
+      out,
+      '--json',
+      '--backend',
+      'cpu',
+    );
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(rep.sparsity).toBeCloseTo(0.6, 2);
@@ -241,6 +254,36 @@ describe('fer prune / fer quantize', () => {
       }),
     );
     expect(changed).toBeGreaterThan(100);
+  });
+
+  it.skipIf(!hasNative)('--ramp prunes inside the fine-tune, the dense model teaching; batch norm re-estimated after', async () => {
+    const out = path.join(tmp(), 'pr');
+    const argv = ['--model', model, '--target-sparsity', '0.5', '--ramp', '0.5', '--finetune-epochs', '1'];
+    const r = await cli('prune', ...argv, '--data', FIXTURE_DATA + '/train', '--out', out, '--json', '--backend', 'native');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).sparsity).toBeCloseTo(0.5, 3); // LAMP: exactly floor(0.5·n) zeros
+    expect(Math.max(...(await zerosPerKernel(path.join(out, 'pruned-init'))))).toBeLessThan(0.1); // arrives dense
+    const { options } = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(options).toMatchObject({ onlineTeacher: model, pruneScope: 'lamp', pruneEnd: 0.5, distillAlpha: 0.5, temperature: 2 });
+    const { meta } = await loadModel(path.join(out, 'best'));
+    expect(meta.trainedWith?.batchNormReestimated).toBeTruthy();
+    const off = path.join(tmp(), 'po');
+    const r2 = await cli(
+      'prune',
+      ...argv,
+      '--no-distill',
+      '--no-bn-reestimate',
+      '--data',
+      FIXTURE_DATA + '/train',
+      '--out',
+      off,
+      '--json',
+      '--backend',
+      'native',
+    );
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(off, 'run.json'), 'utf8')).options.onlineTeacher).toBeUndefined();
+    expect((await loadModel(path.join(off, 'best'))).meta.trainedWith?.batchNormReestimated).toBeUndefined();
   });
 
   it.skipIf(!hasNative)('prune --structured: a smaller dense model that fine-tunes and exports to ONNX matching tfjs', async () => {
