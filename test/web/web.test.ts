@@ -173,4 +173,35 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
     }
     expect(errors).toEqual([]);
   });
+
+  it('a video frame followed from the previous one (no detector) keeps its faces, landmarks and emotions', async () => {
+    const r = await page.evaluate(async (url) => {
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      type Face = Omit<PageFace, 'landmarks'> & { landmarks: { x: number; y: number }[] };
+      const { predictor } = (
+        window as unknown as {
+          fer: {
+            predictor: { predict(i: HTMLImageElement, o?: { follow?: Face[] }): Promise<{ faces: Face[]; timings: { detectMs: number } }> };
+          };
+        }
+      ).fer;
+      const detected = await predictor.predict(img);
+      const followed = await predictor.predict(img, { follow: detected.faces });
+      return { detected: detected.faces, followed: followed.faces, detectMs: followed.timings.detectMs };
+    }, server.url + 'two-faces.png');
+    expect(r.detected).toHaveLength(2);
+    expect(r.followed).toHaveLength(2);
+    expect(r.detectMs).toBe(0);
+    r.detected.forEach((d, i) => {
+      const f = r.followed[i];
+      expect(iou(f.box, d.box)).toBeGreaterThan(0.8);
+      const eyes = Math.hypot(d.landmarks[36].x - d.landmarks[45].x, d.landmarks[36].y - d.landmarks[45].y);
+      const err = d.landmarks.reduce((a, p, k) => a + Math.hypot(p.x - f.landmarks[k].x, p.y - f.landmarks[k].y), 0) / 68 / eyes;
+      expect(err).toBeLessThan(0.05);
+      expect(f.emotion).toBe(d.emotion);
+    });
+    expect(errors).toEqual([]);
+  });
 });
