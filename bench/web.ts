@@ -2,7 +2,9 @@
  * Frames per second of the page `fer export web` writes, in headless Chromium with a fake 640×480 camera
  * (the two-face fixture scene), for onnxruntime-web's wasm backend at 1 and 2 threads (the page is served
  * cross-origin isolated, so threads are allowed) and its WebGPU backend (here Chromium's only adapter is
- * the software SwiftShader, offered with --enable-unsafe-webgpu), each row saying the provider that ran.
+ * the software SwiftShader, offered with --enable-unsafe-webgpu), each row saying the provider that ran; wasm
+ * also with the detector on every frame (`?detect-every=1`) against the page's default (every 5th frame, faces
+ * followed by their landmarks between).
  *   npx tsx bench/web.ts [site] [seconds]
  */
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -40,7 +42,9 @@ const rows: string[] = [];
   await page.close();
 }
 for (const [label, query] of [
+  ['wasm, 1 thread, detector every frame', '?ep=wasm&threads=1&detect-every=1'],
   ['wasm, 1 thread', '?ep=wasm&threads=1'],
+  ['wasm, 2 threads, detector every frame', '?ep=wasm&threads=2&detect-every=1'],
   ['wasm, 2 threads', '?ep=wasm&threads=2'],
   ['webgpu (wasm threads: 2)', '?ep=webgpu&threads=2'],
 ]) {

@@ -22,7 +22,8 @@ let source: 'camera' | 'video' | 'photo' | null = null;
 let frameTimes: number[] = [];
 /** Camera and video: faces followed across frames, their emotions smoothed over about half a second. */
 let tracker: FaceTracker = createTracker();
-const DETECT_EVERY = 5;
+/** The detector runs every this many camera or video frames (`?detect-every=N` sets it; 1 = every frame). */
+let DETECT_EVERY = 5;
 let frameNo = 0;
 let last: WebPrediction['faces'] = [];
 
@@ -145,8 +146,9 @@ async function openFile(file: File): Promise<void> {
 
 async function main(): Promise<void> {
   status.textContent = 'loading models…';
-  // ?threads=N and ?ep=webgpu,wasm choose onnxruntime-web's settings (for measuring them).
+  // ?threads=N and ?ep=webgpu,wasm choose onnxruntime-web's settings, ?detect-every=N how often the detector runs (for measuring them).
   const q = new URLSearchParams(location.search);
+  if (q.has('detect-every')) DETECT_EVERY = Math.max(1, Number(q.get('detect-every')) || 1);
   predictor = await createPredictor({
     threads: q.has('threads') ? Number(q.get('threads')) : undefined,
     executionProviders: (q.get('ep')?.split(',') as WebProvider[] | undefined) ?? undefined,
