@@ -11,7 +11,7 @@ import path from 'node:path';
 import { useBackend } from '../src/engine/backend.js';
 import { decodeRgb } from '../src/io/image.js';
 import { detectFaces } from '../src/detect/faces.js';
-import { landmarkSquare } from '../src/detect/geometry.js';
+import { landmarkSquare, pointsBox } from '../src/detect/geometry.js';
 
 await useBackend('native');
 const files = process.argv.slice(2).flatMap((a) =>
@@ -28,12 +28,10 @@ for (const f of files) {
   const image = await decodeRgb(f);
   for (const face of await detectFaces(image, { detector: 'tiny', inputSize: 608 })) {
     const q = landmarkSquare(face.box);
-    const xs = face.landmarks.map((p) => p.x),
-      ys = face.landmarks.map((p) => p.y);
-    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    side.push(q.side / Math.max(x1 - x0, y1 - y0));
-    dx.push((q.x + q.side / 2 - (x0 + x1) / 2) / q.side);
-    dy.push((q.y + q.side / 2 - (y0 + y1) / 2) / q.side);
+    const b = pointsBox(face.landmarks);
+    side.push(q.side / Math.max(b.width, b.height));
+    dx.push((q.x + q.side / 2 - (b.x + b.width / 2)) / q.side);
+    dy.push((q.y + q.side / 2 - (b.y + b.height / 2)) / q.side);
   }
 }
 const q = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.floor(p * (v.length - 1))];

@@ -169,14 +169,18 @@ export const NET_FRAMING = 1.4;
  * so the second look sees every face framed alike, whichever detector found it.
  */
 export function refineSquare(landmarks: Point[]): Square {
-  const xs = landmarks.map((p) => p.x),
-    ys = landmarks.map((p) => p.y);
-  const x0 = Math.min(...xs),
-    x1 = Math.max(...xs),
-    y0 = Math.min(...ys),
-    y1 = Math.max(...ys);
-  const side = NET_FRAMING * Math.max(x1 - x0, y1 - y0);
-  return { x: (x0 + x1 - side) / 2, y: (y0 + y1 - side) / 2, side };
+  const b = pointsBox(landmarks);
+  const side = NET_FRAMING * Math.max(b.width, b.height);
+  return { x: b.x + (b.width - side) / 2, y: b.y + (b.height - side) / 2, side };
+}
+
+/** The smallest box holding every point. */
+export function pointsBox(points: Point[]): Box {
+  const xs = points.map((p) => p.x),
+    ys = points.map((p) => p.y);
+  const x = Math.min(...xs),
+    y = Math.min(...ys);
+  return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
 }
 
 /**
@@ -230,15 +234,10 @@ export function alignFace(image: Pixels, face: DetectedFace, size = IMAGE_SIZE, 
     sin = Math.sin(angle);
   // Landmarks in the de-rotated frame (rotate by -angle about the origin).
   const rot = face.landmarks.map((p) => ({ x: p.x * cos + p.y * sin, y: -p.x * sin + p.y * cos }));
-  const xs = rot.map((p) => p.x),
-    ys = rot.map((p) => p.y);
-  const x0 = Math.min(...xs),
-    x1 = Math.max(...xs),
-    y0 = Math.min(...ys),
-    y1 = Math.max(...ys);
-  const side = Math.max(x1 - x0, y1 - y0) * (1 + margin);
-  const cx = (x0 + x1) / 2,
-    cy = (y0 + y1) / 2 - 0.05 * side; // a little forehead, as FER2013 crops have
+  const b = pointsBox(rot);
+  const side = Math.max(b.width, b.height) * (1 + margin);
+  const cx = b.x + b.width / 2,
+    cy = b.y + b.height / 2 - 0.05 * side; // a little forehead, as FER2013 crops have
   const out = new Uint8Array(size * size);
   const ch = image.channels;
   for (let v = 0; v < size; v++) {

@@ -8,7 +8,7 @@
  * Pure (no Node built-ins): fer predict's video path and the browser page share it.
  */
 import type { Box, DetectedFace, Point } from '../detect/types.js';
-import { iou } from '../detect/geometry.js';
+import { iou, pointsBox } from '../detect/geometry.js';
 import type { Labelled } from './label.js';
 
 export interface TrackOptions {
@@ -99,10 +99,8 @@ export function labelChangesPerSecond(frames: { time: number; faces: { track: nu
 }
 
 const extent = (pts: Point[]) => {
-  const xs = pts.map((p) => p.x),
-    ys = pts.map((p) => p.y);
-  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) };
+  const b = pointsBox(pts);
+  return { cx: b.x + b.width / 2, cy: b.y + b.height / 2, size: Math.max(b.width, b.height) };
 };
 
 /**
