@@ -38,7 +38,7 @@ for (const n of [1, 3]) {
   const file = path.join(dir, `scene-${n}.jpg`);
   await writeJpeg(await composeScene(640, 480, sceneItems(n)), file);
   const upsample = values.upsample === 'auto' ? ('auto' as const) : Number(values.upsample);
-  const o = { detector: values.detector as Detector, minConfidence: 0.3, inputSize: Number(values['input-size']), upsample };
+  const o = { detector: values.detector as Detector, inputSize: Number(values['input-size']), upsample };
   await predictFile(file, classifier, o); // warm-up: model loading and kernel JIT
   const frames = Number(values.frames);
   const sum = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
