@@ -37,6 +37,14 @@ export { evaluateOnnx } from './eval/evaluate-onnx.js';
 export { benchOnnx, benchTfjs } from './bench/bench.js';
 export { detectFaces, alignFace } from './detect/faces.js';
 export { predictFile, predictRaw } from './predict/predict.js';
+export {
+  createTracker,
+  followFaces,
+  labelChangesPerSecond,
+  type FaceTracker,
+  type TrackOptions,
+  type TrackedFace,
+} from './predict/track.js';
 export { loadClassifier } from './predict/classifier.js';
 export { renderReport, reportSections } from './report/report.js';
 export { FerError, UsageError, ModelError, RuntimeFailure } from './errors.js';

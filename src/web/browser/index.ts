@@ -15,4 +15,5 @@ export {
   type WebImage,
   type WebConfig,
 } from './predictor.js';
+export { createTracker, followFaces, type FaceTracker, type TrackOptions, type TrackedFace } from '../../predict/track.js';
 export type { Box, Point, DetectedFace } from '../../detect/types.js';
