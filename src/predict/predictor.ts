@@ -139,19 +139,27 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
   const classifier = await loadClassifier(o.model, o.tta, o.threads, { executionProviders: o.executionProviders, fallback: o.fallback });
   retainFaceNets();
   let disposed = false;
+  // Calls in flight: dispose() lets them finish (a whole array included) before it frees what they run on.
+  const inFlight = new Set<Promise<unknown>>();
   const one = async (input: PredictInput): Promise<PredictResult> => {
-    if (disposed) throw new UsageError('predict: this predictor was disposed');
     const image = await decode(input);
     const faces = await predictRaw(image, classifier, o);
     return { width: image.width, height: image.height, faces };
   };
-  async function predict(input: PredictInput): Promise<PredictResult>;
-  async function predict(inputs: PredictInput[]): Promise<PredictResult[]>;
-  async function predict(x: PredictInput | PredictInput[]): Promise<PredictResult | PredictResult[]> {
-    if (!Array.isArray(x)) return one(x);
+  async function many(inputs: PredictInput[]): Promise<PredictResult[]> {
     const results: PredictResult[] = [];
-    for (const input of x) results.push(await one(input));
+    for (const input of inputs) results.push(await one(input));
     return results;
+  }
+  function predict(input: PredictInput): Promise<PredictResult>;
+  function predict(inputs: PredictInput[]): Promise<PredictResult[]>;
+  function predict(x: PredictInput | PredictInput[]): Promise<PredictResult | PredictResult[]> {
+    if (disposed) return Promise.reject(new UsageError('predict: this predictor was disposed'));
+    const p = Array.isArray(x) ? many(x) : one(x);
+    const done = () => inFlight.delete(p);
+    inFlight.add(p);
+    void p.then(done, done);
+    return p;
   }
   return {
     provider: classifier.provider,
@@ -160,6 +168,7 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
     async dispose() {
       if (disposed) return;
       disposed = true;
+      await Promise.allSettled([...inFlight]);
       await classifier.release();
       await releaseFaceNets();
     },

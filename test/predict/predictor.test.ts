@@ -53,6 +53,17 @@ describe('createPredictor', () => {
     await expect(predictor.predict(photo)).rejects.toThrow(/disposed/);
   });
 
+  it('dispose() with predictions in flight lets them finish, then frees everything; later calls get a clear error', async () => {
+    const predictor = await createPredictor({ tta: 'none' });
+    const running = [predictor.predict(photo), predictor.predict(readFileSync(photo)), predictor.predict([photo, photo])] as const;
+    const disposing = predictor.dispose();
+    await expect(predictor.predict(photo)).rejects.toThrow(/disposed/);
+    const [a, b, [c, d]] = await Promise.all(running);
+    for (const r of [a, b, c, d]) expect(r.faces).toHaveLength(2);
+    await disposing;
+    expect(openFaceNetSessions()).toBe(0);
+  });
+
   it('validates its options with the schema', async () => {
     await expect(createPredictor({ inputSize: 300 })).rejects.toThrow(/multiple of 32/);
   });
