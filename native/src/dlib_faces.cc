@@ -8,6 +8,19 @@
 //       upsampled image, as dlib's examples do, then scaled back), computed on a libuv worker thread
 #include <napi.h>
 
+#ifdef FER_DLIB_PREBUILT
+// The prebuilt binary (scripts/build-prebuilt.sh) needs no dlib library at all: HOG, the shape predictor and
+// their matrix code are header-only. dlib/config.h (included once, through this guarded header) turns on
+// BLAS/LAPACK/PNG/JPEG for Debian's libdlib; turning them off before any matrix code is seen makes dlib use
+// its own matrix product and SVD (the shape predictor's similarity transform), and sharp decodes the images.
+// The HOG detector's weights come embedded, already decoded (see detector() below).
+#include <dlib/test_for_odr_violations.h>
+#undef DLIB_USE_BLAS
+#undef DLIB_USE_LAPACK
+#undef DLIB_PNG_SUPPORT
+#undef DLIB_JPEG_SUPPORT
+#endif
+
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/image_transforms.h>
@@ -15,6 +28,7 @@
 #include <cmath>
 #include <exception>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "dlib_faces.h"
@@ -23,8 +37,24 @@ namespace fer_dlib {
 
 // One detector per thread (dlib's object_detector keeps scratch state while it scans); the shape
 // predictor is only read.
+#ifdef FER_DLIB_PREBUILT
+// dlib::get_serialized_frontal_faces()'s bytes, written out at build time by dlib_detector_dump.cc and
+// embedded with .incbin: decoding dlib's base64 + compressed copy would need libdlib's compiled code.
+extern "C" const char fer_frontal_faces_start[];
+extern "C" const char fer_frontal_faces_end[];
+
+dlib::frontal_face_detector make_detector() {
+  std::istringstream sin(std::string(fer_frontal_faces_start, fer_frontal_faces_end - fer_frontal_faces_start));
+  dlib::frontal_face_detector d;
+  dlib::deserialize(d, sin);
+  return d;
+}
+#else
+dlib::frontal_face_detector make_detector() { return dlib::get_frontal_face_detector(); }
+#endif
+
 dlib::frontal_face_detector& detector() {
-  thread_local dlib::frontal_face_detector d = dlib::get_frontal_face_detector();
+  thread_local dlib::frontal_face_detector d = make_detector();
   return d;
 }
 
