@@ -1,11 +1,9 @@
 /**
- * Loads the native addon (native/, built by node-gyp from our C++ on oneDNN during `npm ci`).
- * Returns null when it was not built (no libdnnl-dev or no compiler): callers fall back to wasm.
+ * Loads the native addon (our C++ on oneDNN, native/src): the package's prebuilt linux-x64 binary, or a build from
+ * source (locate.ts says which, and in what order). Returns null where neither loads: callers fall back to wasm.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { packagePath } from '../../paths.js';
+import { locateAddon } from './locate.js';
 
 export interface NativeAddon {
   conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -59,9 +57,9 @@ let loadError: string | undefined;
 export function loadNativeAddon(): NativeAddon | null {
   if (cached !== undefined) return cached;
   // FER_NATIVE_ADDON: another build of the addon (e.g. one built out of tree while a run uses this one).
-  const file = process.env.FER_NATIVE_ADDON ?? packagePath('native', 'build', 'Release', 'fer_native.node');
-  if (!existsSync(file)) {
-    loadError = `not built (${path.relative(process.cwd(), file) || file} missing)`;
+  const { file, why } = locateAddon('fer_native', process.env.FER_NATIVE_ADDON);
+  if (!file) {
+    loadError = why;
     cached = null;
     return cached;
   }
