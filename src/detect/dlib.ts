@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { packagePath } from '../paths.js';
+import { locateAddon } from '../engine/native/locate.js';
 import type { RawImage } from '../io/image.js';
 import type { DetectedFace } from './types.js';
 
@@ -29,9 +29,9 @@ let noModel: string | undefined;
  */
 export function loadDlib(): DlibAddon | null {
   if (addon !== undefined) return addon;
-  const file = process.env.FER_DLIB_ADDON ?? packagePath('native', 'build', 'Release', 'fer_dlib.node');
+  const { file, why: missing } = locateAddon('fer_dlib', process.env.FER_DLIB_ADDON);
   addon = null;
-  if (!existsSync(file)) why = 'fer was built without dlib (install libdlib-dev and libdlib-data, then npm rebuild)';
+  if (!file) why = `fer was built without dlib (${missing}; install libdlib-dev and libdlib-data, then npm rebuild)`;
   else {
     try {
       const a = createRequire(import.meta.url)(file) as DlibAddon;
