@@ -12,7 +12,18 @@ tarball=$(npm pack --silent --pack-destination "$work" | tail -1)
 echo "check-package: $tarball, $(du -k "$work/$tarball" | cut -f1) KiB"
 cd "$work"
 printf '{ "name": "fer-consumer", "private": true, "type": "module" }\n' > package.json
-ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error "./$tarball" >/dev/null
+# Installed as on a machine with only Node and npm: oneDNN, dlib, libgomp, ocl-icd, oneDNN's headers and the
+# compilers hidden from the install and from the native checks below (scripts/build-prebuilt-check.sh), with the install scripts'
+# output shown (--foreground-scripts) and required to be silent: no compiler error, no fallback note.
+. "$repo/scripts/build-prebuilt-check.sh"
+start=$(date +%s%N)
+bare env ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error --foreground-scripts "./$tarball" > install.out 2>&1 \
+  || { cat install.out >&2; exit 1; }
+end=$(date +%s%N)
+echo "check-package: installed in $(( (end - start) / 1000000 )) ms ($bare_mode)"
+if grep -v -E '^(> |$|added [0-9]+ packages)' install.out | grep -q .; then
+  echo "check-package: the install printed:" >&2; cat install.out >&2; exit 1
+fi
 cp "$repo/examples/classify.mjs" "$repo/examples/consumer.ts" "$repo/examples/tsconfig.json" .
 photo=node_modules/fer-toolkit/fixtures/scenes/two-faces.jpg
 node classify.mjs "$photo" | tee classify.out
@@ -32,4 +43,5 @@ printf "import { createPredictor } from 'fer-toolkit/web';\nconsole.log(typeof c
 echo "check-package: fer export web ok; fer-toolkit/web bundles for the browser ($(du -k web-bundle.js | cut -f1) KiB without onnxruntime-web)"
 mkdir -p node_modules/@types && cp -r "$repo/node_modules/@types/node" node_modules/@types/
 "$repo/node_modules/.bin/tsc" -p tsconfig.json
+native_check
 echo "check-package: ok"
