@@ -40,10 +40,7 @@ for (const a of ann.filter((x) => x.width >= 640 && x.height >= 480)) {
   const left = Math.round(Math.min(a.width - 640, Math.max(0, x + w / 2 - 320))),
     top = Math.round(Math.min(a.height - 480, Math.max(0, y + h / 2 - 240)));
   const out = path.join(dir, `${String(n).padStart(3, '0')}.jpg`);
-  await sharp(path.join(values.photos!, a.file))
-    .extract({ left, top, width: 640, height: 480 })
-    .jpeg({ quality: 90 })
-    .toFile(out);
+  await sharp(path.join(values.photos!, a.file)).extract({ left, top, width: 640, height: 480 }).jpeg({ quality: 90 }).toFile(out);
   if (n === 0) await sharp(out).toFile(path.join(one, 'one.jpg'));
   n++;
 }

@@ -168,7 +168,7 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled(inFlight);
       await classifier.release();
       await releaseFaceNets();
     },
