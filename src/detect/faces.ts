@@ -25,7 +25,7 @@ import {
   type Square,
 } from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
-import { ssdDetectorOnnx, type SsdParams } from './onnx-ssd.js';
+import { SSD_SIZE, ssdDetectorOnnx, type SsdParams } from './onnx-ssd.js';
 
 type FaceApi = typeof import('@vladmandic/face-api');
 const require = createRequire(import.meta.url);
@@ -39,14 +39,12 @@ let autoNoted = false;
 /** What `auto` resolves to here; `note` is set the first time it falls back. */
 export function resolveDetector(d: Detector = 'auto'): { detector: Exclude<Detector, 'auto'>; note?: string } {
   if (d !== 'auto') return { detector: d };
-  if (loadDlib()) {
-    const note = autoNoted ? undefined : dlibWithoutModel() && `face detector: dlib+tiny (${dlibWithoutModel()})`;
-    autoNoted = true;
-    return { detector: 'dlib+tiny', note };
-  }
-  const note = autoNoted ? undefined : `face detector: tiny (dlib unavailable: ${dlibUnavailable()})`;
+  const dlib = !!loadDlib();
+  const detector = dlib ? 'dlib+tiny' : 'tiny';
+  const why = dlib ? dlibWithoutModel() : `dlib unavailable: ${dlibUnavailable()}`;
+  const note = autoNoted || !why ? undefined : `face detector: ${detector} (${why})`;
   autoNoted = true;
-  return { detector: 'tiny', note };
+  return { detector, note };
 }
 
 /** face-api with its detector and landmark weights loaded (once). */
@@ -84,9 +82,6 @@ export interface DetectTimings {
   landmarksMs: number;
 }
 
-/** SSD-MobileNetV1's input side in face-api. */
-const SSD_INPUT = 512;
-
 /**
  * Faces and their 68 landmarks; `timings` receives the time of each stage. The frame is letterboxed to the
  * detector's input size and each face cropped square at the landmark net's, by sharp on 8-bit pixels. The
@@ -113,7 +108,7 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   }
   const fa = await faceApi();
   const tiny = detector === 'tiny';
-  const size = tiny ? (o.inputSize ?? 416) : SSD_INPUT;
+  const size = tiny ? (o.inputSize ?? 416) : SSD_SIZE;
   const side = Math.max(image.width, image.height),
     scale = side / size; // detector pixel → image pixels
   let t = performance.now();
@@ -156,13 +151,13 @@ export async function landmarks68(
 }
 
 /**
- * SSD-MobileNetV1 in onnxruntime on a SSD_INPUT square, its output decoded as face-api decodes it (its
+ * SSD-MobileNetV1 in onnxruntime on a SSD_SIZE square, its output decoded as face-api decodes it (its
  * anchors, sigmoid scores, then NMS at IoU 0.5, at most 100 faces): face-api's detectAllFaces, boxes in view pixels.
  */
 export async function ssdDetect(fa: FaceApi, view: RawImage, minConfidence: number): Promise<Found[]> {
   const params = fa.nets.ssdMobilenetv1.params as unknown as SsdParams;
   const out = await runOnnx('ssd', () => ssdDetectorOnnx(params), [view]);
-  return decodeSsd(out, params.output_layer.extra_dim.dataSync(), SSD_INPUT, minConfidence);
+  return decodeSsd(out, params.output_layer.extra_dim.dataSync(), SSD_SIZE, minConfidence);
 }
 
 /** TinyFaceDetector in onnxruntime, its output decoded as face-api decodes it (YOLOv2 anchors, then NMS). */
