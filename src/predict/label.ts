@@ -1,5 +1,4 @@
-/** Faces with their classifier probabilities as predictions: the top class, its probability, all of them by name. Pure: Node and the browser entry share it. */
-import type { DetectedFace } from '../detect/types.js';
+/** Faces (or tracks) with their classifier probabilities as predictions: the top class, its probability, all of them by name. Pure: Node and the browser entry share it. */
 
 export interface Labelled {
   emotion: string;
@@ -8,7 +7,7 @@ export interface Labelled {
 }
 
 /** `probs` holds one row of `names.length` probabilities per face, in order. */
-export function labelFaces<F extends DetectedFace>(faces: F[], probs: ArrayLike<number>, names: readonly string[]): (F & Labelled)[] {
+export function labelFaces<F extends object>(faces: F[], probs: ArrayLike<number>, names: readonly string[]): (F & Labelled)[] {
   const k = names.length;
   return faces.map((f, i) => {
     const p = Array.from({ length: k }, (_, j) => probs[i * k + j]);

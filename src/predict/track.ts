@@ -9,7 +9,7 @@
  */
 import type { Box, DetectedFace, Point } from '../detect/types.js';
 import { iou, pointsBox } from '../detect/geometry.js';
-import type { Labelled } from './label.js';
+import { labelFaces, type Labelled } from './label.js';
 
 export interface TrackOptions {
   /** Time constant of the moving average of each face's probabilities, in seconds; 0 = each frame alone. Default 0.5. */
@@ -71,14 +71,7 @@ export function createTracker(o: TrackOptions = {}): FaceTracker {
           t.box = f.box;
           t.seen = time;
         }
-        const best = t.probs.indexOf(Math.max(...t.probs));
-        return {
-          ...f,
-          track: t.id,
-          emotion: names[best],
-          confidence: t.probs[best],
-          probabilities: Object.fromEntries(names.map((n, k) => [n, t.probs[k]])),
-        };
+        return { ...labelFaces([f], t.probs, names)[0], track: t.id };
       });
     },
   };
