@@ -13,17 +13,7 @@ import { autoUpsample, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadD
 import { UsageError } from '../errors.js';
 import { thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
-import {
-  decodeSsd,
-  decodeTiny,
-  iou,
-  landmarkSquare,
-  refineSquare,
-  toImageBoxes,
-  withLandmarks,
-  type Found,
-  type Square,
-} from './geometry.js';
+import { decodeSsd, decodeTiny, iou, landmarkSquare, twoLooks, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
 import { SSD_SIZE, ssdDetectorOnnx, type SsdParams } from './onnx-ssd.js';
 
@@ -122,17 +112,12 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
 }
 
 /**
- * face-api's 68-point net looks twice at each face: on the square centred on its box, then on a square framed
- * from those first points as the tiny detector frames faces (refineSquare); whichever box found the face (tiny,
- * SSD, dlib), the second look lowers the error (BENCHMARKS.md "Face detection on real photos").
+ * face-api's 68-point net looks twice at each face (geometry.ts twoLooks): whichever box found the face (tiny,
+ * SSD, dlib), the second look, framed from the first points, lowers the error (BENCHMARKS.md "Face detection on
+ * real photos").
  */
-export async function lookTwice(image: RawImage, found: Found[]): Promise<DetectedFace[]> {
-  const first = await landmarks68(image, found);
-  return landmarks68(
-    image,
-    first,
-    first.map((f) => refineSquare(f.landmarks)),
-  );
+export function lookTwice(image: RawImage, found: Found[]): Promise<DetectedFace[]> {
+  return twoLooks(found, (squares) => landmarks68(image, found, squares));
 }
 
 /**

@@ -152,7 +152,12 @@ export interface Square {
  * SSD's, down and right: 18% of the eye distance against 7.8% centred, BENCHMARKS.md.)
  */
 export function landmarkSquare(b: Box): Square {
-  const side = Math.max(b.width, b.height);
+  return centredSquare(b, 1);
+}
+
+/** The square `scale` times a box's longer edge, centred on the box. */
+function centredSquare(b: Box, scale: number): Square {
+  const side = scale * Math.max(b.width, b.height);
   return { x: b.x + (b.width - side) / 2, y: b.y + (b.height - side) / 2, side };
 }
 
@@ -169,9 +174,17 @@ export const NET_FRAMING = 1.4;
  * so the second look sees every face framed alike, whichever detector found it.
  */
 export function refineSquare(landmarks: Point[]): Square {
-  const b = pointsBox(landmarks);
-  const side = NET_FRAMING * Math.max(b.width, b.height);
-  return { x: b.x + (b.width - side) / 2, y: b.y + (b.height - side) / 2, side };
+  return centredSquare(pointsBox(landmarks), NET_FRAMING);
+}
+
+/**
+ * The landmark net's two looks at each face, in Node and the browser alike: on the square centred on its box
+ * (landmarkSquare), then on the square framed from those first points (refineSquare). `look` runs the net on one
+ * square per face of `found` and returns the faces with their landmarks.
+ */
+export async function twoLooks(found: Found[], look: (squares: Square[]) => Promise<DetectedFace[]>): Promise<DetectedFace[]> {
+  const first = await look(found.map((f) => landmarkSquare(f.box)));
+  return look(first.map((f) => refineSquare(f.landmarks)));
 }
 
 /** The smallest box holding every point. */

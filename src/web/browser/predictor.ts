@@ -12,9 +12,9 @@ import { followFaces } from '../../predict/track.js';
 import {
   alignFaces,
   decodeTiny,
-  landmarkSquare,
   refineSquare,
   toImageBoxes,
+  twoLooks,
   withLandmarks,
   type Found,
   type Pixels,
@@ -281,17 +281,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       timings.detectMs = performance.now() - t;
       t = performance.now();
       if (found.length) {
-        // Two looks, as in Node (detect/faces.ts): the box's centred square, then a square framed from those points.
-        const first = await look(
-          canvas,
-          found,
-          found.map((f) => landmarkSquare(f.box)),
-        );
-        faces = await look(
-          canvas,
-          found,
-          first.map((f) => refineSquare(f.landmarks)),
-        );
+        faces = await twoLooks(found, (squares) => look(canvas, found, squares)); // as Node's detectFaces
       }
       timings.landmarksMs = performance.now() - t;
       crops = alignFaces(pixels, faces);
