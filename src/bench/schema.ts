@@ -1,6 +1,9 @@
 /** The JSON that `fer bench --json` prints and writes (bench.json): one zod schema, shared with the report. */
 import { z } from 'zod';
 
+/** A figure over the rounds of an interleaved run (src/bench/interleave.ts): median, quartiles, min–max. */
+export const spreadSchema = z.object({ median: z.number(), p25: z.number(), p75: z.number(), min: z.number(), max: z.number() });
+
 export const benchRowSchema = z.object({
   model: z.string(),
   variant: z.string(),
@@ -23,6 +26,18 @@ export const benchRowSchema = z.object({
   /** Multiply-adds per image (convolutions and dense layers); absent in bench.json files older than it. */
   macs: z.number().int().nonnegative().optional(),
   accuracy: z.number().min(0).max(1).nullable(),
+  /**
+   * The interleaved rounds (`--rounds`): each round's p50 and img/s summarised, and per round the ratio to the
+   * first model at the same batch size (`vsFirst`, absent on the first model's rows); absent in older files.
+   */
+  rounds: z
+    .object({
+      n: z.number().int().positive(),
+      latencyP50Ms: spreadSchema,
+      throughput: spreadSchema,
+      vsFirst: z.object({ model: z.string(), latency: spreadSchema, throughput: spreadSchema }).optional(),
+    })
+    .optional(),
 });
 
 export const benchResultSchema = z.object({
@@ -30,6 +45,10 @@ export const benchResultSchema = z.object({
   date: z.string(),
   rows: z.array(benchRowSchema),
   notes: z.array(z.string()),
+  /** How the models were interleaved: rounds, the order rule and each round's model order (indices into the models). */
+  interleave: z
+    .object({ rounds: z.number().int().positive(), order: z.enum(['rotate', 'random']), orders: z.array(z.array(z.number().int())) })
+    .optional(),
 });
 
 export type BenchRow = z.infer<typeof benchRowSchema>;

@@ -1,6 +1,11 @@
 /** The columns of a bench table, written once: the Markdown table, the terminal table and the report take a subset. */
 import type { BenchRow } from './schema.js';
 
+type Spread = { median: number; p25: number; p75: number };
+/** A figure over rounds: its median and interquartile range, "0.773 (0.760–0.781)". */
+const iqr = (s: Spread, digits: number, unit = '') =>
+  `${s.median.toFixed(digits)}${unit} (${s.p25.toFixed(digits)}–${s.p75.toFixed(digits)})`;
+
 const COLUMNS = {
   variant: ['variant', (r) => r.variant],
   provider: [
@@ -20,6 +25,9 @@ const COLUMNS = {
   nonzero: ['non-zero', (r) => r.nonzeroParameters],
   macs: ['MACs', (r) => (r.macs == null ? '–' : `${(r.macs / 1e6).toFixed(2)} M`)],
   accuracy: ['accuracy', (r) => (r.accuracy == null ? '–' : `${(r.accuracy * 100).toFixed(2)}%`)],
+  roundsP50: ['p50 ms per round (IQR)', (r) => (r.rounds ? iqr(r.rounds.latencyP50Ms, 3) : '–')],
+  latencyRatio: ['p50 × first (IQR)', (r) => (r.rounds?.vsFirst ? iqr(r.rounds.vsFirst.latency, 3, '×') : '–')],
+  throughputRatio: ['img/s × first (IQR)', (r) => (r.rounds?.vsFirst ? iqr(r.rounds.vsFirst.throughput, 3, '×') : '–')],
 } satisfies Record<string, [string, (r: BenchRow) => string | number]>;
 
 export type BenchColumn = keyof typeof COLUMNS;

@@ -10,7 +10,8 @@ import { modelName } from './export.js';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { benchMachine, benchModels } from '../bench/bench.js';
+import { benchMachine, benchInterleaved } from '../bench/bench.js';
+import { DEFAULT_ROUNDS, ROUND_ORDERS } from '../bench/interleave.js';
 import { benchResultSchema, type BenchResult } from '../bench/schema.js';
 import { benchCells, markdownTable } from '../bench/table.js';
 import { writeBenchPng } from '../bench/chart.js';
@@ -38,6 +39,9 @@ export const benchSchema = z.object({
   warmup: z.coerce.number().int().min(0).default(10),
   iterations: z.coerce.number().int().min(1).default(100),
   duration: z.coerce.number().positive().optional(),
+  rounds: z.coerce.number().int().min(1).default(DEFAULT_ROUNDS),
+  order: z.enum(ROUND_ORDERS).default('rotate'),
+  seed: z.coerce.number().int().optional(),
   fallback: z.boolean().default(false),
   graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
   executionMode: z.enum(['sequential', 'parallel']).default('sequential'),
@@ -76,6 +80,12 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'warm-up runs')
     .option('--iterations <n>', 'timed runs')
     .option('--duration <s>', 'time each case for this many seconds instead')
+    .option(
+      '--rounds <n>',
+      'interleave the models in this many rounds (each round times every model in turn; iterations/duration are shared out)',
+    )
+    .option('--order <o>', "each round's model order: rotate (round r starts at model r) | random")
+    .option('--seed <n>', 'seed of the random order')
     .option('--fallback', 'run on cpu (with a note) when the requested provider is missing, instead of exit 2')
     .option('--graph-optimization <level>', 'disabled | basic | extended | all')
     .option('--execution-mode <m>', 'sequential | parallel')
@@ -140,14 +150,30 @@ export function benchCommand(): Command {
       trtInt8: o.trtInt8,
       trtCacheDir: o.trtCacheDir,
     };
-    const rows = await benchModels(list, { ...o, backend, data, session }, (row) => {
+    const run = await benchInterleaved(list, {
+      ...o,
+      backend,
+      data,
+      session,
+      onRound: (r, n) => {
+        if (!o.json && !o.markdown) process.stderr.write(`fer: bench round ${r}/${n}\n`);
+      },
+    });
+    const rows = run.rows;
+    for (const row of rows) {
       if (runModel) row.model = runModel; // the run's model, not the temporary export
       if (!o.json && !o.markdown)
         process.stderr.write(
           `fer: ${row.variant} batch ${row.batch} on ${row.provider}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms\n`,
         );
+    }
+    const result: BenchResult = benchResultSchema.parse({
+      machine: benchMachine(),
+      date: new Date().toISOString(),
+      rows,
+      notes,
+      interleave: { rounds: run.rounds, order: run.order, orders: run.orders },
     });
-    const result: BenchResult = benchResultSchema.parse({ machine: benchMachine(), date: new Date().toISOString(), rows, notes });
     if (o.out) {
       mkdirSync(o.out, { recursive: true });
       writeOutput(path.join(o.out, 'bench.json'), JSON.stringify(result, null, 1));
@@ -184,7 +210,13 @@ function printBench(result: BenchResult, o: z.infer<typeof benchSchema>): void {
     'nonzero',
     'macs',
     'accuracy',
+    ...(rows.some((r) => r.rounds && r.rounds.n > 1) ? (['roundsP50'] as const) : []),
+    ...(rows.some((r) => r.rounds?.vsFirst) ? (['latencyRatio', 'throughputRatio'] as const) : []),
   ]);
   out(table(head, cells));
+  if (result.interleave && result.interleave.rounds > 1 && rows.some((r) => r.rounds?.vsFirst))
+    out(
+      `\n${result.interleave.rounds} interleaved rounds (${result.interleave.order} order); ratios are to the first model, taken per round: median (interquartile range)`,
+    );
   if (o.out) out(`\nwrote ${path.join(o.out, 'bench.json')}, ${path.join(o.out, 'bench.png')}`);
 }
