@@ -16,7 +16,7 @@ import { benchResultSchema, type BenchResult } from '../bench/schema.js';
 import { benchCells, markdownTable } from '../bench/table.js';
 import { writeBenchPng } from '../bench/chart.js';
 import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
-import { PROVIDER_CHOICES, chooseProvider } from '../runtime/ort.js';
+import { PROVIDER_CHOICES, chooseProvider, type SessionOptions } from '../runtime/ort.js';
 import { UsageError } from '../errors.js';
 import { dataClassesFor, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './train.js';
@@ -138,23 +138,11 @@ export function benchCommand(): Command {
     }
     // Labelled data in the first model's classes (a model of other classes gets no accuracy).
     const data = o.data ? await loadWithSummary(o.data, 'PublicTest', o.json, { classes: dataClassesFor(list[0], o.classMap) }) : undefined;
-    const session = {
-      provider: o.provider,
-      fallback: o.fallback,
-      threads: o.threads || undefined,
-      graphOptimization: o.graphOptimization,
-      executionMode: o.executionMode,
-      profile: o.profile,
-      deviceId: o.deviceId,
-      trtFp16: o.trtFp16,
-      trtInt8: o.trtInt8,
-      trtCacheDir: o.trtCacheDir,
-    };
     const run = await benchInterleaved(list, {
       ...o,
       backend,
       data,
-      session,
+      session: sessionOptions(o),
       onRound: (r, n) => {
         if (!o.json && !o.markdown) process.stderr.write(`fer: bench round ${r}/${n}\n`);
       },
@@ -182,6 +170,22 @@ export function benchCommand(): Command {
     printBench(result, o);
   });
   return cmd;
+}
+
+/** The onnxruntime session options of the bench flags. */
+function sessionOptions(o: z.infer<typeof benchSchema>): SessionOptions {
+  return {
+    provider: o.provider,
+    fallback: o.fallback,
+    threads: o.threads || undefined,
+    graphOptimization: o.graphOptimization,
+    executionMode: o.executionMode,
+    profile: o.profile,
+    deviceId: o.deviceId,
+    trtFp16: o.trtFp16,
+    trtInt8: o.trtInt8,
+    trtCacheDir: o.trtCacheDir,
+  };
 }
 
 /** The result as JSON, a Markdown table or the plain table (and where bench.json went). */

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from './cli.js';
@@ -34,6 +34,8 @@ describe('fer CLI', () => {
     [['train', '--data', FIXTURE_DATA + '/val', '--schedule', 'weird'], /invalid --schedule/],
     [['eval', '--model', '/no/model', '--data', FIXTURE_DATA + '/val'], /no such file or folder/],
     [['bench', '/no/model.onnx'], /no such model/],
+    [['bench', '/no/model.onnx', '--rounds', '0'], /invalid --rounds/],
+    [['bench', '/no/model.onnx', '--order', 'alphabetical'], /invalid --order/],
     [['average', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /missing required argument/],
     [['average', 'models/fer-mini-xception', '/no/model', '--data', FIXTURE_DATA + '/val', '--out', '/tmp/x'], /no such file or folder/],
     [
@@ -169,6 +171,49 @@ describe('eval, export and bench on the fixture model', () => {
       expect(row.accuracy).not.toBeNull();
     }
     expect(existsSync(path.join(out, 'bench.png'))).toBe(true);
+  });
+
+  it('bench --rounds interleaves the models: rotated orders, per-round spread, per-round ratios to the first model', async () => {
+    const other = path.join(out, 'other.fp32.onnx');
+    copyFileSync(onnxFile, other);
+    const r = await cli('bench', onnxFile, other, '--batch', '1,2', '--iterations', '6', '--rounds', '3', '--warmup', '1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const res = benchResultSchema.parse(JSON.parse(r.stdout));
+    expect(res.interleave).toEqual({
+      rounds: 3,
+      order: 'rotate',
+      orders: [
+        [0, 1],
+        [1, 0],
+        [0, 1],
+      ],
+    });
+    expect(res.rows.map((x) => [x.variant, x.batch])).toEqual([
+      ['fixture.fp32', 1],
+      ['fixture.fp32', 2],
+      ['other.fp32', 1],
+      ['other.fp32', 2],
+    ]);
+    for (const row of res.rows) {
+      expect(row.iterations).toBe(6); // --iterations is the total per model and batch size, shared out over the rounds
+      const p50 = row.rounds!.latencyP50Ms;
+      expect(row.rounds!.n).toBe(3);
+      expect(p50.min).toBeLessThanOrEqual(p50.p25);
+      expect(p50.p25).toBeLessThanOrEqual(p50.median);
+      expect(p50.median).toBeLessThanOrEqual(p50.p75);
+      expect(p50.p75).toBeLessThanOrEqual(p50.max);
+    }
+    expect(res.rows[0].rounds!.vsFirst).toBeUndefined();
+    expect(res.rows[2].rounds!.vsFirst!.model).toBe('fixture.fp32');
+    expect(res.rows[3].rounds!.vsFirst!.throughput.median).toBeGreaterThan(0);
+
+    const t = await cli('bench', onnxFile, other, '--batch', '1', '--iterations', '4', '--rounds', '2', '--order', 'random', '--seed', '3');
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/p50 × first \(IQR\)/);
+    expect(t.stdout).toMatch(/2 interleaved rounds \(random order\)/);
+    expect(t.stderr).toMatch(/round 2\/2/);
+    const one = await cli('bench', onnxFile, '--batch', '1', '--iterations', '3', '--rounds', '1', '--json'); // the old one-block run
+    expect(benchResultSchema.parse(JSON.parse(one.stdout)).rows[0].rounds!.n).toBe(1);
   });
 
   it("bench --out RUN without models benchmarks the run's own model, not the shipped one", async () => {
