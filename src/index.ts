@@ -48,3 +48,19 @@ export {
 export { loadClassifier } from './predict/classifier.js';
 export { renderReport, reportSections } from './report/report.js';
 export { FerError, UsageError, ModelError, RuntimeFailure } from './errors.js';
+// `fer bench`'s interleaved timing as a library (issue #36 item 3).
+export { benchInterleaved, type BenchInterleavedOptions, type BenchInterleavedResult } from './bench/bench.js';
+export {
+  interleave,
+  roundOrder,
+  summarizeRounds,
+  spread,
+  ROUND_ORDERS,
+  type InterleaveCase,
+  type InterleaveOptions,
+  type InterleaveTimings,
+  type RoundOrder,
+  type RoundSummary,
+  type Spread,
+} from './bench/interleave.js';
+export { type BenchRow, type BenchResult } from './bench/schema.js';
