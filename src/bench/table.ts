@@ -2,9 +2,11 @@
 import type { BenchRow } from './schema.js';
 
 type Spread = { median: number; p25: number; p75: number };
-/** A figure over rounds: its median and interquartile range, "0.773 (0.760–0.781)". */
+/** A figure over rounds: its median and interquartile range, "0.773 (0.760–0.781)"; one round, the figure alone. */
 const iqr = (s: Spread, digits: number, unit = '') =>
-  `${s.median.toFixed(digits)}${unit} (${s.p25.toFixed(digits)}–${s.p75.toFixed(digits)})`;
+  s.p25 === s.p75
+    ? `${s.median.toFixed(digits)}${unit}`
+    : `${s.median.toFixed(digits)}${unit} (${s.p25.toFixed(digits)}–${s.p75.toFixed(digits)})`;
 
 const COLUMNS = {
   variant: ['variant', (r) => r.variant],
