@@ -78,8 +78,8 @@ export function benchCommand(): Command {
     .option('--engine <e>', 'onnxruntime | tfjs')
     .option('--batch <list>', 'batch sizes, comma-separated')
     .option('--warmup <n>', 'warm-up runs')
-    .option('--iterations <n>', 'timed runs')
-    .option('--duration <s>', 'time each case for this many seconds instead')
+    .option('--iterations <n>', 'timed runs per model and batch size, shared out over the rounds')
+    .option('--duration <s>', 'time each model and batch size for this many seconds in all instead')
     .option(
       '--rounds <n>',
       'interleave the models in this many rounds (each round times every model in turn; iterations/duration are shared out)',
