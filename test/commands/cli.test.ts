@@ -10,23 +10,7 @@ import { loadModel, saveModel } from '../../src/model/io.js';
 import { expectClose } from '../helpers.js';
 import { registerNativeBackend, setNativeConvBf16 } from '../../src/engine/native/backend.js';
 
-const VERBS = ['train', 'eval', 'average', 'prune', 'quantize', 'export', 'bench'];
-
 describe('fer CLI', () => {
-  it('prints help for the program and every command', async () => {
-    const top = await cli('--help');
-    expect(top.code).toBe(0);
-    for (const v of VERBS) expect(top.stdout).toContain(v);
-    for (const v of VERBS) {
-      const r = await cli(v, '--help');
-      expect(r.code, v).toBe(0);
-      expect(r.stdout).toMatch(/Usage: fer/);
-      // Defaults come from each command's zod schema; an option never shows two.
-      expect(r.stdout.replace(/\s+/g, ' '), v).not.toMatch(/\(default[^)]*\) \(default/);
-    }
-    expect((await cli('export', 'onnx', '--help')).stdout).toContain('--precision');
-  });
-
   it.each([
     [['train'], /--data is required/],
     [['train', '--data', '/no/such/dir'], /no such file or folder/],
