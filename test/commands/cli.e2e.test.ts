@@ -149,7 +149,7 @@ describe('eval, export and bench on the fixture model', () => {
       expect(row.latencyMs.p99).toBeGreaterThanOrEqual(row.latencyMs.p50);
       expect(row.throughput).toBeGreaterThan(0);
       expect(row.parameters).toBeGreaterThan(50_000);
-      expect(row.macs).toBe(5_520_448); // the paper network's multiply-adds (hand count: test/prune/structured.test.ts)
+      expect(row.macs).toBe(5_520_448); // the paper network's multiply-adds (hand count: test/prune/structured.e2e.test.ts)
       expect(row.accuracy).not.toBeNull();
     }
     expect(existsSync(path.join(out, 'bench.png'))).toBe(true);
