@@ -47,6 +47,8 @@ export async function writeCheckpoint(
   const slots = await optimizer.getWeights();
   const manifest = slots.map((s) => ({ name: s.name, shape: s.tensor.shape, dtype: s.tensor.dtype }));
   const data = Buffer.concat(slots.map((s) => Buffer.from((s.tensor.dataSync() as Float32Array).slice().buffer)));
+  // The slots are the optimizer's own variables, except the iteration count, a scalar made for this call.
+  for (const s of slots) if (!(s.tensor instanceof tf.Variable)) s.tensor.dispose();
   // Adam keeps β^t as running products; setWeights would recompute them with pow(), which rounds
   // differently, so a resumed run would drift from an uninterrupted one. Store them as they are.
   const acc = adamPowers(optimizer);
@@ -158,7 +160,7 @@ export async function readCheckpoint(dir: string): Promise<{
   return { model, meta, slots, powers, state, arrays };
 }
 
-/** Restores optimizer slots and Adam's running β powers exactly. */
+/** Restores optimizer slots and Adam's running β powers exactly. Frees `slots` (the optimizer keeps its own references). */
 export async function restoreOptimizer(
   optimizer: tf.Optimizer,
   slots: { name: string; tensor: tf.Tensor }[],
@@ -166,9 +168,12 @@ export async function restoreOptimizer(
 ): Promise<void> {
   if (slots.length === 0) return;
   await optimizer.setWeights(slots);
-  const acc = adamPowers(optimizer);
-  if (powers && acc.accBeta1 && acc.accBeta2) {
-    acc.accBeta1.assign(tf.scalar(powers[0]));
-    acc.accBeta2.assign(tf.scalar(powers[1]));
+  for (const s of slots) s.tensor.dispose();
+  const { accBeta1, accBeta2 } = adamPowers(optimizer);
+  if (powers && accBeta1 && accBeta2) {
+    tf.tidy(() => {
+      accBeta1.assign(tf.scalar(powers[0]));
+      accBeta2.assign(tf.scalar(powers[1]));
+    });
   }
 }

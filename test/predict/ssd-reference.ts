@@ -1,5 +1,5 @@
 /**
- * face-api's SSD-MobileNetV1 on the tfjs cpu backend, in a process of its own, for test/predict/onnx-nets.test.ts:
+ * face-api's SSD-MobileNetV1 on the tfjs cpu backend, in a process of its own, for test/predict/onnx-nets.e2e.test.ts:
  * one 512×512 forward there is a single synchronous stretch of 15 s to over a minute on a loaded machine, and a
  * vitest worker silent for 60 s fails the run ("Timeout calling onTaskUpdate"), whatever the test's timeout.
  *
