@@ -59,12 +59,12 @@ describe('fer predict and createPredictor: one predict path', () => {
     expect(got[2].faces).toEqual(got[4].faces);
 
     // dispose() waits for an iteration under way, then frees everything; a new one is refused.
-    const it = predictor.predictMany([one, one], { concurrency: 1 });
-    const first = await it.next();
+    const iteration = predictor.predictMany([one, one], { concurrency: 1 });
+    const first = await iteration.next();
     const disposing = predictor.dispose();
-    const second = await it.next();
+    const second = await iteration.next();
     expect([first.value?.faces.length, second.value?.faces.length]).toEqual([1, 1]);
-    expect((await it.next()).done).toBe(true);
+    expect((await iteration.next()).done).toBe(true);
     await disposing;
     expect(openFaceNetSessions()).toBe(0);
     await expect(predictor.predictMany([one]).next()).rejects.toThrow(/disposed/);
