@@ -46,6 +46,17 @@ export {
   type TrackedFace,
 } from './predict/track.js';
 export { loadClassifier } from './predict/classifier.js';
+// One predict path for `fer predict` and the library (predictor.predictMany), its result types, and what the command prints with.
+export {
+  predictManyOptionsSchema,
+  type PredictManyOptions,
+  type PredictManyResult,
+  type PredictTimings,
+  type UnreadableInput,
+} from './predict/predictor.js';
+export { expandInputs, isVideo, CROPPED_FACE_MAX_SIDE } from './predict/predict.js';
+export { MIN_CONFIDENCE } from './detect/faces.js';
+export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
 export { renderReport, reportSections } from './report/report.js';
 export { FerError, UsageError, ModelError, RuntimeFailure } from './errors.js';
 // `fer bench`'s interleaved timing as a library (issue #36 item 3).

@@ -1,53 +1,27 @@
-/** `fer predict`: photos, folders or videos → faces, 68 landmarks, emotions. */
+/** `fer predict`: photos, folders or videos → faces, 68 landmarks, emotions: the library's predictor and its `predictMany`, printed. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { TTA_MODES } from '../data/augment.js';
-import { DETECTORS, MIN_CONFIDENCE, resolveDetector } from '../detect/faces.js';
-import { DLIB_LICENSE_NOTE, loadDlib } from '../detect/dlib.js';
-import { loadClassifier, mergedClassifier, type Classifier } from '../predict/classifier.js';
-import { readClassMap } from '../data/class-map.js';
-import { inputSizeSchema, minConfidenceSchema } from '../predict/predictor.js';
-import {
-  annotationNamer,
-  CROPPED_FACE_MAX_SIDE,
-  expandInputs,
-  isVideo,
-  predictFile,
-  predictRaw,
-  videoFrames,
-  writeAnnotated,
-  type ImagePrediction,
-} from '../predict/predict.js';
-import { mkdirSync } from 'node:fs';
-import type { RawImage } from '../io/image.js';
-import os from 'node:os';
-import path from 'node:path';
+import { MIN_CONFIDENCE } from '../detect/faces.js';
+import { DLIB_LICENSE_NOTE } from '../detect/dlib.js';
+import { createPredictor, predictManyOptionsSchema, predictorOptionsSchema, type PredictManyResult } from '../predict/predictor.js';
+import { CROPPED_FACE_MAX_SIDE, expandInputs, isVideo } from '../predict/predict.js';
+import { UsageError } from '../errors.js';
 import { Progress } from './progress.js';
 import { out, startEngine, table, withEngineOptions, showSchemaDefaults, classifierSchema } from './common.js';
-import { UsageError } from '../errors.js';
-import { checkOutputFile, protectInput } from '../io/output.js';
-import { createTracker, DEFAULT_SMOOTH_SECONDS } from '../predict/track.js';
 
-export const predictSchema = z.object({
+/** The predictor's options and predictMany's, plus what only the command has: its inputs (folders too), --model by name, --json. */
+export const predictSchema = predictorOptionsSchema.extend(predictManyOptionsSchema.shape).extend({
   inputs: z.array(z.string()).min(1, 'give at least one image, folder or video'),
   model: classifierSchema,
-  detector: z.enum(DETECTORS).default('auto'),
-  upsample: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(3)]).optional(),
-  minConfidence: minConfidenceSchema,
-  inputSize: inputSizeSchema(z.coerce.number()),
-  tta: z.enum(TTA_MODES).default('flip'),
-  annotate: z.string().optional(),
-  fps: z.coerce.number().positive().default(5),
-  smooth: z.coerce.number().min(0).max(60).default(DEFAULT_SMOOTH_SECONDS),
-  detect: z.boolean().default(true),
-  concurrency: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
-  classMap: z.string().optional(),
   json: z.boolean().default(false),
 });
 
-function printResult(r: ImagePrediction, json: boolean): void {
+/** A numeric flag as a number (NaN when it is not one: the schema then says what it expects). */
+const num = (v: string) => Number(v);
+
+function printResult(r: PredictManyResult, json: boolean): void {
   if (json) {
-    const { timings, ...rest } = r;
+    const { timings, annotated: _annotated, ...rest } = r; // the path written is printed only as text
     out(JSON.stringify({ ...rest, timings }));
     return;
   }
@@ -86,76 +60,56 @@ export function predictCommand(): Command {
     )
     .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
-    .option('--fps <n>', 'video: frames per second to analyze')
+    .option('--fps <n>', 'video: frames per second to analyze', num)
     .option(
       '--smooth <seconds>',
       "video: each face is tracked across frames (its id in --json's `track`) and its emotion averaged over about this many seconds; 0 = each frame alone",
+      num,
     )
     .option(
       '--no-detect',
       `no face detection: each image is one already-cropped face (also done, with a note, when nothing is found in an image of at most ${CROPPED_FACE_MAX_SIDE} px)`,
     )
-    .option('--concurrency <n>', 'photos processed at once (default: the number of cores)')
+    .option('--concurrency <n>', 'photos processed at once (default: the number of cores)', num)
     .option('--class-map <file>', "report the model's probabilities summed into these classes, e.g. examples/class-maps/valence.json")
     .option('--json', 'one JSON line per image or frame');
   withDetectorOptions(cmd);
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, predictSchema);
   cmd.action(async (inputs: string[], flags) => {
-    const o = predictSchema.parse({ ...flags, inputs, json: !!flags.json, detect: flags.detect !== false });
+    // --threads is the tfjs engine's (withEngineOptions), not the predictor's onnxruntime threads.
+    const { threads, ...rest } = flags;
+    const o = predictSchema.parse({ ...rest, backendThreads: threads, inputs, json: !!flags.json, detect: flags.detect !== false });
     await startEngine(flags, true);
-    const { note } = resolveDetector(o.detector);
-    if (note) process.stderr.write(`fer: ${note}\n`);
-    const loaded = await loadClassifier(o.model, o.tta);
-    const classifier = o.classMap ? mergedClassifier(loaded, readClassMap(o.classMap)) : loaded;
+    const predictor = await createPredictor(o);
+    if (predictor.detectorNote) process.stderr.write(`fer: ${predictor.detectorNote}\n`);
     const files = expandInputs(o.inputs);
-    if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
-    guardOutputs(files, o.annotate); // --annotate created and its files checked now, not after the work
-    const nameFor = annotationNamer();
     const { tally, count } = tallier();
-    const stills = files.filter((f) => !isVideo(f));
-    const bar = o.json || stills.length < 2 ? null : new Progress();
+    const stills = files.filter((f) => !isVideo(f)).length;
+    const bar = o.json || stills < 2 ? null : new Progress();
     const t0 = Date.now();
-    // Photos run `concurrency` at a time (decoding, dlib and onnxruntime each work off the JavaScript thread),
-    // results printed in input order as they complete.
-    const photo = async (file: string) => {
-      const name = nameFor(file);
-      const { result, image } = await predictFile(file, classifier, o);
-      const written = o.annotate && image ? await writeAnnotated(image, result.faces, o.annotate, name) : undefined;
-      return { result, written };
-    };
     try {
-      for (let i = 0; i < files.length;) {
-        const file = files[i];
-        if (!isVideo(file)) {
-          let j = i;
-          while (j < files.length && !isVideo(files[j])) j++;
-          for await (const { result, written } of orderedMap(files.slice(i, j), o.concurrency, photo)) {
-            count(result);
-            bar?.done();
-            printResult(result, o.json);
-            if (written && !o.json) out(`  annotated → ${written}`);
-            const s = (Date.now() - t0) / 1000;
-            bar?.update(
-              tally.images,
-              stills.length,
-              'predict',
-              `${(tally.images / s).toFixed(1)} images/s`,
-              (s / tally.images) * (stills.length - tally.images),
-            );
-          }
-          i = j;
-          continue;
-        }
-        i++;
-        await predictVideo(file, classifier, o, nameFor, (r) => {
-          count(r);
-          printResult(r, o.json);
-        });
+      if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
+      // Photos run `concurrency` at a time, results printed in input order as they complete (predict/batch.ts).
+      for await (const r of predictor.predictMany(files, o)) {
+        count(r);
+        const still = !isVideo(r.input!);
+        if (still) bar?.done();
+        printResult(r, o.json);
+        if (still && r.annotated && !o.json) out(`  annotated → ${r.annotated}`);
+        const s = (Date.now() - t0) / 1000;
+        if (still)
+          bar?.update(
+            tally.images,
+            stills,
+            'predict',
+            `${(tally.images / s).toFixed(1)} images/s`,
+            (s / tally.images) * (stills - tally.images),
+          );
       }
     } finally {
       bar?.done();
-      await classifier.release();
+      await predictor.dispose();
     }
     if ((files.length > 1 || tally.images > 1) && !o.json) {
       const s = (Date.now() - t0) / 1000;
@@ -181,19 +135,20 @@ function withDetectorOptions(cmd: Command): Command {
     .option(
       '--upsample <n>',
       'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; video frames: 0)',
+      (v: string) => (v === 'auto' ? v : num(v)),
     )
     .option(
       '--min-confidence <x>',
       `face detection threshold of the detector in use (dlib's HOG score, default ${MIN_CONFIDENCE.dlib}; tiny's and ssd's probability, default ${MIN_CONFIDENCE.tiny}), ` +
         `or per detector: dlib=0.2,tiny=0.8 (dlib+tiny adds tiny's faces from ${MIN_CONFIDENCE.dlibTiny})`,
     )
-    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)');
+    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', num);
 }
 
 /** Counts of what predict saw: images/frames, faces, those without a face, those that could not be read. */
 function tallier() {
   const tally = { images: 0, faces: 0, noFace: 0, unreadable: 0 };
-  const count = (r: ImagePrediction) => {
+  const count = (r: PredictManyResult) => {
     tally.images++;
     tally.faces += r.faces.length;
     if (r.faces.length === 0) {
@@ -202,72 +157,4 @@ function tallier() {
     }
   };
   return { tally, count };
-}
-
-/**
- * A video's frames, like photos, `concurrency` at a time, each result handed to `onResult` in frame order; a
- * video that cannot be read gives one result with its error. `auto` on video is dlib alone without upsampling
- * (faces in video are large; 30 frames/s at 640×480 on 2 cores, BENCHMARKS.md).
- */
-async function predictVideo(
-  file: string,
-  classifier: Classifier,
-  o: z.infer<typeof predictSchema>,
-  nameFor: ReturnType<typeof annotationNamer>,
-  onResult: (r: ImagePrediction) => void,
-): Promise<void> {
-  const frameOptions = { ...o, upsample: o.upsample ?? 0, detector: o.detector === 'auto' && loadDlib() ? ('dlib' as const) : o.detector };
-  const frameResult = async (image: RawImage, frame: number) => ({
-    image,
-    result: { input: file, frame, width: image.width, height: image.height, faces: await predictRaw(image, classifier, frameOptions) },
-  });
-  const tracker = createTracker({ smooth: o.smooth });
-  try {
-    for await (const { image, result } of orderedMap(videoFrames(file, o.fps), o.concurrency, frameResult)) {
-      const r: ImagePrediction = { ...result, faces: tracker.update(result.faces, result.frame / o.fps) };
-      if (o.annotate) await writeAnnotated(image, r.faces, o.annotate, nameFor(file, r.frame!));
-      onResult(r);
-    }
-  } catch (e) {
-    onResult({ input: file, faces: [], error: (e as Error).message }); // an input that could not be read
-  }
-}
-
-/**
- * Runs `fn` over `items` with at most `limit` calls in flight and yields the results in input order, each as
- * soon as it and all before it are done.
- */
-export async function* orderedMap<T, R>(
-  items: Iterable<T> | AsyncIterable<T>,
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): AsyncGenerator<R> {
-  const it = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
-  const pending: Promise<R>[] = [];
-  let index = 0,
-    done = false;
-  const fill = async () => {
-    while (!done && pending.length < limit) {
-      const n = await it.next();
-      if (n.done) done = true;
-      else pending.push(fn(n.value, index++));
-    }
-  };
-  await fill();
-  while (pending.length) {
-    const r = await pending.shift()!;
-    await fill();
-    yield r;
-  }
-}
-
-/**
- * The inputs are never replaced by an output, and --annotate's files for the photos are never a link or a
- * file fer did not write (io/output.ts): checked before the work.
- */
-function guardOutputs(files: string[], annotate: string | undefined): void {
-  for (const f of files) protectInput(f);
-  if (annotate) mkdirSync(annotate, { recursive: true });
-  const name = annotationNamer();
-  if (annotate) for (const f of files.filter((x) => !isVideo(x))) checkOutputFile(path.join(annotate, `${name(f)}.png`), '--annotate');
 }

@@ -5,36 +5,16 @@
 import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
-import { alignFaces, detectFaces, type DetectOptions, type DetectedFace, type DetectTimings } from '../detect/faces.js';
+import { alignFaces, detectFaces, type DetectOptions, type DetectedFace } from '../detect/faces.js';
 import type { Classifier } from './classifier.js';
 import { labelFaces } from './label.js';
 import { esc } from '../plot/svg.js';
 import { IMAGE_SIZE } from '../data/classes.js';
+import { UsageError } from '../errors.js';
+import type { FaceResult, PredictResult, PredictTimings, UnreadableInput } from './types.js';
 
-export interface FacePrediction extends DetectedFace {
-  /** Set when the face is the whole image (no detection). */
-  note?: string;
-  emotion: string;
-  confidence: number;
-  probabilities: Record<string, number>;
-  /** Video: the face's track, the same across frames; its emotion and probabilities are then smoothed over the track (predict/track.ts). */
-  track?: number;
-}
-
-export interface StageTimings extends DetectTimings {
-  decodeMs: number;
-  classifyMs: number;
-}
-
-export interface ImagePrediction {
-  input: string;
-  frame?: number;
-  width?: number;
-  height?: number;
-  faces: FacePrediction[];
-  error?: string;
-  timings?: StageTimings;
-}
+/** What the predictor takes: a file path, encoded image bytes, or 8-bit pixels (1, 3 or 4 channels, interleaved). */
+export type PredictInput = string | Uint8Array | RawImage;
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
 const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v)$/i;
@@ -72,8 +52,8 @@ export async function predictRaw(
   image: RawImage,
   classifier: Classifier,
   o: PredictOptions = {},
-  timings?: StageTimings,
-): Promise<FacePrediction[]> {
+  timings?: PredictTimings,
+): Promise<FaceResult[]> {
   const faces: (DetectedFace & { note?: string })[] = o.detect === false ? [] : await detectFaces(image, o, timings);
   const t = performance.now();
   const whole = faces.length === 0 && (o.detect === false || Math.max(image.width, image.height) <= CROPPED_FACE_MAX_SIDE);
@@ -92,33 +72,62 @@ export function describeDecodeError(e: unknown): string {
   return `unreadable image: ${m.split('\n')[0]}`;
 }
 
-/** One image file → its prediction, and the decoded image (for annotation) when it could be read. */
-export async function predictFile(
-  file: string,
+const decodeEncoded = (x: string | Uint8Array) => decodeRgb(typeof x === 'string' ? x : Buffer.from(x.buffer, x.byteOffset, x.length));
+const isRaw = (x: PredictInput): x is RawImage => typeof x === 'object' && !(x instanceof Uint8Array) && 'data' in x && 'width' in x;
+
+/** A path, encoded bytes or pixels → pixels; a bad input is a UsageError (exit 2) naming it. */
+export async function decodeInput(input: PredictInput): Promise<RawImage> {
+  if (isRaw(input)) {
+    const { data, width, height, channels } = input;
+    if (![1, 3, 4].includes(channels) || data.length !== width * height * channels) {
+      throw new UsageError(
+        `predict: raw image: expected ${width}×${height}×${channels} = ${width * height * channels} bytes with 1, 3 or 4 channels, got ${data.length}`,
+      );
+    }
+    return input;
+  }
+  try {
+    return await decodeEncoded(input);
+  } catch (e) {
+    const what = typeof input === 'string' ? input : `${input.length}-byte buffer`;
+    throw new UsageError(`predict: ${what}: ${describeDecodeError(e)}`, { cause: e });
+  }
+}
+
+/**
+ * One image (a file, bytes or pixels) → its prediction with timings, and the decoded image (for annotation)
+ * when it could be read; one that cannot be read gives a result with its error, not an exception.
+ */
+export async function predictImage(
+  input: PredictInput,
   classifier: Classifier,
   o: PredictOptions = {},
-): Promise<{ result: ImagePrediction; image?: RawImage }> {
-  const timings: StageTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
-  if (!existsSync(file)) return { result: { input: file, faces: [], error: 'no such file' } };
+): Promise<{ result: PredictResult | UnreadableInput; image?: RawImage }> {
+  const label = typeof input === 'string' ? { input } : {};
+  const timings: PredictTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
+  if (typeof input === 'string' && !existsSync(input)) return { result: { ...label, faces: [], error: 'no such file' } };
   let image: RawImage;
   const t = performance.now();
   try {
-    image = await decodeRgb(file);
+    image = isRaw(input) ? await decodeInput(input) : await decodeEncoded(input);
   } catch (e) {
-    return { result: { input: file, faces: [], error: describeDecodeError(e) } };
+    return { result: { ...label, faces: [], error: e instanceof UsageError ? e.message : describeDecodeError(e) } };
   }
   timings.decodeMs = performance.now() - t;
   const faces = await predictRaw(image, classifier, o, timings);
-  const result: ImagePrediction = { input: file, width: image.width, height: image.height, faces, timings };
+  const result: PredictResult = { ...label, width: image.width, height: image.height, faces, timings };
   if (faces.length === 0) result.error = 'no face found';
   return { result, image };
 }
+
+/** One image file → its prediction, and the decoded image (for annotation) when it could be read. */
+export const predictFile = (file: string, classifier: Classifier, o: PredictOptions = {}) => predictImage(file, classifier, o);
 
 /** Frames of a video (io/video.ts: frame size checked before decoding, `file:` paths, linear reading). */
 export { videoFrames } from '../io/video.js';
 
 /** Draws boxes, the 68 landmarks and the top emotion on an image. */
-export function annotationSvg(width: number, height: number, faces: FacePrediction[]): string {
+export function annotationSvg(width: number, height: number, faces: FaceResult[]): string {
   const s = Math.max(1, Math.min(width, height) / 400);
   const parts = faces.map((f) => {
     const b = f.box;
@@ -150,7 +159,7 @@ export function annotationNamer(): (input: string, frame?: number) => string {
 }
 
 /** Writes `<outDir>/<name>.png` (name from annotationNamer). */
-export async function writeAnnotated(image: RawImage, faces: FacePrediction[], outDir: string, name: string): Promise<string> {
+export async function writeAnnotated(image: RawImage, faces: FaceResult[], outDir: string, name: string): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${name}.png`);
   await overlaySvgPng(image, annotationSvg(image.width, image.height, faces), file);

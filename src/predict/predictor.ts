@@ -5,17 +5,26 @@
  *
  *   const predictor = await createPredictor();
  *   const { faces } = await predictor.predict('photo.jpg');
+ *   for await (const r of predictor.predictMany(['a.jpg', 'clip.mp4'], { concurrency: 4 })) console.log(r.input, r.frame, r.faces);
  *   await predictor.dispose();
+ *
+ * `fer predict` is this predictor, its `predictMany` and printing (commands/predict.ts): one code path.
  */
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
-import { DETECTORS, releaseFaceNets, retainFaceNets, type Box, type Point } from '../detect/faces.js';
+import { DETECTORS, releaseFaceNets, resolveDetector, retainFaceNets } from '../detect/faces.js';
 import { useBackend, BACKENDS } from '../engine/backend.js';
 import { PROVIDERS } from '../runtime/ort.js';
-import { decodeRgb, type RawImage } from '../io/image.js';
+import { readClassMap } from '../data/class-map.js';
 import { UsageError } from '../errors.js';
-import { loadClassifier } from './classifier.js';
-import { describeDecodeError, predictRaw } from './predict.js';
+import { loadClassifier, mergedClassifier } from './classifier.js';
+import { decodeInput, predictRaw, type PredictInput } from './predict.js';
+import { predictBatch, predictManyOptionsSchema, type PredictManyOptions, type PredictManyResult } from './batch.js';
+import type { FaceResult, PredictResult } from './types.js';
+
+export type { FaceResult, PredictResult, PredictTimings, UnreadableInput } from './types.js';
+export type { PredictInput } from './predict.js';
+export { predictManyOptionsSchema, type PredictManyOptions, type PredictManyResult } from './batch.js';
 
 /** `0.6` or `dlib=0.2,tiny=0.7` (the command line's form) → a number or thresholds by detector; anything else as it is. */
 function parseThresholds(v: unknown): unknown {
@@ -53,8 +62,8 @@ export const predictorOptionsSchema = z.object({
   model: z.string().optional(),
   /** auto: dlib where fer was built with it (its 68-point model: non-commercial use only), else tiny. */
   detector: z.enum(DETECTORS).default('auto'),
-  /** dlib: 2× upsamplings before detection (auto: 1 for images up to ~1 megapixel). */
-  upsample: z.union([z.literal('auto'), z.number().int().min(0).max(3)]).default('auto'),
+  /** dlib: 2× upsamplings before detection, or auto (1 for images up to ~1 megapixel). Unset: auto on photos, 0 on video frames. */
+  upsample: z.union([z.literal('auto'), z.number().int().min(0).max(3)]).optional(),
   /** Face detection threshold: a number for the detector in use, or `{dlib, tiny, ssd}` (defaults MIN_CONFIDENCE). */
   minConfidence: minConfidenceSchema,
   /** Tiny detector's input side (a multiple of 32). */
@@ -74,76 +83,60 @@ export const predictorOptionsSchema = z.object({
   fallback: z.boolean().default(false),
   /** tfjs backend for tfjs models and face-api's nets. */
   backend: z.enum(BACKENDS).default('auto'),
+  /** Threads of the tfjs `native` backend (a tfjs classifier; default: all cores). */
+  backendThreads: z.number().int().min(1).max(256).optional(),
+  /**
+   * The model's probabilities summed into these classes (e.g. FER2013's seven into negative / neutral / positive):
+   * `{class: [model classes]}`, or a class-map file holding that JSON (examples/class-maps/valence.json).
+   */
+  classMap: z.union([z.string(), z.record(z.string(), z.array(z.string()).min(1))]).optional(),
 });
 export type PredictorOptions = z.input<typeof predictorOptionsSchema>;
-
-export interface FaceResult {
-  box: Box;
-  /** Detector confidence. */
-  score: number;
-  /** 68 points, iBUG 300-W order. */
-  landmarks: Point[];
-  /** Set when no face was detected and the whole image was classified as one (already-cropped faces). */
-  note?: string;
-  emotion: string;
-  confidence: number;
-  probabilities: Record<string, number>;
-}
-
-export interface PredictResult {
-  width: number;
-  height: number;
-  faces: FaceResult[];
-}
-
-/** What `predict` takes: a file path, encoded image bytes, or 8-bit pixels (1, 3 or 4 channels, interleaved). */
-export type PredictInput = string | Uint8Array | RawImage;
 
 export interface Predictor {
   /** What runs the emotion classifier: cpu, cuda or tensorrt (onnxruntime-node), or tfjs. */
   readonly provider: string;
   /** Set when `provider` is not the first one asked for: which one was missing, and why. */
   readonly providerNote?: string;
+  /** Set when `detector: 'auto'` fell back (no dlib here): which detector runs, and why. */
+  readonly detectorNote?: string;
+  /** The classes of `probabilities`, in the model's order (a class map's, with `classMap`). */
+  readonly classes: readonly string[];
+  /** An image's faces; an input that cannot be read is an error (UsageError, exit 2). */
   predict(input: PredictInput): Promise<PredictResult>;
   predict(inputs: PredictInput[]): Promise<PredictResult[]>;
+  /**
+   * Many images and videos (a path ending .mp4, .mov, .avi, .mkv, .webm or .m4v; needs ffmpeg): photos
+   * `concurrency` at a time, a video's frames at `fps` with each face tracked and smoothed, results in input
+   * order (with `input`, `frame` for video, `timings` for photos) as soon as each and all before it are done.
+   * An input that cannot be read yields a result with `error` and the batch goes on. `dispose()` waits for an
+   * iteration under way to end (finish it, or break out of the loop).
+   */
+  predictMany(inputs: readonly PredictInput[], options?: PredictManyOptions): AsyncGenerator<PredictManyResult>;
   /** Frees the classifier's session or tensors and, when no other predictor uses them, the face nets'. */
   dispose(): Promise<void>;
-}
-
-function isRaw(x: PredictInput): x is RawImage {
-  return typeof x === 'object' && !(x instanceof Uint8Array) && 'data' in x && 'width' in x;
-}
-
-async function decode(input: PredictInput): Promise<RawImage> {
-  if (isRaw(input)) {
-    const { data, width, height, channels } = input;
-    if (![1, 3, 4].includes(channels) || data.length !== width * height * channels) {
-      throw new UsageError(
-        `predict: raw image: expected ${width}×${height}×${channels} = ${width * height * channels} bytes with 1, 3 or 4 channels, got ${data.length}`,
-      );
-    }
-    return input;
-  }
-  try {
-    return await decodeRgb(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length));
-  } catch (e) {
-    const what = typeof input === 'string' ? input : `${input.length}-byte buffer`;
-    throw new UsageError(`predict: ${what}: ${describeDecodeError(e)}`, { cause: e });
-  }
 }
 
 export async function createPredictor(options: PredictorOptions = {}): Promise<Predictor> {
   const o = predictorOptionsSchema.parse(options);
   // face-api (its nets' weights, the ssd detector) and tfjs models run on a tfjs backend.
-  await useBackend(o.backend);
-  const classifier = await loadClassifier(o.model, o.tta, o.threads, { executionProviders: o.executionProviders, fallback: o.fallback });
+  await useBackend(o.backend, o.backendThreads);
+  const { note: detectorNote } = resolveDetector(o.detector);
+  const loaded = await loadClassifier(o.model, o.tta, o.threads, { executionProviders: o.executionProviders, fallback: o.fallback });
+  let classifier = loaded;
+  try {
+    if (o.classMap) classifier = mergedClassifier(loaded, typeof o.classMap === 'string' ? readClassMap(o.classMap) : o.classMap);
+  } catch (e) {
+    await loaded.release();
+    throw e;
+  }
   retainFaceNets();
   let disposed = false;
   // Calls in flight: dispose() lets them finish (a whole array included) before it frees what they run on.
   const inFlight = new Set<Promise<unknown>>();
   const one = async (input: PredictInput): Promise<PredictResult> => {
-    const image = await decode(input);
-    const faces = await predictRaw(image, classifier, o);
+    const image = await decodeInput(input);
+    const faces: FaceResult[] = await predictRaw(image, classifier, o);
     return { width: image.width, height: image.height, faces };
   };
   async function many(inputs: PredictInput[]): Promise<PredictResult[]> {
@@ -161,10 +154,29 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
     void p.then(done, done);
     return p;
   }
+  async function* predictMany(inputs: readonly PredictInput[], manyOptions: PredictManyOptions = {}): AsyncGenerator<PredictManyResult> {
+    if (disposed) throw new UsageError('predict: this predictor was disposed');
+    const m = predictManyOptionsSchema.parse(manyOptions);
+    // In flight while it is iterated: dispose() waits for the loop to end.
+    let end!: () => void;
+    const running = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    inFlight.add(running);
+    try {
+      yield* predictBatch(inputs, classifier, { ...o, ...m });
+    } finally {
+      inFlight.delete(running);
+      end();
+    }
+  }
   return {
     provider: classifier.provider,
     ...(classifier.providerNote ? { providerNote: classifier.providerNote } : {}),
+    ...(detectorNote ? { detectorNote } : {}),
+    classes: classifier.classes,
     predict,
+    predictMany,
     async dispose() {
       if (disposed) return;
       disposed = true;

@@ -1,7 +1,15 @@
-/** Batched inference of an ONNX classifier on onnxruntime-node over 48×48 grayscale bytes (the same loop as eval/probs.ts's on tfjs: data/augment.ts viewBatches). */
+/**
+ * Batched inference of an ONNX classifier over 48×48 grayscale bytes, test-time views averaged (the same loop
+ * as eval/probs.ts's on tfjs: data/augment.ts viewBatches). Pure: onnxruntime-node (a FerSession) and the
+ * browser's onnxruntime-web (web/browser/predictor.ts) each hand in their own `run`.
+ */
 import { ProbsTable, viewBatches, type Tta } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
-import type { FerSession } from './ort.js';
+
+/** What runs one batch: input values and dims → the output's values (runtime/ort.ts FerSession is one). */
+export interface OnnxRunner {
+  run(data: Float32Array, dims: number[]): Promise<Float32Array>;
+}
 
 /** Input dims for a batch of n 48×48 grayscale images in the model's layout. */
 export function inputDims(layout: 'NHWC' | 'NCHW', n: number): number[] {
@@ -9,7 +17,7 @@ export function inputDims(layout: 'NHWC' | 'NCHW', n: number): number[] {
 }
 
 export async function onnxProbs(
-  session: FerSession,
+  session: OnnxRunner,
   layout: 'NHWC' | 'NCHW',
   images: Uint8Array,
   n: number,

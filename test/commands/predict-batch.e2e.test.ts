@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from './cli.js';
-import { orderedMap } from '../../src/commands/predict.js';
+import { orderedMap } from '../../src/util/ordered-map.js';
 import { packagePath } from '../../src/paths.js';
 import { composeScene, writeJpeg } from '../../src/io/image.js';
 

@@ -4,7 +4,7 @@
  * frames per second. The latest result (the predict shape plus `fps`) is kept as JSON in #fer-result, and the
  * predictor is `window.fer.predictor` for tests and other scripts.
  */
-import { createPredictor, type WebPrediction, type WebPredictor, type WebProvider } from './predictor.js';
+import { createPredictor, type WebPredictResult, type WebPredictor, type WebProvider } from './predictor.js';
 import { createTracker, type FaceTracker } from '../../predict/track.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -25,7 +25,7 @@ let tracker: FaceTracker = createTracker();
 /** The detector runs every this many camera or video frames (`?detect-every=N` sets it; 1 = every frame). */
 let DETECT_EVERY = 5;
 let frameNo = 0;
-let last: WebPrediction['faces'] = [];
+let last: WebPredictResult['faces'] = [];
 
 const COLORS = ['#ffdd00', '#00e5ff', '#ff5ca8', '#7cff6b', '#ff9f1c'];
 
@@ -41,7 +41,7 @@ function el(tag: string, text = '', className = ''): HTMLElement {
 }
 
 /** One face's probability bars: its heading, then a row per class (name, bar, percentage). */
-function faceBars(f: WebPrediction['faces'][number], i: number): HTMLElement {
+function faceBars(f: WebPredictResult['faces'][number], i: number): HTMLElement {
   const box = el('div', '', 'face');
   const title = el('b', `face ${i + 1}`);
   title.style.color = COLORS[i % COLORS.length];
@@ -56,7 +56,7 @@ function faceBars(f: WebPrediction['faces'][number], i: number): HTMLElement {
   return box;
 }
 
-function draw(image: CanvasImageSource, w: number, h: number, r: WebPrediction, fps: number | null): void {
+function draw(image: CanvasImageSource, w: number, h: number, r: WebPredictResult, fps: number | null): void {
   view.width = w;
   view.height = h;
   ctx.drawImage(image, 0, 0, w, h);

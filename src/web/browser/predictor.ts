@@ -4,7 +4,8 @@
  * (SIMD; threads when the page is cross-origin isolated), and the predictor says which one runs; with the
  * same `createPredictor({…}).predict(…)` shape as in Node. Pixels come
  * from canvas instead of sharp; the decoding, alignment and test-time flip are the very functions Node runs
- * (detect/geometry.ts, data/augment.ts). No Node built-ins, no network beyond `baseUrl`.
+ * (detect/geometry.ts, runtime/onnx-probs.ts), and the results the very types (predict/types.ts). No Node
+ * built-ins, no network beyond `baseUrl`.
  */
 import type * as OrtModule from 'onnxruntime-web/wasm';
 import { thresholdsFor } from '../../detect/thresholds.js';
@@ -22,7 +23,10 @@ import {
 } from '../../detect/geometry.js';
 import { labelFaces } from '../../predict/label.js';
 import type { DetectedFace, Point } from '../../detect/types.js';
-import { ttaAffines, viewBatch, type Tta } from '../../data/augment.js';
+import type { Tta } from '../../data/augment.js';
+import { IMAGE_SIZE } from '../../data/classes.js';
+import { onnxProbs } from '../../runtime/onnx-probs.js';
+import type { FaceResult, PredictResult, PredictTimings } from '../../predict/types.js';
 
 /** What `fer export web` writes as fer-web.json beside the models. */
 export interface WebConfig {
@@ -77,19 +81,15 @@ export async function webProviderProblem(p: WebProvider): Promise<string | null>
   }
 }
 
-export interface WebFacePrediction extends DetectedFace {
-  emotion: string;
-  confidence: number;
-  probabilities: Record<string, number>;
-  note?: string;
-}
+export type { FaceResult, PredictResult, PredictTimings };
 
-export interface WebPrediction {
-  width: number;
-  height: number;
-  faces: WebFacePrediction[];
-  timings: { detectMs: number; landmarksMs: number; classifyMs: number };
-}
+/** A frame's result in the browser: Node's `PredictResult`, its timings always there. */
+export type WebPredictResult = PredictResult & { timings: PredictTimings };
+
+/** @deprecated The same type as Node's: `FaceResult`. */
+export type WebFacePrediction = FaceResult;
+/** @deprecated `PredictResult` (with its timings: `WebPredictResult`), the same type as Node's. */
+export type WebPrediction = WebPredictResult;
 
 export type WebImage = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | ImageBitmap | ImageData | OffscreenCanvas;
 
@@ -105,7 +105,7 @@ export interface WebPredictor {
    * found where its previous ones were (followFaces); faces no longer there are dropped, so re-detect when the
    * result has fewer faces than `follow`, and every few frames to find new ones.
    */
-  predict(image: WebImage, options?: { detect?: boolean; follow?: DetectedFace[] }): Promise<WebPrediction>;
+  predict(image: WebImage, options?: { detect?: boolean; follow?: DetectedFace[] }): Promise<WebPredictResult>;
   /** Class probabilities [n × classes] of n 48×48 gray faces (the classifier alone). */
   classify(faces: Uint8Array, n: number): Promise<Float32Array>;
   dispose(): Promise<void>;
@@ -158,11 +158,12 @@ function squareRgb(source: CanvasImageSource, x: number, y: number, side: number
 
 /** Whole image → 48×48 gray (faces that are the image: `detect: false`). */
 function wholeGray(source: CanvasImageSource, width: number, height: number): Uint8Array {
-  const ctx = context(48, 48);
+  const S = IMAGE_SIZE;
+  const ctx = context(S, S);
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(source, 0, 0, width, height, 0, 0, 48, 48);
-  const d = ctx.getImageData(0, 0, 48, 48).data;
-  const out = new Uint8Array(48 * 48);
+  ctx.drawImage(source, 0, 0, width, height, 0, 0, S, S);
+  const d = ctx.getImageData(0, 0, S, S).data;
+  const out = new Uint8Array(S * S);
   for (let i = 0; i < out.length; i++) out[i] = Math.round(0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2]);
   return out;
 }
@@ -219,7 +220,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
   const config = (await res.json()) as WebConfig;
   const { ort, provider, providerNote, sessions } = await openSessions(base, config, options);
   const [classifier, detector, landmarks] = sessions;
-  const views = ttaAffines(options.tta ?? 'flip');
+  const tta = options.tta ?? 'flip';
   const threshold = thresholdsFor('tiny', options.minConfidence).tiny;
   const { inputSize, anchors } = config.detector;
   const L = config.landmarkInput;
@@ -237,24 +238,19 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     return withLandmarks(found, await run(landmarks, x, [found.length, L, L, 3]), squares);
   }
 
+  /** The classifier through Node's test-time-view loop (runtime/onnx-probs.ts), on onnxruntime-web. */
+  const classifierRunner = { run: (data: Float32Array, dims: number[]) => run(classifier, data, dims) };
   async function classify(faces: Uint8Array, n: number): Promise<Float32Array> {
     if (disposed) throw new Error('fer: predictor used after dispose()');
-    const k = config.classes.length;
-    const sum = new Float32Array(n * k);
-    if (n === 0) return sum;
-    const idx = Array.from({ length: n }, (_, i) => i);
-    const dims = config.layout === 'NCHW' ? [n, 1, 48, 48] : [n, 48, 48, 1];
-    for (const m of views) {
-      const p = await run(classifier, viewBatch(faces, idx, m), dims);
-      for (let i = 0; i < sum.length; i++) sum[i] += p[i] / views.length;
-    }
-    return sum;
+    return onnxProbs(classifierRunner, config.layout, faces, n, tta);
   }
 
-  async function predict(image: WebImage, o: { detect?: boolean; follow?: DetectedFace[] } = {}): Promise<WebPrediction> {
+  async function predict(image: WebImage, o: { detect?: boolean; follow?: DetectedFace[] } = {}): Promise<WebPredictResult> {
     if (disposed) throw new Error('fer: predictor used after dispose()');
-    const timings = { detectMs: 0, landmarksMs: 0, classifyMs: 0 };
+    const timings: PredictTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
+    const t0 = performance.now();
     const { canvas, pixels } = toCanvas(image);
+    timings.decodeMs = performance.now() - t0;
     const { width, height } = pixels;
     let faces: (DetectedFace & { note?: string })[] = [];
     let crops: Uint8Array;

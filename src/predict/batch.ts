@@ -1,0 +1,124 @@
+/**
+ * Many inputs through one classifier, the loop behind `predictor.predictMany` and so `fer predict`: photos
+ * `concurrency` at a time, each video frame by frame (`concurrency` frames at a time, its faces tracked and
+ * their emotions smoothed: predict/track.ts), every result yielded in input order (a video's frames in frame
+ * order) as soon as it and all before it are done. An input that cannot be read is a result with its error,
+ * and the batch goes on.
+ */
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadDlib } from '../detect/dlib.js';
+import type { RawImage } from '../io/image.js';
+import { checkOutputFile, protectInput } from '../io/output.js';
+import { orderedMap } from '../util/ordered-map.js';
+import type { Classifier } from './classifier.js';
+import {
+  annotationNamer,
+  isVideo,
+  predictImage,
+  predictRaw,
+  videoFrames,
+  writeAnnotated,
+  type PredictInput,
+  type PredictOptions,
+} from './predict.js';
+import { createTracker, DEFAULT_SMOOTH_SECONDS } from './track.js';
+import type { PredictResult, UnreadableInput } from './types.js';
+
+export const predictManyOptionsSchema = z.object({
+  /** Photos (or a video's frames) in flight at once: decoding, detection and onnxruntime each work off the JavaScript thread. Default: the number of cores. */
+  concurrency: z.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
+  /** Video: frames per second to analyze. */
+  fps: z.number().positive().default(5),
+  /** Video: each face is tracked across frames (`track`) and its emotion averaged over about this many seconds; 0 = each frame alone. */
+  smooth: z.number().min(0).max(60).default(DEFAULT_SMOOTH_SECONDS),
+  /** A folder to write each image (and video frame) into with its boxes, landmarks and labels, as PNG (`annotated` on the result). */
+  annotate: z.string().optional(),
+});
+export type PredictManyOptions = z.input<typeof predictManyOptionsSchema>;
+
+/** What `predictMany` yields per image or video frame. */
+export type PredictManyResult = PredictResult | UnreadableInput;
+
+type BatchOptions = PredictOptions & z.output<typeof predictManyOptionsSchema>;
+
+/** A path is a video by its extension (needs ffmpeg); bytes and pixels are images. */
+const isVideoInput = (x: PredictInput): x is string => typeof x === 'string' && isVideo(x);
+
+/** Annotation names: a path's file name; bytes and pixels by their place in the batch. */
+const nameOf = (x: PredictInput, i: number) => (typeof x === 'string' ? x : `image-${i + 1}`);
+
+/**
+ * The inputs are never replaced by an output, and the annotations of the photos are never a link or a file fer
+ * did not write (io/output.ts): checked before the work.
+ */
+function guardOutputs(inputs: readonly PredictInput[], annotate: string | undefined): void {
+  for (const x of inputs) if (typeof x === 'string') protectInput(x);
+  if (!annotate) return;
+  mkdirSync(annotate, { recursive: true });
+  const name = annotationNamer();
+  inputs.forEach((x, i) => {
+    if (!isVideoInput(x)) checkOutputFile(path.join(annotate, `${name(nameOf(x, i))}.png`), '--annotate');
+  });
+}
+
+export async function* predictBatch(
+  inputs: readonly PredictInput[],
+  classifier: Classifier,
+  o: BatchOptions,
+): AsyncGenerator<PredictManyResult> {
+  guardOutputs(inputs, o.annotate);
+  const nameFor = annotationNamer();
+  const photo = async ({ x, i }: { x: PredictInput; i: number }) => {
+    const name = nameFor(nameOf(x, i));
+    const { result, image } = await predictImage(x, classifier, o);
+    if (o.annotate && image) (result as PredictResult).annotated = await writeAnnotated(image, result.faces, o.annotate, name);
+    return result;
+  };
+  for (let i = 0; i < inputs.length;) {
+    const x = inputs[i];
+    if (isVideoInput(x)) {
+      yield* videoResults(x, classifier, o, nameFor);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < inputs.length && !isVideoInput(inputs[j])) j++;
+    yield* orderedMap(
+      inputs.slice(i, j).map((y, k) => ({ x: y, i: i + k })),
+      o.concurrency,
+      photo,
+    );
+    i = j;
+  }
+}
+
+/**
+ * A video's frames, `concurrency` at a time, in frame order; a video that cannot be read (or stops being
+ * readable) gives one result with its error. `auto` on video is dlib alone without upsampling (faces in
+ * video are large; 30 frames/s at 640×480 on 2 cores, BENCHMARKS.md).
+ */
+async function* videoResults(
+  file: string,
+  classifier: Classifier,
+  o: BatchOptions,
+  nameFor: ReturnType<typeof annotationNamer>,
+): AsyncGenerator<PredictManyResult> {
+  const frameOptions = { ...o, upsample: o.upsample ?? 0, detector: o.detector === 'auto' && loadDlib() ? ('dlib' as const) : o.detector };
+  const frameResult = async (image: RawImage, frame: number) => ({
+    image,
+    result: { input: file, frame, width: image.width, height: image.height, faces: await predictRaw(image, classifier, frameOptions) },
+  });
+  const tracker = createTracker({ smooth: o.smooth });
+  try {
+    for await (const { image, result } of orderedMap(videoFrames(file, o.fps), o.concurrency, frameResult)) {
+      const r: PredictResult = { ...result, faces: tracker.update(result.faces, result.frame / o.fps) };
+      if (o.annotate) r.annotated = await writeAnnotated(image, r.faces, o.annotate, nameFor(file, r.frame));
+      yield r;
+    }
+  } catch (e) {
+    yield { input: file, faces: [], error: (e as Error).message }; // an input that could not be read
+  }
+}

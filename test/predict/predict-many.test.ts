@@ -1,0 +1,78 @@
+/**
+ * One predict path: `fer predict --json` and the library's `createPredictor().predictMany` print the same results
+ * on the fixture photos (timings aside, which are clocks), and `predict()` finds the same faces; predictMany keeps
+ * input order under concurrency, reports unreadable inputs in place, and dispose() waits for an iteration.
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { cli } from '../commands/cli.js';
+import { createPredictor, type PredictManyResult } from '../../src/predict/predictor.js';
+import { expandInputs } from '../../src/predict/predict.js';
+import { openFaceNetSessions } from '../../src/detect/faces.js';
+
+const scenes = path.join(import.meta.dirname, '..', '..', 'fixtures', 'scenes');
+
+/** A result as `fer predict --json` prints it, without the timings. */
+const comparable = (r: PredictManyResult) => {
+  const { timings: _t, annotated: _a, ...rest } = JSON.parse(JSON.stringify(r)) as PredictManyResult;
+  return rest;
+};
+
+describe('fer predict and createPredictor: one predict path', () => {
+  it('give identical JSON on the fixture photos', async () => {
+    const run = await cli('predict', scenes, '--json', '--concurrency', '2');
+    expect(run.code, run.stderr).toBe(0);
+    const fromCli = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => comparable(JSON.parse(l)));
+
+    const predictor = await createPredictor();
+    const files = expandInputs([scenes]);
+    const fromLibrary: PredictManyResult[] = [];
+    for await (const r of predictor.predictMany(files, { concurrency: 2 })) fromLibrary.push(r);
+    const single = await Promise.all(files.map((f) => predictor.predict(f)));
+    await predictor.dispose();
+
+    expect(files.map((f) => path.basename(f))).toEqual(['one-face.jpg', 'two-faces.jpg']);
+    expect(fromCli.map((r) => r.faces.length)).toEqual([1, 2]);
+    expect(fromLibrary.map(comparable)).toEqual(fromCli);
+    fromLibrary.forEach((r, i) => {
+      expect(r.timings).toBeDefined();
+      expect(single[i].faces).toEqual(r.faces);
+      expect([single[i].width, single[i].height]).toEqual([r.width, r.height]);
+    });
+  });
+
+  it('predictMany yields in input order under concurrency, unreadable inputs in place, bytes too', async () => {
+    const predictor = await createPredictor({ tta: 'none' });
+    const one = path.join(scenes, 'one-face.jpg'),
+      two = path.join(scenes, 'two-faces.jpg');
+    const inputs = [two, '/no/such/photo.jpg', readFileSync(one), Buffer.from('not an image'), one];
+    const got: PredictManyResult[] = [];
+    for await (const r of predictor.predictMany(inputs, { concurrency: 3 })) got.push(r);
+    expect(got.map((r) => r.input)).toEqual([two, '/no/such/photo.jpg', undefined, undefined, one]);
+    expect(got.map((r) => r.faces.length)).toEqual([2, 0, 1, 0, 1]);
+    expect(got[1].error).toBe('no such file');
+    expect(got[3].error).toMatch(/not an image|unreadable image/);
+    expect(got[2].faces).toEqual(got[4].faces);
+
+    // dispose() waits for an iteration under way, then frees everything; a new one is refused.
+    const iteration = predictor.predictMany([one, one], { concurrency: 1 });
+    const first = await iteration.next();
+    const disposing = predictor.dispose();
+    const second = await iteration.next();
+    expect([first.value?.faces.length, second.value?.faces.length]).toEqual([1, 1]);
+    expect((await iteration.next()).done).toBe(true);
+    await disposing;
+    expect(openFaceNetSessions()).toBe(0);
+    await expect(predictor.predictMany([one]).next()).rejects.toThrow(/disposed/);
+  });
+
+  it('validates its options with the schema', async () => {
+    const predictor = await createPredictor({ tta: 'none' });
+    await expect(predictor.predictMany([], { concurrency: 0 }).next()).rejects.toThrow(/concurrency|>=1|too small/i);
+    await predictor.dispose();
+  });
+});
