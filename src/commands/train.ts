@@ -14,7 +14,6 @@ import { faceCropper, MULTI_FACE, type MultiFace } from '../predict/crops.js';
 import { UsageError } from '../errors.js';
 import { startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './printers.js';
-import { trainingHooks } from '../train/finetune.js';
 
 // commands/bench.ts (owned by the bench work of issue 35) still imports loadWithSummary from here; drop this
 // line when it imports it from ./printers.js.
@@ -218,11 +217,9 @@ async function trainAction(flags: Flags): Promise<void> {
   };
   const stop = stopOnSignal();
   const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
-  const hooks = trainingHooks(options);
   const result = await train(trainSet, valSet, options, {
     out: outDir,
     resume: !!flags.resume,
-    hooks,
     onEvent,
     shouldStop: stop.shouldStop,
     runJson,
