@@ -6,10 +6,8 @@ import path from 'node:path';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
 import { checkOutput, isFerModelDir, isFerRunDir, type OutputKind } from '../io/files.js';
 import { removeFerOutputs } from '../io/output.js';
-import { modelClasses } from '../eval/evaluate-data.js';
+import { modelDataClasses } from '../compress/finetune.js';
 import { DEFAULT_MODEL, resolveModel } from '../model/default.js';
-import type { ClassSpec } from '../data/classes.js';
-import { readClassMap } from '../data/class-map.js';
 
 /** --model of a command that reads a fer model: a path, or a shipped model's name (fer-mini-xception-slim); default the shipped model. */
 export const modelSchema = z
@@ -123,10 +121,8 @@ export function prepareOut(outPath: string, kind: OutputKind, force: boolean): v
 /** The command line, as a run.json records it. */
 export const commandLine = () => `fer ${process.argv.slice(2).join(' ')}`;
 
-/** Labelled data loaded for a model: in its classes and their order, source labels merged by a class map. */
-export function dataClassesFor(model: string, classMap?: string): ClassSpec {
-  return { classes: modelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
-}
+/** Labelled data loaded for a model: in its classes and their order, source labels merged by a class map (for bench). */
+export const dataClassesFor = modelDataClasses;
 
 /** `--class-map FILE` for commands that load labelled data for a model. */
 export function withClassMap(cmd: Command): Command {

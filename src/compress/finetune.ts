@@ -5,7 +5,8 @@
 import { loadData, type DataLoader, type Dataset } from '../data/dataset.js';
 import type { ClassSpec } from '../data/classes.js';
 import { readClassMap } from '../data/class-map.js';
-import { readModelClasses, type FerMetadata } from '../model/io.js';
+import type { FerMetadata } from '../model/io.js';
+import { modelClasses } from '../eval/evaluate-data.js';
 import { finetune, type FinetuneOptions } from '../train/finetune.js';
 import type { TrainEvent, TrainResult } from '../train/fit.js';
 import { teacherFor, type RecoveryOptions } from './options.js';
@@ -32,9 +33,9 @@ export interface FinetuneData extends RecoveryOptions {
   val?: string;
 }
 
-/** Labelled data for a tfjs model: in its classes and their order, source labels merged by a class map file. */
+/** Labelled data for a model: in its classes and their order, source labels merged by a class map file. */
 export function modelDataClasses(model: string, classMap?: string): ClassSpec {
-  return { classes: readModelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
+  return { classes: modelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
 }
 
 /**
