@@ -75,3 +75,46 @@ export {
   type Spread,
 } from './bench/interleave.js';
 export { type BenchRow, type BenchResult } from './bench/schema.js';
+// The CLI's verbs as stage functions (issue 35), and what the commands take from the library besides them.
+export {
+  quantizeModel,
+  quantizeOptionsSchema,
+  checkQuantizeOptions,
+  qatRunDir,
+  type QuantizeOptions,
+  type QuantizeResult,
+} from './compress/quantize.js';
+export {
+  pruneModelDir,
+  slimModel,
+  pruneOptionsSchema,
+  checkPruneOptions,
+  type PruneOptions,
+  type PruneResult,
+  type SlimResult,
+} from './compress/prune.js';
+export { modelDataClasses, type CompressHooks } from './compress/finetune.js';
+export { recoverySchema, type RecoveryOptions } from './compress/options.js';
+export { averageModels, averageOptionsSchema, type AverageOptions, type AverageResult } from './train/average.js';
+export { evaluate, evaluateOptionsSchema, modelClasses, type EvaluateOptions, type EvaluateResult } from './eval/evaluate-data.js';
+export { type EvalResult } from './eval/evaluate.js';
+export {
+  resolveRunInputs,
+  runInputsSchema,
+  checkRunOut,
+  checkNoCheckpoint,
+  checkConvBf16,
+  convBf16,
+  type RunSource,
+  type RunInputs,
+  type RunInputsRequest,
+} from './train/run.js';
+export { GRANULARITIES, PRUNE_PATTERNS, PRUNE_SCOPES } from './train/options.js';
+export { loadData, CSV_USAGES, type CsvUsage, type DataLoader, type LoadOptions } from './data/dataset.js';
+export { TTA_MODES, TRAIN_AUGMENT, type Tta } from './data/augment.js';
+export { readClassMap } from './data/class-map.js';
+export { parseClassList, type ClassSpec } from './data/classes.js';
+export { DEFAULT_MODEL, DEFAULT_ONNX, SAMPLE_DATA, SHIPPED_MODELS, modelName, resolveModel } from './model/default.js';
+export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
+export { exportOptionsSchema } from './convert/onnx/options.js';
+export { exportWeb, serveSite } from './web/site.js';

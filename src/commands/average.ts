@@ -1,21 +1,17 @@
-/** `fer average`: one model whose weights are the mean of several snapshots (SWA), batch norm re-estimated. */
+/** `fer average`: one model whose weights are the mean of several snapshots (SWA), batch norm re-estimated (train/average.ts). */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { loadModel, saveModel } from '../model/io.js';
-import { averageWeightsInto, recalibrateBatchNorm } from '../train/average.js';
+import { averageModels, averageOptionsSchema } from '../train/average.js';
 import { CSV_USAGES } from '../data/dataset.js';
-import { NO_AUGMENT, TRAIN_AUGMENT } from '../data/augment.js';
+import { TRAIN_AUGMENT } from '../data/augment.js';
 import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
-import { loadWithSummary } from './train.js';
+import { loadWithSummary } from './printers.js';
 import { Progress } from './progress.js';
 
-export const averageSchema = z.object({
+export const averageSchema = averageOptionsSchema.extend({
   models: z.array(z.string()).min(1),
   data: z.string({ error: 'required: training data to re-estimate batch-norm statistics' }),
   usage: z.enum(CSV_USAGES).default('Training'),
-  batchSize: z.coerce.number().int().min(2).default(256),
-  seed: z.coerce.number().int().default(1),
-  augment: z.boolean().default(false),
   out: z.string(),
   force: z.boolean().default(false),
   json: z.boolean().default(false),
@@ -45,20 +41,10 @@ export function averageCommand(): Command {
     prepareOut(o.out, 'model', o.force);
     const ds = await loadWithSummary(o.data, o.usage, o.json);
     await startEngine(flags, o.json);
-    const loaded = [];
-    for (const m of o.models) loaded.push(await loadModel(m));
-    const [{ model: target, meta }] = loaded;
-    if (loaded.length > 1)
-      averageWeightsInto(
-        target,
-        loaded.map((l) => l.model),
-      );
     const t0 = Date.now();
     const bar = o.json ? null : new Progress();
-    const batches = recalibrateBatchNorm(target, ds.images, ds.size, {
-      batchSize: o.batchSize,
-      seed: o.seed,
-      augment: o.augment ? TRAIN_AUGMENT : NO_AUGMENT,
+    const r = await averageModels(o.models, ds, o.out, {
+      ...o,
       onBatch: bar
         ? (done, total) => {
             const s = (Date.now() - t0) / 1000;
@@ -67,17 +53,14 @@ export function averageCommand(): Command {
         : undefined,
     });
     bar?.done();
-    const seconds = (Date.now() - t0) / 1000;
-    await saveModel(target, o.out, { ...meta, averagedFrom: o.models });
-    for (const l of loaded) l.model.dispose();
     if (o.json) {
-      out(JSON.stringify({ out: o.out, models: o.models, batchNormBatches: batches, seconds }));
+      out(JSON.stringify(r));
       return;
     }
     out(
-      `${o.models.length > 1 ? `averaged ${o.models.length} models; ` : ''}batch norm re-estimated on ${batches} batches of ${o.batchSize} in ${seconds.toFixed(1)}s`,
+      `${r.models.length > 1 ? `averaged ${r.models.length} models; ` : ''}batch norm re-estimated on ${r.batchNormBatches} batches of ${o.batchSize} in ${r.seconds.toFixed(1)}s`,
     );
-    out(`wrote ${o.out}`);
+    out(`wrote ${r.out}`);
   });
   return cmd;
 }

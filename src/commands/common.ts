@@ -6,11 +6,8 @@ import path from 'node:path';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
 import { checkOutput, isFerModelDir, isFerRunDir, type OutputKind } from '../io/files.js';
 import { removeFerOutputs } from '../io/output.js';
-import { inspectOnnx } from '../onnx/inspect.js';
-import { readModelClasses } from '../model/io.js';
+import { modelDataClasses } from '../compress/finetune.js';
 import { DEFAULT_MODEL, resolveModel } from '../model/default.js';
-import type { ClassSpec } from '../data/classes.js';
-import { readClassMap } from '../data/class-map.js';
 
 /** --model of a command that reads a fer model: a path, or a shipped model's name (fer-mini-xception-slim); default the shipped model. */
 export const modelSchema = z
@@ -121,27 +118,27 @@ export function prepareOut(outPath: string, kind: OutputKind, force: boolean): v
     removeFerOutputs(outPath, (d) => isFerModelDir(d) || isFerModelDir(path.join(d, 'model')));
 }
 
-/** What a fine-tuning command records in its run.json, so that `fer train --resume` can continue it. */
-export const fineTuneRunJson = (data: string, val: string | undefined) => ({
-  command: `fer ${process.argv.slice(2).join(' ')}`,
-  data,
-  val,
-  usage: 'Training',
-  valUsage: val ? 'PublicTest' : undefined,
-  started: new Date().toISOString(),
-});
+/** The command line, as a run.json records it. */
+export const commandLine = () => `fer ${process.argv.slice(2).join(' ')}`;
 
-/** The classes a model was trained on: its ONNX metadata or model.json's (FER2013's when it names none). */
-export function modelClasses(model: string): string[] {
-  return model.endsWith('.onnx') ? inspectOnnx(model).classes : readModelClasses(model);
-}
-
-/** Labelled data loaded for a model: in its classes and their order, source labels merged by a class map. */
-export function dataClassesFor(model: string, classMap?: string): ClassSpec {
-  return { classes: modelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
-}
+/** Labelled data loaded for a model: in its classes and their order, source labels merged by a class map (for bench). */
+export const dataClassesFor = modelDataClasses;
 
 /** `--class-map FILE` for commands that load labelled data for a model. */
 export function withClassMap(cmd: Command): Command {
   return cmd.option('--class-map <file>', "JSON merging the data's labels into the model's classes (as fer train --class-map)");
+}
+
+/** The recovery flags `fer prune` and `fer quantize` share (compress/options.ts recoverySchema). */
+export function withRecoveryOptions(cmd: Command, what: 'pruned' | 'quantized'): Command {
+  const source = what === 'pruned' ? 'the dense --model' : 'the unquantized --model';
+  return cmd
+    .option('--no-distill', `fine-tune on the labels alone (default: ${source}, or --teacher, teaches on every augmented batch)`)
+    .option('--teacher <model>', `the fine-tune's online teacher (default: ${source})`)
+    .option('--alpha <x>', "weight of the teacher's soft targets in the fine-tuning loss (the labels get 1 − alpha)")
+    .option('--temperature <t>', "softmax temperature of the teacher's soft targets")
+    .option(
+      '--no-bn-reestimate',
+      `keep the batch-norm statistics (default: re-estimated on --data after ${what === 'pruned' ? 'pruning and after the fine-tune' : 'the fine-tune, before calibration'})`,
+    );
 }

@@ -1,28 +1,18 @@
-/** `fer eval`: accuracy, macro-F1, per-class precision/recall and the confusion matrix of a model. */
+/** `fer eval`: accuracy, macro-F1, per-class precision/recall and the confusion matrix of a model (eval/evaluate-data.ts). */
 import { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { TTA_MODES } from '../data/augment.js';
-import { readClassMap } from '../data/class-map.js';
-import { mergesOutputs } from '../data/classes.js';
 import { DETECTORS } from '../detect/faces.js';
 import { faceCropper } from '../predict/crops.js';
-import { CSV_USAGES } from '../data/dataset.js';
-import { evaluateModel, writeConfusionPng, writeEvalJson } from '../eval/evaluate.js';
-import { evaluateOnnx } from '../eval/evaluate-onnx.js';
-import { modelClasses, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults, modelSchema } from './common.js';
-import { loadWithSummary } from './train.js';
+import { evaluate, evaluateOptionsSchema } from '../eval/evaluate-data.js';
+import { withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults, modelSchema } from './common.js';
+import { loadWithSummary } from './printers.js';
 import { checkOutputFile } from '../io/output.js';
 import { Progress } from './progress.js';
 
-export const evalSchema = z.object({
+export const evalSchema = evaluateOptionsSchema.extend({
   model: modelSchema,
   data: z.string({ error: 'required (a <class>/ folder tree or fer2013.csv)' }),
-  usage: z.enum(CSV_USAGES).default('PublicTest'),
-  tta: z.enum(TTA_MODES).default('flip'),
-  out: z.string().optional(),
-  classMap: z.string().optional(),
   detect: z.union([z.boolean(), z.enum(DETECTORS)]).default(false),
   json: z.boolean().default(false),
 });
@@ -50,37 +40,28 @@ export function evalCommand(): Command {
   showSchemaDefaults(cmd, evalSchema);
   cmd.action(async (flags) => {
     const o = evalSchema.parse({ ...flags, json: !!flags.json });
-    const onnx = o.model.endsWith('.onnx');
-    // Its files go where nothing but fer's own output of them may be replaced: checked before the work.
+    // Checked before the engine starts (evaluate checks again before its work).
     if (o.out) for (const f of ['eval.json', 'confusion.png']) checkOutputFile(path.join(o.out, f), '--out');
-    if (!onnx || o.detect) await startEngine(flags, o.json);
+    if (!o.model.endsWith('.onnx') || o.detect) await startEngine(flags, o.json);
     const cropper = o.detect ? faceCropper({ detector: o.detect === true ? 'auto' : o.detect }) : undefined;
-    // A class map onto a model of other classes merges its probabilities (no retraining); onto a model of
-    // the map's own classes it only merges the data's labels, as in training.
-    const map = o.classMap ? readClassMap(o.classMap) : undefined;
-    const own = modelClasses(o.model);
-    const merging = !!map && mergesOutputs(own, map);
-    const ds = await loadWithSummary(o.data, o.usage, o.json, {
-      classes: merging ? { map } : { classes: own, map },
-      decoder: cropper,
-    }).finally(() => cropper?.release());
     // Progress with ETA on stderr (tencrop over thousands of images takes a while); none with --json.
     const bar = o.json ? null : new Progress();
-    const t0 = Date.now();
-    const onProgress = bar
-      ? (done: number, total: number) => bar.update(done, total, 'eval', `${o.tta}`, ((Date.now() - t0) / 1000 / done) * (total - done))
-      : undefined;
-    const r = onnx ? await evaluateOnnx(o.model, ds, o.tta, {}, onProgress, map) : await evaluateModel(o.model, ds, o.tta, onProgress, map);
+    let t0 = Date.now();
+    const r = await evaluate(o.model, o.data, {
+      ...o,
+      decoder: cropper,
+      load: (source, usage, options) =>
+        loadWithSummary(source, usage, o.json, options).finally(() => {
+          t0 = Date.now();
+          return cropper?.release();
+        }),
+      onProgress: bar
+        ? (done, total) => bar.update(done, total, 'eval', `${o.tta}`, ((Date.now() - t0) / 1000 / done) * (total - done))
+        : undefined,
+    });
     bar?.done();
-    const dir = o.out;
-    if (dir) mkdirSync(dir, { recursive: true });
-    let written: string[] = [];
-    if (o.out) {
-      written = [writeEvalJson(r, dir!, ds), path.join(dir!, 'confusion.png')];
-      await writeConfusionPng(r, written[1]);
-    }
     if (o.json) {
-      const { predictions: _p, ...rest } = r;
+      const { predictions: _p, written: _w, ...rest } = r;
       out(JSON.stringify(rest));
       return;
     }
@@ -101,7 +82,7 @@ export function evalCommand(): Command {
         r.confusionNormalized.map((row, i) => [r.perClass[i].name, ...row.map((v) => (v * 100).toFixed(0))]),
       ),
     );
-    if (written.length) out(`\nwrote ${written.join(', ')}`);
+    if (r.written.length) out(`\nwrote ${r.written.join(', ')}`);
   });
   return cmd;
 }

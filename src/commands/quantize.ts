@@ -1,18 +1,10 @@
-/** `fer quantize`: symmetric uniform quantization of a trained model (eqs. 2–4), with calibration. */
+/** `fer quantize`: its flags (quantizeModel's options and the command's own), compress/quantize.ts, and printing. */
 import { Command } from 'commander';
-import path from 'node:path';
 import { z } from 'zod';
-import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
-import { calibrate } from '../quantize/calibrate.js';
-import { spreadSample } from '../data/dataset.js';
-import { GRANULARITIES } from '../train/options.js';
-import { finetune } from '../train/finetune.js';
-import { UsageError } from '../errors.js';
-import { SAMPLE_DATA } from './export.js';
+import { checkQuantizeOptions, qatRunDir, quantizeModel, quantizeOptionsSchema } from '../compress/quantize.js';
 import {
-  dataClassesFor,
+  commandLine,
   withClassMap,
-  fineTuneRunJson,
   out,
   prepareOut,
   showSchemaDefaults,
@@ -20,35 +12,17 @@ import {
   stopOnSignal,
   withEngineOptions,
   withForce,
+  withRecoveryOptions,
   modelSchema,
 } from './common.js';
-import { loadWithSummary, trainPrinter } from './train.js';
-import { recoverySchema, teacherFor, withRecoveryOptions } from '../compress/options.js';
-import { reestimateBatchNorm } from '../compress/recovery.js';
-import type { Dataset } from '../data/dataset.js';
+import { loadWithSummary, trainPrinter } from './printers.js';
 
-export const quantizeSchema = z
-  .object({
-    classMap: z.string().optional(),
-    model: modelSchema,
-    bits: z.coerce
-      .number()
-      .int()
-      .refine((b) => (b >= 2 && b <= 8) || b === 16, 'bits must be 2..8 or 16')
-      .default(8),
-    granularity: z.enum(GRANULARITIES).default('per-channel'),
-    /** Default: --data when given, else the bundled fixtures. */
-    calibrationData: z.string().optional(),
-    calibrationImages: z.coerce.number().int().min(1).default(512),
-    finetuneEpochs: z.coerce.number().int().min(0).default(0),
-    lr: z.coerce.number().positive().default(1e-4),
-    data: z.string().optional(),
-    val: z.string().optional(),
-    out: z.string(),
-    force: z.boolean().default(false),
-    json: z.boolean().default(false),
-  })
-  .extend(recoverySchema.shape);
+export const quantizeSchema = quantizeOptionsSchema.extend({
+  model: modelSchema,
+  out: z.string(),
+  force: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
 
 export function quantizeCommand(): Command {
   const cmd = new Command('quantize')
@@ -70,59 +44,34 @@ export function quantizeCommand(): Command {
   showSchemaDefaults(cmd, quantizeSchema);
   cmd.action(async (flags) => {
     const o = quantizeSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
-    if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('quantize: --finetune-epochs needs --data');
-    if (o.finetuneEpochs > 0 && o.bits === 16) throw new UsageError('quantize: fp16 needs no fine-tuning');
+    checkQuantizeOptions(o);
+    const run = qatRunDir(o.out);
     prepareOut(o.out, 'model', o.force);
-    if (o.finetuneEpochs > 0) prepareOut(`${o.out}-qat`, 'run', o.force);
+    if (o.finetuneEpochs > 0) prepareOut(run, 'run', o.force);
     await startEngine(flags, o.json);
-    let modelDir = o.model;
-    const classes = dataClassesFor(o.model, o.classMap);
-    const trainSet: Dataset | null = o.data ? await loadWithSummary(o.data, 'Training', o.json, { classes }) : null;
-    if (o.finetuneEpochs > 0 && trainSet) {
-      const { meta } = await loadModel(o.model);
-      const valSet = o.val ? await loadWithSummary(o.val, 'PublicTest', o.json, { classes }) : null;
-      const stop = stopOnSignal();
-      const r = await finetune(o.model, meta, trainSet, valSet, `${o.out}-qat`, {
-        epochs: o.finetuneEpochs,
-        lr: o.lr,
-        quantize: { bits: o.bits, granularity: o.granularity },
-        teacher: teacherFor(o, o.model),
-        onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, `${o.out}-qat`),
-        shouldStop: stop.shouldStop,
-        runJson: fineTuneRunJson(o.data!, o.val),
-      }).finally(stop.dispose);
-      if (r.stopReason === 'interrupted') {
-        process.exitCode = 130;
-        return;
-      }
-      modelDir = path.join(`${o.out}-qat`, 'best');
+    const stop = o.finetuneEpochs > 0 ? stopOnSignal() : null;
+    const r = await quantizeModel(o.model, o.out, o, {
+      load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
+      onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, run),
+      onNote: o.json ? undefined : out,
+      shouldStop: stop?.shouldStop,
+      runJson: { command: commandLine() },
+    }).finally(() => stop?.dispose());
+    if (r.interrupted) {
+      process.exitCode = 130;
+      return;
     }
-    const { model, meta } = await loadModel(modelDir);
-    const calib = !o.calibrationData && trainSet ? trainSet : await loadWithSummary(o.calibrationData ?? SAMPLE_DATA, 'Training', o.json);
-    const { applyFakeQuant } = await import('../quantize/model.js');
-    applyFakeQuant(model, o.bits, o.granularity);
-    // The quantized weights' batch-norm statistics, before the activation ranges are measured with them.
-    const bn = o.bnReestimate && trainSet && o.bits !== 16 ? reestimateBatchNorm(model, trainSet) : null;
-    if (bn && !o.json) out(`batch norm re-estimated on ${bn.images} images (${bn.seconds.toFixed(1)}s)`);
-    const sample = spreadSample(calib, o.calibrationImages);
-    const c = calibrate(model, sample.images, sample.size);
-    const result: FerMetadata = {
-      ...meta,
-      quantization: { bits: o.bits, granularity: o.granularity, activations: c.percentile },
-    };
-    await saveModel(model, o.out, result);
-    model.dispose();
     const summary = {
-      model: o.out,
-      bits: o.bits,
-      granularity: o.granularity,
-      calibrationImages: c.images,
-      layersCalibrated: Object.keys(c.percentile).length,
+      model: r.model,
+      bits: r.bits,
+      granularity: r.granularity,
+      calibrationImages: r.calibrationImages,
+      layersCalibrated: r.layersCalibrated,
     };
     if (o.json) out(JSON.stringify(summary));
     else
       out(
-        `quantized to ${o.bits === 16 ? 'fp16' : `${o.bits}-bit ${o.granularity}`} weights; calibrated ${summary.layersCalibrated} activations on ${c.images} images; wrote ${o.out}`,
+        `quantized to ${r.bits === 16 ? 'fp16' : `${r.bits}-bit ${r.granularity}`} weights; calibrated ${r.layersCalibrated} activations on ${r.calibrationImages} images; wrote ${r.model}`,
       );
   });
   return cmd;

@@ -1,31 +1,29 @@
-/** `fer train`: thin wrapper over train/fit.ts. */
+/** `fer train`: its flags, the data it loads (and crops with --detect), train/'s run rules and train(); printing. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { isFerRunDir } from '../io/files.js';
-import { readRunFile, resumeRunSchema } from '../train/checkpoint.js';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { trainOptionsSchema } from '../train/options.js';
+import { checkConvBf16, checkNoCheckpoint, checkRunOut, convBf16, resolveRunInputs, runInputsSchema } from '../train/run.js';
 import { ARCHS } from '../model/mini-xception.js';
-import { train, type TrainEvent } from '../train/fit.js';
-import { loadDataset, isCsv, CSV_USAGES, type CsvUsage, type Dataset, type LoadOptions } from '../data/dataset.js';
-import { FER2013_CLASSES, parseClassList, type ClassSpec } from '../data/classes.js';
+import { train } from '../train/fit.js';
+import type { CsvUsage, Dataset } from '../data/dataset.js';
+import { parseClassList, type ClassSpec } from '../data/classes.js';
 import { readClassMap } from '../data/class-map.js';
 import { DETECTORS, type Detector } from '../detect/faces.js';
 import { faceCropper, MULTI_FACE, type MultiFace } from '../predict/crops.js';
 import { UsageError } from '../errors.js';
-import { out, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
-import { Progress, formatDuration } from './progress.js';
-import { trainingHooks } from '../train/finetune.js';
-import { NATIVE_BACKEND, setNativeConvBf16 } from '../engine/native/backend.js';
+import { startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
+import { loadWithSummary, trainPrinter } from './printers.js';
+
+// commands/bench.ts (owned by the bench work of issue 35) still imports loadWithSummary from here; drop this
+// line when it imports it from ./printers.js.
+export { loadWithSummary };
 
 /**
  * The defaults of what a run reads and where. Applied after --resume has taken from run.json what the flags
  * leave open (a resumed run keeps its own val split and multi-face rule).
  */
-export const trainInputsSchema = z.object({
-  out: z.string().default('runs/train'),
-  valUsage: z.enum(CSV_USAGES).default('PublicTest'),
+export const trainInputsSchema = runInputsSchema.extend({
   multiFace: z.enum(MULTI_FACE).default('largest'),
 });
 const INPUT_DEFAULTS = trainInputsSchema.parse({});
@@ -43,34 +41,6 @@ interface Flags {
   backend?: string;
   threads?: number;
   [k: string]: unknown;
-}
-
-/** Loads a dataset, saying on stderr what it holds (per class), what was skipped and what left out. */
-export async function loadWithSummary(
-  source: string,
-  usage: CsvUsage | undefined,
-  quiet: boolean,
-  o: Pick<LoadOptions, 'classes' | 'decoder'> = {},
-): Promise<Dataset> {
-  const t0 = Date.now();
-  const bar = quiet || !o.decoder ? null : new Progress();
-  const ds = await loadDataset(source, {
-    usage,
-    ...o,
-    onProgress: bar ? (d, t) => bar.update(d, t, 'faces', 'detecting', ((Date.now() - t0) / 1000 / d) * (t - d)) : undefined,
-  });
-  bar?.done();
-  if (!quiet) {
-    const fer = ds.classes.join() === FER2013_CLASSES.join();
-    const counts = fer ? ds.counts.join('/') : ds.classes.map((c, i) => `${c} ${ds.counts[i]}`).join(', ');
-    process.stderr.write(
-      `fer: ${source}: ${ds.size} images (${counts}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
-        (ds.skipped.length ? `, ${ds.skipped.length} skipped (e.g. ${path.basename(ds.skipped[0].file)}: ${ds.skipped[0].reason})` : '') +
-        (ds.dropped ? `, ${ds.dropped} of other classes left out` : '') +
-        '\n',
-    );
-  }
-  return ds;
 }
 
 export function trainCommand(): Command {
@@ -159,172 +129,40 @@ export function trainCommand(): Command {
   return cmd;
 }
 
-/**
- * Before the data is loaded: a new run's --out must be creatable, and not a file or a folder of other files
- * (a run writes run.json, metrics.jsonl, best/, last/ there; it never mixes them with someone's files).
- */
-function checkRunOut(outDir: string): void {
-  if (existsSync(outDir)) {
-    if (!statSync(outDir).isDirectory()) throw new UsageError(`train: --out ${outDir} exists and is a file; give a folder fer can create`);
-    if (readdirSync(outDir).length > 0 && !isFerRunDir(outDir)) {
-      throw new UsageError(`train: --out ${outDir} exists and is not a fer run; refusing to write into it`, { hint: 'pick another --out' });
-    }
-  }
-  mkdirSync(outDir, { recursive: true }); // fails now (exit 2, naming it) if it cannot be created
-}
-
-/** Prints training events: a progress bar (or periodic lines) and one line per epoch, or JSON lines. */
-export function trainPrinter(json: boolean, batchSize: number, epochs: number, outDir: string): (e: TrainEvent) => void {
-  const bar = new Progress();
-  let totalEpochs = epochs;
-  let startEpoch = 0;
-  const t0 = Date.now();
-  return (e: TrainEvent) => {
-    if (e.type === 'start') {
-      totalEpochs = e.epochs;
-      startEpoch = e.startEpoch;
-      if (!json)
-        process.stderr.write(
-          `fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`,
-        );
-      for (const r of e.revived ?? []) process.stderr.write(`fer: revived ${r.channels.length} dead channel(s) of ${r.layer}\n`);
-      if (e.transplanted) {
-        const t = e.transplanted;
-        process.stderr.write(
-          `fer: started from --init's weights: ${t.copied} tensors copied` +
-            (t.skipped.length ? `, ${t.skipped.length} left as initialised (${t.skipped.join(', ')})` : '') +
-            '\n',
-        );
-        if (t.headFrom) {
-          process.stderr.write(
-            `fer: transfer to new classes: a new classifier head` +
-              (t.headFrom.length ? ` (the rows of ${t.headFrom.join(', ')} kept from --init)` : '') +
-              '\n',
-          );
-        }
-      }
-    } else if (e.type === 'batch' && !json) {
-      const batchesLeft = e.batches - e.batch + (totalEpochs - e.epoch - 1) * e.batches;
-      const batchesPerSecond = e.imagesPerSecond / batchSize;
-      bar.update(
-        e.batch,
-        e.batches,
-        `epoch ${e.epoch + 1}/${totalEpochs}`,
-        `loss ${e.loss.toFixed(4)} acc ${(e.acc * 100).toFixed(1)}% ${e.imagesPerSecond.toFixed(0)} img/s`,
-        batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined,
-      );
-    } else if (e.type === 'epoch') {
-      const m = e.metrics;
-      if (json) {
-        out(JSON.stringify(m));
-        return;
-      }
-      const eta = ((Date.now() - t0) / 1000 / (m.epoch - startEpoch)) * (totalEpochs - m.epoch);
-      bar.done(
-        `epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)} acc ${(m.acc * 100).toFixed(2)}%` +
-          (m.valAcc != null ? `  val_loss ${m.valLoss!.toFixed(4)} val_acc ${(m.valAcc * 100).toFixed(2)}%` : '') +
-          `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
-          (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') +
-          (m.channelsSilenced != null ? `  channels silenced ${(m.channelsSilenced * 100).toFixed(1)}%` : '') +
-          (e.best ? '  *best' : '') +
-          `  ETA ${formatDuration(eta)}`,
-      );
-    } else if (e.type === 'note') {
-      if (!json) process.stderr.write(`fer: ${e.message}\n`);
-    } else if (e.type === 'stop') {
-      bar.done();
-      process.stderr.write(`fer: ${e.message}\n`);
-    }
-  };
-}
-
-/** What a run reads and where: from the flags, or for --resume from its run.json (its options cannot change). */
-interface RunInputs {
-  outDir: string;
-  dataPath: string;
-  valPath?: string;
-  usage?: CsvUsage;
-  valUsage?: CsvUsage;
-  detect?: Detector;
-  multiFace: MultiFace;
-  stored?: Record<string, unknown>;
-}
-
-function runInputs(flags: Flags): RunInputs {
-  const outDir = flags.resume ?? flags.out ?? INPUT_DEFAULTS.out;
-  const runFile = path.join(outDir, 'run.json');
-  let dataPath = flags.data,
-    valPath = flags.val,
-    usage = flags.usage,
-    valUsage = flags.valUsage;
-  let detect: Detector | undefined =
+/** What a run reads and where: from the flags, or for --resume from its run.json (train/run.ts's rules). */
+function runInputs(flags: Flags) {
+  const detect: Detector | undefined =
     flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : (flags.detect as Detector);
-  let multiFace = flags.multiFace as MultiFace | undefined;
-  let stored: Record<string, unknown> | undefined;
-  if (flags.resume) {
-    if (!existsSync(runFile)) throw new UsageError(`train: ${flags.resume} is not a fer run directory (no run.json)`);
-    const prev = readRunFile(runFile, resumeRunSchema) as {
-      data?: string;
-      val?: string;
-      usage?: CsvUsage;
-      valUsage?: CsvUsage;
-      detect?: Detector;
-      multiFace?: MultiFace;
-      options?: Record<string, unknown>;
-    };
-    dataPath ??= prev.data;
-    valPath ??= prev.val;
-    usage ??= prev.usage;
-    valUsage ??= prev.valUsage;
-    detect ??= prev.detect;
-    multiFace ??= prev.multiFace;
-    stored = prev.options;
-    // A resumed run keeps the options it started with (its schedule depends on them): say so, never ignore.
-    const changed = ['epochs', 'lr', 'schedule', 'batchSize'].filter(
-      (k) => flags[k] !== undefined && stored && String(flags[k]) !== String(stored[k]),
-    );
-    if (changed.length) {
-      throw new UsageError(
-        `train: --resume continues ${flags.resume} with the options it started with; ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')} cannot change`,
-        { hint: `to train further with other settings, start a new run: --init ${path.join(flags.resume, 'last')}` },
-      );
-    }
-  }
-  valUsage ??= INPUT_DEFAULTS.valUsage;
-  multiFace ??= INPUT_DEFAULTS.multiFace;
-  if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
-  for (const u of [usage, valUsage]) {
-    if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);
-  }
-  // Kaggle's fer2013.csv holds all three splits: train on Training unless told, never on every row.
-  if (isCsv(dataPath) && !usage) {
-    usage = 'Training';
-    if (!flags.json) process.stderr.write(`fer: ${dataPath}: training on its Training rows (--usage to choose)\n`);
-  }
-  if (valPath && isCsv(valPath) && path.resolve(valPath) === path.resolve(dataPath) && valUsage === usage) {
-    throw new UsageError(`train: --val ${valPath} with --val-usage ${valUsage} is the training split itself`, {
-      hint: 'validate on PublicTest (the default)',
-    });
-  }
-  if (detect && !DETECTORS.includes(detect))
-    throw new UsageError(`train: --detect ${detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
-  if (!MULTI_FACE.includes(multiFace)) throw new UsageError(`train: --multi-face ${multiFace}: expected ${MULTI_FACE.join(' or ')}`);
-  return { outDir, dataPath, valPath, usage, valUsage, detect, multiFace, stored };
+  const multiFace = flags.multiFace as MultiFace | undefined;
+  const { data, val, usage, valUsage, json } = flags;
+  const r = resolveRunInputs({
+    out: flags.out,
+    resume: flags.resume,
+    source: { data, val, usage, valUsage, detect, multiFace },
+    options: flags,
+    onNote: json ? undefined : (m) => process.stderr.write(`fer: ${m}\n`),
+  });
+  const s = { ...r.source, multiFace: r.source.multiFace ?? INPUT_DEFAULTS.multiFace };
+  if (s.detect && !DETECTORS.includes(s.detect))
+    throw new UsageError(`train: --detect ${s.detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
+  if (!MULTI_FACE.includes(s.multiFace)) throw new UsageError(`train: --multi-face ${s.multiFace}: expected ${MULTI_FACE.join(' or ')}`);
+  return { outDir: r.outDir, stored: r.stored, ...s };
 }
+type RunInputs = ReturnType<typeof runInputs>;
 
 /** The training and val sets in the run's classes (val merged as training is), photos cropped with --detect. */
 async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promise<{ trainSet: Dataset; valSet: Dataset | null }> {
   const cropper = r.detect ? faceCropper({ detector: r.detect, multiFace: r.multiFace }) : undefined;
   try {
-    const trainSet = await loadWithSummary(r.dataPath, r.usage, quiet, { classes: spec, decoder: cropper });
+    const trainSet = await loadWithSummary(r.data, r.usage, quiet, { classes: spec, decoder: cropper });
     if (cropper && !quiet && cropper.stats.photos) {
       const st = cropper.stats;
       process.stderr.write(
         `fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${r.multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`,
       );
     }
-    const valSet = r.valPath
-      ? await loadWithSummary(r.valPath, r.valUsage, quiet, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper })
+    const valSet = r.val
+      ? await loadWithSummary(r.val, r.valUsage, quiet, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper })
       : null;
     return { trainSet, valSet };
   } finally {
@@ -333,8 +171,8 @@ async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promi
 }
 
 /** --bf16: native convolutions in bf16, or f32 with a note where this CPU has no bf16 kernel. */
-function convBf16(): boolean {
-  if (setNativeConvBf16(true)) return true;
+function bf16OrNote(): boolean {
+  if (convBf16(true)) return true;
   process.stderr.write('fer: --bf16: this CPU has no bf16 convolution kernel (oneDNN needs AVX-512); training in float32\n');
   return false;
 }
@@ -360,17 +198,14 @@ async function trainAction(flags: Flags): Promise<void> {
     checkRunOut(outDir);
   }
   const info = await startEngine(flags, !!flags.json);
-  if (flags.bf16 && info.name !== NATIVE_BACKEND)
-    throw new UsageError(`train: --bf16 needs the native engine (backend ${info.name})`, { hint: '--backend native' });
+  if (flags.bf16) checkConvBf16(info.name);
   const { trainSet, valSet } = await loadRunData(r, spec, !!flags.json);
-  if (!flags.resume && existsSync(path.join(outDir, 'checkpoint'))) {
-    throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
-  }
-  const bf16 = !!flags.bf16 && convBf16(); // from here on, train() turns it off again however it ends
+  if (!flags.resume) checkNoCheckpoint(outDir);
+  const bf16 = !!flags.bf16 && bf16OrNote(); // from here on, train() turns it off again however it ends
   const runJson = {
     command: `fer ${process.argv.slice(2).join(' ')}`,
-    data: r.dataPath,
-    val: r.valPath,
+    data: r.data,
+    val: r.val,
     usage: r.usage,
     valUsage: r.valUsage,
     detect: r.detect,
@@ -382,17 +217,15 @@ async function trainAction(flags: Flags): Promise<void> {
   };
   const stop = stopOnSignal();
   const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
-  const hooks = trainingHooks(options);
   const result = await train(trainSet, valSet, options, {
     out: outDir,
     resume: !!flags.resume,
-    hooks,
     onEvent,
     shouldStop: stop.shouldStop,
     runJson,
   }).finally(() => {
     stop.dispose();
-    if (bf16) setNativeConvBf16(false); // the engine outlives the command (library use, tests)
+    if (bf16) convBf16(false); // the engine outlives the command (library use, tests)
   });
   if (result.stopReason === 'nan') process.exitCode = 4;
   else if (result.stopReason === 'interrupted') process.exitCode = 130;

@@ -49,6 +49,16 @@ export interface LoadOptions {
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
+/** Reads a dataset for a stage: loadDataset by default; the CLI passes one that prints what it loaded. */
+export type DataLoader = (
+  source: string,
+  usage: CsvUsage | undefined,
+  options: Pick<LoadOptions, 'classes' | 'decoder'>,
+) => Promise<Dataset>;
+
+/** The default DataLoader: loadDataset itself. */
+export const loadData: DataLoader = (source, usage, options) => loadDataset(source, { usage, ...options });
+
 /** A Kaggle-style CSV dataset (by extension). */
 export const isCsv = (source: string) => source.toLowerCase().endsWith('.csv');
 

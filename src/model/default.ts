@@ -10,6 +10,14 @@ export const MODELS_DIR = packagePath('models');
 export const SHIPPED_MODELS = ['fer-mini-xception', 'fer-mini-xception-slim'] as const;
 export const DEFAULT_MODEL = path.join(MODELS_DIR, SHIPPED_MODELS[0]);
 export const DEFAULT_ONNX = path.join(MODELS_DIR, 'onnx', `${SHIPPED_MODELS[0]}.fp32.onnx`);
+/** The bundled sample of labelled faces: the default images for export verification and int8/quantize calibration. */
+export const SAMPLE_DATA = path.join(MODELS_DIR, '..', 'fixtures', 'fer-mini', 'val');
+
+/** A model's name for default file names: its folder's (a run's, for its best/ or last/ model). */
+export function modelName(model: string): string {
+  const dir = path.resolve(model.endsWith('.json') ? path.dirname(model) : model);
+  return path.basename(/^(best|last)$/.test(path.basename(dir)) ? path.dirname(dir) : dir);
+}
 
 /**
  * A --model value: a path as given when it exists, else the name of a shipped model (`fer-mini-xception-slim`)

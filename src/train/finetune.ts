@@ -1,12 +1,11 @@
 /** Fine-tuning a saved model with pruning and/or quantization held, as `fer prune` and `fer quantize` do. */
 import type { Dataset } from '../data/dataset.js';
 import type { FerMetadata } from '../model/io.js';
-import { pruneHook } from './hooks/prune.js';
-import { quantizeHook } from './hooks/quantize.js';
-import { structuredHook } from './hooks/structured.js';
-import type { StepHook } from './types.js';
+import { trainingHooks } from './hooks/index.js';
 import { train, type TrainEvent, type TrainResult } from './fit.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';
+
+export { trainingHooks };
 
 export interface FinetuneOptions {
   epochs: number;
@@ -68,11 +67,6 @@ export async function finetune(
     shouldStop: o.shouldStop,
     runJson: o.runJson,
   });
-}
-
-/** The step hooks a run's options ask for: unstructured or 2:4 pruning, structured pruning, quantization-aware training. */
-export function trainingHooks(options: TrainOptions): StepHook[] {
-  return [pruneHook(options), structuredHook(options), quantizeHook(options)].filter((h) => h !== null);
 }
 
 /**

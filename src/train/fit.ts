@@ -26,6 +26,7 @@ import {
 } from './checkpoint.js';
 import { initialSchedule, lrForEpoch } from './schedule.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';
+import { trainingHooks } from './hooks/index.js';
 import { checkClasses, concatWeights, initModel, makeOptimizer } from './setup.js';
 import { endEpoch, runBatches, type EpochLoop } from './epoch.js';
 import { writeCurves } from './curves.js';
@@ -38,6 +39,7 @@ export { concatWeights, makeOptimizer, swapWeights } from './setup.js';
 export interface TrainRunOptions {
   out: string;
   resume?: boolean;
+  /** Default: the hooks the options ask for (train/hooks/index.ts trainingHooks: pruning, QAT). */
   hooks?: StepHook[];
   onEvent?: (e: TrainEvent) => void;
   /** Written as run.json (with the options) when a new run starts: what `fer train --resume` reads. */
@@ -187,7 +189,7 @@ function checkResumedBatch(state: LoopState, batches: number, ckptDir: string): 
 async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested: TrainOptions, run: TrainRunOptions): Promise<TrainResult> {
   const out = run.out;
   const ckptDir = path.join(out, 'checkpoint');
-  const hooks = run.hooks ?? [];
+  const hooks = run.hooks ?? trainingHooks(requested);
   const emit = run.onEvent ?? (() => {});
   const { model, meta, state, options, resumed, revived, transplanted, arrays, slots } = await startRun(trainSet, requested, run, emit);
   const optimizer = makeOptimizer(options);

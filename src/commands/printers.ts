@@ -1,0 +1,100 @@
+/** What several commands print: a dataset's summary as it loads, and training events (bar, epoch lines, JSON). */
+import path from 'node:path';
+import { loadDataset, type CsvUsage, type Dataset, type LoadOptions } from '../data/dataset.js';
+import { FER2013_CLASSES } from '../data/classes.js';
+import type { TrainEvent } from '../train/fit.js';
+import { out } from './common.js';
+import { Progress, formatDuration } from './progress.js';
+
+/** Loads a dataset, saying on stderr what it holds (per class), what was skipped and what left out. */
+export async function loadWithSummary(
+  source: string,
+  usage: CsvUsage | undefined,
+  quiet: boolean,
+  o: Pick<LoadOptions, 'classes' | 'decoder'> = {},
+): Promise<Dataset> {
+  const t0 = Date.now();
+  const bar = quiet || !o.decoder ? null : new Progress();
+  const ds = await loadDataset(source, {
+    usage,
+    ...o,
+    onProgress: bar ? (d, t) => bar.update(d, t, 'faces', 'detecting', ((Date.now() - t0) / 1000 / d) * (t - d)) : undefined,
+  });
+  bar?.done();
+  if (!quiet) {
+    const fer = ds.classes.join() === FER2013_CLASSES.join();
+    const counts = fer ? ds.counts.join('/') : ds.classes.map((c, i) => `${c} ${ds.counts[i]}`).join(', ');
+    process.stderr.write(
+      `fer: ${source}: ${ds.size} images (${counts}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
+        (ds.skipped.length ? `, ${ds.skipped.length} skipped (e.g. ${path.basename(ds.skipped[0].file)}: ${ds.skipped[0].reason})` : '') +
+        (ds.dropped ? `, ${ds.dropped} of other classes left out` : '') +
+        '\n',
+    );
+  }
+  return ds;
+}
+
+/** Prints training events: a progress bar (or periodic lines) and one line per epoch, or JSON lines. */
+export function trainPrinter(json: boolean, batchSize: number, epochs: number, outDir: string): (e: TrainEvent) => void {
+  const bar = new Progress();
+  let totalEpochs = epochs;
+  let startEpoch = 0;
+  const t0 = Date.now();
+  return (e: TrainEvent) => {
+    if (e.type === 'start') {
+      totalEpochs = e.epochs;
+      startEpoch = e.startEpoch;
+      if (!json)
+        process.stderr.write(
+          `fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`,
+        );
+      for (const r of e.revived ?? []) process.stderr.write(`fer: revived ${r.channels.length} dead channel(s) of ${r.layer}\n`);
+      if (e.transplanted) {
+        const t = e.transplanted;
+        process.stderr.write(
+          `fer: started from --init's weights: ${t.copied} tensors copied` +
+            (t.skipped.length ? `, ${t.skipped.length} left as initialised (${t.skipped.join(', ')})` : '') +
+            '\n',
+        );
+        if (t.headFrom) {
+          process.stderr.write(
+            `fer: transfer to new classes: a new classifier head` +
+              (t.headFrom.length ? ` (the rows of ${t.headFrom.join(', ')} kept from --init)` : '') +
+              '\n',
+          );
+        }
+      }
+    } else if (e.type === 'batch' && !json) {
+      const batchesLeft = e.batches - e.batch + (totalEpochs - e.epoch - 1) * e.batches;
+      const batchesPerSecond = e.imagesPerSecond / batchSize;
+      bar.update(
+        e.batch,
+        e.batches,
+        `epoch ${e.epoch + 1}/${totalEpochs}`,
+        `loss ${e.loss.toFixed(4)} acc ${(e.acc * 100).toFixed(1)}% ${e.imagesPerSecond.toFixed(0)} img/s`,
+        batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined,
+      );
+    } else if (e.type === 'epoch') {
+      const m = e.metrics;
+      if (json) {
+        out(JSON.stringify(m));
+        return;
+      }
+      const eta = ((Date.now() - t0) / 1000 / (m.epoch - startEpoch)) * (totalEpochs - m.epoch);
+      bar.done(
+        `epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)} acc ${(m.acc * 100).toFixed(2)}%` +
+          (m.valAcc != null ? `  val_loss ${m.valLoss!.toFixed(4)} val_acc ${(m.valAcc * 100).toFixed(2)}%` : '') +
+          `  lr ${m.lr.toExponential(1)}  ${m.imagesPerSecond.toFixed(0)} img/s  ${formatDuration(m.seconds)}` +
+          (m.sparsity != null ? `  sparsity ${(m.sparsity * 100).toFixed(1)}%` : '') +
+          (m.channelsSilenced != null ? `  channels silenced ${(m.channelsSilenced * 100).toFixed(1)}%` : '') +
+          (e.best ? '  *best' : '') +
+          `  ETA ${formatDuration(eta)}`,
+      );
+    } else if (e.type === 'note') {
+      if (!json) process.stderr.write(`fer: ${e.message}\n`);
+    } else if (e.type === 'stop') {
+      bar.done();
+      process.stderr.write(`fer: ${e.message}\n`);
+    }
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The fine-tune after pruning or quantization, written once for both stages (compress/prune.ts,
+ * compress/quantize.ts): the data they read, the validation set, the teacher, and train/finetune.ts's run.
+ */
+import { loadData, type DataLoader, type Dataset } from '../data/dataset.js';
+import type { ClassSpec } from '../data/classes.js';
+import { readClassMap } from '../data/class-map.js';
+import type { FerMetadata } from '../model/io.js';
+import { modelClasses } from '../eval/evaluate-data.js';
+import { finetune, type FinetuneOptions } from '../train/finetune.js';
+import type { TrainEvent, TrainResult } from '../train/fit.js';
+import { teacherFor, type RecoveryOptions } from './options.js';
+
+/** How a compress stage reports and reads; every field optional (a library caller usually gives none). */
+export interface CompressHooks {
+  /** Reads --data, --val and the calibration images (default loadDataset). */
+  load?: DataLoader;
+  /** The fine-tune's training events (progress, epochs). */
+  onEvent?: (e: TrainEvent) => void;
+  /** One-line notes: batch norm re-estimated, the fine-tune's best accuracy. */
+  onNote?: (message: string) => void;
+  /** Polled between fine-tuning batches (Ctrl-C): stop after a checkpoint; `fer train --resume` continues the run. */
+  shouldStop?: () => boolean;
+  /** Recorded in the fine-tune's run.json before its data (e.g. the command line). */
+  runJson?: Record<string, unknown>;
+}
+
+/** What the fine-tune reads: the stage options it shares between prune and quantize. */
+export interface FinetuneData extends RecoveryOptions {
+  finetuneEpochs: number;
+  lr: number;
+  data?: string;
+  val?: string;
+}
+
+/** Labelled data for a model: in its classes and their order, source labels merged by a class map file. */
+export function modelDataClasses(model: string, classMap?: string): ClassSpec {
+  return { classes: modelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
+}
+
+/**
+ * Fine-tunes `from` (with `meta`) into the run directory `runDir` on `trainSet`, validating on `o.val` (loaded
+ * here, in `classes`), distilled from `teacherOf` (the model before compression) unless distillation is off.
+ * `prune`/`quantize` say what the training holds. An interrupted run returns with stopReason 'interrupted'.
+ */
+export async function fineTuneCompressed(
+  from: string,
+  meta: FerMetadata,
+  trainSet: Dataset,
+  runDir: string,
+  o: FinetuneData & { teacherOf: string; classes: ClassSpec } & Pick<FinetuneOptions, 'prune' | 'quantize'>,
+  hooks: CompressHooks,
+): Promise<TrainResult> {
+  const valSet = o.val ? await (hooks.load ?? loadData)(o.val, 'PublicTest', { classes: o.classes }) : null;
+  return finetune(from, meta, trainSet, valSet, runDir, {
+    epochs: o.finetuneEpochs,
+    lr: o.lr,
+    prune: o.prune,
+    quantize: o.quantize,
+    teacher: teacherFor(o, o.teacherOf),
+    onEvent: hooks.onEvent,
+    shouldStop: hooks.shouldStop,
+    // What `fer train --resume` needs to continue the run.
+    runJson: {
+      ...hooks.runJson,
+      data: o.data,
+      val: o.val,
+      usage: 'Training',
+      valUsage: o.val ? 'PublicTest' : undefined,
+      started: new Date().toISOString(),
+    },
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * The prune stages (`fer prune`): `pruneModelDir` zeroes the smallest weights of a saved model (unstructured
+ * or 2:4, the zeros held as masks), `slimModel` removes whole channels (a smaller dense network); either may
+ * fine-tune afterwards (compress/finetune.ts) and re-estimate batch norm. Both save the result with its
+ * pruning in the metadata.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
+import { ARCH_VARIANTS, type Arch } from '../model/mini-xception.js';
+import type { tf } from '../engine/tf.js';
+import { loadData, type Dataset } from '../data/dataset.js';
+import type { ClassSpec } from '../data/classes.js';
+import { modelSparsity, pruneModel } from '../prune/model.js';
+import { STRUCTURED_CRITERIA, structuredPrune, structuredReport, type StructuredResult, type StructuredRow } from '../prune/structured.js';
+import { PRUNE_PATTERNS, PRUNE_SCOPES } from '../train/options.js';
+import type { FinetuneOptions } from '../train/finetune.js';
+import type { TrainResult } from '../train/fit.js';
+import { UsageError } from '../errors.js';
+import { recoverySchema } from './options.js';
+import { reestimateBatchNorm, reestimateSaved } from './recovery.js';
+import { fineTuneCompressed, modelDataClasses, type CompressHooks } from './finetune.js';
+
+export const pruneOptionsSchema = z
+  .object({
+    /** A class map file (JSON) merging --data's labels into the model's classes. */
+    classMap: z.string().optional(),
+    targetSparsity: z.coerce.number().gt(0).lt(1).default(0.5),
+    pattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
+    scope: z.enum(PRUNE_SCOPES).default('lamp'),
+    /** Share of the fine-tune's steps over which sparsity ramps up to the target (0: pruned at once). */
+    ramp: z.coerce.number().min(0).max(1).default(0),
+    finetuneEpochs: z.coerce.number().int().min(0).default(0),
+    lr: z.coerce.number().positive().default(3e-4),
+    /** Training data: for the fine-tune and batch-norm re-estimation. */
+    data: z.string().optional(),
+    val: z.string().optional(),
+    /** Channels removed (slimModel) instead of weights zeroed (pruneModelDir). */
+    structured: z.boolean().default(false),
+    ratio: z.coerce.number().min(0).max(0.9).default(0.5),
+    criterion: z.enum(STRUCTURED_CRITERIA).default('bn'),
+    multiple: z.coerce.number().int().min(1).max(64).default(1),
+  })
+  .extend(recoverySchema.shape);
+
+/** pruneModelDir's and slimModel's options (defaults as in the schema; `fer prune`'s flags by the same names). */
+export type PruneOptions = z.input<typeof pruneOptionsSchema>;
+
+/** The fine-tune was stopped (shouldStop): `out` is a run directory holding a checkpoint (`fer train --resume`). */
+export interface Interrupted {
+  interrupted: true;
+  run: string;
+  finetune: TrainResult;
+}
+
+export type PruneResult =
+  | ({
+      interrupted: false;
+      /** The pruned model's directory (`out`, or `out/best` after a fine-tune). */
+      model: string;
+      finetune?: TrainResult;
+    } & ReturnType<typeof modelSparsity>)
+  | Interrupted;
+
+export type SlimResult =
+  | {
+      interrupted: false;
+      model: string;
+      channels: StructuredResult['channels'];
+      parameters: { before: number; after: number };
+      /** Multiply-adds per image. */
+      macs: { before: number; after: number };
+      layers: StructuredRow[];
+      finetune?: TrainResult;
+    }
+  | Interrupted;
+
+type Parsed = z.infer<typeof pruneOptionsSchema>;
+
+/** Usage errors of an option combination, checked before any work. */
+export function checkPruneOptions(o: Pick<Parsed, 'finetuneEpochs' | 'data'>): void {
+  if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('prune: --finetune-epochs needs --data');
+}
+
+/** The saved model, its data's classes and the training data (when given), as both prune stages start. */
+async function start(model: string, options: PruneOptions, hooks: CompressHooks) {
+  const o = pruneOptionsSchema.parse(options);
+  checkPruneOptions(o);
+  const loaded = await loadModel(model);
+  const classes = modelDataClasses(model, o.classMap);
+  const trainSet = o.data ? await (hooks.load ?? loadData)(o.data, 'Training', { classes }) : null;
+  return { o, ...loaded, classes, trainSet };
+}
+
+/**
+ * Magnitude pruning of the saved model `model` into `out`: at once, or (with a fine-tune and `ramp`) rising
+ * to the target during it. With `finetuneEpochs`, `out` becomes a run directory and the model is `out/best`.
+ */
+export async function pruneModelDir(
+  model: string,
+  out: string,
+  options: PruneOptions = {},
+  hooks: CompressHooks = {},
+): Promise<PruneResult> {
+  const { o, model: m, meta, classes, trainSet } = await start(model, options, hooks);
+  try {
+    const settings = { target: o.targetSparsity, pattern: o.pattern, scope: o.scope };
+    // With a ramp the fine-tune prunes, step by step from the zeros already there; else all at once now.
+    const ramp = o.finetuneEpochs > 0 && o.pattern === 'unstructured' ? o.ramp : 0;
+    const initial = modelSparsity(m).sparsity;
+    if (ramp === 0) pruneModel(m, settings);
+    let report = modelSparsity(m);
+    const pruning = {
+      sparsity: report.sparsity,
+      pattern: o.pattern,
+      perLayer: Object.fromEntries(report.layers.map((l) => [l.name, l.sparsity])),
+    };
+    const bn = ramp === 0 && o.bnReestimate && trainSet ? reestimateBatchNorm(m, trainSet) : null;
+    if (bn) hooks.onNote?.(`batch norm re-estimated after pruning on ${bn.images} images (${bn.seconds.toFixed(1)}s)`);
+    if (o.finetuneEpochs === 0) {
+      await saveModel(m, out, { ...meta, pruning });
+      return { interrupted: false, model: out, ...report };
+    }
+    const ftMeta = { ...meta, ...(ramp ? {} : { pruning }) };
+    const r = await fineTunePruned(
+      m,
+      ftMeta,
+      trainSet!,
+      out,
+      { ...o, prune: { ...settings, ramp, initial }, teacherOf: model, classes },
+      hooks,
+    );
+    if (r.stopReason === 'interrupted') return { interrupted: true, run: out, finetune: r };
+    const best = await loadModel(path.join(out, 'best'));
+    report = modelSparsity(best.model);
+    best.model.dispose();
+    return { interrupted: false, model: path.join(out, 'best'), ...report, finetune: r };
+  } finally {
+    m.dispose();
+  }
+}
+
+/**
+ * Structured pruning of the saved mini-Xception `model` into `out`: the `ratio` least important channels of
+ * each group removed (`criterion`), kept counts rounded up to `multiple`; fine-tuned when asked, as pruneModelDir.
+ */
+export async function slimModel(model: string, out: string, options: PruneOptions = {}, hooks: CompressHooks = {}): Promise<SlimResult> {
+  const { o, model: m, meta, classes, trainSet } = await start(model, options, hooks);
+  let slim: tf.LayersModel | undefined;
+  try {
+    const arch = ARCH_VARIANTS[(meta.arch ?? 'mini-xception') as Arch];
+    if (!arch || 'family' in arch) throw new UsageError(`prune --structured: works on mini-Xception models, not ${meta.arch}`);
+    const r = structuredPrune(m, { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, arch });
+    slim = r.model;
+    const rows = structuredReport(m, slim, arch);
+    const { pruning: _unstructured, ...rest } = meta; // its zeros are no longer held as masks
+    const slimMeta: FerMetadata = {
+      ...rest,
+      structured: { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, channels: r.channels, from: model },
+    };
+    const bn = o.bnReestimate && trainSet ? reestimateBatchNorm(slim, trainSet) : null;
+    if (bn) hooks.onNote?.(`batch norm re-estimated after pruning on ${bn.images} images (${bn.seconds.toFixed(1)}s)`);
+    let modelDir = out;
+    let finetune: TrainResult | undefined;
+    if (o.finetuneEpochs > 0) {
+      finetune = await fineTunePruned(slim, slimMeta, trainSet!, out, { ...o, teacherOf: model, classes }, hooks);
+      if (finetune.stopReason === 'interrupted') return { interrupted: true, run: out, finetune };
+      modelDir = path.join(out, 'best');
+    } else {
+      await saveModel(slim, out, slimMeta);
+    }
+    const sum = (f: (x: StructuredRow) => number) => rows.reduce((a, x) => a + f(x), 0);
+    return {
+      interrupted: false,
+      model: modelDir,
+      channels: r.channels,
+      parameters: { before: m.countParams(), after: slim.countParams() },
+      macs: { before: sum((x) => x.macsBefore), after: sum((x) => x.macsAfter) },
+      layers: rows,
+      ...(finetune ? { finetune } : {}),
+    };
+  } finally {
+    m.dispose();
+    slim?.dispose();
+  }
+}
+
+/**
+ * Saves the pruned model as <out>/pruned-init and fine-tunes it into the run <out> (unstructured masks held, or
+ * ramped up, when `prune` is given; the dense model teaching unless distillation is off), then re-estimates the
+ * best epoch's batch norm.
+ */
+async function fineTunePruned(
+  model: tf.LayersModel,
+  meta: FerMetadata,
+  trainSet: Dataset,
+  out: string,
+  o: Parsed & { teacherOf: string; classes: ClassSpec; prune?: FinetuneOptions['prune'] },
+  hooks: CompressHooks,
+): Promise<TrainResult> {
+  const init = path.join(out, 'pruned-init');
+  await saveModel(model, init, meta);
+  const r = await fineTuneCompressed(init, meta, trainSet, out, o, hooks);
+  if (r.stopReason === 'interrupted') return r;
+  hooks.onNote?.(`fine-tuned ${r.history.length} epochs: best val accuracy ${(r.bestValAcc * 100).toFixed(2)}%`);
+  if (o.bnReestimate) {
+    const bn = await reestimateSaved(path.join(out, 'best'), trainSet);
+    hooks.onNote?.(`batch norm of ${path.join(out, 'best')} re-estimated on ${bn.images} images (${bn.seconds.toFixed(1)}s)`);
+  }
+  return r;
+}

@@ -1,0 +1,77 @@
+/**
+ * The evaluate stage (`fer eval`): a saved model (tfjs directory or .onnx) on labelled data, with a class
+ * map merging its probabilities or the data's labels, and eval.json + confusion.png written when asked.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { TTA_MODES } from '../data/augment.js';
+import { readClassMap } from '../data/class-map.js';
+import { mergesOutputs } from '../data/classes.js';
+import { CSV_USAGES, loadData, type DataLoader, type LoadOptions } from '../data/dataset.js';
+import { readModelClasses } from '../model/io.js';
+import { inspectOnnx } from '../onnx/inspect.js';
+import { checkOutputFile } from '../io/output.js';
+import type { SessionOptions } from '../runtime/ort.js';
+import { evaluateModel, writeConfusionPng, writeEvalJson, type EvalResult } from './evaluate.js';
+import { evaluateOnnx } from './evaluate-onnx.js';
+import type { OnProgress } from './probs.js';
+
+export const evaluateOptionsSchema = z.object({
+  /** The CSV split of the data. */
+  usage: z.enum(CSV_USAGES).default('PublicTest'),
+  tta: z.enum(TTA_MODES).default('flip'),
+  /** A folder to write eval.json and confusion.png into. */
+  out: z.string().optional(),
+  /** A class map file (JSON): onto a model of other classes it merges the probabilities, else the data's labels. */
+  classMap: z.string().optional(),
+});
+
+/** evaluate's options (defaults as in the schema; `fer eval`'s flags by the same names). */
+export type EvaluateOptions = z.input<typeof evaluateOptionsSchema> & {
+  /** Reads the data (default loadDataset). */
+  load?: DataLoader;
+  /** Turns each image into a face crop (e.g. a face detector's, as `fer train --detect` crops photos). */
+  decoder?: LoadOptions['decoder'];
+  onProgress?: OnProgress;
+  /** onnxruntime session options, for an .onnx model. */
+  session?: SessionOptions;
+};
+
+/** The metrics, and the files written (with `out`). */
+export type EvaluateResult = EvalResult & { written: string[] };
+
+/** The classes a model was trained on: its ONNX metadata or model.json's (FER2013's when it names none). */
+export function modelClasses(model: string): string[] {
+  return model.endsWith('.onnx') ? inspectOnnx(model).classes : readModelClasses(model);
+}
+
+/**
+ * Evaluates `model` (a tfjs model directory or .onnx file) on the labelled `data` (a folder tree or CSV).
+ * A tfjs model needs the engine chosen first (useBackend); an .onnx one runs on onnxruntime.
+ */
+export async function evaluate(model: string, data: string, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+  const o = evaluateOptionsSchema.parse(options);
+  const onnx = model.endsWith('.onnx');
+  // Its files go where nothing but fer's own output of them may be replaced: checked before the work.
+  if (o.out) for (const f of ['eval.json', 'confusion.png']) checkOutputFile(path.join(o.out, f), '--out');
+  // A class map onto a model of other classes merges its probabilities (no retraining); onto a model of
+  // the map's own classes it only merges the data's labels, as in training.
+  const map = o.classMap ? readClassMap(o.classMap) : undefined;
+  const own = modelClasses(model);
+  const merging = !!map && mergesOutputs(own, map);
+  const ds = await (options.load ?? loadData)(data, o.usage, {
+    classes: merging ? { map } : { classes: own, map },
+    decoder: options.decoder,
+  });
+  const r = onnx
+    ? await evaluateOnnx(model, ds, o.tta, options.session ?? {}, options.onProgress, map)
+    : await evaluateModel(model, ds, o.tta, options.onProgress, map);
+  const written: string[] = [];
+  if (o.out) {
+    mkdirSync(o.out, { recursive: true });
+    written.push(writeEvalJson(r, o.out, ds), path.join(o.out, 'confusion.png'));
+    await writeConfusionPng(r, written[1]);
+  }
+  return { ...r, written };
+}

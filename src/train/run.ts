@@ -1,0 +1,130 @@
+/**
+ * What a training run reads and where, before train() starts: a new run's --out checked, or an interrupted
+ * run's run.json read back for `--resume` (its data, and the options it started with, which cannot change).
+ * The data-source record is an object the caller hands in: train/ merges it with run.json key by key and
+ * checks the fields it knows (data, val, usage, valUsage); the rest (a face detector, a multi-face rule) the
+ * caller checks, so that train/ needs nothing from detect/ or predict/.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { isFerRunDir } from '../io/files.js';
+import { CSV_USAGES, isCsv, type CsvUsage } from '../data/dataset.js';
+import { UsageError } from '../errors.js';
+import { NATIVE_BACKEND, setNativeConvBf16 } from '../engine/native/backend.js';
+import { readRunFile, resumeRunSchema } from './checkpoint.js';
+
+/** The defaults of where a run goes and what it validates on (applied after --resume has filled in run.json's). */
+export const runInputsSchema = z.object({
+  out: z.string().default('runs/train'),
+  valUsage: z.enum(CSV_USAGES).default('PublicTest'),
+});
+const DEFAULTS = runInputsSchema.parse({});
+
+/** The data a run trains and validates on; other keys (e.g. `detect`) travel along, merged with run.json alike. */
+export interface RunSource {
+  data?: string;
+  val?: string;
+  usage?: CsvUsage;
+  valUsage?: CsvUsage;
+  [key: string]: unknown;
+}
+
+export interface RunInputsRequest<S extends RunSource> {
+  /** A new run's directory (default runs/train). */
+  out?: string;
+  /** An interrupted run's directory to continue: its run.json fills in what `source` leaves undefined. */
+  resume?: string;
+  source: S;
+  /** The training options asked for (by their TrainOptions names): for --resume, those set must equal the run's. */
+  options?: Record<string, unknown>;
+  /** Notes for the user (e.g. which CSV split is trained on). */
+  onNote?: (message: string) => void;
+}
+
+export interface RunInputs<S extends RunSource> {
+  outDir: string;
+  /** `source` with run.json's values where it had none, `data` present, `valUsage` defaulted. */
+  source: S & { data: string; valUsage: CsvUsage };
+  /** For --resume: the options the run started with (train with these). */
+  stored?: Record<string, unknown>;
+}
+
+/** The options a resumed run cannot change (its schedule depends on them). */
+const FIXED_ON_RESUME = ['epochs', 'lr', 'schedule', 'batchSize'];
+
+/** The --resume rules and the data checks every run gets (see the file comment). */
+export function resolveRunInputs<S extends RunSource>(req: RunInputsRequest<S>): RunInputs<S> {
+  const outDir = req.resume ?? req.out ?? DEFAULTS.out;
+  const source: RunSource = { ...req.source };
+  let stored: Record<string, unknown> | undefined;
+  if (req.resume) {
+    const runFile = path.join(outDir, 'run.json');
+    if (!existsSync(runFile)) throw new UsageError(`train: ${req.resume} is not a fer run directory (no run.json)`);
+    const prev = readRunFile(runFile, resumeRunSchema) as Record<string, unknown> & { options?: Record<string, unknown> };
+    for (const k of Object.keys(source)) source[k] ??= prev[k];
+    stored = prev.options;
+    // A resumed run keeps the options it started with: say so, never ignore.
+    const asked = req.options ?? {};
+    const changed = FIXED_ON_RESUME.filter((k) => asked[k] !== undefined && stored && String(asked[k]) !== String(stored[k]));
+    if (changed.length) {
+      throw new UsageError(
+        `train: --resume continues ${req.resume} with the options it started with; ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')} cannot change`,
+        { hint: `to train further with other settings, start a new run: --init ${path.join(req.resume, 'last')}` },
+      );
+    }
+  }
+  source.valUsage ??= DEFAULTS.valUsage;
+  const dataPath = source.data;
+  if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
+  for (const u of [source.usage, source.valUsage]) {
+    if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);
+  }
+  // Kaggle's fer2013.csv holds all three splits: train on Training unless told, never on every row.
+  if (isCsv(dataPath) && !source.usage) {
+    source.usage = 'Training';
+    req.onNote?.(`${dataPath}: training on its Training rows (--usage to choose)`);
+  }
+  const valPath = source.val;
+  if (valPath && isCsv(valPath) && path.resolve(valPath) === path.resolve(dataPath) && source.valUsage === source.usage) {
+    throw new UsageError(`train: --val ${valPath} with --val-usage ${source.valUsage} is the training split itself`, {
+      hint: 'validate on PublicTest (the default)',
+    });
+  }
+  return { outDir, source: source as RunInputs<S>['source'], stored };
+}
+
+/**
+ * Before the data is loaded: a new run's --out must be creatable, and not a file or a folder of other files
+ * (a run writes run.json, metrics.jsonl, best/, last/ there; it never mixes them with someone's files).
+ */
+export function checkRunOut(outDir: string): void {
+  if (existsSync(outDir)) {
+    if (!statSync(outDir).isDirectory()) throw new UsageError(`train: --out ${outDir} exists and is a file; give a folder fer can create`);
+    if (readdirSync(outDir).length > 0 && !isFerRunDir(outDir)) {
+      throw new UsageError(`train: --out ${outDir} exists and is not a fer run; refusing to write into it`, { hint: 'pick another --out' });
+    }
+  }
+  mkdirSync(outDir, { recursive: true }); // fails now (exit 2, naming it) if it cannot be created
+}
+
+/** After the data is loaded: a new run does not start over a checkpoint someone left there. */
+export function checkNoCheckpoint(outDir: string): void {
+  if (existsSync(path.join(outDir, 'checkpoint'))) {
+    throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
+  }
+}
+
+/** bf16 convolutions need the native engine: checked once the engine is chosen, before the data is loaded. */
+export function checkConvBf16(backend: string): void {
+  if (backend !== NATIVE_BACKEND)
+    throw new UsageError(`train: --bf16 needs the native engine (backend ${backend})`, { hint: '--backend native' });
+}
+
+/**
+ * Turns bf16 convolutions on (true), or leaves float32 where this CPU has no bf16 kernel (false). Turn them
+ * off again with `convBf16(false)` however the run ends: the engine outlives a run (library use, tests).
+ */
+export function convBf16(on: boolean): boolean {
+  return setNativeConvBf16(on);
+}

@@ -1,0 +1,77 @@
+/**
+ * The stage functions behind fer quantize, prune, average and eval, called as a library user calls them
+ * (issue 35): from the package's entry, with options by the flags' names, and without printing a line.
+ */
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
+import { mkdtempSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  useBackend,
+  quantizeModel,
+  pruneModelDir,
+  slimModel,
+  averageModels,
+  evaluate,
+  evaluateModel,
+  loadDataset,
+  loadModel,
+} from '../../src/index.js';
+import { FIXTURE_DATA, saveFixtureModel } from '../fixture-model.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'fer-stages-'));
+const val = path.join(FIXTURE_DATA, 'val');
+let model: string;
+const writes = { out: vi.spyOn(process.stdout, 'write'), err: vi.spyOn(process.stderr, 'write') };
+
+beforeAll(async () => {
+  await useBackend('cpu');
+  model = await saveFixtureModel();
+  writes.out.mockClear();
+  writes.err.mockClear();
+});
+afterAll(() => {
+  // Stages print nothing: they report through callbacks, and the CLI prints.
+  expect(writes.out).not.toHaveBeenCalled();
+  expect(writes.err).not.toHaveBeenCalled();
+  vi.restoreAllMocks();
+});
+
+describe('stage functions', () => {
+  it('quantizeModel: 4-bit weights, calibrated on the bundled sample, saved with the quantization', async () => {
+    const out = path.join(tmp, 'q4');
+    const r = await quantizeModel(model, out, { bits: 4, calibrationImages: 16 });
+    expect(r.interrupted).toBe(false);
+    if (r.interrupted) return;
+    expect(r).toMatchObject({ model: out, bits: 4, granularity: 'per-channel', calibrationImages: 16 });
+    expect(r.layersCalibrated).toBeGreaterThan(0);
+    const saved = await loadModel(out);
+    saved.model.dispose();
+    expect(saved.meta.quantization?.bits).toBe(4);
+  });
+
+  it('pruneModelDir and slimModel: the target sparsity; fewer parameters', async () => {
+    const p = await pruneModelDir(model, path.join(tmp, 'p'), { targetSparsity: 0.5, scope: 'layer' });
+    if (p.interrupted) throw new Error('not fine-tuned: cannot be interrupted');
+    expect(p.sparsity).toBeCloseTo(0.5, 1);
+    const s = await slimModel(model, path.join(tmp, 's'), { ratio: 0.5 });
+    if (s.interrupted) throw new Error('not fine-tuned: cannot be interrupted');
+    expect(s.parameters.after).toBeLessThan(s.parameters.before);
+  });
+
+  it('evaluate: the metrics evaluateModel gives, with eval.json and confusion.png written', async () => {
+    const out = path.join(tmp, 'eval');
+    const r = await evaluate(model, val, { tta: 'none', out });
+    const ref = await evaluateModel(model, await loadDataset(val), 'none');
+    expect(r.accuracy).toBe(ref.accuracy);
+    expect(r.written).toEqual([path.join(out, 'eval.json'), path.join(out, 'confusion.png')]);
+    for (const f of r.written) expect(existsSync(f)).toBe(true);
+  });
+
+  it('averageModels: two snapshots into one model, batch norm re-estimated', async () => {
+    const ds = await loadDataset(val);
+    const r = await averageModels([model, path.join(tmp, 'p')], ds, path.join(tmp, 'avg'), { batchSize: 16 });
+    expect(r.batchNormBatches).toBe(Math.floor(ds.size / 16));
+    expect(existsSync(path.join(tmp, 'avg', 'model.json'))).toBe(true);
+  });
+});
