@@ -2,8 +2,7 @@
  * Loads the native addon (our C++ on oneDNN, native/src): the package's prebuilt linux-x64 binary, or a build from
  * source (locate.ts says which, and in what order). Returns null where neither loads: callers fall back to wasm.
  */
-import { createRequire } from 'node:module';
-import { locateAddon } from './locate.js';
+import { loadAddon } from './locate.js';
 
 export interface NativeAddon {
   conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -51,29 +50,12 @@ export interface NativeAddon {
   setConvBf16(on: boolean): boolean;
 }
 
-let cached: NativeAddon | null | undefined;
-let loadError: string | undefined;
-
 export function loadNativeAddon(): NativeAddon | null {
-  if (cached !== undefined) return cached;
   // FER_NATIVE_ADDON: another build of the addon (e.g. one built out of tree while a run uses this one).
-  const { file, why } = locateAddon('fer_native', process.env.FER_NATIVE_ADDON);
-  if (!file) {
-    loadError = why;
-    cached = null;
-    return cached;
-  }
-  try {
-    cached = createRequire(import.meta.url)(file) as NativeAddon;
-  } catch (e) {
-    loadError = (e as Error).message.split('\n')[0];
-    cached = null;
-  }
-  return cached;
+  return loadAddon<NativeAddon>('fer_native').addon;
 }
 
 /** Why the addon is unavailable, for the one-line fallback message. */
 export function nativeAddonError(): string | undefined {
-  loadNativeAddon();
-  return loadError;
+  return loadAddon<NativeAddon>('fer_native').why;
 }
