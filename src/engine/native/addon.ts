@@ -48,6 +48,8 @@ export interface NativeAddon {
   getThreads(): number;
   /** Convolutions in bf16 (inputs rounded to bf16; f32 accumulation and outputs) or f32; false: no bf16 kernel here. */
   setConvBf16(on: boolean): boolean;
+  /** glibc's malloc keeps freed tensor-sized blocks mapped (addon.cc): process-wide, so training calls it, not loading. Absent in builds before it. */
+  keepFreedMemory?(): boolean;
 }
 
 export function loadNativeAddon(): NativeAddon | null {
