@@ -6,7 +6,11 @@
  * The photos: 640×480 windows around the annotated face of AFW photos at least that large
  * (../shared/data/faces-landmarks), so each holds one face or more.
  *
+ * `--bins before=/tmp/old/bin/fer,after=bin/fer` compares checkouts: every round runs each of them for each
+ * detector in turn (A B A B), so the machine's load hits them alike.
+ *
  *   npx tsx bench/photos.ts [--photos ../shared/data/faces-landmarks] [--count 40] [--rounds 2] [--detectors auto,tiny,ssd]
+ *     [--bins label=path,…]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '40' },
     rounds: { type: 'string', default: '2' },
     detectors: { type: 'string', default: 'auto,tiny,ssd' },
+    bins: { type: 'string', default: `this=${path.resolve('bin/fer')}` },
   },
 });
 
@@ -45,34 +50,59 @@ for (const a of ann.filter((x) => x.width >= 640 && x.height >= 480)) {
   n++;
 }
 
-const bin = path.resolve('bin/fer');
-const run = (detector: string, input: string) => {
+const bins = values.bins!.split(',').map((b) => {
+  const [label, file] = b.includes('=') ? b.split('=') : [b, b];
+  return { label, file: path.resolve(file) };
+});
+const run = (bin: string, detector: string, input: string) => {
   const t = performance.now();
   const r = spawnSync(process.execPath, [bin, 'predict', input, '--json', '--detector', detector], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`fer predict --detector ${detector}: exit ${r.status}: ${r.stderr.split('\n')[0]}`);
+  if (r.status !== 0) throw new Error(`${bin} predict --detector ${detector}: exit ${r.status}: ${r.stderr.split('\n')[0]}`);
   const faces = r.stdout
     .trim()
     .split('\n')
     .reduce((a, l) => a + (JSON.parse(l) as { faces: unknown[] }).faces.length, 0);
-  return { s: (performance.now() - t) / 1000, faces };
+  return { s: (performance.now() - t) / 1000, faces, out: r.stdout };
 };
 
 const detectors = values.detectors!.split(',');
-const rates = new Map<string, number[]>(detectors.map((d) => [d, []]));
+const rows = detectors.flatMap((d) => bins.map((b) => ({ d, b, key: `${d} ${b.label}` })));
+const rates = new Map<string, number[]>(rows.map((x) => [x.key, []]));
 const found = new Map<string, number>();
+const outputs = new Map<string, unknown[]>();
+/** Equal, except dlib's scores within 1e-5 (its AVX2 build adds its float sums in another order). */
+const same = (a: unknown, b: unknown, key = ''): boolean =>
+  typeof a === 'number' && typeof b === 'number'
+    ? key === 'score'
+      ? Math.abs(a - b) <= 1e-5
+      : Object.is(a, b)
+    : a && b && typeof a === 'object' && typeof b === 'object'
+      ? Object.keys(a).length === Object.keys(b).length &&
+        Object.entries(a).every(([k, v]) => same(v, (b as Record<string, unknown>)[k], k))
+      : a === b;
 for (let r = 0; r < Number(values.rounds); r++)
-  for (const d of detectors) {
-    const start = run(d, one).s;
-    const all = run(d, dir);
-    rates.get(d)!.push(n / (all.s - start));
-    found.set(d, all.faces);
+  for (const { d, b, key } of rows) {
+    const start = run(b.file, d, one).s;
+    const all = run(b.file, d, dir);
+    rates.get(key)!.push(n / (all.s - start));
+    found.set(key, all.faces);
+    // Faces only (the timings differ from run to run).
+    outputs.set(
+      key,
+      all.out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { faces: unknown }).faces),
+    );
   }
-console.log(`${n} photos of 640×480 (${os.cpus().length} cores, ${os.cpus()[0].model})`);
-console.log('| --detector | faces found | images/s (each round) |\n|---|---|---|');
-for (const d of detectors)
+console.log(
+  `${n} photos of 640×480 (${os.cpus().length} cores, ${os.cpus()[0].model}), load average ${os.loadavg()[0].toFixed(1)} at the end`,
+);
+console.log('| --detector | build | faces found | images/s (each round) | same faces as the first build |\n|---|---|---|---|---|');
+for (const { d, b, key } of rows)
   console.log(
-    `| ${d} | ${found.get(d)} | ${rates
-      .get(d)!
+    `| ${d} | ${b.label} | ${found.get(key)} | ${rates
+      .get(key)!
       .map((v) => v.toFixed(1))
-      .join(', ')} |`,
+      .join(', ')} | ${same(outputs.get(key), outputs.get(`${d} ${bins[0].label}`)) ? 'yes' : 'no'} |`,
   );

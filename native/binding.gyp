@@ -84,6 +84,39 @@
             ]
           },
           {
+            "target_name": "fer_dlib_avx2",
+            "sources": [
+              "src/dlib_faces.cc"
+            ],
+            "include_dirs": [
+              "<!(node -p \"require('node-addon-api').include_dir\")",
+              "/usr/include",
+              "/usr/local/include",
+              "/opt/homebrew/include"
+            ],
+            "defines": [
+              "NAPI_VERSION=8",
+              "NAPI_DISABLE_CPP_EXCEPTIONS",
+              "DLIB_NO_GUI_SUPPORT"
+            ],
+            "cflags_cc!": [
+              "-fno-exceptions",
+              "-fno-rtti"
+            ],
+            "cflags_cc": [
+              "-std=c++17",
+              "-O3",
+              "-fexceptions",
+              "-mavx2",
+              "-mfma",
+              "-ffp-contract=off"
+            ],
+            "libraries": [
+              "<!@(pkg-config --libs dlib-1)"
+            ],
+            "product_name": "fer_dlib-avx2"
+          },
+          {
             "target_name": "fer_dlib_reference",
             "type": "executable",
             "sources": [

@@ -36,7 +36,7 @@ native_check() {
   local pkg pre
   pkg=$PWD/node_modules/$(node -p "require('$repo/package.json').name")
   pre=$(realpath "$pkg/native/prebuilds/linux-x64")
-  [ -f "$pre/fer_native.node" ] && [ -f "$pre/fer_dlib.node" ] || { echo "check-package: the tarball has no prebuilt addon" >&2; return 1; }
+  [ -f "$pre/fer_native.node" ] && [ -f "$pre/fer_dlib.node" ] && [ -f "$pre/fer_dlib-avx2.node" ] || { echo "check-package: the tarball has no prebuilt addon" >&2; return 1; }
   [ ! -e "$pkg/native/build" ] || { echo "check-package: the install compiled the addon although a prebuilt fits" >&2; return 1; }
   echo "check-package: prebuilt addon $(du -sh "$pre" | cut -f1) installed ($bare_mode)"
   bare ldd "$pre/fer_native.node" > ldd.out
@@ -48,8 +48,10 @@ native_check() {
       || { echo "check-package: fer_native.node resolves $lib to '${at:-nothing}', not the package's $pre" >&2; return 1; }
   done
   if grep -q 'not found' ldd.out; then echo "check-package: fer_native.node has unresolved libraries" >&2; return 1; fi
-  bare ldd "$pre/fer_dlib.node" > ldd-dlib.out
-  if grep -E 'not found|libdlib|libblas|liblapack' ldd-dlib.out; then echo "check-package: fer_dlib.node needs the above" >&2; return 1; fi
+  for d in fer_dlib fer_dlib-avx2; do
+    bare ldd "$pre/$d.node" > ldd-dlib.out
+    if grep -E 'not found|libdlib|libblas|liblapack' ldd-dlib.out; then echo "check-package: $d.node needs the above" >&2; return 1; fi
+  done
   if command -v objdump >/dev/null; then
     echo "check-package: prebuilt glibc floor $(objdump -T "$pre"/*.node "$pre"/*.so.* | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)," \
       "$(objdump -T "$pre"/*.node "$pre"/*.so.* | grep -o 'GLIBCXX_[0-9.]*' | sort -uV | tail -1)"

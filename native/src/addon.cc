@@ -145,16 +145,19 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::Ne
 // convolution over 64×44×44×64 take 115 ms instead of 5, and the 4×-wide mini-Xception's training step
 // 3.8–4.6× slower (two measurements, BENCHMARKS.md). Blocks under 32 MiB (glibc's ceiling for this
 // setting) come from the heap instead, and up to 512 MiB of freed heap stays mapped for the next tensor.
-// Process-wide, glibc only.
-void keep_freed_memory() {
+// Process-wide, glibc only: so it is not applied when the addon loads (a library user who only predicts, or
+// the host application, keeps its allocator as it was) but by training when a run starts
+// (keepFreedMemory(), called by src/train/fit.ts through engine/native/backend.ts). Returns whether it applied.
+Napi::Value KeepFreedMemory(const Napi::CallbackInfo& info) {
 #if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  const bool ok = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 512 << 20) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  return Napi::Boolean::New(info.Env(), false);
 #endif
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  keep_freed_memory();
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
@@ -168,6 +171,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));
+  exports.Set("keepFreedMemory", Napi::Function::New(env, KeepFreedMemory));
   return exports;
 }
 

@@ -53,8 +53,16 @@ dlib::frontal_face_detector make_detector() {
 dlib::frontal_face_detector make_detector() { return dlib::get_frontal_face_detector(); }
 #endif
 
+// Decoded once per process, then copied per thread: decoding dlib's compressed copy (libdlib's entropy
+// decoder) costs as much CPU as detecting faces on ~7 photos, and libuv's pool has 4 threads, each of
+// which decoded its own before. A copy holds the same weights, so the same faces.
+const dlib::frontal_face_detector& prototype() {
+  static const dlib::frontal_face_detector d = make_detector();
+  return d;
+}
+
 dlib::frontal_face_detector& detector() {
-  thread_local dlib::frontal_face_detector d = make_detector();
+  thread_local dlib::frontal_face_detector d = prototype();
   return d;
 }
 

@@ -4,9 +4,8 @@
  * installed). The shape predictor's model is Debian's libdlib-data file; it is trained on iBUG 300-W,
  * which is licensed for NON-COMMERCIAL use only.
  */
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { locateAddon } from '../engine/native/locate.js';
+import { loadAddon } from '../engine/native/locate.js';
 import type { RawImage } from '../io/image.js';
 import type { DetectedFace } from './types.js';
 
@@ -29,16 +28,17 @@ let noModel: string | undefined;
  */
 export function loadDlib(): DlibAddon | null {
   if (addon !== undefined) return addon;
-  const { file, why: missing } = locateAddon('fer_dlib', process.env.FER_DLIB_ADDON);
+  // FER_DLIB_ADDON: another build; otherwise the AVX2 build where this CPU has AVX2 and FMA (locate.ts).
+  const loaded = loadAddon<DlibAddon>('fer_dlib');
   addon = null;
-  if (!file) why = `fer was built without dlib (${missing}; install libdlib-dev and libdlib-data, then npm rebuild)`;
+  if (!loaded.file) why = `fer was built without dlib (${loaded.why}; install libdlib-dev and libdlib-data, then npm rebuild)`;
+  else if (!loaded.addon) why = `dlib could not be loaded: ${loaded.why}`;
   else {
     try {
-      const a = createRequire(import.meta.url)(file) as DlibAddon;
-      if (existsSync(DLIB_LANDMARKS)) a.load(DLIB_LANDMARKS);
+      if (existsSync(DLIB_LANDMARKS)) loaded.addon.load(DLIB_LANDMARKS);
       else
         noModel = `dlib's 68-point model is not installed (${DLIB_LANDMARKS}; Debian: apt-get install libdlib-data; ${DLIB_LICENSE_NOTE}): face-api's 68-point net places the landmarks`;
-      addon = a;
+      addon = loaded.addon;
     } catch (e) {
       why = `dlib could not be loaded: ${(e as Error).message.split('\n')[0]}`;
     }

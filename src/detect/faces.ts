@@ -93,11 +93,26 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
       if (timings) timings.landmarksMs += performance.now() - t2;
     }
     if (detector === 'dlib') return faces;
-    const more = await detectFaces(image, { ...o, detector: 'tiny', minConfidence: th.tiny }, timings);
-    return [...faces, ...more.filter((m) => faces.every((f) => iou(f.box, m.box) < 0.3))];
+    // tiny's faces that dlib did not find (IoU < 0.3 with each of dlib's boxes); the landmark net looks only at
+    // those, not at the faces both found (its points would be dropped: a box is the detector's, not the points').
+    const more = await faceApiFaces(image, { ...o, detector: 'tiny', minConfidence: th.tiny }, timings, (m) =>
+      faces.every((f) => iou(f.box, m.box) < 0.3),
+    );
+    return [...faces, ...more];
   }
+  return faceApiFaces(image, { ...o, detector }, timings);
+}
+
+/** face-api's tiny or SSD detector, then the landmark net's two looks at each face `keep` accepts (default all). */
+async function faceApiFaces(
+  image: RawImage,
+  o: DetectOptions & { detector: 'tiny' | 'ssd' },
+  timings?: DetectTimings,
+  keep: (f: Found) => boolean = () => true,
+): Promise<DetectedFace[]> {
+  const th = thresholdsFor(o.detector, o.minConfidence);
   const fa = await faceApi();
-  const tiny = detector === 'tiny';
+  const tiny = o.detector === 'tiny';
   const size = tiny ? (o.inputSize ?? 416) : SSD_SIZE;
   const side = Math.max(image.width, image.height),
     scale = side / size; // detector pixel → image pixels
@@ -106,7 +121,7 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   const found = tiny ? await tinyDetect(fa, view, th.tiny) : await ssdDetect(fa, view, th.ssd);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const faces = await lookTwice(image, toImageBoxes(found, scale, image));
+  const faces = await lookTwice(image, toImageBoxes(found, scale, image).filter(keep));
   if (timings) timings.landmarksMs += performance.now() - t;
   return faces;
 }

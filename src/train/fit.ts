@@ -10,6 +10,7 @@ import { checkOutputFile } from '../io/output.js';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { setLearningRate, variableOf } from '../engine/tfjs-internals.js';
+import { tuneAllocatorForTraining } from '../engine/native/backend.js';
 import { ModelError, UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { buildModel } from '../model/mini-xception.js';
@@ -70,6 +71,8 @@ export async function train(trainSet: Dataset, valSet: Dataset | null, options: 
   mkdirSync(run.out, { recursive: true });
   const lock = acquireLock(run.out);
   const emit = run.onEvent ?? (() => {});
+  // glibc keeps freed tensor-sized blocks mapped for the run (process-wide: set here, not on loading the addon).
+  tuneAllocatorForTraining();
   try {
     if (lock.note) emit({ type: 'note', message: lock.note });
     for (const [dir, last] of [

@@ -47,7 +47,10 @@ describe.runIf(hasDlib)('dlib face detector and 68 landmarks (native)', () => {
     expect(ours.length).toBeGreaterThan(0);
     ours.forEach((f, i) => {
       expect([f.box.x, f.box.y, f.box.width, f.box.height]).toEqual(ref[i].box);
-      expect(f.score).toBeCloseTo(ref[i].score, 6);
+      // Scores to 5 decimals: where this CPU has AVX2, fer loads dlib built with it (fer_dlib-avx2.node), whose
+      // 8-wide float sums add in another order than the reference's 4-wide SSE ones (~1e-6 apart); boxes and
+      // landmarks are the same (test/predict/dlib-variants.test.ts).
+      expect(f.score).toBeCloseTo(ref[i].score, 5);
       f.landmarks.forEach((p, k) => {
         expect(p.x).toBeCloseTo(ref[i].landmarks[k][0], 6);
         expect(p.y).toBeCloseTo(ref[i].landmarks[k][1], 6);

@@ -2,8 +2,7 @@
  * Loads the native addon (our C++ on oneDNN, native/src): the package's prebuilt linux-x64 binary, or a build from
  * source (locate.ts says which, and in what order). Returns null where neither loads: callers fall back to wasm.
  */
-import { createRequire } from 'node:module';
-import { locateAddon } from './locate.js';
+import { loadAddon } from './locate.js';
 
 export interface NativeAddon {
   conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -49,31 +48,16 @@ export interface NativeAddon {
   getThreads(): number;
   /** Convolutions in bf16 (inputs rounded to bf16; f32 accumulation and outputs) or f32; false: no bf16 kernel here. */
   setConvBf16(on: boolean): boolean;
+  /** glibc's malloc keeps freed tensor-sized blocks mapped (addon.cc): process-wide, so training calls it, not loading. Absent in builds before it. */
+  keepFreedMemory?(): boolean;
 }
 
-let cached: NativeAddon | null | undefined;
-let loadError: string | undefined;
-
 export function loadNativeAddon(): NativeAddon | null {
-  if (cached !== undefined) return cached;
   // FER_NATIVE_ADDON: another build of the addon (e.g. one built out of tree while a run uses this one).
-  const { file, why } = locateAddon('fer_native', process.env.FER_NATIVE_ADDON);
-  if (!file) {
-    loadError = why;
-    cached = null;
-    return cached;
-  }
-  try {
-    cached = createRequire(import.meta.url)(file) as NativeAddon;
-  } catch (e) {
-    loadError = (e as Error).message.split('\n')[0];
-    cached = null;
-  }
-  return cached;
+  return loadAddon<NativeAddon>('fer_native').addon;
 }
 
 /** Why the addon is unavailable, for the one-line fallback message. */
 export function nativeAddonError(): string | undefined {
-  loadNativeAddon();
-  return loadError;
+  return loadAddon<NativeAddon>('fer_native').why;
 }

@@ -58,3 +58,13 @@ export function registerNativeBackend(threads?: number): boolean {
 export function setNativeConvBf16(on: boolean): boolean {
   return loadNativeAddon()?.setConvBf16(on) ?? false;
 }
+
+/**
+ * The allocator setting training wants (native/src/addon.cc keepFreedMemory: glibc keeps freed tensor-sized
+ * blocks mapped instead of returning them to the kernel, 3.8–4.6× faster steps of a wide net). Process-wide, so
+ * it is applied when a training run starts, never on loading the addon. Returns whether it took effect (false
+ * without the addon, or off glibc).
+ */
+export function tuneAllocatorForTraining(): boolean {
+  return loadNativeAddon()?.keepFreedMemory?.() ?? false;
+}
