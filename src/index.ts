@@ -60,7 +60,7 @@ export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
 export { renderReport, reportSections } from './report/report.js';
 export { FerError, UsageError, ModelError, RuntimeFailure } from './errors.js';
 // `fer bench`'s interleaved timing as a library (issue #36 item 3).
-export { benchInterleaved, type BenchInterleavedOptions, type BenchInterleavedResult } from './bench/bench.js';
+export { benchInterleaved, benchMachine, type BenchInterleavedOptions, type BenchInterleavedResult } from './bench/bench.js';
 export {
   interleave,
   roundOrder,
@@ -74,7 +74,9 @@ export {
   type RoundSummary,
   type Spread,
 } from './bench/interleave.js';
-export { type BenchRow, type BenchResult } from './bench/schema.js';
+export { benchResultSchema, type BenchRow, type BenchResult } from './bench/schema.js';
+export { benchCells, markdownTable } from './bench/table.js';
+export { writeBenchPng } from './bench/chart.js';
 // The CLI's verbs as stage functions (issue 35), and what the commands take from the library besides them.
 export {
   quantizeModel,

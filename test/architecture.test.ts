@@ -141,15 +141,7 @@ it('src/commands/ imports only what src/index.ts exports, the command helpers, a
   const graph = new Map(files(SRC).map((f) => [f, imports(f)]));
   // Two commands are being moved onto the library by other work of issue 35 (predict: createPredictor's
   // predictMany; bench: its own stage). Until then these imports of theirs are known; any other fails.
-  const pending = [
-    'commands/bench.ts → commands/export.ts',
-    'commands/bench.ts → commands/train.ts',
-    'commands/bench.ts → bench/schema.ts',
-    'commands/bench.ts → bench/table.ts',
-    'commands/bench.ts → bench/chart.ts',
-    'commands/predict.ts → detect/dlib.ts',
-  ].map((s) => s.replaceAll('/', path.sep));
-  expect(commandImportViolations(graph).filter((v) => !pending.includes(v))).toEqual([]);
+  expect(commandImportViolations(graph)).toEqual([]);
 });
 
 it('the installed tfjs is the version whose internals src/engine/tfjs-internals.ts was checked against', async () => {

@@ -6,7 +6,6 @@ import { checkOutputFile, writeOutput } from '../io/output.js';
 import { modelDir } from '../model/io.js';
 import { exportOnnx } from '../convert/onnx/export.js';
 import { packageVersion } from '../paths.js';
-import { modelName } from './export.js';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -15,11 +14,11 @@ import { DEFAULT_ROUNDS, ROUND_ORDERS } from '../bench/interleave.js';
 import { benchResultSchema, type BenchResult } from '../bench/schema.js';
 import { benchCells, markdownTable } from '../bench/table.js';
 import { writeBenchPng } from '../bench/chart.js';
-import { DEFAULT_MODEL, MODELS_DIR } from '../model/default.js';
+import { DEFAULT_MODEL, MODELS_DIR, modelName } from '../model/default.js';
 import { PROVIDER_CHOICES, chooseProvider, type SessionOptions } from '../runtime/ort.js';
 import { UsageError } from '../errors.js';
 import { dataClassesFor, withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
-import { loadWithSummary } from './train.js';
+import { loadWithSummary } from './printers.js';
 
 export const benchSchema = z.object({
   classMap: z.string().optional(),

@@ -10,10 +10,6 @@ import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, wi
 import { exportWeb } from '../web/site.js';
 import { loadWithSummary } from './printers.js';
 
-// commands/bench.ts (owned by the bench work of issue 35) still imports modelName from here; drop this line when it
-// imports it from the library.
-export { modelName };
-
 /** exportOnnx's options (their defaults included; `--target` names int8Target) and the command's own. */
 export const exportSchema = exportOptionsSchema.omit({ int8Target: true }).extend({
   target: exportOptionsSchema.shape.int8Target,

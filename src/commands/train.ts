@@ -15,10 +15,6 @@ import { UsageError } from '../errors.js';
 import { startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './printers.js';
 
-// commands/bench.ts (owned by the bench work of issue 35) still imports loadWithSummary from here; drop this
-// line when it imports it from ./printers.js.
-export { loadWithSummary };
-
 /**
  * The defaults of what a run reads and where. Applied after --resume has taken from run.json what the flags
  * leave open (a resumed run keeps its own val split and multi-face rule).
