@@ -1,0 +1,435 @@
+/**
+ * Layer-wise reconstruction after one-shot pruning (issue 36): each pruned kernel's kept weights are refitted
+ * by least squares so that the layer, fed what the pruned network before it now produces, gives what the
+ * dense layer gave on the dense network's own inputs:
+ *
+ *   min over ŵ_o (zero where pruned)  ‖X_p ŵ_o − X_d w_o‖²   for every output channel o,
+ *
+ * X_p / X_d the layer's input patches (im2col rows) in the pruned / dense network on a few hundred plain
+ * training images. This is the exact optimal-brain-surgeon update for a fixed mask (as SparseGPT and
+ * "Optimal Brain Compression" use it), with the dense target taken from the dense network so that errors of
+ * earlier layers are corrected, not carried. Layers are refitted in network order, each after the ones
+ * before it, so a layer's inputs already include its predecessors' repairs. The normal equations
+ * (X_pᵀX_p + λI) ŵ_S = X_pᵀX_d w + λ w restricted to the kept inputs S are solved per output channel in
+ * float64; λ is `damping` × the mean of the Gram diagonal (as SparseGPT dampens), pulling toward the dense w. Biases (the head's) are refitted too.
+ */
+import { tf } from '../engine/tf.js';
+import { ModelError } from '../errors.js';
+import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
+
+export interface ReconstructOptions {
+  /** Preprocessed images, [N, H, W, C] (what `makeBatch` gives), the calibration set. */
+  images: tf.Tensor4D;
+  batchSize?: number;
+  /** Rows (output positions × images) of a layer's input used at most: early layers have plenty in a few images. */
+  maxRows?: number;
+  /** Ridge term relative to the mean diagonal of XᵀX. */
+  damping?: number;
+  onLayer?: (name: string, done: number, total: number) => void;
+}
+
+export interface ReconstructReport {
+  /** Per kernel, the mean squared error of its outputs against the dense layer's, before and after the refit. */
+  layers: { name: string; before: number; after: number }[];
+  seconds: number;
+}
+
+interface ConvGeometry {
+  kernel: [number, number];
+  strides: [number, number];
+  padding: 'same' | 'valid';
+}
+
+const pair = (v: unknown, d: number): [number, number] =>
+  Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : typeof v === 'number' ? [v, v] : [d, d];
+
+function geometry(layer: tf.layers.Layer): ConvGeometry {
+  const c = layer.getConfig() as Record<string, unknown>;
+  const dil = pair(c.dilationRate, 1);
+  if (dil[0] !== 1 || dil[1] !== 1) throw new ModelError(`reconstruct: dilated convolutions are not supported (${layer.name})`);
+  return {
+    kernel: pair(c.kernelSize, 1),
+    strides: pair(c.strides, 1),
+    padding: c.padding === 'same' ? 'same' : 'valid',
+  };
+}
+
+/** Row-major M×K rows of a layer's input: im2col patches of a conv, or a dense layer's input vectors. */
+export interface Rows {
+  data: Float32Array;
+  m: number;
+  k: number;
+}
+
+/**
+ * im2col of an NHWC tensor's values: one row per output position (n, y, x), columns ordered (kh, kw, c) as
+ * tfjs flattens a conv kernel [kh, kw, cin, cout], with tfjs's 'same' padding (the extra row/column at the
+ * bottom/right); `ones` appends a constant-1 column for a bias.
+ */
+export function im2col(x: ArrayLike<number>, shape: readonly number[], g: ConvGeometry, ones = false): Rows {
+  const [n, h, w, c] = shape;
+  const [kh, kw] = g.kernel,
+    [sh, sw] = g.strides;
+  let ho: number, wo: number, top: number, left: number;
+  if (g.padding === 'same') {
+    ho = Math.ceil(h / sh);
+    wo = Math.ceil(w / sw);
+    top = Math.floor(Math.max((ho - 1) * sh + kh - h, 0) / 2);
+    left = Math.floor(Math.max((wo - 1) * sw + kw - w, 0) / 2);
+  } else {
+    ho = Math.floor((h - kh) / sh) + 1;
+    wo = Math.floor((w - kw) / sw) + 1;
+    top = left = 0;
+  }
+  const k = kh * kw * c + (ones ? 1 : 0),
+    m = n * ho * wo;
+  const data = new Float32Array(m * k);
+  let r = 0;
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < ho; oy++)
+      for (let ox = 0; ox < wo; ox++, r++) {
+        const row = r * k;
+        for (let i = 0; i < kh; i++) {
+          const y = oy * sh + i - top;
+          if (y < 0 || y >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const xx = ox * sw + j - left;
+            if (xx < 0 || xx >= w) continue;
+            const src = ((b * h + y) * w + xx) * c,
+              dst = row + (i * kw + j) * c;
+            for (let q = 0; q < c; q++) data[dst + q] = x[src + q];
+          }
+        }
+        if (ones) data[row + k - 1] = 1;
+      }
+  return { data, m, k };
+}
+
+/** Solves A x = b for a symmetric positive-definite A (n×n, row-major float64) by Cholesky; A is overwritten. */
+export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0)) throw new ModelError('reconstruct: the Gram matrix is not positive definite (raise the damping)');
+    const l = Math.sqrt(d);
+    a[j * n + j] = l;
+    for (let i = j + 1; i < n; i++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / l;
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= a[i * n + k] * y[k];
+    y[i] = s / a[i * n + i];
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= a[k * n + i] * x[k];
+    x[i] = s / a[i * n + i];
+  }
+  return x;
+}
+
+/**
+ * The normal equations of one layer, accumulated over calibration rows: G = X_pᵀX_p (K×K), R = X_pᵀY
+ * (K×O) and ‖y_o‖² per output, where Y = X_d W is what the dense layer (weights W, K×O) outputs on the
+ * dense network's rows. That is all a masked least-squares fit of each output needs.
+ */
+export class NormalEquations {
+  readonly g: Float64Array;
+  readonly r: Float64Array;
+  readonly yy: Float64Array;
+  m = 0;
+  constructor(
+    readonly k: number,
+    readonly o: number,
+  ) {
+    this.g = new Float64Array(k * k);
+    this.r = new Float64Array(k * o);
+    this.yy = new Float64Array(o);
+  }
+
+  /** Adds rows: xp, xd M×K; w the dense weights K×O (row-major: input i, output j at i·O + j). */
+  add(xp: Rows, xd: Rows, w: ArrayLike<number>): void {
+    const { k, o, g, r, yy } = this;
+    const y = new Float64Array(o);
+    for (let row = 0; row < xp.m; row++) {
+      const base = row * k;
+      y.fill(0);
+      for (let i = 0; i < k; i++) {
+        const z = xd.data[base + i];
+        if (z !== 0) for (let j = 0; j < o; j++) y[j] += z * w[i * o + j];
+      }
+      for (let i = 0; i < k; i++) {
+        const a = xp.data[base + i];
+        if (a === 0) continue;
+        const gi = i * k;
+        for (let j = i; j < k; j++) g[gi + j] += a * xp.data[base + j];
+        const ri = i * o;
+        for (let j = 0; j < o; j++) r[ri + j] += a * y[j];
+      }
+      for (let j = 0; j < o; j++) yy[j] += y[j] * y[j];
+    }
+    this.m += xp.m;
+  }
+
+  /** G's lower triangle from its upper one (add accumulates the upper only). */
+  symmetrize(): void {
+    const { k, g } = this;
+    for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) g[i * k + j] = g[j * k + i];
+  }
+
+  /** ‖X_p v − y_o‖² summed over the rows. */
+  error(v: ArrayLike<number>, out: number): number {
+    const { k, o, g, r } = this;
+    let q = this.yy[out];
+    for (let i = 0; i < k; i++) {
+      if (v[i] === 0) continue;
+      let gi = 0;
+      for (let j = 0; j < k; j++) gi += g[i * k + j] * v[j];
+      q += v[i] * gi - 2 * v[i] * r[i * o + out];
+    }
+    return Math.max(q, 0);
+  }
+
+  /**
+   * The weights of output `out` that minimise ‖X_p ŵ − y‖² + λ‖ŵ − w‖² over the kept inputs (ŵ_i = 0 where
+   * `keep(i)` is false), λ = `damping` × the mean diagonal of G. The ridge pulls toward the dense weights
+   * `w` (column `out` of K×O), not toward zero: with nothing pruned and X_p = X_d the fit is w itself.
+   */
+  fit(out: number, w: ArrayLike<number>, keep: (i: number) => boolean, damping: number): Float64Array {
+    const { k, o, g, r } = this;
+    let diag = 0;
+    for (let i = 0; i < k; i++) diag += g[i * k + i];
+    const lambda = (damping * diag) / k || 1e-12;
+    const s: number[] = [];
+    for (let i = 0; i < k; i++) if (keep(i)) s.push(i);
+    const res = new Float64Array(k);
+    if (s.length === 0) return res;
+    const n = s.length;
+    const a = new Float64Array(n * n),
+      b = new Float64Array(n);
+    for (let p = 0; p < n; p++) {
+      const i = s[p];
+      for (let q = 0; q < n; q++) a[p * n + q] = g[i * k + s[q]];
+      a[p * n + p] += lambda;
+      b[p] = r[i * o + out] + lambda * w[i * o + out];
+    }
+    const x = solveSpd(a, b, n);
+    s.forEach((i, p) => (res[i] = x[p]));
+    return res;
+  }
+}
+
+/**
+ * Refits the kept weights of every pruned kernel of `pruned` (zeros mark pruned weights; kernels without
+ * zeros are left as they are) against `dense`, the same network before pruning. Works on Conv2D,
+ * SeparableConv2D (depthwise, then pointwise on the refitted depthwise output), DepthwiseConv2D and Dense
+ * layers of a functional tfjs model. In place; zeros stay zeros.
+ */
+export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.LayersModel, o: ReconstructOptions): Promise<ReconstructReport> {
+  const t0 = Date.now();
+  const damping = o.damping ?? 0.01,
+    batchSize = o.batchSize ?? 64,
+    maxRows = o.maxRows ?? 1 << 18;
+  const kp = kernelWeights(pruned),
+    kd = kernelWeights(dense);
+  if (kp.length !== kd.length || kp.some((k, i) => k.shape.join() !== kd[i].shape.join()))
+    throw new ModelError('reconstruct: the pruned and dense models have different kernels');
+  const byLayer = new Map<string, number[]>();
+  kp.forEach((k, i) => byLayer.set(k.layer, [...(byLayer.get(k.layer) ?? []), i]));
+  const todo = [...byLayer.keys()].filter((l) => byLayer.get(l)!.some((i) => readValues(kp[i]).includes(0)));
+  const n = o.images.shape[0];
+  const report: ReconstructReport['layers'] = [];
+  let done = 0;
+  for (let li = 0; li < pruned.layers.length; li++) {
+    const lp = pruned.layers[li],
+      ld = dense.layers[li];
+    if (!todo.includes(lp.name)) continue;
+    const idx = byLayer.get(lp.name)!;
+    const subP = tf.model({ inputs: pruned.inputs, outputs: lp.input as tf.SymbolicTensor });
+    const subD = tf.model({ inputs: dense.inputs, outputs: ld.input as tf.SymbolicTensor });
+    /** The layer's inputs in both networks, batch by batch, until `maxRows` rows of `rowsOf` are seen. */
+    const eachBatch = (rowsOf: (shape: number[]) => number, f: (p: Float32Array, d: Float32Array, shape: number[]) => void) => {
+      let rows = 0;
+      for (let s = 0; s < n && rows < maxRows; s += batchSize) {
+        const [p, d, shape] = tf.tidy(() => {
+          const x = o.images.slice(s, Math.min(batchSize, n - s));
+          const tp = subP.predict(x) as tf.Tensor,
+            td = subD.predict(x) as tf.Tensor;
+          return [tp.dataSync() as Float32Array, td.dataSync() as Float32Array, tp.shape] as const;
+        });
+        f(p, d, shape);
+        rows += rowsOf(shape);
+      }
+    };
+    const cls = lp.getClassName();
+    if (cls === 'Conv2D' || cls === 'Dense') {
+      const geo = cls === 'Conv2D' ? geometry(lp) : null;
+      const biasP = lp.weights.find((w) => w.originalName.endsWith('/bias')),
+        biasD = ld.weights.find((w) => w.originalName.endsWith('/bias'));
+      const rowsOf = (t: Float32Array, shape: number[]): Rows => {
+        if (geo) return im2col(t, shape, geo, !!biasP);
+        const k = shape[1] + (biasP ? 1 : 0);
+        if (!biasP) return { data: t, m: shape[0], k };
+        const data = new Float32Array(shape[0] * k);
+        for (let r = 0; r < shape[0]; r++) {
+          data.set(t.subarray(r * shape[1], (r + 1) * shape[1]), r * k);
+          data[r * k + k - 1] = 1;
+        }
+        return { data, m: shape[0], k };
+      };
+      const count = (shape: number[]) => (geo ? im2colRows(shape, geo) : shape[0]);
+      report.push(
+        refit(kp[idx[0]], kd[idx[0]], biasP, biasD, damping, (eq, w) =>
+          eachBatch(count, (p, d, shape) => eq.add(rowsOf(p, shape), rowsOf(d, shape), w)),
+        ),
+      );
+    } else if (cls === 'SeparableConv2D' || cls === 'DepthwiseConv2D') {
+      const geo = geometry(lp);
+      const dw = idx.find((i) => kp[i].kind === 'depthwise')!;
+      const count = (shape: number[]) => im2colRows(shape, geo);
+      report.push(
+        refitDepthwise(kp[dw], kd[dw], damping, (f) => eachBatch(count, (p, d, shape) => f(im2col(p, shape, geo), im2col(d, shape, geo)))),
+      );
+      const pw = idx.find((i) => kp[i].kind === 'pointwise');
+      if (pw !== undefined) {
+        const wp = readValues(kp[dw]),
+          wd = readValues(kd[dw]);
+        const ch = kp[dw].channels;
+        report.push(
+          refit(kp[pw], kd[pw], undefined, undefined, damping, (eq, w) =>
+            eachBatch(count, (p, d, shape) =>
+              eq.add(depthwiseRows(im2col(p, shape, geo), wp, ch), depthwiseRows(im2col(d, shape, geo), wd, ch), w),
+            ),
+          ),
+        );
+      }
+    } else {
+      throw new ModelError(`reconstruct: layer ${lp.name} (${cls}) is not supported`);
+    }
+    o.onLayer?.(lp.name, ++done, todo.length);
+    // A layer is up to seconds of synchronous work: let timers, signals and progress output run between layers.
+    await new Promise((r) => setImmediate(r));
+  }
+  return { layers: report, seconds: (Date.now() - t0) / 1000 };
+}
+
+function im2colRows(shape: number[], g: ConvGeometry): number {
+  const [n, h, w] = shape;
+  if (g.padding === 'same') return n * Math.ceil(h / g.strides[0]) * Math.ceil(w / g.strides[1]);
+  return n * (Math.floor((h - g.kernel[0]) / g.strides[0]) + 1) * (Math.floor((w - g.kernel[1]) / g.strides[1]) + 1);
+}
+
+/** A depthwise conv's outputs (M×C) from its im2col rows (M × k·C) and kernel [kh, kw, C, 1]. */
+function depthwiseRows(x: Rows, kernel: Float32Array, ch: number): Rows {
+  const taps = x.k / ch;
+  const data = new Float32Array(x.m * ch);
+  for (let r = 0; r < x.m; r++)
+    for (let t = 0; t < taps; t++) {
+      const src = r * x.k + t * ch,
+        dst = r * ch;
+      for (let c = 0; c < ch; c++) data[dst + c] += x.data[src + c] * kernel[t * ch + c];
+    }
+  return { data, m: x.m, k: ch };
+}
+
+/**
+ * A conv/dense/pointwise kernel [.., K, O] (plus a bias row when the layer has one) refitted output by output
+ * from normal equations that `accumulate` fills.
+ */
+function refit(
+  kp: KernelWeight,
+  kd: KernelWeight,
+  biasP: tf.LayerVariable | undefined,
+  biasD: tf.LayerVariable | undefined,
+  damping: number,
+  accumulate: (eq: NormalEquations, w: Float32Array) => void,
+) {
+  const o = kp.channels;
+  const vp = readValues(kp),
+    vd = readValues(kd);
+  const kin = vp.length / o,
+    k = kin + (biasP ? 1 : 0);
+  const w = new Float32Array(k * o),
+    cur = new Float32Array(k * o);
+  w.set(vd);
+  cur.set(vp);
+  if (biasP && biasD) {
+    w.set(biasD.read().dataSync() as Float32Array, kin * o);
+    cur.set(biasP.read().dataSync() as Float32Array, kin * o);
+  }
+  const eq = new NormalEquations(k, o);
+  accumulate(eq, w);
+  eq.symmetrize();
+  const next = new Float32Array(vp.length),
+    nextBias = new Float32Array(o);
+  let before = 0,
+    after = 0;
+  const column = (a: Float32Array, j: number) => Float64Array.from({ length: k }, (_, i) => a[i * o + j]);
+  for (let j = 0; j < o; j++) {
+    const fit = eq.fit(j, w, (i) => i === kin || vp[i * o + j] !== 0, damping);
+    before += eq.error(column(cur, j), j);
+    after += eq.error(fit, j);
+    for (let i = 0; i < kin; i++) next[i * o + j] = fit[i];
+    nextBias[j] = fit[kin];
+  }
+  writeValues(kp, next);
+  if (biasP)
+    tf.tidy(() => {
+      biasP.write(tf.tensor1d(nextBias));
+    });
+  return { name: kp.name, before: before / eq.m, after: after / eq.m };
+}
+
+/** A depthwise kernel [kh, kw, C, 1]: each channel's kh·kw taps refitted on that channel's own patches. */
+function refitDepthwise(kp: KernelWeight, kd: KernelWeight, damping: number, batches: (f: (xp: Rows, xd: Rows) => void) => void) {
+  const [kh, kw, ch, mult] = kp.shape;
+  if (mult !== 1) throw new ModelError(`reconstruct: depth multiplier ${mult} is not supported (${kp.name})`);
+  const taps = kh * kw;
+  const vp = readValues(kp),
+    vd = readValues(kd);
+  const eqs = Array.from({ length: ch }, () => new NormalEquations(taps, 1));
+  const wc = Array.from({ length: ch }, (_, c) => Float32Array.from({ length: taps }, (_, t) => vd[t * ch + c]));
+  const p = new Float64Array(taps);
+  batches((xp, xd) => {
+    for (let r = 0; r < xp.m; r++)
+      for (let c = 0; c < ch; c++) {
+        const { g, r: rc, yy } = eqs[c],
+          w = wc[c];
+        let y = 0;
+        for (let t = 0; t < taps; t++) {
+          p[t] = xp.data[r * xp.k + t * ch + c];
+          y += xd.data[r * xd.k + t * ch + c] * w[t];
+        }
+        for (let t = 0; t < taps; t++) {
+          const a = p[t];
+          if (a === 0) continue;
+          for (let u = t; u < taps; u++) g[t * taps + u] += a * p[u];
+          rc[t] += a * y;
+        }
+        yy[0] += y * y;
+      }
+    for (const eq of eqs) eq.m += xp.m;
+  });
+  const next = new Float32Array(vp.length);
+  let before = 0,
+    after = 0,
+    m = 0;
+  for (let c = 0; c < ch; c++) {
+    const eq = eqs[c];
+    eq.symmetrize();
+    const cur = Float64Array.from({ length: taps }, (_, t) => vp[t * ch + c]);
+    const fit = eq.fit(0, wc[c], (t) => vp[t * ch + c] !== 0, damping);
+    before += eq.error(cur, 0);
+    after += eq.error(fit, 0);
+    m = eq.m;
+    for (let t = 0; t < taps; t++) next[t * ch + c] = fit[t];
+  }
+  writeValues(kp, next);
+  return { name: kp.name, before: before / m, after: after / m };
+}
