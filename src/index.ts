@@ -116,7 +116,16 @@ export { loadData, CSV_USAGES, type CsvUsage, type DataLoader, type LoadOptions 
 export { TTA_MODES, TRAIN_AUGMENT, type Tta } from './data/augment.js';
 export { readClassMap } from './data/class-map.js';
 export { parseClassList, type ClassSpec } from './data/classes.js';
-export { DEFAULT_MODEL, DEFAULT_ONNX, SAMPLE_DATA, SHIPPED_MODELS, modelName, resolveModel } from './model/default.js';
+export {
+  DEFAULT_MODEL,
+  DEFAULT_ONNX,
+  SAMPLE_DATA,
+  SHIPPED_MODELS,
+  TEACHERS_DIR,
+  modelName,
+  resolveModel,
+  resolveTeacher,
+} from './model/default.js';
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
 export { exportOptionsSchema } from './convert/onnx/options.js';
 export { exportWeb, serveSite } from './web/site.js';

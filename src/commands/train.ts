@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { trainOptionsSchema } from '../train/options.js';
 import { checkConvBf16, checkNoCheckpoint, checkRunOut, convBf16, resolveRunInputs, runInputsSchema } from '../train/run.js';
 import { ARCHS } from '../model/mini-xception.js';
+import { resolveTeacher, TEACHERS_DIR } from '../model/default.js';
 import { train } from '../train/fit.js';
 import type { CsvUsage, Dataset } from '../data/dataset.js';
 import { parseClassList, type ClassSpec } from '../data/classes.js';
@@ -96,7 +97,10 @@ export function trainCommand(): Command {
     )
     .option('--multi-face <m>', 'with --detect, a photo with several faces: largest (train on its largest face) | skip')
     .option('--revive-dead', "give the --init model's dead ReLU channels fresh weights first")
-    .option('--teacher <model...>', "distill from these models' mean probabilities (knowledge distillation)")
+    .option(
+      '--teacher <model...>',
+      "distill from these models' mean probabilities (knowledge distillation): paths, or teachers kept in models/teachers by name (resnet18-w32)",
+    )
     .option('--distill-alpha <x>', "weight of the teacher's soft targets (labels get 1 - x)")
     .option('--temperature <t>', 'distillation softmax temperature')
     .option('--teacher-tta <t>', 'views the teacher averages: none | flip | tencrop')
@@ -190,7 +194,9 @@ async function trainAction(flags: Flags): Promise<void> {
   if (options.reviveDead && !options.init && !flags.resume)
     throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
   if (!flags.resume) {
-    for (const t of options.teacher) if (!existsSync(t)) throw new UsageError(`train: --teacher ${t}: no such model`);
+    for (const t of options.teacher)
+      if (!existsSync(resolveTeacher(t)))
+        throw new UsageError(`train: --teacher ${t}: no such model`, { hint: `a path, or a teacher in ${TEACHERS_DIR}` });
     checkRunOut(outDir);
   }
   const info = await startEngine(flags, !!flags.json);

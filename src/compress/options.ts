@@ -1,5 +1,6 @@
 /** The recovery options the prune and quantize stages share (issue 36): each on by default, each with its off switch (commands/common.ts withRecoveryOptions). */
 import { z } from 'zod';
+import { resolveTeacher } from '../model/default.js';
 
 export const recoverySchema = z.object({
   /** Online distillation from the dense/unquantized model (or --teacher) during the fine-tune. */
@@ -15,5 +16,5 @@ export type RecoveryOptions = z.infer<typeof recoverySchema>;
 
 /** The fine-tune's teacher, or undefined when distillation is off. */
 export function teacherFor(o: RecoveryOptions, model: string): { model: string; alpha: number; temperature: number } | undefined {
-  return o.distill ? { model: o.teacher ?? model, alpha: o.alpha, temperature: o.temperature } : undefined;
+  return o.distill ? { model: o.teacher ? resolveTeacher(o.teacher) : model, alpha: o.alpha, temperature: o.temperature } : undefined;
 }

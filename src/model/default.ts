@@ -20,6 +20,20 @@ export function modelName(model: string): string {
 }
 
 /**
+ * Teachers for `fer train --teacher NAME` (issue 37): big networks kept in the repository under
+ * models/teachers/NAME (tfjs Layers format, each with its card in models/README.md), not in the npm package.
+ * A checkout has them; an installed package resolves a name only when the folder is there.
+ */
+export const TEACHERS_DIR = path.join(MODELS_DIR, 'teachers');
+
+/** A --teacher value: a path as given when it exists, else models/teachers/NAME when that folder exists, else as given. */
+export function resolveTeacher(p: string, teachers = TEACHERS_DIR): string {
+  if (existsSync(p) || p.includes('/') || p.includes(path.sep)) return resolveModel(p);
+  const dir = path.join(teachers, p);
+  return existsSync(path.join(dir, 'model.json')) ? dir : resolveModel(p);
+}
+
+/**
  * A --model value: a path as given when it exists, else the name of a shipped model (`fer-mini-xception-slim`)
  * as its tfjs directory, or with `onnx` its fp32 ONNX export. Anything else is returned as it is (the caller
  * reports it missing).
