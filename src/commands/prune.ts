@@ -36,6 +36,10 @@ export function pruneCommand(): Command {
       '--scope <s>',
       'lamp (one threshold on layer-normalized LAMP scores: each layer pruned as far as it tolerates) | layer (each layer to the target) | global (one |w| threshold)',
     )
+    .option(
+      '--no-reconstruct',
+      'keep the surviving weights as they are (default with --data: refitted layer by layer so each layer reproduces the dense one on 512 --data images)',
+    )
     .option('--finetune-epochs <n>', 'fine-tune this many epochs after pruning (needs --data)')
     .option('--ramp <x>', 'share of the fine-tune over which sparsity rises to the target on a cubic ramp (0: prune at once)')
     .option('--lr <x>', 'fine-tuning learning rate')

@@ -18,7 +18,8 @@ import type { FinetuneOptions } from '../train/finetune.js';
 import type { TrainResult } from '../train/fit.js';
 import { UsageError } from '../errors.js';
 import { recoverySchema } from './options.js';
-import { reestimateBatchNorm, reestimateSaved } from './recovery.js';
+import { calibrationImages, reestimateBatchNorm, reestimateSaved, RECONSTRUCT_IMAGES } from './recovery.js';
+import { reconstructPruned } from '../prune/reconstruct.js';
 import { fineTuneCompressed, modelDataClasses, type CompressHooks } from './finetune.js';
 
 export const pruneOptionsSchema = z
@@ -30,6 +31,13 @@ export const pruneOptionsSchema = z
     scope: z.enum(PRUNE_SCOPES).default('lamp'),
     /** Share of the fine-tune's steps over which sparsity ramps up to the target (0: pruned at once). */
     ramp: z.coerce.number().min(0).max(1).default(0),
+    /**
+     * Layer-wise reconstruction after one-shot pruning (prune/reconstruct.ts): the kept weights refitted so each
+     * layer reproduces the dense layer's outputs on RECONSTRUCT_IMAGES plain --data images. Needs --data.
+     */
+    reconstruct: z.boolean().default(true),
+    /** Images the reconstruction fits on. */
+    reconstructImages: z.coerce.number().int().min(1).default(RECONSTRUCT_IMAGES),
     finetuneEpochs: z.coerce.number().int().min(0).default(0),
     lr: z.coerce.number().positive().default(3e-4),
     /** Training data: for the fine-tune and batch-norm re-estimation. */
@@ -92,6 +100,19 @@ async function start(model: string, options: PruneOptions, hooks: CompressHooks)
   return { o, ...loaded, classes, trainSet };
 }
 
+/** Refits `pruned`'s kept weights against the dense model saved at `dense` on plain images of `ds`. */
+async function reconstructFrom(dense: string, pruned: tf.LayersModel, ds: Dataset, count: number) {
+  const { model: reference } = await loadModel(dense);
+  const images = calibrationImages(ds, count);
+  try {
+    const r = await reconstructPruned(pruned, reference, { images });
+    return { images: images.shape[0], seconds: r.seconds };
+  } finally {
+    images.dispose();
+    reference.dispose();
+  }
+}
+
 /**
  * Magnitude pruning of the saved model `model` into `out`: at once, or (with a fine-tune and `ramp`) rising
  * to the target during it. With `finetuneEpochs`, `out` becomes a run directory and the model is `out/best`.
@@ -109,6 +130,10 @@ export async function pruneModelDir(
     const ramp = o.finetuneEpochs > 0 && o.pattern === 'unstructured' ? o.ramp : 0;
     const initial = modelSparsity(m).sparsity;
     if (ramp === 0) pruneModel(m, settings);
+    if (ramp === 0 && o.reconstruct && trainSet) {
+      const r = await reconstructFrom(model, m, trainSet, o.reconstructImages);
+      hooks.onNote?.(`kept weights refitted layer by layer on ${r.images} images (${r.seconds.toFixed(1)}s)`);
+    }
     let report = modelSparsity(m);
     const pruning = {
       sparsity: report.sparsity,
