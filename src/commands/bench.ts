@@ -4,7 +4,7 @@ import { existsSync, readdirSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { isFerRunDir } from '../io/files.js';
 import { checkOutputFile, writeOutput } from '../io/output.js';
 import { modelDir } from '../model/io.js';
-import { exportOnnx } from '../convert/onnx/export.js';
+import { exportOnnx } from '../convert/export.js';
 import { packageVersion } from '../paths.js';
 import { modelName } from './export.js';
 import os from 'node:os';

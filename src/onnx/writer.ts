@@ -3,12 +3,23 @@
  * emitters write through, which stores weights as the precision asks (fp32, fp16, int8 for CPU: Cast + Mul of
  * int8 constants; int8 for TensorRT: DequantizeLinear per output channel and int32 biases).
  */
-import { quantize, toFloat16 } from '../../quantize/quantize.js';
-import type { AttrValue } from '../../onnx/builder.js';
-import { DataType, makeNode, makeTensor } from '../../onnx/builder.js';
-import type { OnnxTypes } from '../../onnx/proto.js';
+import { quantize, toFloat16 } from '../quantize/quantize.js';
+import type { AttrValue } from './builder.js';
+import { DataType, makeNode, makeTensor } from './builder.js';
+import type { OnnxTypes } from './proto.js';
 import type { GraphContext } from './ops/types.js';
-import type { ConvertOptions, Precision } from './options.js';
+import type { Int8Target, Precision } from './precision.js';
+
+/** How the writer stores int8 weights, and what it reports back. */
+export interface WriterOptions {
+  /** int8: the graph's target (default cpu: weight-only). */
+  int8Target?: Int8Target;
+  /**
+   * int8, filled by the writer: per conv output tensor (tfjs layer name: the folded BN's, else the conv's),
+   * what rounding its bias to int32 added per channel, so that a simulation can add the same.
+   */
+  biasRounding?: Map<string, Float32Array>;
+}
 
 export interface GraphWriter {
   ctx: GraphContext;
@@ -32,7 +43,7 @@ export function finishOutput(w: GraphWriter, last: string, output: string): void
   else w.ctx.node('Identity', [last], [output]);
 }
 
-export function makeGraphWriter(precision: Precision, o: Pick<ConvertOptions, 'int8Target' | 'biasRounding'>): GraphWriter {
+export function makeGraphWriter(precision: Precision, o: WriterOptions): GraphWriter {
   const nodes: OnnxTypes.NodeProto[] = [];
   const initializers: OnnxTypes.TensorProto[] = [];
   let nodeCount = 0;
