@@ -1,6 +1,7 @@
 /**
- * fer's public API (named re-exports only). Importing it changes no process-wide state: tfjs backends,
- * sharp's thread count and onnxruntime's log level are set when a function first needs them.
+ * fer's public API (named re-exports only). Importing it changes no process-wide state: tfjs backends and
+ * onnxruntime's log level are set when a function first needs them; sharp's threads and cache are never set
+ * by the library (the CLI sets them, io/image.ts configureSharp).
  */
 export {
   createPredictor,
