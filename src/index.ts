@@ -17,20 +17,17 @@ export { type Box, type Point, DETECTORS, type Detector } from './detect/faces.j
 export { loadDataset, spreadSample, type Dataset } from './data/dataset.js';
 export { CLASSES, IMAGE_SIZE, NUM_CLASSES } from './data/classes.js';
 export { makeBatch, PREPROCESS } from './data/augment.js';
-export { buildModel, miniXception, ARCHS, type Arch } from './model/mini-xception.js';
-export { transplantWeights } from './model/transplant.js';
-export { loadModel, saveModel, type FerMetadata } from './model/io.js';
+export { ARCHS, type Arch } from './model/archs.js';
+export { type FerMetadata, type LayersModelLike } from './model/types.js';
 export { useBackend, BACKENDS } from './engine/backend.js';
 export { train, type TrainEvent, type TrainResult } from './train/fit.js';
 export { trainOptionsSchema, type TrainOptions } from './train/options.js';
 export { finetune } from './train/finetune.js';
 export { evaluateModel } from './eval/evaluate.js';
 export { computeMetrics } from './eval/metrics.js';
-export { pruneModel, modelSparsity } from './prune/model.js';
 export { magnitudeMask, twoFourMask, scheduledSparsity, compressionRatio, sparsityReport } from './prune/prune.js';
 export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from './quantize/quantize.js';
-export { calibrate } from './quantize/calibrate.js';
-export { convertToOnnx, PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './convert/convert.js';
+export { PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './onnx/precision.js';
 export { exportOnnx, type ExportOptions, type ExportResult } from './convert/export.js';
 export { inspectOnnx } from './onnx/inspect.js';
 export { createSession, availableProviders } from './runtime/ort.js';
@@ -48,4 +45,16 @@ export {
 } from './predict/track.js';
 export { loadClassifier } from './predict/classifier.js';
 export { renderReport, reportSections } from './report/report.js';
+// The stage functions that take or return a tfjs model, typed with LayersModelLike (no tfjs .d.ts in the root entry).
+export {
+  buildModel,
+  miniXception,
+  loadModel,
+  saveModel,
+  transplantWeights,
+  pruneModel,
+  modelSparsity,
+  calibrate,
+  convertToOnnx,
+} from './api/models.js';
 export { FerError, UsageError, ModelError, RuntimeFailure } from './errors.js';

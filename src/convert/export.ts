@@ -12,7 +12,8 @@ import { activationQuantPoints, simulateInt8 } from '../quantize/activations.js'
 import { argmaxRows } from '../eval/metrics.js';
 import { createSession } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';
-import { convertToOnnx, type Int8Target, type Precision } from './convert.js';
+import { convertToOnnx } from './convert.js';
+import type { Int8Target, Precision } from '../onnx/precision.js';
 import { exportOptionsSchema } from './options.js';
 import type { z } from 'zod';
 import { ModelError, RuntimeFailure } from '../errors.js';

@@ -1,7 +1,6 @@
 /** What an ONNX export can be asked for (a leaf module: the converter's parts import it, never convert.ts). */
 import { z } from 'zod';
-import { INT8_TARGETS, PRECISIONS, type Precision } from '../onnx/precision.js';
-import type { WriterOptions } from '../onnx/writer.js';
+import { INT8_TARGETS, PRECISIONS, type Precision, type WriterOptions } from '../onnx/precision.js';
 
 export interface ConvertOptions extends WriterOptions {
   precision?: Precision;

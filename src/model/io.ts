@@ -13,30 +13,8 @@ import { CLASSES } from '../data/classes.js';
 import { PREPROCESS } from '../data/augment.js';
 import { registerFerLayers } from './batch-norm.js';
 
-export interface FerMetadata {
-  classes: readonly string[];
-  preprocess: { scale: number; offset: number };
-  arch?: string;
-  /** Per-layer masks are not stored: pruned weights are stored as zeros. */
-  pruning?: { sparsity: number; pattern: string; perLayer: Record<string, number> };
-  quantization?: {
-    bits: number;
-    granularity: 'per-tensor' | 'per-channel';
-    /** Activation ranges per layer output name, from calibration: max |x|. */
-    activations?: Record<string, number>;
-  };
-  trainedWith?: Record<string, unknown>;
-  /** Set by `fer prune --structured`: the channels removed (a smaller dense network; no masks to hold). */
-  structured?: {
-    ratio: number;
-    criterion: string;
-    multiple: number;
-    channels: { stem: number[]; inner: number[]; out: number[] };
-    from: string;
-  };
-  /** Set by `fer average`: the snapshots whose weights this model's are the mean of. */
-  averagedFrom?: string[];
-}
+export type { FerMetadata } from './types.js';
+import type { FerMetadata } from './types.js';
 
 export function defaultMetadata(arch = 'mini-xception', classes: readonly string[] = CLASSES): FerMetadata {
   return { classes: [...classes], preprocess: { ...PREPROCESS }, arch };

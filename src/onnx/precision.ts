@@ -1,4 +1,7 @@
-/** The weight formats fer's ONNX writer stores (a leaf module: the writer, the converter and the CLI read it). */
+/**
+ * The weight formats fer's ONNX writer stores (a leaf module with no onnx-proto type: the writer, the converter,
+ * the CLI and the public types read it).
+ */
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
@@ -10,3 +13,14 @@ export type Precision = (typeof PRECISIONS)[number];
  */
 export const INT8_TARGETS = ['cpu', 'tensorrt'] as const;
 export type Int8Target = (typeof INT8_TARGETS)[number];
+
+/** How the writer stores int8 weights, and what it reports back. */
+export interface WriterOptions {
+  /** int8: the graph's target (default cpu: weight-only). */
+  int8Target?: Int8Target;
+  /**
+   * int8, filled by the writer: per conv output tensor (tfjs layer name: the folded BN's, else the conv's),
+   * what rounding its bias to int32 added per channel, so that a simulation can add the same.
+   */
+  biasRounding?: Map<string, Float32Array>;
+}

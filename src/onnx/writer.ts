@@ -8,18 +8,9 @@ import type { AttrValue } from './builder.js';
 import { DataType, makeNode, makeTensor } from './builder.js';
 import type { OnnxTypes } from './proto.js';
 import type { GraphContext } from './ops/types.js';
-import type { Int8Target, Precision } from './precision.js';
+import type { Precision, WriterOptions } from './precision.js';
 
-/** How the writer stores int8 weights, and what it reports back. */
-export interface WriterOptions {
-  /** int8: the graph's target (default cpu: weight-only). */
-  int8Target?: Int8Target;
-  /**
-   * int8, filled by the writer: per conv output tensor (tfjs layer name: the folded BN's, else the conv's),
-   * what rounding its bias to int32 added per channel, so that a simulation can add the same.
-   */
-  biasRounding?: Map<string, Float32Array>;
-}
+export type { WriterOptions } from './precision.js';
 
 export interface GraphWriter {
   ctx: GraphContext;
