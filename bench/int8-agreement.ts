@@ -8,7 +8,7 @@ import { loadDataset, spreadSample } from '../src/data/dataset.js';
 import { applyFakeQuant } from '../src/quantize/model.js';
 import { calibrate } from '../src/quantize/calibrate.js';
 import { activationQuantPoints, simulateInt8 } from '../src/quantize/activations.js';
-import { convertToOnnx } from '../src/convert/onnx/convert.js';
+import { convertToOnnx } from '../src/convert/convert.js';
 import { predictProbs } from '../src/eval/probs.js';
 import { createSession } from '../src/runtime/ort.js';
 import { onnxProbs } from '../src/runtime/onnx-probs.js';

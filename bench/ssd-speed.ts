@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { tf } from '../src/engine/tf.js';
 import { useBackend, type BackendChoice } from '../src/engine/backend.js';
 import { cropSquare, decodeRgb, type RawImage } from '../src/io/image.js';
-import { faceApi } from '../src/detect/faces.js';
+import { faceApi } from '../src/detect/face-api.js';
 import { decodeSsd } from '../src/detect/geometry.js';
 import { SSD_SIZE, ssdDetectorOnnx, type SsdParams } from '../src/detect/onnx-ssd.js';
 import { createSession, type FerSession } from '../src/runtime/ort.js';

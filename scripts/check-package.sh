@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as a user gets it: `npm pack`, install the tarball into an empty project (onnxruntime-node's
 # CUDA download skipped, as an offline user would), then run the README's library example under plain
-# node, the installed CLI (`fer --help`, `fer predict`), and a strict TypeScript consumer of its types.
+# node, the installed CLI (`fer --help`, `fer predict`), and TypeScript consumers of its types (one strict with
+# skipLibCheck: false: scripts/strict-consumer, which also runs alone against dist/ without packing).
 # Prints the tarball size and the installed `fer --help` start-up time.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +42,15 @@ grep -q "app.js" web.out && [ -s site/app.js ] && [ -s site/ort-wasm-simd-thread
 printf "import { createPredictor } from 'fer-toolkit/web';\nconsole.log(typeof createPredictor);\n" > web-entry.mjs
 "$repo/node_modules/.bin/esbuild" web-entry.mjs --bundle --platform=browser --format=esm --external:onnxruntime-web/wasm --external:onnxruntime-web/webgpu --log-level=error --outfile=web-bundle.js
 echo "check-package: fer export web ok; fer-toolkit/web bundles for the browser ($(du -k web-bundle.js | cut -f1) KiB without onnxruntime-web)"
+# The root name too, through the exports map's `browser` condition (a browser bundler gets the web entry).
+printf "import { createPredictor } from 'fer-toolkit';\nconsole.log(typeof createPredictor);\n" > root-entry.mjs
+"$repo/node_modules/.bin/esbuild" root-entry.mjs --bundle --platform=browser --format=esm --external:onnxruntime-web/wasm --external:onnxruntime-web/webgpu --log-level=error --outfile=root-bundle.js
+grep -q '^// .*/dist/web/browser/predictor.js$' root-bundle.js && ! grep -q '^// .*/dist/predict/predictor.js$' root-bundle.js \
+  || { echo "check-package: 'fer-toolkit' for the browser did not resolve to the web entry" >&2; exit 1; }
+echo "check-package: 'fer-toolkit' resolves to the web entry for the browser (exports condition)"
 mkdir -p node_modules/@types && cp -r "$repo/node_modules/@types/node" node_modules/@types/
 "$repo/node_modules/.bin/tsc" -p tsconfig.json
+# A strict consumer with skipLibCheck: false (tfjs-layers' .d.ts would fail it if the root entry loaded them).
+bash "$repo/scripts/strict-consumer/check.sh" "$work"
 native_check
 echo "check-package: ok"

@@ -1,6 +1,7 @@
 /**
- * fer's public API (named re-exports only). Importing it changes no process-wide state: tfjs backends,
- * sharp's thread count and onnxruntime's log level are set when a function first needs them.
+ * fer's public API (named re-exports only). Importing it changes no process-wide state: tfjs backends and
+ * onnxruntime's log level are set when a function first needs them; sharp's threads and cache are never set
+ * by the library (the CLI sets them, io/image.ts configureSharp).
  */
 export {
   createPredictor,
@@ -16,21 +17,18 @@ export { type Box, type Point, DETECTORS, type Detector } from './detect/faces.j
 export { loadDataset, spreadSample, type Dataset } from './data/dataset.js';
 export { CLASSES, IMAGE_SIZE, NUM_CLASSES } from './data/classes.js';
 export { makeBatch, PREPROCESS } from './data/augment.js';
-export { buildModel, miniXception, ARCHS, type Arch } from './model/mini-xception.js';
-export { transplantWeights } from './model/transplant.js';
-export { loadModel, saveModel, type FerMetadata } from './model/io.js';
+export { ARCHS, type Arch } from './model/archs.js';
+export { type FerMetadata, type LayersModelLike } from './model/types.js';
 export { useBackend, BACKENDS } from './engine/backend.js';
 export { train, type TrainEvent, type TrainResult } from './train/fit.js';
 export { trainOptionsSchema, type TrainOptions } from './train/options.js';
 export { finetune } from './train/finetune.js';
 export { evaluateModel } from './eval/evaluate.js';
 export { computeMetrics } from './eval/metrics.js';
-export { pruneModel, modelSparsity } from './prune/model.js';
 export { magnitudeMask, twoFourMask, scheduledSparsity, compressionRatio, sparsityReport } from './prune/prune.js';
 export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from './quantize/quantize.js';
-export { calibrate } from './quantize/calibrate.js';
-export { convertToOnnx, PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './convert/onnx/convert.js';
-export { exportOnnx, type ExportOptions, type ExportResult } from './convert/onnx/export.js';
+export { PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './onnx/precision.js';
+export { exportOnnx, type ExportOptions, type ExportResult } from './convert/export.js';
 export { inspectOnnx } from './onnx/inspect.js';
 export { createSession, availableProviders } from './runtime/ort.js';
 export { evaluateOnnx } from './eval/evaluate-onnx.js';
@@ -58,6 +56,18 @@ export { expandInputs, isVideo, CROPPED_FACE_MAX_SIDE } from './predict/predict.
 export { MIN_CONFIDENCE } from './detect/faces.js';
 export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
 export { renderReport, reportSections } from './report/report.js';
+// The stage functions that take or return a tfjs model, typed with LayersModelLike (no tfjs .d.ts in the root entry).
+export {
+  buildModel,
+  miniXception,
+  loadModel,
+  saveModel,
+  transplantWeights,
+  pruneModel,
+  modelSparsity,
+  calibrate,
+  convertToOnnx,
+} from './api/models.js';
 export { FerError, UsageError, ModelError, RuntimeFailure } from './errors.js';
 // `fer bench`'s interleaved timing as a library (issue #36 item 3).
 export { benchInterleaved, benchMachine, type BenchInterleavedOptions, type BenchInterleavedResult } from './bench/bench.js';
@@ -97,7 +107,7 @@ export {
 } from './compress/prune.js';
 export { modelDataClasses, type CompressHooks } from './compress/finetune.js';
 export { recoverySchema, type RecoveryOptions } from './compress/options.js';
-export { averageModels, averageOptionsSchema, type AverageOptions, type AverageResult } from './train/average.js';
+export { averageModels, averageOptionsSchema, type AverageOptions, type AverageResult } from './train/average-models.js';
 export { evaluate, evaluateOptionsSchema, modelClasses, type EvaluateOptions, type EvaluateResult } from './eval/evaluate-data.js';
 export { type EvalResult } from './eval/evaluate.js';
 export {
@@ -127,5 +137,5 @@ export {
   resolveTeacher,
 } from './model/default.js';
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
-export { exportOptionsSchema } from './convert/onnx/options.js';
+export { exportOptionsSchema } from './convert/options.js';
 export { exportWeb, serveSite } from './web/site.js';

@@ -1,7 +1,7 @@
 /** `fer average`: one model whose weights are the mean of several snapshots (SWA), batch norm re-estimated (train/average.ts). */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { averageModels, averageOptionsSchema } from '../train/average.js';
+import { averageModels, averageOptionsSchema } from '../train/average-models.js';
 import { CSV_USAGES } from '../data/dataset.js';
 import { TRAIN_AUGMENT } from '../data/augment.js';
 import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { packageVersion } from '../paths.js';
 import { clearProtectedInputs } from '../io/output.js';
+import { configureSharp } from '../io/image.js';
 import { reportError } from './handle-error.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
@@ -47,6 +48,9 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     process.exitCode = undefined;
     clearProtectedInputs(); // the inputs of this command only (one process may run several: tests, library use)
+    // The CLI owns its process, so it sets sharp's process-wide state: 2 libvips threads (decoding runs beside
+    // onnxruntime's and tfjs's threads), no operation cache (every image is decoded once). The library never does.
+    configureSharp({ concurrency: 2, cache: false });
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { existsSync } from 'node:fs';
 import { trainOptionsSchema } from '../train/options.js';
 import { checkConvBf16, checkNoCheckpoint, checkRunOut, convBf16, resolveRunInputs, runInputsSchema } from '../train/run.js';
-import { ARCHS } from '../model/mini-xception.js';
+import { ARCHS } from '../model/archs.js';
 import { resolveTeacher, TEACHERS_DIR } from '../model/default.js';
 import { train } from '../train/fit.js';
 import type { CsvUsage, Dataset } from '../data/dataset.js';

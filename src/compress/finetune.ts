@@ -5,7 +5,7 @@
 import { loadData, type DataLoader, type Dataset } from '../data/dataset.js';
 import type { ClassSpec } from '../data/classes.js';
 import { readClassMap } from '../data/class-map.js';
-import type { FerMetadata } from '../model/io.js';
+import type { FerMetadata } from '../model/types.js';
 import { modelClasses } from '../eval/evaluate-data.js';
 import { finetune, type FinetuneOptions } from '../train/finetune.js';
 import type { TrainEvent, TrainResult } from '../train/fit.js';

@@ -18,3 +18,10 @@ export type RecoveryOptions = z.infer<typeof recoverySchema>;
 export function teacherFor(o: RecoveryOptions, model: string): { model: string; alpha: number; temperature: number } | undefined {
   return o.distill ? { model: o.teacher ? resolveTeacher(o.teacher) : model, alpha: o.alpha, temperature: o.temperature } : undefined;
 }
+
+/** What a batch-norm re-estimation did (compress/recovery.ts reestimateBatchNorm). */
+export interface BatchNormNote {
+  images: number;
+  batches: number;
+  seconds: number;
+}

@@ -8,19 +8,27 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { ARCH_VARIANTS, type Arch } from '../model/mini-xception.js';
-import type { tf } from '../engine/tf.js';
+import { tf } from '../engine/tf.js';
 import { loadData, type Dataset } from '../data/dataset.js';
 import type { ClassSpec } from '../data/classes.js';
 import { modelSparsity, pruneModel } from '../prune/model.js';
-import { STRUCTURED_CRITERIA, structuredPrune, structuredReport, type StructuredResult, type StructuredRow } from '../prune/structured.js';
+import type { SparsityReport } from '../prune/prune.js';
+import type { MiniXceptionChannels } from '../model/archs.js';
+import { STRUCTURED_CRITERIA, structuredPrune, structuredReport } from '../prune/structured.js';
 import { PRUNE_PATTERNS, PRUNE_SCOPES } from '../train/options.js';
 import type { FinetuneOptions } from '../train/finetune.js';
 import type { TrainResult } from '../train/fit.js';
 import { UsageError } from '../errors.js';
 import { recoverySchema } from './options.js';
-import { calibrationImages, reestimateBatchNorm, reestimateSaved, RECONSTRUCT_IMAGES } from './recovery.js';
+import { reestimateBatchNorm, reestimateSaved } from './recovery.js';
+import { makeBatch, NO_AUGMENT } from '../data/augment.js';
+import { IMAGE_SIZE } from '../data/classes.js';
+import { Rng } from '../util/rng.js';
 import { reconstructPruned } from '../prune/reconstruct.js';
 import { fineTuneCompressed, modelDataClasses, type CompressHooks } from './finetune.js';
+
+/** Plain images the layer-wise reconstruction after pruning fits on (the count measured on the dev split, BENCHMARKS.md). */
+export const RECONSTRUCT_IMAGES = 512;
 
 export const pruneOptionsSchema = z
   .object({
@@ -67,18 +75,24 @@ export type PruneResult =
       /** The pruned model's directory (`out`, or `out/best` after a fine-tune). */
       model: string;
       finetune?: TrainResult;
-    } & ReturnType<typeof modelSparsity>)
+    } & SparsityReport)
   | Interrupted;
 
 export type SlimResult =
   | {
       interrupted: false;
       model: string;
-      channels: StructuredResult['channels'];
+      channels: MiniXceptionChannels;
       parameters: { before: number; after: number };
       /** Multiply-adds per image. */
       macs: { before: number; after: number };
-      layers: StructuredRow[];
+      layers: {
+        role: string;
+        macsBefore: number;
+        macsAfter: number;
+        paramsBefore: number;
+        paramsAfter: number;
+      }[];
       finetune?: TrainResult;
     }
   | Interrupted;
@@ -98,6 +112,13 @@ async function start(model: string, options: PruneOptions, hooks: CompressHooks)
   const classes = modelDataClasses(model, o.classMap);
   const trainSet = o.data ? await (hooks.load ?? loadData)(o.data, 'Training', { classes }) : null;
   return { o, ...loaded, classes, trainSet };
+}
+
+/** `n` plain (un-augmented, preprocessed) images of `ds`, shuffled with `seed`: a [n, 48, 48, 1] tensor. */
+function calibrationImages(ds: Pick<Dataset, 'images' | 'size'>, n: number, seed = 1): tf.Tensor4D {
+  const rng = new Rng(seed);
+  const idx = rng.shuffle([...Array(ds.size).keys()]).slice(0, Math.min(n, ds.size));
+  return tf.tensor4d(makeBatch(ds.images, idx, NO_AUGMENT, rng), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
 }
 
 /** Refits `pruned`'s kept weights against the dense model saved at `dense` on plain images of `ds`. */
@@ -194,7 +215,7 @@ export async function slimModel(model: string, out: string, options: PruneOption
     } else {
       await saveModel(slim, out, slimMeta);
     }
-    const sum = (f: (x: StructuredRow) => number) => rows.reduce((a, x) => a + f(x), 0);
+    const sum = (f: (x: ReturnType<typeof structuredReport>[number]) => number) => rows.reduce((a, x) => a + f(x), 0);
     return {
       interrupted: false,
       model: modelDir,

@@ -13,8 +13,8 @@ import { applyFakeQuant } from '../quantize/model.js';
 import { GRANULARITIES, type TrainOptions } from '../train/options.js';
 import type { TrainResult } from '../train/fit.js';
 import { UsageError } from '../errors.js';
-import { recoverySchema } from './options.js';
-import { reestimateBatchNorm, type BatchNormNote } from './recovery.js';
+import { recoverySchema, type BatchNormNote } from './options.js';
+import { reestimateBatchNorm } from './recovery.js';
 import { fineTuneCompressed, modelDataClasses, type CompressHooks } from './finetune.js';
 
 export const quantizeOptionsSchema = z

@@ -3,10 +3,7 @@
  * re-estimated whenever the weights change (after pruning, after the fine-tune, before calibration). The
  * gradual sparsity ramp and online distillation from the dense model are options of train/finetune.ts.
  */
-import { tf } from '../engine/tf.js';
-import { makeBatch, NO_AUGMENT } from '../data/augment.js';
-import { IMAGE_SIZE } from '../data/classes.js';
-import { Rng } from '../util/rng.js';
+import type { tf } from '../engine/tf.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { recalibrateBatchNorm } from '../train/average.js';
@@ -14,11 +11,8 @@ import { recalibrateBatchNorm } from '../train/average.js';
 /** Images per batch-norm batch: the statistics of a batch this size are close to the data's. */
 export const BN_BATCH = 256;
 
-export interface BatchNormNote {
-  images: number;
-  batches: number;
-  seconds: number;
-}
+export type { BatchNormNote } from './options.js';
+import type { BatchNormNote } from './options.js';
 
 /**
  * Every batch-norm layer's moving mean and variance replaced by the average of its batch statistics over
@@ -41,14 +35,4 @@ export async function reestimateSaved(dir: string, ds: Pick<Dataset, 'images' | 
   await saveModel(model, dir, out);
   model.dispose();
   return note;
-}
-
-/** Plain images the layer-wise reconstruction after pruning fits on (the count measured on the dev split, BENCHMARKS.md). */
-export const RECONSTRUCT_IMAGES = 512;
-
-/** `n` plain (un-augmented, preprocessed) images of `ds`, shuffled with `seed`: a [n, 48, 48, 1] tensor. */
-export function calibrationImages(ds: Pick<Dataset, 'images' | 'size'>, n: number, seed = 1): tf.Tensor4D {
-  const rng = new Rng(seed);
-  const idx = rng.shuffle([...Array(ds.size).keys()]).slice(0, Math.min(n, ds.size));
-  return tf.tensor4d(makeBatch(ds.images, idx, NO_AUGMENT, rng), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
 }

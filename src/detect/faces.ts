@@ -5,8 +5,6 @@
  * Alignment: rotate about the eye midpoint so the eye line is level, crop a square around
  * the landmarks with a margin, resize to 48×48 grayscale (what the classifier was trained on).
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
 import { autoUpsample, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadDlib } from './dlib.js';
@@ -14,14 +12,9 @@ import { UsageError } from '../errors.js';
 import { thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
 import { decodeSsd, decodeTiny, iou, landmarkSquare, twoLooks, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
-import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type LandmarkParams, type TinyDetectorParams } from './onnx-nets.js';
+import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from './onnx-nets.js';
+import { faceApi, landmarkParams, releaseFaceApi, type FaceApi } from './face-api.js';
 import { SSD_SIZE, ssdDetectorOnnx, type SsdParams } from './onnx-ssd.js';
-
-type FaceApi = typeof import('@vladmandic/face-api');
-const require = createRequire(import.meta.url);
-
-let api: FaceApi | null = null;
-let loaded: Promise<void> | null = null;
 
 export { DETECTORS, MIN_CONFIDENCE, thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
 
@@ -35,22 +28,6 @@ export function resolveDetector(d: Detector = 'auto'): { detector: Exclude<Detec
   const note = autoNoted || !why ? undefined : `face detector: ${detector} (${why})`;
   autoNoted = true;
   return { detector, note };
-}
-
-/** face-api with its detector and landmark weights loaded (once). */
-export async function faceApi(): Promise<FaceApi> {
-  if (!api) api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-  if (!loaded) {
-    const dir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-    const a = api;
-    loaded = Promise.all([
-      a.nets.ssdMobilenetv1.loadFromDisk(dir),
-      a.nets.tinyFaceDetector.loadFromDisk(dir),
-      a.nets.faceLandmark68Net.loadFromDisk(dir),
-    ]).then(() => undefined);
-  }
-  await loaded;
-  return api;
 }
 
 export type { Box, Point, DetectedFace } from './types.js';
@@ -118,7 +95,7 @@ async function faceApiFaces(
     scale = side / size; // detector pixel → image pixels
   let t = performance.now();
   const view = await cropSquare(image, 0, 0, side, size);
-  const found = tiny ? await tinyDetect(fa, view, th.tiny) : await ssdDetect(fa, view, th.ssd);
+  const found = tiny ? await tinyDetect(fa, view, th.tiny) : await ssdDetect(view, th.ssd);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
   const faces = await lookTwice(image, toImageBoxes(found, scale, image).filter(keep));
@@ -154,7 +131,8 @@ export async function landmarks68(
  * SSD-MobileNetV1 in onnxruntime on a SSD_SIZE square, its output decoded as face-api decodes it (its
  * anchors, sigmoid scores, then NMS at IoU 0.5, at most 100 faces): face-api's detectAllFaces, boxes in view pixels.
  */
-export async function ssdDetect(fa: FaceApi, view: RawImage, minConfidence: number): Promise<Found[]> {
+export async function ssdDetect(view: RawImage, minConfidence: number): Promise<Found[]> {
+  const fa = await faceApi();
   const params = fa.nets.ssdMobilenetv1.params as unknown as SsdParams;
   const out = await runOnnx('ssd', () => ssdDetectorOnnx(params), [view]);
   return decodeSsd(out, params.output_layer.extra_dim.dataSync(), SSD_SIZE, minConfidence);
@@ -166,14 +144,6 @@ async function tinyDetect(fa: FaceApi, view: RawImage, threshold: number): Promi
   const net = fa.nets.tinyFaceDetector;
   const out = await runOnnx(`tiny-${size}`, () => tinyDetectorOnnx(net.params as unknown as TinyDetectorParams, size), [view]);
   return decodeTiny(out, net.anchors, size, threshold);
-}
-
-export function landmarkParams(fa: FaceApi): LandmarkParams {
-  const net = fa.nets.faceLandmark68Net as unknown as {
-    params: { fc: LandmarkParams['fc'] };
-    faceFeatureExtractor: { params: LandmarkParams['extractor'] };
-  };
-  return { extractor: net.faceFeatureExtractor.params, fc: net.params.fc };
 }
 
 const sessions = new Map<string, Promise<FerSession>>();
@@ -193,13 +163,7 @@ export async function releaseFaceNets(): Promise<void> {
   const open = [...sessions.values()];
   sessions.clear();
   await Promise.all(open.map(async (s) => (await s).release()));
-  if (api && loaded) {
-    await loaded.catch(() => undefined);
-    for (const net of [api.nets.ssdMobilenetv1, api.nets.tinyFaceDetector, api.nets.faceLandmark68Net]) {
-      (net as unknown as { dispose?: () => void }).dispose?.();
-    }
-    loaded = null;
-  }
+  await releaseFaceApi();
 }
 
 /** Face-net sessions now open (tests check that a disposed predictor left none). */

@@ -10,10 +10,10 @@
  */
 import type { tf } from '../engine/tf.js';
 import { DataType, encodeModel, makeGraph, makeModel, makeValueInfo } from '../onnx/builder.js';
-import { convKernelToOihw, depthwiseKernelToOihw, padsFor } from '../convert/onnx/layout.js';
-import { finishOutput, makeGraphWriter, type GraphWriter } from '../convert/onnx/context.js';
-import { ONNX_OPSET } from '../convert/onnx/options.js';
-import * as ops from '../convert/onnx/ops/index.js';
+import { convKernelToOihw, depthwiseKernelToOihw, padsFor } from '../onnx/layout.js';
+import { finishOutput, makeGraphWriter, type GraphWriter } from '../onnx/writer.js';
+import { ONNX_OPSET } from '../onnx/opset.js';
+import * as ops from '../onnx/ops/index.js';
 
 export interface ConvParams {
   filters: tf.Tensor4D;
@@ -39,7 +39,7 @@ function outHw(hw: [number, number], [kh, kw]: [number, number], stride: number,
 }
 
 /**
- * The face nets' layer vocabulary over fer's one graph writer (convert/onnx/context.ts) and its op emitters:
+ * The face nets' layer vocabulary over fer's one graph writer (onnx/writer.ts) and its op emitters:
  * the same weight storage (denormals flushed), the same output post-pass (no trailing Identity), the same opset.
  * SSD-MobileNetV1 extends it (detect/onnx-ssd.ts).
  */

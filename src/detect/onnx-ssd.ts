@@ -10,8 +10,8 @@
  * done in JS (decodeSsd in detect/geometry.ts, shared with the browser).
  */
 import type { tf } from '../engine/tf.js';
-import { depthwiseKernelToOihw, foldBatchNorm, padsFor } from '../convert/onnx/layout.js';
-import * as ops from '../convert/onnx/ops/index.js';
+import { depthwiseKernelToOihw, foldBatchNorm, padsFor } from '../onnx/layout.js';
+import * as ops from '../onnx/ops/index.js';
 import { NetWriter, type ConvParams, type T } from './onnx-nets.js';
 
 /** face-api's input side for SSD: every image is padded to a square (bottom and right) and resized to it. */

@@ -5,9 +5,12 @@ import { IMAGE_SIZE } from '../data/classes.js';
 
 export type { Tta };
 
-/** What predictProbs runs: a tfjs model, or anything that maps a batch to probabilities. */
+/**
+ * What predictProbs runs: a tfjs model, or anything that maps a batch (a tf.Tensor) to probabilities (a
+ * tf.Tensor). Structural, with no tfjs type: evaluation's public declarations import this module.
+ */
 export interface Predictor {
-  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
+  predict(x: object): unknown;
 }
 
 /** Called after each batch of a long inference loop: images done of total. */

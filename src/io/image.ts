@@ -15,16 +15,24 @@ export interface RawImage {
 /** Largest image fer decodes (pixels), so a hostile or broken file cannot exhaust memory. */
 export const MAX_PIXELS = 50_000_000;
 
-let configured = false;
-/** sharp as fer uses it: 2 threads, no cache. Set on first use, not at import (it is process-wide). */
-const sharpFor: typeof sharp = ((...args: unknown[]) => {
-  if (!configured) {
-    sharp.concurrency(2);
-    sharp.cache(false);
-    configured = true;
-  }
-  return (sharp as (...a: unknown[]) => ReturnType<typeof sharp>)(...args);
-}) as typeof sharp;
+/** sharp's process-wide settings (libvips' thread pool and operation cache), as `configureSharp` takes them. */
+export interface SharpSettings {
+  /** libvips threads per image (sharp's default: its own choice from the CPU count and allocator). */
+  concurrency?: number;
+  /** Keep libvips' operation cache (sharp's default: on). */
+  cache?: boolean;
+}
+
+/**
+ * Sets sharp's process-wide thread count and cache. The library never calls it: importing or decoding leaves
+ * sharp as the host configured it (these settings are shared with every other sharp user in the process).
+ * The CLI calls it at start-up (commands/main.ts); a program that embeds fer sets sharp's own
+ * `sharp.concurrency()`/`sharp.cache()` if it wants to.
+ */
+export function configureSharp(settings: SharpSettings): void {
+  if (settings.concurrency !== undefined) sharp.concurrency(settings.concurrency);
+  if (settings.cache !== undefined) sharp.cache(settings.cache);
+}
 
 /**
  * A path sharp may open: a regular file (a FIFO or device in a folder of images would block the read
@@ -38,7 +46,7 @@ function checkRegular(input: string | Buffer): void {
 /** Decodes any image sharp reads to an 8-bit grayscale size×size square (resized, no crop). */
 export async function decodeGray(input: string | Buffer, size: number): Promise<Uint8Array> {
   checkRegular(input);
-  const { data } = await sharpFor(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+  const { data } = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
     .grayscale()
     .resize(size, size, { fit: 'fill' })
     .raw()
@@ -50,7 +58,7 @@ export async function decodeGray(input: string | Buffer, size: number): Promise<
 export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
   checkRegular(input);
   if (typeof input === 'string') protectInput(input); // an image being read is never replaced by an output
-  const { data, info } = await sharpFor(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+  const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
     .rotate()
     .removeAlpha()
     .toColourspace('srgb')
@@ -60,12 +68,12 @@ export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
 }
 
 export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
-  const m = await sharpFor(input, { limitInputPixels: MAX_PIXELS }).metadata();
+  const m = await sharp(input, { limitInputPixels: MAX_PIXELS }).metadata();
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 
 const rawInput = (image: RawImage) =>
-  sharpFor(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+  sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
     raw: { width: image.width, height: image.height, channels: image.channels },
   });
 
@@ -105,7 +113,7 @@ export async function cropSquare(image: RawImage, x: number, y: number, side: nu
 /** Renders an SVG document to a PNG file (charts), written by fer's one output writer (io/output.ts). */
 export async function svgToPng(svg: string, file: string): Promise<void> {
   checkOutputFile(file); // before the rendering
-  writeOutput(file, await sharpFor(Buffer.from(svg), { density: 144 }).png().toBuffer());
+  writeOutput(file, await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer());
 }
 
 /** Composites an SVG overlay on an image and writes PNG (annotations), through io/output.ts. */
@@ -129,12 +137,12 @@ export async function composeScene(
 ): Promise<RawImage> {
   const layers = await Promise.all(
     items.map(async (it) => ({
-      input: await sharpFor(it.file).resize(it.size, it.size).toColourspace('srgb').removeAlpha().png().toBuffer(),
+      input: await sharp(it.file).resize(it.size, it.size).toColourspace('srgb').removeAlpha().png().toBuffer(),
       left: it.left,
       top: it.top,
     })),
   );
-  const { data, info } = await sharpFor({ create: { width, height, channels: 3, background } })
+  const { data, info } = await sharp({ create: { width, height, channels: 3, background } })
     .composite(layers)
     .removeAlpha()
     .raw()
@@ -144,7 +152,7 @@ export async function composeScene(
 
 /** Writes a RawImage as JPEG. */
 export async function writeJpeg(image: RawImage, file: string): Promise<void> {
-  await sharpFor(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
+  await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
     raw: { width: image.width, height: image.height, channels: image.channels },
   })
     .jpeg({ quality: 92 })

@@ -2,7 +2,8 @@
  * The models shipped in the package: models/fer-mini-xception (the default, used when no --model is given)
  * and models/fer-mini-xception-slim (#24's faster one), each with ONNX exports in models/onnx/NAME.*.onnx.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { UsageError } from '../errors.js';
 import path from 'node:path';
 import { packagePath } from '../paths.js';
 
@@ -43,3 +44,22 @@ export function resolveModel(p: string, prefer: 'tfjs' | 'onnx' = 'tfjs'): strin
   const file = prefer === 'onnx' ? path.join(MODELS_DIR, 'onnx', `${p}.fp32.onnx`) : path.join(MODELS_DIR, p);
   return existsSync(file) ? file : p;
 }
+
+/**
+ * Resolves a model path: a directory with model.json, the model.json file itself, or a run directory of
+ * `fer train` / `prune` / `quantize` (its best/ model, else its last/).
+ */
+export function modelJsonPath(p: string): string {
+  if (!existsSync(p)) throw new UsageError(`model: no such file or folder: ${p}`);
+  if (!statSync(p).isDirectory()) {
+    if (/\.onnx$/i.test(p)) throw new UsageError(`model: ${p} is an ONNX file; this command takes a tfjs model folder (model.json)`);
+    return p;
+  }
+  const candidates = ['.', 'best', 'last'].map((d) => path.join(p, d, 'model.json'));
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) throw new UsageError(`model: ${p} has no model.json (looked for ${candidates.map((f) => path.relative(p, f)).join(', ')})`);
+  return file;
+}
+
+/** The directory holding a model's model.json (for a run directory: its best/ or last/). */
+export const modelDir = (p: string) => path.dirname(modelJsonPath(p));

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isFerModelDir, replaceDir } from '../io/files.js';
+import { modelJsonPath } from './default.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { tf } from '../engine/tf.js';
@@ -13,30 +14,8 @@ import { CLASSES } from '../data/classes.js';
 import { PREPROCESS } from '../data/augment.js';
 import { registerFerLayers } from './batch-norm.js';
 
-export interface FerMetadata {
-  classes: readonly string[];
-  preprocess: { scale: number; offset: number };
-  arch?: string;
-  /** Per-layer masks are not stored: pruned weights are stored as zeros. */
-  pruning?: { sparsity: number; pattern: string; perLayer: Record<string, number> };
-  quantization?: {
-    bits: number;
-    granularity: 'per-tensor' | 'per-channel';
-    /** Activation ranges per layer output name, from calibration: max |x|. */
-    activations?: Record<string, number>;
-  };
-  trainedWith?: Record<string, unknown>;
-  /** Set by `fer prune --structured`: the channels removed (a smaller dense network; no masks to hold). */
-  structured?: {
-    ratio: number;
-    criterion: string;
-    multiple: number;
-    channels: { stem: number[]; inner: number[]; out: number[] };
-    from: string;
-  };
-  /** Set by `fer average`: the snapshots whose weights this model's are the mean of. */
-  averagedFrom?: string[];
-}
+export type { FerMetadata } from './types.js';
+import type { FerMetadata } from './types.js';
 
 export function defaultMetadata(arch = 'mini-xception', classes: readonly string[] = CLASSES): FerMetadata {
   return { classes: [...classes], preprocess: { ...PREPROCESS }, arch };
@@ -77,24 +56,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: FerMet
   replaceDir(tmp, dir);
 }
 
-/**
- * Resolves a model path: a directory with model.json, the model.json file itself, or a run directory of
- * `fer train` / `prune` / `quantize` (its best/ model, else its last/).
- */
-export function modelJsonPath(p: string): string {
-  if (!existsSync(p)) throw new UsageError(`model: no such file or folder: ${p}`);
-  if (!statSync(p).isDirectory()) {
-    if (/\.onnx$/i.test(p)) throw new UsageError(`model: ${p} is an ONNX file; this command takes a tfjs model folder (model.json)`);
-    return p;
-  }
-  const candidates = ['.', 'best', 'last'].map((d) => path.join(p, d, 'model.json'));
-  const file = candidates.find((f) => existsSync(f));
-  if (!file) throw new UsageError(`model: ${p} has no model.json (looked for ${candidates.map((f) => path.relative(p, f)).join(', ')})`);
-  return file;
-}
-
-/** The directory holding a model's model.json (for a run directory: its best/ or last/). */
-export const modelDir = (p: string) => path.dirname(modelJsonPath(p));
+export { modelDir, modelJsonPath } from './default.js';
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 

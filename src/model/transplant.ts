@@ -6,13 +6,8 @@
  */
 import { tf } from '../engine/tf.js';
 
-export interface TransplantReport {
-  copied: number;
-  /** Target weights left as initialised (shape differs or the source has no weight at that position). */
-  skipped: string[];
-  /** A transfer to other classes: the classes whose head weights came from the source (by name). */
-  headFrom?: string[];
-}
+export type { TransplantReport } from './types.js';
+import type { TransplantReport } from './types.js';
 
 export function transplantWeights(source: tf.LayersModel, target: tf.LayersModel, keep: ReadonlySet<string> = new Set()): TransplantReport {
   const from = source.weights,

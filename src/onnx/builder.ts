@@ -5,6 +5,7 @@
  */
 import { onnx } from './proto.js';
 import type { OnnxTypes } from './proto.js';
+import { irVersionFor } from './opset.js';
 
 export const DataType = onnx.TensorProto.DataType;
 export type DataTypeCode = OnnxTypes.TensorProto.DataType;
@@ -77,12 +78,13 @@ export function makeGraph(
   return onnx.GraphProto.create({ node: nodes, name, input: inputs, output: outputs, initializer });
 }
 
+/** A model importing ai.onnx `opset`, with the IR version that opset needs (onnx.helper's make_model_gen_version). */
 export function makeModel(
   graph: OnnxTypes.GraphProto,
   opts: { opset: number; producer: string; version: string; metadata: Record<string, string> },
 ): OnnxTypes.ModelProto {
   return onnx.ModelProto.create({
-    irVersion: 7,
+    irVersion: irVersionFor(opts.opset),
     opsetImport: [{ domain: '', version: opts.opset }],
     producerName: opts.producer,
     producerVersion: opts.version,

@@ -3,11 +3,8 @@ import type { tf } from '../engine/tf.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
 import { applyMask, globalMasks, lampMasks, magnitudeMask, sparsityReport, twoFourMask } from './prune.js';
 
-export interface PruneSettings {
-  target: number;
-  pattern: 'unstructured' | '2:4';
-  scope: 'layer' | 'global' | 'lamp';
-}
+export type { PruneSettings } from './prune.js';
+import type { PruneSettings } from './prune.js';
 
 /** Masks for all kernels at one sparsity (2:4 ignores `sparsity`: it is 50% by construction). */
 export function computeMasks(weights: KernelWeight[], sparsity: number, s: PruneSettings): (Uint8Array | null)[] {

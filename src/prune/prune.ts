@@ -3,7 +3,6 @@
  * 2:4 pattern (two zeros in every four consecutive input-channel weights, what TensorRT's sparse kernels
  * use), the polynomial sparsity schedule, and the paper's eq. (1) compression ratio.
  */
-import type { KernelWeight } from './weights.js';
 
 /** k-th smallest |value| such that a fraction `sparsity` of the values falls at or below it. */
 function threshold(absValues: Float32Array, sparsity: number): number {
@@ -143,4 +142,9 @@ export function applyMask(values: Float32Array, mask: Uint8Array): Float32Array 
   return Float32Array.from(values, (v, i) => (mask[i] ? v : 0));
 }
 
-export type { KernelWeight };
+/** One-shot magnitude pruning as prune/model.ts applies it: the target sparsity, the mask pattern, the scope. */
+export interface PruneSettings {
+  target: number;
+  pattern: 'unstructured' | '2:4';
+  scope: 'layer' | 'global' | 'lamp';
+}

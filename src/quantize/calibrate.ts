@@ -9,11 +9,8 @@ import { producers } from '../model/graph.js';
 import { depthwiseHalf, depthwiseKey } from './activations.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 
-export interface Calibration {
-  images: number;
-  maxAbs: Record<string, number>;
-  percentile: Record<string, number>;
-}
+export type { Calibration } from './quantize.js';
+import type { Calibration } from './quantize.js';
 
 export function calibrate(model: tf.LayersModel, images: Uint8Array, n: number, batchSize = 128): Calibration {
   const layers = model.layers.slice(1);

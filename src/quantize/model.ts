@@ -1,6 +1,6 @@
 /** A model's kernels quantized in place (eqs. 2–4, or the fp16 round trip): what eval, export and predict run. */
 import type { tf } from '../engine/tf.js';
-import type { FerMetadata } from '../model/io.js';
+import type { FerMetadata } from '../model/types.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from '../prune/weights.js';
 import { fakeQuantize, roundTripFloat16, type Granularity } from './quantize.js';
 

@@ -98,3 +98,10 @@ export function toFloat16(values: Float32Array): Uint16Array {
 export function roundTripFloat16(values: Float32Array): Float32Array {
   return Float32Array.from(values, (v) => fromFloat16Bits(toFloat16Bits(v)));
 }
+
+/** Activation ranges per tensor (quantize/calibrate.ts): max |x| and the 99.99th percentile of |x| over `images`. */
+export interface Calibration {
+  images: number;
+  maxAbs: Record<string, number>;
+  percentile: Record<string, number>;
+}

@@ -1,6 +1,6 @@
 /** Fine-tuning a saved model with pruning and/or quantization held, as `fer prune` and `fer quantize` do. */
 import type { Dataset } from '../data/dataset.js';
-import type { FerMetadata } from '../model/io.js';
+import type { FerMetadata } from '../model/types.js';
 import { trainingHooks } from './hooks/index.js';
 import { train, type TrainEvent, type TrainResult } from './fit.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';

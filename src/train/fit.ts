@@ -35,7 +35,6 @@ import { loadOrComputeTeacher, softenProbs } from './distill.js';
 import type { RevivedLayer } from './revive.js';
 
 export type { EpochMetrics, StepHook, TrainEvent } from './types.js';
-export { concatWeights, makeOptimizer, swapWeights } from './setup.js';
 
 export interface TrainRunOptions {
   out: string;

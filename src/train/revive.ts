@@ -13,10 +13,8 @@ import { tf } from '../engine/tf.js';
 import { Rng } from '../util/rng.js';
 import { consumers, foldableBatchNorm, layerConfig, type Layer } from '../model/graph.js';
 
-export interface RevivedLayer {
-  layer: string;
-  channels: number[];
-}
+export type { RevivedLayer } from './types.js';
+import type { RevivedLayer } from './types.js';
 
 const CONVS = new Set(['Conv2D', 'SeparableConv2D']);
 

@@ -1,11 +1,14 @@
 /**
- * Types shared by training and the stages that hook into it (prune/hook.ts, quantize/hook.ts, curves): a
- * types-only module of the lower stage, so those import it and never fit.ts (no import cycles).
+ * Types shared by training and the stages that hook into it (train/hooks/*, curves): a types-only module of
+ * the lower stage, so those import it and never fit.ts (no import cycles). No tfjs import: `train`'s public
+ * declarations name these (a hook's model is a LayersModelLike; the hooks take it as the LayersModelLike it is).
  */
-import type { tf } from '../engine/tf.js';
-import type { FerMetadata } from '../model/io.js';
-import type { TransplantReport } from '../model/transplant.js';
-import type { RevivedLayer } from './revive.js';
+import type { FerMetadata, LayersModelLike, TransplantReport } from '../model/types.js';
+
+export interface RevivedLayer {
+  layer: string;
+  channels: number[];
+}
 
 export interface EpochMetrics {
   epoch: number;
@@ -24,7 +27,7 @@ export interface EpochMetrics {
 /** Something that acts around each optimizer step (pruning masks, quantization-aware training). */
 export interface StepHook {
   name: string;
-  init?(model: tf.LayersModel, totalSteps: number, saved?: unknown): void;
+  init?(model: LayersModelLike, totalSteps: number, saved?: unknown): void;
   beforeStep?(step: number): void;
   beforeApply?(step: number): void;
   afterStep?(step: number): void;

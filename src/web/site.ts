@@ -14,7 +14,7 @@ import { DEFAULT_ONNX } from '../model/default.js';
 import { inspectOnnx } from '../onnx/inspect.js';
 import { readOnnxFile } from '../onnx/validate.js';
 import { PREPROCESS } from '../data/augment.js';
-import { faceApi, landmarkParams } from '../detect/faces.js';
+import { faceApi, landmarkParams } from '../detect/face-api.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from '../detect/onnx-nets.js';
 import type { WebConfig } from './browser/predictor.js';
 

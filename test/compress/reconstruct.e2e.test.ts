@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend, pruneModelDir, loadDataset, loadModel } from '../../src/index.js';
+import { useBackend, pruneModelDir, loadDataset } from '../../src/index.js';
+import { loadModel } from '../../src/model/io.js';
 import { FIXTURE_DATA, saveFixtureModel } from '../fixture-model.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fer-reconstruct-'));

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
-import { exportOnnx } from '../../src/convert/onnx/export.js';
+import { exportOnnx } from '../../src/convert/export.js';
 import { DEFAULT_MODEL, MODELS_DIR, SHIPPED_MODELS } from '../../src/model/default.js';
 import { packageVersion } from '../../src/paths.js';
 

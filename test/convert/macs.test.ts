@@ -12,7 +12,7 @@ import { useBackend } from '../../src/engine/backend.js';
 import { DataType, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from '../../src/onnx/builder.js';
 import { onnxMacs } from '../../src/onnx/macs.js';
 import { inspectOnnx } from '../../src/onnx/inspect.js';
-import { exportOnnx } from '../../src/convert/onnx/export.js';
+import { exportOnnx } from '../../src/convert/export.js';
 import { buildModel } from '../../src/model/mini-xception.js';
 import { modelMacs } from '../../src/model/macs.js';
 import { defaultMetadata, saveModel } from '../../src/model/io.js';

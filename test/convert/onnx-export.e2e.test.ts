@@ -8,12 +8,12 @@ import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
-import { exportOnnx, toleranceFor } from '../../src/convert/onnx/export.js';
+import { exportOnnx, toleranceFor } from '../../src/convert/export.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { inspectOnnx } from '../../src/onnx/inspect.js';
 import { DEFAULT_MODEL } from '../../src/model/default.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
-import { type Int8Target, type Precision } from '../../src/convert/onnx/convert.js';
+import { type Int8Target, type Precision } from '../../src/convert/convert.js';
 import { createSession } from '../../src/runtime/ort.js';
 
 const PY = '/usr/bin/python3';

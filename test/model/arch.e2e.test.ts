@@ -12,7 +12,7 @@ import { tf } from '../../src/engine/tf.js';
 import { ARCHS, buildModel } from '../../src/model/mini-xception.js';
 import { defaultMetadata, saveModel } from '../../src/model/io.js';
 import { headLayer, transplantHead, transplantWeights } from '../../src/model/transplant.js';
-import { exportOnnx } from '../../src/convert/onnx/export.js';
+import { exportOnnx } from '../../src/convert/export.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { fixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 

@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { faceApi, landmarkParams, ssdDetect } from '../../src/detect/faces.js';
+import { ssdDetect } from '../../src/detect/faces.js';
+import { faceApi, landmarkParams } from '../../src/detect/face-api.js';
 import { decodeSsdBoxes } from '../../src/detect/geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from '../../src/detect/onnx-nets.js';
 import { SSD_SIZE, SSD_VALUES, ssdDetectorOnnx, type SsdParams } from '../../src/detect/onnx-ssd.js';
@@ -113,7 +114,7 @@ describe('face nets in onnxruntime vs face-api on tfjs cpu', () => {
       const view = await cropSquare(photo, 0, 0, Math.max(photo.width, photo.height), SSD_SIZE);
       type Face = { x: number; y: number; width: number; height: number; score: number };
       const ref = (await ssdReference<{ faces: Face[] }>(Float32Array.from(view.data), 'detect', String(minConfidence))).faces;
-      const got = await ssdDetect(fa, view, minConfidence);
+      const got = await ssdDetect(view, minConfidence);
       expect(ref.length).toBeGreaterThanOrEqual(2);
       expect(got.length).toBe(ref.length);
       got.forEach((f, i) => {

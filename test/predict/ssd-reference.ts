@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { tf } from '../../src/engine/tf.js';
 import { useBackend } from '../../src/engine/backend.js';
-import { faceApi } from '../../src/detect/faces.js';
+import { faceApi } from '../../src/detect/face-api.js';
 import { SSD_SIZE } from '../../src/detect/onnx-ssd.js';
 
 const [mode, file, min] = process.argv.slice(2);

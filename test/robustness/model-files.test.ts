@@ -15,7 +15,7 @@ import { loadModel } from '../../src/model/io.js';
 import { onnx } from '../../src/onnx/proto.js';
 import { DataType } from '../../src/onnx/builder.js';
 import { buildModel } from '../../src/model/mini-xception.js';
-import { convertToOnnx } from '../../src/convert/onnx/convert.js';
+import { convertToOnnx } from '../../src/convert/convert.js';
 import { defaultMetadata } from '../../src/model/io.js';
 
 const SHIPPED = path.join('models', 'onnx', 'fer-mini-xception.fp32.onnx');

@@ -30,7 +30,7 @@ import { writeJpeg } from '../../src/io/image.js';
 import { spawnSync } from 'node:child_process';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { buildModel } from '../../src/model/mini-xception.js';
-import { convertToOnnx } from '../../src/convert/onnx/convert.js';
+import { convertToOnnx } from '../../src/convert/convert.js';
 import { finetune } from '../../src/train/finetune.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-safety-'));

@@ -21,7 +21,7 @@ export function pruneHook(o: TrainOptions): StepHook | null {
   const apply = () => weights.forEach((w, i) => masks[i] && writeValues(w, applyMask(readValues(w), masks[i]!)));
   return {
     name: 'prune',
-    init(m, totalSteps) {
+    init(m: tf.LayersModel, totalSteps: number) {
       model = m;
       weights = kernelWeights(m);
       const at = (v: number) => (v <= 1 ? Math.round(v * totalSteps) : Math.round(v));

@@ -3,6 +3,7 @@
  * (eqs. 2–4), the gradient is taken there, and the float master weights are restored before the optimizer
  * applies it: the straight-through estimator (dL/dw ≈ dL/dŵ).
  */
+import type { tf } from '../../engine/tf.js';
 import type { StepHook } from '../types.js';
 import type { TrainOptions } from '../options.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from '../../prune/weights.js';
@@ -14,7 +15,7 @@ export function quantizeHook(o: TrainOptions): StepHook | null {
   let master: Float32Array[] = [];
   return {
     name: 'quantize',
-    init(m) {
+    init(m: tf.LayersModel) {
       weights = kernelWeights(m);
     },
     beforeStep() {

@@ -39,7 +39,7 @@ export function structuredHook(o: TrainOptions): StepHook | null {
   };
   return {
     name: 'prune-structured',
-    init(m, totalSteps) {
+    init(m: tf.LayersModel, totalSteps: number) {
       model = m;
       const { ref, roles: r } = weightRoles(m, {});
       ref.dispose();

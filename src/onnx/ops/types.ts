@@ -1,6 +1,6 @@
 /** What an op emitter gets: the graph under construction. */
-import type { OnnxTypes } from '../../../onnx/proto.js';
-import type { AttrValue } from '../../../onnx/builder.js';
+import type { OnnxTypes } from '../proto.js';
+import type { AttrValue } from '../builder.js';
 
 export interface GraphContext {
   node(opType: string, inputs: string[], outputs: string[], attrs?: Record<string, AttrValue>): void;

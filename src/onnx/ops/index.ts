@@ -1,4 +1,4 @@
-/** The registry of ONNX op emitters (importing a file registers nothing by itself). */
+/** The ONNX op emitters, one file per op (a barrel: nothing iterates it, and importing a file registers nothing). */
 import { Add } from './Add.js';
 import { AveragePool } from './AveragePool.js';
 import { BatchNormalization } from './BatchNormalization.js';

@@ -2,14 +2,14 @@
  * One converter per tfjs layer class: each emits its layer's ONNX ops through the graph writer and returns
  * the tensor its consumers read. `convertToOnnx` is the loop over the model's layers that calls them.
  */
-import { tf } from '../../engine/tf.js';
-import { ModelError } from '../../errors.js';
-import type { FerMetadata } from '../../model/io.js';
-import { activationQuantPoints, depthwiseKey } from '../../quantize/activations.js';
-import { foldableBatchNorm, layerConfig, pair, type Layer } from '../../model/graph.js';
-import * as ops from './ops/index.js';
-import { convKernelToOihw, depthwiseKernelToOihw, foldBatchNorm, padsFor, type BatchNormParams } from './layout.js';
-import type { GraphWriter } from './context.js';
+import { tf } from '../engine/tf.js';
+import { ModelError } from '../errors.js';
+import type { FerMetadata } from '../model/types.js';
+import { activationQuantPoints, depthwiseKey } from '../quantize/activations.js';
+import { foldableBatchNorm, layerConfig, pair, type Layer } from '../model/graph.js';
+import * as ops from '../onnx/ops/index.js';
+import { convKernelToOihw, depthwiseKernelToOihw, foldBatchNorm, padsFor, type BatchNormParams } from '../onnx/layout.js';
+import type { GraphWriter } from '../onnx/writer.js';
 import type { ConvertOptions } from './options.js';
 
 const cfg = layerConfig;

@@ -4,18 +4,20 @@
  * and writes fp32, fp16 (weights and activations), or int8 QDQ (weights per output channel, activations
  * per tensor from calibration; symmetric, zero point 0, as TensorRT requires).
  */
-import type { tf } from '../../engine/tf.js';
-import { ModelError } from '../../errors.js';
-import type { FerMetadata } from '../../model/io.js';
-import { producers } from '../../model/graph.js';
-import { DataType, encodeModel, makeGraph, makeModel, makeNode, makeValueInfo } from '../../onnx/builder.js';
-import type { OnnxTypes } from '../../onnx/proto.js';
-import * as ops from './ops/index.js';
-import { finishOutput, makeGraphWriter, type GraphWriter } from './context.js';
+import type { tf } from '../engine/tf.js';
+import { ModelError } from '../errors.js';
+import type { FerMetadata } from '../model/types.js';
+import { producers } from '../model/graph.js';
+import { DataType, encodeModel, makeGraph, makeModel, makeNode, makeValueInfo } from '../onnx/builder.js';
+import type { OnnxTypes } from '../onnx/proto.js';
+import * as ops from '../onnx/ops/index.js';
+import { finishOutput, makeGraphWriter, type GraphWriter } from '../onnx/writer.js';
+import { ONNX_OPSET } from '../onnx/opset.js';
 import { LAYER_CONVERTERS, makeLayerEnv } from './layers.js';
 
-export { INPUT_NAME, INT8_TARGETS, OUTPUT_NAME, PRECISIONS, type ConvertOptions, type Int8Target, type Precision } from './options.js';
-import { INPUT_NAME, ONNX_OPSET, OUTPUT_NAME, type ConvertOptions } from './options.js';
+export { INT8_TARGETS, PRECISIONS, type Int8Target, type Precision } from '../onnx/precision.js';
+export { INPUT_NAME, OUTPUT_NAME, type ConvertOptions } from './options.js';
+import { INPUT_NAME, OUTPUT_NAME, type ConvertOptions } from './options.js';
 
 /** The graph's input: NHWC reshaped (or transposed) once to NCHW unless `nchw`; fp16 casts it when IO stays float32. */
 function emitInput(

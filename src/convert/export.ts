@@ -4,20 +4,21 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadModel, type FerMetadata } from '../../model/io.js';
-import { applyFakeQuant, prepareQuantized } from '../../quantize/model.js';
-import { calibrate } from '../../quantize/calibrate.js';
-import { predictProbs, type Predictor } from '../../eval/probs.js';
-import { activationQuantPoints, simulateInt8 } from '../../quantize/activations.js';
-import { argmaxRows } from '../../eval/metrics.js';
-import { createSession } from '../../runtime/ort.js';
-import { onnxProbs } from '../../runtime/onnx-probs.js';
-import { convertToOnnx, type Int8Target, type Precision } from './convert.js';
+import { loadModel, type FerMetadata } from '../model/io.js';
+import { applyFakeQuant, prepareQuantized } from '../quantize/model.js';
+import { calibrate } from '../quantize/calibrate.js';
+import { predictProbs, type Predictor } from '../eval/probs.js';
+import { activationQuantPoints, simulateInt8 } from '../quantize/activations.js';
+import { argmaxRows } from '../eval/metrics.js';
+import { createSession } from '../runtime/ort.js';
+import { onnxProbs } from '../runtime/onnx-probs.js';
+import { convertToOnnx } from './convert.js';
+import type { Int8Target, Precision } from '../onnx/precision.js';
 import { exportOptionsSchema } from './options.js';
 import type { z } from 'zod';
-import { ModelError, RuntimeFailure } from '../../errors.js';
-import { writeFileAtomic } from '../../io/files.js';
-import { spreadSample } from '../../data/dataset.js';
+import { ModelError, RuntimeFailure } from '../errors.js';
+import { writeFileAtomic } from '../io/files.js';
+import { spreadSample } from '../data/dataset.js';
 
 /** exportOptionsSchema's fields (each optional: the schema holds the defaults), plus what only code passes. */
 export type ExportOptions = z.input<typeof exportOptionsSchema> & {

@@ -3,12 +3,14 @@
  * emitters write through, which stores weights as the precision asks (fp32, fp16, int8 for CPU: Cast + Mul of
  * int8 constants; int8 for TensorRT: DequantizeLinear per output channel and int32 biases).
  */
-import { quantize, toFloat16 } from '../../quantize/quantize.js';
-import type { AttrValue } from '../../onnx/builder.js';
-import { DataType, makeNode, makeTensor } from '../../onnx/builder.js';
-import type { OnnxTypes } from '../../onnx/proto.js';
+import { quantize, toFloat16 } from '../quantize/quantize.js';
+import type { AttrValue } from './builder.js';
+import { DataType, makeNode, makeTensor } from './builder.js';
+import type { OnnxTypes } from './proto.js';
 import type { GraphContext } from './ops/types.js';
-import type { ConvertOptions, Precision } from './options.js';
+import type { Precision, WriterOptions } from './precision.js';
+
+export type { WriterOptions } from './precision.js';
 
 export interface GraphWriter {
   ctx: GraphContext;
@@ -32,7 +34,7 @@ export function finishOutput(w: GraphWriter, last: string, output: string): void
   else w.ctx.node('Identity', [last], [output]);
 }
 
-export function makeGraphWriter(precision: Precision, o: Pick<ConvertOptions, 'int8Target' | 'biasRounding'>): GraphWriter {
+export function makeGraphWriter(precision: Precision, o: WriterOptions): GraphWriter {
   const nodes: OnnxTypes.NodeProto[] = [];
   const initializers: OnnxTypes.TensorProto[] = [];
   let nodeCount = 0;

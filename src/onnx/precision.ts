@@ -1,0 +1,26 @@
+/**
+ * The weight formats fer's ONNX writer stores (a leaf module with no onnx-proto type: the writer, the converter,
+ * the CLI and the public types read it).
+ */
+
+export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+/**
+ * What an int8 export is for. `cpu`: int8 weights (per output channel) dequantized to float at load, float
+ * activations: a quarter of the file, never slower than fp32 (onnxruntime's CPU int8 kernels run this net's
+ * few-channel and depthwise convs slower than its float ones, BENCHMARKS.md). `tensorrt`: the full-integer
+ * QDQ graph (activations quantized per tensor from calibration) that TensorRT and NPUs run in int8.
+ */
+export const INT8_TARGETS = ['cpu', 'tensorrt'] as const;
+export type Int8Target = (typeof INT8_TARGETS)[number];
+
+/** How the writer stores int8 weights, and what it reports back. */
+export interface WriterOptions {
+  /** int8: the graph's target (default cpu: weight-only). */
+  int8Target?: Int8Target;
+  /**
+   * int8, filled by the writer: per conv output tensor (tfjs layer name: the folded BN's, else the conv's),
+   * what rounding its bias to int32 added per channel, so that a simulation can add the same.
+   */
+  biasRounding?: Map<string, Float32Array>;
+}

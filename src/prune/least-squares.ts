@@ -1,0 +1,182 @@
+/**
+ * The least-squares pieces of layer-wise reconstruction (prune/reconstruct.ts): im2col rows of a conv's input,
+ * normal equations accumulated over them in float64, and their masked solution per output channel.
+ */
+import { ModelError } from '../errors.js';
+
+export interface ConvGeometry {
+  kernel: [number, number];
+  strides: [number, number];
+  padding: 'same' | 'valid';
+}
+
+/** Row-major M×K rows of a layer's input: im2col patches of a conv, or a dense layer's input vectors. */
+export interface Rows {
+  data: Float32Array;
+  m: number;
+  k: number;
+}
+
+/**
+ * im2col of an NHWC tensor's values: one row per output position (n, y, x), columns ordered (kh, kw, c) as
+ * tfjs flattens a conv kernel [kh, kw, cin, cout], with tfjs's 'same' padding (the extra row/column at the
+ * bottom/right); `ones` appends a constant-1 column for a bias.
+ */
+export function im2col(x: ArrayLike<number>, shape: readonly number[], g: ConvGeometry, ones = false): Rows {
+  const [n, h, w, c] = shape;
+  const [kh, kw] = g.kernel,
+    [sh, sw] = g.strides;
+  let ho: number, wo: number, top: number, left: number;
+  if (g.padding === 'same') {
+    ho = Math.ceil(h / sh);
+    wo = Math.ceil(w / sw);
+    top = Math.floor(Math.max((ho - 1) * sh + kh - h, 0) / 2);
+    left = Math.floor(Math.max((wo - 1) * sw + kw - w, 0) / 2);
+  } else {
+    ho = Math.floor((h - kh) / sh) + 1;
+    wo = Math.floor((w - kw) / sw) + 1;
+    top = left = 0;
+  }
+  const k = kh * kw * c + (ones ? 1 : 0),
+    m = n * ho * wo;
+  const data = new Float32Array(m * k);
+  let r = 0;
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < ho; oy++)
+      for (let ox = 0; ox < wo; ox++, r++) {
+        const row = r * k;
+        for (let i = 0; i < kh; i++) {
+          const y = oy * sh + i - top;
+          if (y < 0 || y >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const xx = ox * sw + j - left;
+            if (xx < 0 || xx >= w) continue;
+            const src = ((b * h + y) * w + xx) * c,
+              dst = row + (i * kw + j) * c;
+            for (let q = 0; q < c; q++) data[dst + q] = x[src + q];
+          }
+        }
+        if (ones) data[row + k - 1] = 1;
+      }
+  return { data, m, k };
+}
+
+/** Solves A x = b for a symmetric positive-definite A (n×n, row-major float64) by Cholesky; A is overwritten. */
+export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0)) throw new ModelError('reconstruct: the Gram matrix is not positive definite (raise the damping)');
+    const l = Math.sqrt(d);
+    a[j * n + j] = l;
+    for (let i = j + 1; i < n; i++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / l;
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= a[i * n + k] * y[k];
+    y[i] = s / a[i * n + i];
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= a[k * n + i] * x[k];
+    x[i] = s / a[i * n + i];
+  }
+  return x;
+}
+
+/**
+ * The normal equations of one layer, accumulated over calibration rows: G = X_pᵀX_p (K×K), R = X_pᵀY
+ * (K×O) and ‖y_o‖² per output, where Y = X_d W is what the dense layer (weights W, K×O) outputs on the
+ * dense network's rows. That is all a masked least-squares fit of each output needs.
+ */
+export class NormalEquations {
+  readonly g: Float64Array;
+  readonly r: Float64Array;
+  readonly yy: Float64Array;
+  m = 0;
+  constructor(
+    readonly k: number,
+    readonly o: number,
+  ) {
+    this.g = new Float64Array(k * k);
+    this.r = new Float64Array(k * o);
+    this.yy = new Float64Array(o);
+  }
+
+  /** Adds rows: xp, xd M×K; w the dense weights K×O (row-major: input i, output j at i·O + j). */
+  add(xp: Rows, xd: Rows, w: ArrayLike<number>): void {
+    const { k, o, g, r, yy } = this;
+    const y = new Float64Array(o);
+    for (let row = 0; row < xp.m; row++) {
+      const base = row * k;
+      y.fill(0);
+      for (let i = 0; i < k; i++) {
+        const z = xd.data[base + i];
+        if (z !== 0) for (let j = 0; j < o; j++) y[j] += z * w[i * o + j];
+      }
+      for (let i = 0; i < k; i++) {
+        const a = xp.data[base + i];
+        if (a === 0) continue;
+        const gi = i * k;
+        for (let j = i; j < k; j++) g[gi + j] += a * xp.data[base + j];
+        const ri = i * o;
+        for (let j = 0; j < o; j++) r[ri + j] += a * y[j];
+      }
+      for (let j = 0; j < o; j++) yy[j] += y[j] * y[j];
+    }
+    this.m += xp.m;
+  }
+
+  /** G's lower triangle from its upper one (add accumulates the upper only). */
+  symmetrize(): void {
+    const { k, g } = this;
+    for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) g[i * k + j] = g[j * k + i];
+  }
+
+  /** ‖X_p v − y_o‖² summed over the rows. */
+  error(v: ArrayLike<number>, out: number): number {
+    const { k, o, g, r } = this;
+    let q = this.yy[out];
+    for (let i = 0; i < k; i++) {
+      if (v[i] === 0) continue;
+      let gi = 0;
+      for (let j = 0; j < k; j++) gi += g[i * k + j] * v[j];
+      q += v[i] * gi - 2 * v[i] * r[i * o + out];
+    }
+    return Math.max(q, 0);
+  }
+
+  /**
+   * The weights of output `out` that minimise ‖X_p ŵ − y‖² + λ‖ŵ − w‖² over the kept inputs (ŵ_i = 0 where
+   * `keep(i)` is false), λ = `damping` × the mean diagonal of G. The ridge pulls toward the dense weights
+   * `w` (column `out` of K×O), not toward zero: with nothing pruned and X_p = X_d the fit is w itself.
+   */
+  fit(out: number, w: ArrayLike<number>, keep: (i: number) => boolean, damping: number): Float64Array {
+    const { k, o, g, r } = this;
+    let diag = 0;
+    for (let i = 0; i < k; i++) diag += g[i * k + i];
+    const lambda = (damping * diag) / k || 1e-12;
+    const s: number[] = [];
+    for (let i = 0; i < k; i++) if (keep(i)) s.push(i);
+    const res = new Float64Array(k);
+    if (s.length === 0) return res;
+    const n = s.length;
+    const a = new Float64Array(n * n),
+      b = new Float64Array(n);
+    for (let p = 0; p < n; p++) {
+      const i = s[p];
+      for (let q = 0; q < n; q++) a[p * n + q] = g[i * k + s[q]];
+      a[p * n + p] += lambda;
+      b[p] = r[i * o + out] + lambda * w[i * o + out];
+    }
+    const x = solveSpd(a, b, n);
+    s.forEach((i, p) => (res[i] = x[p]));
+    return res;
+  }
+}
