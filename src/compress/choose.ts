@@ -21,9 +21,13 @@ export interface VariantMeasure {
   throughput?: number;
 }
 
-/** What a variant costs for the target (lower is better): p50 batch-1 latency, or the ONNX file's bytes. */
+/**
+ * What a variant costs for the target (lower is better): p50 batch-1 latency, or the ONNX file's gzip'd bytes
+ * when measured (else its bytes). The ONNX writer stores every tensor dense, so pruning leaves the raw file's
+ * size as it was: the zeros count only in what is shipped compressed.
+ */
 export function cost(v: VariantMeasure, target: CompressTarget): number {
-  return target === 'size' ? v.bytes : (v.latencyMs ?? Infinity);
+  return target === 'size' ? (v.gzipBytes ?? v.bytes) : (v.latencyMs ?? Infinity);
 }
 
 /** Accuracy drop of `v` against `original`, in points (percentage points; negative when `v` is better). */
@@ -43,7 +47,9 @@ export function paretoFront<T extends VariantMeasure>(variants: T[], target: Com
       const better = cw < cv || w.accuracy > v.accuracy;
       return noWorse && (better || j < i);
     });
-  return variants.filter((v, i) => !dominated(v, i)).sort((a, b) => cost(a, target) - cost(b, target));
+  const front = variants.filter((v, i) => !dominated(v, i)); // a new array: sorted in place
+  front.sort((a, b) => cost(a, target) - cost(b, target));
+  return front;
 }
 
 export interface Choice<T> {
@@ -61,7 +67,7 @@ export function chooseVariant<T extends VariantMeasure>(original: T, variants: T
   const within = [original, ...variants].filter((v) => dropPoints(v, original) <= maxDrop + 1e-9 && Number.isFinite(cost(v, target)));
   within.sort((a, b) => cost(a, target) - cost(b, target) || b.accuracy - a.accuracy);
   const chosen = within[0] ?? original;
-  const what = target === 'size' ? 'smallest ONNX file' : 'lowest p50 latency at batch 1';
+  const what = target === 'size' ? "smallest gzip'd ONNX file" : 'lowest p50 latency at batch 1';
   const reason =
     chosen === original
       ? `no variant within ${maxDrop} point(s) of the original's accuracy is cheaper: the original is kept`

@@ -47,6 +47,13 @@ describe('chooseVariant', () => {
   });
 });
 
+it("size: a sparse file is smaller only gzip'd, and that is what counts when measured", () => {
+  const dense = { ...v('int8', 0.659, 250, 9), gzipBytes: 220 };
+  const sparse = { ...v('prune80-int8', 0.655, 250, 9), gzipBytes: 90 };
+  expect(chooseVariant(original, [dense, sparse], 'size', 1).chosen.name).toBe('prune80-int8');
+  expect(chooseVariant(original, [dense, { ...sparse, gzipBytes: undefined }], 'size', 1).chosen.name).toBe('int8');
+});
+
 describe('paretoFront', () => {
   it('keeps the variants nothing beats on both cost and accuracy, cheapest first', () => {
     const all = [original, ...variants, v('dominated', 0.65, 500, 9.5)];
