@@ -321,10 +321,10 @@ async function benchAll(out: string, original: VariantRecord, variants: VariantR
       b64 = r.rows[k * 2 + 1];
     v.latencyMs = b1.rounds?.latencyP50Ms.median ?? b1.latencyMs.p50;
     v.throughput = b64.rounds?.throughput.median ?? b64.throughput;
-  }
-  for (const v of all) {
-    v.latencyRatio = v.latencyMs! / original.latencyMs!;
-    v.throughputRatio = v.throughput! / original.throughput!;
+    // The ratio taken round by round (both models timed in the same round), its median: steadier on a busy
+    // machine than the ratio of the two medians, which it falls back to.
+    v.latencyRatio = k === 0 ? 1 : (b1.rounds?.vsFirst?.latency.median ?? v.latencyMs / all[0].latencyMs!);
+    v.throughputRatio = k === 0 ? 1 : (b64.rounds?.vsFirst?.throughput.median ?? v.throughput / all[0].throughput!);
   }
 }
 
