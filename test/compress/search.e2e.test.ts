@@ -2,7 +2,7 @@
  * fer compress on the fixture model and data with tiny settings: the stage's files, its choice against the rule
  * (compress/choose.ts) on the numbers it recorded, --resume skipping finished variants, and the command's flags.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { useBackend } from '../../src/engine/backend.js';
 import { compressModel, STATE_FILE, type CompressProgress } from '../../src/compress/search.js';
 import { chooseVariant } from '../../src/compress/choose.js';
 import { cli } from '../commands/cli.js';
+import { runCli } from '../../src/commands/main.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-compress-'));
 const TINY = {
@@ -167,5 +168,70 @@ describe('fer compress', () => {
     expect(j.skipped.map((s: { name: string }) => s.name)).toContain('s2c2');
     expect(j.variants[0].macs ?? j.variants[0].latencyMs).toBeGreaterThan(0);
     expect(existsSync(path.join(out, 'chosen', 'README.md'))).toBe(true);
+  }, 300_000);
+});
+
+describe('fer compress, interrupted', () => {
+  it('Ctrl-C after a variant: exit 130, the variant kept; --resume skips it and finishes', async () => {
+    await useBackend('cpu');
+    const model = await saveFixtureModel(4);
+    const out = path.join(tmp(), 'c');
+    const argv = [
+      'compress',
+      '--model',
+      model,
+      '--data',
+      TINY.data,
+      '--val',
+      TINY.val,
+      '--target',
+      'size',
+      '--only',
+      'int8,prune50-int8',
+      '--sparsities',
+      '0.5',
+      '--no-reconstruct',
+      '--finetune-epochs',
+      '0',
+      '--bench-iterations',
+      '4',
+      '--bench-rounds',
+      '2',
+      '--bench-warmup',
+      '1',
+      '--calibration-images',
+      '16',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ];
+    let stderr = '';
+    const spy = (onLine?: (s: string) => void) => {
+      stderr = '';
+      const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+        stderr += String(s);
+        onLine?.(String(s));
+        return true;
+      });
+      return () => (o.mockRestore(), e.mockRestore());
+    };
+    let restore = spy((s) => {
+      if (s.includes('compress built int8')) process.emit('SIGINT');
+    });
+    const code = await runCli(argv).finally(restore);
+    expect(code, stderr).toBe(130);
+    expect(Object.keys(JSON.parse(readFileSync(path.join(out, STATE_FILE), 'utf8')).done)).toEqual(['int8']);
+    expect(existsSync(path.join(out, 'compress.json'))).toBe(false);
+    expect(stderr).toMatch(/--resume/);
+
+    restore = spy();
+    const again = await runCli([...argv, '--resume']).finally(restore);
+    expect(again, stderr).toBe(0);
+    expect(stderr).toMatch(/already done: int8/);
+    expect(stderr).toMatch(/built prune50-int8/);
+    expect(stderr).not.toMatch(/compress built int8/);
+    expect(JSON.parse(readFileSync(path.join(out, 'compress.json'), 'utf8')).variants).toHaveLength(2);
   }, 300_000);
 });
