@@ -213,7 +213,7 @@ export async function compressModel(
     variants,
     skipped,
     pareto: [],
-    options: { model, out, ...o, resume: undefined },
+    options: { model, out, ...o, resume: undefined, command: commandFor(model, out, o) },
     written: [],
   };
   if (interrupted) return result;
@@ -232,6 +232,18 @@ export async function compressModel(
   result.chosen = { name: choice.chosen.name, reason: choice.reason, dir: chosenDir };
   result.written = await writeOutputs(out, result, choice.chosen, model);
   return result;
+}
+
+/** The `fer compress` command line equivalent to the options (every option spelled out, defaults included). */
+export function commandFor(model: string, out: string, o: Parsed): string {
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const flags = Object.entries(o).flatMap(([k, v]) => {
+    if (v === undefined || k === 'resume') return [];
+    if (typeof v === 'boolean')
+      return v ? (k === 'distill' || k === 'bnReestimate' || k === 'reconstruct' ? [] : [`--${kebab(k)}`]) : [`--no-${kebab(k)}`];
+    return [`--${kebab(k)} ${Array.isArray(v) ? v.join(',') : String(v)}`];
+  });
+  return ['fer compress', `--model ${model}`, ...flags, `--out ${out}`].join(' ');
 }
 
 type Recovery = Pick<Parsed, 'distill' | 'teacher' | 'alpha' | 'temperature' | 'bnReestimate'>;

@@ -66,6 +66,9 @@ describe('compressModel', () => {
     expect(json.chosen.name).toBe('prune80-int8');
     expect(json.variants).toHaveLength(2);
     expect(json.options.target).toBe('size');
+    expect(json.options.command).toMatch(/^fer compress --model \S+ /);
+    for (const f of ['--target size', '--sparsities 0.8', '--no-reconstruct', '--only int8,prune80-int8', `--out ${out}`])
+      expect(json.options.command).toContain(f);
     expect(readFileSync(path.join(out, 'pareto.md'), 'utf8')).toMatch(/\*\*prune80-int8\*\* \(chosen\)/);
     expect(readFileSync(path.join(out, 'pareto.png')).subarray(1, 4).toString()).toBe('PNG');
     for (const f of ['model/model.json', 'model-int8.onnx', 'model-fp32.onnx', 'README.md'])
