@@ -234,9 +234,10 @@ export async function compressModel(
   return result;
 }
 
+const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /** The `fer compress` command line equivalent to the options (every option spelled out, defaults included). */
 export function commandFor(model: string, out: string, o: Parsed): string {
-  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   const flags = Object.entries(o).flatMap(([k, v]) => {
     if (v === undefined || k === 'resume') return [];
     if (typeof v === 'boolean')
