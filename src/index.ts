@@ -139,3 +139,24 @@ export {
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
 export { exportOptionsSchema } from './convert/options.js';
 export { exportWeb, serveSite } from './web/site.js';
+// `fer compress` (issue 36 item 2): the variant search, its choice rule and its report.
+export {
+  compressModel,
+  compressOptionsSchema,
+  planVariants,
+  STATE_FILE as COMPRESS_STATE_FILE,
+  type CompressOptions,
+  type CompressProgress,
+  type CompressStageHooks,
+} from './compress/search.js';
+export {
+  chooseVariant,
+  paretoFront,
+  dropPoints,
+  COMPRESS_TARGETS,
+  type CompressTarget,
+  type VariantMeasure,
+  type Choice,
+} from './compress/choose.js';
+export { type CompressResult, type VariantPlan, type VariantRecord } from './compress/compress-types.js';
+export { paretoMarkdown, paretoSvg } from './compress/pareto-report.js';

@@ -10,6 +10,7 @@ import { exportCommand } from './export.js';
 import { averageCommand } from './average.js';
 import { pruneCommand } from './prune.js';
 import { quantizeCommand } from './quantize.js';
+import { compressCommand } from './compress.js';
 import { benchCommand } from './bench.js';
 import { predictCommand } from './predict.js';
 import { reportCommand } from './report.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     averageCommand(),
     pruneCommand(),
     quantizeCommand(),
+    compressCommand(),
     exportCommand(),
     benchCommand(),
     predictCommand(),

@@ -1,0 +1,102 @@
+/** `fer compress`: its flags (compressModel's options and the command's own), compress/search.ts, and printing. */
+import { Command } from 'commander';
+import { z } from 'zod';
+import { compressModel, compressOptionsSchema, type CompressProgress, type CompressResult } from '../index.js';
+import {
+  commandLine,
+  modelSchema,
+  out,
+  showSchemaDefaults,
+  startEngine,
+  stopOnSignal,
+  table,
+  withEngineOptions,
+  withRecoveryOptions,
+} from './common.js';
+import { Progress } from './progress.js';
+import { loadWithSummary } from './printers.js';
+
+export const compressSchema = compressOptionsSchema.extend({
+  model: modelSchema,
+  out: z.string(),
+  json: z.boolean().default(false),
+});
+
+export function compressCommand(): Command {
+  const cmd = new Command('compress')
+    .description(
+      'search compressed variants of a model (pruning, channel slimming, int8) and keep the fastest or smallest within an accuracy budget',
+    )
+    .option('--model <dir>', 'fer model directory, or a shipped model by name (default: the shipped model)')
+    .requiredOption('--data <dir|csv>', 'training data: fine-tunes, batch-norm re-estimation, int8 calibration')
+    .requiredOption('--val <dir|csv>', "validation data: every variant's accuracy, from its ONNX export")
+    .option('--max-drop <points>', 'largest accuracy drop against the original on --val, in percentage points')
+    .option('--target <t>', 'latency (structured pruning, int8 where not slower) | size (unstructured pruning + int8)')
+    .option('--budget-minutes <n>', 'start no variant that would end past this budget (estimated from the variants done)')
+    .option('--no-reconstruct', 'skip the layer-wise refit of kept weights after unstructured pruning (faster, less accurate)')
+    .option('--finetune-epochs <n>', 'fine-tune epochs after each pruning')
+    .option('--sparsities <list>', '--target size: unstructured sparsities tried, comma-separated')
+    .option('--ratios <list>', '--target latency: channel-pruning ratios tried, comma-separated')
+    .option('--only <names>', 'only these variants, comma-separated (e.g. int8,prune50-int8)')
+    .option('--tta <mode>', 'test-time augmentation of the --val evaluation (none | flip | tencrop)')
+    .option('--calibration-images <n>', 'int8 calibration images from --data')
+    .option('--bench-iterations <n>', 'timed runs per model and batch size in the interleaved bench')
+    .option('--bench-rounds <n>', 'interleaved rounds of the bench')
+    .option('--bench-warmup <n>', 'untimed runs per model and batch size first')
+    .option('--resume', 'continue the run in --out: the variants it finished are skipped')
+    .requiredOption('--out <dir>', 'where to write compress.json, pareto.md/png, the variants and chosen/')
+    .option('--json', 'print compress.json on stdout');
+  withEngineOptions(withRecoveryOptions(cmd, 'pruned'));
+  showSchemaDefaults(cmd, compressSchema);
+  cmd.action(async (flags) => {
+    const o = compressSchema.parse({ ...flags, json: !!flags.json, resume: !!flags.resume, reconstruct: flags.reconstruct !== false });
+    await startEngine(flags, o.json);
+    const stop = stopOnSignal();
+    const bar = new Progress();
+    const r = await compressModel(o.model, o.out, o, {
+      load: (source, usage, options) => loadWithSummary(source, usage, true, options),
+      onVariant: (p) => showProgress(bar, p),
+      onNote: o.json ? undefined : (s) => process.stderr.write(`fer: ${s}\n`),
+      shouldStop: stop.shouldStop,
+      runJson: { command: commandLine() },
+    }).finally(() => stop.dispose());
+    bar.done();
+    if (r.interrupted) {
+      process.stderr.write(`fer: compress stopped; ${r.variants.length} variant(s) kept in ${o.out}: continue with --resume\n`);
+      process.exitCode = 130;
+      return;
+    }
+    if (o.json) out(JSON.stringify(r));
+    else print(r);
+  });
+  return cmd;
+}
+
+function showProgress(bar: Progress, p: CompressProgress): void {
+  const what = { start: 'building', done: 'built', resumed: 'already done:', skipped: 'skipped', bench: 'benchmarking all' }[p.phase];
+  bar.update(p.index + (p.phase === 'start' ? 0 : 1), p.total, `compress ${what} ${p.name}`, '', p.etaSeconds);
+  if (p.phase !== 'start' && p.phase !== 'bench') bar.done(`fer: compress ${what} ${p.name} (${p.index + 1}/${p.total})`);
+}
+
+const fixed = (x: number | undefined, d = 2) => (x === undefined ? '–' : x.toFixed(d));
+
+function print(r: CompressResult): void {
+  out(
+    table(
+      ['variant', 'acc %', 'bal. acc %', 'drop', 'ONNX bytes', 'p50 b1 ms', '×', 'img/s b64', '×'],
+      [r.original, ...r.variants].map((v) => [
+        v.name === r.chosen?.name ? `${v.name} *` : v.name,
+        fixed(v.accuracy * 100),
+        fixed(v.balancedAccuracy * 100),
+        fixed(v.dropPoints ?? 0),
+        v.bytes,
+        fixed(v.latencyMs, 3),
+        fixed(v.latencyRatio, 3),
+        fixed(v.throughput, 0),
+        fixed(v.throughputRatio, 3),
+      ]),
+    ),
+  );
+  for (const s of r.skipped) out(`not run: ${s.name}: ${s.reason}`);
+  if (r.chosen) out(`\nchosen: ${r.chosen.name} (${r.chosen.reason}); wrote ${r.chosen.dir}`);
+}

@@ -1,0 +1,45 @@
+/** The compress stage's variant and result types (types only: search.ts and pareto-report.ts both read them). */
+import type { Precision } from '../convert/onnx/options.js';
+import type { CompressTarget, VariantMeasure } from './choose.js';
+
+/** A variant to build: a prune or slim stage, optionally followed by int8 quantization, exported to ONNX. */
+export interface VariantPlan {
+  name: string;
+  kind: 'dense' | 'prune' | 'slim' | 'arch';
+  sparsity?: number;
+  ratio?: number;
+  /** Quantized to int8 and exported int8 (from the model of `from` when given, else from this variant's own). */
+  int8: boolean;
+  from?: string;
+  /** Why it was not run (a stage the toolkit has no short path for). */
+  notRun?: string;
+}
+
+export interface VariantRecord extends VariantMeasure {
+  plan: VariantPlan;
+  /** The tfjs model and its ONNX file (the candidate), relative to `out`. */
+  model: string;
+  onnx: string;
+  precision: Precision;
+  seconds: number;
+  /** Filled after the bench. */
+  latencyRatio?: number;
+  throughputRatio?: number;
+  dropPoints?: number;
+  /** int8 measured slower at batch 1 than the fp32 variant it was made from: not a candidate (latency target). */
+  slowerThanFp32?: boolean;
+}
+
+export interface CompressResult {
+  interrupted: boolean;
+  target: CompressTarget;
+  maxDrop: number;
+  original: VariantRecord;
+  variants: VariantRecord[];
+  /** Variants not run, and why (budget, not available, interrupted). */
+  skipped: { name: string; reason: string }[];
+  pareto: string[];
+  chosen?: { name: string; reason: string; dir: string };
+  options: Record<string, unknown>;
+  written: string[];
+}

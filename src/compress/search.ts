@@ -1,0 +1,388 @@
+/**
+ * The compress stage (`fer compress`, issue 36 item 2): builds the variants that make sense for a target with the
+ * prune and quantize stages, exports each to ONNX, measures accuracy on --val and latency/throughput in one
+ * interleaved bench with the original, and keeps the cheapest variant within the accuracy budget. Each finished
+ * variant is recorded in <out>/compress-state.json (written atomically), so `resume` skips it.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadData, type Dataset } from '../data/dataset.js';
+import { TTA_MODES } from '../data/augment.js';
+import { loadModel, saveModel } from '../model/io.js';
+import { exportOnnx } from '../convert/onnx/export.js';
+import type { Precision } from '../convert/onnx/options.js';
+import { evaluate } from '../eval/evaluate-data.js';
+import { benchInterleaved } from '../bench/bench.js';
+import { writeOutput } from '../io/output.js';
+import { readJsonFile } from '../io/files.js';
+import { UsageError } from '../errors.js';
+import { recoverySchema } from './options.js';
+import { pruneModelDir, slimModel } from './prune.js';
+import { quantizeModel } from './quantize.js';
+import { modelDataClasses, type CompressHooks } from './finetune.js';
+import { chooseVariant, COMPRESS_TARGETS, dropPoints, paretoFront, type CompressTarget } from './choose.js';
+import type { CompressResult, VariantPlan, VariantRecord } from './compress-types.js';
+import { writeParetoMd, writeParetoPng } from './pareto-report.js';
+
+const list = z.union([z.string().transform((s) => s.split(',').map(Number)), z.array(z.number())]).pipe(z.array(z.number().gt(0).lt(1)));
+
+export const compressOptionsSchema = z
+  .object({
+    /** Training data: fine-tunes, batch-norm re-estimation, int8 calibration. */
+    data: z.string(),
+    /** Validation data: every variant's accuracy (on its ONNX export) and the fine-tunes' best epoch. */
+    val: z.string(),
+    /** Largest accuracy drop against the original on --val, in points, that a chosen variant may have. */
+    maxDrop: z.coerce.number().min(0).default(1),
+    target: z.enum(COMPRESS_TARGETS).default('latency'),
+    /** Stop starting variants once the next one would end past this many minutes (estimated from those done). */
+    budgetMinutes: z.coerce.number().positive().optional(),
+    /** Layer-wise reconstruction after unstructured pruning (as `fer prune`; off: faster, less accurate). */
+    reconstruct: z.boolean().default(true),
+    /** Fine-tune epochs after pruning (0: none). */
+    finetuneEpochs: z.coerce.number().int().min(0).default(1),
+    /** --target size: unstructured sparsities tried (each + int8). */
+    sparsities: list.default([0.5, 0.65, 0.8]),
+    /** --target latency: structured channel-pruning ratios tried (each fp32, and int8 where not slower). */
+    ratios: list.default([0.25, 0.5]),
+    /** Only these variants (by name), e.g. for a quick run. */
+    only: z.union([z.string().transform((s) => s.split(',')), z.array(z.string())]).optional(),
+    /** Test-time augmentation of the --val evaluation. */
+    tta: z.enum(TTA_MODES).default('none'),
+    calibrationImages: z.coerce.number().int().min(1).default(512),
+    /** The bench: timed runs per model and batch size, shared over the rounds; and the rounds. */
+    benchIterations: z.coerce.number().int().min(1).default(50),
+    benchRounds: z.coerce.number().int().min(1).default(10),
+    benchWarmup: z.coerce.number().int().min(0).default(5),
+    /** Skip the variants <out>/compress-state.json records as done. */
+    resume: z.boolean().default(false),
+  })
+  .extend(recoverySchema.shape);
+
+export type CompressOptions = z.input<typeof compressOptionsSchema>;
+type Parsed = z.infer<typeof compressOptionsSchema>;
+
+export interface CompressProgress {
+  phase: 'start' | 'done' | 'resumed' | 'skipped' | 'bench';
+  name: string;
+  index: number;
+  total: number;
+  /** Seconds left for the remaining variants (estimated from those done). */
+  etaSeconds?: number;
+}
+
+export interface CompressStageHooks extends CompressHooks {
+  onVariant?: (p: CompressProgress) => void;
+  /** The clock (tests: a fake one for the budget). */
+  now?: () => number;
+}
+
+export const STATE_FILE = 'compress-state.json';
+const pct = (x: number) => Math.round(x * 100);
+
+/** The variants `target` tries, in order (a variant's `from` comes before it). */
+export function planVariants(o: Pick<Parsed, 'target' | 'sparsities' | 'ratios' | 'only'>): VariantPlan[] {
+  const plans: VariantPlan[] =
+    o.target === 'size'
+      ? [
+          { name: 'int8', kind: 'dense', int8: true },
+          ...o.sparsities.map((s) => ({ name: `prune${pct(s)}-int8`, kind: 'prune' as const, sparsity: s, int8: true })),
+        ]
+      : [
+          ...o.ratios.flatMap((r) => [
+            { name: `slim${pct(r)}`, kind: 'slim' as const, ratio: r, int8: false },
+            { name: `slim${pct(r)}-int8`, kind: 'slim' as const, ratio: r, int8: true, from: `slim${pct(r)}` },
+          ]),
+          {
+            name: 's2c2',
+            kind: 'arch',
+            int8: false,
+            notRun:
+              'the stride-2 stem (mini-xception-s2c2) has no short stage: it needs `fer train --arch mini-xception-s2c2 --init M`, a full training run',
+          },
+        ];
+  if (!o.only) return plans;
+  const unknown = o.only.filter((n) => !plans.some((p) => p.name === n));
+  if (unknown.length)
+    throw new UsageError(
+      `compress: unknown variant(s) ${unknown.join(', ')} (for --target ${o.target}: ${plans.map((p) => p.name).join(', ')})`,
+    );
+  // A variant built from another keeps the one it needs.
+  const keep = new Set(
+    o.only.flatMap((n) => [n, ...(plans.find((p) => p.name === n)?.from ? [plans.find((p) => p.name === n)!.from!] : [])]),
+  );
+  // The variants that cannot run stay listed, so the table says why they are missing.
+  return plans.filter((p) => keep.has(p.name) || p.notRun);
+}
+
+interface State {
+  version: 1;
+  target: CompressTarget;
+  done: Record<string, Omit<VariantRecord, 'latencyMs' | 'throughput' | 'latencyRatio' | 'throughputRatio' | 'dropPoints'>>;
+}
+
+function readState(out: string, target: CompressTarget): State {
+  const file = path.join(out, STATE_FILE);
+  if (!existsSync(file)) return { version: 1, target, done: {} };
+  const s = readJsonFile(file) as State;
+  if (s.target !== target)
+    throw new UsageError(`compress: ${out} holds a --target ${s.target} run, not ${target}`, { hint: 'use another --out' });
+  return s;
+}
+
+/** Compresses the saved model `model` into `out` (see the file comment); the engine must be chosen first (useBackend). */
+export async function compressModel(
+  model: string,
+  out: string,
+  options: CompressOptions,
+  hooks: CompressStageHooks = {},
+): Promise<CompressResult> {
+  const o = compressOptionsSchema.parse(options);
+  const now = hooks.now ?? Date.now;
+  const started = now();
+  const plans = planVariants(o);
+  const state = o.resume ? readState(out, o.target) : { version: 1 as const, target: o.target, done: {} };
+  if (!o.resume && existsSync(out) && readdirSync(out).length > 0)
+    throw new UsageError(
+      existsSync(path.join(out, STATE_FILE)) ? `compress: ${out} already holds a compress run` : `compress: ${out} exists and is not empty`,
+      { hint: 'add --resume to continue a run there, or give another --out' },
+    );
+  const saveState = () => writeOutput(path.join(out, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+  const load = hooks.load ?? loadData;
+  const valSet = await load(o.val, 'PublicTest', { classes: modelDataClasses(model) });
+  const recovery = { distill: o.distill, teacher: o.teacher, alpha: o.alpha, temperature: o.temperature, bnReestimate: o.bnReestimate };
+
+  // The original: its fp32 ONNX export, measured like every variant.
+  const originalOnnx = path.join(out, 'original.onnx');
+  if (!existsSync(originalOnnx)) await exportOnnx(model, originalOnnx, { version: 'compress', sample: valSet });
+  const original = await measure(model, originalOnnx, out, { name: 'original', kind: 'dense', int8: false }, 'fp32', 0, valSet, o, hooks);
+
+  const runnable = plans.filter((p) => !p.notRun);
+  const skipped: CompressResult['skipped'] = plans.filter((p) => p.notRun).map((p) => ({ name: p.name, reason: p.notRun! }));
+  let interrupted = false;
+  for (const [index, plan] of runnable.entries()) {
+    const doneSecs = Object.values(state.done).map((r) => r.seconds);
+    const mean = doneSecs.length ? doneSecs.reduce((a, b) => a + b, 0) / doneSecs.length : undefined;
+    const left = runnable.slice(index).filter((p) => !state.done[p.name]).length;
+    const eta = mean === undefined ? undefined : mean * left;
+    if (state.done[plan.name]) {
+      hooks.onVariant?.({ phase: 'resumed', name: plan.name, index, total: runnable.length, etaSeconds: eta });
+      continue;
+    }
+    if (plan.from && !state.done[plan.from]) {
+      skipped.push({ name: plan.name, reason: `${plan.from}, which it is made from, was not run` });
+      continue;
+    }
+    const elapsed = (now() - started) / 1000;
+    if (o.budgetMinutes !== undefined && mean !== undefined && elapsed + mean > o.budgetMinutes * 60) {
+      skipped.push({
+        name: plan.name,
+        reason: `budget: ${o.budgetMinutes} min would be exceeded (${(elapsed / 60).toFixed(1)} min spent, ~${(mean / 60).toFixed(1)} min per variant)`,
+      });
+      hooks.onVariant?.({ phase: 'skipped', name: plan.name, index, total: runnable.length });
+      continue;
+    }
+    if (hooks.shouldStop?.()) {
+      interrupted = true;
+      break;
+    }
+    hooks.onVariant?.({ phase: 'start', name: plan.name, index, total: runnable.length, etaSeconds: eta });
+    const t0 = now();
+    const dir = path.join(out, 'variants', plan.name);
+    rmSync(dir, { recursive: true, force: true }); // what an interrupted attempt left: this variant is redone whole
+    const built = await buildVariant(model, dir, plan, state, out, o, recovery, valSet, hooks);
+    if (!built) {
+      interrupted = true;
+      skipped.push({ name: plan.name, reason: 'interrupted (redone on --resume)' });
+      break;
+    }
+    const rec = await measure(built.model, built.onnx, out, plan, plan.int8 ? 'int8' : 'fp32', (now() - t0) / 1000, valSet, o, hooks);
+    state.done[plan.name] = rec;
+    saveState();
+    hooks.onVariant?.({ phase: 'done', name: plan.name, index, total: runnable.length });
+  }
+
+  const variants = plans.filter((p) => state.done[p.name]).map((p) => ({ ...state.done[p.name] }) as VariantRecord);
+  const result: CompressResult = {
+    interrupted,
+    target: o.target,
+    maxDrop: o.maxDrop,
+    original,
+    variants,
+    skipped,
+    pareto: [],
+    options: { model, out, ...o, resume: undefined, command: commandFor(model, out, o) },
+    written: [],
+  };
+  if (interrupted) return result;
+
+  hooks.onVariant?.({ phase: 'bench', name: 'bench', index: runnable.length, total: runnable.length });
+  await benchAll(out, original, variants, o);
+  for (const v of variants) {
+    v.dropPoints = dropPoints(v, original);
+    const fp32 = v.plan.from ? variants.find((w) => w.name === v.plan.from) : undefined;
+    if (o.target === 'latency' && fp32 && v.latencyMs! > fp32.latencyMs!) v.slowerThanFp32 = true;
+  }
+  const candidates = variants.filter((v) => !v.slowerThanFp32);
+  result.pareto = paretoFront([original, ...candidates], o.target).map((v) => v.name);
+  const choice = chooseVariant(original, candidates, o.target, o.maxDrop);
+  const chosenDir = path.join(out, 'chosen');
+  result.chosen = { name: choice.chosen.name, reason: choice.reason, dir: chosenDir };
+  result.written = await writeOutputs(out, result, choice.chosen, model);
+  return result;
+}
+
+const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The `fer compress` command line equivalent to the options (every option spelled out, defaults included). */
+export function commandFor(model: string, out: string, o: Parsed): string {
+  const flags = Object.entries(o).flatMap(([k, v]) => {
+    if (v === undefined || k === 'resume') return [];
+    if (typeof v === 'boolean')
+      return v ? (k === 'distill' || k === 'bnReestimate' || k === 'reconstruct' ? [] : [`--${kebab(k)}`]) : [`--no-${kebab(k)}`];
+    return [`--${kebab(k)} ${Array.isArray(v) ? v.join(',') : String(v)}`];
+  });
+  return ['fer compress', `--model ${model}`, ...flags, `--out ${out}`].join(' ');
+}
+
+type Recovery = Pick<Parsed, 'distill' | 'teacher' | 'alpha' | 'temperature' | 'bnReestimate'>;
+
+/** Builds one variant under `dir`: its tfjs model and its ONNX file; null when the fine-tune was interrupted. */
+async function buildVariant(
+  model: string,
+  dir: string,
+  plan: VariantPlan,
+  state: State,
+  out: string,
+  o: Parsed,
+  recovery: Recovery,
+  valSet: Dataset,
+  hooks: CompressStageHooks,
+): Promise<{ model: string; onnx: string } | null> {
+  const ft = { data: o.data, val: o.val, finetuneEpochs: o.finetuneEpochs, ...recovery };
+  let m = model;
+  if (plan.from) m = path.join(out, state.done[plan.from].model);
+  else if (plan.kind === 'prune') {
+    const r = await pruneModelDir(
+      model,
+      path.join(dir, 'pruned'),
+      { ...ft, targetSparsity: plan.sparsity, reconstruct: o.reconstruct },
+      hooks,
+    );
+    if (r.interrupted) return null;
+    m = r.model;
+  } else if (plan.kind === 'slim') {
+    const r = await slimModel(model, path.join(dir, 'slim'), { ...ft, structured: true, ratio: plan.ratio }, hooks);
+    if (r.interrupted) return null;
+    m = r.model;
+  }
+  if (plan.int8) {
+    const q = await quantizeModel(
+      m,
+      path.join(dir, 'int8'),
+      { bits: 8, data: o.data, calibrationImages: o.calibrationImages, ...recovery },
+      hooks,
+    );
+    if (q.interrupted) return null;
+    m = q.model;
+  }
+  const onnx = path.join(dir, `model-${plan.int8 ? 'int8' : 'fp32'}.onnx`);
+  await exportOnnx(m, onnx, { version: 'compress', precision: plan.int8 ? 'int8' : 'fp32', sample: valSet });
+  return { model: m, onnx };
+}
+
+/** Accuracy and balanced accuracy of the ONNX file on --val, and its size (and gzip'd). */
+async function measure(
+  modelDir: string,
+  onnx: string,
+  out: string,
+  plan: VariantPlan,
+  precision: Precision,
+  seconds: number,
+  valSet: Dataset,
+  o: Parsed,
+  hooks: CompressStageHooks,
+): Promise<VariantRecord> {
+  const e = await evaluate(onnx, o.val, { tta: o.tta, load: hooks.load ?? (async () => valSet) });
+  const bytes = readFileSync(onnx);
+  const recalls = e.perClass.filter((c) => c.support > 0).map((c) => c.recall);
+  return {
+    name: plan.name,
+    plan,
+    model: path.relative(out, modelDir),
+    onnx: path.relative(out, onnx),
+    precision,
+    seconds,
+    accuracy: e.accuracy,
+    balancedAccuracy: recalls.reduce((a, b) => a + b, 0) / Math.max(1, recalls.length),
+    bytes: bytes.length,
+    gzipBytes: gzipSync(bytes).length,
+  };
+}
+
+/** One interleaved bench of the original and every variant's ONNX file: p50 latency at batch 1, throughput at 64. */
+async function benchAll(out: string, original: VariantRecord, variants: VariantRecord[], o: Parsed): Promise<void> {
+  const all = [original, ...variants];
+  const r = await benchInterleaved(
+    all.map((v) => path.join(out, v.onnx)),
+    { batch: [1, 64], engine: 'onnxruntime', warmup: o.benchWarmup, iterations: o.benchIterations, rounds: o.benchRounds },
+  );
+  for (const [k, v] of all.entries()) {
+    const b1 = r.rows[k * 2],
+      b64 = r.rows[k * 2 + 1];
+    v.latencyMs = b1.rounds?.latencyP50Ms.median ?? b1.latencyMs.p50;
+    v.throughput = b64.rounds?.throughput.median ?? b64.throughput;
+    // The ratio taken round by round (both models timed in the same round), its median: steadier on a busy
+    // machine than the ratio of the two medians, which it falls back to.
+    v.latencyRatio = k === 0 ? 1 : (b1.rounds?.vsFirst?.latency.median ?? v.latencyMs / all[0].latencyMs!);
+    v.throughputRatio = k === 0 ? 1 : (b64.rounds?.vsFirst?.throughput.median ?? v.throughput / all[0].throughput!);
+  }
+}
+
+/** compress.json, pareto.md, pareto.png, and chosen/ (the tfjs model, its ONNX exports, a card). */
+async function writeOutputs(out: string, r: CompressResult, chosen: VariantRecord, model: string): Promise<string[]> {
+  const dir = path.join(out, 'chosen');
+  const src = chosen.name === 'original' ? model : path.join(out, chosen.model);
+  const { model: m, meta } = await loadModel(src);
+  try {
+    await saveModel(m, path.join(dir, 'model'), meta);
+  } finally {
+    m.dispose();
+  }
+  const files = [path.join(out, 'compress.json'), path.join(out, 'pareto.md'), path.join(out, 'pareto.png'), path.join(dir, 'model')];
+  const onnx = path.join(dir, path.basename(chosen.onnx) === 'original.onnx' ? 'model-fp32.onnx' : path.basename(chosen.onnx));
+  writeOutput(onnx, readFileSync(path.join(out, chosen.onnx)));
+  files.push(onnx);
+  if (chosen.precision !== 'fp32') {
+    const fp32 = path.join(dir, 'model-fp32.onnx');
+    await exportOnnx(path.join(dir, 'model'), fp32, { version: 'compress', verify: false });
+    files.push(fp32);
+  }
+  writeOutput(path.join(dir, 'README.md'), card(r, chosen));
+  files.push(path.join(dir, 'README.md'));
+  writeOutput(files[0], JSON.stringify({ ...r, written: files }, null, 2) + '\n');
+  writeParetoMd(files[1], r);
+  await writeParetoPng(files[2], r);
+  return files;
+}
+
+const fixed = (x: number | undefined, d = 2) => (x === undefined ? '–' : x.toFixed(d));
+
+function card(r: CompressResult, v: VariantRecord): string {
+  return [
+    `# ${v.name}: chosen by fer compress --target ${r.target} --max-drop ${r.maxDrop}`,
+    '',
+    `From \`${String(r.options.model)}\`. ${r.chosen?.reason ?? ''}.`,
+    '',
+    `- accuracy on --val (ONNX): ${fixed(v.accuracy * 100)}% (original ${fixed(r.original.accuracy * 100)}%, drop ${fixed(dropPoints(v, r.original))} points)`,
+    `- balanced accuracy (mean per-class recall): ${fixed(v.balancedAccuracy * 100)}%`,
+    `- ONNX file: ${v.bytes} bytes (${v.gzipBytes ?? '–'} gzip'd), ${fixed(v.bytes / r.original.bytes, 3)}× the original's`,
+    `- p50 latency at batch 1: ${fixed(v.latencyMs)} ms (${fixed(v.latencyRatio, 3)}× the original), throughput at batch 64: ${fixed(v.throughput, 0)} img/s (${fixed(v.throughputRatio, 3)}×), from one interleaved bench`,
+    '',
+    "Files: `model/` (the tfjs model, its compression in model.json's metadata), the ONNX export(s) beside it.",
+    'Every variant measured is in ../compress.json and ../pareto.md.',
+    '',
+  ].join('\n');
+}

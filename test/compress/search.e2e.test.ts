@@ -1,0 +1,240 @@
+/**
+ * fer compress on the fixture model and data with tiny settings: the stage's files, its choice against the rule
+ * (compress/choose.ts) on the numbers it recorded, --resume skipping finished variants, and the command's flags.
+ */
+import { describe, it, expect, beforeAll, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
+import { useBackend } from '../../src/engine/backend.js';
+import { compressModel, STATE_FILE, type CompressProgress } from '../../src/compress/search.js';
+import { chooseVariant } from '../../src/compress/choose.js';
+import { cli } from '../commands/cli.js';
+import { runCli } from '../../src/commands/main.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-compress-'));
+const TINY = {
+  data: path.join(FIXTURE_DATA, 'train'),
+  val: path.join(FIXTURE_DATA, 'val'),
+  finetuneEpochs: 0,
+  reconstruct: false,
+  calibrationImages: 16,
+  benchIterations: 4,
+  benchRounds: 2,
+  benchWarmup: 1,
+};
+
+describe('compressModel', () => {
+  let model: string;
+  beforeAll(async () => {
+    await useBackend('cpu');
+    model = await saveFixtureModel(4);
+  });
+
+  it('--target size: builds the variants, chooses by the rule, writes the report and chosen/, and resumes', async () => {
+    const out = path.join(tmp(), 'c');
+    const events: CompressProgress[] = [];
+    const r = await compressModel(
+      model,
+      out,
+      { ...TINY, target: 'size', only: ['int8', 'prune80-int8'], sparsities: [0.8], maxDrop: 100 },
+      { onVariant: (p) => events.push(p) },
+    );
+    expect(r.interrupted).toBe(false);
+    expect(r.variants.map((v) => v.name)).toEqual(['int8', 'prune80-int8']);
+    for (const v of [r.original, ...r.variants]) {
+      expect(v.accuracy).toBeGreaterThanOrEqual(0);
+      expect(v.balancedAccuracy).toBeGreaterThanOrEqual(0);
+      expect(v.latencyMs).toBeGreaterThan(0);
+      expect(v.throughput).toBeGreaterThan(0);
+      expect(v.bytes).toBe(readFileSync(path.join(out, v.onnx)).length);
+    }
+    expect(r.original.latencyRatio).toBe(1);
+    // int8 weights: about a quarter of the fp32 file; 80% zeros compress far better than the dense int8 file.
+    const [int8, sparse] = r.variants;
+    expect(int8.bytes).toBeLessThan(r.original.bytes * 0.4);
+    expect(sparse.gzipBytes!).toBeLessThan(int8.gzipBytes! * 0.7);
+    // With no accuracy budget to keep, the smallest (gzip'd) file wins: the rule applied to the recorded numbers.
+    expect(r.chosen!.name).toBe(chooseVariant(r.original, r.variants, 'size', 100).chosen.name);
+    expect(r.chosen!.name).toBe('prune80-int8');
+    // A zero budget keeps only what loses nothing: the same rule on the same numbers.
+    const strict = chooseVariant(r.original, r.variants, 'size', 0).chosen;
+    expect(strict.accuracy).toBeGreaterThanOrEqual(r.original.accuracy);
+
+    const json = JSON.parse(readFileSync(path.join(out, 'compress.json'), 'utf8'));
+    expect(json.chosen.name).toBe('prune80-int8');
+    expect(json.variants).toHaveLength(2);
+    expect(json.options.target).toBe('size');
+    expect(json.options.command).toMatch(/^fer compress --model \S+ /);
+    for (const f of ['--target size', '--sparsities 0.8', '--no-reconstruct', '--only int8,prune80-int8', `--out ${out}`])
+      expect(json.options.command).toContain(f);
+    expect(readFileSync(path.join(out, 'pareto.md'), 'utf8')).toMatch(/\*\*prune80-int8\*\* \(chosen\)/);
+    expect(readFileSync(path.join(out, 'pareto.png')).subarray(1, 4).toString()).toBe('PNG');
+    for (const f of ['model/model.json', 'model-int8.onnx', 'model-fp32.onnx', 'README.md'])
+      expect(existsSync(path.join(out, 'chosen', f)), f).toBe(true);
+    expect(events.filter((e) => e.phase === 'done').map((e) => e.name)).toEqual(['int8', 'prune80-int8']);
+
+    // A second run refuses the folder without --resume; with it, both variants are skipped, not rebuilt.
+    await expect(compressModel(model, out, { ...TINY, target: 'size', only: ['int8', 'prune80-int8'], sparsities: [0.8] })).rejects.toThrow(
+      /already holds a compress run/,
+    );
+    const again: CompressProgress[] = [];
+    const stateBefore = readFileSync(path.join(out, STATE_FILE), 'utf8');
+    const r2 = await compressModel(
+      model,
+      out,
+      { ...TINY, target: 'size', only: ['int8', 'prune80-int8'], sparsities: [0.8], maxDrop: 100, resume: true },
+      { onVariant: (p) => again.push(p) },
+    );
+    expect(again.filter((e) => e.phase === 'start')).toEqual([]);
+    expect(again.filter((e) => e.phase === 'resumed').map((e) => e.name)).toEqual(['int8', 'prune80-int8']);
+    expect(readFileSync(path.join(out, STATE_FILE), 'utf8')).toBe(stateBefore);
+    expect(r2.variants.map((v) => v.accuracy)).toEqual(r.variants.map((v) => v.accuracy));
+  }, 300_000);
+
+  it('an interrupted run keeps the variants done; --budget-minutes skips what would not fit', async () => {
+    const out = path.join(tmp(), 'c');
+    let stops = 0;
+    const r = await compressModel(
+      model,
+      out,
+      { ...TINY, target: 'size', only: ['int8', 'prune50-int8'], sparsities: [0.5] },
+      { shouldStop: () => ++stops > 1 }, // stop before the second variant
+    );
+    expect(r.interrupted).toBe(true);
+    expect(r.variants.map((v) => v.name)).toEqual(['int8']);
+    expect(JSON.parse(readFileSync(path.join(out, STATE_FILE), 'utf8')).done).toHaveProperty('int8');
+    expect(existsSync(path.join(out, 'compress.json'))).toBe(false);
+
+    // Resumed with a clock that says the first variant took 10 minutes and the budget is 15: nothing new starts.
+    let t = 0;
+    const r2 = await compressModel(
+      model,
+      out,
+      { ...TINY, target: 'size', only: ['int8', 'prune50-int8'], sparsities: [0.5], resume: true, budgetMinutes: 0.001 },
+      { now: () => (t += 1000) },
+    );
+    expect(r2.variants.map((v) => v.name)).toEqual(['int8']);
+    expect(r2.skipped.map((s) => s.name)).toEqual(['prune50-int8']);
+    expect(r2.skipped[0].reason).toMatch(/budget/);
+    expect(r2.chosen).toBeDefined();
+  }, 300_000);
+});
+
+describe('fer compress', () => {
+  it('--help lists its flags; a bad flag exits 2', async () => {
+    const h = await cli('compress', '--help');
+    expect(h.code).toBe(0);
+    for (const f of ['--max-drop', '--target', '--budget-minutes', '--resume', '--json']) expect(h.stdout).toContain(f);
+    const bad = await cli('compress', '--data', 'x', '--val', 'y', '--out', tmp(), '--target', 'speed');
+    expect(bad.code).toBe(2);
+    const unknown = await cli('compress', '--no-such-flag');
+    expect(unknown.code).toBe(2);
+  });
+
+  it('runs end to end with --json and prints compress.json', async () => {
+    await useBackend('cpu');
+    const model = await saveFixtureModel(4);
+    const out = path.join(tmp(), 'c');
+    const r = await cli(
+      'compress',
+      '--model',
+      model,
+      '--data',
+      TINY.data,
+      '--val',
+      TINY.val,
+      '--target',
+      'latency',
+      '--only',
+      'slim50',
+      '--finetune-epochs',
+      '0',
+      '--bench-iterations',
+      '4',
+      '--bench-rounds',
+      '2',
+      '--bench-warmup',
+      '1',
+      '--calibration-images',
+      '16',
+      '--out',
+      out,
+      '--json',
+      '--backend',
+      'cpu',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.variants.map((v: { name: string }) => v.name)).toEqual(['slim50']);
+    expect(j.skipped.map((s: { name: string }) => s.name)).toContain('s2c2');
+    expect(j.variants[0].macs ?? j.variants[0].latencyMs).toBeGreaterThan(0);
+    expect(existsSync(path.join(out, 'chosen', 'README.md'))).toBe(true);
+  }, 300_000);
+});
+
+describe('fer compress, interrupted', () => {
+  it('Ctrl-C after a variant: exit 130, the variant kept; --resume skips it and finishes', async () => {
+    await useBackend('cpu');
+    const model = await saveFixtureModel(4);
+    const out = path.join(tmp(), 'c');
+    const argv = [
+      'compress',
+      '--model',
+      model,
+      '--data',
+      TINY.data,
+      '--val',
+      TINY.val,
+      '--target',
+      'size',
+      '--only',
+      'int8,prune50-int8',
+      '--sparsities',
+      '0.5',
+      '--no-reconstruct',
+      '--finetune-epochs',
+      '0',
+      '--bench-iterations',
+      '4',
+      '--bench-rounds',
+      '2',
+      '--bench-warmup',
+      '1',
+      '--calibration-images',
+      '16',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ];
+    let stderr = '';
+    const spy = (onLine?: (s: string) => void) => {
+      stderr = '';
+      const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+        stderr += String(s);
+        onLine?.(String(s));
+        return true;
+      });
+      return () => (o.mockRestore(), e.mockRestore());
+    };
+    let restore = spy((s) => {
+      if (s.includes('compress built int8')) process.emit('SIGINT');
+    });
+    const code = await runCli(argv).finally(restore);
+    expect(code, stderr).toBe(130);
+    expect(Object.keys(JSON.parse(readFileSync(path.join(out, STATE_FILE), 'utf8')).done)).toEqual(['int8']);
+    expect(existsSync(path.join(out, 'compress.json'))).toBe(false);
+    expect(stderr).toMatch(/--resume/);
+
+    restore = spy();
+    const again = await runCli([...argv, '--resume']).finally(restore);
+    expect(again, stderr).toBe(0);
+    expect(stderr).toMatch(/already done: int8/);
+    expect(stderr).toMatch(/built prune50-int8/);
+    expect(stderr).not.toMatch(/compress built int8/);
+    expect(JSON.parse(readFileSync(path.join(out, 'compress.json'), 'utf8')).variants).toHaveLength(2);
+  }, 300_000);
+});
