@@ -1,5 +1,5 @@
 /** The compress stage's variant and result types (types only: search.ts and pareto-report.ts both read them). */
-import type { Precision } from '../convert/onnx/options.js';
+import type { Precision } from '../onnx/precision.js';
 import type { CompressTarget, VariantMeasure } from './choose.js';
 
 /** A variant to build: a prune or slim stage, optionally followed by int8 quantization, exported to ONNX. */
