@@ -39,11 +39,18 @@ export function pruneHook(o: TrainOptions): StepHook | null {
       });
     },
     afterStep(step) {
+      // The optimizer step just moved the pruned weights off zero: the masks go back on before any recompute, so
+      // new masks are chosen among the weights that are really there (a pruned weight scores 0 and stays pruned
+      // while the target does not fall). Recomputing on the raw post-step values let LAMP hand the zeros of small
+      // kernels back and take others elsewhere (found with layer-wise reconstruction, whose refitted kernels tip it).
+      apply();
       if (isUpdateStep(schedule, step)) {
         const s = scheduledSparsity(schedule, step);
-        if (s > 0 || settings.pattern === '2:4') masks = computeMasks(weights, s, settings);
+        if (s > 0 || settings.pattern === '2:4') {
+          masks = computeMasks(weights, s, settings);
+          apply();
+        }
       }
-      apply();
     },
     metrics: () => ({ sparsity: modelSparsity(model).sparsity }),
     metadata(meta) {
