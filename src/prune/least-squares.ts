@@ -17,6 +17,13 @@ export interface Rows {
   k: number;
 }
 
+/** A conv's output height and width on an h×w input (tfjs's 'same' and 'valid'). */
+export function outputSize(h: number, w: number, g: ConvGeometry): [number, number] {
+  const [sh, sw] = g.strides;
+  if (g.padding === 'same') return [Math.ceil(h / sh), Math.ceil(w / sw)];
+  return [Math.floor((h - g.kernel[0]) / sh) + 1, Math.floor((w - g.kernel[1]) / sw) + 1];
+}
+
 /**
  * im2col of an NHWC tensor's values: one row per output position (n, y, x), columns ordered (kh, kw, c) as
  * tfjs flattens a conv kernel [kh, kw, cin, cout], with tfjs's 'same' padding (the extra row/column at the
@@ -26,17 +33,9 @@ export function im2col(x: ArrayLike<number>, shape: readonly number[], g: ConvGe
   const [n, h, w, c] = shape;
   const [kh, kw] = g.kernel,
     [sh, sw] = g.strides;
-  let ho: number, wo: number, top: number, left: number;
-  if (g.padding === 'same') {
-    ho = Math.ceil(h / sh);
-    wo = Math.ceil(w / sw);
-    top = Math.floor(Math.max((ho - 1) * sh + kh - h, 0) / 2);
-    left = Math.floor(Math.max((wo - 1) * sw + kw - w, 0) / 2);
-  } else {
-    ho = Math.floor((h - kh) / sh) + 1;
-    wo = Math.floor((w - kw) / sw) + 1;
-    top = left = 0;
-  }
+  const [ho, wo] = outputSize(h, w, g);
+  const top = g.padding === 'same' ? Math.floor(Math.max((ho - 1) * sh + kh - h, 0) / 2) : 0,
+    left = g.padding === 'same' ? Math.floor(Math.max((wo - 1) * sw + kw - w, 0) / 2) : 0;
   const k = kh * kw * c + (ones ? 1 : 0),
     m = n * ho * wo;
   const data = new Float32Array(m * k);

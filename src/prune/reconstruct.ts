@@ -16,7 +16,8 @@
 import { tf } from '../engine/tf.js';
 import { ModelError } from '../errors.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
-import { im2col, NormalEquations, type ConvGeometry, type Rows } from './least-squares.js';
+import { im2col, NormalEquations, outputSize, type ConvGeometry, type Rows } from './least-squares.js';
+import { layerConfig, pair } from '../model/graph.js';
 
 export { im2col, NormalEquations, solveSpd, type ConvGeometry, type Rows } from './least-squares.js';
 
@@ -37,23 +38,16 @@ export interface ReconstructReport {
   seconds: number;
 }
 
-const pair = (v: unknown, d: number): [number, number] =>
-  Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : typeof v === 'number' ? [v, v] : [d, d];
-
 function geometry(layer: tf.layers.Layer): ConvGeometry {
-  const c = layer.getConfig() as Record<string, unknown>;
-  const dil = pair(c.dilationRate, 1);
+  const c = layerConfig(layer);
+  const dil = pair(c.dilationRate);
   if (dil[0] !== 1 || dil[1] !== 1) throw new ModelError(`reconstruct: dilated convolutions are not supported (${layer.name})`);
-  return {
-    kernel: pair(c.kernelSize, 1),
-    strides: pair(c.strides, 1),
-    padding: c.padding === 'same' ? 'same' : 'valid',
-  };
+  return { kernel: pair(c.kernelSize), strides: pair(c.strides), padding: c.padding === 'same' ? 'same' : 'valid' };
 }
 
 /**
- * Refits the kept weights of every pruned kernel of `pruned` (zeros mark pruned weights; kernels without
- * zeros are left as they are) against `dense`, the same network before pruning. Works on Conv2D,
+ * Refits the kept weights of every layer of `pruned` with a pruned kernel (zeros mark pruned weights; layers
+ * without zeros are left as they are; a separable conv's two kernels are refitted together) against `dense`, the same network before pruning. Works on Conv2D,
  * SeparableConv2D (depthwise, then pointwise on the refitted depthwise output), DepthwiseConv2D and Dense
  * layers of a functional tfjs model. In place; zeros stay zeros.
  */
@@ -145,10 +139,10 @@ export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.Layers
   return { layers: report, seconds: (Date.now() - t0) / 1000 };
 }
 
+/** Rows im2col makes of an NHWC batch of `shape`: images × output positions. */
 function im2colRows(shape: number[], g: ConvGeometry): number {
-  const [n, h, w] = shape;
-  if (g.padding === 'same') return n * Math.ceil(h / g.strides[0]) * Math.ceil(w / g.strides[1]);
-  return n * (Math.floor((h - g.kernel[0]) / g.strides[0]) + 1) * (Math.floor((w - g.kernel[1]) / g.strides[1]) + 1);
+  const [ho, wo] = outputSize(shape[1], shape[2], g);
+  return shape[0] * ho * wo;
 }
 
 /** A depthwise conv's outputs (M×C) from its im2col rows (M × k·C) and kernel [kh, kw, C, 1]. */
