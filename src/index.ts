@@ -135,6 +135,7 @@ export {
   modelName,
   resolveModel,
   resolveTeacher,
+  resolveTeachers,
 } from './model/default.js';
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
 export { exportOptionsSchema } from './convert/options.js';

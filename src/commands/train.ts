@@ -1,11 +1,10 @@
 /** `fer train`: its flags, the data it loads (and crops with --detect), train/'s run rules and train(); printing. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { existsSync } from 'node:fs';
 import { trainOptionsSchema } from '../train/options.js';
 import { checkConvBf16, checkNoCheckpoint, checkRunOut, convBf16, resolveRunInputs, runInputsSchema } from '../train/run.js';
 import { ARCHS } from '../model/archs.js';
-import { resolveTeacher, TEACHERS_DIR } from '../model/default.js';
+import { resolveTeachers } from '../model/default.js';
 import { train } from '../train/fit.js';
 import type { CsvUsage, Dataset } from '../data/dataset.js';
 import { parseClassList, type ClassSpec } from '../data/classes.js';
@@ -194,9 +193,7 @@ async function trainAction(flags: Flags): Promise<void> {
   if (options.reviveDead && !options.init && !flags.resume)
     throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
   if (!flags.resume) {
-    for (const t of options.teacher)
-      if (!existsSync(resolveTeacher(t)))
-        throw new UsageError(`train: --teacher ${t}: no such model`, { hint: `a path, or a teacher in ${TEACHERS_DIR}` });
+    resolveTeachers(options.teacher); // fails fast, before the data loads
     checkRunOut(outDir);
   }
   const info = await startEngine(flags, !!flags.json);

@@ -34,6 +34,15 @@ export function resolveTeacher(p: string, teachers = TEACHERS_DIR): string {
   return existsSync(path.join(dir, 'model.json')) ? dir : resolveModel(p);
 }
 
+/** `fer train --teacher` values resolved (resolveTeacher); a usage error names the first that is no model. */
+export function resolveTeachers(teachers: string[]): string[] {
+  return teachers.map((t) => {
+    const p = resolveTeacher(t);
+    if (!existsSync(p)) throw new UsageError(`train: --teacher ${t}: no such model`, { hint: `a path, or a teacher in ${TEACHERS_DIR}` });
+    return p;
+  });
+}
+
 /**
  * A --model value: a path as given when it exists, else the name of a shipped model (`fer-mini-xception-slim`)
  * as its tfjs directory, or with `onnx` its fp32 ONNX export. Anything else is returned as it is (the caller

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeOutput } from '../io/output.js';
 import path from 'node:path';
-import { resolveTeacher, TEACHERS_DIR } from '../model/default.js';
+import { resolveTeachers } from '../model/default.js';
 import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
@@ -61,10 +61,6 @@ export function onlineSoftTargets(teacher: tf.LayersModel, x: tf.Tensor, tempera
   });
 }
 
-const fail = (t: string): never => {
-  throw new UsageError(`train: --teacher ${t}: no such model`, { hint: `a path, or a teacher in ${TEACHERS_DIR}` });
-};
-
 /**
  * The teacher's probabilities for `trainSet`, from `<out>/teacher.f32` when it holds them for a dataset of
  * this size (a resumed run), else computed and written there (atomically).
@@ -80,9 +76,8 @@ export async function loadOrComputeTeacher(out: string, teachers: string[], trai
       hint: "it belongs to another dataset; delete it to recompute the teacher's targets",
     });
   }
-  const paths = teachers.map((t) => resolveTeacher(t)); // a committed teacher by name (models/teachers/NAME) or a path
-  paths.forEach((t, i) => existsSync(t) || fail(teachers[i]));
-  const probs = await teacherProbs(paths, trainSet, tta, classes);
+  // A committed teacher by name (models/teachers/NAME) or a path.
+  const probs = await teacherProbs(resolveTeachers(teachers), trainSet, tta, classes);
   writeOutput(file, Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength)); // atomic (io/output.ts)
   return probs;
 }
