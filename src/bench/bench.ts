@@ -53,15 +53,9 @@ export async function timeLoop(run: () => Promise<void> | void, o: { warmup: num
   }
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const sorted = [...times].sort((a, b) => a - b);
   return {
-    times: sorted,
-    latencyMs: {
-      p50: percentile(sorted, 50),
-      p90: percentile(sorted, 90),
-      p99: percentile(sorted, 99),
-      mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
-    },
+    /** One wall time (ms) per run, in run order (timedRow summarises them). */
+    times,
     wall,
     // 100% = one core busy, as `top` shows it.
     cpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
