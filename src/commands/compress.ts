@@ -37,6 +37,10 @@ export function compressCommand(): Command {
     .option('--finetune-epochs <n>', 'fine-tune epochs after each pruning')
     .option('--sparsities <list>', '--target size: unstructured sparsities tried, comma-separated')
     .option('--ratios <list>', '--target latency: channel-pruning ratios tried, comma-separated')
+    .option(
+      '--arch-epochs <n>',
+      '--target latency: epochs of the distillation into mini-xception-s2c2-x2 (default: what fits --budget-minutes, else 60; 0: not run)',
+    )
     .option('--only <names>', 'only these variants, comma-separated (e.g. int8,prune50-int8)')
     .option('--tta <mode>', 'test-time augmentation of the --val evaluation (none | flip | tencrop)')
     .option('--calibration-images <n>', 'int8 calibration images from --data')

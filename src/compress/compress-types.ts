@@ -1,5 +1,6 @@
 /** The compress stage's variant and result types (types only: search.ts and pareto-report.ts both read them). */
 import type { Precision } from '../onnx/precision.js';
+import type { Arch } from '../model/archs.js';
 import type { CompressTarget, VariantMeasure } from './choose.js';
 
 /** A variant to build: a prune or slim stage, optionally followed by int8 quantization, exported to ONNX. */
@@ -8,6 +9,8 @@ export interface VariantPlan {
   kind: 'dense' | 'prune' | 'slim' | 'arch';
   sparsity?: number;
   ratio?: number;
+  /** kind 'arch': the architecture distilled into (compress/distil-arch.ts). */
+  arch?: Arch;
   /** Quantized to int8 and exported int8 (from the model of `from` when given, else from this variant's own). */
   int8: boolean;
   from?: string;

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { z } from 'zod';
-import { loadData, type Dataset } from '../data/dataset.js';
+import { loadData, type DataLoader, type Dataset } from '../data/dataset.js';
 import { TTA_MODES } from '../data/augment.js';
 import { loadModel, saveModel } from '../model/io.js';
 import { exportOnnx } from '../convert/export.js';
@@ -25,6 +25,7 @@ import { modelDataClasses, type CompressHooks } from './finetune.js';
 import { chooseVariant, COMPRESS_TARGETS, dropPoints, paretoFront, type CompressTarget } from './choose.js';
 import type { CompressResult, VariantPlan, VariantRecord } from './compress-types.js';
 import { writeParetoMd, writeParetoPng } from './pareto-report.js';
+import { DISTIL_ARCH, DISTIL_EPOCHS, distilIntoArch, epochsWithin, probeImagesPerSecond } from './distil-arch.js';
 
 const list = z.union([z.string().transform((s) => s.split(',').map(Number)), z.array(z.number())]).pipe(z.array(z.number().gt(0).lt(1)));
 
@@ -47,6 +48,11 @@ export const compressOptionsSchema = z
     sparsities: list.default([0.5, 0.65, 0.8]),
     /** --target latency: structured channel-pruning ratios tried (each fp32, and int8 where not slower). */
     ratios: list.default([0.25, 0.5]),
+    /**
+     * --target latency: epochs of the distillation into the faster architecture (distil-arch.ts); default: as many
+     * as fit --budget-minutes (measured on a short probe), else DISTIL_EPOCHS. 0: that variant is not run.
+     */
+    archEpochs: z.coerce.number().int().min(0).optional(),
     /** Only these variants (by name), e.g. for a quick run. */
     only: z.union([z.string().transform((s) => s.split(',')), z.array(z.string())]).optional(),
     /** Test-time augmentation of the --val evaluation. */
@@ -83,7 +89,7 @@ export const STATE_FILE = 'compress-state.json';
 const pct = (x: number) => Math.round(x * 100);
 
 /** The variants `target` tries, in order (a variant's `from` comes before it). */
-export function planVariants(o: Pick<Parsed, 'target' | 'sparsities' | 'ratios' | 'only'>): VariantPlan[] {
+export function planVariants(o: Pick<Parsed, 'target' | 'sparsities' | 'ratios' | 'only' | 'archEpochs'>): VariantPlan[] {
   const plans: VariantPlan[] =
     o.target === 'size'
       ? [
@@ -95,13 +101,13 @@ export function planVariants(o: Pick<Parsed, 'target' | 'sparsities' | 'ratios' 
             { name: `slim${pct(r)}`, kind: 'slim' as const, ratio: r, int8: false },
             { name: `slim${pct(r)}-int8`, kind: 'slim' as const, ratio: r, int8: true, from: `slim${pct(r)}` },
           ]),
-          {
-            name: 's2c2',
-            kind: 'arch',
-            int8: false,
-            notRun:
-              'the stride-2 stem (mini-xception-s2c2) has no short stage: it needs `fer train --arch mini-xception-s2c2 --init M`, a full training run',
-          },
+          // Last: its epochs are what the budget leaves after the quick variants.
+          ...(o.archEpochs === 0
+            ? []
+            : [
+                { name: 's2c2x2', kind: 'arch' as const, arch: DISTIL_ARCH, int8: false },
+                { name: 's2c2x2-int8', kind: 'arch' as const, arch: DISTIL_ARCH, int8: true, from: 's2c2x2' },
+              ]),
         ];
   if (!o.only) return plans;
   const unknown = o.only.filter((n) => !plans.some((p) => p.name === n));
@@ -120,6 +126,8 @@ export function planVariants(o: Pick<Parsed, 'target' | 'sparsities' | 'ratios' 
 interface State {
   version: 1;
   target: CompressTarget;
+  /** The distillation's epochs, once decided (0: none fit the budget). */
+  archEpochs?: number;
   done: Record<string, Omit<VariantRecord, 'latencyMs' | 'throughput' | 'latencyRatio' | 'throughputRatio' | 'dropPoints'>>;
 }
 
@@ -150,7 +158,7 @@ export async function compressModel(
       { hint: 'add --resume to continue a run there, or give another --out' },
     );
   const saveState = () => writeOutput(path.join(out, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
-  const load = hooks.load ?? loadData;
+  const load = memoLoader(hooks.load ?? loadData);
   const valSet = await load(o.val, 'PublicTest', { classes: modelDataClasses(model) });
   const recovery = { distill: o.distill, teacher: o.teacher, alpha: o.alpha, temperature: o.temperature, bnReestimate: o.bnReestimate };
 
@@ -163,7 +171,10 @@ export async function compressModel(
   const skipped: CompressResult['skipped'] = plans.filter((p) => p.notRun).map((p) => ({ name: p.name, reason: p.notRun! }));
   let interrupted = false;
   for (const [index, plan] of runnable.entries()) {
-    const doneSecs = Object.values(state.done).map((r) => r.seconds);
+    // The quick variants' mean time (the distillation's minutes would make every other variant look too long).
+    const doneSecs = Object.values(state.done)
+      .filter((r) => r.plan.kind !== 'arch')
+      .map((r) => r.seconds);
     const mean = doneSecs.length ? doneSecs.reduce((a, b) => a + b, 0) / doneSecs.length : undefined;
     const left = runnable.slice(index).filter((p) => !state.done[p.name]).length;
     const eta = mean === undefined ? undefined : mean * left;
@@ -176,10 +187,12 @@ export async function compressModel(
       continue;
     }
     const elapsed = (now() - started) / 1000;
-    if (o.budgetMinutes !== undefined && mean !== undefined && elapsed + mean > o.budgetMinutes * 60) {
+    // An int8 copy of a variant built (`from`) takes seconds: only a spent budget stops it.
+    const estimate = plan.from ? 0 : mean;
+    if (o.budgetMinutes !== undefined && estimate !== undefined && elapsed + estimate > o.budgetMinutes * 60) {
       skipped.push({
         name: plan.name,
-        reason: `budget: ${o.budgetMinutes} min would be exceeded (${(elapsed / 60).toFixed(1)} min spent, ~${(mean / 60).toFixed(1)} min per variant)`,
+        reason: `budget: ${o.budgetMinutes} min would be exceeded (${(elapsed / 60).toFixed(1)} min spent, ~${(estimate / 60).toFixed(1)} min per variant)`,
       });
       hooks.onVariant?.({ phase: 'skipped', name: plan.name, index, total: runnable.length });
       continue;
@@ -191,8 +204,17 @@ export async function compressModel(
     hooks.onVariant?.({ phase: 'start', name: plan.name, index, total: runnable.length, etaSeconds: eta });
     const t0 = now();
     const dir = path.join(out, 'variants', plan.name);
-    rmSync(dir, { recursive: true, force: true }); // what an interrupted attempt left: this variant is redone whole
-    const built = await buildVariant(model, dir, plan, state, out, o, recovery, valSet, hooks);
+    if (plan.kind === 'arch' && !plan.from) {
+      // The distillation's epochs: decided once (kept in the state, so --resume continues the same schedule).
+      state.archEpochs ??= await distilEpochs(model, dir, o, elapsed, load);
+      saveState();
+      if (state.archEpochs === 0) {
+        skipped.push({ name: plan.name, reason: `budget: fewer than ${MIN_DISTIL_EPOCHS} epochs of the distillation fit in what is left` });
+        hooks.onVariant?.({ phase: 'skipped', name: plan.name, index, total: runnable.length });
+        continue;
+      }
+    } else rmSync(dir, { recursive: true, force: true }); // what an interrupted attempt left: this variant is redone whole
+    const built = await buildVariant(model, dir, plan, state, out, o, recovery, valSet, { ...hooks, load });
     if (!built) {
       interrupted = true;
       skipped.push({ name: plan.name, reason: 'interrupted (redone on --resume)' });
@@ -234,6 +256,34 @@ export async function compressModel(
   return result;
 }
 
+/** Fewer epochs than this are not worth a distillation (the slim model's first cycle is 60). */
+const MIN_DISTIL_EPOCHS = 5;
+/** What the budget keeps for the steps after the distillation: its int8 copy, batch norm, every export and the bench. */
+const RESERVE_SECONDS = 300;
+
+/** The distillation's epochs: --arch-epochs, else what fits in --budget-minutes (a probe measures the speed), else DISTIL_EPOCHS. */
+async function distilEpochs(model: string, dir: string, o: Parsed, elapsed: number, load: DataLoader): Promise<number> {
+  if (o.archEpochs !== undefined) return o.archEpochs;
+  if (o.budgetMinutes === undefined) return DISTIL_EPOCHS;
+  const left = o.budgetMinutes * 60 - elapsed - RESERVE_SECONDS;
+  if (left <= 0) return 0;
+  const classes = modelDataClasses(model);
+  const [trainSet, valSet] = [await load(o.data, 'Training', { classes }), await load(o.val, 'PublicTest', { classes })];
+  const rate = await probeImagesPerSecond(model, path.join(dir, 'probe'), trainSet, DISTIL_ARCH);
+  const epochs = epochsWithin(left, rate, trainSet.size, valSet.size, MIN_DISTIL_EPOCHS);
+  return epochs * (trainSet.size / rate) <= left ? epochs : 0;
+}
+
+/** A loader that reads each (source, usage, classes) once per compress run: every stage trains on the same --data. */
+function memoLoader(load: DataLoader): DataLoader {
+  const cache = new Map<string, Promise<Dataset>>();
+  return (source, usage, options) => {
+    const key = JSON.stringify([source, usage ?? null, options.classes ?? null, !!options.decoder]);
+    if (!cache.has(key)) cache.set(key, load(source, usage, options));
+    return cache.get(key)!;
+  };
+}
+
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** The `fer compress` command line equivalent to the options (every option spelled out, defaults included). */
@@ -272,6 +322,19 @@ async function buildVariant(
       hooks,
     );
     if (r.interrupted) return null;
+    m = r.model;
+  } else if (plan.kind === 'arch') {
+    const classes = modelDataClasses(model);
+    const trainSet = await hooks.load!(o.data, 'Training', { classes });
+    const r = await distilIntoArch(
+      model,
+      path.join(dir, 'train'),
+      trainSet,
+      valSet,
+      { arch: plan.arch!, epochs: state.archEpochs!, data: o.data, val: o.val },
+      hooks,
+    );
+    if (!r) return null;
     m = r.model;
   } else if (plan.kind === 'slim') {
     const r = await slimModel(model, path.join(dir, 'slim'), { ...ft, structured: true, ratio: plan.ratio }, hooks);

@@ -1,0 +1,131 @@
+/**
+ * `fer compress --target latency`'s architecture variant: a faster network trained from scratch on --data,
+ * distilled from the model being compressed (its flip-averaged probabilities on every training image, soft
+ * targets at temperature 2 mixed 0.7 with the labels: the recipe of the shipped slim model, models/README.md),
+ * with batch norm re-estimated on plain images at the end. Where pruning the paper network's channels buys
+ * ~1.25× for 7 points (BENCHMARKS.md, issue 24), a network that runs after a stride-2 stem at twice the width
+ * (`mini-xception-s2c2-x2`: the paper network's multiply-adds at a quarter of its resolution) buys ~2× throughput
+ * for about nothing, but only through a training run: this is the one variant whose cost is minutes, not seconds.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Dataset } from '../data/dataset.js';
+import type { Arch } from '../model/archs.js';
+import { trainingHooks } from '../train/hooks/index.js';
+import { train } from '../train/fit.js';
+import { trainOptionsSchema } from '../train/options.js';
+import { reestimateSaved } from './recovery.js';
+import type { CompressHooks } from './finetune.js';
+
+/** The faster architecture `fer compress --target latency` distils into. */
+export const DISTIL_ARCH: Arch = 'mini-xception-s2c2-x2';
+
+/** Epochs of the distillation when neither --arch-epochs nor --budget-minutes says otherwise (the slim model's first cycle). */
+export const DISTIL_EPOCHS = 60;
+
+/** The training recipe (everything but the architecture, the epochs and the teacher): the slim model's cycle 1. */
+export const DISTIL_RECIPE = {
+  schedule: 'cosine',
+  warmupEpochs: 1,
+  lr: 1e-3,
+  minLr: 1e-5,
+  batchSize: 64,
+  labelSmoothing: 0.1,
+  l2: 1e-3,
+  rotation: 10,
+  zoom: 0.1,
+  shift: 0.1,
+  patience: 0,
+  distillAlpha: 0.7,
+  temperature: 2,
+  seed: 21,
+} as const;
+
+/**
+ * Epochs that fit `seconds` at `imagesPerSecond` over `trainImages` per epoch (plus `valImages` evaluated per epoch
+ * at ~4× the training rate), at least `min`, at most `max`.
+ */
+export function epochsWithin(
+  seconds: number,
+  imagesPerSecond: number,
+  trainImages: number,
+  valImages: number,
+  min = 5,
+  max = DISTIL_EPOCHS,
+): number {
+  const perEpoch = trainImages / imagesPerSecond + valImages / (4 * imagesPerSecond);
+  return Math.max(min, Math.min(max, Math.floor(seconds / perEpoch)));
+}
+
+/**
+ * Trains `arch` from scratch in `runDir` on `trainSet`, distilled from `teacher` (a saved model directory), for
+ * `epochs` epochs, validating on `valSet`; resumes the run in `runDir` when it holds a checkpoint (an interrupted
+ * compress loses at most the batches since the last one). Returns the best epoch's model with batch norm
+ * re-estimated on `trainSet`, or null when interrupted.
+ */
+export async function distilIntoArch(
+  teacher: string,
+  runDir: string,
+  trainSet: Dataset,
+  valSet: Dataset,
+  o: { arch: Arch; epochs: number; data: string; val: string },
+  hooks: CompressHooks,
+): Promise<{ model: string; bestValAcc: number; bestEpoch: number } | null> {
+  const options = trainOptionsSchema.parse({ ...DISTIL_RECIPE, arch: o.arch, epochs: o.epochs, teacher: [teacher], teacherTta: 'flip' });
+  const resume = existsSync(path.join(runDir, 'checkpoint'));
+  const r = await train(trainSet, valSet, options, {
+    out: runDir,
+    resume,
+    hooks: trainingHooks(options),
+    onEvent: hooks.onEvent,
+    shouldStop: hooks.shouldStop,
+    runJson: {
+      ...hooks.runJson,
+      data: o.data,
+      val: o.val,
+      usage: 'Training',
+      valUsage: 'PublicTest',
+      started: new Date().toISOString(),
+    },
+  });
+  if (r.stopReason === 'interrupted') return null;
+  const best = path.join(runDir, 'best');
+  const note = await reestimateSaved(best, trainSet);
+  hooks.onNote?.(`batch norm re-estimated on ${note.images} images (${note.seconds.toFixed(1)} s)`);
+  return { model: best, bestValAcc: r.bestValAcc, bestEpoch: r.bestEpoch };
+}
+
+/** Batches of the speed probe: enough for oneDNN's primitives to be made and the rate to settle. */
+const PROBE_BATCHES = 24;
+
+/**
+ * Training images per second of the distillation on this machine and engine, measured on a short run of
+ * PROBE_BATCHES batches of `trainSet`'s first images in `dir` (removed afterwards).
+ */
+export async function probeImagesPerSecond(teacher: string, dir: string, trainSet: Dataset, arch: Arch): Promise<number> {
+  const n = Math.min(trainSet.size, PROBE_BATCHES * DISTIL_RECIPE.batchSize);
+  const labels = trainSet.labels.subarray(0, n);
+  const counts = trainSet.classes.map((_, c) => labels.reduce((a, l) => a + (l === c ? 1 : 0), 0));
+  const subset: Dataset = {
+    ...trainSet,
+    images: trainSet.images.subarray(0, (n * trainSet.images.length) / trainSet.size),
+    labels,
+    size: n,
+    counts,
+    files: trainSet.files.slice(0, n),
+  };
+  const options = trainOptionsSchema.parse({ ...DISTIL_RECIPE, warmupEpochs: 0, arch, epochs: 1, teacher: [teacher], teacherTta: 'none' });
+  let rate = 0;
+  try {
+    await train(subset, null, options, {
+      out: dir,
+      hooks: [],
+      onEvent: (e) => {
+        if (e.type === 'batch') rate = e.imagesPerSecond;
+      },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rate;
+}
