@@ -9,13 +9,13 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Dataset } from '../data/dataset.js';
+import type { DataLoader, Dataset } from '../data/dataset.js';
 import type { Arch } from '../model/archs.js';
 import { trainingHooks } from '../train/hooks/index.js';
 import { train } from '../train/fit.js';
 import { trainOptionsSchema } from '../train/options.js';
 import { reestimateSaved } from './recovery.js';
-import type { CompressHooks } from './finetune.js';
+import { modelDataClasses, type CompressHooks } from './finetune.js';
 
 /** The faster architecture `fer compress --target latency` distils into. */
 export const DISTIL_ARCH: Arch = 'mini-xception-s2c2-x2';
@@ -128,4 +128,31 @@ export async function probeImagesPerSecond(teacher: string, dir: string, trainSe
     rmSync(dir, { recursive: true, force: true });
   }
   return rate;
+}
+
+/** Fewer epochs than this are not worth a distillation (the slim model's first cycle is 60). */
+export const MIN_DISTIL_EPOCHS = 5;
+/** What the budget keeps for the steps after the distillation: its int8 copy, batch norm, every export and the bench. */
+const RESERVE_SECONDS = 300;
+export const NO_EPOCHS_FIT = `budget: fewer than ${MIN_DISTIL_EPOCHS} epochs of the distillation fit in what is left`;
+
+/**
+ * The distillation's epochs: `archEpochs` when given, else as many as fit in `left` seconds of budget (less
+ * RESERVE_SECONDS) at the speed a probe in `dir` measures (0 when fewer than MIN_DISTIL_EPOCHS fit), else DISTIL_EPOCHS.
+ */
+export async function distilEpochs(
+  model: string,
+  dir: string,
+  o: { archEpochs?: number; left?: number; data: string; val: string },
+  load: DataLoader,
+): Promise<number> {
+  if (o.archEpochs !== undefined) return o.archEpochs;
+  if (o.left === undefined) return DISTIL_EPOCHS;
+  const left = o.left - RESERVE_SECONDS;
+  if (left <= 0) return 0;
+  const classes = modelDataClasses(model);
+  const [trainSet, valSet] = [await load(o.data, 'Training', { classes }), await load(o.val, 'PublicTest', { classes })];
+  const rate = await probeImagesPerSecond(model, path.join(dir, 'probe'), trainSet, DISTIL_ARCH);
+  const epochs = epochsWithin(left, rate, trainSet.size, valSet.size, MIN_DISTIL_EPOCHS);
+  return epochs * (trainSet.size / rate) <= left ? epochs : 0;
 }

@@ -8,9 +8,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { z } from 'zod';
-import { loadData, type DataLoader, type Dataset } from '../data/dataset.js';
+import { loadData, memoizeLoader, type Dataset } from '../data/dataset.js';
 import { TTA_MODES } from '../data/augment.js';
-import { loadModel, saveModel } from '../model/io.js';
 import { exportOnnx } from '../convert/export.js';
 import type { Precision } from '../onnx/precision.js';
 import { evaluate } from '../eval/evaluate-data.js';
@@ -24,8 +23,8 @@ import { quantizeModel } from './quantize.js';
 import { modelDataClasses, type CompressHooks } from './finetune.js';
 import { chooseVariant, COMPRESS_TARGETS, dropPoints, paretoFront, type CompressTarget } from './choose.js';
 import type { CompressResult, VariantPlan, VariantRecord } from './compress-types.js';
-import { writeParetoMd, writeParetoPng } from './pareto-report.js';
-import { DISTIL_ARCH, DISTIL_EPOCHS, distilIntoArch, epochsWithin, probeImagesPerSecond } from './distil-arch.js';
+import { DISTIL_ARCH, distilEpochs, distilIntoArch, NO_EPOCHS_FIT } from './distil-arch.js';
+import { writeOutputs } from './outputs.js';
 
 const list = z.union([z.string().transform((s) => s.split(',').map(Number)), z.array(z.number())]).pipe(z.array(z.number().gt(0).lt(1)));
 
@@ -131,9 +130,14 @@ interface State {
   done: Record<string, Omit<VariantRecord, 'latencyMs' | 'throughput' | 'latencyRatio' | 'throughputRatio' | 'dropPoints'>>;
 }
 
-function readState(out: string, target: CompressTarget): State {
+/** The run's state: read back for --resume (same target), else new in an `out` that must be empty or absent. */
+function openState(out: string, target: CompressTarget, resume: boolean): State {
   const file = path.join(out, STATE_FILE);
-  if (!existsSync(file)) return { version: 1, target, done: {} };
+  if (!resume && existsSync(out) && readdirSync(out).length > 0)
+    throw new UsageError(existsSync(file) ? `compress: ${out} already holds a compress run` : `compress: ${out} exists and is not empty`, {
+      hint: 'add --resume to continue a run there, or give another --out',
+    });
+  if (!resume || !existsSync(file)) return { version: 1, target, done: {} };
   const s = readJsonFile(file) as State;
   if (s.target !== target)
     throw new UsageError(`compress: ${out} holds a --target ${s.target} run, not ${target}`, { hint: 'use another --out' });
@@ -151,14 +155,9 @@ export async function compressModel(
   const now = hooks.now ?? Date.now;
   const started = now();
   const plans = planVariants(o);
-  const state = o.resume ? readState(out, o.target) : { version: 1 as const, target: o.target, done: {} };
-  if (!o.resume && existsSync(out) && readdirSync(out).length > 0)
-    throw new UsageError(
-      existsSync(path.join(out, STATE_FILE)) ? `compress: ${out} already holds a compress run` : `compress: ${out} exists and is not empty`,
-      { hint: 'add --resume to continue a run there, or give another --out' },
-    );
+  const state = openState(out, o.target, o.resume);
   const saveState = () => writeOutput(path.join(out, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
-  const load = memoLoader(hooks.load ?? loadData);
+  const load = memoizeLoader(hooks.load ?? loadData);
   const valSet = await load(o.val, 'PublicTest', { classes: modelDataClasses(model) });
   const recovery = { distill: o.distill, teacher: o.teacher, alpha: o.alpha, temperature: o.temperature, bnReestimate: o.bnReestimate };
 
@@ -206,11 +205,10 @@ export async function compressModel(
     const dir = path.join(out, 'variants', plan.name);
     if (plan.kind === 'arch' && !plan.from) {
       // The distillation's epochs: decided once (kept in the state, so --resume continues the same schedule).
-      state.archEpochs ??= await distilEpochs(model, dir, o, elapsed, load);
+      state.archEpochs ??= await distilEpochs(model, dir, { ...o, left: budgetLeft(o, elapsed) }, load);
       saveState();
       if (state.archEpochs === 0) {
-        skipped.push({ name: plan.name, reason: `budget: fewer than ${MIN_DISTIL_EPOCHS} epochs of the distillation fit in what is left` });
-        hooks.onVariant?.({ phase: 'skipped', name: plan.name, index, total: runnable.length });
+        skipped.push({ name: plan.name, reason: NO_EPOCHS_FIT });
         continue;
       }
     } else rmSync(dir, { recursive: true, force: true }); // what an interrupted attempt left: this variant is redone whole
@@ -256,33 +254,8 @@ export async function compressModel(
   return result;
 }
 
-/** Fewer epochs than this are not worth a distillation (the slim model's first cycle is 60). */
-const MIN_DISTIL_EPOCHS = 5;
-/** What the budget keeps for the steps after the distillation: its int8 copy, batch norm, every export and the bench. */
-const RESERVE_SECONDS = 300;
-
-/** The distillation's epochs: --arch-epochs, else what fits in --budget-minutes (a probe measures the speed), else DISTIL_EPOCHS. */
-async function distilEpochs(model: string, dir: string, o: Parsed, elapsed: number, load: DataLoader): Promise<number> {
-  if (o.archEpochs !== undefined) return o.archEpochs;
-  if (o.budgetMinutes === undefined) return DISTIL_EPOCHS;
-  const left = o.budgetMinutes * 60 - elapsed - RESERVE_SECONDS;
-  if (left <= 0) return 0;
-  const classes = modelDataClasses(model);
-  const [trainSet, valSet] = [await load(o.data, 'Training', { classes }), await load(o.val, 'PublicTest', { classes })];
-  const rate = await probeImagesPerSecond(model, path.join(dir, 'probe'), trainSet, DISTIL_ARCH);
-  const epochs = epochsWithin(left, rate, trainSet.size, valSet.size, MIN_DISTIL_EPOCHS);
-  return epochs * (trainSet.size / rate) <= left ? epochs : 0;
-}
-
-/** A loader that reads each (source, usage, classes) once per compress run: every stage trains on the same --data. */
-function memoLoader(load: DataLoader): DataLoader {
-  const cache = new Map<string, Promise<Dataset>>();
-  return (source, usage, options) => {
-    const key = JSON.stringify([source, usage ?? null, options.classes ?? null, !!options.decoder]);
-    if (!cache.has(key)) cache.set(key, load(source, usage, options));
-    return cache.get(key)!;
-  };
-}
+/** Seconds of --budget-minutes left after `elapsed` (undefined: no budget). */
+const budgetLeft = (o: Parsed, elapsed: number) => (o.budgetMinutes === undefined ? undefined : o.budgetMinutes * 60 - elapsed);
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -402,50 +375,4 @@ async function benchAll(out: string, original: VariantRecord, variants: VariantR
     v.latencyRatio = k === 0 ? 1 : (b1.rounds?.vsFirst?.latency.median ?? v.latencyMs / all[0].latencyMs!);
     v.throughputRatio = k === 0 ? 1 : (b64.rounds?.vsFirst?.throughput.median ?? v.throughput / all[0].throughput!);
   }
-}
-
-/** compress.json, pareto.md, pareto.png, and chosen/ (the tfjs model, its ONNX exports, a card). */
-async function writeOutputs(out: string, r: CompressResult, chosen: VariantRecord, model: string): Promise<string[]> {
-  const dir = path.join(out, 'chosen');
-  const src = chosen.name === 'original' ? model : path.join(out, chosen.model);
-  const { model: m, meta } = await loadModel(src);
-  try {
-    await saveModel(m, path.join(dir, 'model'), meta);
-  } finally {
-    m.dispose();
-  }
-  const files = [path.join(out, 'compress.json'), path.join(out, 'pareto.md'), path.join(out, 'pareto.png'), path.join(dir, 'model')];
-  const onnx = path.join(dir, path.basename(chosen.onnx) === 'original.onnx' ? 'model-fp32.onnx' : path.basename(chosen.onnx));
-  writeOutput(onnx, readFileSync(path.join(out, chosen.onnx)));
-  files.push(onnx);
-  if (chosen.precision !== 'fp32') {
-    const fp32 = path.join(dir, 'model-fp32.onnx');
-    await exportOnnx(path.join(dir, 'model'), fp32, { version: 'compress', verify: false });
-    files.push(fp32);
-  }
-  writeOutput(path.join(dir, 'README.md'), card(r, chosen));
-  files.push(path.join(dir, 'README.md'));
-  writeOutput(files[0], JSON.stringify({ ...r, written: files }, null, 2) + '\n');
-  writeParetoMd(files[1], r);
-  await writeParetoPng(files[2], r);
-  return files;
-}
-
-const fixed = (x: number | undefined, d = 2) => (x === undefined ? '–' : x.toFixed(d));
-
-function card(r: CompressResult, v: VariantRecord): string {
-  return [
-    `# ${v.name}: chosen by fer compress --target ${r.target} --max-drop ${r.maxDrop}`,
-    '',
-    `From \`${String(r.options.model)}\`. ${r.chosen?.reason ?? ''}.`,
-    '',
-    `- accuracy on --val (ONNX): ${fixed(v.accuracy * 100)}% (original ${fixed(r.original.accuracy * 100)}%, drop ${fixed(dropPoints(v, r.original))} points)`,
-    `- balanced accuracy (mean per-class recall): ${fixed(v.balancedAccuracy * 100)}%`,
-    `- ONNX file: ${v.bytes} bytes (${v.gzipBytes ?? '–'} gzip'd), ${fixed(v.bytes / r.original.bytes, 3)}× the original's`,
-    `- p50 latency at batch 1: ${fixed(v.latencyMs)} ms (${fixed(v.latencyRatio, 3)}× the original), throughput at batch 64: ${fixed(v.throughput, 0)} img/s (${fixed(v.throughputRatio, 3)}×), from one interleaved bench`,
-    '',
-    "Files: `model/` (the tfjs model, its compression in model.json's metadata), the ONNX export(s) beside it.",
-    'Every variant measured is in ../compress.json and ../pareto.md.',
-    '',
-  ].join('\n');
 }

@@ -56,6 +56,16 @@ export type DataLoader = (
   options: Pick<LoadOptions, 'classes' | 'decoder'>,
 ) => Promise<Dataset>;
 
+/** A loader that reads each (source, usage, classes) once: for a caller whose stages all read the same data. */
+export function memoizeLoader(load: DataLoader): DataLoader {
+  const cache = new Map<string, Promise<Dataset>>();
+  return (source, usage, options) => {
+    const key = JSON.stringify([source, usage ?? null, options.classes ?? null, !!options.decoder]);
+    if (!cache.has(key)) cache.set(key, load(source, usage, options));
+    return cache.get(key)!;
+  };
+}
+
 /** The default DataLoader: loadDataset itself. */
 export const loadData: DataLoader = (source, usage, options) => loadDataset(source, { usage, ...options });
 
