@@ -15,6 +15,9 @@ import { decodeSsd, decodeTiny, iou, landmarkSquare, twoLooks, toImageBoxes, wit
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from './onnx-nets.js';
 import { faceApi, landmarkParams, releaseFaceApi, type FaceApi } from './face-api.js';
 import { SSD_SIZE, ssdDetectorOnnx, type SsdParams } from './onnx-ssd.js';
+import { faceMeshOnnx, MESH_INPUT, MESH_POINTS } from './onnx-mesh.js';
+import { cropRoi, meshTo68, meshToImage, roiFrom468, roiFrom68, type MeshPoint, type Roi } from './mesh.js';
+import { readFaceMesh } from './mesh-files.js';
 
 export { DETECTORS, MIN_CONFIDENCE, thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
 
@@ -42,7 +45,16 @@ export interface DetectOptions {
   minConfidence?: number | Thresholds;
   /** Tiny detector input size (multiple of 32). */
   inputSize?: number;
+  /**
+   * The 68 points where dlib's model does not give them: `mesh` (default: face-api's net looks once, then
+   * MediaPipe's face mesh twice, mapped to 68 points; 4.7% NME on AFW against 7.0%) or `net` (face-api's net,
+   * two looks).
+   */
+  landmarks?: LandmarkModel;
 }
+
+export const LANDMARK_MODELS = ['mesh', 'net'] as const;
+export type LandmarkModel = (typeof LANDMARK_MODELS)[number];
 
 export interface DetectTimings {
   detectMs: number;
@@ -66,7 +78,7 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (dlibWithoutModel()) {
       const t2 = performance.now();
-      faces = await lookTwice(image, faces);
+      faces = await findLandmarks(image, faces, o.landmarks);
       if (timings) timings.landmarksMs += performance.now() - t2;
     }
     if (detector === 'dlib') return faces;
@@ -98,9 +110,48 @@ async function faceApiFaces(
   const found = tiny ? await tinyDetect(fa, view, th.tiny) : await ssdDetect(view, th.ssd);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const faces = await lookTwice(image, toImageBoxes(found, scale, image).filter(keep));
+  const faces = await findLandmarks(image, toImageBoxes(found, scale, image).filter(keep), o.landmarks);
   if (timings) timings.landmarksMs += performance.now() - t;
   return faces;
+}
+
+/** Each face's 68 points by the chosen landmark model (DetectOptions.landmarks; default mesh). */
+export function findLandmarks(image: RawImage, found: Found[], model: LandmarkModel = 'mesh'): Promise<DetectedFace[]> {
+  return model === 'net' ? lookTwice(image, found) : meshLandmarks(image, found);
+}
+
+/**
+ * face-api's net looks once at each face (the square centred on its box), then the face mesh twice: framed
+ * from those 68 points, then from its own 468 (roiFrom68, roiFrom468); its points mapped to 300-W's 68
+ * (meshTo68). BENCHMARKS.md "Face mesh landmarks".
+ */
+export async function meshLandmarks(image: RawImage, found: Found[]): Promise<DetectedFace[]> {
+  const mesh = await meshPoints(image, found);
+  return found.map(({ box, score }, i) => ({ box, score, landmarks: meshTo68(mesh[i]) }));
+}
+
+/** The face mesh's 468 points of each face, as meshLandmarks finds them (before the map to 68). */
+export async function meshPoints(image: RawImage, found: Found[]): Promise<MeshPoint[][]> {
+  if (!found.length) return [];
+  const first = await landmarks68(image, found);
+  const mesh = await meshLooks(
+    image,
+    first.map((f) => roiFrom68(f.landmarks)),
+  );
+  return meshLooks(
+    image,
+    mesh.map((m) => roiFrom468(m)),
+  );
+}
+
+/** The face mesh on one rotated square per face: each face's 468 points in the image. */
+export async function meshLooks(image: RawImage, rois: Roi[]): Promise<MeshPoint[][]> {
+  if (!rois.length) return [];
+  const n = MESH_INPUT * MESH_INPUT * 3;
+  const x = new Float32Array(rois.length * n);
+  rois.forEach((r, i) => cropRoi(image, r, MESH_INPUT, x, i * n));
+  const out = await runOnnxInput('mesh', () => faceMeshOnnx(readFaceMesh()), x, [rois.length, MESH_INPUT, MESH_INPUT, 3]);
+  return rois.map((r, i) => meshToImage(out, r, i * (MESH_POINTS * 3 + 1)));
 }
 
 /**
@@ -171,10 +222,14 @@ export const openFaceNetSessions = () => sessions.size;
 
 /** Runs a face net (built on first use) on same-size RGB images; its output values. */
 async function runOnnx(key: string, build: () => Uint8Array, images: RawImage[]): Promise<Float32Array> {
-  if (!sessions.has(key)) sessions.set(key, createSession(build(), { threads: 1 }));
-  const s = await sessions.get(key)!;
   const { width, height } = images[0];
   const x = new Float32Array(images.length * width * height * 3);
   images.forEach((im, i) => x.set(im.data, i * width * height * 3));
-  return s.run(x, [images.length, height, width, 3]);
+  return runOnnxInput(key, build, x, [images.length, height, width, 3]);
+}
+
+async function runOnnxInput(key: string, build: () => Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {
+  if (!sessions.has(key)) sessions.set(key, createSession(build(), { threads: 1 }));
+  const s = await sessions.get(key)!;
+  return s.run(x, dims);
 }
