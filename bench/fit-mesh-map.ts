@@ -56,7 +56,7 @@ async function collect(): Promise<Sample[]> {
       const best = found.filter((f) => iou(f.box, tb) >= 0.3).sort((p, q) => iou(q.box, tb) - iou(p.box, tb))[0];
       if (!best) continue;
       const [mesh] = await meshPoints(image, [best]);
-      out.push({ file: a.file, truth: t.landmarks.map(([x, y]) => ({ x, y })), mesh });
+      out.push({ file: a.file, truth: t.landmarks.map(([x, y]) => ({ x, y })), mesh: mesh.points });
     }
     if ((n + 1) % 50 === 0) console.error(`${n + 1}/${ann.length} photos`);
   }

@@ -127,11 +127,11 @@ export function findLandmarks(image: RawImage, found: Found[], model: LandmarkMo
  */
 export async function meshLandmarks(image: RawImage, found: Found[]): Promise<DetectedFace[]> {
   const mesh = await meshPoints(image, found);
-  return found.map(({ box, score }, i) => ({ box, score, landmarks: meshTo68(mesh[i]) }));
+  return found.map(({ box, score }, i) => ({ box, score, landmarks: meshTo68(mesh[i].points) }));
 }
 
-/** The face mesh's 468 points of each face, as meshLandmarks finds them (before the map to 68). */
-export async function meshPoints(image: RawImage, found: Found[]): Promise<MeshPoint[][]> {
+/** The face mesh's last look at each face, as meshLandmarks takes it (before the map to 68). */
+export async function meshPoints(image: RawImage, found: Found[]): Promise<MeshLook[]> {
   if (!found.length) return [];
   const first = await landmarks68(image, found);
   const mesh = await meshLooks(
@@ -140,18 +140,25 @@ export async function meshPoints(image: RawImage, found: Found[]): Promise<MeshP
   );
   return meshLooks(
     image,
-    mesh.map((m) => roiFrom468(m)),
+    mesh.map((m) => roiFrom468(m.points)),
   );
 }
 
-/** The face mesh on one rotated square per face: each face's 468 points in the image. */
-export async function meshLooks(image: RawImage, rois: Roi[]): Promise<MeshPoint[][]> {
+/** What the face mesh finds in one square: its 468 points in the image, and its score that a face is there (0–1). */
+export interface MeshLook {
+  points: MeshPoint[];
+  score: number;
+}
+
+/** The face mesh on one rotated square per face. */
+export async function meshLooks(image: RawImage, rois: Roi[]): Promise<MeshLook[]> {
   if (!rois.length) return [];
   const n = MESH_INPUT * MESH_INPUT * 3;
   const x = new Float32Array(rois.length * n);
   rois.forEach((r, i) => cropRoi(image, r, MESH_INPUT, x, i * n));
   const out = await runOnnxInput('mesh', () => faceMeshOnnx(readFaceMesh()), x, [rois.length, MESH_INPUT, MESH_INPUT, 3]);
-  return rois.map((r, i) => meshToImage(out, r, i * (MESH_POINTS * 3 + 1)));
+  const stride = MESH_POINTS * 3 + 1;
+  return rois.map((r, i) => ({ points: meshToImage(out, r, i * stride), score: out[i * stride + stride - 1] }));
 }
 
 /**
