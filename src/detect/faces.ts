@@ -1,7 +1,8 @@
 /**
  * Faces with 68 landmarks (iBUG 300-W layout, as the paper's dlib detector) from @vladmandic/face-api,
  * whose detectors and 68-point landmark net ship inside its npm package: both detectors (SSD-MobileNetV1 and
- * the tiny one, the default) and the landmark net run as ONNX graphs in onnxruntime, from face-api's weights.
+ * the tiny one, the default) and the landmark net run as ONNX graphs in onnxruntime, from face-api's weights;
+ * MediaPipe's face mesh (models/face-mesh/) places the 68 points from the net's first look (meshLandmarks).
  * Alignment: rotate about the eye midpoint so the eye line is level, crop a square around
  * the landmarks with a margin, resize to 48×48 grayscale (what the classifier was trained on).
  */
@@ -63,10 +64,10 @@ export interface DetectTimings {
 
 /**
  * Faces and their 68 landmarks; `timings` receives the time of each stage. The frame is letterboxed to the
- * detector's input size and each face cropped square at the landmark net's, by sharp on 8-bit pixels. The
- * landmark net looks twice: on the square centred on the detector's box, then on a square framed from those
- * landmarks (refineSquare): 5–20% lower landmark error on real photos for every detector (BENCHMARKS.md). The
- * detectors and the landmark net run as ONNX graphs in onnxruntime (detect/onnx-nets.ts, detect/onnx-ssd.ts).
+ * detector's input size and each face cropped square at the landmark net's, by sharp on 8-bit pixels. Where
+ * dlib's model does not place the 68 points, the face mesh does (meshLandmarks; `landmarks: 'net'`: face-api's
+ * net looking twice, lookTwice). The detectors and the nets run as ONNX graphs in onnxruntime
+ * (detect/onnx-nets.ts, detect/onnx-ssd.ts, detect/onnx-mesh.ts).
  */
 export async function detectFaces(image: RawImage, o: DetectOptions = {}, timings?: DetectTimings): Promise<DetectedFace[]> {
   const { detector } = resolveDetector(o.detector);
