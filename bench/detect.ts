@@ -4,7 +4,9 @@
  * point error over the outer-eye-corner distance, points 36 and 45) and time per image.
  *
  * Each detector runs once per image at a permissive threshold; each row of the table is then a threshold (and,
- * for `dlib+tiny`, a union rule) applied to those same detections, so a calibration table costs one pass.
+ * for `dlib+tiny`, a union rule; for tiny and SSD, a floor on the face mesh's own face score) applied to those
+ * same detections, so a calibration table costs one pass. Landmarks: dlib's model, face-api's net (corner,
+ * centred, refined square) and the face mesh mapped to 68 points (`mesh`, fer's default without dlib's model).
  *
  *   npx tsx bench/detect.ts [--real ../shared/data/faces-real] [--landmarks ../shared/data/faces-landmarks]
  *     [--face-free DIR] [--scenes 0] [--limit N] [--passes dlib1,tiny416,…] [--json FILE]
@@ -19,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { useBackend } from '../src/engine/backend.js';
 import { composeScene, decodeRgb, type RawImage } from '../src/io/image.js';
 import { dlibDetectAsync } from '../src/detect/dlib.js';
-import { detectFaces, iou, landmarks68, type Box, type Point } from '../src/detect/faces.js';
+import { detectFaces, iou, landmarks68, meshPoints, type Box, type Point } from '../src/detect/faces.js';
+import { meshTo68 } from '../src/detect/mesh.js';
 import { landmarkSquare, refineSquare, type Square } from '../src/detect/geometry.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -125,6 +128,8 @@ async function composedScenes(facesDir: string, n: number, seed: number): Promis
 interface Det {
   box: Box;
   score: number;
+  /** The face mesh's score that its last look holds a face (0–1). */
+  meshScore: number;
   /** Landmark variants by name (dlib's own, face-api's net on the corner / centred / refined square). */
   marks: Record<string, Point[]>;
 }
@@ -137,8 +142,14 @@ interface Pass {
 
 const cornerSquare = (b: Box): Square => ({ x: b.x, y: b.y, side: Math.max(b.width, b.height) });
 
-/** face-api's landmarks on the corner square (the code before issue 32), the centred square, and one refinement. */
-async function netMarks(image: RawImage, faces: { box: Box; score: number }[]): Promise<Record<string, Point[]>[]> {
+/**
+ * face-api's landmarks on the corner square (the code before issue 32), the centred square, and one refinement;
+ * the face mesh's (fer's default without dlib's model: meshLandmarks) and its face score.
+ */
+async function netMarks(
+  image: RawImage,
+  faces: { box: Box; score: number }[],
+): Promise<{ marks: Record<string, Point[]>; meshScore: number }[]> {
   if (!faces.length) return [];
   const corner = await landmarks68(
     image,
@@ -155,7 +166,11 @@ async function netMarks(image: RawImage, faces: { box: Box; score: number }[]): 
     faces,
     centred.map((f) => refineSquare(f.landmarks)),
   );
-  return faces.map((_, i) => ({ corner: corner[i].landmarks, centred: centred[i].landmarks, refined: refined[i].landmarks }));
+  const mesh = await meshPoints(image, faces);
+  return faces.map((_, i) => ({
+    marks: { corner: corner[i].landmarks, centred: centred[i].landmarks, refined: refined[i].landmarks, mesh: meshTo68(mesh[i].points) },
+    meshScore: mesh[i].score,
+  }));
 }
 
 async function runPass(pass: string, items: Item[]): Promise<Pass> {
@@ -176,7 +191,8 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
       found.map((f, i) => ({
         box: f.box,
         score: f.score,
-        marks: { ...variants[i], ...(pass.startsWith('dlib') ? { dlib: f.landmarks! } : {}) },
+        meshScore: variants[i].meshScore,
+        marks: { ...variants[i].marks, ...(pass.startsWith('dlib') ? { dlib: f.landmarks! } : {}) },
       })),
     );
   }
@@ -235,10 +251,10 @@ interface Config {
   passes: string[];
 }
 
-const above = (pass: string, t: number): Config => ({
-  name: `${pass} ≥ ${t}`,
+const above = (pass: string, t: number, meshMin = 0): Config => ({
+  name: `${pass} ≥ ${t}${meshMin ? `, mesh score ≥ ${meshMin}` : ''}`,
   passes: [pass],
-  pick: (p, k) => p.get(pass)?.dets[k].filter((d) => d.score >= t) ?? null,
+  pick: (p, k) => p.get(pass)?.dets[k].filter((d) => d.score >= t && d.meshScore >= meshMin) ?? null,
 });
 const union = (a: string, ta: number, b: string, tb: number): Config => ({
   name: `${a} ≥ ${ta} ∪ ${b} ≥ ${tb}`,
@@ -275,15 +291,16 @@ const configs: Config[] = [];
 for (const p of passNames) {
   const ts = p.startsWith('dlib') ? [-0.5, -0.25, 0, 0.25, 0.5] : [0.3, 0.4, 0.5, 0.6, 0.7];
   for (const t of ts) configs.push(above(p, t));
+  if (!p.startsWith('dlib')) for (const t of [0.3, 0.4, 0.5]) for (const m of [0.5, 0.9]) configs.push(above(p, t, m));
 }
 for (const d of passNames.filter((p) => p.startsWith('dlib')))
   for (const t of passNames.filter((p) => p.startsWith('tiny'))) for (const tt of [0.5, 0.6, 0.7]) configs.push(union(d, 0, t, tt));
 
 const rows: Record<string, unknown>[] = [];
 console.log(
-  '| detector | set | recall (IoU ≥ 0.3) | false positives | NME dlib | NME net corner | NME net centred | NME net refined | ms / image |',
+  '| detector | set | recall (IoU ≥ 0.3) | false positives | NME dlib | NME net corner | NME net centred | NME net refined | NME mesh | ms / image |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(2)}%`);
 for (const c of configs) {
   for (const set of sets) {
@@ -294,7 +311,7 @@ for (const c of configs) {
     const ms = c.passes.reduce((a, p) => a + passes.get(p)!.ms, 0);
     rows.push({ detector: c.name, set: set.name, ...r, ms });
     console.log(
-      `| ${c.name} | ${set.name} | ${((100 * r.hits) / Math.max(1, r.truths)).toFixed(1)}% (${r.hits}/${r.truths}) | ${set.complete ? r.fp : '-'} | ${pct(r.nme.dlib)} | ${pct(r.nme.corner)} | ${pct(r.nme.centred)} | ${pct(r.nme.refined)} | ${ms.toFixed(1)} |`,
+      `| ${c.name} | ${set.name} | ${((100 * r.hits) / Math.max(1, r.truths)).toFixed(1)}% (${r.hits}/${r.truths}) | ${set.complete ? r.fp : '-'} | ${pct(r.nme.dlib)} | ${pct(r.nme.corner)} | ${pct(r.nme.centred)} | ${pct(r.nme.refined)} | ${pct(r.nme.mesh)} | ${ms.toFixed(1)} |`,
     );
   }
 }

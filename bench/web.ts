@@ -4,8 +4,9 @@
  * cross-origin isolated, so threads are allowed) and its WebGPU backend (here Chromium's only adapter is
  * the software SwiftShader, offered with --enable-unsafe-webgpu), each row saying the provider that ran; wasm
  * also with the detector on every frame (`?detect-every=1`) against the page's default (every 5th frame, faces
- * followed by their landmarks between).
- *   npx tsx bench/web.ts [site] [seconds]
+ * followed by their landmarks between), and with face-api's 68-point net (`?landmarks=net`) against the page's
+ * default face mesh. A regular expression as the third argument keeps the rows whose label it matches.
+ *   npx tsx bench/web.ts [site] [seconds] [rows]
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -41,13 +42,17 @@ const rows: string[] = [];
   console.log(`webgpu adapter: ${adapter ?? 'none'}`);
   await page.close();
 }
-for (const [label, query] of [
+const settings = [
   ['wasm, 1 thread, detector every frame', '?ep=wasm&threads=1&detect-every=1'],
+  ["wasm, 1 thread, face-api's net", '?ep=wasm&threads=1&landmarks=net'],
   ['wasm, 1 thread', '?ep=wasm&threads=1'],
   ['wasm, 2 threads, detector every frame', '?ep=wasm&threads=2&detect-every=1'],
+  ["wasm, 2 threads, face-api's net", '?ep=wasm&threads=2&landmarks=net'],
   ['wasm, 2 threads', '?ep=wasm&threads=2'],
   ['webgpu (wasm threads: 2)', '?ep=webgpu&threads=2'],
-]) {
+];
+const only = process.argv[4] ? new RegExp(process.argv[4]) : null;
+for (const [label, query] of settings.filter(([l]) => !only || only.test(l))) {
   const page = await browser.newPage();
   await page.goto(server.url + query);
   await page.waitForFunction(

@@ -13,7 +13,7 @@ export {
   type FaceResult,
 } from './predict/predictor.js';
 export { type RawImage } from './io/image.js';
-export { type Box, type Point, DETECTORS, type Detector } from './detect/faces.js';
+export { type Box, type Point, DETECTORS, type Detector, LANDMARK_MODELS, type LandmarkModel } from './detect/faces.js';
 export { loadDataset, spreadSample, type Dataset } from './data/dataset.js';
 export { CLASSES, IMAGE_SIZE, NUM_CLASSES } from './data/classes.js';
 export { makeBatch, PREPROCESS } from './data/augment.js';

@@ -142,7 +142,11 @@ function withDetectorOptions(cmd: Command): Command {
       `face detection threshold of the detector in use (dlib's HOG score, default ${MIN_CONFIDENCE.dlib}; tiny's and ssd's probability, default ${MIN_CONFIDENCE.tiny}), ` +
         `or per detector: dlib=0.2,tiny=0.8 (dlib+tiny adds tiny's faces from ${MIN_CONFIDENCE.dlibTiny})`,
     )
-    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', num);
+    .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', num)
+    .option(
+      '--landmarks <m>',
+      "the 68 points where dlib's model does not place them: mesh (MediaPipe's face mesh, the default; its map to 68 points was fitted on 300-W's non-commercial annotations) | net (face-api's 68-point net)",
+    );
 }
 
 /** Counts of what predict saw: images/frames, faces, those without a face, those that could not be read. */

@@ -31,7 +31,9 @@ export function faceCropper(o: FaceCropOptions = {}): FaceCropper {
   const stats = { photos: 0, noFace: 0, severalFaces: 0 };
   retainFaceNets();
   return {
-    tag: `faces:${detector}:${o.upsample ?? 'auto'}:${multi}:align-0.25`,
+    // landmarks-mesh: the 68 points (and so the crops) where dlib's model does not place them are the face mesh's
+    // since issue 32, not face-api's net's: crops cached before are not reused
+    tag: `faces:${detector}:${o.upsample ?? 'auto'}:${multi}:align-0.25:landmarks-mesh`,
     stats,
     async decode(file) {
       stats.photos++;

@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
-import { DETECTORS, releaseFaceNets, resolveDetector, retainFaceNets } from '../detect/faces.js';
+import { DETECTORS, LANDMARK_MODELS, releaseFaceNets, resolveDetector, retainFaceNets } from '../detect/faces.js';
 import { useBackend, BACKENDS } from '../engine/backend.js';
 import { PROVIDERS } from '../runtime/ort.js';
 import { readClassMap } from '../data/class-map.js';
@@ -68,6 +68,8 @@ export const predictorOptionsSchema = z.object({
   minConfidence: minConfidenceSchema,
   /** Tiny detector's input side (a multiple of 32). */
   inputSize: inputSizeSchema(z.number()),
+  /** The 68 points where dlib's model does not place them: the face mesh (default) or face-api's net. */
+  landmarks: z.enum(LANDMARK_MODELS).optional(),
   /** false: no face detection, each image is one already-cropped face. */
   detect: z.boolean().default(true),
   /** Test-time augmentation of each face: flip (the face and its mirror image, averaged), tencrop or none. */

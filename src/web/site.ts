@@ -16,6 +16,8 @@ import { readOnnxFile } from '../onnx/validate.js';
 import { PREPROCESS } from '../data/augment.js';
 import { faceApi, landmarkParams } from '../detect/face-api.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from '../detect/onnx-nets.js';
+import { faceMeshOnnx } from '../detect/onnx-mesh.js';
+import { readFaceMesh } from '../detect/mesh-files.js';
 import type { WebConfig } from './browser/predictor.js';
 
 const require = createRequire(import.meta.url);
@@ -137,6 +139,7 @@ export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebE
     'classifier.onnx': readFileSync(model),
     'tiny-face-detector.onnx': tinyDetectorOnnx(fa.nets.tinyFaceDetector.params as unknown as TinyDetectorParams, WEB_DETECTOR_INPUT),
     'landmarks-68.onnx': landmarkNetOnnx(landmarkParams(fa)),
+    'face-mesh.onnx': faceMeshOnnx(readFaceMesh()),
   };
   let preprocess: WebConfig['preprocess'] = { ...PREPROCESS };
   try {
@@ -149,7 +152,7 @@ export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebE
     classes: info.classes,
     preprocess,
     layout: info.layout,
-    models: { classifier: 'classifier.onnx', detector: 'tiny-face-detector.onnx', landmarks: 'landmarks-68.onnx' },
+    models: { classifier: 'classifier.onnx', detector: 'tiny-face-detector.onnx', landmarks: 'landmarks-68.onnx', mesh: 'face-mesh.onnx' },
     detector: { inputSize: WEB_DETECTOR_INPUT, anchors: fa.nets.tinyFaceDetector.anchors.map((a) => ({ x: a.x, y: a.y })) },
     landmarkInput: LANDMARK_INPUT,
   };
@@ -158,6 +161,7 @@ export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebE
   files['app.js'] = await pageScript();
   files['NOTICE.txt'] =
     'Face detector and 68-point landmark net: @vladmandic/face-api (MIT), converted to ONNX by fer.\n' +
+    'Face mesh: MediaPipe (Apache-2.0), as shipped by @vladmandic/human (MIT), converted to ONNX by fer; its map to 68 points was fitted by fer on 300-W annotations (research, non-commercial terms).\n' +
     'Runtime: onnxruntime-web (MIT, Microsoft). Emotion classifier: fer (MIT), trained on FER2013.\n';
   // onnxruntime-web's exports map hides package.json; its wasm entry (CommonJS) lies in dist/.
   const ortDir = path.dirname(require.resolve('onnxruntime-web/wasm'));

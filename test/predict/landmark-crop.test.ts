@@ -40,7 +40,7 @@ describe('the 68-point net on a tall box (a real face)', () => {
   beforeAll(async () => {
     await useBackend('auto');
     image = await decodeRgb('fixtures/scenes/one-face.jpg');
-    const [face] = await detectFaces(image, { detector: 'tiny' });
+    const [face] = await detectFaces(image, { detector: 'tiny', landmarks: 'net' });
     box = face.box;
     reference = face.landmarks;
   });

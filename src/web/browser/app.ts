@@ -146,12 +146,14 @@ async function openFile(file: File): Promise<void> {
 
 async function main(): Promise<void> {
   status.textContent = 'loading models…';
-  // ?threads=N and ?ep=webgpu,wasm choose onnxruntime-web's settings, ?detect-every=N how often the detector runs (for measuring them).
+  // ?threads=N and ?ep=webgpu,wasm choose onnxruntime-web's settings, ?detect-every=N how often the detector runs,
+  // ?landmarks=net face-api's net instead of the face mesh (for measuring them).
   const q = new URLSearchParams(location.search);
   if (q.has('detect-every')) DETECT_EVERY = Math.max(1, Number(q.get('detect-every')) || 1);
   predictor = await createPredictor({
     threads: q.has('threads') ? Number(q.get('threads')) : undefined,
     executionProviders: (q.get('ep')?.split(',') as WebProvider[] | undefined) ?? undefined,
+    landmarks: q.get('landmarks') === 'net' ? 'net' : undefined,
   });
   (window as unknown as { fer: unknown }).fer = { predictor, createPredictor };
   // Which onnxruntime-web provider runs (WebGPU, else wasm), and why not the first one, stays on the page.

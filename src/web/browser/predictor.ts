@@ -10,9 +10,11 @@
 import type * as OrtModule from 'onnxruntime-web/wasm';
 import { thresholdsFor } from '../../detect/thresholds.js';
 import { followFaces } from '../../predict/track.js';
+import { cropRoi, meshTo68, meshToImage, roiFrom468, roiFrom68, MESH_SIZE, type MeshPoint, type Roi } from '../../detect/mesh.js';
 import {
   alignFaces,
   decodeTiny,
+  landmarkSquare,
   refineSquare,
   toImageBoxes,
   twoLooks,
@@ -34,7 +36,8 @@ export interface WebConfig {
   /** Pixel p enters the classifier as p * scale + offset. */
   preprocess: { scale: number; offset: number };
   layout: 'NHWC' | 'NCHW';
-  models: { classifier: string; detector: string; landmarks: string };
+  /** `mesh`: MediaPipe's face mesh (as Node's default landmarks; absent in sites written before it). */
+  models: { classifier: string; detector: string; landmarks: string; mesh?: string };
   detector: { inputSize: number; anchors: Point[] };
   landmarkInput: number;
 }
@@ -53,6 +56,11 @@ export interface WebPredictorOptions {
    * that runs here is used, and `provider` / `providerNote` on the predictor say which and why.
    */
   executionProviders?: readonly WebProvider[];
+  /**
+   * The 68 points: `mesh` (face-api's net once, then the face mesh, as Node's default; where the site has it) or
+   * `net` (face-api's net, two looks; then one look per frame while following). Default: mesh when the site has it.
+   */
+  landmarks?: 'mesh' | 'net';
 }
 
 /** The execution providers the page runs on: WebGPU (onnxruntime-web's WebGPU build) and wasm (its wasm-only build). */
@@ -196,6 +204,7 @@ async function openSessions(
       const sessionOptions: OrtModule.InferenceSession.SessionOptions = { executionProviders: [p], graphOptimizationLevel: 'all' };
       const load = (file: string) => ort.InferenceSession.create(new URL(file, base).href, sessionOptions);
       const files = [config.models.classifier, config.models.detector, config.models.landmarks];
+      if (config.models.mesh && options.landmarks !== 'net') files.push(config.models.mesh);
       // onnxruntime-web's WebGPU provider creates one session at a time ("another WebGPU EP inference session
       // is being created"); wasm sessions load together.
       const sessions: Session[] = [];
@@ -210,6 +219,35 @@ async function openSessions(
   throw new Error(`fer: no execution provider runs here: ${skipped.join('; ')}`);
 }
 
+/** The face mesh on one rotated square per face: each face's 468 points (as Node's meshLooks). */
+async function meshLook(
+  runMesh: (x: Float32Array, n: number) => Promise<Float32Array>,
+  pixels: Pixels,
+  rois: Roi[],
+): Promise<MeshPoint[][]> {
+  const n = MESH_SIZE * MESH_SIZE * 3;
+  const x = new Float32Array(rois.length * n);
+  rois.forEach((r, i) => cropRoi(pixels, r, MESH_SIZE, x, i * n));
+  const out = await runMesh(x, rois.length);
+  return rois.map((r, i) => meshToImage(out, r, i * (468 * 3 + 1)));
+}
+
+/**
+ * Node's meshLandmarks: the mesh framed from each face's 68 points (face-api's net's first look at a detected
+ * face), then from its own points. `following`: the points are the face's in the last frame, one mesh look.
+ */
+async function meshFaces(
+  runMesh: (x: Float32Array, n: number) => Promise<Float32Array>,
+  pixels: Pixels,
+  found: Found[],
+  from68: Point[][],
+  following = false,
+): Promise<DetectedFace[]> {
+  let m = await meshLook(runMesh, pixels, from68.map(roiFrom68));
+  if (!following) m = await meshLook(runMesh, pixels, m.map(roiFrom468));
+  return found.map(({ box, score }, i) => ({ box, score, landmarks: meshTo68(m[i]) }));
+}
+
 export async function createPredictor(options: WebPredictorOptions = {}): Promise<WebPredictor> {
   const base = new URL(
     options.baseUrl ?? './',
@@ -220,6 +258,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
   const config = (await res.json()) as WebConfig;
   const { ort, provider, providerNote, sessions } = await openSessions(base, config, options);
   const [classifier, detector, landmarks] = sessions;
+  const mesh: Session | undefined = sessions[3];
   const tta = options.tta ?? 'flip';
   const threshold = thresholdsFor('tiny', options.minConfidence).tiny;
   const { inputSize, anchors } = config.detector;
@@ -237,6 +276,16 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     squares.forEach((q, i) => squareRgb(canvas, q.x, q.y, q.side, L, x, i * L * L * 3));
     return withLandmarks(found, await run(landmarks, x, [found.length, L, L, 3]), squares);
   }
+
+  const runMesh = (x: Float32Array, n: number) => run(mesh!, x, [n, MESH_SIZE, MESH_SIZE, 3]);
+  const firstLook = async (canvas: CanvasImageSource, found: Found[]) =>
+    (
+      await look(
+        canvas,
+        found,
+        found.map((f) => landmarkSquare(f.box)),
+      )
+    ).map((f) => f.landmarks);
 
   /** The classifier through Node's test-time-view loop (runtime/onnx-probs.ts), on onnxruntime-web. */
   const classifierRunner = { run: (data: Float32Array, dims: number[]) => run(classifier, data, dims) };
@@ -259,8 +308,10 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       crops = wholeGray(canvas, width, height);
     } else if (o.follow?.length) {
       const t = performance.now();
-      const squares = o.follow.map((f) => refineSquare(f.landmarks));
-      faces = followFaces(o.follow, await look(canvas, o.follow, squares));
+      // following: one look per face, framed from its last points (the mesh's, or the net's)
+      const last = o.follow.map((f) => f.landmarks);
+      const again = mesh ? await meshFaces(runMesh, pixels, o.follow, last, true) : await look(canvas, o.follow, last.map(refineSquare));
+      faces = followFaces(o.follow, again);
       timings.landmarksMs = performance.now() - t;
       crops = alignFaces(pixels, faces);
     } else {
@@ -277,7 +328,9 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       timings.detectMs = performance.now() - t;
       t = performance.now();
       if (found.length) {
-        faces = await twoLooks(found, (squares) => look(canvas, found, squares)); // as Node's detectFaces
+        faces = mesh
+          ? await meshFaces(runMesh, pixels, found, await firstLook(canvas, found)) // as Node's detectFaces
+          : await twoLooks(found, (squares) => look(canvas, found, squares));
       }
       timings.landmarksMs = performance.now() - t;
       crops = alignFaces(pixels, faces);
@@ -297,7 +350,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await Promise.all([classifier.release(), detector.release(), landmarks.release()]);
+      await Promise.all([classifier.release(), detector.release(), landmarks.release(), mesh?.release()]);
     },
   };
 }

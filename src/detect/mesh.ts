@@ -1,0 +1,154 @@
+/**
+ * The geometry around MediaPipe's face mesh (detect/onnx-mesh.ts), shared by Node (detect/faces.ts) and the
+ * browser: the rotated square the mesh looks at, its 192×192 crop, its 468 points back in the image, and the
+ * 68 points of 300-W made from them (a fitted linear map, detect/mesh-map.ts). No Node built-ins, no runtime.
+ */
+import type { Pixels } from './geometry.js';
+import type { Point } from './types.js';
+import { MESH_MAP, type MapRow } from './mesh-map.js';
+
+export type { MapRow } from './mesh-map.js';
+
+/** The mesh's input side (pixels). */
+export const MESH_SIZE = 192;
+
+/** A square of the image turned by `angle` (radians, the image's x axis towards its y axis) about its centre. */
+export interface Roi {
+  cx: number;
+  cy: number;
+  side: number;
+  angle: number;
+}
+
+/** The mesh's outer eye corners (the subject's right, then left: image left, then right on a frontal face). */
+export const MESH_EYE_CORNERS = [33, 263] as const;
+
+/**
+ * How the mesh is framed from 68 points (face-api's net): 1.8 times the longer edge of their box in the frame
+ * turned to level the outer eye corners (36, 45). From its own 468 points (which reach the forehead): 1.5 times,
+ * MediaPipe's framing when it tracks a face from its last mesh.
+ */
+export const MESH_FRAMING_68 = 1.8;
+export const MESH_FRAMING_468 = 1.5;
+
+/** The square `scale` times the longer edge of the points' box in the frame where a → b is level, on that box's centre. */
+export function roiFrom(points: Point[], a: Point, b: Point, scale: number): Roi {
+  const angle = Math.atan2(b.y - a.y, b.x - a.x);
+  const cos = Math.cos(angle),
+    sin = Math.sin(angle);
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  for (const p of points) {
+    const u = p.x * cos + p.y * sin,
+      v = -p.x * sin + p.y * cos;
+    x0 = Math.min(x0, u);
+    x1 = Math.max(x1, u);
+    y0 = Math.min(y0, v);
+    y1 = Math.max(y1, v);
+  }
+  const u = (x0 + x1) / 2,
+    v = (y0 + y1) / 2;
+  return { cx: u * cos - v * sin, cy: u * sin + v * cos, side: scale * Math.max(x1 - x0, y1 - y0), angle };
+}
+
+/** The mesh's square framed from 68 points (iBUG order). */
+export const roiFrom68 = (p: Point[]): Roi => roiFrom(p, p[36], p[45], MESH_FRAMING_68);
+/** The mesh's square framed from its own 468 points. */
+export const roiFrom468 = (p: Point[]): Roi => roiFrom(p, p[MESH_EYE_CORNERS[0]], p[MESH_EYE_CORNERS[1]], MESH_FRAMING_468);
+
+/**
+ * The ROI as a size×size RGB crop (0–255 floats, NHWC) written into `out` at `offset`: bilinear samples, 2–4 per
+ * pixel and axis when the square is more than 1.5× larger than the crop (area-like shrinking); black outside.
+ */
+export function cropRoi(image: Pixels, roi: Roi, size: number, out: Float32Array, offset = 0): void {
+  const cos = Math.cos(roi.angle),
+    sin = Math.sin(roi.angle);
+  const step = roi.side / size;
+  const ss = step > 1.5 ? Math.min(4, Math.ceil(step)) : 1;
+  const { width: w, height: h, channels: ch, data } = image;
+  const rgb = [0, 0, 0];
+  const sample = (x: number, y: number) => {
+    if (x < 0 || y < 0 || x > w - 1 || y > h - 1) return;
+    const xa = Math.floor(x),
+      ya = Math.floor(y),
+      xb = Math.min(xa + 1, w - 1),
+      yb = Math.min(ya + 1, h - 1);
+    const fx = x - xa,
+      fy = y - ya;
+    const w00 = (1 - fx) * (1 - fy),
+      w10 = fx * (1 - fy),
+      w01 = (1 - fx) * fy,
+      w11 = fx * fy;
+    const i00 = (ya * w + xa) * ch,
+      i10 = (ya * w + xb) * ch,
+      i01 = (yb * w + xa) * ch,
+      i11 = (yb * w + xb) * ch;
+    for (let k = 0; k < 3; k++) {
+      const c = ch === 1 ? 0 : k;
+      rgb[k] += data[i00 + c] * w00 + data[i10 + c] * w10 + data[i01 + c] * w01 + data[i11 + c] * w11;
+    }
+  };
+  const n = ss * ss;
+  for (let v = 0; v < size; v++)
+    for (let u = 0; u < size; u++) {
+      rgb[0] = rgb[1] = rgb[2] = 0;
+      for (let a = 0; a < ss; a++)
+        for (let b = 0; b < ss; b++) {
+          const lx = (u + (a + 0.5) / ss) * step - roi.side / 2,
+            ly = (v + (b + 0.5) / ss) * step - roi.side / 2;
+          sample(roi.cx + lx * cos - ly * sin - 0.5, roi.cy + lx * sin + ly * cos - 0.5);
+        }
+      const o = offset + (v * size + u) * 3;
+      out[o] = rgb[0] / n;
+      out[o + 1] = rgb[1] / n;
+      out[o + 2] = rgb[2] / n;
+    }
+}
+
+/** A mesh point in the image: x, y in pixels, z (depth, larger = farther) in the same unit. */
+export interface MeshPoint extends Point {
+  z: number;
+}
+
+/** The mesh's output for one crop (468 × (x, y, z) in crop pixels, from `raw[offset]`) → points in the image. */
+export function meshToImage(raw: ArrayLike<number>, roi: Roi, offset = 0): MeshPoint[] {
+  const cos = Math.cos(roi.angle),
+    sin = Math.sin(roi.angle);
+  const f = roi.side / MESH_SIZE;
+  return Array.from({ length: 468 }, (_, i) => {
+    const lx = (raw[offset + 3 * i] - MESH_SIZE / 2) * f,
+      ly = (raw[offset + 3 * i + 1] - MESH_SIZE / 2) * f;
+    return { x: roi.cx + lx * cos - ly * sin, y: roi.cy + lx * sin + ly * cos, z: raw[offset + 3 * i + 2] * f };
+  });
+}
+
+/**
+ * How far the face is turned, from the mesh alone: the depth of its right cheek (point 234) minus its left
+ * (454), over the distance of its outer eye corners. 0 for a frontal face; about ±1 at 45°.
+ */
+export function meshYaw(m: MeshPoint[]): number {
+  const [a, b] = MESH_EYE_CORNERS;
+  const d = Math.hypot(m[a].x - m[b].x, m[a].y - m[b].y);
+  return d > 0 ? (m[234].z - m[454].z) / d : 0;
+}
+
+/**
+ * The 68 points of 300-W from the 468 of the mesh: each a weighted sum of nearby mesh points, the weights varying
+ * linearly with the yaw (meshYaw), so a turned face's jaw follows its outline as 300-W annotates it. Weights sum
+ * to 1 (yaw weights to 0), so the map moves, turns and scales with the face.
+ */
+export function meshTo68(m: MeshPoint[], map: MapRow[] = MESH_MAP): Point[] {
+  const yaw = meshYaw(m);
+  return map.map(({ idx, w, wYaw }) => {
+    let x = 0,
+      y = 0;
+    idx.forEach((k, i) => {
+      const c = w[i] + yaw * wYaw[i];
+      x += c * m[k].x;
+      y += c * m[k].y;
+    });
+    return { x, y };
+  });
+}
