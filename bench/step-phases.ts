@@ -2,7 +2,8 @@
  * Where a mini-Xception training step's wall time goes (issue 38): one Adam step of 64 random 48×48 images as
  * bench/train-throughput.ts runs it, split into forward+backward (tf.variableGrads) and the optimizer update
  * (applyGradients), with the number of tfjs kernel dispatches in each, interleaved over --steps steps.
- *   npx tsx bench/step-phases.ts [--backend native] [--threads 1] [--steps 20] [--optimizer adam|sgd]
+ *   npx tsx bench/step-phases.ts [--backend native] [--threads 1] [--steps 20] [--optimizer adam|sgd] [--kernels 4]
+ * --kernels N adds tf.profile's time per kernel, averaged over N more steps.
  * For the JavaScript/native split run it under `node --cpu-prof` (see BENCHMARKS.md, issue 38).
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     steps: { type: 'string', default: '20' },
     optimizer: { type: 'string', default: 'adam' },
+    kernels: { type: 'string', default: '0' },
   },
 });
 await useBackend(values.backend as BackendChoice, Number(values.threads));
@@ -66,3 +68,34 @@ console.log(
     `forward+backward ${per(t.grads)} ms + optimizer ${per(t.apply)} ms; ${vars.length} variables; ` +
     `kernel dispatches: forward+backward ${fb.kernels.length}, optimizer ${up.kernels.length}`,
 );
+
+const reps = Number(values.kernels);
+const agg = new Map<string, [number, number]>();
+let wall = 0;
+for (let rep = 0; rep < reps; rep++) {
+  const t0 = performance.now();
+  const info = await tf.profile(() => {
+    tf.tidy(() => {
+      const { grads: g } = tf.variableGrads(() => {
+        let l = tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Tensor;
+        for (const r of model.calculateLosses()) l = tf.add(l, r);
+        return l as tf.Scalar;
+      }, vars);
+      opt.applyGradients(g as never);
+    });
+    return tf.scalar(0);
+  });
+  wall += performance.now() - t0;
+  for (const k of info.kernels) {
+    const a = agg.get(k.name) ?? [0, 0];
+    agg.set(k.name, [a[0] + (k.kernelTimeMs as number) / reps, a[1] + 1 / reps]);
+  }
+}
+if (reps > 0) {
+  const inKernels = [...agg.values()].reduce((a, v) => a + v[0], 0);
+  console.log(
+    `\nprofiled step: ${(wall / reps).toFixed(1)} ms wall, ${inKernels.toFixed(1)} ms in kernels\n\n| kernel | ms | calls |\n|---|---|---|`,
+  );
+  for (const [name, [ms, c]] of [...agg].sort((a, b) => b[1][0] - a[1][0]).slice(0, 20))
+    console.log(`| ${name} | ${ms.toFixed(1)} | ${c.toFixed(0)} |`);
+}
