@@ -3,6 +3,7 @@
 // results match the reference exactly. (tfjs-backend-wasm 4.22 starts its running max at FLT_MIN,
 // which routes gradients to the wrong cell whenever a window's max is <= 0.)
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -13,6 +14,12 @@ namespace fer {
 
 
 namespace {
+inline float as_float(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
 // The window of output (oy, ox) clipped to the image: rows [y0, y1), columns [x0, x1).
 struct Window { int y0, y1, x0, x1; };
 inline Window window(const PoolParams& p, int oy, int ox) {
@@ -32,20 +39,24 @@ void window_max(const PoolParams& p, const float* img, const Window& w, float* _
     }
 }
 
-// The same scan also keeping the offset (within the image) of each channel's first maximum in row-major
-// order: where tfjs's cpu backend sends that output's gradient.
-void window_argmax(const PoolParams& p, const float* img, const Window& w, float* __restrict best, int32_t* __restrict at) {
-  const int32_t origin = (w.y0 * p.iw + w.x0) * p.c;
-  std::copy(img + origin, img + origin + p.c, best);
-  for (int ch = 0; ch < p.c; ++ch) at[ch] = origin + ch;
+// Adds each channel's gradient g to the window's first cell (row-major) holding that channel's maximum `best`
+// (window_max's result): the cell tfjs's cpu backend picks, since its '>' scan keeps the first maximum. A NaN
+// first cell makes `best` NaN and keeps the gradient (no value is '>' NaN), hence `best != best`. Once routed,
+// `left` is 0 and later cells add +0, which leaves every sum as it was (dx starts at +0). Branch-free and
+// vectorized over channels, unlike a scatter through per-channel argmax offsets.
+void route_to_first_max(const PoolParams& p, const float* img, float* d, const Window& w, const float* __restrict best,
+                        const float* __restrict g, uint32_t* __restrict left) {
+  std::memcpy(left, g, sizeof(float) * p.c);
   for (int yy = w.y0; yy < w.y1; ++yy)
     for (int xx = w.x0; xx < w.x1; ++xx) {
-      const int32_t base = (yy * p.iw + xx) * p.c;
+      const int64_t base = (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
       const float* __restrict v = img + base;
+      float* __restrict dd = d + base;
+      // As bit masks, so the loop vectorizes (a float select on a comparison does not, without fast-math).
       for (int ch = 0; ch < p.c; ++ch) {
-        const bool wins = v[ch] > best[ch];
-        best[ch] = wins ? v[ch] : best[ch];
-        at[ch] = wins ? base + ch : at[ch];
+        const uint32_t hit = 0u - static_cast<uint32_t>((v[ch] == best[ch]) | (best[ch] != best[ch]));
+        dd[ch] += as_float(left[ch] & hit);
+        left[ch] &= ~hit;
       }
     }
 }
@@ -65,17 +76,19 @@ void max_pool_grad(const PoolParams& p, const float* dy, const float* x, float* 
 #pragma omp parallel
   {
     std::vector<float> best(p.c);
-    std::vector<int32_t> at(p.c);
-    // Each thread owns whole images, so the scatter-add below never races.
+    std::vector<uint32_t> left(p.c);
+    // Each thread owns whole images, so the additions below never race.
 #pragma omp for schedule(static)
     for (int n = 0; n < p.n; ++n) {
+      const float* img = x + n * in_img;
       float* d = dx + n * in_img;
       std::fill(d, d + in_img, 0.f);
       for (int oy = 0; oy < p.oh; ++oy)
         for (int ox = 0; ox < p.ow; ++ox) {
-          window_argmax(p, x + n * in_img, window(p, oy, ox), best.data(), at.data());
-          const float* g = dy + n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c;
-          for (int ch = 0; ch < p.c; ++ch) d[at[ch]] += g[ch];
+          const Window w = window(p, oy, ox);
+          window_max(p, img, w, best.data());
+          route_to_first_max(p, img, d, w, best.data(), dy + n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c,
+                             left.data());
         }
     }
   }

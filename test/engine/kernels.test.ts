@@ -150,6 +150,38 @@ describe.skipIf(!hasNative)('fer-native kernels vs cpu', () => {
   });
 });
 
+// MaxPoolGrad sends each window's gradient to the first cell (row-major) holding its maximum. Ties are the
+// common case in training (windows of zeros after a ReLU); here every row and column is doubled so windows
+// hold ties whose cells all carry a gradient back to x (after a ReLU they would not), and all-negative windows
+// must not lose their gradient to a padding cell.
+const doubled = (x: tf.Tensor) => {
+  const [n, h, w, c] = x.shape;
+  const cols = tf.reshape(tf.stack([x, x], 3), [n, h, 2 * w, c]);
+  return tf.reshape(tf.stack([cols, cols], 2), [n, 2 * h, 2 * w, c]) as tf.Tensor4D;
+};
+describe.skipIf(!hasNative)('fer-native MaxPoolGrad vs cpu: ties and negative windows', () => {
+  const cases: Case[] = [
+    {
+      name: 'every column twice (ties), 3x3 s2 same',
+      shapes: [[2, 7, 7, 8]],
+      f: (x) => tf.maxPool(tf.reshape(tf.stack([x, x], 3), [2, 7, 14, 8]) as tf.Tensor4D, 3, 2, 'same'),
+    },
+    {
+      name: 'every row and column twice (ties), 16 channels, 3x3 s2 same',
+      shapes: [[3, 6, 6, 16]],
+      f: (x) => tf.maxPool(doubled(x), 3, 2, 'same'),
+    },
+    { name: 'all negative, 3x3 s2 same', shapes: [[2, 6, 6, 3]], f: (x) => tf.maxPool(tf.sub(tf.abs(x), 5) as tf.Tensor4D, 3, 2, 'same') },
+    { name: 'every row and column twice (ties), 3x3 s1 valid', shapes: [[2, 5, 4, 5]], f: (x) => tf.maxPool(doubled(x), 3, 1, 'valid') },
+  ];
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_n, c) => {
+    const ref = run('cpu', c, 5),
+      got = run('fer-native', c, 5);
+    expect(Array.from(got.y)).toEqual(Array.from(ref.y));
+    expectClose(got.grads[0], ref.grads[0], { atol: 1e-6, label: 'dx' });
+  });
+});
+
 // bf16 convolutions (fer train --bf16): the kernels round x, the filter and dy to bf16 and accumulate in f32,
 // so they must equal cpu's float32 convolution of the rounded inputs (the independent reference), and differ
 // from the unrounded one (the mode took effect).
