@@ -178,8 +178,9 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
   let ms = 0;
   const detect = async (image: RawImage): Promise<{ box: Box; score: number; landmarks?: Point[] }[]> => {
     if (pass.startsWith('dlib')) return dlibDetectAsync(image, Number(pass.slice(4)), -1);
-    if (pass.startsWith('tiny')) return detectFaces(image, { detector: 'tiny', inputSize: Number(pass.slice(4)), minConfidence: 0.2 });
-    return detectFaces(image, { detector: 'ssd', minConfidence: 0.2 });
+    if (pass.startsWith('tiny'))
+      return detectFaces(image, { detector: 'tiny', inputSize: Number(pass.slice(4)), minConfidence: { tiny: 0.2, mesh: 0 } });
+    return detectFaces(image, { detector: 'ssd', minConfidence: { ssd: 0.2, mesh: 0 } });
   };
   if (items.length) await detect(items[0].image); // warm-up: sessions, model loads
   for (const it of items) {

@@ -129,8 +129,8 @@ function withDetectorOptions(cmd: Command): Command {
   return cmd
     .option(
       '--detector <d>',
-      "auto (dlib where built, else tiny) | dlib (the paper's HOG detector + 68-point shape predictor; " +
-        `${DLIB_LICENSE_NOTE}) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~10× slower)`,
+      "auto (dlib+tiny where fer was built with dlib, else ssd) | dlib (the paper's HOG detector + 68-point shape predictor; " +
+        `${DLIB_LICENSE_NOTE}) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~2× tiny's time per image)`,
     )
     .option(
       '--upsample <n>',
@@ -139,8 +139,9 @@ function withDetectorOptions(cmd: Command): Command {
     )
     .option(
       '--min-confidence <x>',
-      `face detection threshold of the detector in use (dlib's HOG score, default ${MIN_CONFIDENCE.dlib}; tiny's and ssd's probability, default ${MIN_CONFIDENCE.tiny}), ` +
-        `or per detector: dlib=0.2,tiny=0.8 (dlib+tiny adds tiny's faces from ${MIN_CONFIDENCE.dlibTiny})`,
+      `face detection threshold of the detector in use (dlib's HOG score, default ${MIN_CONFIDENCE.dlib}; tiny's probability, default ${MIN_CONFIDENCE.tiny}; ` +
+        `ssd's, default ${MIN_CONFIDENCE.ssdMesh}, ${MIN_CONFIDENCE.ssd} with --landmarks net), or per detector: dlib=0.2,tiny=0.8 (dlib+tiny adds tiny's faces from ` +
+        `${MIN_CONFIDENCE.dlibTiny}); mesh=x: faces whose 68 points the face mesh places are dropped under its face score x (default ${MIN_CONFIDENCE.mesh}; 0: off)`,
     )
     .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', num)
     .option(

@@ -10,7 +10,7 @@ import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
 import { autoUpsample, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadDlib } from './dlib.js';
 import { UsageError } from '../errors.js';
-import { thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
+import { thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
 import { decodeSsd, decodeTiny, iou, landmarkSquare, twoLooks, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from './onnx-nets.js';
@@ -20,14 +20,22 @@ import { faceMeshOnnx, MESH_INPUT, MESH_POINTS } from './onnx-mesh.js';
 import { cropRoi, meshTo68, meshToImage, roiFrom468, roiFrom68, type MeshPoint, type Roi } from './mesh.js';
 import { readFaceMesh } from './mesh-files.js';
 
-export { DETECTORS, MIN_CONFIDENCE, thresholdsFor, type Detector, type Thresholds } from './thresholds.js';
+export {
+  DETECTORS,
+  LANDMARK_MODELS,
+  MIN_CONFIDENCE,
+  thresholdsFor,
+  type Detector,
+  type LandmarkModel,
+  type Thresholds,
+} from './thresholds.js';
 
 let autoNoted = false;
 /** What `auto` resolves to here; `note` is set the first time it falls back. */
 export function resolveDetector(d: Detector = 'auto'): { detector: Exclude<Detector, 'auto'>; note?: string } {
   if (d !== 'auto') return { detector: d };
   const dlib = !!loadDlib();
-  const detector = dlib ? 'dlib+tiny' : 'tiny';
+  const detector = dlib ? 'dlib+tiny' : 'ssd';
   const why = dlib ? dlibWithoutModel() : `dlib unavailable: ${dlibUnavailable()}`;
   const note = autoNoted || !why ? undefined : `face detector: ${detector} (${why})`;
   autoNoted = true;
@@ -42,7 +50,10 @@ export interface DetectOptions {
   detector?: Detector;
   /** dlib: 2× upsamplings before detection (each finds faces half as large, at ~4× the time); auto: 1 up to ~1 megapixel. */
   upsample?: number | 'auto';
-  /** Score threshold of the detector (a number), or of each (`{dlib: 0, tiny: 0.7}`); defaults MIN_CONFIDENCE. */
+  /**
+   * Score threshold of the detector (a number), or of each (`{dlib: 0, tiny: 0.7}`), and of the face mesh's face
+   * score (`mesh`; 0: off); defaults MIN_CONFIDENCE (thresholdsFor).
+   */
   minConfidence?: number | Thresholds;
   /** Tiny detector input size (multiple of 32). */
   inputSize?: number;
@@ -53,9 +64,6 @@ export interface DetectOptions {
    */
   landmarks?: LandmarkModel;
 }
-
-export const LANDMARK_MODELS = ['mesh', 'net'] as const;
-export type LandmarkModel = (typeof LANDMARK_MODELS)[number];
 
 export interface DetectTimings {
   detectMs: number;
@@ -71,7 +79,7 @@ export interface DetectTimings {
  */
 export async function detectFaces(image: RawImage, o: DetectOptions = {}, timings?: DetectTimings): Promise<DetectedFace[]> {
   const { detector } = resolveDetector(o.detector);
-  const th = thresholdsFor(detector, o.minConfidence);
+  const th = thresholdsFor(detector, o.minConfidence, o.landmarks);
   if (detector === 'dlib' || detector === 'dlib+tiny') {
     if (!loadDlib()) throw new UsageError(`--detector ${detector}: ${dlibUnavailable()}`, { hint: 'use --detector tiny or ssd' });
     const t = performance.now();
@@ -79,13 +87,13 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (dlibWithoutModel()) {
       const t2 = performance.now();
-      faces = await findLandmarks(image, faces, o.landmarks);
+      faces = await findLandmarks(image, faces, o.landmarks, th.mesh);
       if (timings) timings.landmarksMs += performance.now() - t2;
     }
     if (detector === 'dlib') return faces;
     // tiny's faces that dlib did not find (IoU < 0.3 with each of dlib's boxes); the landmark net looks only at
     // those, not at the faces both found (its points would be dropped: a box is the detector's, not the points').
-    const more = await faceApiFaces(image, { ...o, detector: 'tiny', minConfidence: th.tiny }, timings, (m) =>
+    const more = await faceApiFaces(image, { ...o, detector: 'tiny', minConfidence: th }, timings, (m) =>
       faces.every((f) => iou(f.box, m.box) < 0.3),
     );
     return [...faces, ...more];
@@ -100,7 +108,7 @@ async function faceApiFaces(
   timings?: DetectTimings,
   keep: (f: Found) => boolean = () => true,
 ): Promise<DetectedFace[]> {
-  const th = thresholdsFor(o.detector, o.minConfidence);
+  const th = thresholdsFor(o.detector, o.minConfidence, o.landmarks);
   const fa = await faceApi();
   const tiny = o.detector === 'tiny';
   const size = tiny ? (o.inputSize ?? 416) : SSD_SIZE;
@@ -111,24 +119,29 @@ async function faceApiFaces(
   const found = tiny ? await tinyDetect(fa, view, th.tiny) : await ssdDetect(view, th.ssd);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const faces = await findLandmarks(image, toImageBoxes(found, scale, image).filter(keep), o.landmarks);
+  const faces = await findLandmarks(image, toImageBoxes(found, scale, image).filter(keep), o.landmarks, th.mesh);
   if (timings) timings.landmarksMs += performance.now() - t;
   return faces;
 }
 
-/** Each face's 68 points by the chosen landmark model (DetectOptions.landmarks; default mesh). */
-export function findLandmarks(image: RawImage, found: Found[], model: LandmarkModel = 'mesh'): Promise<DetectedFace[]> {
-  return model === 'net' ? lookTwice(image, found) : meshLandmarks(image, found);
+/**
+ * Each face's 68 points by the chosen landmark model (DetectOptions.landmarks; default mesh); the mesh drops the
+ * faces whose face score is under `meshMin` (MIN_CONFIDENCE.mesh).
+ */
+export function findLandmarks(image: RawImage, found: Found[], model: LandmarkModel = 'mesh', meshMin = 0): Promise<DetectedFace[]> {
+  return model === 'net' ? lookTwice(image, found) : meshLandmarks(image, found, meshMin);
 }
 
 /**
  * face-api's net looks once at each face (the square centred on its box), then the face mesh twice: framed
  * from those 68 points, then from its own 468 (roiFrom68, roiFrom468); its points mapped to 300-W's 68
- * (meshTo68). BENCHMARKS.md "Face mesh landmarks".
+ * (meshTo68). The faces whose mesh score (its last look's) is under `minScore` are dropped: the score removed every
+ * false face of SSD and tiny on real photos and no annotated one (MIN_CONFIDENCE.mesh; BENCHMARKS.md "Face mesh
+ * landmarks").
  */
-export async function meshLandmarks(image: RawImage, found: Found[]): Promise<DetectedFace[]> {
+export async function meshLandmarks(image: RawImage, found: Found[], minScore = 0): Promise<DetectedFace[]> {
   const mesh = await meshPoints(image, found);
-  return found.map(({ box, score }, i) => ({ box, score, landmarks: meshTo68(mesh[i].points) }));
+  return found.flatMap(({ box, score }, i) => (mesh[i].score >= minScore ? [{ box, score, landmarks: meshTo68(mesh[i].points) }] : []));
 }
 
 /** The face mesh's last look at each face, as meshLandmarks takes it (before the map to 68). */

@@ -4,7 +4,15 @@
  * model trained on these crops sees at inference what it saw in training.
  */
 import { decodeRgb } from '../io/image.js';
-import { alignFace, detectFaces, releaseFaceNets, resolveDetector, retainFaceNets, type Detector } from '../detect/faces.js';
+import {
+  alignFace,
+  detectFaces,
+  MIN_CONFIDENCE,
+  releaseFaceNets,
+  resolveDetector,
+  retainFaceNets,
+  type Detector,
+} from '../detect/faces.js';
 
 export const MULTI_FACE = ['largest', 'skip'] as const;
 export type MultiFace = (typeof MULTI_FACE)[number];
@@ -32,8 +40,9 @@ export function faceCropper(o: FaceCropOptions = {}): FaceCropper {
   retainFaceNets();
   return {
     // landmarks-mesh: the 68 points (and so the crops) where dlib's model does not place them are the face mesh's
-    // since issue 32, not face-api's net's: crops cached before are not reused
-    tag: `faces:${detector}:${o.upsample ?? 'auto'}:${multi}:align-0.25:landmarks-mesh`,
+    // since issue 32, not face-api's net's, and the faces it places are kept from its face score MIN_CONFIDENCE.mesh:
+    // crops cached before are not reused
+    tag: `faces:${detector}:${o.upsample ?? 'auto'}:${multi}:align-0.25:landmarks-mesh:mesh-score-${MIN_CONFIDENCE.mesh}`,
     stats,
     async decode(file) {
       stats.photos++;

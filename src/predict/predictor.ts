@@ -45,7 +45,10 @@ function parseThresholds(v: unknown): unknown {
 export const minConfidenceSchema = z.preprocess(
   parseThresholds,
   z
-    .union([z.number(), z.strictObject({ dlib: z.number().optional(), tiny: z.number().optional(), ssd: z.number().optional() })])
+    .union([
+      z.number(),
+      z.strictObject({ dlib: z.number().optional(), tiny: z.number().optional(), ssd: z.number().optional(), mesh: z.number().optional() }),
+    ])
     .optional(),
 );
 /** The tiny detector's input side, a multiple of 32, over a number schema. */
@@ -60,11 +63,11 @@ export const inputSizeSchema = (n: z.ZodNumber | z.ZodCoercedNumber) =>
 export const predictorOptionsSchema = z.object({
   /** Classifier: an .onnx file (onnxruntime) or a fer model or run directory (tfjs). Default: the shipped model. */
   model: z.string().optional(),
-  /** auto: dlib where fer was built with it (its 68-point model: non-commercial use only), else tiny. */
+  /** auto: dlib+tiny where fer was built with dlib (its 68-point model: non-commercial use only), else ssd (thresholds.ts DETECTORS). */
   detector: z.enum(DETECTORS).default('auto'),
   /** dlib: 2× upsamplings before detection, or auto (1 for images up to ~1 megapixel). Unset: auto on photos, 0 on video frames. */
   upsample: z.union([z.literal('auto'), z.number().int().min(0).max(3)]).optional(),
-  /** Face detection threshold: a number for the detector in use, or `{dlib, tiny, ssd}` (defaults MIN_CONFIDENCE). */
+  /** Face detection threshold: a number for the detector in use, or `{dlib, tiny, ssd, mesh}` (defaults MIN_CONFIDENCE; mesh: the face mesh's face score, 0: off). */
   minConfidence: minConfidenceSchema,
   /** Tiny detector's input side (a multiple of 32). */
   inputSize: inputSizeSchema(z.number()),

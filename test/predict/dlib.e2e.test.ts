@@ -80,13 +80,13 @@ describe.runIf(hasDlib)('dlib face detector and 68 landmarks (native)', () => {
   });
 });
 
-it('auto falls back to the tiny detector, with one note, where dlib is missing', () => {
+it("auto falls back to SSD behind the face mesh's score, with one note, where dlib is missing", () => {
   const r = spawnSync(process.execPath, [bin, 'predict', photo, '--json'], {
     encoding: 'utf8',
     env: { ...process.env, FER_DLIB_ADDON: path.join(tmp, 'missing.node') },
   });
   expect(r.status, r.stderr).toBe(0);
-  expect(r.stderr.match(/face detector: tiny \(dlib unavailable: fer was built without dlib/g)).toHaveLength(1);
+  expect(r.stderr.match(/face detector: ssd \(dlib unavailable: fer was built without dlib/g)).toHaveLength(1);
   expect(JSON.parse(r.stdout.trim().split('\n')[0]).faces).toHaveLength(2);
 });
 
