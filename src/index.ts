@@ -126,6 +126,8 @@ export {
   checkNoCheckpoint,
   checkConvBf16,
   convBf16,
+  trainRun,
+  type TrainRunHooks,
   type RunSource,
   type RunInputs,
   type RunInputsRequest,
