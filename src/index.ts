@@ -86,6 +86,8 @@ export {
 } from './bench/interleave.js';
 export { benchResultSchema, type BenchRow, type BenchResult } from './bench/schema.js';
 export { benchCells, markdownTable } from './bench/table.js';
+// `fer bench` as a stage function: the models chosen, the provider, accuracy data, bench.json and bench.png.
+export { bench, benchOptionsSchema, defaultBenchModels, type BenchOptions, type BenchHooks } from './bench/run.js';
 export { writeBenchPng } from './bench/chart.js';
 // The CLI's verbs as stage functions (issue 35), and what the commands take from the library besides them.
 export {
@@ -105,10 +107,17 @@ export {
   type PruneResult,
   type SlimResult,
 } from './compress/prune.js';
-export { modelDataClasses, type CompressHooks } from './compress/finetune.js';
+export { type CompressHooks } from './compress/finetune.js';
 export { recoverySchema, type RecoveryOptions } from './compress/options.js';
 export { averageModels, averageOptionsSchema, type AverageOptions, type AverageResult } from './train/average-models.js';
-export { evaluate, evaluateOptionsSchema, modelClasses, type EvaluateOptions, type EvaluateResult } from './eval/evaluate-data.js';
+export {
+  evaluate,
+  evaluateOptionsSchema,
+  modelClasses,
+  modelDataClasses,
+  type EvaluateOptions,
+  type EvaluateResult,
+} from './eval/evaluate-data.js';
 export { type EvalResult } from './eval/evaluate.js';
 export {
   resolveRunInputs,
@@ -117,6 +126,8 @@ export {
   checkNoCheckpoint,
   checkConvBf16,
   convBf16,
+  trainRun,
+  type TrainRunHooks,
   type RunSource,
   type RunInputs,
   type RunInputsRequest,
@@ -136,6 +147,8 @@ export {
   resolveModel,
   resolveTeacher,
   resolveTeachers,
+  modelSchema,
+  classifierSchema,
 } from './model/default.js';
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
 export { exportOptionsSchema } from './convert/options.js';

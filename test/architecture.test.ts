@@ -139,8 +139,6 @@ it('finds a command that imports past the library or another command (the checke
 
 it('src/commands/ imports only what src/index.ts exports, the command helpers, and errors/paths/output checks', () => {
   const graph = new Map(files(SRC).map((f) => [f, imports(f)]));
-  // Two commands are being moved onto the library by other work of issue 35 (predict: createPredictor's
-  // predictMany; bench: its own stage). Until then these imports of theirs are known; any other fails.
   expect(commandImportViolations(graph)).toEqual([]);
 });
 

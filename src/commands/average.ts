@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { averageModels, averageOptionsSchema } from '../train/average-models.js';
 import { CSV_USAGES } from '../data/dataset.js';
 import { TRAIN_AUGMENT } from '../data/augment.js';
-import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
-import { loadWithSummary } from './printers.js';
+import { prepareOut } from '../io/files.js';
+import { out, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
+import { loadWithSummary, printJson } from './printers.js';
 import { Progress } from './progress.js';
 
 export const averageSchema = averageOptionsSchema.extend({
@@ -53,10 +54,7 @@ export function averageCommand(): Command {
         : undefined,
     });
     bar?.done();
-    if (o.json) {
-      out(JSON.stringify(r));
-      return;
-    }
+    if (printJson(o.json, r)) return;
     out(
       `${r.models.length > 1 ? `averaged ${r.models.length} models; ` : ''}batch norm re-estimated on ${r.batchNormBatches} batches of ${o.batchSize} in ${r.seconds.toFixed(1)}s`,
     );

@@ -1,25 +1,7 @@
 /** Options every command shares, and the small helpers commands use to print. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
-import { checkOutput, isFerModelDir, isFerRunDir, type OutputKind } from '../io/files.js';
-import { removeFerOutputs } from '../io/output.js';
-import { modelDataClasses } from '../compress/finetune.js';
-import { DEFAULT_MODEL, resolveModel } from '../model/default.js';
-
-/** --model of a command that reads a fer model: a path, or a shipped model's name (fer-mini-xception-slim); default the shipped model. */
-export const modelSchema = z
-  .string()
-  .default(DEFAULT_MODEL)
-  .transform((p) => resolveModel(p));
-
-/** --model of a command that runs a classifier: an .onnx or a fer model, or a shipped model's name (its fp32 ONNX export). */
-export const classifierSchema = z
-  .string()
-  .optional()
-  .transform((p) => (p === undefined ? p : resolveModel(p, 'onnx')));
 
 export function parseThreads(v: string): number {
   const n = Number(v);
@@ -107,22 +89,8 @@ export function stopOnSignal(): { shouldStop: () => boolean; dispose: () => void
   };
 }
 
-/**
- * Checks `--out` before any long work (io/files.ts checkOutput); with --force, what fer wrote in an earlier
- * run there is removed first, and only that (io/output.ts removeFerOutputs: a user's notes stay); a model
- * is swapped atomically by saveModel instead.
- */
-export function prepareOut(outPath: string, kind: OutputKind, force: boolean): void {
-  checkOutput(outPath, kind, force);
-  if (kind === 'run' && force && existsSync(outPath) && isFerRunDir(outPath))
-    removeFerOutputs(outPath, (d) => isFerModelDir(d) || isFerModelDir(path.join(d, 'model')));
-}
-
 /** The command line, as a run.json records it. */
 export const commandLine = () => `fer ${process.argv.slice(2).join(' ')}`;
-
-/** Labelled data loaded for a model: in its classes and their order, source labels merged by a class map (for bench). */
-export const dataClassesFor = modelDataClasses;
 
 /** `--class-map FILE` for commands that load labelled data for a model. */
 export function withClassMap(cmd: Command): Command {
@@ -141,4 +109,17 @@ export function withRecoveryOptions(cmd: Command, what: 'pruned' | 'quantized'):
       '--no-bn-reestimate',
       `keep the batch-norm statistics (default: re-estimated on --data after ${what === 'pruned' ? 'pruning and after the fine-tune' : 'the fine-tune, before calibration'})`,
     );
+}
+
+/** The --model flag of the commands that read a fer model and write another (prune, quantize, compress). */
+export const withModelOption = (cmd: Command): Command =>
+  cmd.option('--model <dir>', 'fer model directory, or a shipped model by name (default: the shipped model)');
+
+/**
+ * A stage stopped by Ctrl-C (its fine-tune checkpointed, `fer train --resume` continues it) exits 130 and
+ * prints no result: true when `r` was interrupted.
+ */
+export function interrupted<T extends { interrupted: boolean }>(r: T): r is T & { interrupted: true } {
+  if (r.interrupted) process.exitCode = 130;
+  return r.interrupted;
 }

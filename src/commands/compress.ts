@@ -2,19 +2,21 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { compressModel, compressOptionsSchema, type CompressProgress, type CompressResult } from '../index.js';
+import { modelSchema } from '../model/default.js';
 import {
   commandLine,
-  modelSchema,
+  interrupted,
   out,
   showSchemaDefaults,
   startEngine,
   stopOnSignal,
   table,
   withEngineOptions,
+  withModelOption,
   withRecoveryOptions,
 } from './common.js';
 import { Progress } from './progress.js';
-import { loadWithSummary } from './printers.js';
+import { loadWithSummary, printJson } from './printers.js';
 
 export const compressSchema = compressOptionsSchema.extend({
   model: modelSchema,
@@ -23,11 +25,10 @@ export const compressSchema = compressOptionsSchema.extend({
 });
 
 export function compressCommand(): Command {
-  const cmd = new Command('compress')
-    .description(
-      'search compressed variants of a model (pruning, channel slimming, int8) and keep the fastest or smallest within an accuracy budget',
-    )
-    .option('--model <dir>', 'fer model directory, or a shipped model by name (default: the shipped model)')
+  const cmd = new Command('compress').description(
+    'search compressed variants of a model (pruning, channel slimming, int8) and keep the fastest or smallest within an accuracy budget',
+  );
+  withModelOption(cmd)
     .requiredOption('--data <dir|csv>', 'training data: fine-tunes, batch-norm re-estimation, int8 calibration')
     .requiredOption('--val <dir|csv>', "validation data: every variant's accuracy, from its ONNX export")
     .option('--max-drop <points>', 'largest accuracy drop against the original on --val, in percentage points')
@@ -65,13 +66,11 @@ export function compressCommand(): Command {
       runJson: { command: commandLine() },
     }).finally(() => stop.dispose());
     bar.done();
-    if (r.interrupted) {
+    if (interrupted(r)) {
       process.stderr.write(`fer: compress stopped; ${r.variants.length} variant(s) kept in ${o.out}: continue with --resume\n`);
-      process.exitCode = 130;
       return;
     }
-    if (o.json) out(JSON.stringify(r));
-    else print(r);
+    if (!printJson(o.json, r)) print(r);
   });
   return cmd;
 }

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { DETECTORS } from '../detect/faces.js';
 import { faceCropper } from '../predict/crops.js';
 import { evaluate, evaluateOptionsSchema } from '../eval/evaluate-data.js';
-import { withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults, modelSchema } from './common.js';
-import { loadWithSummary } from './printers.js';
+import { modelSchema } from '../model/default.js';
+import { withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { loadWithSummary, printJson } from './printers.js';
 import { checkOutputFile } from '../io/output.js';
 import { Progress } from './progress.js';
 
@@ -60,11 +61,8 @@ export function evalCommand(): Command {
         : undefined,
     });
     bar?.done();
-    if (o.json) {
-      const { predictions: _p, written: _w, ...rest } = r;
-      out(JSON.stringify(rest));
-      return;
-    }
+    const { predictions: _p, written: _w, ...rest } = r;
+    if (printJson(o.json, rest)) return;
     out(
       `model ${path.relative(process.cwd(), o.model) || o.model}  data ${o.data}  ${r.n} images${o.tta !== 'none' ? `  tta ${o.tta}` : ''}`,
     );

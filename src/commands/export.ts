@@ -1,14 +1,15 @@
 /** `fer export onnx`: write (and verify) an ONNX model. */
 import { Command } from 'commander';
-import path from 'node:path';
 import { packageVersion } from '../paths.js';
 import { z } from 'zod';
 import { exportOptionsSchema } from '../convert/options.js';
 import { exportOnnx } from '../convert/export.js';
 import { DEFAULT_ONNX, SAMPLE_DATA, modelName, resolveModel } from '../model/default.js';
-import { out, prepareOut, showSchemaDefaults, startEngine, withEngineOptions, withForce, modelSchema } from './common.js';
+import { prepareOut } from '../io/files.js';
+import { modelSchema } from '../model/default.js';
+import { out, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
 import { exportWeb } from '../web/site.js';
-import { loadWithSummary } from './printers.js';
+import { loadWithSummary, printJson } from './printers.js';
 
 /** exportOnnx's options (their defaults included; `--target` names int8Target) and the command's own. */
 export const exportSchema = exportOptionsSchema.omit({ int8Target: true }).extend({
@@ -46,8 +47,7 @@ export function exportCommand(): Command {
     const file = o.out ?? `${modelName(o.model)}.${o.precision}${o.precision === 'int8' ? `-${o.target}` : ''}.onnx`;
     prepareOut(file, 'onnx', o.force);
     const r = await exportOnnx(o.model, file, { ...o, int8Target: o.target, version: packageVersion(), sample });
-    if (o.json) out(JSON.stringify(r));
-    else {
+    if (!printJson(o.json, r)) {
       out(`wrote ${r.file} (${(r.bytes / 1024).toFixed(1)} KiB, ${r.precision}${r.int8Target ? `, target ${r.int8Target}` : ''})`);
       const v = r.verification;
       if (v)
@@ -89,17 +89,8 @@ function webCommand(): Command {
     const o = webSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
     prepareOut(o.out, 'web', o.force);
     await startEngine(flags, true); // face-api's weights load on tfjs
-    let model = o.model;
-    if (!model.endsWith('.onnx')) {
-      const sample = await loadWithSummary(SAMPLE_DATA, undefined, true);
-      model = path.join(o.out, 'classifier.onnx');
-      await exportOnnx(o.model, model, { version: packageVersion(), sample }); // fp32 NHWC, verified: the schema's defaults
-    }
-    const r = await exportWeb(o.out, model);
-    if (o.json) {
-      out(JSON.stringify(r));
-      return;
-    }
+    const r = await exportWeb(o.out, o.model); // a fer model is exported to ONNX first
+    if (printJson(o.json, r)) return;
     const mib = (b: number) => `${(b / 1048576).toFixed(2)} MiB`;
     out(`wrote ${r.dir}: ${r.files.length} files, ${mib(r.bytes)} (classes: ${r.classes.join(', ')})`);
     for (const f of r.files) out(`  ${f.name.padEnd(28)} ${(f.bytes / 1024).toFixed(1).padStart(9)} KiB`);

@@ -20,10 +20,7 @@ export function buildProgram(): Command {
   const program = new Command('fer')
     .description('Facial emotion recognition toolkit: train, prune, quantize, export, benchmark and run a lightweight mini-Xception')
     .version(packageVersion())
-    .option('--debug', 'print stack traces on errors')
-    .exitOverride()
-    // Commander's own error line is not printed: reportError prints it once, as "fer: …" (exit 2).
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
+    .option('--debug', 'print stack traces on errors');
   for (const cmd of [
     trainCommand(),
     evalCommand(),
@@ -37,11 +34,22 @@ export function buildProgram(): Command {
     reportCommand(),
     serveCommand(),
   ]) {
-    cmd.exitOverride();
-    cmd.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
     program.addCommand(cmd);
   }
-  return program;
+  return throwInsteadOfExit(program);
+}
+
+/**
+ * A command and every command under it, at any depth (`export onnx`), throw a CommanderError instead of
+ * calling process.exit (--help, --version, a bad flag), so that runCli returns the exit code. addCommand
+ * does not pass these settings down, so each command gets them. Commander's own error line is not
+ * printed: reportError prints it once, as "fer: …" (exit 2).
+ */
+function throwInsteadOfExit(cmd: Command): Command {
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
+  for (const sub of cmd.commands) throwInsteadOfExit(sub);
+  return cmd;
 }
 
 /** Runs the CLI and returns the exit code (tests call this; bin/fer exits with it). */

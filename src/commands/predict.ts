@@ -7,7 +7,8 @@ import { createPredictor, predictManyOptionsSchema, predictorOptionsSchema, type
 import { CROPPED_FACE_MAX_SIDE, expandInputs, isVideo } from '../predict/predict.js';
 import { UsageError } from '../errors.js';
 import { Progress } from './progress.js';
-import { out, startEngine, table, withEngineOptions, showSchemaDefaults, classifierSchema } from './common.js';
+import { classifierSchema } from '../model/default.js';
+import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 
 /** The predictor's options and predictMany's, plus what only the command has: its inputs (folders too), --model by name, --json. */
 export const predictSchema = predictorOptionsSchema.extend(predictManyOptionsSchema.shape).extend({

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { loadDataset, type CsvUsage, type Dataset, type LoadOptions } from '../data/dataset.js';
 import { FER2013_CLASSES } from '../data/classes.js';
 import type { TrainEvent } from '../train/fit.js';
-import { out } from './common.js';
+import type { CompressHooks } from '../compress/finetune.js';
+import { commandLine, out, stopOnSignal } from './common.js';
 import { Progress, formatDuration } from './progress.js';
 
 /** Loads a dataset, saying on stderr what it holds (per class), what was skipped and what left out. */
@@ -97,4 +98,34 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
       process.stderr.write(`fer: ${e.message}\n`);
     }
   };
+}
+
+/** With --json, prints `value` as one JSON line and returns true; else false (the caller prints its text). */
+export function printJson(json: boolean, value: unknown): boolean {
+  if (json) out(JSON.stringify(value));
+  return json;
+}
+
+/**
+ * Runs a prune or quantize stage with the hooks the CLI gives it: datasets loaded with their summary, the
+ * fine-tune's progress (into `runDir`) and notes unless --json, Ctrl-C stopping a fine-tune after a
+ * checkpoint, and the command line recorded in its run.json.
+ */
+export async function withCompressHooks<T>(
+  o: { json: boolean; finetuneEpochs: number },
+  runDir: string,
+  stage: (hooks: CompressHooks) => Promise<T>,
+): Promise<T> {
+  const stop = o.finetuneEpochs > 0 ? stopOnSignal() : null;
+  try {
+    return await stage({
+      load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
+      onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, runDir),
+      onNote: o.json ? undefined : out,
+      shouldStop: stop?.shouldStop,
+      runJson: { command: commandLine() },
+    });
+  } finally {
+    stop?.dispose();
+  }
 }

@@ -1,23 +1,22 @@
 /** `fer prune`: its flags (the prune stage's options and the command's own), compress/prune.ts, and printing. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { CompressHooks } from '../compress/finetune.js';
 import { checkPruneOptions, pruneModelDir, pruneOptionsSchema, slimModel } from '../compress/prune.js';
+import { prepareOut } from '../io/files.js';
+import { modelSchema } from '../model/default.js';
 import {
-  commandLine,
   withClassMap,
   out,
-  prepareOut,
   startEngine,
-  stopOnSignal,
   table,
   withEngineOptions,
   withForce,
+  withModelOption,
   withRecoveryOptions,
   showSchemaDefaults,
-  modelSchema,
+  interrupted,
 } from './common.js';
-import { loadWithSummary, trainPrinter } from './printers.js';
+import { printJson, withCompressHooks } from './printers.js';
 
 export const pruneSchema = pruneOptionsSchema.extend({
   model: modelSchema,
@@ -27,9 +26,10 @@ export const pruneSchema = pruneOptionsSchema.extend({
 });
 
 export function pruneCommand(): Command {
-  const cmd = new Command('prune')
-    .description('prune a trained model by weight magnitude (unstructured or 2:4), optionally fine-tuning with the masks held')
-    .option('--model <dir>', 'fer model directory, or a shipped model by name (default: the shipped model)')
+  const cmd = new Command('prune').description(
+    'prune a trained model by weight magnitude (unstructured or 2:4), optionally fine-tuning with the masks held',
+  );
+  withModelOption(cmd)
     .option('--target-sparsity <x>', 'fraction of conv/dense weights set to zero')
     .option('--pattern <p>', 'unstructured | 2:4')
     .option(
@@ -61,34 +61,18 @@ export function pruneCommand(): Command {
     checkPruneOptions(o);
     prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force);
     await startEngine(flags, o.json);
-    const stop = o.finetuneEpochs > 0 ? stopOnSignal() : null;
-    const hooks: CompressHooks = {
-      load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
-      onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, o.out),
-      onNote: o.json ? undefined : out,
-      shouldStop: stop?.shouldStop,
-      runJson: { command: commandLine() },
-    };
-    try {
+    await withCompressHooks(o, o.out, async (hooks) => {
       if (o.structured) printSlim(await slimModel(o.model, o.out, o, hooks), o.json);
       else printPruned(await pruneModelDir(o.model, o.out, o, hooks), o.json);
-    } finally {
-      stop?.dispose();
-    }
+    });
   });
   return cmd;
 }
 
 function printPruned(r: Awaited<ReturnType<typeof pruneModelDir>>, json: boolean): void {
-  if (r.interrupted) {
-    process.exitCode = 130;
-    return;
-  }
+  if (interrupted(r)) return;
   const { interrupted: _i, finetune: _f, model, ...report } = r;
-  if (json) {
-    out(JSON.stringify({ model, ...report }));
-    return;
-  }
+  if (printJson(json, { model, ...report })) return;
   out(
     table(
       ['layer', 'weights', 'non-zero', 'sparsity'],
@@ -102,15 +86,9 @@ function printPruned(r: Awaited<ReturnType<typeof pruneModelDir>>, json: boolean
 }
 
 function printSlim(r: Awaited<ReturnType<typeof slimModel>>, json: boolean): void {
-  if (r.interrupted) {
-    process.exitCode = 130;
-    return;
-  }
+  if (interrupted(r)) return;
   const { model, channels, parameters, macs, layers: rows } = r;
-  if (json) {
-    out(JSON.stringify({ model, channels, parameters, macs, layers: rows }));
-    return;
-  }
+  if (printJson(json, { model, channels, parameters, macs, layers: rows })) return;
   const k = (n: number) => (n / 1000).toFixed(1) + 'k';
   out(
     table(

@@ -2,20 +2,20 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { checkQuantizeOptions, qatRunDir, quantizeModel, quantizeOptionsSchema } from '../compress/quantize.js';
+import { prepareOut } from '../io/files.js';
+import { modelSchema } from '../model/default.js';
 import {
-  commandLine,
   withClassMap,
   out,
-  prepareOut,
   showSchemaDefaults,
   startEngine,
-  stopOnSignal,
   withEngineOptions,
   withForce,
+  withModelOption,
   withRecoveryOptions,
-  modelSchema,
+  interrupted,
 } from './common.js';
-import { loadWithSummary, trainPrinter } from './printers.js';
+import { printJson, withCompressHooks } from './printers.js';
 
 export const quantizeSchema = quantizeOptionsSchema.extend({
   model: modelSchema,
@@ -25,11 +25,10 @@ export const quantizeSchema = quantizeOptionsSchema.extend({
 });
 
 export function quantizeCommand(): Command {
-  const cmd = new Command('quantize')
-    .description(
-      'quantize a trained model: b-bit symmetric weights (eqs. 2–4) or fp16, activation calibration for int8 export, optional QAT fine-tuning',
-    )
-    .option('--model <dir>', 'fer model directory, or a shipped model by name (default: the shipped model)')
+  const cmd = new Command('quantize').description(
+    'quantize a trained model: b-bit symmetric weights (eqs. 2–4) or fp16, activation calibration for int8 export, optional QAT fine-tuning',
+  );
+  withModelOption(cmd)
     .option('--bits <b>', '2..8, or 16 for fp16')
     .option('--granularity <g>', 'per-tensor (the paper) | per-channel')
     .option('--calibration-data <dir|csv>', 'images for activation ranges (default: --data, else bundled fixtures)')
@@ -49,18 +48,8 @@ export function quantizeCommand(): Command {
     prepareOut(o.out, 'model', o.force);
     if (o.finetuneEpochs > 0) prepareOut(run, 'run', o.force);
     await startEngine(flags, o.json);
-    const stop = o.finetuneEpochs > 0 ? stopOnSignal() : null;
-    const r = await quantizeModel(o.model, o.out, o, {
-      load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
-      onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, run),
-      onNote: o.json ? undefined : out,
-      shouldStop: stop?.shouldStop,
-      runJson: { command: commandLine() },
-    }).finally(() => stop?.dispose());
-    if (r.interrupted) {
-      process.exitCode = 130;
-      return;
-    }
+    const r = await withCompressHooks(o, run, (hooks) => quantizeModel(o.model, o.out, o, hooks));
+    if (interrupted(r)) return;
     const summary = {
       model: r.model,
       bits: r.bits,
@@ -68,8 +57,7 @@ export function quantizeCommand(): Command {
       calibrationImages: r.calibrationImages,
       layersCalibrated: r.layersCalibrated,
     };
-    if (o.json) out(JSON.stringify(summary));
-    else
+    if (!printJson(o.json, summary))
       out(
         `quantized to ${r.bits === 16 ? 'fp16' : `${r.bits}-bit ${r.granularity}`} weights; calibrated ${r.layersCalibrated} activations on ${r.calibrationImages} images; wrote ${r.model}`,
       );

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { renderReport, reportSections } from '../report/report.js';
 import { out } from './common.js';
+import { printJson } from './printers.js';
 
 export const reportSchema = z.object({ runDir: z.string(), out: z.string().optional(), json: z.boolean().default(false) });
 
@@ -26,8 +27,7 @@ export function reportCommand(): Command {
       const sections = reportSections(o.runDir);
       writeOutput(file, renderReport(o.runDir, sections));
       const present = sections.filter((s) => s.html).map((s) => s.id);
-      if (o.json) out(JSON.stringify({ file, sections: present, missing: sections.filter((s) => !s.html).map((s) => s.id) }));
-      else {
+      if (!printJson(o.json, { file, sections: present, missing: sections.filter((s) => !s.html).map((s) => s.id) })) {
         out(`wrote ${file} (${present.join(', ')})`);
         for (const s of sections.filter((x) => !x.html)) out(`  left out ${s.id}: ${s.note}`);
       }

@@ -1,18 +1,16 @@
-/** `fer train`: its flags, the data it loads (and crops with --detect), train/'s run rules and train(); printing. */
+/** `fer train`: its flags, the data it loads (and crops with --detect), train/run.ts's run rules and trainRun(); printing. */
 import { Command } from 'commander';
 import { z } from 'zod';
 import { trainOptionsSchema } from '../train/options.js';
-import { checkConvBf16, checkNoCheckpoint, checkRunOut, convBf16, resolveRunInputs, runInputsSchema } from '../train/run.js';
+import { resolveRunInputs, runInputsSchema, trainRun } from '../train/run.js';
 import { ARCHS } from '../model/archs.js';
-import { resolveTeachers } from '../model/default.js';
-import { train } from '../train/fit.js';
+import type { TrainEvent } from '../train/fit.js';
 import type { CsvUsage, Dataset } from '../data/dataset.js';
 import { parseClassList, type ClassSpec } from '../data/classes.js';
-import { readClassMap } from '../data/class-map.js';
 import { DETECTORS, type Detector } from '../detect/faces.js';
 import { faceCropper, MULTI_FACE, type MultiFace } from '../predict/crops.js';
 import { UsageError } from '../errors.js';
-import { startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
+import { commandLine, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './printers.js';
 
 /**
@@ -145,23 +143,24 @@ function runInputs(flags: Flags) {
   if (s.detect && !DETECTORS.includes(s.detect))
     throw new UsageError(`train: --detect ${s.detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
   if (!MULTI_FACE.includes(s.multiFace)) throw new UsageError(`train: --multi-face ${s.multiFace}: expected ${MULTI_FACE.join(' or ')}`);
-  return { outDir: r.outDir, stored: r.stored, ...s };
+  return { ...r, source: s };
 }
 type RunInputs = ReturnType<typeof runInputs>;
 
 /** The training and val sets in the run's classes (val merged as training is), photos cropped with --detect. */
 async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promise<{ trainSet: Dataset; valSet: Dataset | null }> {
-  const cropper = r.detect ? faceCropper({ detector: r.detect, multiFace: r.multiFace }) : undefined;
+  const s = r.source;
+  const cropper = s.detect ? faceCropper({ detector: s.detect, multiFace: s.multiFace }) : undefined;
   try {
-    const trainSet = await loadWithSummary(r.data, r.usage, quiet, { classes: spec, decoder: cropper });
+    const trainSet = await loadWithSummary(s.data, s.usage, quiet, { classes: spec, decoder: cropper });
     if (cropper && !quiet && cropper.stats.photos) {
       const st = cropper.stats;
       process.stderr.write(
-        `fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${r.multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`,
+        `fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${s.multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`,
       );
     }
-    const valSet = r.val
-      ? await loadWithSummary(r.val, r.valUsage, quiet, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper })
+    const valSet = s.val
+      ? await loadWithSummary(s.val, s.valUsage, quiet, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper })
       : null;
     return { trainSet, valSet };
   } finally {
@@ -169,16 +168,8 @@ async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promi
   }
 }
 
-/** --bf16: native convolutions in bf16, or f32 with a note where this CPU has no bf16 kernel. */
-function bf16OrNote(): boolean {
-  if (convBf16(true)) return true;
-  process.stderr.write('fer: --bf16: this CPU has no bf16 convolution kernel (oneDNN needs AVX-512); training in float32\n');
-  return false;
-}
-
 async function trainAction(flags: Flags): Promise<void> {
   const r = runInputs(flags);
-  const outDir = r.outDir;
   const options = trainOptionsSchema.parse(
     r.stored ?? {
       ...flags,
@@ -189,43 +180,20 @@ async function trainAction(flags: Flags): Promise<void> {
       classes: typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined,
     },
   );
-  const spec: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
-  if (options.reviveDead && !options.init && !flags.resume)
-    throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
-  if (!flags.resume) {
-    resolveTeachers(options.teacher); // fails fast, before the data loads
-    checkRunOut(outDir);
-  }
-  const info = await startEngine(flags, !!flags.json);
-  if (flags.bf16) checkConvBf16(info.name);
-  const { trainSet, valSet } = await loadRunData(r, spec, !!flags.json);
-  if (!flags.resume) checkNoCheckpoint(outDir);
-  const bf16 = !!flags.bf16 && bf16OrNote(); // from here on, train() turns it off again however it ends
-  const runJson = {
-    command: `fer ${process.argv.slice(2).join(' ')}`,
-    data: r.data,
-    val: r.val,
-    usage: r.usage,
-    valUsage: r.valUsage,
-    detect: r.detect,
-    multiFace: r.multiFace,
-    backend: info.name,
-    threads: info.threads,
-    convolutions: bf16 ? 'bf16' : 'f32',
-    started: new Date().toISOString(),
-  };
-  const stop = stopOnSignal();
-  const onEvent = trainPrinter(!!flags.json, options.batchSize, options.epochs, outDir);
-  const result = await train(trainSet, valSet, options, {
-    out: outDir,
-    resume: !!flags.resume,
-    onEvent,
-    shouldStop: stop.shouldStop,
-    runJson,
-  }).finally(() => {
-    stop.dispose();
-    if (bf16) convBf16(false); // the engine outlives the command (library use, tests)
-  });
+  let print: ((e: TrainEvent) => void) | undefined; // made as training starts: its ETA counts from there
+  const result = await trainRun(
+    r,
+    options,
+    { resume: !!flags.resume, bf16: !!flags.bf16 },
+    {
+      startEngine: () => startEngine(flags, !!flags.json),
+      loadData: (spec) => loadRunData(r, spec, !!flags.json),
+      interrupts: stopOnSignal,
+      onEvent: (e) => (print ??= trainPrinter(!!flags.json, options.batchSize, options.epochs, r.outDir))(e),
+      onNote: (m) => process.stderr.write(`fer: ${m}\n`),
+      runJson: { command: commandLine() },
+    },
+  );
   if (result.stopReason === 'nan') process.exitCode = 4;
   else if (result.stopReason === 'interrupted') process.exitCode = 130;
 }

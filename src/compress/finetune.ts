@@ -4,9 +4,7 @@
  */
 import { loadData, type DataLoader, type Dataset } from '../data/dataset.js';
 import type { ClassSpec } from '../data/classes.js';
-import { readClassMap } from '../data/class-map.js';
 import type { FerMetadata } from '../model/types.js';
-import { modelClasses } from '../eval/evaluate-data.js';
 import { finetune, type FinetuneOptions } from '../train/finetune.js';
 import type { TrainEvent, TrainResult } from '../train/fit.js';
 import { teacherFor, type RecoveryOptions } from './options.js';
@@ -31,11 +29,6 @@ export interface FinetuneData extends RecoveryOptions {
   lr: number;
   data?: string;
   val?: string;
-}
-
-/** Labelled data for a model: in its classes and their order, source labels merged by a class map file. */
-export function modelDataClasses(model: string, classMap?: string): ClassSpec {
-  return { classes: modelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
 }
 
 /**

@@ -25,7 +25,8 @@ import { makeBatch, NO_AUGMENT } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { Rng } from '../util/rng.js';
 import { reconstructPruned } from '../prune/reconstruct.js';
-import { fineTuneCompressed, modelDataClasses, type CompressHooks } from './finetune.js';
+import { fineTuneCompressed, type CompressHooks } from './finetune.js';
+import { modelDataClasses } from '../eval/evaluate-data.js';
 
 /** Plain images the layer-wise reconstruction after pruning fits on (the count measured on the dev split, BENCHMARKS.md). */
 export const RECONSTRUCT_IMAGES = 512;

@@ -15,7 +15,8 @@ import type { TrainResult } from '../train/fit.js';
 import { UsageError } from '../errors.js';
 import { recoverySchema, type BatchNormNote } from './options.js';
 import { reestimateBatchNorm } from './recovery.js';
-import { fineTuneCompressed, modelDataClasses, type CompressHooks } from './finetune.js';
+import { fineTuneCompressed, type CompressHooks } from './finetune.js';
+import { modelDataClasses } from '../eval/evaluate-data.js';
 
 export const quantizeOptionsSchema = z
   .object({

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
 import { readClassMap } from '../data/class-map.js';
-import { mergesOutputs } from '../data/classes.js';
+import { mergesOutputs, type ClassSpec } from '../data/classes.js';
 import { CSV_USAGES, loadData, type DataLoader, type LoadOptions } from '../data/dataset.js';
 import { readModelClasses } from '../model/io.js';
 import { inspectOnnx } from '../onnx/inspect.js';
@@ -44,6 +44,11 @@ export type EvaluateResult = EvalResult & { written: string[] };
 /** The classes a model was trained on: its ONNX metadata or model.json's (FER2013's when it names none). */
 export function modelClasses(model: string): string[] {
   return model.endsWith('.onnx') ? inspectOnnx(model).classes : readModelClasses(model);
+}
+
+/** Labelled data for a model: in its classes and their order, source labels merged by a class map file. */
+export function modelDataClasses(model: string, classMap?: string): ClassSpec {
+  return { classes: modelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
-import { isFerOnnx, isFerRunDir, isFerWebDir, writeOutput } from './output.js';
+import { isFerOnnx, isFerRunDir, isFerWebDir, removeFerOutputs, writeOutput } from './output.js';
 
 /**
  * Writes a file atomically: readers see the old content or the new, never a part. It is io/output.ts's
@@ -177,6 +177,17 @@ export function checkOutput(out: string, kind: OutputKind, force: boolean, what 
   } catch {
     throw new UsageError(`${what} ${out}: cannot write in ${dir} (permission denied)`);
   }
+}
+
+/**
+ * Checks `--out` before any long work (checkOutput); with --force, what fer wrote in an earlier
+ * run there is removed first, and only that (removeFerOutputs: a user's notes stay); a model
+ * is swapped atomically by saveModel instead.
+ */
+export function prepareOut(outPath: string, kind: OutputKind, force: boolean): void {
+  checkOutput(outPath, kind, force);
+  if (kind === 'run' && force && existsSync(outPath) && isFerRunDir(outPath))
+    removeFerOutputs(outPath, (d) => isFerModelDir(d) || isFerModelDir(path.join(d, 'model')));
 }
 
 /** Who holds a run's lock. */

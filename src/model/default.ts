@@ -3,6 +3,7 @@
  * and models/fer-mini-xception-slim (#24's faster one), each with ONNX exports in models/onnx/NAME.*.onnx.
  */
 import { existsSync, statSync } from 'node:fs';
+import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import path from 'node:path';
 import { packagePath } from '../paths.js';
@@ -72,3 +73,15 @@ export function modelJsonPath(p: string): string {
 
 /** The directory holding a model's model.json (for a run directory: its best/ or last/). */
 export const modelDir = (p: string) => path.dirname(modelJsonPath(p));
+
+/** --model of a command that reads a fer model: a path, or a shipped model's name (fer-mini-xception-slim); default the shipped model. */
+export const modelSchema = z
+  .string()
+  .default(DEFAULT_MODEL)
+  .transform((p) => resolveModel(p));
+
+/** --model of a command that runs a classifier: an .onnx or a fer model, or a shipped model's name (its fp32 ONNX export). */
+export const classifierSchema = z
+  .string()
+  .optional()
+  .transform((p) => (p === undefined ? p : resolveModel(p, 'onnx')));

@@ -9,10 +9,17 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { isFerRunDir } from '../io/files.js';
-import { CSV_USAGES, isCsv, type CsvUsage } from '../data/dataset.js';
+import { CSV_USAGES, isCsv, loadData, type CsvUsage, type Dataset } from '../data/dataset.js';
+import { readClassMap } from '../data/class-map.js';
+import type { ClassSpec } from '../data/classes.js';
 import { UsageError } from '../errors.js';
+import { useBackend } from '../engine/backend.js';
 import { NATIVE_BACKEND, setNativeConvBf16 } from '../engine/native/backend.js';
+import { resolveTeachers } from '../model/default.js';
 import { readRunFile, resumeRunSchema } from './checkpoint.js';
+import { train, type TrainResult } from './fit.js';
+import type { TrainOptions } from './options.js';
+import type { TrainEvent } from './types.js';
 
 /** The defaults of where a run goes and what it validates on (applied after --resume has filled in run.json's). */
 export const runInputsSchema = z.object({
@@ -128,3 +135,77 @@ export function checkConvBf16(backend: string): void {
 export function convBf16(on: boolean): boolean {
   return setNativeConvBf16(on);
 }
+
+/** How trainRun starts the engine, reads the data and reports; every field optional. */
+export interface TrainRunHooks {
+  /** Chooses the tfjs engine once the run's inputs are checked, before the data loads (default useBackend('auto')). */
+  startEngine?: () => Promise<{ name: string; threads: number }>;
+  /**
+   * Reads the training and validation sets in the run's classes (default: loadDataset of the source's data and
+   * val, the val set in the training set's classes), e.g. photos cropped by a face detector.
+   */
+  loadData?: (classes: ClassSpec) => Promise<{ trainSet: Dataset; valSet: Dataset | null }>;
+  /** Called as the training loop starts (the CLI's Ctrl-C handlers): `shouldStop` asked between batches, `dispose` however it ends. */
+  interrupts?: () => { shouldStop: () => boolean; dispose: () => void };
+  onEvent?: (e: TrainEvent) => void;
+  /** One-line notes (no bf16 kernel on this CPU). */
+  onNote?: (message: string) => void;
+  /** Recorded first in run.json (e.g. the command line), before the data source and the engine. */
+  runJson?: Record<string, unknown>;
+}
+
+/**
+ * A training run as `fer train` makes it, from its inputs (resolveRunInputs: a new run's, or for `resume` the
+ * interrupted run's) and its options: the checks that fail before the data loads (a new run's --out and
+ * teachers), the engine, the data in the options' classes, bf16 convolutions on for the run when asked, and
+ * train() into `r.outDir` with run.json recording the source and the engine.
+ */
+export async function trainRun<S extends RunSource>(
+  r: RunInputs<S>,
+  options: TrainOptions,
+  o: { resume?: boolean; bf16?: boolean } = {},
+  hooks: TrainRunHooks = {},
+): Promise<TrainResult> {
+  const classes: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
+  if (options.reviveDead && !options.init && !o.resume)
+    throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
+  if (!o.resume) {
+    resolveTeachers(options.teacher); // fails fast, before the data loads
+    checkRunOut(r.outDir);
+  }
+  const info = await (hooks.startEngine ?? (() => useBackend('auto')))();
+  if (o.bf16) checkConvBf16(info.name);
+  const { trainSet, valSet } = await (hooks.loadData ?? loadSource(r.source))(classes);
+  if (!o.resume) checkNoCheckpoint(r.outDir);
+  // From here on, bf16 is turned off again however the run ends: the engine outlives it (library use, tests).
+  const bf16 = !!o.bf16 && convBf16(true);
+  if (o.bf16 && !bf16) hooks.onNote?.('--bf16: this CPU has no bf16 convolution kernel (oneDNN needs AVX-512); training in float32');
+  const runJson = {
+    ...hooks.runJson,
+    ...r.source,
+    backend: info.name,
+    threads: info.threads,
+    convolutions: bf16 ? 'bf16' : 'f32',
+    started: new Date().toISOString(),
+  };
+  const stop = hooks.interrupts?.();
+  try {
+    return await train(trainSet, valSet, options, {
+      out: r.outDir,
+      resume: !!o.resume,
+      onEvent: hooks.onEvent,
+      shouldStop: stop?.shouldStop,
+      runJson,
+    });
+  } finally {
+    stop?.dispose();
+    if (bf16) convBf16(false);
+  }
+}
+
+/** The default data of a run: its source's training and val sets, loaded in the run's classes (val as training merged). */
+const loadSource = (s: RunSource & { data: string }) => async (classes: ClassSpec) => {
+  const trainSet = await loadData(s.data, s.usage, { classes });
+  const valSet = s.val ? await loadData(s.val, s.valUsage, { classes: { ...classes, classes: trainSet.classes } }) : null;
+  return { trainSet, valSet };
+};

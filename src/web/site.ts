@@ -9,8 +9,10 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
-import { packagePath } from '../paths.js';
-import { DEFAULT_ONNX } from '../model/default.js';
+import { packagePath, packageVersion } from '../paths.js';
+import { DEFAULT_ONNX, SAMPLE_DATA } from '../model/default.js';
+import { loadDataset } from '../data/dataset.js';
+import { exportOnnx } from '../convert/export.js';
 import { inspectOnnx } from '../onnx/inspect.js';
 import { readOnnxFile } from '../onnx/validate.js';
 import { PREPROCESS } from '../data/augment.js';
@@ -120,11 +122,17 @@ export function indexHtml(title: string): string {
 }
 
 /**
- * Writes the site into `out`: the classifier (`model`, an .onnx file; default the shipped fp32 export), the
- * tiny face detector and the 68-point landmark net converted from face-api's packaged weights, fer-web.json,
+ * Writes the site into `out`: the classifier (`model`, an .onnx file, or a fer model exported first to
+ * `out`/classifier.onnx in fp32, verified on the bundled sample; default the shipped fp32 export), the tiny face detector and the 68-point landmark net converted from face-api's packaged weights, fer-web.json,
  * onnxruntime-web's wasm files, index.html and app.js.
  */
 export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebExportResult> {
+  if (!model.endsWith('.onnx')) {
+    const sample = await loadDataset(SAMPLE_DATA);
+    const file = path.join(out, 'classifier.onnx');
+    await exportOnnx(model, file, { version: packageVersion(), sample }); // fp32 NHWC, verified: the schema's defaults
+    model = file;
+  }
   if (!model.endsWith('.onnx') || !existsSync(model))
     throw new UsageError(`export web: --model must be an .onnx file (fer export onnx writes one): ${model}`);
   if (readOnnxFile(model).external.length > 0) {

@@ -25,7 +25,7 @@ let model: string;
 const writes = { out: vi.spyOn(process.stdout, 'write'), err: vi.spyOn(process.stderr, 'write') };
 
 beforeAll(async () => {
-  await useBackend('cpu');
+  await useBackend('auto');
   model = await saveFixtureModel();
   writes.out.mockClear();
   writes.err.mockClear();

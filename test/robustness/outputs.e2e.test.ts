@@ -171,7 +171,7 @@ describe('item 9: --force replaces only fer files', () => {
     expect(readFileSync(path.join(run, 'mine', 'plot.py'), 'utf8')).toBe('print(1)');
     expect(existsSync(path.join(run, 'run.json'))).toBe(true);
     expect(readdirSync(run)).toEqual(expect.arrayContaining(['best', 'last', 'metrics.jsonl']));
-  }, 120_000);
+  }, 300_000); // two prunes with --data, each refitting the kept weights before its fine-tune
 
   it('a model folder holding a file fer did not write is not replaced, even with --force', async () => {
     const out = path.join(tmp(), 'q');
