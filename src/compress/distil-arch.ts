@@ -15,7 +15,8 @@ import { trainingHooks } from '../train/hooks/index.js';
 import { train } from '../train/fit.js';
 import { trainOptionsSchema } from '../train/options.js';
 import { reestimateSaved } from './recovery.js';
-import { modelDataClasses, type CompressHooks } from './finetune.js';
+import { modelDataClasses } from '../eval/evaluate-data.js';
+import type { CompressHooks } from './finetune.js';
 
 /** The faster architecture `fer compress --target latency` distils into. */
 export const DISTIL_ARCH: Arch = 'mini-xception-s2c2-x2';
