@@ -40,6 +40,11 @@ export function pruneCommand(): Command {
       '--no-reconstruct',
       'keep the surviving weights as they are (default with --data: refitted layer by layer so each layer reproduces the dense one on 512 --data images)',
     )
+    .option(
+      '--selection <s>',
+      "with --data, which weights go: magnitude (smallest |w|, then refitted) | obs (second order, w²/[H⁻¹]ii on each layer's inputs) | sparsegpt (sequential OBS: later columns chosen after earlier removals are compensated); per-kernel counts as --scope allocates",
+    )
+    .option('--selection-block <n>', '--selection sparsegpt: input columns per block')
     .option('--finetune-epochs <n>', 'fine-tune this many epochs after pruning (needs --data)')
     .option('--ramp <x>', 'share of the fine-tune over which sparsity rises to the target on a cubic ramp (0: prune at once)')
     .option('--lr <x>', 'fine-tuning learning rate')

@@ -11,8 +11,9 @@ import { ARCH_VARIANTS, type Arch } from '../model/mini-xception.js';
 import { tf } from '../engine/tf.js';
 import { loadData, type Dataset } from '../data/dataset.js';
 import type { ClassSpec } from '../data/classes.js';
-import { modelSparsity, pruneModel } from '../prune/model.js';
-import type { SparsityReport } from '../prune/prune.js';
+import { computeMasks, modelSparsity, pruneModel } from '../prune/model.js';
+import type { PruneSettings, SparsityReport } from '../prune/prune.js';
+import type { ObsSelection } from '../prune/least-squares.js';
 import type { MiniXceptionChannels } from '../model/archs.js';
 import { STRUCTURED_CRITERIA, structuredPrune, structuredReport } from '../prune/structured.js';
 import { PRUNE_PATTERNS, PRUNE_SCOPES } from '../train/options.js';
@@ -24,9 +25,12 @@ import { reestimateBatchNorm, reestimateSaved } from './recovery.js';
 import { makeBatch, NO_AUGMENT } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { Rng } from '../util/rng.js';
-import { reconstructPruned } from '../prune/reconstruct.js';
+import { reconstructPruned, type ReconstructOptions } from '../prune/reconstruct.js';
+import { kernelWeights } from '../prune/weights.js';
 import { fineTuneCompressed, type CompressHooks } from './finetune.js';
 import { modelDataClasses } from '../eval/evaluate-data.js';
+
+export const PRUNE_SELECTIONS = ['magnitude', 'obs', 'sparsegpt'] as const;
 
 /** Plain images the layer-wise reconstruction after pruning fits on (the count measured on the dev split, BENCHMARKS.md). */
 export const RECONSTRUCT_IMAGES = 512;
@@ -47,6 +51,14 @@ export const pruneOptionsSchema = z
     reconstruct: z.boolean().default(true),
     /** Images the reconstruction fits on. */
     reconstructImages: z.coerce.number().int().min(1).default(RECONSTRUCT_IMAGES),
+    /**
+     * How the reconstruction chooses which weights of each kernel go (unstructured, with --data): magnitude (the
+     * smallest |w|, masks made before the refit), obs (w*²/[H⁻¹]ᵢᵢ, one shot) or sparsegpt (sequential OBS in
+     * blocks of input columns), the number per kernel as `scope` allocates it either way (prune/least-squares.ts obsSelect).
+     */
+    selection: z.enum(PRUNE_SELECTIONS).default('magnitude'),
+    /** sparsegpt: input columns per block. */
+    selectionBlock: z.coerce.number().int().min(1).default(32),
     finetuneEpochs: z.coerce.number().int().min(0).default(0),
     lr: z.coerce.number().positive().default(3e-4),
     /** Training data: for the fine-tune and batch-norm re-estimation. */
@@ -122,12 +134,15 @@ function calibrationImages(ds: Pick<Dataset, 'images' | 'size'>, n: number, seed
   return tf.tensor4d(makeBatch(ds.images, idx, NO_AUGMENT, rng), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
 }
 
-/** Refits `pruned`'s kept weights against the dense model saved at `dense` on plain images of `ds`. */
-async function reconstructFrom(dense: string, pruned: tf.LayersModel, ds: Dataset, count: number) {
+/**
+ * Refits `pruned`'s kept weights against the dense model saved at `dense` on plain images of `ds`; with `select`,
+ * `pruned` arrives unpruned and the reconstruction chooses its zeros too (ReconstructOptions.select).
+ */
+async function reconstructFrom(dense: string, pruned: tf.LayersModel, ds: Dataset, count: number, select?: ReconstructOptions['select']) {
   const { model: reference } = await loadModel(dense);
   const images = calibrationImages(ds, count);
   try {
-    const r = await reconstructPruned(pruned, reference, { images });
+    const r = await reconstructPruned(pruned, reference, { images, select });
     return { images: images.shape[0], seconds: r.seconds };
   } finally {
     images.dispose();
@@ -151,10 +166,14 @@ export async function pruneModelDir(
     // With a ramp the fine-tune prunes, step by step from the zeros already there; else all at once now.
     const ramp = o.finetuneEpochs > 0 && o.pattern === 'unstructured' ? o.ramp : 0;
     const initial = modelSparsity(m).sparsity;
-    if (ramp === 0) pruneModel(m, settings);
-    if (ramp === 0 && o.reconstruct && trainSet) {
-      const r = await reconstructFrom(model, m, trainSet, o.reconstructImages);
-      hooks.onNote?.(`kept weights refitted layer by layer on ${r.images} images (${r.seconds.toFixed(1)}s)`);
+    const reconstruct = ramp === 0 && o.reconstruct && trainSet;
+    // Second-order selection happens inside the reconstruction, layer by layer; it keeps scope's zeros per kernel.
+    const select = reconstruct && o.selection !== 'magnitude' && o.pattern === 'unstructured' ? selectionCounts(m, settings, o) : undefined;
+    if (ramp === 0 && !select) pruneModel(m, settings);
+    if (reconstruct) {
+      const r = await reconstructFrom(model, m, trainSet, o.reconstructImages, select);
+      const how = select ? `pruned by ${o.selection} and ` : '';
+      hooks.onNote?.(`kept weights ${how}refitted layer by layer on ${r.images} images (${r.seconds.toFixed(1)}s)`);
     }
     let report = modelSparsity(m);
     const pruning = {
@@ -185,6 +204,14 @@ export async function pruneModelDir(
   } finally {
     m.dispose();
   }
+}
+
+/** How many weights of each kernel `settings` would prune (the per-kernel allocation obsSelect keeps). */
+function selectionCounts(m: tf.LayersModel, settings: PruneSettings, o: Parsed): ReconstructOptions['select'] {
+  const weights = kernelWeights(m);
+  const masks = computeMasks(weights, settings.target, settings);
+  const zeros = masks.map((mask) => (mask ? mask.reduce((a, v) => a + (v ? 0 : 1), 0) : 0));
+  return { zeros, method: o.selection as ObsSelection, block: o.selectionBlock };
 }
 
 /**

@@ -179,3 +179,161 @@ export class NormalEquations {
     return res;
   }
 }
+
+/** The lower Cholesky factor L of a symmetric positive-definite A (n×n, row-major): A = L Lᵀ; A is left as it was. */
+export function cholesky(a: Float64Array, n: number): Float64Array {
+  const l = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let k = 0; k < j; k++) d -= l[j * n + k] * l[j * n + k];
+    if (!(d > 0)) throw new ModelError('reconstruct: the Gram matrix is not positive definite (raise the damping)');
+    const s = Math.sqrt(d);
+    l[j * n + j] = s;
+    for (let i = j + 1; i < n; i++) {
+      let v = a[i * n + j];
+      for (let k = 0; k < j; k++) v -= l[i * n + k] * l[j * n + k];
+      l[i * n + j] = v / s;
+    }
+  }
+  return l;
+}
+
+/** A⁻¹ from A's lower Cholesky factor L (A = L Lᵀ): A⁻¹ = L⁻ᵀ L⁻¹. */
+export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
+  // M = L⁻¹ (lower), by forward substitution column by column.
+  const m = new Float64Array(n * n);
+  for (let c = 0; c < n; c++) {
+    m[c * n + c] = 1 / l[c * n + c];
+    for (let i = c + 1; i < n; i++) {
+      let s = 0;
+      for (let k = c; k < i; k++) s += l[i * n + k] * m[k * n + c];
+      m[i * n + c] = -s / l[i * n + i];
+    }
+  }
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = i; k < n; k++) s += m[k * n + i] * m[k * n + j];
+      inv[i * n + j] = s;
+      inv[j * n + i] = s;
+    }
+  return inv;
+}
+
+/**
+ * One output's quadratic after a dense refit: the layer error of weights v is (v − w*)ᵀ H (v − w*) + const, H the
+ * damped Gram matrix G + λI and w* = H⁻¹(R + λw) its unconstrained minimiser. What optimal-brain-surgeon
+ * pruning needs of it: w*, and U, the upper Cholesky factor of H⁻¹ (H⁻¹ = UᵀU, as SparseGPT factors it).
+ */
+export interface ObsQuadratic {
+  /** w*, this output's K weights. */
+  wStar: Float64Array;
+  /** H⁻¹ (K×K). */
+  hInv: Float64Array;
+  /** U (K×K, upper): row j holds the OBS update of the inputs j.. when input j is removed with 0..j−1 frozen. */
+  u: Float64Array;
+}
+
+/**
+ * The OBS quadratics of the outputs `outs` of `eq` (they share H: a conv's or dense layer's outputs see the same
+ * inputs), damped as NormalEquations.fit damps (λ = damping × the mean diagonal of G, pulling toward `w`, K×O).
+ */
+export function obsQuadratics(
+  eq: NormalEquations,
+  w: ArrayLike<number>,
+  damping: number,
+): { hInv: Float64Array; u: Float64Array; wStar: Float64Array[] } {
+  const { k, o, g, r } = eq;
+  let diag = 0;
+  for (let i = 0; i < k; i++) diag += g[i * k + i];
+  const lambda = (damping * diag) / k || 1e-12;
+  const h = Float64Array.from(g);
+  for (let i = 0; i < k; i++) h[i * k + i] += lambda;
+  const hInv = inverseFromCholesky(cholesky(h, k), k);
+  const lower = cholesky(hInv, k);
+  const u = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j <= i; j++) u[j * k + i] = lower[i * k + j];
+  const wStar: Float64Array[] = [];
+  for (let j = 0; j < o; j++) {
+    const b = Float64Array.from({ length: k }, (_, i) => r[i * o + j] + lambda * w[i * o + j]);
+    const x = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) s += hInv[i * k + q] * b[q];
+      x[i] = s;
+    }
+    wStar.push(x);
+  }
+  return { hInv, u, wStar };
+}
+
+export type ObsSelection = 'obs' | 'sparsegpt';
+
+/**
+ * Which weights of a layer to prune, chosen with second-order information (issue 36), `zeros` of them among the
+ * inputs `eligible` says may be pruned (not a bias). Each output o has its quadratic (`q(o)`: shared by a conv's
+ * outputs, one per channel for a depthwise kernel); a weight's saliency is the error its removal adds.
+ *
+ * - 'obs': one shot, saliency w*ᵢ² / [H⁻¹]ᵢᵢ (optimal brain surgeon, each weight alone), the `zeros` lowest over the
+ *   whole layer, as one threshold per layer (the magnitude masks are one threshold per kernel too).
+ * - 'sparsegpt': SparseGPT's sequential selection: inputs taken in order in blocks of `block`; in a block the
+ *   weights with the lowest w_j² / U_jj² over all outputs are pruned (the block's share of `zeros`), and each
+ *   pruned weight's error is compensated on the inputs after it by the OBS update w_{j..} −= (w_j / U_jj) U_{j,j..},
+ *   so later blocks are chosen on weights that have already absorbed the earlier removals.
+ *
+ * Returns the mask (K×O row-major, input i of output o at i·O + o; 1 keep) and, for 'sparsegpt', the weights the
+ * sequential updates leave (the caller refits the kept weights exactly anyway: NormalEquations.fit).
+ */
+export function obsSelect(
+  k: number,
+  o: number,
+  q: (out: number) => ObsQuadratic,
+  zeros: number,
+  eligible: (i: number) => boolean,
+  method: ObsSelection,
+  block = 32,
+): { mask: Uint8Array; weights: Float64Array } {
+  const mask = new Uint8Array(k * o).fill(1);
+  const cols = [...Array(k).keys()].filter(eligible);
+  const weights = new Float64Array(k * o);
+  for (let j = 0; j < o; j++) {
+    const ws = q(j).wStar;
+    for (let i = 0; i < k; i++) weights[i * o + j] = ws[i];
+  }
+  if (zeros <= 0 || cols.length === 0) return { mask, weights };
+  /** Prunes the `count` cells of lowest score among `cells` ([input, output] pairs). */
+  const pruneLowest = (cells: [number, number][], score: (i: number, j: number) => number, count: number) => {
+    const s = cells.map(([i, j]) => score(i, j));
+    const order = [...cells.keys()].sort((a, b) => s[a] - s[b] || a - b);
+    for (let t = 0; t < Math.min(count, order.length); t++) {
+      const [i, j] = cells[order[t]];
+      mask[i * o + j] = 0;
+    }
+  };
+  if (method === 'obs') {
+    const cells = cols.flatMap((i) => Array.from({ length: o }, (_, j) => [i, j] as [number, number]));
+    pruneLowest(cells, (i, j) => weights[i * o + j] ** 2 / q(j).hInv[i * k + i], zeros);
+    for (let i = 0; i < k * o; i++) if (!mask[i]) weights[i] = 0;
+    return { mask, weights };
+  }
+  let done = 0;
+  for (let b = 0; b < cols.length; b += block) {
+    const inBlock = cols.slice(b, b + block);
+    const count = Math.round((zeros * (b + inBlock.length)) / cols.length) - done;
+    done += count;
+    const cells = inBlock.flatMap((i) => Array.from({ length: o }, (_, j) => [i, j] as [number, number]));
+    pruneLowest(cells, (i, j) => weights[i * o + j] ** 2 / q(j).u[i * k + i] ** 2, count);
+    // The OBS update of every pruned weight of the block, input by input, onto the inputs after it (frozen before).
+    const last = inBlock[inBlock.length - 1];
+    for (let i = inBlock[0]; i <= last; i++)
+      for (let j = 0; j < o; j++) {
+        if (mask[i * o + j]) continue;
+        const u = q(j).u;
+        const e = weights[i * o + j] / u[i * k + i];
+        for (let t = i + 1; t < k; t++) weights[t * o + j] -= e * u[i * k + t];
+        weights[i * o + j] = 0;
+      }
+  }
+  return { mask, weights };
+}

@@ -12,14 +12,37 @@
  * before it, so a layer's inputs already include its predecessors' repairs. The normal equations
  * (X_pᵀX_p + λI) ŵ_S = X_pᵀX_d w + λ w restricted to the kept inputs S are solved per output channel in
  * float64; λ is `damping` × the mean of the Gram diagonal (as SparseGPT dampens), pulling toward the dense w. Biases (the head's) are refitted too.
+ *
+ * The mask is the zeros the pruned model arrives with (magnitude pruning), or, with `select`, chosen here from
+ * the same normal equations, layer by layer on the layer's actual inputs (least-squares.ts obsSelect: OBS
+ * saliency, or SparseGPT's sequential selection), the count per kernel given; the kept weights are then refitted
+ * exactly as above.
  */
 import { tf } from '../engine/tf.js';
 import { ModelError } from '../errors.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
-import { im2col, NormalEquations, outputSize, type ConvGeometry, type Rows } from './least-squares.js';
+import {
+  im2col,
+  NormalEquations,
+  obsQuadratics,
+  obsSelect,
+  outputSize,
+  type ConvGeometry,
+  type ObsSelection,
+  type Rows,
+} from './least-squares.js';
 import { layerConfig, pair } from '../model/graph.js';
 
-export { im2col, NormalEquations, solveSpd, type ConvGeometry, type Rows } from './least-squares.js';
+export {
+  im2col,
+  NormalEquations,
+  obsQuadratics,
+  obsSelect,
+  solveSpd,
+  type ConvGeometry,
+  type ObsSelection,
+  type Rows,
+} from './least-squares.js';
 
 export interface ReconstructOptions {
   /** Preprocessed images, [N, H, W, C] (what `makeBatch` gives), the calibration set. */
@@ -30,6 +53,12 @@ export interface ReconstructOptions {
   /** Ridge term relative to the mean diagonal of XᵀX. */
   damping?: number;
   onLayer?: (name: string, done: number, total: number) => void;
+  /**
+   * Choose the pruned weights here, layer by layer on the layer's own inputs, with second-order information
+   * (least-squares.ts obsSelect), instead of taking the zeros `pruned` arrives with: `pruned` then arrives
+   * unpruned and `zeros` says how many weights each kernel loses, in kernelWeights order (e.g. LAMP's allocation).
+   */
+  select?: { zeros: number[]; method: ObsSelection; block?: number };
 }
 
 export interface ReconstructReport {
@@ -62,7 +91,12 @@ export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.Layers
     throw new ModelError('reconstruct: the pruned and dense models have different kernels');
   const byLayer = new Map<string, number[]>();
   kp.forEach((k, i) => byLayer.set(k.layer, [...(byLayer.get(k.layer) ?? []), i]));
-  const todo = [...byLayer.keys()].filter((l) => byLayer.get(l)!.some((i) => readValues(kp[i]).includes(0)));
+  const sel = o.select;
+  if (sel && sel.zeros.length !== kp.length) throw new ModelError(`reconstruct: ${sel.zeros.length} zero counts for ${kp.length} kernels`);
+  const zerosOf = (i: number) => sel?.zeros[i] ?? 0;
+  const todo = [...byLayer.keys()].filter((l) => byLayer.get(l)!.some((i) => (sel ? zerosOf(i) > 0 : readValues(kp[i]).includes(0))));
+  /** How refit and refitDepthwise choose the mask of kernel i: from its zeros (undefined) or by obsSelect. */
+  const choice = (i: number): Choice | undefined => (sel ? { zeros: zerosOf(i), method: sel.method, block: sel.block ?? 32 } : undefined);
   const n = o.images.shape[0];
   const report: ReconstructReport['layers'] = [];
   let done = 0;
@@ -105,7 +139,7 @@ export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.Layers
       };
       const count = (shape: number[]) => (geo ? im2colRows(shape, geo) : shape[0]);
       report.push(
-        refit(kp[idx[0]], kd[idx[0]], biasP, biasD, damping, (eq, w) =>
+        refit(kp[idx[0]], kd[idx[0]], biasP, biasD, damping, choice(idx[0]), (eq, w) =>
           eachBatch(count, (p, d, shape) => eq.add(rowsOf(p, shape), rowsOf(d, shape), w)),
         ),
       );
@@ -114,7 +148,9 @@ export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.Layers
       const dw = idx.find((i) => kp[i].kind === 'depthwise')!;
       const count = (shape: number[]) => im2colRows(shape, geo);
       report.push(
-        refitDepthwise(kp[dw], kd[dw], damping, (f) => eachBatch(count, (p, d, shape) => f(im2col(p, shape, geo), im2col(d, shape, geo)))),
+        refitDepthwise(kp[dw], kd[dw], damping, choice(dw), (f) =>
+          eachBatch(count, (p, d, shape) => f(im2col(p, shape, geo), im2col(d, shape, geo))),
+        ),
       );
       const pw = idx.find((i) => kp[i].kind === 'pointwise');
       if (pw !== undefined) {
@@ -122,7 +158,7 @@ export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.Layers
           wd = readValues(kd[dw]);
         const ch = kp[dw].channels;
         report.push(
-          refit(kp[pw], kd[pw], undefined, undefined, damping, (eq, w) =>
+          refit(kp[pw], kd[pw], undefined, undefined, damping, choice(pw), (eq, w) =>
             eachBatch(count, (p, d, shape) =>
               eq.add(depthwiseRows(im2col(p, shape, geo), wp, ch), depthwiseRows(im2col(d, shape, geo), wd, ch), w),
             ),
@@ -137,6 +173,13 @@ export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.Layers
     await new Promise((r) => setImmediate(r));
   }
   return { layers: report, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** How a kernel's pruned weights are chosen when the reconstruction selects them (ReconstructOptions.select). */
+interface Choice {
+  zeros: number;
+  method: ObsSelection;
+  block: number;
 }
 
 /** Rows im2col makes of an NHWC batch of `shape`: images × output positions. */
@@ -168,6 +211,7 @@ function refit(
   biasP: tf.LayerVariable | undefined,
   biasD: tf.LayerVariable | undefined,
   damping: number,
+  choose: Choice | undefined,
   accumulate: (eq: NormalEquations, w: Float32Array) => void,
 ) {
   const o = kp.channels;
@@ -191,8 +235,22 @@ function refit(
   let before = 0,
     after = 0;
   const column = (a: Float32Array, j: number) => Float64Array.from({ length: k }, (_, i) => a[i * o + j]);
+  let keep = (i: number, j: number) => i === kin || vp[i * o + j] !== 0;
+  if (choose) {
+    const { hInv, u, wStar } = obsQuadratics(eq, w, damping);
+    const { mask } = obsSelect(
+      k,
+      o,
+      (j) => ({ hInv, u, wStar: wStar[j] }),
+      choose.zeros,
+      (i) => i < kin,
+      choose.method,
+      choose.block,
+    );
+    keep = (i, j) => mask[i * o + j] === 1;
+  }
   for (let j = 0; j < o; j++) {
-    const fit = eq.fit(j, w, (i) => i === kin || vp[i * o + j] !== 0, damping);
+    const fit = eq.fit(j, w, (i) => keep(i, j), damping);
     before += eq.error(column(cur, j), j);
     after += eq.error(fit, j);
     for (let i = 0; i < kin; i++) next[i * o + j] = fit[i];
@@ -207,7 +265,13 @@ function refit(
 }
 
 /** A depthwise kernel [kh, kw, C, 1]: each channel's kh·kw taps refitted on that channel's own patches. */
-function refitDepthwise(kp: KernelWeight, kd: KernelWeight, damping: number, batches: (f: (xp: Rows, xd: Rows) => void) => void) {
+function refitDepthwise(
+  kp: KernelWeight,
+  kd: KernelWeight,
+  damping: number,
+  choose: Choice | undefined,
+  batches: (f: (xp: Rows, xd: Rows) => void) => void,
+) {
   const [kh, kw, ch, mult] = kp.shape;
   if (mult !== 1) throw new ModelError(`reconstruct: depth multiplier ${mult} is not supported (${kp.name})`);
   const taps = kh * kw;
@@ -240,11 +304,19 @@ function refitDepthwise(kp: KernelWeight, kd: KernelWeight, damping: number, bat
   let before = 0,
     after = 0,
     m = 0;
+  for (const eq of eqs) eq.symmetrize();
+  let keep = (t: number, c: number) => vp[t * ch + c] !== 0;
+  if (choose) {
+    // One quadratic per channel (each sees its own input channel); saliencies compared across the whole kernel.
+    const qs = eqs.map((eq, c) => obsQuadratics(eq, wc[c], damping));
+    const q = (c: number) => ({ hInv: qs[c].hInv, u: qs[c].u, wStar: qs[c].wStar[0] });
+    const { mask } = obsSelect(taps, ch, q, choose.zeros, () => true, choose.method, choose.block);
+    keep = (t, c) => mask[t * ch + c] === 1;
+  }
   for (let c = 0; c < ch; c++) {
     const eq = eqs[c];
-    eq.symmetrize();
     const cur = Float64Array.from({ length: taps }, (_, t) => vp[t * ch + c]);
-    const fit = eq.fit(0, wc[c], (t) => vp[t * ch + c] !== 0, damping);
+    const fit = eq.fit(0, wc[c], (t) => keep(t, c), damping);
     before += eq.error(cur, 0);
     after += eq.error(fit, 0);
     m = eq.m;
