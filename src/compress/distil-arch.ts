@@ -16,7 +16,7 @@ import { train } from '../train/fit.js';
 import { trainOptionsSchema } from '../train/options.js';
 import { reestimateSaved } from './recovery.js';
 import { modelDataClasses } from '../eval/evaluate-data.js';
-import type { CompressHooks } from './finetune.js';
+import { resumableRunJson, type CompressHooks } from './finetune.js';
 
 /** The faster architecture `fer compress --target latency` distils into. */
 export const DISTIL_ARCH: Arch = 'mini-xception-s2c2-x2';
@@ -80,14 +80,7 @@ export async function distilIntoArch(
     hooks: trainingHooks(options),
     onEvent: hooks.onEvent,
     shouldStop: hooks.shouldStop,
-    runJson: {
-      ...hooks.runJson,
-      data: o.data,
-      val: o.val,
-      usage: 'Training',
-      valUsage: 'PublicTest',
-      started: new Date().toISOString(),
-    },
+    runJson: resumableRunJson(hooks, o.data, o.val),
   });
   if (r.stopReason === 'interrupted') return null;
   const best = path.join(runDir, 'best');

@@ -53,14 +53,18 @@ export async function fineTuneCompressed(
     teacher: teacherFor(o, o.teacherOf),
     onEvent: hooks.onEvent,
     shouldStop: hooks.shouldStop,
-    // What `fer train --resume` needs to continue the run.
-    runJson: {
-      ...hooks.runJson,
-      data: o.data,
-      val: o.val,
-      usage: 'Training',
-      valUsage: o.val ? 'PublicTest' : undefined,
-      started: new Date().toISOString(),
-    },
+    runJson: resumableRunJson(hooks, o.data, o.val),
   });
+}
+
+/** run.json's record of a compress stage's training run: what `fer train --resume` needs to continue it. */
+export function resumableRunJson(hooks: Pick<CompressHooks, 'runJson'>, data?: string, val?: string): Record<string, unknown> {
+  return {
+    ...hooks.runJson,
+    data,
+    val,
+    usage: 'Training',
+    valUsage: val ? 'PublicTest' : undefined,
+    started: new Date().toISOString(),
+  };
 }
