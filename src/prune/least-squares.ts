@@ -60,31 +60,20 @@ export function im2col(x: ArrayLike<number>, shape: readonly number[], g: ConvGe
   return { data, m, k };
 }
 
-/** Solves A x = b for a symmetric positive-definite A (n×n, row-major float64) by Cholesky; A is overwritten. */
+/** Solves A x = b for a symmetric positive-definite A (n×n, row-major float64) by Cholesky (A is left as it was). */
 export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  for (let j = 0; j < n; j++) {
-    let d = a[j * n + j];
-    for (let k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0)) throw new ModelError('reconstruct: the Gram matrix is not positive definite (raise the damping)');
-    const l = Math.sqrt(d);
-    a[j * n + j] = l;
-    for (let i = j + 1; i < n; i++) {
-      let s = a[i * n + j];
-      for (let k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
-      a[i * n + j] = s / l;
-    }
-  }
+  const l = cholesky(a, n);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = b[i];
-    for (let k = 0; k < i; k++) s -= a[i * n + k] * y[k];
-    y[i] = s / a[i * n + i];
+    for (let k = 0; k < i; k++) s -= l[i * n + k] * y[k];
+    y[i] = s / l[i * n + i];
   }
   const x = new Float64Array(n);
   for (let i = n - 1; i >= 0; i--) {
     let s = y[i];
-    for (let k = i + 1; k < n; k++) s -= a[k * n + i] * x[k];
-    x[i] = s / a[i * n + i];
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i] * x[k];
+    x[i] = s / l[i * n + i];
   }
   return x;
 }
