@@ -13,6 +13,7 @@ import { elementwiseKernels } from './kernels/elementwise.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { batchNormKernels } from './kernels/batch-norm.js';
 import { layoutKernels } from './kernels/layout.js';
+import { optimizerKernels } from './kernels/optimizer.js';
 import { registerBatchNormTrainKernels } from '../kernels/batch-norm-train.js';
 
 export { NATIVE_BACKEND, NativeBackend, type NativeKernel };
@@ -46,6 +47,8 @@ export function registerNativeBackend(threads?: number): boolean {
     }
     tf.registerKernel(config);
   }
+  for (const [kernelName, native] of Object.entries(optimizerKernels))
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => native(args as Parameters<NativeKernel>[0])! });
   registered = true;
   return true;
 }
