@@ -44,8 +44,8 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, y: Float32Array): void;
   sumRows(x: Float32Array, c: number, out: Float32Array): void;
   sumCols(x: Float32Array, c: number, out: Float32Array): void;
-  /** One Adam step over one weight (native/src/kernels.h adam_update); k: β1, 1−β1, β2, 1−β2, 1−β1ᵗ, 1−β2ᵗ, ε, −lr. */
-  adamUpdate(
+  /** One Adam step over one weight (native/src/kernels.h adam_update; absent in builds before it); k: β1, 1−β1, β2, 1−β2, 1−β1ᵗ, 1−β2ᵗ, ε, −lr. */
+  adamUpdate?(
     x: Float32Array,
     m: Float32Array,
     v: Float32Array,
@@ -56,7 +56,7 @@ export interface NativeAddon {
     v1: Float32Array,
   ): void;
   /** One momentum step over one weight; k: momentum, −lr. */
-  momentumUpdate(
+  momentumUpdate?(
     x: Float32Array,
     acc: Float32Array,
     g: Float32Array,

@@ -47,8 +47,11 @@ export function registerNativeBackend(threads?: number): boolean {
     }
     tf.registerKernel(config);
   }
-  for (const [kernelName, native] of Object.entries(optimizerKernels))
-    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => native(args as Parameters<NativeKernel>[0])! });
+  // The fused optimizer kernels only with an addon that has them (an older build, e.g. through FER_NATIVE_ADDON,
+  // leaves engine/optimizer.ts on tfjs's own update).
+  if (addon.adamUpdate && addon.momentumUpdate)
+    for (const [kernelName, native] of Object.entries(optimizerKernels))
+      tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => native(args as Parameters<NativeKernel>[0])! });
   registered = true;
   return true;
 }

@@ -31,7 +31,7 @@ const adamUpdate: NativeKernel = ({ inputs, attrs, backend }) => {
   const x1 = backend.take(vx.length),
     m1 = backend.take(vx.length),
     v1 = backend.take(vx.length);
-  backend.addon.adamUpdate(vx, vm, vv, vg, k, x1, m1, v1);
+  backend.addon.adamUpdate!(vx, vm, vv, vg, k, x1, m1, v1);
   return [x1, m1, v1].map((a) => backend.makeTensorInfo(x.shape, 'float32', a));
 };
 
@@ -41,7 +41,7 @@ const momentumUpdate: NativeKernel = ({ inputs, attrs, backend }) => {
   const k = Float32Array.from([scalarOf(backend, momentum)!, scalarOf(backend, c)!]);
   const x1 = backend.take(vx.length),
     acc1 = backend.take(vx.length);
-  backend.addon.momentumUpdate(vx, backend.f32(acc)!, backend.f32(g)!, k, attrs.nesterov as boolean, x1, acc1);
+  backend.addon.momentumUpdate!(vx, backend.f32(acc)!, backend.f32(g)!, k, attrs.nesterov as boolean, x1, acc1);
   return [x1, acc1].map((a) => backend.makeTensorInfo(x.shape, 'float32', a));
 };
 
