@@ -11,6 +11,7 @@ import { tf } from '../src/engine/tf.js';
 import { useBackend, type BackendChoice } from '../src/engine/backend.js';
 import { buildModel } from '../src/model/mini-xception.js';
 import { makeOptimizer } from '../src/train/setup.js';
+import { applyGradients } from '../src/engine/optimizer.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +42,7 @@ for (let i = 0; i < n + 2; i++) {
     }, vars);
     value.dataSync();
     t1 = performance.now();
-    opt.applyGradients(grads as never);
+    applyGradients(opt, grads as never);
     vars[0].dataSync();
   });
   const t2 = performance.now();
@@ -59,7 +60,7 @@ const fb = await tf.profile(() => {
   return tf.scalar(0);
 });
 const up = await tf.profile(() => {
-  opt.applyGradients(grads.grads as never);
+  applyGradients(opt, grads.grads as never);
   return tf.scalar(0);
 });
 const per = (ms: number) => (ms / n).toFixed(1);
@@ -81,7 +82,7 @@ for (let rep = 0; rep < reps; rep++) {
         for (const r of model.calculateLosses()) l = tf.add(l, r);
         return l as tf.Scalar;
       }, vars);
-      opt.applyGradients(g as never);
+      applyGradients(opt, g as never);
     });
     return tf.scalar(0);
   });

@@ -14,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { tf } from '../src/engine/tf.js';
 import { useBackend, type BackendChoice } from '../src/engine/backend.js';
 import { buildModel } from '../src/model/mini-xception.js';
+import { applyGradients } from '../src/engine/optimizer.js';
+import { variableOf } from '../src/engine/tfjs-internals.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,10 +30,16 @@ const steps = Number(values.steps),
   threads = Number(values.threads);
 const rows: string[][] = [];
 
+/** One step as `fer train` takes it (src/train/epoch.ts): gradients, then engine/optimizer.ts's applyGradients (fused on fer-native). */
 function trainStep(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: tf.Tensor) {
+  const vars = model.trainableWeights.map(variableOf);
   return () =>
     tf.tidy(() => {
-      opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+      const { grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        vars,
+      );
+      applyGradients(opt, grads);
     });
 }
 

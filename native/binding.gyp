@@ -24,6 +24,7 @@
       "cflags_cc": [
         "-std=c++17",
         "-O3",
+        "-ffp-contract=off",
         "-fopenmp",
         "-fexceptions"
       ],

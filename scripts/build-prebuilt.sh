@@ -83,7 +83,7 @@ dlib_flags=("${common[@]}" -DDLIB_NO_GUI_SUPPORT -DFER_DLIB_PREBUILT)
   && g++ "${dlib_flags[@]}" -mavx2 -mfma -ffp-contract=off -c "$repo/native/src/dlib_faces.cc" -o "$build/dlib_faces-avx2.o"; } &
 dlib_job=$!
 for f in "${engine_src[@]}"; do
-  g++ "${common[@]}" -fopenmp -c "$repo/native/src/$f" -o "$build/${f%.cc}.o"
+  g++ "${common[@]}" -fopenmp -ffp-contract=off -c "$repo/native/src/$f" -o "$build/${f%.cc}.o"
 done
 wait "$dlib_job"
 

@@ -130,6 +130,20 @@ Napi::Value SumCols(const Napi::CallbackInfo& info) {
     fer::sum_cols(f32(info[0]), len(info[0]) / c, c, f32(info[2]));
   });
 }
+// adamUpdate(x, m, v, g, k Float32Array[8], x1, m1, v1)
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::adam_update(f32(info[0]), f32(info[1]), f32(info[2]), f32(info[3]), len(info[0]), f32(info[4]), f32(info[5]),
+                     f32(info[6]), f32(info[7]));
+  });
+}
+// momentumUpdate(x, acc, g, k Float32Array[2], nesterov, x1, acc1)
+Napi::Value MomentumUpdate(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::momentum_update(f32(info[0]), f32(info[1]), f32(info[2]), len(info[0]), f32(info[3]),
+                         info[4].As<Napi::Boolean>().Value(), f32(info[5]), f32(info[6]));
+  });
+}
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   fer::set_threads(i32(info[0]));
   return Napi::Number::New(info.Env(), fer::get_threads());
@@ -168,6 +182,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sumRows", Napi::Function::New(env, SumRows));
   exports.Set("sumCols", Napi::Function::New(env, SumCols));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
+  exports.Set("momentumUpdate", Napi::Function::New(env, MomentumUpdate));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));

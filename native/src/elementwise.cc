@@ -201,4 +201,47 @@ void unary(UnaryOp op, const float* x, int64_t n, float* y) {
   }
 }
 
+// Every operation its own statement on a named float, in tfjs's order: fp-contract is off (binding.gyp) so
+// no product and sum fuse into one rounding, which would differ from tfjs in the last bit.
+void adam_update(const float* x, const float* m, const float* v, const float* g, int64_t n, const float* k,
+                 float* x1, float* m1, float* v1) {
+  const float beta1 = k[0], omb1 = k[1], beta2 = k[2], omb2 = k[3], oma1 = k[4], oma2 = k[5], eps = k[6], nlr = k[7];
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float ma = m[i] * beta1, mb = gi * omb1;
+    const float mm = ma + mb;
+    const float g2 = gi * gi;
+    const float va = v[i] * beta2, vb = g2 * omb2;
+    const float vv = va + vb;
+    const float mh = mm / oma1, vh = vv / oma2;
+    const float den = std::sqrt(vh) + eps;
+    const float step = mh / den;
+    const float delta = step * nlr;
+    x1[i] = delta + x[i];
+    m1[i] = mm;
+    v1[i] = vv;
+  }
+}
+
+void momentum_update(const float* x, const float* acc, const float* g, int64_t n, const float* k, bool nesterov,
+                     float* x1, float* acc1) {
+  const float mom = k[0], c = k[1];
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    const float ma = mom * acc[i];
+    const float a = ma + g[i];
+    float delta;
+    if (nesterov) {
+      const float am = a * mom;
+      const float s = g[i] + am;
+      delta = c * s;
+    } else {
+      delta = c * a;
+    }
+    x1[i] = delta + x[i];
+    acc1[i] = a;
+  }
+}
+
 }  // namespace fer

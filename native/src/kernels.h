@@ -42,6 +42,15 @@ void sum_rows(const float* x, int64_t m, int c, float* out);
 // out[i] = sum_j x[i * c + j]: reduces the trailing axis.
 void sum_cols(const float* x, int64_t m, int c, float* out);
 
+// One optimizer step over one weight, the arithmetic of tfjs 4.22's AdamOptimizer / MomentumOptimizer done
+// op by op in float32 (each product, sum, quotient and root rounded as tfjs's kernels round it), so the results
+// are bit-identical to theirs. Adam's k: beta1, 1-beta1, beta2, 1-beta2, 1-beta1^t, 1-beta2^t, epsilon, -lr.
+void adam_update(const float* x, const float* m, const float* v, const float* g, int64_t n, const float* k,
+                 float* x1, float* m1, float* v1);
+// Momentum's k: momentum, -lr. Nesterov: x + c*(g + a*m), else x + c*a, with a = m*acc + g.
+void momentum_update(const float* x, const float* acc, const float* g, int64_t n, const float* k, bool nesterov,
+                     float* x1, float* acc1);
+
 void set_threads(int n);
 int get_threads();
 

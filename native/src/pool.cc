@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 

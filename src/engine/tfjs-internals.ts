@@ -71,3 +71,40 @@ export function cpuBackendBridge(backend: unknown): CpuBackendBridge {
 export function incRef(backend: unknown, dataId: object): void {
   (backend as { incRef(dataId: object): void }).incRef(dataId);
 }
+
+/** An optimizer's slot variable for one weight, as tfjs keeps it (and getWeights names it). */
+export interface OptimizerSlot {
+  originalName: string;
+  variable: tf.Variable;
+}
+
+/** AdamOptimizer's fields and its protected incrementIterations (what its applyGradients reads and writes). */
+export function adamInternals(o: tf.AdamOptimizer): {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: OptimizerSlot[];
+  accumulatedSecondMoment: OptimizerSlot[];
+  incrementIterations(): void;
+} {
+  return o as never;
+}
+
+/** MomentumOptimizer's fields: its momentum `m` and step `c` (= −learning rate at construction) are scalars. */
+export function momentumInternals(o: tf.MomentumOptimizer): {
+  m: tf.Scalar;
+  c: tf.Scalar;
+  useNesterov: boolean;
+  accumulations: OptimizerSlot[];
+  incrementIterations(): void;
+} {
+  return o as never;
+}
+
+/** The variable registered under `name` in `engine` (tf.engine()): where optimizers look weights up. */
+export function registeredVariable(engine: ReturnType<typeof tf.engine>, name: string): tf.Variable {
+  return (engine as unknown as { registeredVariables: Record<string, tf.Variable> }).registeredVariables[name];
+}

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
+import { applyGradients } from '../engine/optimizer.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
@@ -81,7 +82,7 @@ function optimizerStep(
     // tfjs's optimizers keep their slots by a gradient's position in the map: with a frozen body every
     // variable still gets one (zeros), in the same order, so the slots line up when the body thaws.
     const full = trained === vars ? grads : Object.fromEntries(vars.map((v) => [v.name, grads[v.name] ?? tf.zerosLike(v)]));
-    optimizer.applyGradients(full as never);
+    applyGradients(optimizer, full);
     const c = tf.sum(tf.cast(tf.equal(tf.argMax(predicted!, 1), tf.argMax(y, 1)), 'float32'));
     predicted!.dispose();
     return [value.dataSync()[0], c.dataSync()[0]];

@@ -182,6 +182,33 @@ describe.skipIf(!hasNative)('fer-native MaxPoolGrad vs cpu: ties and negative wi
   });
 });
 
+// The gradient goes to each window's first maximum (row-major), as cpu's argmax moving only on '>' sends it:
+// with values drawn from {-1, -0, 0, 1} nearly every window has ties. A gradient routed to the wrong cell is
+// off by a whole dy value (~1); the tolerance covers only cpu summing overlapping windows in float64.
+describe.skipIf(!hasNative)('fer-native MaxPoolGrad with tied maxima', () => {
+  it.each([
+    [3, 9, 9, 16, 2, 'same'],
+    [2, 8, 7, 5, 2, 'valid'],
+    [2, 6, 6, 3, 1, 'same'],
+  ] as const)('n%i %ix%ix%i k3 s%i %s routes as cpu does', (n, h, w, c, s, pad) => {
+    const tiers = [-1, -0, 0, 1];
+    const x = Float32Array.from(randomArray(n * h * w * c, 11), (v) => tiers[Math.floor((v + 1) * 2) & 3]);
+    const grad = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const xt = tf.tensor4d(x, [n, h, w, c]);
+        const y = tf.maxPool(xt, 3, s, pad);
+        const wts = tf.tensor(randomArray(y.size, 12), y.shape);
+        return tf
+          .grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, s, pad), wts)))(xt)
+          .dataSync()
+          .slice();
+      });
+    };
+    expectClose(grad('fer-native'), grad('cpu'), { atol: 1e-5, rtol: 1e-5, label: 'dx' });
+  });
+});
+
 // bf16 convolutions (fer train --bf16): the kernels round x, the filter and dy to bf16 and accumulate in f32,
 // so they must equal cpu's float32 convolution of the rounded inputs (the independent reference), and differ
 // from the unrounded one (the mode took effect).

@@ -44,6 +44,27 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, y: Float32Array): void;
   sumRows(x: Float32Array, c: number, out: Float32Array): void;
   sumCols(x: Float32Array, c: number, out: Float32Array): void;
+  /** One Adam step over one weight (native/src/kernels.h adam_update; absent in builds before it); k: β1, 1−β1, β2, 1−β2, 1−β1ᵗ, 1−β2ᵗ, ε, −lr. */
+  adamUpdate?(
+    x: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    k: Float32Array,
+    x1: Float32Array,
+    m1: Float32Array,
+    v1: Float32Array,
+  ): void;
+  /** One momentum step over one weight; k: momentum, −lr. */
+  momentumUpdate?(
+    x: Float32Array,
+    acc: Float32Array,
+    g: Float32Array,
+    k: Float32Array,
+    nesterov: boolean,
+    x1: Float32Array,
+    acc1: Float32Array,
+  ): void;
   setThreads(n: number): number;
   getThreads(): number;
   /** Convolutions in bf16 (inputs rounded to bf16; f32 accumulation and outputs) or f32; false: no bf16 kernel here. */

@@ -13,6 +13,7 @@ import { elementwiseKernels } from './kernels/elementwise.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { batchNormKernels } from './kernels/batch-norm.js';
 import { layoutKernels } from './kernels/layout.js';
+import { optimizerKernels } from './kernels/optimizer.js';
 import { registerBatchNormTrainKernels } from '../kernels/batch-norm-train.js';
 
 export { NATIVE_BACKEND, NativeBackend, type NativeKernel };
@@ -46,6 +47,11 @@ export function registerNativeBackend(threads?: number): boolean {
     }
     tf.registerKernel(config);
   }
+  // The fused optimizer kernels only with an addon that has them (an older build, e.g. through FER_NATIVE_ADDON,
+  // leaves engine/optimizer.ts on tfjs's own update).
+  if (addon.adamUpdate && addon.momentumUpdate)
+    for (const [kernelName, native] of Object.entries(optimizerKernels))
+      tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => native(args as Parameters<NativeKernel>[0])! });
   registered = true;
   return true;
 }

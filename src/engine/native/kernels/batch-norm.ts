@@ -26,8 +26,8 @@ const bnTrain: NativeKernel = ({ inputs, attrs, backend }) => {
   const vx = backend.f32(x);
   if (!vx) return null;
   const y = backend.take(vx.length),
-    mean = new Float32Array(c),
-    variance = new Float32Array(c);
+    mean = backend.take(c),
+    variance = backend.take(c);
   backend.addon.bnTrainForward(
     vx,
     gamma ? backend.f32(gamma) : null,
@@ -54,8 +54,8 @@ const bnTrainGrad: NativeKernel = ({ inputs, attrs, backend }) => {
     vv = backend.f32(variance);
   if (!vdy || !vx || !vm || !vv) return null;
   const dx = backend.take(vx.length),
-    dgamma = new Float32Array(c),
-    dbeta = new Float32Array(c);
+    dgamma = backend.take(c),
+    dbeta = backend.take(c);
   backend.addon.bnTrainBackward(vdy, vx, gamma ? backend.f32(gamma) : null, vm, vv, c, attrs.epsilon as number, dx, dgamma, dbeta);
   return [
     backend.makeTensorInfo(x.shape, 'float32', dx),

@@ -16,7 +16,7 @@ function reduce(mean: boolean): NativeKernel {
     if (!leading && !trailing) return null;
     const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(shape, axes);
     const outSize = tf.util.sizeFromShape(outShape);
-    const out = new Float32Array(outSize);
+    const out = backend.take(outSize);
     if (leading) backend.addon.sumRows(x, outSize, out);
     else backend.addon.sumCols(x, tf.util.sizeFromShape(reduceShape), out);
     if (mean) {
