@@ -15,9 +15,14 @@ export function variableOf(w: tf.LayerVariable): tf.Variable {
   return (w as unknown as { val: tf.Variable }).val;
 }
 
-/** Sets an optimizer's learning rate in place (Adam's and Momentum's `learningRate` field). */
+/**
+ * Sets an optimizer's learning rate in place. SGD and Momentum step with the scalar `c` = −lr they made at
+ * construction, so they get their own setLearningRate (which remakes `c`); Adam reads its `learningRate` field.
+ */
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
 }
 
 /** Adam's running β₁ᵗ and β₂ᵗ (accBeta1/accBeta2), absent on other optimizers. */

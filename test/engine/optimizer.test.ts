@@ -87,3 +87,35 @@ describe.skipIf(!hasNative)('fused optimizer updates on fer-native equal tfjs op
     v.dispose();
   });
 });
+
+// setLearningRate must reach the step itself: tfjs's SGD/momentum step with a scalar −lr made at construction,
+// so setting only the `learningRate` field left every `fer train --optimizer sgd` run at its first rate.
+// Hand-computed: x = 1, g = 1 each step, momentum 0.9 (not Nesterov). Step 1 at lr 0.1: acc = 1, x = 0.9.
+// Step 2 at lr 0.01: acc = 0.9·1 + 1 = 1.9, x = 0.9 − 0.01·1.9 = 0.881 (the stale rate gives 0.71).
+describe('setLearningRate', () => {
+  const backends = hasNative ? ['cpu', NATIVE_BACKEND] : ['cpu'];
+  it.each(backends)('changes the rate momentum steps with on %s', async (backend) => {
+    await tf.setBackend(backend);
+    const v = tf.variable(tf.ones([1]), true, `lrprobe${backend}`);
+    const opt = tf.train.momentum(0.1, 0.9, false);
+    applyGradients(opt, { [v.name]: tf.ones([1]) });
+    expect(v.dataSync()[0]).toBeCloseTo(0.9, 6);
+    setLearningRate(opt, 0.01);
+    applyGradients(opt, { [v.name]: tf.ones([1]) });
+    expect(v.dataSync()[0]).toBeCloseTo(0.881, 6);
+    opt.dispose();
+    v.dispose();
+  });
+
+  it('changes the rate Adam steps with', async () => {
+    await tf.setBackend('cpu');
+    const v = tf.variable(tf.zeros([1]), true, 'lrprobeadam');
+    const opt = tf.train.adam(0.1);
+    setLearningRate(opt, 0.01);
+    // Adam's first step moves each weight by lr·sign(g) (bias-corrected m/√v = 1, up to ε).
+    applyGradients(opt, { [v.name]: tf.ones([1]) });
+    expect(v.dataSync()[0]).toBeCloseTo(-0.01, 5);
+    opt.dispose();
+    v.dispose();
+  });
+});
