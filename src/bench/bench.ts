@@ -12,6 +12,7 @@ import { tf } from '../engine/tf.js';
 import type { Dataset } from '../data/dataset.js';
 import { top1Accuracy } from '../eval/metrics.js';
 import { predictProbs } from '../eval/probs.js';
+import { quantile } from './interleave.js';
 import { kernelWeights, readValues } from '../prune/weights.js';
 import { loadModel, modelJsonPath } from '../model/io.js';
 import { modelMacs } from '../model/macs.js';
@@ -28,12 +29,6 @@ export interface BenchOptions {
   duration?: number;
   data?: Dataset;
   session?: SessionOptions;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
 }
 
 /** Times `run` and measures the process's CPU and memory while it runs. */
@@ -176,9 +171,9 @@ function timedRow(
     ...target.fields(batch),
     iterations: sorted.length,
     latencyMs: {
-      p50: percentile(sorted, 50),
-      p90: percentile(sorted, 90),
-      p99: percentile(sorted, 99),
+      p50: quantile(sorted, 0.5),
+      p90: quantile(sorted, 0.9),
+      p99: quantile(sorted, 0.99),
       mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
     },
     throughput: (batch * sorted.length) / (sorted.reduce((a, b) => a + b, 0) / 1000),
