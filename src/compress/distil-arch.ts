@@ -44,7 +44,7 @@ export const DISTIL_RECIPE = {
 
 /**
  * Epochs that fit `seconds` at `imagesPerSecond` over `trainImages` per epoch (plus `valImages` evaluated per epoch
- * at ~4× the training rate), at least `min`, at most `max`.
+ * at ~4× the training rate), at most `max`; 0 when fewer than `min` fit.
  */
 export function epochsWithin(
   seconds: number,
@@ -55,7 +55,8 @@ export function epochsWithin(
   max = DISTIL_EPOCHS,
 ): number {
   const perEpoch = trainImages / imagesPerSecond + valImages / (4 * imagesPerSecond);
-  return Math.max(min, Math.min(max, Math.floor(seconds / perEpoch)));
+  const fit = Math.min(max, Math.floor(seconds / perEpoch));
+  return fit >= min ? fit : 0;
 }
 
 /**
@@ -147,6 +148,5 @@ export async function distilEpochs(
   const classes = modelDataClasses(model);
   const [trainSet, valSet] = [await load(o.data, 'Training', { classes }), await load(o.val, 'PublicTest', { classes })];
   const rate = await probeImagesPerSecond(model, path.join(dir, 'probe'), trainSet, DISTIL_ARCH);
-  const epochs = epochsWithin(left, rate, trainSet.size, valSet.size, MIN_DISTIL_EPOCHS);
-  return epochs * (trainSet.size / rate) <= left ? epochs : 0;
+  return epochsWithin(left, rate, trainSet.size, valSet.size, MIN_DISTIL_EPOCHS);
 }
