@@ -1,0 +1,33 @@
+/**
+ * bin/fer, the entry point, as a user runs it: it asks libgomp for sleeping threads (OMP_WAIT_POLICY=PASSIVE)
+ * unless the user chose a policy. libgomp reports what it read when the native addon loads (OMP_DISPLAY_ENV=verbose),
+ * which is what is checked: an assignment made after the addon loaded would not show. Its policy line reads
+ * PASSIVE when unset too, so the spin count tells them apart (0 under PASSIVE, 300,000 by default; ACTIVE spins
+ * without limit).
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { registerNativeBackend } from '../../src/engine/native/backend.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const policyOf = (extra: Record<string, string>) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_DISPLAY_ENV: 'verbose', ...extra };
+  if (!('OMP_WAIT_POLICY' in extra)) delete env.OMP_WAIT_POLICY;
+  const r = spawnSync(
+    process.execPath,
+    ['bin/fer', 'eval', '--model', 'models/fer-mini-xception', '--data', 'fixtures/fer-mini/val', '--backend', 'native'],
+    { cwd: root, env, encoding: 'utf8', timeout: 120_000 },
+  );
+  expect(r.status).toBe(0);
+  return { policy: /OMP_WAIT_POLICY = '(\w+)'/.exec(r.stderr)?.[1], spin: /GOMP_SPINCOUNT = '(\w+)'/.exec(r.stderr)?.[1] };
+};
+
+describe.skipIf(!registerNativeBackend(1))('bin/fer and OpenMP', () => {
+  it('sets OMP_WAIT_POLICY=PASSIVE before the native engine loads', () => {
+    expect(policyOf({})).toEqual({ policy: 'PASSIVE', spin: '0' });
+  });
+  it("keeps the user's OMP_WAIT_POLICY", () => {
+    expect(policyOf({ OMP_WAIT_POLICY: 'ACTIVE' }).policy).toBe('ACTIVE');
+  });
+});
