@@ -144,6 +144,21 @@ Napi::Value MomentumUpdate(const Napi::CallbackInfo& info) {
                          info[4].As<Napi::Boolean>().Value(), f32(info[5]), f32(info[6]));
   });
 }
+// l2Penalty(w, l2) -> number; l2PenaltyGrad(w, l2, dy, g); reluGrad(dy, x, dx)
+Napi::Value L2Penalty(const Napi::CallbackInfo& info) {
+  float r = 0.f;
+  guarded(info, [&] { r = fer::l2_penalty(f32(info[0]), len(info[0]), info[1].As<Napi::Number>().FloatValue()); });
+  return Napi::Number::New(info.Env(), r);
+}
+Napi::Value L2PenaltyGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::l2_penalty_grad(f32(info[0]), len(info[0]), info[1].As<Napi::Number>().FloatValue(),
+                         info[2].As<Napi::Number>().FloatValue(), f32(info[3]));
+  });
+}
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] { fer::relu_grad(f32(info[0]), f32(info[1]), len(info[0]), f32(info[2])); });
+}
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   fer::set_threads(i32(info[0]));
   return Napi::Number::New(info.Env(), fer::get_threads());
@@ -184,6 +199,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumCols", Napi::Function::New(env, SumCols));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("momentumUpdate", Napi::Function::New(env, MomentumUpdate));
+  exports.Set("l2Penalty", Napi::Function::New(env, L2Penalty));
+  exports.Set("l2PenaltyGrad", Napi::Function::New(env, L2PenaltyGrad));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));

@@ -244,4 +244,32 @@ void momentum_update(const float* x, const float* acc, const float* g, int64_t n
   }
 }
 
+float l2_penalty(const float* w, int64_t n, float l2) {
+  std::vector<float> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const float sq = w[i] * w[i];
+    p[i] = l2 * sq;
+  }
+  float out = 0.f;
+  sum_rows(p.data(), n, 1, &out);
+  return out;
+}
+
+void l2_penalty_grad(const float* w, int64_t n, float l2, float dy, float* g) {
+  const float s = dy * l2;
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = s * w[i];
+    g[i] = a + a;
+  }
+}
+
+void relu_grad(const float* dy, const float* x, int64_t n, float* dx) {
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    const float s = x[i] > 0.f ? 1.f : (x[i] != x[i] ? x[i] : 0.f);  // tfjs's step: NaN stays NaN
+    dx[i] = dy[i] * s;
+  }
+}
+
 }  // namespace fer

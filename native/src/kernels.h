@@ -51,6 +51,15 @@ void adam_update(const float* x, const float* m, const float* v, const float* g,
 void momentum_update(const float* x, const float* acc, const float* g, int64_t n, const float* k, bool nesterov,
                      float* x1, float* acc1);
 
+// tfjs-layers' L2 regularizer, sum(l2 * (w * w)), as its ops compute it on fer-native (each product rounded to
+// float, the sum by sum_rows), and its gradient as tfjs's tape assembles it: a = (dy * l2) * w, reached twice (both
+// inputs of w * w), accumulated as a + a.
+float l2_penalty(const float* w, int64_t n, float l2);
+void l2_penalty_grad(const float* w, int64_t n, float l2, float dy, float* g);
+// ReLU's gradient, tfjs's dy * step(x) in one pass: dy * (x > 0 ? 1 : x is NaN ? NaN : 0), so -0 and NaN come
+// out as tfjs's cpu kernels give them.
+void relu_grad(const float* dy, const float* x, int64_t n, float* dx);
+
 void set_threads(int n);
 int get_threads();
 

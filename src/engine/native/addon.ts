@@ -65,6 +65,11 @@ export interface NativeAddon {
     x1: Float32Array,
     acc1: Float32Array,
   ): void;
+  /** tfjs-layers' L2 penalty Σ l2·w² and its gradient 2·((dy·l2)·w) (kernels.h l2_penalty; absent in builds before it). */
+  l2Penalty?(w: Float32Array, l2: number): number;
+  l2PenaltyGrad?(w: Float32Array, l2: number, dy: number, g: Float32Array): void;
+  /** dy · step(x) in one pass (step: 1 above 0, NaN for NaN, else 0, as tfjs's). */
+  reluGrad?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   setThreads(n: number): number;
   getThreads(): number;
   /** Convolutions in bf16 (inputs rounded to bf16; f32 accumulation and outputs) or f32; false: no bf16 kernel here. */
