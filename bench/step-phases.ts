@@ -29,10 +29,11 @@ const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variab
 const x = tf.randomNormal([64, 48, 48, 1]);
 const y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7).toFloat();
 
-const t = { grads: 0, apply: 0, total: 0 };
+const t = { grads: 0, apply: 0, total: 0, cpu: 0 };
 const n = Number(values.steps);
 for (let i = 0; i < n + 2; i++) {
-  const t0 = performance.now();
+  const t0 = performance.now(),
+    c0 = process.cpuUsage();
   let t1 = 0;
   tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
@@ -50,6 +51,8 @@ for (let i = 0; i < n + 2; i++) {
     t.grads += t1 - t0;
     t.apply += t2 - t1;
     t.total += t2 - t0;
+    const c = process.cpuUsage(c0);
+    t.cpu += (c.user + c.system) / 1000;
   }
 }
 // Kernel dispatches per phase: tf.profile of one more forward+backward, and of one update with its gradients.
@@ -66,7 +69,8 @@ const up = await tf.profile(() => {
 const per = (ms: number) => (ms / n).toFixed(1);
 console.log(
   `${values.backend}, ${values.threads} thread(s), ${values.optimizer}, ${n} steps: ${per(t.total)} ms/step = ` +
-    `forward+backward ${per(t.grads)} ms + optimizer ${per(t.apply)} ms; ${vars.length} variables; ` +
+    `forward+backward ${per(t.grads)} ms + optimizer ${per(t.apply)} ms; CPU time ${per(t.cpu)} ms/step (all threads); ` +
+    `${vars.length} variables; ` +
     `kernel dispatches: forward+backward ${fb.kernels.length}, optimizer ${up.kernels.length}`,
 );
 
