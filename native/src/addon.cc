@@ -112,6 +112,23 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
                 f32(info[3]));
   });
 }
+// binaryMid(op, a, b, outer, mid, inner, smallIsA, out)
+Napi::Value BinaryMid(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::binary_mid(static_cast<fer::BinaryOp>(i32(info[0])), f32(info[1]), f32(info[2]),
+                    static_cast<int64_t>(info[3].As<Napi::Number>().Int64Value()),
+                    static_cast<int64_t>(info[4].As<Napi::Number>().Int64Value()),
+                    static_cast<int64_t>(info[5].As<Napi::Number>().Int64Value()), info[6].As<Napi::Boolean>().Value(),
+                    f32(info[7]));
+  });
+}
+// meanMid(x, outer, mid, inner, out)
+Napi::Value MeanMid(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::mean_mid(f32(info[0]), info[1].As<Napi::Number>().Int64Value(), info[2].As<Napi::Number>().Int64Value(),
+                  info[3].As<Napi::Number>().Int64Value(), f32(info[4]));
+  });
+}
 // unary(op, x, y)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info,
@@ -194,6 +211,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bnTrainBackward", Napi::Function::New(env, BnTrainBackward));
   exports.Set("bnInfer", Napi::Function::New(env, BnInfer));
   exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("binaryMid", Napi::Function::New(env, BinaryMid));
+  exports.Set("meanMid", Napi::Function::New(env, MeanMid));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sumRows", Napi::Function::New(env, SumRows));
   exports.Set("sumCols", Napi::Function::New(env, SumCols));

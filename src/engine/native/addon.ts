@@ -41,6 +41,19 @@ export interface NativeAddon {
     y: Float32Array,
   ): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** binary() with the small operand broadcast over a middle block of axes: [outer, inner] against [outer, mid, inner]. Absent in builds before it. */
+  binaryMid?(
+    op: number,
+    a: Float32Array,
+    b: Float32Array,
+    outer: number,
+    mid: number,
+    inner: number,
+    smallIsA: boolean,
+    out: Float32Array,
+  ): void;
+  /** tfjs cpu's Mean over the middle axes of [outer, mid, inner], bit for bit. Absent in builds before it. */
+  meanMid?(x: Float32Array, outer: number, mid: number, inner: number, out: Float32Array): void;
   unary(op: number, x: Float32Array, y: Float32Array): void;
   sumRows(x: Float32Array, c: number, out: Float32Array): void;
   sumCols(x: Float32Array, c: number, out: Float32Array): void;
