@@ -350,23 +350,23 @@ it('the SIMD module is what the wasm backend runs by default', async () => {
 // [N,H,W,C]) ran on cpu's generic kernels before (60 ms each on the ResNet teacher's [64,3,3,256]); the native
 // ones compute what cpu computes, so they must match it bit for bit, forward and gradient. (SquaredDifference is
 // left out: cpu squares the difference in double, fer-native in float, with trailing broadcasts as here.)
+const exact = (backend: string, shape: number[], f: (x: tf.Tensor) => tf.Tensor) => {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor(
+      randomArray(
+        shape.reduce((a, b) => a * b, 1),
+        11,
+        3,
+      ),
+      shape,
+    );
+    const dy = randomArray(f(x).size, 12);
+    const [g] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(dy, f(t).shape))))([x]);
+    return { y: Array.from(f(x).dataSync()), g: Array.from(g.dataSync()) };
+  });
+};
 describe.skipIf(!hasNative)('fer-native middle-axes Mean and broadcast vs cpu, bit for bit', () => {
-  const exact = (backend: string, shape: number[], f: (x: tf.Tensor) => tf.Tensor) => {
-    tf.setBackend(backend);
-    return tf.tidy(() => {
-      const x = tf.tensor(
-        randomArray(
-          shape.reduce((a, b) => a * b, 1),
-          11,
-          3,
-        ),
-        shape,
-      );
-      const dy = randomArray(f(x).size, 12);
-      const [g] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(dy, f(t).shape))))([x]);
-      return { y: Array.from(f(x).dataSync()), g: Array.from(g.dataSync()) };
-    });
-  };
   it.each([
     ['mean over H, W of [3,5,4,7]', [3, 5, 4, 7], (x: tf.Tensor) => tf.mean(x, [1, 2])],
     ['mean over H, W of [64,3,3,256] (parallel)', [64, 3, 3, 256], (x: tf.Tensor) => tf.mean(x, [1, 2])],
@@ -399,7 +399,7 @@ describe.skipIf(!hasNative)('fer-native middle-axes Mean and broadcast vs cpu, b
         [2, 3, 4],
       ],
     ]) {
-      const run = (backend: string, smallFirst: boolean) => {
+      const runOp = (backend: string, smallFirst: boolean) => {
         tf.setBackend(backend);
         return tf.tidy(() => {
           const s = tf.tensor(
@@ -419,7 +419,7 @@ describe.skipIf(!hasNative)('fer-native middle-axes Mean and broadcast vs cpu, b
           return Array.from((smallFirst ? op(s, b) : op(b, s)).dataSync());
         });
       };
-      for (const smallFirst of [true, false]) expect(run('fer-native', smallFirst)).toEqual(run('cpu', smallFirst));
+      for (const smallFirst of [true, false]) expect(runOp('fer-native', smallFirst)).toEqual(runOp('cpu', smallFirst));
     }
   });
 });

@@ -17,6 +17,8 @@ function isTrailing(small: number[], big: number[]): boolean {
   return s.every((d, i) => d === big[off + i]);
 }
 
+const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
+
 /**
  * [outer, mid, inner] when `small` (left-padded with 1s) equals `big` but for one contiguous block of axes where it
  * is 1 (e.g. [N,1,1,C] against [N,H,W,C]: the gradient of a global average pool), else null.
@@ -29,7 +31,6 @@ export function middleBroadcast(small: number[], big: number[]): [number, number
     last = differs.lastIndexOf(true);
   if (first < 0) return null;
   for (let i = first; i <= last; i++) if (s[i] !== 1) return null;
-  const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
   return [prod(big.slice(0, first)), prod(big.slice(first, last + 1)), prod(big.slice(last + 1))];
 }
 

@@ -2,6 +2,8 @@
 import { tf } from '../../tf.js';
 import type { NativeKernel } from '../native-backend.js';
 
+const prod = (a: number[]) => a.reduce((p, q) => p * q, 1);
+
 function reduce(mean: boolean): NativeKernel {
   return ({ inputs, attrs, backend }) => {
     const x = backend.f32(inputs.x);
@@ -17,7 +19,6 @@ function reduce(mean: boolean): NativeKernel {
     if (!leading && !trailing) {
       // A middle block (global average pooling: Mean over H, W of NHWC) as tfjs's cpu Mean computes it.
       if (!mean || !backend.addon.meanMid) return null;
-      const prod = (a: number[]) => a.reduce((p, q) => p * q, 1);
       const out = backend.take(tf.util.sizeFromShape(outShape));
       backend.addon.meanMid(x, prod(shape.slice(0, axes[0])), prod(reduceShape), prod(shape.slice(axes[axes.length - 1] + 1)), out);
       const finalShape = attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
