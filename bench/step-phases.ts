@@ -3,13 +3,15 @@
  * bench/train-throughput.ts runs it, split into forward+backward (tf.variableGrads) and the optimizer update
  * (applyGradients), with the number of tfjs kernel dispatches in each, interleaved over --steps steps.
  *   npx tsx bench/step-phases.ts [--backend native] [--threads 1] [--steps 20] [--optimizer adam|sgd] [--kernels 4]
+ *     [--arch resnet18-w32] [--bf16]
  * --kernels N adds tf.profile's time per kernel, averaged over N more steps.
  * For the JavaScript/native split run it under `node --cpu-prof` (see BENCHMARKS.md, issue 38).
  */
 import { parseArgs } from 'node:util';
 import { tf } from '../src/engine/tf.js';
 import { useBackend, type BackendChoice } from '../src/engine/backend.js';
-import { buildModel } from '../src/model/mini-xception.js';
+import { buildModel, type Arch } from '../src/model/mini-xception.js';
+import { setNativeConvBf16 } from '../src/engine/native/backend.js';
 import { makeOptimizer } from '../src/train/setup.js';
 import { applyGradients } from '../src/engine/optimizer.js';
 
@@ -20,19 +22,23 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '20' },
     optimizer: { type: 'string', default: 'adam' },
     kernels: { type: 'string', default: '0' },
+    arch: { type: 'string', default: 'mini-xception' },
+    bf16: { type: 'boolean', default: false },
   },
 });
 await useBackend(values.backend as BackendChoice, Number(values.threads));
-const model = buildModel('mini-xception', { seed: 1, l2: 0.0005 });
+if (values.bf16 && !setNativeConvBf16(true)) throw new Error('no bf16 convolutions here');
+const model = buildModel(values.arch as Arch, { seed: 1, l2: 0.0005 });
 const opt = makeOptimizer({ optimizer: values.optimizer as 'adam' | 'sgd', lr: 1e-3, momentum: 0.9, nesterov: true });
 const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
 const x = tf.randomNormal([64, 48, 48, 1]);
 const y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7).toFloat();
 
-const t = { grads: 0, apply: 0, total: 0 };
+const t = { grads: 0, apply: 0, total: 0, cpu: 0 };
 const n = Number(values.steps);
 for (let i = 0; i < n + 2; i++) {
-  const t0 = performance.now();
+  const t0 = performance.now(),
+    c0 = process.cpuUsage();
   let t1 = 0;
   tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
@@ -50,6 +56,8 @@ for (let i = 0; i < n + 2; i++) {
     t.grads += t1 - t0;
     t.apply += t2 - t1;
     t.total += t2 - t0;
+    const c = process.cpuUsage(c0);
+    t.cpu += (c.user + c.system) / 1000;
   }
 }
 // Kernel dispatches per phase: tf.profile of one more forward+backward, and of one update with its gradients.
@@ -65,8 +73,9 @@ const up = await tf.profile(() => {
 });
 const per = (ms: number) => (ms / n).toFixed(1);
 console.log(
-  `${values.backend}, ${values.threads} thread(s), ${values.optimizer}, ${n} steps: ${per(t.total)} ms/step = ` +
-    `forward+backward ${per(t.grads)} ms + optimizer ${per(t.apply)} ms; ${vars.length} variables; ` +
+  `${values.arch}${values.bf16 ? ' bf16' : ''}, ${values.backend}, ${values.threads} thread(s), ${values.optimizer}, ${n} steps: ${per(t.total)} ms/step = ` +
+    `forward+backward ${per(t.grads)} ms + optimizer ${per(t.apply)} ms; CPU time ${per(t.cpu)} ms/step (all threads); ` +
+    `${vars.length} variables; ` +
     `kernel dispatches: forward+backward ${fb.kernels.length}, optimizer ${up.kernels.length}`,
 );
 

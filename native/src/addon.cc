@@ -112,6 +112,23 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
                 f32(info[3]));
   });
 }
+// binaryMid(op, a, b, outer, mid, inner, smallIsA, out)
+Napi::Value BinaryMid(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::binary_mid(static_cast<fer::BinaryOp>(i32(info[0])), f32(info[1]), f32(info[2]),
+                    static_cast<int64_t>(info[3].As<Napi::Number>().Int64Value()),
+                    static_cast<int64_t>(info[4].As<Napi::Number>().Int64Value()),
+                    static_cast<int64_t>(info[5].As<Napi::Number>().Int64Value()), info[6].As<Napi::Boolean>().Value(),
+                    f32(info[7]));
+  });
+}
+// meanMid(x, outer, mid, inner, out)
+Napi::Value MeanMid(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::mean_mid(f32(info[0]), info[1].As<Napi::Number>().Int64Value(), info[2].As<Napi::Number>().Int64Value(),
+                  info[3].As<Napi::Number>().Int64Value(), f32(info[4]));
+  });
+}
 // unary(op, x, y)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info,
@@ -143,6 +160,21 @@ Napi::Value MomentumUpdate(const Napi::CallbackInfo& info) {
     fer::momentum_update(f32(info[0]), f32(info[1]), f32(info[2]), len(info[0]), f32(info[3]),
                          info[4].As<Napi::Boolean>().Value(), f32(info[5]), f32(info[6]));
   });
+}
+// l2Penalty(w, l2) -> number; l2PenaltyGrad(w, l2, dy, g); reluGrad(dy, x, dx)
+Napi::Value L2Penalty(const Napi::CallbackInfo& info) {
+  float r = 0.f;
+  guarded(info, [&] { r = fer::l2_penalty(f32(info[0]), len(info[0]), info[1].As<Napi::Number>().FloatValue()); });
+  return Napi::Number::New(info.Env(), r);
+}
+Napi::Value L2PenaltyGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    fer::l2_penalty_grad(f32(info[0]), len(info[0]), info[1].As<Napi::Number>().FloatValue(),
+                         info[2].As<Napi::Number>().FloatValue(), f32(info[3]));
+  });
+}
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] { fer::relu_grad(f32(info[0]), f32(info[1]), len(info[0]), f32(info[2])); });
 }
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   fer::set_threads(i32(info[0]));
@@ -179,11 +211,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bnTrainBackward", Napi::Function::New(env, BnTrainBackward));
   exports.Set("bnInfer", Napi::Function::New(env, BnInfer));
   exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("binaryMid", Napi::Function::New(env, BinaryMid));
+  exports.Set("meanMid", Napi::Function::New(env, MeanMid));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sumRows", Napi::Function::New(env, SumRows));
   exports.Set("sumCols", Napi::Function::New(env, SumCols));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("momentumUpdate", Napi::Function::New(env, MomentumUpdate));
+  exports.Set("l2Penalty", Napi::Function::New(env, L2Penalty));
+  exports.Set("l2PenaltyGrad", Napi::Function::New(env, L2PenaltyGrad));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));

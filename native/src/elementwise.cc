@@ -189,6 +189,54 @@ void binary(BinaryOp op, const float* a, int64_t na, const float* b, int64_t nb,
   }
 }
 
+namespace {
+template <typename F>
+void apply_mid(F f, const float* a, const float* b, int64_t outer, int64_t mid, int64_t inner, bool small_is_a,
+               float* out) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * mid * inner > 32768)
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t m = 0; m < mid; ++m) {
+      const int64_t big = (o * mid + m) * inner, small = o * inner;
+      if (small_is_a)
+        for (int64_t i = 0; i < inner; ++i) out[big + i] = f(a[small + i], b[big + i]);
+      else
+        for (int64_t i = 0; i < inner; ++i) out[big + i] = f(a[big + i], b[small + i]);
+    }
+}
+}  // namespace
+
+void binary_mid(BinaryOp op, const float* a, const float* b, int64_t outer, int64_t mid, int64_t inner, bool small_is_a,
+                float* out) {
+  switch (op) {
+    case BinaryOp::Add: return apply_mid([](float u, float v) { return u + v; }, a, b, outer, mid, inner, small_is_a, out);
+    case BinaryOp::Sub: return apply_mid([](float u, float v) { return u - v; }, a, b, outer, mid, inner, small_is_a, out);
+    case BinaryOp::Mul: return apply_mid([](float u, float v) { return u * v; }, a, b, outer, mid, inner, small_is_a, out);
+    case BinaryOp::Div: return apply_mid([](float u, float v) { return u / v; }, a, b, outer, mid, inner, small_is_a, out);
+    case BinaryOp::SquaredDiff:
+      return apply_mid([](float u, float v) { return (u - v) * (u - v); }, a, b, outer, mid, inner, small_is_a, out);
+    case BinaryOp::Maximum:
+      return apply_mid([](float u, float v) { return u > v ? u : v; }, a, b, outer, mid, inner, small_is_a, out);
+    case BinaryOp::Minimum:
+      return apply_mid([](float u, float v) { return u < v ? u : v; }, a, b, outer, mid, inner, small_is_a, out);
+  }
+}
+
+void mean_mid(const float* x, int64_t outer, int64_t mid, int64_t inner, float* out) {
+  const float n = static_cast<float>(mid);
+#pragma omp parallel for schedule(static) if (outer * mid * inner > 32768)
+  for (int64_t o = 0; o < outer; ++o) {
+    std::vector<double> acc(static_cast<size_t>(inner), 0.0);
+    for (int64_t m = 0; m < mid; ++m) {
+      const float* row = x + (o * mid + m) * inner;
+      for (int64_t i = 0; i < inner; ++i) {
+        const float q = row[i] / n;
+        acc[i] += q;
+      }
+    }
+    for (int64_t i = 0; i < inner; ++i) out[o * inner + i] = static_cast<float>(acc[i]);
+  }
+}
+
 void unary(UnaryOp op, const float* x, int64_t n, float* y) {
   switch (op) {
     case UnaryOp::Relu: return apply_unary([](float v) { return v > 0.f ? v : 0.f; }, x, n, y);
@@ -241,6 +289,44 @@ void momentum_update(const float* x, const float* acc, const float* g, int64_t n
     }
     x1[i] = delta + x[i];
     acc1[i] = a;
+  }
+}
+
+float l2_penalty(const float* w, int64_t n, float l2) {
+  // sum_rows(l2 * (w * w), n, 1) without the temporary: the same static partition of the rows over the threads,
+  // each accumulating in double, the parts added in thread order, so the same bits.
+  const int nt = omp_get_max_threads();
+  std::vector<double> part(static_cast<size_t>(nt), 0.0);
+#pragma omp parallel
+  {
+    double acc = 0.0;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const float sq = w[i] * w[i];
+      const float p = l2 * sq;
+      acc += p;
+    }
+    part[static_cast<size_t>(omp_get_thread_num())] = acc;
+  }
+  double s = 0;
+  for (int t = 0; t < nt; ++t) s += part[static_cast<size_t>(t)];
+  return static_cast<float>(s);
+}
+
+void l2_penalty_grad(const float* w, int64_t n, float l2, float dy, float* g) {
+  const float s = dy * l2;
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = s * w[i];
+    g[i] = a + a;
+  }
+}
+
+void relu_grad(const float* dy, const float* x, int64_t n, float* dx) {
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    const float s = x[i] > 0.f ? 1.f : (x[i] != x[i] ? x[i] : 0.f);  // tfjs's step: NaN stays NaN
+    dx[i] = dy[i] * s;
   }
 }
 

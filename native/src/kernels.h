@@ -35,6 +35,13 @@ void bn_infer(const float* x, const float* mean, const float* var, const float* 
 enum class BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDiff = 4, Maximum = 5, Minimum = 6 };
 // out has max(na, nb) elements; the smaller operand repeats (trailing broadcast) and must divide it.
 void binary(BinaryOp op, const float* a, int64_t na, const float* b, int64_t nb, float* out);
+// Broadcast over a middle block of axes: the small operand is [outer, inner], the big one and out [outer, mid, inner]
+// (small_is_a: the small operand is a, else b; operand order is kept).
+void binary_mid(BinaryOp op, const float* a, const float* b, int64_t outer, int64_t mid, int64_t inner, bool small_is_a,
+                float* out);
+// tfjs's cpu Mean over a middle block of axes of [outer, mid, inner]: each value divided by mid in float32, then
+// summed over mid in order in double and rounded (its div + transpose + sum), so bit-identical to it.
+void mean_mid(const float* x, int64_t outer, int64_t mid, int64_t inner, float* out);
 enum class UnaryOp { Relu = 0, Step = 1, Neg = 2, Square = 3, Sqrt = 4, Exp = 5, Relu6 = 6 };
 void unary(UnaryOp op, const float* x, int64_t n, float* y);
 // out[j] = sum_i x[i * c + j]: reduces all leading axes of a row-major [m, c] matrix.
@@ -50,6 +57,15 @@ void adam_update(const float* x, const float* m, const float* v, const float* g,
 // Momentum's k: momentum, -lr. Nesterov: x + c*(g + a*m), else x + c*a, with a = m*acc + g.
 void momentum_update(const float* x, const float* acc, const float* g, int64_t n, const float* k, bool nesterov,
                      float* x1, float* acc1);
+
+// tfjs-layers' L2 regularizer, sum(l2 * (w * w)), as its ops compute it on fer-native (each product rounded to
+// float, the sum by sum_rows), and its gradient as tfjs's tape assembles it: a = (dy * l2) * w, reached twice (both
+// inputs of w * w), accumulated as a + a.
+float l2_penalty(const float* w, int64_t n, float l2);
+void l2_penalty_grad(const float* w, int64_t n, float l2, float dy, float* g);
+// ReLU's gradient, tfjs's dy * step(x) in one pass: dy * (x > 0 ? 1 : x is NaN ? NaN : 0), so -0 and NaN come
+// out as tfjs's cpu kernels give them.
+void relu_grad(const float* dy, const float* x, int64_t n, float* dx);
 
 void set_threads(int n);
 int get_threads();

@@ -5,6 +5,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { batchNorm } from './batch-norm.js';
+import { l2Regularizer } from './regularizer.js';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes.js';
 import { ARCH_VARIANTS, type Arch, type ArchOptions, type ArchVariant } from './archs.js';
 
@@ -26,7 +27,7 @@ export function miniXceptionWithRoles(options: ArchOptions = {}): { model: tf.La
   const role = <L extends tf.layers.Layer>(name: string, layer: L): L => (roles.set(layer.name, name), layer);
   let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
   const init = () => tf.initializers.glorotUniform({ seed: seedCounter++ });
-  const reg = () => (l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined);
+  const reg = () => (l2 > 0 ? l2Regularizer(l2) : undefined);
   const input = tf.input({ shape: [inputSize, inputSize, 1], name: 'image' });
 
   const conv = (name: string, x: tf.SymbolicTensor, filters: number, kernel: number, extra: Record<string, unknown> = {}) =>
@@ -88,7 +89,7 @@ export function miniXceptionWithRoles(options: ArchOptions = {}): { model: tf.La
 export function resnet(options: ArchOptions & { base?: number; dropout?: number } = {}): tf.LayersModel {
   const { inputSize = IMAGE_SIZE, numClasses = NUM_CLASSES, l2 = 0.0005, seed, base = 32, dropout = 0.3 } = options;
   let seedCounter = seed ?? Math.floor(Math.random() * 1e9);
-  const reg = () => (l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined);
+  const reg = () => (l2 > 0 ? l2Regularizer(l2) : undefined);
   const conv = (x: tf.SymbolicTensor, filters: number, kernel: number, strides = 1) =>
     tf.layers
       .conv2d({

@@ -41,6 +41,19 @@ export interface NativeAddon {
     y: Float32Array,
   ): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** binary() with the small operand broadcast over a middle block of axes: [outer, inner] against [outer, mid, inner]. Absent in builds before it. */
+  binaryMid?(
+    op: number,
+    a: Float32Array,
+    b: Float32Array,
+    outer: number,
+    mid: number,
+    inner: number,
+    smallIsA: boolean,
+    out: Float32Array,
+  ): void;
+  /** tfjs cpu's Mean over the middle axes of [outer, mid, inner], bit for bit. Absent in builds before it. */
+  meanMid?(x: Float32Array, outer: number, mid: number, inner: number, out: Float32Array): void;
   unary(op: number, x: Float32Array, y: Float32Array): void;
   sumRows(x: Float32Array, c: number, out: Float32Array): void;
   sumCols(x: Float32Array, c: number, out: Float32Array): void;
@@ -65,6 +78,11 @@ export interface NativeAddon {
     x1: Float32Array,
     acc1: Float32Array,
   ): void;
+  /** tfjs-layers' L2 penalty Σ l2·w² and its gradient 2·((dy·l2)·w) (kernels.h l2_penalty; absent in builds before it). */
+  l2Penalty?(w: Float32Array, l2: number): number;
+  l2PenaltyGrad?(w: Float32Array, l2: number, dy: number, g: Float32Array): void;
+  /** dy · step(x) in one pass (step: 1 above 0, NaN for NaN, else 0, as tfjs's). */
+  reluGrad?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   setThreads(n: number): number;
   getThreads(): number;
   /** Convolutions in bf16 (inputs rounded to bf16; f32 accumulation and outputs) or f32; false: no bf16 kernel here. */

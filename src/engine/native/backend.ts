@@ -14,7 +14,9 @@ import { reduceKernels } from './kernels/reduce.js';
 import { batchNormKernels } from './kernels/batch-norm.js';
 import { layoutKernels } from './kernels/layout.js';
 import { optimizerKernels } from './kernels/optimizer.js';
+import { trainFusedKernels } from './kernels/train-fused.js';
 import { registerBatchNormTrainKernels } from '../kernels/batch-norm-train.js';
+import { registerFusedGradients } from '../fused-grads.js';
 
 export { NATIVE_BACKEND, NativeBackend, type NativeKernel };
 
@@ -52,6 +54,11 @@ export function registerNativeBackend(threads?: number): boolean {
   if (addon.adamUpdate && addon.momentumUpdate)
     for (const [kernelName, native] of Object.entries(optimizerKernels))
       tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => native(args as Parameters<NativeKernel>[0])! });
+  if (addon.l2Penalty && addon.l2PenaltyGrad && addon.reluGrad) {
+    registerFusedGradients();
+    for (const [kernelName, native] of Object.entries(trainFusedKernels))
+      tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => native(args as Parameters<NativeKernel>[0])! });
+  }
   registered = true;
   return true;
 }

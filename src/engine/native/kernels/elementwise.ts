@@ -17,6 +17,23 @@ function isTrailing(small: number[], big: number[]): boolean {
   return s.every((d, i) => d === big[off + i]);
 }
 
+const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
+
+/**
+ * [outer, mid, inner] when `small` (left-padded with 1s) equals `big` but for one contiguous block of axes where it
+ * is 1 (e.g. [N,1,1,C] against [N,H,W,C]: the gradient of a global average pool), else null.
+ */
+export function middleBroadcast(small: number[], big: number[]): [number, number, number] | null {
+  if (small.length > big.length) return null;
+  const s = [...Array<number>(big.length - small.length).fill(1), ...small];
+  const differs = big.map((d, i) => s[i] !== d);
+  const first = differs.indexOf(true),
+    last = differs.lastIndexOf(true);
+  if (first < 0) return null;
+  for (let i = first; i <= last; i++) if (s[i] !== 1) return null;
+  return [prod(big.slice(0, first)), prod(big.slice(first, last + 1)), prod(big.slice(last + 1))];
+}
+
 function binary(op: number): NativeKernel {
   return ({ inputs, backend }) => {
     const { a, b } = inputs;
@@ -26,7 +43,13 @@ function binary(op: number): NativeKernel {
     const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const sameA = tf.util.arraysEqual(a.shape, out),
       sameB = tf.util.arraysEqual(b.shape, out);
-    if (!((sameA && sameB) || (sameA && isTrailing(b.shape, out)) || (sameB && isTrailing(a.shape, out)))) return null;
+    if (!((sameA && sameB) || (sameA && isTrailing(b.shape, out)) || (sameB && isTrailing(a.shape, out)))) {
+      const mid = backend.addon.binaryMid && (sameA ? middleBroadcast(b.shape, out) : sameB ? middleBroadcast(a.shape, out) : null);
+      if (!mid) return null;
+      const values = backend.take(tf.util.sizeFromShape(out));
+      backend.addon.binaryMid!(op, va, vb, ...mid, !sameA, values);
+      return backend.makeTensorInfo(out, 'float32', values);
+    }
     const values = backend.take(tf.util.sizeFromShape(out));
     backend.addon.binary(op, va, vb, values);
     return backend.makeTensorInfo(out, 'float32', values);

@@ -1,6 +1,8 @@
-/** Sum and Mean over leading axes ([N,H,W,C] → [C]) or trailing axes, native; other axes fall back. */
+/** Sum and Mean over leading axes ([N,H,W,C] → [C]) or trailing axes, and Mean over middle ones (global average pooling), native; other axes fall back. */
 import { tf } from '../../tf.js';
 import type { NativeKernel } from '../native-backend.js';
+
+const prod = (a: number[]) => a.reduce((p, q) => p * q, 1);
 
 function reduce(mean: boolean): NativeKernel {
   return ({ inputs, attrs, backend }) => {
@@ -13,8 +15,15 @@ function reduce(mean: boolean): NativeKernel {
     if (!contiguous) return null;
     const leading = axes[0] === 0,
       trailing = axes[axes.length - 1] === shape.length - 1;
-    if (!leading && !trailing) return null;
     const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(shape, axes);
+    if (!leading && !trailing) {
+      // A middle block (global average pooling: Mean over H, W of NHWC) as tfjs's cpu Mean computes it.
+      if (!mean || !backend.addon.meanMid) return null;
+      const out = backend.take(tf.util.sizeFromShape(outShape));
+      backend.addon.meanMid(x, prod(shape.slice(0, axes[0])), prod(reduceShape), prod(shape.slice(axes[axes.length - 1] + 1)), out);
+      const finalShape = attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+      return backend.makeTensorInfo(finalShape, 'float32', out);
+    }
     const outSize = tf.util.sizeFromShape(outShape);
     const out = backend.take(outSize);
     if (leading) backend.addon.sumRows(x, outSize, out);
