@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { loadAddon } from '../engine/native/locate.js';
 import type { RawImage } from '../io/image.js';
-import type { DetectedFace } from './types.js';
+import type { Box, DetectedFace } from './types.js';
 
 interface DlibAddon {
   load(path: string): void;
@@ -78,6 +78,34 @@ export async function dlibDetectAsync(image: RawImage, upsample: number, thresho
   const a = loadDlib();
   if (!a) throw new Error(why);
   return unpack(await a.detectAsync(toGray(image), image.width, image.height, upsample, threshold));
+}
+
+/** The image as 8-bit luma, once, for several scans (dlibDetectAsync takes a 1-channel image as it is). */
+export const grayImage = (image: RawImage): RawImage =>
+  image.channels === 1 ? image : { data: toGray(image), width: image.width, height: image.height, channels: 1 };
+
+/**
+ * dlibDetectAsync on rectangles of a 1-channel image (integer pixels, inside it; grayImage), each on its own
+ * worker thread: every face of every rectangle, boxes and landmarks in the image's pixels.
+ */
+export async function dlibDetectRegions(gray: RawImage, regions: Box[], upsample: number, threshold = 0): Promise<DetectedFace[]> {
+  if (gray.channels !== 1) throw new Error('dlibDetectRegions: expected a 1-channel image');
+  const found = await Promise.all(
+    regions.map(async (r) => {
+      const part = new Uint8Array(r.width * r.height);
+      for (let y = 0; y < r.height; y++) {
+        const from = (r.y + y) * gray.width + r.x;
+        part.set(gray.data.subarray(from, from + r.width), y * r.width);
+      }
+      const faces = await dlibDetectAsync({ data: part, width: r.width, height: r.height, channels: 1 }, upsample, threshold);
+      return faces.map((f) => ({
+        ...f,
+        box: { ...f.box, x: f.box.x + r.x, y: f.box.y + r.y },
+        landmarks: f.landmarks.map((p) => ({ x: p.x + r.x, y: p.y + r.y })),
+      }));
+    }),
+  );
+  return found.flat();
 }
 
 function unpack(raw: Float64Array): DetectedFace[] {
