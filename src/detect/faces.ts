@@ -127,7 +127,7 @@ async function smallFaceCascade(
 ): Promise<{ faces: DetectedFace[]; tiny: Found[] }> {
   const gray = grayImage(image);
   const [plain, tiny] = await Promise.all([
-    dlibDetectAsync(gray, 0, th.dlib),
+    dlibDetectAsync(gray, 0, th.dlib, 1), // its 68 points read on the face's square upsampled, as the full scan's were
     detectorBoxes(image, 'tiny', Math.min(SMALL_FACES.proposal, th.tiny), inputSize),
   ]);
   const regions = smallFaceRegions(
