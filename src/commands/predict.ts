@@ -135,7 +135,8 @@ function withDetectorOptions(cmd: Command): Command {
     )
     .option(
       '--upsample <n>',
-      'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; video frames: 0)',
+      'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; with dlib+tiny ' +
+        "only around the tiny detector's small boxes, unless they cover half the photo; a number: the whole image; video frames: 0)",
       (v: string) => (v === 'auto' ? v : num(v)),
     )
     .option(

@@ -9,7 +9,7 @@
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
 import { autoUpsample, dlibDetectAsync, dlibDetectRegions, dlibUnavailable, dlibWithoutModel, grayImage, loadDlib } from './dlib.js';
-import { SMALL_FACES, smallFaceRegions } from './small-faces.js';
+import { proposalInputSize, SMALL_FACES, smallFaceRegions } from './small-faces.js';
 import { UsageError } from '../errors.js';
 import { thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
@@ -126,12 +126,17 @@ async function smallFaceCascade(
   inputSize?: number,
 ): Promise<{ faces: DetectedFace[]; tiny: Found[] }> {
   const gray = grayImage(image);
-  const [plain, tiny] = await Promise.all([
+  const size = inputSize ?? 416,
+    lookSize = proposalInputSize(image, size);
+  // On photos over 640 px the places come from a larger input than the faces tiny adds (kept at `size`, as calibrated).
+  const [plain, places, tinyFaces] = await Promise.all([
     dlibDetectAsync(gray, 0, th.dlib, 1), // its 68 points read on the face's square upsampled, as the full scan's were
-    detectorBoxes(image, 'tiny', Math.min(SMALL_FACES.proposal, th.tiny), inputSize),
+    detectorBoxes(image, 'tiny', Math.min(SMALL_FACES.proposal, th.tiny), lookSize),
+    lookSize === size ? undefined : detectorBoxes(image, 'tiny', th.tiny, size),
   ]);
+  const tiny = tinyFaces ?? places;
   const regions = smallFaceRegions(
-    tiny,
+    places,
     plain.map((f) => f.box),
     image,
   );

@@ -23,7 +23,17 @@ export const SMALL_FACES = {
   minSide: 96,
   /** Above this share of the image's area, the squares give way to one upsampled scan of the whole image. */
   wholeImage: 0.5,
+  /**
+   * The tiny detector looks for places at an input side of at least this share of the image's longer side (416 of
+   * 640, its default on a 640×480 photo): a 40 px face stays ≥ 26 px in its input. At 416 on a 1024 px photo the
+   * faces of 34–62 px that the upsampled scan found scored under 0.01 (BENCHMARKS.md "(issue 32, h32)").
+   */
+  proposalScale: 0.65,
 } as const;
+
+/** The tiny detector's input side for places to look: `inputSize`, or more on images larger than 640 px (proposalScale). */
+export const proposalInputSize = (image: { width: number; height: number }, inputSize = 416): number =>
+  Math.max(inputSize, 32 * Math.round((SMALL_FACES.proposalScale * Math.max(image.width, image.height)) / 32));
 
 /** Integer rectangles, in image pixels. */
 const snap = (b: Box): Box => {

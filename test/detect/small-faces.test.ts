@@ -1,6 +1,6 @@
 /** Where dlib+tiny upsamples (detect/small-faces.ts): hand-placed boxes, regions derived by hand. */
 import { describe, it, expect } from 'vitest';
-import { mergeRegions, SMALL_FACES, smallFaceRegions } from '../../src/detect/small-faces.js';
+import { mergeRegions, proposalInputSize, SMALL_FACES, smallFaceRegions } from '../../src/detect/small-faces.js';
 import type { Box } from '../../src/detect/types.js';
 
 const box = (x: number, y: number, width: number, height = width): Box => ({ x, y, width, height });
@@ -58,5 +58,14 @@ describe('smallFaceRegions', () => {
     expect(smallFaceRegions(grid, [], image)).toBeNull();
     // the same on a 4× larger image covers under half of it
     expect(smallFaceRegions(grid, [], { width: 1280, height: 960 })).not.toBeNull();
+  });
+});
+
+describe('proposalInputSize', () => {
+  it("is the tiny detector's own input up to 640 px photos, 0.65 of the longer side (a multiple of 32) above", () => {
+    expect(proposalInputSize({ width: 640, height: 480 })).toBe(416);
+    expect(proposalInputSize({ width: 500, height: 375 })).toBe(416);
+    expect(proposalInputSize({ width: 768, height: 1024 })).toBe(672); // 665.6 → 21 × 32
+    expect(proposalInputSize({ width: 640, height: 480 }, 608)).toBe(608);
   });
 });
