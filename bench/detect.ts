@@ -264,12 +264,12 @@ const above = (pass: string, t: number, meshMin = 0): Config => ({
   passes: [pass],
   pick: (p, k) => p.get(pass)?.dets[k].filter((d) => d.score >= t && d.meshScore >= meshMin) ?? null,
 });
-const union = (a: string, ta: number, b: string, tb: number): Config => ({
-  name: `${a} ≥ ${ta} ∪ ${b} ≥ ${tb}`,
+const union = (a: string, ta: number, b: string, tb: number, meshMin = 0): Config => ({
+  name: `${a} ≥ ${ta} ∪ ${b} ≥ ${tb}${meshMin ? `, mesh score ≥ ${meshMin}` : ''}`,
   passes: [a, b],
   pick: (p, k) => {
     const first = p.get(a)?.dets[k].filter((d) => d.score >= ta),
-      second = p.get(b)?.dets[k].filter((d) => d.score >= tb);
+      second = p.get(b)?.dets[k].filter((d) => d.score >= tb && d.meshScore >= meshMin);
     if (!first || !second) return null;
     return [...first, ...second.filter((m) => first.every((f) => iou(f.box, m.box) < 0.3))];
   },
@@ -303,7 +303,11 @@ for (const p of passNames.filter((q) => !q.startsWith('auto'))) {
   if (!p.startsWith('dlib')) for (const t of [0.3, 0.4, 0.5]) for (const m of [0.5, 0.9]) configs.push(above(p, t, m));
 }
 for (const d of passNames.filter((p) => p.startsWith('dlib')))
-  for (const t of passNames.filter((p) => p.startsWith('tiny'))) for (const tt of [0.5, 0.6, 0.7]) configs.push(union(d, 0, t, tt));
+  for (const t of passNames.filter((p) => p.startsWith('tiny'))) {
+    for (const tt of [0.5, 0.6, 0.7]) configs.push(union(d, 0, t, tt));
+    // what dlib+tiny ships: tiny's added faces behind the face mesh's score (MIN_CONFIDENCE.mesh)
+    for (const tt of [0.3, 0.4, 0.5, 0.6]) configs.push(union(d, 0, t, tt, 0.5));
+  }
 
 const rows: Record<string, unknown>[] = [];
 console.log(

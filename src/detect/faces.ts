@@ -49,7 +49,10 @@ export { alignFace, alignFaces, eyeGeometry, iou } from './geometry.js';
 export interface DetectOptions {
   /** Default: auto. */
   detector?: Detector;
-  /** dlib: 2× upsamplings before detection (each finds faces half as large, at ~4× the time); auto: 1 up to ~1 megapixel. */
+  /**
+   * dlib: 2× upsamplings before detection (each finds faces half as large, at ~4× the time); auto: 1 up to ~1 megapixel,
+   * which `dlib+tiny` applies only around the tiny detector's small boxes (smallFaceCascade); a number: the whole image.
+   */
   upsample?: number | 'auto';
   /**
    * Score threshold of the detector (a number), or of each (`{dlib: 0, tiny: 0.7}`), and of the face mesh's face
