@@ -12,6 +12,9 @@ import { detectFaces, iou, type DetectedFace } from '../../src/detect/faces.js';
 import { packagePath } from '../../src/paths.js';
 
 const photo = packagePath('fixtures', 'scenes', 'two-faces.jpg');
+/** Mean distance (px) between two faces' 68 points. */
+const gap = (f: DetectedFace, g: DetectedFace) =>
+  f.landmarks.reduce((a, p, k) => a + Math.hypot(p.x - g.landmarks[k].x, p.y - g.landmarks[k].y), 0) / 68;
 
 describe.runIf(!!loadDlib())('small-face cascade (dlib+tiny)', () => {
   let image: RawImage, small: RawImage;
@@ -61,8 +64,6 @@ describe.runIf(!!loadDlib())('small-face cascade (dlib+tiny)', () => {
         read = await dlibDetectAsync(image, 0, 0, 1),
         whole = await dlibDetectAsync(image, 1, 0);
       expect(read.map((f) => f.box)).toEqual(plain.map((f) => f.box));
-      const gap = (f: DetectedFace, g: DetectedFace) =>
-        f.landmarks.reduce((a, p, k) => a + Math.hypot(p.x - g.landmarks[k].x, p.y - g.landmarks[k].y), 0) / 68;
       expect(whole).toHaveLength(2);
       for (const w of whole) {
         const k = plain.findIndex((f) => iou(f.box, w.box) > 0.5);
