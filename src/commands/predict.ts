@@ -143,7 +143,7 @@ function withDetectorOptions(cmd: Command): Command {
       '--min-confidence <x>',
       `face detection threshold of the detector in use (dlib's HOG score, default ${MIN_CONFIDENCE.dlib}; tiny's probability, default ${MIN_CONFIDENCE.tiny}; ` +
         `ssd's, default ${MIN_CONFIDENCE.ssdMesh}, ${MIN_CONFIDENCE.ssd} with --landmarks net), or per detector: dlib=0.2,tiny=0.8 (dlib+tiny adds tiny's faces from ` +
-        `${MIN_CONFIDENCE.dlibTiny}); mesh=x: faces whose 68 points the face mesh places are dropped under its face score x (default ${MIN_CONFIDENCE.mesh}; 0: off)`,
+        `${MIN_CONFIDENCE.dlibTinyMesh}, ${MIN_CONFIDENCE.dlibTiny} with --landmarks net); mesh=x: faces whose 68 points the face mesh places are dropped under its face score x (default ${MIN_CONFIDENCE.mesh}; 0: off)`,
     )
     .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', num)
     .option(
