@@ -31,7 +31,14 @@ const { values } = parseArgs({
 
 interface Dlib {
   load(path: string): void;
-  detectAsync(gray: Uint8Array, w: number, h: number, upsample: number, threshold: number): Promise<Float64Array>;
+  detectAsync(
+    gray: Uint8Array,
+    w: number,
+    h: number,
+    upsample: number,
+    threshold: number,
+    landmarkUpsample?: number,
+  ): Promise<Float64Array>;
 }
 const dlibs = ['fer_dlib', ...VARIANTS.fer_dlib.map((v) => v.file)]
   .map((n) => ({ name: n, file: packagePath('native', 'build', 'Release', `${n}.node`) }))

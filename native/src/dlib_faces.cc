@@ -3,9 +3,10 @@
 // (/usr/share/dlib/shape_predictor_68_face_landmarks.dat, Debian's libdlib-data) is trained on iBUG 300-W,
 // licensed for non-commercial use only.
 //   load(path)                                          the shape predictor (once)
-//   detectAsync(gray Uint8Array, w, h, upsample, threshold)
+//   detectAsync(gray Uint8Array, w, h, upsample, threshold[, landmarkUpsample = upsample])
 //     → Promise<Float64Array> [x, y, width, height, score, x0, y0, …, x67, y67] per face (landmarks found in the
-//       upsampled image, as dlib's examples do, then scaled back), computed on a libuv worker thread
+//       upsampled image, as dlib's examples do, then scaled back; landmarkUpsample > upsample: in a square around
+//       each face upsampled that many times), computed on a libuv worker thread
 #include <napi.h>
 
 #ifdef FER_DLIB_PREBUILT
@@ -25,6 +26,7 @@
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/image_transforms.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <memory>
@@ -83,7 +85,43 @@ void to_image(const unsigned char* gray, long w, long h, dlib::array2d<unsigned 
     for (long x = 0; x < w; x++) img[y][x] = gray[y * w + x];
 }
 
-std::vector<Detection> detect(const unsigned char* gray, long w, long h, int upsample, double threshold) {
+// The 68 points of the face at `r` (in `img`, the image upsampled `upsample` times), read on the image upsampled
+// `landmark_upsample` times: where that is more, only a square of twice the face's side around it is (pyramid_up is
+// a local filter, so inside the square the pixels are those of the whole image upsampled). The shape predictor reads
+// single pixels: on AFW its error is 3.2% of the eye distance on the upsampled image, 4.2% on the image as it is.
+std::vector<double> landmarks(const dlib::array2d<unsigned char>& img, const dlib::rectangle& r, int upsample,
+                              const unsigned char* gray, long w, long h, int landmark_upsample) {
+  const double scale = std::ldexp(1.0, upsample);
+  std::vector<double> out;
+  if (landmark_upsample <= upsample) {
+    dlib::full_object_detection shape = (*predictor())(img, r);
+    for (unsigned long k = 0; k < 68; k++) {
+      out.push_back(shape.part(k).x() / scale);
+      out.push_back(shape.part(k).y() / scale);
+    }
+    return out;
+  }
+  // The face in the image's pixels, a square of twice its side around it (inside the image), upsampled.
+  const double fx = r.left() / scale, fy = r.top() / scale, fw = r.width() / scale, fh = r.height() / scale;
+  const long x0 = std::max(0L, static_cast<long>(std::floor(fx - fw / 2))), y0 = std::max(0L, static_cast<long>(std::floor(fy - fh / 2)));
+  const long x1 = std::min(w, static_cast<long>(std::ceil(fx + 1.5 * fw))), y1 = std::min(h, static_cast<long>(std::ceil(fy + 1.5 * fh)));
+  dlib::array2d<unsigned char> part(y1 - y0, x1 - x0);
+  for (long y = y0; y < y1; y++)
+    for (long x = x0; x < x1; x++) part[y - y0][x - x0] = gray[y * w + x];
+  for (int i = 0; i < landmark_upsample; i++) dlib::pyramid_up(part);
+  const double s = std::ldexp(1.0, landmark_upsample), k = s / scale;
+  // The rectangle as the scan at `landmark_upsample` would give it: its corners scaled by 2^(landmark_upsample - upsample).
+  const dlib::rectangle big(std::lround(r.left() * k - x0 * s), std::lround(r.top() * k - y0 * s),
+                            std::lround(r.left() * k - x0 * s + r.width() * k) - 1, std::lround(r.top() * k - y0 * s + r.height() * k) - 1);
+  dlib::full_object_detection shape = (*predictor())(part, big);
+  for (unsigned long p = 0; p < 68; p++) {
+    out.push_back(shape.part(p).x() / s + x0);
+    out.push_back(shape.part(p).y() / s + y0);
+  }
+  return out;
+}
+
+std::vector<Detection> detect(const unsigned char* gray, long w, long h, int upsample, double threshold, int landmark_upsample) {
   dlib::array2d<unsigned char> img;
   to_image(gray, w, h, img);
   double scale = 1;
@@ -97,13 +135,7 @@ std::vector<Detection> detect(const unsigned char* gray, long w, long h, int ups
   for (const auto& d : found) {
     const auto& r = d.rect;
     Detection det{r.left() / scale, r.top() / scale, r.width() / scale, r.height() / scale, d.detection_confidence, {}};
-    if (predictor()) {
-      dlib::full_object_detection shape = (*predictor())(img, r);
-      for (unsigned long k = 0; k < 68; k++) {
-        det.landmarks.push_back(shape.part(k).x() / scale);
-        det.landmarks.push_back(shape.part(k).y() / scale);
-      }
-    }
+    if (predictor()) det.landmarks = landmarks(img, r, upsample, gray, w, h, landmark_upsample);
     out.push_back(std::move(det));
   }
   return out;
@@ -154,13 +186,13 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
 // that several images are processed at once (one core each) while JavaScript decodes and classifies others.
 class DetectWorker : public Napi::AsyncWorker {
  public:
-  DetectWorker(Napi::Env env, std::vector<unsigned char> gray, long w, long h, int upsample, double threshold)
+  DetectWorker(Napi::Env env, std::vector<unsigned char> gray, long w, long h, int upsample, double threshold, int landmark_upsample)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), gray_(std::move(gray)), w_(w), h_(h),
-        upsample_(upsample), threshold_(threshold) {}
+        upsample_(upsample), threshold_(threshold), landmark_upsample_(landmark_upsample) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     try {
-      found_ = fer_dlib::detect(gray_.data(), w_, h_, upsample_, threshold_);
+      found_ = fer_dlib::detect(gray_.data(), w_, h_, upsample_, threshold_, landmark_upsample_);
     } catch (const std::exception& e) {
       SetError(std::string("fer-dlib: ") + e.what());
     }
@@ -174,6 +206,7 @@ class DetectWorker : public Napi::AsyncWorker {
   long w_, h_;
   int upsample_;
   double threshold_;
+  int landmark_upsample_;
   std::vector<fer_dlib::Detection> found_;
 };
 
@@ -182,7 +215,9 @@ Napi::Value DetectAsync(const Napi::CallbackInfo& info) {
     long w = info[1].As<Napi::Number>().Int64Value(), h = info[2].As<Napi::Number>().Int64Value();
     const unsigned char* g = gray_arg(info, w, h);
     const double threshold = info.Length() > 4 ? info[4].As<Napi::Number>().DoubleValue() : 0.0;
-    auto* worker = new DetectWorker(info.Env(), std::vector<unsigned char>(g, g + w * h), w, h, info[3].As<Napi::Number>().Int32Value(), threshold);
+    const int upsample = info[3].As<Napi::Number>().Int32Value();
+    const int landmark_upsample = info.Length() > 5 ? info[5].As<Napi::Number>().Int32Value() : upsample;
+    auto* worker = new DetectWorker(info.Env(), std::vector<unsigned char>(g, g + w * h), w, h, upsample, threshold, landmark_upsample);
     auto promise = worker->Promise();
     worker->Queue();
     return promise;

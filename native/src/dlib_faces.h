@@ -9,5 +9,7 @@ struct Detection {
   std::vector<double> landmarks;  // 136 values where the shape predictor is loaded
 };
 void load_predictor(const std::string& path);
-std::vector<Detection> detect(const unsigned char* gray, long w, long h, int upsample, double threshold = 0.0);
+// landmark_upsample: 2× upsamplings of the image the shape predictor reads (at least `upsample`; more: only a square
+// around each face is upsampled further).
+std::vector<Detection> detect(const unsigned char* gray, long w, long h, int upsample, double threshold = 0.0, int landmark_upsample = 0);
 }  // namespace fer_dlib

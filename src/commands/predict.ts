@@ -135,14 +135,15 @@ function withDetectorOptions(cmd: Command): Command {
     )
     .option(
       '--upsample <n>',
-      'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; video frames: 0)',
+      'dlib: 2× upsamplings before detecting, 0..3 or auto (photos: 1 up to ~1 megapixel, finds faces down to ~40 px; with dlib+tiny ' +
+        "only around the tiny detector's small boxes, unless they cover half the photo; a number: the whole image; video frames: 0)",
       (v: string) => (v === 'auto' ? v : num(v)),
     )
     .option(
       '--min-confidence <x>',
       `face detection threshold of the detector in use (dlib's HOG score, default ${MIN_CONFIDENCE.dlib}; tiny's probability, default ${MIN_CONFIDENCE.tiny}; ` +
         `ssd's, default ${MIN_CONFIDENCE.ssdMesh}, ${MIN_CONFIDENCE.ssd} with --landmarks net), or per detector: dlib=0.2,tiny=0.8 (dlib+tiny adds tiny's faces from ` +
-        `${MIN_CONFIDENCE.dlibTiny}); mesh=x: faces whose 68 points the face mesh places are dropped under its face score x (default ${MIN_CONFIDENCE.mesh}; 0: off)`,
+        `${MIN_CONFIDENCE.dlibTinyMesh}, ${MIN_CONFIDENCE.dlibTiny} with --landmarks net); mesh=x: faces whose 68 points the face mesh places are dropped under its face score x (default ${MIN_CONFIDENCE.mesh}; 0: off)`,
     )
     .option('--input-size <n>', 'tiny detector: input side, a multiple of 32 (smaller = faster, misses small faces)', num)
     .option(

@@ -7,11 +7,18 @@
 import { existsSync } from 'node:fs';
 import { loadAddon } from '../engine/native/locate.js';
 import type { RawImage } from '../io/image.js';
-import type { DetectedFace } from './types.js';
+import type { Box, DetectedFace } from './types.js';
 
 interface DlibAddon {
   load(path: string): void;
-  detectAsync(gray: Uint8Array, width: number, height: number, upsample: number, threshold: number): Promise<Float64Array>;
+  detectAsync(
+    gray: Uint8Array,
+    width: number,
+    height: number,
+    upsample: number,
+    threshold: number,
+    landmarkUpsample?: number,
+  ): Promise<Float64Array>;
 }
 
 export const DLIB_LICENSE_NOTE = "dlib's 68-point model is trained on iBUG 300-W: non-commercial use only";
@@ -57,12 +64,24 @@ export function dlibWithoutModel(): string | undefined {
   return noModel;
 }
 
-/** 8-bit luma (ITU-R BT.601, as alignFace and the classifier's training crops use). */
+/** 0.299·v, 0.587·v and 0.114·v for every 8-bit v: the products toGray adds, computed once. */
+const LUMA = (() => {
+  const t = new Float64Array(768);
+  for (let v = 0; v < 256; v++) [t[v], t[256 + v], t[512 + v]] = [0.299 * v, 0.587 * v, 0.114 * v];
+  return t;
+})();
+
+/**
+ * 8-bit luma (ITU-R BT.601, as alignFace and the classifier's training crops use): Math.round(0.299·r + 0.587·g +
+ * 0.114·b), as the same products looked up and added in the same order, rounded by truncating x + 0.5 (x ≥ 0):
+ * the same value for each of the 2^24 colours, checked exhaustively, at 2–6× the speed of Math.round.
+ */
 export function toGray(image: RawImage): Uint8Array {
   const { data, width, height, channels: ch } = image;
   if (ch === 1) return data;
   const out = new Uint8Array(width * height);
-  for (let i = 0, j = 0; i < out.length; i++, j += ch) out[i] = Math.round(0.299 * data[j] + 0.587 * data[j + 1] + 0.114 * data[j + 2]);
+  for (let i = 0, j = 0; i < out.length; i++, j += ch)
+    out[i] = (LUMA[data[j]] + LUMA[256 + data[j + 1]] + LUMA[512 + data[j + 2]] + 0.5) | 0;
   return out;
 }
 
@@ -72,12 +91,47 @@ export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.he
 /**
  * Faces with 68 landmarks by dlib, found on a worker thread (several images at once use several cores);
  * `score` is the HOG detector's confidence (0 at dlib's default threshold). Without the 68-point model
- * (dlibWithoutModel) the landmarks are NaN.
+ * (dlibWithoutModel) the landmarks are NaN. The shape predictor reads the image upsampled `landmarkUpsample` times
+ * (default `upsample`; more: a square around each face only): on AFW its error is 3.2% of the eye distance on the
+ * image upsampled once, 4.2% on the image as it is.
  */
-export async function dlibDetectAsync(image: RawImage, upsample: number, threshold = 0): Promise<DetectedFace[]> {
+export async function dlibDetectAsync(
+  image: RawImage,
+  upsample: number,
+  threshold = 0,
+  landmarkUpsample = upsample,
+): Promise<DetectedFace[]> {
   const a = loadDlib();
   if (!a) throw new Error(why);
-  return unpack(await a.detectAsync(toGray(image), image.width, image.height, upsample, threshold));
+  return unpack(await a.detectAsync(toGray(image), image.width, image.height, upsample, threshold, landmarkUpsample));
+}
+
+/** The image as 8-bit luma, once, for several scans (dlibDetectAsync takes a 1-channel image as it is). */
+export const grayImage = (image: RawImage): RawImage =>
+  image.channels === 1 ? image : { data: toGray(image), width: image.width, height: image.height, channels: 1 };
+
+/**
+ * dlibDetectAsync on rectangles of a 1-channel image (integer pixels, inside it; grayImage), each on its own
+ * worker thread: every face of every rectangle, boxes and landmarks in the image's pixels.
+ */
+export async function dlibDetectRegions(gray: RawImage, regions: Box[], upsample: number, threshold = 0): Promise<DetectedFace[]> {
+  if (gray.channels !== 1) throw new Error('dlibDetectRegions: expected a 1-channel image');
+  const found = await Promise.all(
+    regions.map(async (r) => {
+      const part = new Uint8Array(r.width * r.height);
+      for (let y = 0; y < r.height; y++) {
+        const from = (r.y + y) * gray.width + r.x;
+        part.set(gray.data.subarray(from, from + r.width), y * r.width);
+      }
+      const faces = await dlibDetectAsync({ data: part, width: r.width, height: r.height, channels: 1 }, upsample, threshold);
+      return faces.map((f) => ({
+        ...f,
+        box: { ...f.box, x: f.box.x + r.x, y: f.box.y + r.y },
+        landmarks: f.landmarks.map((p) => ({ x: p.x + r.x, y: p.y + r.y })),
+      }));
+    }),
+  );
+  return found.flat();
 }
 
 function unpack(raw: Float64Array): DetectedFace[] {

@@ -8,7 +8,8 @@
  */
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { autoUpsample, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadDlib } from './dlib.js';
+import { autoUpsample, dlibDetectAsync, dlibDetectRegions, dlibUnavailable, dlibWithoutModel, grayImage, loadDlib } from './dlib.js';
+import { proposalInputSize, SMALL_FACES, smallFaceRegions } from './small-faces.js';
 import { UsageError } from '../errors.js';
 import { thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
@@ -48,7 +49,10 @@ export { alignFace, alignFaces, eyeGeometry, iou } from './geometry.js';
 export interface DetectOptions {
   /** Default: auto. */
   detector?: Detector;
-  /** dlib: 2× upsamplings before detection (each finds faces half as large, at ~4× the time); auto: 1 up to ~1 megapixel. */
+  /**
+   * dlib: 2× upsamplings before detection (each finds faces half as large, at ~4× the time); auto: 1 up to ~1 megapixel,
+   * which `dlib+tiny` applies only around the tiny detector's small boxes (smallFaceCascade); a number: the whole image.
+   */
   upsample?: number | 'auto';
   /**
    * Score threshold of the detector (a number), or of each (`{dlib: 0, tiny: 0.7}`), and of the face mesh's face
@@ -82,8 +86,13 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   const th = thresholdsFor(detector, o.minConfidence, o.landmarks);
   if (detector === 'dlib' || detector === 'dlib+tiny') {
     if (!loadDlib()) throw new UsageError(`--detector ${detector}: ${dlibUnavailable()}`, { hint: 'use --detector tiny or ssd' });
+    const automatic = o.upsample === undefined || o.upsample === 'auto';
+    const upsample = automatic ? autoUpsample(image) : (o.upsample as number);
     const t = performance.now();
-    let faces = await dlibDetectAsync(image, o.upsample === undefined || o.upsample === 'auto' ? autoUpsample(image) : o.upsample, th.dlib);
+    // dlib+tiny on a photo dlib upsamples: its plain scan, the upsampled one only where tiny saw a small box
+    // (small-faces.ts); tiny's boxes then also give the faces it adds. Otherwise one scan at `upsample`.
+    const cascade = detector === 'dlib+tiny' && automatic && upsample === 1 ? await smallFaceCascade(image, th, o.inputSize) : undefined;
+    let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (dlibWithoutModel()) {
       const t2 = performance.now();
@@ -93,12 +102,52 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     if (detector === 'dlib') return faces;
     // tiny's faces that dlib did not find (IoU < 0.3 with each of dlib's boxes); the landmark net looks only at
     // those, not at the faces both found (its points would be dropped: a box is the detector's, not the points').
-    const more = await faceApiFaces(image, { ...o, detector: 'tiny', minConfidence: th }, timings, (m) =>
-      faces.every((f) => iou(f.box, m.box) < 0.3),
+    const missed = (m: Found) => faces.every((f) => iou(f.box, m.box) < 0.3);
+    if (!cascade) return [...faces, ...(await faceApiFaces(image, { ...o, detector: 'tiny', minConfidence: th }, timings, missed))];
+    const t3 = performance.now();
+    const more = await findLandmarks(
+      image,
+      cascade.tiny.filter((m) => m.score >= th.tiny && missed(m)),
+      o.landmarks,
+      th.mesh,
     );
+    if (timings) timings.landmarksMs += performance.now() - t3;
     return [...faces, ...more];
   }
   return faceApiFaces(image, { ...o, detector }, timings);
+}
+
+/**
+ * dlib's faces of a photo as one 2× upsampled scan finds them, at a fraction of its cost: dlib without upsampling
+ * on the whole image and the tiny detector (at SMALL_FACES.proposal) side by side, then dlib upsampled on the
+ * squares around tiny's small boxes that no face found covers (smallFaceRegions), or on the whole image where
+ * those squares would cover most of it. Also returns tiny's boxes, for the faces `dlib+tiny` adds.
+ */
+async function smallFaceCascade(
+  image: RawImage,
+  th: Required<Thresholds>,
+  inputSize?: number,
+): Promise<{ faces: DetectedFace[]; tiny: Found[] }> {
+  const gray = grayImage(image);
+  const size = inputSize ?? 416,
+    lookSize = proposalInputSize(image, size);
+  // On photos over 640 px the places come from a larger input than the faces tiny adds (kept at `size`, as calibrated).
+  const [plain, places, tinyFaces] = await Promise.all([
+    dlibDetectAsync(gray, 0, th.dlib, 1), // its 68 points read on the face's square upsampled, as the full scan's were
+    detectorBoxes(image, 'tiny', Math.min(SMALL_FACES.proposal, th.tiny), lookSize),
+    lookSize === size ? undefined : detectorBoxes(image, 'tiny', th.tiny, size),
+  ]);
+  const tiny = tinyFaces ?? places;
+  const regions = smallFaceRegions(
+    places,
+    plain.map((f) => f.box),
+    image,
+  );
+  if (regions === null) return { faces: await dlibDetectAsync(gray, 1, th.dlib), tiny };
+  const faces = [...plain];
+  const small = (await dlibDetectRegions(gray, regions, 1, th.dlib)).sort((a, b) => b.score - a.score); // a new array
+  for (const f of small) if (faces.every((g) => iou(g.box, f.box) < 0.3)) faces.push(f);
+  return { faces, tiny };
 }
 
 /** face-api's tiny or SSD detector, then the landmark net's two looks at each face `keep` accepts (default all). */
@@ -109,19 +158,26 @@ async function faceApiFaces(
   keep: (f: Found) => boolean = () => true,
 ): Promise<DetectedFace[]> {
   const th = thresholdsFor(o.detector, o.minConfidence, o.landmarks);
-  const fa = await faceApi();
-  const tiny = o.detector === 'tiny';
-  const size = tiny ? (o.inputSize ?? 416) : SSD_SIZE;
-  const side = Math.max(image.width, image.height),
-    scale = side / size; // detector pixel → image pixels
   let t = performance.now();
-  const view = await cropSquare(image, 0, 0, side, size);
-  const found = tiny ? await tinyDetect(fa, view, th.tiny) : await ssdDetect(view, th.ssd);
+  const found = await detectorBoxes(image, o.detector, th[o.detector], o.inputSize);
   if (timings) timings.detectMs += performance.now() - t;
   t = performance.now();
-  const faces = await findLandmarks(image, toImageBoxes(found, scale, image).filter(keep), o.landmarks, th.mesh);
+  const faces = await findLandmarks(image, found.filter(keep), o.landmarks, th.mesh);
   if (timings) timings.landmarksMs += performance.now() - t;
   return faces;
+}
+
+/**
+ * The boxes of face-api's tiny detector (at `inputSize`, default 416) or SSD, in image pixels, scored at least
+ * `threshold`: the whole image letterboxed to the detector's input square.
+ */
+export async function detectorBoxes(image: RawImage, detector: 'tiny' | 'ssd', threshold: number, inputSize = 416): Promise<Found[]> {
+  const tiny = detector === 'tiny';
+  const size = tiny ? inputSize : SSD_SIZE;
+  const side = Math.max(image.width, image.height); // detector pixel → image pixels: side / size
+  const view = await cropSquare(image, 0, 0, side, size);
+  const found = tiny ? await tinyDetect(await faceApi(), view, threshold) : await ssdDetect(view, threshold);
+  return toImageBoxes(found, side / size, image);
 }
 
 /**

@@ -13,7 +13,11 @@ describe('thresholdsFor', () => {
     expect(thresholdsFor('dlib', 0.4).dlib).toBe(0.4);
     expect(thresholdsFor('tiny', 0.6).tiny).toBe(0.6);
     expect(thresholdsFor('ssd', 0.3).ssd).toBe(0.3);
-    expect(thresholdsFor('dlib+tiny', -0.2)).toMatchObject({ dlib: -0.2, tiny: MIN_CONFIDENCE.dlibTiny });
+    expect(thresholdsFor('dlib+tiny', -0.2)).toMatchObject({ dlib: -0.2, tiny: MIN_CONFIDENCE.dlibTinyMesh });
+    // without the face mesh's filter, tiny's added faces keep the stricter threshold
+    expect(thresholdsFor('dlib+tiny', undefined, 'net').tiny).toBe(MIN_CONFIDENCE.dlibTiny);
+    expect(thresholdsFor('dlib+tiny', { mesh: 0 }).tiny).toBe(MIN_CONFIDENCE.dlibTiny);
+    expect(MIN_CONFIDENCE.dlibTinyMesh).toBeLessThan(MIN_CONFIDENCE.dlibTiny);
     expect(thresholdsFor('tiny').tiny).toBe(MIN_CONFIDENCE.tiny);
   });
 
@@ -40,7 +44,7 @@ describe('thresholdsFor', () => {
     expect(thresholdsFor('ssd', { mesh: 0 })).toMatchObject({ ssd: MIN_CONFIDENCE.ssd, mesh: 0 });
     expect(thresholdsFor('ssd', { ssd: 0.6 })).toMatchObject({ ssd: 0.6, mesh: MIN_CONFIDENCE.mesh });
     expect(thresholdsFor('ssd', 0.45)).toMatchObject({ ssd: 0.45, mesh: MIN_CONFIDENCE.mesh });
-    expect(thresholdsFor('dlib+tiny', { mesh: 0.9 })).toMatchObject({ tiny: MIN_CONFIDENCE.dlibTiny, mesh: 0.9 });
+    expect(thresholdsFor('dlib+tiny', { mesh: 0.9 })).toMatchObject({ tiny: MIN_CONFIDENCE.dlibTinyMesh, mesh: 0.9 });
   });
 });
 

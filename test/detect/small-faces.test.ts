@@ -1,0 +1,71 @@
+/** Where dlib+tiny upsamples (detect/small-faces.ts): hand-placed boxes, regions derived by hand. */
+import { describe, it, expect } from 'vitest';
+import { mergeRegions, proposalInputSize, SMALL_FACES, smallFaceRegions } from '../../src/detect/small-faces.js';
+import type { Box } from '../../src/detect/types.js';
+
+const box = (x: number, y: number, width: number, height = width): Box => ({ x, y, width, height });
+const image = { width: 640, height: 480 };
+
+describe('mergeRegions', () => {
+  it('replaces overlapping rectangles by their bounding rectangle, also when a merge makes a new overlap', () => {
+    // a and b overlap; their union then overlaps c (which overlaps neither alone); d stays apart
+    const a = box(0, 0, 10),
+      b = box(5, 5, 10),
+      c = box(14, 0, 4, 3),
+      d = box(100, 100, 5);
+    expect(mergeRegions([a, b, c, d])).toEqual([box(0, 0, 18, 15), d]);
+  });
+
+  it('keeps touching but not overlapping rectangles apart', () => {
+    expect(mergeRegions([box(0, 0, 10), box(10, 0, 10)])).toHaveLength(2);
+  });
+});
+
+describe('smallFaceRegions', () => {
+  it('scans a square of context × the side around a small box, at least minSide, inside the image', () => {
+    // 60 px box centred at (330, 230): a 150 px square around it
+    expect(smallFaceRegions([{ box: box(300, 200, 60), score: 0.3 }], [], image)).toEqual([box(255, 155, 150)]);
+    // 20 px box in the corner: a minSide square, pushed inside
+    expect(smallFaceRegions([{ box: box(0, 470, 20, 10), score: 0.3 }], [], image)).toEqual([
+      box(0, 480 - SMALL_FACES.minSide, SMALL_FACES.minSide),
+    ]);
+  });
+
+  it('ignores boxes under the proposal score, larger than maxSide, or on a face already found', () => {
+    const small = box(300, 200, 60);
+    expect(smallFaceRegions([{ box: small, score: SMALL_FACES.proposal / 2 }], [], image)).toEqual([]);
+    expect(smallFaceRegions([{ box: box(300, 200, SMALL_FACES.maxSide + 1), score: 0.9 }], [], image)).toEqual([]);
+    expect(smallFaceRegions([{ box: small, score: 0.9 }], [box(305, 205, 55)], image)).toEqual([]);
+    // a found face elsewhere does not hide it
+    expect(smallFaceRegions([{ box: small, score: 0.9 }], [box(0, 0, 100)], image)).toHaveLength(1);
+  });
+
+  it('merges the squares of neighbouring boxes', () => {
+    const r = smallFaceRegions(
+      [
+        { box: box(100, 100, 40), score: 0.5 },
+        { box: box(150, 100, 40), score: 0.5 },
+      ],
+      [],
+      image,
+    );
+    // squares of 100 px (2.5 × 40) centred at x 120 and 170: one rectangle from 70 to 220
+    expect(r).toEqual([box(70, 70, 150, 100)]);
+  });
+
+  it('asks for the whole image where the squares would cover more than wholeImage of it', () => {
+    const grid = Array.from({ length: 12 }, (_, i) => ({ box: box(40 + (i % 4) * 150, 40 + Math.floor(i / 4) * 150, 60), score: 0.5 }));
+    expect(smallFaceRegions(grid, [], image)).toBeNull();
+    // the same on a 4× larger image covers under half of it
+    expect(smallFaceRegions(grid, [], { width: 1280, height: 960 })).not.toBeNull();
+  });
+});
+
+describe('proposalInputSize', () => {
+  it("is the tiny detector's own input up to 640 px photos, 0.65 of the longer side (a multiple of 32) above", () => {
+    expect(proposalInputSize({ width: 640, height: 480 })).toBe(416);
+    expect(proposalInputSize({ width: 500, height: 375 })).toBe(416);
+    expect(proposalInputSize({ width: 768, height: 1024 })).toBe(672); // 665.6 → 21 × 32
+    expect(proposalInputSize({ width: 640, height: 480 }, 608)).toBe(608);
+  });
+});
