@@ -36,7 +36,6 @@ export function pruneCommand(): Command {
       '--scope <s>',
       'lamp (one threshold on layer-normalized LAMP scores: each layer pruned as far as it tolerates) | layer (each layer to the target) | global (one |w| threshold)',
     )
-    .option('--head-cap <x>', "--scope lamp: the classifier's kernel (the last) at most this sparse; the other kernels take its share")
     .option(
       '--no-reconstruct',
       'keep the surviving weights as they are (default with --data: refitted layer by layer so each layer reproduces the dense one on 512 --data images)',

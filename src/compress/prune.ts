@@ -42,8 +42,6 @@ export const pruneOptionsSchema = z
     targetSparsity: z.coerce.number().gt(0).lt(1).default(0.5),
     pattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
     scope: z.enum(PRUNE_SCOPES).default('lamp'),
-    /** LAMP scope: the classifier's kernel (the last) at most this sparse; the other kernels take its share. */
-    headCap: z.coerce.number().min(0).max(1).optional(),
     /** Share of the fine-tune's steps over which sparsity ramps up to the target (0: pruned at once). */
     ramp: z.coerce.number().min(0).max(1).default(0),
     /**
@@ -164,7 +162,7 @@ export async function pruneModelDir(
 ): Promise<PruneResult> {
   const { o, model: m, meta, classes, trainSet } = await start(model, options, hooks);
   try {
-    const settings = { target: o.targetSparsity, pattern: o.pattern, scope: o.scope, headCap: o.headCap };
+    const settings = { target: o.targetSparsity, pattern: o.pattern, scope: o.scope };
     // With a ramp the fine-tune prunes, step by step from the zeros already there; else all at once now.
     const ramp = o.finetuneEpochs > 0 && o.pattern === 'unstructured' ? o.ramp : 0;
     const initial = modelSparsity(m).sparsity;

@@ -11,12 +11,7 @@ export function computeMasks(weights: KernelWeight[], sparsity: number, s: Prune
   const values = weights.map(readValues);
   if (s.pattern === '2:4') return weights.map((w, i) => twoFourMask(values[i], w.inputChannels, w.channels));
   if (s.scope === 'global') return globalMasks(values, sparsity);
-  if (s.scope === 'lamp')
-    return lampMasks(
-      values,
-      sparsity,
-      s.headCap === undefined ? [] : values.map((_, i) => (i === values.length - 1 ? s.headCap : undefined)),
-    );
+  if (s.scope === 'lamp') return lampMasks(values, sparsity);
   return values.map((v) => magnitudeMask(v, sparsity));
 }
 

@@ -54,13 +54,8 @@ export function lampScores(values: Float32Array): Float64Array {
   return scores;
 }
 
-/**
- * One threshold on LAMP scores over several tensors: exactly floor(sparsity·n) weights pruned (ties by tensor,
- * index). `caps[t]` (optional) bounds tensor t's sparsity: once it holds floor(cap·size) zeros, its further weights
- * are skipped and the threshold moves on to the other tensors' next-lowest scores (the total stays the same while
- * the other tensors can take it).
- */
-export function lampMasks(tensors: Float32Array[], sparsity: number, caps: (number | undefined)[] = []): Uint8Array[] {
+/** One threshold on LAMP scores over several tensors: exactly floor(sparsity·n) weights pruned (ties by tensor, index). */
+export function lampMasks(tensors: Float32Array[], sparsity: number): Uint8Array[] {
   const scores = tensors.map(lampScores);
   const n = tensors.reduce((a, t) => a + t.length, 0),
     k = Math.floor(sparsity * n);
@@ -68,14 +63,7 @@ export function lampMasks(tensors: Float32Array[], sparsity: number, caps: (numb
   scores.forEach((s, t) => s.forEach((v, i) => flat.push([v, t, i])));
   flat.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
   const masks = tensors.map((t) => new Uint8Array(t.length).fill(1));
-  const room = tensors.map((t, i) => (caps[i] === undefined ? t.length : Math.floor(caps[i]! * t.length)));
-  for (let j = 0, pruned = 0; j < flat.length && pruned < k; j++) {
-    const [, t, i] = flat[j];
-    if (room[t] === 0) continue;
-    room[t]--;
-    masks[t][i] = 0;
-    pruned++;
-  }
+  for (let j = 0; j < k; j++) masks[flat[j][1]][flat[j][2]] = 0;
   return masks;
 }
 
@@ -159,6 +147,4 @@ export interface PruneSettings {
   target: number;
   pattern: 'unstructured' | '2:4';
   scope: 'layer' | 'global' | 'lamp';
-  /** LAMP scope: the last kernel (the classifier's) at most this sparse, its share going to the others (unset: no cap). */
-  headCap?: number;
 }

@@ -45,37 +45,6 @@ describe('LAMP', () => {
   });
 });
 
-describe('LAMP with a cap on a tensor (--head-cap)', () => {
-  // Scores: a = (3, −1, 2) → [1, 1/14, 4/13]; b = (0.1, 0.2, 0.3, 0.4) → [0.01/0.3, 0.04/0.29, 0.09/0.25, 1].
-  const a = Float32Array.of(3, -1, 2),
-    b = Float32Array.of(0.1, 0.2, 0.3, 0.4);
-
-  it('uncapped: the 3 lowest scores of 7 go, b taking 2 (0.033, 0.071 = a[1], 0.138)', () => {
-    expect(lampMasks([a, b], 3 / 7 + 1e-9).map((m) => Array.from(m))).toEqual([
-      [1, 0, 1],
-      [0, 0, 1, 1],
-    ]);
-  });
-
-  it('b capped at 1/4: it keeps all but one zero, the same total taken from a in score order', () => {
-    const masks = lampMasks([a, b], 3 / 7 + 1e-9, [undefined, 0.25]);
-    expect(masks.map((m) => Array.from(m))).toEqual([
-      [1, 0, 0],
-      [0, 1, 1, 1],
-    ]);
-    expect(masks.reduce((z, m) => z + m.filter((v) => v === 0).length, 0)).toBe(3);
-  });
-
-  it('a cap of 0 leaves the tensor dense; caps the others cannot absorb leave fewer zeros, never more', () => {
-    expect(Array.from(lampMasks([a, b], 0.5, [undefined, 0])[1])).toEqual([1, 1, 1, 1]);
-    const all = lampMasks([a, b], 0.99, [0, 0.5]);
-    expect(all.map((m) => Array.from(m))).toEqual([
-      [1, 1, 1],
-      [0, 0, 1, 1],
-    ]);
-  });
-});
-
 describe('the sparsity ramp inside a fine-tune', () => {
   it('rises from the initial sparsity to the target on the cubic over the first share of the steps', () => {
     // 64 steps, ramp 0.5: ends at step 32, masks every 32/16 = 2 steps, from 10%.
