@@ -48,6 +48,10 @@ export async function fineTuneCompressed(
   return finetune(from, meta, trainSet, valSet, runDir, {
     epochs: o.finetuneEpochs,
     lr: o.lr,
+    lrDecay: o.lrDecay,
+    optimizer: o.optimizer,
+    seed: o.seed,
+    ema: o.ema,
     prune: o.prune,
     quantize: o.quantize,
     teacher: teacherFor(o, o.teacherOf),

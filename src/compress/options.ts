@@ -1,6 +1,7 @@
 /** The recovery options the prune and quantize stages share (issue 36): each on by default, each with its off switch (commands/common.ts withRecoveryOptions). */
 import { z } from 'zod';
 import { resolveTeacher } from '../model/default.js';
+import { OPTIMIZERS } from '../train/options.js';
 
 export const recoverySchema = z.object({
   /** Online distillation from the dense/unquantized model (or --teacher) during the fine-tune. */
@@ -8,6 +9,17 @@ export const recoverySchema = z.object({
   teacher: z.string().optional(),
   alpha: z.coerce.number().min(0).max(1).default(0.5),
   temperature: z.coerce.number().positive().max(20).default(2),
+  /**
+   * The fine-tune's learning rate decays along a cosine over its steps (to 1e-5 at the last one) instead of staying
+   * at --lr: a one-epoch fine-tune is one "epoch" of fer train's epoch-wise schedule, so without it the rate never moves.
+   */
+  lrDecay: z.boolean().default(false),
+  /** The fine-tune's optimizer (fresh state either way): Adam, or SGD with Nesterov momentum 0.9. */
+  optimizer: z.enum(OPTIMIZERS).default('adam'),
+  /** The fine-tune keeps an EMA of its weights with this decay (0: off), and that average is the result (train --ema). */
+  ema: z.coerce.number().min(0).lt(1).default(0),
+  /** The fine-tune's seed: its batch order and augmentation. */
+  seed: z.coerce.number().int().min(0).default(1),
   /** Batch-norm statistics re-estimated on --data after the weights change. */
   bnReestimate: z.boolean().default(true),
 });

@@ -17,7 +17,8 @@ import { predictProbs } from '../eval/probs.js';
 import { top1Accuracy } from '../eval/metrics.js';
 import type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 import type { LoopState } from './checkpoint.js';
-import { updateSchedule } from './schedule.js';
+import { lrForStep, updateSchedule } from './schedule.js';
+import { setLearningRate } from '../engine/tfjs-internals.js';
 import type { TrainOptions } from './options.js';
 import { swapWeights, updateEma } from './setup.js';
 import { eraseBatch, emaDecay, mixBatch } from './recipe.js';
@@ -129,6 +130,7 @@ export async function runBatches(
     const idx = order.slice(b * bs, (b + 1) * bs);
     const batch = { ...trainingBatch(trainSet, idx, options, epoch, b, l.teacher), n: idx.length, nc };
     const step = state.step;
+    if (options.lrPerStep) setLearningRate(l.optimizer, lrForStep(options, state.schedule, epoch, b, batches));
     for (const h of hooks) h.beforeStep?.(step);
     const [lossValue, correct] = optimizerStep(l.model, l.optimizer, l.vars, trained, batch, l.lossOptions, () => {
       for (const h of hooks) h.beforeApply?.(step);

@@ -10,6 +10,13 @@ export { trainingHooks };
 export interface FinetuneOptions {
   epochs: number;
   lr: number;
+  /** Cosine decay of the LR over the fine-tune's steps (train/schedule.ts lrForStep); else per epoch (constant within one). */
+  lrDecay?: boolean;
+  optimizer?: TrainOptions['optimizer'];
+  /** EMA decay of the weights (0 or unset: off): the average is validated and saved (fer train --ema). */
+  ema?: number;
+  /** Batch order and augmentation (default 1). */
+  seed?: number;
   /**
    * `ramp`: share of the steps over which sparsity rises from `initial` (the zeros the model already has) to
    * `target` on the cubic schedule; 0 or unset: the target from the first step (the model arrives pruned).
@@ -48,6 +55,10 @@ export async function finetune(
     epochs: o.epochs,
     lr: o.lr,
     schedule: 'cosine',
+    lrPerStep: o.lrDecay ?? false,
+    optimizer: o.optimizer ?? 'adam',
+    seed: o.seed ?? 1,
+    ema: o.ema ?? 0,
     init,
     ...(prune
       ? {

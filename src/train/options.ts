@@ -16,6 +16,8 @@ export const trainOptionsSchema = z.object({
   minLr: z.coerce.number().min(0).default(1e-5),
   schedule: z.enum(SCHEDULES).default('plateau'),
   warmupEpochs: z.coerce.number().int().min(0).default(0),
+  /** Cosine (and warmup) per step on the fractional epoch instead of once per epoch (train/schedule.ts lrForStep). */
+  lrPerStep: z.boolean().default(false),
   /** Plateau schedule: epochs without val improvement before the LR is cut by lrFactor. */
   lrPatience: z.coerce.number().int().min(1).default(12),
   lrFactor: z.coerce.number().gt(0).lt(1).default(0.1),

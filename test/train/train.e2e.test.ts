@@ -68,6 +68,22 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     a.forEach((w, i) => expect(Array.from(b[i])).toEqual(Array.from(w)));
   });
 
+  it('lrPerStep: the rate moves within the epoch (other weights than epoch-wise), and resuming mid-epoch keeps it', async () => {
+    const base = { epochs: 1, batchSize: 32, lr: 0.003, minLr: 0, seed: 5, schedule: 'cosine' };
+    const epochwise = tmp(),
+      straight = tmp(),
+      broken = tmp();
+    await train(ds, null, trainOptionsSchema.parse(base), { out: epochwise });
+    const perStep = trainOptionsSchema.parse({ ...base, lrPerStep: true });
+    await train(ds, null, perStep, { out: straight });
+    let batches = 0;
+    expect((await train(ds, null, perStep, { out: broken, shouldStop: () => ++batches === 2 })).stopReason).toBe('interrupted');
+    expect((await train(ds, null, perStep, { out: broken, resume: true })).stopReason).toBe('done');
+    const [wEpoch, wStep, wResumed] = await Promise.all([epochwise, straight, broken].map((d) => weights(path.join(d, 'last'))));
+    expect(wStep.some((w, i) => w.some((v, j) => v !== wEpoch[i][j]))).toBe(true);
+    wStep.forEach((w, i) => expect(Array.from(wResumed[i])).toEqual(Array.from(w)));
+  });
+
   it('distillation: α = 0 trains exactly as without a teacher, α > 0 otherwise; resume needs only teacher.f32', async () => {
     const teacherDir = path.join(tmp(), 'teacher');
     cpSync(await saveFixtureModel(6), teacherDir, { recursive: true });
