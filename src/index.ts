@@ -85,7 +85,7 @@ export {
   type Spread,
 } from './bench/interleave.js';
 export { benchResultSchema, type BenchRow, type BenchResult } from './bench/schema.js';
-export { benchCells, markdownTable } from './bench/table.js';
+export { benchCells, markdownTable, summaryColumns, type BenchColumn } from './bench/table.js';
 // `fer bench` as a stage function: the models chosen, the provider, accuracy data, bench.json and bench.png.
 export { bench, benchOptionsSchema, defaultBenchModels, type BenchOptions, type BenchHooks } from './bench/run.js';
 export { writeBenchPng } from './bench/chart.js';

@@ -9,7 +9,7 @@ import { curvesSvg } from '../train/curves.js';
 import { heatmap, esc } from '../plot/svg.js';
 import { benchSvg } from '../bench/chart.js';
 import { benchResultSchema, type BenchResult } from '../bench/schema.js';
-import { benchCells } from '../bench/table.js';
+import { benchCells, summaryColumns } from '../bench/table.js';
 import { epochMetricsSchema, evalJsonSchema, modelMetaSchema, runJsonSchema } from './schema.js';
 import { compressionRatio } from '../prune/prune.js';
 import { UsageError } from '../errors.js';
@@ -148,20 +148,7 @@ function confusionSection(evalRes: EvalJson | null, fer: FerMeta | null): Report
 function benchSection(bench: BenchResult | null): ReportSection {
   const note = 'no bench.json (run `fer bench --out RUN`)';
   if (!bench) return { id: 'bench', title: 'Benchmark', html: null, note };
-  const t = benchCells(bench.rows, [
-    'variant',
-    'provider',
-    'batch',
-    'p50',
-    'p99',
-    'throughput',
-    'cpu',
-    'mem',
-    'size',
-    'nonzero',
-    'macs',
-    'accuracy',
-  ]);
+  const t = benchCells(bench.rows, summaryColumns(bench.rows, 'report'));
   const models = [...new Set(bench.rows.map((r) => r.model))].map((m) => esc(m)).join(', ');
   const html =
     benchSvg(bench) +
