@@ -55,7 +55,7 @@ export {
 export { expandInputs, isVideo, CROPPED_FACE_MAX_SIDE } from './predict/predict.js';
 export { MIN_CONFIDENCE } from './detect/faces.js';
 export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
-export { renderReport, reportSections } from './report/report.js';
+export { renderReport, reportSections, writeReport, type ReportResult } from './report/report.js';
 // The stage functions that take or return a tfjs model, typed with LayersModelLike (no tfjs .d.ts in the root entry).
 export {
   buildModel,
