@@ -53,6 +53,7 @@ export {
   type UnreadableInput,
 } from './predict/predictor.js';
 export { expandInputs, isVideo, CROPPED_FACE_MAX_SIDE } from './predict/predict.js';
+export { predictTally, type PredictTally } from './predict/tally.js';
 export { MIN_CONFIDENCE } from './detect/faces.js';
 export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
 export { renderReport, reportSections, writeReport, type ReportResult } from './report/report.js';
