@@ -28,7 +28,7 @@ export { computeMetrics } from './eval/metrics.js';
 export { magnitudeMask, twoFourMask, scheduledSparsity, compressionRatio, sparsityReport } from './prune/prune.js';
 export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from './quantize/quantize.js';
 export { PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './onnx/precision.js';
-export { exportOnnx, type ExportOptions, type ExportResult } from './convert/export.js';
+export { exportOnnx, defaultOnnxFile, exportNeedsSample, type ExportOptions, type ExportResult } from './convert/export.js';
 export { inspectOnnx } from './onnx/inspect.js';
 export { createSession, availableProviders } from './runtime/ort.js';
 export { evaluateOnnx } from './eval/evaluate-onnx.js';
