@@ -153,7 +153,7 @@ export {
 } from './model/default.js';
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
 // `fer train --detect`'s data: the photo source checked and loaded with each face cropped (trainRun's loadData hook).
-export { checkPhotoSource, photoRunData, photoSourceSchema, type PhotoRunSource } from './predict/photo-data.js';
+export { checkPhotoSource, photoLoader, photoRunData, photoSourceSchema, type PhotoRunSource } from './predict/photo-data.js';
 export { exportOptionsSchema } from './convert/options.js';
 export { exportWeb, serveSite } from './web/site.js';
 // `fer compress` (issue 36 item 2): the variant search, its choice rule and its report.

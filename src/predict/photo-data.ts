@@ -57,3 +57,19 @@ export function photoRunData(
     }
   };
 }
+
+/**
+ * A DataLoader that, with a detector, crops each photo's face as `fer train --detect` does (`fer eval --detect`),
+ * the face nets released once the set is loaded; without one, `load` itself.
+ */
+export function photoLoader(detect: Detector | undefined, load: DataLoader = loadData): DataLoader {
+  if (!detect) return load;
+  return async (source, usage, options) => {
+    const cropper = faceCropper({ detector: detect });
+    try {
+      return await load(source, usage, { ...options, decoder: cropper });
+    } finally {
+      await cropper.release();
+    }
+  };
+}

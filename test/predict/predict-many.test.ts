@@ -11,7 +11,7 @@ import { createPredictor, type PredictManyResult } from '../../src/predict/predi
 import { expandInputs } from '../../src/predict/predict.js';
 import { openFaceNetSessions } from '../../src/detect/faces.js';
 import { predictTally } from '../../src/predict/tally.js';
-import { checkPhotoSource } from '../../src/predict/photo-data.js';
+import { checkPhotoSource, photoLoader } from '../../src/predict/photo-data.js';
 
 const scenes = path.join(import.meta.dirname, '..', '..', 'fixtures', 'scenes');
 
@@ -96,6 +96,11 @@ describe("fer predict's tally and fer train --detect's photo source (the library
     bad.add(result(0, 'unreadable image'));
     expect(bad.nothingRead()).toBe(true);
     expect(predictTally().nothingRead()).toBe(false);
+  });
+
+  it('loads with the given loader itself when no detector is asked for (fer eval without --detect)', () => {
+    const load = async () => ({}) as never;
+    expect(photoLoader(undefined, load)).toBe(load);
   });
 
   it('defaults the multi-face rule and rejects an unknown detector or rule', () => {
