@@ -44,13 +44,15 @@ export function benchCells(
   return { head: columns.map((c) => COLUMNS[c][0]), cells: rows.map((r) => columns.map((c) => COLUMNS[c][1](r))) };
 }
 
+/** The columns `c` where `on`, else none. */
+const only = <C extends BenchColumn>(on: boolean, ...c: C[]): C[] => (on ? c : []);
+
 /**
  * The columns of a summary table of `rows`: the run report's, or the terminal's (`fer bench`), which adds peak
  * RSS, all parameters, and the per-round figures where the bench ran in rounds.
  */
 export function summaryColumns(rows: BenchRow[], where: 'terminal' | 'report'): BenchColumn[] {
   const wide = where === 'terminal';
-  const only = <C extends BenchColumn>(on: boolean, ...c: C[]) => (on ? c : []);
   return [
     ...(['variant', 'provider', 'batch', 'p50', 'p99', 'throughput', 'cpu', 'mem'] as const),
     ...only(wide, 'rss'),
