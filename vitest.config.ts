@@ -1,11 +1,24 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Two projects, sized by cost (README, "Set up, run, test"): `e2e` is every `*.e2e.test.ts` — tests that start
+ * Projects sized by cost (README, "Set up, run, test"): `e2e` is every `*.e2e.test.ts` — tests that start
  * processes (the CLI as a child, `kill -9`, Python, a reference binary), drive Chromium, or train and export for
- * more than a few seconds; `unit` is everything else and stays well under a minute (`npm run test:unit`).
+ * more than a few seconds; `unit` is everything else and stays well under a minute (`npm run test:unit` runs
+ * `unit` and `unit-isolated`).
+ *
+ * `unit` files share their worker's module cache (isolate: false): each one imported tfjs, onnxruntime, sharp and
+ * face-api afresh before, about 3 s a file and half of the suite's time. The files in ISOLATED keep a process
+ * of their own: they check process-wide state as a fresh process has it (sharp's settings, an "auto" note said
+ * once), mock a module, switch tfjs backends and kernels by hand, or are the golden bytes, which must not depend
+ * on what ran before in the worker (they did: an fp32 export differed after other files in one worker).
  */
 const E2E = 'test/**/*.e2e.test.ts';
+const ISOLATED = [
+  'test/io/sharp-settings.test.ts',
+  'test/detect/auto-detector.test.ts',
+  'test/convert/golden.test.ts',
+  'test/engine/**/*.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -13,7 +26,11 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, E2E] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, E2E, ...ISOLATED], isolate: false },
+      },
+      { extends: true, test: { name: 'unit-isolated', include: ISOLATED, exclude: [...configDefaults.exclude, E2E] } },
       { extends: true, test: { name: 'e2e', include: [E2E] } },
     ],
   },

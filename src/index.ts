@@ -28,7 +28,7 @@ export { computeMetrics } from './eval/metrics.js';
 export { magnitudeMask, twoFourMask, scheduledSparsity, compressionRatio, sparsityReport } from './prune/prune.js';
 export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from './quantize/quantize.js';
 export { PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './onnx/precision.js';
-export { exportOnnx, type ExportOptions, type ExportResult } from './convert/export.js';
+export { exportOnnx, defaultOnnxFile, exportNeedsSample, type ExportOptions, type ExportResult } from './convert/export.js';
 export { inspectOnnx } from './onnx/inspect.js';
 export { createSession, availableProviders } from './runtime/ort.js';
 export { evaluateOnnx } from './eval/evaluate-onnx.js';
@@ -53,9 +53,10 @@ export {
   type UnreadableInput,
 } from './predict/predictor.js';
 export { expandInputs, isVideo, CROPPED_FACE_MAX_SIDE } from './predict/predict.js';
+export { predictTally, type PredictTally } from './predict/tally.js';
 export { MIN_CONFIDENCE } from './detect/faces.js';
 export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
-export { renderReport, reportSections } from './report/report.js';
+export { renderReport, reportSections, writeReport, type ReportResult } from './report/report.js';
 // The stage functions that take or return a tfjs model, typed with LayersModelLike (no tfjs .d.ts in the root entry).
 export {
   buildModel,
@@ -85,7 +86,7 @@ export {
   type Spread,
 } from './bench/interleave.js';
 export { benchResultSchema, type BenchRow, type BenchResult } from './bench/schema.js';
-export { benchCells, markdownTable } from './bench/table.js';
+export { benchCells, markdownTable, summaryColumns, type BenchColumn } from './bench/table.js';
 // `fer bench` as a stage function: the models chosen, the provider, accuracy data, bench.json and bench.png.
 export { bench, benchOptionsSchema, defaultBenchModels, type BenchOptions, type BenchHooks } from './bench/run.js';
 export { writeBenchPng } from './bench/chart.js';
@@ -151,6 +152,8 @@ export {
   classifierSchema,
 } from './model/default.js';
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
+// `fer train --detect`'s data: the photo source checked and loaded with each face cropped (trainRun's loadData hook).
+export { checkPhotoSource, photoLoader, photoRunData, photoSourceSchema, type PhotoRunSource } from './predict/photo-data.js';
 export { exportOptionsSchema } from './convert/options.js';
 export { exportWeb, serveSite } from './web/site.js';
 // `fer compress` (issue 36 item 2): the variant search, its choice rule and its report.

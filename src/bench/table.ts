@@ -44,6 +44,26 @@ export function benchCells(
   return { head: columns.map((c) => COLUMNS[c][0]), cells: rows.map((r) => columns.map((c) => COLUMNS[c][1](r))) };
 }
 
+/** The columns `c` where `on`, else none. */
+const only = <C extends BenchColumn>(on: boolean, ...c: C[]): C[] => (on ? c : []);
+
+/**
+ * The columns of a summary table of `rows`: the run report's, or the terminal's (`fer bench`), which adds peak
+ * RSS, all parameters, and the per-round figures where the bench ran in rounds.
+ */
+export function summaryColumns(rows: BenchRow[], where: 'terminal' | 'report'): BenchColumn[] {
+  const wide = where === 'terminal';
+  return [
+    ...(['variant', 'provider', 'batch', 'p50', 'p99', 'throughput', 'cpu', 'mem'] as const),
+    ...only(wide, 'rss'),
+    'size',
+    ...only(wide, 'params'),
+    ...(['nonzero', 'macs', 'accuracy'] as const),
+    ...only(wide && rows.some((r) => r.rounds && r.rounds.n > 1), 'roundsP50'),
+    ...only(wide && rows.some((r) => r.rounds?.vsFirst), 'latencyRatio', 'throughputRatio'),
+  ];
+}
+
 export function markdownTable(rows: BenchRow[]): string {
   const { head, cells } = benchCells(rows);
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...cells.map((l) => `| ${l.join(' | ')} |`)].join('\n');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { bench, benchOptionsSchema } from '../bench/run.js';
 import type { BenchResult } from '../bench/schema.js';
-import { benchCells, markdownTable } from '../bench/table.js';
+import { benchCells, markdownTable, summaryColumns } from '../bench/table.js';
 import { withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './printers.js';
 
@@ -86,24 +86,7 @@ function printBench(result: BenchResult, o: { json: boolean; markdown: boolean; 
     out(markdownTable(rows));
     return;
   }
-  const { head, cells } = benchCells(rows, [
-    'variant',
-    'provider',
-    'batch',
-    'p50',
-    'p99',
-    'throughput',
-    'cpu',
-    'mem',
-    'rss',
-    'size',
-    'params',
-    'nonzero',
-    'macs',
-    'accuracy',
-    ...(rows.some((r) => r.rounds && r.rounds.n > 1) ? (['roundsP50'] as const) : []),
-    ...(rows.some((r) => r.rounds?.vsFirst) ? (['latencyRatio', 'throughputRatio'] as const) : []),
-  ]);
+  const { head, cells } = benchCells(rows, summaryColumns(rows, 'terminal'));
   out(table(head, cells));
   if (result.interleave && result.interleave.rounds > 1 && rows.some((r) => r.rounds?.vsFirst))
     out(

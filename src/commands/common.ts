@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
+import { modelSchema } from '../model/default.js';
 
 export function parseThreads(v: string): number {
   const n = Number(v);
@@ -114,6 +115,9 @@ export function withRecoveryOptions(cmd: Command, what: 'pruned' | 'quantized'):
       `keep the batch-norm statistics (default: re-estimated on --data after ${what === 'pruned' ? 'pruning and after the fine-tune' : 'the fine-tune, before calibration'})`,
     );
 }
+
+/** The schema fields of the commands that read a fer model and write another at --out (prune, quantize, compress). */
+export const modelToOutFields = { model: modelSchema, out: z.string(), json: z.boolean().default(false) };
 
 /** The --model flag of the commands that read a fer model and write another (prune, quantize, compress). */
 export const withModelOption = (cmd: Command): Command =>

@@ -1,8 +1,6 @@
 /** `fer compress`: its flags (compressModel's options and the command's own), compress/search.ts, and printing. */
 import { Command } from 'commander';
-import { z } from 'zod';
 import { compressModel, compressOptionsSchema, type CompressProgress, type CompressResult } from '../index.js';
-import { modelSchema } from '../model/default.js';
 import {
   commandLine,
   interrupted,
@@ -14,15 +12,12 @@ import {
   withEngineOptions,
   withModelOption,
   withRecoveryOptions,
+  modelToOutFields,
 } from './common.js';
 import { Progress } from './progress.js';
 import { loadWithSummary, printJson } from './printers.js';
 
-export const compressSchema = compressOptionsSchema.extend({
-  model: modelSchema,
-  out: z.string(),
-  json: z.boolean().default(false),
-});
+export const compressSchema = compressOptionsSchema.extend(modelToOutFields);
 
 export function compressCommand(): Command {
   const cmd = new Command('compress').description(

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { z } from 'zod';
 import { DETECTORS } from '../detect/faces.js';
-import { faceCropper } from '../predict/crops.js';
+import { photoLoader } from '../predict/photo-data.js';
 import { evaluate, evaluateOptionsSchema } from '../eval/evaluate-data.js';
 import { modelSchema } from '../model/default.js';
 import { withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
@@ -44,18 +44,14 @@ export function evalCommand(): Command {
     // Checked before the engine starts (evaluate checks again before its work).
     if (o.out) for (const f of ['eval.json', 'confusion.png']) checkOutputFile(path.join(o.out, f), '--out');
     if (!o.model.endsWith('.onnx') || o.detect) await startEngine(flags, o.json);
-    const cropper = o.detect ? faceCropper({ detector: o.detect === true ? 'auto' : o.detect }) : undefined;
     // Progress with ETA on stderr (tencrop over thousands of images takes a while); none with --json.
     const bar = o.json ? null : new Progress();
     let t0 = Date.now();
     const r = await evaluate(o.model, o.data, {
       ...o,
-      decoder: cropper,
-      load: (source, usage, options) =>
-        loadWithSummary(source, usage, o.json, options).finally(() => {
-          t0 = Date.now();
-          return cropper?.release();
-        }),
+      load: photoLoader(o.detect === true ? 'auto' : o.detect || undefined, (source, usage, options) =>
+        loadWithSummary(source, usage, o.json, options).finally(() => (t0 = Date.now())),
+      ),
       onProgress: bar
         ? (done, total) => bar.update(done, total, 'eval', `${o.tta}`, ((Date.now() - t0) / 1000 / done) * (total - done))
         : undefined,

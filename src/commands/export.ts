@@ -3,8 +3,8 @@ import { Command } from 'commander';
 import { packageVersion } from '../paths.js';
 import { z } from 'zod';
 import { exportOptionsSchema } from '../convert/options.js';
-import { exportOnnx } from '../convert/export.js';
-import { DEFAULT_ONNX, SAMPLE_DATA, modelName, resolveModel } from '../model/default.js';
+import { defaultOnnxFile, exportNeedsSample, exportOnnx } from '../convert/export.js';
+import { DEFAULT_ONNX, SAMPLE_DATA, resolveModel } from '../model/default.js';
 import { prepareOut } from '../io/files.js';
 import { modelSchema } from '../model/default.js';
 import { out, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
@@ -41,10 +41,8 @@ export function exportCommand(): Command {
   onnx.action(async (flags) => {
     const o = exportSchema.parse({ ...flags, nchw: !!flags.nchw, json: !!flags.json, force: !!flags.force });
     await startEngine(flags, true);
-    const sample =
-      o.verify || (o.precision === 'int8' && o.target === 'tensorrt') ? await loadWithSummary(o.data, undefined, true) : undefined;
-    // Default: the working directory, named after the model (never inside it: it may be an installed package's).
-    const file = o.out ?? `${modelName(o.model)}.${o.precision}${o.precision === 'int8' ? `-${o.target}` : ''}.onnx`;
+    const sample = exportNeedsSample({ ...o, int8Target: o.target }) ? await loadWithSummary(o.data, undefined, true) : undefined;
+    const file = o.out ?? defaultOnnxFile(o.model, o.precision, o.target);
     prepareOut(file, 'onnx', o.force);
     const r = await exportOnnx(o.model, file, { ...o, int8Target: o.target, version: packageVersion(), sample });
     if (!printJson(o.json, r)) {

@@ -5,6 +5,7 @@ import { MIN_CONFIDENCE } from '../detect/faces.js';
 import { DLIB_LICENSE_NOTE } from '../detect/dlib.js';
 import { createPredictor, predictManyOptionsSchema, predictorOptionsSchema, type PredictManyResult } from '../predict/predictor.js';
 import { CROPPED_FACE_MAX_SIDE, expandInputs, isVideo } from '../predict/predict.js';
+import { predictTally } from '../predict/tally.js';
 import { UsageError } from '../errors.js';
 import { Progress } from './progress.js';
 import { classifierSchema } from '../model/default.js';
@@ -85,7 +86,7 @@ export function predictCommand(): Command {
     const predictor = await createPredictor(o);
     if (predictor.detectorNote) process.stderr.write(`fer: ${predictor.detectorNote}\n`);
     const files = expandInputs(o.inputs);
-    const { tally, count } = tallier();
+    const tally = predictTally();
     const stills = files.filter((f) => !isVideo(f)).length;
     const bar = o.json || stills < 2 ? null : new Progress();
     const t0 = Date.now();
@@ -93,7 +94,7 @@ export function predictCommand(): Command {
       if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
       // Photos run `concurrency` at a time, results printed in input order as they complete (predict/batch.ts).
       for await (const r of predictor.predictMany(files, o)) {
-        count(r);
+        tally.add(r);
         const still = !isVideo(r.input!);
         if (still) bar?.done();
         printResult(r, o.json);
@@ -119,8 +120,7 @@ export function predictCommand(): Command {
           ` in ${s.toFixed(1)} s (${(tally.images / s).toFixed(1)}/s)\n`,
       );
     }
-    // Non-zero only when nothing could be read (images without a face are results too).
-    if (tally.unreadable > 0 && tally.unreadable === tally.images) process.exitCode = 2;
+    if (tally.nothingRead()) process.exitCode = 2;
   });
   return cmd;
 }
@@ -150,18 +150,4 @@ function withDetectorOptions(cmd: Command): Command {
       '--landmarks <m>',
       "the 68 points where dlib's model does not place them: mesh (MediaPipe's face mesh, the default; its map to 68 points was fitted on 300-W's non-commercial annotations) | net (face-api's 68-point net)",
     );
-}
-
-/** Counts of what predict saw: images/frames, faces, those without a face, those that could not be read. */
-function tallier() {
-  const tally = { images: 0, faces: 0, noFace: 0, unreadable: 0 };
-  const count = (r: PredictManyResult) => {
-    tally.images++;
-    tally.faces += r.faces.length;
-    if (r.faces.length === 0) {
-      if (r.error === 'no face found') tally.noFace++;
-      else tally.unreadable++;
-    }
-  };
-  return { tally, count };
 }

@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { checkPruneOptions, pruneModelDir, pruneOptionsSchema, slimModel } from '../compress/prune.js';
 import { prepareOut } from '../io/files.js';
-import { modelSchema } from '../model/default.js';
 import {
   withClassMap,
   out,
@@ -15,15 +14,11 @@ import {
   withRecoveryOptions,
   showSchemaDefaults,
   interrupted,
+  modelToOutFields,
 } from './common.js';
 import { printJson, withCompressHooks } from './printers.js';
 
-export const pruneSchema = pruneOptionsSchema.extend({
-  model: modelSchema,
-  out: z.string(),
-  force: z.boolean().default(false),
-  json: z.boolean().default(false),
-});
+export const pruneSchema = pruneOptionsSchema.extend({ ...modelToOutFields, force: z.boolean().default(false) });
 
 export function pruneCommand(): Command {
   const cmd = new Command('prune').description(

@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { checkQuantizeOptions, qatRunDir, quantizeModel, quantizeOptionsSchema } from '../compress/quantize.js';
 import { prepareOut } from '../io/files.js';
-import { modelSchema } from '../model/default.js';
 import {
   withClassMap,
   out,
@@ -14,15 +13,11 @@ import {
   withModelOption,
   withRecoveryOptions,
   interrupted,
+  modelToOutFields,
 } from './common.js';
 import { printJson, withCompressHooks } from './printers.js';
 
-export const quantizeSchema = quantizeOptionsSchema.extend({
-  model: modelSchema,
-  out: z.string(),
-  force: z.boolean().default(false),
-  json: z.boolean().default(false),
-});
+export const quantizeSchema = quantizeOptionsSchema.extend({ ...modelToOutFields, force: z.boolean().default(false) });
 
 export function quantizeCommand(): Command {
   const cmd = new Command('quantize').description(

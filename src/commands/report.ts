@@ -1,10 +1,7 @@
 /** `fer report RUN_DIR`: a self-contained HTML page of a run. */
 import { Command } from 'commander';
-import { existsSync, readdirSync } from 'node:fs';
-import { checkOutputFile, protectInput, writeOutput } from '../io/output.js';
-import path from 'node:path';
 import { z } from 'zod';
-import { renderReport, reportSections } from '../report/report.js';
+import { writeReport } from '../report/report.js';
 import { out } from './common.js';
 import { printJson } from './printers.js';
 
@@ -18,18 +15,10 @@ export function reportCommand(): Command {
     .option('--json', 'print which sections were written')
     .action(async (runDir: string, flags) => {
       const o = reportSchema.parse({ ...flags, runDir, json: !!flags.json });
-      const file = o.out ?? path.join(o.runDir, 'report.html');
-      // Never a file fer did not write; and the run's files are the report's inputs, never replaced by it.
-      checkOutputFile(file, '--out');
-      for (const f of existsSync(o.runDir) ? readdirSync(o.runDir) : []) {
-        if (path.resolve(o.runDir, f) !== path.resolve(file) || o.out) protectInput(path.join(o.runDir, f));
-      }
-      const sections = reportSections(o.runDir);
-      writeOutput(file, renderReport(o.runDir, sections));
-      const present = sections.filter((s) => s.html).map((s) => s.id);
-      if (!printJson(o.json, { file, sections: present, missing: sections.filter((s) => !s.html).map((s) => s.id) })) {
-        out(`wrote ${file} (${present.join(', ')})`);
-        for (const s of sections.filter((x) => !x.html)) out(`  left out ${s.id}: ${s.note}`);
+      const r = writeReport(o.runDir, o);
+      if (!printJson(o.json, { file: r.file, sections: r.sections, missing: r.missing.map((m) => m.id) })) {
+        out(`wrote ${r.file} (${r.sections.join(', ')})`);
+        for (const m of r.missing) out(`  left out ${m.id}: ${m.note}`);
       }
     });
 }

@@ -1,26 +1,19 @@
 /** `fer train`: its flags, the data it loads (and crops with --detect), train/run.ts's run rules and trainRun(); printing. */
 import { Command } from 'commander';
-import { z } from 'zod';
 import { trainOptionsSchema } from '../train/options.js';
 import { resolveRunInputs, runInputsSchema, trainRun } from '../train/run.js';
 import { ARCHS } from '../model/archs.js';
 import type { TrainEvent } from '../train/fit.js';
-import type { CsvUsage, Dataset } from '../data/dataset.js';
-import { parseClassList, type ClassSpec } from '../data/classes.js';
+import type { CsvUsage } from '../data/dataset.js';
+import { parseClassList } from '../data/classes.js';
 import { DETECTORS, type Detector } from '../detect/faces.js';
-import { faceCropper, MULTI_FACE, type MultiFace } from '../predict/crops.js';
-import { UsageError } from '../errors.js';
+import type { MultiFace } from '../predict/crops.js';
+import { checkPhotoSource, photoRunData, photoSourceSchema } from '../predict/photo-data.js';
 import { commandLine, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './printers.js';
 
-/**
- * The defaults of what a run reads and where. Applied after --resume has taken from run.json what the flags
- * leave open (a resumed run keeps its own val split and multi-face rule).
- */
-export const trainInputsSchema = runInputsSchema.extend({
-  multiFace: z.enum(MULTI_FACE).default('largest'),
-});
-const INPUT_DEFAULTS = trainInputsSchema.parse({});
+/** The defaults of what a run reads and where (a resumed run keeps its own val split and multi-face rule). */
+export const trainInputsSchema = runInputsSchema.extend(photoSourceSchema.shape);
 
 interface Flags {
   data?: string;
@@ -126,47 +119,22 @@ export function trainCommand(): Command {
   return cmd;
 }
 
-/** What a run reads and where: from the flags, or for --resume from its run.json (train/run.ts's rules). */
+/** What a run reads and where: from the flags, or for --resume from its run.json (train/run.ts's rules), its photo source checked. */
 function runInputs(flags: Flags) {
-  const detect: Detector | undefined =
+  const detect =
     flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : (flags.detect as Detector);
-  const multiFace = flags.multiFace as MultiFace | undefined;
   const { data, val, usage, valUsage, json } = flags;
   const r = resolveRunInputs({
     out: flags.out,
     resume: flags.resume,
-    source: { data, val, usage, valUsage, detect, multiFace },
+    source: { data, val, usage, valUsage, detect, multiFace: flags.multiFace as MultiFace | undefined },
     options: flags,
-    onNote: json ? undefined : (m) => process.stderr.write(`fer: ${m}\n`),
+    onNote: json ? undefined : note,
   });
-  const s = { ...r.source, multiFace: r.source.multiFace ?? INPUT_DEFAULTS.multiFace };
-  if (s.detect && !DETECTORS.includes(s.detect))
-    throw new UsageError(`train: --detect ${s.detect}: unknown detector (expected: ${DETECTORS.join(', ')})`);
-  if (!MULTI_FACE.includes(s.multiFace)) throw new UsageError(`train: --multi-face ${s.multiFace}: expected ${MULTI_FACE.join(' or ')}`);
-  return { ...r, source: s };
+  return { ...r, source: checkPhotoSource(r.source) };
 }
-type RunInputs = ReturnType<typeof runInputs>;
 
-/** The training and val sets in the run's classes (val merged as training is), photos cropped with --detect. */
-async function loadRunData(r: RunInputs, spec: ClassSpec, quiet: boolean): Promise<{ trainSet: Dataset; valSet: Dataset | null }> {
-  const s = r.source;
-  const cropper = s.detect ? faceCropper({ detector: s.detect, multiFace: s.multiFace }) : undefined;
-  try {
-    const trainSet = await loadWithSummary(s.data, s.usage, quiet, { classes: spec, decoder: cropper });
-    if (cropper && !quiet && cropper.stats.photos) {
-      const st = cropper.stats;
-      process.stderr.write(
-        `fer: --detect: ${st.photos} photos cropped now (the rest from the cache): ${st.noFace} without a face, ${st.severalFaces} with several (${s.multiFace === 'skip' ? 'skipped' : 'largest taken'})\n`,
-      );
-    }
-    const valSet = s.val
-      ? await loadWithSummary(s.val, s.valUsage, quiet, { classes: { ...spec, classes: trainSet.classes }, decoder: cropper })
-      : null;
-    return { trainSet, valSet };
-  } finally {
-    await cropper?.release();
-  }
-}
+const note = (m: string) => process.stderr.write(`fer: ${m}\n`);
 
 async function trainAction(flags: Flags): Promise<void> {
   const r = runInputs(flags);
@@ -187,10 +155,13 @@ async function trainAction(flags: Flags): Promise<void> {
     { resume: !!flags.resume, bf16: !!flags.bf16 },
     {
       startEngine: () => startEngine(flags, !!flags.json),
-      loadData: (spec) => loadRunData(r, spec, !!flags.json),
+      loadData: photoRunData(r.source, {
+        load: (source, usage, o) => loadWithSummary(source, usage, !!flags.json, o),
+        onNote: flags.json ? undefined : note,
+      }),
       interrupts: stopOnSignal,
       onEvent: (e) => (print ??= trainPrinter(!!flags.json, options.batchSize, options.epochs, r.outDir))(e),
-      onNote: (m) => process.stderr.write(`fer: ${m}\n`),
+      onNote: note,
       runJson: { command: commandLine() },
     },
   );

@@ -19,6 +19,7 @@ import type { z } from 'zod';
 import { ModelError, RuntimeFailure } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { spreadSample } from '../data/dataset.js';
+import { modelName } from '../model/default.js';
 
 /** exportOptionsSchema's fields (each optional: the schema holds the defaults), plus what only code passes. */
 export type ExportOptions = z.input<typeof exportOptionsSchema> & {
@@ -54,6 +55,18 @@ export const TOLERANCES: Record<Precision, { maxAbsDiff: number; top1Agreement: 
 /** int8 for CPU computes in float with the same weights as the fake-quantized reference: fp32's tolerance. */
 export const toleranceFor = (precision: Precision, target: Int8Target = 'cpu') =>
   TOLERANCES[precision === 'int8' && target === 'cpu' ? 'fp32' : precision];
+
+/**
+ * Where `fer export onnx` writes without --out: the working directory, the file named after the model and its
+ * precision (never inside the model's folder: it may be an installed package's).
+ */
+export function defaultOnnxFile(model: string, precision: Precision, int8Target: Int8Target): string {
+  return `${modelName(model)}.${precision}${precision === 'int8' ? `-${int8Target}` : ''}.onnx`;
+}
+
+/** Whether an export reads sample images: to verify it, or to calibrate a full-integer (TensorRT) int8 graph. */
+export const exportNeedsSample = (o: { verify: boolean; precision: Precision; int8Target: Int8Target }) =>
+  o.verify || (o.precision === 'int8' && o.int8Target === 'tensorrt');
 
 export async function exportOnnx(modelPath: string, file: string, options: ExportOptions): Promise<ExportResult> {
   const o = { ...options, ...exportOptionsSchema.parse(options), sample: options.sample && spreadSample(options.sample, 512) };

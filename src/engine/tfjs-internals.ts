@@ -72,6 +72,16 @@ export function cpuBackendBridge(backend: unknown): CpuBackendBridge {
   return backend as CpuBackendBridge;
 }
 
+/**
+ * Marks a cpu-derived backend as used (MathBackendCPU's private `firstUse`), so that its first tensor write does
+ * not print tfjs's "Hi, looks like you are running TensorFlow.js in Node.js ... install our node backend" banner:
+ * fer-native is the fast Node backend that banner asks for. (useBackend also sets PROD, which quiets it for
+ * tfjs's own cpu backend; a caller reaching fer-native another way, e.g. tf.setBackend, would otherwise see it.)
+ */
+export function skipFirstUseBanner(backend: object): void {
+  (backend as { firstUse: boolean }).firstUse = false;
+}
+
 /** Adds a reference to a tensor's data on a backend (KernelBackend.incRef): a kernel returning its input shares it. */
 export function incRef(backend: unknown, dataId: object): void {
   (backend as { incRef(dataId: object): void }).incRef(dataId);

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
-import { exportOnnx } from '../../src/convert/export.js';
+import { defaultOnnxFile, exportNeedsSample, exportOnnx } from '../../src/convert/export.js';
 import { DEFAULT_MODEL, MODELS_DIR, SHIPPED_MODELS } from '../../src/model/default.js';
 import { packageVersion } from '../../src/paths.js';
 
@@ -45,5 +45,15 @@ describe('exportOnnx defaults come from its schema', () => {
     const r = await exportOnnx(DEFAULT_MODEL, file, { version: packageVersion() });
     expect(r.precision).toBe('fp32');
     expect(readFileSync(file).equals(readFileSync(path.join(MODELS_DIR, 'onnx', 'fer-mini-xception.fp32.onnx')))).toBe(true);
+  });
+});
+
+describe("fer export onnx's default file name and when it reads sample images", () => {
+  it('names the file after the model and precision (int8 with its target); samples to verify, or to calibrate for TensorRT', () => {
+    expect(defaultOnnxFile(DEFAULT_MODEL, 'fp16', 'cpu')).toBe('fer-mini-xception.fp16.onnx');
+    expect(defaultOnnxFile(DEFAULT_MODEL, 'int8', 'tensorrt')).toBe('fer-mini-xception.int8-tensorrt.onnx');
+    expect(exportNeedsSample({ verify: false, precision: 'int8', int8Target: 'cpu' })).toBe(false);
+    expect(exportNeedsSample({ verify: false, precision: 'int8', int8Target: 'tensorrt' })).toBe(true);
+    expect(exportNeedsSample({ verify: true, precision: 'fp32', int8Target: 'cpu' })).toBe(true);
   });
 });

@@ -13,6 +13,8 @@ import { batchNormTrain, registerBatchNormTrainKernels } from '../../src/engine/
 import { expectClose, randomArray } from '../helpers.js';
 
 const hasNative = registerNativeBackend(2);
+// The cpu reference is switched to with tf.setBackend, not useBackend: quiet tfjs's "install tfjs-node" banner as useBackend does.
+tf.env().set('PROD', true);
 registerBatchNormTrainKernels();
 registerWasmTrainingKernels();
 

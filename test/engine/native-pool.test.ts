@@ -2,9 +2,11 @@
  * fer-native's buffer pool (src/engine/native/native-backend.ts): a disposed kernel output's buffer serves the
  * next output of its size, small or large, but never while another tensor or the caller can still see it.
  */
-import { describe, it, expect, afterAll, beforeAll } from 'vitest';
+import { describe, it, expect, afterAll, beforeAll, vi } from 'vitest';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/engine/tf.js';
-import { registerNativeBackend, NATIVE_BACKEND, type NativeBackend } from '../../src/engine/native/backend.js';
+import { registerNativeBackend, NATIVE_BACKEND } from '../../src/engine/native/backend.js';
+import { NativeBackend } from '../../src/engine/native/native-backend.js';
 import { randomArray } from '../helpers.js';
 
 const hasNative = registerNativeBackend(1);
@@ -56,5 +58,20 @@ describe.skipIf(!hasNative)('fer-native buffer pool', () => {
     const y = sum(20_000, 11);
     expect(Array.from(values)).toEqual(copy);
     y.dispose();
+  });
+
+  it('writes no tfjs "install tfjs-node" banner on its first tensor (tfjs\'s own cpu backend does)', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const prod = tf.env().getBool('PROD');
+    tf.env().set('PROD', false);
+    try {
+      new MathBackendCPU().write(new Float32Array(4), [4], 'float32');
+      expect(warn).toHaveBeenCalledTimes(1); // the control: the banner is there to be missed
+      new NativeBackend(backend.addon).write(new Float32Array(4), [4], 'float32');
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      tf.env().set('PROD', prod);
+      warn.mockRestore();
+    }
   });
 });

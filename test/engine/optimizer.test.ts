@@ -12,6 +12,8 @@ import { setLearningRate } from '../../src/engine/tfjs-internals.js';
 import { randomArray } from '../helpers.js';
 
 const hasNative = registerNativeBackend(2);
+// The cpu reference is switched to with tf.setBackend, not useBackend: quiet tfjs's "install tfjs-node" banner as useBackend does.
+tf.env().set('PROD', true);
 const shapes = [[3, 3, 8, 16], [16], [40_000], [7]];
 
 /** Weights, optimizer slots and Adam's β powers after `steps` updates on `backend`, through `apply`. */

@@ -10,6 +10,8 @@ import { cli } from '../commands/cli.js';
 import { createPredictor, type PredictManyResult } from '../../src/predict/predictor.js';
 import { expandInputs } from '../../src/predict/predict.js';
 import { openFaceNetSessions } from '../../src/detect/faces.js';
+import { predictTally } from '../../src/predict/tally.js';
+import { checkPhotoSource, photoLoader } from '../../src/predict/photo-data.js';
 
 const scenes = path.join(import.meta.dirname, '..', '..', 'fixtures', 'scenes');
 
@@ -74,5 +76,36 @@ describe('fer predict and createPredictor: one predict path', () => {
     const predictor = await createPredictor({ tta: 'none' });
     await expect(predictor.predictMany([], { concurrency: 0 }).next()).rejects.toThrow(/concurrency|>=1|too small/i);
     await predictor.dispose();
+  });
+});
+
+describe("fer predict's tally and fer train --detect's photo source (the library functions the commands call)", () => {
+  const result = (faces: number, error?: string) => ({ input: 'x.jpg', faces: Array(faces).fill({}), error }) as PredictManyResult;
+
+  it('counts faces, images without one and unreadable inputs; nothingRead only when every input was unreadable', () => {
+    const t = predictTally();
+    for (const r of [result(2), result(0, 'no face found'), result(0, 'unreadable image')]) t.add(r);
+    expect({ images: t.images, faces: t.faces, noFace: t.noFace, unreadable: t.unreadable }).toEqual({
+      images: 3,
+      faces: 2,
+      noFace: 1,
+      unreadable: 1,
+    });
+    expect(t.nothingRead()).toBe(false);
+    const bad = predictTally();
+    bad.add(result(0, 'unreadable image'));
+    expect(bad.nothingRead()).toBe(true);
+    expect(predictTally().nothingRead()).toBe(false);
+  });
+
+  it('loads with the given loader itself when no detector is asked for (fer eval without --detect)', () => {
+    const load = async () => ({}) as never;
+    expect(photoLoader(undefined, load)).toBe(load);
+  });
+
+  it('defaults the multi-face rule and rejects an unknown detector or rule', () => {
+    expect(checkPhotoSource({ data: 'd' })).toEqual({ data: 'd', multiFace: 'largest' });
+    expect(() => checkPhotoSource({ data: 'd', detect: 'hog' as never })).toThrow(/--detect hog: unknown detector/);
+    expect(() => checkPhotoSource({ data: 'd', multiFace: 'all' as never })).toThrow(/--multi-face all: expected largest or skip/);
   });
 });

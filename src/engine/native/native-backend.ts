@@ -6,6 +6,7 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
+import { skipFirstUseBanner } from '../tfjs-internals.js';
 
 export const NATIVE_BACKEND = 'fer-native';
 
@@ -31,6 +32,7 @@ export class NativeBackend extends MathBackendCPU {
 
   constructor(readonly addon: NativeAddon) {
     super();
+    skipFirstUseBanner(this);
   }
 
   /** A float32 output buffer of length n; its contents are undefined (the kernel overwrites all of it). */
