@@ -9,6 +9,7 @@
 import { tf } from '../src/engine/tf.js';
 import { useBackend } from '../src/engine/backend.js';
 import { buildModel } from '../src/model/mini-xception.js';
+import { withPenalties } from '../src/train/epoch.js';
 
 await useBackend('native', Number(process.env.T ?? 1));
 const fused = await import('../src/engine/optimizer.js').catch(() => null);
@@ -21,9 +22,7 @@ const y = tf.oneHot(tf.randomUniform([64], 0, 7, 'int32'), 7).toFloat();
 const step = () =>
   tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
-      let l = tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Tensor;
-      for (const r of model.calculateLosses()) l = tf.add(l, r);
-      return l as tf.Scalar;
+      return withPenalties(model, tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor));
     }, vars);
     apply(opt, grads);
     value.dataSync();

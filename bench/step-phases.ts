@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { tf } from '../src/engine/tf.js';
 import { useBackend, type BackendChoice } from '../src/engine/backend.js';
 import { buildModel, type Arch } from '../src/model/mini-xception.js';
+import { withPenalties } from '../src/train/epoch.js';
 import { setNativeConvBf16 } from '../src/engine/native/backend.js';
 import { makeOptimizer } from '../src/train/setup.js';
 import { applyGradients } from '../src/engine/optimizer.js';
@@ -42,9 +43,7 @@ for (let i = 0; i < n + 2; i++) {
   let t1 = 0;
   tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
-      let l = tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Tensor;
-      for (const r of model.calculateLosses()) l = tf.add(l, r);
-      return l as tf.Scalar;
+      return withPenalties(model, tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor));
     }, vars);
     value.dataSync();
     t1 = performance.now();
@@ -87,9 +86,7 @@ for (let rep = 0; rep < reps; rep++) {
   const info = await tf.profile(() => {
     tf.tidy(() => {
       const { grads: g } = tf.variableGrads(() => {
-        let l = tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Tensor;
-        for (const r of model.calculateLosses()) l = tf.add(l, r);
-        return l as tf.Scalar;
+        return withPenalties(model, tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor));
       }, vars);
       applyGradients(opt, g as never);
     });

@@ -57,6 +57,13 @@ function trainingBatch(
 }
 
 /** One optimizer step on a batch; returns its loss and how many top-1 predictions matched the (mixed) labels' argmax. */
+/** `loss` plus the model's own penalty terms (its kernels' L2): the scalar a training step minimizes. */
+export function withPenalties(model: tf.LayersModel, loss: tf.Tensor): tf.Scalar {
+  let l = loss;
+  for (const r of model.calculateLosses()) l = tf.add(l, r);
+  return l as tf.Scalar;
+}
+
 function optimizerStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
@@ -75,9 +82,7 @@ function optimizerStep(
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
       predicted = tf.keep(p);
-      let l: tf.Tensor = trainingLoss(y, p, { weights: loss.weights, soft, alpha: loss.alpha, temperature: loss.temperature });
-      for (const r of model.calculateLosses()) l = tf.add(l, r);
-      return l as tf.Scalar;
+      return withPenalties(model, trainingLoss(y, p, { weights: loss.weights, soft, alpha: loss.alpha, temperature: loss.temperature }));
     }, trained);
     beforeApply();
     // tfjs's optimizers keep their slots by a gradient's position in the map: with a frozen body every

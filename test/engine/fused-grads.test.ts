@@ -10,6 +10,7 @@ import { registerNativeBackend, NATIVE_BACKEND } from '../../src/engine/native/b
 import { fusedGradSettings, L2_PENALTY, L2_PENALTY_GRAD, RELU_GRAD } from '../../src/engine/fused-grads.js';
 import { l2Regularizer } from '../../src/model/regularizer.js';
 import { buildModel } from '../../src/model/mini-xception.js';
+import { withPenalties } from '../../src/train/epoch.js';
 import { expectClose, randomArray } from '../helpers.js';
 
 const hasNative = registerNativeBackend(2);
@@ -108,9 +109,7 @@ describe.skipIf(!hasNative)('fused training gradients on fer-native', () => {
     const step = () =>
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => {
-          let l = tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Tensor;
-          for (const r of model.calculateLosses()) l = tf.add(l, r);
-          return l as tf.Scalar;
+          return withPenalties(model, tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor));
         }, vars);
         return [Array.from(value.dataSync()), ...vars.map((v) => Array.from(grads[v.name].dataSync()))];
       });
