@@ -8,7 +8,7 @@
  *   gradient is what the tape accumulates from them, (dy·l2)·w reached twice and added: bit-identical.
  * - ReLU's gradient, `dy * cast(step(x))` (3 kernels, 2 full-size passes), in one pass with the same values.
  */
-import { tf } from './tf.js';
+import { tf, activeBackendHas } from './tf.js';
 
 export const L2_PENALTY = 'FerL2Penalty';
 export const L2_PENALTY_GRAD = 'FerL2PenaltyGrad';
@@ -17,7 +17,7 @@ export const RELU_GRAD = 'FerReluGrad';
 /** Off: tfjs's own ops everywhere (the reference the tests compare the fused kernels with). */
 export const fusedGradSettings = { enabled: true };
 
-const hasKernel = (name: string) => fusedGradSettings.enabled && tf.getKernel(name, tf.getBackend()) !== undefined;
+const hasKernel = (name: string) => fusedGradSettings.enabled && activeBackendHas(name);
 
 let registered = false;
 

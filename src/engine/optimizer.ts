@@ -5,15 +5,13 @@
  * resume unchanged), without tfjs's 13 (Adam) or 5 (Nesterov) kernel dispatches a weight. Any other optimizer
  * or backend runs tfjs's own applyGradients.
  */
-import { tf } from './tf.js';
+import { tf, activeBackendHas } from './tf.js';
 import { adamInternals, momentumInternals, registeredVariable, type OptimizerSlot } from './tfjs-internals.js';
 
 export const ADAM_UPDATE = 'FerAdamUpdate';
 export const MOMENTUM_UPDATE = 'FerMomentumUpdate';
 
 type Grads = Record<string, tf.Tensor>;
-
-const hasKernel = (name: string) => tf.getKernel(name, tf.getBackend()) !== undefined;
 
 /** The slot at i, made as tfjs makes it on a weight's first update (zeros, not trainable, `${name}${suffix}`). */
 function slot(slots: OptimizerSlot[], i: number, value: tf.Variable, name: string, suffix: string): tf.Variable {
@@ -71,7 +69,7 @@ export function applyGradients(optimizer: tf.Optimizer, grads: Grads): void {
   // By class name: tfjs's optimizer classes answer instanceof by duck typing (a MomentumOptimizer is an
   // `instanceof tf.AdamOptimizer`).
   const kind = optimizer.getClassName();
-  if (kind === 'Adam' && hasKernel(ADAM_UPDATE)) adam(optimizer as tf.AdamOptimizer, grads);
-  else if (kind === 'Momentum' && hasKernel(MOMENTUM_UPDATE)) momentum(optimizer as tf.MomentumOptimizer, grads);
+  if (kind === 'Adam' && activeBackendHas(ADAM_UPDATE)) adam(optimizer as tf.AdamOptimizer, grads);
+  else if (kind === 'Momentum' && activeBackendHas(MOMENTUM_UPDATE)) momentum(optimizer as tf.MomentumOptimizer, grads);
   else optimizer.applyGradients(grads as never);
 }
