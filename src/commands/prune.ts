@@ -25,7 +25,7 @@ export function pruneCommand(): Command {
     'prune a trained model by weight magnitude (unstructured or 2:4), optionally fine-tuning with the masks held',
   );
   withModelOption(cmd)
-    .option('--target-sparsity <x>', 'fraction of conv/dense weights set to zero')
+    .option('--target-sparsity <x>', "fraction of the exported model's weights set to zero")
     .option('--pattern <p>', 'unstructured | 2:4')
     .option(
       '--scope <s>',

@@ -16,6 +16,8 @@ import {
   evaluateModel,
   loadDataset,
   loadModel,
+  exportOnnx,
+  inspectOnnx,
 } from '../../src/index.js';
 import { FIXTURE_DATA, saveFixtureModel } from '../fixture-model.js';
 
@@ -57,6 +59,22 @@ describe('stage functions', () => {
     const s = await slimModel(model, path.join(tmp, 's'), { ratio: 0.5 });
     if (s.interrupted) throw new Error('not fine-tuned: cannot be interrupted');
     expect(s.parameters.after).toBeLessThan(s.parameters.before);
+  });
+
+  it("pruneModelDir's target counts the exported weights: the int8 ONNX file is at least that share zeros", async () => {
+    for (const scope of ['lamp', 'layer'] as const) {
+      const dir = path.join(tmp, `p-${scope}`);
+      const p = await pruneModelDir(model, dir, { targetSparsity: 0.5, scope });
+      if (p.interrupted) throw new Error('not fine-tuned: cannot be interrupted');
+      const file = path.join(tmp, `p-${scope}.int8.onnx`);
+      await exportOnnx(dir, file, { precision: 'int8', verify: false, version: 'test' });
+      const info = inspectOnnx(file); // counts the file's initializers, independently of the pruner
+      expect(info.parameters).toBe(p.total);
+      expect(1 - info.nonzero / info.parameters).toBeGreaterThanOrEqual(0.5);
+      // Folded biases are never zero, so the kernels carry a little more than the target.
+      expect(p.kernelSparsity).toBeGreaterThan(0.5);
+      expect(p.sparsity).toBeLessThan(0.5 + (scope === 'layer' ? 0.02 : 0.001));
+    }
   });
 
   it('evaluate: the metrics evaluateModel gives, with eval.json and confusion.png written', async () => {
