@@ -106,7 +106,11 @@ export function withRecoveryOptions(cmd: Command, what: 'pruned' | 'quantized'):
     .option('--teacher <model>', `the fine-tune's online teacher (default: ${source})`)
     .option('--alpha <x>', "weight of the teacher's soft targets in the fine-tuning loss (the labels get 1 − alpha)")
     .option('--temperature <t>', "softmax temperature of the teacher's soft targets")
-    .option('--lr-decay', "decay the fine-tune's learning rate along a cosine over its steps (default: --lr throughout)")
+    .option('--lr-decay', "decay the fine-tune's learning rate along a cosine over its steps")
+    .option(
+      '--no-lr-decay',
+      `keep it at --lr throughout (default: ${what === 'pruned' ? 'decay up to --target-sparsity 0.5, not beyond' : 'kept'})`,
+    )
     .option('--optimizer <o>', "the fine-tune's optimizer: adam | sgd (Nesterov momentum 0.9)")
     .option('--seed <n>', "the fine-tune's seed (batch order, augmentation)")
     .option('--ema <d>', "keep an exponential moving average of the fine-tune's weights with this decay; the average is the result")

@@ -42,7 +42,7 @@ export function pruneCommand(): Command {
     .option('--selection-block <n>', '--selection sparsegpt: input columns per block')
     .option('--finetune-epochs <n>', 'fine-tune this many epochs after pruning (needs --data)')
     .option('--ramp <x>', 'share of the fine-tune over which sparsity rises to the target on a cubic ramp (0: prune at once)')
-    .option('--lr <x>', 'fine-tuning learning rate')
+    .option('--lr <x>', 'fine-tuning learning rate (default: 1e-4 up to --target-sparsity 0.5, 3e-4 beyond)')
     .option('--data <dir|csv>', 'training data for fine-tuning')
     .option('--val <dir|csv>', 'validation data for fine-tuning')
     .option(

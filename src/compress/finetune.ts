@@ -48,7 +48,7 @@ export async function fineTuneCompressed(
   return finetune(from, meta, trainSet, valSet, runDir, {
     epochs: o.finetuneEpochs,
     lr: o.lr,
-    lrDecay: o.lrDecay,
+    lrDecay: o.lrDecay ?? false,
     optimizer: o.optimizer,
     seed: o.seed,
     ema: o.ema,

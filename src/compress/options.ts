@@ -12,8 +12,9 @@ export const recoverySchema = z.object({
   /**
    * The fine-tune's learning rate decays along a cosine over its steps (to 1e-5 at the last one) instead of staying
    * at --lr: a one-epoch fine-tune is one "epoch" of fer train's epoch-wise schedule, so without it the rate never moves.
+   * Unset: quantize keeps --lr; prune decides by the target sparsity (pruneFinetuneRate).
    */
-  lrDecay: z.boolean().default(false),
+  lrDecay: z.boolean().optional(),
   /** The fine-tune's optimizer (fresh state either way): Adam, or SGD with Nesterov momentum 0.9. */
   optimizer: z.enum(OPTIMIZERS).default('adam'),
   /** The fine-tune keeps an EMA of its weights with this decay (0: off), and that average is the result (train --ema). */

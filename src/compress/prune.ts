@@ -62,7 +62,8 @@ export const pruneOptionsSchema = z
     /** sparsegpt: input columns per block. */
     selectionBlock: z.coerce.number().int().min(1).default(32),
     finetuneEpochs: z.coerce.number().int().min(0).default(0),
-    lr: z.coerce.number().positive().default(3e-4),
+    /** Unset: by the target sparsity (pruneFinetuneRate), as --lr-decay. */
+    lr: z.coerce.number().positive().optional(),
     /** Training data: for the fine-tune and batch-norm re-estimation. */
     data: z.string().optional(),
     val: z.string().optional(),
@@ -203,7 +204,7 @@ export async function pruneModelDir(
       ftMeta,
       trainSet!,
       out,
-      { ...o, prune: { ...settings, ramp, initial }, teacherOf: model, classes },
+      { ...o, ...pruneFinetuneRate(o.targetSparsity, o.lr, o.lrDecay), prune: { ...settings, ramp, initial }, teacherOf: model, classes },
       hooks,
     );
     if (r.stopReason === 'interrupted') return { interrupted: true, run: out, finetune: r };
@@ -240,6 +241,18 @@ function exportedReport(kernels: SparsityReport, exported: number): SparsityRepo
   return { layers, total, nonzero, sparsity: 1 - nonzero / total, compressionRatio: total / nonzero, kernelSparsity: kernels.sparsity };
 }
 
+/**
+ * The pruning fine-tune's learning rate where --lr and --lr-decay are not given, by how much the pruning removed.
+ * Measured on the dev split (BENCHMARKS.md, "Prune + int8 recovery in one epoch"): up to 50% the one-shot model
+ * (reconstructed, batch norm re-estimated) is nearly as good as one epoch makes it, and a small decaying rate keeps
+ * it (1e-4 → 1e-5: 71.58% against 71.19% at a constant 3e-4; on val −0.94 points from the dense model against −1.40,
+ * 3 seeds); beyond, the fine-tune has more to repair, and at 75% a constant 3e-4 does best (63.97% against 62.78%).
+ */
+export function pruneFinetuneRate(sparsity: number, lr?: number, lrDecay?: boolean): { lr: number; lrDecay: boolean } {
+  const gentle = sparsity <= 0.5;
+  return { lr: lr ?? (gentle ? 1e-4 : 3e-4), lrDecay: lrDecay ?? gentle };
+}
+
 /** How many weights of each kernel `settings` would prune (the per-kernel allocation obsSelect keeps). */
 function selectionCounts(m: tf.LayersModel, settings: PruneSettings, o: Parsed): ReconstructOptions['select'] {
   const weights = kernelWeights(m);
@@ -271,7 +284,9 @@ export async function slimModel(model: string, out: string, options: PruneOption
     let modelDir = out;
     let finetune: TrainResult | undefined;
     if (o.finetuneEpochs > 0) {
-      finetune = await fineTunePruned(slim, slimMeta, trainSet!, out, { ...o, teacherOf: model, classes }, hooks);
+      // Whole channels gone: a constant 3e-4 unless given (pruneFinetuneRate's rule was measured on zeroed weights).
+      const rate = { lr: o.lr ?? 3e-4, lrDecay: o.lrDecay ?? false };
+      finetune = await fineTunePruned(slim, slimMeta, trainSet!, out, { ...o, ...rate, teacherOf: model, classes }, hooks);
       if (finetune.stopReason === 'interrupted') return { interrupted: true, run: out, finetune };
       modelDir = path.join(out, 'best');
     } else {
@@ -303,7 +318,7 @@ async function fineTunePruned(
   meta: FerMetadata,
   trainSet: Dataset,
   out: string,
-  o: Parsed & { teacherOf: string; classes: ClassSpec; prune?: FinetuneOptions['prune'] },
+  o: Parsed & { lr: number; lrDecay: boolean; teacherOf: string; classes: ClassSpec; prune?: FinetuneOptions['prune'] },
   hooks: CompressHooks,
 ): Promise<TrainResult> {
   const init = path.join(out, 'pruned-init');

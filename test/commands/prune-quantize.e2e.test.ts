@@ -269,6 +269,8 @@ describe('fer prune / fer quantize', () => {
     expect(Math.max(...(await zerosPerKernel(path.join(out, 'pruned-init'))))).toBeLessThan(0.1); // arrives dense
     const { options } = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
     expect(options).toMatchObject({ onlineTeacher: model, pruneScope: 'lamp', pruneEnd: 0.5, distillAlpha: 0.5, temperature: 2 });
+    // At 50% the fine-tune's rate is small and decays (compress/prune.ts pruneFinetuneRate).
+    expect(options).toMatchObject({ lr: 1e-4, lrPerStep: true });
     const { meta } = await loadModel(path.join(out, 'best'));
     expect(meta.trainedWith?.batchNormReestimated).toBeTruthy();
     const off = path.join(tmp(), 'po');
@@ -277,6 +279,7 @@ describe('fer prune / fer quantize', () => {
       ...argv,
       '--no-distill',
       '--no-bn-reestimate',
+      '--no-lr-decay',
       '--data',
       FIXTURE_DATA + '/train',
       '--out',
@@ -286,7 +289,9 @@ describe('fer prune / fer quantize', () => {
       'native',
     );
     expect(r2.code, r2.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(off, 'run.json'), 'utf8')).options.onlineTeacher).toBeUndefined();
+    const offOptions = JSON.parse(readFileSync(path.join(off, 'run.json'), 'utf8')).options;
+    expect(offOptions.onlineTeacher).toBeUndefined();
+    expect(offOptions).toMatchObject({ lr: 1e-4, lrPerStep: false });
     expect((await loadModel(path.join(off, 'best'))).meta.trainedWith?.batchNormReestimated).toBeUndefined();
   });
 
