@@ -42,6 +42,7 @@ export type ArchVariant = ArchOptions & { family?: 'resnet'; base?: number };
  * `-s2c2-x2` the stride-2 stem with twice the width (the multiply-adds of the paper network at a quarter of
  * the resolution: 1.85× its onnxruntime CPU throughput, BENCHMARKS.md), `-s2c1-x2` the same with stride 2
  * already in the first stem conv (no layer left at 46/44 px: 2.3× the throughput, 0.7× the batch-1 latency);
+ * `-s2c2-x3`/`-x4` the stride-2 stem at 3×/4× width (439,831 / 762,823 parameters: the student family of #37);
  * `resnet18-w32`/`-w16` the teachers above.
  */
 export const ARCH_VARIANTS = {
@@ -53,6 +54,8 @@ export const ARCH_VARIANTS = {
   'mini-xception-s2p': { stemPool: true },
   'mini-xception-s2c2-x2': { stemStride: 2, width: 2 },
   'mini-xception-s2c1-x2': { stemStride: 1, width: 2 },
+  'mini-xception-s2c2-x3': { stemStride: 2, width: 3 },
+  'mini-xception-s2c2-x4': { stemStride: 2, width: 4 },
   'resnet18-w32': { family: 'resnet', base: 32 },
   'resnet18-w16': { family: 'resnet', base: 16 },
 } as const satisfies Record<string, ArchVariant>;

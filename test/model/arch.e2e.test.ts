@@ -24,7 +24,7 @@ describe('architectures', () => {
     await useBackend('cpu');
   });
 
-  it('lists the paper network, its 2× and 4× widths, the stride-2 stems and pool, the wide stride-2 stem, the teachers', () => {
+  it('lists the paper network, its 2× and 4× widths, the stride-2 stems and pool, the wide stride-2 stems, the teachers', () => {
     expect(ARCHS).toEqual([
       'mini-xception',
       'mini-xception-x2',
@@ -34,6 +34,8 @@ describe('architectures', () => {
       'mini-xception-s2p',
       'mini-xception-s2c2-x2',
       'mini-xception-s2c1-x2',
+      'mini-xception-s2c2-x3',
+      'mini-xception-s2c2-x4',
       'resnet18-w32',
       'resnet18-w16',
     ]);
@@ -66,6 +68,8 @@ describe('architectures', () => {
     ['mini-xception', 1, 58423],
     ['mini-xception-x2', 2, 205031],
     ['mini-xception-x4', 4, 762823],
+    ['mini-xception-s2c2-x3', 3, 439831],
+    ['mini-xception-s2c2-x4', 4, 762823],
   ] as const)('%s: parameters by hand (width %i)', (arch, w, total) => {
     // Stem: two 3×3 convs without bias (1 → b → b) + BN (4 vectors each); per module cin → c: a strided 1×1
     // shortcut, two separable convs (3×3 depthwise + 1×1 pointwise), three BNs; head: 3×3 conv to 7 with bias.
