@@ -29,7 +29,7 @@ for (const a of ann) {
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const img = grayImage({ data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels });
+  const img = grayImage({ data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels as 1 | 3 | 4 });
   const f = a.faces[0];
   const box = f.box.map((v: number) => v * s),
     lm = f.landmarks.map(([x, y]: number[]) => [x * s, y * s]);
