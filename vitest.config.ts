@@ -12,8 +12,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * the whole run, built from the root config, and with the root's isolation it starts a new process for every
  * file whatever the project says; `singleFork` is read per project. The files in ISOLATED keep a process of
  * their own: they check process-wide state as a fresh process has it (sharp's settings, an "auto" note said
- * once), mock a module, switch tfjs backends and kernels by hand, or are the golden bytes, which must not depend
- * on what ran before in the process (they did: an fp32 export differed after other files in one process).
+ * once), mock a module, switch tfjs backends and kernels by hand, or are the golden bytes, whose test exports
+ * first in a fresh process's floating-point mode, then in the one an onnxruntime session leaves (flush-to-zero).
  */
 const E2E = 'test/**/*.e2e.test.ts';
 const ISOLATED = [
