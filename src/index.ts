@@ -86,7 +86,7 @@ export {
   type Spread,
 } from './bench/interleave.js';
 export { benchResultSchema, type BenchRow, type BenchResult } from './bench/schema.js';
-export { benchCells, markdownTable, summaryColumns, type BenchColumn } from './bench/table.js';
+export { benchCells, benchText, markdownTable, summaryColumns, type BenchColumn } from './bench/table.js';
 // `fer bench` as a stage function: the models chosen, the provider, accuracy data, bench.json and bench.png.
 export { bench, benchOptionsSchema, defaultBenchModels, type BenchOptions, type BenchHooks } from './bench/run.js';
 export { writeBenchPng } from './bench/chart.js';
@@ -153,7 +153,15 @@ export {
 } from './model/default.js';
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
 // `fer train --detect`'s data: the photo source checked and loaded with each face cropped (trainRun's loadData hook).
-export { checkPhotoSource, photoLoader, photoRunData, photoSourceSchema, type PhotoRunSource } from './predict/photo-data.js';
+export {
+  checkPhotoSource,
+  photoLoader,
+  photoRunData,
+  photoRunInputsSchema,
+  photoSourceSchema,
+  resolvePhotoRunInputs,
+  type PhotoRunSource,
+} from './predict/photo-data.js';
 export { exportOptionsSchema } from './convert/options.js';
 export { exportWeb, serveSite } from './web/site.js';
 // `fer compress` (issue 36 item 2): the variant search, its choice rule and its report.
@@ -177,3 +185,9 @@ export {
 } from './compress/choose.js';
 export { type CompressResult, type VariantPlan, type VariantRecord } from './compress/compress-types.js';
 export { paretoMarkdown, paretoSvg } from './compress/pareto-report.js';
+// The text each command prints of its stage's result (--json prints the result), for a library user to print the same.
+export { textTable } from './util/text-table.js';
+export { evaluationText } from './eval/text.js';
+export { exportText } from './convert/text.js';
+export { pruneText, slimText, quantizeText, compressText } from './compress/text.js';
+export { predictionText, resultSource, tallyText } from './predict/text.js';

@@ -1,5 +1,7 @@
 /** The columns of a bench table, written once: the Markdown table, the terminal table and the report take a subset. */
-import type { BenchRow } from './schema.js';
+import path from 'node:path';
+import { textTable } from '../util/text-table.js';
+import type { BenchResult, BenchRow } from './schema.js';
 
 type Spread = { median: number; p25: number; p75: number };
 /** A figure over rounds: its median and interquartile range, "0.773 (0.760–0.781)"; one round, the figure alone. */
@@ -67,4 +69,17 @@ export function summaryColumns(rows: BenchRow[], where: 'terminal' | 'report'): 
 export function markdownTable(rows: BenchRow[]): string {
   const { head, cells } = benchCells(rows);
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...cells.map((l) => `| ${l.join(' | ')} |`)].join('\n');
+}
+
+/** What `fer bench` prints: the terminal's summary table, a note on interleaved rounds, and where bench.json went (`out`). */
+export function benchText(result: BenchResult, out?: string): string {
+  const { rows, interleave } = result;
+  const { head, cells } = benchCells(rows, summaryColumns(rows, 'terminal'));
+  const lines = [textTable(head, cells)];
+  if (interleave && interleave.rounds > 1 && rows.some((r) => r.rounds?.vsFirst))
+    lines.push(
+      `\n${interleave.rounds} interleaved rounds (${interleave.order} order); ratios are to the first model, taken per round: median (interquartile range)`,
+    );
+  if (out) lines.push(`\nwrote ${path.join(out, 'bench.json')}, ${path.join(out, 'bench.png')}`);
+  return lines.join('\n');
 }

@@ -38,19 +38,15 @@ export function averageCommand(): Command {
   withEngineOptions(withForce(cmd));
   showSchemaDefaults(cmd, averageSchema);
   cmd.action(async (models: string[], flags) => {
-    const o = averageSchema.parse({ ...flags, models, json: !!flags.json, augment: !!flags.augment, force: !!flags.force });
+    const o = averageSchema.parse({ ...flags, models });
     prepareOut(o.out, 'model', o.force);
     const ds = await loadWithSummary(o.data, o.usage, o.json);
     await startEngine(flags, o.json);
-    const t0 = Date.now();
     const bar = o.json ? null : new Progress();
     const r = await averageModels(o.models, ds, o.out, {
       ...o,
       onBatch: bar
-        ? (done, total) => {
-            const s = (Date.now() - t0) / 1000;
-            bar.update(done, total, 'batch norm', `${((done * o.batchSize) / s).toFixed(0)} img/s`, (s / done) * (total - done));
-          }
+        ? (done, total) => bar.tick(done, total, 'batch norm', `${((done * o.batchSize) / bar.seconds()).toFixed(0)} img/s`)
         : undefined,
     });
     bar?.done();

@@ -1,11 +1,9 @@
 /** `fer bench`: its flags (bench's options and the command's own), bench/run.ts, and the table, JSON or Markdown. */
 import { Command } from 'commander';
-import path from 'node:path';
 import { z } from 'zod';
 import { bench, benchOptionsSchema } from '../bench/run.js';
-import type { BenchResult } from '../bench/schema.js';
-import { benchCells, markdownTable, summaryColumns } from '../bench/table.js';
-import { withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { benchText, markdownTable } from '../bench/table.js';
+import { withClassMap, note, out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './printers.js';
 
 export const benchSchema = benchOptionsSchema.extend({
@@ -47,17 +45,8 @@ export function benchCommand(): Command {
   withClassMap(withEngineOptions(cmd));
   showSchemaDefaults(cmd, benchSchema);
   cmd.action(async (models: string[], flags) => {
-    const o = benchSchema.parse({
-      ...flags,
-      models,
-      json: !!flags.json,
-      markdown: !!flags.markdown,
-      fallback: !!flags.fallback,
-      trtFp16: !!flags.trtFp16,
-      trtInt8: !!flags.trtInt8,
-    });
+    const o = benchSchema.parse({ ...flags, models });
     const table = !o.json && !o.markdown;
-    const note = (m: string) => process.stderr.write(`fer: ${m}\n`);
     const result = await bench(o.models, o, {
       startEngine: (purpose) => startEngine(flags, purpose === 'export' || o.json),
       load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
@@ -70,27 +59,7 @@ export function benchCommand(): Command {
             )
         : undefined,
     });
-    printBench(result, o);
+    out(o.json ? JSON.stringify(result) : o.markdown ? markdownTable(result.rows) : benchText(result, o.out));
   });
   return cmd;
-}
-
-/** The result as JSON, a Markdown table or the plain table (and where bench.json went). */
-function printBench(result: BenchResult, o: { json: boolean; markdown: boolean; out?: string }): void {
-  const rows = result.rows;
-  if (o.json) {
-    out(JSON.stringify(result));
-    return;
-  }
-  if (o.markdown) {
-    out(markdownTable(rows));
-    return;
-  }
-  const { head, cells } = benchCells(rows, summaryColumns(rows, 'terminal'));
-  out(table(head, cells));
-  if (result.interleave && result.interleave.rounds > 1 && rows.some((r) => r.rounds?.vsFirst))
-    out(
-      `\n${result.interleave.rounds} interleaved rounds (${result.interleave.order} order); ratios are to the first model, taken per round: median (interquartile range)`,
-    );
-  if (o.out) out(`\nwrote ${path.join(o.out, 'bench.json')}, ${path.join(o.out, 'bench.png')}`);
 }

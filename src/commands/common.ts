@@ -49,20 +49,16 @@ export function showSchemaDefaults(cmd: Command, schema: z.ZodObject): Command {
 
 export async function startEngine(opts: { backend?: string; threads?: number }, quiet = false): Promise<BackendInfo> {
   const info = await useBackend((opts.backend ?? 'auto') as BackendChoice, opts.threads);
-  if (info.note) process.stderr.write(`fer: ${info.note}\n`);
-  if (!quiet) process.stderr.write(`fer: backend ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}\n`);
+  if (info.note) note(info.note);
+  if (!quiet) note(`backend ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   return info;
 }
 
+/** A result on stdout (one line break at the end). */
 export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
-/** Formats rows as an aligned text table. */
-export function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
-}
+/** A note on stderr: "fer: <message>". */
+export const note = (message: string) => process.stderr.write(`fer: ${message}\n`);
 
 /** `--force`: replace an earlier fer output of the same kind at --out (never anything else). */
 export const withForce = (cmd: Command): Command =>

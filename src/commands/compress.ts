@@ -1,14 +1,14 @@
 /** `fer compress`: its flags (compressModel's options and the command's own), compress/search.ts, and printing. */
 import { Command } from 'commander';
-import { compressModel, compressOptionsSchema, type CompressProgress, type CompressResult } from '../index.js';
+import { compressModel, compressOptionsSchema, compressText, type CompressProgress } from '../index.js';
 import {
   commandLine,
   interrupted,
+  note,
   out,
   showSchemaDefaults,
   startEngine,
   stopOnSignal,
-  table,
   withEngineOptions,
   withModelOption,
   withRecoveryOptions,
@@ -49,23 +49,23 @@ export function compressCommand(): Command {
   withEngineOptions(withRecoveryOptions(cmd, 'pruned'));
   showSchemaDefaults(cmd, compressSchema);
   cmd.action(async (flags) => {
-    const o = compressSchema.parse({ ...flags, json: !!flags.json, resume: !!flags.resume, reconstruct: flags.reconstruct !== false });
+    const o = compressSchema.parse(flags);
     await startEngine(flags, o.json);
     const stop = stopOnSignal();
     const bar = new Progress();
     const r = await compressModel(o.model, o.out, o, {
       load: (source, usage, options) => loadWithSummary(source, usage, true, options),
       onVariant: (p) => showProgress(bar, p),
-      onNote: o.json ? undefined : (s) => process.stderr.write(`fer: ${s}\n`),
+      onNote: o.json ? undefined : note,
       shouldStop: stop.shouldStop,
       runJson: { command: commandLine() },
     }).finally(() => stop.dispose());
     bar.done();
     if (interrupted(r)) {
-      process.stderr.write(`fer: compress stopped; ${r.variants.length} variant(s) kept in ${o.out}: continue with --resume\n`);
+      note(`compress stopped; ${r.variants.length} variant(s) kept in ${o.out}: continue with --resume`);
       return;
     }
-    if (!printJson(o.json, r)) print(r);
+    if (!printJson(o.json, r)) out(compressText(r));
   });
   return cmd;
 }
@@ -74,27 +74,4 @@ function showProgress(bar: Progress, p: CompressProgress): void {
   const what = { start: 'building', done: 'built', resumed: 'already done:', skipped: 'skipped', bench: 'benchmarking all' }[p.phase];
   bar.update(p.index + (p.phase === 'start' ? 0 : 1), p.total, `compress ${what} ${p.name}`, '', p.etaSeconds);
   if (p.phase !== 'start' && p.phase !== 'bench') bar.done(`fer: compress ${what} ${p.name} (${p.index + 1}/${p.total})`);
-}
-
-const fixed = (x: number | undefined, d = 2) => (x === undefined ? '–' : x.toFixed(d));
-
-function print(r: CompressResult): void {
-  out(
-    table(
-      ['variant', 'acc %', 'bal. acc %', 'drop', 'ONNX bytes', 'p50 b1 ms', '×', 'img/s b64', '×'],
-      [r.original, ...r.variants].map((v) => [
-        v.name === r.chosen?.name ? `${v.name} *` : v.name,
-        fixed(v.accuracy * 100),
-        fixed(v.balancedAccuracy * 100),
-        fixed(v.dropPoints ?? 0),
-        v.bytes,
-        fixed(v.latencyMs, 3),
-        fixed(v.latencyRatio, 3),
-        fixed(v.throughput, 0),
-        fixed(v.throughputRatio, 3),
-      ]),
-    ),
-  );
-  for (const s of r.skipped) out(`not run: ${s.name}: ${s.reason}`);
-  if (r.chosen) out(`\nchosen: ${r.chosen.name} (${r.chosen.reason}); wrote ${r.chosen.dir}`);
 }

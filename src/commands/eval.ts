@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { DETECTORS } from '../detect/faces.js';
 import { photoLoader } from '../predict/photo-data.js';
 import { evaluate, evaluateOptionsSchema } from '../eval/evaluate-data.js';
+import { evaluationText } from '../eval/text.js';
 import { modelSchema } from '../model/default.js';
-import { withClassMap, out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { withClassMap, out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, printJson } from './printers.js';
 import { checkOutputFile } from '../io/output.js';
 import { Progress } from './progress.js';
@@ -40,43 +41,22 @@ export function evalCommand(): Command {
   withClassMap(withEngineOptions(cmd));
   showSchemaDefaults(cmd, evalSchema);
   cmd.action(async (flags) => {
-    const o = evalSchema.parse({ ...flags, json: !!flags.json });
+    const o = evalSchema.parse(flags);
     // Checked before the engine starts (evaluate checks again before its work).
     if (o.out) for (const f of ['eval.json', 'confusion.png']) checkOutputFile(path.join(o.out, f), '--out');
     if (!o.model.endsWith('.onnx') || o.detect) await startEngine(flags, o.json);
-    // Progress with ETA on stderr (tencrop over thousands of images takes a while); none with --json.
+    // Progress with ETA on stderr (tencrop over thousands of images takes a while), timed from the data loaded; none with --json.
     const bar = o.json ? null : new Progress();
-    let t0 = Date.now();
     const r = await evaluate(o.model, o.data, {
       ...o,
       load: photoLoader(o.detect === true ? 'auto' : o.detect || undefined, (source, usage, options) =>
-        loadWithSummary(source, usage, o.json, options).finally(() => (t0 = Date.now())),
+        loadWithSummary(source, usage, o.json, options).finally(() => bar?.restart()),
       ),
-      onProgress: bar
-        ? (done, total) => bar.update(done, total, 'eval', `${o.tta}`, ((Date.now() - t0) / 1000 / done) * (total - done))
-        : undefined,
+      onProgress: bar ? (done, total) => bar.tick(done, total, 'eval', o.tta) : undefined,
     });
     bar?.done();
     const { predictions: _p, written: _w, ...rest } = r;
-    if (printJson(o.json, rest)) return;
-    out(
-      `model ${path.relative(process.cwd(), o.model) || o.model}  data ${o.data}  ${r.n} images${o.tta !== 'none' ? `  tta ${o.tta}` : ''}`,
-    );
-    out(`accuracy ${(r.accuracy * 100).toFixed(2)}%   macro-F1 ${(r.macroF1 * 100).toFixed(2)}%\n`);
-    out(
-      table(
-        ['class', 'precision', 'recall', 'f1', 'support'],
-        r.perClass.map((c) => [c.name, (c.precision * 100).toFixed(1), (c.recall * 100).toFixed(1), (c.f1 * 100).toFixed(1), c.support]),
-      ),
-    );
-    out('\nconfusion (rows: true, % of row)');
-    out(
-      table(
-        ['', ...r.perClass.map((c) => c.name.slice(0, 5))],
-        r.confusionNormalized.map((row, i) => [r.perClass[i].name, ...row.map((v) => (v * 100).toFixed(0))]),
-      ),
-    );
-    if (r.written.length) out(`\nwrote ${r.written.join(', ')}`);
+    if (!printJson(o.json, rest)) out(evaluationText(r));
   });
   return cmd;
 }

@@ -4,6 +4,7 @@ import { packageVersion } from '../paths.js';
 import { z } from 'zod';
 import { exportOptionsSchema } from '../convert/options.js';
 import { defaultOnnxFile, exportNeedsSample, exportOnnx } from '../convert/export.js';
+import { exportText } from '../convert/text.js';
 import { DEFAULT_ONNX, SAMPLE_DATA, resolveModel } from '../model/default.js';
 import { prepareOut } from '../io/files.js';
 import { modelSchema } from '../model/default.js';
@@ -39,21 +40,13 @@ export function exportCommand(): Command {
     .option('--json', 'print the result as JSON');
   withEngineOptions(withForce(onnx));
   onnx.action(async (flags) => {
-    const o = exportSchema.parse({ ...flags, nchw: !!flags.nchw, json: !!flags.json, force: !!flags.force });
+    const o = exportSchema.parse(flags);
     await startEngine(flags, true);
     const sample = exportNeedsSample({ ...o, int8Target: o.target }) ? await loadWithSummary(o.data, undefined, true) : undefined;
     const file = o.out ?? defaultOnnxFile(o.model, o.precision, o.target);
     prepareOut(file, 'onnx', o.force);
     const r = await exportOnnx(o.model, file, { ...o, int8Target: o.target, version: packageVersion(), sample });
-    if (!printJson(o.json, r)) {
-      out(`wrote ${r.file} (${(r.bytes / 1024).toFixed(1)} KiB, ${r.precision}${r.int8Target ? `, target ${r.int8Target}` : ''})`);
-      const v = r.verification;
-      if (v)
-        out(
-          `verify: ${v.images} images, max |Δp| ${v.maxAbsDiff.toExponential(2)} (≤ ${v.tolerance.maxAbsDiff}), top-1 agreement ${(v.top1Agreement * 100).toFixed(2)}% (≥ ${v.tolerance.top1Agreement * 100}%): ${v.passed ? 'ok' : 'FAILED'}`,
-        );
-      else if (o.verify) out('verify: skipped (a float16-input model cannot be fed float32 images here)');
-    }
+    if (!printJson(o.json, r)) out(exportText(r, o.verify));
   });
   cmd.addCommand(onnx);
   cmd.addCommand(webCommand());
@@ -84,7 +77,7 @@ function webCommand(): Command {
   withEngineOptions(withForce(web));
   showSchemaDefaults(web, webSchema);
   web.action(async (flags) => {
-    const o = webSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
+    const o = webSchema.parse(flags);
     prepareOut(o.out, 'web', o.force);
     await startEngine(flags, true); // face-api's weights load on tfjs
     const r = await exportWeb(o.out, o.model); // a fer model is exported to ONNX first

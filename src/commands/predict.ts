@@ -6,10 +6,11 @@ import { DLIB_LICENSE_NOTE } from '../detect/dlib.js';
 import { createPredictor, predictManyOptionsSchema, predictorOptionsSchema, type PredictManyResult } from '../predict/predictor.js';
 import { CROPPED_FACE_MAX_SIDE, expandInputs, isVideo } from '../predict/predict.js';
 import { predictTally } from '../predict/tally.js';
+import { predictionText, resultSource, tallyText } from '../predict/text.js';
 import { UsageError } from '../errors.js';
 import { Progress } from './progress.js';
 import { classifierSchema } from '../model/default.js';
-import { out, startEngine, table, withEngineOptions, showSchemaDefaults } from './common.js';
+import { note, out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 
 /** The predictor's options and predictMany's, plus what only the command has: its inputs (folders too), --model by name, --json. */
 export const predictSchema = predictorOptionsSchema.extend(predictManyOptionsSchema.shape).extend({
@@ -25,31 +26,8 @@ function printResult(r: PredictManyResult, json: boolean): void {
   if (json) {
     const { timings, annotated: _annotated, ...rest } = r; // the path written is printed only as text
     out(JSON.stringify({ ...rest, timings }));
-    return;
-  }
-  const where = r.frame != null ? `${r.input}#${r.frame}` : r.input;
-  if (r.error && r.faces.length === 0) {
-    process.stderr.write(`fer: ${where}: ${r.error}\n`);
-    return;
-  }
-  out(`${where}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}`);
-  out(
-    table(
-      ['face', 'box (x,y,w,h)', 'emotion', 'conf', 'top 3'],
-      r.faces.map((f, i) => [
-        f.track ?? i + 1,
-        [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(0)).join(','),
-        f.emotion,
-        `${(f.confidence * 100).toFixed(1)}%`,
-        Object.entries(f.probabilities)
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 3)
-          .map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`)
-          .join(', '),
-      ]),
-    ),
-  );
-  for (const note of new Set(r.faces.map((f) => f.note).filter(Boolean))) out(`  note: ${note}`);
+  } else if (r.error && r.faces.length === 0) note(`${resultSource(r)}: ${r.error}`);
+  else out(predictionText(r));
 }
 
 export function predictCommand(): Command {
@@ -81,10 +59,10 @@ export function predictCommand(): Command {
   cmd.action(async (inputs: string[], flags) => {
     // --threads is the tfjs engine's (withEngineOptions), not the predictor's onnxruntime threads.
     const { threads, ...rest } = flags;
-    const o = predictSchema.parse({ ...rest, backendThreads: threads, inputs, json: !!flags.json, detect: flags.detect !== false });
+    const o = predictSchema.parse({ ...rest, backendThreads: threads, inputs });
     await startEngine(flags, true);
     const predictor = await createPredictor(o);
-    if (predictor.detectorNote) process.stderr.write(`fer: ${predictor.detectorNote}\n`);
+    if (predictor.detectorNote) note(predictor.detectorNote);
     const files = expandInputs(o.inputs);
     const tally = predictTally();
     const stills = files.filter((f) => !isVideo(f)).length;
@@ -99,27 +77,13 @@ export function predictCommand(): Command {
         if (still) bar?.done();
         printResult(r, o.json);
         if (still && r.annotated && !o.json) out(`  annotated → ${r.annotated}`);
-        const s = (Date.now() - t0) / 1000;
-        if (still)
-          bar?.update(
-            tally.images,
-            stills,
-            'predict',
-            `${(tally.images / s).toFixed(1)} images/s`,
-            (s / tally.images) * (stills - tally.images),
-          );
+        if (still) bar?.tick(tally.images, stills, 'predict', `${(tally.images / bar.seconds()).toFixed(1)} images/s`);
       }
     } finally {
       bar?.done();
       await predictor.dispose();
     }
-    if ((files.length > 1 || tally.images > 1) && !o.json) {
-      const s = (Date.now() - t0) / 1000;
-      process.stderr.write(
-        `fer: ${tally.images} images/frames, ${tally.faces} faces, ${tally.noFace} without a face, ${tally.unreadable} unreadable` +
-          ` in ${s.toFixed(1)} s (${(tally.images / s).toFixed(1)}/s)\n`,
-      );
-    }
+    if ((files.length > 1 || tally.images > 1) && !o.json) note(tallyText(tally, (Date.now() - t0) / 1000));
     if (tally.nothingRead()) process.exitCode = 2;
   });
   return cmd;

@@ -4,7 +4,7 @@ import { loadDataset, type CsvUsage, type Dataset, type LoadOptions } from '../d
 import { FER2013_CLASSES } from '../data/classes.js';
 import type { TrainEvent } from '../train/fit.js';
 import type { CompressHooks } from '../compress/finetune.js';
-import { commandLine, out, stopOnSignal } from './common.js';
+import { commandLine, note, out, stopOnSignal } from './common.js';
 import { Progress, formatDuration } from './progress.js';
 
 /** Loads a dataset, saying on stderr what it holds (per class), what was skipped and what left out. */
@@ -19,7 +19,7 @@ export async function loadWithSummary(
   const ds = await loadDataset(source, {
     usage,
     ...o,
-    onProgress: bar ? (d, t) => bar.update(d, t, 'faces', 'detecting', ((Date.now() - t0) / 1000 / d) * (t - d)) : undefined,
+    onProgress: bar ? (d, t) => bar.tick(d, t, 'faces', 'detecting') : undefined,
   });
   bar?.done();
   if (!quiet) {
@@ -49,7 +49,7 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
         process.stderr.write(
           `fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`,
         );
-      for (const r of e.revived ?? []) process.stderr.write(`fer: revived ${r.channels.length} dead channel(s) of ${r.layer}\n`);
+      for (const r of e.revived ?? []) note(`revived ${r.channels.length} dead channel(s) of ${r.layer}`);
       if (e.transplanted) {
         const t = e.transplanted;
         process.stderr.write(
@@ -92,10 +92,10 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
           `  ETA ${formatDuration(eta)}`,
       );
     } else if (e.type === 'note') {
-      if (!json) process.stderr.write(`fer: ${e.message}\n`);
+      if (!json) note(e.message);
     } else if (e.type === 'stop') {
       bar.done();
-      process.stderr.write(`fer: ${e.message}\n`);
+      note(e.message);
     }
   };
 }

@@ -2,7 +2,23 @@
 export class Progress {
   private last = 0;
   private lastPlain = Date.now();
+  private started = Date.now();
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  /** Seconds since the bar was made or restarted. */
+  seconds(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+
+  /** Restarts the clock `tick` estimates from (e.g. once the data has loaded and the measured work begins). */
+  restart(): void {
+    this.started = Date.now();
+  }
+
+  /** `update`, with the time left estimated from the rate since the bar started: `done` of `total`. */
+  tick(done: number, total: number, label: string, detail = ''): void {
+    this.update(done, total, label, detail, (this.seconds() / done) * (total - done));
+  }
 
   /** `etaSeconds`: time left for the whole job (not just this bar). */
   update(done: number, total: number, label: string, detail = '', etaSeconds?: number): void {

@@ -1,13 +1,13 @@
 /** `fer prune`: its flags (the prune stage's options and the command's own), compress/prune.ts, and printing. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { checkPruneOptions, pruneModelDir, pruneOptionsSchema, slimModel } from '../compress/prune.js';
+import { checkPruneOptions, pruneModelDir, pruneOptionsSchema, slimModel, type PruneResult, type SlimResult } from '../compress/prune.js';
+import { pruneText, slimText } from '../compress/text.js';
 import { prepareOut } from '../io/files.js';
 import {
   withClassMap,
   out,
   startEngine,
-  table,
   withEngineOptions,
   withForce,
   withModelOption,
@@ -57,7 +57,7 @@ export function pruneCommand(): Command {
   withClassMap(withEngineOptions(withForce(withRecoveryOptions(cmd, 'pruned'))));
   showSchemaDefaults(cmd, pruneSchema);
   cmd.action(async (flags) => {
-    const o = pruneSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
+    const o = pruneSchema.parse(flags);
     checkPruneOptions(o);
     prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force);
     await startEngine(flags, o.json);
@@ -69,37 +69,14 @@ export function pruneCommand(): Command {
   return cmd;
 }
 
-function printPruned(r: Awaited<ReturnType<typeof pruneModelDir>>, json: boolean): void {
+function printPruned(r: PruneResult, json: boolean): void {
   if (interrupted(r)) return;
   const { interrupted: _i, finetune: _f, model, ...report } = r;
-  if (printJson(json, { model, ...report })) return;
-  out(
-    table(
-      ['layer', 'weights', 'non-zero', 'sparsity'],
-      report.layers.map((l) => [l.name, l.total, l.nonzero, `${(l.sparsity * 100).toFixed(1)}%`]),
-    ),
-  );
-  out(
-    `\ntotal ${report.total} weights, ${report.nonzero} non-zero: sparsity ${(report.sparsity * 100).toFixed(1)}%, compression ratio R = ${report.compressionRatio.toFixed(2)} (eq. 1)`,
-  );
-  out(`wrote ${model}`);
+  if (!printJson(json, { model, ...report })) out(pruneText(r));
 }
 
-function printSlim(r: Awaited<ReturnType<typeof slimModel>>, json: boolean): void {
+function printSlim(r: SlimResult, json: boolean): void {
   if (interrupted(r)) return;
-  const { model, channels, parameters, macs, layers: rows } = r;
-  if (printJson(json, { model, channels, parameters, macs, layers: rows })) return;
-  const k = (n: number) => (n / 1000).toFixed(1) + 'k';
-  out(
-    table(
-      ['layer', 'MACs before', 'MACs after', 'params before', 'params after'],
-      rows.map((x) => [x.role, k(x.macsBefore), k(x.macsAfter), x.paramsBefore, x.paramsAfter]),
-    ),
-  );
-  out(`\nchannels: stem ${channels.stem.join('/')}, modules ${channels.inner.map((i, m) => `${i}→${channels.out[m]}`).join(', ')}`);
-  const { before, after } = parameters;
-  out(
-    `parameters ${before} → ${after} (${((after / before) * 100).toFixed(1)}%), multiply-adds ${k(macs.before)} → ${k(macs.after)} (${((macs.after / macs.before) * 100).toFixed(1)}%) per image`,
-  );
-  out(`wrote ${model}`);
+  const { model, channels, parameters, macs, layers } = r;
+  if (!printJson(json, { model, channels, parameters, macs, layers })) out(slimText(r));
 }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { checkQuantizeOptions, qatRunDir, quantizeModel, quantizeOptionsSchema } from '../compress/quantize.js';
+import { quantizeText } from '../compress/text.js';
 import { prepareOut } from '../io/files.js';
 import {
   withClassMap,
@@ -37,7 +38,7 @@ export function quantizeCommand(): Command {
   withClassMap(withEngineOptions(withForce(withRecoveryOptions(cmd, 'quantized'))));
   showSchemaDefaults(cmd, quantizeSchema);
   cmd.action(async (flags) => {
-    const o = quantizeSchema.parse({ ...flags, json: !!flags.json, force: !!flags.force });
+    const o = quantizeSchema.parse(flags);
     checkQuantizeOptions(o);
     const run = qatRunDir(o.out);
     prepareOut(o.out, 'model', o.force);
@@ -45,17 +46,8 @@ export function quantizeCommand(): Command {
     await startEngine(flags, o.json);
     const r = await withCompressHooks(o, run, (hooks) => quantizeModel(o.model, o.out, o, hooks));
     if (interrupted(r)) return;
-    const summary = {
-      model: r.model,
-      bits: r.bits,
-      granularity: r.granularity,
-      calibrationImages: r.calibrationImages,
-      layersCalibrated: r.layersCalibrated,
-    };
-    if (!printJson(o.json, summary))
-      out(
-        `quantized to ${r.bits === 16 ? 'fp16' : `${r.bits}-bit ${r.granularity}`} weights; calibrated ${r.layersCalibrated} activations on ${r.calibrationImages} images; wrote ${r.model}`,
-      );
+    const { model, bits, granularity, calibrationImages, layersCalibrated } = r;
+    if (!printJson(o.json, { model, bits, granularity, calibrationImages, layersCalibrated })) out(quantizeText(r));
   });
   return cmd;
 }

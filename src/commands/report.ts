@@ -14,7 +14,7 @@ export function reportCommand(): Command {
     .option('--out <file>', 'output file (default: RUN_DIR/report.html)')
     .option('--json', 'print which sections were written')
     .action(async (runDir: string, flags) => {
-      const o = reportSchema.parse({ ...flags, runDir, json: !!flags.json });
+      const o = reportSchema.parse({ ...flags, runDir });
       const r = writeReport(o.runDir, o);
       if (!printJson(o.json, { file: r.file, sections: r.sections, missing: r.missing.map((m) => m.id) })) {
         out(`wrote ${r.file} (${r.sections.join(', ')})`);

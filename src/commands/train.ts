@@ -1,19 +1,16 @@
 /** `fer train`: its flags, the data it loads (and crops with --detect), train/run.ts's run rules and trainRun(); printing. */
 import { Command } from 'commander';
 import { trainOptionsSchema } from '../train/options.js';
-import { resolveRunInputs, runInputsSchema, trainRun } from '../train/run.js';
+import { trainRun } from '../train/run.js';
 import { ARCHS } from '../model/archs.js';
 import type { TrainEvent } from '../train/fit.js';
 import type { CsvUsage } from '../data/dataset.js';
 import { parseClassList } from '../data/classes.js';
 import { DETECTORS, type Detector } from '../detect/faces.js';
 import type { MultiFace } from '../predict/crops.js';
-import { checkPhotoSource, photoRunData, photoSourceSchema } from '../predict/photo-data.js';
-import { commandLine, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
+import { photoRunData, photoRunInputsSchema, resolvePhotoRunInputs } from '../predict/photo-data.js';
+import { commandLine, note, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './printers.js';
-
-/** The defaults of what a run reads and where (a resumed run keeps its own val split and multi-face rule). */
-export const trainInputsSchema = runInputsSchema.extend(photoSourceSchema.shape);
 
 interface Flags {
   data?: string;
@@ -22,8 +19,8 @@ interface Flags {
   resume?: string;
   usage?: CsvUsage;
   valUsage?: CsvUsage;
-  detect?: boolean | string;
-  multiFace?: string;
+  detect?: boolean | Detector;
+  multiFace?: MultiFace;
   json?: boolean;
   backend?: string;
   threads?: number;
@@ -114,53 +111,31 @@ export function trainCommand(): Command {
     );
   withEngineOptions(cmd);
   showSchemaDefaults(cmd, trainOptionsSchema);
-  showSchemaDefaults(cmd, trainInputsSchema);
+  showSchemaDefaults(cmd, photoRunInputsSchema);
   cmd.action(trainAction);
   return cmd;
 }
 
-/** What a run reads and where: from the flags, or for --resume from its run.json (train/run.ts's rules), its photo source checked. */
-function runInputs(flags: Flags) {
-  const detect =
-    flags.detect === undefined || flags.detect === false ? undefined : flags.detect === true ? 'auto' : (flags.detect as Detector);
-  const { data, val, usage, valUsage, json } = flags;
-  const r = resolveRunInputs({
-    out: flags.out,
-    resume: flags.resume,
-    source: { data, val, usage, valUsage, detect, multiFace: flags.multiFace as MultiFace | undefined },
-    options: flags,
-    onNote: json ? undefined : note,
-  });
-  return { ...r, source: checkPhotoSource(r.source) };
-}
-
-const note = (m: string) => process.stderr.write(`fer: ${m}\n`);
-
 async function trainAction(flags: Flags): Promise<void> {
-  const r = runInputs(flags);
-  const options = trainOptionsSchema.parse(
-    r.stored ?? {
-      ...flags,
-      flip: flags.flip !== false,
-      nesterov: flags.nesterov !== false,
-      classWeights: !!flags.classWeights,
-      reviveDead: !!flags.reviveDead,
-      classes: typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined,
-    },
-  );
+  const { data, val, usage, valUsage, detect, multiFace, json } = flags;
+  // What the run reads and where: from the flags, or for --resume from its run.json (train/run.ts's rules).
+  const source = { data, val, usage, valUsage, detect, multiFace };
+  const r = resolvePhotoRunInputs({ out: flags.out, resume: flags.resume, source, options: flags, onNote: json ? undefined : note });
+  const classes = typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined;
+  const options = trainOptionsSchema.parse(r.stored ?? { ...flags, classes });
   let print: ((e: TrainEvent) => void) | undefined; // made as training starts: its ETA counts from there
   const result = await trainRun(
     r,
     options,
     { resume: !!flags.resume, bf16: !!flags.bf16 },
     {
-      startEngine: () => startEngine(flags, !!flags.json),
+      startEngine: () => startEngine(flags, !!json),
       loadData: photoRunData(r.source, {
-        load: (source, usage, o) => loadWithSummary(source, usage, !!flags.json, o),
-        onNote: flags.json ? undefined : note,
+        load: (source, usage, o) => loadWithSummary(source, usage, !!json, o),
+        onNote: json ? undefined : note,
       }),
       interrupts: stopOnSignal,
-      onEvent: (e) => (print ??= trainPrinter(!!flags.json, options.batchSize, options.epochs, r.outDir))(e),
+      onEvent: (e) => (print ??= trainPrinter(!!json, options.batchSize, options.epochs, r.outDir))(e),
       onNote: note,
       runJson: { command: commandLine() },
     },

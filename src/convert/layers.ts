@@ -8,12 +8,13 @@ import type { FerMetadata } from '../model/types.js';
 import { activationQuantPoints, depthwiseKey } from '../quantize/activations.js';
 import { foldableBatchNorm, layerConfig, pair, type Layer } from '../model/graph.js';
 import * as ops from '../onnx/ops/index.js';
-import { convKernelToOihw, depthwiseKernelToOihw, foldBatchNorm, padsFor, type BatchNormParams } from '../onnx/layout.js';
+import { convKernelToOihw, depthwiseKernelToOihw, flushDenormals, foldBatchNorm, padsFor, type BatchNormParams } from '../onnx/layout.js';
 import type { GraphWriter } from '../onnx/writer.js';
 import type { ConvertOptions } from './options.js';
 
 const cfg = layerConfig;
-const values = (l: Layer, i: number) => l.getWeights()[i].dataSync() as Float32Array;
+/** A layer's weight `i`, its denormals flushed before any arithmetic reads them (onnx/layout.ts flushDenormals). */
+const values = (l: Layer, i: number) => flushDenormals(l.getWeights()[i].dataSync() as Float32Array);
 const shapeOf = (l: Layer) => l.getWeights()[0].shape as number[];
 
 function inputHw(l: Layer): [number, number] {
@@ -23,7 +24,7 @@ function inputHw(l: Layer): [number, number] {
 
 export function bnParams(bn: Layer): BatchNormParams {
   const c = cfg(bn);
-  const ws = bn.weights.map((w) => [w.originalName.split('/').pop()!, w.read().dataSync() as Float32Array] as const);
+  const ws = bn.weights.map((w) => [w.originalName.split('/').pop()!, flushDenormals(w.read().dataSync() as Float32Array)] as const);
   const get = (n: string) => ws.find(([k]) => k === n)?.[1] ?? null;
   return {
     gamma: get('gamma'),

@@ -9,6 +9,7 @@ import { DataType, makeNode, makeTensor } from './builder.js';
 import type { OnnxTypes } from './proto.js';
 import type { GraphContext } from './ops/types.js';
 import type { Precision, WriterOptions } from './precision.js';
+import { flushDenormals } from './layout.js';
 
 export type { WriterOptions } from './precision.js';
 
@@ -115,14 +116,4 @@ export function makeGraphWriter(precision: Precision, o: WriterOptions): GraphWr
   };
 
   return { ctx, nodes, initializers, actScales, qdqZero, fullInt8, precision };
-}
-
-/**
- * Weights below float32's smallest normal (1.2e-38; long-dead channels decay into them under L2) become
- * 0: numerically nothing, but x86 multiplies a denormal through a microcode assist, which made inference of
- * a model with 3,444 such weights 4× slower.
- */
-function flushDenormals(v: Float32Array): Float32Array {
-  const FLT_MIN = 1.1754944e-38;
-  return v.some((x) => x !== 0 && Math.abs(x) < FLT_MIN) ? v.map((x) => (Math.abs(x) < FLT_MIN ? 0 : x)) : v;
 }

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { loadData, type DataLoader, type Dataset } from '../data/dataset.js';
 import type { ClassSpec } from '../data/classes.js';
 import { DETECTORS, type Detector } from '../detect/faces.js';
-import type { RunSource } from '../train/run.js';
+import { resolveRunInputs, runInputsSchema, type RunInputsRequest, type RunSource } from '../train/run.js';
 import { faceCropper, MULTI_FACE, type MultiFace } from './crops.js';
 
 /** The photo source's defaults, applied after --resume has taken from run.json what the caller left open. */
@@ -19,6 +19,19 @@ export interface PhotoRunSource extends RunSource {
   /** Crop each photo's face with this detector; undefined: the data is already 48×48 faces. */
   detect?: Detector;
   multiFace?: MultiFace;
+}
+
+/** The defaults of what a photo run reads and where (a resumed run keeps its own val split and multi-face rule). */
+export const photoRunInputsSchema = runInputsSchema.extend(photoSourceSchema.shape);
+
+/**
+ * train/run.ts's resolveRunInputs (the --resume rules, the data checks) for a photo source, its detector and
+ * multi-face rule then checked, a resumed run's too. `detect: true` is the auto detector (`--detect` alone).
+ */
+export function resolvePhotoRunInputs(req: RunInputsRequest<Omit<PhotoRunSource, 'detect'> & { detect?: Detector | boolean }>) {
+  const detect = req.source.detect === true ? 'auto' : req.source.detect || undefined;
+  const r = resolveRunInputs({ ...req, source: { ...req.source, detect } });
+  return { ...r, source: checkPhotoSource(r.source) };
 }
 
 /** `source` with its multi-face rule defaulted, its detector and rule checked (a resumed run's too). */

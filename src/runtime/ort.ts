@@ -184,7 +184,9 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: providerConfig(o, provider),
     graphOptimizationLevel: o.graphOptimization ?? 'all',
-    // Flush denormal floats to zero in onnxruntime's threads (x86 computes them ~100× slower).
+    // Flush denormal floats to zero in onnxruntime's threads (x86 computes them ~100× slower). onnxruntime also sets
+    // flush-to-zero and denormals-are-zero on the thread creating the session, JavaScript's, for good: from then on
+    // JavaScript float32 arithmetic flushes denormals too (onnx/layout.ts flushDenormals keeps exports the same).
     extra: { session: { set_denormal_as_zero: '1' } },
     executionMode: o.executionMode ?? 'sequential',
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
