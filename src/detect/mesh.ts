@@ -84,9 +84,8 @@ export const roiFrom468 = (p: Point[]): Roi => roiFrom(p, p[MESH_EYE_CORNERS[0]]
 /**
  * The ROI as a size×size RGB crop (0–255 floats, NHWC) written into `out` at `offset`: bilinear samples, 2–4 per
  * pixel and axis when the square is more than 1.5× larger than the crop (area-like shrinking); black outside.
- * `mirror`: the crop turned left to right (what the mirrored image's mirrored square would give).
  */
-export function cropRoi(image: Pixels, roi: Roi, size: number, out: Float32Array, offset = 0, mirror = false): void {
+export function cropRoi(image: Pixels, roi: Roi, size: number, out: Float32Array, offset = 0): void {
   const cos = Math.cos(roi.angle),
     sin = Math.sin(roi.angle);
   const step = roi.side / size;
@@ -124,7 +123,7 @@ export function cropRoi(image: Pixels, roi: Roi, size: number, out: Float32Array
             ly = (v + (b + 0.5) / ss) * step - roi.side / 2;
           sample(roi.cx + lx * cos - ly * sin - 0.5, roi.cy + lx * sin + ly * cos - 0.5);
         }
-      const o = offset + (v * size + (mirror ? size - 1 - u : u)) * 3;
+      const o = offset + (v * size + u) * 3;
       out[o] = rgb[0] / n;
       out[o + 1] = rgb[1] / n;
       out[o + 2] = rgb[2] / n;
@@ -138,7 +137,7 @@ export interface MeshPoint extends Point {
 
 /**
  * The mesh's output for one crop (468 × (x, y, z) in crop pixels, from `raw[offset]`) → points in the image.
- * `mirror`, for a mirrored crop (cropRoi's `mirror`): x is turned back, and vertex i is what the mesh gave as
+ * `mirror`, for a mirrored crop (meshLookInput's): x is turned back, and vertex i is what the mesh gave as
  * vertex mirror[i], its left-right counterpart (MESH_MIRROR).
  */
 export function meshToImage(raw: ArrayLike<number>, roi: Roi, offset = 0, mirror?: readonly number[]): MeshPoint[] {
@@ -164,7 +163,8 @@ export const MESH_STRIDE = 468 * 3 + 1;
 
 /**
  * The mesh's input for one look at each square (Node and the browser alike): crops of MESH_SIZE (NHWC, 0–255),
- * one per square, or with `mirror` two (the square, then its mirror image), for meshLookResults.
+ * one per square, or with `mirror` two (the square, then the same crop turned left to right: what the mirrored
+ * image's mirrored square gives), for meshLookResults.
  */
 export function meshLookInput(image: Pixels, rois: Roi[], mirror = false): Float32Array {
   const n = MESH_SIZE * MESH_SIZE * 3,
@@ -172,9 +172,21 @@ export function meshLookInput(image: Pixels, rois: Roi[], mirror = false): Float
   const x = new Float32Array(rois.length * per * n);
   rois.forEach((r, i) => {
     cropRoi(image, r, MESH_SIZE, x, i * per * n);
-    if (mirror) cropRoi(image, r, MESH_SIZE, x, (2 * i + 1) * n, true);
+    if (mirror) mirrorCrop(x, 2 * i * n, (2 * i + 1) * n);
   });
   return x;
+}
+
+/** The RGB crop (MESH_SIZE square, NHWC) at `from` in `x`, turned left to right, written at `to`. */
+function mirrorCrop(x: Float32Array, from: number, to: number): void {
+  for (let v = 0; v < MESH_SIZE; v++)
+    for (let u = 0; u < MESH_SIZE; u++) {
+      const a = from + (v * MESH_SIZE + u) * 3,
+        b = to + (v * MESH_SIZE + MESH_SIZE - 1 - u) * 3;
+      x[b] = x[a];
+      x[b + 1] = x[a + 1];
+      x[b + 2] = x[a + 2];
+    }
 }
 
 /**

@@ -127,20 +127,28 @@ describe('face mesh geometry (hand-computed)', () => {
     expect(b).toEqual({ x: 4, y: 8 });
   });
 
-  it('mirrors the crop left to right', () => {
-    const data = new Uint8Array(16);
-    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) data[y * 4 + x] = 10 * x + y;
-    const image = { data, width: 4, height: 4, channels: 1 };
-    const plain = new Float32Array(4 * 4 * 3),
-      mirrored = new Float32Array(4 * 4 * 3);
-    cropRoi(image, { cx: 2, cy: 2, side: 4, angle: 0 }, 4, plain);
-    cropRoi(image, { cx: 2, cy: 2, side: 4, angle: 0 }, 4, mirrored, 0, true);
-    // the whole 4 × 4 image at 4 × 4: pixel (u, v) is the ramp's 10 u + v, mirrored 10 (3 − u) + v
-    for (let v = 0; v < 4; v++)
-      for (let u = 0; u < 4; u++) {
-        expect(plain[(v * 4 + u) * 3]).toBeCloseTo(10 * u + v, 9);
-        expect(mirrored[(v * 4 + u) * 3]).toBeCloseTo(10 * (3 - u) + v, 9);
-      }
+  it('gives the mesh each square, then with `mirror` the same crop turned left to right', () => {
+    // a 192 × 192 gray ramp (value = x), cropped whole at the mesh's size: pixel (u, v) is u, mirrored 191 − u
+    const data = new Uint8Array(192 * 192);
+    for (let y = 0; y < 192; y++) for (let x = 0; x < 192; x++) data[y * 192 + x] = x;
+    const image = { data, width: 192, height: 192, channels: 1 };
+    const roi = { cx: 96, cy: 96, side: 192, angle: 0 };
+    const plain = meshLookInput(image, [roi]),
+      both = meshLookInput(image, [roi, roi], true);
+    const n = 192 * 192 * 3;
+    expect(plain).toHaveLength(n);
+    expect(both).toHaveLength(4 * n);
+    for (const [v, u] of [
+      [0, 0],
+      [5, 17],
+      [191, 191],
+    ]) {
+      const at = (v * 192 + u) * 3;
+      expect(plain[at]).toBe(u);
+      expect(both[at]).toBe(u); // first square as it is
+      expect(both[n + at]).toBe(191 - u); // its mirror image
+      expect(both[3 * n + at + 2]).toBe(191 - u); // the second square's mirror image, every channel
+    }
   });
 
   it("pairs the mesh's vertices left to right: an involution fixing the midline, the landmarks' known pairs", () => {
