@@ -91,42 +91,57 @@ export function cropRoi(image: Pixels, roi: Roi, size: number, out: Float32Array
   const step = roi.side / size;
   const ss = step > 1.5 ? Math.min(4, Math.ceil(step)) : 1;
   const { width: w, height: h, channels: ch, data } = image;
-  const rgb = [0, 0, 0];
-  const sample = (x: number, y: number) => {
-    if (x < 0 || y < 0 || x > w - 1 || y > h - 1) return;
-    const xa = Math.floor(x),
-      ya = Math.floor(y),
-      xb = Math.min(xa + 1, w - 1),
-      yb = Math.min(ya + 1, h - 1);
-    const fx = x - xa,
-      fy = y - ya;
-    const w00 = (1 - fx) * (1 - fy),
-      w10 = fx * (1 - fy),
-      w01 = (1 - fx) * fy,
-      w11 = fx * fy;
-    const i00 = (ya * w + xa) * ch,
-      i10 = (ya * w + xb) * ch,
-      i01 = (yb * w + xa) * ch,
-      i11 = (yb * w + xb) * ch;
-    for (let k = 0; k < 3; k++) {
-      const c = ch === 1 ? 0 : k;
-      rgb[k] += data[i00 + c] * w00 + data[i10 + c] * w10 + data[i01 + c] * w01 + data[i11 + c] * w11;
+  // a sample's place in the image: x = cx + lx cos − ly sin − 0.5, y = cy + lx sin + ly cos − 0.5, with lx from the
+  // column (u, a) and ly from the row (v, b); the terms of each are computed once per column and row
+  const m = size * ss;
+  const colX = new Float64Array(m),
+    colY = new Float64Array(m),
+    rowX = new Float64Array(m),
+    rowY = new Float64Array(m);
+  for (let u = 0; u < size; u++)
+    for (let a = 0; a < ss; a++) {
+      const l = (u + (a + 0.5) / ss) * step - roi.side / 2;
+      colX[u * ss + a] = roi.cx + l * cos;
+      colY[u * ss + a] = roi.cy + l * sin;
+      rowX[u * ss + a] = l * sin;
+      rowY[u * ss + a] = l * cos;
     }
-  };
+  const gray = ch === 1,
+    c1 = gray ? 0 : 1,
+    c2 = gray ? 0 : 2;
   const n = ss * ss;
   for (let v = 0; v < size; v++)
     for (let u = 0; u < size; u++) {
-      rgb[0] = rgb[1] = rgb[2] = 0;
+      let r = 0,
+        g = 0,
+        bl = 0;
       for (let a = 0; a < ss; a++)
         for (let b = 0; b < ss; b++) {
-          const lx = (u + (a + 0.5) / ss) * step - roi.side / 2,
-            ly = (v + (b + 0.5) / ss) * step - roi.side / 2;
-          sample(roi.cx + lx * cos - ly * sin - 0.5, roi.cy + lx * sin + ly * cos - 0.5);
+          const x = colX[u * ss + a] - rowX[v * ss + b] - 0.5,
+            y = colY[u * ss + a] + rowY[v * ss + b] - 0.5;
+          if (x < 0 || y < 0 || x > w - 1 || y > h - 1) continue;
+          const xa = Math.floor(x),
+            ya = Math.floor(y),
+            xb = Math.min(xa + 1, w - 1),
+            yb = Math.min(ya + 1, h - 1);
+          const fx = x - xa,
+            fy = y - ya;
+          const w00 = (1 - fx) * (1 - fy),
+            w10 = fx * (1 - fy),
+            w01 = (1 - fx) * fy,
+            w11 = fx * fy;
+          const i00 = (ya * w + xa) * ch,
+            i10 = (ya * w + xb) * ch,
+            i01 = (yb * w + xa) * ch,
+            i11 = (yb * w + xb) * ch;
+          r += data[i00] * w00 + data[i10] * w10 + data[i01] * w01 + data[i11] * w11;
+          g += data[i00 + c1] * w00 + data[i10 + c1] * w10 + data[i01 + c1] * w01 + data[i11 + c1] * w11;
+          bl += data[i00 + c2] * w00 + data[i10 + c2] * w10 + data[i01 + c2] * w01 + data[i11 + c2] * w11;
         }
       const o = offset + (v * size + u) * 3;
-      out[o] = rgb[0] / n;
-      out[o + 1] = rgb[1] / n;
-      out[o + 2] = rgb[2] / n;
+      out[o] = r / n;
+      out[o + 1] = g / n;
+      out[o + 2] = bl / n;
     }
 }
 
