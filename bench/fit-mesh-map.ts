@@ -190,9 +190,12 @@ const maps = [0, 1].map((h) =>
     ridge,
   ),
 );
+const inHalf = (h: number) => samples.filter((s) => half.get(photo(s)) === h);
 const rows: [string, Record<string, number>][] = [
   ['published correspondence (PeizhiYan/Mediapipe_2_Dlib_Landmarks)', score(samples, () => PUBLISHED_MAP)],
   [`fitted, K = ${K}, ridge ${ridge}: each half scored with the other half's map`, score(samples, (s) => maps[half.get(photo(s))!])],
+  [`… half A (even photos, where choices are made) scored with B's map`, score(inHalf(0), () => maps[0])],
+  [`… half B (odd photos, held out) scored with A's map`, score(inHalf(1), () => maps[1])],
   ['the map now in src/detect/mesh-map.ts (fitted on all: not held out)', score(samples, () => MESH_MAP)],
 ];
 console.log(`${samples.length} faces found by ${values.detector} in ${photos.length} photos`);

@@ -2,13 +2,14 @@
  * CPU time per face of each landmark model's stages in onnxruntime (1 thread, as detect/faces.ts runs them):
  * face-api's 68-point net (one look, 112×112) and the face mesh (one look, 192×192, crop included), interleaved
  * A B A B over `--rounds` rounds on the faces of a fixture photo; then the two pipelines as detectFaces runs
- * them per face: face-api's two looks (`net`) and one look + two mesh looks (`mesh`, the default).
+ * them per face: face-api's two looks (`net`) and one look + two mesh looks (`mesh`, the default: its second look
+ * also at the square's mirror image), and `mesh` with the second look not mirrored (the default before).
  *   npx tsx bench/landmark-speed.ts [--image fixtures/scenes/two-faces.jpg] [--rounds 5] [--reps 20]
  */
 import { parseArgs } from 'node:util';
 import { useBackend } from '../src/engine/backend.js';
 import { decodeRgb } from '../src/io/image.js';
-import { detectFaces, findLandmarks, landmarks68, meshLooks } from '../src/detect/faces.js';
+import { detectFaces, findLandmarks, landmarks68, meshLooks, meshPoints } from '../src/detect/faces.js';
 import { roiFrom68 } from '../src/detect/mesh.js';
 
 const { values } = parseArgs({
@@ -33,8 +34,10 @@ const cpuMsPerFace = async (f: () => Promise<unknown>) => {
 const stages: [string, () => Promise<unknown>][] = [
   ["face-api's net, one look", () => landmarks68(image, faces)],
   ['face mesh, one look (crop + net)', () => meshLooks(image, rois)],
+  ['face mesh, one look at the square and its mirror image', () => meshLooks(image, rois, true)],
   ["pipeline 'net' (two net looks)", () => findLandmarks(image, faces, 'net')],
-  ["pipeline 'mesh' (one net look, two mesh looks)", () => findLandmarks(image, faces, 'mesh')],
+  ["pipeline 'mesh' (one net look, two mesh looks, the second mirrored too)", () => findLandmarks(image, faces, 'mesh')],
+  ["pipeline 'mesh', the second look not mirrored", () => meshPoints(image, faces, { mirror: false })],
 ];
 const results = stages.map(() => [] as number[]);
 for (let r = 0; r < Number(values.rounds); r++) for (const [i, [, f]] of stages.entries()) results[i].push(await cpuMsPerFace(f));

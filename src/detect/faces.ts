@@ -17,8 +17,8 @@ import { decodeSsd, decodeTiny, iou, landmarkSquare, twoLooks, toImageBoxes, wit
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from './onnx-nets.js';
 import { faceApi, landmarkParams, releaseFaceApi, type FaceApi } from './face-api.js';
 import { SSD_SIZE, ssdDetectorOnnx, type SsdParams } from './onnx-ssd.js';
-import { faceMeshOnnx, MESH_INPUT, MESH_POINTS } from './onnx-mesh.js';
-import { cropRoi, meshTo68, meshToImage, roiFrom468, roiFrom68, type MeshPoint, type Roi } from './mesh.js';
+import { faceMeshOnnx, MESH_INPUT } from './onnx-mesh.js';
+import { meshLookInput, meshLookResults, meshTo68, roiFrom468, roiFrom68, type MeshLook, type Roi } from './mesh.js';
 import { readFaceMesh } from './mesh-files.js';
 
 export {
@@ -63,8 +63,8 @@ export interface DetectOptions {
   inputSize?: number;
   /**
    * The 68 points where dlib's model does not give them: `mesh` (default: face-api's net looks once, then
-   * MediaPipe's face mesh twice, mapped to 68 points; 4.7% NME on AFW against 7.0%) or `net` (face-api's net,
-   * two looks).
+   * MediaPipe's face mesh twice, its second look also at the mirror image, mapped to 68 points; 4.5% NME on AFW
+   * against 7.0%) or `net` (face-api's net, two looks).
    */
   landmarks?: LandmarkModel;
 }
@@ -192,18 +192,21 @@ export function findLandmarks(image: RawImage, found: Found[], model: LandmarkMo
 
 /**
  * face-api's net looks once at each face (the square centred on its box), then the face mesh twice: framed
- * from those 68 points, then from its own 468 (roiFrom68, roiFrom468); its points mapped to 300-W's 68
- * (meshTo68). The faces whose mesh score (its last look's) is under `minScore` are dropped: the score removed every
- * false face of SSD and tiny on real photos and no annotated one (MIN_CONFIDENCE.mesh; BENCHMARKS.md "Face mesh
- * landmarks").
+ * from those 68 points, then from its own 468 (roiFrom68, roiFrom468), the second look at the square and at its
+ * mirror image, averaged (meshLookResults); its points mapped to 300-W's 68 (meshTo68). The faces whose mesh score
+ * (its last look's) is under `minScore` are dropped: the score removed every false face of SSD and tiny on real
+ * photos and no annotated one (MIN_CONFIDENCE.mesh; BENCHMARKS.md "Face mesh landmarks").
  */
 export async function meshLandmarks(image: RawImage, found: Found[], minScore = 0): Promise<DetectedFace[]> {
   const mesh = await meshPoints(image, found);
   return found.flatMap(({ box, score }, i) => (mesh[i].score >= minScore ? [{ box, score, landmarks: meshTo68(mesh[i].points) }] : []));
 }
 
-/** The face mesh's last look at each face, as meshLandmarks takes it (before the map to 68). */
-export async function meshPoints(image: RawImage, found: Found[]): Promise<MeshLook[]> {
+/**
+ * The face mesh's last look at each face, as meshLandmarks takes it (before the map to 68); `mirror: false`
+ * leaves the last look's mirror image out (bench/mesh-mirror.ts compares the two).
+ */
+export async function meshPoints(image: RawImage, found: Found[], { mirror = true } = {}): Promise<MeshLook[]> {
   if (!found.length) return [];
   const first = await landmarks68(image, found);
   const mesh = await meshLooks(
@@ -213,24 +216,19 @@ export async function meshPoints(image: RawImage, found: Found[]): Promise<MeshL
   return meshLooks(
     image,
     mesh.map((m) => roiFrom468(m.points)),
+    mirror,
   );
 }
 
-/** What the face mesh finds in one square: its 468 points in the image, and its score that a face is there (0–1). */
-export interface MeshLook {
-  points: MeshPoint[];
-  score: number;
-}
+export type { MeshLook } from './mesh.js';
 
-/** The face mesh on one rotated square per face. */
-export async function meshLooks(image: RawImage, rois: Roi[]): Promise<MeshLook[]> {
+/** The face mesh on one rotated square per face (and on its mirror image, averaged, with `mirror`). */
+export async function meshLooks(image: RawImage, rois: Roi[], mirror = false): Promise<MeshLook[]> {
   if (!rois.length) return [];
-  const n = MESH_INPUT * MESH_INPUT * 3;
-  const x = new Float32Array(rois.length * n);
-  rois.forEach((r, i) => cropRoi(image, r, MESH_INPUT, x, i * n));
-  const out = await runOnnxInput('mesh', () => faceMeshOnnx(readFaceMesh()), x, [rois.length, MESH_INPUT, MESH_INPUT, 3]);
-  const stride = MESH_POINTS * 3 + 1;
-  return rois.map((r, i) => ({ points: meshToImage(out, r, i * stride), score: out[i * stride + stride - 1] }));
+  const x = meshLookInput(image, rois, mirror);
+  const n = x.length / (MESH_INPUT * MESH_INPUT * 3);
+  const out = await runOnnxInput('mesh', () => faceMeshOnnx(readFaceMesh()), x, [n, MESH_INPUT, MESH_INPUT, 3]);
+  return meshLookResults(out, rois, mirror);
 }
 
 /**

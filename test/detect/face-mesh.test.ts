@@ -10,8 +10,21 @@ import { createSession } from '../../src/runtime/ort.js';
 import { decodeRgb } from '../../src/io/image.js';
 import { faceMeshOnnx, MESH_INPUT } from '../../src/detect/onnx-mesh.js';
 import { readFaceMesh } from '../../src/detect/mesh-files.js';
-import { detectFaces } from '../../src/detect/faces.js';
-import { cropRoi, meshTo68, meshToImage, meshYaw, roiFrom, type MeshPoint } from '../../src/detect/mesh.js';
+import { detectFaces, meshPoints } from '../../src/detect/faces.js';
+import {
+  cropRoi,
+  MESH_MIDLINE,
+  MESH_MIRROR,
+  MESH_STRIDE,
+  meshLookInput,
+  meshLookResults,
+  meshTo68,
+  meshToImage,
+  meshYaw,
+  roiFrom,
+  roiFrom468,
+  type MeshPoint,
+} from '../../src/detect/mesh.js';
 import { MESH_MAP } from '../../src/detect/mesh-map.js';
 import type { Point } from '../../src/detect/types.js';
 
@@ -114,6 +127,62 @@ describe('face mesh geometry (hand-computed)', () => {
     expect(b).toEqual({ x: 4, y: 8 });
   });
 
+  it('gives the mesh each square, then with `mirror` the same crop turned left to right', () => {
+    // a 192 × 192 gray ramp (value = x), cropped whole at the mesh's size: pixel (u, v) is u, mirrored 191 − u
+    const data = new Uint8Array(192 * 192);
+    for (let y = 0; y < 192; y++) for (let x = 0; x < 192; x++) data[y * 192 + x] = x;
+    const image = { data, width: 192, height: 192, channels: 1 };
+    const roi = { cx: 96, cy: 96, side: 192, angle: 0 };
+    const plain = meshLookInput(image, [roi]),
+      both = meshLookInput(image, [roi, roi], true);
+    const n = 192 * 192 * 3;
+    expect(plain).toHaveLength(n);
+    expect(both).toHaveLength(4 * n);
+    for (const [v, u] of [
+      [0, 0],
+      [5, 17],
+      [191, 191],
+    ]) {
+      const at = (v * 192 + u) * 3;
+      expect(plain[at]).toBe(u);
+      expect(both[at]).toBe(u); // first square as it is
+      expect(both[n + at]).toBe(191 - u); // its mirror image
+      expect(both[3 * n + at + 2]).toBe(191 - u); // the second square's mirror image, every channel
+    }
+  });
+
+  it("pairs the mesh's vertices left to right: an involution fixing the midline, the landmarks' known pairs", () => {
+    expect(MESH_MIRROR).toHaveLength(468);
+    MESH_MIRROR.forEach((j, i) => expect(MESH_MIRROR[j], `vertex ${i}`).toBe(i));
+    expect(MESH_MIRROR.flatMap((j, i) => (i === j ? [i] : []))).toEqual([...MESH_MIDLINE]);
+    // MediaPipe's named points: outer and inner eye corners, mouth corners, cheeks at the ears, brows' outer ends
+    for (const [a, b] of [
+      [33, 263],
+      [133, 362],
+      [61, 291],
+      [234, 454],
+      [70, 300],
+    ])
+      expect(MESH_MIRROR[a], `${a} ↔ ${b}`).toBe(b);
+  });
+
+  it("turns a mirrored crop's points back, each vertex taking its counterpart's output", () => {
+    const raw = new Float32Array(2 * MESH_STRIDE);
+    // plain crop: vertex 33 at (60, 90, 4); mirrored crop: the mesh reports the same eye corner as vertex 263, at
+    // x = 192 − 60 = 132, and a face score of 0.5 where the plain crop's is 1
+    raw.set([60, 90, 4], 3 * 33);
+    raw[MESH_STRIDE - 1] = 1;
+    raw.set([132, 90, 4], MESH_STRIDE + 3 * 263);
+    raw[2 * MESH_STRIDE - 1] = 0.5;
+    const roi = { cx: 300, cy: 200, side: 96, angle: 0 }; // crop pixel = 0.5 image pixels
+    const back = meshToImage(raw, roi, MESH_STRIDE, MESH_MIRROR);
+    expect(back[33]).toEqual({ x: 300 + (60 - 96) / 2, y: 200 + (90 - 96) / 2, z: 2 });
+    const [look] = meshLookResults(raw, [roi], true);
+    expect(look.points[33]).toEqual({ x: 282, y: 197, z: 2 }); // both looks agree: their mean is the same point
+    expect(look.score).toBeCloseTo(0.75, 12);
+    expect(meshLookResults(raw, [roi], false)[0].score).toBe(1);
+  });
+
   it('the shipped map has 68 rows whose weights sum to 1 and yaw weights to 0', () => {
     expect(MESH_MAP).toHaveLength(68);
     for (const r of MESH_MAP) {
@@ -123,6 +192,8 @@ describe('face mesh geometry (hand-computed)', () => {
     }
   });
 });
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 describe('the face mesh on a real face (fixture)', () => {
   // placed by hand on fixtures/scenes/one-face.jpg (a FER2013 face, 48 px upscaled to 180, pasted at (60, 100)) on
@@ -142,6 +213,29 @@ describe('the face mesh on a real face (fixture)', () => {
     const image = await decodeRgb('fixtures/scenes/one-face.jpg');
     const [face] = await detectFaces(image, { detector: 'tiny', landmarks: 'mesh' });
     mesh = face.landmarks;
+  });
+
+  it("gives, on the mirrored crop turned back, the plain crop's points (MESH_MIRROR matches the mesh's own pairs)", async () => {
+    const image = await decodeRgb('fixtures/scenes/one-face.jpg');
+    const [m] = await meshPoints(image, await detectFaces(image, { detector: 'tiny' }), { mirror: false });
+    const roi = roiFrom468(m.points);
+    const s = await createSession(faceMeshOnnx(readFaceMesh()), { threads: 1 });
+    const raw = await s.run(meshLookInput(image, [roi], true), [2, MESH_INPUT, MESH_INPUT, 3]);
+    await s.release();
+    const plain = meshToImage(raw, roi, 0),
+      back = meshToImage(raw, roi, MESH_STRIDE, MESH_MIRROR),
+      unpaired = meshToImage(
+        raw,
+        roi,
+        MESH_STRIDE,
+        Array.from({ length: 468 }, (_, i) => i),
+      );
+    const eyes = Math.hypot(plain[33].x - plain[263].x, plain[33].y - plain[263].y);
+    const gap = (q: MeshPoint[]) => q.map((p, i) => Math.hypot(p.x - plain[i].x, p.y - plain[i].y) / eyes);
+    // measured: mean 1.5%, largest 3.2% of the eye distance; without the pairing (vertex k for vertex k) 60%
+    expect(mean(gap(back))).toBeLessThan(0.03);
+    expect(Math.max(...gap(back))).toBeLessThan(0.06);
+    expect(mean(gap(unpaired))).toBeGreaterThan(0.3);
   });
 
   it('lands each hand-placed point within 10% of the eye distance (a swapped or mirrored point is ~100% off)', () => {

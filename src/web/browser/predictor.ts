@@ -10,7 +10,7 @@
 import type * as OrtModule from 'onnxruntime-web/wasm';
 import { thresholdsFor } from '../../detect/thresholds.js';
 import { followFaces } from '../../predict/track.js';
-import { cropRoi, meshTo68, meshToImage, roiFrom468, roiFrom68, MESH_SIZE, type MeshPoint, type Roi } from '../../detect/mesh.js';
+import { meshLookInput, meshLookResults, meshTo68, roiFrom468, roiFrom68, MESH_SIZE, type MeshPoint, type Roi } from '../../detect/mesh.js';
 import {
   alignFaces,
   decodeTiny,
@@ -219,22 +219,21 @@ async function openSessions(
   throw new Error(`fer: no execution provider runs here: ${skipped.join('; ')}`);
 }
 
-/** The face mesh on one rotated square per face: each face's 468 points (as Node's meshLooks). */
+/** The face mesh on one rotated square per face (and its mirror image, averaged): each face's 468 points (Node's meshLooks). */
 async function meshLook(
   runMesh: (x: Float32Array, n: number) => Promise<Float32Array>,
   pixels: Pixels,
   rois: Roi[],
+  mirror = false,
 ): Promise<MeshPoint[][]> {
-  const n = MESH_SIZE * MESH_SIZE * 3;
-  const x = new Float32Array(rois.length * n);
-  rois.forEach((r, i) => cropRoi(pixels, r, MESH_SIZE, x, i * n));
-  const out = await runMesh(x, rois.length);
-  return rois.map((r, i) => meshToImage(out, r, i * (468 * 3 + 1)));
+  const out = await runMesh(meshLookInput(pixels, rois, mirror), rois.length * (mirror ? 2 : 1));
+  return meshLookResults(out, rois, mirror).map((m) => m.points);
 }
 
 /**
  * Node's meshLandmarks: the mesh framed from each face's 68 points (face-api's net's first look at a detected
- * face), then from its own points. `following`: the points are the face's in the last frame, one mesh look.
+ * face), then from its own points, at the square and its mirror image. `following`: the points are the face's in
+ * the last frame, one look, not mirrored (frames/s; the map loses nothing on a single look, BENCHMARKS.md).
  */
 async function meshFaces(
   runMesh: (x: Float32Array, n: number) => Promise<Float32Array>,
@@ -244,7 +243,7 @@ async function meshFaces(
   following = false,
 ): Promise<DetectedFace[]> {
   let m = await meshLook(runMesh, pixels, from68.map(roiFrom68));
-  if (!following) m = await meshLook(runMesh, pixels, m.map(roiFrom468));
+  if (!following) m = await meshLook(runMesh, pixels, m.map(roiFrom468), true);
   return found.map(({ box, score }, i) => ({ box, score, landmarks: meshTo68(m[i]) }));
 }
 
