@@ -7,7 +7,16 @@ it('prune: a row a layer, the totals with R (eq. 1), the model written', () => {
     { name: 'conv1', total: 200, nonzero: 100, sparsity: 0.5 },
     { name: 'dense', total: 50, nonzero: 50, sparsity: 0 },
   ];
-  const r = { interrupted: false as const, model: 'out/m', layers, total: 250, nonzero: 150, sparsity: 0.4, compressionRatio: 1.6667, kernelSparsity: 0.4 };
+  const r = {
+    interrupted: false as const,
+    model: 'out/m',
+    layers,
+    total: 250,
+    nonzero: 150,
+    sparsity: 0.4,
+    compressionRatio: 1.6667,
+    kernelSparsity: 0.4,
+  };
   expect(pruneText(r).split('\n')).toEqual([
     'layer  weights  non-zero  sparsity',
     '-----  -------  --------  --------',
