@@ -90,7 +90,11 @@ export function trainCommand(): Command {
     )
     .option('--distill-alpha <x>', "weight of the teacher's soft targets (labels get 1 - x)")
     .option('--temperature <t>', 'distillation softmax temperature')
-    .option('--teacher-tta <t>', 'views the teacher averages: none | flip | tencrop')
+    .option('--teacher-tta <t>', 'views the teacher averages, offline: none | flip | tencrop')
+    .option(
+      '--teacher-mode <m>',
+      'offline (teacher probabilities on plain images, computed once) | online (teachers run on every augmented batch: slower, targets match what the student sees)',
+    )
     .option('--seed <n>', 'random seed')
     .option('--prune-target <x>', 'final sparsity of pruning during training (0 = off)')
     .option('--prune-begin <x>', 'pruning starts (fraction of training, or step if > 1)')

@@ -13,6 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeOutput } from '../io/output.js';
 import path from 'node:path';
 import { resolveTeachers } from '../model/default.js';
+import { loadModel } from '../model/io.js';
+import type { TrainOptions } from './options.js';
 import { tf } from '../engine/tf.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
@@ -50,15 +52,30 @@ export function softenProbs(probs: Float32Array, temperature: number, classes: n
 }
 
 /**
- * Online distillation: `teacher` (e.g. the dense model a pruned copy was made from) in inference mode on the
- * batch `x` the student trains on (augmented, mixed), its probabilities softened as softenProbs does:
- * softmax(log p / T). Costs one teacher forward pass per step; sees exactly the student's images.
+ * Online distillation: the `teachers` (e.g. the dense model a pruned copy was made from, or an ensemble) in
+ * inference mode on the batch `x` the student trains on (augmented, mixed), their mean probabilities softened as
+ * softenProbs does: softmax(log p / T). Costs one forward pass per teacher per step; sees exactly the student's
+ * images.
  */
-export function onlineSoftTargets(teacher: tf.LayersModel, x: tf.Tensor, temperature: number): tf.Tensor {
+export function onlineSoftTargets(teachers: tf.LayersModel[], x: tf.Tensor, temperature: number): tf.Tensor {
   return tf.tidy(() => {
-    const p = teacher.apply(x, { training: false }) as tf.Tensor;
+    const ps = teachers.map((t) => t.apply(x, { training: false }) as tf.Tensor);
+    const p = ps.length === 1 ? ps[0] : tf.div(tf.addN(ps), ps.length);
     return tf.softmax(tf.div(tf.log(tf.clipByValue(p, 1e-12, 1)), temperature));
   });
+}
+
+/** The models a run's online distillation runs on each batch: a fine-tune's teacher, and --teacher-mode online's. */
+export async function loadOnlineTeachers(
+  options: Pick<TrainOptions, 'onlineTeacher' | 'teacherMode' | 'teacher'>,
+): Promise<tf.LayersModel[]> {
+  const paths = [
+    ...(options.onlineTeacher ? [options.onlineTeacher] : []),
+    ...(options.teacherMode === 'online' ? resolveTeachers(options.teacher) : []),
+  ];
+  const models: tf.LayersModel[] = [];
+  for (const p of paths) models.push((await loadModel(p)).model);
+  return models;
 }
 
 /**

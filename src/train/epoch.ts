@@ -77,7 +77,11 @@ function optimizerStep(
     const { n, nc } = batch;
     const x = tf.tensor4d(batch.xs, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
     const y = tf.tensor2d(batch.ys, [n, nc]);
-    const soft = batch.softs ? tf.tensor2d(batch.softs, [n, nc]) : loss.online ? onlineSoftTargets(loss.online, x, loss.temperature) : null;
+    const soft = batch.softs
+      ? tf.tensor2d(batch.softs, [n, nc])
+      : loss.online?.length
+        ? onlineSoftTargets(loss.online, x, loss.temperature)
+        : null;
     let predicted: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
@@ -108,8 +112,8 @@ export interface EpochLoop {
   hooks: StepHook[];
   teacher: Float32Array | null;
   ema: Float32Array | null;
-  /** `online`: a teacher run on each (augmented) batch, whose softened probabilities are the soft targets. */
-  lossOptions: { weights: tf.Tensor | null; alpha: number; temperature: number; online?: tf.LayersModel | null };
+  /** `online`: teachers run on each (augmented) batch, whose softened mean probabilities are the soft targets. */
+  lossOptions: { weights: tf.Tensor | null; alpha: number; temperature: number; online?: tf.LayersModel[] };
   batches: number;
   emit: (e: Extract<TrainEvent, { type: 'batch' }>) => void;
   shouldStop?: () => boolean;

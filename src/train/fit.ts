@@ -15,7 +15,7 @@ import { ModelError, UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { buildModel } from '../model/mini-xception.js';
 import { headLayer, type TransplantReport } from '../model/transplant.js';
-import { defaultMetadata, loadModel, type FerMetadata } from '../model/io.js';
+import { defaultMetadata, type FerMetadata } from '../model/io.js';
 import type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 import {
   CHECKPOINT_LAST_FILE,
@@ -31,7 +31,7 @@ import { trainingHooks } from './hooks/index.js';
 import { checkClasses, concatWeights, initModel, makeOptimizer } from './setup.js';
 import { endEpoch, runBatches, type EpochLoop } from './epoch.js';
 import { writeCurves } from './curves.js';
-import { loadOrComputeTeacher, softenProbs } from './distill.js';
+import { loadOnlineTeachers, loadOrComputeTeacher, softenProbs } from './distill.js';
 import type { RevivedLayer } from './revive.js';
 
 export type { EpochMetrics, StepHook, TrainEvent } from './types.js';
@@ -204,14 +204,11 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
   checkResumedBatch(state, batches, ckptDir);
   for (const h of hooks) h.init?.(model, batches * options.epochs, state.extra?.[h.name]);
   const cw = options.classWeights ? tf.tensor1d(classWeightsFor(trainSet.counts)) : null;
-  const teacher = options.teacher.length
-    ? softenProbs(
-        await loadOrComputeTeacher(out, options.teacher, trainSet, options.teacherTta),
-        options.temperature,
-        trainSet.classes.length,
-      )
+  const offline = options.teacherMode === 'offline' ? options.teacher : [];
+  const teacher = offline.length
+    ? softenProbs(await loadOrComputeTeacher(out, offline, trainSet, options.teacherTta), options.temperature, trainSet.classes.length)
     : null;
-  const online = options.onlineTeacher ? (await loadModel(options.onlineTeacher)).model : null;
+  const online = await loadOnlineTeachers(options);
   // EMA of every weight (batch-norm statistics included), concatenated; validated and saved in their place.
   const ema = options.ema > 0 ? (arrays.ema ?? concatWeights(model)) : null;
   if (ema && ema.length !== model.weights.reduce((a, w) => a + w.read().size, 0))
@@ -287,7 +284,7 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
     stop('done', state.epoch, `done: best ${which} accuracy ${(state.bestValAcc * 100).toFixed(2)}% at epoch ${state.bestEpoch}`);
   }
   cw?.dispose();
-  online?.dispose();
+  for (const t of online) t.dispose();
   model.dispose();
   optimizer.dispose();
   return { history, bestValAcc: state.bestValAcc, bestEpoch: state.bestEpoch, stopReason, outDir: out };

@@ -85,8 +85,14 @@ export const trainOptionsSchema = z.object({
   distillAlpha: z.coerce.number().min(0).max(1).default(0.5),
   /** Softmax temperature of the soft targets and of the student's log-probabilities they are matched with. */
   temperature: z.coerce.number().positive().max(20).default(2),
-  /** Test-time views the teacher averages over on each training image. */
+  /** Test-time views the teacher averages over on each training image (offline teachers only). */
   teacherTta: z.enum(TTA_MODES).default('flip'),
+  /**
+   * offline: the --teacher models' probabilities on each plain training image, computed once before training
+   * (teacher.f32). online: the --teacher models run in inference mode on every augmented batch the student
+   * trains on (one forward pass per teacher per step), so the soft targets match the images the student sees.
+   */
+  teacherMode: z.enum(['offline', 'online']).default('offline'),
   /**
    * Online distillation (fer prune/quantize fine-tunes): this model (e.g. the dense original) runs in inference
    * mode on each augmented training batch, and its probabilities softened at --temperature are the soft targets.

@@ -72,7 +72,7 @@ describe('online distillation', () => {
     const dense = tf.layers.dense({ units: 3, activation: 'softmax', useBias: false, kernelInitializer: 'identity' });
     const teacher = tf.model({ inputs: input, outputs: dense.apply(input) as tf.SymbolicTensor });
     const x = tf.tensor2d([[0, Math.log(2), Math.log(4)]]);
-    const q = onlineSoftTargets(teacher, x, 2);
+    const q = onlineSoftTargets([teacher], x, 2);
     const z = 3 + Math.SQRT2;
     expectClose(q.dataSync(), [1 / z, Math.SQRT2 / z, 2 / z], { atol: 1e-6 });
     // The loss the student then gets, p = (0.5, 0.25, 0.25), label 0, α = 0.5, T = 2:
@@ -85,6 +85,34 @@ describe('online distillation', () => {
     expect(loss.dataSync()[0]).toBeCloseTo(0.5 * -Math.log(0.5) + 0.5 * 4 * ce, 5);
     tf.dispose([x, q, loss]);
     teacher.dispose();
+  });
+
+  it("an ensemble's targets soften the teachers' mean probabilities (hand-computed)", () => {
+    // Two softmax teachers over the same input: p1 = (1, 2, 4)/7 (identity) and p2 = (4, 2, 1)/7 (reversed).
+    // Mean (5, 4, 5)/14; T = 2: (√5, 2, √5)/(2√5 + 2). Averaging the softened targets instead would differ.
+    const make = (kernel: number[][]) => {
+      const input = tf.input({ shape: [3] });
+      const dense = tf.layers.dense({ units: 3, activation: 'softmax', useBias: false, weights: [tf.tensor2d(kernel)] });
+      return tf.model({ inputs: input, outputs: dense.apply(input) as tf.SymbolicTensor });
+    };
+    const a = make([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    const b = make([
+      [0, 0, 1],
+      [0, 1, 0],
+      [1, 0, 0],
+    ]);
+    const x = tf.tensor2d([[0, Math.log(2), Math.log(4)]]);
+    const q = onlineSoftTargets([a, b], x, 2);
+    const r5 = Math.sqrt(5),
+      z = 2 * r5 + 2;
+    expectClose(q.dataSync(), [r5 / z, 2 / z, r5 / z], { atol: 1e-6 });
+    tf.dispose([x, q]);
+    a.dispose();
+    b.dispose();
   });
 });
 
