@@ -99,7 +99,7 @@ export function withRecoveryOptions(cmd: Command, what: 'pruned' | 'quantized'):
   const source = what === 'pruned' ? 'the dense --model' : 'the unquantized --model';
   return cmd
     .option('--no-distill', `fine-tune on the labels alone (default: ${source}, or --teacher, teaches on every augmented batch)`)
-    .option('--teacher <model>', `the fine-tune's online teacher (default: ${source})`)
+    .option('--teacher <model...>', `the fine-tune's online teachers, mean probabilities (default: ${source})`)
     .option('--alpha <x>', "weight of the teacher's soft targets in the fine-tuning loss (the labels get 1 − alpha)")
     .option('--temperature <t>', "softmax temperature of the teacher's soft targets")
     .option('--lr-decay', "decay the fine-tune's learning rate along a cosine over its steps")

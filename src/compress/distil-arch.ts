@@ -60,20 +60,20 @@ export function epochsWithin(
 }
 
 /**
- * Trains `arch` from scratch in `runDir` on `trainSet`, distilled from `teacher` (a saved model directory), for
+ * Trains `arch` from scratch in `runDir` on `trainSet`, distilled from `teachers` (saved model directories), for
  * `epochs` epochs, validating on `valSet`; resumes the run in `runDir` when it holds a checkpoint (an interrupted
  * compress loses at most the batches since the last one). Returns the best epoch's model with batch norm
  * re-estimated on `trainSet`, or null when interrupted.
  */
 export async function distilIntoArch(
-  teacher: string,
+  teachers: string[],
   runDir: string,
   trainSet: Dataset,
   valSet: Dataset,
   o: { arch: Arch; epochs: number; data: string; val: string },
   hooks: CompressHooks,
 ): Promise<{ model: string; bestValAcc: number; bestEpoch: number } | null> {
-  const options = trainOptionsSchema.parse({ ...DISTIL_RECIPE, arch: o.arch, epochs: o.epochs, teacher: [teacher], teacherTta: 'flip' });
+  const options = trainOptionsSchema.parse({ ...DISTIL_RECIPE, arch: o.arch, epochs: o.epochs, teacher: teachers, teacherTta: 'flip' });
   const resume = existsSync(path.join(runDir, 'checkpoint'));
   const r = await train(trainSet, valSet, options, {
     out: runDir,
@@ -97,7 +97,7 @@ const PROBE_BATCHES = 24;
  * Training images per second of the distillation on this machine and engine, measured on a short run of
  * PROBE_BATCHES batches of `trainSet`'s first images in `dir` (removed afterwards).
  */
-export async function probeImagesPerSecond(teacher: string, dir: string, trainSet: Dataset, arch: Arch): Promise<number> {
+export async function probeImagesPerSecond(teachers: string[], dir: string, trainSet: Dataset, arch: Arch): Promise<number> {
   const n = Math.min(trainSet.size, PROBE_BATCHES * DISTIL_RECIPE.batchSize);
   const labels = trainSet.labels.subarray(0, n);
   const counts = trainSet.classes.map((_, c) => labels.reduce((a, l) => a + (l === c ? 1 : 0), 0));
@@ -109,7 +109,7 @@ export async function probeImagesPerSecond(teacher: string, dir: string, trainSe
     counts,
     files: trainSet.files.slice(0, n),
   };
-  const options = trainOptionsSchema.parse({ ...DISTIL_RECIPE, warmupEpochs: 0, arch, epochs: 1, teacher: [teacher], teacherTta: 'none' });
+  const options = trainOptionsSchema.parse({ ...DISTIL_RECIPE, warmupEpochs: 0, arch, epochs: 1, teacher: teachers, teacherTta: 'none' });
   let rate = 0;
   try {
     await train(subset, null, options, {
@@ -137,6 +137,7 @@ export const NO_EPOCHS_FIT = `budget: fewer than ${MIN_DISTIL_EPOCHS} epochs of 
  */
 export async function distilEpochs(
   model: string,
+  teachers: string[],
   dir: string,
   o: { archEpochs?: number; left?: number; data: string; val: string },
   load: DataLoader,
@@ -147,6 +148,6 @@ export async function distilEpochs(
   if (left <= 0) return 0;
   const classes = modelDataClasses(model);
   const [trainSet, valSet] = [await load(o.data, 'Training', { classes }), await load(o.val, 'PublicTest', { classes })];
-  const rate = await probeImagesPerSecond(model, path.join(dir, 'probe'), trainSet, DISTIL_ARCH);
+  const rate = await probeImagesPerSecond(teachers, path.join(dir, 'probe'), trainSet, DISTIL_ARCH);
   return epochsWithin(left, rate, trainSet.size, valSet.size, MIN_DISTIL_EPOCHS);
 }

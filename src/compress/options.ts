@@ -1,12 +1,12 @@
 /** The recovery options the prune and quantize stages share (issue 36): each on by default, each with its off switch (commands/common.ts withRecoveryOptions). */
 import { z } from 'zod';
-import { resolveTeacher } from '../model/default.js';
+import { resolveTeachers } from '../model/default.js';
 import { OPTIMIZERS } from '../train/options.js';
 
 export const recoverySchema = z.object({
   /** Online distillation from the dense/unquantized model (or --teacher) during the fine-tune. */
   distill: z.boolean().default(true),
-  teacher: z.string().optional(),
+  teacher: z.union([z.string().transform((s) => [s]), z.array(z.string())]).optional(),
   alpha: z.coerce.number().min(0).max(1).default(0.5),
   temperature: z.coerce.number().positive().max(20).default(2),
   /**
@@ -28,8 +28,13 @@ export const recoverySchema = z.object({
 export type RecoveryOptions = z.infer<typeof recoverySchema>;
 
 /** The fine-tune's teacher, or undefined when distillation is off. */
-export function teacherFor(o: RecoveryOptions, model: string): { model: string; alpha: number; temperature: number } | undefined {
-  return o.distill ? { model: o.teacher ? resolveTeacher(o.teacher) : model, alpha: o.alpha, temperature: o.temperature } : undefined;
+export function teacherFor(o: RecoveryOptions, model: string): { models: string[]; alpha: number; temperature: number } | undefined {
+  return o.distill ? { models: teachersOf(o, model), alpha: o.alpha, temperature: o.temperature } : undefined;
+}
+
+/** --teacher's models (committed teachers by name, or paths), or `model` itself when none is given. */
+export function teachersOf(o: Pick<RecoveryOptions, 'teacher'>, model: string): string[] {
+  return o.teacher?.length ? resolveTeachers(o.teacher) : [model];
 }
 
 /** What a batch-norm re-estimation did (compress/recovery.ts reestimateBatchNorm). */

@@ -17,7 +17,7 @@ import { benchInterleaved } from '../bench/bench.js';
 import { writeOutput } from '../io/output.js';
 import { readJsonFile } from '../io/files.js';
 import { UsageError } from '../errors.js';
-import { recoverySchema } from './options.js';
+import { recoverySchema, teachersOf } from './options.js';
 import { pruneModelDir, slimModel } from './prune.js';
 import { quantizeModel } from './quantize.js';
 import { type CompressHooks } from './finetune.js';
@@ -205,7 +205,7 @@ export async function compressModel(
     const dir = path.join(out, 'variants', plan.name);
     if (plan.kind === 'arch' && !plan.from) {
       // The distillation's epochs: decided once (kept in the state, so --resume continues the same schedule).
-      state.archEpochs ??= await distilEpochs(model, dir, { ...o, left: budgetLeft(o, elapsed) }, load);
+      state.archEpochs ??= await distilEpochs(model, teachersOf(o, model), dir, { ...o, left: budgetLeft(o, elapsed) }, load);
       saveState();
       if (state.archEpochs === 0) {
         skipped.push({ name: plan.name, reason: NO_EPOCHS_FIT });
@@ -300,7 +300,7 @@ async function buildVariant(
     const classes = modelDataClasses(model);
     const trainSet = await hooks.load!(o.data, 'Training', { classes });
     const r = await distilIntoArch(
-      model,
+      teachersOf(o, model),
       path.join(dir, 'train'),
       trainSet,
       valSet,

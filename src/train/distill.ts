@@ -69,10 +69,7 @@ export function onlineSoftTargets(teachers: tf.LayersModel[], x: tf.Tensor, temp
 export async function loadOnlineTeachers(
   options: Pick<TrainOptions, 'onlineTeacher' | 'teacherMode' | 'teacher'>,
 ): Promise<tf.LayersModel[]> {
-  const paths = [
-    ...(options.onlineTeacher ? [options.onlineTeacher] : []),
-    ...(options.teacherMode === 'online' ? resolveTeachers(options.teacher) : []),
-  ];
+  const paths = [...(options.onlineTeacher ?? []), ...(options.teacherMode === 'online' ? resolveTeachers(options.teacher) : [])];
   const models: tf.LayersModel[] = [];
   for (const p of paths) models.push((await loadModel(p)).model);
   return models;

@@ -22,8 +22,8 @@ export interface FinetuneOptions {
    * `target` on the cubic schedule; 0 or unset: the target from the first step (the model arrives pruned).
    */
   prune?: { target: number; pattern: TrainOptions['prunePattern']; scope?: TrainOptions['pruneScope']; ramp?: number; initial?: number };
-  /** Online distillation: this model (a path) teaches on every augmented batch; `alpha` weighs its soft targets. */
-  teacher?: { model: string; alpha: number; temperature: number };
+  /** Online distillation: these models (paths) teach on every augmented batch; `alpha` weighs their soft targets. */
+  teacher?: { models: string[]; alpha: number; temperature: number };
   quantize?: { bits: number; granularity: TrainOptions['granularity'] };
   onEvent?: (e: TrainEvent) => void;
   /** Polled between batches (Ctrl-C): stop after writing a checkpoint; `fer train --resume` continues. */
@@ -69,7 +69,7 @@ export async function finetune(
         }
       : {}),
     ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),
-    ...(o.teacher ? { onlineTeacher: o.teacher.model, distillAlpha: o.teacher.alpha, temperature: o.teacher.temperature } : {}),
+    ...(o.teacher ? { onlineTeacher: o.teacher.models, distillAlpha: o.teacher.alpha, temperature: o.teacher.temperature } : {}),
   });
   return train(trainSet, valSet, options, {
     out,

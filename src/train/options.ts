@@ -94,10 +94,10 @@ export const trainOptionsSchema = z.object({
    */
   teacherMode: z.enum(['offline', 'online']).default('offline'),
   /**
-   * Online distillation (fer prune/quantize fine-tunes): this model (e.g. the dense original) runs in inference
-   * mode on each augmented training batch, and its probabilities softened at --temperature are the soft targets.
+   * Online distillation (fer prune/quantize fine-tunes): these models (e.g. the dense original) run in inference
+   * mode on each augmented training batch, and their mean probabilities softened at --temperature are the soft targets.
    */
-  onlineTeacher: z.string().optional(),
+  onlineTeacher: z.union([z.string().transform((s) => [s]), z.array(z.string())]).optional(),
 });
 
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;

@@ -268,7 +268,7 @@ describe('fer prune / fer quantize', () => {
     expect(JSON.parse(r.stdout).sparsity).toBeCloseTo(0.5, 3); // LAMP: exactly floor(0.5·n) zeros
     expect(Math.max(...(await zerosPerKernel(path.join(out, 'pruned-init'))))).toBeLessThan(0.1); // arrives dense
     const { options } = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
-    expect(options).toMatchObject({ onlineTeacher: model, pruneScope: 'lamp', pruneEnd: 0.5, distillAlpha: 0.5, temperature: 2 });
+    expect(options).toMatchObject({ onlineTeacher: [model], pruneScope: 'lamp', pruneEnd: 0.5, distillAlpha: 0.5, temperature: 2 });
     // At 50% the fine-tune's rate is small and decays (compress/prune.ts pruneFinetuneRate).
     expect(options).toMatchObject({ lr: 1e-4, lrPerStep: true });
     const { meta } = await loadModel(path.join(out, 'best'));

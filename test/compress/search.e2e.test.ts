@@ -13,6 +13,8 @@ import { compressModel, STATE_FILE, type CompressProgress } from '../../src/comp
 import { chooseVariant } from '../../src/compress/choose.js';
 import { probeImagesPerSecond } from '../../src/compress/distil-arch.js';
 import { loadData } from '../../src/data/dataset.js';
+import { TEACHER_FILE, teacherProbs } from '../../src/train/distill.js';
+import { expectClose } from '../helpers.js';
 import { cli } from '../commands/cli.js';
 import { runCli } from '../../src/commands/main.js';
 
@@ -187,6 +189,18 @@ describe('compressModel, --target latency: the distillation variant', () => {
     model = await saveFixtureModel(4);
   });
 
+  it('--teacher: the distillation learns from those teachers (their mean probabilities), not from the model', async () => {
+    const out = path.join(tmp(), 't');
+    const [a, b] = [await saveFixtureModel(6), await saveFixtureModel(9)];
+    const r = await compressModel(model, out, { ...TINY, target: 'latency', only: ['s2c2x2'], archEpochs: 1, teacher: [a, b] });
+    expect(r.variants.map((v) => v.name)).toEqual(['s2c2x2']);
+    const run = path.join(out, 'variants', 's2c2x2', 'train');
+    expect(JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8')).options.teacher).toEqual([a, b]);
+    const probs = await teacherProbs([a, b], await loadData(TINY.data, 'Training', {}), 'flip', 7);
+    const buf = readFileSync(path.join(run, TEACHER_FILE));
+    expectClose(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4), probs, { atol: 1e-5 });
+  }, 600_000);
+
   it('--target latency distils into the stride-2 ×2 network for --arch-epochs, re-estimates its batch norm, and resumes its run', async () => {
     const out = path.join(tmp(), 'c');
     const o = { ...TINY, target: 'latency' as const, only: ['s2c2x2'], archEpochs: 1 };
@@ -221,7 +235,7 @@ describe('compressModel, --target latency: the distillation variant', () => {
   it('the speed probe trains a few batches of the distillation and leaves nothing behind', async () => {
     const dir = path.join(tmp(), 'probe');
     const ds = await loadData(TINY.data, 'Training', {});
-    const rate = await probeImagesPerSecond(model, dir, ds, 'mini-xception-s2c2-x2');
+    const rate = await probeImagesPerSecond([model], dir, ds, 'mini-xception-s2c2-x2');
     expect(rate).toBeGreaterThan(0);
     expect(existsSync(dir)).toBe(false);
   }, 300_000);
