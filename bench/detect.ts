@@ -13,7 +13,8 @@
  *
  * Passes `auto` and `auto-up1` are fer's `dlib+tiny` as it ships (default thresholds, its own landmarks: "NME as
  * shipped"): `auto` with its default upsampling (the small-face cascade on photos up to ~1 megapixel),
- * `auto-up1` with `upsample: 1` (one 2× upsampled dlib scan of the whole image, the default before the cascade).
+ * `auto-up1` with `upsample: 1` (one 2× upsampled dlib scan of the whole image, the default before the cascade);
+ * `auto-L1` with dlib's 68 points read on the face's square upsampled once (`landmarkUpsample: 1`, the default before h32b).
  *
  * Sets: `--real` (every face annotated: false positives count), `--landmarks` (one face annotated per photo: only
  * recall and NME), `--face-free` (photos without faces, e.g. scikit-image's data from Debian's python3-skimage:
@@ -182,6 +183,7 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
   let ms = 0;
   const detect = async (image: RawImage): Promise<{ box: Box; score: number; landmarks?: Point[] }[]> => {
     if (pass === 'auto') return detectFaces(image, { detector: 'dlib+tiny' });
+    if (pass === 'auto-L1') return detectFaces(image, { detector: 'dlib+tiny', landmarkUpsample: 1 });
     if (pass === 'auto-up1') return detectFaces(image, { detector: 'dlib+tiny', upsample: 1 });
     if (pass.startsWith('dlib')) return dlibDetectAsync(image, Number(pass.slice(4)), -1);
     if (pass.startsWith('tiny'))

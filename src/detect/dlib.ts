@@ -85,6 +85,14 @@ export function toGray(image: RawImage): Uint8Array {
   return out;
 }
 
+/**
+ * 2× upsamplings of the square around each face that dlib's shape predictor reads its 68 points on (at least the
+ * scan's own): twice. Its model reads single pixels of faces far larger than most faces of a photo, and on AFW's
+ * human-annotated faces reading them on the square upsampled twice rather than once lowered the error of every
+ * size band (BENCHMARKS.md "dlib's 68 points read on the face upsampled twice (issue 32, h32b)").
+ */
+export const DLIB_LANDMARK_UPSAMPLE = 2;
+
 /** How many 2× upsamplings `auto` takes: one for photos up to ~1 megapixel (faces down to ~40 px), else none. */
 export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.height) <= 1024 ? 1 : 0);
 
@@ -114,7 +122,13 @@ export const grayImage = (image: RawImage): RawImage =>
  * dlibDetectAsync on rectangles of a 1-channel image (integer pixels, inside it; grayImage), each on its own
  * worker thread: every face of every rectangle, boxes and landmarks in the image's pixels.
  */
-export async function dlibDetectRegions(gray: RawImage, regions: Box[], upsample: number, threshold = 0): Promise<DetectedFace[]> {
+export async function dlibDetectRegions(
+  gray: RawImage,
+  regions: Box[],
+  upsample: number,
+  threshold = 0,
+  landmarkUpsample = upsample,
+): Promise<DetectedFace[]> {
   if (gray.channels !== 1) throw new Error('dlibDetectRegions: expected a 1-channel image');
   const found = await Promise.all(
     regions.map(async (r) => {
@@ -123,7 +137,12 @@ export async function dlibDetectRegions(gray: RawImage, regions: Box[], upsample
         const from = (r.y + y) * gray.width + r.x;
         part.set(gray.data.subarray(from, from + r.width), y * r.width);
       }
-      const faces = await dlibDetectAsync({ data: part, width: r.width, height: r.height, channels: 1 }, upsample, threshold);
+      const faces = await dlibDetectAsync(
+        { data: part, width: r.width, height: r.height, channels: 1 },
+        upsample,
+        threshold,
+        landmarkUpsample,
+      );
       return faces.map((f) => ({
         ...f,
         box: { ...f.box, x: f.box.x + r.x, y: f.box.y + r.y },

@@ -8,7 +8,16 @@
  */
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { autoUpsample, dlibDetectAsync, dlibDetectRegions, dlibUnavailable, dlibWithoutModel, grayImage, loadDlib } from './dlib.js';
+import {
+  autoUpsample,
+  DLIB_LANDMARK_UPSAMPLE,
+  dlibDetectAsync,
+  dlibDetectRegions,
+  dlibUnavailable,
+  dlibWithoutModel,
+  grayImage,
+  loadDlib,
+} from './dlib.js';
 import { proposalInputSize, SMALL_FACES, smallFaceRegions } from './small-faces.js';
 import { UsageError } from '../errors.js';
 import { thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
@@ -67,6 +76,11 @@ export interface DetectOptions {
    * against 7.0%) or `net` (face-api's net, two looks).
    */
   landmarks?: LandmarkModel;
+  /**
+   * 2× upsamplings of the square around each face that dlib's 68-point model reads (at least the scan's own);
+   * default DLIB_LANDMARK_UPSAMPLE.
+   */
+  landmarkUpsample?: number;
 }
 
 export interface DetectTimings {
@@ -91,10 +105,13 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     const t = performance.now();
     // dlib+tiny on a photo dlib upsamples: its plain scan, the upsampled one only where tiny saw a small box
     // (small-faces.ts); tiny's boxes then also give the faces it adds. Otherwise one scan at `upsample`.
-    const cascade = detector === 'dlib+tiny' && automatic && upsample === 1 ? await smallFaceCascade(image, th, o.inputSize) : undefined;
-    // The 68 points are read on the face's square upsampled at least once, whatever the scan's upsampling (video
-    // frames and large photos scan without): on AFW photos scaled to 640 px, 3.63% NME against 4.62% (BENCHMARKS.md).
-    let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, Math.max(1, upsample));
+    // The 68 points are read on the face's square upsampled DLIB_LANDMARK_UPSAMPLE times, whatever the scan's
+    // upsampling (video frames and large photos scan without): on AFW photos scaled to 640 px, once gave 3.63% NME
+    // against 4.62% on the frame, and twice lowers it again (BENCHMARKS.md).
+    const readAt = Math.max(o.landmarkUpsample ?? DLIB_LANDMARK_UPSAMPLE, upsample);
+    const cascade =
+      detector === 'dlib+tiny' && automatic && upsample === 1 ? await smallFaceCascade(image, th, o.inputSize, readAt) : undefined;
+    let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, readAt);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (dlibWithoutModel()) {
       const t2 = performance.now();
@@ -129,13 +146,14 @@ async function smallFaceCascade(
   image: RawImage,
   th: Required<Thresholds>,
   inputSize?: number,
+  readAt = DLIB_LANDMARK_UPSAMPLE,
 ): Promise<{ faces: DetectedFace[]; tiny: Found[] }> {
   const gray = grayImage(image);
   const size = inputSize ?? 416,
     lookSize = proposalInputSize(image, size);
   // On photos over 640 px the places come from a larger input than the faces tiny adds (kept at `size`, as calibrated).
   const [plain, places, tinyFaces] = await Promise.all([
-    dlibDetectAsync(gray, 0, th.dlib, 1), // its 68 points read on the face's square upsampled, as the full scan's were
+    dlibDetectAsync(gray, 0, th.dlib, readAt), // its 68 points read on the face's square upsampled, as the full scan's are
     detectorBoxes(image, 'tiny', Math.min(SMALL_FACES.proposal, th.tiny), lookSize),
     lookSize === size ? undefined : detectorBoxes(image, 'tiny', th.tiny, size),
   ]);
@@ -145,9 +163,9 @@ async function smallFaceCascade(
     plain.map((f) => f.box),
     image,
   );
-  if (regions === null) return { faces: await dlibDetectAsync(gray, 1, th.dlib), tiny };
+  if (regions === null) return { faces: await dlibDetectAsync(gray, 1, th.dlib, readAt), tiny };
   const faces = [...plain];
-  const small = (await dlibDetectRegions(gray, regions, 1, th.dlib)).sort((a, b) => b.score - a.score); // a new array
+  const small = (await dlibDetectRegions(gray, regions, 1, th.dlib, readAt)).sort((a, b) => b.score - a.score); // a new array
   for (const f of small) if (faces.every((g) => iou(g.box, f.box) < 0.3)) faces.push(f);
   return { faces, tiny };
 }
