@@ -87,7 +87,7 @@ export function toGray(image: RawImage): Uint8Array {
 
 /**
  * 2× upsamplings of the square around each face that dlib's shape predictor reads its 68 points on (at least the
- * scan's own): twice. Its model reads single pixels of faces far larger than most faces of a photo, and on AFW's
+ * scan's own) where `upsample` is automatic (photos; detectFaces): twice. Its model reads single pixels of faces far larger than most faces of a photo, and on AFW's
  * human-annotated faces reading them on the square upsampled twice rather than once lowered the error of every
  * size band (BENCHMARKS.md "dlib's 68 points read on the face upsampled twice (issue 32, h32b)").
  */
