@@ -54,5 +54,5 @@ export const calibrate = calibration.calibrate as (
   batchSize?: number,
 ) => Calibration;
 
-/** The model as ONNX bytes (fp32, fp16 or int8), fer's metadata included. */
+/** The model as ONNX bytes (fp32, fp16, int8 or int4), fer's metadata included. */
 export const convertToOnnx = convert.convertToOnnx as (model: LayersModelLike, meta: FerMetadata, options?: ConvertOptions) => Uint8Array;

@@ -25,10 +25,10 @@ export const exportSchema = exportOptionsSchema.omit({ int8Target: true }).exten
 export function exportCommand(): Command {
   const cmd = new Command('export').description('export a trained model to another format');
   const onnx = new Command('onnx')
-    .description("write an ONNX model (fp32, fp16 or int8 QDQ) with fer's own graph writer, verified with onnxruntime-node")
+    .description("write an ONNX model (fp32, fp16, int8 QDQ or int4) with fer's own graph writer, verified with onnxruntime-node")
     .option('--model <path>', 'fer model directory, or a shipped model by name (default: the shipped model)')
     .option('--out <file>', 'output .onnx (default: ./<model name>.<precision>.onnx)')
-    .option('--precision <p>', 'fp32 | fp16 | int8')
+    .option('--precision <p>', 'fp32 | fp16 | int8 | int4 (4-bit weights per channel, opset 21)')
     .option(
       '--target <t>',
       'int8 graph: cpu (int8 weights, float compute: never slower than fp32 on CPU; default) | tensorrt (full-integer QDQ for TensorRT and NPUs)',

@@ -1,11 +1,12 @@
 /**
  * tfjs LayersModel → ONNX: walks the layers in order, folds each BatchNormalization into the conv before
  * it, emits NCHW ops (the NHWC input, when kept, is reshaped once at the top: no transpose pairs inside),
- * and writes fp32, fp16 (weights and activations), or int8 QDQ (weights per output channel, activations
- * per tensor from calibration; symmetric, zero point 0, as TensorRT requires).
+ * and writes fp32, fp16 (weights and activations), int8 or int4 weights per output channel with float compute, or
+ * int8 QDQ (weights per output channel, activations per tensor from calibration; symmetric, zero point 0, as
+ * TensorRT requires).
  */
 import type { tf } from '../engine/tf.js';
-import { ModelError } from '../errors.js';
+import { ModelError, UsageError } from '../errors.js';
 import type { FerMetadata } from '../model/types.js';
 import { producers } from '../model/graph.js';
 import { DataType, encodeModel, makeGraph, makeModel, makeNode, makeValueInfo } from '../onnx/builder.js';
@@ -13,6 +14,7 @@ import type { OnnxTypes } from '../onnx/proto.js';
 import * as ops from '../onnx/ops/index.js';
 import { finishOutput, makeGraphWriter, type GraphWriter } from '../onnx/writer.js';
 import { ONNX_OPSET } from '../onnx/opset.js';
+import { INT4_OPSET } from '../onnx/precision.js';
 import { LAYER_CONVERTERS, makeLayerEnv } from './layers.js';
 
 export { INT8_TARGETS, PRECISIONS, type Int8Target, type Precision } from '../onnx/precision.js';
@@ -70,14 +72,15 @@ function exportMetadata(meta: FerMetadata, o: ConvertOptions, w: GraphWriter, [H
     arch: meta.arch ?? 'unknown',
   };
   if (meta.pruning) metadata.pruning = JSON.stringify({ sparsity: meta.pruning.sparsity, pattern: meta.pruning.pattern });
-  if (meta.quantization || precision === 'int8') {
+  if (meta.quantization || precision === 'int8' || precision === 'int4') {
     const int8 = fullInt8
       ? 'int8 QDQ, weights per-channel symmetric, activations per-tensor symmetric (target tensorrt)'
       : 'int8 weights per-channel symmetric, float activations (target cpu)';
+    const exported = { int8, int4: 'int4 weights per-channel symmetric, float activations' } as Record<string, string>;
     metadata.quantization = JSON.stringify({
       ...meta.quantization,
       activations: undefined,
-      export: precision === 'int8' ? int8 : precision,
+      export: exported[precision] ?? precision,
     });
   }
   return metadata;
@@ -112,12 +115,20 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   const graph = makeGraph(w.nodes, 'fer', [input], [output], w.initializers);
   return encodeModel(
     makeModel(graph, {
-      opset: o.opset ?? ONNX_OPSET,
+      opset: opsetFor(o),
       producer: 'fer',
       version: o.version ?? '0.0.0',
       metadata: exportMetadata(meta, o, w, hwc),
     }),
   );
+}
+
+/** The opset a graph declares: --opset, else ONNX_OPSET, raised to INT4_OPSET for int4 weights (which need it). */
+export function opsetFor(o: Pick<ConvertOptions, 'opset' | 'precision'>): number {
+  if (o.precision !== 'int4') return o.opset ?? ONNX_OPSET;
+  if (o.opset !== undefined && o.opset < INT4_OPSET)
+    throw new UsageError(`convert: int4 weights need opset ${INT4_OPSET} or later (ONNX's INT4 type), not ${o.opset}`);
+  return o.opset ?? INT4_OPSET;
 }
 
 export const SUPPORTED = ['InputLayer', ...Object.keys(LAYER_CONVERTERS)];

@@ -51,10 +51,15 @@ export const TOLERANCES: Record<Precision, { maxAbsDiff: number; top1Agreement: 
   // int8: the reference quantizes the same activations with the same scales, but integer kernels round
   // their int32 accumulators once per layer where the float simulation does not.
   int8: { maxAbsDiff: 0.1, top1Agreement: 0.99 },
+  // int4 computes in float with the weights of the fake-quantized reference.
+  int4: { maxAbsDiff: 1e-4, top1Agreement: 1 },
 };
 /** int8 for CPU computes in float with the same weights as the fake-quantized reference: fp32's tolerance. */
 export const toleranceFor = (precision: Precision, target: Int8Target = 'cpu') =>
   TOLERANCES[precision === 'int8' && target === 'cpu' ? 'fp32' : precision];
+
+/** The weight grid an integer export writes (8 or 4 bits per output channel); 0 for fp32/fp16. */
+const exportBits = (precision: Precision) => (precision === 'int8' ? 8 : precision === 'int4' ? 4 : 0);
 
 /**
  * Where `fer export onnx` writes without --out: the working directory, the file named after the model and its
@@ -102,12 +107,13 @@ export async function exportOnnx(modelPath: string, file: string, options: Expor
       // activations quantized where the graph quantizes them, so the check measures the export, not
       // post-training quantization itself (val accuracy measures that).
       let reference: Predictor = model;
-      if (o.precision === 'int8') {
-        // The writer stores every conv's weights as int8 per output channel, whatever grid they are on (a 4-bit
-        // or fp16 model's too): the reference takes the same step. (Per-channel quantization commutes with
-        // batch-norm folding, which scales each output channel.)
-        const on8BitGrid = meta.quantization?.bits === 8 && meta.quantization.granularity === 'per-channel';
-        if (!meta.quantization || (!fullInt8 && !on8BitGrid)) applyFakeQuant(model, 8, 'per-channel');
+      const bits = exportBits(o.precision);
+      if (bits) {
+        // The writer stores every conv's weights on a `bits` grid per output channel, whatever grid they are on (a
+        // 4-bit or fp16 model's too in int8): the reference takes the same step. (Per-channel quantization commutes
+        // with batch-norm folding, which scales each output channel.)
+        const onGrid = meta.quantization?.bits === bits && meta.quantization.granularity === 'per-channel';
+        if (!meta.quantization || (!fullInt8 && !onGrid)) applyFakeQuant(model, bits, 'per-channel');
         if (fullInt8) reference = simulateInt8(model, activationQuantPoints(model, ranges ?? {}), biasRounding);
       }
       const v = await verify(reference, bytes, o, o.sample);

@@ -9,6 +9,9 @@ import { irVersionFor } from './opset.js';
 
 export const DataType = onnx.TensorProto.DataType;
 export type DataTypeCode = OnnxTypes.TensorProto.DataType;
+/** ONNX 1.16's 4-bit types (opset 21), newer than the onnx-proto tables fer reads: signed and unsigned. */
+export const INT4 = 22 as DataTypeCode;
+export const UINT4 = 21 as DataTypeCode;
 
 export type AttrValue = { int: number } | { float: number } | { ints: number[] } | { floats: number[] } | { string: string };
 
@@ -60,6 +63,22 @@ export function makeTensor(
   }
   const rawData = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
   return onnx.TensorProto.create({ name, dataType, dims, rawData });
+}
+
+/**
+ * A signed 4-bit tensor (ONNX INT4): two values a byte, the first in the low nibble (onnx's packing, as
+ * onnx.helper.make_tensor packs it); an odd count leaves the last high nibble zero. Throws outside −8..7.
+ */
+export function makeInt4Tensor(name: string, dims: number[], values: Int8Array): OnnxTypes.TensorProto {
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (values.length !== count) throw new Error(`makeInt4Tensor ${name}: dims [${dims}] need ${count} values, got ${values.length}`);
+  const rawData = new Uint8Array((count + 1) >> 1);
+  for (let i = 0; i < count; i++) {
+    const v = values[i];
+    if (v < -8 || v > 7) throw new RangeError(`makeInt4Tensor ${name}: value ${v} at ${i} is outside -8..7`);
+    rawData[i >> 1] |= (v & 15) << ((i & 1) * 4);
+  }
+  return onnx.TensorProto.create({ name, dataType: INT4, dims, rawData });
 }
 
 /** A value info with a shape whose entries are numbers or symbolic names (e.g. 'N'). */

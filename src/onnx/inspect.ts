@@ -1,6 +1,6 @@
 /** Reads what fer needs back from an ONNX file: metadata, input layout, parameter counts. */
 import { FER2013_CLASSES } from '../data/classes.js';
-import { decodeModel, DataType } from './builder.js';
+import { decodeModel, DataType, INT4, UINT4 } from './builder.js';
 import { ModelError } from '../errors.js';
 import { onnxMacs } from './macs.js';
 import { readOnnxFile } from './validate.js';
@@ -74,6 +74,12 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
     const raw = t.rawData ?? new Uint8Array();
     const count = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
     parameters += count;
+    if (t.dataType === INT4 || t.dataType === UINT4) {
+      // Two a byte, low nibble first.
+      const held = Math.min(count, raw.length * 2);
+      for (let i = 0; i < held; i++) if ((raw[i >> 1] >> ((i & 1) * 4)) & 15) nonzero++;
+      continue;
+    }
     const size = bytes[t.dataType ?? 0] ?? 1;
     // Non-zeros among the values the file holds (never a loop over the dims' product: an unused
     // initializer may declare 10^14 elements; readOnnxFile refuses those that do not hold them).

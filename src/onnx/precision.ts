@@ -3,8 +3,14 @@
  * the CLI and the public types read it).
  */
 
-export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+/**
+ * fp32, fp16 (weights and activations), int8 (see INT8_TARGETS), int4: weights 4-bit per output channel (ONNX INT4,
+ * two a byte) cast to float at load, float activations: an eighth of fp32's weight bytes, fp32's speed.
+ */
+export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
 export type Precision = (typeof PRECISIONS)[number];
+/** The opset an int4 graph declares: ONNX's INT4 type (and its Cast to float) came with opset 21. */
+export const INT4_OPSET = 21;
 /**
  * What an int8 export is for. `cpu`: int8 weights (per output channel) dequantized to float at load, float
  * activations: a quarter of the file, never slower than fp32 (onnxruntime's CPU int8 kernels run this net's

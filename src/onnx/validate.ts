@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ModelError, RuntimeFailure, UsageError } from '../errors.js';
-import { decodeModel, DataType } from './builder.js';
+import { decodeModel, DataType, INT4, UINT4 } from './builder.js';
 import type { OnnxTypes } from './proto.js';
 
 /** onnx's protobuf limit: a model file (without external data) is at most 2 GiB. */
@@ -79,7 +79,7 @@ export function readOnnxFile(file: string): OnnxFileInfo {
       external.push(checkExternal(file, t, count, size, where));
       continue;
     }
-    const held = heldElements(t, size);
+    const held = heldElements(t, size, count);
     if (held !== null && held !== count) {
       throw new ModelError(`${where} has dims [${(t.dims ?? []).join(',')}] (${count} elements) but holds ${held}`);
     }
@@ -136,8 +136,12 @@ function elementCount(t: OnnxTypes.ITensorProto, where: string): number {
   return count;
 }
 
-/** How many elements a tensor's in-file data holds (null: a type fer does not size). */
-function heldElements(t: OnnxTypes.ITensorProto, size: number | undefined): number | null {
+/** How many elements a tensor's in-file data holds (null: a type fer does not size); `count` is what its dims say. */
+function heldElements(t: OnnxTypes.ITensorProto, size: number | undefined, count: number): number | null {
+  if (t.rawData && t.rawData.length > 0 && (t.dataType === INT4 || t.dataType === UINT4)) {
+    // Two a byte: an odd count leaves the last byte's high nibble unused.
+    return Math.ceil(count / 2) === t.rawData.length ? count : t.rawData.length * 2;
+  }
   if (t.rawData && t.rawData.length > 0) return size ? t.rawData.length / size : null;
   const typed = [t.floatData, t.int32Data, t.int64Data, t.doubleData, t.uint64Data, t.stringData].find((a) => a && a.length > 0);
   if (typed) {

@@ -1,11 +1,11 @@
 /**
  * The graph under construction for one export: its nodes and initializers, and the GraphContext the op
- * emitters write through, which stores weights as the precision asks (fp32, fp16, int8 for CPU: Cast + Mul of
- * int8 constants; int8 for TensorRT: DequantizeLinear per output channel and int32 biases).
+ * emitters write through, which stores weights as the precision asks (fp32, fp16, int8 or int4 for CPU: Cast + Mul
+ * of integer constants; int8 for TensorRT: DequantizeLinear per output channel and int32 biases).
  */
 import { quantize, toFloat16 } from '../quantize/quantize.js';
 import type { AttrValue } from './builder.js';
-import { DataType, makeNode, makeTensor } from './builder.js';
+import { DataType, makeInt4Tensor, makeNode, makeTensor } from './builder.js';
 import type { OnnxTypes } from './proto.js';
 import type { GraphContext } from './ops/types.js';
 import type { Precision, WriterOptions } from './precision.js';
@@ -54,19 +54,20 @@ export function makeGraphWriter(precision: Precision, o: WriterOptions): GraphWr
     },
     weight(name, w, dims, opts = {}) {
       const v = flushDenormals(w);
-      if (precision === 'int8' && opts.quantize) {
-        // Symmetric int8 per output channel (axis 0 of OIHW), eqs. (2)–(4) channel by channel.
+      const bits = precision === 'int4' ? 4 : precision === 'int8' ? 8 : 0;
+      if (bits && opts.quantize) {
+        // Symmetric per output channel (axis 0 of OIHW), eqs. (2)–(4) channel by channel.
         const per = v.length / dims[0];
         const qs = new Int8Array(v.length),
           scales = new Float32Array(dims[0]);
         for (let c = 0; c < dims[0]; c++) {
-          const r = quantize(v.subarray(c * per, (c + 1) * per), 8);
+          const r = quantize(v.subarray(c * per, (c + 1) * per), bits);
           qs.set(r.q, c * per);
           scales[c] = 1 / r.scales[0];
         }
-        initializers.push(makeTensor(`${name}.q`, DataType.INT8, dims, qs));
+        initializers.push(bits === 4 ? makeInt4Tensor(`${name}.q`, dims, qs) : makeTensor(`${name}.q`, DataType.INT8, dims, qs));
         if (!fullInt8) {
-          // int8 storage, float compute: Cast and Mul of constants, which onnxruntime (and any runtime)
+          // Integer storage, float compute: Cast and Mul of constants, which onnxruntime (and any runtime)
           // folds into a float weight at load, so the conv keeps its prepacked float kernel. (A
           // DequantizeLinear here stays in the graph for QDQ fusion and runs 3× slower than fp32.)
           initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0], ...dims.slice(1).map(() => 1)], scales));

@@ -1,5 +1,5 @@
 /**
- * ONNX export at fp32, fp16 and int8 against independent references: onnxruntime-node vs tfjs, and
+ * ONNX export at fp32, fp16, int8 and int4 against independent references: onnxruntime-node vs tfjs, and
  * onnx.checker (Debian's python3-onnx) with full_check.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
@@ -15,6 +15,7 @@ import { DEFAULT_MODEL } from '../../src/model/default.js';
 import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { type Int8Target, type Precision } from '../../src/convert/convert.js';
 import { createSession } from '../../src/runtime/ort.js';
+import { decodeModel, INT4 } from '../../src/onnx/builder.js';
 
 const PY = '/usr/bin/python3';
 const hasOnnxChecker = (() => {
@@ -56,6 +57,7 @@ describe.each(models)('export onnx: %s', (_label, make) => {
     ['fp16', 'fp16', undefined],
     ['int8 (cpu)', 'int8', 'cpu'],
     ['int8 (tensorrt)', 'int8', 'tensorrt'],
+    ['int4', 'int4', undefined],
   ];
   const fileFor = (precision: Precision, target?: Int8Target) =>
     path.join(outDir, `${_label.replace(' ', '-')}.${precision}${target ? `-${target}` : ''}.onnx`);
@@ -74,21 +76,24 @@ describe.each(models)('export onnx: %s', (_label, make) => {
     expect(v.images).toBe(sample.size);
     expect(v.maxAbsDiff).toBeLessThanOrEqual(toleranceFor(precision, target).maxAbsDiff);
     expect(v.top1Agreement).toBeGreaterThanOrEqual(toleranceFor(precision, target).top1Agreement);
-    // fp32, and int8 for CPU (float compute on the dequantized weights the reference uses too).
-    if (precision === 'fp32' || target === 'cpu') expect(v.maxAbsDiff).toBeLessThan(1e-4);
+    // fp32, and int8 for CPU and int4 (float compute on the dequantized weights the reference uses too).
+    if (precision === 'fp32' || target === 'cpu' || precision === 'int4') expect(v.maxAbsDiff).toBeLessThan(1e-4);
     const info = inspectOnnx(file);
     expect(info.metadata.classes).toContain('surprise');
     expect(Object.keys(info.opTypes)).not.toContain('BatchNormalization'); // folded
     expect(info.opTypes.Transpose ?? 0).toBe(0);
     if (target === 'tensorrt') expect(info.opTypes.QuantizeLinear).toBeGreaterThan(10);
-    if (target === 'cpu') {
+    if (target === 'cpu' || precision === 'int4') {
       expect(info.opTypes.QuantizeLinear ?? 0).toBe(0); // activations stay float
       expect(info.opTypes.DequantizeLinear ?? 0).toBe(0);
       expect(info.opTypes.Cast).toBe(info.opTypes.Conv); // one per conv's int8 weights, folded at load
     }
-    if (hasOnnxChecker) expect(Number(onnxCheck(file))).toBeGreaterThanOrEqual(13);
+    // Debian's onnx (1.12) predates the INT4 type (onnx 1.16): onnxruntime's reading above is int4's reference.
+    if (hasOnnxChecker && precision !== 'int4') expect(Number(onnxCheck(file))).toBeGreaterThanOrEqual(13);
   };
-  it.each(variants)('%s: verified against tfjs within tolerance, and passes onnx.checker', (_n, p, t) => check(p, t));
+  it.each(variants)('%s: verified against tfjs within tolerance, and passes onnx.checker where it knows the types', (_n, p, t) =>
+    check(p, t),
+  );
 
   /** The int8 export of a target (exported first if this test runs alone) and the op counts of the graph onnxruntime runs. */
   const int8AsOptimized = async (target: Int8Target) => {
@@ -127,6 +132,30 @@ describe.each(models)('export onnx: %s', (_label, make) => {
       await s.session.release();
       expect(after).toEqual(inspectOnnx(optimized).opTypes);
     }
+  });
+
+  it('int4: 4-bit weights two a byte, opset 21, the fp32 graph at load, and the file under 70% of int8 (cpu)', async () => {
+    const file = fileFor('int4');
+    if (!existsSync(file)) await check('int4');
+    const bytes = readFileSync(file);
+    const model = decodeModel(bytes);
+    expect(Number(model.opsetImport?.[0]?.version)).toBe(21);
+    const int4 = (model.graph?.initializer ?? []).filter((t) => t.dataType === INT4);
+    expect(int4.length).toBe(inspectOnnx(file).opTypes.Conv);
+    for (const t of int4) {
+      const count = (t.dims ?? []).reduce((a: number, b) => a * Number(b), 1);
+      expect(t.rawData?.length).toBe(Math.ceil(count / 2));
+    }
+    const optimized = path.join(outDir, 'int4.optimized.onnx');
+    const s = await createSession(file, { optimizedModelFile: optimized, threads: 1 });
+    await s.session.release();
+    const after = inspectOnnx(optimized).opTypes;
+    expect(after.Cast ?? 0).toBe(0); // folded into float weights at load
+    expect(after.Mul ?? 0).toBe(0);
+    const int8 = fileFor('int8', 'cpu'),
+      fp32 = fileFor('fp32');
+    if (existsSync(fp32)) expect(inspectOnnx(file).parameters).toBe(inspectOnnx(fp32).parameters);
+    if (existsSync(int8)) expect(bytes.length).toBeLessThan(readFileSync(int8).length * 0.7);
   });
 
   it('is deterministic: the same model exports to identical bytes', async () => {
