@@ -46,6 +46,10 @@ export async function finetune(
   out: string,
   o: FinetuneOptions,
 ): Promise<TrainResult> {
+  // A model that arrives pruned, fine-tuned without a target of its own, keeps its zeros where they are: choosing new
+  // masks at its overall sparsity would undo how the pruning spread them over the layers (LAMP leaves the stem ~5%
+  // sparse and the wide 1×1 kernels up to 70%).
+  const hold = !o.prune && meta.pruning !== undefined;
   const prune =
     o.prune ??
     (meta.pruning ? { target: meta.pruning.sparsity, pattern: meta.pruning.pattern as TrainOptions['prunePattern'] } : undefined);
@@ -66,6 +70,7 @@ export async function finetune(
           ...rampSchedule(steps, prune.pattern === '2:4' ? 0 : (prune.ramp ?? 0), prune.initial ?? 0),
           prunePattern: prune.pattern,
           pruneScope: prune.scope ?? 'layer',
+          pruneHold: hold,
         }
       : {}),
     ...(quant ? { quantizeBits: quant.bits, granularity: quant.granularity } : {}),

@@ -58,6 +58,11 @@ export const trainOptionsSchema = z.object({
   prunePattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
   /** layer: each layer to the target; global: one |w| threshold; lamp: one threshold on LAMP scores (prune/prune.ts). */
   pruneScope: z.enum(PRUNE_SCOPES).default('layer'),
+  /**
+   * Keep the zeros the model arrives with as the masks and never choose new ones (fine-tuning a pruned model
+   * without a pruning target of its own, e.g. `fer quantize --finetune-epochs` after `fer prune`).
+   */
+  pruneHold: z.boolean().default(false),
   /** Sparsity the polynomial schedule starts from (e.g. the zeros a model already has when it is fine-tuned). */
   pruneInitial: z.coerce.number().min(0).max(0.99).default(0),
   /** Structured pruning during training: share of each channel group silenced by the end of the schedule (0 = off). */

@@ -20,6 +20,8 @@ import {
   inspectOnnx,
 } from '../../src/index.js';
 import { FIXTURE_DATA, saveFixtureModel } from '../fixture-model.js';
+import { kernelWeights, readValues } from '../../src/prune/weights.js';
+import { loadModel as loadLayersModel } from '../../src/model/io.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fer-stages-'));
 const val = path.join(FIXTURE_DATA, 'val');
@@ -75,6 +77,38 @@ describe('stage functions', () => {
       expect(p.kernelSparsity).toBeGreaterThan(0.5);
       expect(p.sparsity).toBeLessThan(0.5 + (scope === 'layer' ? 0.02 : 0.001));
     }
+  });
+
+  it("quantizeModel with a fine-tune keeps a LAMP-pruned model's zeros where the pruning put them", async () => {
+    const dir = path.join(tmp, 'p-lamp');
+    if (!existsSync(dir)) await pruneModelDir(model, dir, { targetSparsity: 0.5, scope: 'lamp' });
+    const zeros = async (d: string) => {
+      const { model: m } = await loadLayersModel(d);
+      const z = kernelWeights(m).map((w) => Array.from(readValues(w), (x) => x === 0));
+      m.dispose();
+      return z;
+    };
+    const before = await zeros(dir);
+    const share = (z: boolean[]) => z.filter(Boolean).length / z.length;
+    // LAMP spreads the zeros unevenly: some kernel is far under the overall 50%.
+    expect(Math.min(...before.map(share))).toBeLessThan(0.4);
+    const out = path.join(tmp, 'p-lamp-q8');
+    const r = await quantizeModel(dir, out, {
+      bits: 8,
+      finetuneEpochs: 1,
+      data: path.join(FIXTURE_DATA, 'train'),
+      calibrationImages: 16,
+      distill: false,
+      bnReestimate: false,
+    });
+    expect(r.interrupted).toBe(false);
+    const after = await zeros(out);
+    // Every pruned weight is still zero, and no kernel was pruned further than 8-bit rounding can zero (the old
+    // fine-tune re-pruned every kernel to the overall sparsity).
+    before.forEach((z, k) => {
+      expect(z.every((isZero, i) => !isZero || after[k][i])).toBe(true);
+      expect(share(after[k]) - share(z)).toBeLessThan(0.05);
+    });
   });
 
   it('evaluate: the metrics evaluateModel gives, with eval.json and confusion.png written', async () => {

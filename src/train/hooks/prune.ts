@@ -1,6 +1,7 @@
 /**
  * Pruning during training: masks recomputed on the polynomial schedule, re-applied after every optimizer
- * step so pruned weights stay zero. Masks are derived from the weights' zeros on resume.
+ * step so pruned weights stay zero. Masks are derived from the weights' zeros on resume (and are all there is with
+ * pruneHold).
  */
 import type { StepHook } from '../types.js';
 import type { TrainOptions } from '../options.js';
@@ -44,7 +45,7 @@ export function pruneHook(o: TrainOptions): StepHook | null {
       // while the target does not fall). Recomputing on the raw post-step values let LAMP hand the zeros of small
       // kernels back and take others elsewhere (found with layer-wise reconstruction, whose refitted kernels tip it).
       apply();
-      if (isUpdateStep(schedule, step)) {
+      if (!o.pruneHold && isUpdateStep(schedule, step)) {
         const s = scheduledSparsity(schedule, step);
         if (s > 0 || settings.pattern === '2:4') {
           masks = computeMasks(weights, s, settings);
