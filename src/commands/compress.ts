@@ -21,16 +21,19 @@ export const compressSchema = compressOptionsSchema.extend(modelToOutFields);
 
 export function compressCommand(): Command {
   const cmd = new Command('compress').description(
-    'search compressed variants of a model (pruning, channel slimming, int8) and keep the fastest or smallest within an accuracy budget',
+    'search compressed variants of a model (pruning, channel slimming, a faster architecture, int8/int4) and keep the fastest or smallest within an accuracy budget',
   );
   withModelOption(cmd)
     .requiredOption('--data <dir|csv>', 'training data: fine-tunes, batch-norm re-estimation, int8 calibration')
     .requiredOption('--val <dir|csv>', "validation data: every variant's accuracy, from its ONNX export")
     .option('--max-drop <points>', 'largest accuracy drop against the original on --val, in percentage points')
-    .option('--target <t>', 'latency (structured pruning, int8 where not slower) | size (unstructured pruning + int8)')
+    .option(
+      '--target <t>',
+      'latency (structured pruning, distillation into mini-xception-s2c2-x2, int8 where not slower) | size (unstructured pruning + int8; int4 after a quantization-aware fine-tune)',
+    )
     .option('--budget-minutes <n>', 'start no variant that would end past this budget (estimated from the variants done)')
     .option('--no-reconstruct', 'skip the layer-wise refit of kept weights after unstructured pruning (faster, less accurate)')
-    .option('--finetune-epochs <n>', 'fine-tune epochs after each pruning')
+    .option('--finetune-epochs <n>', 'fine-tune epochs after each pruning, and of each int4 quantization (at least 1)')
     .option('--sparsities <list>', '--target size: unstructured sparsities tried, comma-separated')
     .option('--ratios <list>', '--target latency: channel-pruning ratios tried, comma-separated')
     .option(

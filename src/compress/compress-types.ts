@@ -3,7 +3,7 @@ import type { Precision } from '../onnx/precision.js';
 import type { Arch } from '../model/archs.js';
 import type { CompressTarget, VariantMeasure } from './choose.js';
 
-/** A variant to build: a prune or slim stage, optionally followed by int8 quantization, exported to ONNX. */
+/** A variant to build: a prune or slim stage, optionally followed by int8/int4 quantization, exported to ONNX. */
 export interface VariantPlan {
   name: string;
   kind: 'dense' | 'prune' | 'slim' | 'arch';
@@ -11,8 +11,11 @@ export interface VariantPlan {
   ratio?: number;
   /** kind 'arch': the architecture distilled into (compress/distil-arch.ts). */
   arch?: Arch;
-  /** Quantized to int8 and exported int8 (from the model of `from` when given, else from this variant's own). */
-  int8: boolean;
+  /**
+   * The exported weights: fp32, or quantized and exported as int8 (post-training: 8 bits cost nothing here) or int4
+   * (after a quantization-aware fine-tune of --finetune-epochs), from the model of `from` when given, else this one's.
+   */
+  precision: 'fp32' | 'int8' | 'int4';
   from?: string;
   /** Why it was not run (a stage the toolkit has no short path for). */
   notRun?: string;

@@ -11,7 +11,6 @@ import { z } from 'zod';
 import { loadData, memoizeLoader, type Dataset } from '../data/dataset.js';
 import { TTA_MODES } from '../data/augment.js';
 import { exportOnnx } from '../convert/export.js';
-import type { Precision } from '../onnx/precision.js';
 import { evaluate, modelDataClasses } from '../eval/evaluate-data.js';
 import { benchInterleaved } from '../bench/bench.js';
 import { writeOutput } from '../io/output.js';
@@ -92,20 +91,25 @@ export function planVariants(o: Pick<Parsed, 'target' | 'sparsities' | 'ratios' 
   const plans: VariantPlan[] =
     o.target === 'size'
       ? [
-          { name: 'int8', kind: 'dense', int8: true },
-          ...o.sparsities.map((s) => ({ name: `prune${pct(s)}-int8`, kind: 'prune' as const, sparsity: s, int8: true })),
+          { name: 'int8', kind: 'dense', precision: 'int8' },
+          { name: 'int4', kind: 'dense', precision: 'int4' },
+          ...o.sparsities.map((s) => ({ name: `prune${pct(s)}-int8`, kind: 'prune' as const, sparsity: s, precision: 'int8' as const })),
+          // The smallest sparsity at 4 bits: a share of the zeros' savings with the gzip'd file's at int4.
+          ...o.sparsities
+            .slice(0, 1)
+            .map((s) => ({ name: `prune${pct(s)}-int4`, kind: 'prune' as const, sparsity: s, precision: 'int4' as const })),
         ]
       : [
           ...o.ratios.flatMap((r) => [
-            { name: `slim${pct(r)}`, kind: 'slim' as const, ratio: r, int8: false },
-            { name: `slim${pct(r)}-int8`, kind: 'slim' as const, ratio: r, int8: true, from: `slim${pct(r)}` },
+            { name: `slim${pct(r)}`, kind: 'slim' as const, ratio: r, precision: 'fp32' as const },
+            { name: `slim${pct(r)}-int8`, kind: 'slim' as const, ratio: r, precision: 'int8' as const, from: `slim${pct(r)}` },
           ]),
           // Last: its epochs are what the budget leaves after the quick variants.
           ...(o.archEpochs === 0
             ? []
             : [
-                { name: 's2c2x2', kind: 'arch' as const, arch: DISTIL_ARCH, int8: false },
-                { name: 's2c2x2-int8', kind: 'arch' as const, arch: DISTIL_ARCH, int8: true, from: 's2c2x2' },
+                { name: 's2c2x2', kind: 'arch' as const, arch: DISTIL_ARCH, precision: 'fp32' as const },
+                { name: 's2c2x2-int8', kind: 'arch' as const, arch: DISTIL_ARCH, precision: 'int8' as const, from: 's2c2x2' },
               ]),
         ];
   if (!o.only) return plans;
@@ -164,7 +168,7 @@ export async function compressModel(
   // The original: its fp32 ONNX export, measured like every variant.
   const originalOnnx = path.join(out, 'original.onnx');
   if (!existsSync(originalOnnx)) await exportOnnx(model, originalOnnx, { version: 'compress', sample: valSet });
-  const original = await measure(model, originalOnnx, out, { name: 'original', kind: 'dense', int8: false }, 'fp32', 0, valSet, o, hooks);
+  const original = await measure(model, originalOnnx, out, { name: 'original', kind: 'dense', precision: 'fp32' }, 0, valSet, o, hooks);
 
   const runnable = plans.filter((p) => !p.notRun);
   const skipped: CompressResult['skipped'] = plans.filter((p) => p.notRun).map((p) => ({ name: p.name, reason: p.notRun! }));
@@ -218,7 +222,7 @@ export async function compressModel(
       skipped.push({ name: plan.name, reason: 'interrupted (redone on --resume)' });
       break;
     }
-    const rec = await measure(built.model, built.onnx, out, plan, plan.int8 ? 'int8' : 'fp32', (now() - t0) / 1000, valSet, o, hooks);
+    const rec = await measure(built.model, built.onnx, out, plan, (now() - t0) / 1000, valSet, o, hooks);
     state.done[plan.name] = rec;
     saveState();
     hooks.onVariant?.({ phase: 'done', name: plan.name, index, total: runnable.length });
@@ -314,18 +318,27 @@ async function buildVariant(
     if (r.interrupted) return null;
     m = r.model;
   }
-  if (plan.int8) {
+  if (plan.precision !== 'fp32') {
+    // int8: post-training (8 bits cost nothing on these nets); int4: quantization-aware, taught by the model before it.
+    const int4 = plan.precision === 'int4';
     const q = await quantizeModel(
       m,
-      path.join(dir, 'int8'),
-      { bits: 8, data: o.data, calibrationImages: o.calibrationImages, ...recovery },
+      path.join(dir, plan.precision),
+      {
+        bits: int4 ? 4 : 8,
+        data: o.data,
+        val: int4 ? o.val : undefined,
+        finetuneEpochs: int4 ? Math.max(1, o.finetuneEpochs) : 0,
+        calibrationImages: o.calibrationImages,
+        ...recovery,
+      },
       hooks,
     );
     if (q.interrupted) return null;
     m = q.model;
   }
-  const onnx = path.join(dir, `model-${plan.int8 ? 'int8' : 'fp32'}.onnx`);
-  await exportOnnx(m, onnx, { version: 'compress', precision: plan.int8 ? 'int8' : 'fp32', sample: valSet });
+  const onnx = path.join(dir, `model-${plan.precision}.onnx`);
+  await exportOnnx(m, onnx, { version: 'compress', precision: plan.precision, sample: valSet });
   return { model: m, onnx };
 }
 
@@ -335,7 +348,6 @@ async function measure(
   onnx: string,
   out: string,
   plan: VariantPlan,
-  precision: Precision,
   seconds: number,
   valSet: Dataset,
   o: Parsed,
@@ -349,7 +361,7 @@ async function measure(
     plan,
     model: path.relative(out, modelDir),
     onnx: path.relative(out, onnx),
-    precision,
+    precision: plan.precision,
     seconds,
     accuracy: e.accuracy,
     balancedAccuracy: recalls.reduce((a, b) => a + b, 0) / Math.max(1, recalls.length),

@@ -305,3 +305,29 @@ describe('fer compress, interrupted', () => {
     expect(JSON.parse(readFileSync(path.join(out, 'compress.json'), 'utf8')).variants).toHaveLength(2);
   }, 300_000);
 });
+
+describe('compressModel, --target size: int4', () => {
+  let model: string;
+  beforeAll(async () => {
+    await useBackend(TRAIN_BACKEND, 2);
+    model = await saveFixtureModel(4);
+  });
+
+  it('--target size: int4 is fine-tuned with 4-bit weights held, exported as INT4, and smaller than int8', async () => {
+    const out = path.join(tmp(), 'c4');
+    const r = await compressModel(model, out, { ...TINY, target: 'size', only: ['int8', 'int4'], maxDrop: 100, optimizer: 'sgd' });
+    expect(r.variants.map((v) => [v.name, v.precision])).toEqual([
+      ['int8', 'int8'],
+      ['int4', 'int4'],
+    ]);
+    const [int8, int4] = r.variants;
+    expect(int4.bytes).toBeLessThan(int8.bytes * 0.7);
+    expect(int4.gzipBytes!).toBeLessThan(int8.gzipBytes!);
+    // The quantization-aware fine-tune ran (--finetune-epochs 0 still gives int4 one epoch) and its result is on the grid.
+    const run = JSON.parse(readFileSync(path.join(out, 'variants', 'int4', 'int4-qat', 'run.json'), 'utf8'));
+    expect(run.options.quantizeBits).toBe(4);
+    const meta = JSON.parse(readFileSync(path.join(out, int4.model, 'model.json'), 'utf8'));
+    expect(meta.userDefinedMetadata.fer.quantization.bits).toBe(4);
+    expect(r.chosen!.name).toBe(chooseVariant(r.original, r.variants, 'size', 100).chosen.name);
+  }, 300_000);
+});
