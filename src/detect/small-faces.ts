@@ -91,8 +91,8 @@ export function smallFaceRegions(proposals: Found[], found: Box[], image: { widt
 }
 
 /**
- * A second look where two detectors agree (issue 32, h32r): dlib's boxes scored under its threshold (down to
- * `dlib`) are faces where the tiny detector (≥ `tiny`, its places: proposalInputSize) or SSD (≥ `ssd`) has a box on
+ * A second look where two detectors agree (issue 32, h32r): dlib's boxes scored up to −`dlib` under its threshold (0 by
+ * default) are faces where the tiny detector (≥ `tiny`, its places: proposalInputSize) or SSD (≥ `ssd`) has a box on
  * the same face (IoU ≥ 0.3) and the face mesh's own face score (MIN_CONFIDENCE.mesh) agrees. On AFW 11 of the 12
  * faces `dlib+tiny` missed (small faces dlib scored −0.37 to −0.06 upsampled, turned ones tiny scored just under
  * 0.5, three tiny did not see that SSD did) came back at no false face in the group or face-free photos; values
