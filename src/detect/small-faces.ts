@@ -108,6 +108,9 @@ export function overlapOfSmaller(a: Box, b: Box): number {
   return w > 0 && h > 0 ? (w * h) / Math.min(a.width * a.height, b.width * b.height) : 0;
 }
 
+/** Two boxes on one face: IoU ≥ 0.3, or half of the smaller box inside the other. */
+const clash = (a: Box, b: Box) => iou(a, b) >= 0.3 || overlapOfSmaller(a, b) >= 0.5;
+
 /**
  * The weak faces (dlib's, under its threshold) that a support box (another detector's, of the same face at IoU ≥
  * 0.3) backs and that no face `kept` overlaps (IoU ≥ 0.3, or half of the smaller box: a weak box around two faces
@@ -115,7 +118,6 @@ export function overlapOfSmaller(a: Box, b: Box): number {
  */
 export function backedFaces<F extends Found>(weak: F[], support: Box[], kept: Box[]): F[] {
   const out: F[] = [];
-  const clash = (a: Box, b: Box) => iou(a, b) >= 0.3 || overlapOfSmaller(a, b) >= 0.5;
   for (const f of [...weak].sort((a, b) => b.score - a.score)) {
     if (!support.some((s) => iou(s, f.box) >= 0.3)) continue;
     if (kept.some((k) => clash(k, f.box)) || out.some((o) => clash(o.box, f.box))) continue;
