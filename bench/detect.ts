@@ -14,13 +14,18 @@
  * Passes `auto` and `auto-up1` are fer's `dlib+tiny` as it ships (default thresholds, its own landmarks: "NME as
  * shipped"): `auto` with its default upsampling (the small-face cascade on photos up to ~1 megapixel),
  * `auto-up1` with `upsample: 1` (one 2× upsampled dlib scan of the whole image, the default before the cascade);
- * `auto-L1` with dlib's 68 points read on the face's square upsampled once (`landmarkUpsample: 1`, the default before h32b).
+ * `auto-L1` with dlib's 68 points read on the face's square upsampled once (`landmarkUpsample: 1`, the default before h32b);
+ * `auto-h32b` without the second look at dlib's weak faces that tiny or SSD back (`secondLook: false`, the default before h32r);
+ * `auto-tiny2` with the second look backed by tiny's boxes only (`secondLook: 'tiny'`: no SSD pass).
+ * `--halves`: the rows of faces-landmarks also for each half of its photos (md5 of the annotation's `file` without
+ * the face's `_N.jpg`, even or odd: the held-out protocol of BENCHMARKS.md "(issue 32, h32r)").
  *
  * Sets: `--real` (every face annotated: false positives count), `--landmarks` (one face annotated per photo: only
  * recall and NME), `--face-free` (photos without faces, e.g. scikit-image's data from Debian's python3-skimage:
  * bench/face-free.sh; every detection is a false positive), `--scenes N` composed scenes of FER2013 faces.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useBackend } from '../src/engine/backend.js';
@@ -42,6 +47,7 @@ const { values } = parseArgs({
     limit: { type: 'string', default: '0' },
     passes: { type: 'string', default: 'dlib0,dlib1,tiny416,tiny608,tiny832,ssd' },
     json: { type: 'string', default: '' },
+    halves: { type: 'boolean', default: false },
   },
 });
 
@@ -184,6 +190,8 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
   const detect = async (image: RawImage): Promise<{ box: Box; score: number; landmarks?: Point[] }[]> => {
     if (pass === 'auto') return detectFaces(image, { detector: 'dlib+tiny' });
     if (pass === 'auto-L1') return detectFaces(image, { detector: 'dlib+tiny', landmarkUpsample: 1 });
+    if (pass === 'auto-tiny2') return detectFaces(image, { detector: 'dlib+tiny', secondLook: 'tiny' });
+    if (pass === 'auto-h32b') return detectFaces(image, { detector: 'dlib+tiny', secondLook: false });
     if (pass === 'auto-up1') return detectFaces(image, { detector: 'dlib+tiny', upsample: 1 });
     if (pass.startsWith('dlib')) return dlibDetectAsync(image, Number(pass.slice(4)), -1);
     if (pass.startsWith('tiny'))
@@ -285,6 +293,23 @@ const sets: DataSet[] = [
   { name: 'face-free', items: await faceFree(values['face-free']!), complete: true },
   { name: 'scenes', items: await composedScenes(values.faces!, Number(values.scenes), Number(values.seed)), complete: true },
 ].filter((s) => s.items.length);
+/** AFW's photos in two halves by the md5 of the annotation's `file` less its `_N.jpg` (`images/X_2.jpg` is `images/X_1.jpg` with another face annotated). */
+const halfOf = (name: string) =>
+  parseInt(
+    createHash('md5')
+      .update(name.replace(/_\d+\.\w+$/, ''))
+      .digest('hex')
+      .slice(-1),
+    16,
+  ) % 2;
+const setParts = (set: DataSet): { label: string; items: number[] }[] => {
+  const all = { label: set.name, items: set.items.map((_, k) => k) };
+  if (!values.halves || set.name !== 'faces-landmarks') return [all];
+  return [
+    all,
+    ...[0, 1].map((h) => ({ label: `${set.name} half ${'AB'[h]}`, items: all.items.filter((k) => halfOf(set.items[k].name) === h) })),
+  ];
+};
 
 const passNames = values.passes!.split(',');
 const results = new Map<string, Map<string, Pass>>(); // set → pass → detections
@@ -318,16 +343,18 @@ console.log(
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(2)}%`);
 for (const c of configs) {
-  for (const set of sets) {
-    const passes = results.get(set.name)!;
-    const dets = set.items.map((_, k) => c.pick(passes, k));
-    if (dets.some((d) => d === null)) continue;
-    const r = score(set, dets as Det[][]);
-    const ms = c.passes.reduce((a, p) => a + passes.get(p)!.ms, 0);
-    rows.push({ detector: c.name, set: set.name, ...r, ms });
-    console.log(
-      `| ${c.name} | ${set.name} | ${((100 * r.hits) / Math.max(1, r.truths)).toFixed(1)}% (${r.hits}/${r.truths}) | ${set.complete ? r.fp : '-'} | ${pct(r.nme.dlib)} | ${pct(r.nme.corner)} | ${pct(r.nme.centred)} | ${pct(r.nme.refined)} | ${pct(r.nme.mesh)} | ${pct(r.nme.shipped)} | ${ms.toFixed(1)} |`,
-    );
-  }
+  for (const set of sets)
+    for (const part of setParts(set)) {
+      const passes = results.get(set.name)!;
+      const sub = { ...set, items: part.items.map((k) => set.items[k]) };
+      const dets = part.items.map((k) => c.pick(passes, k));
+      if (dets.some((d) => d === null)) continue;
+      const r = score(sub, dets as Det[][]);
+      const ms = c.passes.reduce((a, p) => a + passes.get(p)!.ms, 0);
+      rows.push({ detector: c.name, set: part.label, ...r, ms });
+      console.log(
+        `| ${c.name} | ${part.label} | ${((100 * r.hits) / Math.max(1, r.truths)).toFixed(1)}% (${r.hits}/${r.truths}) | ${set.complete ? r.fp : '-'} | ${pct(r.nme.dlib)} | ${pct(r.nme.corner)} | ${pct(r.nme.centred)} | ${pct(r.nme.refined)} | ${pct(r.nme.mesh)} | ${pct(r.nme.shipped)} | ${ms.toFixed(1)} |`,
+      );
+    }
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 1));

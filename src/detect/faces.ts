@@ -18,10 +18,10 @@ import {
   grayImage,
   loadDlib,
 } from './dlib.js';
-import { proposalInputSize, SMALL_FACES, smallFaceRegions } from './small-faces.js';
+import { backedFaces, proposalInputSize, SECOND_LOOK, SMALL_FACES, smallFaceRegions } from './small-faces.js';
 import { UsageError } from '../errors.js';
-import { thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
-import type { DetectedFace } from './types.js';
+import { MIN_CONFIDENCE, thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
+import type { Box, DetectedFace } from './types.js';
 import { decodeSsd, decodeTiny, iou, landmarkSquare, twoLooks, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from './onnx-nets.js';
 import { faceApi, landmarkParams, releaseFaceApi, type FaceApi } from './face-api.js';
@@ -81,6 +81,13 @@ export interface DetectOptions {
    * default DLIB_LANDMARK_UPSAMPLE with `upsample` auto (photos), else 1 (video frames: speed).
    */
   landmarkUpsample?: number;
+  /**
+   * `dlib+tiny` on photos (`upsample` auto): dlib's faces scored under its threshold by up to SECOND_LOOK.dlib, kept
+   * where the tiny detector or SSD sees the same face and the face mesh agrees (small-faces.ts backedFaces).
+   * Default true; 'tiny': backed by the tiny detector only (no SSD pass); false: the cascade as before issue 32's
+   * h32r (benchmarks).
+   */
+  secondLook?: boolean | 'tiny';
 }
 
 export interface DetectTimings {
@@ -112,7 +119,9 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     // holding a 300 px face (the square upsampled grows with the face), for 3.63% → 3.55% NME on AFW frames of 640 px.
     const readAt = Math.max(o.landmarkUpsample ?? (automatic ? DLIB_LANDMARK_UPSAMPLE : 1), upsample);
     const cascade =
-      detector === 'dlib+tiny' && automatic && upsample === 1 ? await smallFaceCascade(image, th, o.inputSize, readAt) : undefined;
+      detector === 'dlib+tiny' && automatic && upsample === 1
+        ? await smallFaceCascade(image, th, o.inputSize, readAt, o.secondLook ?? true)
+        : undefined;
     let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, readAt);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (dlibWithoutModel()) {
@@ -132,8 +141,15 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
       o.landmarks,
       th.mesh,
     );
+    // then dlib's weak faces that another detector backs, where the face mesh agrees (SECOND_LOOK)
+    const backed = backedFaces(
+      cascade.weak,
+      cascade.support,
+      [...faces, ...more].map((f) => f.box),
+    );
+    const agreed = await meshAgrees(image, backed, th.mesh || MIN_CONFIDENCE.mesh);
     if (timings) timings.landmarksMs += performance.now() - t3;
-    return [...faces, ...more];
+    return [...faces, ...agreed, ...more];
   }
   return faceApiFaces(image, { ...o, detector }, timings);
 }
@@ -149,27 +165,55 @@ async function smallFaceCascade(
   th: Required<Thresholds>,
   inputSize?: number,
   readAt = DLIB_LANDMARK_UPSAMPLE,
-): Promise<{ faces: DetectedFace[]; tiny: Found[] }> {
+  second: boolean | 'tiny' = true,
+): Promise<{ faces: DetectedFace[]; tiny: Found[]; weak: DetectedFace[]; support: Box[] }> {
   const gray = grayImage(image);
   const size = inputSize ?? 416,
     lookSize = proposalInputSize(image, size);
+  // With the second look dlib scans down to SECOND_LOOK.dlib under its threshold (the same scans: only more boxes come back) and SSD
+  // runs beside it: its boxes are places to look too, and with tiny's from SECOND_LOOK.tiny they back weak faces.
+  const low = second ? th.dlib + SECOND_LOOK.dlib : th.dlib; // relative: a threshold raised by the user stays raised
   // On photos over 640 px the places come from a larger input than the faces tiny adds (kept at `size`, as calibrated).
-  const [plain, places, tinyFaces] = await Promise.all([
-    dlibDetectAsync(gray, 0, th.dlib, readAt), // its 68 points read on the face's square upsampled, as the full scan's are
+  const [plain, places, tinyFaces, ssd] = await Promise.all([
+    dlibDetectAsync(gray, 0, low, readAt), // its 68 points read on the face's square upsampled, as the full scan's are
     detectorBoxes(image, 'tiny', Math.min(SMALL_FACES.proposal, th.tiny), lookSize),
     lookSize === size ? undefined : detectorBoxes(image, 'tiny', th.tiny, size),
+    second === true ? detectorBoxes(image, 'ssd', SECOND_LOOK.ssd) : [],
   ]);
   const tiny = tinyFaces ?? places;
+  const support = [...places.filter((p) => p.score >= SECOND_LOOK.tiny), ...ssd].map((p) => p.box);
+  const sure = (f: DetectedFace) => f.score >= th.dlib;
   const regions = smallFaceRegions(
-    places,
-    plain.map((f) => f.box),
+    [...places, ...ssd],
+    plain.filter(sure).map((f) => f.box),
     image,
   );
-  if (regions === null) return { faces: await dlibDetectAsync(gray, 1, th.dlib, readAt), tiny };
-  const faces = [...plain];
-  const small = (await dlibDetectRegions(gray, regions, 1, th.dlib, readAt)).sort((a, b) => b.score - a.score); // a new array
-  for (const f of small) if (faces.every((g) => iou(g.box, f.box) < 0.3)) faces.push(f);
-  return { faces, tiny };
+  if (regions === null) {
+    const whole = await dlibDetectAsync(gray, 1, low, readAt);
+    return { faces: whole.filter(sure), tiny, weak: whole.filter((f) => !sure(f)), support };
+  }
+  const faces = plain.filter(sure);
+  const small = (await dlibDetectRegions(gray, regions, 1, low, readAt)).sort((a, b) => b.score - a.score); // a new array
+  for (const f of small) if (sure(f) && faces.every((g) => iou(g.box, f.box) < 0.3)) faces.push(f);
+  const weak = [...plain, ...small].filter((f) => !sure(f));
+  return { faces, tiny, weak, support };
+}
+
+/**
+ * The faces whose face mesh score is at least `min`. Their 68 points: where dlib's model is installed, the mean of
+ * dlib's and the mesh's, two readings of a face each finds hard (on the 11 AFW faces the second look adds, NME
+ * 4.21% / 4.35% on the two halves of the photos, against dlib's 4.38% / 5.93% and the mesh's 6.09% / 4.80%:
+ * BENCHMARKS.md "(issue 32, h32r)"); else the mesh's.
+ */
+async function meshAgrees(image: RawImage, faces: DetectedFace[], min: number): Promise<DetectedFace[]> {
+  if (!faces.length) return [];
+  if (dlibWithoutModel()) return meshLandmarks(image, faces, min);
+  const mesh = await meshPoints(image, faces);
+  return faces.flatMap((f, i) => {
+    if (mesh[i].score < min) return [];
+    const m = meshTo68(mesh[i].points);
+    return [{ ...f, landmarks: f.landmarks.map((p, k) => ({ x: (p.x + m[k].x) / 2, y: (p.y + m[k].y) / 2 })) }];
+  });
 }
 
 /** face-api's tiny or SSD detector, then the landmark net's two looks at each face `keep` accepts (default all). */

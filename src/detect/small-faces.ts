@@ -89,3 +89,39 @@ export function smallFaceRegions(proposals: Found[], found: Box[], image: { widt
   const area = regions.reduce((a, r) => a + r.width * r.height, 0);
   return area > SMALL_FACES.wholeImage * W * H ? null : regions;
 }
+
+/**
+ * A second look where two detectors agree (issue 32, h32r): dlib's boxes scored up to −`dlib` under its threshold (0 by
+ * default) are faces where the tiny detector (≥ `tiny`, its places: proposalInputSize) or SSD (≥ `ssd`) has a box on
+ * the same face (IoU ≥ 0.3) and the face mesh's own face score (MIN_CONFIDENCE.mesh) agrees. On AFW 11 of the 12
+ * faces `dlib+tiny` missed (small faces dlib scored −0.37 to −0.06 upsampled, turned ones tiny scored just under
+ * 0.5, three tiny did not see that SSD did) came back at no false face in the group or face-free photos; values
+ * chosen on half of AFW's photos, the other half held out (BENCHMARKS.md "Recall on AFW: the missed faces
+ * (issue 32, h32r)").
+ */
+export const SECOND_LOOK = { dlib: -0.4, tiny: 0.3, ssd: 0.5 } as const;
+
+/** The share of the smaller box that two boxes have in common. */
+export function overlapOfSmaller(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x),
+    h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? (w * h) / Math.min(a.width * a.height, b.width * b.height) : 0;
+}
+
+/** Two boxes on one face: IoU ≥ 0.3, or half of the smaller box inside the other. */
+const clash = (a: Box, b: Box) => iou(a, b) >= 0.3 || overlapOfSmaller(a, b) >= 0.5;
+
+/**
+ * The weak faces (dlib's, under its threshold) that a support box (another detector's, of the same face at IoU ≥
+ * 0.3) backs and that no face `kept` overlaps (IoU ≥ 0.3, or half of the smaller box: a weak box around two faces
+ * found), best score first, overlapping ones taken once.
+ */
+export function backedFaces<F extends Found>(weak: F[], support: Box[], kept: Box[]): F[] {
+  const out: F[] = [];
+  for (const f of [...weak].sort((a, b) => b.score - a.score)) {
+    if (!support.some((s) => iou(s, f.box) >= 0.3)) continue;
+    if (kept.some((k) => clash(k, f.box)) || out.some((o) => clash(o.box, f.box))) continue;
+    out.push(f);
+  }
+  return out;
+}

@@ -1,6 +1,13 @@
 /** Where dlib+tiny upsamples (detect/small-faces.ts): hand-placed boxes, regions derived by hand. */
 import { describe, it, expect } from 'vitest';
-import { mergeRegions, proposalInputSize, SMALL_FACES, smallFaceRegions } from '../../src/detect/small-faces.js';
+import {
+  backedFaces,
+  mergeRegions,
+  overlapOfSmaller,
+  proposalInputSize,
+  SMALL_FACES,
+  smallFaceRegions,
+} from '../../src/detect/small-faces.js';
 import type { Box } from '../../src/detect/types.js';
 
 const box = (x: number, y: number, width: number, height = width): Box => ({ x, y, width, height });
@@ -67,5 +74,36 @@ describe('proposalInputSize', () => {
     expect(proposalInputSize({ width: 500, height: 375 })).toBe(416);
     expect(proposalInputSize({ width: 768, height: 1024 })).toBe(672); // 665.6 → 21 × 32
     expect(proposalInputSize({ width: 640, height: 480 }, 608)).toBe(608);
+  });
+});
+
+describe('overlapOfSmaller', () => {
+  it('is the common area over the smaller box, by hand', () => {
+    // 10×10 at the origin and 20×20 from (5, 5): 5×5 = 25 in common, of the smaller's 100
+    expect(overlapOfSmaller(box(0, 0, 10), box(5, 5, 20))).toBeCloseTo(0.25, 12);
+    expect(overlapOfSmaller(box(5, 5, 20), box(0, 0, 10))).toBeCloseTo(0.25, 12);
+    expect(overlapOfSmaller(box(0, 0, 100), box(30, 40, 20, 10))).toBe(1); // inside
+    expect(overlapOfSmaller(box(0, 0, 10), box(10, 0, 10))).toBe(0); // touching
+  });
+});
+
+describe('backedFaces', () => {
+  const weak = (x: number, y: number, side: number, score: number) => ({ box: box(x, y, side), score });
+  it('keeps a weak face another detector sees (IoU ≥ 0.3), not one no detector sees', () => {
+    const a = weak(100, 100, 50, -0.1),
+      b = weak(300, 100, 50, -0.2);
+    // support 60×60 at (100, 100): IoU with a = 2500 / 3600 = 0.69; nothing near b
+    expect(backedFaces([a, b], [box(100, 100, 60)], [])).toEqual([a]);
+    // a support box of IoU 0.25 (50×50 inside a 100×100 box) does not back it
+    expect(backedFaces([a], [box(75, 75, 100)], [])).toEqual([]);
+  });
+
+  it('drops a weak face on a face kept (IoU ≥ 0.3, or half of the smaller box) and takes overlapping ones once, best first', () => {
+    const around = weak(0, 0, 105, -0.28); // a loose box around two faces already found
+    const kept = [box(10, 20, 40), box(60, 60, 44)]; // IoU with it 0.15 and 0.18; each inside it
+    expect(backedFaces([around], [box(0, 0, 100)], kept)).toEqual([]);
+    const lo = weak(200, 200, 50, -0.3),
+      hi = weak(205, 205, 50, -0.1);
+    expect(backedFaces([lo, hi], [box(200, 200, 50)], [])).toEqual([hi]);
   });
 });
