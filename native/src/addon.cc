@@ -176,6 +176,13 @@ Napi::Value L2PenaltyGrad(const Napi::CallbackInfo& info) {
 Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&] { fer::relu_grad(f32(info[0]), f32(info[1]), len(info[0]), f32(info[2])); });
 }
+// runPlan(arena Float32Array, program Int32Array): a whole training step (step.cc).
+Napi::Value RunPlan(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    auto prog = info[1].As<Napi::Int32Array>();
+    fer::run_plan(f32(info[0]), prog.Data(), static_cast<int64_t>(prog.ElementLength()));
+  });
+}
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   fer::set_threads(i32(info[0]));
   return Napi::Number::New(info.Env(), fer::get_threads());
@@ -221,6 +228,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("l2Penalty", Napi::Function::New(env, L2Penalty));
   exports.Set("l2PenaltyGrad", Napi::Function::New(env, L2PenaltyGrad));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("runPlan", Napi::Function::New(env, RunPlan));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));

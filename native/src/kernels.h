@@ -67,6 +67,15 @@ void l2_penalty_grad(const float* w, int64_t n, float l2, float dy, float* g);
 // out as tfjs's cpu kernels give them.
 void relu_grad(const float* dy, const float* x, int64_t n, float* dx);
 
+// A whole training step (step.cc): a program of instructions over one float arena, compiled by
+// src/engine/native/step-plan.ts, whose opcodes these are (keep the two in step).
+enum class PlanOp {
+  Conv = 1, BnForward = 2, BnBackward = 3, BnMoving = 4, Relu = 5, ReluGrad = 6, MaxPool = 7, MaxPoolGrad = 8,
+  Add = 9, BiasAdd = 10, SumRows = 11, Gap = 12, GapGrad = 13, SoftmaxXent = 14, L2 = 15, Adam = 16, Momentum = 17,
+  Copy = 18
+};
+void run_plan(float* arena, const int32_t* program, int64_t len);
+
 void set_threads(int n);
 int get_threads();
 
