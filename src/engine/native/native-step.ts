@@ -120,6 +120,11 @@ export class NativeTrainStep {
     }
   }
 
+  /** Views of every weight in the arena, in model.weights order (valid until the next step writes them). */
+  weightViews(): Float32Array[] {
+    return this.plan.weights.map((w) => this.arena.subarray(w.off, w.off + w.size));
+  }
+
   /** The optimizer's constants of this step (native/src/kernels.h adam_update / momentum_update), as tfjs rounds them. */
   private constants(): void {
     const { arena, plan } = this;
