@@ -17,6 +17,7 @@ import { makeOptimizer } from '../src/train/setup.js';
 import { applyGradients } from '../src/engine/optimizer.js';
 import { variableOf } from '../src/engine/tfjs-internals.js';
 import { NativeTrainStep } from '../src/engine/native/native-step.js';
+import { PLAN_OP } from '../src/engine/native/step-plan.js';
 
 const { values } = parseArgs({
   options: {
@@ -99,3 +100,19 @@ for (const s of sides) {
 }
 const ratios = sides[0].wall.map((w, i) => w / sides[1].wall[i]);
 console.log(`speed-up per round (tfjs / native): ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(2)}×`);
+
+// Where the native step's time goes: milliseconds per instruction kind over `block` more steps (runPlan's times).
+const times = new Float64Array(24);
+const tp0 = performance.now();
+for (let k = 0; k < block; k++) exec.step(batches[k % batches.length].xs, batches[k % batches.length].ys, times);
+const profiled = (performance.now() - tp0) / block;
+const opName = Object.fromEntries(Object.entries(PLAN_OP).map(([k, v]) => [v, k]));
+const kinds = [...times.entries()]
+  .filter(([, t]) => t > 0)
+  .map(([i, t]) => [i >= 20 ? `Conv ${['forward', 'backward data', 'backward weights'][i - 20]}` : opName[i], t / block] as const)
+  .sort((p, q) => q[1] - p[1]);
+const inOps = kinds.reduce((s, [, t]) => s + t, 0);
+console.log(
+  `\nnative step profiled: ${fmt(profiled)} ms/step wall, ${fmt(inOps)} ms in instructions\n\n| instruction | ms/step |\n|---|---|`,
+);
+for (const [name, t] of kinds) console.log(`| ${name} | ${t.toFixed(2)} |`);

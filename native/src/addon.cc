@@ -7,6 +7,7 @@
 #endif
 
 #include <exception>
+#include <stdexcept>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -176,11 +177,13 @@ Napi::Value L2PenaltyGrad(const Napi::CallbackInfo& info) {
 Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&] { fer::relu_grad(f32(info[0]), f32(info[1]), len(info[0]), f32(info[2])); });
 }
-// runPlan(arena Float32Array, program Int32Array): a whole training step (step.cc).
+// runPlan(arena Float32Array, program Int32Array, times?: Float64Array[24]): a whole training step (step.cc).
 Napi::Value RunPlan(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto prog = info[1].As<Napi::Int32Array>();
-    fer::run_plan(f32(info[0]), prog.Data(), static_cast<int64_t>(prog.ElementLength()));
+    double* times = info.Length() > 2 && info[2].IsTypedArray() ? info[2].As<Napi::Float64Array>().Data() : nullptr;
+    if (times && info[2].As<Napi::Float64Array>().ElementLength() < 24) throw std::runtime_error("runPlan: times needs 24 doubles");
+    fer::run_plan(f32(info[0]), prog.Data(), static_cast<int64_t>(prog.ElementLength()), times);
   });
 }
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {

@@ -3,6 +3,7 @@
 // (src/engine/native/step-plan.ts) and run here op after op through the kernels of kernels.h. Operands are
 // float offsets into the arena; float constants (epsilon, decay, l2) are stored as their bits.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -68,12 +69,21 @@ void softmax_xent(const float* z, const float* y, int n, int c, float* p, float*
 
 }  // namespace
 
-void run_plan(float* a, const int32_t* prog, int64_t len) {
+void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
   auto at = [&](int32_t off) { return off < 0 ? nullptr : a + off; };
   int64_t pc = 0;
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  int slot = 0;  // where the previous instruction's time goes: its opcode, or 20 + kind for a convolution
   while (pc < len) {
     const int32_t* o = prog + pc;
     const auto op = static_cast<PlanOp>(o[0]);
+    if (times) {
+      const auto t1 = clock::now();
+      if (pc > 0) times[slot] += std::chrono::duration<double, std::milli>(t1 - t0).count();
+      t0 = t1;
+      slot = op == PlanOp::Conv ? 20 + o[1] : o[0];
+    }
     switch (op) {
       case PlanOp::Conv: {  // kind, params[18], a, b, out
         ConvParams p;
@@ -181,6 +191,7 @@ void run_plan(float* a, const int32_t* prog, int64_t len) {
         throw std::runtime_error("plan: unknown instruction " + std::to_string(o[0]) + " at " + std::to_string(pc));
     }
   }
+  if (times && len > 0) times[slot] += std::chrono::duration<double, std::milli>(clock::now() - t0).count();
 }
 
 }  // namespace fer

@@ -18,6 +18,9 @@ import { withPenalties } from '../../src/train/epoch.js';
 import { trainingLoss } from '../../src/train/distill.js';
 import { variableOf } from '../../src/engine/tfjs-internals.js';
 import { randomArray } from '../helpers.js';
+import { registerNativeBackend, NATIVE_BACKEND } from '../../src/engine/native/backend.js';
+import { chooseTrainStep } from '../../src/train/native-step.js';
+import { trainOptionsSchema } from '../../src/train/options.js';
 
 const addon = loadNativeAddon();
 const hasStep = !!addon?.runPlan;
@@ -170,5 +173,32 @@ describe.skipIf(!hasStep)('native whole training step equals tfjs on cpu', () =>
     const m = tf.model({ inputs: input, outputs: y });
     expect(compileStep(m, 2, { kind: 'adam' })).toEqual({ unsupported: expect.stringMatching(/Flatten/) });
     expect(NativeTrainStep.create(smallModel(), tf.train.sgd(0.1), N)).toEqual({ unsupported: 'the SGD optimizer' });
+  });
+});
+
+describe.skipIf(!hasStep)('train/native-step.ts: which step a run takes', () => {
+  const options = trainOptionsSchema.parse({ batchSize: N });
+  const choose = (o = options, hooks: { name: string }[] = []) => {
+    const model = smallModel();
+    const c = chooseTrainStep(model, tf.train.adam(0.001), o, hooks as never);
+    model.dispose();
+    return { native: !!c.native, message: c.message };
+  };
+
+  it('the native step on fer-native for a plain run; tfjs otherwise, saying why', async () => {
+    expect(choose()).toEqual({ native: false, message: expect.stringMatching(/tfjs training step .*cpu engine/) });
+    registerNativeBackend(2);
+    await tf.setBackend(NATIVE_BACKEND);
+    try {
+      expect(choose()).toEqual({ native: true, message: expect.stringMatching(/^train: native whole training step/) });
+      expect(choose(options, [{ name: 'prune' }]).message).toMatch(/training hooks \(prune\)/);
+      expect(choose({ ...options, teacher: ['t'] }).message).toMatch(/distillation/);
+      expect(choose({ ...options, freezeEpochs: 1 }).message).toMatch(/frozen body/);
+      process.env.FER_TRAIN_STEP = 'tfjs';
+      expect(choose().message).toMatch(/FER_TRAIN_STEP=tfjs/);
+    } finally {
+      delete process.env.FER_TRAIN_STEP;
+      await tf.setBackend('cpu');
+    }
   });
 });

@@ -38,7 +38,7 @@ export class NativeTrainStep {
 
   private constructor(
     readonly plan: StepPlan,
-    private readonly addon: NativeAddon & { runPlan: (arena: Float32Array, program: Int32Array) => void },
+    private readonly addon: NativeAddon & { runPlan: (arena: Float32Array, program: Int32Array, times?: Float64Array) => void },
     readonly model: tf.LayersModel,
     readonly optimizer: tf.Optimizer,
   ) {
@@ -151,9 +151,9 @@ export class NativeTrainStep {
 
   /**
    * One step on a batch of [N, H, W, C] images and [N, classes] target distributions: returns the loss (with the
-   * L2 terms) and a view of the batch's output probabilities (valid until the next step).
+   * L2 terms) and a view of the batch's output probabilities (valid until the next step). `times`: see addon.ts runPlan.
    */
-  step(xs: Float32Array, ys: Float32Array): { loss: number; probs: Float32Array } {
+  step(xs: Float32Array, ys: Float32Array, times?: Float64Array): { loss: number; probs: Float32Array } {
     const { arena, plan } = this;
     if (xs.length !== plan.inputSize || ys.length !== plan.batch * plan.classes)
       throw new Error(
@@ -162,7 +162,7 @@ export class NativeTrainStep {
     arena.set(xs, plan.input);
     arena.set(ys, plan.target);
     this.constants();
-    this.addon.runPlan(arena, plan.program);
+    this.addon.runPlan(arena, plan.program, times);
     if (plan.optimizer.kind === 'adam') {
       const o = this.optimizer as unknown as AdamFields;
       this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(o.beta1));
