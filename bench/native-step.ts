@@ -1,7 +1,8 @@
 /**
  * The native whole training step (engine/native/native-step.ts, issue 38) against today's tfjs step on fer-native
- * (variableGrads of trainingLoss + the L2 terms, then the fused applyGradients, as src/train/epoch.ts runs it),
- * on the same batches of random 48×48 images with smoothed one-hot targets, interleaved in blocks A B A B … so that
+ * (variableGrads of trainingLoss + the L2 terms, then the fused applyGradients, as src/train/epoch.ts runs it) and
+ * against itself without the BN+ReLU fusion,
+ * on the same batches of 48×48 images with smoothed one-hot targets, interleaved in blocks A B C A B C … so that
  * load from other processes falls on both alike. Prints ms/step (wall and CPU), img/s, the ratio, the load average.
  *   npx tsx bench/native-step.ts [--threads 1] [--rounds 6] [--block 10] [--batch 64] [--arch mini-xception]
  *     [--optimizer adam|sgd]
@@ -67,10 +68,16 @@ const b = make();
 const exec = NativeTrainStep.create(b.model, b.opt, n);
 if ('unsupported' in exec) throw new Error(`native step: ${exec.unsupported}`);
 const nativeStep = (k: number) => exec.step(batches[k % batches.length].xs, batches[k % batches.length].ys).loss;
+// The same executor with each ReLU as its own instructions (not fused into the batch norm before it).
+const c = make();
+const unfused = NativeTrainStep.create(c.model, c.opt, n, { fuse: false });
+if ('unsupported' in unfused) throw new Error(`native step: ${unfused.unsupported}`);
+const unfusedStep = (k: number) => unfused.step(batches[k % batches.length].xs, batches[k % batches.length].ys).loss;
 
 const sides = [
   { name: 'tfjs on fer-native', step: tfjsStep, wall: [] as number[], cpu: [] as number[] },
   { name: 'native whole step', step: nativeStep, wall: [] as number[], cpu: [] as number[] },
+  { name: 'native, ReLU not fused', step: unfusedStep, wall: [] as number[], cpu: [] as number[] },
 ];
 for (const s of sides) for (let k = 0; k < 3; k++) s.step(k); // warm-up: primitives, allocator
 const load0 = os.loadavg();
@@ -102,14 +109,14 @@ const ratios = sides[0].wall.map((w, i) => w / sides[1].wall[i]);
 console.log(`speed-up per round (tfjs / native): ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(2)}×`);
 
 // Where the native step's time goes: milliseconds per instruction kind over `block` more steps (runPlan's times).
-const times = new Float64Array(24);
+const times = new Float64Array(32);
 const tp0 = performance.now();
 for (let k = 0; k < block; k++) exec.step(batches[k % batches.length].xs, batches[k % batches.length].ys, times);
 const profiled = (performance.now() - tp0) / block;
 const opName = Object.fromEntries(Object.entries(PLAN_OP).map(([k, v]) => [v, k]));
 const kinds = [...times.entries()]
   .filter(([, t]) => t > 0)
-  .map(([i, t]) => [i >= 20 ? `Conv ${['forward', 'backward data', 'backward weights'][i - 20]}` : opName[i], t / block] as const)
+  .map(([i, t]) => [i >= 24 ? `Conv ${['forward', 'backward data', 'backward weights'][i - 24]}` : opName[i], t / block] as const)
   .sort((p, q) => q[1] - p[1]);
 const inOps = kinds.reduce((s, [, t]) => s + t, 0);
 console.log(

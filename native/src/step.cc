@@ -74,7 +74,7 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
   int64_t pc = 0;
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
-  int slot = 0;  // where the previous instruction's time goes: its opcode, or 20 + kind for a convolution
+  int slot = 0;  // where the previous instruction's time goes: its opcode, or 24 + kind for a convolution
   while (pc < len) {
     const int32_t* o = prog + pc;
     const auto op = static_cast<PlanOp>(o[0]);
@@ -82,7 +82,7 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
       const auto t1 = clock::now();
       if (pc > 0) times[slot] += std::chrono::duration<double, std::milli>(t1 - t0).count();
       t0 = t1;
-      slot = op == PlanOp::Conv ? 20 + o[1] : o[0];
+      slot = op == PlanOp::Conv ? 24 + o[1] : o[0];
     }
     switch (op) {
       case PlanOp::Conv: {  // kind, params[18], a, b, out
@@ -182,6 +182,15 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
       case PlanOp::Momentum:  // x, acc, g, n, k (2 floats), nesterov
         momentum_update(at(o[1]), at(o[2]), at(o[3]), o[4], at(o[5]), o[6] != 0, at(o[1]), at(o[2]));
         pc += 7;
+        break;
+      case PlanOp::BnReluForward:  // x, gamma, beta, m, c, eps, y (= relu(bn(x))), mean, var
+        bn_relu_train_forward(at(o[1]), at(o[2]), at(o[3]), o[4], o[5], bits(o[6]), true, at(o[7]), at(o[8]), at(o[9]));
+        pc += 10;
+        break;
+      case PlanOp::BnReluBackward:  // dy, y (the relu output), x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta
+        bn_relu_train_backward(at(o[1]), at(o[2]), at(o[3]), at(o[4]), at(o[5]), at(o[6]), o[7], o[8], bits(o[9]),
+                               at(o[10]), at(o[11]), at(o[12]));
+        pc += 13;
         break;
       case PlanOp::Copy:  // x, n, y
         std::memcpy(at(o[3]), at(o[1]), sizeof(float) * static_cast<size_t>(o[2]));

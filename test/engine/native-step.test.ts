@@ -88,13 +88,13 @@ async function snapshot(model: tf.LayersModel, opt: tf.Optimizer, losses: number
 }
 
 /** `steps` steps: tfjs's before step `nativeFrom`, the native executor's from it on (pulling tfjs's state then). */
-async function run(makeOpt: () => tf.Optimizer, steps: number, stemStride: 0 | 1, nativeFrom: number): Promise<State> {
+async function run(makeOpt: () => tf.Optimizer, steps: number, stemStride: 0 | 1, nativeFrom: number, fuse = true): Promise<State> {
   const model = smallModel(stemStride);
   const opt = makeOpt();
   const losses: number[] = [];
   for (let b = 0; b < Math.min(steps, nativeFrom); b++) losses.push(tfjsStep(model, opt, b));
   if (nativeFrom < steps) {
-    const s = NativeTrainStep.create(model, opt, N);
+    const s = NativeTrainStep.create(model, opt, N, { fuse });
     if ('unsupported' in s) throw new Error(s.unsupported);
     for (let b = nativeFrom; b < steps; b++) losses.push(s.step(batch(b).xs, batch(b).ys).loss);
     s.push();
@@ -161,6 +161,11 @@ describe.skipIf(!hasStep)('native whole training step equals tfjs on cpu', () =>
       expectClose(await run(make, 3, 0, 1), await run(make, 3, 0, 3), adamLr);
     });
   }
+
+  it('Adam, 3 steps, with ReLU as its own instructions (not fused into the batch norm)', async () => {
+    const make = () => tf.train.adam(0.002);
+    expectClose(await run(make, 3, 0, 0, false), await run(make, 3, 0, 3), 0.002);
+  });
 
   it('a stride-2 stem (mini-xception-s2c1), SGD-Nesterov, 2 steps', async () => {
     const make = () => tf.train.momentum(0.01, 0.9, true);

@@ -7,7 +7,10 @@
 import { tf } from '../tf.js';
 import { adamInternals, momentumInternals, variableOf, type OptimizerSlot } from '../tfjs-internals.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
-import { compileStep, type StepOptimizer, type StepPlan } from './step-plan.js';
+import { PLAN_OP, compileStep, type StepOptimizer, type StepPlan } from './step-plan.js';
+
+/** The highest opcode the compiler emits: the addon must know it. */
+const PLAN_OPS = Math.max(...Object.values(PLAN_OP));
 
 export type { StepPlan };
 
@@ -46,12 +49,18 @@ export class NativeTrainStep {
   }
 
   /** The executor for `model` trained by `optimizer` at batch size `batch`, with the state pulled in; or why there is none. */
-  static create(model: tf.LayersModel, optimizer: tf.Optimizer, batch: number): NativeTrainStep | { unsupported: string } {
+  static create(
+    model: tf.LayersModel,
+    optimizer: tf.Optimizer,
+    batch: number,
+    options: { fuse?: boolean } = {},
+  ): NativeTrainStep | { unsupported: string } {
     const addon = loadNativeAddon();
     if (!addon?.runPlan) return { unsupported: 'no native addon with runPlan' };
+    if ((addon.planOps ?? 0) < PLAN_OPS) return { unsupported: `an addon build older than this plan compiler (rebuild native/)` };
     const opt = stepOptimizer(optimizer);
     if ('unsupported' in opt) return opt;
-    const plan = compileStep(model, batch, opt);
+    const plan = compileStep(model, batch, opt, options);
     if ('unsupported' in plan) return plan;
     const s = new NativeTrainStep(plan, addon as never, model, optimizer);
     s.pull();

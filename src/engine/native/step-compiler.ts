@@ -26,6 +26,8 @@ export const PLAN_OP = {
   Adam: 16,
   Momentum: 17,
   Copy: 18,
+  BnReluForward: 19,
+  BnReluBackward: 20,
 } as const;
 
 export type StepOptimizer = { kind: 'adam' } | { kind: 'momentum'; nesterov: boolean };
@@ -134,10 +136,14 @@ export class Compiler {
   weights = new Map<tf.LayerVariable, PlannedWeight>();
   penalties: { w: PlannedWeight; l2: number }[] = [];
   inputName = '';
+  /** Layers whose work another layer's instruction does (a ReLU fused into the batch norm before it). */
+  fused = new Set<string>();
 
   constructor(
     readonly model: tf.LayersModel,
     readonly batch: number,
+    /** Fuse a ReLU into the batch norm before it (off: the two as separate instructions, for tests). */
+    readonly fuse = true,
   ) {
     for (const v of model.weights) {
       const size = prod(v.shape as number[]);

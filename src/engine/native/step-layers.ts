@@ -3,7 +3,7 @@
  * backward ones (run in reverse layer order), over the arena laid out by step-compiler.ts.
  */
 import { tf } from '../tf.js';
-import { batchNormInternals, inboundLayers } from '../tfjs-internals.js';
+import { batchNormInternals, inboundLayers, outboundLayers } from '../tfjs-internals.js';
 import { PLAN_OP, bitsOf, convParams, l2Of, pairOf, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
 type Handler = (c: Compiler, l: Layer, x: Value) => void;
 
@@ -85,6 +85,14 @@ function separableConv2d(c: Compiler, l: Layer, x: Value): void {
   });
 }
 
+/** The ReLU activation reading `l` alone, if any (fused into its batch norm). */
+function soleRelu(l: Layer): Layer | null {
+  const out = outboundLayers(l);
+  if (out.length !== 1 || out[0].getClassName() !== 'Activation') return null;
+  return (out[0].getConfig() as Record<string, unknown>).activation === 'relu' ? out[0] : null;
+}
+
+/** Batch norm with batch statistics, the moving statistics updated as tfjs-layers does; a ReLU after it fused in. */
 function batchNormalization(c: Compiler, l: Layer, x: Value): void {
   const bn = batchNormInternals(l);
   const cfg = l.getConfig() as Record<string, unknown>;
@@ -100,17 +108,22 @@ function batchNormalization(c: Compiler, l: Layer, x: Value): void {
     m = prod(x.shape) / ch;
   const mean = c.b.alloc(ch),
     variance = c.b.alloc(ch);
-  const y = c.output(l, x.shape);
+  const relu = c.fuse ? soleRelu(l) : null;
+  // Fused: the ReLU's output is the one value; the batch norm's own output is never written.
+  const y = c.output(relu ?? l, x.shape);
+  if (relu) c.fused.add(relu.name);
   const eps = bitsOf(bn.epsilon),
     decay = bitsOf(1 - bn.momentum);
-  c.b.emit(PLAN_OP.BnForward, x.off, gamma.off, beta.off, m, ch, eps, y.off, mean, variance);
+  c.b.emit(relu ? PLAN_OP.BnReluForward : PLAN_OP.BnForward, x.off, gamma.off, beta.off, m, ch, eps, y.off, mean, variance);
   c.b.emit(PLAN_OP.BnMoving, mm.off, mean, ch, decay);
   c.b.emit(PLAN_OP.BnMoving, mv.off, variance, ch, decay);
   const from = inboundLayers(l)[0];
   c.backward.push(() => {
-    const dy = c.grad(l);
+    const tail = [x.off, gamma.off, mean, variance, m, ch, eps];
     c.contribute(from, (dst) =>
-      c.b.emit(PLAN_OP.BnBackward, dy, x.off, gamma.off, mean, variance, m, ch, eps, dst, gamma.grad!, beta.grad!),
+      relu
+        ? c.b.emit(PLAN_OP.BnReluBackward, c.grad(relu), y.off, ...tail, dst, gamma.grad!, beta.grad!)
+        : c.b.emit(PLAN_OP.BnBackward, c.grad(l), ...tail, dst, gamma.grad!, beta.grad!),
     );
   });
 }

@@ -49,7 +49,7 @@ function forward(c: Compiler, model: tf.LayersModel, batch: number): Layer {
       c.output(l, shape);
       continue;
     }
-    if (l === out) continue;
+    if (l === out || c.fused.has(l.name)) continue;
     const cfg = l.getConfig() as Record<string, unknown>;
     if (cls === 'Activation' && cfg.activation === 'relu') relu(c, l, c.input(l));
     else if (HANDLERS[cls]) HANDLERS[cls](c, l, cls === 'Add' ? (undefined as never) : c.input(l));
@@ -64,8 +64,13 @@ function forward(c: Compiler, model: tf.LayersModel, batch: number): Layer {
  * The plan of one training step of `model` at batch size `batch` with `optimizer`, or the reason it has none
  * (a layer, regularizer or shape the executor does not know).
  */
-export function compileStep(model: tf.LayersModel, batch: number, optimizer: StepOptimizer): StepPlan | { unsupported: string } {
-  const c = new Compiler(model, batch);
+export function compileStep(
+  model: tf.LayersModel,
+  batch: number,
+  optimizer: StepOptimizer,
+  options: { fuse?: boolean } = {},
+): StepPlan | { unsupported: string } {
+  const c = new Compiler(model, batch, options.fuse ?? true);
   try {
     const out = forward(c, model, batch);
     const { target, probs, loss } = softmaxLoss(c, out, c.input(out));
