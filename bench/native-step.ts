@@ -42,7 +42,7 @@ const make = () => {
 };
 
 // A few distinct batches, reused in turn.
-const batches = Array.from({ length: 4 }, (_, b) => {
+const batches = Array.from({ length: 4 }, (_unused, b) => {
   const xs = Float32Array.from({ length: n * 48 * 48 }, (_, i) => Math.sin(i * 0.37 + b) * 0.5 + 0.5);
   const ys = new Float32Array(n * 7).fill(0.1 / 7);
   for (let i = 0; i < n; i++) ys[i * 7 + ((i * 3 + b) % 7)] += 0.9;
@@ -69,8 +69,8 @@ const exec = NativeTrainStep.create(b.model, b.opt, n);
 if ('unsupported' in exec) throw new Error(`native step: ${exec.unsupported}`);
 const nativeStep = (k: number) => exec.step(batches[k % batches.length].xs, batches[k % batches.length].ys).loss;
 // The same executor with each ReLU as its own instructions (not fused into the batch norm before it).
-const c = make();
-const unfused = NativeTrainStep.create(c.model, c.opt, n, { fuse: false });
+const u = make();
+const unfused = NativeTrainStep.create(u.model, u.opt, n, { fuse: false });
 if ('unsupported' in unfused) throw new Error(`native step: ${unfused.unsupported}`);
 const unfusedStep = (k: number) => unfused.step(batches[k % batches.length].xs, batches[k % batches.length].ys).loss;
 

@@ -141,6 +141,9 @@ function expectClose(native: State, ref: State, adamLr = 0): void {
   }
 }
 
+const adam = () => tf.train.adam(0.002);
+const nesterov = () => tf.train.momentum(0.01, 0.9, true);
+
 beforeAll(async () => {
   tf.env().set('PROD', true);
   await tf.setBackend('cpu');
@@ -149,8 +152,8 @@ afterAll(() => void tf.setBackend('cpu'));
 
 describe.skipIf(!hasStep)('native whole training step equals tfjs on cpu', () => {
   const optimizers: [string, () => tf.Optimizer, number][] = [
-    ['Adam', () => tf.train.adam(0.002), 0.002],
-    ['SGD-Nesterov', () => tf.train.momentum(0.01, 0.9, true), 0],
+    ['Adam', adam, 0.002],
+    ['SGD-Nesterov', nesterov, 0],
   ];
   for (const [name, make, adamLr] of optimizers) {
     for (const steps of [1, 3])
@@ -163,13 +166,11 @@ describe.skipIf(!hasStep)('native whole training step equals tfjs on cpu', () =>
   }
 
   it('Adam, 3 steps, with ReLU as its own instructions (not fused into the batch norm)', async () => {
-    const make = () => tf.train.adam(0.002);
-    expectClose(await run(make, 3, 0, 0, false), await run(make, 3, 0, 3), 0.002);
+    expectClose(await run(adam, 3, 0, 0, false), await run(adam, 3, 0, 3), 0.002);
   });
 
   it('a stride-2 stem (mini-xception-s2c1), SGD-Nesterov, 2 steps', async () => {
-    const make = () => tf.train.momentum(0.01, 0.9, true);
-    expectClose(await run(make, 2, 1, 0), await run(make, 2, 1, 2));
+    expectClose(await run(nesterov, 2, 1, 0), await run(nesterov, 2, 1, 2));
   });
 
   it('refuses what it does not know, with the reason', () => {

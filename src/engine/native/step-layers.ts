@@ -108,21 +108,21 @@ function batchNormalization(c: Compiler, l: Layer, x: Value): void {
     m = prod(x.shape) / ch;
   const mean = c.b.alloc(ch),
     variance = c.b.alloc(ch);
-  const relu = c.fuse ? soleRelu(l) : null;
+  const fusedRelu = c.fuse ? soleRelu(l) : null;
   // Fused: the ReLU's output is the one value; the batch norm's own output is never written.
-  const y = c.output(relu ?? l, x.shape);
-  if (relu) c.fused.add(relu.name);
+  const y = c.output(fusedRelu ?? l, x.shape);
+  if (fusedRelu) c.fused.add(fusedRelu.name);
   const eps = bitsOf(bn.epsilon),
     decay = bitsOf(1 - bn.momentum);
-  c.b.emit(relu ? PLAN_OP.BnReluForward : PLAN_OP.BnForward, x.off, gamma.off, beta.off, m, ch, eps, y.off, mean, variance);
+  c.b.emit(fusedRelu ? PLAN_OP.BnReluForward : PLAN_OP.BnForward, x.off, gamma.off, beta.off, m, ch, eps, y.off, mean, variance);
   c.b.emit(PLAN_OP.BnMoving, mm.off, mean, ch, decay);
   c.b.emit(PLAN_OP.BnMoving, mv.off, variance, ch, decay);
   const from = inboundLayers(l)[0];
   c.backward.push(() => {
     const tail = [x.off, gamma.off, mean, variance, m, ch, eps];
     c.contribute(from, (dst) =>
-      relu
-        ? c.b.emit(PLAN_OP.BnReluBackward, c.grad(relu), y.off, ...tail, dst, gamma.grad!, beta.grad!)
+      fusedRelu
+        ? c.b.emit(PLAN_OP.BnReluBackward, c.grad(fusedRelu), y.off, ...tail, dst, gamma.grad!, beta.grad!)
         : c.b.emit(PLAN_OP.BnBackward, c.grad(l), ...tail, dst, gamma.grad!, beta.grad!),
     );
   });
