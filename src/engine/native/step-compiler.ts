@@ -132,7 +132,13 @@ export class Compiler {
   b = new Builder();
   values = new Map<string, Value>();
   grads = new Map<string, number>();
-  backward: (() => void)[] = [];
+  /** The backward steps in forward order, each with the layers whose gradient it is the last to read. */
+  backward: { run: () => void; reads: Layer[] }[] = [];
+  /** The layer whose forward instructions are being written (onBackward's default reader). */
+  current: Layer | null = null;
+  /** Gradient buffers: free ones by size, and how many layers' gradients each live one still is. */
+  private free = new Map<number, number[]>();
+  private refs = new Map<number, number>();
   weights = new Map<tf.LayerVariable, PlannedWeight>();
   penalties: { w: PlannedWeight; l2: number }[] = [];
   inputName = '';
@@ -150,6 +156,43 @@ export class Compiler {
       this.weights.set(v, { variable: v, off: this.b.alloc(size), size, trainable: v.trainable });
     }
     for (const v of model.trainableWeights) this.weights.get(v)!.grad = this.b.alloc(prod(v.shape as number[]));
+  }
+
+  /** A gradient-sized buffer of n floats: a released one of that size, else a new one. */
+  scratch(n: number): number {
+    return this.free.get(Math.ceil(n / 16))?.pop() ?? this.b.alloc(n);
+  }
+
+  /** `off` (n floats) can be handed out again: no instruction written after this reads what it holds. */
+  release(off: number, n: number): void {
+    const k = Math.ceil(n / 16);
+    this.free.set(k, [...(this.free.get(k) ?? []), off]);
+  }
+
+  /** `off` is now (also) the gradient of `l`'s output. */
+  setGrad(l: Layer, off: number): void {
+    this.grads.set(l.name, off);
+    this.refs.set(off, (this.refs.get(off) ?? 0) + 1);
+  }
+
+  /** A backward step; after it the gradients of `reads` (default: the current layer's) are dead and their buffers free. */
+  onBackward(run: () => void, reads: Layer[] = [this.current!]): void {
+    this.backward.push({ run, reads });
+  }
+
+  /** The backward steps in reverse order, each gradient buffer released once no later step reads it. */
+  runBackward(): void {
+    for (let i = this.backward.length - 1; i >= 0; i--) {
+      const { run, reads } = this.backward[i];
+      run();
+      for (const l of reads) {
+        const g = this.grads.get(l.name);
+        if (g === undefined) continue;
+        const left = this.refs.get(g)! - 1;
+        this.refs.set(g, left);
+        if (left === 0) this.release(g, prod(this.values.get(l.name)!.shape));
+      }
+    }
   }
 
   weight(v: tf.LayerVariable | null | undefined, l2 = 0): PlannedWeight {
@@ -182,13 +225,14 @@ export class Compiler {
     const n = prod(this.values.get(from.name)!.shape);
     const g = this.grads.get(from.name);
     if (g === undefined) {
-      const off = this.b.alloc(n);
-      this.grads.set(from.name, off);
+      const off = this.scratch(n);
+      this.setGrad(from, off);
       write(off);
     } else {
-      const tmp = this.b.alloc(n);
+      const tmp = this.scratch(n);
       write(tmp);
       this.b.emit(PLAN_OP.Add, g, tmp, n, g);
+      this.release(tmp, n);
     }
   }
 
@@ -198,7 +242,7 @@ export class Compiler {
     const n = prod(this.values.get(from.name)!.shape);
     const g = this.grads.get(from.name);
     if (g !== undefined) this.b.emit(PLAN_OP.Add, g, src, n, g);
-    else if (outboundLayers(from).length === 1) this.grads.set(from.name, src);
+    else if (outboundLayers(from).length === 1) this.setGrad(from, src);
     else this.contribute(from, (dst) => this.b.emit(PLAN_OP.Copy, src, n, dst));
   }
 

@@ -33,7 +33,7 @@ function conv2d(c: Compiler, l: Layer, x: Value): void {
   const bias = f.bias ? c.weight(f.bias) : null;
   if (bias) c.b.emit(PLAN_OP.BiasAdd, y.off, bias.off, m, oc, y.off);
   const from = inboundLayers(l)[0];
-  c.backward.push(() => {
+  c.onBackward(() => {
     const dy = c.grad(l);
     if (bias) c.b.emit(PLAN_OP.SumRows, dy, m, oc, bias.grad!);
     c.b.emit(PLAN_OP.Conv, 2, ...p, x.off, dy, w.grad!);
@@ -75,13 +75,14 @@ function separableConv2d(c: Compiler, l: Layer, x: Value): void {
   c.b.emit(PLAN_OP.Conv, 0, ...dp, x.off, dw.off, t.off);
   c.b.emit(PLAN_OP.Conv, 0, ...pp, t.off, pw.off, y.off);
   const from = inboundLayers(l)[0];
-  const dt = c.b.alloc(prod(dci.outShape));
-  c.backward.push(() => {
+  c.onBackward(() => {
     const dy = c.grad(l);
+    const dt = c.scratch(prod(dci.outShape));
     c.b.emit(PLAN_OP.Conv, 2, ...pp, t.off, dy, pw.grad!);
     c.b.emit(PLAN_OP.Conv, 1, ...pp, dy, pw.off, dt);
     c.b.emit(PLAN_OP.Conv, 2, ...dp, x.off, dt, dw.grad!);
     c.contribute(from, (dst) => c.b.emit(PLAN_OP.Conv, 1, ...dp, dt, dw.off, dst));
+    c.release(dt, prod(dci.outShape));
   });
 }
 
@@ -118,14 +119,14 @@ function batchNormalization(c: Compiler, l: Layer, x: Value): void {
   c.b.emit(PLAN_OP.BnMoving, mm.off, mean, ch, decay);
   c.b.emit(PLAN_OP.BnMoving, mv.off, variance, ch, decay);
   const from = inboundLayers(l)[0];
-  c.backward.push(() => {
+  c.onBackward(() => {
     const tail = [x.off, gamma.off, mean, variance, m, ch, eps];
     c.contribute(from, (dst) =>
       fusedRelu
         ? c.b.emit(PLAN_OP.BnReluBackward, c.grad(fusedRelu), y.off, ...tail, dst, gamma.grad!, beta.grad!)
         : c.b.emit(PLAN_OP.BnBackward, c.grad(l), ...tail, dst, gamma.grad!, beta.grad!),
     );
-  });
+  }, [fusedRelu ?? l]);
 }
 
 export function relu(c: Compiler, l: Layer, x: Value): void {
@@ -133,7 +134,7 @@ export function relu(c: Compiler, l: Layer, x: Value): void {
   const y = c.output(l, x.shape);
   c.b.emit(PLAN_OP.Relu, x.off, n, y.off);
   const from = inboundLayers(l)[0];
-  c.backward.push(() => c.contribute(from, (dst) => c.b.emit(PLAN_OP.ReluGrad, c.grad(l), x.off, n, dst)));
+  c.onBackward(() => c.contribute(from, (dst) => c.b.emit(PLAN_OP.ReluGrad, c.grad(l), x.off, n, dst)));
 }
 
 function maxPooling2d(c: Compiler, l: Layer, x: Value): void {
@@ -162,7 +163,7 @@ function maxPooling2d(c: Compiler, l: Layer, x: Value): void {
   const y = c.output(l, info.outShape);
   c.b.emit(PLAN_OP.MaxPool, ...p, x.off, y.off);
   const from = inboundLayers(l)[0];
-  c.backward.push(() => c.contribute(from, (dst) => c.b.emit(PLAN_OP.MaxPoolGrad, ...p, c.grad(l), x.off, dst)));
+  c.onBackward(() => c.contribute(from, (dst) => c.b.emit(PLAN_OP.MaxPoolGrad, ...p, c.grad(l), x.off, dst)));
 }
 
 function add(c: Compiler, l: Layer): void {
@@ -172,7 +173,7 @@ function add(c: Compiler, l: Layer): void {
   if (prod(a.shape) !== prod(b.shape)) refuse(`${l.name}: a broadcasting Add`);
   const y = c.output(l, a.shape);
   c.b.emit(PLAN_OP.Add, a.off, b.off, prod(a.shape), y.off);
-  c.backward.push(() => {
+  c.onBackward(() => {
     const dy = c.grad(l);
     for (const f of from) c.contributeBuffer(f, dy);
   });
@@ -183,7 +184,7 @@ function globalAveragePooling2d(c: Compiler, l: Layer, x: Value): void {
   const y = c.output(l, [n, ch]);
   c.b.emit(PLAN_OP.Gap, x.off, n, h * w, ch, y.off);
   const from = inboundLayers(l)[0];
-  c.backward.push(() => c.contribute(from, (dst) => c.b.emit(PLAN_OP.GapGrad, c.grad(l), n, h * w, ch, dst)));
+  c.onBackward(() => c.contribute(from, (dst) => c.b.emit(PLAN_OP.GapGrad, c.grad(l), n, h * w, ch, dst)));
 }
 
 export const HANDLERS: Record<string, Handler> = {

@@ -33,7 +33,7 @@ function softmaxLoss(c: Compiler, l: Layer, z: Value): { target: number; probs: 
     loss = c.b.alloc(1),
     dz = c.b.alloc(n * classes);
   c.b.emit(PLAN_OP.SoftmaxXent, z.off, target, n, classes, probs, loss, dz);
-  c.grads.set(inboundLayers(l)[0].name, dz);
+  c.setGrad(inboundLayers(l)[0], dz);
   return { target, probs, loss };
 }
 
@@ -51,6 +51,7 @@ function forward(c: Compiler, model: tf.LayersModel, batch: number): Layer {
     }
     if (l === out || c.fused.has(l.name)) continue;
     const cfg = l.getConfig() as Record<string, unknown>;
+    c.current = l;
     if (cls === 'Activation' && cfg.activation === 'relu') relu(c, l, c.input(l));
     else if (HANDLERS[cls]) HANDLERS[cls](c, l, cls === 'Add' ? (undefined as never) : c.input(l));
     else refuse(`layer ${l.name} (${cls}${cls === 'Activation' ? ` ${String(cfg.activation)}` : ''})`);
@@ -74,7 +75,7 @@ export function compileStep(
   try {
     const out = forward(c, model, batch);
     const { target, probs, loss } = softmaxLoss(c, out, c.input(out));
-    for (let i = c.backward.length - 1; i >= 0; i--) c.backward[i]();
+    c.runBackward();
     for (const { w, l2 } of c.penalties) c.b.emit(PLAN_OP.L2, w.off, w.size, bitsOf(l2), w.grad!, loss, c.b.alloc(w.size));
     const k = c.b.alloc(8);
     const weights = model.weights.map((v) => c.weights.get(v)!);
