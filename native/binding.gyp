@@ -6,7 +6,8 @@
         "src/addon.cc",
         "src/conv.cc",
         "src/pool.cc",
-        "src/elementwise.cc"
+        "src/elementwise.cc",
+        "src/step.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

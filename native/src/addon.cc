@@ -7,6 +7,7 @@
 #endif
 
 #include <exception>
+#include <stdexcept>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -176,6 +177,15 @@ Napi::Value L2PenaltyGrad(const Napi::CallbackInfo& info) {
 Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&] { fer::relu_grad(f32(info[0]), f32(info[1]), len(info[0]), f32(info[2])); });
 }
+// runPlan(arena Float32Array, program Int32Array, times?: Float64Array[32]): a whole training step (step.cc).
+Napi::Value RunPlan(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    auto prog = info[1].As<Napi::Int32Array>();
+    double* times = info.Length() > 2 && info[2].IsTypedArray() ? info[2].As<Napi::Float64Array>().Data() : nullptr;
+    if (times && info[2].As<Napi::Float64Array>().ElementLength() < 32) throw std::runtime_error("runPlan: times needs 32 doubles");
+    fer::run_plan(f32(info[0]), prog.Data(), static_cast<int64_t>(prog.ElementLength()), times);
+  });
+}
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   fer::set_threads(i32(info[0]));
   return Napi::Number::New(info.Env(), fer::get_threads());
@@ -221,6 +231,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("l2Penalty", Napi::Function::New(env, L2Penalty));
   exports.Set("l2PenaltyGrad", Napi::Function::New(env, L2PenaltyGrad));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("runPlan", Napi::Function::New(env, RunPlan));
+  // The highest PlanOp this build runs (kernels.h): a newer compiler checks it before emitting newer instructions.
+  exports.Set("planOps", Napi::Number::New(env, static_cast<int>(fer::PlanOp::BnReluBackward)));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));

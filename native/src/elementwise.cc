@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "kernels.h"
@@ -78,6 +79,11 @@ void channel_sums(int64_t m, int c, std::vector<double>& out1, std::vector<doubl
 
 void bn_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps,
                       float* y, float* mean, float* var) {
+  bn_relu_train_forward(x, gamma, beta, m, c, eps, false, y, mean, var);
+}
+
+void bn_relu_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps, bool relu,
+                           float* y, float* mean, float* var) {
   std::vector<double> s1, s2;
   channel_sums(m, c, s1, s2, [&](int64_t i, float* __restrict a, float* __restrict b) {
     const float* __restrict row = x + i * c;
@@ -100,22 +106,60 @@ void bn_train_forward(const float* x, const float* gamma, const float* beta, int
   for (int64_t i = 0; i < m; ++i) {
     const float* row = x + i * c;
     float* o = y + i * c;
-    for (int j = 0; j < c; ++j) o[j] = row[j] * scale[j] + shift[j];
+    if (relu)
+      for (int j = 0; j < c; ++j) {
+        const float v = row[j] * scale[j] + shift[j];
+        o[j] = v > 0.f ? v : 0.f;
+      }
+    else
+      for (int j = 0; j < c; ++j) o[j] = row[j] * scale[j] + shift[j];
   }
 }
 
 void bn_train_backward(const float* dy, const float* x, const float* gamma, const float* mean,
                        const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta) {
+  bn_relu_train_backward(dy, nullptr, x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta);
+}
+
+namespace {
+// dy where relu_out is above 0, else +0: integer ops only (relu_out is never negative, so its bits compare as an
+// int32), which GCC vectorizes; a float compare-and-select it does not without fast-math.
+inline float masked(float dy, float relu_out) {
+  int32_t rb;
+  uint32_t gb;
+  std::memcpy(&rb, &relu_out, sizeof rb);
+  std::memcpy(&gb, &dy, sizeof gb);
+  gb &= 0u - static_cast<uint32_t>(rb > 0);
+  float g;
+  std::memcpy(&g, &gb, sizeof g);
+  return g;
+}
+}  // namespace
+
+void bn_relu_train_backward(const float* dy, const float* relu_out, const float* x, const float* gamma, const float* mean,
+                            const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta) {
+  // With relu_out: dy is the gradient of relu(bn(x)), masked to where that output is above 0 (ReLU's gradient).
+  const float* r = relu_out;
   std::vector<float> inv(c);
   for (int j = 0; j < c; ++j) inv[j] = 1.f / std::sqrt(var[j] + eps);
   // Sum(dy) and Sum(dy * (x - mean)); the latter times inv is Sum(dy * xhat).
   std::vector<double> sdy, sdyx;
   channel_sums(m, c, sdy, sdyx, [&](int64_t i, float* __restrict a, float* __restrict b) {
-    const float* __restrict g = dy + i * c;
     const float* __restrict row = x + i * c;
-    for (int j = 0; j < c; ++j) {
-      a[j] += g[j];
-      b[j] += g[j] * (row[j] - mean[j]);
+    if (r) {
+      const float* __restrict gi = dy + i * c;
+      const float* __restrict ri = r + i * c;
+      for (int j = 0; j < c; ++j) {
+        const float g = masked(gi[j], ri[j]);
+        a[j] += g;
+        b[j] += g * (row[j] - mean[j]);
+      }
+    } else {
+      const float* __restrict g = dy + i * c;
+      for (int j = 0; j < c; ++j) {
+        a[j] += g[j];
+        b[j] += g[j] * (row[j] - mean[j]);
+      }
     }
   });
   std::vector<float> a(c), b(c), k(c);
@@ -134,7 +178,11 @@ void bn_train_backward(const float* dy, const float* x, const float* gamma, cons
     const float* g = dy + i * c;
     const float* row = x + i * c;
     float* o = dx + i * c;
-    for (int j = 0; j < c; ++j) o[j] = g[j] * k[j] + row[j] * a[j] + b[j];
+    if (r) {
+      const float* ri = r + i * c;
+      for (int j = 0; j < c; ++j) o[j] = masked(g[j], ri[j]) * k[j] + row[j] * a[j] + b[j];
+    } else
+      for (int j = 0; j < c; ++j) o[j] = g[j] * k[j] + row[j] * a[j] + b[j];
   }
 }
 

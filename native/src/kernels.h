@@ -28,6 +28,12 @@ void bn_train_forward(const float* x, const float* gamma, const float* beta, int
                       float* y, float* mean, float* var);
 void bn_train_backward(const float* dy, const float* x, const float* gamma, const float* mean,
                        const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta);
+// The same with ReLU fused: forward writes relu(bn(x)) (relu true); backward takes dy of that output and the output
+// itself (relu_out; null: no ReLU), and masks dy where the output is not above 0.
+void bn_relu_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps, bool relu,
+                           float* y, float* mean, float* var);
+void bn_relu_train_backward(const float* dy, const float* relu_out, const float* x, const float* gamma, const float* mean,
+                            const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta);
 // y = (x - mean) * rsqrt(var + eps) * scale + offset with per-channel vectors (scale/offset may be null).
 void bn_infer(const float* x, const float* mean, const float* var, const float* offset, const float* scale,
               int64_t m, int c, float eps, float* y);
@@ -66,6 +72,16 @@ void l2_penalty_grad(const float* w, int64_t n, float l2, float dy, float* g);
 // ReLU's gradient, tfjs's dy * step(x) in one pass: dy * (x > 0 ? 1 : x is NaN ? NaN : 0), so -0 and NaN come
 // out as tfjs's cpu kernels give them.
 void relu_grad(const float* dy, const float* x, int64_t n, float* dx);
+
+// A whole training step (step.cc): a program of instructions over one float arena, compiled by
+// src/engine/native/step-plan.ts, whose opcodes these are (keep the two in step).
+enum class PlanOp {
+  Conv = 1, BnForward = 2, BnBackward = 3, BnMoving = 4, Relu = 5, ReluGrad = 6, MaxPool = 7, MaxPoolGrad = 8,
+  Add = 9, BiasAdd = 10, SumRows = 11, Gap = 12, GapGrad = 13, SoftmaxXent = 14, L2 = 15, Adam = 16, Momentum = 17,
+  Copy = 18, BnReluForward = 19, BnReluBackward = 20
+};
+// times (null, or 32 doubles): adds each instruction's milliseconds at its opcode, a convolution's at 24 + its kind.
+void run_plan(float* arena, const int32_t* program, int64_t len, double* times = nullptr);
 
 void set_threads(int n);
 int get_threads();

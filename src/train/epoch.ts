@@ -23,6 +23,7 @@ import type { TrainOptions } from './options.js';
 import { swapWeights, updateEma } from './setup.js';
 import { eraseBatch, emaDecay, mixBatch } from './recipe.js';
 import { onlineSoftTargets, trainingLoss } from './distill.js';
+import type { NativeTrainStep } from '../engine/native/native-step.js';
 
 /**
  * Batch b of an epoch as the network trains on it: the augmented images, the (smoothed) one-hot labels and
@@ -99,6 +100,22 @@ function optimizerStep(
   });
 }
 
+/** One step through the native whole-step executor: its loss and how many argmax predictions matched the targets'. */
+function nativeOptimizerStep(
+  native: NativeTrainStep,
+  batch: { xs: Float32Array; ys: Float32Array; n: number; nc: number },
+): [number, number] {
+  const { loss, probs } = native.step(batch.xs, batch.ys);
+  const argmax = (a: Float32Array, i: number) => {
+    let best = 0;
+    for (let c = 1; c < batch.nc; c++) if (a[i * batch.nc + c] > a[i * batch.nc + best]) best = c;
+    return best;
+  };
+  let correct = 0;
+  for (let i = 0; i < batch.n; i++) if (argmax(probs, i) === argmax(batch.ys, i)) correct++;
+  return [loss, correct];
+}
+
 /** What an epoch's batches need from the run (fit.ts builds it once). */
 export interface EpochLoop {
   model: tf.LayersModel;
@@ -117,6 +134,11 @@ export interface EpochLoop {
   batches: number;
   emit: (e: Extract<TrainEvent, { type: 'batch' }>) => void;
   shouldStop?: () => boolean;
+  /**
+   * The native whole-step executor (train/native-step.ts chose it), or null for tfjs's step. Its arena holds the
+   * weights while an epoch's batches run: read from tfjs as they start, written back before runBatches returns.
+   */
+  native?: NativeTrainStep | null;
 }
 
 /**
@@ -128,12 +150,29 @@ export async function runBatches(
   l: EpochLoop,
   epoch: number,
 ): Promise<{ stop: 'nan' | 'interrupted'; batch: number; loss?: number } | null> {
-  const { options, state, hooks, trainSet, batches } = l;
-  const bs = options.batchSize,
-    nc = trainSet.classes.length;
+  const { options, trainSet } = l;
   const order = new Rng(deriveSeed(options.seed, epoch, 1)).shuffle([...Array(trainSet.size).keys()]);
   // Transfer with a frozen body: only the head's weights take gradients for the first freezeEpochs.
   const trained = epoch < options.freezeEpochs ? l.headVars : l.vars;
+  const native = trained === l.vars ? (l.native ?? null) : null;
+  native?.pull();
+  try {
+    return await batchLoop(l, epoch, order, trained, native);
+  } finally {
+    native?.push();
+  }
+}
+
+async function batchLoop(
+  l: EpochLoop,
+  epoch: number,
+  order: number[],
+  trained: tf.Variable[],
+  native: NativeTrainStep | null,
+): Promise<{ stop: 'nan' | 'interrupted'; batch: number; loss?: number } | null> {
+  const { options, state, hooks, trainSet, batches } = l;
+  const bs = options.batchSize,
+    nc = trainSet.classes.length;
   let t0 = performance.now();
   for (let b = state.batch; b < batches; b++) {
     const idx = order.slice(b * bs, (b + 1) * bs);
@@ -141,11 +180,13 @@ export async function runBatches(
     const step = state.step;
     if (options.lrPerStep) setLearningRate(l.optimizer, lrForStep(options, state.schedule, epoch, b, batches));
     for (const h of hooks) h.beforeStep?.(step);
-    const [lossValue, correct] = optimizerStep(l.model, l.optimizer, l.vars, trained, batch, l.lossOptions, () => {
-      for (const h of hooks) h.beforeApply?.(step);
-    });
+    const [lossValue, correct] = native
+      ? nativeOptimizerStep(native, batch)
+      : optimizerStep(l.model, l.optimizer, l.vars, trained, batch, l.lossOptions, () => {
+          for (const h of hooks) h.beforeApply?.(step);
+        });
     for (const h of hooks) h.afterStep?.(step);
-    if (l.ema) updateEma(l.ema, l.model, emaDecay(options.ema, step));
+    if (l.ema) updateEma(l.ema, l.model, emaDecay(options.ema, step), native?.weightViews());
     if (!Number.isFinite(lossValue)) return { stop: 'nan', batch: b, loss: lossValue };
     const now = performance.now();
     const p = state.partial;

@@ -33,6 +33,7 @@ import { endEpoch, runBatches, type EpochLoop } from './epoch.js';
 import { writeCurves } from './curves.js';
 import { loadOnlineTeachers, loadOrComputeTeacher, softenProbs } from './distill.js';
 import type { RevivedLayer } from './revive.js';
+import { chooseTrainStep, recordTrainStep } from './native-step.js';
 
 export type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 
@@ -229,6 +230,11 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
     emit,
     shouldStop: run.shouldStop,
   };
+  // The native whole step where it takes this run (else tfjs's), said in one note and in run.json.
+  const choice = chooseTrainStep(model, optimizer, options, hooks);
+  loop.native = choice.native;
+  emit({ type: 'note', message: choice.message });
+  recordTrainStep(out, resumed, choice.native ? 'native' : choice.message.replace(/^train: /, ''));
   const history: EpochMetrics[] = [];
   emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed, revived, transplanted });
 

@@ -30,10 +30,11 @@ export function concatWeights(model: tf.LayersModel): Float32Array {
 }
 
 /** ema ← d·ema + (1 − d)·w for every weight, in concatWeights's layout, read in place (no copy of the model per step). */
-export function updateEma(ema: Float32Array, model: tf.LayersModel, d: number): void {
+export function updateEma(ema: Float32Array, model: tf.LayersModel, d: number, values?: Float32Array[]): void {
   let off = 0;
-  for (const w of model.weights) {
-    const v = w.read().dataSync();
+  for (const [i, w] of model.weights.entries()) {
+    // `values`: the weights as the native step's arena holds them (model.weights order), else tfjs's.
+    const v = values?.[i] ?? w.read().dataSync();
     emaUpdate(ema.subarray(off, off + v.length), v, d);
     off += v.length;
   }

@@ -92,7 +92,13 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
       zero = tmp(),
       straight = tmp(),
       broken = tmp();
-    await train(ds, null, trainOptionsSchema.parse(base), { out: plain });
+    // Distillation runs tfjs's step (train/native-step.ts): the run without a teacher takes it too, to compare bits.
+    process.env.FER_TRAIN_STEP = 'tfjs';
+    try {
+      await train(ds, null, trainOptionsSchema.parse(base), { out: plain });
+    } finally {
+      delete process.env.FER_TRAIN_STEP;
+    }
     await train(ds, null, trainOptionsSchema.parse({ ...base, teacher: [teacherDir], distillAlpha: 0 }), { out: zero });
     const distilled = trainOptionsSchema.parse({ ...base, teacher: [teacherDir], distillAlpha: 0.8, temperature: 3 });
     await train(ds, null, distilled, { out: straight });

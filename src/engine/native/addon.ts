@@ -83,6 +83,13 @@ export interface NativeAddon {
   l2PenaltyGrad?(w: Float32Array, l2: number, dy: number, g: Float32Array): void;
   /** dy · step(x) in one pass (step: 1 above 0, NaN for NaN, else 0, as tfjs's). */
   reluGrad?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /**
+   * A whole training step: the program of engine/native/step-plan.ts over its arena (native/src/step.cc). `times`
+   * (32 doubles) accumulates milliseconds per opcode (a convolution's at 24 + its kind). Absent in builds before it.
+   */
+  runPlan?(arena: Float32Array, program: Int32Array, times?: Float64Array): void;
+  /** The highest plan opcode runPlan knows (step-compiler.ts PLAN_OP); absent in builds before the fused BN+ReLU ones. */
+  planOps?: number;
   setThreads(n: number): number;
   getThreads(): number;
   /** Convolutions in bf16 (inputs rounded to bf16; f32 accumulation and outputs) or f32; false: no bf16 kernel here. */

@@ -1,0 +1,183 @@
+/**
+ * A whole training step of a model in one call into the addon (issue 38): the plan of step-plan.ts run by
+ * native/src/step.cc over one arena that keeps the weights, batch-norm statistics and optimizer slots between
+ * steps. tfjs stays the model definition: pull() reads its variables and optimizer slots into the arena,
+ * push() writes them back (checkpoints, validation, export read them there), both as tfjs creates and names them.
+ */
+import { tf } from '../tf.js';
+import { adamInternals, momentumInternals, variableOf, type OptimizerSlot } from '../tfjs-internals.js';
+import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { PLAN_OP, compileStep, type StepOptimizer, type StepPlan } from './step-plan.js';
+
+/** The highest opcode the compiler emits: the addon must know it. */
+const PLAN_OPS = Math.max(...Object.values(PLAN_OP));
+
+export type { StepPlan };
+
+interface AdamFields {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+interface MomentumFields {
+  learningRate: number;
+  momentum: number;
+}
+
+/** The optimizer as the executor knows it, or why not. */
+function stepOptimizer(optimizer: tf.Optimizer): StepOptimizer | { unsupported: string } {
+  const kind = optimizer.getClassName();
+  if (kind === 'Adam') return { kind: 'adam' };
+  if (kind === 'Momentum') return { kind: 'momentum', nesterov: momentumInternals(optimizer as tf.MomentumOptimizer).useNesterov };
+  return { unsupported: `the ${kind} optimizer` };
+}
+
+export class NativeTrainStep {
+  readonly arena: Float32Array;
+  /** Adam's β₁ᵗ and β₂ᵗ as float32, as tfjs keeps them in accBeta1/accBeta2. */
+  private accBeta1 = 0;
+  private accBeta2 = 0;
+
+  private constructor(
+    readonly plan: StepPlan,
+    private readonly addon: NativeAddon & { runPlan: (arena: Float32Array, program: Int32Array, times?: Float64Array) => void },
+    readonly model: tf.LayersModel,
+    readonly optimizer: tf.Optimizer,
+  ) {
+    this.arena = new Float32Array(plan.size);
+  }
+
+  /** The executor for `model` trained by `optimizer` at batch size `batch`, with the state pulled in; or why there is none. */
+  static create(
+    model: tf.LayersModel,
+    optimizer: tf.Optimizer,
+    batch: number,
+    options: { fuse?: boolean } = {},
+  ): NativeTrainStep | { unsupported: string } {
+    const addon = loadNativeAddon();
+    if (!addon?.runPlan) return { unsupported: 'no native addon with runPlan' };
+    if ((addon.planOps ?? 0) < PLAN_OPS) return { unsupported: `an addon build older than this plan compiler (rebuild native/)` };
+    const opt = stepOptimizer(optimizer);
+    if ('unsupported' in opt) return opt;
+    const plan = compileStep(model, batch, opt, options);
+    if ('unsupported' in plan) return plan;
+    const s = new NativeTrainStep(plan, addon as never, model, optimizer);
+    s.pull();
+    return s;
+  }
+
+  /** The optimizer's slot lists: Adam's first and second moments, momentum's accumulations. */
+  private slotLists(): [OptimizerSlot[], string][] {
+    if (this.plan.optimizer.kind === 'adam') {
+      const o = adamInternals(this.optimizer as tf.AdamOptimizer);
+      return [
+        [o.accumulatedFirstMoment, '/m'],
+        [o.accumulatedSecondMoment, '/v'],
+      ];
+    }
+    return [[momentumInternals(this.optimizer as tf.MomentumOptimizer).accumulations, '/momentum']];
+  }
+
+  /** tfjs → arena: every weight, the optimizer's slots (zeros where tfjs has made none yet), Adam's powers. */
+  pull(): void {
+    const { arena, plan } = this;
+    for (const w of plan.weights) arena.set(w.variable.read().dataSync() as Float32Array, w.off);
+    const lists = this.slotLists();
+    plan.weights
+      .filter((w) => w.trainable)
+      .forEach((w, i) => {
+        lists.forEach(([slots], j) => {
+          const off = j === 0 ? w.m! : w.v!;
+          const s = slots[i];
+          if (s) arena.set(s.variable.dataSync() as Float32Array, off);
+          else arena.fill(0, off, off + w.size);
+        });
+      });
+    if (plan.optimizer.kind === 'adam') {
+      const o = adamInternals(this.optimizer as tf.AdamOptimizer);
+      this.accBeta1 = o.accBeta1.dataSync()[0];
+      this.accBeta2 = o.accBeta2.dataSync()[0];
+    }
+  }
+
+  /** arena → tfjs: every weight, the optimizer's slots (made as tfjs makes them where absent), Adam's powers. */
+  push(): void {
+    const { arena, plan } = this;
+    for (const w of plan.weights) {
+      const t = tf.tensor(arena.slice(w.off, w.off + w.size), w.variable.shape as number[]);
+      w.variable.write(t);
+      t.dispose();
+    }
+    const lists = this.slotLists();
+    plan.weights
+      .filter((w) => w.trainable)
+      .forEach((w, i) => {
+        const v = variableOf(w.variable);
+        lists.forEach(([slots, suffix], j) => {
+          const off = j === 0 ? w.m! : w.v!;
+          slots[i] ??= { originalName: `${v.name}${suffix}`, variable: tf.tidy(() => tf.zerosLike(v).variable(false)) };
+          tf.tidy(() => slots[i].variable.assign(tf.tensor(arena.slice(off, off + w.size), v.shape)));
+        });
+      });
+    if (plan.optimizer.kind === 'adam') {
+      const o = adamInternals(this.optimizer as tf.AdamOptimizer);
+      tf.tidy(() => {
+        o.accBeta1.assign(tf.scalar(this.accBeta1));
+        o.accBeta2.assign(tf.scalar(this.accBeta2));
+      });
+    }
+  }
+
+  /** Views of every weight in the arena, in model.weights order (valid until the next step writes them). */
+  weightViews(): Float32Array[] {
+    return this.plan.weights.map((w) => this.arena.subarray(w.off, w.off + w.size));
+  }
+
+  /** The optimizer's constants of this step (native/src/kernels.h adam_update / momentum_update), as tfjs rounds them. */
+  private constants(): void {
+    const { arena, plan } = this;
+    if (plan.optimizer.kind === 'adam') {
+      const o = this.optimizer as unknown as AdamFields;
+      arena.set(
+        [
+          o.beta1,
+          1 - o.beta1,
+          o.beta2,
+          1 - o.beta2,
+          1 - this.accBeta1,
+          1 - this.accBeta2,
+          o.epsilon ?? tf.backend().epsilon(),
+          -o.learningRate,
+        ],
+        plan.k,
+      );
+    } else {
+      const o = this.optimizer as unknown as MomentumFields;
+      arena.set([o.momentum, -o.learningRate], plan.k);
+    }
+  }
+
+  /**
+   * One step on a batch of [N, H, W, C] images and [N, classes] target distributions: returns the loss (with the
+   * L2 terms) and a view of the batch's output probabilities (valid until the next step). `times`: see addon.ts runPlan.
+   */
+  step(xs: Float32Array, ys: Float32Array, times?: Float64Array): { loss: number; probs: Float32Array } {
+    const { arena, plan } = this;
+    if (xs.length !== plan.inputSize || ys.length !== plan.batch * plan.classes)
+      throw new Error(
+        `native step: a batch of ${xs.length} values and ${ys.length} targets, planned for ${plan.inputSize} and ${plan.batch * plan.classes}`,
+      );
+    arena.set(xs, plan.input);
+    arena.set(ys, plan.target);
+    this.constants();
+    this.addon.runPlan(arena, plan.program, times);
+    if (plan.optimizer.kind === 'adam') {
+      const o = this.optimizer as unknown as AdamFields;
+      this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(o.beta1));
+      this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(o.beta2));
+    }
+    (this.optimizer as unknown as { incrementIterations(): void }).incrementIterations();
+    return { loss: arena[plan.loss], probs: arena.subarray(plan.probs, plan.probs + plan.batch * plan.classes) };
+  }
+}

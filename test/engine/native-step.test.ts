@@ -1,0 +1,210 @@
+/**
+ * The native whole-step executor (engine/native/native-step.ts, native/src/step.cc) against tfjs's own training
+ * step on the `cpu` backend (the independent reference: tfjs's tape, its ops and optimizers), on small
+ * mini-Xceptions: the loss, every weight, batch-norm moving statistics and optimizer slots after one and three
+ * steps, for Adam and SGD-Nesterov with L2, against soft (smoothed and mixed) targets.
+ * Tolerance: the loss within 1e-5 relative; every weight, moving statistic and optimizer slot within 1e-4 of the
+ * tensor's largest |value| (the two sum in different orders: observed up to 5.3e-5, in a 4-channel β after 3 momentum steps; a broken instruction is off by
+ * 1e-3 to 1). Adam's weights get 0.02·lr more: where a gradient is ~0 (a β whose channel's gradients cancel) its
+ * update m/(√v + ε) is ±lr on rounding noise alone (observed 0.007·lr); its m and v are held to 1e-4.
+ */
+import { describe, it, expect, afterAll, beforeAll } from 'vitest';
+import { tf } from '../../src/engine/tf.js';
+import { loadNativeAddon } from '../../src/engine/native/addon.js';
+import { NativeTrainStep } from '../../src/engine/native/native-step.js';
+import { compileStep } from '../../src/engine/native/step-plan.js';
+import { miniXception } from '../../src/model/mini-xception.js';
+import { withPenalties } from '../../src/train/epoch.js';
+import { trainingLoss } from '../../src/train/distill.js';
+import { variableOf } from '../../src/engine/tfjs-internals.js';
+import { randomArray } from '../helpers.js';
+import { registerNativeBackend, NATIVE_BACKEND } from '../../src/engine/native/backend.js';
+import { chooseTrainStep } from '../../src/train/native-step.js';
+import { trainOptionsSchema } from '../../src/train/options.js';
+
+const addon = loadNativeAddon();
+const hasStep = !!addon?.runPlan;
+const N = 4,
+  SIZE = 28,
+  C = 7;
+const TOL = 1e-4;
+
+function smallModel(stemStride: 0 | 1 = 0): tf.LayersModel {
+  const model = miniXception({ inputSize: SIZE, width: 0.5, seed: 11, l2: 0.01, stemStride });
+  let s = 300;
+  for (const l of model.layers) {
+    if (l.getClassName() !== 'BatchNormalization') continue;
+    l.setWeights(
+      l.getWeights().map((w, i) =>
+        tf.tensor(
+          Float32Array.from(randomArray(w.size, s++, 0.5), (x) => (i === 0 || i === 3 ? 1 + x : x)),
+          w.shape,
+        ),
+      ),
+    );
+  }
+  // A bias that is not zero, so its gradient and update are exercised from the first step.
+  const head = model.layers.find((l) => l.getClassName() === 'Conv2D' && l.getWeights().length === 2)!;
+  head.setWeights([head.getWeights()[0], tf.tensor(randomArray(C, 77, 0.1))]);
+  return model;
+}
+
+/** Batch b: images and targets that are smoothed one-hot labels, every other row mixed with another (mixup). */
+function batch(b: number): { xs: Float32Array; ys: Float32Array } {
+  const xs = randomArray(N * SIZE * SIZE, 1000 + b);
+  const ys = new Float32Array(N * C).fill(0.1 / C);
+  for (let i = 0; i < N; i++) {
+    ys[i * C + ((i + b) % C)] += 0.9 * (i % 2 ? 0.7 : 1);
+    if (i % 2) ys[i * C + ((i + b + 3) % C)] += 0.9 * 0.3;
+  }
+  return { xs, ys };
+}
+
+/** tfjs's step as src/train/epoch.ts takes it (variableGrads of trainingLoss + the L2 terms, applyGradients). */
+function tfjsStep(model: tf.LayersModel, opt: tf.Optimizer, b: number): number {
+  return tf.tidy(() => {
+    const { xs, ys } = batch(b);
+    const x = tf.tensor4d(xs, [N, SIZE, SIZE, 1]),
+      y = tf.tensor2d(ys, [N, C]);
+    // Over model.trainableWeights in order, as epoch.ts (the optimizer's slots follow the gradients' order).
+    const vars = model.trainableWeights.map(variableOf);
+    const { value, grads } = tf.variableGrads(
+      () => withPenalties(model, trainingLoss(y, model.apply(x, { training: true }) as tf.Tensor)),
+      vars,
+    );
+    opt.applyGradients(grads);
+    return value.dataSync()[0];
+  });
+}
+
+type State = { losses: number[]; weights: Float32Array[]; slots: Float32Array[] };
+
+async function snapshot(model: tf.LayersModel, opt: tf.Optimizer, losses: number[]): Promise<State> {
+  return {
+    losses,
+    weights: model.weights.map((w) => w.read().dataSync() as Float32Array),
+    slots: (await opt.getWeights()).map((w) => w.tensor.dataSync() as Float32Array),
+  };
+}
+
+/** `steps` steps: tfjs's before step `nativeFrom`, the native executor's from it on (pulling tfjs's state then). */
+async function run(makeOpt: () => tf.Optimizer, steps: number, stemStride: 0 | 1, nativeFrom: number, fuse = true): Promise<State> {
+  const model = smallModel(stemStride);
+  const opt = makeOpt();
+  const losses: number[] = [];
+  for (let b = 0; b < Math.min(steps, nativeFrom); b++) losses.push(tfjsStep(model, opt, b));
+  if (nativeFrom < steps) {
+    const s = NativeTrainStep.create(model, opt, N, { fuse });
+    if ('unsupported' in s) throw new Error(s.unsupported);
+    for (let b = nativeFrom; b < steps; b++) losses.push(s.step(batch(b).xs, batch(b).ys).loss);
+    s.push();
+  }
+  const out = await snapshot(model, opt, losses);
+  model.dispose();
+  opt.dispose();
+  return out;
+}
+
+const maxAbs = (a: Float32Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+
+/** max |a − b| / max(max |b|, floor) */
+function relErr(a: Float32Array, b: Float32Array, floor = 0): number {
+  let d = 0;
+  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d / Math.max(maxAbs(b), floor, 1e-30);
+}
+
+/**
+ * `adamLr`: the learning rate when the optimizer is Adam (its weights' extra tolerance, above). Optimizer slots are
+ * held relative to their tensor's scale, floored at 1e-3 of the largest slot of their kind (m, v or momentum): a β
+ * whose channel's gradients sum to zero in exact arithmetic (a BN whose output feeds another BN through a 1×1 conv)
+ * has only rounding noise for a gradient, in both engines.
+ */
+function expectClose(native: State, ref: State, adamLr = 0): void {
+  expect(native.losses.length).toBe(ref.losses.length);
+  native.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i])).toBeLessThan(1e-5 * Math.abs(ref.losses[i])));
+  expect(native.weights.length).toBe(ref.weights.length);
+  native.weights.forEach((w, i) => {
+    const scale = maxAbs(ref.weights[i]);
+    expect(relErr(w, ref.weights[i]) * scale, `weight ${i}`).toBeLessThan(TOL * scale + 0.02 * adamLr);
+  });
+  expect(native.slots.length).toBe(ref.slots.length);
+  expect(native.slots[0]).toEqual(ref.slots[0]); // iterations
+  const kinds = adamLr ? 2 : 1,
+    per = (ref.slots.length - 1) / kinds;
+  for (let k = 0; k < kinds; k++) {
+    const group = ref.slots.slice(1 + k * per, 1 + (k + 1) * per);
+    const floor = 1e-3 * Math.max(...group.map(maxAbs));
+    group.forEach((r, i) =>
+      expect(relErr(native.slots[1 + k * per + i], r, floor), `optimizer weight ${1 + k * per + i}`).toBeLessThan(TOL),
+    );
+  }
+}
+
+const adam = () => tf.train.adam(0.002);
+const nesterov = () => tf.train.momentum(0.01, 0.9, true);
+
+beforeAll(async () => {
+  tf.env().set('PROD', true);
+  await tf.setBackend('cpu');
+});
+afterAll(() => void tf.setBackend('cpu'));
+
+describe.skipIf(!hasStep)('native whole training step equals tfjs on cpu', () => {
+  const optimizers: [string, () => tf.Optimizer, number][] = [
+    ['Adam', adam, 0.002],
+    ['SGD-Nesterov', nesterov, 0],
+  ];
+  for (const [name, make, adamLr] of optimizers) {
+    for (const steps of [1, 3])
+      it(`${name}, ${steps} step(s)`, async () => {
+        expectClose(await run(make, steps, 0, 0), await run(make, steps, 0, steps), adamLr);
+      });
+    it(`${name}: one tfjs step, then two native ones from tfjs's state (weights, slots, β powers pulled)`, async () => {
+      expectClose(await run(make, 3, 0, 1), await run(make, 3, 0, 3), adamLr);
+    });
+  }
+
+  it('Adam, 3 steps, with ReLU as its own instructions (not fused into the batch norm)', async () => {
+    expectClose(await run(adam, 3, 0, 0, false), await run(adam, 3, 0, 3), 0.002);
+  });
+
+  it('a stride-2 stem (mini-xception-s2c1), SGD-Nesterov, 2 steps', async () => {
+    expectClose(await run(nesterov, 2, 1, 0), await run(nesterov, 2, 1, 2));
+  });
+
+  it('refuses what it does not know, with the reason', () => {
+    const input = tf.input({ shape: [8, 8, 1] });
+    const y = tf.layers.dense({ units: 7, activation: 'softmax' }).apply(tf.layers.flatten().apply(input)) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: input, outputs: y });
+    expect(compileStep(m, 2, { kind: 'adam' })).toEqual({ unsupported: expect.stringMatching(/Flatten/) });
+    expect(NativeTrainStep.create(smallModel(), tf.train.sgd(0.1), N)).toEqual({ unsupported: 'the SGD optimizer' });
+  });
+});
+
+describe.skipIf(!hasStep)('train/native-step.ts: which step a run takes', () => {
+  const options = trainOptionsSchema.parse({ batchSize: N });
+  const choose = (o = options, hooks: { name: string }[] = []) => {
+    const model = smallModel();
+    const c = chooseTrainStep(model, tf.train.adam(0.001), o, hooks as never);
+    model.dispose();
+    return { native: !!c.native, message: c.message };
+  };
+
+  it('the native step on fer-native for a plain run; tfjs otherwise, saying why', async () => {
+    expect(choose()).toEqual({ native: false, message: expect.stringMatching(/tfjs training step .*cpu engine/) });
+    registerNativeBackend(2);
+    await tf.setBackend(NATIVE_BACKEND);
+    try {
+      expect(choose()).toEqual({ native: true, message: expect.stringMatching(/^train: native whole training step/) });
+      expect(choose(options, [{ name: 'prune' }]).message).toMatch(/training hooks \(prune\)/);
+      expect(choose({ ...options, teacher: ['t'] }).message).toMatch(/distillation/);
+      expect(choose({ ...options, freezeEpochs: 1 }).message).toMatch(/frozen body/);
+      process.env.FER_TRAIN_STEP = 'tfjs';
+      expect(choose().message).toMatch(/FER_TRAIN_STEP=tfjs/);
+    } finally {
+      delete process.env.FER_TRAIN_STEP;
+      await tf.setBackend('cpu');
+    }
+  });
+});
