@@ -73,31 +73,6 @@ export const refuse = (why: string): never => {
   throw new Unsupported(why);
 };
 
-/** The 18 ints of kernels.h ConvParams. */
-export function convParams(ci: ReturnType<typeof tf.backend_util.computeConv2DInfo>, groups: number): number[] {
-  const p = ci.padInfo;
-  return [
-    ci.batchSize,
-    ci.inHeight,
-    ci.inWidth,
-    ci.inChannels,
-    ci.outHeight,
-    ci.outWidth,
-    ci.outChannels,
-    ci.filterHeight,
-    ci.filterWidth,
-    ci.strideHeight,
-    ci.strideWidth,
-    ci.dilationHeight,
-    ci.dilationWidth,
-    p.top,
-    p.left,
-    p.bottom,
-    p.right,
-    groups,
-  ];
-}
-
 /** A tfjs-layers L1L2 regularizer as its l2 factor (0: none); an L1 part or another regularizer is refused. */
 export function l2Of(reg: unknown): number {
   if (reg == null) return 0;

@@ -4,7 +4,8 @@
  */
 import { tf } from '../tf.js';
 import { batchNormInternals, inboundLayers, outboundLayers } from '../tfjs-internals.js';
-import { PLAN_OP, bitsOf, convParams, l2Of, pairOf, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
+import { convParams, poolParams } from './kernels/params.js';
+import { PLAN_OP, bitsOf, l2Of, pairOf, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
 type Handler = (c: Compiler, l: Layer, x: Value) => void;
 
 function conv2d(c: Compiler, l: Layer, x: Value): void {
@@ -146,20 +147,7 @@ function maxPooling2d(c: Compiler, l: Layer, x: Value): void {
     1,
     cfg.padding as 'same' | 'valid',
   );
-  const p = [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ];
+  const p = poolParams(info);
   const y = c.output(l, info.outShape);
   c.b.emit(PLAN_OP.MaxPool, ...p, x.off, y.off);
   const from = inboundLayers(l)[0];

@@ -1,32 +1,9 @@
 /** Conv2D, DepthwiseConv2dNative and their input and filter gradients on oneDNN (NHWC only). */
 import { tf } from '../../tf.js';
 import type { NativeBackend, NativeKernel } from '../native-backend.js';
+import { convParams } from './params.js';
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
-
-function params(ci: ConvInfo, groups: number): Int32Array {
-  const p = ci.padInfo;
-  return Int32Array.from([
-    ci.batchSize,
-    ci.inHeight,
-    ci.inWidth,
-    ci.inChannels,
-    ci.outHeight,
-    ci.outWidth,
-    ci.outChannels,
-    ci.filterHeight,
-    ci.filterWidth,
-    ci.strideHeight,
-    ci.strideWidth,
-    ci.dilationHeight,
-    ci.dilationWidth,
-    p.top,
-    p.left,
-    p.bottom,
-    p.right,
-    groups,
-  ]);
-}
 
 type Dilations = [number, number] | number;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -44,7 +21,7 @@ function run(
     vb = backend.f32(b);
   if (!va || !vb || ci.dataFormat !== 'channelsLast') return null;
   const out = backend.take(outShape.reduce((x, y) => x * y, 1));
-  backend.addon.conv(kind, params(ci, depthwise ? ci.inChannels : 1), va, vb, out);
+  backend.addon.conv(kind, Int32Array.from(convParams(ci, depthwise ? ci.inChannels : 1)), va, vb, out);
   return backend.makeTensorInfo(outShape, 'float32', out);
 }
 

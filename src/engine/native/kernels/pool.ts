@@ -1,6 +1,7 @@
 /** MaxPool and MaxPoolGrad (NHWC), native; same tie-breaking as the cpu backend (first maximum). */
 import { tf } from '../../tf.js';
 import type { NativeKernel } from '../native-backend.js';
+import { poolParams } from './params.js';
 
 interface PoolAttrs {
   filterSize: [number, number] | number;
@@ -9,7 +10,7 @@ interface PoolAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-function poolParams(xShape: number[], attrs: PoolAttrs) {
+function poolGeometry(xShape: number[], attrs: PoolAttrs) {
   const info = tf.backend_util.computePool2DInfo(
     xShape as [number, number, number, number],
     attrs.filterSize,
@@ -18,27 +19,14 @@ function poolParams(xShape: number[], attrs: PoolAttrs) {
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const params = Int32Array.from([
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ]);
+  const params = Int32Array.from(poolParams(info));
   return { info, params };
 }
 
 const maxPool: NativeKernel = ({ inputs, attrs, backend }) => {
   const x = backend.f32(inputs.x);
   if (!x) return null;
-  const { info, params } = poolParams(inputs.x.shape, attrs as unknown as PoolAttrs);
+  const { info, params } = poolGeometry(inputs.x.shape, attrs as unknown as PoolAttrs);
   const y = backend.take(info.outShape.reduce((a, b) => a * b, 1));
   backend.addon.maxPool(params, x, y);
   return backend.makeTensorInfo(info.outShape, 'float32', y);
@@ -48,7 +36,7 @@ const maxPoolGrad: NativeKernel = ({ inputs, attrs, backend }) => {
   const dy = backend.f32(inputs.dy),
     x = backend.f32(inputs.input);
   if (!dy || !x) return null;
-  const { params } = poolParams(inputs.input.shape, attrs as unknown as PoolAttrs);
+  const { params } = poolGeometry(inputs.input.shape, attrs as unknown as PoolAttrs);
   const dx = backend.take(x.length);
   backend.addon.maxPoolGrad(params, dy, x, dx);
   return backend.makeTensorInfo(inputs.input.shape, 'float32', dx);
