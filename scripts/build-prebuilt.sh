@@ -4,7 +4,7 @@
 # is 40 MB). Needs Debian 12's libdnnl-dev, libdlib-dev (headers + libdlib.so for the build-time helper),
 # ocl-icd-libopencl1, g++ and pkg-config — what .ci/run installs.
 #
-#   fer_native.node  the training engine (native/src/{addon,conv,pool,elementwise}.cc) with RUNPATH $ORIGIN, beside
+#   fer_native.node  the training engine (native/src/*.cc of binding.gyp's fer_native target) with RUNPATH $ORIGIN, beside
 #                    libdnnl.so.2 (Debian's oneDNN 2.6.3: shared only, no static library or source on the mirror),
 #                    libgomp.so.1 (its OpenMP runtime) and libOpenCL.so.1 (ocl-icd's loader: Debian's oneDNN is built
 #                    with the OpenCL GPU runtime; fer only creates CPU engines, so it is loaded but never used).
@@ -44,7 +44,10 @@ node_inc=$(dirname "$(dirname "$node_bin")")/include/node
 [ -f "$node_inc/node_api.h" ] || { echo "build-prebuilt: node_api.h not found (node's include/node)" >&2; exit 1; }
 napi_inc=$(cd "$repo" && node -p "require('node:path').resolve(require('node-addon-api').include_dir)")
 
-engine_src=(addon.cc conv.cc pool.cc elementwise.cc)
+# The engine's sources: fer_native's first "sources" list in binding.gyp, so the prebuilt links what node-gyp builds
+# (a source added there and not here left the prebuilt with an undefined symbol).
+mapfile -t engine_src < <(awk '/"sources": \[/{n++} n==1{print} n==1 && /\]/{exit}' "$repo/native/binding.gyp" | grep -o 'src/[A-Za-z0-9_]*\.cc' | sed 's|^src/||')
+[ "${#engine_src[@]}" -ge 4 ] || { echo "build-prebuilt: no engine sources found in native/binding.gyp" >&2; exit 1; }
 stamp=$( {
   cat "$0"
   for f in "${engine_src[@]}" kernels.h dlib_faces.cc dlib_faces.h dlib_detector_dump.cc; do cat "$repo/native/src/$f"; done
