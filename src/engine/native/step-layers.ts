@@ -8,6 +8,19 @@ import { convParams, poolParams } from './kernels/params.js';
 import { PLAN_OP, bitsOf, l2Of, pairOf, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
 type Handler = (c: Compiler, l: Layer, x: Value) => void;
 
+/** The geometry of a conv layer (its strides, dilation and padding from `cfg`) on input `x`; depthwise for its depthwise kernel. */
+function layerConvInfo(x: Value, kernel: tf.LayerVariable, cfg: Record<string, unknown>, depthwise: boolean) {
+  return tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    kernel.shape as [number, number, number, number],
+    pairOf(cfg.strides),
+    pairOf(cfg.dilationRate),
+    cfg.padding as 'same' | 'valid',
+    undefined,
+    depthwise,
+  );
+}
+
 function conv2d(c: Compiler, l: Layer, x: Value): void {
   const cfg = l.getConfig() as Record<string, unknown>;
   if (cfg.activation !== 'linear') refuse(`${l.name}: activation ${String(cfg.activation)} inside the conv`);
@@ -19,13 +32,7 @@ function conv2d(c: Compiler, l: Layer, x: Value): void {
   };
   if (f.biasRegularizer) refuse(`${l.name}: a bias regularizer`);
   const w = c.weight(f.kernel, l2Of(f.kernelRegularizer));
-  const ci = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    f.kernel.shape as [number, number, number, number],
-    pairOf(cfg.strides),
-    pairOf(cfg.dilationRate),
-    cfg.padding as 'same' | 'valid',
-  );
+  const ci = layerConvInfo(x, f.kernel, cfg, false);
   const p = convParams(ci, 1);
   const y = c.output(l, ci.outShape);
   const m = prod(ci.outShape.slice(0, 3)),
@@ -53,15 +60,7 @@ function separableConv2d(c: Compiler, l: Layer, x: Value): void {
   };
   const dw = c.weight(f.depthwiseKernel, l2Of(f.depthwiseRegularizer));
   const pw = c.weight(f.pointwiseKernel, l2Of(f.pointwiseRegularizer));
-  const dci = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    f.depthwiseKernel.shape as [number, number, number, number],
-    pairOf(cfg.strides),
-    pairOf(cfg.dilationRate),
-    cfg.padding as 'same' | 'valid',
-    undefined,
-    true,
-  );
+  const dci = layerConvInfo(x, f.depthwiseKernel, cfg, true);
   const dp = convParams(dci, dci.inChannels);
   const t = { off: c.b.alloc(prod(dci.outShape)), shape: dci.outShape };
   const pci = tf.backend_util.computeConv2DInfo(
