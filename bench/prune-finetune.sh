@@ -9,7 +9,7 @@
 set -euo pipefail
 out=$1 init=$2 s=$3 evals=$4
 shift 4
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+[ -n "${OMP_WAIT_POLICY:-}" ] || export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-10000}
 source bench/lib.sh
 train=${TRAIN:-scratch/train4096}
 mkdir -p "$out"

@@ -9,7 +9,7 @@
 set -euo pipefail
 out=$1 s=$2 eval=$3
 shift 3
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+[ -n "${OMP_WAIT_POLICY:-}" ] || export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-10000}
 source bench/lib.sh
 train=${TRAIN:-scratch/train4096}
 mkdir -p "$out"

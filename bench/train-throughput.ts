@@ -2,9 +2,11 @@
  * Training (and inference) throughput of the mini-Xception: fer's tfjs backends and, in the same run,
  * PyTorch on CPU (Debian's python3-torch) when /usr/bin/python3 has it.
  *
- *   npx tsx bench/train-throughput.ts [--backends native,wasm,wasm-js] [--batches 32,64] [--steps 20] [--profile]
+ *   npx tsx bench/train-throughput.ts [--backends native-step,native,wasm,wasm-js] [--batches 32,64] [--steps 20] [--profile]
  *
- * `wasm-js` is wasm with fer's JavaScript gradient kernels instead of its WebAssembly SIMD ones
+ * `native-step` is fer-native with the native whole training step (engine/native/native-step.ts, what `fer train`
+ * runs on fer-native since issue 38); `native` is tfjs's step on fer-native (variableGrads, then the fused
+ * applyGradients). `wasm-js` is wasm with fer's JavaScript gradient kernels instead of its WebAssembly SIMD ones
  * (FER_WASM_SIMD=0), for an A/B in one run.
  *
  * Prints a Markdown table; --profile adds a per-kernel profile of one training step on the first backend listed.
@@ -16,6 +18,7 @@ import { useBackend, type BackendChoice } from '../src/engine/backend.js';
 import { buildModel } from '../src/model/mini-xception.js';
 import { applyGradients } from '../src/engine/optimizer.js';
 import { variableOf } from '../src/engine/tfjs-internals.js';
+import { NativeTrainStep } from '../src/engine/native/native-step.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,13 +46,23 @@ function trainStep(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: tf
     });
 }
 
-async function measure(backend: BackendChoice, batch: number, mode: 'train' | 'infer', n: number): Promise<number> {
+/** One step of the native executor on the same batch (inputs copied from tfjs once). */
+function nativeStep(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: tf.Tensor) {
+  const exec = NativeTrainStep.create(model, opt, x.shape[0]);
+  if ('unsupported' in exec) throw new Error(`native step: ${exec.unsupported}`);
+  const xs = x.dataSync() as Float32Array,
+    ys = y.toFloat().dataSync() as Float32Array;
+  return () => void exec.step(xs, ys);
+}
+
+async function measure(name: string, backend: BackendChoice, batch: number, mode: 'train' | 'infer', n: number): Promise<number> {
   await useBackend(backend, threads);
   const model = buildModel('mini-xception', { seed: 1 });
   const opt = tf.train.adam(1e-3);
   const x = tf.randomNormal([batch, 48, 48, 1]);
   const y = tf.oneHot(tf.randomUniform([batch], 0, 7, 'int32'), 7);
-  const step = mode === 'train' ? trainStep(model, opt, x, y) : () => tf.tidy(() => void (model.predict(x) as tf.Tensor).dataSync());
+  const train = name === 'native-step' ? nativeStep : trainStep;
+  const step = mode === 'train' ? train(model, opt, x, y) : () => tf.tidy(() => void (model.predict(x) as tf.Tensor).dataSync());
   for (let i = 0; i < 2; i++) step();
   const t = performance.now();
   for (let i = 0; i < n; i++) step();
@@ -63,7 +76,7 @@ async function measure(backend: BackendChoice, batch: number, mode: 'train' | 'i
 function engineBackend(name: string): BackendChoice {
   if (name === 'wasm-js') process.env.FER_WASM_SIMD = '0';
   else delete process.env.FER_WASM_SIMD;
-  return (name === 'wasm-js' ? 'wasm' : name) as BackendChoice;
+  return (name === 'wasm-js' ? 'wasm' : name === 'native-step' ? 'native' : name) as BackendChoice;
 }
 
 for (const name of values.backends!.split(',')) {
@@ -71,10 +84,18 @@ for (const name of values.backends!.split(',')) {
   for (const batch of values.batches!.split(',').map(Number)) {
     // wasm steps take ~0.1–1 s: a few are enough to time them.
     const n = b === 'native' ? steps : Math.min(steps, 4);
-    const train = await measure(b, batch, 'train', n);
-    const infer = await measure(b, batch, 'infer', b === 'native' ? steps * 4 : 5);
+    const train = await measure(name, b, batch, 'train', n);
+    const infer = await measure(name, b, batch, 'infer', b === 'native' ? steps * 4 : 5);
     rows.push([
-      name === 'native' ? 'fer-native' : name === 'wasm' ? 'wasm (SIMD kernels)' : name === 'wasm-js' ? 'wasm (JavaScript kernels)' : name,
+      name === 'native-step'
+        ? 'fer-native, native whole step'
+        : name === 'native'
+          ? 'fer-native, tfjs step'
+          : name === 'wasm'
+            ? 'wasm (SIMD kernels)'
+            : name === 'wasm-js'
+              ? 'wasm (JavaScript kernels)'
+              : name,
       String(batch),
       train.toFixed(1),
       infer.toFixed(0),

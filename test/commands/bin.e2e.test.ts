@@ -1,6 +1,6 @@
 /**
- * bin/fer, the entry point, as a user runs it: it asks libgomp for sleeping threads (OMP_WAIT_POLICY=PASSIVE)
- * unless the user chose a policy. libgomp reports what it read when the native addon loads (OMP_DISPLAY_ENV=verbose),
+ * bin/fer, the entry point, as a user runs it: it asks libgomp for threads that spin briefly, then sleep
+ * (GOMP_SPINCOUNT=10000) unless the user chose a policy or a spin count. libgomp reports what it read when the native addon loads (OMP_DISPLAY_ENV=verbose),
  * which is what is checked: an assignment made after the addon loaded would not show. Its policy line reads
  * PASSIVE when unset too, so the spin count tells them apart (0 under PASSIVE, 300,000 by default; ACTIVE spins
  * without limit).
@@ -14,6 +14,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const policyOf = (extra: Record<string, string>) => {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_DISPLAY_ENV: 'verbose', ...extra };
   if (!('OMP_WAIT_POLICY' in extra)) delete env.OMP_WAIT_POLICY;
+  if (!('GOMP_SPINCOUNT' in extra)) delete env.GOMP_SPINCOUNT;
   const r = spawnSync(
     process.execPath,
     ['bin/fer', 'eval', '--model', 'models/fer-mini-xception', '--data', 'fixtures/fer-mini/val', '--backend', 'native'],
@@ -24,8 +25,11 @@ const policyOf = (extra: Record<string, string>) => {
 };
 
 describe.skipIf(!registerNativeBackend(1))('bin/fer and OpenMP', () => {
-  it('sets OMP_WAIT_POLICY=PASSIVE before the native engine loads', () => {
-    expect(policyOf({})).toEqual({ policy: 'PASSIVE', spin: '0' });
+  it('sets a short spin (GOMP_SPINCOUNT=10000) before the native engine loads', () => {
+    expect(policyOf({})).toEqual({ policy: 'PASSIVE', spin: '10000' });
+  });
+  it("keeps the user's GOMP_SPINCOUNT", () => {
+    expect(policyOf({ GOMP_SPINCOUNT: '0' }).spin).toBe('0');
   });
   it("keeps the user's OMP_WAIT_POLICY", () => {
     expect(policyOf({ OMP_WAIT_POLICY: 'ACTIVE' }).policy).toBe('ACTIVE');
