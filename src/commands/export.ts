@@ -34,6 +34,7 @@ export function exportCommand(): Command {
       'int8 graph: cpu (int8 weights, float compute: never slower than fp32 on CPU; default) | tensorrt (full-integer QDQ for TensorRT and NPUs)',
     )
     .option('--nchw', 'NCHW input [N,1,48,48] instead of NHWC [N,48,48,1]')
+    .option('--names <n>', 'tensor names: short (a letter or two: int4 default, smallest file) | full (layer names: the others)')
     .option('--no-keep-io-float32', 'fp16: float16 input and output too')
     .option('--no-verify', 'skip the onnxruntime-vs-tfjs check')
     .option('--data <dir|csv>', 'images for verification and int8 calibration (default: bundled fixtures)')

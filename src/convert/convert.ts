@@ -15,6 +15,7 @@ import * as ops from '../onnx/ops/index.js';
 import { finishOutput, makeGraphWriter, type GraphWriter } from '../onnx/writer.js';
 import { ONNX_OPSET } from '../onnx/opset.js';
 import { INT4_OPSET } from '../onnx/precision.js';
+import { compactNames } from '../onnx/compact.js';
 import { LAYER_CONVERTERS, makeLayerEnv } from './layers.js';
 
 export { INT8_TARGETS, PRECISIONS, type Int8Target, type Precision } from '../onnx/precision.js';
@@ -112,6 +113,8 @@ export function convertToOnnx(model: tf.LayersModel, meta: FerMetadata, o: Conve
   const numClasses = ((layers[layers.length - 1].output as tf.SymbolicTensor).shape as number[])[1];
   const output = emitOutput(name.get(layers[layers.length - 1].name)!, o, w, numClasses);
   if (w.fullInt8) dedicateQdqPairs(w.nodes, w.initializers);
+  if ((o.names ?? (w.precision === 'int4' ? 'short' : 'full')) === 'short')
+    compactNames(w.nodes, w.initializers, new Set([input.name!, output.name!]));
   const graph = makeGraph(w.nodes, 'fer', [input], [output], w.initializers);
   return encodeModel(
     makeModel(graph, {

@@ -51,8 +51,10 @@ export const TOLERANCES: Record<Precision, { maxAbsDiff: number; top1Agreement: 
   // int8: the reference quantizes the same activations with the same scales, but integer kernels round
   // their int32 accumulators once per layer where the float simulation does not.
   int8: { maxAbsDiff: 0.1, top1Agreement: 0.99 },
-  // int4 computes in float with the weights of the fake-quantized reference.
-  int4: { maxAbsDiff: 1e-4, top1Agreement: 1 },
+  // int4 computes in float with the weights of the fake-quantized reference, but stores their scales and the biases
+  // in float16: max |Δp| 3.0e-3 on the shipped model (512 val images), 1.7e-3 on the slim one, each with one top-1
+  // flip in 512; a barely trained test model (near ties) flipped 1 of 70.
+  int4: { maxAbsDiff: 1e-2, top1Agreement: 0.98 },
 };
 /** int8 for CPU computes in float with the same weights as the fake-quantized reference: fp32's tolerance. */
 export const toleranceFor = (precision: Precision, target: Int8Target = 'cpu') =>
@@ -91,6 +93,7 @@ export async function exportOnnx(modelPath: string, file: string, options: Expor
       int8Target: o.int8Target,
       nchw: o.nchw,
       keepIoFloat32: o.keepIoFloat32,
+      names: o.names,
       version: o.version,
       activationRanges: ranges,
       biasRounding,

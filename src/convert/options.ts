@@ -11,6 +11,8 @@ export interface ConvertOptions extends WriterOptions {
   /** The ai.onnx opset the model declares (default ONNX_OPSET); the IR version follows from it. */
   opset?: number;
   version?: string;
+  /** Tensor names: `short` (ids of a letter or two, no node names; int4's default) or `full` (layer names; the others'). */
+  names?: 'full' | 'short';
   /** int8: activation range (max |x|) per tfjs layer output. */
   activationRanges?: Record<string, number>;
 }
@@ -30,6 +32,8 @@ export const exportOptionsSchema = z.object({
   nchw: z.boolean().default(false),
   /** fp16: keep float32 input and output. */
   keepIoFloat32: z.boolean().default(true),
+  /** Tensor names: `short` (a letter or two each: int4's default, for the smallest file) or `full` (layer names). */
+  names: z.enum(['full', 'short']).optional(),
   /** Check the ONNX model against the tfjs one on sample images before writing it. */
   verify: z.boolean().default(true),
 });

@@ -62,9 +62,15 @@ export function inspectOnnx(file: string | Uint8Array): OnnxInfo {
   const quantParams = new Set(
     nodes.filter((n) => /^(Quantize|Dequantize)Linear$/.test(n.opType ?? '')).flatMap((n) => (n.input ?? []).slice(1)),
   );
-  // Weight-only int8 (fer's CPU target): Cast(int8 weights) → Mul(scale); the scale is not a parameter.
-  const casts = new Set(nodes.filter((n) => n.opType === 'Cast').map((n) => n.output?.[0]));
-  for (const n of nodes) if (n.opType === 'Mul' && casts.has(n.input?.[0])) quantParams.add(n.input![1]);
+  // Weight-only int8/int4 (fer's CPU target): Cast(integer weights) → Mul(scale); the scale (int4: a float16 one
+  // behind its own Cast) is not a parameter.
+  const castOf = new Map(nodes.filter((n) => n.opType === 'Cast').map((n) => [n.output?.[0], n.input?.[0]]));
+  for (const n of nodes)
+    if (n.opType === 'Mul' && castOf.has(n.input?.[0])) {
+      quantParams.add(n.input![1]);
+      const stored = castOf.get(n.input![1]);
+      if (stored) quantParams.add(stored);
+    }
   const bytes: Partial<Record<number, number>> = { [DataType.FLOAT]: 4, [DataType.FLOAT16]: 2, [DataType.INT32]: 4 };
   for (const t of model.graph?.initializer ?? []) {
     const name = t.name ?? '';

@@ -1,7 +1,7 @@
 /**
  * The graph under construction for one export: its nodes and initializers, and the GraphContext the op
  * emitters write through, which stores weights as the precision asks (fp32, fp16, int8 or int4 for CPU: Cast + Mul
- * of integer constants; int8 for TensorRT: DequantizeLinear per output channel and int32 biases).
+ * of integer constants, int4's scales and biases in float16; int8 for TensorRT: DequantizeLinear per output channel and int32 biases).
  */
 import { quantize, toFloat16 } from '../quantize/quantize.js';
 import type { AttrValue } from './builder.js';
@@ -47,6 +47,15 @@ export function makeGraphWriter(precision: Precision, o: WriterOptions): GraphWr
   const fullInt8 = precision === 'int8' && (o.int8Target ?? 'cpu') === 'tensorrt';
   if (fullInt8) initializers.push(makeTensor(qdqZero, DataType.INT8, [], new Int8Array(1)));
 
+  /**
+   * int4: a float constant stored as float16 and cast to float32 (folded at load): the scales and biases are a fifth
+   * of an int4 file in float32. int4's export tolerance covers the rounding (convert/export.ts TOLERANCES).
+   */
+  const halfConstant = (name: string, v: Float32Array, dims: number[]) => {
+    initializers.push(makeTensor(`${name}.h`, DataType.FLOAT16, dims, toFloat16(v)));
+    ctx.node('Cast', [`${name}.h`], [name], { to: { int: DataType.FLOAT } });
+    return name;
+  };
   const ctx: GraphContext = {
     initializers,
     node(opType, inputs, outputs, attrs: Record<string, AttrValue> = {}) {
@@ -70,9 +79,10 @@ export function makeGraphWriter(precision: Precision, o: WriterOptions): GraphWr
           // Integer storage, float compute: Cast and Mul of constants, which onnxruntime (and any runtime)
           // folds into a float weight at load, so the conv keeps its prepacked float kernel. (A
           // DequantizeLinear here stays in the graph for QDQ fusion and runs 3× slower than fp32.)
-          initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0], ...dims.slice(1).map(() => 1)], scales));
+          const scaleDims = [dims[0], ...dims.slice(1).map(() => 1)];
           ctx.node('Cast', [`${name}.q`], [`${name}.float`], { to: { int: DataType.FLOAT } });
-          ctx.node('Mul', [`${name}.float`, `${name}.scale`], [name]);
+          ctx.node('Mul', [`${name}.float`, bits === 4 ? halfConstant(`${name}.scale`, scales, scaleDims) : `${name}.scale`], [name]);
+          if (bits !== 4) initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, scaleDims, scales));
           return name;
         }
         initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0]], scales));
@@ -90,6 +100,7 @@ export function makeGraphWriter(precision: Precision, o: WriterOptions): GraphWr
     bias(name, v, input, weight, output) {
       const sx = actScales.get(input),
         sw = weightScales.get(weight);
+      if (precision === 'int4') return halfConstant(name, flushDenormals(v), [v.length]);
       if (precision !== 'int8' || sx === undefined || sw === undefined || sw.length !== v.length) return ctx.constant(name, v, [v.length]);
       const scales = sw.map((s) => s * sx);
       const q = Int32Array.from(v, (b, c) => Math.round(b / scales[c]));
