@@ -24,6 +24,7 @@ import { swapWeights, updateEma } from './setup.js';
 import { eraseBatch, emaDecay, mixBatch } from './recipe.js';
 import { onlineSoftTargets, trainingLoss } from './distill.js';
 import type { NativeTrainStep } from '../engine/native/native-step.js';
+import { nativeStepWithHooks } from './native-step.js';
 
 /**
  * Batch b of an epoch as the network trains on it: the augmented images, the (smoothed) one-hot labels and
@@ -100,20 +101,14 @@ function optimizerStep(
   });
 }
 
-/** One step through the native whole-step executor: its loss and how many argmax predictions matched the targets'. */
-function nativeOptimizerStep(
-  native: NativeTrainStep,
-  batch: { xs: Float32Array; ys: Float32Array; n: number; nc: number },
-): [number, number] {
-  const { loss, probs } = native.step(batch.xs, batch.ys);
-  const argmax = (a: Float32Array, i: number) => {
-    let best = 0;
-    for (let c = 1; c < batch.nc; c++) if (a[i * batch.nc + c] > a[i * batch.nc + best]) best = c;
-    return best;
-  };
-  let correct = 0;
-  for (let i = 0; i < batch.n; i++) if (argmax(probs, i) === argmax(batch.ys, i)) correct++;
-  return [loss, correct];
+/** tfjs's step with the hooks around it: beforeStep, the gradient, beforeApply, the update, afterStep. */
+function tfjsStep(l: EpochLoop, trained: tf.Variable[], batch: Parameters<typeof optimizerStep>[4], step: number): [number, number] {
+  for (const h of l.hooks) h.beforeStep?.(step);
+  const r = optimizerStep(l.model, l.optimizer, l.vars, trained, batch, l.lossOptions, () => {
+    for (const h of l.hooks) h.beforeApply?.(step);
+  });
+  for (const h of l.hooks) h.afterStep?.(step);
+  return r;
 }
 
 /** What an epoch's batches need from the run (fit.ts builds it once). */
@@ -179,13 +174,7 @@ async function batchLoop(
     const batch = { ...trainingBatch(trainSet, idx, options, epoch, b, l.teacher), n: idx.length, nc };
     const step = state.step;
     if (options.lrPerStep) setLearningRate(l.optimizer, lrForStep(options, state.schedule, epoch, b, batches));
-    for (const h of hooks) h.beforeStep?.(step);
-    const [lossValue, correct] = native
-      ? nativeOptimizerStep(native, batch)
-      : optimizerStep(l.model, l.optimizer, l.vars, trained, batch, l.lossOptions, () => {
-          for (const h of hooks) h.beforeApply?.(step);
-        });
-    for (const h of hooks) h.afterStep?.(step);
+    const [lossValue, correct] = native ? nativeStepWithHooks(native, batch, hooks, step) : tfjsStep(l, trained, batch, step);
     if (l.ema) updateEma(l.ema, l.model, emaDecay(options.ema, step), native?.weightViews());
     if (!Number.isFinite(lossValue)) return { stop: 'nan', batch: b, loss: lossValue };
     const now = performance.now();

@@ -1,8 +1,9 @@
 /**
  * Whether a run's steps go through the native whole-step executor (engine/native/native-step.ts, issue 38) or
  * tfjs's step, and why: the executor takes the fer-native engine, the layers step-plan.ts knows, Adam or SGD,
- * L2, any target distribution (label smoothing, mixup, cutmix) and EMA; pruning and quantization hooks,
- * distillation, class weights and a frozen body stay on tfjs's step. FER_TRAIN_STEP=tfjs forces tfjs's step.
+ * L2, any target distribution (label smoothing, mixup, cutmix), EMA and the training hooks (pruning masks, structured
+ * pruning, quantization-aware training: nativeStepWithHooks); distillation, class weights and a frozen body stay on
+ * tfjs's step. FER_TRAIN_STEP=tfjs forces tfjs's step.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,18 +21,17 @@ export interface StepChoice {
 }
 
 /** Why the native step cannot take this run (null: it may, if the model compiles). */
-function refusal(options: TrainOptions, hooks: StepHook[]): string | null {
+function refusal(options: TrainOptions): string | null {
   if (process.env.FER_TRAIN_STEP === 'tfjs') return 'FER_TRAIN_STEP=tfjs';
   if (tf.getBackend() !== NATIVE_BACKEND) return `the ${tf.getBackend()} engine`;
-  if (hooks.length) return `training hooks (${hooks.map((h) => h.name).join(', ')})`;
   if (options.teacher.length) return 'distillation';
   if (options.classWeights) return 'class weights';
   if (options.freezeEpochs > 0) return 'a frozen body (--freeze-epochs)';
   return null;
 }
 
-export function chooseTrainStep(model: tf.LayersModel, optimizer: tf.Optimizer, options: TrainOptions, hooks: StepHook[]): StepChoice {
-  const why = refusal(options, hooks);
+export function chooseTrainStep(model: tf.LayersModel, optimizer: tf.Optimizer, options: TrainOptions): StepChoice {
+  const why = refusal(options);
   const made = why ? { unsupported: why } : NativeTrainStep.create(model, optimizer, options.batchSize);
   if ('unsupported' in made)
     return { native: null, message: `train: tfjs training step (the native whole step does not take ${made.unsupported})` };
@@ -48,4 +48,67 @@ export function recordTrainStep(out: string, resumed: boolean, step: string): vo
   if (resumed && Array.isArray(list) && list.length) list[list.length - 1] = { ...list[list.length - 1], trainStep: step };
   else stored.trainStep = step;
   writeFileAtomic(file, JSON.stringify(stored, null, 1));
+}
+
+/** One step through the native whole-step executor: its loss and how many argmax predictions matched the targets'. */
+export function nativeOptimizerStep(
+  native: NativeTrainStep,
+  batch: { xs: Float32Array; ys: Float32Array; n: number; nc: number },
+): [number, number] {
+  const { loss, probs } = native.step(batch.xs, batch.ys);
+  const argmax = (a: Float32Array, i: number) => {
+    let best = 0;
+    for (let c = 1; c < batch.nc; c++) if (a[i * batch.nc + c] > a[i * batch.nc + best]) best = c;
+    return best;
+  };
+  let correct = 0;
+  for (let i = 0; i < batch.n; i++) if (argmax(probs, i) === argmax(batch.ys, i)) correct++;
+  return [loss, correct];
+}
+
+/**
+ * The native step with the training hooks around it, as tfjs's step runs them (epoch.ts tfjsStep). The hooks work on
+ * tfjs's variables, so the weights go to tfjs and back around each of them. beforeApply (quantization-aware training
+ * restores its float master weights there, after the gradient was taken at the fake-quantized ones) has no place
+ * inside the native step: the step updates the weights it ran at, and the same update is then moved onto what
+ * beforeApply left (w_master + (w_after − w_ran)): the update depends on the gradient and the optimizer's slots
+ * alone, so it is the one tfjs applies to the master weights (the straight-through estimator).
+ */
+export function nativeStepWithHooks(
+  native: NativeTrainStep,
+  batch: { xs: Float32Array; ys: Float32Array; n: number; nc: number },
+  hooks: StepHook[],
+  step: number,
+): [number, number] {
+  if (!hooks.length) return nativeOptimizerStep(native, batch);
+  const before = hooks.filter((h) => h.beforeStep),
+    apply = hooks.filter((h) => h.beforeApply),
+    after = hooks.filter((h) => h.afterStep);
+  if (before.length) {
+    native.pushWeights();
+    for (const h of before) h.beforeStep!(step);
+    native.pullWeights();
+  }
+  let ran: Float32Array[] | null = null,
+    master: Float32Array[] | null = null;
+  if (apply.length) {
+    ran = native.weightViews().map((v) => v.slice());
+    for (const h of apply) h.beforeApply!(step);
+    native.pullWeights();
+    master = native.weightViews().map((v) => v.slice());
+    native.weightViews().forEach((v, i) => v.set(ran![i]));
+  }
+  const r = nativeOptimizerStep(native, batch);
+  if (ran && master)
+    native.weightViews().forEach((v, i) => {
+      const m = master![i],
+        a = ran![i];
+      for (let j = 0; j < v.length; j++) v[j] = m[j] + (v[j] - a[j]);
+    });
+  if (after.length) {
+    native.pushWeights();
+    for (const h of after) h.afterStep!(step);
+    native.pullWeights();
+  }
+  return r;
 }

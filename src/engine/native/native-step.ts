@@ -82,7 +82,7 @@ export class NativeTrainStep {
   /** tfjs → arena: every weight, the optimizer's slots (zeros where tfjs has made none yet), Adam's powers. */
   pull(): void {
     const { arena, plan } = this;
-    for (const w of plan.weights) arena.set(w.variable.read().dataSync() as Float32Array, w.off);
+    this.pullWeights();
     const lists = this.slotLists();
     plan.weights
       .filter((w) => w.trainable)
@@ -104,11 +104,7 @@ export class NativeTrainStep {
   /** arena → tfjs: every weight, the optimizer's slots (made as tfjs makes them where absent), Adam's powers. */
   push(): void {
     const { arena, plan } = this;
-    for (const w of plan.weights) {
-      const t = tf.tensor(arena.slice(w.off, w.off + w.size), w.variable.shape as number[]);
-      w.variable.write(t);
-      t.dispose();
-    }
+    this.pushWeights();
     const lists = this.slotLists();
     plan.weights
       .filter((w) => w.trainable)
@@ -126,6 +122,20 @@ export class NativeTrainStep {
         o.accBeta1.assign(tf.scalar(this.accBeta1));
         o.accBeta2.assign(tf.scalar(this.accBeta2));
       });
+    }
+  }
+
+  /** tfjs → arena for the weights alone (training hooks change them in tfjs between steps: train/native-step.ts). */
+  pullWeights(): void {
+    for (const w of this.plan.weights) this.arena.set(w.variable.read().dataSync() as Float32Array, w.off);
+  }
+
+  /** arena → tfjs for the weights alone. */
+  pushWeights(): void {
+    for (const w of this.plan.weights) {
+      const t = tf.tensor(this.arena.slice(w.off, w.off + w.size), w.variable.shape as number[]);
+      w.variable.write(t);
+      t.dispose();
     }
   }
 
