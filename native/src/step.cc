@@ -23,7 +23,10 @@ float bits(int32_t v) {
 // Softmax over each row of z [n, c] (the model's output activation), then tfjs's loss on it as fer writes it
 // (train/distill.ts trainingLoss): softmaxCrossEntropy(y, log(clip(p, 1e-7, 1))), the mean over the rows, and its
 // gradient back to z through the clip, the log and the softmax, as tfjs's tape assembles it.
-void softmax_xent(const float* z, const float* y, int n, int c, float* p, float* loss, float* dz) {
+// With `soft` (distillation): (1 - alpha) times that plus alpha T^2 softmaxCrossEntropy(soft, logP / T), as trainingLoss
+// writes it with a teacher's soft targets; d loss / d logP gains alpha T (softmax(logP / T) - soft) / n.
+void softmax_xent(const float* z, const float* y, int n, int c, float* p, float* loss, float* dz, const float* soft = nullptr,
+                  float alpha = 0.f, float temp = 1.f) {
   double total = 0;
   for (int i = 0; i < n; ++i) {
     const float* zi = z + static_cast<int64_t>(i) * c;
@@ -51,6 +54,25 @@ void softmax_xent(const float* z, const float* y, int n, int c, float* p, float*
       row -= yi[j] * lr;
       q[j] = std::exp(lr);
     }
+    // g: d loss / d logP times n, q - y; with soft targets (1 - alpha)(q - y) + alpha T (softmax(logP / T) - soft),
+    // which is q - y bit for bit at alpha 0.
+    float g[64];
+    for (int j = 0; j < c; ++j) g[j] = q[j] - yi[j];
+    if (soft) {
+      const float* si = soft + static_cast<int64_t>(i) * c;
+      float mt = -INFINITY;
+      for (int j = 0; j < c; ++j) mt = std::max(mt, lp[j] / temp);
+      float st = 0;
+      for (int j = 0; j < c; ++j) st += std::exp(lp[j] / temp - mt);
+      const float lseT = mt + std::log(st);
+      float rowSoft = 0;
+      for (int j = 0; j < c; ++j) {
+        const float lt = lp[j] / temp - lseT;
+        rowSoft -= si[j] * lt;
+        g[j] = (1.f - alpha) * g[j] + alpha * temp * (std::exp(lt) - si[j]);
+      }
+      row = (1.f - alpha) * row + alpha * temp * temp * rowSoft;
+    }
     total += row;
     // d loss / d logP = (softmax(logP) - y) / n; through log (÷ clipped p, zero outside the clip range); then
     // the softmax: dz = p * (dp - Σ dp·p).
@@ -58,7 +80,7 @@ void softmax_xent(const float* z, const float* y, int n, int c, float* p, float*
     for (int j = 0; j < c; ++j) {
       const float pc = std::min(std::max(pi[j], 1e-7f), 1.f);
       const bool inside = pi[j] >= 1e-7f && pi[j] <= 1.f;
-      const float dp = inside ? ((q[j] - yi[j]) / static_cast<float>(n)) / pc : 0.f;
+      const float dp = inside ? (g[j] / static_cast<float>(n)) / pc : 0.f;
       di[j] = dp;
       dot += dp * pi[j];
     }
@@ -166,6 +188,11 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
         if (o[4] > 64) throw std::runtime_error("plan: more than 64 classes");
         softmax_xent(at(o[1]), at(o[2]), o[3], o[4], at(o[5]), at(o[6]), at(o[7]));
         pc += 8;
+        break;
+      case PlanOp::SoftmaxXentDistill:  // z, y, soft, n, c, p, loss, dz, alpha, T
+        if (o[5] > 64) throw std::runtime_error("plan: more than 64 classes");
+        softmax_xent(at(o[1]), at(o[2]), o[4], o[5], at(o[6]), at(o[7]), at(o[8]), at(o[3]), bits(o[9]), bits(o[10]));
+        pc += 11;
         break;
       case PlanOp::L2: {  // w, n, l2, g, loss, scratch: loss += penalty, g += its gradient
         const float l2 = bits(o[3]);

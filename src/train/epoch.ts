@@ -101,6 +101,19 @@ function optimizerStep(
   });
 }
 
+/** The online teachers' soft targets for a batch (null without them), for the native step (tfjs's step makes its own). */
+function onlineSofts(loss: EpochLoop['lossOptions'], batch: { xs: Float32Array; n: number }): Float32Array | null {
+  if (!loss.online?.length) return null;
+  return tf.tidy(
+    () =>
+      onlineSoftTargets(
+        loss.online!,
+        tf.tensor4d(batch.xs, [batch.n, IMAGE_SIZE, IMAGE_SIZE, 1]),
+        loss.temperature,
+      ).dataSync() as Float32Array,
+  );
+}
+
 /** tfjs's step with the hooks around it: beforeStep, the gradient, beforeApply, the update, afterStep. */
 function tfjsStep(l: EpochLoop, trained: tf.Variable[], batch: Parameters<typeof optimizerStep>[4], step: number): [number, number] {
   for (const h of l.hooks) h.beforeStep?.(step);
@@ -174,7 +187,9 @@ async function batchLoop(
     const batch = { ...trainingBatch(trainSet, idx, options, epoch, b, l.teacher), n: idx.length, nc };
     const step = state.step;
     if (options.lrPerStep) setLearningRate(l.optimizer, lrForStep(options, state.schedule, epoch, b, batches));
-    const [lossValue, correct] = native ? nativeStepWithHooks(native, batch, hooks, step) : tfjsStep(l, trained, batch, step);
+    const [lossValue, correct] = native
+      ? nativeStepWithHooks(native, { ...batch, softs: batch.softs ?? onlineSofts(l.lossOptions, batch) }, hooks, step)
+      : tfjsStep(l, trained, batch, step);
     if (l.ema) updateEma(l.ema, l.model, emaDecay(options.ema, step), native?.weightViews());
     if (!Number.isFinite(lossValue)) return { stop: 'nan', batch: b, loss: lossValue };
     const now = performance.now();

@@ -2,8 +2,8 @@
  * Whether a run's steps go through the native whole-step executor (engine/native/native-step.ts, issue 38) or
  * tfjs's step, and why: the executor takes the fer-native engine, the layers step-plan.ts knows, Adam or SGD,
  * L2, any target distribution (label smoothing, mixup, cutmix), EMA and the training hooks (pruning masks, structured
- * pruning, quantization-aware training: nativeStepWithHooks); distillation, class weights and a frozen body stay on
- * tfjs's step. FER_TRAIN_STEP=tfjs forces tfjs's step.
+ * pruning, quantization-aware training: nativeStepWithHooks) and distillation (the teacher's soft targets, offline or
+ * from online teachers run on tfjs each batch); class weights and a frozen body stay on tfjs's step. FER_TRAIN_STEP=tfjs forces tfjs's step.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,15 +24,19 @@ export interface StepChoice {
 function refusal(options: TrainOptions): string | null {
   if (process.env.FER_TRAIN_STEP === 'tfjs') return 'FER_TRAIN_STEP=tfjs';
   if (tf.getBackend() !== NATIVE_BACKEND) return `the ${tf.getBackend()} engine`;
-  if (options.teacher.length) return 'distillation';
   if (options.classWeights) return 'class weights';
   if (options.freezeEpochs > 0) return 'a frozen body (--freeze-epochs)';
   return null;
 }
 
-export function chooseTrainStep(model: tf.LayersModel, optimizer: tf.Optimizer, options: TrainOptions): StepChoice {
+/** `distill`: the run has a teacher's soft targets (offline or online), which the step's loss then takes. */
+export function chooseTrainStep(model: tf.LayersModel, optimizer: tf.Optimizer, options: TrainOptions, distill = false): StepChoice {
   const why = refusal(options);
-  const made = why ? { unsupported: why } : NativeTrainStep.create(model, optimizer, options.batchSize);
+  const made = why
+    ? { unsupported: why }
+    : NativeTrainStep.create(model, optimizer, options.batchSize, {
+        distill: distill ? { alpha: options.distillAlpha, temperature: options.temperature } : undefined,
+      });
   if ('unsupported' in made)
     return { native: null, message: `train: tfjs training step (the native whole step does not take ${made.unsupported})` };
   const mib = ((made.plan.size * 4) / 2 ** 20).toFixed(0);
@@ -53,9 +57,9 @@ export function recordTrainStep(out: string, resumed: boolean, step: string): vo
 /** One step through the native whole-step executor: its loss and how many argmax predictions matched the targets'. */
 export function nativeOptimizerStep(
   native: NativeTrainStep,
-  batch: { xs: Float32Array; ys: Float32Array; n: number; nc: number },
+  batch: { xs: Float32Array; ys: Float32Array; softs?: Float32Array | null; n: number; nc: number },
 ): [number, number] {
-  const { loss, probs } = native.step(batch.xs, batch.ys);
+  const { loss, probs } = native.step(batch.xs, batch.ys, undefined, batch.softs);
   const argmax = (a: Float32Array, i: number) => {
     let best = 0;
     for (let c = 1; c < batch.nc; c++) if (a[i * batch.nc + c] > a[i * batch.nc + best]) best = c;
@@ -76,7 +80,7 @@ export function nativeOptimizerStep(
  */
 export function nativeStepWithHooks(
   native: NativeTrainStep,
-  batch: { xs: Float32Array; ys: Float32Array; n: number; nc: number },
+  batch: { xs: Float32Array; ys: Float32Array; softs?: Float32Array | null; n: number; nc: number },
   hooks: StepHook[],
   step: number,
 ): [number, number] {

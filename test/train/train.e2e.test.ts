@@ -92,13 +92,9 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
       zero = tmp(),
       straight = tmp(),
       broken = tmp();
-    // Distillation runs tfjs's step (train/native-step.ts): the run without a teacher takes it too, to compare bits.
-    process.env.FER_TRAIN_STEP = 'tfjs';
-    try {
-      await train(ds, null, trainOptionsSchema.parse(base), { out: plain });
-    } finally {
-      delete process.env.FER_TRAIN_STEP;
-    }
+    // Distillation runs the native step as the run without a teacher does (train/native-step.ts), whose loss at
+    // α = 0 is the labels' alone bit for bit.
+    await train(ds, null, trainOptionsSchema.parse(base), { out: plain });
     await train(ds, null, trainOptionsSchema.parse({ ...base, teacher: [teacherDir], distillAlpha: 0 }), { out: zero });
     const distilled = trainOptionsSchema.parse({ ...base, teacher: [teacherDir], distillAlpha: 0.8, temperature: 3 });
     await train(ds, null, distilled, { out: straight });
@@ -135,7 +131,8 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     const online = await twoSteps({ ...kd, teacherMode: 'online' });
     expect(existsSync(path.join(offline.out, 'teacher.f32'))).toBe(true);
     expect(existsSync(path.join(online.out, 'teacher.f32'))).toBe(false);
-    expect(maxDiff(online.w, offline.w)).toBeLessThan(1e-6);
+    // (1.7e-6 on the native step, whose loss sums in another order than tfjs's: still 60× under the gap to `plain`.)
+    expect(maxDiff(online.w, offline.w)).toBeLessThan(1e-5);
     expect(maxDiff(online.w, (await twoSteps(plain)).w)).toBeGreaterThan(1e-4);
     // With flips and shifts the online targets follow the augmented images, the offline ones the plain images.
     const aug = { ...kd, flip: true, shift: 0.1 };

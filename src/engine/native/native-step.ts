@@ -7,7 +7,7 @@
 import { tf } from '../tf.js';
 import { adamInternals, momentumInternals, variableOf, type OptimizerSlot } from '../tfjs-internals.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
-import { PLAN_OP, compileStep, type StepOptimizer, type StepPlan } from './step-plan.js';
+import { PLAN_OP, compileStep, type StepDistill, type StepOptimizer, type StepPlan } from './step-plan.js';
 
 /** The highest opcode the compiler emits: the addon must know it. */
 const PLAN_OPS = Math.max(...Object.values(PLAN_OP));
@@ -53,7 +53,7 @@ export class NativeTrainStep {
     model: tf.LayersModel,
     optimizer: tf.Optimizer,
     batch: number,
-    options: { fuse?: boolean } = {},
+    options: { fuse?: boolean; distill?: StepDistill } = {},
   ): NativeTrainStep | { unsupported: string } {
     const addon = loadNativeAddon();
     if (!addon?.runPlan) return { unsupported: 'no native addon with runPlan' };
@@ -172,14 +172,17 @@ export class NativeTrainStep {
    * One step on a batch of [N, H, W, C] images and [N, classes] target distributions: returns the loss (with the
    * L2 terms) and a view of the batch's output probabilities (valid until the next step). `times`: see addon.ts runPlan.
    */
-  step(xs: Float32Array, ys: Float32Array, times?: Float64Array): { loss: number; probs: Float32Array } {
+  step(xs: Float32Array, ys: Float32Array, times?: Float64Array, soft?: Float32Array | null): { loss: number; probs: Float32Array } {
     const { arena, plan } = this;
     if (xs.length !== plan.inputSize || ys.length !== plan.batch * plan.classes)
       throw new Error(
         `native step: a batch of ${xs.length} values and ${ys.length} targets, planned for ${plan.inputSize} and ${plan.batch * plan.classes}`,
       );
+    if (plan.soft >= 0 !== !!soft || (soft && soft.length !== ys.length))
+      throw new Error(`native step: ${plan.soft >= 0 ? 'a distillation plan needs' : 'a plan without distillation takes no'} soft targets`);
     arena.set(xs, plan.input);
     arena.set(ys, plan.target);
+    if (soft) arena.set(soft, plan.soft);
     this.constants();
     this.addon.runPlan(arena, plan.program, times);
     if (plan.optimizer.kind === 'adam') {

@@ -28,7 +28,14 @@ export const PLAN_OP = {
   Copy: 18,
   BnReluForward: 19,
   BnReluBackward: 20,
+  SoftmaxXentDistill: 21,
 } as const;
+
+/** Distillation's loss terms (train/distill.ts trainingLoss): the soft targets' weight and temperature. */
+export interface StepDistill {
+  alpha: number;
+  temperature: number;
+}
 
 export type StepOptimizer = { kind: 'adam' } | { kind: 'momentum'; nesterov: boolean };
 
@@ -54,6 +61,8 @@ export interface StepPlan {
   input: number;
   inputSize: number;
   target: number;
+  /** The [N, classes] soft targets with distillation, else -1. */
+  soft: number;
   probs: number;
   loss: number;
   k: number;

@@ -17,24 +17,45 @@ import {
   prod,
   refuse,
   type Layer,
+  type StepDistill,
   type StepOptimizer,
   type StepPlan,
   type Value,
 } from './step-compiler.js';
 import { HANDLERS, relu } from './step-layers.js';
 
-export { PLAN_OP, type PlannedWeight, type StepOptimizer, type StepPlan } from './step-compiler.js';
+export { PLAN_OP, type PlannedWeight, type StepDistill, type StepOptimizer, type StepPlan } from './step-compiler.js';
 
-function softmaxLoss(c: Compiler, l: Layer, z: Value): { target: number; probs: number; loss: number } {
+function softmaxLoss(
+  c: Compiler,
+  l: Layer,
+  z: Value,
+  distill?: StepDistill,
+): { target: number; soft: number; probs: number; loss: number } {
   if (z.shape.length !== 2) refuse(`${l.name}: softmax over a rank-${z.shape.length} tensor`);
   const [n, classes] = z.shape;
   const target = c.b.alloc(n * classes),
+    soft = distill ? c.b.alloc(n * classes) : -1,
     probs = c.b.alloc(n * classes),
     loss = c.b.alloc(1),
     dz = c.b.alloc(n * classes);
-  c.b.emit(PLAN_OP.SoftmaxXent, z.off, target, n, classes, probs, loss, dz);
+  if (distill)
+    c.b.emit(
+      PLAN_OP.SoftmaxXentDistill,
+      z.off,
+      target,
+      soft,
+      n,
+      classes,
+      probs,
+      loss,
+      dz,
+      bitsOf(distill.alpha),
+      bitsOf(distill.temperature),
+    );
+  else c.b.emit(PLAN_OP.SoftmaxXent, z.off, target, n, classes, probs, loss, dz);
   c.setGrad(inboundLayers(l)[0], dz);
-  return { target, probs, loss };
+  return { target, soft, probs, loss };
 }
 
 /** The forward pass, layer by layer in the model's (topological) order; returns the softmax layer. */
@@ -69,12 +90,12 @@ export function compileStep(
   model: tf.LayersModel,
   batch: number,
   optimizer: StepOptimizer,
-  options: { fuse?: boolean } = {},
+  options: { fuse?: boolean; distill?: StepDistill } = {},
 ): StepPlan | { unsupported: string } {
   const c = new Compiler(model, batch, options.fuse ?? true);
   try {
     const out = forward(c, model, batch);
-    const { target, probs, loss } = softmaxLoss(c, out, c.input(out));
+    const { target, soft, probs, loss } = softmaxLoss(c, out, c.input(out), options.distill);
     c.runBackward();
     for (const { w, l2 } of c.penalties) c.b.emit(PLAN_OP.L2, w.off, w.size, bitsOf(l2), w.grad!, loss, c.b.alloc(w.size));
     const k = c.b.alloc(8);
@@ -96,6 +117,7 @@ export function compileStep(
       input: input.off,
       inputSize: prod(input.shape),
       target,
+      soft,
       probs,
       loss,
       k,
