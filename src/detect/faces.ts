@@ -76,8 +76,9 @@ export interface DetectOptions {
   /**
    * `dlib+tiny` on photos (`upsample` auto): dlib's faces scored under its threshold by up to SECOND_LOOK.dlib, kept
    * where the tiny detector or SSD sees the same face and the face mesh agrees (small-faces.ts backedFaces).
-   * Default true; 'tiny': backed by the tiny detector only (no SSD pass); false: the cascade as before issue 32's
-   * h32r (benchmarks).
+   * Default true: SSD runs only on the photos where it can change the result (small-faces.ts needsSsd; h32s);
+   * 'always': on every photo (the default of h32r); 'tiny': backed by the tiny detector only (no SSD pass); false:
+   * the cascade as before issue 32's h32r (benchmarks).
    */
   secondLook?: SecondLook;
 }
