@@ -85,7 +85,7 @@ async function cascade(
   if (o.second !== true || !needsSsd(scan.weak, backers, scan.faces, scan.smallFound)) {
     return { faces: scan.faces, tiny, weak: scan.weak, support: [...backers, ...(first ?? []).map((p) => p.box)], ssd: !!first };
   }
-  // SSD backs the weak faces tiny does not, and its boxes are places too: the squares not scanned yet are
+  // SSD backs the weak faces tiny does not back, and its boxes are places to look too
   const ssd = await boxes(image, 'ssd', SECOND_LOOK.ssd);
   const support = [...backers, ...ssd.map((p) => p.box)];
   if (scan.regions === null) return { ...scan, tiny, support, ssd: true };
@@ -98,7 +98,6 @@ async function cascade(
     scan.faces.map((f) => f.box),
     image,
   );
-  const area = (rs: Box[]) => rs.reduce((a, r) => a + r.width * r.height, 0);
   if (more === null || area(more) + area(scanned) > SMALL_FACES.wholeImage * image.width * image.height) {
     const whole = await dlibDetectAsync(gray, 1, low, o.readAt);
     return { faces: whole.filter(sure), tiny, weak: whole.filter((f) => !sure(f)), support, ssd: true };
@@ -106,6 +105,8 @@ async function cascade(
   const extra = await scanRegions(gray, more, scan.faces, { low, readAt: o.readAt, sure });
   return { faces: extra.faces, tiny, weak: [...scan.weak, ...extra.weak], support, ssd: true };
 }
+
+const area = (rs: Box[]) => rs.reduce((a, r) => a + r.width * r.height, 0);
 
 interface ScanOptions {
   low: number;
