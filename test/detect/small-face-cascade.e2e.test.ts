@@ -1,5 +1,5 @@
 /**
- * dlib+tiny's small-face cascade (detect/faces.ts smallFaceCascade): faces too small for dlib's plain scan are
+ * dlib+tiny's small-face cascade (detect/cascade.ts smallFaceCascade): faces too small for dlib's plain scan are
  * found by its upsampled scan of the squares around the tiny detector's boxes, where one upsampled scan of the
  * whole image finds them; a region's faces come back in the image's pixels.
  */
