@@ -16,7 +16,8 @@
  * `auto-up1` with `upsample: 1` (one 2× upsampled dlib scan of the whole image, the default before the cascade);
  * `auto-L1` with dlib's 68 points read on the face's square upsampled once (`landmarkUpsample: 1`, the default before h32b);
  * `auto-h32b` without the second look at dlib's weak faces that tiny or SSD back (`secondLook: false`, the default before h32r);
- * `auto-tiny2` with the second look backed by tiny's boxes only (`secondLook: 'tiny'`: no SSD pass).
+ * `auto-ssd` with SSD on every photo (`secondLook: 'always'`, the default before h32s; `auto` runs it where it can
+ * change the result); `auto-tiny2` with the second look backed by tiny's boxes only (`secondLook: 'tiny'`: no SSD pass).
  * `--halves`: the rows of faces-landmarks also for each half of its photos (md5 of the annotation's `file` without
  * the face's `_N.jpg`, even or odd: the held-out protocol of BENCHMARKS.md "(issue 32, h32r)").
  *
@@ -31,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { useBackend } from '../src/engine/backend.js';
 import { composeScene, decodeRgb, type RawImage } from '../src/io/image.js';
 import { dlibDetectAsync } from '../src/detect/dlib.js';
+import { cascadeStats } from '../src/detect/cascade.js';
 import { detectFaces, iou, landmarks68, meshPoints, type Box, type Point } from '../src/detect/faces.js';
 import { meshTo68 } from '../src/detect/mesh.js';
 import { landmarkSquare, refineSquare, type Square } from '../src/detect/geometry.js';
@@ -149,6 +151,8 @@ interface Det {
 interface Pass {
   dets: Det[][];
   ms: number;
+  /** Per image: whether the cascade ran SSD (auto passes). */
+  ssd: boolean[];
 }
 
 const cornerSquare = (b: Box): Square => ({ x: b.x, y: b.y, side: Math.max(b.width, b.height) });
@@ -191,6 +195,7 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
     if (pass === 'auto') return detectFaces(image, { detector: 'dlib+tiny' });
     if (pass === 'auto-L1') return detectFaces(image, { detector: 'dlib+tiny', landmarkUpsample: 1 });
     if (pass === 'auto-tiny2') return detectFaces(image, { detector: 'dlib+tiny', secondLook: 'tiny' });
+    if (pass === 'auto-ssd') return detectFaces(image, { detector: 'dlib+tiny', secondLook: 'always' });
     if (pass === 'auto-h32b') return detectFaces(image, { detector: 'dlib+tiny', secondLook: false });
     if (pass === 'auto-up1') return detectFaces(image, { detector: 'dlib+tiny', upsample: 1 });
     if (pass.startsWith('dlib')) return dlibDetectAsync(image, Number(pass.slice(4)), -1);
@@ -199,10 +204,13 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
     return detectFaces(image, { detector: 'ssd', minConfidence: { ssd: 0.2, mesh: 0 } });
   };
   if (items.length) await detect(items[0].image); // warm-up: sessions, model loads
+  const ssd: boolean[] = [];
   for (const it of items) {
-    const t = performance.now();
+    const t = performance.now(),
+      before = cascadeStats.ssd;
     const found = await detect(it.image);
     ms += performance.now() - t;
+    ssd.push(cascadeStats.ssd > before);
     const shipped = pass.startsWith('auto'); // fer's own pipeline: its faces and landmarks as they are
     const variants = shipped ? found.map(() => ({ marks: {}, meshScore: 1 })) : await netMarks(it.image, found);
     dets.push(
@@ -214,7 +222,7 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
       })),
     );
   }
-  return { dets, ms: ms / Math.max(1, items.length) };
+  return { dets, ms: ms / Math.max(1, items.length), ssd };
 }
 
 function nme(truth: Point[], found: Point[]): number {
@@ -318,6 +326,11 @@ for (const set of sets) {
   for (const p of passNames) {
     m.set(p, await runPass(p, set.items));
     console.error(`${set.name}: ${p} done (${m.get(p)!.ms.toFixed(1)} ms/image)`);
+    if (p.startsWith('auto'))
+      for (const part of setParts(set)) {
+        const ran = part.items.filter((k) => m.get(p)!.ssd[k]).length;
+        console.error(`  ${part.label}: ${p} ran SSD on ${ran} of ${part.items.length} photos`);
+      }
   }
   results.set(set.name, m);
 }

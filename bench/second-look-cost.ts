@@ -1,12 +1,15 @@
 /**
  * What `dlib+tiny`'s second look (detect/small-faces.ts SECOND_LOOK) costs per photo: detectFaces with
- * `secondLook` false (the cascade before it), 'tiny' (backed by tiny's boxes only) and true (tiny's and SSD's, the
- * default), interleaved photo by photo, in rounds; CPU ms per photo of this process (user + system, every thread:
+ * `secondLook` false (the cascade before it), 'tiny' (backed by tiny's boxes only), 'always' (tiny's and SSD's, SSD
+ * on every photo: the default before h32s) and true (SSD only where it can change the result: the default),
+ * interleaved photo by photo, in rounds; CPU ms per photo of this process (user + system, every thread:
  * dlib's workers and onnxruntime's) and wall ms, less sensitive to a shared machine's load than one pass after the
  * other (bench/detect.ts times its passes in turn).
  *
  *   npx tsx bench/second-look-cost.ts [--landmarks ../shared/data/faces-landmarks] [--real ../shared/data/faces-real]
- *     [--face-free DIR] [--every 4] [--rounds 3]
+ *     [--face-free DIR] [--photos DIR] [--every 4] [--rounds 3]
+ *
+ * `--photos DIR`: a folder of photos, every one taken (e.g. bench/photos.ts's 640×480 crops).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     landmarks: { type: 'string', default: '../shared/data/faces-landmarks' },
     real: { type: 'string', default: '../shared/data/faces-real' },
     'face-free': { type: 'string', default: '' },
+    photos: { type: 'string', default: '' },
     every: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '3' },
   },
@@ -38,19 +42,23 @@ async function photos(): Promise<{ set: string; image: RawImage }[]> {
       out.push({ set, image: await decodeRgb(file) });
     }
   }
-  const free = values['face-free']!;
-  if (free && existsSync(free))
-    for (const f of readdirSync(free).filter((n) => /\.(jpe?g|png)$/i.test(n))) {
-      const image = await decodeRgb(path.join(free, f)).catch(() => null);
-      if (image && image.width >= 64 && image.height >= 64) out.push({ set: 'face-free', image });
-    }
+  for (const [set, dir] of [
+    ['face-free', values['face-free']!],
+    ['photos', values.photos!],
+  ])
+    if (dir && existsSync(dir))
+      for (const f of readdirSync(dir).filter((n) => /\.(jpe?g|png)$/i.test(n))) {
+        const image = await decodeRgb(path.join(dir, f)).catch(() => null);
+        if (image && image.width >= 64 && image.height >= 64) out.push({ set, image });
+      }
   return out;
 }
 
 await useBackend('native');
 const items = await photos();
-const variants = [false, 'tiny', true] as const;
-const name = (v: (typeof variants)[number]) => (v === false ? 'off (before)' : v === 'tiny' ? 'tiny only' : 'tiny + SSD (default)');
+const variants = [false, 'tiny', 'always', true] as const;
+const names = { false: 'off', tiny: 'tiny only', always: 'tiny + SSD on every photo (before)', true: 'tiny + SSD where needed (default)' };
+const name = (v: (typeof variants)[number]) => names[String(v) as keyof typeof names];
 for (const v of variants) await detectFaces(items[0].image, { detector: 'dlib+tiny', secondLook: v }); // warm-up
 const cpu = new Map<string, number[]>(),
   wall = new Map<string, number[]>();

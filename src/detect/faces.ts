@@ -8,20 +8,12 @@
  */
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import {
-  autoUpsample,
-  DLIB_LANDMARK_UPSAMPLE,
-  dlibDetectAsync,
-  dlibDetectRegions,
-  dlibUnavailable,
-  dlibWithoutModel,
-  grayImage,
-  loadDlib,
-} from './dlib.js';
-import { backedFaces, proposalInputSize, SECOND_LOOK, SMALL_FACES, smallFaceRegions } from './small-faces.js';
+import { autoUpsample, DLIB_LANDMARK_UPSAMPLE, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadDlib } from './dlib.js';
+import { backedFaces } from './small-faces.js';
+import { smallFaceCascade, type SecondLook } from './cascade.js';
 import { UsageError } from '../errors.js';
 import { MIN_CONFIDENCE, thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
-import type { Box, DetectedFace } from './types.js';
+import type { DetectedFace } from './types.js';
 import { decodeSsd, decodeTiny, iou, landmarkSquare, twoLooks, toImageBoxes, withLandmarks, type Found, type Square } from './geometry.js';
 import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorParams } from './onnx-nets.js';
 import { faceApi, landmarkParams, releaseFaceApi, type FaceApi } from './face-api.js';
@@ -84,10 +76,11 @@ export interface DetectOptions {
   /**
    * `dlib+tiny` on photos (`upsample` auto): dlib's faces scored under its threshold by up to SECOND_LOOK.dlib, kept
    * where the tiny detector or SSD sees the same face and the face mesh agrees (small-faces.ts backedFaces).
-   * Default true; 'tiny': backed by the tiny detector only (no SSD pass); false: the cascade as before issue 32's
-   * h32r (benchmarks).
+   * Default true: SSD runs only on the photos where it can change the result (small-faces.ts needsSsd; h32s);
+   * 'always': on every photo (the default of h32r); 'tiny': backed by the tiny detector only (no SSD pass); false:
+   * the cascade as before issue 32's h32r (benchmarks).
    */
-  secondLook?: boolean | 'tiny';
+  secondLook?: SecondLook;
 }
 
 export interface DetectTimings {
@@ -120,7 +113,7 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     const readAt = Math.max(o.landmarkUpsample ?? (automatic ? DLIB_LANDMARK_UPSAMPLE : 1), upsample);
     const cascade =
       detector === 'dlib+tiny' && automatic && upsample === 1
-        ? await smallFaceCascade(image, th, o.inputSize, readAt, o.secondLook ?? true)
+        ? await smallFaceCascade(image, th, detectorBoxes, { inputSize: o.inputSize, readAt, second: o.secondLook ?? true })
         : undefined;
     let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, readAt);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
@@ -152,51 +145,6 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     return [...faces, ...agreed, ...more];
   }
   return faceApiFaces(image, { ...o, detector }, timings);
-}
-
-/**
- * dlib's faces of a photo as one 2× upsampled scan finds them, at a fraction of its cost: dlib without upsampling
- * on the whole image and the tiny detector (at SMALL_FACES.proposal) side by side, then dlib upsampled on the
- * squares around tiny's small boxes that no face found covers (smallFaceRegions), or on the whole image where
- * those squares would cover most of it. Also returns tiny's boxes, for the faces `dlib+tiny` adds.
- */
-async function smallFaceCascade(
-  image: RawImage,
-  th: Required<Thresholds>,
-  inputSize?: number,
-  readAt = DLIB_LANDMARK_UPSAMPLE,
-  second: boolean | 'tiny' = true,
-): Promise<{ faces: DetectedFace[]; tiny: Found[]; weak: DetectedFace[]; support: Box[] }> {
-  const gray = grayImage(image);
-  const size = inputSize ?? 416,
-    lookSize = proposalInputSize(image, size);
-  // With the second look dlib scans down to SECOND_LOOK.dlib under its threshold (the same scans: only more boxes come back) and SSD
-  // runs beside it: its boxes are places to look too, and with tiny's from SECOND_LOOK.tiny they back weak faces.
-  const low = second ? th.dlib + SECOND_LOOK.dlib : th.dlib; // relative: a threshold raised by the user stays raised
-  // On photos over 640 px the places come from a larger input than the faces tiny adds (kept at `size`, as calibrated).
-  const [plain, places, tinyFaces, ssd] = await Promise.all([
-    dlibDetectAsync(gray, 0, low, readAt), // its 68 points read on the face's square upsampled, as the full scan's are
-    detectorBoxes(image, 'tiny', Math.min(SMALL_FACES.proposal, th.tiny), lookSize),
-    lookSize === size ? undefined : detectorBoxes(image, 'tiny', th.tiny, size),
-    second === true ? detectorBoxes(image, 'ssd', SECOND_LOOK.ssd) : [],
-  ]);
-  const tiny = tinyFaces ?? places;
-  const support = [...places.filter((p) => p.score >= SECOND_LOOK.tiny), ...ssd].map((p) => p.box);
-  const sure = (f: DetectedFace) => f.score >= th.dlib;
-  const regions = smallFaceRegions(
-    [...places, ...ssd],
-    plain.filter(sure).map((f) => f.box),
-    image,
-  );
-  if (regions === null) {
-    const whole = await dlibDetectAsync(gray, 1, low, readAt);
-    return { faces: whole.filter(sure), tiny, weak: whole.filter((f) => !sure(f)), support };
-  }
-  const faces = plain.filter(sure);
-  const small = (await dlibDetectRegions(gray, regions, 1, low, readAt)).sort((a, b) => b.score - a.score); // a new array
-  for (const f of small) if (sure(f) && faces.every((g) => iou(g.box, f.box) < 0.3)) faces.push(f);
-  const weak = [...plain, ...small].filter((f) => !sure(f));
-  return { faces, tiny, weak, support };
 }
 
 /**

@@ -125,3 +125,14 @@ export function backedFaces<F extends Found>(weak: F[], support: Box[], kept: Bo
   }
   return out;
 }
+
+/**
+ * Whether SSD can change a photo's faces (issue 32, h32s): (1) some weak face (dlib's, under its threshold) that no
+ * tiny box backs (`backers`: tiny's places from SECOND_LOOK.tiny) and no sure face overlaps, which only SSD's box
+ * could back; or (2) the upsampled squares found a face (`smallFound`): a photo of small faces, where SSD's boxes
+ * are places to look that tiny can miss (on AFW, three faces of 34–42 px of such photos tiny had no box on).
+ */
+export function needsSsd(weak: Found[], backers: Box[], sure: Found[], smallFound: number): boolean {
+  if (smallFound > 0) return true;
+  return weak.some((f) => !backers.some((b) => iou(b, f.box) >= 0.3) && !sure.some((s) => clash(s.box, f.box)));
+}

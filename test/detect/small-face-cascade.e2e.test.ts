@@ -1,5 +1,5 @@
 /**
- * dlib+tiny's small-face cascade (detect/faces.ts smallFaceCascade): faces too small for dlib's plain scan are
+ * dlib+tiny's small-face cascade (detect/cascade.ts smallFaceCascade): faces too small for dlib's plain scan are
  * found by its upsampled scan of the squares around the tiny detector's boxes, where one upsampled scan of the
  * whole image finds them; a region's faces come back in the image's pixels.
  */
@@ -10,6 +10,7 @@ import { decodeRgb, type RawImage } from '../../src/io/image.js';
 import { dlibDetectAsync, dlibDetectRegions, dlibWithoutModel, grayImage, loadDlib } from '../../src/detect/dlib.js';
 import { detectFaces, iou, meshLandmarks, type DetectedFace } from '../../src/detect/faces.js';
 import { SECOND_LOOK } from '../../src/detect/small-faces.js';
+import { cascadeStats } from '../../src/detect/cascade.js';
 import { packagePath } from '../../src/paths.js';
 
 const photo = packagePath('fixtures', 'scenes', 'two-faces.jpg');
@@ -107,6 +108,7 @@ describe.runIf(!!loadDlib())('small-face cascade (dlib+tiny)', () => {
     const now = await detectFaces(turned, { detector: 'dlib+tiny' });
     expect(before).toHaveLength(1);
     expect(now).toHaveLength(2);
+    expect(await detectFaces(turned, { detector: 'dlib+tiny', secondLook: 'tiny' })).toHaveLength(1); // only SSD backs it
     const added = now.find((f) => iou(f.box, whole[1].box) > 0.5)!;
     expect(added).toBeDefined();
     expect(added.score).toBeLessThan(0);
@@ -124,5 +126,18 @@ describe.runIf(!!loadDlib())('small-face cascade (dlib+tiny)', () => {
     expect(gap(added, mean)).toBeLessThan(0.3);
     expect(gap(added, mean)).toBeLessThan(gap(added, dlibPoints) / 2);
     expect(gap(added, mean)).toBeLessThan(gap(added, mesh) / 2);
+  });
+
+  it('runs SSD only where it can change the result: not on a photo of two large faces dlib finds, and the same faces as with SSD on every photo', async () => {
+    const ran = cascadeStats.ssd;
+    const gated = await detectFaces(image, { detector: 'dlib+tiny' });
+    expect(cascadeStats.ssd).toBe(ran);
+    const always = await detectFaces(image, { detector: 'dlib+tiny', secondLook: 'always' });
+    expect(cascadeStats.ssd).toBe(ran + 1);
+    expect(gated).toHaveLength(2);
+    expect(gated.map((f) => f.box)).toEqual(always.map((f) => f.box));
+    // the turned scene's weak face, which only SSD backs, makes it run
+    await detectFaces(turned, { detector: 'dlib+tiny' });
+    expect(cascadeStats.ssd).toBe(ran + 2);
   });
 });

@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import {
   backedFaces,
   mergeRegions,
+  needsSsd,
   overlapOfSmaller,
   proposalInputSize,
   SMALL_FACES,
@@ -105,5 +106,30 @@ describe('backedFaces', () => {
     const lo = weak(200, 200, 50, -0.3),
       hi = weak(205, 205, 50, -0.1);
     expect(backedFaces([lo, hi], [box(200, 200, 50)], [])).toEqual([hi]);
+  });
+});
+
+describe('needsSsd', () => {
+  const face = (x: number, y: number, side: number, score: number) => ({ box: box(x, y, side), score });
+  const weak = face(100, 100, 50, -0.2);
+  it('runs SSD for a weak face no tiny box backs (IoU ≥ 0.3) and no sure face overlaps', () => {
+    expect(needsSsd([weak], [], [], 0)).toBe(true);
+    // tiny's 100×100 box around it: IoU 2500 / 10000 = 0.25, too little to back it
+    expect(needsSsd([weak], [box(75, 75, 100)], [], 0)).toBe(true);
+    // a sure face elsewhere does not explain it
+    expect(needsSsd([weak], [], [face(300, 100, 80, 1)], 0)).toBe(true);
+  });
+
+  it('skips SSD where tiny backs every weak face or a sure face covers it, and where there is no weak face', () => {
+    // tiny's 60×60 box: IoU 2500 / 3600 = 0.69
+    expect(needsSsd([weak], [box(100, 100, 60)], [], 0)).toBe(false);
+    // a sure face of 60×60 on it (IoU 0.69), or a loose weak box with half of a sure face inside it
+    expect(needsSsd([weak], [], [face(100, 100, 60, 0.5)], 0)).toBe(false);
+    expect(needsSsd([face(0, 0, 105, -0.3)], [], [face(10, 20, 40, 0.4)], 0)).toBe(false);
+    expect(needsSsd([], [], [face(300, 100, 80, 1)], 0)).toBe(false);
+  });
+
+  it('runs SSD on a photo where the upsampled squares found a face: small faces that tiny may have missed', () => {
+    expect(needsSsd([], [], [face(300, 100, 40, 0.3)], 1)).toBe(true);
   });
 });
