@@ -79,6 +79,13 @@ function engineBackend(name: string): BackendChoice {
   return (name === 'wasm-js' ? 'wasm' : name === 'native-step' ? 'native' : name) as BackendChoice;
 }
 
+const ENGINE_LABELS: Record<string, string> = {
+  'native-step': 'fer-native, native whole step',
+  native: 'fer-native, tfjs step',
+  wasm: 'wasm (SIMD kernels)',
+  'wasm-js': 'wasm (JavaScript kernels)',
+};
+
 for (const name of values.backends!.split(',')) {
   const b = engineBackend(name);
   for (const batch of values.batches!.split(',').map(Number)) {
@@ -86,20 +93,7 @@ for (const name of values.backends!.split(',')) {
     const n = b === 'native' ? steps : Math.min(steps, 4);
     const train = await measure(name, b, batch, 'train', n);
     const infer = await measure(name, b, batch, 'infer', b === 'native' ? steps * 4 : 5);
-    rows.push([
-      name === 'native-step'
-        ? 'fer-native, native whole step'
-        : name === 'native'
-          ? 'fer-native, tfjs step'
-          : name === 'wasm'
-            ? 'wasm (SIMD kernels)'
-            : name === 'wasm-js'
-              ? 'wasm (JavaScript kernels)'
-              : name,
-      String(batch),
-      train.toFixed(1),
-      infer.toFixed(0),
-    ]);
+    rows.push([ENGINE_LABELS[name] ?? name, String(batch), train.toFixed(1), infer.toFixed(0)]);
     console.error(`${rows.at(-1)!.join('  ')}`);
   }
 }

@@ -98,10 +98,8 @@ async function cascade(
     scan.faces.map((f) => f.box),
     image,
   );
-  if (more === null || area(more) + area(scanned) > SMALL_FACES.wholeImage * image.width * image.height) {
-    const whole = await dlibDetectAsync(gray, 1, low, o.readAt);
-    return { faces: whole.filter(sure), tiny, weak: whole.filter((f) => !sure(f)), support, ssd: true };
-  }
+  if (more === null || area(more) + area(scanned) > SMALL_FACES.wholeImage * image.width * image.height)
+    return { ...(await wholeImageScan(gray, { low, readAt: o.readAt, sure })), tiny, support, ssd: true };
   const extra = await scanRegions(gray, more, scan.faces, { low, readAt: o.readAt, sure });
   return { faces: extra.faces, tiny, weak: [...scan.weak, ...extra.weak], support, ssd: true };
 }
@@ -121,13 +119,16 @@ async function upsampledScan(gray: RawImage, places: Found[], plain: DetectedFac
     plain.filter(o.sure).map((f) => f.box),
     gray,
   );
-  if (regions === null) {
-    const whole = await dlibDetectAsync(gray, 1, o.low, o.readAt);
-    return { faces: whole.filter(o.sure), weak: whole.filter((f) => !o.sure(f)), regions: null, smallFound: 0 };
-  }
+  if (regions === null) return { ...(await wholeImageScan(gray, o)), regions: null, smallFound: 0 };
   const sure = plain.filter(o.sure);
   const { faces, weak } = await scanRegions(gray, regions, sure, o);
   return { faces, weak: [...plain.filter((f) => !o.sure(f)), ...weak], regions, smallFound: faces.length - sure.length };
+}
+
+/** dlib upsampled once on the whole image: its sure faces and its weak ones. */
+async function wholeImageScan(gray: RawImage, o: ScanOptions): Promise<{ faces: DetectedFace[]; weak: DetectedFace[] }> {
+  const whole = await dlibDetectAsync(gray, 1, o.low, o.readAt);
+  return { faces: whole.filter(o.sure), weak: whole.filter((f) => !o.sure(f)) };
 }
 
 /** `found` and the sure faces dlib finds upsampled on `regions` that none of them overlaps; the weak ones apart. */

@@ -80,9 +80,12 @@ export function makeGraphWriter(precision: Precision, o: WriterOptions): GraphWr
           // folds into a float weight at load, so the conv keeps its prepacked float kernel. (A
           // DequantizeLinear here stays in the graph for QDQ fusion and runs 3× slower than fp32.)
           const scaleDims = [dims[0], ...dims.slice(1).map(() => 1)];
+          const scale =
+            bits === 4
+              ? halfConstant(`${name}.scale`, scales, scaleDims)
+              : (initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, scaleDims, scales)), `${name}.scale`);
           ctx.node('Cast', [`${name}.q`], [`${name}.float`], { to: { int: DataType.FLOAT } });
-          ctx.node('Mul', [`${name}.float`, bits === 4 ? halfConstant(`${name}.scale`, scales, scaleDims) : `${name}.scale`], [name]);
-          if (bits !== 4) initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, scaleDims, scales));
+          ctx.node('Mul', [`${name}.float`, scale], [name]);
           return name;
         }
         initializers.push(makeTensor(`${name}.scale`, DataType.FLOAT, [dims[0]], scales));
