@@ -81,7 +81,8 @@ export function nativeOptimizerStep(
 
 /**
  * The native step with the training hooks around it, as tfjs's step runs them (epoch.ts tfjsStep). The hooks work on
- * tfjs's variables, so the weights go to tfjs and back around each of them. beforeApply (quantization-aware training
+ * tfjs's variables, so the weights go to tfjs and back around each of them, except an afterStep the hook can do in
+ * the arena (afterStepIn: the pruning masks between their recomputes). beforeApply (quantization-aware training
  * restores its float master weights there, after the gradient was taken at the fake-quantized ones) has no place
  * inside the native step: the step updates the weights it ran at, and the same update is then moved onto what
  * beforeApply left (w_master + (w_after − w_ran)): the update depends on the gradient and the optimizer's slots
@@ -118,9 +119,15 @@ export function nativeStepWithHooks(
         a = ran![i];
       for (let j = 0; j < v.length; j++) v[j] = m[j] + (v[j] - a[j]);
     });
-  if (after.length) {
+  // In order, in the arena while the hooks can (pruning masks re-applied); from the first that cannot, on tfjs's variables.
+  let i = 0;
+  if (after.some((h) => h.afterStepIn)) {
+    const views = native.weightsByName();
+    while (i < after.length && after[i].afterStepIn?.(step, (name) => views.get(name))) i++;
+  }
+  if (i < after.length) {
     native.pushWeights();
-    for (const h of after) h.afterStep!(step);
+    for (const h of after.slice(i)) h.afterStep!(step);
     native.pullWeights();
   }
   return r;

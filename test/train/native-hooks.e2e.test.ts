@@ -1,7 +1,8 @@
 /**
  * The training hooks around the native whole step (train/native-step.ts nativeStepWithHooks) against tfjs's step on
  * the `cpu` backend (the independent reference: tfjs's tape and optimizer, the hooks on its variables): one epoch
- * of two steps (70 fixture images) from the same saved half-width model, with pruning masks on their schedule, structured pruning,
+ * of two steps (70 fixture images) from the same saved half-width model, with pruning masks on their schedule (recomputed
+ * on tfjs's variables, re-applied between recomputes in the native step's arena), structured pruning,
  * and quantization-aware training (fake-quantized forward, the update moved onto the float master weights); and the
  * run options the step takes besides (class weights, a frozen body's first epoch then the whole model's); every
  * weight within 1e-4 of its tensor's largest |value| (test/engine/native-step.test.ts's tolerance; Adam's rounding
@@ -67,6 +68,11 @@ describe.skipIf(!hasStep)('training hooks on the native step equal tfjs on cpu',
     [
       'pruning masks on their schedule (to 60% at step 2, recomputed every step)',
       { pruneTarget: 0.6, pruneBegin: 0, pruneEnd: 2, pruneFrequency: 1 },
+    ],
+    // Steps 1 and 3 of 4 re-apply the masks in the native step's arena (afterStepIn), steps 0 and 2 recompute them on tfjs.
+    [
+      'pruning masks recomputed every other step over 2 epochs, re-applied in the arena between',
+      { pruneTarget: 0.6, pruneBegin: 0, pruneEnd: 2, pruneFrequency: 2, epochs: 2 },
     ],
     ['structured pruning (25% of channels silenced)', { pruneStructured: 0.25, pruneBegin: 0, pruneEnd: 2, pruneFrequency: 1 }],
     ['quantization-aware training, 4 bits per channel, SGD-Nesterov', { quantizeBits: 4, granularity: 'per-channel', optimizer: 'sgd' }],

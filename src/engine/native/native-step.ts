@@ -163,6 +163,11 @@ export class NativeTrainStep {
     this.program = Int32Array.from([...program.subarray(0, optimizerAt), ...zeros, ...program.subarray(optimizerAt)]);
   }
 
+  /** Views of every weight in the arena by its tfjs variable's name (valid until the next step writes them). */
+  weightsByName(): Map<string, Float32Array> {
+    return new Map(this.plan.weights.map((w) => [variableOf(w.variable).name, this.arena.subarray(w.off, w.off + w.size)]));
+  }
+
   /** Views of every weight in the arena, in model.weights order (valid until the next step writes them). */
   weightViews(): Float32Array[] {
     return this.plan.weights.map((w) => this.arena.subarray(w.off, w.off + w.size));
