@@ -25,9 +25,15 @@ float bits(int32_t v) {
 // gradient back to z through the clip, the log and the softmax, as tfjs's tape assembles it.
 // With `soft` (distillation): (1 - alpha) times that plus alpha T^2 softmaxCrossEntropy(soft, logP / T), as trainingLoss
 // writes it with a teacher's soft targets; d loss / d logP gains alpha T (softmax(logP / T) - soft) / n.
+// With `rw` (class weights: row i's weight is its label's class weight): the hard term is tfjs's
+// softmaxCrossEntropy(y, logP, rw) reduced SUM_BY_NONZERO_WEIGHTS, sum(rw_i row_i) / #{rw_i != 0}: row i's hard
+// term and its gradient are scaled by rw_i n / #{rw_i != 0}; the soft term is not weighted.
 void softmax_xent(const float* z, const float* y, int n, int c, float* p, float* loss, float* dz, const float* soft = nullptr,
-                  float alpha = 0.f, float temp = 1.f) {
+                  float alpha = 0.f, float temp = 1.f, const float* rw = nullptr) {
   double total = 0;
+  int nonzero = 0;
+  if (rw)
+    for (int i = 0; i < n; ++i) nonzero += rw[i] != 0.f;
   for (int i = 0; i < n; ++i) {
     const float* zi = z + static_cast<int64_t>(i) * c;
     const float* yi = y + static_cast<int64_t>(i) * c;
@@ -58,6 +64,11 @@ void softmax_xent(const float* z, const float* y, int n, int c, float* p, float*
     // which is q - y bit for bit at alpha 0.
     float g[64];
     for (int j = 0; j < c; ++j) g[j] = q[j] - yi[j];
+    if (rw) {
+      const float hs = rw[i] * static_cast<float>(n) / static_cast<float>(nonzero);
+      for (int j = 0; j < c; ++j) g[j] *= hs;
+      row *= hs;
+    }
     if (soft) {
       const float* si = soft + static_cast<int64_t>(i) * c;
       float mt = -INFINITY;
@@ -193,6 +204,16 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
         if (o[5] > 64) throw std::runtime_error("plan: more than 64 classes");
         softmax_xent(at(o[1]), at(o[2]), o[4], o[5], at(o[6]), at(o[7]), at(o[8]), at(o[3]), bits(o[9]), bits(o[10]));
         pc += 11;
+        break;
+      case PlanOp::SoftmaxXentWeighted:  // z, y, soft (or -1), rw, n, c, p, loss, dz, alpha, T
+        if (o[6] > 64) throw std::runtime_error("plan: more than 64 classes");
+        softmax_xent(at(o[1]), at(o[2]), o[5], o[6], at(o[7]), at(o[8]), at(o[9]), at(o[3]), bits(o[10]), bits(o[11]),
+                     at(o[4]));
+        pc += 12;
+        break;
+      case PlanOp::Zero:  // x, n: a gradient that does not reach the optimizer (a frozen weight's)
+        std::memset(at(o[1]), 0, sizeof(float) * static_cast<size_t>(o[2]));
+        pc += 3;
         break;
       case PlanOp::L2: {  // w, n, l2, g, loss, scratch: loss += penalty, g += its gradient
         const float l2 = bits(o[3]);

@@ -162,7 +162,8 @@ export async function runBatches(
   const order = new Rng(deriveSeed(options.seed, epoch, 1)).shuffle([...Array(trainSet.size).keys()]);
   // Transfer with a frozen body: only the head's weights take gradients for the first freezeEpochs.
   const trained = epoch < options.freezeEpochs ? l.headVars : l.vars;
-  const native = trained === l.vars ? (l.native ?? null) : null;
+  const native = l.native ?? null;
+  native?.train(trained === l.vars ? null : trained);
   native?.pull();
   try {
     return await batchLoop(l, epoch, order, trained, native);

@@ -2,8 +2,9 @@
  * Whether a run's steps go through the native whole-step executor (engine/native/native-step.ts, issue 38) or
  * tfjs's step, and why: the executor takes the fer-native engine, the layers step-plan.ts knows, Adam or SGD,
  * L2, any target distribution (label smoothing, mixup, cutmix), EMA and the training hooks (pruning masks, structured
- * pruning, quantization-aware training: nativeStepWithHooks) and distillation (the teacher's soft targets, offline or
- * from online teachers run on tfjs each batch); class weights and a frozen body stay on tfjs's step. FER_TRAIN_STEP=tfjs forces tfjs's step.
+ * pruning, quantization-aware training: nativeStepWithHooks), distillation (the teacher's soft targets, offline or
+ * from online teachers run on tfjs each batch), class weights (a weight per row in the hard loss term) and a frozen
+ * body (--freeze-epochs: the body's gradients zeroed before the update). FER_TRAIN_STEP=tfjs forces tfjs's step.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,21 +22,29 @@ export interface StepChoice {
 }
 
 /** Why the native step cannot take this run (null: it may, if the model compiles). */
-function refusal(options: TrainOptions): string | null {
+function refusal(): string | null {
   if (process.env.FER_TRAIN_STEP === 'tfjs') return 'FER_TRAIN_STEP=tfjs';
   if (tf.getBackend() !== NATIVE_BACKEND) return `the ${tf.getBackend()} engine`;
-  if (options.classWeights) return 'class weights';
-  if (options.freezeEpochs > 0) return 'a frozen body (--freeze-epochs)';
   return null;
 }
 
-/** `distill`: the run has a teacher's soft targets (offline or online), which the step's loss then takes. */
-export function chooseTrainStep(model: tf.LayersModel, optimizer: tf.Optimizer, options: TrainOptions, distill = false): StepChoice {
-  const why = refusal(options);
+/**
+ * `distill`: the run has a teacher's soft targets (offline or online), which the step's loss then takes;
+ * `classWeights`: each class's weight in the hard loss term (with --class-weights).
+ */
+export function chooseTrainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  options: TrainOptions,
+  distill = false,
+  classWeights: ArrayLike<number> | null = null,
+): StepChoice {
+  const why = refusal();
   const made = why
     ? { unsupported: why }
     : NativeTrainStep.create(model, optimizer, options.batchSize, {
         distill: distill ? { alpha: options.distillAlpha, temperature: options.temperature } : undefined,
+        classWeights,
       });
   if ('unsupported' in made)
     return { native: null, message: `train: tfjs training step (the native whole step does not take ${made.unsupported})` };
@@ -72,7 +81,8 @@ export function nativeOptimizerStep(
 
 /**
  * The native step with the training hooks around it, as tfjs's step runs them (epoch.ts tfjsStep). The hooks work on
- * tfjs's variables, so the weights go to tfjs and back around each of them. beforeApply (quantization-aware training
+ * tfjs's variables, so the weights go to tfjs and back around each of them, except an afterStep the hook can do in
+ * the arena (afterStepIn: the pruning masks between their recomputes). beforeApply (quantization-aware training
  * restores its float master weights there, after the gradient was taken at the fake-quantized ones) has no place
  * inside the native step: the step updates the weights it ran at, and the same update is then moved onto what
  * beforeApply left (w_master + (w_after − w_ran)): the update depends on the gradient and the optimizer's slots
@@ -109,9 +119,15 @@ export function nativeStepWithHooks(
         a = ran![i];
       for (let j = 0; j < v.length; j++) v[j] = m[j] + (v[j] - a[j]);
     });
-  if (after.length) {
+  // In order, in the arena while the hooks can (pruning masks re-applied); from the first that cannot, on tfjs's variables.
+  let i = 0;
+  if (after.some((h) => h.afterStepIn)) {
+    const views = native.weightsByName();
+    while (i < after.length && after[i].afterStepIn?.(step, (name) => views.get(name))) i++;
+  }
+  if (i < after.length) {
     native.pushWeights();
-    for (const h of after) h.afterStep!(step);
+    for (const h of after.slice(i)) h.afterStep!(step);
     native.pullWeights();
   }
   return r;

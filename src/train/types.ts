@@ -31,6 +31,12 @@ export interface StepHook {
   beforeStep?(step: number): void;
   beforeApply?(step: number): void;
   afterStep?(step: number): void;
+  /**
+   * afterStep done on the weights where the native step keeps them (its arena), not through tfjs's variables:
+   * `values(name)` is the values of the tfjs variable of that name, changed in place. Returns false when this
+   * step needs afterStep itself (the caller then runs it on tfjs's variables).
+   */
+  afterStepIn?(step: number, values: (variable: string) => Float32Array | undefined): boolean;
   /** Extra epoch metrics (e.g. sparsity). */
   metrics?(): Record<string, number>;
   /** JSON state for checkpoints. */

@@ -4,7 +4,7 @@
  * epochs; a frozen body stays as the init model's while the head learns; shared class names keep their rows.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
@@ -61,6 +61,7 @@ describe.skipIf(!hasNative)('custom classes and transfer (fer-native)', () => {
     const out = tmp();
     await train(tr, va, trainOptionsSchema.parse({ epochs: 1, batchSize: 16, lr: 0.01, seed: 2, freezeEpochs: 1, init: DEFAULT_MODEL }), {
       out,
+      runJson: {},
     });
     const init = await loadModel(DEFAULT_MODEL),
       got = await loadModel(path.join(out, 'last'));
@@ -74,6 +75,8 @@ describe.skipIf(!hasNative)('custom classes and transfer (fer-native)', () => {
       bodyChecked++;
     });
     expect(bodyChecked).toBeGreaterThan(40);
+    // On the native whole step (the frozen weights' gradients zeroed before the update, as tfjs's step hands them zeros).
+    expect(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')).trainStep).toBe('native');
     const [k0] = headLayer(got.model).getWeights();
     expect(Math.max(...Array.from(k0.dataSync()).map(Math.abs))).toBeGreaterThan(0);
     init.model.dispose();

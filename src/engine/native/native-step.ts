@@ -38,6 +38,10 @@ export class NativeTrainStep {
   /** Adam's β₁ᵗ and β₂ᵗ as float32, as tfjs keeps them in accBeta1/accBeta2. */
   private accBeta1 = 0;
   private accBeta2 = 0;
+  /** The program a step runs: plan.program, or its copy that zeroes the frozen weights' gradients (train()). */
+  private program: Int32Array;
+  /** With class weights, each class's weight in the hard loss term (fit.ts classWeightsFor). */
+  private classWeights: Float32Array | null = null;
 
   private constructor(
     readonly plan: StepPlan,
@@ -46,6 +50,7 @@ export class NativeTrainStep {
     readonly optimizer: tf.Optimizer,
   ) {
     this.arena = new Float32Array(plan.size);
+    this.program = plan.program;
   }
 
   /** The executor for `model` trained by `optimizer` at batch size `batch`, with the state pulled in; or why there is none. */
@@ -53,16 +58,17 @@ export class NativeTrainStep {
     model: tf.LayersModel,
     optimizer: tf.Optimizer,
     batch: number,
-    options: { fuse?: boolean; distill?: StepDistill } = {},
+    options: { fuse?: boolean; distill?: StepDistill; classWeights?: ArrayLike<number> | null } = {},
   ): NativeTrainStep | { unsupported: string } {
     const addon = loadNativeAddon();
     if (!addon?.runPlan) return { unsupported: 'no native addon with runPlan' };
     if ((addon.planOps ?? 0) < PLAN_OPS) return { unsupported: `an addon build older than this plan compiler (rebuild native/)` };
     const opt = stepOptimizer(optimizer);
     if ('unsupported' in opt) return opt;
-    const plan = compileStep(model, batch, opt, options);
+    const plan = compileStep(model, batch, opt, { ...options, classWeights: !!options.classWeights });
     if ('unsupported' in plan) return plan;
     const s = new NativeTrainStep(plan, addon as never, model, optimizer);
+    if (options.classWeights) s.classWeights = Float32Array.from(options.classWeights);
     s.pull();
     return s;
   }
@@ -139,6 +145,29 @@ export class NativeTrainStep {
     }
   }
 
+  /**
+   * Which weights the following steps train: `vars` (tfjs variables, e.g. the head's while --freeze-epochs holds the
+   * body), or all trainable ones (null). The others get a zero gradient, as tfjs's step gives them (epoch.ts
+   * optimizerStep): their optimizer slots decay and their update is what those slots alone make (none from zero slots);
+   * the loss and the forward pass (batch statistics, moving averages) are the whole model's either way.
+   */
+  train(vars: readonly tf.Variable[] | null): void {
+    const keep = vars && new Set<tf.Variable>(vars);
+    const frozen = keep ? this.plan.weights.filter((w) => w.trainable && !keep.has(variableOf(w.variable))) : [];
+    if (!frozen.length) {
+      this.program = this.plan.program;
+      return;
+    }
+    const { program, optimizerAt } = this.plan;
+    const zeros = frozen.flatMap((w) => [PLAN_OP.Zero, w.grad!, w.size]);
+    this.program = Int32Array.from([...program.subarray(0, optimizerAt), ...zeros, ...program.subarray(optimizerAt)]);
+  }
+
+  /** Views of every weight in the arena by its tfjs variable's name (valid until the next step writes them). */
+  weightsByName(): Map<string, Float32Array> {
+    return new Map(this.plan.weights.map((w) => [variableOf(w.variable).name, this.arena.subarray(w.off, w.off + w.size)]));
+  }
+
   /** Views of every weight in the arena, in model.weights order (valid until the next step writes them). */
   weightViews(): Float32Array[] {
     return this.plan.weights.map((w) => this.arena.subarray(w.off, w.off + w.size));
@@ -168,6 +197,17 @@ export class NativeTrainStep {
     }
   }
 
+  /** Each row's weight in the hard loss: its target's argmax class's weight (the first of equal maxima, as tf.argMax). */
+  private rowWeights(ys: Float32Array): void {
+    const { plan, arena } = this;
+    const nc = plan.classes;
+    for (let i = 0; i < plan.batch; i++) {
+      let best = 0;
+      for (let c = 1; c < nc; c++) if (ys[i * nc + c] > ys[i * nc + best]) best = c;
+      arena[plan.rowWeights + i] = this.classWeights![best];
+    }
+  }
+
   /**
    * One step on a batch of [N, H, W, C] images and [N, classes] target distributions: returns the loss (with the
    * L2 terms) and a view of the batch's output probabilities (valid until the next step). `times`: see addon.ts runPlan.
@@ -183,8 +223,9 @@ export class NativeTrainStep {
     arena.set(xs, plan.input);
     arena.set(ys, plan.target);
     if (soft) arena.set(soft, plan.soft);
+    if (plan.rowWeights >= 0) this.rowWeights(ys);
     this.constants();
-    this.addon.runPlan(arena, plan.program, times);
+    this.addon.runPlan(arena, this.program, times);
     if (plan.optimizer.kind === 'adam') {
       const o = this.optimizer as unknown as AdamFields;
       this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(o.beta1));

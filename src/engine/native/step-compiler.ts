@@ -29,6 +29,8 @@ export const PLAN_OP = {
   BnReluForward: 19,
   BnReluBackward: 20,
   SoftmaxXentDistill: 21,
+  SoftmaxXentWeighted: 22,
+  Zero: 23,
 } as const;
 
 /** Distillation's loss terms (train/distill.ts trainingLoss): the soft targets' weight and temperature. */
@@ -63,6 +65,10 @@ export interface StepPlan {
   target: number;
   /** The [N, classes] soft targets with distillation, else -1. */
   soft: number;
+  /** The [N] rows' weights in the hard loss term with class weights, else -1. */
+  rowWeights: number;
+  /** Where in `program` the optimizer's instructions begin (all gradients, L2's included, are final there). */
+  optimizerAt: number;
   probs: number;
   loss: number;
   k: number;

@@ -26,36 +26,28 @@ import { HANDLERS, relu } from './step-layers.js';
 
 export { PLAN_OP, type PlannedWeight, type StepDistill, type StepOptimizer, type StepPlan } from './step-compiler.js';
 
+/** The loss instruction: softmax cross-entropy, with a teacher's soft targets and/or per-row (class) weights. */
 function softmaxLoss(
   c: Compiler,
   l: Layer,
   z: Value,
   distill?: StepDistill,
-): { target: number; soft: number; probs: number; loss: number } {
+  weighted = false,
+): { target: number; soft: number; rowWeights: number; probs: number; loss: number } {
   if (z.shape.length !== 2) refuse(`${l.name}: softmax over a rank-${z.shape.length} tensor`);
   const [n, classes] = z.shape;
   const target = c.b.alloc(n * classes),
     soft = distill ? c.b.alloc(n * classes) : -1,
+    rowWeights = weighted ? c.b.alloc(n) : -1,
     probs = c.b.alloc(n * classes),
     loss = c.b.alloc(1),
     dz = c.b.alloc(n * classes);
-  if (distill)
-    c.b.emit(
-      PLAN_OP.SoftmaxXentDistill,
-      z.off,
-      target,
-      soft,
-      n,
-      classes,
-      probs,
-      loss,
-      dz,
-      bitsOf(distill.alpha),
-      bitsOf(distill.temperature),
-    );
+  const [alpha, temperature] = [bitsOf(distill?.alpha ?? 0), bitsOf(distill?.temperature ?? 1)];
+  if (weighted) c.b.emit(PLAN_OP.SoftmaxXentWeighted, z.off, target, soft, rowWeights, n, classes, probs, loss, dz, alpha, temperature);
+  else if (distill) c.b.emit(PLAN_OP.SoftmaxXentDistill, z.off, target, soft, n, classes, probs, loss, dz, alpha, temperature);
   else c.b.emit(PLAN_OP.SoftmaxXent, z.off, target, n, classes, probs, loss, dz);
   c.setGrad(inboundLayers(l)[0], dz);
-  return { target, soft, probs, loss };
+  return { target, soft, rowWeights, probs, loss };
 }
 
 /** The forward pass, layer by layer in the model's (topological) order; returns the softmax layer. */
@@ -90,15 +82,16 @@ export function compileStep(
   model: tf.LayersModel,
   batch: number,
   optimizer: StepOptimizer,
-  options: { fuse?: boolean; distill?: StepDistill } = {},
+  options: { fuse?: boolean; distill?: StepDistill; classWeights?: boolean } = {},
 ): StepPlan | { unsupported: string } {
   const c = new Compiler(model, batch, options.fuse ?? true);
   try {
     const out = forward(c, model, batch);
-    const { target, soft, probs, loss } = softmaxLoss(c, out, c.input(out), options.distill);
+    const { target, soft, rowWeights, probs, loss } = softmaxLoss(c, out, c.input(out), options.distill, options.classWeights);
     c.runBackward();
     for (const { w, l2 } of c.penalties) c.b.emit(PLAN_OP.L2, w.off, w.size, bitsOf(l2), w.grad!, loss, c.b.alloc(w.size));
     const k = c.b.alloc(8);
+    const optimizerAt = c.b.prog.length;
     const weights = model.weights.map((v) => c.weights.get(v)!);
     for (const w of weights.filter((x) => x.trainable)) {
       if (w.grad === undefined) refuse(`no gradient for ${w.variable.name}`);
@@ -118,6 +111,8 @@ export function compileStep(
       inputSize: prod(input.shape),
       target,
       soft,
+      rowWeights,
+      optimizerAt,
       probs,
       loss,
       k,

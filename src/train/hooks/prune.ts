@@ -53,6 +53,18 @@ export function pruneHook(o: TrainOptions): StepHook | null {
         }
       }
     },
+    afterStepIn(step, values) {
+      // Only the masks' re-application (no recompute this step): the same zeros, written into the arena.
+      if (!o.pruneHold && isUpdateStep(schedule, step)) return false;
+      weights.forEach((w, i) => {
+        const m = masks[i];
+        if (!m) return;
+        const v = values(w.variable.name);
+        if (!v) throw new Error(`prune: no values for ${w.name} in the native step`);
+        for (let j = 0; j < m.length; j++) if (!m[j]) v[j] = 0;
+      });
+      return true;
+    },
     metrics: () => ({ sparsity: modelSparsity(model).sparsity }),
     metadata(meta) {
       const r = modelSparsity(model);
