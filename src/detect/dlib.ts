@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { loadAddon } from '../engine/native/locate.js';
 import type { RawImage } from '../io/image.js';
-import type { Box, DetectedFace } from './types.js';
+import type { Box, DetectedFace, Point } from './types.js';
 
 interface DlibAddon {
   load(path: string): void;
@@ -18,6 +18,14 @@ interface DlibAddon {
     upsample: number,
     threshold: number,
     landmarkUpsample?: number,
+  ): Promise<Float64Array>;
+  shapesAsync(
+    gray: Uint8Array,
+    width: number,
+    height: number,
+    boxes: Float64Array,
+    landmarkUpsample: number,
+    mirror?: boolean,
   ): Promise<Float64Array>;
 }
 
@@ -151,6 +159,21 @@ export async function dlibDetectRegions(
     }),
   );
   return found.flat();
+}
+
+/**
+ * dlib's 68-point model alone on given boxes (image pixels, in the HOG detector's convention: dlibDetectAsync's
+ * boxes), each read on the box's square upsampled `landmarkUpsample` times, on a worker thread. Needs the model.
+ * `mirror`: read on the square's mirror image (the points turned back and renumbered: still the face's left eye).
+ */
+export async function dlibShapesAsync(image: RawImage, boxes: Box[], landmarkUpsample: number, mirror = false): Promise<Point[][]> {
+  const a = loadDlib();
+  if (!a) throw new Error(why);
+  if (noModel) throw new Error(noModel);
+  if (!boxes.length) return [];
+  const flat = new Float64Array(boxes.flatMap((b) => [b.x, b.y, b.width, b.height]));
+  const raw = await a.shapesAsync(toGray(image), image.width, image.height, flat, landmarkUpsample, mirror);
+  return boxes.map((_box, i) => Array.from({ length: 68 }, (_, k) => ({ x: raw[136 * i + 2 * k], y: raw[136 * i + 2 * k + 1] })));
 }
 
 function unpack(raw: Float64Array): DetectedFace[] {

@@ -11,6 +11,7 @@ import { createSession, type FerSession } from '../runtime/ort.js';
 import { autoUpsample, DLIB_LANDMARK_UPSAMPLE, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadDlib } from './dlib.js';
 import { backedFaces } from './small-faces.js';
 import { smallFaceCascade, type SecondLook } from './cascade.js';
+import { rereadOnHogBoxes } from './hog-box.js';
 import { UsageError } from '../errors.js';
 import { MIN_CONFIDENCE, thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
@@ -81,6 +82,12 @@ export interface DetectOptions {
    * the cascade as before issue 32's h32r (benchmarks).
    */
   secondLook?: SecondLook;
+  /**
+   * dlib on photos (`upsample` auto) with its model: each face's 68 points read again on the box dlib's HOG detector
+   * would draw around its first points (dlib's, or the face mesh's for the faces tiny and SSD add; hog-box.ts).
+   * Default true; false: the points as before h32n (benchmarks).
+   */
+  hogReread?: boolean;
 }
 
 export interface DetectTimings {
@@ -117,11 +124,11 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
         : undefined;
     let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, readAt);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
-    if (dlibWithoutModel()) {
-      const t2 = performance.now();
-      faces = await findLandmarks(image, faces, o.landmarks, th.mesh);
-      if (timings) timings.landmarksMs += performance.now() - t2;
-    }
+    const reread = automatic && o.hogReread !== false && !dlibWithoutModel();
+    const t2 = performance.now();
+    if (dlibWithoutModel()) faces = await findLandmarks(image, faces, o.landmarks, th.mesh);
+    else if (reread) faces = await rereadOnHogBoxes(image, faces, readAt);
+    if (timings) timings.landmarksMs += performance.now() - t2;
     if (detector === 'dlib') return faces;
     // tiny's faces that dlib did not find (IoU < 0.3 with each of dlib's boxes); the landmark net looks only at
     // those, not at the faces both found (its points would be dropped: a box is the detector's, not the points').
@@ -140,22 +147,26 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
       cascade.support,
       [...faces, ...more].map((f) => f.box),
     );
-    const agreed = await meshAgrees(image, backed, th.mesh || MIN_CONFIDENCE.mesh);
+    const agreed = await meshAgrees(image, backed, th.mesh || MIN_CONFIDENCE.mesh, !reread);
+    // their 68 points: dlib's model on the HOG box of the mesh's points (3.34% NME on AFW's faces tiny adds against
+    // the mesh's own 4.51%: BENCHMARKS.md "(issue 32, h32n)")
+    const added = reread ? await rereadOnHogBoxes(image, [...agreed, ...more], readAt) : [...agreed, ...more];
     if (timings) timings.landmarksMs += performance.now() - t3;
-    return [...faces, ...agreed, ...more];
+    return [...faces, ...added];
   }
   return faceApiFaces(image, { ...o, detector }, timings);
 }
 
 /**
- * The faces whose face mesh score is at least `min`. Their 68 points: where dlib's model is installed, the mean of
+ * The faces whose face mesh score is at least `min`. Their 68 points: the mesh's (detectFaces then reads dlib's on
+ * the HOG box of those: hog-box.ts); with `mean` (hogReread false) where dlib's model is installed, the mean of
  * dlib's and the mesh's, two readings of a face each finds hard (on the 11 AFW faces the second look adds, NME
  * 4.21% / 4.35% on the two halves of the photos, against dlib's 4.38% / 5.93% and the mesh's 6.09% / 4.80%:
- * BENCHMARKS.md "(issue 32, h32r)"); else the mesh's.
+ * BENCHMARKS.md "(issue 32, h32r)").
  */
-async function meshAgrees(image: RawImage, faces: DetectedFace[], min: number): Promise<DetectedFace[]> {
+async function meshAgrees(image: RawImage, faces: DetectedFace[], min: number, mean: boolean): Promise<DetectedFace[]> {
   if (!faces.length) return [];
-  if (dlibWithoutModel()) return meshLandmarks(image, faces, min);
+  if (dlibWithoutModel() || !mean) return meshLandmarks(image, faces, min);
   const mesh = await meshPoints(image, faces);
   return faces.flatMap((f, i) => {
     if (mesh[i].score < min) return [];
