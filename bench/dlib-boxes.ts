@@ -112,7 +112,7 @@ for (const a of ann) {
     };
     if (hog) {
       r.hog = { box: hog.box, score: hog.score, pts: hog.landmarks };
-      [r.hogMirror] = await dlibShapesAsync(image, [hog.box], 2, true);
+      [r.hogMirror] = await dlibShapesAsync(image, [hog.box], 2, 'mirror');
     }
     if (mine) {
       const [onBox] = await dlibShapesAsync(image, [mine.box], 2);
@@ -125,7 +125,7 @@ for (const a of ann) {
         src: !dlibBox ? 'tiny' : same(onBox, mine.landmarks) ? 'dlib' : 'mean',
       };
       r.dlibOnAuto = onBox;
-      [r.dlibOnAutoMirror] = await dlibShapesAsync(image, [mine.box], 2, true);
+      [r.dlibOnAutoMirror] = await dlibShapesAsync(image, [mine.box], 2, 'mirror');
       r.meshOnAuto = meshTo68(mesh.points);
       r.meshScore = mesh.score;
       if (fit) {

@@ -7,10 +7,10 @@
 //     → Promise<Float64Array> [x, y, width, height, score, x0, y0, …, x67, y67] per face (landmarks found in the
 //       upsampled image, as dlib's examples do, then scaled back; landmarkUpsample > upsample: in a square around
 //       each face upsampled that many times), computed on a libuv worker thread
-//   shapesAsync(gray Uint8Array, w, h, boxes Float64Array [x, y, width, height, …], landmarkUpsample[, mirror])
+//   shapesAsync(gray Uint8Array, w, h, boxes Float64Array [x, y, width, height, …], landmarkUpsample[, mode])
 //     → Promise<Float64Array> [x0, y0, …, x67, y67] per box: the shape predictor alone, on boxes given in the
-//       image's pixels (as detectAsync's), read on the box's square upsampled landmarkUpsample times (mirror: on
-//       the square's mirror image, the points turned back and renumbered)
+//       image's pixels (as detectAsync's), read on the box's square upsampled landmarkUpsample times (mode 1: on
+//       the square's mirror image, the points turned back and renumbered; 2: the mean of the two readings)
 #include <napi.h>
 
 #ifdef FER_DLIB_PREBUILT
@@ -101,8 +101,11 @@ constexpr int kMirror68[68] = {16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,  4
                                20, 19, 18, 17, 27, 28, 29, 30, 35, 34, 33, 32, 31, 45, 44, 43, 42, 47, 46, 39, 38, 37, 36,
                                41, 40, 54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65};
 
+// How shape_at reads: the square as it is, its mirror image, or the mean of the two.
+constexpr int kPlain = 0, kMirror = 1, kMean = 2;
+
 std::vector<double> shape_at(const unsigned char* gray, long w, long h, double fx, double fy, double fw, double fh,
-                             int landmark_upsample, bool mirror) {
+                             int landmark_upsample, int mode) {
   const long x0 = std::max(0L, static_cast<long>(std::floor(fx - fw / 2))), y0 = std::max(0L, static_cast<long>(std::floor(fy - fh / 2)));
   const long x1 = std::min(w, static_cast<long>(std::ceil(fx + 1.5 * fw))), y1 = std::min(h, static_cast<long>(std::ceil(fy + 1.5 * fh)));
   std::vector<double> out;
@@ -114,13 +117,14 @@ std::vector<double> shape_at(const unsigned char* gray, long w, long h, double f
   const double s = std::ldexp(1.0, landmark_upsample);
   const dlib::rectangle big(std::lround((fx - x0) * s), std::lround((fy - y0) * s), std::lround((fx - x0 + fw) * s) - 1,
                             std::lround((fy - y0 + fh) * s) - 1);
-  if (!mirror) {
+  out.assign(136, 0.0);
+  if (mode != kMirror) {
     dlib::full_object_detection shape = (*predictor())(part, big);
     for (unsigned long p = 0; p < 68; p++) {
-      out.push_back(shape.part(p).x() / s + x0);
-      out.push_back(shape.part(p).y() / s + y0);
+      out[2 * p] = shape.part(p).x() / s + x0;
+      out[2 * p + 1] = shape.part(p).y() / s + y0;
     }
-    return out;
+    if (mode == kPlain) return out;
   }
   // The mirror image of the square and of the box; each point read there is its counterpart's, turned back.
   dlib::array2d<unsigned char> flipped;
@@ -128,10 +132,11 @@ std::vector<double> shape_at(const unsigned char* gray, long w, long h, double f
   const long W = flipped.nc();
   const dlib::rectangle fbig(W - 1 - big.right(), big.top(), W - 1 - big.left(), big.bottom());
   dlib::full_object_detection shape = (*predictor())(flipped, fbig);
-  out.assign(136, 0.0);
+  const double k = mode == kMean ? 0.5 : 1.0;  // kMean: the mean of the plain reading (in out) and the mirror's
   for (int p = 0; p < 68; p++) {
-    out[2 * kMirror68[p]] = (W - 1 - shape.part(p).x()) / s + x0;
-    out[2 * kMirror68[p] + 1] = shape.part(p).y() / s + y0;
+    const int q = kMirror68[p];
+    out[2 * q] = (1 - k) * out[2 * q] + k * ((W - 1 - shape.part(p).x()) / s + x0);
+    out[2 * q + 1] = (1 - k) * out[2 * q + 1] + k * (shape.part(p).y() / s + y0);
   }
   return out;
 }
@@ -144,7 +149,7 @@ std::vector<double> landmarks(const dlib::array2d<unsigned char>& img, const dli
                               const unsigned char* gray, long w, long h, int landmark_upsample) {
   const double scale = std::ldexp(1.0, upsample);
   if (landmark_upsample > upsample)
-    return shape_at(gray, w, h, r.left() / scale, r.top() / scale, r.width() / scale, r.height() / scale, landmark_upsample, false);
+    return shape_at(gray, w, h, r.left() / scale, r.top() / scale, r.width() / scale, r.height() / scale, landmark_upsample, kPlain);
   std::vector<double> out;
   dlib::full_object_detection shape = (*predictor())(img, r);
   for (unsigned long k = 0; k < 68; k++) {
@@ -155,11 +160,11 @@ std::vector<double> landmarks(const dlib::array2d<unsigned char>& img, const dli
 }
 
 std::vector<double> shapes(const unsigned char* gray, long w, long h, const std::vector<double>& boxes, int landmark_upsample,
-                           bool mirror) {
+                           int mode) {
   if (!predictor()) throw std::runtime_error("the 68-point model is not loaded");
   std::vector<double> out;
   for (size_t i = 0; i + 3 < boxes.size(); i += 4) {
-    auto one = shape_at(gray, w, h, boxes[i], boxes[i + 1], boxes[i + 2], boxes[i + 3], landmark_upsample, mirror);
+    auto one = shape_at(gray, w, h, boxes[i], boxes[i + 1], boxes[i + 2], boxes[i + 3], landmark_upsample, mode);
     out.insert(out.end(), one.begin(), one.end());
   }
   return out;
@@ -272,13 +277,13 @@ Napi::Value DetectAsync(const Napi::CallbackInfo& info) {
 class ShapesWorker : public Napi::AsyncWorker {
  public:
   ShapesWorker(Napi::Env env, std::vector<unsigned char> gray, long w, long h, std::vector<double> boxes, int landmark_upsample,
-               bool mirror)
+               int mode)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), gray_(std::move(gray)), w_(w), h_(h),
-        boxes_(std::move(boxes)), landmark_upsample_(landmark_upsample), mirror_(mirror) {}
+        boxes_(std::move(boxes)), landmark_upsample_(landmark_upsample), mode_(mode) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     try {
-      out_ = fer_dlib::shapes(gray_.data(), w_, h_, boxes_, landmark_upsample_, mirror_);
+      out_ = fer_dlib::shapes(gray_.data(), w_, h_, boxes_, landmark_upsample_, mode_);
     } catch (const std::exception& e) {
       SetError(std::string("fer-dlib: ") + e.what());
     }
@@ -296,7 +301,7 @@ class ShapesWorker : public Napi::AsyncWorker {
   long w_, h_;
   std::vector<double> boxes_;
   int landmark_upsample_;
-  bool mirror_;
+  int mode_;
   std::vector<double> out_;
 };
 
@@ -306,9 +311,9 @@ Napi::Value ShapesAsync(const Napi::CallbackInfo& info) {
     const unsigned char* g = gray_arg(info, w, h);
     auto b = info[3].As<Napi::Float64Array>();
     const int landmark_upsample = info[4].As<Napi::Number>().Int32Value();
-    const bool mirror = info.Length() > 5 && info[5].As<Napi::Boolean>().Value();
+    const int mode = info.Length() > 5 ? info[5].As<Napi::Number>().Int32Value() : 0;
     auto* worker = new ShapesWorker(info.Env(), std::vector<unsigned char>(g, g + w * h), w, h,
-                                    std::vector<double>(b.Data(), b.Data() + b.ElementLength()), landmark_upsample, mirror);
+                                    std::vector<double>(b.Data(), b.Data() + b.ElementLength()), landmark_upsample, mode);
     auto promise = worker->Promise();
     worker->Queue();
     return promise;

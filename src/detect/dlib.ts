@@ -25,7 +25,7 @@ interface DlibAddon {
     height: number,
     boxes: Float64Array,
     landmarkUpsample: number,
-    mirror?: boolean,
+    mode?: number,
   ): Promise<Float64Array>;
 }
 
@@ -161,18 +161,28 @@ export async function dlibDetectRegions(
   return found.flat();
 }
 
+/** How dlibShapesAsync reads a face (the native addon's mode: its index). */
+export const SHAPE_READINGS = ['plain', 'mirror', 'mean'] as const;
+export type ShapeReading = (typeof SHAPE_READINGS)[number];
+
 /**
  * dlib's 68-point model alone on given boxes (image pixels, in the HOG detector's convention: dlibDetectAsync's
  * boxes), each read on the box's square upsampled `landmarkUpsample` times, on a worker thread. Needs the model.
- * `mirror`: read on the square's mirror image (the points turned back and renumbered: still the face's left eye).
+ * `reading`: on the square as it is, on its mirror image (the points turned back and renumbered: still the face's
+ * left eye), or the mean of the two.
  */
-export async function dlibShapesAsync(image: RawImage, boxes: Box[], landmarkUpsample: number, mirror = false): Promise<Point[][]> {
+export async function dlibShapesAsync(
+  image: RawImage,
+  boxes: Box[],
+  landmarkUpsample: number,
+  reading: ShapeReading = 'plain',
+): Promise<Point[][]> {
   const a = loadDlib();
   if (!a) throw new Error(why);
   if (noModel) throw new Error(noModel);
   if (!boxes.length) return [];
   const flat = new Float64Array(boxes.flatMap((b) => [b.x, b.y, b.width, b.height]));
-  const raw = await a.shapesAsync(toGray(image), image.width, image.height, flat, landmarkUpsample, mirror);
+  const raw = await a.shapesAsync(toGray(image), image.width, image.height, flat, landmarkUpsample, SHAPE_READINGS.indexOf(reading));
   return boxes.map((_box, i) => Array.from({ length: 68 }, (_, k) => ({ x: raw[136 * i + 2 * k], y: raw[136 * i + 2 * k + 1] })));
 }
 
