@@ -5,7 +5,7 @@
 Fits dlib's HOG box (side, centre) from the people-placed 68 points on half A's faces that the HOG scan found at
 score >= 0 (least squares; see dlib-boxes.ts fitBox), writes it to FIT_OUT, then prints NME (mean point error over
 the outer-eye-corner distance, points 36 and 45) of every reading in the records, by half and by the source of
-fer's face (dlib's plain/upsampled scans, the second look's mean, the faces tiny adds).
+fer's face (dlib's scans, the second look's mean of dlib's and the mesh's, the mesh on the faces tiny adds).
 """
 import json
 import sys
@@ -56,7 +56,7 @@ if len(sys.argv) > 2:
             fit["yaw"] = float(c[2])
     json.dump(fit, open(sys.argv[2], "w"))
 
-variants = ["auto", "autoMirror", "dlibOnAuto", "dlibOnAutoAvg", "meshOnAuto", "hog", "hogAvg", "dlibOnTruthBox", "rebox1",
+variants = ["auto", "reread", "autoMirror", "dlibOnAuto", "dlibOnAutoAvg", "meshOnAuto", "hog", "hogAvg", "dlibOnTruthBox", "rebox1",
             "rebox2", "dlibOnMeshBox"]
 
 
@@ -105,7 +105,7 @@ def table(sel, label):
 for half in ("A", "B", None):
     sel = [r for r in recs if half is None or r["half"] == half]
     table(sel, f"half {half or 'all'}")
-    for src in ("dlib", "mean", "tiny"):
+    for src in ("dlib", "mean", "mesh"):
         s = [r for r in sel if "auto" in r and r["auto"]["src"] == src]
         if s:
             print(f"    src={src}: n={len(s)} " + " ".join(

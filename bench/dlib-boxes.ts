@@ -4,7 +4,8 @@
  * scan upsampled once, any score from −1.5: the boxes the model was trained on), (a′) a box in that convention
  * derived from the people-placed points (`--fit`), (b) fer's final box, (c) fer's own points (`auto`), and the face
  * mesh's points on fer's box; with `--fit`, also dlib's model re-read on a box re-derived from its own points
- * (`rebox1`, `rebox2`: once, twice), and each dlib reading on the mirror image (`…Mirror`). Writes one JSON record per annotated face.
+ * (`rebox1`, `rebox2`: once, twice), and each dlib reading on the mirror image (`…Mirror`); `reread`: fer's points
+ * now (detect/hog-box.ts rereadOnHogBoxes; `auto` is detectFaces with `hogReread: false`). Writes one JSON record per annotated face.
  *
  *   npx tsx bench/dlib-boxes.ts OUT.json [--landmarks ../shared/data/faces-landmarks] [--fit FIT.json] [--limit N]
  *
@@ -22,6 +23,7 @@ import { decodeRgb } from '../src/io/image.js';
 import { dlibDetectAsync, dlibShapesAsync } from '../src/detect/dlib.js';
 import { detectFaces, iou, meshPoints, type Box, type Point } from '../src/detect/faces.js';
 import { meshTo68 } from '../src/detect/mesh.js';
+import { hogBox } from '../src/detect/hog-box.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -95,7 +97,7 @@ for (const a of ann) {
   const file = existsSync(path.join(dir, a.file)) ? path.join(dir, a.file) : path.join(dir, 'images', a.file);
   const image = await decodeRgb(file);
   const t = performance.now();
-  const shipped = await detectFaces(image, { detector: 'dlib+tiny' });
+  const shipped = await detectFaces(image, { detector: 'dlib+tiny', hogReread: false }); // the points before h32n
   ms += performance.now() - t;
   const hogAll = await dlibDetectAsync(image, 1, -1.5, 2);
   for (const face of a.faces) {
@@ -116,17 +118,16 @@ for (const a of ann) {
     }
     if (mine) {
       const [onBox] = await dlibShapesAsync(image, [mine.box], 2);
-      const [mesh] = await meshPoints(image, [mine]);
-      const dlibBox = Math.abs(mine.box.width - mine.box.height) < 1e-9;
-      r.auto = {
-        box: mine.box,
-        score: mine.score,
-        pts: mine.landmarks,
-        src: !dlibBox ? 'tiny' : same(onBox, mine.landmarks) ? 'dlib' : 'mean',
-      };
+      const [mesh] = await meshPoints(image, [mine]); // the mesh on fer's box: the same reading as its own
+      const meshPts = meshTo68(mesh.points);
+      // where fer's points came from: dlib's scans, the face mesh (faces tiny adds), their mean (the second look)
+      const src = same(onBox, mine.landmarks) ? 'dlib' : same(meshPts, mine.landmarks) ? 'mesh' : 'mean';
+      r.auto = { box: mine.box, score: mine.score, pts: mine.landmarks, src };
       r.dlibOnAuto = onBox;
+      // what fer does now (rereadOnHogBoxes): dlib's model on the HOG box of dlib's points, or of the mesh's
+      [r.reread] = await dlibShapesAsync(image, [hogBox(src === 'dlib' ? onBox : meshPts)], 2, 'mean');
       [r.dlibOnAutoMirror] = await dlibShapesAsync(image, [mine.box], 2, 'mirror');
-      r.meshOnAuto = meshTo68(mesh.points);
+      r.meshOnAuto = meshPts;
       r.meshScore = mesh.score;
       if (fit) {
         const b1 = fitBox(onBox, fit);

@@ -8,10 +8,18 @@
  */
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { autoUpsample, DLIB_LANDMARK_UPSAMPLE, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadDlib } from './dlib.js';
+import {
+  autoUpsample,
+  DLIB_LANDMARK_UPSAMPLE,
+  dlibDetectAsync,
+  dlibUnavailable,
+  dlibWithoutModel,
+  loadDlib,
+  rereadOnHogBoxes,
+  type ShapeReading,
+} from './dlib.js';
 import { backedFaces } from './small-faces.js';
 import { smallFaceCascade, type SecondLook } from './cascade.js';
-import { rereadOnHogBoxes } from './hog-box.js';
 import { UsageError } from '../errors.js';
 import { MIN_CONFIDENCE, thresholdsFor, type Detector, type LandmarkModel, type Thresholds } from './thresholds.js';
 import type { DetectedFace } from './types.js';
@@ -85,9 +93,10 @@ export interface DetectOptions {
   /**
    * dlib on photos (`upsample` auto) with its model: each face's 68 points read again on the box dlib's HOG detector
    * would draw around its first points (dlib's, or the face mesh's for the faces tiny and SSD add; hog-box.ts).
-   * Default true; false: the points as before h32n (benchmarks).
+   * Default true (the mean of the readings on the square and on its mirror image); 'plain': the square's only (a
+   * predictor run less); false: the points as before h32n (benchmarks).
    */
-  hogReread?: boolean;
+  hogReread?: boolean | 'plain';
 }
 
 export interface DetectTimings {
@@ -118,17 +127,21 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     // With `upsample` given (video frames: batch.ts) once, as before: twice costs 8–12 ms more on a 640×480 frame
     // holding a 300 px face (the square upsampled grows with the face), for 3.63% → 3.55% NME on AFW frames of 640 px.
     const readAt = Math.max(o.landmarkUpsample ?? (automatic ? DLIB_LANDMARK_UPSAMPLE : 1), upsample);
+    // photos: dlib's points read again on the HOG box of the first, on the same upsampled square (hog-box.ts)
+    const reading: ShapeReading | undefined =
+      !automatic || o.hogReread === false || dlibWithoutModel() ? undefined : o.hogReread === 'plain' ? 'plain' : 'mean';
+    const reread = reading && { reading, minScore: th.dlib }; // weak faces, if kept, are read on the mesh's box
     const cascade =
       detector === 'dlib+tiny' && automatic && upsample === 1
-        ? await smallFaceCascade(image, th, detectorBoxes, { inputSize: o.inputSize, readAt, second: o.secondLook ?? true })
+        ? await smallFaceCascade(image, th, detectorBoxes, { inputSize: o.inputSize, readAt, second: o.secondLook ?? true, reread })
         : undefined;
-    let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, readAt);
+    let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, readAt, reread);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
-    const reread = automatic && o.hogReread !== false && !dlibWithoutModel();
-    const t2 = performance.now();
-    if (dlibWithoutModel()) faces = await findLandmarks(image, faces, o.landmarks, th.mesh);
-    else if (reread) faces = await rereadOnHogBoxes(image, faces, readAt);
-    if (timings) timings.landmarksMs += performance.now() - t2;
+    if (dlibWithoutModel()) {
+      const t2 = performance.now();
+      faces = await findLandmarks(image, faces, o.landmarks, th.mesh);
+      if (timings) timings.landmarksMs += performance.now() - t2;
+    }
     if (detector === 'dlib') return faces;
     // tiny's faces that dlib did not find (IoU < 0.3 with each of dlib's boxes); the landmark net looks only at
     // those, not at the faces both found (its points would be dropped: a box is the detector's, not the points').
@@ -147,10 +160,10 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
       cascade.support,
       [...faces, ...more].map((f) => f.box),
     );
-    const agreed = await meshAgrees(image, backed, th.mesh || MIN_CONFIDENCE.mesh, !reread);
+    const agreed = await meshAgrees(image, backed, th.mesh || MIN_CONFIDENCE.mesh, !reading);
     // their 68 points: dlib's model on the HOG box of the mesh's points (3.34% NME on AFW's faces tiny adds against
     // the mesh's own 4.51%: BENCHMARKS.md "(issue 32, h32n)")
-    const added = reread ? await rereadOnHogBoxes(image, [...agreed, ...more], readAt) : [...agreed, ...more];
+    const added = reading ? await rereadOnHogBoxes(image, [...agreed, ...more], readAt, reading) : [...agreed, ...more];
     if (timings) timings.landmarksMs += performance.now() - t3;
     return [...faces, ...added];
   }

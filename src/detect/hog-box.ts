@@ -7,9 +7,7 @@
  * tiny and SSD add) 3.29%, and 3.23% as the mean of that reading and the one on the square's mirror image
  * (BENCHMARKS.md "(issue 32, h32n)").
  */
-import { dlibShapesAsync } from './dlib.js';
-import type { RawImage } from '../io/image.js';
-import type { Box, DetectedFace, Point } from './types.js';
+import type { Box, Point } from './types.js';
 
 /**
  * The HOG box of 68 points whose bounding box is w × h, centroid (mx, my) and yaw the nose tip's offset from the
@@ -46,19 +44,5 @@ export function hogBox(p: Point[], f = HOG_BOX_FIT): Box {
   return { x: cx - side / 2, y: cy - side / 2, width: side, height: side };
 }
 
-/**
- * The faces with dlib's 68 points read anew on the HOG box of their current points (hogBox), on the box's square
- * upsampled `readAt` times, as the mean of the readings on the square and on its mirror image (on AFW, half A
- * where it was chosen 3.18% → 3.14%, half B 3.41% → 3.33%); each face keeps its detector's box and score. Needs
- * dlib's model.
- */
-export async function rereadOnHogBoxes(image: RawImage, faces: DetectedFace[], readAt: number): Promise<DetectedFace[]> {
-  if (!faces.length) return faces;
-  const pts = await dlibShapesAsync(
-    image,
-    faces.map((f) => hogBox(f.landmarks)),
-    readAt,
-    'mean',
-  );
-  return faces.map((f, i) => ({ ...f, landmarks: pts[i] }));
-}
+/** HOG_BOX_FIT as the native addon takes it: [a0, a1, b0, b1, yaw, c0, c1] (dlib_faces.cc hog_box). */
+export const hogBoxFitArray = (f = HOG_BOX_FIT) => [f.a[0], f.a[1], f.b[0], f.b[1], f.yaw, f.c[0], f.c[1]];
