@@ -16,7 +16,7 @@
  * `auto-up1` with `upsample: 1` (one 2× upsampled dlib scan of the whole image, the default before the cascade);
  * `auto-L1` with dlib's 68 points read on the face's square upsampled once (`landmarkUpsample: 1`, the default before h32b);
  * `auto-h32s` without dlib's points re-read on the HOG box of the first points (`hogReread: false`, the default before h32n);
- * `auto-plain` with that re-reading on the square only, not also on its mirror image (`hogReread: 'plain'`);
+ * `auto-mirror` with that re-reading also on the square's mirror image, the mean of the two (`hogReread: 'mirror'`);
  * `auto-h32b` without the second look at dlib's weak faces that tiny or SSD back (`secondLook: false`, the default before h32r);
  * `auto-ssd` with SSD on every photo (`secondLook: 'always'`, the default before h32s; `auto` runs it where it can
  * change the result); `auto-tiny2` with the second look backed by tiny's boxes only (`secondLook: 'tiny'`: no SSD pass).
@@ -199,7 +199,7 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
     if (pass === 'auto-tiny2') return detectFaces(image, { detector: 'dlib+tiny', secondLook: 'tiny' });
     if (pass === 'auto-ssd') return detectFaces(image, { detector: 'dlib+tiny', secondLook: 'always' });
     if (pass === 'auto-h32s') return detectFaces(image, { detector: 'dlib+tiny', hogReread: false });
-    if (pass === 'auto-plain') return detectFaces(image, { detector: 'dlib+tiny', hogReread: 'plain' });
+    if (pass === 'auto-mirror') return detectFaces(image, { detector: 'dlib+tiny', hogReread: 'mirror' });
     if (pass === 'auto-h32b') return detectFaces(image, { detector: 'dlib+tiny', secondLook: false });
     if (pass === 'auto-up1') return detectFaces(image, { detector: 'dlib+tiny', upsample: 1 });
     if (pass.startsWith('dlib')) return dlibDetectAsync(image, Number(pass.slice(4)), -1);

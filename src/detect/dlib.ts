@@ -113,7 +113,7 @@ export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.he
  * (default `upsample`; more: a square around each face only): on AFW its error is 3.2% of the eye distance on the
  * image upsampled once, 4.2% on the image as it is. `reread` (with `landmarkUpsample` > `upsample`): the points of
  * each face scored at least `minScore` read again on the same square, on the box dlib's HOG detector would draw around
- * the first (hog-box.ts): on AFW 3.65% → 3.29% NME, 3.23% as the mean of the plain and the mirror reading
+ * the first (hog-box.ts): on AFW 3.65% → 3.31% NME, 3.24% as the mean of the plain and the mirror reading
  * (BENCHMARKS.md "(issue 32, h32n)").
  */
 export async function dlibDetectAsync(
@@ -221,14 +221,14 @@ function unpack(raw: Float64Array): DetectedFace[] {
 
 /**
  * The faces with dlib's 68 points read anew on the HOG box of their current points (hog-box.ts hogBox: the face
- * mesh's, for the faces tiny and SSD add), on the box's square upsampled `readAt` times (by default the mean of the
+ * mesh's, for the faces tiny and SSD add), on the box's square upsampled `readAt` times (`reading`: as it is, or the mean of the
  * readings on the square and on its mirror image); each face keeps its detector's box and score. Needs dlib's model.
  */
 export async function rereadOnHogBoxes(
   image: RawImage,
   faces: DetectedFace[],
   readAt: number,
-  reading: ShapeReading = 'mean',
+  reading: ShapeReading = 'plain',
 ): Promise<DetectedFace[]> {
   if (!faces.length) return faces;
   const pts = await dlibShapesAsync(

@@ -4,8 +4,8 @@
  * pyramid of 8-px cells, off by a cell or a scale step), and on turned faces the detector hardly fires: on AFW's
  * people-placed points, dlib's model read on the HOG convention's box of the true points scores 3.21% NME against
  * 3.65% for fer's points; re-read on the box of its own first points (dlib's faces) or of the face mesh's (the faces
- * tiny and SSD add) 3.29%, and 3.23% as the mean of that reading and the one on the square's mirror image
- * (BENCHMARKS.md "(issue 32, h32n)").
+ * tiny and SSD add) 3.29% (3.31% as the addon reads it, on the first reading's square: fer's default), and 3.24% as the mean of that reading and the one on the square's mirror
+ * image (`hogReread: 'mirror'`: +19% CPU per photo against +7%; BENCHMARKS.md "(issue 32, h32n)").
  */
 import type { Box, Point } from './types.js';
 
