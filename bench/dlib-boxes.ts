@@ -4,8 +4,9 @@
  * scan upsampled once, any score from −1.5: the boxes the model was trained on), (a′) a box in that convention
  * derived from the people-placed points (`--fit`), (b) fer's final box, (c) fer's own points (`auto`), and the face
  * mesh's points on fer's box; with `--fit`, also dlib's model re-read on a box re-derived from its own points
- * (`rebox1`, `rebox2`: once, twice), and each dlib reading on the mirror image (`…Mirror`); `reread`: fer's points
- * now (detect/hog-box.ts rereadOnHogBoxes; `auto` is detectFaces with `hogReread: false`). Writes one JSON record per annotated face.
+ * (`rebox1`, `rebox2`: once, twice), and each dlib reading on the mirror image (`…Mirror`); `reread`: h32n's
+ * re-reading as the mean with the mirror image, by shapesAsync on a square around the new box (fer's `hogReread:
+ * 'mirror'` reads on the first reading's square; `auto` is detectFaces with `hogReread: false`). Writes one JSON record per annotated face.
  *
  *   npx tsx bench/dlib-boxes.ts OUT.json [--landmarks ../shared/data/faces-landmarks] [--fit FIT.json] [--limit N]
  *
@@ -124,7 +125,7 @@ for (const a of ann) {
       const src = same(onBox, mine.landmarks) ? 'dlib' : same(meshPts, mine.landmarks) ? 'mesh' : 'mean';
       r.auto = { box: mine.box, score: mine.score, pts: mine.landmarks, src };
       r.dlibOnAuto = onBox;
-      // what fer does now (rereadOnHogBoxes): dlib's model on the HOG box of dlib's points, or of the mesh's
+      // h32n's re-reading (rereadOnHogBoxes, mean with the mirror): dlib's model on the HOG box of dlib's points, or of the mesh's
       [r.reread] = await dlibShapesAsync(image, [hogBox(src === 'dlib' ? onBox : meshPts)], 2, 'mean');
       [r.dlibOnAutoMirror] = await dlibShapesAsync(image, [mine.box], 2, 'mirror');
       r.meshOnAuto = meshPts;
