@@ -15,6 +15,8 @@
  * shipped"): `auto` with its default upsampling (the small-face cascade on photos up to ~1 megapixel),
  * `auto-up1` with `upsample: 1` (one 2× upsampled dlib scan of the whole image, the default before the cascade);
  * `auto-L1` with dlib's 68 points read on the face's square upsampled once (`landmarkUpsample: 1`, the default before h32b);
+ * `auto-h32s` without dlib's points re-read on the HOG box of the first points (`hogReread: false`, the default before h32n);
+ * `auto-mirror` with that re-reading also on the square's mirror image, the mean of the two (`hogReread: 'mirror'`);
  * `auto-h32b` without the second look at dlib's weak faces that tiny or SSD back (`secondLook: false`, the default before h32r);
  * `auto-ssd` with SSD on every photo (`secondLook: 'always'`, the default before h32s; `auto` runs it where it can
  * change the result); `auto-tiny2` with the second look backed by tiny's boxes only (`secondLook: 'tiny'`: no SSD pass).
@@ -196,6 +198,8 @@ async function runPass(pass: string, items: Item[]): Promise<Pass> {
     if (pass === 'auto-L1') return detectFaces(image, { detector: 'dlib+tiny', landmarkUpsample: 1 });
     if (pass === 'auto-tiny2') return detectFaces(image, { detector: 'dlib+tiny', secondLook: 'tiny' });
     if (pass === 'auto-ssd') return detectFaces(image, { detector: 'dlib+tiny', secondLook: 'always' });
+    if (pass === 'auto-h32s') return detectFaces(image, { detector: 'dlib+tiny', hogReread: false });
+    if (pass === 'auto-mirror') return detectFaces(image, { detector: 'dlib+tiny', hogReread: 'mirror' });
     if (pass === 'auto-h32b') return detectFaces(image, { detector: 'dlib+tiny', secondLook: false });
     if (pass === 'auto-up1') return detectFaces(image, { detector: 'dlib+tiny', upsample: 1 });
     if (pass.startsWith('dlib')) return dlibDetectAsync(image, Number(pass.slice(4)), -1);

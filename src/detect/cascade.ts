@@ -5,7 +5,7 @@
  * can change the result (needsSsd): BENCHMARKS.md "(issue 32, h32s)".
  */
 import type { RawImage } from '../io/image.js';
-import { dlibDetectAsync, dlibDetectRegions, grayImage } from './dlib.js';
+import { dlibDetectAsync, dlibDetectRegions, grayImage, type Reread } from './dlib.js';
 import { iou, type Found } from './geometry.js';
 import { needsSsd, proposalInputSize, SECOND_LOOK, SMALL_FACES, smallFaceRegions } from './small-faces.js';
 import type { Thresholds } from './thresholds.js';
@@ -52,7 +52,7 @@ export async function smallFaceCascade(
   image: RawImage,
   th: Required<Thresholds>,
   boxes: BoxFinder,
-  o: { inputSize?: number; readAt: number; second: SecondLook },
+  o: { inputSize?: number; readAt: number; second: SecondLook; reread?: Reread },
 ): Promise<CascadeResult> {
   const r = await cascade(image, th, boxes, o);
   cascadeStats.photos++;
@@ -64,7 +64,7 @@ async function cascade(
   image: RawImage,
   th: Required<Thresholds>,
   boxes: BoxFinder,
-  o: { inputSize?: number; readAt: number; second: SecondLook },
+  o: { inputSize?: number; readAt: number; second: SecondLook; reread?: Reread },
 ): Promise<CascadeResult> {
   const gray = grayImage(image);
   const size = o.inputSize ?? 416,
@@ -73,7 +73,7 @@ async function cascade(
   const low = o.second ? th.dlib + SECOND_LOOK.dlib : th.dlib; // relative: a threshold raised by the user stays raised
   // On photos over 640 px the places come from a larger input than the faces tiny adds (kept at `size`, as calibrated).
   const [plain, places, tinyFaces, first] = await Promise.all([
-    dlibDetectAsync(gray, 0, low, o.readAt), // its 68 points read on the face's square upsampled, as the full scan's are
+    dlibDetectAsync(gray, 0, low, o.readAt, o.reread), // its 68 points read on the face's square upsampled, as the full scan's are
     boxes(image, 'tiny', Math.min(SMALL_FACES.proposal, th.tiny), lookSize),
     lookSize === size ? undefined : boxes(image, 'tiny', th.tiny, size),
     o.second === 'always' ? boxes(image, 'ssd', SECOND_LOOK.ssd) : undefined,
@@ -81,7 +81,7 @@ async function cascade(
   const tiny = tinyFaces ?? places;
   const backers = places.filter((p) => p.score >= SECOND_LOOK.tiny).map((p) => p.box);
   const sure = (f: DetectedFace) => f.score >= th.dlib;
-  const scan = await upsampledScan(gray, [...places, ...(first ?? [])], plain, { low, readAt: o.readAt, sure });
+  const scan = await upsampledScan(gray, [...places, ...(first ?? [])], plain, { low, readAt: o.readAt, reread: o.reread, sure });
   if (o.second !== true || !needsSsd(scan.weak, backers, scan.faces, scan.smallFound)) {
     return { faces: scan.faces, tiny, weak: scan.weak, support: [...backers, ...(first ?? []).map((p) => p.box)], ssd: !!first };
   }
@@ -99,8 +99,8 @@ async function cascade(
     image,
   );
   if (more === null || area(more) + area(scanned) > SMALL_FACES.wholeImage * image.width * image.height)
-    return { ...(await wholeImageScan(gray, { low, readAt: o.readAt, sure })), tiny, support, ssd: true };
-  const extra = await scanRegions(gray, more, scan.faces, { low, readAt: o.readAt, sure });
+    return { ...(await wholeImageScan(gray, { low, readAt: o.readAt, reread: o.reread, sure })), tiny, support, ssd: true };
+  const extra = await scanRegions(gray, more, scan.faces, { low, readAt: o.readAt, reread: o.reread, sure });
   return { faces: extra.faces, tiny, weak: [...scan.weak, ...extra.weak], support, ssd: true };
 }
 
@@ -109,6 +109,8 @@ const area = (rs: Box[]) => rs.reduce((a, r) => a + r.width * r.height, 0);
 interface ScanOptions {
   low: number;
   readAt: number;
+  /** dlib's points read again on the HOG box of the first (dlibDetectAsync). */
+  reread?: Reread;
   sure: (f: DetectedFace) => boolean;
 }
 
@@ -127,7 +129,7 @@ async function upsampledScan(gray: RawImage, places: Found[], plain: DetectedFac
 
 /** dlib upsampled once on the whole image: its sure faces and its weak ones. */
 async function wholeImageScan(gray: RawImage, o: ScanOptions): Promise<{ faces: DetectedFace[]; weak: DetectedFace[] }> {
-  const whole = await dlibDetectAsync(gray, 1, o.low, o.readAt);
+  const whole = await dlibDetectAsync(gray, 1, o.low, o.readAt, o.reread);
   return { faces: whole.filter(o.sure), weak: whole.filter((f) => !o.sure(f)) };
 }
 
@@ -140,7 +142,7 @@ async function scanRegions(
 ): Promise<{ faces: DetectedFace[]; weak: DetectedFace[] }> {
   const faces = [...found];
   if (!regions.length) return { faces, weak: [] };
-  const small = (await dlibDetectRegions(gray, regions, 1, o.low, o.readAt)).sort((a, b) => b.score - a.score); // a new array
+  const small = (await dlibDetectRegions(gray, regions, 1, o.low, o.readAt, o.reread)).sort((a, b) => b.score - a.score); // a new array
   for (const f of small) if (o.sure(f) && faces.every((g) => iou(g.box, f.box) < 0.3)) faces.push(f);
   return { faces, weak: small.filter((f) => !o.sure(f)) };
 }

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { loadAddon } from '../engine/native/locate.js';
 import type { RawImage } from '../io/image.js';
-import type { Box, DetectedFace } from './types.js';
+import type { Box, DetectedFace, Point } from './types.js';
+import { hogBox, hogBoxFitArray } from './hog-box.js';
 
 interface DlibAddon {
   load(path: string): void;
@@ -18,6 +19,15 @@ interface DlibAddon {
     upsample: number,
     threshold: number,
     landmarkUpsample?: number,
+    reread?: Float64Array,
+  ): Promise<Float64Array>;
+  shapesAsync(
+    gray: Uint8Array,
+    width: number,
+    height: number,
+    boxes: Float64Array,
+    landmarkUpsample: number,
+    mode?: number,
   ): Promise<Float64Array>;
 }
 
@@ -101,17 +111,26 @@ export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.he
  * `score` is the HOG detector's confidence (0 at dlib's default threshold). Without the 68-point model
  * (dlibWithoutModel) the landmarks are NaN. The shape predictor reads the image upsampled `landmarkUpsample` times
  * (default `upsample`; more: a square around each face only): on AFW its error is 3.2% of the eye distance on the
- * image upsampled once, 4.2% on the image as it is.
+ * image upsampled once, 4.2% on the image as it is. `reread` (with `landmarkUpsample` > `upsample`): the points of
+ * each face scored at least `minScore` read again on the same square, on the box dlib's HOG detector would draw around
+ * the first (hog-box.ts): on AFW 3.65% → 3.31% NME, 3.24% as the mean of the plain and the mirror reading
+ * (BENCHMARKS.md "(issue 32, h32n)").
  */
 export async function dlibDetectAsync(
   image: RawImage,
   upsample: number,
   threshold = 0,
   landmarkUpsample = upsample,
+  reread?: Reread,
 ): Promise<DetectedFace[]> {
   const a = loadDlib();
   if (!a) throw new Error(why);
-  return unpack(await a.detectAsync(toGray(image), image.width, image.height, upsample, threshold, landmarkUpsample));
+  // the second reading on the first one's square: no second upsampling (the square's is most of a reading's cost)
+  const second =
+    reread && landmarkUpsample > upsample
+      ? new Float64Array([SHAPE_READINGS.indexOf(reread.reading), reread.minScore, ...hogBoxFitArray()])
+      : undefined;
+  return unpack(await a.detectAsync(toGray(image), image.width, image.height, upsample, threshold, landmarkUpsample, second));
 }
 
 /** The image as 8-bit luma, once, for several scans (dlibDetectAsync takes a 1-channel image as it is). */
@@ -128,6 +147,7 @@ export async function dlibDetectRegions(
   upsample: number,
   threshold = 0,
   landmarkUpsample = upsample,
+  reread?: Reread,
 ): Promise<DetectedFace[]> {
   if (gray.channels !== 1) throw new Error('dlibDetectRegions: expected a 1-channel image');
   const found = await Promise.all(
@@ -142,6 +162,7 @@ export async function dlibDetectRegions(
         upsample,
         threshold,
         landmarkUpsample,
+        reread,
       );
       return faces.map((f) => ({
         ...f,
@@ -151,6 +172,37 @@ export async function dlibDetectRegions(
     }),
   );
   return found.flat();
+}
+
+/** How dlibShapesAsync reads a face (the native addon's mode: its index). */
+export const SHAPE_READINGS = ['plain', 'mirror', 'mean'] as const;
+export type ShapeReading = (typeof SHAPE_READINGS)[number];
+
+/** dlibDetectAsync's second reading: how, and from which HOG score. */
+export interface Reread {
+  reading: ShapeReading;
+  minScore: number;
+}
+
+/**
+ * dlib's 68-point model alone on given boxes (image pixels, in the HOG detector's convention: dlibDetectAsync's
+ * boxes), each read on the box's square upsampled `landmarkUpsample` times, on a worker thread. Needs the model.
+ * `reading`: on the square as it is, on its mirror image (the points turned back and renumbered: still the face's
+ * left eye), or the mean of the two.
+ */
+export async function dlibShapesAsync(
+  image: RawImage,
+  boxes: Box[],
+  landmarkUpsample: number,
+  reading: ShapeReading = 'plain',
+): Promise<Point[][]> {
+  const a = loadDlib();
+  if (!a) throw new Error(why);
+  if (noModel) throw new Error(noModel);
+  if (!boxes.length) return [];
+  const flat = new Float64Array(boxes.flatMap((b) => [b.x, b.y, b.width, b.height]));
+  const raw = await a.shapesAsync(toGray(image), image.width, image.height, flat, landmarkUpsample, SHAPE_READINGS.indexOf(reading));
+  return boxes.map((_box, i) => Array.from({ length: 68 }, (_, k) => ({ x: raw[136 * i + 2 * k], y: raw[136 * i + 2 * k + 1] })));
 }
 
 function unpack(raw: Float64Array): DetectedFace[] {
@@ -165,4 +217,25 @@ function unpack(raw: Float64Array): DetectedFace[] {
     });
   }
   return faces;
+}
+
+/**
+ * The faces with dlib's 68 points read anew on the HOG box of their current points (hog-box.ts hogBox: the face
+ * mesh's, for the faces tiny and SSD add), on the box's square upsampled `readAt` times (`reading`: as it is, or the mean of the
+ * readings on the square and on its mirror image); each face keeps its detector's box and score. Needs dlib's model.
+ */
+export async function rereadOnHogBoxes(
+  image: RawImage,
+  faces: DetectedFace[],
+  readAt: number,
+  reading: ShapeReading = 'plain',
+): Promise<DetectedFace[]> {
+  if (!faces.length) return faces;
+  const pts = await dlibShapesAsync(
+    image,
+    faces.map((f) => hogBox(f.landmarks)),
+    readAt,
+    reading,
+  );
+  return faces.map((f, i) => ({ ...f, landmarks: pts[i] }));
 }

@@ -8,7 +8,16 @@
  */
 import { cropSquare, type RawImage } from '../io/image.js';
 import { createSession, type FerSession } from '../runtime/ort.js';
-import { autoUpsample, DLIB_LANDMARK_UPSAMPLE, dlibDetectAsync, dlibUnavailable, dlibWithoutModel, loadDlib } from './dlib.js';
+import {
+  autoUpsample,
+  DLIB_LANDMARK_UPSAMPLE,
+  dlibDetectAsync,
+  dlibUnavailable,
+  dlibWithoutModel,
+  loadDlib,
+  rereadOnHogBoxes,
+  type ShapeReading,
+} from './dlib.js';
 import { backedFaces } from './small-faces.js';
 import { smallFaceCascade, type SecondLook } from './cascade.js';
 import { UsageError } from '../errors.js';
@@ -81,6 +90,13 @@ export interface DetectOptions {
    * the cascade as before issue 32's h32r (benchmarks).
    */
   secondLook?: SecondLook;
+  /**
+   * dlib on photos (`upsample` auto) with its model: each face's 68 points read again on the box dlib's HOG detector
+   * would draw around its first points (dlib's, or the face mesh's for the faces tiny and SSD add; hog-box.ts).
+   * Default true (AFW 3.65% → 3.31% NME, +7% CPU per 640×480 photo); 'mirror': the mean of the readings on the
+   * square and on its mirror image (3.24%, +19% CPU); false: the points as before h32n (benchmarks).
+   */
+  hogReread?: boolean | 'mirror';
 }
 
 export interface DetectTimings {
@@ -111,11 +127,15 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
     // With `upsample` given (video frames: batch.ts) once, as before: twice costs 8–12 ms more on a 640×480 frame
     // holding a 300 px face (the square upsampled grows with the face), for 3.63% → 3.55% NME on AFW frames of 640 px.
     const readAt = Math.max(o.landmarkUpsample ?? (automatic ? DLIB_LANDMARK_UPSAMPLE : 1), upsample);
+    // photos: dlib's points read again on the HOG box of the first, on the same upsampled square (hog-box.ts)
+    const reading: ShapeReading | undefined =
+      !automatic || o.hogReread === false || dlibWithoutModel() ? undefined : o.hogReread === 'mirror' ? 'mean' : 'plain';
+    const reread = reading && { reading, minScore: th.dlib }; // weak faces, if kept, are read on the mesh's box
     const cascade =
       detector === 'dlib+tiny' && automatic && upsample === 1
-        ? await smallFaceCascade(image, th, detectorBoxes, { inputSize: o.inputSize, readAt, second: o.secondLook ?? true })
+        ? await smallFaceCascade(image, th, detectorBoxes, { inputSize: o.inputSize, readAt, second: o.secondLook ?? true, reread })
         : undefined;
-    let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, readAt);
+    let faces = cascade ? cascade.faces : await dlibDetectAsync(image, upsample, th.dlib, readAt, reread);
     if (timings) timings.detectMs += performance.now() - t; // landmarks included
     if (dlibWithoutModel()) {
       const t2 = performance.now();
@@ -140,22 +160,26 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
       cascade.support,
       [...faces, ...more].map((f) => f.box),
     );
-    const agreed = await meshAgrees(image, backed, th.mesh || MIN_CONFIDENCE.mesh);
+    const agreed = await meshAgrees(image, backed, th.mesh || MIN_CONFIDENCE.mesh, !reading);
+    // their 68 points: dlib's model on the HOG box of the mesh's points (3.34% NME on AFW's faces tiny adds against
+    // the mesh's own 4.51%: BENCHMARKS.md "(issue 32, h32n)")
+    const added = reading ? await rereadOnHogBoxes(image, [...agreed, ...more], readAt, reading) : [...agreed, ...more];
     if (timings) timings.landmarksMs += performance.now() - t3;
-    return [...faces, ...agreed, ...more];
+    return [...faces, ...added];
   }
   return faceApiFaces(image, { ...o, detector }, timings);
 }
 
 /**
- * The faces whose face mesh score is at least `min`. Their 68 points: where dlib's model is installed, the mean of
+ * The faces whose face mesh score is at least `min`. Their 68 points: the mesh's (detectFaces then reads dlib's on
+ * the HOG box of those: hog-box.ts); with `mean` (hogReread false) where dlib's model is installed, the mean of
  * dlib's and the mesh's, two readings of a face each finds hard (on the 11 AFW faces the second look adds, NME
  * 4.21% / 4.35% on the two halves of the photos, against dlib's 4.38% / 5.93% and the mesh's 6.09% / 4.80%:
- * BENCHMARKS.md "(issue 32, h32r)"); else the mesh's.
+ * BENCHMARKS.md "(issue 32, h32r)").
  */
-async function meshAgrees(image: RawImage, faces: DetectedFace[], min: number): Promise<DetectedFace[]> {
+async function meshAgrees(image: RawImage, faces: DetectedFace[], min: number, mean: boolean): Promise<DetectedFace[]> {
   if (!faces.length) return [];
-  if (dlibWithoutModel()) return meshLandmarks(image, faces, min);
+  if (dlibWithoutModel() || !mean) return meshLandmarks(image, faces, min);
   const mesh = await meshPoints(image, faces);
   return faces.flatMap((f, i) => {
     if (mesh[i].score < min) return [];
