@@ -188,7 +188,7 @@ export async function pruneModelDir(
     const initial = modelSparsity(m).sparsity;
     const reconstruct = ramp === 0 && o.reconstruct && trainSet;
     // Second-order selection happens inside the reconstruction, layer by layer; it keeps scope's zeros per kernel.
-    const counts = measured ? sensitivityCounts(m, trainSet!, target, hooks) : null;
+    const counts = measured ? await sensitivityCounts(m, trainSet!, target, hooks) : null;
     const select =
       reconstruct && o.selection !== 'magnitude' && o.pattern === 'unstructured' ? selectionCounts(m, settings, o, counts) : undefined;
     if (ramp === 0 && !select) pruneWith(m, settings, counts);
@@ -286,13 +286,13 @@ function checkSensitivity(measured: boolean, data: Dataset | null, ramp: number)
 }
 
 /** Each kernel's zeros by measureSensitivity on RECONSTRUCT_IMAGES plain images of `ds` (prune/sensitivity.ts). */
-function sensitivityCounts(m: tf.LayersModel, ds: Dataset, target: number, hooks: CompressHooks): number[] {
+async function sensitivityCounts(m: tf.LayersModel, ds: Dataset, target: number, hooks: CompressHooks): Promise<number[]> {
   const t0 = Date.now();
   const images = calibrationImages(ds, RECONSTRUCT_IMAGES);
   try {
     const weights = kernelWeights(m);
     const sizes = weights.map((w) => w.variable.size);
-    const costs = measureSensitivity(m, weights, images);
+    const costs = await measureSensitivity(m, weights, images);
     const zeros = Math.floor(target * sizes.reduce((a, v) => a + v, 0));
     hooks.onNote?.(`zeros allocated by each kernel's measured sensitivity (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     return allocateBySensitivity(sizes, SENSITIVITY_LEVELS, costs, zeros);

@@ -58,26 +58,37 @@ export function meanKl(p: Float32Array, q: Float32Array, k: number): number {
  * costs[t][j]: the mean KL divergence of `model`'s output on `images` from its own dense output when kernel t alone
  * keeps its largest |w| and loses SENSITIVITY_LEVELS[j] of them (batch norm as it is). The model is left as it came.
  */
-export function measureSensitivity(model: tf.LayersModel, weights: KernelWeight[], images: tf.Tensor4D): number[][] {
+export async function measureSensitivity(model: tf.LayersModel, weights: KernelWeight[], images: tf.Tensor4D): Promise<number[][]> {
   const run = () => tf.tidy(() => (model.predict(images) as tf.Tensor).dataSync() as Float32Array);
   const dense = run();
   const k = dense.length / images.shape[0];
-  return weights.map((w) => {
+  const costs: number[][] = [];
+  for (const w of weights) {
     const values = Float32Array.from(readValues(w));
     try {
-      return SENSITIVITY_LEVELS.map((s) => {
-        writeValues(w, applyMask(values, magnitudeMask(values, s)));
-        return meanKl(dense, run(), k);
-      });
+      costs.push(
+        SENSITIVITY_LEVELS.map((s) => {
+          writeValues(w, applyMask(values, magnitudeMask(values, s)));
+          return meanKl(dense, run(), k);
+        }),
+      );
     } finally {
       writeValues(w, values);
     }
-  });
+    // The event loop runs between kernels (a few seconds each on a loaded machine): Ctrl-C and progress stay live.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return costs;
 }
 
 /** Prunes `model` in place to `sparsity` of its kernels' weights, allocated by measureSensitivity on `images`; returns the masks. */
-export function pruneBySensitivity(model: tf.LayersModel, weights: KernelWeight[], images: tf.Tensor4D, sparsity: number): Uint8Array[] {
-  const costs = measureSensitivity(model, weights, images);
+export async function pruneBySensitivity(
+  model: tf.LayersModel,
+  weights: KernelWeight[],
+  images: tf.Tensor4D,
+  sparsity: number,
+): Promise<Uint8Array[]> {
+  const costs = await measureSensitivity(model, weights, images);
   const sizes = weights.map((w) => w.variable.size);
   const zeros = allocateBySensitivity(sizes, SENSITIVITY_LEVELS, costs, Math.floor(sparsity * sizes.reduce((a, v) => a + v, 0)));
   return weights.map((w, i) => {
