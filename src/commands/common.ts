@@ -108,6 +108,7 @@ export function withRecoveryOptions(cmd: Command, what: 'pruned' | 'quantized'):
       `keep it at --lr throughout (default: ${what === 'pruned' ? 'decay up to --target-sparsity 0.5, not beyond' : 'kept'})`,
     )
     .option('--optimizer <o>', "the fine-tune's optimizer: adam | sgd (Nesterov momentum 0.9)")
+    .option('--batch-size <n>', "the fine-tune's batch size (smaller: more steps in the same epochs)")
     .option('--seed <n>', "the fine-tune's seed (batch order, augmentation)")
     .option('--ema <d>', "keep an exponential moving average of the fine-tune's weights with this decay; the average is the result")
     .option(

@@ -29,7 +29,7 @@ export function pruneCommand(): Command {
     .option('--pattern <p>', 'unstructured | 2:4')
     .option(
       '--scope <s>',
-      'lamp (one threshold on layer-normalized LAMP scores: each layer pruned as far as it tolerates) | layer (each layer to the target) | global (one |w| threshold)',
+      'sensitivity (with --data; the default above 0.5: each kernel pruned alone to a few levels, the KL divergence of the output on 512 images as its cost, zeros where they cost least) | lamp (the default up to 0.5: one threshold on layer-normalized LAMP scores) | erk (Erdős–Rényi-kernel densities) | layer (each layer to the target) | global (one |w| threshold)',
     )
     .option(
       '--no-reconstruct',

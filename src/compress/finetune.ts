@@ -50,6 +50,7 @@ export async function fineTuneCompressed(
     lr: o.lr,
     lrDecay: o.lrDecay ?? false,
     optimizer: o.optimizer,
+    batchSize: o.batchSize,
     seed: o.seed,
     ema: o.ema,
     prune: o.prune,

@@ -19,6 +19,8 @@ export const recoverySchema = z.object({
   optimizer: z.enum(OPTIMIZERS).default('adam'),
   /** The fine-tune keeps an EMA of its weights with this decay (0: off), and that average is the result (train --ema). */
   ema: z.coerce.number().min(0).lt(1).default(0),
+  /** The fine-tune's batch size; unset: fer train's (64), or for prune by the target sparsity (pruneFinetuneRate). */
+  batchSize: z.coerce.number().int().min(1).optional(),
   /** The fine-tune's seed: its batch order and augmentation. */
   seed: z.coerce.number().int().min(0).default(1),
   /** Batch-norm statistics re-estimated on --data after the weights change. */

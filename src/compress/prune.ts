@@ -26,13 +26,18 @@ import { makeBatch, NO_AUGMENT } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { Rng } from '../util/rng.js';
 import { reconstructPruned, type ReconstructOptions } from '../prune/reconstruct.js';
-import { kernelWeights } from '../prune/weights.js';
+import { kernelWeights, readValues, writeValues } from '../prune/weights.js';
+import { applyMask, magnitudeMask } from '../prune/prune.js';
+import { allocateBySensitivity, measureSensitivity, SENSITIVITY_LEVELS } from '../prune/sensitivity.js';
 import { fineTuneCompressed, type CompressHooks } from './finetune.js';
 import { modelDataClasses } from '../eval/evaluate-data.js';
 import { convertToOnnx } from '../convert/convert.js';
 import { inspectOnnx } from '../onnx/inspect.js';
 
 export const PRUNE_SELECTIONS = ['magnitude', 'obs', 'sparsegpt'] as const;
+
+/** `fer prune --scope`: the training hook's allocations, and `sensitivity` (measured on --data, prune/sensitivity.ts). */
+export const PRUNE_COMMAND_SCOPES = [...PRUNE_SCOPES, 'sensitivity'] as const;
 
 /** Plain images the layer-wise reconstruction after pruning fits on (the count measured on the dev split, BENCHMARKS.md). */
 export const RECONSTRUCT_IMAGES = 512;
@@ -43,7 +48,8 @@ export const pruneOptionsSchema = z
     classMap: z.string().optional(),
     targetSparsity: z.coerce.number().gt(0).lt(1).default(0.5),
     pattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
-    scope: z.enum(PRUNE_SCOPES).default('lamp'),
+    /** Unset: by the target sparsity (pruneScopeFor). */
+    scope: z.enum(PRUNE_COMMAND_SCOPES).optional(),
     /** Share of the fine-tune's steps over which sparsity ramps up to the target (0: pruned at once). */
     ramp: z.coerce.number().min(0).max(1).default(0),
     /**
@@ -171,15 +177,21 @@ export async function pruneModelDir(
     const exported = inspectOnnx(convertToOnnx(m, meta, { precision: 'fp32' })).parameters;
     const kernels = kernelWeights(m);
     const count = kernels.reduce((a, k) => a + k.variable.size, 0);
-    const target = kernelTarget(o.targetSparsity, count, exported, kernels.length, o.scope);
-    const settings = { target, pattern: o.pattern, scope: o.scope };
+    const scope = o.scope ?? pruneScopeFor(o.targetSparsity, trainSet !== null);
+    // Measured allocation: the fine-tune holds its zeros; lamp stands in for it wherever masks are recomputed.
+    const measured = scope === 'sensitivity' && o.pattern === 'unstructured';
+    checkSensitivity(measured, trainSet, o.ramp * o.finetuneEpochs);
+    const target = kernelTarget(o.targetSparsity, count, exported, kernels.length, measured ? 'lamp' : (scope as PruneSettings['scope']));
+    const settings: PruneSettings = { target, pattern: o.pattern, scope: measured ? 'lamp' : (scope as PruneSettings['scope']) };
     // With a ramp the fine-tune prunes, step by step from the zeros already there; else all at once now.
     const ramp = o.finetuneEpochs > 0 && o.pattern === 'unstructured' ? o.ramp : 0;
     const initial = modelSparsity(m).sparsity;
     const reconstruct = ramp === 0 && o.reconstruct && trainSet;
     // Second-order selection happens inside the reconstruction, layer by layer; it keeps scope's zeros per kernel.
-    const select = reconstruct && o.selection !== 'magnitude' && o.pattern === 'unstructured' ? selectionCounts(m, settings, o) : undefined;
-    if (ramp === 0 && !select) pruneModel(m, settings);
+    const counts = measured ? await sensitivityCounts(m, trainSet!, target, hooks) : null;
+    const select =
+      reconstruct && o.selection !== 'magnitude' && o.pattern === 'unstructured' ? selectionCounts(m, settings, o, counts) : undefined;
+    if (ramp === 0 && !select) pruneWith(m, settings, counts);
     if (reconstruct) {
       const r = await reconstructFrom(model, m, trainSet, o.reconstructImages, select);
       const how = select ? `pruned by ${o.selection} and ` : '';
@@ -204,7 +216,13 @@ export async function pruneModelDir(
       ftMeta,
       trainSet!,
       out,
-      { ...o, ...pruneFinetuneRate(o.targetSparsity, o.lr, o.lrDecay), prune: { ...settings, ramp, initial }, teacherOf: model, classes },
+      {
+        ...o,
+        ...pruneFinetuneRate(o.targetSparsity, o.lr, o.lrDecay),
+        prune: measured ? undefined : { ...settings, ramp, initial },
+        teacherOf: model,
+        classes,
+      },
       hooks,
     );
     if (r.stopReason === 'interrupted') return { interrupted: true, run: out, finetune: r };
@@ -253,11 +271,50 @@ export function pruneFinetuneRate(sparsity: number, lr?: number, lrDecay?: boole
   return { lr: lr ?? (gentle ? 1e-4 : 3e-4), lrDecay: lrDecay ?? gentle };
 }
 
-/** How many weights of each kernel `settings` would prune (the per-kernel allocation obsSelect keeps). */
-function selectionCounts(m: tf.LayersModel, settings: PruneSettings, o: Parsed): ReconstructOptions['select'] {
+/**
+ * The allocation `fer prune` uses where --scope is not given: up to 50% LAMP (each kernel pruned as far as its own
+ * weights' shares say); beyond, with --data, `sensitivity` (each kernel as far as the network's output tolerates it,
+ * measured). Chosen on the dev split (BENCHMARKS.md, issue 36, h36s).
+ */
+export function pruneScopeFor(target: number, data: boolean): (typeof PRUNE_COMMAND_SCOPES)[number] {
+  return target > 0.5 && data ? 'sensitivity' : 'lamp';
+}
+
+function checkSensitivity(measured: boolean, data: Dataset | null, ramp: number): void {
+  if (measured && !data) throw new UsageError('prune: --scope sensitivity needs --data (the images it measures on)');
+  if (measured && ramp > 0) throw new UsageError('prune: --scope sensitivity prunes at once: --ramp needs lamp, global or layer');
+}
+
+/** Each kernel's zeros by measureSensitivity on RECONSTRUCT_IMAGES plain images of `ds` (prune/sensitivity.ts). */
+async function sensitivityCounts(m: tf.LayersModel, ds: Dataset, target: number, hooks: CompressHooks): Promise<number[]> {
+  const t0 = Date.now();
+  const images = calibrationImages(ds, RECONSTRUCT_IMAGES);
+  try {
+    const weights = kernelWeights(m);
+    const sizes = weights.map((w) => w.variable.size);
+    const costs = await measureSensitivity(m, weights, images);
+    const zeros = Math.floor(target * sizes.reduce((a, v) => a + v, 0));
+    hooks.onNote?.(`zeros allocated by each kernel's measured sensitivity (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    return allocateBySensitivity(sizes, SENSITIVITY_LEVELS, costs, zeros);
+  } finally {
+    images.dispose();
+  }
+}
+
+/** One-shot pruning: `counts` zeros per kernel by |w| when given, else as `settings` allocate. */
+function pruneWith(m: tf.LayersModel, settings: PruneSettings, counts: number[] | null): void {
+  if (!counts) return void pruneModel(m, settings);
+  kernelWeights(m).forEach((w, i) => {
+    const values = readValues(w);
+    writeValues(w, applyMask(values, magnitudeMask(values, (counts[i] + 0.5) / values.length)));
+  });
+}
+
+/** How many weights of each kernel `settings` (or `counts`) would prune (the per-kernel allocation obsSelect keeps). */
+function selectionCounts(m: tf.LayersModel, settings: PruneSettings, o: Parsed, counts: number[] | null): ReconstructOptions['select'] {
   const weights = kernelWeights(m);
-  const masks = computeMasks(weights, settings.target, settings);
-  const zeros = masks.map((mask) => (mask ? mask.reduce((a, v) => a + (v ? 0 : 1), 0) : 0));
+  const masks = counts ? null : computeMasks(weights, settings.target, settings);
+  const zeros = counts ?? masks!.map((mask) => (mask ? mask.reduce((a, v) => a + (v ? 0 : 1), 0) : 0));
   return { zeros, method: o.selection as ObsSelection, block: o.selectionBlock };
 }
 

@@ -1,7 +1,7 @@
 /** Magnitude pruning of a whole model (one shot, and the masks the training hook re-applies). */
 import type { tf } from '../engine/tf.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
-import { applyMask, globalMasks, lampMasks, magnitudeMask, sparsityReport, twoFourMask } from './prune.js';
+import { applyMask, erkMasks, globalMasks, lampMasks, magnitudeMask, sparsityReport, twoFourMask } from './prune.js';
 
 export type { PruneSettings } from './prune.js';
 import type { PruneSettings } from './prune.js';
@@ -12,6 +12,12 @@ export function computeMasks(weights: KernelWeight[], sparsity: number, s: Prune
   if (s.pattern === '2:4') return weights.map((w, i) => twoFourMask(values[i], w.inputChannels, w.channels));
   if (s.scope === 'global') return globalMasks(values, sparsity);
   if (s.scope === 'lamp') return lampMasks(values, sparsity);
+  if (s.scope === 'erk')
+    return erkMasks(
+      values,
+      weights.map((w) => w.shape),
+      sparsity,
+    );
   return values.map((v) => magnitudeMask(v, sparsity));
 }
 

@@ -68,6 +68,39 @@ export function lampMasks(tensors: Float32Array[], sparsity: number): Uint8Array
 }
 
 /**
+ * Erdős–Rényi-kernel densities (Evci et al. 2020, RigL): tensor t keeps a share ε·Σshape/Πshape of its weights, ε
+ * chosen so that floor(sparsity·n) weights are zero over all tensors; a tensor whose share would exceed 1 stays dense
+ * and ε is solved again over the rest. Returns each tensor's zero count (the smallest |w| of each go, magnitudeMask).
+ */
+export function erkZeros(shapes: number[][], sparsity: number): number[] {
+  const sizes = shapes.map((s) => s.reduce((a, d) => a * d, 1));
+  const raw = shapes.map((s, i) => s.reduce((a, d) => a + d, 0) / sizes[i]);
+  const n = sizes.reduce((a, v) => a + v, 0),
+    keep = n - Math.floor(sparsity * n);
+  const dense = new Set<number>();
+  for (;;) {
+    const fixed = [...dense].reduce((a, i) => a + sizes[i], 0);
+    const free = sizes.reduce((a, v, i) => a + (dense.has(i) ? 0 : raw[i] * v), 0);
+    const eps = (keep - fixed) / free;
+    const over = sizes.findIndex((_, i) => !dense.has(i) && eps * raw[i] > 1);
+    if (over < 0) {
+      const zeros = sizes.map((v, i) => (dense.has(i) ? 0 : Math.min(v, Math.round(v * (1 - eps * raw[i])))));
+      // Rounding: the total is made exact on the largest tensor.
+      const big = sizes.indexOf(Math.max(...sizes.filter((_, i) => !dense.has(i))));
+      zeros[big] += Math.floor(sparsity * n) - zeros.reduce((a, v) => a + v, 0);
+      return zeros;
+    }
+    dense.add(over);
+  }
+}
+
+/** Masks zeroing erkZeros' count of each tensor's smallest |w|. */
+export function erkMasks(tensors: Float32Array[], shapes: number[][], sparsity: number): Uint8Array[] {
+  const zeros = erkZeros(shapes, sparsity);
+  return tensors.map((t, i) => magnitudeMask(t, zeros[i] / t.length + 0.5 / t.length));
+}
+
+/**
  * 2:4 along input channels: for each (spatial position, output channel), consecutive groups of four
  * input channels keep their two largest |w|. Tensors whose input-channel count is not a multiple of 4
  * (depthwise kernels, the first conv) are left dense: returns null for them.
@@ -146,5 +179,5 @@ export function applyMask(values: Float32Array, mask: Uint8Array): Float32Array 
 export interface PruneSettings {
   target: number;
   pattern: 'unstructured' | '2:4';
-  scope: 'layer' | 'global' | 'lamp';
+  scope: 'layer' | 'global' | 'lamp' | 'erk';
 }

@@ -13,6 +13,8 @@ export interface FinetuneOptions {
   /** Cosine decay of the LR over the fine-tune's steps (train/schedule.ts lrForStep); else per epoch (constant within one). */
   lrDecay?: boolean;
   optimizer?: TrainOptions['optimizer'];
+  /** Batch size (default: fer train's). */
+  batchSize?: number;
   /** EMA decay of the weights (0 or unset: off): the average is validated and saved (fer train --ema). */
   ema?: number;
   /** Batch order and augmentation (default 1). */
@@ -53,7 +55,8 @@ export async function finetune(
   const prune =
     o.prune ??
     (meta.pruning ? { target: meta.pruning.sparsity, pattern: meta.pruning.pattern as TrainOptions['prunePattern'] } : undefined);
-  const steps = Math.max(1, Math.floor(trainSet.size / trainOptionsSchema.parse({}).batchSize)) * o.epochs;
+  const batchSize = o.batchSize ?? trainOptionsSchema.parse({}).batchSize;
+  const steps = Math.max(1, Math.floor(trainSet.size / batchSize)) * o.epochs;
   const quant = o.quantize ?? (meta.quantization && meta.quantization.bits <= 8 ? meta.quantization : undefined);
   const options = trainOptionsSchema.parse({
     epochs: o.epochs,
@@ -61,6 +64,7 @@ export async function finetune(
     schedule: 'cosine',
     lrPerStep: o.lrDecay ?? false,
     optimizer: o.optimizer ?? 'adam',
+    batchSize,
     seed: o.seed ?? 1,
     ema: o.ema ?? 0,
     init,

@@ -5,7 +5,7 @@ import { TRAIN_AUGMENT, TTA_MODES } from '../data/augment.js';
 
 export const SCHEDULES = ['cosine', 'plateau', 'constant'] as const;
 export const PRUNE_PATTERNS = ['unstructured', '2:4'] as const;
-export const PRUNE_SCOPES = ['layer', 'global', 'lamp'] as const;
+export const PRUNE_SCOPES = ['layer', 'global', 'lamp', 'erk'] as const;
 export const GRANULARITIES = ['per-tensor', 'per-channel'] as const;
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 
