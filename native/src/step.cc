@@ -89,6 +89,22 @@ void softmax_xent(const float* z, const float* y, int n, int c, float* p, float*
   *loss = static_cast<float>(total / n);
 }
 
+// out [m, n] = op(a) op(b) over k, op: as stored or transposed (a stored [k, m], b stored [n, k]); f32 sums in order
+// of k. The Dense layer's three products (forward, both gradients): small, so plain loops.
+void matmul(const float* a, const float* b, int m, int k, int n, bool ta, bool tb, float* out) {
+  for (int i = 0; i < m; ++i) {
+    float* oi = out + static_cast<int64_t>(i) * n;
+    for (int j = 0; j < n; ++j) oi[j] = 0.f;
+    for (int l = 0; l < k; ++l) {
+      const float av = ta ? a[static_cast<int64_t>(l) * m + i] : a[static_cast<int64_t>(i) * k + l];
+      if (tb)
+        for (int j = 0; j < n; ++j) oi[j] += av * b[static_cast<int64_t>(j) * k + l];
+      else
+        for (int j = 0; j < n; ++j) oi[j] += av * b[static_cast<int64_t>(l) * n + j];
+    }
+  }
+}
+
 }  // namespace
 
 void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
@@ -222,6 +238,14 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
       case PlanOp::Copy:  // x, n, y
         std::memcpy(at(o[3]), at(o[1]), sizeof(float) * static_cast<size_t>(o[2]));
         pc += 4;
+        break;
+      case PlanOp::MatMul:  // a, b, m, k, n, flags (1: a transposed, 2: b transposed), out
+        matmul(at(o[1]), at(o[2]), o[3], o[4], o[5], (o[6] & 1) != 0, (o[6] & 2) != 0, at(o[7]));
+        pc += 8;
+        break;
+      case PlanOp::Mul:  // a, b, n, out
+        binary(BinaryOp::Mul, at(o[1]), o[3], at(o[2]), o[3], at(o[4]));
+        pc += 5;
         break;
       default:
         throw std::runtime_error("plan: unknown instruction " + std::to_string(o[0]) + " at " + std::to_string(pc));

@@ -184,6 +184,7 @@ export class NativeTrainStep {
     arena.set(ys, plan.target);
     if (soft) arena.set(soft, plan.soft);
     this.constants();
+    for (const write of plan.perStep) write(arena);
     this.addon.runPlan(arena, plan.program, times);
     if (plan.optimizer.kind === 'adam') {
       const o = this.optimizer as unknown as AdamFields;
