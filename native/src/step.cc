@@ -210,11 +210,19 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
         softmax_xent(at(o[1]), at(o[2]), o[4], o[5], at(o[6]), at(o[7]), at(o[8]), at(o[3]), bits(o[9]), bits(o[10]));
         pc += 11;
         break;
-      case PlanOp::L2: {  // w, n, l2, g, loss, scratch: loss += penalty, g += its gradient
+      case PlanOp::L2: {  // w, n, l2, g, loss, (scratch, unused): loss += penalty, g += its gradient
         const float l2 = bits(o[3]);
         *at(o[5]) += l2_penalty(at(o[1]), o[2], l2);
-        l2_penalty_grad(at(o[1]), o[2], l2, 1.f, at(o[6]));
-        binary(BinaryOp::Add, at(o[4]), o[2], at(o[6]), o[2], at(o[4]));
+        // g + (a + a) with a = (1 * l2) * w, as l2_penalty_grad then an Add compute it, in one pass (same bits).
+        const float* w = at(o[1]);
+        float* g = at(o[4]);
+        const float s = 1.f * l2;
+        const int64_t n = o[2];
+#pragma omp parallel for schedule(static) if (n > 32768)
+        for (int64_t i = 0; i < n; ++i) {
+          const float t = s * w[i];
+          g[i] = g[i] + (t + t);
+        }
         pc += 7;
         break;
       }
