@@ -5,12 +5,15 @@
  * on the same batches of 48×48 images with smoothed one-hot targets, interleaved in blocks A B C A B C … so that
  * load from other processes falls on both alike. Prints ms/step (wall and CPU), img/s, the ratio, the load average.
  *   npx tsx bench/native-step.ts [--threads 1] [--rounds 6] [--block 10] [--batch 64] [--arch mini-xception]
- *     [--optimizer adam|sgd]
+ *     [--optimizer adam|sgd] [--bf16] [--skip-unfused]
+ * --bf16: every convolution in bf16 (both steps: fer-native's conv mode, as `fer train --bf16`); --skip-unfused: the
+ * two first sides alone (the ResNet teachers: `--arch resnet18-w32 --optimizer sgd --bf16 --skip-unfused`).
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { tf } from '../src/engine/tf.js';
 import { useBackend } from '../src/engine/backend.js';
+import { setNativeConvBf16 } from '../src/engine/native/backend.js';
 import { buildModel, type Arch } from '../src/model/mini-xception.js';
 import { withPenalties } from '../src/train/epoch.js';
 import { trainingLoss } from '../src/train/distill.js';
@@ -28,6 +31,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '64' },
     arch: { type: 'string', default: 'mini-xception' },
     optimizer: { type: 'string', default: 'adam' },
+    bf16: { type: 'boolean', default: false },
+    'skip-unfused': { type: 'boolean', default: false },
   },
 });
 const threads = Number(values.threads),
@@ -35,6 +40,7 @@ const threads = Number(values.threads),
   block = Number(values.block),
   rounds = Number(values.rounds);
 await useBackend('native', threads);
+if (values.bf16 && !setNativeConvBf16(true)) throw new Error('--bf16: no bf16 convolution on this CPU');
 const make = () => {
   const model = buildModel(values.arch as Arch, { seed: 1, l2: 0.01 });
   const opt = makeOptimizer({ optimizer: values.optimizer as 'adam' | 'sgd', lr: 1e-3, momentum: 0.9, nesterov: true });
@@ -69,16 +75,17 @@ const exec = NativeTrainStep.create(b.model, b.opt, n);
 if ('unsupported' in exec) throw new Error(`native step: ${exec.unsupported}`);
 const nativeStep = (k: number) => exec.step(batches[k % batches.length].xs, batches[k % batches.length].ys).loss;
 // The same executor with each ReLU as its own instructions (not fused into the batch norm before it).
-const u = make();
-const unfused = NativeTrainStep.create(u.model, u.opt, n, { fuse: false });
-if ('unsupported' in unfused) throw new Error(`native step: ${unfused.unsupported}`);
-const unfusedStep = (k: number) => unfused.step(batches[k % batches.length].xs, batches[k % batches.length].ys).loss;
-
 const sides = [
   { name: 'tfjs on fer-native', step: tfjsStep, wall: [] as number[], cpu: [] as number[] },
   { name: 'native whole step', step: nativeStep, wall: [] as number[], cpu: [] as number[] },
-  { name: 'native, ReLU not fused', step: unfusedStep, wall: [] as number[], cpu: [] as number[] },
 ];
+if (!values['skip-unfused']) {
+  const u = make();
+  const unfused = NativeTrainStep.create(u.model, u.opt, n, { fuse: false });
+  if ('unsupported' in unfused) throw new Error(`native step: ${unfused.unsupported}`);
+  const unfusedStep = (k: number) => unfused.step(batches[k % batches.length].xs, batches[k % batches.length].ys).loss;
+  sides.push({ name: 'native, ReLU not fused', step: unfusedStep, wall: [], cpu: [] });
+}
 for (const s of sides) for (let k = 0; k < 3; k++) s.step(k); // warm-up: primitives, allocator
 const load0 = os.loadavg();
 for (let r = 0; r < rounds; r++)
@@ -94,7 +101,7 @@ const load1 = os.loadavg();
 const median = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1];
 const fmt = (v: number) => v.toFixed(1);
 console.log(
-  `${values.arch}, batch ${n}, ${values.optimizer}, ${threads} thread(s), ${rounds} rounds × ${block} steps each side, ` +
+  `${values.arch}, batch ${n}, ${values.optimizer}, ${values.bf16 ? 'bf16' : 'f32'} convolutions, ${threads} thread(s), ${rounds} rounds × ${block} steps each side, ` +
     `arena ${((exec.plan.size * 4) / 2 ** 20).toFixed(0)} MiB, ${exec.plan.program.length} program ints; ` +
     `load average ${load0.map(fmt).join(' ')} → ${load1.map(fmt).join(' ')}`,
 );
@@ -116,7 +123,9 @@ const profiled = (performance.now() - tp0) / block;
 const opName = Object.fromEntries(Object.entries(PLAN_OP).map(([k, v]) => [v, k]));
 const kinds = [...times.entries()]
   .filter(([, t]) => t > 0)
-  .map(([i, t]) => [i >= 24 ? `Conv ${['forward', 'backward data', 'backward weights'][i - 24]}` : opName[i], t / block] as const)
+  .map(
+    ([i, t]) => [i >= 24 && i <= 26 ? `Conv ${['forward', 'backward data', 'backward weights'][i - 24]}` : opName[i], t / block] as const,
+  )
   .sort((p, q) => q[1] - p[1]);
 const inOps = kinds.reduce((s, [, t]) => s + t, 0);
 console.log(

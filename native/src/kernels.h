@@ -78,7 +78,9 @@ void relu_grad(const float* dy, const float* x, int64_t n, float* dx);
 enum class PlanOp {
   Conv = 1, BnForward = 2, BnBackward = 3, BnMoving = 4, Relu = 5, ReluGrad = 6, MaxPool = 7, MaxPoolGrad = 8,
   Add = 9, BiasAdd = 10, SumRows = 11, Gap = 12, GapGrad = 13, SoftmaxXent = 14, L2 = 15, Adam = 16, Momentum = 17,
-  Copy = 18, BnReluForward = 19, BnReluBackward = 20, SoftmaxXentDistill = 21, SoftmaxXentWeighted = 22, Zero = 23
+  Copy = 18, BnReluForward = 19, BnReluBackward = 20, SoftmaxXentDistill = 21, SoftmaxXentWeighted = 22, Zero = 23,
+  // The ResNet teachers' head (Dense, Dropout); numbered apart from the ones above so that both lists can grow.
+  MatMul = 27, Mul = 28
 };
 // times (null, or 32 doubles): adds each instruction's milliseconds at its opcode, a convolution's at 24 + its kind.
 void run_plan(float* arena, const int32_t* program, int64_t len, double* times = nullptr);

@@ -100,6 +100,22 @@ void softmax_xent(const float* z, const float* y, int n, int c, float* p, float*
   *loss = static_cast<float>(total / n);
 }
 
+// out [m, n] = op(a) op(b) over k, op: as stored or transposed (a stored [k, m], b stored [n, k]); f32 sums in order
+// of k. The Dense layer's three products (forward, both gradients): small, so plain loops.
+void matmul(const float* a, const float* b, int m, int k, int n, bool ta, bool tb, float* out) {
+  for (int i = 0; i < m; ++i) {
+    float* oi = out + static_cast<int64_t>(i) * n;
+    for (int j = 0; j < n; ++j) oi[j] = 0.f;
+    for (int l = 0; l < k; ++l) {
+      const float av = ta ? a[static_cast<int64_t>(l) * m + i] : a[static_cast<int64_t>(i) * k + l];
+      if (tb)
+        for (int j = 0; j < n; ++j) oi[j] += av * b[static_cast<int64_t>(j) * k + l];
+      else
+        for (int j = 0; j < n; ++j) oi[j] += av * b[static_cast<int64_t>(l) * n + j];
+    }
+  }
+}
+
 }  // namespace
 
 void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
@@ -215,11 +231,19 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
         std::memset(at(o[1]), 0, sizeof(float) * static_cast<size_t>(o[2]));
         pc += 3;
         break;
-      case PlanOp::L2: {  // w, n, l2, g, loss, scratch: loss += penalty, g += its gradient
+      case PlanOp::L2: {  // w, n, l2, g, loss, (scratch, unused): loss += penalty, g += its gradient
         const float l2 = bits(o[3]);
         *at(o[5]) += l2_penalty(at(o[1]), o[2], l2);
-        l2_penalty_grad(at(o[1]), o[2], l2, 1.f, at(o[6]));
-        binary(BinaryOp::Add, at(o[4]), o[2], at(o[6]), o[2], at(o[4]));
+        // g + (a + a) with a = (1 * l2) * w, as l2_penalty_grad then an Add compute it, in one pass (same bits).
+        const float* w = at(o[1]);
+        float* g = at(o[4]);
+        const float s = 1.f * l2;
+        const int64_t n = o[2];
+#pragma omp parallel for schedule(static) if (n > 32768)
+        for (int64_t i = 0; i < n; ++i) {
+          const float t = s * w[i];
+          g[i] = g[i] + (t + t);
+        }
         pc += 7;
         break;
       }
@@ -243,6 +267,14 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
       case PlanOp::Copy:  // x, n, y
         std::memcpy(at(o[3]), at(o[1]), sizeof(float) * static_cast<size_t>(o[2]));
         pc += 4;
+        break;
+      case PlanOp::MatMul:  // a, b, m, k, n, flags (1: a transposed, 2: b transposed), out
+        matmul(at(o[1]), at(o[2]), o[3], o[4], o[5], (o[6] & 1) != 0, (o[6] & 2) != 0, at(o[7]));
+        pc += 8;
+        break;
+      case PlanOp::Mul:  // a, b, n, out
+        binary(BinaryOp::Mul, at(o[1]), o[3], at(o[2]), o[3], at(o[4]));
+        pc += 5;
         break;
       default:
         throw std::runtime_error("plan: unknown instruction " + std::to_string(o[0]) + " at " + std::to_string(pc));

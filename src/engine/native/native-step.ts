@@ -225,6 +225,7 @@ export class NativeTrainStep {
     if (soft) arena.set(soft, plan.soft);
     if (plan.rowWeights >= 0) this.rowWeights(ys);
     this.constants();
+    for (const write of plan.perStep) write(arena);
     this.addon.runPlan(arena, this.program, times);
     if (plan.optimizer.kind === 'adam') {
       const o = this.optimizer as unknown as AdamFields;

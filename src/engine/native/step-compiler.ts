@@ -31,6 +31,8 @@ export const PLAN_OP = {
   SoftmaxXentDistill: 21,
   SoftmaxXentWeighted: 22,
   Zero: 23,
+  MatMul: 27,
+  Mul: 28,
 } as const;
 
 /** Distillation's loss terms (train/distill.ts trainingLoss): the soft targets' weight and temperature. */
@@ -75,6 +77,8 @@ export interface StepPlan {
   /** model.weights in order; `trainable` ones in model.trainableWeights order are `weights.filter(w => w.trainable)`. */
   weights: PlannedWeight[];
   optimizer: StepOptimizer;
+  /** What to write into the arena before each step besides the batch (dropout masks, drawn by tfjs). */
+  perStep: ((arena: Float32Array) => void)[];
 }
 
 const f32bits = new Float32Array(1);
@@ -134,6 +138,8 @@ export class Compiler {
   inputName = '';
   /** Layers whose work another layer's instruction does (a ReLU fused into the batch norm before it). */
   fused = new Set<string>();
+  /** Arena writes before each step (StepPlan.perStep). */
+  perStep: ((arena: Float32Array) => void)[] = [];
 
   constructor(
     readonly model: tf.LayersModel,

@@ -6,6 +6,7 @@ import { tf } from '../tf.js';
 import { batchNormInternals, inboundLayers, outboundLayers } from '../tfjs-internals.js';
 import { convParams, poolParams } from './kernels/params.js';
 import { PLAN_OP, bitsOf, l2Of, pairOf, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
+import { dense, dropout } from './step-layers-resnet.js';
 type Handler = (c: Compiler, l: Layer, x: Value) => void;
 
 /** The geometry of a conv layer (its strides, dilation and padding from `cfg`) on input `x`; depthwise for its depthwise kernel. */
@@ -181,6 +182,8 @@ export const HANDLERS: Record<string, Handler> = {
   MaxPooling2D: maxPooling2d,
   Add: (c, l) => add(c, l),
   GlobalAveragePooling2D: globalAveragePooling2d,
+  Dense: dense,
+  Dropout: dropout,
 };
 
 /** The model's softmax output over [N, classes] logits: probabilities, loss and dL/dlogits in one op. */

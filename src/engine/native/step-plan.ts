@@ -1,6 +1,7 @@
 /**
  * Compiles a tfjs LayersModel of the mini-Xception family (Conv2D, SeparableConv2D, BatchNormalization, ReLU,
- * MaxPooling2D, Add, GlobalAveragePooling2D, a final softmax) once into a program for the addon's whole-step
+ * MaxPooling2D, Add, GlobalAveragePooling2D, a final softmax) and of the ResNet-18 teachers (also Dense, a softmax
+ * Dense output, Dropout: step-layers-resnet.ts) once into a program for the addon's whole-step
  * executor (native/src/step.cc): forward with batch statistics and the moving-statistics update as tfjs-layers
  * does it, softmax cross-entropy against a given [N, classes] target distribution (fer's trainingLoss), backward,
  * the L2 penalties' value and gradient, and Adam's or momentum's update, every operand an offset into one float
@@ -8,7 +9,6 @@
  * Anything else (another layer, an L1 term, a non-linear conv activation, …) is refused with the reason.
  */
 import type { tf } from '../tf.js';
-import { inboundLayers } from '../tfjs-internals.js';
 import {
   Compiler,
   PLAN_OP,
@@ -23,6 +23,7 @@ import {
   type Value,
 } from './step-compiler.js';
 import { HANDLERS, relu } from './step-layers.js';
+import { isSoftmaxDense, logitsOf } from './step-layers-resnet.js';
 
 export { PLAN_OP, type PlannedWeight, type StepDistill, type StepOptimizer, type StepPlan } from './step-compiler.js';
 
@@ -46,7 +47,7 @@ function softmaxLoss(
   if (weighted) c.b.emit(PLAN_OP.SoftmaxXentWeighted, z.off, target, soft, rowWeights, n, classes, probs, loss, dz, alpha, temperature);
   else if (distill) c.b.emit(PLAN_OP.SoftmaxXentDistill, z.off, target, soft, n, classes, probs, loss, dz, alpha, temperature);
   else c.b.emit(PLAN_OP.SoftmaxXent, z.off, target, n, classes, probs, loss, dz);
-  c.setGrad(inboundLayers(l)[0], dz);
+  c.setGrad(logitsOf(c, l).layer, dz);
   return { target, soft, rowWeights, probs, loss };
 }
 
@@ -62,7 +63,7 @@ function forward(c: Compiler, model: tf.LayersModel, batch: number): Layer {
       c.output(l, shape);
       continue;
     }
-    if (l === out || c.fused.has(l.name)) continue;
+    if ((l === out && !isSoftmaxDense(l)) || c.fused.has(l.name)) continue;
     const cfg = l.getConfig() as Record<string, unknown>;
     c.current = l;
     if (cls === 'Activation' && cfg.activation === 'relu') relu(c, l, c.input(l));
@@ -70,7 +71,8 @@ function forward(c: Compiler, model: tf.LayersModel, batch: number): Layer {
     else refuse(`layer ${l.name} (${cls}${cls === 'Activation' ? ` ${String(cfg.activation)}` : ''})`);
   }
   const cfg = out.getConfig() as Record<string, unknown>;
-  if (out.getClassName() !== 'Activation' || cfg.activation !== 'softmax') refuse('an output that is not a softmax activation');
+  if ((out.getClassName() !== 'Activation' || cfg.activation !== 'softmax') && !isSoftmaxDense(out))
+    refuse('an output that is not a softmax activation');
   return out;
 }
 
@@ -87,7 +89,8 @@ export function compileStep(
   const c = new Compiler(model, batch, options.fuse ?? true);
   try {
     const out = forward(c, model, batch);
-    const { target, soft, rowWeights, probs, loss } = softmaxLoss(c, out, c.input(out), options.distill, options.classWeights);
+    const logits = logitsOf(c, out).value;
+    const { target, soft, rowWeights, probs, loss } = softmaxLoss(c, out, logits, options.distill, options.classWeights);
     c.runBackward();
     for (const { w, l2 } of c.penalties) c.b.emit(PLAN_OP.L2, w.off, w.size, bitsOf(l2), w.grad!, loss, c.b.alloc(w.size));
     const k = c.b.alloc(8);
@@ -106,7 +109,7 @@ export function compileStep(
       program: Int32Array.from(c.b.prog),
       size: c.b.size,
       batch,
-      classes: c.input(out).shape[1],
+      classes: logits.shape[1],
       input: input.off,
       inputSize: prod(input.shape),
       target,
@@ -118,6 +121,7 @@ export function compileStep(
       k,
       weights,
       optimizer,
+      perStep: c.perStep,
     };
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };

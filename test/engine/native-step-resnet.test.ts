@@ -1,0 +1,177 @@
+/**
+ * The native whole-step executor (engine/native/native-step.ts, step-layers-resnet.ts) on the ResNet-18 teachers'
+ * layer kinds against tfjs's own training step on the `cpu` backend (the independent reference): a small model of
+ * the teachers' family (model/mini-xception.ts resnet: a stride-1 stem, stride-2 3×3 convs, 1×1 stride-2 projection
+ * shortcuts with their batch norm, identity shortcuts whose input fans out to a conv and the Add, ReLU after the
+ * Add, global average pooling, seeded dropout, a softmax Dense) at 24×24, base width 4. The loss, every weight,
+ * moving statistic and optimizer slot after one and three steps, for SGD-Nesterov (the teachers' optimizer) and
+ * Adam, with L2 on the convs. Tolerances as test/engine/native-step.test.ts: the loss within 1e-5 relative, every
+ * tensor within 1e-4 of its largest |value| (Adam's weights 0.02·lr more; slots floored at 1e-3 of their kind's largest).
+ * And the real teachers (resnet18-w32 as `--arch` builds it, and the committed models/teachers/resnet18-w32) compile.
+ */
+import { describe, it, expect, afterAll, beforeAll } from 'vitest';
+import { tf } from '../../src/engine/tf.js';
+import { loadNativeAddon } from '../../src/engine/native/addon.js';
+import { NativeTrainStep } from '../../src/engine/native/native-step.js';
+import { PLAN_OP, compileStep } from '../../src/engine/native/step-plan.js';
+import { buildModel, resnet } from '../../src/model/mini-xception.js';
+import { loadModel } from '../../src/model/io.js';
+import { withPenalties } from '../../src/train/epoch.js';
+import { trainingLoss } from '../../src/train/distill.js';
+import { variableOf } from '../../src/engine/tfjs-internals.js';
+import { randomArray } from '../helpers.js';
+
+const addon = loadNativeAddon();
+const hasStep = !!addon?.runPlan && (addon.planOps ?? 0) >= PLAN_OP.Mul;
+const N = 4,
+  SIZE = 24,
+  C = 7;
+const TOL = 1e-4;
+
+function smallResnet(dropout: number): tf.LayersModel {
+  const model = resnet({ inputSize: SIZE, base: 4, seed: 5, l2: 0.01, dropout });
+  let s = 400;
+  for (const l of model.layers) {
+    if (l.getClassName() === 'BatchNormalization')
+      l.setWeights(
+        l.getWeights().map((w, i) =>
+          tf.tensor(
+            Float32Array.from(randomArray(w.size, s++, 0.5), (x) => (i === 0 || i === 3 ? 1 + x : x)),
+            w.shape,
+          ),
+        ),
+      );
+    // A Dense bias that is not zero, so its gradient and update count from the first step.
+    if (l.getClassName() === 'Dense') l.setWeights([l.getWeights()[0], tf.tensor(randomArray(C, 77, 0.1))]);
+  }
+  return model;
+}
+
+function batch(b: number): { xs: Float32Array; ys: Float32Array } {
+  const xs = randomArray(N * SIZE * SIZE, 2000 + b);
+  const ys = new Float32Array(N * C).fill(0.1 / C);
+  for (let i = 0; i < N; i++) ys[i * C + ((i + b) % C)] += 0.9;
+  return { xs, ys };
+}
+
+function tfjsStep(model: tf.LayersModel, opt: tf.Optimizer, b: number): number {
+  return tf.tidy(() => {
+    const { xs, ys } = batch(b);
+    const x = tf.tensor4d(xs, [N, SIZE, SIZE, 1]),
+      y = tf.tensor2d(ys, [N, C]);
+    const vars = model.trainableWeights.map(variableOf);
+    const { value, grads } = tf.variableGrads(
+      () => withPenalties(model, trainingLoss(y, model.apply(x, { training: true }) as tf.Tensor)),
+      vars,
+    );
+    opt.applyGradients(grads);
+    return value.dataSync()[0];
+  });
+}
+
+type State = { losses: number[]; weights: Float32Array[]; slots: Float32Array[] };
+
+/** `steps` steps, tfjs's (native false) or the native executor's, from the same model and optimizer. */
+async function run(makeOpt: () => tf.Optimizer, steps: number, native: boolean, dropout = 0.3, maskOff = false): Promise<State> {
+  const model = smallResnet(dropout);
+  // The same weights with the Dropout layer passing its input through (tfjs-layers' Dropout reads `rate` each call).
+  if (maskOff) for (const l of model.layers) if (l.getClassName() === 'Dropout') (l as unknown as { rate: number }).rate = 0;
+  const opt = makeOpt();
+  const losses: number[] = [];
+  if (native) {
+    const s = NativeTrainStep.create(model, opt, N);
+    if ('unsupported' in s) throw new Error(s.unsupported);
+    for (let b = 0; b < steps; b++) losses.push(s.step(batch(b).xs, batch(b).ys).loss);
+    s.push();
+  } else for (let b = 0; b < steps; b++) losses.push(tfjsStep(model, opt, b));
+  const out = {
+    losses,
+    weights: model.weights.map((w) => w.read().dataSync() as Float32Array),
+    slots: (await opt.getWeights()).map((w) => w.tensor.dataSync() as Float32Array),
+  };
+  model.dispose();
+  opt.dispose();
+  return out;
+}
+
+const maxAbs = (a: Float32Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+function relErr(a: Float32Array, b: Float32Array, floor = 0): number {
+  let d = 0;
+  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d / Math.max(maxAbs(b), floor, 1e-30);
+}
+
+function expectClose(native: State, ref: State, adamLr = 0): void {
+  expect(native.losses.length).toBe(ref.losses.length);
+  native.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]), `loss ${i}`).toBeLessThan(1e-5 * Math.abs(ref.losses[i])));
+  expect(native.weights.length).toBe(ref.weights.length);
+  native.weights.forEach((w, i) => {
+    const scale = maxAbs(ref.weights[i]);
+    expect(relErr(w, ref.weights[i]) * scale, `weight ${i}`).toBeLessThan(TOL * scale + 0.02 * adamLr);
+  });
+  expect(native.slots.length).toBe(ref.slots.length);
+  expect(native.slots[0]).toEqual(ref.slots[0]);
+  const kinds = adamLr ? 2 : 1,
+    per = (ref.slots.length - 1) / kinds;
+  for (let k = 0; k < kinds; k++) {
+    const group = ref.slots.slice(1 + k * per, 1 + (k + 1) * per);
+    const floor = 1e-3 * Math.max(...group.map(maxAbs));
+    group.forEach((r, i) =>
+      expect(relErr(native.slots[1 + k * per + i], r, floor), `optimizer weight ${1 + k * per + i}`).toBeLessThan(TOL),
+    );
+  }
+}
+
+const adam = () => tf.train.adam(0.002);
+const nesterov = () => tf.train.momentum(0.02, 0.9, true);
+
+beforeAll(async () => {
+  tf.env().set('PROD', true);
+  await tf.setBackend('cpu');
+});
+afterAll(() => void tf.setBackend('cpu'));
+
+describe.skipIf(!hasStep)('native whole training step on the ResNet teachers equals tfjs on cpu', () => {
+  for (const steps of [1, 3])
+    it(`SGD-Nesterov, ${steps} step(s)`, async () => {
+      expectClose(await run(nesterov, steps, true), await run(nesterov, steps, false));
+    });
+
+  it('Adam, 3 steps', async () => {
+    expectClose(await run(adam, 3, true), await run(adam, 3, false), 0.002);
+  });
+
+  it('without dropout (rate 0: no Dropout layer), SGD-Nesterov, 2 steps', async () => {
+    expectClose(await run(nesterov, 2, true, 0), await run(nesterov, 2, false, 0));
+  });
+
+  it('the dropout mask matters here: tfjs without it is not within the tolerance of the native step', async () => {
+    const native = await run(nesterov, 1, true);
+    expectClose(native, await run(nesterov, 1, false));
+    const withoutMask = await run(nesterov, 1, false, 0.3, true);
+    expect(() => expectClose(native, withoutMask)).toThrow();
+  });
+});
+
+describe.skipIf(!hasStep)('the real teachers compile', () => {
+  const opt = { kind: 'momentum', nesterov: true } as const;
+  const ops = (program: Int32Array) => new Set(program); // a superset of the opcodes (operands too): enough for "has"
+
+  it('resnet18-w32 as --arch builds it, at batch 64', () => {
+    const model = buildModel('resnet18-w32', { seed: 31, l2: 0.0005 });
+    const plan = compileStep(model, 64, opt);
+    if ('unsupported' in plan) throw new Error(plan.unsupported);
+    expect(plan.classes).toBe(7);
+    expect(plan.weights.length).toBe(model.weights.length);
+    expect(plan.perStep.length).toBe(1); // the dropout mask
+    for (const op of [PLAN_OP.MatMul, PLAN_OP.Mul, PLAN_OP.Conv, PLAN_OP.BnReluForward]) expect(ops(plan.program).has(op)).toBe(true);
+    model.dispose();
+  });
+
+  it('the committed teacher models/teachers/resnet18-w32 (its saved topology, dropout seed included)', async () => {
+    const { model } = await loadModel('models/teachers/resnet18-w32');
+    const plan = compileStep(model, 64, opt);
+    expect('unsupported' in plan ? plan.unsupported : 'compiles').toBe('compiles');
+    model.dispose();
+  });
+});
