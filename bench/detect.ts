@@ -28,7 +28,6 @@
  * bench/face-free.sh; every detection is a false positive), `--scenes N` composed scenes of FER2013 faces.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useBackend } from '../src/engine/backend.js';
@@ -39,6 +38,7 @@ import { detectFaces, iou, landmarks68, meshPoints, type Box, type Point } from 
 import { meshTo68 } from '../src/detect/mesh.js';
 import { landmarkSquare, refineSquare, type Square } from '../src/detect/geometry.js';
 import { Rng } from '../src/util/rng.js';
+import { halfOf } from './afw-half.js';
 
 const { values } = parseArgs({
   options: {
@@ -305,15 +305,6 @@ const sets: DataSet[] = [
   { name: 'face-free', items: await faceFree(values['face-free']!), complete: true },
   { name: 'scenes', items: await composedScenes(values.faces!, Number(values.scenes), Number(values.seed)), complete: true },
 ].filter((s) => s.items.length);
-/** AFW's photos in two halves by the md5 of the annotation's `file` less its `_N.jpg` (`images/X_2.jpg` is `images/X_1.jpg` with another face annotated). */
-const halfOf = (name: string) =>
-  parseInt(
-    createHash('md5')
-      .update(name.replace(/_\d+\.\w+$/, ''))
-      .digest('hex')
-      .slice(-1),
-    16,
-  ) % 2;
 const setParts = (set: DataSet): { label: string; items: number[] }[] => {
   const all = { label: set.name, items: set.items.map((_, k) => k) };
   if (!values.halves || set.name !== 'faces-landmarks') return [all];

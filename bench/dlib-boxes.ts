@@ -16,7 +16,6 @@
  * bench/dlib-boxes-fit.py.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useBackend } from '../src/engine/backend.js';
@@ -25,6 +24,7 @@ import { dlibDetectAsync, dlibShapesAsync } from '../src/detect/dlib.js';
 import { detectFaces, iou, meshPoints, type Box, type Point } from '../src/detect/faces.js';
 import { meshTo68 } from '../src/detect/mesh.js';
 import { hogBox } from '../src/detect/hog-box.js';
+import { halfOf } from './afw-half.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -62,15 +62,6 @@ export function fitBox(p: Point[], f: Fit): Box {
     cy = my + f.c[0] * w + f.c[1] * h;
   return { x: cx - side / 2, y: cy - side / 2, width: side, height: side };
 }
-
-const halfOf = (name: string) =>
-  parseInt(
-    createHash('md5')
-      .update(name.replace(/_\d+\.\w+$/, ''))
-      .digest('hex')
-      .slice(-1),
-    16,
-  ) % 2;
 
 function best<T extends { box: Box }>(found: T[], truth: Box): T | null {
   let b: T | null = null,

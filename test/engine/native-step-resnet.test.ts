@@ -20,13 +20,13 @@ import { withPenalties } from '../../src/train/epoch.js';
 import { trainingLoss } from '../../src/train/distill.js';
 import { variableOf } from '../../src/engine/tfjs-internals.js';
 import { randomArray } from '../helpers.js';
+import { expectStateClose as expectClose, snapshot, type State } from './step-state.js';
 
 const addon = loadNativeAddon();
 const hasStep = !!addon?.runPlan && (addon.planOps ?? 0) >= PLAN_OP.Mul;
 const N = 4,
   SIZE = 24,
   C = 7;
-const TOL = 1e-4;
 
 function smallResnet(dropout: number): tf.LayersModel {
   const model = resnet({ inputSize: SIZE, base: 4, seed: 5, l2: 0.01, dropout });
@@ -69,8 +69,6 @@ function tfjsStep(model: tf.LayersModel, opt: tf.Optimizer, b: number): number {
   });
 }
 
-type State = { losses: number[]; weights: Float32Array[]; slots: Float32Array[] };
-
 /** `steps` steps, tfjs's (native false) or the native executor's, from the same model and optimizer. */
 async function run(makeOpt: () => tf.Optimizer, steps: number, native: boolean, dropout = 0.3, maskOff = false): Promise<State> {
   const model = smallResnet(dropout);
@@ -84,42 +82,10 @@ async function run(makeOpt: () => tf.Optimizer, steps: number, native: boolean, 
     for (let b = 0; b < steps; b++) losses.push(s.step(batch(b).xs, batch(b).ys).loss);
     s.push();
   } else for (let b = 0; b < steps; b++) losses.push(tfjsStep(model, opt, b));
-  const out = {
-    losses,
-    weights: model.weights.map((w) => w.read().dataSync() as Float32Array),
-    slots: (await opt.getWeights()).map((w) => w.tensor.dataSync() as Float32Array),
-  };
+  const out = await snapshot(model, opt, losses);
   model.dispose();
   opt.dispose();
   return out;
-}
-
-const maxAbs = (a: Float32Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-function relErr(a: Float32Array, b: Float32Array, floor = 0): number {
-  let d = 0;
-  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d / Math.max(maxAbs(b), floor, 1e-30);
-}
-
-function expectClose(native: State, ref: State, adamLr = 0): void {
-  expect(native.losses.length).toBe(ref.losses.length);
-  native.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]), `loss ${i}`).toBeLessThan(1e-5 * Math.abs(ref.losses[i])));
-  expect(native.weights.length).toBe(ref.weights.length);
-  native.weights.forEach((w, i) => {
-    const scale = maxAbs(ref.weights[i]);
-    expect(relErr(w, ref.weights[i]) * scale, `weight ${i}`).toBeLessThan(TOL * scale + 0.02 * adamLr);
-  });
-  expect(native.slots.length).toBe(ref.slots.length);
-  expect(native.slots[0]).toEqual(ref.slots[0]);
-  const kinds = adamLr ? 2 : 1,
-    per = (ref.slots.length - 1) / kinds;
-  for (let k = 0; k < kinds; k++) {
-    const group = ref.slots.slice(1 + k * per, 1 + (k + 1) * per);
-    const floor = 1e-3 * Math.max(...group.map(maxAbs));
-    group.forEach((r, i) =>
-      expect(relErr(native.slots[1 + k * per + i], r, floor), `optimizer weight ${1 + k * per + i}`).toBeLessThan(TOL),
-    );
-  }
 }
 
 const adam = () => tf.train.adam(0.002);

@@ -19,6 +19,7 @@ import { trainingLoss } from '../../src/train/distill.js';
 import { variableOf } from '../../src/engine/tfjs-internals.js';
 import { headLayer } from '../../src/model/transplant.js';
 import { randomArray } from '../helpers.js';
+import { expectStateClose as expectClose, snapshot, type State } from './step-state.js';
 import { registerNativeBackend, NATIVE_BACKEND } from '../../src/engine/native/backend.js';
 import { chooseTrainStep } from '../../src/train/native-step.js';
 import { trainOptionsSchema } from '../../src/train/options.js';
@@ -28,7 +29,6 @@ const hasStep = !!addon?.runPlan;
 const N = 4,
   SIZE = 28,
   C = 7;
-const TOL = 1e-4;
 
 function smallModel(stemStride: 0 | 1 = 0): tf.LayersModel {
   const model = miniXception({ inputSize: SIZE, width: 0.5, seed: 11, l2: 0.01, stemStride });
@@ -100,16 +100,6 @@ function tfjsStep(model: tf.LayersModel, opt: tf.Optimizer, b: number): number {
   });
 }
 
-type State = { losses: number[]; weights: Float32Array[]; slots: Float32Array[] };
-
-async function snapshot(model: tf.LayersModel, opt: tf.Optimizer, losses: number[]): Promise<State> {
-  return {
-    losses,
-    weights: model.weights.map((w) => w.read().dataSync() as Float32Array),
-    slots: (await opt.getWeights()).map((w) => w.tensor.dataSync() as Float32Array),
-  };
-}
-
 /** `steps` steps: tfjs's before step `nativeFrom`, the native executor's from it on (pulling tfjs's state then). */
 async function run(makeOpt: () => tf.Optimizer, steps: number, stemStride: 0 | 1, nativeFrom: number, fuse = true): Promise<State> {
   const model = smallModel(stemStride);
@@ -130,42 +120,6 @@ async function run(makeOpt: () => tf.Optimizer, steps: number, stemStride: 0 | 1
   model.dispose();
   opt.dispose();
   return out;
-}
-
-const maxAbs = (a: Float32Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-
-/** max |a − b| / max(max |b|, floor) */
-function relErr(a: Float32Array, b: Float32Array, floor = 0): number {
-  let d = 0;
-  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d / Math.max(maxAbs(b), floor, 1e-30);
-}
-
-/**
- * `adamLr`: the learning rate when the optimizer is Adam (its weights' extra tolerance, above). Optimizer slots are
- * held relative to their tensor's scale, floored at 1e-3 of the largest slot of their kind (m, v or momentum): a β
- * whose channel's gradients sum to zero in exact arithmetic (a BN whose output feeds another BN through a 1×1 conv)
- * has only rounding noise for a gradient, in both engines.
- */
-function expectClose(native: State, ref: State, adamLr = 0): void {
-  expect(native.losses.length).toBe(ref.losses.length);
-  native.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i])).toBeLessThan(1e-5 * Math.abs(ref.losses[i])));
-  expect(native.weights.length).toBe(ref.weights.length);
-  native.weights.forEach((w, i) => {
-    const scale = maxAbs(ref.weights[i]);
-    expect(relErr(w, ref.weights[i]) * scale, `weight ${i}`).toBeLessThan(TOL * scale + 0.02 * adamLr);
-  });
-  expect(native.slots.length).toBe(ref.slots.length);
-  expect(native.slots[0]).toEqual(ref.slots[0]); // iterations
-  const kinds = adamLr ? 2 : 1,
-    per = (ref.slots.length - 1) / kinds;
-  for (let k = 0; k < kinds; k++) {
-    const group = ref.slots.slice(1 + k * per, 1 + (k + 1) * per);
-    const floor = 1e-3 * Math.max(...group.map(maxAbs));
-    group.forEach((r, i) =>
-      expect(relErr(native.slots[1 + k * per + i], r, floor), `optimizer weight ${1 + k * per + i}`).toBeLessThan(TOL),
-    );
-  }
 }
 
 const adam = () => tf.train.adam(0.002);

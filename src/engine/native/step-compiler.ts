@@ -100,6 +100,19 @@ export function l2Of(reg: unknown): number {
   return r.hasL2 ? r.l2 : 0;
 }
 
+/** A Conv2D's or Dense's weights as tfjs-layers holds them (bias regularizers refused: the plan has no such term). */
+export interface KernelLayer {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+}
+
+/** `l`'s kernel and bias variables, and the kernel as a planned weight with its L2 term. */
+export function kernelOf(c: Compiler, l: Layer): { f: KernelLayer; w: PlannedWeight } {
+  const f = l as unknown as KernelLayer & { kernelRegularizer: unknown; biasRegularizer: unknown };
+  if (f.biasRegularizer) refuse(`${l.name}: a bias regularizer`);
+  return { f, w: c.weight(f.kernel, l2Of(f.kernelRegularizer)) };
+}
+
 /** The program being written and the arena being laid out. */
 export class Builder {
   prog: number[] = [];

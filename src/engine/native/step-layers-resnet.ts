@@ -6,7 +6,7 @@
  */
 import { tf } from '../tf.js';
 import { inboundLayers } from '../tfjs-internals.js';
-import { PLAN_OP, l2Of, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
+import { PLAN_OP, kernelOf, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
 
 const activationOf = (l: Layer) => String((l.getConfig() as Record<string, unknown>).activation);
 
@@ -20,14 +20,7 @@ export function dense(c: Compiler, l: Layer, x: Value): void {
   const output = c.model.outputs[0]?.sourceLayer === l;
   if (activationOf(l) !== 'linear' && !(output && isSoftmaxDense(l))) refuse(`${l.name}: a Dense with activation ${activationOf(l)}`);
   if (x.shape.length !== 2) refuse(`${l.name}: a Dense over a rank-${x.shape.length} input`);
-  const f = l as unknown as {
-    kernel: tf.LayerVariable;
-    bias: tf.LayerVariable | null;
-    kernelRegularizer: unknown;
-    biasRegularizer: unknown;
-  };
-  if (f.biasRegularizer) refuse(`${l.name}: a bias regularizer`);
-  const w = c.weight(f.kernel, l2Of(f.kernelRegularizer));
+  const { f, w } = kernelOf(c, l);
   const [n, k] = x.shape,
     units = f.kernel.shape[1] as number;
   const y = c.output(l, [n, units]);

@@ -5,7 +5,7 @@
 import { tf } from '../tf.js';
 import { batchNormInternals, inboundLayers, outboundLayers } from '../tfjs-internals.js';
 import { convParams, poolParams } from './kernels/params.js';
-import { PLAN_OP, bitsOf, l2Of, pairOf, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
+import { PLAN_OP, kernelOf, bitsOf, l2Of, pairOf, prod, refuse, type Compiler, type Layer, type Value } from './step-compiler.js';
 import { dense, dropout } from './step-layers-resnet.js';
 type Handler = (c: Compiler, l: Layer, x: Value) => void;
 
@@ -25,14 +25,7 @@ function layerConvInfo(x: Value, kernel: tf.LayerVariable, cfg: Record<string, u
 function conv2d(c: Compiler, l: Layer, x: Value): void {
   const cfg = l.getConfig() as Record<string, unknown>;
   if (cfg.activation !== 'linear') refuse(`${l.name}: activation ${String(cfg.activation)} inside the conv`);
-  const f = l as unknown as {
-    kernel: tf.LayerVariable;
-    bias: tf.LayerVariable | null;
-    kernelRegularizer: unknown;
-    biasRegularizer: unknown;
-  };
-  if (f.biasRegularizer) refuse(`${l.name}: a bias regularizer`);
-  const w = c.weight(f.kernel, l2Of(f.kernelRegularizer));
+  const { f, w } = kernelOf(c, l);
   const ci = layerConvInfo(x, f.kernel, cfg, false);
   const p = convParams(ci, 1);
   const y = c.output(l, ci.outShape);
