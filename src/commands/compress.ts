@@ -38,7 +38,7 @@ export function compressCommand(): Command {
     .option('--ratios <list>', '--target latency: channel-pruning ratios tried, comma-separated')
     .option(
       '--arch-epochs <n>',
-      '--target latency: epochs of the distillation into mini-xception-s2c2-x2 (default: what fits --budget-minutes, else 60; 0: not run)',
+      '--target latency: epochs of the distillation into mini-xception-s2c2-x2 (default: what fits --budget-minutes, at most 240, else 60; 0: not run)',
     )
     .option('--only <names>', 'only these variants, comma-separated (e.g. int8,prune50-int8)')
     .option('--tta <mode>', 'test-time augmentation of the --val evaluation (none | flip | tencrop)')

@@ -23,6 +23,12 @@ export const DISTIL_ARCH: Arch = 'mini-xception-s2c2-x2';
 
 /** Epochs of the distillation when neither --arch-epochs nor --budget-minutes says otherwise (the slim model's first cycle). */
 export const DISTIL_EPOCHS = 60;
+/**
+ * At most this many when --budget-minutes plans them. Longer cosine cycles keep gaining (the slim model: 63.97% after
+ * 60 epochs, more after a second cycle), and on the native step 60 epochs take ~9 of a 60-minute budget's minutes
+ * (BENCHMARKS.md "fer compress --target latency on the native step"); 240 leaves room for the other variants.
+ */
+export const BUDGET_DISTIL_EPOCHS = 240;
 
 /** The training recipe (everything but the architecture, the epochs and the teacher): the slim model's cycle 1. */
 export const DISTIL_RECIPE = {
@@ -133,7 +139,8 @@ export const NO_EPOCHS_FIT = `budget: fewer than ${MIN_DISTIL_EPOCHS} epochs of 
 
 /**
  * The distillation's epochs: `archEpochs` when given, else as many as fit in `left` seconds of budget (less
- * RESERVE_SECONDS) at the speed a probe in `dir` measures (0 when fewer than MIN_DISTIL_EPOCHS fit), else DISTIL_EPOCHS.
+ * RESERVE_SECONDS) at the speed a probe in `dir` measures, at most BUDGET_DISTIL_EPOCHS (0 when fewer than
+ * MIN_DISTIL_EPOCHS fit), else DISTIL_EPOCHS.
  */
 export async function distilEpochs(
   model: string,
@@ -149,5 +156,5 @@ export async function distilEpochs(
   const classes = modelDataClasses(model);
   const [trainSet, valSet] = [await load(o.data, 'Training', { classes }), await load(o.val, 'PublicTest', { classes })];
   const rate = await probeImagesPerSecond(teachers, path.join(dir, 'probe'), trainSet, DISTIL_ARCH);
-  return epochsWithin(left, rate, trainSet.size, valSet.size, MIN_DISTIL_EPOCHS);
+  return epochsWithin(left, rate, trainSet.size, valSet.size, MIN_DISTIL_EPOCHS, BUDGET_DISTIL_EPOCHS);
 }
