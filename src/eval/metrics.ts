@@ -1,4 +1,7 @@
 /** Classification metrics: confusion matrix (rows = true class), accuracy, per-class precision/recall/F1. */
+import { argmaxRows } from '../util/argmax.js';
+
+export { argmaxRows };
 export interface ClassMetrics {
   name: string;
   support: number;
@@ -16,17 +19,6 @@ export interface EvalMetrics {
   confusion: number[][];
   /** Row-normalized confusion (the paper's Table II). */
   confusionNormalized: number[][];
-}
-
-export function argmaxRows(probs: Float32Array, k: number): Int32Array {
-  const n = probs.length / k;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + best]) best = c;
-    out[i] = best;
-  }
-  return out;
 }
 
 /** Fraction of rows of `probs` whose argmax is the label. */

@@ -8,6 +8,7 @@ import { tf } from '../tf.js';
 import { adamInternals, momentumInternals, variableOf, type OptimizerSlot } from '../tfjs-internals.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { PLAN_OP, compileStep, type StepDistill, type StepOptimizer, type StepPlan } from './step-plan.js';
+import { argmaxRows } from '../../util/argmax.js';
 
 /** The highest opcode the compiler emits: the addon must know it. */
 const PLAN_OPS = Math.max(...Object.values(PLAN_OP));
@@ -200,12 +201,7 @@ export class NativeTrainStep {
   /** Each row's weight in the hard loss: its target's argmax class's weight (the first of equal maxima, as tf.argMax). */
   private rowWeights(ys: Float32Array): void {
     const { plan, arena } = this;
-    const nc = plan.classes;
-    for (let i = 0; i < plan.batch; i++) {
-      let best = 0;
-      for (let c = 1; c < nc; c++) if (ys[i * nc + c] > ys[i * nc + best]) best = c;
-      arena[plan.rowWeights + i] = this.classWeights![best];
-    }
+    argmaxRows(ys, plan.classes).forEach((best, i) => (arena[plan.rowWeights + i] = this.classWeights![best]));
   }
 
   /**
