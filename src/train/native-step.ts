@@ -14,6 +14,7 @@ import { NativeTrainStep } from '../engine/native/native-step.js';
 import { parseOrNull, writeFileAtomic } from '../io/files.js';
 import type { TrainOptions } from './options.js';
 import type { StepHook } from './types.js';
+import { argmaxRows } from '../util/argmax.js';
 
 export interface StepChoice {
   native: NativeTrainStep | null;
@@ -69,13 +70,9 @@ export function nativeOptimizerStep(
   batch: { xs: Float32Array; ys: Float32Array; softs?: Float32Array | null; n: number; nc: number },
 ): [number, number] {
   const { loss, probs } = native.step(batch.xs, batch.ys, undefined, batch.softs);
-  const argmax = (a: Float32Array, i: number) => {
-    let best = 0;
-    for (let c = 1; c < batch.nc; c++) if (a[i * batch.nc + c] > a[i * batch.nc + best]) best = c;
-    return best;
-  };
+  const [predicted, wanted] = [argmaxRows(probs, batch.nc), argmaxRows(batch.ys, batch.nc)];
   let correct = 0;
-  for (let i = 0; i < batch.n; i++) if (argmax(probs, i) === argmax(batch.ys, i)) correct++;
+  for (let i = 0; i < batch.n; i++) if (predicted[i] === wanted[i]) correct++;
   return [loss, correct];
 }
 
