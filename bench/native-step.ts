@@ -116,7 +116,7 @@ const ratios = sides[0].wall.map((w, i) => w / sides[1].wall[i]);
 console.log(`speed-up per round (tfjs / native): ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(2)}×`);
 
 // Where the native step's time goes: milliseconds per instruction kind over `block` more steps (runPlan's times).
-const times = new Float64Array(32);
+const times = new Float64Array(64);
 const tp0 = performance.now();
 for (let k = 0; k < block; k++) exec.step(batches[k % batches.length].xs, batches[k % batches.length].ys, times);
 const profiled = (performance.now() - tp0) / block;

@@ -182,7 +182,7 @@ Napi::Value RunPlan(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto prog = info[1].As<Napi::Int32Array>();
     double* times = info.Length() > 2 && info[2].IsTypedArray() ? info[2].As<Napi::Float64Array>().Data() : nullptr;
-    if (times && info[2].As<Napi::Float64Array>().ElementLength() < 32) throw std::runtime_error("runPlan: times needs 32 doubles");
+    if (times && info[2].As<Napi::Float64Array>().ElementLength() < 64) throw std::runtime_error("runPlan: times needs 64 doubles");
     fer::run_plan(f32(info[0]), prog.Data(), static_cast<int64_t>(prog.ElementLength()), times);
   });
 }
@@ -233,7 +233,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("runPlan", Napi::Function::New(env, RunPlan));
   // The highest PlanOp this build runs (kernels.h): a newer compiler checks it before emitting newer instructions.
-  exports.Set("planOps", Napi::Number::New(env, static_cast<int>(fer::PlanOp::Mul)));
+  exports.Set("planOps", Napi::Number::New(env, static_cast<int>(fer::PlanOp::BnReluBackward)));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));

@@ -22,18 +22,25 @@ struct PoolParams {
 };
 void max_pool(const PoolParams& p, const float* x, float* y);
 void max_pool_grad(const PoolParams& p, const float* dy, const float* x, float* dx);
+// The same pair through the maxima's places (idx: per output, the winning cell's place in its window, row-major):
+// the forward writes them, the gradient reads them instead of x. Same results, bit for bit, as the pair above.
+void max_pool_arg(const PoolParams& p, const float* x, float* y, uint32_t* idx);
+void max_pool_grad_arg(const PoolParams& p, const float* dy, const uint32_t* idx, float* dx);
 
 // Batch normalization over rows of an [m, c] matrix (NHWC flattened), batch statistics.
 void bn_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps,
                       float* y, float* mean, float* var);
 void bn_train_backward(const float* dy, const float* x, const float* gamma, const float* mean,
                        const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta);
-// The same with ReLU fused: forward writes relu(bn(x)) (relu true); backward takes dy of that output and the output
-// itself (relu_out; null: no ReLU), and masks dy where the output is not above 0.
+// The same with ReLU fused: forward writes relu(bn(x)) when relu is true; scale_shift (null, or 2c floats) gets the
+// per-channel scale and shift y = relu(x * scale + shift) used.
 void bn_relu_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps, bool relu,
-                           float* y, float* mean, float* var);
-void bn_relu_train_backward(const float* dy, const float* relu_out, const float* x, const float* gamma, const float* mean,
-                            const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta);
+                           float* y, float* mean, float* var, float* scale_shift = nullptr);
+// The backward of relu(bn(x)) from dy of that output: ReLU's mask recomputed from x and the forward's scale_shift
+// (the same float operations, so the same mask) rather than read from the ReLU's output.
+void bn_relu_train_backward_ss(const float* dy, const float* scale_shift, const float* x, const float* gamma,
+                               const float* mean, const float* var, int64_t m, int c, float eps, float* dx, float* dgamma,
+                               float* dbeta);
 // y = (x - mean) * rsqrt(var + eps) * scale + offset with per-channel vectors (scale/offset may be null).
 void bn_infer(const float* x, const float* mean, const float* var, const float* offset, const float* scale,
               int64_t m, int c, float eps, float* y);
@@ -78,11 +85,15 @@ void relu_grad(const float* dy, const float* x, int64_t n, float* dx);
 enum class PlanOp {
   Conv = 1, BnForward = 2, BnBackward = 3, BnMoving = 4, Relu = 5, ReluGrad = 6, MaxPool = 7, MaxPoolGrad = 8,
   Add = 9, BiasAdd = 10, SumRows = 11, Gap = 12, GapGrad = 13, SoftmaxXent = 14, L2 = 15, Adam = 16, Momentum = 17,
-  Copy = 18, BnReluForward = 19, BnReluBackward = 20, SoftmaxXentDistill = 21, SoftmaxXentWeighted = 22, Zero = 23,
+  Copy = 18, SoftmaxXentDistill = 21, SoftmaxXentWeighted = 22, Zero = 23,
   // The ResNet teachers' head (Dense, Dropout); numbered apart from the ones above so that both lists can grow.
-  MatMul = 27, Mul = 28
+  MatMul = 27, Mul = 28,
+  // Max pooling through its maxima's places (max_pool_arg, max_pool_grad_arg).
+  MaxPoolArg = 29, MaxPoolGradArg = 30,
+  // BN + ReLU keeping the forward's scale and shift, whose backward recomputes ReLU's mask from x.
+  BnReluForward = 31, BnReluBackward = 32
 };
-// times (null, or 32 doubles): adds each instruction's milliseconds at its opcode, a convolution's at 24 + its kind.
+// times (null, or 64 doubles): adds each instruction's milliseconds at its opcode, a convolution's at 24 + its kind.
 void run_plan(float* arena, const int32_t* program, int64_t len, double* times = nullptr);
 
 void set_threads(int n);

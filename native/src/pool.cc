@@ -95,4 +95,74 @@ void max_pool_grad(const PoolParams& p, const float* dy, const float* x, float* 
   }
 }
 
+// The same maximum with its place: idx gets, per output and channel, the winning cell's position in the unclipped
+// window ((yy - y) * kw + (xx - x)), chosen by the same '>' scan from the first cell as window_max (so the
+// first maximum in row-major order wins, and a NaN first cell keeps it), for max_pool_grad_arg.
+void max_pool_arg(const PoolParams& p, const float* x, float* y, uint32_t* idx) {
+  const int64_t in_img = static_cast<int64_t>(p.ih) * p.iw * p.c, out_img = static_cast<int64_t>(p.oh) * p.ow * p.c;
+  const int c = p.c;  // a local: the uint32 stores below could alias p's ints, which would keep the loops scalar
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int n = 0; n < p.n; ++n)
+    for (int oy = 0; oy < p.oh; ++oy) {
+      const float* img = x + n * in_img;
+      for (int ox = 0; ox < p.ow; ++ox) {
+        const Window w = window(p, oy, ox);
+        const int y0 = oy * p.sh - p.pt, x0 = ox * p.sw - p.pl;
+        const int64_t out = n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c;
+        // The running maximum as bits, selected with masks so that the loop vectorizes (see route_to_first_max).
+        uint32_t* __restrict best = reinterpret_cast<uint32_t*>(y + out);
+        uint32_t* __restrict kk = idx + out;
+        const uint32_t* __restrict first =
+            reinterpret_cast<const uint32_t*>(img + (static_cast<int64_t>(w.y0) * p.iw + w.x0) * p.c);
+        const uint32_t k0 = (w.y0 - y0) * p.kw + (w.x0 - x0);
+        for (int ch = 0; ch < c; ++ch) {
+          best[ch] = first[ch];
+          kk[ch] = k0;
+        }
+        for (int yy = w.y0; yy < w.y1; ++yy)
+          for (int xx = w.x0; xx < w.x1; ++xx) {
+            const float* __restrict v = img + (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
+            const uint32_t* __restrict vb = reinterpret_cast<const uint32_t*>(v);
+            const uint32_t kc = (yy - y0) * p.kw + (xx - x0);
+            for (int ch = 0; ch < c; ++ch) {
+              const uint32_t gt = 0u - static_cast<uint32_t>(v[ch] > as_float(best[ch]));
+              best[ch] = (vb[ch] & gt) | (best[ch] & ~gt);
+              kk[ch] = (kc & gt) | (kk[ch] & ~gt);
+            }
+          }
+      }
+    }
+}
+
+// max_pool_grad from max_pool_arg's places, gathered: each input cell sums, in row-major order of the windows that
+// hold it, the gradients of those whose maximum it is, from +0, so every sum is the one max_pool_grad's scatter
+// makes (same additions in the same order; a cell no window picks gets +0). Writes dx once; never reads x.
+void max_pool_grad_arg(const PoolParams& p, const float* dy, const uint32_t* idx, float* dx) {
+  const int64_t in_img = static_cast<int64_t>(p.ih) * p.iw * p.c, out_img = static_cast<int64_t>(p.oh) * p.ow * p.c;
+  const int c = p.c;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int n = 0; n < p.n; ++n)
+    for (int yy = 0; yy < p.ih; ++yy) {
+      // Windows whose rows hold yy: oy * sh - pt <= yy < oy * sh - pt + kh.
+      const int oy0 = std::max(0, (yy + p.pt - p.kh + p.sh) / p.sh), oy1 = std::min(p.oh - 1, (yy + p.pt) / p.sh);
+      for (int xx = 0; xx < p.iw; ++xx) {
+        const int ox0 = std::max(0, (xx + p.pl - p.kw + p.sw) / p.sw), ox1 = std::min(p.ow - 1, (xx + p.pl) / p.sw);
+        float* __restrict d = dx + n * in_img + (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
+        for (int ch = 0; ch < c; ++ch) d[ch] = 0.f;
+        for (int oy = oy0; oy <= oy1; ++oy)
+          for (int ox = ox0; ox <= ox1; ++ox) {
+            const uint32_t kc = (yy - (oy * p.sh - p.pt)) * p.kw + (xx - (ox * p.sw - p.pl));
+            const int64_t out = n * out_img + (static_cast<int64_t>(oy) * p.ow + ox) * p.c;
+            const float* __restrict g = dy + out;
+            const uint32_t* __restrict ki = idx + out;
+            for (int ch = 0; ch < c; ++ch) {
+              uint32_t gb;
+              std::memcpy(&gb, g + ch, sizeof gb);
+              d[ch] += as_float(gb & (0u - static_cast<uint32_t>(ki[ch] == kc)));
+            }
+          }
+      }
+    }
+}
+
 }  // namespace fer

@@ -255,15 +255,6 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
         momentum_update(at(o[1]), at(o[2]), at(o[3]), o[4], at(o[5]), o[6] != 0, at(o[1]), at(o[2]));
         pc += 7;
         break;
-      case PlanOp::BnReluForward:  // x, gamma, beta, m, c, eps, y (= relu(bn(x))), mean, var
-        bn_relu_train_forward(at(o[1]), at(o[2]), at(o[3]), o[4], o[5], bits(o[6]), true, at(o[7]), at(o[8]), at(o[9]));
-        pc += 10;
-        break;
-      case PlanOp::BnReluBackward:  // dy, y (the relu output), x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta
-        bn_relu_train_backward(at(o[1]), at(o[2]), at(o[3]), at(o[4]), at(o[5]), at(o[6]), o[7], o[8], bits(o[9]),
-                               at(o[10]), at(o[11]), at(o[12]));
-        pc += 13;
-        break;
       case PlanOp::Copy:  // x, n, y
         std::memcpy(at(o[3]), at(o[1]), sizeof(float) * static_cast<size_t>(o[2]));
         pc += 4;
@@ -275,6 +266,30 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
       case PlanOp::Mul:  // a, b, n, out
         binary(BinaryOp::Mul, at(o[1]), o[3], at(o[2]), o[3], at(o[4]));
         pc += 5;
+        break;
+      case PlanOp::MaxPoolArg: {  // params[12], x, y, idx (uint32)
+        PoolParams p;
+        std::memcpy(&p, o + 1, sizeof p);
+        max_pool_arg(p, at(o[13]), at(o[14]), reinterpret_cast<uint32_t*>(at(o[15])));
+        pc += 16;
+        break;
+      }
+      case PlanOp::MaxPoolGradArg: {  // params[12], dy, idx (uint32), dx
+        PoolParams p;
+        std::memcpy(&p, o + 1, sizeof p);
+        max_pool_grad_arg(p, at(o[13]), reinterpret_cast<const uint32_t*>(at(o[14])), at(o[15]));
+        pc += 16;
+        break;
+      }
+      case PlanOp::BnReluForward:  // x, gamma, beta, m, c, eps, y (= relu(bn(x))), mean, var, scale_shift (2c)
+        bn_relu_train_forward(at(o[1]), at(o[2]), at(o[3]), o[4], o[5], bits(o[6]), true, at(o[7]), at(o[8]), at(o[9]),
+                              at(o[10]));
+        pc += 11;
+        break;
+      case PlanOp::BnReluBackward:  // dy, scale_shift, x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta
+        bn_relu_train_backward_ss(at(o[1]), at(o[2]), at(o[3]), at(o[4]), at(o[5]), at(o[6]), o[7], o[8], bits(o[9]),
+                                  at(o[10]), at(o[11]), at(o[12]));
+        pc += 13;
         break;
       default:
         throw std::runtime_error("plan: unknown instruction " + std::to_string(o[0]) + " at " + std::to_string(pc));

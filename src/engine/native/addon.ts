@@ -85,7 +85,7 @@ export interface NativeAddon {
   reluGrad?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   /**
    * A whole training step: the program of engine/native/step-plan.ts over its arena (native/src/step.cc). `times`
-   * (32 doubles) accumulates milliseconds per opcode (a convolution's at 24 + its kind). Absent in builds before it.
+   * (64 doubles) accumulates milliseconds per opcode (a convolution's at 24 + its kind). Absent in builds before it.
    */
   runPlan?(arena: Float32Array, program: Int32Array, times?: Float64Array): void;
   /** The highest plan opcode runPlan knows (step-compiler.ts PLAN_OP); absent in builds before the fused BN+ReLU ones. */

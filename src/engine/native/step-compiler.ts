@@ -26,13 +26,15 @@ export const PLAN_OP = {
   Adam: 16,
   Momentum: 17,
   Copy: 18,
-  BnReluForward: 19,
-  BnReluBackward: 20,
   SoftmaxXentDistill: 21,
   SoftmaxXentWeighted: 22,
   Zero: 23,
   MatMul: 27,
   Mul: 28,
+  MaxPoolArg: 29,
+  MaxPoolGradArg: 30,
+  BnReluForward: 31,
+  BnReluBackward: 32,
 } as const;
 
 /** Distillation's loss terms (train/distill.ts trainingLoss): the soft targets' weight and temperature. */

@@ -109,7 +109,11 @@ function batchNormalization(c: Compiler, l: Layer, x: Value): void {
   if (fusedRelu) c.fused.add(fusedRelu.name);
   const eps = bitsOf(bn.epsilon),
     decay = bitsOf(1 - bn.momentum);
-  c.b.emit(fusedRelu ? PLAN_OP.BnReluForward : PLAN_OP.BnForward, x.off, gamma.off, beta.off, m, ch, eps, y.off, mean, variance);
+  // Fused, the forward keeps its per-channel scale and shift, from which the backward recomputes ReLU's mask
+  // instead of reading the ReLU's output (the same mask: the same float operations on the same x).
+  const scaleShift = fusedRelu ? c.b.alloc(2 * ch) : -1;
+  if (fusedRelu) c.b.emit(PLAN_OP.BnReluForward, x.off, gamma.off, beta.off, m, ch, eps, y.off, mean, variance, scaleShift);
+  else c.b.emit(PLAN_OP.BnForward, x.off, gamma.off, beta.off, m, ch, eps, y.off, mean, variance);
   c.b.emit(PLAN_OP.BnMoving, mm.off, mean, ch, decay);
   c.b.emit(PLAN_OP.BnMoving, mv.off, variance, ch, decay);
   const from = inboundLayers(l)[0];
@@ -117,7 +121,7 @@ function batchNormalization(c: Compiler, l: Layer, x: Value): void {
     const tail = [x.off, gamma.off, mean, variance, m, ch, eps];
     c.contribute(from, (dst) =>
       fusedRelu
-        ? c.b.emit(PLAN_OP.BnReluBackward, c.grad(fusedRelu), y.off, ...tail, dst, gamma.grad!, beta.grad!)
+        ? c.b.emit(PLAN_OP.BnReluBackward, c.grad(fusedRelu), scaleShift, ...tail, dst, gamma.grad!, beta.grad!)
         : c.b.emit(PLAN_OP.BnBackward, c.grad(l), ...tail, dst, gamma.grad!, beta.grad!),
     );
   }, [fusedRelu ?? l]);
@@ -142,9 +146,12 @@ function maxPooling2d(c: Compiler, l: Layer, x: Value): void {
   );
   const p = poolParams(info);
   const y = c.output(l, info.outShape);
-  c.b.emit(PLAN_OP.MaxPool, ...p, x.off, y.off);
   const from = inboundLayers(l)[0];
-  c.onBackward(() => c.contribute(from, (dst) => c.b.emit(PLAN_OP.MaxPoolGrad, ...p, c.grad(l), x.off, dst)));
+  // Each maximum's place in its window (a uint32 per output): the gradient reads these instead of scanning every
+  // window of x again (same results, bit for bit).
+  const idx = c.b.alloc(prod(info.outShape));
+  c.b.emit(PLAN_OP.MaxPoolArg, ...p, x.off, y.off, idx);
+  c.onBackward(() => c.contribute(from, (dst) => c.b.emit(PLAN_OP.MaxPoolGradArg, ...p, c.grad(l), idx, dst)));
 }
 
 function add(c: Compiler, l: Layer): void {
