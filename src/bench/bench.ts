@@ -94,7 +94,8 @@ interface BenchTarget {
 
 async function openOnnx(file: string, o: SessionOptions | undefined, info: OnnxInfo): Promise<BenchTarget> {
   checkClassifierInput(info, file); // it is fed 48×48 images (another input is exit 3, not a failed run)
-  const session = await createSession(file, o);
+  // onnxruntime's default for a lone model's timing: its threads spin between runs (off everywhere else, ort.ts).
+  const session = await createSession(file, { spinning: true, ...o });
   return {
     runner(batch) {
       const x = randomBatch(batch);

@@ -38,6 +38,13 @@ export interface SessionOptions {
   /** Providers in order of preference (the first one available runs); overrides `provider`. */
   executionProviders?: readonly Provider[];
   threads?: number;
+  /**
+   * Let onnxruntime's intra-op threads spin after a run, waiting for the next (its default; default here: off).
+   * Spinning lowers a lone model's latency a little; beside the other work of a pipeline (fer predict decodes,
+   * detects and classifies several photos at once) it burns the cores the rest needs: off, the whole of `fer predict`
+   * on 640×480 photos spent 53 ms of CPU a photo instead of 73–75 (BENCHMARKS.md). `fer bench` turns it on.
+   */
+  spinning?: boolean;
   /** Fall back to CPU (with a note) when no requested provider is available instead of failing. */
   fallback?: boolean;
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
@@ -187,7 +194,7 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
     // Flush denormal floats to zero in onnxruntime's threads (x86 computes them ~100× slower). onnxruntime also sets
     // flush-to-zero and denormals-are-zero on the thread creating the session, JavaScript's, for good: from then on
     // JavaScript float32 arithmetic flushes denormals too (onnx/layout.ts flushDenormals keeps exports the same).
-    extra: { session: { set_denormal_as_zero: '1' } },
+    extra: { session: { set_denormal_as_zero: '1', 'intra_op.allow_spinning': o.spinning ? '1' : '0' } },
     executionMode: o.executionMode ?? 'sequential',
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
     ...(o.profile ? { enableProfiling: true, profileFilePrefix: o.profile } : {}),

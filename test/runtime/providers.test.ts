@@ -3,7 +3,7 @@
  * (listSupportedBackends) and a probe session; a missing one is a one-line error with exit 2 unless
  * --fallback or auto; bench rows, --json, the table and createPredictor name the provider that ran.
  */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { DEFAULT_ONNX } from '../../src/model/default.js';
 import {
   AUTO_PROVIDERS,
@@ -119,5 +119,26 @@ describe("this machine's onnxruntime-node", () => {
     const res = benchResultSchema.parse(JSON.parse(r.stdout));
     const ran = (await availableProviders()).includes('cuda') ? 'cuda' : 'cpu';
     for (const row of res.rows) expect(row).toMatchObject({ provider: ran, requestedProvider: 'auto' });
+  });
+});
+
+describe('createSession: spinning threads', () => {
+  // onnxruntime's intra-op threads spin between runs unless told not to: beside fer predict's other work that burnt
+  // a fifth of its CPU. Off unless asked for (fer bench asks).
+  it('turns onnxruntime spinning off by default and on when asked', async () => {
+    const ort = await import('onnxruntime-node');
+    const seen: unknown[] = [];
+    const create = ort.InferenceSession.create.bind(ort.InferenceSession);
+    const spy = vi.spyOn(ort.InferenceSession, 'create').mockImplementation(((m: string, o: unknown) => {
+      seen.push((o as { extra?: { session?: Record<string, string> } }).extra?.session?.['intra_op.allow_spinning']);
+      return create(m, o as never);
+    }) as never);
+    try {
+      for (const o of [{}, { spinning: true }, { spinning: false, threads: 2 }])
+        await (await createSession(DEFAULT_ONNX, o)).session.release();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(seen).toEqual(['0', '1', '0']);
   });
 });
