@@ -7,6 +7,7 @@
 // accumulation stays f32; only the products are rounded. Twice the arithmetic rate on AVX-512 BF16 / AMX.
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstring>
 #include <memory>
 #include <omp.h>
 #include <string>
@@ -59,6 +60,7 @@ struct ConvEntry {
   dnnl::convolution_backward_weights bwd_w;
   memory bwd_w_diff_wei;
   std::vector<float> wei_t;  // a 1×1 kernel transposed, for its input gradient as a forward convolution
+  std::vector<float> strided_tmp;  // that gradient at a strided 1×1's output cells, before it is spread out
 };
 
 std::string key_of(const ConvParams& p) {
@@ -141,6 +143,15 @@ memory compute_copy(const memory& user, const memory::desc& md, memory& copy, dn
   return converted(user, copy, r);
 }
 
+// A 1×1 kernel [ic, oc] (hwio) transposed to [oc, ic], in e's buffer: the kernel of its input gradient as a forward
+// convolution.
+const float* transposed_1x1(ConvEntry& e, const ConvParams& p, const float* w) {
+  e.wei_t.resize(static_cast<size_t>(p.ic) * p.oc);
+  for (int i = 0; i < p.ic; ++i)
+    for (int o = 0; o < p.oc; ++o) e.wei_t[static_cast<size_t>(o) * p.ic + i] = w[static_cast<size_t>(i) * p.oc + o];
+  return e.wei_t.data();
+}
+
 }  // namespace
 
 bool set_conv_bf16(bool on) {
@@ -177,13 +188,28 @@ void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, fl
         // matrix. With fewer than 16 input channels (less than one AVX-512 block) oneDNN 2.6's backward-data kernel
         // is slow and its forward kernel is not: 8 -> 16 channels at 64×44×44 (mini-Xception's first module),
         // 1.75 ms against 0.80 ms on one thread (DNNL_VERBOSE). From 16 channels up the two are within ±10%.
-        std::vector<float>& wt = e.wei_t;
-        wt.resize(static_cast<size_t>(p.ic) * p.oc);
-        for (int i = 0; i < p.ic; ++i)
-          for (int o = 0; o < p.oc; ++o) wt[static_cast<size_t>(o) * p.ic + i] = b[static_cast<size_t>(i) * p.oc + o];
         ConvParams q = p;
         q.ih = p.oh, q.iw = p.ow, q.ic = p.oc, q.oh = p.ih, q.ow = p.iw, q.oc = p.ic;
-        conv(ConvKind::Forward, q, a, wt.data(), out);
+        conv(ConvKind::Forward, q, a, transposed_1x1(e, p, b), out);
+        return;
+      }
+      if (p.groups == 1 && p.kh == 1 && p.kw == 1 && (p.sh > 1 || p.sw > 1) && p.pt == 0 && p.pl == 0 &&
+          (p.ih != p.oh * p.sh || p.iw != p.ow * p.sw) && !g_bf16) {
+        // A strided 1×1 convolution whose input is not a whole number of strides (mini-Xception's 11×11 -> 6×6
+        // shortcut): oneDNN 2.6 has no 1×1 backward-data kernel for it and its generic one took 0.42 ms on 2 threads
+        // for 64×11×11×32. Its input gradient is dy times the transposed kernel at the strided cells, 0 elsewhere.
+        ConvParams q = p;
+        q.ih = p.oh, q.iw = p.ow, q.ic = p.oc, q.oc = p.ic, q.sh = 1, q.sw = 1, q.pb = 0, q.pr = 0;
+        e.strided_tmp.resize(static_cast<size_t>(p.n) * p.oh * p.ow * p.ic);
+        float* t = e.strided_tmp.data();
+        conv(ConvKind::Forward, q, a, transposed_1x1(e, p, b), t);
+        std::memset(out, 0, sizeof(float) * static_cast<size_t>(p.n) * p.ih * p.iw * p.ic);
+#pragma omp parallel for collapse(2) schedule(static)
+        for (int n = 0; n < p.n; ++n)
+          for (int oy = 0; oy < p.oh; ++oy)
+            for (int ox = 0; ox < p.ow; ++ox)
+              std::memcpy(out + ((static_cast<int64_t>(n) * p.ih + oy * p.sh) * p.iw + ox * p.sw) * p.ic,
+                          t + ((static_cast<int64_t>(n) * p.oh + oy) * p.ow + ox) * p.ic, sizeof(float) * p.ic);
         return;
       }
       ensure_bwd_data(e, p);

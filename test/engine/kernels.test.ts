@@ -30,6 +30,10 @@ for (const [n, h, w, c, oc, k, s, pad] of [
   [2, 5, 7, 6, 4, 1, 1, 'same'],
   // The residual conv of mini-Xception's first block on an odd batch: oneDNN 2.6 crashed here on 2 threads.
   [7, 44, 44, 8, 16, 1, 2, 'same'],
+  // Strided 1×1 convs on inputs that are not a whole number of strides (the third block's 11×11 -> 6×6 residual
+  // conv): their input gradient is fer's own (conv.cc), not oneDNN's.
+  [2, 11, 11, 32, 64, 1, 2, 'same'],
+  [2, 9, 7, 8, 16, 1, 2, 'valid'],
 ] as [number, number, number, number, number, number, number, 'same' | 'valid'][]) {
   convCases.push({
     name: `conv2d n${n} ${h}x${w}x${c}→${oc} k${k} s${s} ${pad}`,
