@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/conv.cc",
+        "src/depthwise.cc",
         "src/pool.cc",
         "src/elementwise.cc",
         "src/step.cc"

@@ -219,6 +219,10 @@ void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, fl
       break;
     }
     case ConvKind::BackwardWeights: {
+      if (!g_bf16 && depthwise_weights_fits(p)) {
+        depthwise_weights(p, a, b, out);
+        return;
+      }
       // oneDNN 2.6's jit_1x1 avx512 backward-weights kernel crashes (SIGSEGV in a worker thread) for strided
       // 1×1 convs on an odd minibatch with more than one thread (found with --batch-size 35 on 2 threads).
       // Such a primitive is made and run on one thread; the rest keep all of them.

@@ -13,6 +13,10 @@ enum class ConvKind { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
 // Forward: a = x, b = filter, out = y.  BackwardData: a = dy, b = filter, out = dx.
 // BackwardWeights: a = x, b = dy, out = dfilter.
 void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, float* out);
+// The weight gradient of a stride-1 depthwise convolution under 16 channels (depthwise.cc): whether p is one, and
+// the gradient (a = x, b = dy, out = dfilter), which conv hands it in f32 mode.
+bool depthwise_weights_fits(const ConvParams& p);
+void depthwise_weights(const ConvParams& p, const float* x, const float* dy, float* out);
 // Convolutions from now on in bf16 (inputs rounded to bf16, f32 accumulation and outputs) or f32. Returns
 // false, leaving f32, when this CPU has no bf16 convolution kernel.
 bool set_conv_bf16(bool on);

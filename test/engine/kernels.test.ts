@@ -34,6 +34,8 @@ for (const [n, h, w, c, oc, k, s, pad] of [
   // conv): their input gradient is fer's own (conv.cc), not oneDNN's.
   [2, 11, 11, 32, 64, 1, 2, 'same'],
   [2, 9, 7, 8, 16, 1, 2, 'valid'],
+  // 3×3 stride 1 on 8 channels: the depthwise weight gradient is fer's own there (depthwise.cc).
+  [2, 12, 10, 8, 8, 3, 1, 'same'],
 ] as [number, number, number, number, number, number, number, 'same' | 'valid'][]) {
   convCases.push({
     name: `conv2d n${n} ${h}x${w}x${c}→${oc} k${k} s${s} ${pad}`,
