@@ -193,8 +193,8 @@ void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, fl
         conv(ConvKind::Forward, q, a, transposed_1x1(e, p, b), out);
         return;
       }
-      if (p.groups == 1 && p.kh == 1 && p.kw == 1 && (p.sh > 1 || p.sw > 1) && p.pt == 0 && p.pl == 0 &&
-          (p.ih != p.oh * p.sh || p.iw != p.ow * p.sw) && !g_bf16) {
+      if (p.groups == 1 && p.kh == 1 && p.kw == 1 && (p.sh > 1 || p.sw > 1) && p.pt == 0 && p.pl == 0 && p.pb == 0 &&
+          p.pr == 0 && (p.ih != p.oh * p.sh || p.iw != p.ow * p.sw) && !g_bf16) {
         // A strided 1×1 convolution whose input is not a whole number of strides (mini-Xception's 11×11 -> 6×6
         // shortcut): oneDNN 2.6 has no 1×1 backward-data kernel for it and its generic one took 0.42 ms on 2 threads
         // for 64×11×11×32. Its input gradient is dy times the transposed kernel at the strided cells, 0 elsewhere.

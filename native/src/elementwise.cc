@@ -125,6 +125,8 @@ void bn_backward_coefficients(const std::vector<double>& sdy, const std::vector<
 
 // The batch-norm backward of an [m, c] matrix; with scale_shift (the forward's, relu(x * scale + shift) was its
 // output) dy is first masked where that pre-ReLU value, recomputed with the same float operations, is not above 0.
+// Every thread that runs a kernel has flush-to-zero and denormals-are-zero on (addon.cc FlushDenormals), so the
+// recomputed value is the forward's whichever thread computes either.
 template <int C>
 void bn_backward(const float* dy, const float* scale_shift, const float* x, const float* gamma, const float* mean,
                  const float* var, int64_t m, int c_rt, float eps, float* dx, float* dgamma, float* dbeta) {

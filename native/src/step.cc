@@ -131,7 +131,7 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
       const auto t1 = clock::now();
       if (pc > 0) times[slot] += std::chrono::duration<double, std::milli>(t1 - t0).count();
       t0 = t1;
-      slot = op == PlanOp::Conv ? 24 + o[1] : o[0];
+      slot = std::min(63, std::max(0, op == PlanOp::Conv ? 24 + o[1] : o[0]));  // times holds 64 doubles
     }
     switch (op) {
       case PlanOp::Conv: {  // kind, params[18], a, b, out

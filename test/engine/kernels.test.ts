@@ -63,6 +63,23 @@ for (const [n, h, w, c, oc, k, s, pad] of [
 }
 const otherCases: Case[] = [
   {
+    // Bottom/right padding on a strided 1×1 conv: its last output row and column read padding only, so their
+    // gradient goes nowhere (conv.cc's own strided 1×1 input gradient must not take this one: it would write
+    // past the image).
+    name: 'conv2d 1×1 s2 with explicit bottom/right padding',
+    shapes: [
+      [2, 4, 5, 3],
+      [1, 1, 3, 4],
+    ],
+    f: (x, f) =>
+      tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, [
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [0, 0],
+      ]),
+  },
+  {
     name: 'fused conv2d + bias + relu',
     shapes: [[2, 6, 6, 3], [3, 3, 3, 4], [4]],
     f: (x, f, b) =>

@@ -23,7 +23,7 @@ import { randomArray } from '../helpers.js';
 import { expectStateClose as expectClose, snapshot, type State } from './step-state.js';
 
 const addon = loadNativeAddon();
-const hasStep = !!addon?.runPlan && (addon.planOps ?? 0) >= PLAN_OP.Mul;
+const hasStep = !!addon?.runPlan && (addon.planOps ?? 0) >= Math.max(...Object.values(PLAN_OP));
 const N = 4,
   SIZE = 24,
   C = 7;
