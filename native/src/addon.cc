@@ -233,7 +233,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("runPlan", Napi::Function::New(env, RunPlan));
   // The highest PlanOp this build runs (kernels.h): a newer compiler checks it before emitting newer instructions.
-  exports.Set("planOps", Napi::Number::New(env, static_cast<int>(fer::PlanOp::BnReluBackward)));
+  exports.Set("planOps", Napi::Number::New(env, static_cast<int>(fer::PlanOp::BnInfer)));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setConvBf16", Napi::Function::New(env, SetConvBf16));

@@ -95,7 +95,9 @@ enum class PlanOp {
   // Max pooling through its maxima's places (max_pool_arg, max_pool_grad_arg).
   MaxPoolArg = 29, MaxPoolGradArg = 30,
   // BN + ReLU keeping the forward's scale and shift, whose backward recomputes ReLU's mask from x.
-  BnReluForward = 31, BnReluBackward = 32
+  BnReluForward = 31, BnReluBackward = 32,
+  // Inference plans (step-plan.ts compileInference): batch norm with the moving statistics.
+  BnInfer = 33
 };
 // times (null, or 64 doubles): adds each instruction's milliseconds at its opcode, a convolution's at 24 + its kind.
 void run_plan(float* arena, const int32_t* program, int64_t len, double* times = nullptr);

@@ -291,6 +291,10 @@ void run_plan(float* a, const int32_t* prog, int64_t len, double* times) {
                                   at(o[10]), at(o[11]), at(o[12]));
         pc += 13;
         break;
+      case PlanOp::BnInfer:  // x, moving mean, moving var, beta, gamma, m, c, eps, y
+        bn_infer(at(o[1]), at(o[2]), at(o[3]), at(o[4]), at(o[5]), o[6], o[7], bits(o[8]), at(o[9]));
+        pc += 10;
+        break;
       default:
         throw std::runtime_error("plan: unknown instruction " + std::to_string(o[0]) + " at " + std::to_string(pc));
     }

@@ -2,6 +2,8 @@
 import { tf } from '../engine/tf.js';
 import { ProbsTable, viewBatches, type Tta } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
+import { NATIVE_BACKEND } from '../engine/native/native-backend.js';
+import { NativeInference } from '../engine/native/native-infer.js';
 
 export type { Tta };
 
@@ -26,12 +28,35 @@ export function predictProbs(
   onProgress?: OnProgress,
 ): Float32Array {
   const table = new ProbsTable(n);
+  const native = nativeInference(model);
   for (const b of viewBatches(images, n, tta, batchSize)) {
     const perView = b.views.map((v) =>
-      tf.tidy(() => (model.predict(tf.tensor4d(v, [b.count, IMAGE_SIZE, IMAGE_SIZE, 1])) as tf.Tensor).dataSync() as Float32Array),
+      native
+        ? native.probs(v, b.count)
+        : tf.tidy(() => (model.predict(tf.tensor4d(v, [b.count, IMAGE_SIZE, IMAGE_SIZE, 1])) as tf.Tensor).dataSync() as Float32Array),
     );
     table.add(b, perView);
     onProgress?.(b.start + b.count, n);
   }
   return table.result;
+}
+
+/** Native forward passes by model (batch 64; whatever predictProbs's batch, it runs them 64 at a time). */
+const nativeByModel = new WeakMap<object, NativeInference | null>();
+
+/**
+ * On fer-native, a tfjs model the step compiler knows runs as one addon call a batch (engine/native/native-infer.ts,
+ * tested equal to predict) with its current weights; anything else (another backend, another model or layer, a
+ * Predictor that is not a LayersModel, FER_NATIVE_INFER=0) keeps tfjs's predict.
+ */
+function nativeInference(model: Predictor): NativeInference | null {
+  if (tf.getBackend() !== NATIVE_BACKEND || process.env.FER_NATIVE_INFER === '0' || !(model instanceof tf.LayersModel)) return null;
+  if (!nativeByModel.has(model)) {
+    const inf = NativeInference.create(model, 64);
+    nativeByModel.set(model, 'unsupported' in inf ? null : inf);
+    return 'unsupported' in inf ? null : inf;
+  }
+  const inf = nativeByModel.get(model) ?? null;
+  inf?.load(); // the weights may have changed since (a training run validates after each epoch)
+  return inf;
 }

@@ -22,7 +22,7 @@ import { setLearningRate } from '../engine/tfjs-internals.js';
 import type { TrainOptions } from './options.js';
 import { swapWeights, updateEma } from './setup.js';
 import { eraseBatch, emaDecay, mixBatch } from './recipe.js';
-import { onlineSoftTargets, trainingLoss } from './distill.js';
+import { nativeSoftTargets, onlineSoftTargets, trainingLoss } from './distill.js';
 import type { NativeTrainStep } from '../engine/native/native-step.js';
 import { nativeStepWithHooks } from './native-step.js';
 
@@ -104,6 +104,8 @@ function optimizerStep(
 /** The online teachers' soft targets for a batch (null without them), for the native step (tfjs's step makes its own). */
 function onlineSofts(loss: EpochLoop['lossOptions'], batch: { xs: Float32Array; n: number }): Float32Array | null {
   if (!loss.online?.length) return null;
+  const native = nativeSoftTargets(loss.online, batch.xs, batch.n, loss.temperature);
+  if (native) return native;
   return tf.tidy(
     () =>
       onlineSoftTargets(

@@ -35,6 +35,7 @@ export const PLAN_OP = {
   MaxPoolGradArg: 30,
   BnReluForward: 31,
   BnReluBackward: 32,
+  BnInfer: 33,
 } as const;
 
 /** Distillation's loss terms (train/distill.ts trainingLoss): the soft targets' weight and temperature. */
@@ -161,12 +162,14 @@ export class Compiler {
     readonly batch: number,
     /** Fuse a ReLU into the batch norm before it (off: the two as separate instructions, for tests). */
     readonly fuse = true,
+    /** A forward pass as tfjs-layers' predict runs it (batch norm on its moving statistics, no dropout), nothing else. */
+    readonly inference = false,
   ) {
     for (const v of model.weights) {
       const size = prod(v.shape as number[]);
       this.weights.set(v, { variable: v, off: this.b.alloc(size), size, trainable: v.trainable });
     }
-    for (const v of model.trainableWeights) this.weights.get(v)!.grad = this.b.alloc(prod(v.shape as number[]));
+    if (!inference) for (const v of model.trainableWeights) this.weights.get(v)!.grad = this.b.alloc(prod(v.shape as number[]));
   }
 
   /** A gradient-sized buffer of n floats: a released one of that size, else a new one. */

@@ -45,8 +45,8 @@ export function dropout(c: Compiler, l: Layer, x: Value): void {
   const n = prod(x.shape);
   const y = c.output(l, x.shape);
   const from = inboundLayers(l)[0];
-  if (!(d.rate > 0 && d.rate < 1)) {
-    // tfjs-layers passes the input through: so does the plan.
+  if (!(d.rate > 0 && d.rate < 1) || c.inference) {
+    // tfjs-layers passes the input through (no rate, or not training): so does the plan.
     c.b.emit(PLAN_OP.Copy, x.off, n, y.off);
     c.onBackward(() => c.contributeBuffer(from, c.grad(l)));
     return;

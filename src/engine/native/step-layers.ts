@@ -101,9 +101,17 @@ function batchNormalization(c: Compiler, l: Layer, x: Value): void {
     mv = c.weight(bn.movingVariance);
   const ch = x.shape[x.shape.length - 1],
     m = prod(x.shape) / ch;
+  const fusedRelu = c.fuse ? soleRelu(l) : null;
+  if (c.inference) {
+    // tfjs-layers' batchNormalization with the moving statistics, the ReLU after it in place.
+    const y = c.output(fusedRelu ?? l, x.shape);
+    if (fusedRelu) c.fused.add(fusedRelu.name);
+    c.b.emit(PLAN_OP.BnInfer, x.off, mm.off, mv.off, beta.off, gamma.off, m, ch, bitsOf(bn.epsilon), y.off);
+    if (fusedRelu) c.b.emit(PLAN_OP.Relu, y.off, prod(x.shape), y.off);
+    return;
+  }
   const mean = c.b.alloc(ch),
     variance = c.b.alloc(ch);
-  const fusedRelu = c.fuse ? soleRelu(l) : null;
   // Fused: the ReLU's output is the one value; the batch norm's own output is never written.
   const y = c.output(fusedRelu ?? l, x.shape);
   if (fusedRelu) c.fused.add(fusedRelu.name);
@@ -147,6 +155,7 @@ function maxPooling2d(c: Compiler, l: Layer, x: Value): void {
   const p = poolParams(info);
   const y = c.output(l, info.outShape);
   const from = inboundLayers(l)[0];
+  if (c.inference) return c.b.emit(PLAN_OP.MaxPool, ...p, x.off, y.off);
   // Each maximum's place in its window (a uint32 per output): the gradient reads these instead of scanning every
   // window of x again (same results, bit for bit).
   const idx = c.b.alloc(prod(info.outShape));

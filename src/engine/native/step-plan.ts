@@ -12,6 +12,7 @@ import type { tf } from '../tf.js';
 import {
   Compiler,
   PLAN_OP,
+  type PlannedWeight,
   Unsupported,
   bitsOf,
   prod,
@@ -26,6 +27,18 @@ import { HANDLERS, relu } from './step-layers.js';
 import { isSoftmaxDense, logitsOf } from './step-layers-resnet.js';
 
 export { PLAN_OP, type PlannedWeight, type StepDistill, type StepOptimizer, type StepPlan } from './step-compiler.js';
+
+/** A forward pass for prediction (compileInference): the batch in at `input`, the [batch, classes] logits out at `logits`. */
+export interface InferencePlan {
+  program: Int32Array;
+  size: number;
+  batch: number;
+  classes: number;
+  input: number;
+  inputSize: number;
+  logits: number;
+  weights: PlannedWeight[];
+}
 
 /** The loss instruction: softmax cross-entropy, with a teacher's soft targets and/or per-row (class) weights. */
 function softmaxLoss(
@@ -122,6 +135,32 @@ export function compileStep(
       weights,
       optimizer,
       perStep: c.perStep,
+    };
+  } catch (e) {
+    if (e instanceof Unsupported) return { unsupported: e.message };
+    throw e;
+  }
+}
+
+/**
+ * The plan of `model`'s forward pass as tfjs-layers' predict runs it (batch norm on the moving statistics, dropout
+ * off) at batch size `batch`, up to the logits; or the reason it has none.
+ */
+export function compileInference(model: tf.LayersModel, batch: number): InferencePlan | { unsupported: string } {
+  const c = new Compiler(model, batch, true, true);
+  try {
+    const out = forward(c, model, batch);
+    const logits = logitsOf(c, out).value;
+    const input = c.values.get(c.inputName)!;
+    return {
+      program: Int32Array.from(c.b.prog),
+      size: c.b.size,
+      batch,
+      classes: logits.shape[1],
+      input: input.off,
+      inputSize: prod(input.shape),
+      logits: logits.off,
+      weights: model.weights.map((v) => c.weights.get(v)!),
     };
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
