@@ -58,15 +58,22 @@ export interface PlannedWeight {
   v?: number;
 }
 
-export interface StepPlan {
+/** What every plan has: its program and arena size, its batch and classes, where the batch goes, the weights' places. */
+export interface PlanCore {
   program: Int32Array;
   /** Floats in the arena. */
   size: number;
   batch: number;
   classes: number;
-  /** Offsets: the [N, H, W, C] batch, the [N, classes] targets, the output probabilities, the loss, the optimizer's constants. */
+  /** The [N, H, W, C] batch's offset and size. */
   input: number;
   inputSize: number;
+  /** model.weights in order; `trainable` ones in model.trainableWeights order are `weights.filter(w => w.trainable)`. */
+  weights: PlannedWeight[];
+}
+
+export interface StepPlan extends PlanCore {
+  /** Offsets: the [N, classes] targets, the output probabilities, the loss, the optimizer's constants. */
   target: number;
   /** The [N, classes] soft targets with distillation, else -1. */
   soft: number;
@@ -77,8 +84,6 @@ export interface StepPlan {
   probs: number;
   loss: number;
   k: number;
-  /** model.weights in order; `trainable` ones in model.trainableWeights order are `weights.filter(w => w.trainable)`. */
-  weights: PlannedWeight[];
   optimizer: StepOptimizer;
   /** What to write into the arena before each step besides the batch (dropout masks, drawn by tfjs). */
   perStep: ((arena: Float32Array) => void)[];
@@ -207,6 +212,20 @@ export class Compiler {
         if (left === 0) this.release(g, prod(this.values.get(l.name)!.shape));
       }
     }
+  }
+
+  /** The plan's common part once the program is written, with `classes` logits. */
+  core(classes: number): PlanCore {
+    const input = this.values.get(this.inputName)!;
+    return {
+      program: Int32Array.from(this.b.prog),
+      size: this.b.size,
+      batch: this.batch,
+      classes,
+      input: input.off,
+      inputSize: prod(input.shape),
+      weights: this.model.weights.map((v) => this.weights.get(v)!),
+    };
   }
 
   weight(v: tf.LayerVariable | null | undefined, l2 = 0): PlannedWeight {

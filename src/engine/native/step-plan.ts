@@ -12,10 +12,9 @@ import type { tf } from '../tf.js';
 import {
   Compiler,
   PLAN_OP,
-  type PlannedWeight,
+  type PlanCore,
   Unsupported,
   bitsOf,
-  prod,
   refuse,
   type Layer,
   type StepDistill,
@@ -29,15 +28,8 @@ import { isSoftmaxDense, logitsOf } from './step-layers-resnet.js';
 export { PLAN_OP, type PlannedWeight, type StepDistill, type StepOptimizer, type StepPlan } from './step-compiler.js';
 
 /** A forward pass for prediction (compileInference): the batch in at `input`, the [batch, classes] logits out at `logits`. */
-export interface InferencePlan {
-  program: Int32Array;
-  size: number;
-  batch: number;
-  classes: number;
-  input: number;
-  inputSize: number;
+export interface InferencePlan extends PlanCore {
   logits: number;
-  weights: PlannedWeight[];
 }
 
 /** The loss instruction: softmax cross-entropy, with a teacher's soft targets and/or per-row (class) weights. */
@@ -117,14 +109,8 @@ export function compileStep(
         c.b.emit(PLAN_OP.Adam, w.off, w.m, w.v, w.grad!, w.size, k);
       } else c.b.emit(PLAN_OP.Momentum, w.off, w.m, w.grad!, w.size, k, optimizer.nesterov ? 1 : 0);
     }
-    const input = c.values.get(c.inputName)!;
     return {
-      program: Int32Array.from(c.b.prog),
-      size: c.b.size,
-      batch,
-      classes: logits.shape[1],
-      input: input.off,
-      inputSize: prod(input.shape),
+      ...c.core(logits.shape[1]),
       target,
       soft,
       rowWeights,
@@ -132,7 +118,6 @@ export function compileStep(
       probs,
       loss,
       k,
-      weights,
       optimizer,
       perStep: c.perStep,
     };
@@ -151,17 +136,7 @@ export function compileInference(model: tf.LayersModel, batch: number): Inferenc
   try {
     const out = forward(c, model, batch);
     const logits = logitsOf(c, out).value;
-    const input = c.values.get(c.inputName)!;
-    return {
-      program: Int32Array.from(c.b.prog),
-      size: c.b.size,
-      batch,
-      classes: logits.shape[1],
-      input: input.off,
-      inputSize: prod(input.shape),
-      logits: logits.off,
-      weights: model.weights.map((v) => c.weights.get(v)!),
-    };
+    return { ...c.core(logits.shape[1]), logits: logits.off };
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
     throw e;
