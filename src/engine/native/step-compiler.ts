@@ -161,6 +161,9 @@ export class Compiler {
   fused = new Set<string>();
   /** Arena writes before each step (StepPlan.perStep). */
   perStep: ((arena: Float32Array) => void)[] = [];
+  /** Inference: how many layers still read each value, and the buffers of values none does, by size. */
+  private readers = new Map<string, number>();
+  private freeValues = new Map<number, number[]>();
 
   constructor(
     readonly model: tf.LayersModel,
@@ -242,9 +245,26 @@ export class Compiler {
   }
 
   output(l: Layer, shape: number[]): Value {
-    const v = { off: this.b.alloc(prod(shape)), shape };
+    const n = prod(shape);
+    // Inference: a value no later layer reads (consumed) hands its buffer on; a step keeps every value for backward.
+    const reused = this.inference ? this.freeValues.get(Math.ceil(n / 16))?.pop() : undefined;
+    const v = { off: reused ?? this.b.alloc(n), shape };
     this.values.set(l.name, v);
+    this.readers.set(l.name, outboundLayers(l).length);
     return v;
+  }
+
+  /** Inference: `l`'s instructions are written; the values it read that no other layer still reads are free. */
+  consumed(l: Layer): void {
+    if (!this.inference) return;
+    for (const f of inboundLayers(l)) {
+      const left = (this.readers.get(f.name) ?? 0) - 1;
+      this.readers.set(f.name, left);
+      const v = this.values.get(f.name);
+      if (left !== 0 || !v || f.name === this.inputName) continue;
+      const k = Math.ceil(prod(v.shape) / 16);
+      this.freeValues.set(k, [...(this.freeValues.get(k) ?? []), v.off]);
+    }
   }
 
   /** Whether a gradient is needed for the value `l` produces (not for the model's input). */

@@ -74,6 +74,7 @@ function forward(c: Compiler, model: tf.LayersModel, batch: number): Layer {
     if (cls === 'Activation' && cfg.activation === 'relu') relu(c, l, c.input(l));
     else if (HANDLERS[cls]) HANDLERS[cls](c, l, cls === 'Add' ? (undefined as never) : c.input(l));
     else refuse(`layer ${l.name} (${cls}${cls === 'Activation' ? ` ${String(cfg.activation)}` : ''})`);
+    c.consumed(l);
   }
   const cfg = out.getConfig() as Record<string, unknown>;
   if ((out.getClassName() !== 'Activation' || cfg.activation !== 'softmax') && !isSoftmaxDense(out))
