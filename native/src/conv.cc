@@ -182,24 +182,22 @@ void conv(ConvKind kind, const ConvParams& p, const float* a, const float* b, fl
       break;
     }
     case ConvKind::BackwardData: {
-      if (p.groups == 1 && p.ic < 16 && p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 &&
-          p.pb == 0 && p.pr == 0 && !g_bf16) {
-        // A 1×1 stride-1 convolution's input gradient is the forward convolution of dy with the transposed [ic, oc]
-        // matrix. With fewer than 16 input channels (less than one AVX-512 block) oneDNN 2.6's backward-data kernel
-        // is slow and its forward kernel is not: 8 -> 16 channels at 64×44×44 (mini-Xception's first module),
-        // 1.75 ms against 0.80 ms on one thread (DNNL_VERBOSE). From 16 channels up the two are within ±10%.
+      // A 1×1 convolution without padding has as input gradient the forward convolution of dy with the transposed
+      // [ic, oc] matrix, at the strided cells (0 elsewhere). fer runs it so where oneDNN 2.6 is slow:
+      // - stride 1 with fewer than 16 input channels (less than one AVX-512 block): its backward-data kernel took
+      //   1.75 ms against its forward kernel's 0.80 for 8 -> 16 channels at 64×44×44 on one thread (mini-Xception's
+      //   first module); from 16 channels up the two are within ±10%;
+      // - strided, on an input that is not a whole number of strides (the 11×11 -> 6×6 shortcut): it has no 1×1
+      //   backward-data kernel there, and its generic one took 0.42 ms on 2 threads for 64×11×11×32.
+      const bool strided = p.sh > 1 || p.sw > 1;
+      if (p.groups == 1 && p.kh == 1 && p.kw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0 && !g_bf16 &&
+          (strided ? p.ih != p.oh * p.sh || p.iw != p.ow * p.sw : p.ic < 16)) {
         ConvParams q = p;
-        q.ih = p.oh, q.iw = p.ow, q.ic = p.oc, q.oh = p.ih, q.ow = p.iw, q.oc = p.ic;
-        conv(ConvKind::Forward, q, a, transposed_1x1(e, p, b), out);
-        return;
-      }
-      if (p.groups == 1 && p.kh == 1 && p.kw == 1 && (p.sh > 1 || p.sw > 1) && p.pt == 0 && p.pl == 0 && p.pb == 0 &&
-          p.pr == 0 && (p.ih != p.oh * p.sh || p.iw != p.ow * p.sw) && !g_bf16) {
-        // A strided 1×1 convolution whose input is not a whole number of strides (mini-Xception's 11×11 -> 6×6
-        // shortcut): oneDNN 2.6 has no 1×1 backward-data kernel for it and its generic one took 0.42 ms on 2 threads
-        // for 64×11×11×32. Its input gradient is dy times the transposed kernel at the strided cells, 0 elsewhere.
-        ConvParams q = p;
-        q.ih = p.oh, q.iw = p.ow, q.ic = p.oc, q.oc = p.ic, q.sh = 1, q.sw = 1, q.pb = 0, q.pr = 0;
+        q.ih = p.oh, q.iw = p.ow, q.ic = p.oc, q.oc = p.ic, q.sh = 1, q.sw = 1;
+        if (!strided) {
+          conv(ConvKind::Forward, q, a, transposed_1x1(e, p, b), out);
+          return;
+        }
         e.strided_tmp.resize(static_cast<size_t>(p.n) * p.oh * p.ow * p.ic);
         float* t = e.strided_tmp.data();
         conv(ConvKind::Forward, q, a, transposed_1x1(e, p, b), t);

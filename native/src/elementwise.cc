@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "kernels.h"
@@ -49,9 +50,7 @@ namespace {
 // are not specialized: their 64×44×44 maps are bound by memory either way, and GCC's unrolled code for 16 was 2.7×
 // slower (a C++ bench of this file, min of 20 calls each).
 template <int C>
-struct Ch {
-  static constexpr int value = C;
-};
+using Ch = std::integral_constant<int, C>;
 template <typename Fn>
 void with_channels(int c, Fn&& fn) {
   switch (c) {

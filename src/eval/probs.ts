@@ -2,8 +2,7 @@
 import { tf } from '../engine/tf.js';
 import { ProbsTable, viewBatches, type Tta } from '../data/augment.js';
 import { IMAGE_SIZE } from '../data/classes.js';
-import { NATIVE_BACKEND } from '../engine/native/native-backend.js';
-import { NativeInference } from '../engine/native/native-infer.js';
+import { nativeInferenceFor } from '../engine/native/native-infer.js';
 
 export type { Tta };
 
@@ -28,7 +27,8 @@ export function predictProbs(
   onProgress?: OnProgress,
 ): Float32Array {
   const table = new ProbsTable(n);
-  const native = nativeInference(model);
+  // On fer-native, a model the step compiler knows runs natively (tested equal to predict), with its current weights.
+  const native = nativeInferenceFor(model, true);
   for (const b of viewBatches(images, n, tta, batchSize)) {
     const perView = b.views.map((v) =>
       native
@@ -39,24 +39,4 @@ export function predictProbs(
     onProgress?.(b.start + b.count, n);
   }
   return table.result;
-}
-
-/** Native forward passes by model (batch 64; whatever predictProbs's batch, it runs them 64 at a time). */
-const nativeByModel = new WeakMap<object, NativeInference | null>();
-
-/**
- * On fer-native, a tfjs model the step compiler knows runs as one addon call a batch (engine/native/native-infer.ts,
- * tested equal to predict) with its current weights; anything else (another backend, another model or layer, a
- * Predictor that is not a LayersModel, FER_NATIVE_INFER=0) keeps tfjs's predict.
- */
-function nativeInference(model: Predictor): NativeInference | null {
-  if (tf.getBackend() !== NATIVE_BACKEND || process.env.FER_NATIVE_INFER === '0' || !(model instanceof tf.LayersModel)) return null;
-  if (!nativeByModel.has(model)) {
-    const inf = NativeInference.create(model, 64);
-    nativeByModel.set(model, 'unsupported' in inf ? null : inf);
-    return 'unsupported' in inf ? null : inf;
-  }
-  const inf = nativeByModel.get(model) ?? null;
-  inf?.load(); // the weights may have changed since (a training run validates after each epoch)
-  return inf;
 }

@@ -16,8 +16,7 @@ import { resolveTeachers } from '../model/default.js';
 import { loadModel } from '../model/io.js';
 import type { TrainOptions } from './options.js';
 import { tf } from '../engine/tf.js';
-import { NATIVE_BACKEND } from '../engine/native/native-backend.js';
-import { NativeInference, softmaxRows } from '../engine/native/native-infer.js';
+import { nativeInferenceFor, softmaxRows, type NativeInference } from '../engine/native/native-infer.js';
 import { UsageError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { modelProbs } from '../eval/evaluate.js';
@@ -67,25 +66,14 @@ export function onlineSoftTargets(teachers: tf.LayersModel[], x: tf.Tensor, temp
   });
 }
 
-const nativeTeachers = new WeakMap<tf.LayersModel, NativeInference | null>();
-
 /**
  * onlineSoftTargets for a batch of n preprocessed images `xs`, with each teacher's forward pass as one addon call
  * (engine/native/native-infer.ts: tested equal to predict; teachers are frozen, so their weights are read once);
  * null where a teacher has none (another backend, a layer the compiler does not know): then tfjs's runs.
  */
 export function nativeSoftTargets(teachers: tf.LayersModel[], xs: Float32Array, n: number, temperature: number): Float32Array | null {
-  if (tf.getBackend() !== NATIVE_BACKEND || process.env.FER_NATIVE_INFER === '0') return null;
-  const nets: NativeInference[] = [];
-  for (const t of teachers) {
-    if (!nativeTeachers.has(t)) {
-      const inf = NativeInference.create(t, 64);
-      nativeTeachers.set(t, 'unsupported' in inf ? null : inf);
-    }
-    const inf = nativeTeachers.get(t);
-    if (!inf) return null;
-    nets.push(inf);
-  }
+  const nets = teachers.map((t) => nativeInferenceFor(t));
+  if (nets.length === 0 || !nets.every((x): x is NativeInference => x !== null)) return null;
   const p = nets[0].probs(xs, n);
   for (const net of nets.slice(1)) {
     const q = net.probs(xs, n);

@@ -13,7 +13,7 @@ import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
 import { loadNativeAddon } from '../../src/engine/native/addon.js';
 import { NativeTrainStep } from '../../src/engine/native/native-step.js';
-import { PLAN_OP, compileStep } from '../../src/engine/native/step-plan.js';
+import { PLAN_OP, PLAN_OPS, compileStep } from '../../src/engine/native/step-plan.js';
 import { buildModel, resnet } from '../../src/model/mini-xception.js';
 import { loadModel } from '../../src/model/io.js';
 import { withPenalties } from '../../src/train/epoch.js';
@@ -23,7 +23,7 @@ import { randomArray } from '../helpers.js';
 import { expectStateClose as expectClose, snapshot, type State } from './step-state.js';
 
 const addon = loadNativeAddon();
-const hasStep = !!addon?.runPlan && (addon.planOps ?? 0) >= Math.max(...Object.values(PLAN_OP));
+const hasStep = !!addon?.runPlan && (addon.planOps ?? 0) >= PLAN_OPS;
 const N = 4,
   SIZE = 24,
   C = 7;

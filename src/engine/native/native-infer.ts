@@ -1,15 +1,14 @@
 /**
  * A model's forward pass as one addon call a batch (step-plan.ts compileInference): what tfjs-layers' predict
  * computes (batch norm on the moving statistics, no dropout), without a kernel dispatch per layer. For the
- * validation pass of `fer train` and the online teachers of distillation, on fer-native where the model is one
- * the step compiler knows; anything else keeps tfjs.
+ * validation pass of `fer train`, `fer eval` of tfjs models and the online teachers of distillation, on fer-native
+ * where the model is one the step compiler knows; anything else keeps tfjs.
  */
-import type { tf } from '../tf.js';
-import { loadNativeAddon, type NativeAddon } from './addon.js';
-import { compileInference, PLAN_OP, type InferencePlan } from './step-plan.js';
-
-const PLAN_OPS = Math.max(...Object.values(PLAN_OP));
-type RunPlan = (arena: Float32Array, program: Int32Array) => void;
+import { tf } from '../tf.js';
+import { NATIVE_BACKEND } from './native-backend.js';
+import { planExecutor, type RunPlan } from './native-step.js';
+import { compileInference, type InferencePlan } from './step-plan.js';
+import { readWeights } from './step-compiler.js';
 
 export class NativeInference {
   private readonly arena: Float32Array;
@@ -23,12 +22,10 @@ export class NativeInference {
 
   /** The forward pass of `model` at batch size `batch`, its weights loaded; or why there is none. */
   static create(model: tf.LayersModel, batch: number): NativeInference | { unsupported: string } {
-    const addon: NativeAddon | null = loadNativeAddon();
-    if (!addon?.runPlan) return { unsupported: 'no native addon with runPlan' };
-    if ((addon.planOps ?? 0) < PLAN_OPS) return { unsupported: 'an addon build older than this plan compiler (rebuild native/)' };
+    const runPlan = planExecutor();
+    if (typeof runPlan !== 'function') return runPlan;
     const plan = compileInference(model, batch);
     if ('unsupported' in plan) return plan;
-    const runPlan = addon.runPlan.bind(addon) as RunPlan;
     const inf = new NativeInference(plan, runPlan);
     inf.load();
     return inf;
@@ -36,7 +33,7 @@ export class NativeInference {
 
   /** tfjs → arena: the model's current weights (moving statistics included). */
   load(): void {
-    for (const w of this.plan.weights) this.arena.set(w.variable.read().dataSync() as Float32Array, w.off);
+    readWeights(this.arena, this.plan.weights);
   }
 
   /** Logits [n, classes] of n preprocessed [H, W, C] images in `xs`, a batch at a time (the last one padded with zeros). */
@@ -59,6 +56,27 @@ export class NativeInference {
   probs(xs: Float32Array, n: number): Float32Array {
     return softmaxRows(this.logits(xs, n), this.plan.classes);
   }
+}
+
+/** Native forward passes by model, at batch 64 (callers run any number of images through them, 64 at a time). */
+const byModel = new WeakMap<object, NativeInference | null>();
+
+/**
+ * `model`'s native forward pass on fer-native (made once, with the weights it has then; `reload`: a cached one reads
+ * them again, for a model still training), or null: another backend, not a LayersModel, a layer the step compiler
+ * does not know, FER_NATIVE_INFER=0. Callers keep tfjs's predict then.
+ */
+export function nativeInferenceFor(model: object, reload = false): NativeInference | null {
+  if (tf.getBackend() !== NATIVE_BACKEND || process.env.FER_NATIVE_INFER === '0' || !(model instanceof tf.LayersModel)) return null;
+  const cached = byModel.get(model);
+  if (cached !== undefined) {
+    if (reload) cached?.load();
+    return cached;
+  }
+  const made = NativeInference.create(model, 64);
+  const inf = 'unsupported' in made ? null : made;
+  byModel.set(model, inf);
+  return inf;
 }
 
 /** Row-wise softmax of [rows, k] logits, in place (max subtracted first). */

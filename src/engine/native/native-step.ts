@@ -6,12 +6,19 @@
  */
 import { tf } from '../tf.js';
 import { adamInternals, momentumInternals, variableOf, type OptimizerSlot } from '../tfjs-internals.js';
-import { loadNativeAddon, type NativeAddon } from './addon.js';
-import { PLAN_OP, compileStep, type StepDistill, type StepOptimizer, type StepPlan } from './step-plan.js';
+import { loadNativeAddon } from './addon.js';
+import { PLAN_OP, PLAN_OPS, compileStep, type StepDistill, type StepOptimizer, type StepPlan } from './step-plan.js';
+import { readWeights } from './step-compiler.js';
 import { argmaxRows } from '../../util/argmax.js';
 
-/** The highest opcode the compiler emits: the addon must know it. */
-const PLAN_OPS = Math.max(...Object.values(PLAN_OP));
+/** The addon's plan executor, where this build has one that runs every opcode the compiler emits; or why not. */
+export type RunPlan = (arena: Float32Array, program: Int32Array, times?: Float64Array) => void;
+export function planExecutor(): RunPlan | { unsupported: string } {
+  const addon = loadNativeAddon();
+  if (!addon?.runPlan) return { unsupported: 'no native addon with runPlan' };
+  if ((addon.planOps ?? 0) < PLAN_OPS) return { unsupported: 'an addon build older than this plan compiler (rebuild native/)' };
+  return addon.runPlan.bind(addon);
+}
 
 export type { StepPlan };
 
@@ -46,7 +53,7 @@ export class NativeTrainStep {
 
   private constructor(
     readonly plan: StepPlan,
-    private readonly addon: NativeAddon & { runPlan: (arena: Float32Array, program: Int32Array, times?: Float64Array) => void },
+    private readonly runPlan: RunPlan,
     readonly model: tf.LayersModel,
     readonly optimizer: tf.Optimizer,
   ) {
@@ -61,14 +68,13 @@ export class NativeTrainStep {
     batch: number,
     options: { fuse?: boolean; distill?: StepDistill; classWeights?: ArrayLike<number> | null } = {},
   ): NativeTrainStep | { unsupported: string } {
-    const addon = loadNativeAddon();
-    if (!addon?.runPlan) return { unsupported: 'no native addon with runPlan' };
-    if ((addon.planOps ?? 0) < PLAN_OPS) return { unsupported: `an addon build older than this plan compiler (rebuild native/)` };
+    const runPlan = planExecutor();
+    if (typeof runPlan !== 'function') return runPlan;
     const opt = stepOptimizer(optimizer);
     if ('unsupported' in opt) return opt;
     const plan = compileStep(model, batch, opt, { ...options, classWeights: !!options.classWeights });
     if ('unsupported' in plan) return plan;
-    const s = new NativeTrainStep(plan, addon as never, model, optimizer);
+    const s = new NativeTrainStep(plan, runPlan, model, optimizer);
     if (options.classWeights) s.classWeights = Float32Array.from(options.classWeights);
     s.pull();
     return s;
@@ -134,7 +140,7 @@ export class NativeTrainStep {
 
   /** tfjs → arena for the weights alone (training hooks change them in tfjs between steps: train/native-step.ts). */
   pullWeights(): void {
-    for (const w of this.plan.weights) this.arena.set(w.variable.read().dataSync() as Float32Array, w.off);
+    readWeights(this.arena, this.plan.weights);
   }
 
   /** arena → tfjs for the weights alone. */
@@ -222,7 +228,7 @@ export class NativeTrainStep {
     if (plan.rowWeights >= 0) this.rowWeights(ys);
     this.constants();
     for (const write of plan.perStep) write(arena);
-    this.addon.runPlan(arena, this.program, times);
+    this.runPlan(arena, this.program, times);
     if (plan.optimizer.kind === 'adam') {
       const o = this.optimizer as unknown as AdamFields;
       this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(o.beta1));

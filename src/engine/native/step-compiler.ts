@@ -38,6 +38,9 @@ export const PLAN_OP = {
   BnInfer: 33,
 } as const;
 
+/** The highest opcode the compiler emits: an addon's `planOps` must reach it. */
+export const PLAN_OPS = Math.max(...Object.values(PLAN_OP));
+
 /** Distillation's loss terms (train/distill.ts trainingLoss): the soft targets' weight and temperature. */
 export interface StepDistill {
   alpha: number;
@@ -87,6 +90,11 @@ export interface StepPlan extends PlanCore {
   optimizer: StepOptimizer;
   /** What to write into the arena before each step besides the batch (dropout masks, drawn by tfjs). */
   perStep: ((arena: Float32Array) => void)[];
+}
+
+/** tfjs → arena: each planned weight's current values at its offset. */
+export function readWeights(arena: Float32Array, weights: PlannedWeight[]): void {
+  for (const w of weights) arena.set(w.variable.read().dataSync() as Float32Array, w.off);
 }
 
 const f32bits = new Float32Array(1);

@@ -25,7 +25,7 @@ import {
 import { HANDLERS, relu } from './step-layers.js';
 import { isSoftmaxDense, logitsOf } from './step-layers-resnet.js';
 
-export { PLAN_OP, type PlannedWeight, type StepDistill, type StepOptimizer, type StepPlan } from './step-compiler.js';
+export { PLAN_OP, PLAN_OPS, type PlannedWeight, type StepDistill, type StepOptimizer, type StepPlan } from './step-compiler.js';
 
 /** A forward pass for prediction (compileInference): the batch in at `input`, the [batch, classes] logits out at `logits`. */
 export interface InferencePlan extends PlanCore {
