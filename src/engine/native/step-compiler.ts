@@ -169,9 +169,8 @@ export class Compiler {
   fused = new Set<string>();
   /** Arena writes before each step (StepPlan.perStep). */
   perStep: ((arena: Float32Array) => void)[] = [];
-  /** Inference: how many layers still read each value, and the buffers of values none does, by size. */
+  /** Inference: how many layers still read each value. */
   private readers = new Map<string, number>();
-  private freeValues = new Map<number, number[]>();
 
   constructor(
     readonly model: tf.LayersModel,
@@ -188,7 +187,7 @@ export class Compiler {
     if (!inference) for (const v of model.trainableWeights) this.weights.get(v)!.grad = this.b.alloc(prod(v.shape as number[]));
   }
 
-  /** A gradient-sized buffer of n floats: a released one of that size, else a new one. */
+  /** A buffer of n floats (a gradient's; in inference, a value's): a released one of that size, else a new one. */
   scratch(n: number): number {
     return this.free.get(Math.ceil(n / 16))?.pop() ?? this.b.alloc(n);
   }
@@ -255,8 +254,7 @@ export class Compiler {
   output(l: Layer, shape: number[]): Value {
     const n = prod(shape);
     // Inference: a value no later layer reads (consumed) hands its buffer on; a step keeps every value for backward.
-    const reused = this.inference ? this.freeValues.get(Math.ceil(n / 16))?.pop() : undefined;
-    const v = { off: reused ?? this.b.alloc(n), shape };
+    const v = { off: this.inference ? this.scratch(n) : this.b.alloc(n), shape };
     this.values.set(l.name, v);
     this.readers.set(l.name, outboundLayers(l).length);
     return v;
@@ -269,9 +267,7 @@ export class Compiler {
       const left = (this.readers.get(f.name) ?? 0) - 1;
       this.readers.set(f.name, left);
       const v = this.values.get(f.name);
-      if (left !== 0 || !v || f.name === this.inputName) continue;
-      const k = Math.ceil(prod(v.shape) / 16);
-      this.freeValues.set(k, [...(this.freeValues.get(k) ?? []), v.off]);
+      if (left === 0 && v && f.name !== this.inputName) this.release(v.off, prod(v.shape));
     }
   }
 
