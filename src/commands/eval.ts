@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DETECTORS } from '../detect/faces.js';
 import { photoLoader } from '../predict/photo-data.js';
-import { evaluate, evaluateOptionsSchema } from '../eval/evaluate-data.js';
+import { EVAL_FILES, evaluate, evaluateOptionsSchema } from '../eval/evaluate-data.js';
 import { evaluationText } from '../eval/text.js';
 import { modelSchema } from '../model/default.js';
 import { withClassMap, out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
@@ -21,7 +21,9 @@ export const evalSchema = evaluateOptionsSchema.extend({
 
 export function evalCommand(): Command {
   const cmd = new Command('eval')
-    .description('evaluate a model (tfjs directory or .onnx) on labelled data: accuracy, macro-F1, per-class metrics, confusion matrix')
+    .description(
+      'evaluate a model (tfjs directory or .onnx) on labelled data: accuracy, balanced accuracy, macro-F1, calibration, per-class metrics, confusion matrix',
+    )
     .option(
       '--model <path>',
       'model directory, model.json or .onnx, or a shipped model by name (fer-mini-xception…; default: the shipped model)',
@@ -32,7 +34,11 @@ export function evalCommand(): Command {
       '--tta <mode>',
       'test-time augmentation: flip (average with the mirrored image) | tencrop (4 corner + center crops, and mirrors) | none',
     )
-    .option('--out <dir>', 'write eval.json and confusion.png here')
+    .option('--out <dir>', 'write eval.json, confusion.png and calibration.png (reliability diagram) here')
+    .option(
+      '--prior <prior>',
+      "the class prior of your faces: train (the model's own, FER2013's for the shipped models) | uniform | happy=0.3,neutral=0.4,… (classes left out share the rest) | a .json file; probabilities are moved to it and the accuracy expected at it is reported",
+    )
     .option(
       '--detect [detector]',
       `--data holds ordinary photos: classify each one's face, cropped as fer train --detect does (${DETECTORS.join(' | ')}; default auto)`,
@@ -43,7 +49,7 @@ export function evalCommand(): Command {
   cmd.action(async (flags) => {
     const o = evalSchema.parse(flags);
     // Checked before the engine starts (evaluate checks again before its work).
-    if (o.out) for (const f of ['eval.json', 'confusion.png']) checkOutputFile(path.join(o.out, f), '--out');
+    if (o.out) for (const f of EVAL_FILES) checkOutputFile(path.join(o.out, f), '--out');
     if (!o.model.endsWith('.onnx') || o.detect) await startEngine(flags, o.json);
     // Progress with ETA on stderr (tencrop over thousands of images takes a while), timed from the data loaded; none with --json.
     const bar = o.json ? null : new Progress();

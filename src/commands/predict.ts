@@ -52,6 +52,10 @@ export function predictCommand(): Command {
     )
     .option('--concurrency <n>', 'photos processed at once (default: the number of cores)', num)
     .option('--class-map <file>', "report the model's probabilities summed into these classes, e.g. examples/class-maps/valence.json")
+    .option(
+      '--prior <prior>',
+      "the class prior of your faces: train (the model's own, FER2013's for the shipped models: happy 25%, disgust 1.5%) | uniform | happy=0.3,neutral=0.4,… (classes left out share the rest) | a .json file",
+    )
     .option('--json', 'one JSON line per image or frame');
   withDetectorOptions(cmd);
   withEngineOptions(cmd);

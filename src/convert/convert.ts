@@ -72,6 +72,7 @@ function exportMetadata(meta: FerMetadata, o: ConvertOptions, w: GraphWriter, [H
     precision,
     arch: meta.arch ?? 'unknown',
   };
+  if (meta.trainPrior) metadata.train_prior = JSON.stringify(meta.trainPrior);
   if (meta.pruning) metadata.pruning = JSON.stringify({ sparsity: meta.pruning.sparsity, pattern: meta.pruning.pattern });
   if (meta.quantization || precision === 'int8' || precision === 'int4') {
     const int8 = fullInt8

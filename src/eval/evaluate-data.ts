@@ -9,11 +9,12 @@ import { TTA_MODES } from '../data/augment.js';
 import { readClassMap } from '../data/class-map.js';
 import { mergesOutputs, type ClassSpec } from '../data/classes.js';
 import { CSV_USAGES, loadData, type DataLoader, type LoadOptions } from '../data/dataset.js';
-import { readModelClasses } from '../model/io.js';
+import { readModelClasses, readModelPrior } from '../model/io.js';
+import { accuracyAtPrior, onnxRecordedPrior, priorShift, trainedPrior } from '../data/prior.js';
 import { inspectOnnx } from '../onnx/inspect.js';
 import { checkOutputFile } from '../io/output.js';
 import type { SessionOptions } from '../runtime/ort.js';
-import { evaluateModel, writeConfusionPng, writeEvalJson, type EvalResult } from './evaluate.js';
+import { evaluateModel, writeCalibrationPng, writeConfusionPng, writeEvalJson, type EvalResult, type ProbsTransform } from './evaluate.js';
 import { evaluateOnnx } from './evaluate-onnx.js';
 import type { OnProgress } from './probs.js';
 
@@ -25,6 +26,12 @@ export const evaluateOptionsSchema = z.object({
   out: z.string().optional(),
   /** A class map file (JSON): onto a model of other classes it merges the probabilities, else the data's labels. */
   classMap: z.string().optional(),
+  /**
+   * The class prior of the faces the model is for (data/prior.ts): `train` (as trained), `uniform`,
+   * `happy=0.3,neutral=0.4,…`, a .json file, or the weights. The model's probabilities are moved to it, and
+   * the accuracy expected at it is reported.
+   */
+  prior: z.union([z.string(), z.record(z.string(), z.number())]).default('train'),
 });
 
 /** evaluate's options (defaults as in the schema; `fer eval`'s flags by the same names). */
@@ -38,12 +45,20 @@ export type EvaluateOptions = z.input<typeof evaluateOptionsSchema> & {
   session?: SessionOptions;
 };
 
-/** The metrics, and the files written (with `out`). */
-export type EvaluateResult = EvalResult & { written: string[] };
+/** The files `out` receives. */
+export const EVAL_FILES = ['eval.json', 'confusion.png', 'calibration.png'] as const;
+
+/** The metrics, and the files written (with `out`); with a `prior` other than `train`, it and the accuracy expected at it. */
+export type EvaluateResult = EvalResult & { written: string[]; prior?: { classes: Record<string, number>; accuracy: number } };
 
 /** The classes a model was trained on: its ONNX metadata or model.json's (FER2013's when it names none). */
 export function modelClasses(model: string): string[] {
   return model.endsWith('.onnx') ? inspectOnnx(model).classes : readModelClasses(model);
+}
+
+/** The prior a model's probabilities carry: the one it records, else FER2013 Training's for FER2013's classes (data/prior.ts). */
+export function modelPrior(model: string, classes: readonly string[]): Float64Array | null {
+  return trainedPrior(classes, model.endsWith('.onnx') ? onnxRecordedPrior(inspectOnnx(model).metadata) : readModelPrior(model));
 }
 
 /** Labelled data for a model: in its classes and their order, source labels merged by a class map file. */
@@ -59,24 +74,41 @@ export async function evaluate(model: string, data: string, options: EvaluateOpt
   const o = evaluateOptionsSchema.parse(options);
   const onnx = model.endsWith('.onnx');
   // Its files go where nothing but fer's own output of them may be replaced: checked before the work.
-  if (o.out) for (const f of ['eval.json', 'confusion.png']) checkOutputFile(path.join(o.out, f), '--out');
+  if (o.out) for (const f of EVAL_FILES) checkOutputFile(path.join(o.out, f), '--out');
   // A class map onto a model of other classes merges its probabilities (no retraining); onto a model of
   // the map's own classes it only merges the data's labels, as in training.
   const map = o.classMap ? readClassMap(o.classMap) : undefined;
   const own = modelClasses(model);
+  const prior = priorShift(o.prior, own, () => modelPrior(model, own), model);
   const merging = !!map && mergesOutputs(own, map);
   const ds = await (options.load ?? loadData)(data, o.usage, {
     classes: merging ? { map } : { classes: own, map },
     decoder: options.decoder,
   });
-  const r = onnx
-    ? await evaluateOnnx(model, ds, o.tta, options.session ?? {}, options.onProgress, map)
-    : await evaluateModel(model, ds, o.tta, options.onProgress, map);
+  const t: ProbsTransform = { prior, classMap: map };
+  const evaluated = onnx
+    ? await evaluateOnnx(model, ds, o.tta, options.session ?? {}, options.onProgress, t)
+    : await evaluateModel(model, ds, o.tta, options.onProgress, t);
+  // The accuracy at the prior weighs the per-class recalls; with a merging map the data's classes are the map's,
+  // whose prior is the sum of its members'.
+  const r: EvalResult & Pick<EvaluateResult, 'prior'> = evaluated;
+  if (prior) {
+    const at = Object.fromEntries(own.map((c, i) => [c, prior.to[i]]));
+    const dataPrior = merging ? ds.classes.map((c) => map![c].reduce((a, m) => a + (at[m] ?? 0), 0)) : ds.classes.map((c) => at[c] ?? 0);
+    r.prior = {
+      classes: Object.fromEntries(ds.classes.map((c, i) => [c, dataPrior[i]])),
+      accuracy: accuracyAtPrior(
+        r.perClass.map((c) => c.recall),
+        dataPrior,
+      ),
+    };
+  }
   const written: string[] = [];
   if (o.out) {
     mkdirSync(o.out, { recursive: true });
-    written.push(writeEvalJson(r, o.out, ds), path.join(o.out, 'confusion.png'));
+    written.push(writeEvalJson(r, o.out, ds), path.join(o.out, 'confusion.png'), path.join(o.out, 'calibration.png'));
     await writeConfusionPng(r, written[1]);
+    await writeCalibrationPng(r, written[2]);
   }
   return { ...r, written };
 }

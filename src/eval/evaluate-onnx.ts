@@ -3,7 +3,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Tta } from '../data/augment.js';
 import type { OnProgress } from './probs.js';
 import { checkClassifierInput, inspectOnnx } from '../onnx/inspect.js';
-import { mergedProbs, resultFromProbs, type ClassMap, type EvalResult } from './evaluate.js';
+import { resultFromProbs, transformedProbs, type EvalResult, type ProbsTransform } from './evaluate.js';
 import { createSession, type SessionOptions } from '../runtime/ort.js';
 import { onnxProbs } from '../runtime/onnx-probs.js';
 
@@ -13,7 +13,7 @@ export async function evaluateOnnx(
   tta: Tta = 'none',
   options: SessionOptions = {},
   onProgress?: OnProgress,
-  classMap?: ClassMap,
+  t: ProbsTransform = {},
 ): Promise<EvalResult> {
   const info = inspectOnnx(file);
   checkClassifierInput(info, file);
@@ -21,7 +21,7 @@ export async function evaluateOnnx(
   const session = await createSession(file, options);
   try {
     const probs = await onnxProbs(session, layout, ds.images, ds.size, tta, undefined, onProgress);
-    return resultFromProbs(mergedProbs(probs, info.classes, classMap), ds, file, tta);
+    return resultFromProbs(transformedProbs(probs, info.classes, t), ds, file, tta);
   } finally {
     await session.release();
   }

@@ -6,8 +6,9 @@ import { loadModel, readModelClasses } from '../model/io.js';
 import { mergesOutputs, probabilityMerger } from '../data/classes.js';
 import { prepareQuantized } from '../quantize/model.js';
 import { predictProbs, type OnProgress, type Tta } from './probs.js';
-import { argmaxRows, computeMetrics, type EvalMetrics } from './metrics.js';
-import { heatmap } from '../plot/svg.js';
+import { argmaxRows, calibration, computeMetrics, type Calibration, type EvalMetrics } from './metrics.js';
+import { shiftPrior } from '../data/prior.js';
+import { heatmap, linePanel, svgDoc } from '../plot/svg.js';
 import { svgToPng } from '../io/image.js';
 import { UsageError } from '../errors.js';
 
@@ -15,6 +16,8 @@ export interface EvalResult extends EvalMetrics {
   model: string;
   data: string;
   tta: Tta;
+  /** How well its top-1 probabilities match its accuracy (expected calibration error, reliability bins). */
+  calibration: Calibration;
   /** Probabilities and predictions, for reports (not serialized by default). */
   predictions?: Int32Array;
 }
@@ -23,19 +26,35 @@ export interface EvalResult extends EvalMetrics {
 export type ClassMap = Record<string, readonly string[]>;
 
 /**
+ * What is done to a model's probabilities before they are scored: moved from the prior it was trained at to
+ * another (`prior`, both over the model's classes: data/prior.ts), then summed into a class map's classes.
+ */
+export interface ProbsTransform {
+  prior?: { from: ArrayLike<number>; to: ArrayLike<number> };
+  classMap?: ClassMap;
+}
+
+/** `probs` over `modelClasses` after `t`. */
+export function transformedProbs(probs: Float32Array, modelClasses: readonly string[], t: ProbsTransform): Float32Array {
+  const shifted = t.prior ? shiftPrior(probs, modelClasses.length, t.prior.from, t.prior.to) : probs;
+  return mergedProbs(shifted, modelClasses, t.classMap);
+}
+
+/**
  * A saved tfjs model on `ds`. With a `classMap` that merges the model's classes (e.g. FER2013's seven into
- * valence), its probabilities are summed into the map's classes, which `ds` is then labelled in.
+ * valence), its probabilities are summed into the map's classes, which `ds` is then labelled in; with a
+ * `prior`, they are first moved to it.
  */
 export async function evaluateModel(
   modelPath: string,
   ds: Dataset,
   tta: Tta = 'none',
   onProgress?: OnProgress,
-  classMap?: ClassMap,
+  t: ProbsTransform = {},
 ): Promise<EvalResult> {
   const probs = await modelProbs(modelPath, ds, tta, onProgress);
-  // The model's classes are read (model.json again) only when a map may merge them.
-  return resultFromProbs(classMap ? mergedProbs(probs, readModelClasses(modelPath), classMap) : probs, ds, modelPath, tta);
+  // The model's classes are read (model.json again) only when a transform needs them.
+  return resultFromProbs(t.classMap || t.prior ? transformedProbs(probs, readModelClasses(modelPath), t) : probs, ds, modelPath, tta);
 }
 
 /** Probabilities over `modelClasses` summed into the map's classes when the map merges them; else as they are. */
@@ -66,7 +85,8 @@ export function resultFromProbs(probs: Float32Array, ds: Dataset, model: string,
     );
   }
   const predictions = argmaxRows(probs, k);
-  return { model, data: ds.source, tta, ...computeMetrics(ds.labels, predictions, ds.classes), predictions };
+  const metrics = computeMetrics(ds.labels, predictions, ds.classes);
+  return { model, data: ds.source, tta, ...metrics, calibration: calibration(probs, ds.labels, k), predictions };
 }
 
 export async function writeConfusionPng(r: EvalMetrics, file: string, title = 'Confusion matrix (row-normalized, %)'): Promise<void> {
@@ -78,6 +98,34 @@ export async function writeConfusionPng(r: EvalMetrics, file: string, title = 'C
     ),
     file,
   );
+}
+
+/** The reliability diagram: accuracy against mean top-1 probability per confidence bin, beside the diagonal. */
+export async function writeCalibrationPng(r: Pick<EvalResult, 'calibration'>, file: string): Promise<void> {
+  // Bins of a handful of images are noise on the plot (ECE weighs them by their count already).
+  const n = r.calibration.bins.reduce((a, b) => a + b.count, 0);
+  const bins = r.calibration.bins.filter((b) => b.count >= Math.min(10, Math.max(1, 0.005 * n)));
+  const panel = linePanel(
+    0,
+    0,
+    560,
+    420,
+    `Reliability (expected calibration error ${(r.calibration.ece * 100).toFixed(1)}%)`,
+    [
+      { name: 'model', color: '#4c78a8', points: bins.map((b) => [b.confidence, b.accuracy]) },
+      {
+        name: 'calibrated',
+        color: '#999',
+        dashed: true,
+        points: [
+          [0, 0],
+          [1, 1],
+        ],
+      },
+    ],
+    { xLabel: 'top-1 probability (mean per bin)', yMin: 0, yMax: 1 },
+  );
+  await svgToPng(svgDoc(560, 420, panel), file);
 }
 
 /** Up to `n` labelled examples for reports: misclassified first, both spread over the classes. */

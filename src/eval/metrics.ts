@@ -13,6 +13,8 @@ export interface ClassMetrics {
 export interface EvalMetrics {
   n: number;
   accuracy: number;
+  /** Mean per-class recall over the classes present: the accuracy at a uniform class prior. */
+  balancedAccuracy: number;
   macroF1: number;
   perClass: ClassMetrics[];
   /** counts[true][predicted] */
@@ -46,6 +48,7 @@ export function computeMetrics(labels: ArrayLike<number>, predicted: ArrayLike<n
   return {
     n: labels.length,
     accuracy: labels.length ? correct / labels.length : 0,
+    balancedAccuracy: present.length ? present.reduce((a, c) => a + c.recall, 0) / present.length : 0,
     macroF1: present.length ? present.reduce((a, c) => a + c.f1, 0) / present.length : 0,
     perClass,
     confusion,
@@ -54,4 +57,46 @@ export function computeMetrics(labels: ArrayLike<number>, predicted: ArrayLike<n
       return row.map((v) => (s ? v / s : 0));
     }),
   };
+}
+
+/** One confidence bin of a reliability diagram: its images' mean top-1 probability and their accuracy. */
+export interface CalibrationBin {
+  lo: number;
+  hi: number;
+  count: number;
+  confidence: number;
+  accuracy: number;
+}
+
+export interface Calibration {
+  /** Expected calibration error: Σ_bins (count / n) · |accuracy − confidence|, over equal-width bins of top-1 probability. */
+  ece: number;
+  bins: CalibrationBin[];
+}
+
+/** How far top-1 probabilities are from the accuracy they claim (Guo et al. 2017's ECE, `bins` equal-width bins). */
+export function calibration(probs: Float32Array, labels: ArrayLike<number>, k: number, bins = 15): Calibration {
+  const n = labels.length;
+  const count = new Float64Array(bins),
+    conf = new Float64Array(bins),
+    hits = new Float64Array(bins);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + best]) best = c;
+    const p = probs[i * k + best];
+    // Bin b holds (b/bins, (b+1)/bins]; 0 goes to the first.
+    const b = Math.min(bins - 1, Math.max(0, Math.ceil(p * bins) - 1));
+    count[b]++;
+    conf[b] += p;
+    if (best === labels[i]) hits[b]++;
+  }
+  let ece = 0;
+  const out: CalibrationBin[] = [];
+  for (let b = 0; b < bins; b++) {
+    const m = count[b];
+    const row = { lo: b / bins, hi: (b + 1) / bins, count: m, confidence: m ? conf[b] / m : 0, accuracy: m ? hits[b] / m : 0 };
+    if (m) ece += (m / n) * Math.abs(row.accuracy - row.confidence);
+    out.push(row);
+  }
+  return { ece, bins: out };
 }

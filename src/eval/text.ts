@@ -3,10 +3,19 @@ import path from 'node:path';
 import { textTable } from '../util/text-table.js';
 import type { EvaluateResult } from './evaluate-data.js';
 
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
 export function evaluationText(r: EvaluateResult): string {
   const lines = [
     `model ${path.relative(process.cwd(), r.model) || r.model}  data ${r.data}  ${r.n} images${r.tta !== 'none' ? `  tta ${r.tta}` : ''}`,
-    `accuracy ${(r.accuracy * 100).toFixed(2)}%   macro-F1 ${(r.macroF1 * 100).toFixed(2)}%`,
+    `accuracy ${pct(r.accuracy)}   balanced accuracy ${pct(r.balancedAccuracy)}   macro-F1 ${pct(r.macroF1)}   calibration error (ECE) ${pct(r.calibration.ece)}`,
+    ...(r.prior
+      ? [
+          `at the prior ${Object.entries(r.prior.classes)
+            .map(([c, p]) => `${c} ${(p * 100).toFixed(1)}%`)
+            .join(', ')}: expected accuracy ${pct(r.prior.accuracy)}`,
+        ]
+      : []),
     textTable(
       ['class', 'precision', 'recall', 'f1', 'support'],
       r.perClass.map((c) => [c.name, (c.precision * 100).toFixed(1), (c.recall * 100).toFixed(1), (c.f1 * 100).toFixed(1), c.support]),

@@ -109,15 +109,25 @@ function weightFile(dir: string, name: string, modelJson: string): { file: strin
   return { file: f, real, size: st.size };
 }
 
-/** A saved model's class names (from its metadata) without loading its weights; FER2013's when it has none. */
-export function readModelClasses(p: string): string[] {
+/** A saved model's fer metadata as model.json holds it (possibly partial), without loading its weights. */
+function readFerMetadata(p: string): Partial<FerMetadata> {
   const file = modelJsonPath(p);
   try {
     const json = JSON.parse(readFileSync(file, 'utf8')) as { userDefinedMetadata?: { fer?: Partial<FerMetadata> } };
-    return [...(json.userDefinedMetadata?.fer?.classes ?? CLASSES)];
+    return json.userDefinedMetadata?.fer ?? {};
   } catch (e) {
     throw new ModelError(`model: ${file} is not valid JSON`, { cause: e });
   }
+}
+
+/** A saved model's class names (from its metadata) without loading its weights; FER2013's when it has none. */
+export function readModelClasses(p: string): string[] {
+  return [...(readFerMetadata(p).classes ?? CLASSES)];
+}
+
+/** The class frequencies a saved model records of its training set (`trainPrior`), if any. */
+export function readModelPrior(p: string): Record<string, number> | undefined {
+  return readFerMetadata(p).trainPrior;
 }
 
 export async function loadModel(p: string): Promise<{ model: tf.LayersModel; meta: FerMetadata }> {

@@ -27,6 +27,8 @@ export interface FerMetadata {
     activations?: Record<string, number>;
   };
   trainedWith?: Record<string, unknown>;
+  /** The training set's class frequencies by name (`fer train` records them): the prior `--prior` moves probabilities from. */
+  trainPrior?: Record<string, number>;
   /** Set by `fer prune --structured`: the channels removed (a smaller dense network; no masks to hold). */
   structured?: {
     ratio: number;

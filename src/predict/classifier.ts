@@ -9,6 +9,7 @@ import { predictProbs, type Tta } from '../eval/probs.js';
 import { DEFAULT_MODEL, DEFAULT_ONNX } from '../model/default.js';
 import { UsageError } from '../errors.js';
 import { mergesOutputs, probabilityMerger } from '../data/classes.js';
+import { onnxRecordedPrior, priorShift, shiftPrior, trainedPrior, type PriorSpec } from '../data/prior.js';
 
 export interface Classifier {
   kind: 'onnx' | 'tfjs';
@@ -19,6 +20,8 @@ export interface Classifier {
   provider: string;
   /** Set when the provider is not the first one asked for (which was missing, and why). */
   providerNote?: string;
+  /** The class prior its probabilities carry (its training set's; FER2013's for models that record none), or null: unknown. */
+  trainPrior: Float64Array | null;
   /** Probabilities [n × classes] for n 48×48 grayscale faces. */
   classify(faces: Uint8Array, n: number): Promise<Float32Array>;
   release(): Promise<void>;
@@ -45,6 +48,7 @@ export async function loadClassifier(
       kind: 'onnx',
       path: file,
       classes: info.classes,
+      trainPrior: trainedPrior(info.classes, onnxRecordedPrior(info.metadata)),
       provider: session.provider,
       ...(session.note ? { providerNote: session.note } : {}),
       async classify(faces, n) {
@@ -62,6 +66,7 @@ export async function loadClassifier(
     kind: 'tfjs',
     path: file,
     classes: [...meta.classes],
+    trainPrior: trainedPrior(meta.classes, meta.trainPrior),
     provider: 'tfjs',
     async classify(faces, n) {
       return n === 0 ? new Float32Array(0) : predictProbs(model, faces, n, tta);
@@ -81,4 +86,12 @@ export function mergedClassifier(c: Classifier, map: Record<string, readonly str
   if (!mergesOutputs(c.classes, map)) return c;
   const m = probabilityMerger(c.classes, map);
   return { ...c, classes: m.classes, classify: async (faces, n) => m.merge(await c.classify(faces, n)) };
+}
+
+/** The classifier with its probabilities moved to the class prior `spec` names (data/prior.ts); as it is for `train`. */
+export function priorClassifier(c: Classifier, spec: PriorSpec): Classifier {
+  const shift = priorShift(spec, c.classes, () => c.trainPrior, c.path);
+  if (!shift) return c;
+  const k = c.classes.length;
+  return { ...c, trainPrior: shift.to, classify: async (faces, n) => shiftPrior(await c.classify(faces, n), k, shift.from, shift.to) };
 }

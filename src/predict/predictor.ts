@@ -17,7 +17,7 @@ import { useBackend, BACKENDS } from '../engine/backend.js';
 import { PROVIDERS } from '../runtime/ort.js';
 import { readClassMap } from '../data/class-map.js';
 import { UsageError } from '../errors.js';
-import { loadClassifier, mergedClassifier } from './classifier.js';
+import { loadClassifier, mergedClassifier, priorClassifier } from './classifier.js';
 import { decodeInput, predictRaw, type PredictInput } from './predict.js';
 import { predictBatch, predictManyOptionsSchema, type PredictManyOptions, type PredictManyResult } from './batch.js';
 import type { FaceResult, PredictResult } from './types.js';
@@ -95,6 +95,12 @@ export const predictorOptionsSchema = z.object({
    * `{class: [model classes]}`, or a class-map file holding that JSON (examples/class-maps/valence.json).
    */
   classMap: z.union([z.string(), z.record(z.string(), z.array(z.string()).min(1))]).optional(),
+  /**
+   * The class prior of your faces (data/prior.ts): `train` (the model's own; FER2013's for the shipped models),
+   * `uniform`, `'happy=0.3,neutral=0.4'`, a .json file, or `{happy: 0.3, …}` (over the model's classes; classes
+   * left out share the rest). The probabilities are moved to it by Bayes' rule, before any class map.
+   */
+  prior: z.union([z.string(), z.record(z.string(), z.number())]).default('train'),
 });
 export type PredictorOptions = z.input<typeof predictorOptionsSchema>;
 
@@ -130,7 +136,8 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
   const loaded = await loadClassifier(o.model, o.tta, o.threads, { executionProviders: o.executionProviders, fallback: o.fallback });
   let classifier = loaded;
   try {
-    if (o.classMap) classifier = mergedClassifier(loaded, typeof o.classMap === 'string' ? readClassMap(o.classMap) : o.classMap);
+    classifier = priorClassifier(loaded, o.prior);
+    if (o.classMap) classifier = mergedClassifier(classifier, typeof o.classMap === 'string' ? readClassMap(o.classMap) : o.classMap);
   } catch (e) {
     await loaded.release();
     throw e;

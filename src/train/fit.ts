@@ -16,6 +16,7 @@ import type { Dataset } from '../data/dataset.js';
 import { buildModel } from '../model/mini-xception.js';
 import { headLayer, type TransplantReport } from '../model/transplant.js';
 import { defaultMetadata, type FerMetadata } from '../model/io.js';
+import { frequencies } from '../data/prior.js';
 import type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 import {
   CHECKPOINT_LAST_FILE,
@@ -55,6 +56,16 @@ export interface TrainResult {
   bestEpoch: number;
   stopReason: 'done' | 'early-stopping' | 'interrupted' | 'nan';
   outDir: string;
+}
+
+/**
+ * A saved model's metadata: how it was trained, and the class prior its probabilities carry (what `--prior`
+ * moves them from): its training set's class frequencies, or uniform when the loss weighs each class by its
+ * inverse frequency.
+ */
+function runMetadata(meta: FerMetadata, options: TrainOptions, trainSet: Dataset): FerMetadata {
+  const trainPrior = frequencies(options.classWeights ? trainSet.classes.map(() => 1) : trainSet.counts, trainSet.classes);
+  return { ...meta, trainedWith: { ...options }, trainPrior };
 }
 
 export function classWeightsFor(counts: number[]): number[] {
@@ -238,8 +249,7 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
   const history: EpochMetrics[] = [];
   emit({ type: 'start', epochs: options.epochs, startEpoch: state.epoch, batches, resumed, revived, transplanted });
 
-  const metaWithHooks = (): FerMetadata =>
-    hooks.reduce<FerMetadata>((m, h) => h.metadata?.(m) ?? m, { ...meta, trainedWith: { ...options } });
+  const metaWithHooks = (): FerMetadata => hooks.reduce<FerMetadata>((m, h) => h.metadata?.(m) ?? m, runMetadata(meta, options, trainSet));
   const saveCheckpoint = () => {
     state.extra = Object.fromEntries(hooks.filter((h) => h.state).map((h) => [h.name, h.state!()]));
     return writeCheckpoint(ckptDir, model, metaWithHooks(), optimizer, state, ema ? { ema } : {});

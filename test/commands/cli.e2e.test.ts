@@ -125,6 +125,28 @@ describe('eval, export and bench on the fixture model', () => {
     const parsed = JSON.parse(j.stdout);
     expect(parsed.n).toBe(70);
     expect(parsed.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(70);
+    expect(parsed.balancedAccuracy).toBeCloseTo(parsed.perClass.reduce((a: number, c: { recall: number }) => a + c.recall, 0) / 7, 9);
+    expect(parsed.calibration.ece).toBeGreaterThanOrEqual(0);
+    expect(parsed.calibration.bins.reduce((a: number, b: { count: number }) => a + b.count, 0)).toBe(70);
+    expect(existsSync(path.join(out, 'calibration.png'))).toBe(true);
+  });
+
+  it('eval --prior moves the probabilities to the prior and reports the accuracy expected at it', async () => {
+    const recall = (r: { perClass: { name: string; recall: number }[] }, c: string) => r.perClass.find((x) => x.name === c)!.recall;
+    const train = JSON.parse((await cli('eval', '--model', onnxFile, '--data', FIXTURE_DATA + '/val', '--tta', 'none', '--json')).stdout);
+    const u = await cli('eval', '--model', onnxFile, '--data', FIXTURE_DATA + '/val', '--tta', 'none', '--prior', 'uniform', '--json');
+    expect(u.code, u.stderr).toBe(0);
+    const uniform = JSON.parse(u.stdout);
+    // At a uniform prior the expected accuracy is the mean recall; the fixture model records no prior, so it is
+    // taken at FER2013 Training's: disgust's probabilities are multiplied the most and happy's the least, so
+    // disgust's recall cannot fall and happy's cannot rise.
+    expect(train.prior).toBeUndefined();
+    expect(uniform.prior.accuracy).toBeCloseTo(uniform.balancedAccuracy, 9);
+    expect(recall(uniform, 'disgust')).toBeGreaterThanOrEqual(recall(train, 'disgust'));
+    expect(recall(uniform, 'happy')).toBeLessThanOrEqual(recall(train, 'happy'));
+    const bad = await cli('eval', '--model', onnxFile, '--data', FIXTURE_DATA + '/val', '--prior', 'happy=1.5');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^fer: --prior: the named classes already sum to 1.5/);
   });
 
   it('bench --json gives every field with sane values, valid against its schema', async () => {

@@ -12,8 +12,10 @@ import { exportOnnx, toleranceFor } from '../../src/convert/export.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { inspectOnnx } from '../../src/onnx/inspect.js';
 import { DEFAULT_MODEL } from '../../src/model/default.js';
-import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
-import { type Int8Target, type Precision } from '../../src/convert/convert.js';
+import { fixtureModel, saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
+import { defaultMetadata } from '../../src/model/io.js';
+import { onnxRecordedPrior, trainedPrior } from '../../src/data/prior.js';
+import { convertToOnnx, type Int8Target, type Precision } from '../../src/convert/convert.js';
 import { createSession } from '../../src/runtime/ort.js';
 import { DataType, decodeModel, INT4 } from '../../src/onnx/builder.js';
 
@@ -187,4 +189,18 @@ describe.each(models)('export onnx: %s', (_label, make) => {
 
 it.runIf(!hasOnnxChecker)('onnx.checker is unavailable here (install python3-onnx): checker assertions skipped', () => {
   expect(hasOnnxChecker).toBe(false);
+});
+
+describe('export onnx: the training prior', () => {
+  it("carries the model's recorded class prior into the ONNX metadata, where --prior reads it", async () => {
+    await useBackend('cpu');
+    const m = fixtureModel(3);
+    const prior = { angry: 0.1, disgust: 0.05, fear: 0.1, happy: 0.3, sad: 0.15, surprise: 0.1, neutral: 0.2 };
+    const info = inspectOnnx(convertToOnnx(m, { ...defaultMetadata(), trainPrior: prior }));
+    m.dispose();
+    expect(onnxRecordedPrior(info.metadata)).toEqual(prior);
+    expect([...trainedPrior(info.classes, onnxRecordedPrior(info.metadata))!]).toEqual(
+      info.classes.map((c) => prior[c as keyof typeof prior]),
+    );
+  });
 });

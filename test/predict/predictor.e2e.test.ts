@@ -11,6 +11,7 @@ import { predictFile } from '../../src/predict/predict.js';
 import { openFaceNetSessions } from '../../src/detect/faces.js';
 import { decodeRgb } from '../../src/io/image.js';
 import { CLASSES } from '../../src/data/classes.js';
+import { FER2013_TRAIN_COUNTS } from '../../src/data/prior.js';
 
 const photo = path.join(import.meta.dirname, '..', '..', 'fixtures', 'scenes', 'two-faces.jpg');
 
@@ -62,6 +63,32 @@ describe('createPredictor', () => {
     for (const r of [a, b, c, d]) expect(r.faces).toHaveLength(2);
     await disposing;
     expect(openFaceNetSessions()).toBe(0);
+  });
+
+  it("moves its probabilities to the prior a user gives (Bayes: ∝ p · π / π_train), FER2013 Training's the shipped model's", async () => {
+    const plain = await createPredictor();
+    const uniform = await createPredictor({ prior: 'uniform' });
+    const named = await createPredictor({ prior: { neutral: 0.5 } });
+    const [a, b, c] = [await plain.predict(photo), await uniform.predict(photo), await named.predict(photo)];
+    await Promise.all([plain, uniform, named].map((p) => p.dispose()));
+    const trainPrior = (k: string) => FER2013_TRAIN_COUNTS[k] / 28709;
+    const moved = (p: Record<string, number>, to: (k: string) => number) => {
+      const u = CLASSES.map((k) => (p[k] * to(k)) / trainPrior(k));
+      const s = u.reduce((x, y) => x + y, 0);
+      return u.map((v) => v / s);
+    };
+    expect(a.faces).toHaveLength(2);
+    a.faces.forEach((f, i) => {
+      const expectU = moved(f.probabilities, () => 1 / 7);
+      const expectN = moved(f.probabilities, (k) => (k === 'neutral' ? 0.5 : 0.5 / 6));
+      CLASSES.forEach((k, j) => {
+        expect(b.faces[i].probabilities[k]).toBeCloseTo(expectU[j], 5);
+        expect(c.faces[i].probabilities[k]).toBeCloseTo(expectN[j], 5);
+      });
+      // disgust, FER2013's rarest class, gains the most at a uniform prior
+      expect(b.faces[i].probabilities.disgust).toBeGreaterThan(f.probabilities.disgust);
+    });
+    await expect(createPredictor({ prior: 'joy=0.5' })).rejects.toThrow(/joy not among the model's classes/);
   });
 
   it('validates its options with the schema', async () => {

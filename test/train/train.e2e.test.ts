@@ -164,6 +164,9 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     const pw8 = nthLayer(model, 'SeparableConv2D', 8).getWeights()[1].dataSync();
     expect(Array.from(pw8.slice(4 * 128, 5 * 128)).some((v) => v !== 0)).toBe(true);
     expect(meta.trainedWith?.reviveDead).toBe(true);
+    // It records its training set's class frequencies: the prior `--prior` moves its probabilities from.
+    const total = ds.counts.reduce((a, b) => a + b, 0);
+    ds.classes.forEach((c, i) => expect(meta.trainPrior?.[c]).toBeCloseTo(ds.counts[i] / total, 5));
     model.dispose();
   });
 
