@@ -8,7 +8,8 @@
         "src/depthwise.cc",
         "src/pool.cc",
         "src/elementwise.cc",
-        "src/step.cc"
+        "src/step.cc",
+        "src/augment.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -177,6 +177,22 @@ Napi::Value L2PenaltyGrad(const Napi::CallbackInfo& info) {
 Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&] { fer::relu_grad(f32(info[0]), f32(info[1]), len(info[0]), f32(info[2])); });
 }
+// warpBatch(images Uint8Array, idx Int32Array, affines Float64Array[6n], out Float32Array[n·2304], scale, offset)
+Napi::Value WarpBatch(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    auto images = info[0].As<Napi::Uint8Array>();
+    auto idx = info[1].As<Napi::Int32Array>();
+    auto affines = info[2].As<Napi::Float64Array>();
+    const int n = static_cast<int>(idx.ElementLength());
+    const int64_t n_images = static_cast<int64_t>(images.ElementLength() / 2304);
+    if (affines.ElementLength() < 6 * static_cast<size_t>(n) || len(info[3]) < static_cast<int64_t>(n) * 2304)
+      throw std::runtime_error("warpBatch: affines or out too short");
+    for (int b = 0; b < n; ++b)
+      if (idx.Data()[b] < 0 || idx.Data()[b] >= n_images) throw std::runtime_error("warpBatch: image index out of range");
+    fer::warp_batch(images.Data(), n_images, idx.Data(), n, affines.Data(), f32(info[3]),
+                    info[4].As<Napi::Number>().DoubleValue(), info[5].As<Napi::Number>().DoubleValue());
+  });
+}
 // runPlan(arena Float32Array, program Int32Array, times?: Float64Array[32]): a whole training step (step.cc).
 Napi::Value RunPlan(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
@@ -232,6 +248,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("l2PenaltyGrad", Napi::Function::New(env, L2PenaltyGrad));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("runPlan", Napi::Function::New(env, RunPlan));
+  exports.Set("warpBatch", Napi::Function::New(env, WarpBatch));
   // The highest PlanOp this build runs (kernels.h): a newer compiler checks it before emitting newer instructions.
   exports.Set("planOps", Napi::Number::New(env, static_cast<int>(fer::PlanOp::BnInfer)));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

@@ -63,6 +63,9 @@ enum class UnaryOp { Relu = 0, Step = 1, Neg = 2, Square = 3, Sqrt = 4, Exp = 5,
 void unary(UnaryOp op, const float* x, int64_t n, float* y);
 // out[j] = sum_i x[i * c + j]: reduces all leading axes of a row-major [m, c] matrix.
 void sum_rows(const float* x, int64_t m, int c, float* out);
+// Batch b = images[idx[b]] (48×48 uint8, n_images of them) through affines[6b..6b+5] (augment.cc).
+void warp_batch(const uint8_t* images, int64_t n_images, const int32_t* idx, int n, const double* affines, float* out,
+                double scale, double offset);
 // out[i] = sum_j x[i * c + j]: reduces the trailing axis.
 void sum_cols(const float* x, int64_t m, int c, float* out);
 

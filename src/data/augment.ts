@@ -31,26 +31,44 @@ export const TRAIN_AUGMENT: AugmentOptions = { flip: true, rotation: 10, zoom: 0
 const S = IMAGE_SIZE;
 const P = S * S;
 
-/** Copies images[indices] into a [B, 48, 48, 1] float batch, augmenting each when `aug` asks. */
+/**
+ * Warps images[indices[b]] through the affine map affines[6b..6b+5] (randomAffine's form) into batch image b of
+ * `out`. This is the JavaScript one; the native addon has the same arithmetic in C++ (bit for bit, on threads),
+ * which training passes to makeBatch where it is loaded.
+ */
+export type BatchWarper = (images: Uint8Array, indices: Int32Array, affines: Float64Array, out: Float32Array) => void;
+
+export const warpBatch: BatchWarper = (images, indices, affines, out) => {
+  for (let b = 0; b < indices.length; b++)
+    warp(images.subarray(indices[b] * P, (indices[b] + 1) * P), out.subarray(b * P, (b + 1) * P), affines.subarray(6 * b, 6 * b + 6));
+};
+
+/**
+ * Copies images[indices] into a [B, 48, 48, 1] float batch, augmenting each when `aug` asks: one randomAffine
+ * per image, drawn in order, then every image warped by `warper`.
+ */
 export function makeBatch(
   images: Uint8Array,
   indices: ArrayLike<number>,
   aug: AugmentOptions = NO_AUGMENT,
   rng?: Rng,
   out?: Float32Array,
+  warper: BatchWarper = warpBatch,
 ): Float32Array {
   const batch = out ?? new Float32Array(indices.length * P);
   const { scale, offset } = PREPROCESS;
   const plain = !aug.flip && aug.rotation === 0 && aug.zoom === 0 && aug.shift === 0 && !aug.crop;
-  for (let b = 0; b < indices.length; b++) {
-    const src = images.subarray(indices[b] * P, (indices[b] + 1) * P);
-    const dst = batch.subarray(b * P, (b + 1) * P);
-    if (plain || !rng) {
+  if (plain || !rng) {
+    for (let b = 0; b < indices.length; b++) {
+      const src = images.subarray(indices[b] * P, (indices[b] + 1) * P);
+      const dst = batch.subarray(b * P, (b + 1) * P);
       for (let i = 0; i < P; i++) dst[i] = src[i] * scale + offset;
-    } else {
-      warp(src, dst, randomAffine(aug, rng));
     }
+    return batch;
   }
+  const affines = new Float64Array(6 * indices.length);
+  for (let b = 0; b < indices.length; b++) affines.set(randomAffine(aug, rng), 6 * b);
+  warper(images, Int32Array.from(indices), affines, batch);
   return batch;
 }
 
@@ -103,9 +121,14 @@ export function composeCrop(box: CropBox, [a, b, c, d, e, f]: number[]): number[
   return [kx * a, kx * b, kx * c + cx, ky * d, ky * e, ky * f + cy];
 }
 
-function warp(src: Uint8Array, dst: Float32Array, m: number[]): void {
+function warp(src: Uint8Array, dst: Float32Array, m: ArrayLike<number>): void {
   const { scale, offset } = PREPROCESS;
-  const [a, b, c, d, e, f] = m;
+  const a = m[0],
+    b = m[1],
+    c = m[2],
+    d = m[3],
+    e = m[4],
+    f = m[5];
   for (let y = 0; y < S; y++) {
     for (let x = 0; x < S; x++) {
       let sx = a * x + b * y + c,

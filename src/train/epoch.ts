@@ -7,7 +7,8 @@ import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { applyGradients } from '../engine/optimizer.js';
 import type { Dataset } from '../data/dataset.js';
-import { makeBatch } from '../data/augment.js';
+import { makeBatch, PREPROCESS, warpBatch, type BatchWarper } from '../data/augment.js';
+import { nativeWarpBatch } from '../engine/native/backend.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { saveModel, type FerMetadata } from '../model/io.js';
 import { faultPoint } from '../io/files.js';
@@ -26,6 +27,16 @@ import { nativeSoftTargets, onlineSoftTargets, trainingLoss } from './distill.js
 import type { NativeTrainStep } from '../engine/native/native-step.js';
 import { nativeStepWithHooks } from './native-step.js';
 
+/** The augmentation's warp: the addon's where it loads (the same floats as JavaScript's, on threads), else JavaScript's. */
+let warper: BatchWarper | undefined;
+function batchWarper(): BatchWarper {
+  if (!warper) {
+    const native = nativeWarpBatch();
+    warper = native ? (images, idx, affines, out) => native(images, idx, affines, out, PREPROCESS.scale, PREPROCESS.offset) : warpBatch;
+  }
+  return warper;
+}
+
 /**
  * Batch b of an epoch as the network trains on it: the augmented images, the (smoothed) one-hot labels and
  * the teacher's soft targets, then random erasing and mixup/cutmix, each seeded from (seed, epoch, b).
@@ -41,7 +52,7 @@ function trainingBatch(
   const nc = trainSet.classes.length,
     s = options.labelSmoothing;
   const aug = { flip: options.flip, rotation: options.rotation, zoom: options.zoom, shift: options.shift, crop: options.cropScale };
-  const xs = makeBatch(trainSet.images, idx, aug, new Rng(deriveSeed(options.seed, epoch, 2, b)));
+  const xs = makeBatch(trainSet.images, idx, aug, new Rng(deriveSeed(options.seed, epoch, 2, b)), undefined, batchWarper());
   const ys = new Float32Array(idx.length * nc);
   idx.forEach((k, i) => {
     for (let c = 0; c < nc; c++) ys[i * nc + c] = s / nc;

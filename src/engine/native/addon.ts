@@ -88,6 +88,8 @@ export interface NativeAddon {
    * (64 doubles) accumulates milliseconds per opcode (a convolution's at 24 + its kind). Absent in builds before it.
    */
   runPlan?(arena: Float32Array, program: Int32Array, times?: Float64Array): void;
+  /** Batch image b = images[idx[b]] (48×48 uint8) through affines[6b..6b+5], bilinear, × scale + offset (native/src/augment.cc); absent in builds before it. */
+  warpBatch?(images: Uint8Array, idx: Int32Array, affines: Float64Array, out: Float32Array, scale: number, offset: number): void;
   /** The highest plan opcode runPlan knows (step-compiler.ts PLAN_OP); absent in builds before the fused BN+ReLU ones. */
   planOps?: number;
   setThreads(n: number): number;

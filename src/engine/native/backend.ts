@@ -5,7 +5,7 @@
  */
 import { tf } from '../tf.js';
 import type { KernelConfig } from '../tf.js';
-import { loadNativeAddon } from './addon.js';
+import { loadNativeAddon, type NativeAddon as NativeAddonType } from './addon.js';
 import { NATIVE_BACKEND, NativeBackend, type NativeKernel } from './native-backend.js';
 import { convKernels } from './kernels/conv.js';
 import { poolKernels } from './kernels/pool.js';
@@ -80,4 +80,13 @@ export function setNativeConvBf16(on: boolean): boolean {
  */
 export function tuneAllocatorForTraining(): boolean {
   return loadNativeAddon()?.keepFreedMemory?.() ?? false;
+}
+
+/**
+ * The addon's augmentation warp (native/src/augment.cc: data/augment.ts's warp in C++, the same floats bit for bit,
+ * the batch's images on OpenMP's threads), or null without an addon that has it.
+ */
+export function nativeWarpBatch(): NonNullable<NativeAddonType['warpBatch']> | null {
+  const addon = loadNativeAddon();
+  return addon?.warpBatch ? addon.warpBatch.bind(addon) : null;
 }
