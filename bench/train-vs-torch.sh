@@ -4,8 +4,12 @@
 # same network (bench/torch_mini_xception.py, Debian's python3-torch, random batches: no data loading, so the
 # comparison favours PyTorch), interleaved over ROUNDS rounds. Prints per round: fer's process seconds and
 # img/s (28,709 images / process seconds), its epoch-only img/s, PyTorch's img/s, and the ratios; the load.
+# fer runs as the installed package runs it: the compiled JavaScript (dist/, built here first; bin/fer in a checkout
+# otherwise compiles the TypeScript sources at start-up, ~1 s that no user pays). FER_DIST=0 times the sources instead.
 #   ROUNDS=2 bash bench/train-vs-torch.sh
 cd "$(dirname "$0")/.."
+export FER_DIST=${FER_DIST:-1}
+[ "$FER_DIST" = 1 ] && npx tsc -p tsconfig.build.json
 for r in $(seq 1 ${ROUNDS:-2}); do
   out=${TMPDIR:-/tmp}/fer-vs-torch-$r; rm -rf $out
   l0=$(cut -d' ' -f1-3 /proc/loadavg)

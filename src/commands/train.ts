@@ -63,7 +63,7 @@ export function trainCommand(): Command {
     .option('--ema <decay>', 'validate and save an exponential moving average of the weights (e.g. 0.999; 0 = off)')
     .option(
       '--arch <name>',
-      `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv, -s2p: a stride-2 pool after the stem, -x2: twice the width; resnet18-w32/-w16: ResNet-18-style teachers, 2.8M/0.7M parameters; with --init, starts from its weights)`,
+      `${ARCHS.join(' | ')} (-s2c1/-s2c2: stride 2 in the first/second stem conv, -s2p: a stride-2 pool after the stem, -x2: twice the width, -x2x3: 2× in the first two modules and 3× in the last two; resnet18-w32/-w16: ResNet-18-style teachers, 2.8M/0.7M parameters; with --init, starts from its weights)`,
     )
     .option(
       '--init <model>',
