@@ -44,6 +44,7 @@
         "OTHER_CPLUSPLUSFLAGS": [
           "-std=c++17",
           "-O3",
+          "-ffp-contract=off",
           "-Xpreprocessor",
           "-fopenmp"
         ],

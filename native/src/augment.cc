@@ -11,10 +11,14 @@
 namespace fer {
 
 namespace {
-// One image, built for AVX-512, AVX2 and plain x86-64 (picked at load); each row's 48 pixels as SIMD lanes,
-// lane by lane the same IEEE operations as the scalar loop (no FMA: -ffp-contract=off), so the same floats.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void warp_one(const uint8_t* src, float* dst, const double* m,
-                                                                           double scale, double offset) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FER_WARP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FER_WARP_CLONES
+#endif
+// One image, built for AVX-512, AVX2 and plain x86-64 where GCC can (picked at load); each row's 48 pixels as SIMD
+// lanes, lane by lane the same IEEE operations as the scalar loop (no FMA: -ffp-contract=off), so the same floats.
+FER_WARP_CLONES void warp_one(const uint8_t* src, float* dst, const double* m, double scale, double offset) {
   constexpr int S = 48;
   const double a = m[0], bb = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   for (int y = 0; y < S; ++y) {

@@ -29,15 +29,15 @@ export function priorFromWeights(weights: Readonly<Record<string, number>>, clas
   if (unknown.length) throw new UsageError(`${where}: ${unknown.join(', ')} not among the model's classes (${classes.join(', ')})`);
   for (const [c, w] of Object.entries(weights))
     if (!(Number.isFinite(w) && w >= 0)) throw new UsageError(`${where}: ${c}=${w} is not a weight ≥ 0`);
-  const named = classes.filter((c) => c in weights);
+  const named = classes.filter((c) => Object.hasOwn(weights, c));
   const sum = named.reduce((a, c) => a + weights[c], 0);
-  const rest = classes.filter((c) => !(c in weights));
+  const rest = classes.filter((c) => !Object.hasOwn(weights, c));
   // Classes left out share what the named ones leave of 1 (weights given as fractions); with nothing left, error.
   if (rest.length && sum >= 1)
     throw new UsageError(`${where}: the named classes already sum to ${+sum.toFixed(4)}; give every class, or fractions under 1`, {
       hint: `missing: ${rest.join(', ')}`,
     });
-  const p = Float64Array.from(classes, (c) => (c in weights ? weights[c] : (1 - sum) / rest.length));
+  const p = Float64Array.from(classes, (c) => (Object.hasOwn(weights, c) ? weights[c] : (1 - sum) / rest.length));
   const total = p.reduce((a, b) => a + b, 0);
   if (!(total > 0)) throw new UsageError(`${where}: the weights sum to 0`);
   for (let i = 0; i < p.length; i++) p[i] /= total;
@@ -58,15 +58,20 @@ function parseWeights(spec: string): Record<string, number> {
     }
     if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'number'))
       throw new UsageError(`--prior ${spec}: expected {"class": weight, …}`);
+    if (Object.keys(raw).length === 0) throw new UsageError(`--prior ${spec}: names no class`);
     return raw as Record<string, number>;
   }
   if (!spec.includes('=')) throw new UsageError(`--prior ${spec}: expected train, uniform, class=weight,… or a .json file`);
-  return Object.fromEntries(
-    spec.split(',').map((kv) => {
-      const [k, v] = kv.split('=').map((s) => s.trim());
-      return [k, v === undefined || v === '' ? NaN : Number(v)];
-    }),
-  );
+  const weights: Record<string, number> = {};
+  for (const kv of spec.split(',').filter((s) => s.trim() !== '')) {
+    const at = kv.lastIndexOf('=');
+    const k = kv.slice(0, Math.max(0, at)).trim(),
+      v = at < 0 ? '' : kv.slice(at + 1).trim();
+    if (!k) throw new UsageError(`--prior ${spec}: "${kv.trim()}" names no class`);
+    if (Object.hasOwn(weights, k)) throw new UsageError(`--prior ${spec}: ${k} is given twice`);
+    weights[k] = v === '' ? NaN : Number(v);
+  }
+  return weights;
 }
 
 /** The distribution a spec names over `classes`; null for `train` (the model's own prior: nothing to change). */
@@ -77,11 +82,17 @@ export function resolvePrior(spec: PriorSpec, classes: readonly string[]): Float
 }
 
 /**
- * The prior a model was trained at: the one it records (`fer train` writes its training set's class
- * frequencies), else FER2013 Training's when its classes are FER2013's seven, else null (unknown).
+ * The prior a model was trained at: the one it records (`fer train` writes it), else FER2013 Training's when its
+ * classes are FER2013's seven, else null (unknown). Never throws: a record that gives a class 0 (it had no training
+ * image) or is not a set of weights over the classes counts as none, and moving such a model is refused where asked.
  */
 export function trainedPrior(classes: readonly string[], recorded?: Readonly<Record<string, number>> | null): Float64Array | null {
-  if (recorded && classes.every((c) => c in recorded)) return priorFromWeights(recorded, classes, 'the model’s recorded prior');
+  if (recorded) {
+    const w = classes.map((c) => (Object.hasOwn(recorded, c) ? recorded[c] : NaN));
+    return w.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)
+      ? priorFromWeights(recorded, classes, 'the model’s recorded prior')
+      : null;
+  }
   const fer2013 = classes.length === FER2013_CLASSES.length && classes.every((c, i) => c === FER2013_CLASSES[i]);
   return fer2013 ? priorFromWeights(FER2013_TRAIN_COUNTS, classes) : null;
 }
@@ -116,10 +127,14 @@ export function priorShift(
   return { from, to };
 }
 
-/** Class frequencies of a labelled set, by name (what `fer train` records as the model's prior). */
-export function frequencies(counts: readonly number[], classes: readonly string[]): Record<string, number> {
-  const n = counts.reduce((a, b) => a + b, 0) || 1;
-  return Object.fromEntries(classes.map((c, i) => [c, +(counts[i] / n).toPrecision(6)]));
+/**
+ * The class prior a model trained on these class counts learns (what `fer train` records): the frequencies, each
+ * mixed with the uniform share as label smoothing `s` mixes the targets ((1 − s)·n_c/n + s/k).
+ */
+export function frequencies(counts: readonly number[], classes: readonly string[], labelSmoothing = 0): Record<string, number> {
+  const n = counts.reduce((a, b) => a + b, 0) || 1,
+    k = classes.length;
+  return Object.fromEntries(classes.map((c, i) => [c, +((1 - labelSmoothing) * (counts[i] / n) + labelSmoothing / k).toPrecision(6)]));
 }
 
 /** Rows of probabilities [n × k] moved from prior `from` to prior `to`: each p_c · to_c / from_c, renormalized. */

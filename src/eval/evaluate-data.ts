@@ -14,7 +14,15 @@ import { accuracyAtPrior, onnxRecordedPrior, priorShift, trainedPrior } from '..
 import { inspectOnnx } from '../onnx/inspect.js';
 import { checkOutputFile } from '../io/output.js';
 import type { SessionOptions } from '../runtime/ort.js';
-import { evaluateModel, writeCalibrationPng, writeConfusionPng, writeEvalJson, type EvalResult, type ProbsTransform } from './evaluate.js';
+import {
+  evaluateModel,
+  writeCalibrationPng,
+  writeConfusionPng,
+  writeEvalJson,
+  type ClassMap,
+  type EvalResult,
+  type ProbsTransform,
+} from './evaluate.js';
 import { evaluateOnnx } from './evaluate-onnx.js';
 import type { OnProgress } from './probs.js';
 
@@ -61,6 +69,25 @@ export function modelPrior(model: string, classes: readonly string[]): Float64Ar
   return trainedPrior(classes, model.endsWith('.onnx') ? onnxRecordedPrior(inspectOnnx(model).metadata) : readModelPrior(model));
 }
 
+/**
+ * The accuracy expected at the prior `to` (over the model's classes `own`): Σ π_c · recall_c over the data's classes
+ * (a merging map's class takes the sum of its members' π), π renormalized over the classes the data has images of
+ * (a class without any has no recall to weigh).
+ */
+function priorAccuracy(r: EvalResult, own: readonly string[], to: ArrayLike<number>, map?: ClassMap): NonNullable<EvaluateResult['prior']> {
+  const at = new Map(own.map((c, i) => [c, to[i]]));
+  const pi = r.perClass.map((c) => (c.support ? (map ? map[c.name] : [c.name]).reduce((a, m) => a + (at.get(m) ?? 0), 0) : 0));
+  const total = pi.reduce((a, b) => a + b, 0) || 1;
+  const p = pi.map((v) => v / total);
+  return {
+    classes: Object.fromEntries(r.perClass.map((c, i) => [c.name, p[i]])),
+    accuracy: accuracyAtPrior(
+      r.perClass.map((c) => c.recall),
+      p,
+    ),
+  };
+}
+
 /** Labelled data for a model: in its classes and their order, source labels merged by a class map file. */
 export function modelDataClasses(model: string, classMap?: string): ClassSpec {
   return { classes: modelClasses(model), map: classMap ? readClassMap(classMap) : undefined };
@@ -92,17 +119,7 @@ export async function evaluate(model: string, data: string, options: EvaluateOpt
   // The accuracy at the prior weighs the per-class recalls; with a merging map the data's classes are the map's,
   // whose prior is the sum of its members'.
   const r: EvalResult & Pick<EvaluateResult, 'prior'> = evaluated;
-  if (prior) {
-    const at = Object.fromEntries(own.map((c, i) => [c, prior.to[i]]));
-    const dataPrior = merging ? ds.classes.map((c) => map![c].reduce((a, m) => a + (at[m] ?? 0), 0)) : ds.classes.map((c) => at[c] ?? 0);
-    r.prior = {
-      classes: Object.fromEntries(ds.classes.map((c, i) => [c, dataPrior[i]])),
-      accuracy: accuracyAtPrior(
-        r.perClass.map((c) => c.recall),
-        dataPrior,
-      ),
-    };
-  }
+  if (prior) r.prior = priorAccuracy(r, own, prior.to, merging ? map : undefined);
   const written: string[] = [];
   if (o.out) {
     mkdirSync(o.out, { recursive: true });

@@ -8,7 +8,7 @@ import { tf } from '../engine/tf.js';
 import { applyGradients } from '../engine/optimizer.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeBatch, PREPROCESS, warpBatch, type BatchWarper } from '../data/augment.js';
-import { nativeWarpBatch } from '../engine/native/backend.js';
+import { NATIVE_BACKEND, nativeWarpBatch } from '../engine/native/backend.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { saveModel, type FerMetadata } from '../model/io.js';
 import { faultPoint } from '../io/files.js';
@@ -27,14 +27,18 @@ import { nativeSoftTargets, onlineSoftTargets, trainingLoss } from './distill.js
 import type { NativeTrainStep } from '../engine/native/native-step.js';
 import { nativeStepWithHooks } from './native-step.js';
 
-/** The augmentation's warp: the addon's where it loads (the same floats as JavaScript's, on threads), else JavaScript's. */
-let warper: BatchWarper | undefined;
+/**
+ * The augmentation's warp: the addon's when training runs on fer-native (the same floats as JavaScript's, on the
+ * threads --threads gave it), else JavaScript's.
+ */
+let nativeWarper: BatchWarper | null | undefined;
 function batchWarper(): BatchWarper {
-  if (!warper) {
+  if (tf.getBackend() !== NATIVE_BACKEND) return warpBatch;
+  if (nativeWarper === undefined) {
     const native = nativeWarpBatch();
-    warper = native ? (images, idx, affines, out) => native(images, idx, affines, out, PREPROCESS.scale, PREPROCESS.offset) : warpBatch;
+    nativeWarper = native && ((images, idx, affines, out) => native(images, idx, affines, out, PREPROCESS.scale, PREPROCESS.offset));
   }
-  return warper;
+  return nativeWarper ?? warpBatch;
 }
 
 /**

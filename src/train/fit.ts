@@ -64,7 +64,11 @@ export interface TrainResult {
  * inverse frequency.
  */
 function runMetadata(meta: FerMetadata, options: TrainOptions, trainSet: Dataset): FerMetadata {
-  const trainPrior = frequencies(options.classWeights ? trainSet.classes.map(() => 1) : trainSet.counts, trainSet.classes);
+  const trainPrior = frequencies(
+    options.classWeights ? trainSet.classes.map(() => 1) : trainSet.counts,
+    trainSet.classes,
+    options.labelSmoothing,
+  );
   return { ...meta, trainedWith: { ...options }, trainPrior };
 }
 

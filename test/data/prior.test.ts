@@ -38,6 +38,16 @@ describe('class priors from what a user writes', () => {
     expect([...resolvePrior(f, ABC)!]).toEqual([3 / 8, 1 / 8, 4 / 8]);
   });
 
+  it('skips empty entries, splits at the last =, and refuses a class given twice or a file naming none', () => {
+    expect([...resolvePrior('a=1, b=1, c=2,', ABC)!]).toEqual([0.25, 0.25, 0.5]);
+    expect(() => resolvePrior('a=b=0.3', ABC)).toThrow(/a=b not among/);
+    expect(() => resolvePrior('a=0.2,a=0.3', ABC)).toThrow(/a is given twice/);
+    expect(() => resolvePrior('=0.2', ABC)).toThrow(/names no class/);
+    const f = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-prior-')), 'empty.json');
+    writeFileSync(f, '{}');
+    expect(() => resolvePrior(f, ABC)).toThrow(/names no class/);
+  });
+
   it('refuses unknown classes, a zero prior, weights over 1 with classes left out, and non-numbers', () => {
     expect(() => resolvePrior('d=0.5', ABC)).toThrow(/d not among/);
     expect(() => resolvePrior('a=1,b=0,c=1', ABC)).toThrow(/b would never be predicted/);
@@ -96,6 +106,14 @@ describe('the prior a model was trained at', () => {
   it('is the recorded one when there is one, and unknown for other classes without', () => {
     const rec = frequencies([1, 3, 4], ABC);
     expect(rec).toEqual({ a: 0.125, b: 0.375, c: 0.5 });
+    // label smoothing s mixes each target with the uniform share: the learnt prior is (1 − s)·n_c/n + s/k
+    const smoothed = frequencies([1, 3, 4], ABC, 0.3);
+    expect(smoothed.a).toBeCloseTo(0.7 * 0.125 + 0.1, 6);
+    expect(smoothed.c).toBeCloseTo(0.7 * 0.5 + 0.1, 6);
+    // a record that gives a class 0, or is no set of weights, counts as none (never an error at load)
+    expect(trainedPrior(ABC, { a: 0.5, b: 0.5, c: 0 })).toBeNull();
+    expect(trainedPrior(ABC, { a: 0.5, b: 'x' as unknown as number, c: 0.5 })).toBeNull();
+    expect(trainedPrior(['constructor', 'b'], { b: 1 })).toBeNull();
     expect([...trainedPrior(ABC, rec)!]).toEqual([0.125, 0.375, 0.5]);
     expect(trainedPrior(ABC)).toBeNull();
     expect(onnxRecordedPrior({ train_prior: JSON.stringify(rec) })).toEqual(rec);
