@@ -43,7 +43,7 @@ export type ArchVariant = ArchOptions & { family?: 'resnet'; base?: number };
  * the resolution: 1.85× its onnxruntime CPU throughput, BENCHMARKS.md), `-s2c1-x2` the same with stride 2
  * already in the first stem conv (no layer left at 46/44 px: 2.3× the throughput, 0.7× the batch-1 latency);
  * `-s2c2-x3`/`-x4` the stride-2 stem at 3×/4× width (439,831 / 762,823 parameters: the student family of #37);
- * `-s2c2-x2x3` the stride-2 stem at 2× width in the first two modules and 3× in the last two (404,071 parameters,
+ * `-s2c2-x2x3` the stride-2 stem at 2× width in the first two modules and 3× in the last two (410,215 parameters,
  * 7.75 M multiply-adds: width where the resolution is 6×6 and 3×3 is cheap; 0.72–0.91× the paper network's
  * batch-1 latency on onnxruntime's CPU provider, where `-x3` is 0.91–1.37×, BENCHMARKS.md);
  * `resnet18-w32`/`-w16` the teachers above.

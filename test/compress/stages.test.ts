@@ -116,7 +116,7 @@ describe('stage functions', () => {
     const r = await evaluate(model, val, { tta: 'none', out });
     const ref = await evaluateModel(model, await loadDataset(val), 'none');
     expect(r.accuracy).toBe(ref.accuracy);
-    expect(r.written).toEqual([path.join(out, 'eval.json'), path.join(out, 'confusion.png')]);
+    expect(r.written).toEqual(['eval.json', 'confusion.png', 'calibration.png'].map((f) => path.join(out, f)));
     for (const f of r.written) expect(existsSync(f)).toBe(true);
   });
 

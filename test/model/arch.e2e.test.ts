@@ -36,6 +36,7 @@ describe('architectures', () => {
       'mini-xception-s2c1-x2',
       'mini-xception-s2c2-x3',
       'mini-xception-s2c2-x4',
+      'mini-xception-s2c2-x2x3',
       'resnet18-w32',
       'resnet18-w16',
     ]);
@@ -65,18 +66,18 @@ describe('architectures', () => {
   });
 
   it.each([
-    ['mini-xception', 1, 58423],
-    ['mini-xception-x2', 2, 205031],
-    ['mini-xception-x4', 4, 762823],
-    ['mini-xception-s2c2-x3', 3, 439831],
-    ['mini-xception-s2c2-x4', 4, 762823],
-  ] as const)('%s: parameters by hand (width %i)', (arch, w, total) => {
+    ['mini-xception', 8, [16, 32, 64, 128], 58423],
+    ['mini-xception-x2', 16, [32, 64, 128, 256], 205031],
+    ['mini-xception-x4', 32, [64, 128, 256, 512], 762823],
+    ['mini-xception-s2c2-x3', 24, [48, 96, 192, 384], 439831],
+    ['mini-xception-s2c2-x4', 32, [64, 128, 256, 512], 762823],
+    ['mini-xception-s2c2-x2x3', 16, [32, 64, 192, 384], 410215],
+  ] as const)('%s: parameters by hand (stem %i, modules %j)', (arch, b, modules, total) => {
     // Stem: two 3×3 convs without bias (1 → b → b) + BN (4 vectors each); per module cin → c: a strided 1×1
     // shortcut, two separable convs (3×3 depthwise + 1×1 pointwise), three BNs; head: 3×3 conv to 7 with bias.
-    const b = 8 * w;
     let count = 9 * b + 4 * b + 9 * b * b + 4 * b,
       cin = b;
-    for (const c of [16, 32, 64, 128].map((k) => k * w)) {
+    for (const c of modules) {
       count += cin * c + 9 * cin + cin * c + 9 * c + c * c + 3 * 4 * c;
       cin = c;
     }
