@@ -37,7 +37,7 @@ export function evalCommand(): Command {
     .option('--out <dir>', 'write eval.json, confusion.png and calibration.png (reliability diagram) here')
     .option(
       '--prior <prior>',
-      "the class prior of your faces: train (the model's own, FER2013's for the shipped models) | uniform | happy=0.3,neutral=0.4,… (classes left out share the rest) | a .json file; probabilities are moved to it and the accuracy expected at it is reported",
+      "the class prior of your faces: train (the model's own, FER2013's for the shipped models) | uniform | happy=0.3,neutral=0.4,… over the model's classes, before any --class-map (classes left out share the rest) | a .json file; probabilities are moved to it and the accuracy expected at it is reported",
     )
     .option(
       '--detect [detector]',

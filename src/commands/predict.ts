@@ -54,7 +54,7 @@ export function predictCommand(): Command {
     .option('--class-map <file>', "report the model's probabilities summed into these classes, e.g. examples/class-maps/valence.json")
     .option(
       '--prior <prior>',
-      "the class prior of your faces: train (the model's own, FER2013's for the shipped models: happy 25%, disgust 1.5%) | uniform | happy=0.3,neutral=0.4,… (classes left out share the rest) | a .json file",
+      "the class prior of your faces: train (the model's own, FER2013's for the shipped models: happy 25%, disgust 1.5%) | uniform | happy=0.3,neutral=0.4,… over the model's classes, before any --class-map (classes left out share the rest) | a .json file",
     )
     .option('--json', 'one JSON line per image or frame');
   withDetectorOptions(cmd);
