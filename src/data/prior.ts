@@ -5,8 +5,8 @@
  * π_train(c): the standard correction for a change of label prior, the face's likelihood unchanged), and
  * `fer eval` reports the accuracy expected at that prior.
  */
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { readUserJsonFile } from '../io/files.js';
 import { FER2013_CLASSES } from './classes.js';
 
 /** FER2013 Training's images per class (28,709 in all): the prior of models that record none. */
@@ -49,13 +49,7 @@ export function priorFromWeights(weights: Readonly<Record<string, number>>, clas
 /** `happy=0.3,neutral=0.4` → { happy: 0.3, neutral: 0.4 }; a path ending .json → its JSON object. */
 function parseWeights(spec: string): Record<string, number> {
   if (spec.endsWith('.json')) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(spec, 'utf8'));
-    } catch (e) {
-      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new UsageError(`--prior ${spec}: ${missing ? 'no such file' : 'not JSON: ' + (e as Error).message.split('\n')[0]}`);
-    }
+    const raw = readUserJsonFile(spec, '--prior');
     if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'number'))
       throw new UsageError(`--prior ${spec}: expected {"class": weight, …}`);
     if (Object.keys(raw).length === 0) throw new UsageError(`--prior ${spec}: names no class`);

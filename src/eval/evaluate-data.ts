@@ -123,7 +123,7 @@ export async function evaluate(model: string, data: string, options: EvaluateOpt
   const written: string[] = [];
   if (o.out) {
     mkdirSync(o.out, { recursive: true });
-    written.push(writeEvalJson(r, o.out, ds), path.join(o.out, 'confusion.png'), path.join(o.out, 'calibration.png'));
+    written.push(writeEvalJson(r, o.out, ds), ...EVAL_FILES.slice(1).map((f) => path.join(o.out!, f)));
     await writeConfusionPng(r, written[1]);
     await writeCalibrationPng(r, written[2]);
   }

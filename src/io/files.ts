@@ -244,6 +244,16 @@ export function acquireLock(dir: string): { release: () => void; note?: string }
   throw new UsageError(`${dir}: could not take the run lock`);
 }
 
+/** Reads a JSON file a user gives with `flag` (--class-map, --prior); a missing or unparsable one is a one-line usage error (exit 2). */
+export function readUserJsonFile(file: string, flag: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new UsageError(`${flag} ${file}: ${missing ? 'no such file' : 'not JSON: ' + (e as Error).message.split('\n')[0]}`);
+  }
+}
+
 /** Reads a JSON file fer wrote; a missing or corrupt one is a one-line error naming it (exit 3). */
 export function readJsonFile(file: string, what = path.basename(file)): unknown {
   let text: string;

@@ -76,7 +76,7 @@ describe('architectures', () => {
     // Stem: two 3×3 convs without bias (1 → b → b) + BN (4 vectors each); per module cin → c: a strided 1×1
     // shortcut, two separable convs (3×3 depthwise + 1×1 pointwise), three BNs; head: 3×3 conv to 7 with bias.
     let count = 9 * b + 4 * b + 9 * b * b + 4 * b,
-      cin = b;
+      cin: number = b;
     for (const c of modules) {
       count += cin * c + 9 * cin + cin * c + 9 * c + c * c + 3 * 4 * c;
       cin = c;
