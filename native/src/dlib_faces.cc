@@ -8,7 +8,8 @@
 //       upsampled image, as dlib's examples do, then scaled back; landmarkUpsample > upsample: in a square around
 //       each face upsampled that many times), computed on a libuv worker thread; reread Float64Array [mode, min score,
 //       a0, a1, b0, b1, yaw, c0, c1]: the points of each face scored at least min score read again on the same square,
-//       on the HOG box of the first (src/detect/hog-box.ts; mode as shapesAsync's)
+//       on the HOG box of the first (src/detect/hog-box.ts; mode as shapesAsync's); faces under min score: no points
+//       (NaN), the caller reads those it keeps elsewhere
 //   shapesAsync(gray Uint8Array, w, h, boxes Float64Array [x, y, width, height, …], landmarkUpsample[, mode])
 //     → Promise<Float64Array> [x0, y0, …, x67, y67] per box: the shape predictor alone, on boxes given in the
 //       image's pixels (as detectAsync's), read on the box's square upsampled landmarkUpsample times (mode 1: on
@@ -192,12 +193,15 @@ std::array<double, 4> hog_box(const std::vector<double>& p, const std::vector<do
 std::vector<double> landmarks(const dlib::array2d<unsigned char>& img, const dlib::rectangle& r, int upsample,
                               const unsigned char* gray, long w, long h, int landmark_upsample, const Reread& reread, double score) {
   const double scale = std::ldexp(1.0, upsample);
+  // With a second reading, a face under its min score is not read at all: the caller reads such faces on another box
+  // if it keeps them (src/detect/faces.ts: the face mesh's), and its points here cost a square upsampled twice.
+  if (!reread.fit.empty() && score < reread.min_score) return std::vector<double>(136, NAN);
   if (landmark_upsample > upsample) {
     const double fx = r.left() / scale, fy = r.top() / scale, fw = r.width() / scale, fh = r.height() / scale;
     Part part;
     if (!make_part(part, gray, w, h, fx, fy, fw, fh, landmark_upsample)) return std::vector<double>(136, NAN);
     auto pts = read_part(part, fx, fy, fw, fh, kPlain);
-    if (reread.fit.empty() || score < reread.min_score) return pts;
+    if (reread.fit.empty()) return pts;
     const auto b = hog_box(pts, reread.fit);
     return read_part(part, b[0], b[1], b[2], b[3], reread.mode);
   }

@@ -77,6 +77,21 @@ describe.runIf(model)("dlib's points on the HOG box of its first reading", () =>
       }
   });
 
+  it('with a second reading, faces under its min score come back without points; the others as before', async () => {
+    const reread = { reading: 'plain' as const, minScore: 0 };
+    const all = await dlibDetectAsync(image, 1, -1.5, 2, reread);
+    const weak = all.filter((f) => f.score < 0),
+      sure = all.filter((f) => f.score >= 0);
+    expect(weak.length).toBeGreaterThan(0);
+    expect(sure.length).toBe(2);
+    for (const f of weak) for (const p of f.landmarks) expect([p.x, p.y].every(Number.isNaN)).toBe(true);
+    expect(sure).toEqual(await dlibDetectAsync(image, 1, 0, 2, reread));
+    // without a second reading every face is read
+    const plain = await dlibDetectAsync(image, 1, -1.5, 2);
+    expect(plain.map((f) => f.box)).toEqual(all.map((f) => f.box));
+    for (const f of plain) for (const p of f.landmarks) expect(Number.isFinite(p.x) && Number.isFinite(p.y)).toBe(true);
+  });
+
   it('detectFaces re-reads each face on the HOG box of its first points; hogReread: false keeps the first', async () => {
     const now = await detectFaces(image, { detector: 'dlib+tiny' });
     const before = await detectFaces(image, { detector: 'dlib+tiny', hogReread: false });
