@@ -50,7 +50,7 @@ export function predictCommand(): Command {
       '--no-detect',
       `no face detection: each image is one already-cropped face (also done, with a note, when nothing is found in an image of at most ${CROPPED_FACE_MAX_SIDE} px)`,
     )
-    .option('--concurrency <n>', 'photos processed at once (default: the number of cores)', num)
+    .option('--concurrency <n>', 'photos (or video frames) processed at once (default: twice the number of cores)', num)
     .option('--class-map <file>', "report the model's probabilities summed into these classes, e.g. examples/class-maps/valence.json")
     .option(
       '--prior <prior>',

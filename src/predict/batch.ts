@@ -28,8 +28,18 @@ import { createTracker, DEFAULT_SMOOTH_SECONDS } from './track.js';
 import type { PredictResult, UnreadableInput } from './types.js';
 
 export const predictManyOptionsSchema = z.object({
-  /** Photos (or a video's frames) in flight at once: decoding, detection and onnxruntime each work off the JavaScript thread. Default: the number of cores. */
-  concurrency: z.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
+  /**
+   * Photos (or a video's frames) in flight at once. Default: twice the number of cores: a photo's stages alternate
+   * between the JavaScript thread (onnxruntime's runs) and worker threads (decoding, dlib), so with one photo a core
+   * both photos at times wait on the JavaScript thread (2 cores, 118 one-face 640×480 photos: 30.6–35.1 images/s at
+   * 2, 34.7–36.2 at 4 in five interleaved pairs; a 640×480 video 64–65 → 77–79 frames/s; BENCHMARKS.md).
+   */
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.min(64, 2 * Math.max(1, os.availableParallelism()))),
   /** Video: frames per second to analyze. */
   fps: z.number().positive().default(5),
   /** Video: each face is tracked across frames (`track`) and its emotion averaged over about this many seconds; 0 = each frame alone. */
