@@ -115,8 +115,8 @@ export const autoUpsample = (image: RawImage) => (Math.max(image.width, image.he
  * each face scored at least `minScore` read again on the same square, on the box dlib's HOG detector would draw around
  * the first (hog-box.ts): on AFW 3.65% → 3.31% NME, 3.24% as the mean of the plain and the mirror reading
  * (BENCHMARKS.md "(issue 32, h32n)"); the faces under `minScore` then come back without points (NaN): faces.ts reads
- * the weak faces it keeps on the face mesh's box, and reading them here cost ~4 ms of CPU each (a square upsampled
- * twice: ~7% of a one-face photo's CPU, BENCHMARKS.md "Session of 2026-12-06 (twelfth)").
+ * the weak faces it keeps on the face mesh's box, so reading them here cost ~4 ms of CPU each for nothing (a square
+ * upsampled twice; BENCHMARKS.md "Session of 2026-12-06 (twelfth)").
  */
 export async function dlibDetectAsync(
   image: RawImage,
