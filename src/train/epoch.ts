@@ -26,6 +26,7 @@ import { eraseBatch, emaDecay, mixBatch } from './recipe.js';
 import { nativeSoftTargets, onlineSoftTargets, trainingLoss } from './distill.js';
 import type { NativeTrainStep } from '../engine/native/native-step.js';
 import { nativeStepWithHooks } from './native-step.js';
+import { RecentRate } from '../util/recent-rate.js';
 
 /**
  * The augmentation's warp: the addon's when training runs on fer-native (the same floats as JavaScript's, on the
@@ -200,6 +201,7 @@ async function batchLoop(
   const bs = options.batchSize,
     nc = trainSet.classes.length;
   let t0 = performance.now();
+  const recent = new RecentRate();
   for (let b = state.batch; b < batches; b++) {
     const idx = order.slice(b * bs, (b + 1) * bs);
     const batch = { ...trainingBatch(trainSet, idx, options, epoch, b, l.teacher), n: idx.length, nc };
@@ -213,13 +215,16 @@ async function batchLoop(
     const now = performance.now();
     const p = state.partial;
     p.seconds += (now - t0) / 1000;
+    recent.add(idx.length, (now - t0) / 1000);
     t0 = now;
     p.loss += lossValue * idx.length;
     p.correct += correct;
     p.seen += idx.length;
     state.step++;
     state.batch = b + 1;
-    const rate = p.seen / p.seconds;
+    // the progress line's rate (and ETA) from recent steps: one suspended step does not skew the rest of the epoch;
+    // the epoch's metrics keep its wall time (endEpoch)
+    const rate = recent.perSecond();
     l.emit({ type: 'batch', epoch, batch: b + 1, batches, loss: p.loss / p.seen, acc: p.correct / p.seen, imagesPerSecond: rate });
     // Let the event loop run (signal handlers: Ctrl-C must answer within a batch, not at the epoch's end).
     await new Promise((resolve) => setImmediate(resolve));
