@@ -56,36 +56,6 @@ for (const a of ann.filter((x) => x.width >= 640 && x.height >= 480)) {
   await sharp(path.join(values.photos!, a.file)).extract({ left, top, width: 640, height: 480 }).jpeg({ quality: 90 }).toFile(out);
   candidates.push(out);
 }
-const firstBin = path.resolve(values.bins!.split(',')[0].split('=').at(-1)!);
-const facesIn = (jsonl: string) =>
-  new Map(
-    jsonl
-      .trim()
-      .split('\n')
-      .map((l) => {
-        const r = JSON.parse(l) as { input: string; faces: unknown[] };
-        return [path.resolve(r.input), r.faces.length] as const;
-      }),
-  );
-let chosen = candidates.slice(0, want);
-if (values['one-face']) {
-  const r = spawnSync(process.execPath, [firstBin, 'predict', pool, '--json', '--detector', 'auto'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0) throw new Error(`predict ${pool}: exit ${r.status}: ${r.stderr.split('\n')[0]}`);
-  const count = facesIn(r.stdout);
-  chosen = candidates.filter((f) => count.get(f) === 1).slice(0, want);
-}
-let n = 0;
-for (const f of chosen) {
-  const out = path.join(dir, `${String(n).padStart(3, '0')}.jpg`);
-  copyFileSync(f, out);
-  if (n === 0) copyFileSync(f, path.join(one, 'one.jpg'));
-  n++;
-}
-rmSync(pool, { recursive: true });
-
 const bins = values.bins!.split(',').map((b) => {
   const [label, file] = b.includes('=') ? b.split('=') : [b, b];
   return { label, file: path.resolve(file) };
@@ -103,6 +73,29 @@ const run = (bin: string, detector: string, input: string) => {
     .reduce((a, l) => a + (JSON.parse(l) as { faces: unknown[] }).faces.length, 0);
   return { s: (performance.now() - t) / 1000, faces, out: r.stdout };
 };
+
+let chosen = candidates.slice(0, want);
+if (values['one-face']) {
+  // the first build's faces in each candidate window
+  const count = new Map(
+    run(bins[0].file, 'auto', pool)
+      .out.trim()
+      .split('\n')
+      .map((l) => {
+        const r = JSON.parse(l) as { input: string; faces: unknown[] };
+        return [path.resolve(r.input), r.faces.length] as const;
+      }),
+  );
+  chosen = candidates.filter((f) => count.get(f) === 1).slice(0, want);
+}
+let n = 0;
+for (const f of chosen) {
+  const out = path.join(dir, `${String(n).padStart(3, '0')}.jpg`);
+  copyFileSync(f, out);
+  if (n === 0) copyFileSync(f, path.join(one, 'one.jpg'));
+  n++;
+}
+rmSync(pool, { recursive: true });
 
 const detectors = values.detectors!.split(',');
 const rows = detectors.flatMap((d) => bins.map((b) => ({ d, b, key: `${d} ${b.label}` })));

@@ -214,8 +214,9 @@ async function batchLoop(
     if (!Number.isFinite(lossValue)) return { stop: 'nan', batch: b, loss: lossValue };
     const now = performance.now();
     const p = state.partial;
-    p.seconds += (now - t0) / 1000;
-    recent.add(idx.length, (now - t0) / 1000);
+    const seconds = (now - t0) / 1000;
+    p.seconds += seconds;
+    recent.add(idx.length, seconds);
     t0 = now;
     p.loss += lossValue * idx.length;
     p.correct += correct;
