@@ -9,6 +9,7 @@
  * --bf16: every convolution in bf16 (both steps: fer-native's conv mode, as `fer train --bf16`); --skip-unfused: the
  * two first sides alone (the ResNet teachers: `--arch resnet18-w32 --optimizer sgd --bf16 --skip-unfused`).
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { tf } from '../src/engine/tf.js';
@@ -98,12 +99,21 @@ for (let r = 0; r < rounds; r++)
     s.cpu.push((c.user + c.system) / 1000 / block);
   }
 const load1 = os.loadavg();
+/** The process's anonymous memory in 2 MiB pages (Linux), as the kernel counts it: whether the arenas got them. */
+function hugePages(): string {
+  try {
+    const kb = /AnonHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1];
+    return kb === undefined ? 'huge pages: unknown' : `${(Number(kb) / 1024).toFixed(0)} MiB in huge pages`;
+  } catch {
+    return 'huge pages: unknown';
+  }
+}
 const median = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1];
 const fmt = (v: number) => v.toFixed(1);
 console.log(
   `${values.arch}, batch ${n}, ${values.optimizer}, ${values.bf16 ? 'bf16' : 'f32'} convolutions, ${threads} thread(s), ${rounds} rounds × ${block} steps each side, ` +
     `arena ${((exec.plan.size * 4) / 2 ** 20).toFixed(0)} MiB, ${exec.plan.program.length} program ints; ` +
-    `load average ${load0.map(fmt).join(' ')} → ${load1.map(fmt).join(' ')}`,
+    `load average ${load0.map(fmt).join(' ')} → ${load1.map(fmt).join(' ')}; ${hugePages()}`,
 );
 console.log('| step | ms/step (median of blocks) | blocks min–max | CPU ms/step | img/s |\n|---|---|---|---|---|');
 for (const s of sides) {

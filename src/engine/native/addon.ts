@@ -98,6 +98,8 @@ export interface NativeAddon {
   setConvBf16(on: boolean): boolean;
   /** glibc's malloc keeps freed tensor-sized blocks mapped (addon.cc): process-wide, so training calls it, not loading. Absent in builds before it. */
   keepFreedMemory?(): boolean;
+  /** 2 MiB pages for the array's aligned interior (madvise; addon.cc): call before writing it. Returns the bytes advised. Absent in builds before it. */
+  adviseHugePages?(a: Float32Array): number;
 }
 
 export function loadNativeAddon(): NativeAddon | null {

@@ -6,7 +6,7 @@
  */
 import { tf } from '../tf.js';
 import { NATIVE_BACKEND } from './native-backend.js';
-import { planExecutor, type RunPlan } from './native-step.js';
+import { planArena, planExecutor, type RunPlan } from './native-step.js';
 import { compileInference, type InferencePlan } from './step-plan.js';
 import { readWeights } from './step-compiler.js';
 
@@ -17,7 +17,7 @@ export class NativeInference {
     readonly plan: InferencePlan,
     private readonly runPlan: RunPlan,
   ) {
-    this.arena = new Float32Array(plan.size);
+    this.arena = planArena(plan.size);
   }
 
   /** The forward pass of `model` at batch size `batch`, its weights loaded; or why there is none. */

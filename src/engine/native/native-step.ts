@@ -22,6 +22,17 @@ export function planExecutor(): RunPlan | { unsupported: string } {
 
 export type { StepPlan };
 
+/**
+ * A plan's arena, zeroed, with 2 MiB pages asked for before anything is written (addon.cc adviseHugePages): every
+ * step walks the whole arena, and with 4 KiB pages its memory-bound kernels pay TLB misses. `FER_HUGEPAGES=0` keeps
+ * 4 KiB pages (for measuring the difference).
+ */
+export function planArena(size: number): Float32Array {
+  const arena = new Float32Array(size);
+  if (process.env.FER_HUGEPAGES !== '0') loadNativeAddon()?.adviseHugePages?.(arena);
+  return arena;
+}
+
 interface AdamFields {
   learningRate: number;
   beta1: number;
@@ -57,7 +68,7 @@ export class NativeTrainStep {
     readonly model: tf.LayersModel,
     readonly optimizer: tf.Optimizer,
   ) {
-    this.arena = new Float32Array(plan.size);
+    this.arena = planArena(plan.size);
     this.program = plan.program;
   }
 
