@@ -10,10 +10,18 @@ export interface RawImage {
   width: number;
   height: number;
   channels: 1 | 3 | 4;
+  /** decodeRgb: the file's own size, when it was larger than MAX_PIXELS and was shrunk to fit while decoding. */
+  scaledFrom?: { width: number; height: number };
 }
 
-/** Largest image fer decodes (pixels), so a hostile or broken file cannot exhaust memory. */
+/** Most pixels fer keeps of an image (or a video frame): larger photos are shrunk to this while they are decoded. */
 export const MAX_PIXELS = 50_000_000;
+/**
+ * Largest image fer reads at all (sharp's own default, 16383²: past a 200-megapixel phone sensor), so that a hostile
+ * file's header cannot make it decode for minutes; what is read beyond MAX_PIXELS is shrunk on the way in (JPEG's
+ * shrink-on-load; libvips streams the rest), never held whole.
+ */
+export const MAX_INPUT_PIXELS = 16383 * 16383;
 
 /** sharp's process-wide settings (libvips' thread pool and operation cache), as `configureSharp` takes them. */
 export interface SharpSettings {
@@ -54,21 +62,48 @@ export async function decodeGray(input: string | Buffer, size: number): Promise<
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
-/** Decodes an image to RGB, applying EXIF orientation. */
+/**
+ * The size an image of width×height pixels is decoded at: itself up to MAX_PIXELS, else shrunk by one factor to at
+ * most MAX_PIXELS (each side rounded down, at least 1 pixel).
+ */
+export function decodedSize(width: number, height: number): { width: number; height: number } {
+  if (width * height <= MAX_PIXELS) return { width, height };
+  const s = Math.sqrt(MAX_PIXELS / (width * height));
+  const w = Math.max(1, Math.floor(width * s));
+  // A side under one pixel after the factor stays 1 pixel, and the other then gets the rest of MAX_PIXELS.
+  return { width: w, height: Math.max(1, Math.min(Math.floor(height * s), Math.floor(MAX_PIXELS / w))) };
+}
+
+/**
+ * Decodes an image to RGB, applying EXIF orientation. One over MAX_PIXELS (up to MAX_INPUT_PIXELS) is shrunk to fit
+ * while it is decoded, and says so in `scaledFrom`.
+ */
 export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
   checkRegular(input);
   if (typeof input === 'string') protectInput(input); // an image being read is never replaced by an output
-  const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
-    .rotate()
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+  const open = () => sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
+  const meta = await open().metadata();
+  // EXIF orientations 5–8 turn the picture a quarter: its upright size has the sides swapped.
+  const turned = (meta.orientation ?? 1) >= 5;
+  const width = (turned ? meta.height : meta.width) ?? 0;
+  const height = (turned ? meta.width : meta.height) ?? 0;
+  const target = decodedSize(width, height);
+  const shrink = target.width !== width || target.height !== height;
+  let pipeline = open().rotate();
+  if (shrink) pipeline = pipeline.resize(target.width, target.height, { fit: 'fill' });
+  const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const image: RawImage = {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    channels: 3,
+  };
+  if (shrink) image.scaledFrom = { width, height };
+  return image;
 }
 
 export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
-  const m = await sharp(input, { limitInputPixels: MAX_PIXELS }).metadata();
+  const m = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
+import { MAX_INPUT_PIXELS, decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
 import { alignFaces, detectFaces, type DetectOptions, type DetectedFace } from '../detect/faces.js';
 import type { Classifier } from './classifier.js';
 import { labelFaces } from './label.js';
@@ -66,7 +66,7 @@ export async function predictRaw(
 
 export function describeDecodeError(e: unknown): string {
   const m = (e as Error).message ?? String(e);
-  if (/pixel limit/i.test(m)) return 'image too large (over the 50-megapixel limit)';
+  if (/pixel limit/i.test(m)) return `image too large (over the ${Math.round(MAX_INPUT_PIXELS / 1e6)}-megapixel limit)`;
   if (/unsupported image format|Input file contains unsupported/i.test(m)) return 'not an image (unsupported format)';
   if (/ENOENT|missing/i.test(m)) return 'no such file';
   return `unreadable image: ${m.split('\n')[0]}`;
@@ -114,10 +114,22 @@ export async function predictImage(
     return { result: { ...label, faces: [], error: e instanceof UsageError ? e.message : describeDecodeError(e) } };
   }
   timings.decodeMs = performance.now() - t;
-  const faces = await predictRaw(image, classifier, o, timings);
-  const result: PredictResult = { ...label, width: image.width, height: image.height, faces, timings };
+  const found = await predictRaw(image, classifier, o, timings);
+  // A photo shrunk while decoding (over MAX_PIXELS) is reported at its own size: boxes and points scaled back.
+  const size = image.scaledFrom ?? image;
+  const faces = image.scaledFrom ? scaleFaces(found, size.width / image.width, size.height / image.height) : found;
+  const result: PredictResult = { ...label, width: size.width, height: size.height, faces, timings };
   if (faces.length === 0) result.error = 'no face found';
   return { result, image };
+}
+
+/** Faces with their boxes and landmarks scaled by sx horizontally and sy vertically (another size of the same image). */
+export function scaleFaces<F extends FaceResult>(faces: F[], sx: number, sy: number): F[] {
+  return faces.map((f) => ({
+    ...f,
+    box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy },
+    landmarks: f.landmarks.map((p) => ({ x: p.x * sx, y: p.y * sy })),
+  }));
 }
 
 /** One image file → its prediction, and the decoded image (for annotation) when it could be read. */
@@ -158,10 +170,15 @@ export function annotationNamer(): (input: string, frame?: number) => string {
   };
 }
 
-/** Writes `<outDir>/<name>.png` (name from annotationNamer). */
+/**
+ * Writes `<outDir>/<name>.png` (name from annotationNamer). Faces are in the coordinates of the image's own size
+ * (`scaledFrom` when it was shrunk while decoding); the PNG is the decoded image.
+ */
 export async function writeAnnotated(image: RawImage, faces: FaceResult[], outDir: string, name: string): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${name}.png`);
-  await overlaySvgPng(image, annotationSvg(image.width, image.height, faces), file);
+  const from = image.scaledFrom;
+  const drawn = from ? scaleFaces(faces, image.width / from.width, image.height / from.height) : faces;
+  await overlaySvgPng(image, annotationSvg(image.width, image.height, drawn), file);
   return file;
 }
