@@ -13,7 +13,10 @@ import { MAX_PIXELS, type RawImage } from './image.js';
 /** A path as ffmpeg's `file:` protocol URL (absolute, so that no name reads as an option or a protocol). */
 export const ffmpegInput = (file: string) => `file:${path.resolve(file)}`;
 
-/** The first video stream's frame size, from ffprobe; errors are one-line messages for the file's result. */
+/**
+ * The first video stream's frame size as ffmpeg writes its frames (upright: a stored quarter turn swaps the sides),
+ * from ffprobe; errors are one-line messages for the file's result.
+ */
 export function videoSize(file: string): { width: number; height: number } {
   let st;
   try {
@@ -22,23 +25,66 @@ export function videoSize(file: string): { width: number; height: number } {
     throw new Error('no such file');
   }
   if (!st.isFile()) throw new Error('not a regular file (a FIFO, device or folder)');
-  let size: string;
+  let probe: string;
   try {
-    size = execFileSync(
+    probe = execFileSync(
       'ffprobe',
-      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', ffmpegInput(file)],
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=width,height:stream_tags=rotate:stream_side_data=rotation',
+        '-of',
+        'json',
+        ffmpegInput(file),
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 },
-    ).trim();
+    );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT')
       throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)');
     throw new Error('not a readable video');
   }
-  const [width, height] = size.split('\n')[0].split(',').map(Number);
-  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
-    throw new Error('not a readable video (no video stream)');
+  const stream = parseProbe(probe);
+  if (!stream) throw new Error('not a readable video (no video stream)');
+  const { width, height } = uprightSize(stream);
   if (width * height > MAX_PIXELS) throw new Error(`video frames too large (${width}×${height}, over the 50-megapixel limit)`);
   return { width, height };
+}
+
+/** What ffprobe says of a video stream: its coded size and the quarter turns a player applies to show it. */
+export interface ProbedStream {
+  width: number;
+  height: number;
+  /** Degrees, from the display matrix (ffmpeg ≥ 5) or the older `rotate` tag; 0 when neither is there. */
+  rotation: number;
+}
+
+/** ffprobe's JSON (stream=width,height, its rotate tag and side data) → the first video stream, or null. */
+export function parseProbe(json: string): ProbedStream | null {
+  let s: { width?: number; height?: number; tags?: { rotate?: string }; side_data_list?: { rotation?: number }[] } | undefined;
+  try {
+    s = (JSON.parse(json) as { streams?: (typeof s)[] }).streams?.[0];
+  } catch {
+    return null;
+  }
+  const width = Number(s?.width),
+    height = Number(s?.height);
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) return null;
+  const side = s?.side_data_list?.find((d) => d.rotation !== undefined)?.rotation;
+  const rotation = Number(side ?? s?.tags?.rotate ?? 0) || 0;
+  return { width, height, rotation };
+}
+
+/**
+ * The size of the frames ffmpeg writes: it turns each frame upright by the stream's rotation (a phone's portrait
+ * video is stored 1920×1080 with a quarter turn), so a quarter turn swaps the sides.
+ */
+export function uprightSize(s: ProbedStream): { width: number; height: number } {
+  const quarter = Math.abs(Math.round(s.rotation / 90)) % 2 === 1;
+  return quarter ? { width: s.height, height: s.width } : { width: s.width, height: s.height };
 }
 
 /** Frames of a video, `fps` per second, as RGB images. */
@@ -47,7 +93,22 @@ export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawIma
   const frameBytes = width * height * 3;
   const proc = spawn(
     'ffmpeg',
-    ['-nostdin', '-v', 'error', '-i', ffmpegInput(file), '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    // ffmpeg turns frames upright by the stream's rotation (videoSize's size); the scale to that size keeps every frame
+    // exactly width×height×3 bytes even where an ffmpeg build would not turn them (distorted, never out of step).
+    [
+      '-nostdin',
+      '-v',
+      'error',
+      '-i',
+      ffmpegInput(file),
+      '-vf',
+      `fps=${fps},scale=${width}:${height}`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-',
+    ],
     {
       stdio: ['ignore', 'pipe', 'ignore'],
     },

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cli } from '../commands/cli.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
-import { videoFrames } from '../../src/io/video.js';
+import { parseProbe, uprightSize, videoFrames } from '../../src/io/video.js';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const FACE = path.join(FIXTURE_DATA, 'val', 'happy', 'PublicTest_10130075.jpg');
@@ -65,6 +65,69 @@ describe.skipIf(!hasFfmpeg)('video inputs', () => {
       process.chdir(cwd);
     }
   });
+});
+
+describe("rotated videos (a phone's portrait clip is stored sideways with a quarter turn to apply)", () => {
+  it('parseProbe reads the display matrix or the older rotate tag; uprightSize swaps the sides on a quarter turn', () => {
+    const probe = (stream: object) => JSON.stringify({ programs: [], streams: [stream] });
+    const side = parseProbe(probe({ width: 1920, height: 1080, side_data_list: [{ rotation: -90 }] }));
+    expect(side).toEqual({ width: 1920, height: 1080, rotation: -90 });
+    expect(uprightSize(side!)).toEqual({ width: 1080, height: 1920 });
+    const tag = parseProbe(probe({ width: 640, height: 480, tags: { rotate: '270' } }))!;
+    expect(uprightSize(tag)).toEqual({ width: 480, height: 640 });
+    expect(uprightSize(parseProbe(probe({ width: 640, height: 480, side_data_list: [{ rotation: 180 }] }))!)).toEqual({
+      width: 640,
+      height: 480,
+    });
+    expect(uprightSize(parseProbe(probe({ width: 640, height: 480 }))!)).toEqual({ width: 640, height: 480 });
+    expect(parseProbe(probe({ codec_type: 'audio' }))).toBeNull();
+    expect(parseProbe('{"streams": []}')).toBeNull();
+    expect(parseProbe('not json')).toBeNull();
+  });
+
+  it.skipIf(!hasFfmpeg)(
+    'frames come out upright, the same pixels as the upright clip',
+    async () => {
+      const dir = tmp();
+      const upright = path.join(dir, 'upright.mp4');
+      const stored = path.join(dir, 'stored.mp4');
+      const phone = path.join(dir, 'phone.mp4');
+      ffmpeg('-f', 'lavfi', '-i', 'testsrc=s=160x96:r=5:d=1', '-c:v', 'mpeg4', '-q:v', '1', upright);
+      // Stored a quarter turn counter-clockwise (96×160), with the turn back in the stream's metadata.
+      ffmpeg('-i', upright, '-vf', 'transpose=2', '-c:v', 'mpeg4', '-q:v', '1', stored);
+      ffmpeg('-i', stored, '-c', 'copy', '-metadata:s:v:0', 'rotate=270', phone);
+      const probed = execFileSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'stream=width,height:stream_tags=rotate:stream_side_data=rotation',
+          '-of',
+          'json',
+          phone,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(parseProbe(probed)?.rotation).not.toBe(0);
+      const read = async (f: string) => {
+        const out = [];
+        for await (const frame of videoFrames(f, 5)) out.push(frame);
+        return out;
+      };
+      const [a, b] = [await read(upright), await read(phone)];
+      expect(b.length).toBe(a.length);
+      for (let i = 0; i < a.length; i++) {
+        expect([b[i].width, b[i].height]).toEqual([160, 96]);
+        let diff = 0;
+        for (let k = 0; k < a[i].data.length; k++) diff += Math.abs(a[i].data[k] - b[i].data[k]);
+        expect(diff / a[i].data.length).toBeLessThan(6); // two lossy encodes of the same picture; garbled frames differ by ~60
+      }
+    },
+    60_000,
+  );
 });
 
 describe('non-regular files', () => {
