@@ -44,8 +44,8 @@ export function videoSize(file: string): { width: number; height: number } {
     );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)');
-    throw new Error('not a readable video');
+      throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)', { cause: e });
+    throw new Error('not a readable video', { cause: e });
   }
   const stream = parseProbe(probe);
   if (!stream) throw new Error('not a readable video (no video stream)');

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { cli } from '../commands/cli.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
 import { parseProbe, uprightSize, videoFrames } from '../../src/io/video.js';
+import type { RawImage } from '../../src/io/image.js';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const FACE = path.join(FIXTURE_DATA, 'val', 'happy', 'PublicTest_10130075.jpg');
@@ -67,9 +68,16 @@ describe.skipIf(!hasFfmpeg)('video inputs', () => {
   });
 });
 
+const probe = (stream: object): string => JSON.stringify({ programs: [], streams: [stream] });
+/** Every frame of a clip at 5 frames/s. */
+async function readFrames(f: string): Promise<RawImage[]> {
+  const out = [];
+  for await (const frame of videoFrames(f, 5)) out.push(frame);
+  return out;
+}
+
 describe("rotated videos (a phone's portrait clip is stored sideways with a quarter turn to apply)", () => {
   it('parseProbe reads the display matrix or the older rotate tag; uprightSize swaps the sides on a quarter turn', () => {
-    const probe = (stream: object) => JSON.stringify({ programs: [], streams: [stream] });
     const side = parseProbe(probe({ width: 1920, height: 1080, side_data_list: [{ rotation: -90 }] }));
     expect(side).toEqual({ width: 1920, height: 1080, rotation: -90 });
     expect(uprightSize(side!)).toEqual({ width: 1080, height: 1920 });
@@ -112,12 +120,7 @@ describe("rotated videos (a phone's portrait clip is stored sideways with a quar
         { encoding: 'utf8' },
       );
       expect(parseProbe(probed)?.rotation).not.toBe(0);
-      const read = async (f: string) => {
-        const out = [];
-        for await (const frame of videoFrames(f, 5)) out.push(frame);
-        return out;
-      };
-      const [a, b] = [await read(upright), await read(phone)];
+      const [a, b] = [await readFrames(upright), await readFrames(phone)];
       expect(b.length).toBe(a.length);
       for (let i = 0; i < a.length; i++) {
         expect([b[i].width, b[i].height]).toEqual([160, 96]);
