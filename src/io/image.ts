@@ -1,8 +1,9 @@
 /**
  * The only import of sharp. Images travel through fer as RawImage (8-bit, interleaved channels).
  */
-import sharp from 'sharp';
-import { existsSync, statSync } from 'node:fs';
+import sharp, { type Sharp } from 'sharp';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { decodeBmp, isBmp } from './bmp.js';
 import { checkOutputFile, protectInput, writeOutput } from './output.js';
 
 export interface RawImage {
@@ -51,10 +52,34 @@ function checkRegular(input: string | Buffer): void {
     throw new Error('not a regular file (a FIFO, device or folder)');
 }
 
-/** Decodes any image sharp reads to an 8-bit grayscale size×size square (resized, no crop). */
+/** A file's (or buffer's) bytes when it is a Windows bitmap, which sharp's libvips does not read; else null. */
+function bmpBytes(input: string | Buffer): Buffer | null {
+  if (typeof input !== 'string') return isBmp(input) ? input : null;
+  const head = Buffer.alloc(2);
+  const fd = openSync(input, 'r');
+  try {
+    readSync(fd, head, 0, 2, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return isBmp(head) ? readFileSync(input) : null;
+}
+
+/** sharp over an input image: a bitmap decoded by io/bmp.ts and handed over as pixels, anything else as it is. */
+function openImage(input: string | Buffer, limitInputPixels: number): Sharp {
+  const bmp = bmpBytes(input);
+  if (!bmp) return sharp(input, { limitInputPixels, failOn: 'error' });
+  const m = decodeBmp(bmp, limitInputPixels);
+  return sharp(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length), {
+    raw: { width: m.width, height: m.height, channels: m.channels },
+    limitInputPixels,
+  });
+}
+
+/** Decodes any image sharp (or io/bmp.ts) reads to an 8-bit grayscale size×size square (resized, no crop). */
 export async function decodeGray(input: string | Buffer, size: number): Promise<Uint8Array> {
   checkRegular(input);
-  const { data } = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+  const { data } = await openImage(input, MAX_PIXELS)
     .grayscale()
     .resize(size, size, { fit: 'fill' })
     .raw()
@@ -81,7 +106,7 @@ export function decodedSize(width: number, height: number): { width: number; hei
 export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
   checkRegular(input);
   if (typeof input === 'string') protectInput(input); // an image being read is never replaced by an output
-  const open = () => sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
+  const open = () => openImage(input, MAX_INPUT_PIXELS);
   const meta = await open().metadata();
   // EXIF orientations 5–8 turn the picture a quarter: its upright size has the sides swapped.
   const turned = (meta.orientation ?? 1) >= 5;
@@ -103,7 +128,7 @@ export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
 }
 
 export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
-  const m = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+  const m = await openImage(input, MAX_INPUT_PIXELS).metadata();
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 

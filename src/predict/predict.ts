@@ -16,7 +16,8 @@ import type { FaceResult, PredictResult, PredictTimings, UnreadableInput } from 
 /** What the predictor takes: a file path, encoded image bytes, or 8-bit pixels (1, 3 or 4 channels, interleaved). */
 export type PredictInput = string | Uint8Array | RawImage;
 
-const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
+// HEIC/HEIF are listed so that a folder of phone photos reports them (decoded when they hold AV1, else a message).
+const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif|heic|heif)$/i;
 const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v)$/i;
 
 /** Expands directories (one level, sorted) into files. */
@@ -64,8 +65,11 @@ export async function predictRaw(
   return labelFaces(faces, probs, classifier.classes);
 }
 
-export function describeDecodeError(e: unknown): string {
+/** A decoding error as the one line `fer predict` prints for its input (`input`: the path, when it is a file). */
+export function describeDecodeError(e: unknown, input?: string): string {
   const m = (e as Error).message ?? String(e);
+  if (input && /\.hei[cf]$/i.test(input) && !/ENOENT|pixel limit/i.test(m))
+    return "HEIC photo: sharp (fer's image decoder) has no HEVC decoder; convert it first, e.g. `heif-convert photo.heic photo.jpg` (Debian: libheif-examples; macOS: `sips -s format jpeg`)";
   if (/pixel limit/i.test(m)) return `image too large (over the ${Math.round(MAX_INPUT_PIXELS / 1e6)}-megapixel limit)`;
   if (/unsupported image format|Input file contains unsupported/i.test(m)) return 'not an image (unsupported format)';
   if (/ENOENT|missing/i.test(m)) return 'no such file';
@@ -90,7 +94,7 @@ export async function decodeInput(input: PredictInput): Promise<RawImage> {
     return await decodeEncoded(input);
   } catch (e) {
     const what = typeof input === 'string' ? input : `${input.length}-byte buffer`;
-    throw new UsageError(`predict: ${what}: ${describeDecodeError(e)}`, { cause: e });
+    throw new UsageError(`predict: ${what}: ${describeDecodeError(e, typeof input === 'string' ? input : undefined)}`, { cause: e });
   }
 }
 
@@ -111,7 +115,8 @@ export async function predictImage(
   try {
     image = isRaw(input) ? await decodeInput(input) : await decodeEncoded(input);
   } catch (e) {
-    return { result: { ...label, faces: [], error: e instanceof UsageError ? e.message : describeDecodeError(e) } };
+    const error = e instanceof UsageError ? e.message : describeDecodeError(e, typeof input === 'string' ? input : undefined);
+    return { result: { ...label, faces: [], error } };
   }
   timings.decodeMs = performance.now() - t;
   const found = await predictRaw(image, classifier, o, timings);

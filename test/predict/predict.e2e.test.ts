@@ -130,8 +130,45 @@ describe('fer predict', () => {
 
   it('refuses a huge image with a clear message', async () => {
     const { describeDecodeError } = await import('../../src/predict/predict.js');
-    expect(describeDecodeError(new Error('Input image exceeds pixel limit'))).toMatch(/too large/);
+    expect(describeDecodeError(new Error('Input image exceeds pixel limit'))).toMatch(/too large \(over the 268-megapixel limit\)/);
   });
+
+  it('a folder of phone photos reports its HEIC files with what to do, and reads its .bmp files', async () => {
+    const { describeDecodeError, expandInputs } = await import('../../src/predict/predict.js');
+    const heifError = new Error('Input file has corrupt header: heif: Unsupported feature: Unsupported codec');
+    expect(describeDecodeError(heifError, '/photos/IMG_0001.HEIC')).toMatch(/HEIC photo: .*convert it first/);
+    expect(describeDecodeError(heifError, '/photos/a.jpg')).toMatch(/^unreadable image/);
+    const dir = mkdtempSync(path.join(tmp, 'phone-'));
+    writeFileSync(path.join(dir, 'IMG_0001.HEIC'), Buffer.from('\0\0\0\x18ftypheic\0\0\0\0mif1heic'));
+    const { writeFileSync: w } = await import('node:fs');
+    const sharp = (await import('sharp')).default;
+    const rgb = await sharp(scene).resize(64, 48).raw().toBuffer();
+    // A 24-bit bottom-up bitmap of the scene, as Windows writes one.
+    const stride = (64 * 3 + 3) & ~3;
+    const bmp = Buffer.alloc(54 + stride * 48);
+    bmp.write('BM', 0, 'latin1');
+    bmp.writeUInt32LE(bmp.length, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(64, 18);
+    bmp.writeInt32LE(48, 22);
+    bmp.writeUInt16LE(1, 26);
+    bmp.writeUInt16LE(24, 28);
+    for (let y = 0; y < 48; y++)
+      for (let x = 0; x < 64; x++) for (let c = 0; c < 3; c++) bmp[54 + (47 - y) * stride + 3 * x + c] = rgb[3 * (y * 64 + x) + 2 - c];
+    w(path.join(dir, 'scan.bmp'), bmp);
+    expect(expandInputs([dir]).map((f) => path.basename(f))).toEqual(['IMG_0001.HEIC', 'scan.bmp']);
+    const r = await cli('predict', dir, '--model', model, '--no-detect', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { input: string; error?: string; width?: number });
+    expect(lines.find((l) => l.input.endsWith('.HEIC'))?.error).toMatch(/HEIC photo/);
+    const bmpLine = lines.find((l) => l.input.endsWith('.bmp'));
+    expect(bmpLine?.width).toBe(64);
+    expect(bmpLine?.error).toBeUndefined();
+  }, 60_000);
 });
 
 describe("classifier test-time flip (predict's default)", () => {
