@@ -211,8 +211,12 @@ function compact(
   };
 }
 
-/** The cache file's layout: a JSON header (size, files, skipped), then the images. */
-const CACHE_FORMAT = 2;
+/**
+ * The cache file's layout: a JSON header (size, files, skipped), then the images. Bumped when what decodes changes
+ * too (3: BMP files and photos over 50 megapixels, skipped before, are read), so a set is never served with files
+ * an older fer skipped.
+ */
+const CACHE_FORMAT = 3;
 
 function writeCache(file: string, ds: Dataset): void {
   try {

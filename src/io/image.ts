@@ -76,10 +76,13 @@ function openImage(input: string | Buffer, limitInputPixels: number): Sharp {
   });
 }
 
-/** Decodes any image sharp (or io/bmp.ts) reads to an 8-bit grayscale size×size square (resized, no crop). */
+/**
+ * Decodes any image sharp (or io/bmp.ts) reads to an 8-bit grayscale size×size square (resized, no crop). Up to
+ * MAX_INPUT_PIXELS: the image is only ever held at the small size (JPEG shrinks on load, libvips streams the rest).
+ */
 export async function decodeGray(input: string | Buffer, size: number): Promise<Uint8Array> {
   checkRegular(input);
-  const { data } = await openImage(input, MAX_PIXELS)
+  const { data } = await openImage(input, MAX_INPUT_PIXELS)
     .grayscale()
     .resize(size, size, { fit: 'fill' })
     .raw()

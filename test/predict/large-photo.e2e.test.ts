@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { useBackend } from '../../src/engine/backend.js';
-import { MAX_PIXELS, composeScene, decodeRgb, decodedSize, imageSize, writeJpeg } from '../../src/io/image.js';
+import { MAX_PIXELS, composeScene, decodeGray, decodeRgb, decodedSize, imageSize, writeJpeg } from '../../src/io/image.js';
 import { iou } from '../../src/detect/faces.js';
 import { cli } from '../commands/cli.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
@@ -54,6 +54,10 @@ describe('a photo over MAX_PIXELS', () => {
     const t = await decodeRgb(turned);
     expect(t.scaledFrom).toEqual({ width: 480 * K, height: 640 * K });
     expect(t.width).toBeLessThan(t.height);
+    // A dataset's image (decodeGray) of that size is read too, straight to its small square.
+    const gray = await decodeGray(large, 48);
+    expect(gray.length).toBe(48 * 48);
+    expect(Math.max(...gray)).toBeGreaterThan(Math.min(...gray));
     // Small images keep no scaledFrom.
     expect((await decodeRgb(path.join(tmp, 'scene.jpg'))).scaledFrom).toBeUndefined();
   }, 60_000);
