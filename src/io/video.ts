@@ -14,10 +14,10 @@ import { MAX_PIXELS, type RawImage } from './image.js';
 export const ffmpegInput = (file: string) => `file:${path.resolve(file)}`;
 
 /**
- * The first video stream's frame size as ffmpeg writes its frames (upright: a stored quarter turn swaps the sides),
- * from ffprobe; errors are one-line messages for the file's result.
+ * The first video stream's coded size and rotation, from ffprobe; errors are one-line messages for the file's
+ * result (no such file, not a regular file, no ffmpeg, not a video).
  */
-export function videoSize(file: string): { width: number; height: number } {
+export function probeVideo(file: string): ProbedStream {
   let st;
   try {
     st = statSync(file);
@@ -25,23 +25,14 @@ export function videoSize(file: string): { width: number; height: number } {
     throw new Error('no such file');
   }
   if (!st.isFile()) throw new Error('not a regular file (a FIFO, device or folder)');
+  const entries = 'stream=width,height:stream_tags=rotate:stream_side_data=rotation';
   let probe: string;
   try {
-    probe = execFileSync(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        '-select_streams',
-        'v:0',
-        '-show_entries',
-        'stream=width,height:stream_tags=rotate:stream_side_data=rotation',
-        '-of',
-        'json',
-        ffmpegInput(file),
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 },
-    );
+    probe = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', entries, '-of', 'json', ffmpegInput(file)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT')
       throw new Error('video needs ffmpeg (apt-get install ffmpeg / brew install ffmpeg)', { cause: e });
@@ -49,7 +40,12 @@ export function videoSize(file: string): { width: number; height: number } {
   }
   const stream = parseProbe(probe);
   if (!stream) throw new Error('not a readable video (no video stream)');
-  const { width, height } = uprightSize(stream);
+  return stream;
+}
+
+/** The size of the frames ffmpeg writes of the first video stream (upright: a stored quarter turn swaps the sides), checked against the pixel limit. */
+export function videoSize(file: string): { width: number; height: number } {
+  const { width, height } = uprightSize(probeVideo(file));
   if (width * height > MAX_PIXELS) throw new Error(`video frames too large (${width}×${height}, over the 50-megapixel limit)`);
   return { width, height };
 }
