@@ -77,18 +77,25 @@ export function describeDecodeError(e: unknown, input?: string): string {
 }
 
 const decodeEncoded = (x: string | Uint8Array) => decodeRgb(typeof x === 'string' ? x : Buffer.from(x.buffer, x.byteOffset, x.length));
+const isSide = (v: number) => Number.isInteger(v) && v > 0;
 const isRaw = (x: PredictInput): x is RawImage => typeof x === 'object' && !(x instanceof Uint8Array) && 'data' in x && 'width' in x;
 
 /** A path, encoded bytes or pixels → pixels; a bad input is a UsageError (exit 2) naming it. */
 export async function decodeInput(input: PredictInput): Promise<RawImage> {
   if (isRaw(input)) {
     const { data, width, height, channels } = input;
-    if (![1, 3, 4].includes(channels) || data.length !== width * height * channels) {
+    if (!isSide(width) || !isSide(height))
+      throw new UsageError(`predict: raw image: width and height must be whole numbers above 0, got ${width}×${height}`);
+    if (![1, 3, 4].includes(channels)) throw new UsageError(`predict: raw image: channels must be 1, 3 or 4, got ${channels}`);
+    // A canvas's ImageData holds a Uint8ClampedArray: the same bytes, viewed as a Uint8Array.
+    const bytes: unknown = data;
+    const view = bytes instanceof Uint8ClampedArray ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
+    if (!(view instanceof Uint8Array) || view.length !== width * height * channels) {
       throw new UsageError(
-        `predict: raw image: expected ${width}×${height}×${channels} = ${width * height * channels} bytes with 1, 3 or 4 channels, got ${data.length}`,
+        `predict: raw image: expected ${width}×${height}×${channels} = ${width * height * channels} bytes (a Uint8Array), got ${(view as { length?: number } | undefined)?.length ?? 'none'}`,
       );
     }
-    return input;
+    return view === data ? input : { ...input, data: view };
   }
   try {
     return await decodeEncoded(input);
