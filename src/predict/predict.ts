@@ -37,6 +37,8 @@ export const isVideo = (f: string) => VIDEO_EXT.test(f);
 export interface PredictOptions extends DetectOptions {
   /** false: no face detection, the whole image is one face (already-cropped faces). */
   detect?: boolean;
+  /** false: an image without a face found is not searched again inside a border (predictRaw; video frames, where it would double the cost of every empty frame). */
+  borderRetry?: boolean;
 }
 
 /** An image this small with no face found is taken as an already-cropped face (FER2013's are 48×48). */
@@ -45,9 +47,33 @@ export const CROPPED_FACE_MAX_SIDE = 128;
 export const WHOLE_IMAGE_NOTE = 'no face detected: the whole image was classified as one face';
 
 /**
+ * Images up to this side in which no face is found are searched again inside a mid-gray border of half their
+ * side: a face cropped tight (a dataset's face crop, a selfie close-up) leaves the detectors no margin. On 336 AFW
+ * faces cropped to their 68 points and resized to 224 px, the border took what each detector finds from 255 to
+ * 320 (dlib+tiny), 112 to 265 (ssd) and 24 to 210 (tiny); face-free photos gained no false face (BENCHMARKS.md).
+ * Larger images are photos, not crops, and are not searched twice.
+ */
+export const BORDER_RETRY_MAX_SIDE = 1024;
+const BORDER_FRACTION = 0.5;
+
+/** The image inside a uniform border of `pad` pixels: mid-gray, opaque where it has alpha. */
+function withBorder(image: RawImage, pad: number): RawImage {
+  const { width, height, channels } = image;
+  const w = width + 2 * pad,
+    h = height + 2 * pad;
+  const data = new Uint8Array(w * h * channels).fill(128);
+  if (channels === 4) for (let i = 3; i < data.length; i += 4) data[i] = 255;
+  for (let y = 0; y < height; y++)
+    data.set(image.data.subarray(y * width * channels, (y + 1) * width * channels), ((y + pad) * w + pad) * channels);
+  return { data, width: w, height: h, channels };
+}
+
+/**
  * Faces of an image with their emotions. With `detect: false`, or when no face is found in an image of at
  * most CROPPED_FACE_MAX_SIDE pixels, the whole image is classified as one face (box = the image, no landmarks,
- * `note` set).
+ * `note` set). An image of at most BORDER_RETRY_MAX_SIDE pixels with no face found is searched again inside a
+ * border; its faces are then aligned on the bordered image and reported in the image's coordinates (boxes and
+ * points may reach past its edges).
  */
 export async function predictRaw(
   image: RawImage,
@@ -55,14 +81,29 @@ export async function predictRaw(
   o: PredictOptions = {},
   timings?: PredictTimings,
 ): Promise<FaceResult[]> {
-  const faces: (DetectedFace & { note?: string })[] = o.detect === false ? [] : await detectFaces(image, o, timings);
+  let faces: (DetectedFace & { note?: string })[] = o.detect === false ? [] : await detectFaces(image, o, timings);
+  const side = Math.max(image.width, image.height);
+  let seen = image,
+    pad = 0;
+  if (
+    faces.length === 0 &&
+    o.detect !== false &&
+    o.borderRetry !== false &&
+    side > CROPPED_FACE_MAX_SIDE &&
+    side <= BORDER_RETRY_MAX_SIDE
+  ) {
+    const bordered = withBorder(image, Math.round(BORDER_FRACTION * side));
+    const again = await detectFaces(bordered, o, timings);
+    if (again.length) [faces, seen, pad] = [again, bordered, Math.round(BORDER_FRACTION * side)];
+  }
   const t = performance.now();
-  const whole = faces.length === 0 && (o.detect === false || Math.max(image.width, image.height) <= CROPPED_FACE_MAX_SIDE);
+  const whole = faces.length === 0 && (o.detect === false || side <= CROPPED_FACE_MAX_SIDE);
   if (whole) faces.push({ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 0, landmarks: [], note: WHOLE_IMAGE_NOTE });
-  const crops = whole ? await grayResize(image, IMAGE_SIZE) : alignFaces(image, faces);
+  const crops = whole ? await grayResize(image, IMAGE_SIZE) : alignFaces(seen, faces);
   const probs = await classifier.classify(crops, faces.length);
   if (timings) timings.classifyMs += performance.now() - t;
-  return labelFaces(faces, probs, classifier.classes);
+  const labelled = labelFaces(faces, probs, classifier.classes);
+  return pad ? mapFaces(labelled, 1, 1, -pad, -pad) : labelled;
 }
 
 /** A decoding error as the one line `fer predict` prints for its input (`input`: the path, when it is a file). */
@@ -129,18 +170,18 @@ export async function predictImage(
   const found = await predictRaw(image, classifier, o, timings);
   // A photo shrunk while decoding (over MAX_PIXELS) is reported at its own size: boxes and points scaled back.
   const size = image.scaledFrom ?? image;
-  const faces = image.scaledFrom ? scaleFaces(found, size.width / image.width, size.height / image.height) : found;
+  const faces = image.scaledFrom ? mapFaces(found, size.width / image.width, size.height / image.height) : found;
   const result: PredictResult = { ...label, width: size.width, height: size.height, faces, timings };
   if (faces.length === 0) result.error = 'no face found';
   return { result, image };
 }
 
-/** Faces with their boxes and landmarks scaled by sx horizontally and sy vertically (another size of the same image). */
-export function scaleFaces<F extends FaceResult>(faces: F[], sx: number, sy: number): F[] {
+/** Faces with their boxes and landmarks mapped by x → x·sx + dx, y → y·sy + dy (another size or place of the same image). */
+export function mapFaces<F extends FaceResult>(faces: F[], sx: number, sy: number, dx = 0, dy = 0): F[] {
   return faces.map((f) => ({
     ...f,
-    box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy },
-    landmarks: f.landmarks.map((p) => ({ x: p.x * sx, y: p.y * sy })),
+    box: { x: f.box.x * sx + dx, y: f.box.y * sy + dy, width: f.box.width * sx, height: f.box.height * sy },
+    landmarks: f.landmarks.map((p) => ({ x: p.x * sx + dx, y: p.y * sy + dy })),
   }));
 }
 
@@ -190,7 +231,7 @@ export async function writeAnnotated(image: RawImage, faces: FaceResult[], outDi
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${name}.png`);
   const from = image.scaledFrom;
-  const drawn = from ? scaleFaces(faces, image.width / from.width, image.height / from.height) : faces;
+  const drawn = from ? mapFaces(faces, image.width / from.width, image.height / from.height) : faces;
   await overlaySvgPng(image, annotationSvg(image.width, image.height, drawn), file);
   return file;
 }
