@@ -12,6 +12,9 @@ import { esc } from '../plot/svg.js';
 import { IMAGE_SIZE } from '../data/classes.js';
 import { UsageError } from '../errors.js';
 import type { FaceResult, PredictResult, PredictTimings, UnreadableInput } from './types.js';
+import { BORDER_GRAY, CROPPED_FACE_MAX_SIDE, borderFor, mapFaces } from './border.js';
+
+export { BORDER_RETRY_MAX_SIDE, CROPPED_FACE_MAX_SIDE, mapFaces } from './border.js';
 
 /** What the predictor takes: a file path, encoded image bytes, or 8-bit pixels (1, 3 or 4 channels, interleaved). */
 export type PredictInput = string | Uint8Array | RawImage;
@@ -41,27 +44,14 @@ export interface PredictOptions extends DetectOptions {
   borderRetry?: boolean;
 }
 
-/** An image this small with no face found is taken as an already-cropped face (FER2013's are 48×48). */
-export const CROPPED_FACE_MAX_SIDE = 128;
-
 export const WHOLE_IMAGE_NOTE = 'no face detected: the whole image was classified as one face';
-
-/**
- * Images up to this side in which no face is found are searched again inside a mid-gray border of half their
- * side: a face cropped tight (a dataset's face crop, a selfie close-up) leaves the detectors no margin. On 336 AFW
- * faces cropped to their 68 points and resized to 224 px, the border took what each detector finds from 255 to
- * 320 (dlib+tiny), 112 to 265 (ssd) and 24 to 210 (tiny); face-free photos gained no false face (BENCHMARKS.md).
- * Larger images are photos, not crops, and are not searched twice.
- */
-export const BORDER_RETRY_MAX_SIDE = 1024;
-const BORDER_FRACTION = 0.5;
 
 /** The image inside a uniform border of `pad` pixels: mid-gray, opaque where it has alpha. */
 function withBorder(image: RawImage, pad: number): RawImage {
   const { width, height, channels } = image;
   const w = width + 2 * pad,
     h = height + 2 * pad;
-  const data = new Uint8Array(w * h * channels).fill(128);
+  const data = new Uint8Array(w * h * channels).fill(BORDER_GRAY);
   if (channels === 4) for (let i = 3; i < data.length; i += 4) data[i] = 255;
   for (let y = 0; y < height; y++)
     data.set(image.data.subarray(y * width * channels, (y + 1) * width * channels), ((y + pad) * w + pad) * channels);
@@ -72,7 +62,7 @@ function withBorder(image: RawImage, pad: number): RawImage {
  * Faces of an image with their emotions. With `detect: false`, or when no face is found in an image of at
  * most CROPPED_FACE_MAX_SIDE pixels, the whole image is classified as one face (box = the image, no landmarks,
  * `note` set). An image of at most BORDER_RETRY_MAX_SIDE pixels with no face found is searched again inside a
- * border; its faces are then aligned on the bordered image and reported in the image's coordinates (boxes and
+ * border (predict/border.ts); its faces are then aligned on the bordered image and reported in the image's coordinates (boxes and
  * points may reach past its edges).
  */
 export async function predictRaw(
@@ -85,16 +75,11 @@ export async function predictRaw(
   const side = Math.max(image.width, image.height);
   let seen = image,
     pad = 0;
-  if (
-    faces.length === 0 &&
-    o.detect !== false &&
-    o.borderRetry !== false &&
-    side > CROPPED_FACE_MAX_SIDE &&
-    side <= BORDER_RETRY_MAX_SIDE
-  ) {
-    const bordered = withBorder(image, Math.round(BORDER_FRACTION * side));
+  const border = o.detect === false || o.borderRetry === false ? 0 : borderFor(image.width, image.height, CROPPED_FACE_MAX_SIDE);
+  if (faces.length === 0 && border) {
+    const bordered = withBorder(image, border);
     const again = await detectFaces(bordered, o, timings);
-    if (again.length) [faces, seen, pad] = [again, bordered, Math.round(BORDER_FRACTION * side)];
+    if (again.length) [faces, seen, pad] = [again, bordered, border];
   }
   const t = performance.now();
   const whole = faces.length === 0 && (o.detect === false || side <= CROPPED_FACE_MAX_SIDE);
@@ -174,15 +159,6 @@ export async function predictImage(
   const result: PredictResult = { ...label, width: size.width, height: size.height, faces, timings };
   if (faces.length === 0) result.error = 'no face found';
   return { result, image };
-}
-
-/** Faces with their boxes and landmarks mapped by x → x·sx + dx, y → y·sy + dy (another size or place of the same image). */
-export function mapFaces<F extends FaceResult>(faces: F[], sx: number, sy: number, dx = 0, dy = 0): F[] {
-  return faces.map((f) => ({
-    ...f,
-    box: { x: f.box.x * sx + dx, y: f.box.y * sy + dy, width: f.box.width * sx, height: f.box.height * sy },
-    landmarks: f.landmarks.map((p) => ({ x: p.x * sx + dx, y: p.y * sy + dy })),
-  }));
 }
 
 /** One image file → its prediction, and the decoded image (for annotation) when it could be read. */

@@ -49,6 +49,12 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
     expect(res.bytes).toBeLessThan(48 * 1048576); // models + both onnxruntime-web builds + JS, stated in README (a browser fetches one)
     // Test assets served beside the page: fixture faces and a photo as PNG (decoded identically everywhere).
     await sharp('fixtures/scenes/two-faces.jpg').png().toFile(path.join(site, 'two-faces.png'));
+    // A face cropped tight (15 px inside its pasted square), as a dataset's face crop: found inside a border only.
+    await sharp('fixtures/scenes/two-faces.jpg')
+      .extract({ left: 89, top: 129, width: 151, height: 151 })
+      .resize(224, 224)
+      .png()
+      .toFile(path.join(site, 'tight.png'));
     const faceDir = path.join(FIXTURE_DATA, 'val', 'happy');
     await sharp(path.join(faceDir, readdirSync(faceDir)[0]))
       .grayscale()
@@ -168,6 +174,13 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
         expect(w.emotion).toBe(n.emotion);
         for (const [k, v] of Object.entries(n.probabilities)) expect(Math.abs(w.probabilities[k] - v), k).toBeLessThan(0.1);
       }
+      // A face cropped tight: the page searches it again inside a border, as Node does, and finds the same face.
+      const webTight = await inPage('tight.png', true);
+      const nodeTight = (await predictFile(path.join(site, 'tight.png'), classifier, { detector: 'tiny' })).result.faces;
+      expect(nodeTight).toHaveLength(1);
+      expect(webTight).toHaveLength(1);
+      expect(iou(webTight[0].box, nodeTight[0].box)).toBeGreaterThan(0.7);
+      expect(webTight[0].box.x).toBeLessThan(0); // in the crop's coordinates: the face reaches past its edges
     } finally {
       await classifier.release();
     }

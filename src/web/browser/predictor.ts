@@ -24,9 +24,10 @@ import {
   type Square,
 } from '../../detect/geometry.js';
 import { labelFaces } from '../../predict/label.js';
+import { CROPPED_FACE_MAX_SIDE, borderFor, mapFaces } from '../../predict/border.js';
+import { squareRgb, toCanvas, wholeGray, withBorder, type WebImage } from './canvas.js';
 import type { DetectedFace, Point } from '../../detect/types.js';
 import type { Tta } from '../../data/augment.js';
-import { IMAGE_SIZE } from '../../data/classes.js';
 import { onnxProbs } from '../../runtime/onnx-probs.js';
 import type { FaceResult, PredictResult, PredictTimings } from '../../predict/types.js';
 
@@ -99,7 +100,7 @@ export type WebFacePrediction = FaceResult;
 /** @deprecated `PredictResult` (with its timings: `WebPredictResult`), the same type as Node's. */
 export type WebPrediction = WebPredictResult;
 
-export type WebImage = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | ImageBitmap | ImageData | OffscreenCanvas;
+export type { WebImage };
 
 export interface WebPredictor {
   classes: string[];
@@ -113,67 +114,10 @@ export interface WebPredictor {
    * found where its previous ones were (followFaces); faces no longer there are dropped, so re-detect when the
    * result has fewer faces than `follow`, and every few frames to find new ones.
    */
-  predict(image: WebImage, options?: { detect?: boolean; follow?: DetectedFace[] }): Promise<WebPredictResult>;
+  predict(image: WebImage, options?: { detect?: boolean; follow?: DetectedFace[]; borderRetry?: boolean }): Promise<WebPredictResult>;
   /** Class probabilities [n × classes] of n 48×48 gray faces (the classifier alone). */
   classify(faces: Uint8Array, n: number): Promise<Float32Array>;
   dispose(): Promise<void>;
-}
-
-/** An RGBA canvas context the size of `w × h` (OffscreenCanvas where the browser has it). */
-function context(w: number, h: number): CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D {
-  const c =
-    typeof OffscreenCanvas !== 'undefined'
-      ? new OffscreenCanvas(w, h)
-      : Object.assign(document.createElement('canvas'), { width: w, height: h });
-  const ctx = c.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
-  if (!ctx) throw new Error('fer: no 2D canvas context');
-  return ctx;
-}
-
-function sizeOf(image: WebImage): { width: number; height: number } {
-  if (typeof HTMLVideoElement !== 'undefined' && image instanceof HTMLVideoElement)
-    return { width: image.videoWidth, height: image.videoHeight };
-  if (typeof HTMLImageElement !== 'undefined' && image instanceof HTMLImageElement)
-    return { width: image.naturalWidth, height: image.naturalHeight };
-  return { width: image.width, height: image.height };
-}
-
-/** The image as a canvas (drawn once per frame) and its RGBA pixels. */
-function toCanvas(image: WebImage): { canvas: CanvasImageSource; pixels: Pixels } {
-  const { width, height } = sizeOf(image);
-  if (!width || !height) throw new Error('fer: the image has no pixels yet (not loaded, or a video before its first frame)');
-  const ctx = context(width, height);
-  if (image instanceof ImageData) ctx.putImageData(image, 0, 0);
-  else ctx.drawImage(image as CanvasImageSource, 0, 0);
-  const data = ctx.getImageData(0, 0, width, height).data;
-  return { canvas: ctx.canvas as CanvasImageSource, pixels: { data, width, height, channels: 4 } };
-}
-
-/** The square (x, y, side) of `source` resized to size × size RGB floats 0..255; black outside the image. */
-function squareRgb(source: CanvasImageSource, x: number, y: number, side: number, size: number, out: Float32Array, at: number): void {
-  const ctx = context(size, size);
-  ctx.fillStyle = '#000';
-  ctx.fillRect(0, 0, size, size);
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(source, x, y, side, side, 0, 0, size, size);
-  const d = ctx.getImageData(0, 0, size, size).data;
-  for (let i = 0, j = at; i < size * size; i++, j += 3) {
-    out[j] = d[4 * i];
-    out[j + 1] = d[4 * i + 1];
-    out[j + 2] = d[4 * i + 2];
-  }
-}
-
-/** Whole image → 48×48 gray (faces that are the image: `detect: false`). */
-function wholeGray(source: CanvasImageSource, width: number, height: number): Uint8Array {
-  const S = IMAGE_SIZE;
-  const ctx = context(S, S);
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(source, 0, 0, width, height, 0, 0, S, S);
-  const d = ctx.getImageData(0, 0, S, S).data;
-  const out = new Uint8Array(S * S);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2]);
-  return out;
 }
 
 /**
@@ -247,28 +191,18 @@ async function meshFaces(
   return found.map(({ box, score }, i) => ({ box, score, landmarks: meshTo68(m[i]) }));
 }
 
-export async function createPredictor(options: WebPredictorOptions = {}): Promise<WebPredictor> {
-  const base = new URL(
-    options.baseUrl ?? './',
-    typeof document !== 'undefined' ? document.baseURI : (globalThis as { location?: { href: string } }).location?.href,
-  );
-  const res = await fetch(new URL('fer-web.json', base));
-  if (!res.ok) throw new Error(`fer: ${new URL('fer-web.json', base)}: HTTP ${res.status} (serve the folder fer export web wrote)`);
-  const config = (await res.json()) as WebConfig;
-  const { ort, provider, providerNote, sessions } = await openSessions(base, config, options);
-  const [classifier, detector, landmarks] = sessions;
-  const mesh: Session | undefined = sessions[3];
-  const tta = options.tta ?? 'flip';
-  const threshold = thresholdsFor('tiny', options.minConfidence).tiny;
+type RunSession = (s: Session, data: Float32Array, dims: number[]) => Promise<Float32Array>;
+
+/** The face-finding half of the page's predictor: the landmark net's looks, and the detector with the 68 points of each face it finds. */
+function faceFinder(
+  run: RunSession,
+  nets: { detector: Session; landmarks: Session; mesh?: Session },
+  config: WebConfig,
+  threshold: number,
+) {
+  const { detector, landmarks, mesh } = nets;
   const { inputSize, anchors } = config.detector;
   const L = config.landmarkInput;
-  let disposed = false;
-
-  const run = async (s: Session, data: Float32Array, dims: number[]): Promise<Float32Array> => {
-    const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', data, dims) });
-    return out[s.outputNames[0]].data as Float32Array;
-  };
-
   /** The landmark net on one square per face. */
   async function look(canvas: CanvasImageSource, found: Found[], squares: Square[]): Promise<DetectedFace[]> {
     const x = new Float32Array(found.length * L * L * 3);
@@ -286,6 +220,55 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       )
     ).map((f) => f.landmarks);
 
+  /** The tiny detector on the image's square, then the 68 points (the mesh's, or the net's two looks) of each face found. */
+  async function detectIn(canvas: CanvasImageSource, pixels: Pixels, timings: PredictTimings): Promise<DetectedFace[]> {
+    let t = performance.now();
+    const side = Math.max(pixels.width, pixels.height),
+      scale = side / inputSize;
+    const view = new Float32Array(inputSize * inputSize * 3);
+    squareRgb(canvas, 0, 0, side, inputSize, view, 0);
+    const found = toImageBoxes(
+      decodeTiny(await run(detector, view, [1, inputSize, inputSize, 3]), anchors, inputSize, threshold),
+      scale,
+      pixels,
+    );
+    timings.detectMs += performance.now() - t;
+    t = performance.now();
+    let faces: DetectedFace[] = [];
+    if (found.length) {
+      faces = mesh
+        ? await meshFaces(runMesh, pixels, found, await firstLook(canvas, found)) // as Node's detectFaces
+        : await twoLooks(found, (squares) => look(canvas, found, squares));
+    }
+    timings.landmarksMs += performance.now() - t;
+    return faces;
+  }
+
+  return { look, detectIn, runMesh, mesh };
+}
+
+export async function createPredictor(options: WebPredictorOptions = {}): Promise<WebPredictor> {
+  const base = new URL(
+    options.baseUrl ?? './',
+    typeof document !== 'undefined' ? document.baseURI : (globalThis as { location?: { href: string } }).location?.href,
+  );
+  const res = await fetch(new URL('fer-web.json', base));
+  if (!res.ok) throw new Error(`fer: ${new URL('fer-web.json', base)}: HTTP ${res.status} (serve the folder fer export web wrote)`);
+  const config = (await res.json()) as WebConfig;
+  const { ort, provider, providerNote, sessions } = await openSessions(base, config, options);
+  const [classifier, detector, landmarks] = sessions;
+  const mesh: Session | undefined = sessions[3];
+  const tta = options.tta ?? 'flip';
+  const threshold = thresholdsFor('tiny', options.minConfidence).tiny;
+  let disposed = false;
+
+  const run = async (s: Session, data: Float32Array, dims: number[]): Promise<Float32Array> => {
+    const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', data, dims) });
+    return out[s.outputNames[0]].data as Float32Array;
+  };
+
+  const { look, detectIn, runMesh } = faceFinder(run, { detector, landmarks, mesh }, config, threshold);
+
   /** The classifier through Node's test-time-view loop (runtime/onnx-probs.ts), on onnxruntime-web. */
   const classifierRunner = { run: (data: Float32Array, dims: number[]) => run(classifier, data, dims) };
   async function classify(faces: Uint8Array, n: number): Promise<Float32Array> {
@@ -293,7 +276,10 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     return onnxProbs(classifierRunner, config.layout, faces, n, tta);
   }
 
-  async function predict(image: WebImage, o: { detect?: boolean; follow?: DetectedFace[] } = {}): Promise<WebPredictResult> {
+  async function predict(
+    image: WebImage,
+    o: { detect?: boolean; follow?: DetectedFace[]; borderRetry?: boolean } = {},
+  ): Promise<WebPredictResult> {
     if (disposed) throw new Error('fer: predictor used after dispose()');
     const timings: PredictTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
     const t0 = performance.now();
@@ -302,6 +288,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     const { width, height } = pixels;
     let faces: (DetectedFace & { note?: string })[] = [];
     let crops: Uint8Array;
+    let pad = 0;
     if (o.detect === false) {
       faces = [{ box: { x: 0, y: 0, width, height }, score: 0, landmarks: [], note: 'the whole image was classified as one face' }];
       crops = wholeGray(canvas, width, height);
@@ -314,30 +301,22 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       timings.landmarksMs = performance.now() - t;
       crops = alignFaces(pixels, faces);
     } else {
-      let t = performance.now();
-      const side = Math.max(width, height),
-        scale = side / inputSize;
-      const view = new Float32Array(inputSize * inputSize * 3);
-      squareRgb(canvas, 0, 0, side, inputSize, view, 0);
-      const found = toImageBoxes(
-        decodeTiny(await run(detector, view, [1, inputSize, inputSize, 3]), anchors, inputSize, threshold),
-        scale,
-        pixels,
-      );
-      timings.detectMs = performance.now() - t;
-      t = performance.now();
-      if (found.length) {
-        faces = mesh
-          ? await meshFaces(runMesh, pixels, found, await firstLook(canvas, found)) // as Node's detectFaces
-          : await twoLooks(found, (squares) => look(canvas, found, squares));
+      faces = await detectIn(canvas, pixels, timings);
+      let seen = pixels;
+      // A face cropped tight (a dropped face crop, a close-up photo): searched again inside a border, as in Node.
+      const border = o.borderRetry === false ? 0 : borderFor(width, height, CROPPED_FACE_MAX_SIDE);
+      if (!faces.length && border) {
+        const b = withBorder(canvas, width, height, border);
+        const again = await detectIn(b.canvas, b.pixels, timings);
+        if (again.length) [faces, seen, pad] = [again, b.pixels, border];
       }
-      timings.landmarksMs = performance.now() - t;
-      crops = alignFaces(pixels, faces);
+      crops = alignFaces(seen, faces);
     }
     const t = performance.now();
     const probs = await classify(crops, faces.length);
     timings.classifyMs = performance.now() - t;
-    return { width, height, timings, faces: labelFaces(faces, probs, config.classes) };
+    const labelled = labelFaces(faces, probs, config.classes);
+    return { width, height, timings, faces: pad ? mapFaces(labelled, 1, 1, -pad, -pad) : labelled };
   }
 
   return {
