@@ -65,15 +65,23 @@ function bmpBytes(input: string | Buffer): Buffer | null {
   return isBmp(head) ? readFileSync(input) : null;
 }
 
-/** sharp over an input image: a bitmap decoded by io/bmp.ts and handed over as pixels, anything else as it is. */
-function openImage(input: string | Buffer, limitInputPixels: number): Sharp {
-  const bmp = bmpBytes(input);
-  if (!bmp) return sharp(input, { limitInputPixels, failOn: 'error' });
-  const m = decodeBmp(bmp, limitInputPixels);
-  return sharp(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length), {
-    raw: { width: m.width, height: m.height, channels: m.channels },
-    limitInputPixels,
-  });
+/**
+ * sharp over an input image, as a function of the pixel limit (a fresh pipeline each call): a bitmap is decoded by
+ * io/bmp.ts once, on the first call, and handed over as pixels; anything else goes to sharp as it is.
+ */
+function imageSource(input: string | Buffer): (limitInputPixels: number) => Sharp {
+  let bmp: ReturnType<typeof decodeBmp> | null | undefined;
+  return (limitInputPixels) => {
+    if (bmp === undefined) {
+      const bytes = bmpBytes(input);
+      bmp = bytes ? decodeBmp(bytes, MAX_INPUT_PIXELS) : null;
+    }
+    if (!bmp) return sharp(input, { limitInputPixels, failOn: 'error' });
+    return sharp(Buffer.from(bmp.data.buffer, bmp.data.byteOffset, bmp.data.length), {
+      raw: { width: bmp.width, height: bmp.height, channels: bmp.channels },
+      limitInputPixels,
+    });
+  };
 }
 
 /**
@@ -82,7 +90,7 @@ function openImage(input: string | Buffer, limitInputPixels: number): Sharp {
  */
 export async function decodeGray(input: string | Buffer, size: number): Promise<Uint8Array> {
   checkRegular(input);
-  const { data } = await openImage(input, MAX_INPUT_PIXELS)
+  const { data } = await imageSource(input)(MAX_INPUT_PIXELS)
     .grayscale()
     .resize(size, size, { fit: 'fill' })
     .raw()
@@ -109,29 +117,29 @@ export function decodedSize(width: number, height: number): { width: number; hei
 export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
   checkRegular(input);
   if (typeof input === 'string') protectInput(input); // an image being read is never replaced by an output
-  const open = () => openImage(input, MAX_INPUT_PIXELS);
-  const meta = await open().metadata();
-  // EXIF orientations 5–8 turn the picture a quarter: its upright size has the sides swapped.
+  const open = imageSource(input);
+  const decode = async (pipeline: Sharp): Promise<RawImage> => {
+    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+  };
+  try {
+    return await decode(open(MAX_PIXELS).rotate()); // nearly every photo: one pipeline, no header read first
+  } catch (e) {
+    if (!/pixel limit/i.test((e as Error).message ?? '')) throw e;
+  }
+  // Over MAX_PIXELS: its upright size from the header (EXIF orientations 5–8 turn it a quarter), then shrunk to fit.
+  const meta = await open(MAX_INPUT_PIXELS).metadata();
   const turned = (meta.orientation ?? 1) >= 5;
   const width = (turned ? meta.height : meta.width) ?? 0;
   const height = (turned ? meta.width : meta.height) ?? 0;
   const target = decodedSize(width, height);
-  const shrink = target.width !== width || target.height !== height;
-  let pipeline = open().rotate();
-  if (shrink) pipeline = pipeline.resize(target.width, target.height, { fit: 'fill' });
-  const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  const image: RawImage = {
-    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-    width: info.width,
-    height: info.height,
-    channels: 3,
-  };
-  if (shrink) image.scaledFrom = { width, height };
+  const image = await decode(open(MAX_INPUT_PIXELS).rotate().resize(target.width, target.height, { fit: 'fill' }));
+  image.scaledFrom = { width, height };
   return image;
 }
 
 export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
-  const m = await openImage(input, MAX_INPUT_PIXELS).metadata();
+  const m = await imageSource(input)(MAX_INPUT_PIXELS).metadata();
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 
