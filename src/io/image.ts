@@ -110,6 +110,12 @@ export function decodedSize(width: number, height: number): { width: number; hei
   return { width: w, height: Math.max(1, Math.min(Math.floor(height * s), Math.floor(MAX_PIXELS / w))) };
 }
 
+/** A pipeline's output as 8-bit sRGB without alpha. */
+async function decode(pipeline: Sharp): Promise<RawImage> {
+  const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+}
+
 /**
  * Decodes an image to RGB, applying EXIF orientation. One over MAX_PIXELS (up to MAX_INPUT_PIXELS) is shrunk to fit
  * while it is decoded, and says so in `scaledFrom`.
@@ -118,10 +124,6 @@ export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
   checkRegular(input);
   if (typeof input === 'string') protectInput(input); // an image being read is never replaced by an output
   const open = imageSource(input);
-  const decode = async (pipeline: Sharp): Promise<RawImage> => {
-    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
-  };
   try {
     return await decode(open(MAX_PIXELS).rotate()); // nearly every photo: one pipeline, no header read first
   } catch (e) {
