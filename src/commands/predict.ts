@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MIN_CONFIDENCE } from '../detect/faces.js';
 import { DLIB_LICENSE_NOTE } from '../detect/dlib.js';
 import { createPredictor, predictManyOptionsSchema, predictorOptionsSchema, type PredictManyResult } from '../predict/predictor.js';
-import { CROPPED_FACE_MAX_SIDE, expandInputs, isVideo } from '../predict/predict.js';
+import { CROPPED_FACE_MAX_SIDE, expandInputs, hasSubfolders, isVideo } from '../predict/predict.js';
 import { predictTally } from '../predict/tally.js';
 import { predictionText, resultSource, tallyText } from '../predict/text.js';
 import { UsageError } from '../errors.js';
@@ -15,6 +15,7 @@ import { note, out, startEngine, withEngineOptions, showSchemaDefaults } from '.
 /** The predictor's options and predictMany's, plus what only the command has: its inputs (folders too), --model by name, --json. */
 export const predictSchema = predictorOptionsSchema.extend(predictManyOptionsSchema.shape).extend({
   inputs: z.array(z.string()).min(1, 'give at least one image, folder or video'),
+  recursive: z.boolean().default(false),
   model: classifierSchema,
   json: z.boolean().default(false),
 });
@@ -56,6 +57,7 @@ export function predictCommand(): Command {
       '--prior <prior>',
       "the class prior of your faces: train (the model's own, FER2013's for the shipped models: happy 25%, disgust 1.5%) | uniform | happy=0.3,neutral=0.4,… over the model's classes, before any --class-map (classes left out share the rest) | a .json file",
     )
+    .option('-r, --recursive', "folders: their subfolders' images and videos too (default: the folder's own files only)")
     .option('--json', 'one JSON line per image or frame');
   withDetectorOptions(cmd);
   withEngineOptions(cmd);
@@ -67,13 +69,17 @@ export function predictCommand(): Command {
     await startEngine(flags, true);
     const predictor = await createPredictor(o);
     if (predictor.detectorNote) note(predictor.detectorNote);
-    const files = expandInputs(o.inputs);
+    const files = expandInputs(o.inputs, { recursive: o.recursive });
     const tally = predictTally();
     const stills = files.filter((f) => !isVideo(f)).length;
     const bar = o.json || stills < 2 ? null : new Progress();
     const t0 = Date.now();
     try {
-      if (files.length === 0) throw new UsageError('predict: no images or videos found in the inputs');
+      if (files.length === 0) {
+        const deeper = !o.recursive && o.inputs.some(hasSubfolders);
+        const hint = deeper ? 'folders are read one level deep; --recursive reads their subfolders too' : undefined;
+        throw new UsageError('predict: no images or videos found in the inputs', { hint });
+      }
       // Photos run `concurrency` at a time, results printed in input order as they complete (predict/batch.ts).
       for await (const r of predictor.predictMany(files, o)) {
         tally.add(r);

@@ -23,17 +23,26 @@ export type PredictInput = string | Uint8Array | RawImage;
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif|heic|heif)$/i;
 const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v)$/i;
 
-/** Expands directories (one level, sorted) into files. */
-export function expandInputs(inputs: string[]): string[] {
-  return inputs.flatMap((p) =>
-    existsSync(p) && statSync(p).isDirectory()
-      ? readdirSync(p)
-          .sort()
-          .filter((f) => IMAGE_EXT.test(f) || VIDEO_EXT.test(f))
-          .map((f) => path.join(p, f))
-      : [p],
-  );
+/**
+ * Expands folders into their images and videos, sorted by name: one level deep, or with `recursive` every subfolder
+ * too (depth first, in name order; hidden folders and symbolic links to folders are not entered, so a link loop
+ * cannot recurse). Other inputs stay as given.
+ */
+export function expandInputs(inputs: string[], o: { recursive?: boolean } = {}): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .flatMap((e) => {
+        const f = path.join(dir, e.name);
+        if (e.isDirectory()) return o.recursive && !e.name.startsWith('.') ? walk(f) : [];
+        return IMAGE_EXT.test(e.name) || VIDEO_EXT.test(e.name) ? [f] : [];
+      });
+  return inputs.flatMap((p) => (existsSync(p) && statSync(p).isDirectory() ? walk(p) : [p]));
 }
+
+/** Whether a folder holds subfolders (for the hint when one level held nothing). */
+export const hasSubfolders = (dir: string): boolean =>
+  existsSync(dir) && statSync(dir).isDirectory() && readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
 
 export const isVideo = (f: string) => VIDEO_EXT.test(f);
 

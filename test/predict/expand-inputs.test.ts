@@ -1,0 +1,39 @@
+/**
+ * expandInputs: a folder's own images and videos, sorted; with `recursive`, its subfolders too, depth first, never
+ * hidden folders or symbolic links to folders (a link back to a parent cannot loop). `fer predict` hints at
+ * --recursive when a folder holds only subfolders.
+ */
+import { describe, it, expect } from 'vitest';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expandInputs, hasSubfolders } from '../../src/predict/predict.js';
+import { cli } from '../commands/cli.js';
+
+function tree(): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'fer-expand-'));
+  for (const d of ['happy', 'sad/older', '.thumbs']) mkdirSync(path.join(root, 'set', d), { recursive: true });
+  for (const f of ['happy/b.jpg', 'happy/a.PNG', 'happy/notes.txt', 'sad/c.mp4', 'sad/older/d.webp', '.thumbs/e.jpg'])
+    writeFileSync(path.join(root, 'set', f), '');
+  symlinkSync(path.join(root, 'set'), path.join(root, 'set', 'sad', 'loop'));
+  return path.join(root, 'set');
+}
+
+describe('expandInputs', () => {
+  it('reads a folder one level deep by default, and every non-hidden subfolder with recursive', () => {
+    const set = tree();
+    const rel = (fs: string[]) => fs.map((f) => path.relative(set, f));
+    expect(expandInputs([set])).toEqual([]);
+    expect(hasSubfolders(set)).toBe(true);
+    expect(rel(expandInputs([path.join(set, 'happy')]))).toEqual(['happy/a.PNG', 'happy/b.jpg']);
+    expect(rel(expandInputs([set], { recursive: true }))).toEqual(['happy/a.PNG', 'happy/b.jpg', 'sad/c.mp4', 'sad/older/d.webp']);
+    // Files are kept as given, whatever their extension.
+    expect(expandInputs(['x.txt'], { recursive: true })).toEqual(['x.txt']);
+  });
+
+  it('fer predict on a folder of subfolders says to use --recursive', async () => {
+    const r = await cli('predict', tree(), '--no-detect');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no images or videos found[\s\S]*hint: folders are read one level deep; --recursive/);
+  });
+});
