@@ -9,6 +9,8 @@ import { planArena } from '../../src/engine/native/native-step.js';
 const addon = loadNativeAddon();
 const linux = process.platform === 'linux';
 const MiB = 2 ** 20;
+/** The process's anonymous memory in 2 MiB pages, as the kernel counts it. */
+const hugeMiB = (): number => Number(/AnonHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) / 1024;
 
 describe('planArena', () => {
   it('is a zeroed Float32Array of the size asked', () => {
@@ -37,7 +39,6 @@ describe('planArena', () => {
       }
     })();
     if (!/\[(madvise|always)\]/.test(thp)) return expect(thp).not.toMatch(/\[(madvise|always)\]/);
-    const hugeMiB = () => Number(/AnonHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) / 1024;
     const before = hugeMiB();
     const a = planArena(16 * MiB); // 64 MiB
     a.fill(1); // touch every page
