@@ -4,15 +4,8 @@
  * model trained on these crops sees at inference what it saw in training.
  */
 import { decodeRgb } from '../io/image.js';
-import {
-  alignFace,
-  detectFaces,
-  MIN_CONFIDENCE,
-  releaseFaceNets,
-  resolveDetector,
-  retainFaceNets,
-  type Detector,
-} from '../detect/faces.js';
+import { findFaces } from './predict.js';
+import { alignFace, MIN_CONFIDENCE, releaseFaceNets, resolveDetector, retainFaceNets, type Detector } from '../detect/faces.js';
 
 export const MULTI_FACE = ['largest', 'skip'] as const;
 export type MultiFace = (typeof MULTI_FACE)[number];
@@ -42,12 +35,13 @@ export function faceCropper(o: FaceCropOptions = {}): FaceCropper {
     // landmarks-mesh: the 68 points (and so the crops) where dlib's model does not place them are the face mesh's
     // since issue 32, not face-api's net's, and the faces it places are kept from its face score MIN_CONFIDENCE.mesh:
     // crops cached before are not reused
-    tag: `faces:${detector}:${o.upsample ?? 'auto'}:${multi}:align-0.25:landmarks-mesh:mesh-score-${MIN_CONFIDENCE.mesh}`,
+    // border-0.5: photos without a face found are searched again inside a border (predict/border.ts)
+    tag: `faces:${detector}:${o.upsample ?? 'auto'}:${multi}:align-0.25:landmarks-mesh:mesh-score-${MIN_CONFIDENCE.mesh}:border-0.5`,
     stats,
     async decode(file) {
       stats.photos++;
-      const image = await decodeRgb(file);
-      const faces = await detectFaces(image, { detector, upsample: o.upsample });
+      // A tight face crop among the photos is found inside a border, and aligned there.
+      const { faces, image } = await findFaces(await decodeRgb(file), { detector, upsample: o.upsample });
       if (faces.length === 0) {
         stats.noFace++;
         return null;

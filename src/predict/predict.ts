@@ -68,6 +68,24 @@ function withBorder(image: RawImage, pad: number): RawImage {
 }
 
 /**
+ * The faces of an image, searched again inside a border (predict/border.ts) when none is found in an image of
+ * CROPPED_FACE_MAX_SIDE to BORDER_RETRY_MAX_SIDE pixels (unless `borderRetry` is false): the faces, the image they
+ * were found in (the bordered one then, for alignment) and the border's width (0: the image itself).
+ */
+export async function findFaces(
+  image: RawImage,
+  o: PredictOptions = {},
+  timings?: PredictTimings,
+): Promise<{ faces: DetectedFace[]; image: RawImage; pad: number }> {
+  const faces = await detectFaces(image, o, timings);
+  const border = o.borderRetry === false ? 0 : borderFor(image.width, image.height, CROPPED_FACE_MAX_SIDE);
+  if (faces.length || !border) return { faces, image, pad: 0 };
+  const bordered = withBorder(image, border);
+  const again = await detectFaces(bordered, o, timings);
+  return again.length ? { faces: again, image: bordered, pad: border } : { faces, image, pad: 0 };
+}
+
+/**
  * Faces of an image with their emotions. With `detect: false`, or when no face is found in an image of at
  * most CROPPED_FACE_MAX_SIDE pixels, the whole image is classified as one face (box = the image, no landmarks,
  * `note` set). An image of at most BORDER_RETRY_MAX_SIDE pixels with no face found is searched again inside a
@@ -80,16 +98,11 @@ export async function predictRaw(
   o: PredictOptions = {},
   timings?: PredictTimings,
 ): Promise<FaceResult[]> {
-  let faces: (DetectedFace & { note?: string })[] = o.detect === false ? [] : await detectFaces(image, o, timings);
+  const found = o.detect === false ? null : await findFaces(image, o, timings);
+  const faces: (DetectedFace & { note?: string })[] = found?.faces ?? [];
+  const seen = found?.image ?? image,
+    pad = found?.pad ?? 0;
   const side = Math.max(image.width, image.height);
-  let seen = image,
-    pad = 0;
-  const border = o.detect === false || o.borderRetry === false ? 0 : borderFor(image.width, image.height, CROPPED_FACE_MAX_SIDE);
-  if (faces.length === 0 && border) {
-    const bordered = withBorder(image, border);
-    const again = await detectFaces(bordered, o, timings);
-    if (again.length) [faces, seen, pad] = [again, bordered, border];
-  }
   const t = performance.now();
   const whole = faces.length === 0 && (o.detect === false || side <= CROPPED_FACE_MAX_SIDE);
   if (whole) faces.push({ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 0, landmarks: [], note: WHOLE_IMAGE_NOTE });

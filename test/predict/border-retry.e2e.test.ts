@@ -45,6 +45,19 @@ describe('a face cropped tight', () => {
     expect(faces[0].note).toBeUndefined();
   }, 60_000);
 
+  it('fer train --detect crops it too (faceCropper): a 48×48 face, not "no face"', async () => {
+    const { faceCropper } = await import('../../src/predict/crops.js');
+    const cropper = faceCropper({ detector: 'tiny' });
+    try {
+      const face = await cropper.decode(path.join(tmp, 'tight.jpg'));
+      expect(face).not.toBeNull();
+      expect(face!.length).toBe(48 * 48);
+      expect(cropper.stats.noFace).toBe(0);
+    } finally {
+      await cropper.release();
+    }
+  }, 60_000);
+
   it('a larger image is not searched twice', async () => {
     expect(BORDER_RETRY_MAX_SIDE).toBeGreaterThanOrEqual(224);
     const big = await sharp(Buffer.from(tight.data), { raw: { width: 224, height: 224, channels: 3 } })
