@@ -92,7 +92,7 @@ describe('decodeBmp', () => {
         let worst = 0;
         for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(rgb[i] - ref[i]));
         // 4-bit channels: ffmpeg shifts (v·16), fer scales to the full range (v·17), so they differ by v ≤ 15.
-      expect(worst, fmt).toBeLessThanOrEqual(fmt === 'rgb444le' ? 15 : 1);
+        expect(worst, fmt).toBeLessThanOrEqual(fmt === 'rgb444le' ? 15 : 1);
       }
     },
     60_000,
