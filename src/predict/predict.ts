@@ -68,6 +68,16 @@ function withBorder(image: RawImage, pad: number): RawImage {
 }
 
 /**
+ * An image's faces at the size of the file it came from: a photo shrunk while decoding (over MAX_PIXELS, `scaledFrom`)
+ * is reported at its own size, boxes and points scaled back.
+ */
+export function atOwnSize(image: RawImage, faces: FaceResult[]): { width: number; height: number; faces: FaceResult[] } {
+  const from = image.scaledFrom;
+  if (!from) return { width: image.width, height: image.height, faces };
+  return { ...from, faces: mapFaces(faces, from.width / image.width, from.height / image.height) };
+}
+
+/**
  * The faces of an image, searched again inside a border (predict/border.ts) when none is found in an image of
  * CROPPED_FACE_MAX_SIDE to BORDER_RETRY_MAX_SIDE pixels (unless `borderRetry` is false): the faces, the image they
  * were found in (the bordered one then, for alignment) and the border's width (0: the image itself).
@@ -175,10 +185,8 @@ export async function predictImage(
   }
   timings.decodeMs = performance.now() - t;
   const found = await predictRaw(image, classifier, o, timings);
-  // A photo shrunk while decoding (over MAX_PIXELS) is reported at its own size: boxes and points scaled back.
-  const size = image.scaledFrom ?? image;
-  const faces = image.scaledFrom ? mapFaces(found, size.width / image.width, size.height / image.height) : found;
-  const result: PredictResult = { ...label, width: size.width, height: size.height, faces, timings };
+  const { width, height, faces } = atOwnSize(image, found);
+  const result: PredictResult = { ...label, width, height, faces, timings };
   if (faces.length === 0) result.error = 'no face found';
   return { result, image };
 }

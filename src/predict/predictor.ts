@@ -18,9 +18,9 @@ import { PROVIDERS } from '../runtime/ort.js';
 import { readClassMap } from '../data/class-map.js';
 import { UsageError } from '../errors.js';
 import { loadClassifier, mergedClassifier, priorClassifier } from './classifier.js';
-import { decodeInput, predictRaw, type PredictInput } from './predict.js';
+import { atOwnSize, decodeInput, predictRaw, type PredictInput } from './predict.js';
 import { predictBatch, predictManyOptionsSchema, type PredictManyOptions, type PredictManyResult } from './batch.js';
-import type { FaceResult, PredictResult } from './types.js';
+import type { PredictResult } from './types.js';
 
 export type { FaceResult, PredictResult, PredictTimings, UnreadableInput } from './types.js';
 export type { PredictInput } from './predict.js';
@@ -148,8 +148,7 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
   const inFlight = new Set<Promise<unknown>>();
   const one = async (input: PredictInput): Promise<PredictResult> => {
     const image = await decodeInput(input);
-    const faces: FaceResult[] = await predictRaw(image, classifier, o);
-    return { width: image.width, height: image.height, faces };
+    return atOwnSize(image, await predictRaw(image, classifier, o));
   };
   async function many(inputs: PredictInput[]): Promise<PredictResult[]> {
     const results: PredictResult[] = [];

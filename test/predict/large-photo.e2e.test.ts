@@ -62,6 +62,19 @@ describe('a photo over MAX_PIXELS', () => {
     expect((await decodeRgb(path.join(tmp, 'scene.jpg'))).scaledFrom).toBeUndefined();
   }, 60_000);
 
+  it("the library's predictor.predict reports it at its own size too", async () => {
+    const { createPredictor } = await import('../../src/predict/predictor.js');
+    const predictor = await createPredictor({ tta: 'none' });
+    try {
+      const r = await predictor.predict(large);
+      expect([r.width, r.height]).toEqual([640 * K, 480 * K]);
+      const known = { x: items[0].left * K, y: items[0].top * K, width: items[0].size * K, height: items[0].size * K };
+      expect(r.faces.some((f) => iou(f.box, known) >= 0.5)).toBe(true);
+    } finally {
+      await predictor.dispose();
+    }
+  }, 120_000);
+
   it("fer predict finds its faces and reports them at the photo's size; --annotate draws on the shrunk image", async () => {
     const ann = path.join(tmp, 'ann');
     const r = await cli('predict', large, '--json', '--annotate', ann);
