@@ -18,9 +18,9 @@ export const BORDER_FRACTION = 0.5;
 export const BORDER_GRAY = 128;
 
 /** The border (pixels on each side) for an image of this size, or 0 when it is not searched again (too small: a cropped face classified whole; too large: a photo). */
-export function borderFor(width: number, height: number, smallestSide: number): number {
+export function borderFor(width: number, height: number): number {
   const side = Math.max(width, height);
-  return side > smallestSide && side <= BORDER_RETRY_MAX_SIDE ? Math.round(BORDER_FRACTION * side) : 0;
+  return side > CROPPED_FACE_MAX_SIDE && side <= BORDER_RETRY_MAX_SIDE ? Math.round(BORDER_FRACTION * side) : 0;
 }
 
 /** Faces with their boxes and landmarks mapped by x → x·sx + dx, y → y·sy + dy (another size or place of the same image). */

@@ -88,7 +88,7 @@ export async function findFaces(
   timings?: PredictTimings,
 ): Promise<{ faces: DetectedFace[]; image: RawImage; pad: number }> {
   const faces = await detectFaces(image, o, timings);
-  const border = o.borderRetry === false ? 0 : borderFor(image.width, image.height, CROPPED_FACE_MAX_SIDE);
+  const border = o.borderRetry === false ? 0 : borderFor(image.width, image.height);
   if (faces.length || !border) return { faces, image, pad: 0 };
   const bordered = withBorder(image, border);
   const again = await detectFaces(bordered, o, timings);
@@ -123,10 +123,10 @@ export async function predictRaw(
   return pad ? mapFaces(labelled, 1, 1, -pad, -pad) : labelled;
 }
 
-/** A decoding error as the one line `fer predict` prints for its input (`input`: the path, when it is a file). */
-export function describeDecodeError(e: unknown, input?: string): string {
+/** A decoding error as the one line `fer predict` prints for its input (a path names its format by its extension). */
+export function describeDecodeError(e: unknown, input?: PredictInput): string {
   const m = (e as Error).message ?? String(e);
-  if (input && /\.hei[cf]$/i.test(input) && !/ENOENT|pixel limit/i.test(m))
+  if (typeof input === 'string' && /\.hei[cf]$/i.test(input) && !/ENOENT|pixel limit/i.test(m))
     return "HEIC photo: sharp (fer's image decoder) has no HEVC decoder; convert it first, e.g. `heif-convert photo.heic photo.jpg` (Debian: libheif-examples; macOS: `sips -s format jpeg`)";
   if (/pixel limit/i.test(m)) return `image too large (over the ${Math.round(MAX_INPUT_PIXELS / 1e6)}-megapixel limit)`;
   if (/unsupported image format|Input file contains unsupported/i.test(m)) return 'not an image (unsupported format)';
@@ -159,7 +159,7 @@ export async function decodeInput(input: PredictInput): Promise<RawImage> {
     return await decodeEncoded(input);
   } catch (e) {
     const what = typeof input === 'string' ? input : `${input.length}-byte buffer`;
-    throw new UsageError(`predict: ${what}: ${describeDecodeError(e, typeof input === 'string' ? input : undefined)}`, { cause: e });
+    throw new UsageError(`predict: ${what}: ${describeDecodeError(e, input)}`, { cause: e });
   }
 }
 
@@ -180,7 +180,7 @@ export async function predictImage(
   try {
     image = isRaw(input) ? await decodeInput(input) : await decodeEncoded(input);
   } catch (e) {
-    const error = e instanceof UsageError ? e.message : describeDecodeError(e, typeof input === 'string' ? input : undefined);
+    const error = e instanceof UsageError ? e.message : describeDecodeError(e, input);
     return { result: { ...label, faces: [], error } };
   }
   timings.decodeMs = performance.now() - t;

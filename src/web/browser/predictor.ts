@@ -24,7 +24,7 @@ import {
   type Square,
 } from '../../detect/geometry.js';
 import { labelFaces } from '../../predict/label.js';
-import { CROPPED_FACE_MAX_SIDE, borderFor, mapFaces } from '../../predict/border.js';
+import { borderFor, mapFaces } from '../../predict/border.js';
 import { squareRgb, toCanvas, wholeGray, withBorder, type WebImage } from './canvas.js';
 import type { DetectedFace, Point } from '../../detect/types.js';
 import type { Tta } from '../../data/augment.js';
@@ -244,7 +244,7 @@ function faceFinder(
     return faces;
   }
 
-  return { look, detectIn, runMesh, mesh };
+  return { look, detectIn, runMesh };
 }
 
 export async function createPredictor(options: WebPredictorOptions = {}): Promise<WebPredictor> {
@@ -304,7 +304,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
       faces = await detectIn(canvas, pixels, timings);
       let seen = pixels;
       // A face cropped tight (a dropped face crop, a close-up photo): searched again inside a border, as in Node.
-      const border = o.borderRetry === false ? 0 : borderFor(width, height, CROPPED_FACE_MAX_SIDE);
+      const border = o.borderRetry === false ? 0 : borderFor(width, height);
       if (!faces.length && border) {
         const b = withBorder(canvas, width, height, border);
         const again = await detectIn(b.canvas, b.pixels, timings);
