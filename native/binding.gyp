@@ -29,7 +29,8 @@
         "-O3",
         "-ffp-contract=off",
         "-fopenmp",
-        "-fexceptions"
+        "-fexceptions",
+        "-Wno-psabi"
       ],
       "ldflags": [
         "-fopenmp"

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -45,25 +46,13 @@ void sum_cols(const float* x, int64_t m, int c, float* out) {
 }
 
 namespace {
-// A channel count as a compile-time constant (0: any other, known at run time), so that per-row loops over channels
-// unroll: 32–128 channels (the later blocks' small maps) run up to 1.7× faster so on one thread. 8 and 16 channels
-// are not specialized: their 64×44×44 maps are bound by memory either way, and GCC's unrolled code for 16 was 2.7×
-// slower (a C++ bench of this file, min of 20 calls each).
 template <int C>
 using Ch = std::integral_constant<int, C>;
-template <typename Fn>
-void with_channels(int c, Fn&& fn) {
-  switch (c) {
-    case 32: return fn(Ch<32>{});
-    case 64: return fn(Ch<64>{});
-    case 128: return fn(Ch<128>{});
-    default: return fn(Ch<0>{});
-  }
-}
 
-// Per-channel sums over the rows of an [m, c] matrix (c = C when C > 0): rows are taken in blocks of 64
-// accumulated in float (vectorizable), and each block is flushed into a per-thread double accumulator.
-template <int C, typename F>
+// Per-channel sums over the rows of an [m, c] matrix: rows are taken in blocks of 64 accumulated in float, and each
+// block is flushed into a per-thread double accumulator. (Channel counts of 8 or a multiple of 16 take the vector
+// kernels further down, with the same arithmetic.)
+template <typename F>
 void channel_sums(int64_t m, int c, std::vector<double>& out1, std::vector<double>& out2, F f) {
   const int nt = omp_get_max_threads();
   std::vector<double> p1(static_cast<size_t>(nt) * c, 0.0), p2(static_cast<size_t>(nt) * c, 0.0);
@@ -71,10 +60,9 @@ void channel_sums(int64_t m, int c, std::vector<double>& out1, std::vector<doubl
 #pragma omp parallel
   {
     const size_t t = static_cast<size_t>(omp_get_thread_num()) * c;
-    alignas(64) float fa[C > 0 ? C : 1], fb[C > 0 ? C : 1];
-    std::vector<float> va(C > 0 ? 0 : c), vb(C > 0 ? 0 : c);
-    float* a = C > 0 ? fa : va.data();
-    float* b = C > 0 ? fb : vb.data();
+    std::vector<float> va(c), vb(c);
+    float* a = va.data();
+    float* b = vb.data();
 #pragma omp for schedule(static)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       for (int j = 0; j < c; ++j) a[j] = b[j] = 0.f;
@@ -106,6 +94,26 @@ inline float masked(float dy, float v) {
   return g;
 }
 
+// From the channel sums Sum(x) and Sum(x²): the batch's mean and variance, and the scale and shift that normalize
+// (y = x * scale + shift), also written to scale_shift (2c floats) when given.
+void bn_forward_coefficients(const std::vector<double>& s1, const std::vector<double>& s2, const float* gamma,
+                             const float* beta, int64_t m, int c, float eps, float* mean, float* var,
+                             std::vector<float>& scale, std::vector<float>& shift, float* scale_shift) {
+  for (int j = 0; j < c; ++j) {
+    const double a = s1[j], b = s2[j];
+    const double mu = a / m, v = std::max(0.0, b / m - mu * mu);
+    mean[j] = static_cast<float>(mu);
+    var[j] = static_cast<float>(v);
+    const double inv = 1.0 / std::sqrt(v + eps);
+    scale[j] = static_cast<float>(inv * (gamma ? gamma[j] : 1.f));
+    shift[j] = static_cast<float>((beta ? beta[j] : 0.f) - mu * scale[j]);
+  }
+  if (scale_shift) {
+    std::copy(scale.begin(), scale.end(), scale_shift);
+    std::copy(shift.begin(), shift.end(), scale_shift + c);
+  }
+}
+
 // From the channel sums Sum(dy) and Sum(dy * (x - mean)): dbeta, dgamma, and dx = g*inv/m * (m*dy - sum(dy) -
 // xhat*sum(dy*xhat)) written as dy*k + x*a + b.
 void bn_backward_coefficients(const std::vector<double>& sdy, const std::vector<double>& sdyx, const std::vector<float>& inv,
@@ -126,17 +134,15 @@ void bn_backward_coefficients(const std::vector<double>& sdy, const std::vector<
 // output) dy is first masked where that pre-ReLU value, recomputed with the same float operations, is not above 0.
 // Every thread that runs a kernel has flush-to-zero and denormals-are-zero on (addon.cc FlushDenormals), so the
 // recomputed value is the forward's whichever thread computes either.
-template <int C>
 void bn_backward(const float* dy, const float* scale_shift, const float* x, const float* gamma, const float* mean,
-                 const float* var, int64_t m, int c_rt, float eps, float* dx, float* dgamma, float* dbeta) {
-  const int c = C > 0 ? C : c_rt;
+                 const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta) {
   const float* sc = scale_shift;
   const float* sh = scale_shift ? scale_shift + c : nullptr;
   std::vector<float> inv(c);
   for (int j = 0; j < c; ++j) inv[j] = 1.f / std::sqrt(var[j] + eps);
   // Sum(dy) and Sum(dy * (x - mean)); the latter times inv is Sum(dy * xhat).
   std::vector<double> sdy, sdyx;
-  channel_sums<C>(m, c, sdy, sdyx, [&](int64_t i, float* __restrict a, float* __restrict b) {
+  channel_sums(m, c, sdy, sdyx, [&](int64_t i, float* __restrict a, float* __restrict b) {
     const float* __restrict row = x + i * c;
     const float* __restrict gi = dy + i * c;
     if (sc)
@@ -168,12 +174,10 @@ void bn_backward(const float* dy, const float* scale_shift, const float* x, cons
   }
 }
 
-template <int C>
-void bn_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c_rt, float eps, bool relu,
+void bn_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps, bool relu,
                 float* y, float* mean, float* var, float* scale_shift) {
-  const int c = C > 0 ? C : c_rt;
   std::vector<double> s1, s2;
-  channel_sums<C>(m, c, s1, s2, [&](int64_t i, float* __restrict a, float* __restrict b) {
+  channel_sums(m, c, s1, s2, [&](int64_t i, float* __restrict a, float* __restrict b) {
     const float* __restrict row = x + i * c;
     for (int j = 0; j < c; ++j) {
       a[j] += row[j];
@@ -181,19 +185,7 @@ void bn_forward(const float* x, const float* gamma, const float* beta, int64_t m
     }
   });
   std::vector<float> scale(c), shift(c);
-  for (int j = 0; j < c; ++j) {
-    const double a = s1[j], b = s2[j];
-    const double mu = a / m, v = std::max(0.0, b / m - mu * mu);
-    mean[j] = static_cast<float>(mu);
-    var[j] = static_cast<float>(v);
-    const double inv = 1.0 / std::sqrt(v + eps);
-    scale[j] = static_cast<float>(inv * (gamma ? gamma[j] : 1.f));
-    shift[j] = static_cast<float>((beta ? beta[j] : 0.f) - mu * scale[j]);
-  }
-  if (scale_shift) {
-    std::copy(scale.begin(), scale.end(), scale_shift);
-    std::copy(shift.begin(), shift.end(), scale_shift + c);
-  }
+  bn_forward_coefficients(s1, s2, gamma, beta, m, c, eps, mean, var, scale, shift, scale_shift);
   const float* __restrict sc = scale.data();
   const float* __restrict sh = shift.data();
 #pragma omp parallel for schedule(static)
@@ -209,6 +201,141 @@ void bn_forward(const float* x, const float* gamma, const float* beta, int64_t m
       for (int j = 0; j < c; ++j) o[j] = row[j] * sc[j] + sh[j];
   }
 }
+
+// The same two kernels for 8 channels or a multiple of 16, on whole vectors of W floats (GCC's vector extensions) in
+// blocks of VB vectors, built for AVX-512, AVX2 and plain x86-64 and picked at load (target_clones). The loops over a
+// runtime channel count above spend most of their time on loop control at 8 and 16 channels (one or two vectors a
+// row). Each channel sees the same float operations in the same order as above (rows in order within blocks of 64,
+// then into per-thread doubles), so the results are the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FER_BN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FER_BN_CLONES
+#endif
+template <int W>
+struct Vec {
+  typedef float F __attribute__((vector_size(W * 4)));
+  typedef uint32_t U __attribute__((vector_size(W * 4)));
+  static F load(const float* p) {
+    F v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(float* p, F v) { std::memcpy(p, &v, sizeof v); }
+  // dy where v is above 0, else +0 (masked() above, lane by lane)
+  static F masked(F dy, F v) { return reinterpret_cast<F>(reinterpret_cast<U>(dy) & reinterpret_cast<U>(v > 0.f)); }
+};
+
+// channel_sums for c = blocks * VB * W: f(row, channel offset, a[VB], b[VB]) adds one row's block of channels.
+template <int W, int VB, typename F>
+FER_BN_CLONES void channel_sums_vec(int64_t m, int c, std::vector<double>& out1, std::vector<double>& out2, F f) {
+  using V = Vec<W>;
+  const int nt = omp_get_max_threads(), cb = c / (W * VB);
+  std::vector<double> p1(static_cast<size_t>(nt) * c, 0.0), p2(static_cast<size_t>(nt) * c, 0.0);
+  const int64_t blocks = (m + 63) / 64;
+#pragma omp parallel
+  {
+    double* t1 = p1.data() + static_cast<size_t>(omp_get_thread_num()) * c;
+    double* t2 = p2.data() + static_cast<size_t>(omp_get_thread_num()) * c;
+#pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t end = std::min(m, (blk + 1) * 64);
+      for (int k = 0; k < cb; ++k) {
+        const int off = k * W * VB;
+        typename V::F a[VB], b[VB];
+        for (int v = 0; v < VB; ++v) a[v] = b[v] = typename V::F{};
+        for (int64_t i = blk * 64; i < end; ++i) f(i, off, a, b);
+        for (int v = 0; v < VB; ++v)
+          for (int l = 0; l < W; ++l) {
+            t1[off + v * W + l] += a[v][l];
+            t2[off + v * W + l] += b[v][l];
+          }
+      }
+    }
+  }
+  out1.assign(c, 0.0);
+  out2.assign(c, 0.0);
+  for (int t = 0; t < nt; ++t)
+    for (int j = 0; j < c; ++j) {
+      out1[j] += p1[static_cast<size_t>(t) * c + j];
+      out2[j] += p2[static_cast<size_t>(t) * c + j];
+    }
+}
+
+template <int W, int VB>
+FER_BN_CLONES void bn_forward_vec(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps,
+                                  bool relu, float* y, float* mean, float* var, float* scale_shift) {
+  using V = Vec<W>;
+  using VF = typename V::F;
+  std::vector<double> s1, s2;
+  channel_sums_vec<W, VB>(m, c, s1, s2, [&](int64_t i, int off, VF* a, VF* b) {
+    const float* row = x + i * c + off;
+    for (int v = 0; v < VB; ++v) {
+      const VF r = V::load(row + v * W);
+      a[v] += r;
+      b[v] += r * r;
+    }
+  });
+  std::vector<float> scale(c), shift(c);
+  bn_forward_coefficients(s1, s2, gamma, beta, m, c, eps, mean, var, scale, shift, scale_shift);
+  const int cb = c / (W * VB);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i)
+    for (int k = 0; k < cb; ++k) {
+      const int off = k * W * VB;
+      for (int v = 0; v < VB; ++v) {
+        const int o = off + v * W;
+        const VF t = V::load(x + i * c + o) * V::load(scale.data() + o) + V::load(shift.data() + o);
+        V::store(y + i * c + o, relu ? (t > 0.f ? t : VF{}) : t);
+      }
+    }
+}
+
+template <int W, int VB>
+FER_BN_CLONES void bn_backward_vec(const float* dy, const float* scale_shift, const float* x, const float* gamma,
+                                   const float* mean, const float* var, int64_t m, int c, float eps, float* dx,
+                                   float* dgamma, float* dbeta) {
+  using V = Vec<W>;
+  using VF = typename V::F;
+  const float* sc = scale_shift;
+  const float* sh = scale_shift ? scale_shift + c : nullptr;
+  std::vector<float> inv(c);
+  for (int j = 0; j < c; ++j) inv[j] = 1.f / std::sqrt(var[j] + eps);
+  std::vector<double> sdy, sdyx;
+  channel_sums_vec<W, VB>(m, c, sdy, sdyx, [&](int64_t i, int off, VF* a, VF* b) {
+    for (int v = 0; v < VB; ++v) {
+      const int o = off + v * W;
+      const VF r = V::load(x + i * c + o);
+      const VF g = sc ? V::masked(V::load(dy + i * c + o), r * V::load(sc + o) + V::load(sh + o)) : V::load(dy + i * c + o);
+      a[v] += g;
+      b[v] += g * (r - V::load(mean + o));
+    }
+  });
+  std::vector<float> a(c), b(c), k(c);
+  bn_backward_coefficients(sdy, sdyx, inv, gamma, mean, m, c, dgamma, dbeta, k, a, b);
+  const int cb = c / (W * VB);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i)
+    for (int kb = 0; kb < cb; ++kb)
+      for (int v = 0; v < VB; ++v) {
+        const int o = kb * W * VB + v * W;
+        const VF r = V::load(x + i * c + o);
+        const VF g = sc ? V::masked(V::load(dy + i * c + o), r * V::load(sc + o) + V::load(sh + o)) : V::load(dy + i * c + o);
+        V::store(dx + i * c + o, g * V::load(k.data() + o) + r * V::load(a.data() + o) + V::load(b.data() + o));
+      }
+}
+
+// Calls fn(W, VB) as compile-time constants for the vector kernels (W floats a vector, VB vectors a block), or
+// returns false for a channel count they do not take.
+template <typename Fn>
+bool with_vectors(int c, Fn&& fn) {
+  if (c == 8) return fn(Ch<8>{}, Ch<1>{}), true;
+  if (c % 16) return false;
+  const int n = c / 16;
+  if (n % 4 == 0) return fn(Ch<16>{}, Ch<4>{}), true;
+  if (n % 2 == 0) return fn(Ch<16>{}, Ch<2>{}), true;
+  return fn(Ch<16>{}, Ch<1>{}), true;
+}
 }  // namespace
 
 void bn_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps,
@@ -218,24 +345,31 @@ void bn_train_forward(const float* x, const float* gamma, const float* beta, int
 
 void bn_relu_train_forward(const float* x, const float* gamma, const float* beta, int64_t m, int c, float eps, bool relu,
                            float* y, float* mean, float* var, float* scale_shift) {
-  with_channels(c, [&](auto k) {
-    bn_forward<decltype(k)::value>(x, gamma, beta, m, c, eps, relu, y, mean, var, scale_shift);
-  });
+  if (with_vectors(c, [&](auto w, auto vb) {
+        bn_forward_vec<decltype(w)::value, decltype(vb)::value>(x, gamma, beta, m, c, eps, relu, y, mean, var, scale_shift);
+      }))
+    return;
+  bn_forward(x, gamma, beta, m, c, eps, relu, y, mean, var, scale_shift);
 }
 
 void bn_train_backward(const float* dy, const float* x, const float* gamma, const float* mean,
                        const float* var, int64_t m, int c, float eps, float* dx, float* dgamma, float* dbeta) {
-  with_channels(c, [&](auto k) {
-    bn_backward<decltype(k)::value>(dy, nullptr, x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta);
-  });
+  if (with_vectors(c, [&](auto w, auto vb) {
+        bn_backward_vec<decltype(w)::value, decltype(vb)::value>(dy, nullptr, x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta);
+      }))
+    return;
+  bn_backward(dy, nullptr, x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta);
 }
 
 void bn_relu_train_backward_ss(const float* dy, const float* scale_shift, const float* x, const float* gamma,
                                const float* mean, const float* var, int64_t m, int c, float eps, float* dx, float* dgamma,
                                float* dbeta) {
-  with_channels(c, [&](auto k) {
-    bn_backward<decltype(k)::value>(dy, scale_shift, x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta);
-  });
+  if (with_vectors(c, [&](auto w, auto vb) {
+        bn_backward_vec<decltype(w)::value, decltype(vb)::value>(dy, scale_shift, x, gamma, mean, var, m, c, eps, dx, dgamma,
+                                                                 dbeta);
+      }))
+    return;
+  bn_backward(dy, scale_shift, x, gamma, mean, var, m, c, eps, dx, dgamma, dbeta);
 }
 
 void bn_infer(const float* x, const float* mean, const float* var, const float* offset, const float* scale,

@@ -86,6 +86,18 @@ const otherCases: Case[] = [
       tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' }),
   },
   { name: 'fer batch norm (batch statistics)', shapes: [[3, 5, 4, 6], [6], [6]], f: (x, g, b) => batchNormTrain(x, g, b, 1e-3)[0] },
+  // 8 channels and multiples of 16 take elementwise.cc's vector kernels (one, several and blocks of four vectors; rows
+  // not a whole number of its 64-row blocks), and max pooling's (pool.cc) from 16 channels; the cases above the others.
+  ...[8, 16, 48, 64].map((c): Case => ({
+    name: `fer batch norm, ${c} channels`,
+    shapes: [[3, 7, 5, c], [c], [c]],
+    f: (x, g, b) => tf.relu(batchNormTrain(x, g, b, 1e-3)[0]),
+  })),
+  ...[16, 48, 128].map((c): Case => ({
+    name: `maxPool ${c} channels, 3x3 s2 same`,
+    shapes: [[2, 7, 6, c]],
+    f: (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'),
+  })),
   {
     name: 'batchNorm (moving statistics)',
     shapes: [[3, 5, 4, 6], [6], [6], [6], [6]],
