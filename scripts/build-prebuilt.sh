@@ -86,7 +86,7 @@ dlib_flags=("${common[@]}" -DDLIB_NO_GUI_SUPPORT -DFER_DLIB_PREBUILT)
   && g++ "${dlib_flags[@]}" -mavx2 -mfma -ffp-contract=off -c "$repo/native/src/dlib_faces.cc" -o "$build/dlib_faces-avx2.o"; } &
 dlib_job=$!
 for f in "${engine_src[@]}"; do
-  g++ "${common[@]}" -fopenmp -ffp-contract=off -c "$repo/native/src/$f" -o "$build/${f%.cc}.o"
+  g++ "${common[@]}" -fopenmp -ffp-contract=off -Wno-psabi -c "$repo/native/src/$f" -o "$build/${f%.cc}.o"
 done
 wait "$dlib_job"
 
@@ -127,6 +127,13 @@ cp /usr/share/doc/ocl-icd-libopencl1/copyright "$out.tmp/licenses/ocl-icd"
 cp /usr/share/doc/libdlib-dev/copyright "$out.tmp/licenses/dlib"
 floor=$(objdump -T "$out.tmp"/*.node "$out.tmp"/*.so.* | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
 cxxfloor=$(objdump -T "$out.tmp"/*.node "$out.tmp"/*.so.* | grep -o 'GLIBCXX_[0-9.]*' | sort -uV | tail -1)
+# The floor fer promises (locate.ts PREBUILT_GLIBC, checked at install and at load) must hold for every binary.
+promised=GLIBC_$(sed -n "s/^export const PREBUILT_GLIBC = '\([0-9.]*\)';/\1/p" "$repo/src/engine/native/locate.ts")
+if [ "$(printf '%s\n' "$promised" "$floor" | sort -V | tail -1)" != "$promised" ]; then
+  objdump -T "$out.tmp"/*.node "$out.tmp"/*.so.* | grep -F "$floor" >&2
+  echo "build-prebuilt: the binaries need $floor (above), over the $promised that fer promises (src/engine/native/locate.ts)" >&2
+  exit 1
+fi
 cat > "$out.tmp/README" <<EOF
 fer's prebuilt native addon for linux-x64 (glibc), built by scripts/build-prebuilt.sh on
 $(. /etc/os-release && echo "$PRETTY_NAME") with $(g++ --version | head -1).

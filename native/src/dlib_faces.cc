@@ -178,7 +178,9 @@ std::array<double, 4> hog_box(const std::vector<double>& p, const std::vector<do
     my += y / 68;
   }
   const double w = x1 - x0, h = y1 - y0;
-  const double eye = std::max(1e-6, std::hypot(p[90] - p[72], p[91] - p[73]));  // points 45 and 36
+  // points 45 and 36; not std::hypot, whose glibc symbol version (2.35) is above the prebuilt binaries' floor
+  const double ex = p[90] - p[72], ey = p[91] - p[73];
+  const double eye = std::max(1e-6, std::sqrt(ex * ex + ey * ey));
   const double yaw = (p[60] - (p[72] + p[90]) / 2) / eye;                       // point 30's offset
   const double side = fit[0] * w + fit[1] * h;
   const double cx = mx + fit[2] * w + fit[3] * h + fit[4] * w * yaw, cy = my + fit[5] * w + fit[6] * h;
