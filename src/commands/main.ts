@@ -69,6 +69,14 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`fer predict photos/ | head -1`) closes the pipe: the rest of the output has nowhere
+  // to go, so the program ends quietly, as Unix tools ended by SIGPIPE do (Node ignores that signal and reports EPIPE
+  // as an error event, which would print a stack trace).
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
   const code = await runCli(argv);
   process.exit(code);
 }

@@ -35,3 +35,17 @@ describe.skipIf(!registerNativeBackend(1))('bin/fer and OpenMP', () => {
     expect(policyOf({ OMP_WAIT_POLICY: 'ACTIVE' }).policy).toBe('ACTIVE');
   });
 });
+
+describe('bin/fer when its reader stops early', () => {
+  it('ends quietly when stdout is closed (`fer predict … | head -1`): exit 0, no stack trace', () => {
+    // Eight copies of a photo: more lines than `head -1` reads, so fer writes to a closed pipe.
+    const photos = Array.from({ length: 8 }, () => 'fixtures/scenes/two-faces.jpg').join(' ');
+    const r = spawnSync('bash', ['-c', `set -o pipefail; node bin/fer predict ${photos} --json | head -1 > /dev/null`], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+    expect(r.status, r.stderr).toBe(0);
+  });
+});
