@@ -67,7 +67,7 @@ export function predictCommand(): Command {
     const { threads, ...rest } = flags;
     const o = predictSchema.parse({ ...rest, backendThreads: threads, inputs });
     await startEngine(flags, true);
-    const predictor = await createPredictor(o);
+    const predictor = await createPredictor(predictorOptionsSchema.parse(o)); // the predictor's own options (parse strips the rest)
     if (predictor.detectorNote) note(predictor.detectorNote);
     const files = expandInputs(o.inputs, { recursive: o.recursive });
     const tally = predictTally();
@@ -81,7 +81,7 @@ export function predictCommand(): Command {
         throw new UsageError('predict: no images or videos found in the inputs', { hint });
       }
       // Photos run `concurrency` at a time, results printed in input order as they complete (predict/batch.ts).
-      for await (const r of predictor.predictMany(files, o)) {
+      for await (const r of predictor.predictMany(files, predictManyOptionsSchema.parse(o))) {
         tally.add(r);
         const still = !isVideo(r.input!);
         if (still) bar?.done();

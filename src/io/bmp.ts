@@ -16,13 +16,16 @@ export interface Bitmap {
 /** Whether bytes start as a bitmap file does ("BM"). */
 export const isBmp = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d;
 
-/** A channel's mask → its shift and the scale that takes its largest value to 255. */
+/**
+ * A channel's mask → its shift and the scale that takes its largest value to 255. Both scans stop at bit 31: a shift
+ * count is taken mod 32 in JavaScript (`m >>> 32` is m), so a mask of all ones would otherwise never end its scan.
+ */
 function channel(mask: number): { shift: number; bits: number } {
   if (!mask) return { shift: 0, bits: 0 };
   let shift = 0;
-  while (((mask >>> shift) & 1) === 0) shift++;
+  while (shift < 32 && ((mask >>> shift) & 1) === 0) shift++;
   let bits = 0;
-  while (((mask >>> (shift + bits)) & 1) === 1) bits++;
+  while (shift + bits < 32 && ((mask >>> (shift + bits)) & 1) === 1) bits++;
   return { shift, bits };
 }
 

@@ -48,8 +48,11 @@ export function configureSharp(settings: SharpSettings): void {
  * forever; it is reported as unreadable and counted, as any bad file).
  */
 function checkRegular(input: string | Buffer): void {
-  if (typeof input === 'string' && existsSync(input) && !statSync(input).isFile())
-    throw new Error('not a regular file (a FIFO, device or folder)');
+  if (typeof input !== 'string' || !existsSync(input)) return;
+  const st = statSync(input);
+  // a folder here is one a recursive listing could not open (predict.ts expandInputs)
+  if (st.isDirectory()) throw new Error('a folder that could not be listed (permission denied?)');
+  if (!st.isFile()) throw new Error('not a regular file (a FIFO, device or folder)');
 }
 
 /** A file's (or buffer's) bytes when it is a Windows bitmap, which sharp's libvips does not read; else null. */

@@ -26,18 +26,30 @@ const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v)$/i;
 /**
  * Expands folders into their images and videos, sorted by name: one level deep, or with `recursive` every subfolder
  * too (depth first, in name order; hidden folders and symbolic links to folders are not entered, so a link loop
- * cannot recurse). Other inputs stay as given.
+ * cannot recurse). Other inputs stay as given. A subfolder that cannot be listed (no permission) stays in the list as
+ * itself, so that the run reports it as unreadable, as it does a file, and goes on with the rest.
  */
 export function expandInputs(inputs: string[], o: { recursive?: boolean } = {}): string[] {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true })
+  const list = (dir: string, top: boolean) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if (top) throw e;
+      return null;
+    }
+  };
+  const walk = (dir: string, top = false): string[] => {
+    const entries = list(dir, top);
+    if (!entries) return [dir];
+    return entries
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .flatMap((e) => {
         const f = path.join(dir, e.name);
         if (e.isDirectory()) return o.recursive && !e.name.startsWith('.') ? walk(f) : [];
         return IMAGE_EXT.test(e.name) || VIDEO_EXT.test(e.name) ? [f] : [];
       });
-  return inputs.flatMap((p) => (existsSync(p) && statSync(p).isDirectory() ? walk(p) : [p]));
+  };
+  return inputs.flatMap((p) => (existsSync(p) && statSync(p).isDirectory() ? walk(p, true) : [p]));
 }
 
 /** Whether a folder holds subfolders (for the hint when one level held nothing). */
@@ -136,7 +148,19 @@ export function describeDecodeError(e: unknown, input?: PredictInput): string {
 
 const decodeEncoded = (x: string | Uint8Array) => decodeRgb(typeof x === 'string' ? x : Buffer.from(x.buffer, x.byteOffset, x.length));
 const isSide = (v: number) => Number.isInteger(v) && v > 0;
-const isRaw = (x: PredictInput): x is RawImage => typeof x === 'object' && !(x instanceof Uint8Array) && 'data' in x && 'width' in x;
+const isRaw = (x: PredictInput): x is RawImage =>
+  typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && 'data' in x && 'width' in x;
+
+/** RGBA → RGB: every fourth byte left out (straight alpha dropped, as decoding a PNG with alpha does here). */
+function dropAlpha(rgba: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array((rgba.length / 4) * 3);
+  for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
+    rgb[o] = rgba[i];
+    rgb[o + 1] = rgba[i + 1];
+    rgb[o + 2] = rgba[i + 2];
+  }
+  return rgb;
+}
 
 /** A path, encoded bytes or pixels → pixels; a bad input is a UsageError (exit 2) naming it. */
 export async function decodeInput(input: PredictInput): Promise<RawImage> {
@@ -153,7 +177,17 @@ export async function decodeInput(input: PredictInput): Promise<RawImage> {
         `predict: raw image: expected ${width}×${height}×${channels} = ${width * height * channels} bytes (a Uint8Array), got ${(view as { length?: number } | undefined)?.length ?? 'none'}`,
       );
     }
+    // fer works on RGB (as decoding a file gives): 4 channels lose their alpha here, once, not in every face net
+    if (channels === 4) return { data: dropAlpha(view), width, height, channels: 3 };
     return view === data ? input : { ...input, data: view };
+  }
+  // Plain JavaScript callers: anything but a path, bytes or pixels is named, not passed to the decoder.
+  const given: unknown = input;
+  if (typeof given !== 'string' && !(given instanceof Uint8Array)) {
+    const kind = given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given === 'object' ? 'an object' : typeof given;
+    throw new UsageError(
+      `predict: expected a file path, encoded image bytes (a Buffer or Uint8Array) or pixels ({ data, width, height, channels }), got ${kind}`,
+    );
   }
   try {
     return await decodeEncoded(input);

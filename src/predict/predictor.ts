@@ -94,7 +94,10 @@ export const predictorOptionsSchema = z.object({
    * The model's probabilities summed into these classes (e.g. FER2013's seven into negative / neutral / positive):
    * `{class: [model classes]}`, or a class-map file holding that JSON (examples/class-maps/valence.json).
    */
-  classMap: z.union([z.string(), z.record(z.string(), z.array(z.string()).min(1))]).optional(),
+  classMap: z
+    .union([z.string(), z.record(z.string(), z.array(z.string()).min(1))])
+    .refine((m) => typeof m === 'string' || Object.keys(m).length > 0, { error: 'a class map needs at least one class' })
+    .optional(),
   /**
    * The class prior of your faces (data/prior.ts): `train` (the model's own; FER2013's for the shipped models),
    * `uniform`, `'happy=0.3,neutral=0.4'`, a .json file, or `{happy: 0.3, …}` (over the model's classes; classes
@@ -129,7 +132,8 @@ export interface Predictor {
 }
 
 export async function createPredictor(options: PredictorOptions = {}): Promise<Predictor> {
-  const o = predictorOptionsSchema.parse(options);
+  // strict: a misspelt option (`detecter`) is an error, not silently the default
+  const o = predictorOptionsSchema.strict().parse(options);
   // face-api (its nets' weights, the ssd detector) and tfjs models run on a tfjs backend.
   await useBackend(o.backend, o.backendThreads);
   const { note: detectorNote } = resolveDetector(o.detector);
@@ -167,7 +171,7 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
   }
   async function* predictMany(inputs: readonly PredictInput[], manyOptions: PredictManyOptions = {}): AsyncGenerator<PredictManyResult> {
     if (disposed) throw new UsageError('predict: this predictor was disposed');
-    const m = predictManyOptionsSchema.parse(manyOptions);
+    const m = predictManyOptionsSchema.strict().parse(manyOptions);
     // In flight while it is iterated: dispose() waits for the loop to end.
     let end!: () => void;
     const running = new Promise<void>((resolve) => {

@@ -1,6 +1,10 @@
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight and yields the results in input order, each as
- * soon as it and all before it are done.
+ * soon as it and all before it are done. A call that fails is thrown where its result would have been yielded,
+ * never earlier (no unhandled rejection while an earlier one is awaited). When the consumer stops early (`break`,
+ * an exception) or a call fails, no new call starts, the source is closed (a video's decoder ends), and the calls
+ * already in flight are awaited before control returns: a caller that then frees what they use (a predictor's
+ * sessions) does not pull it from under them.
  */
 export async function* orderedMap<T, R>(
   items: Iterable<T> | AsyncIterable<T>,
@@ -15,13 +19,25 @@ export async function* orderedMap<T, R>(
     while (!done && pending.length < limit) {
       const n = await it.next();
       if (n.done) done = true;
-      else pending.push(fn(n.value, index++));
+      else {
+        const p = fn(n.value, index++);
+        p.catch(() => undefined); // handled when its turn comes (the await below)
+        pending.push(p);
+      }
     }
   };
-  await fill();
-  while (pending.length) {
-    const r = await pending.shift()!;
+  try {
     await fill();
-    yield r;
+    while (pending.length) {
+      const r = await pending.shift()!;
+      await fill();
+      yield r;
+    }
+  } finally {
+    if (!done) {
+      done = true;
+      await it.return?.();
+    }
+    await Promise.allSettled(pending);
   }
 }

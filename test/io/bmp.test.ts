@@ -63,6 +63,28 @@ describe('decodeBmp', () => {
     expect(isBmp(Uint8Array.from([0x89, 0x50]))).toBe(false);
   });
 
+  it('ends on masks of all ones (a crafted 32-bit bitfields bitmap once hung the decoder)', () => {
+    // 2×1, 40-byte header, BI_BITFIELDS: red 0xFFFFFFFF (all 32 bits), green 0x0000FF00, blue 0x000000FF.
+    const b = new Uint8Array(66 + 8);
+    const v = new DataView(b.buffer);
+    b[0] = 0x42;
+    b[1] = 0x4d;
+    v.setUint32(2, b.length, true);
+    v.setUint32(10, 66, true);
+    v.setUint32(14, 40, true);
+    v.setInt32(18, 2, true);
+    v.setInt32(22, 1, true);
+    v.setUint16(26, 1, true);
+    v.setUint16(28, 32, true);
+    v.setUint32(30, 3, true);
+    [0xffffffff, 0x0000ff00, 0x000000ff].forEach((m, i) => v.setUint32(54 + 4 * i, m, true));
+    v.setUint32(66, 0xffffffff, true); // every bit set: red at full scale
+    v.setUint32(70, 0x00001234, true); // green 0x12, blue 0x34, red 0x1234 of 2³²−1
+    const m = decodeBmp(b, 1e8);
+    expect([m.width, m.height, m.channels]).toEqual([2, 1, 3]);
+    expect(Array.from(m.data)).toEqual([255, 255, 255, 0, 0x12, 0x34]);
+  });
+
   it.skipIf(!hasFfmpeg)(
     "equals ffmpeg's decoding of every format ffmpeg writes",
     () => {

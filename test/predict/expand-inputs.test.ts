@@ -4,7 +4,9 @@
  * --recursive when a folder holds only subfolders.
  */
 import { describe, it, expect } from 'vitest';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { expandInputs, hasSubfolders } from '../../src/predict/predict.js';
@@ -19,7 +21,28 @@ function tree(): string {
   return path.join(root, 'set');
 }
 
+// A folder a user cannot list: as root (CI) every folder can be listed, so the check runs as `nobody` there.
+const asRoot = process.getuid?.() === 0;
+const canDrop = !asRoot || spawnSync('runuser', ['-u', 'nobody', '--', 'true']).status === 0;
+
 describe('expandInputs', () => {
+  it.skipIf(!canDrop)('keeps a subfolder it cannot list as an input (reported unreadable later), not an abort of the whole run', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'fer-locked-'));
+    mkdirSync(path.join(root, 'locked'));
+    writeFileSync(path.join(root, 'a.jpg'), '');
+    writeFileSync(path.join(root, 'locked', 'b.jpg'), '');
+    chmodSync(root, 0o755);
+    chmodSync(path.join(root, 'locked'), 0o000);
+    const module = fileURLToPath(new URL('../../src/predict/predict.ts', import.meta.url));
+    const script = `import { expandInputs } from ${JSON.stringify(module)}; console.log(JSON.stringify(expandInputs([${JSON.stringify(root)}], { recursive: true })));`;
+    const cmd = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
+    const r = asRoot
+      ? spawnSync('runuser', ['-u', 'nobody', '--', ...cmd], { encoding: 'utf8' })
+      : spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([path.join(root, 'a.jpg'), path.join(root, 'locked')]);
+  });
+
   it('reads a folder one level deep by default, and every non-hidden subfolder with recursive', () => {
     const set = tree();
     const rel = (fs: string[]) => fs.map((f) => path.relative(set, f));

@@ -75,6 +75,7 @@ describe('fer predict and createPredictor: one predict path', () => {
   it('validates its options with the schema', async () => {
     const predictor = await createPredictor({ tta: 'none' });
     await expect(predictor.predictMany([], { concurrency: 0 }).next()).rejects.toThrow(/concurrency|>=1|too small/i);
+    await expect(predictor.predictMany([], { concurency: 2 } as never).next()).rejects.toThrow(/concurency/);
     await predictor.dispose();
   });
 });

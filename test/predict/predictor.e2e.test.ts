@@ -44,6 +44,27 @@ describe('createPredictor', () => {
     expect(fromPixels).toEqual(fromPath);
   });
 
+  it('takes RGBA pixels (a canvas) as the same RGB photo, and dispose() after a break out of predictMany is safe', async () => {
+    const predictor = await createPredictor({ tta: 'none' });
+    const rgb = await decodeRgb(photo);
+    const rgba = new Uint8ClampedArray(rgb.width * rgb.height * 4).fill(255);
+    for (let i = 0; i < rgb.width * rgb.height; i++) rgba.set(rgb.data.subarray(3 * i, 3 * i + 3), 4 * i);
+    const [fromRgb, fromRgba] = await predictor.predict([rgb, { data: rgba as never, width: rgb.width, height: rgb.height, channels: 4 }]);
+    expect(fromRgba.faces).toHaveLength(2);
+    expect(fromRgba).toEqual(fromRgb);
+    // Leaving the loop early, then disposing: photos still in flight finish before the loop is left, not on freed sessions.
+    let n = 0;
+    for await (const r of predictor.predictMany(
+      Array.from({ length: 8 }, () => photo),
+      { concurrency: 4 },
+    )) {
+      expect(r.faces).toHaveLength(2);
+      if (++n === 2) break;
+    }
+    await predictor.dispose();
+    expect(openFaceNetSessions()).toBe(0);
+  });
+
   it('rejects bad input with a one-line usage error, and use after dispose', async () => {
     const predictor = await createPredictor({ tta: 'none' });
     await expect(predictor.predict(Buffer.from('not an image'))).rejects.toMatchObject({ exitCode: 2 });
@@ -93,5 +114,8 @@ describe('createPredictor', () => {
 
   it('validates its options with the schema', async () => {
     await expect(createPredictor({ inputSize: 300 })).rejects.toThrow(/multiple of 32/);
+    // a misspelt option is refused, not silently the default; an empty class map too
+    await expect(createPredictor({ detecter: 'dlib' } as never)).rejects.toThrow(/detecter/);
+    await expect(createPredictor({ classMap: {} })).rejects.toThrow(/at least one class/);
   });
 });

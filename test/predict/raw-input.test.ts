@@ -24,11 +24,27 @@ describe('decodeInput on pixels', () => {
     await fails(raw({ data: Array.from({ length: 48 }, () => 0) }), /a Uint8Array/);
   });
 
-  it('takes a Uint8ClampedArray (ImageData) as the same bytes, and a Uint8Array as it is', async () => {
+  it('names what plain JavaScript passed instead of a path, bytes or pixels', async () => {
+    for (const [input, kind] of [
+      [null, 'null'],
+      [42, 'number'],
+      [[1, 2, 3], 'an array'],
+      [{ path: 'a.jpg' }, 'an object'],
+    ] as const) {
+      const e = await decodeInput(input as never).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(UsageError);
+      expect((e as Error).message).toBe(
+        `predict: expected a file path, encoded image bytes (a Buffer or Uint8Array) or pixels ({ data, width, height, channels }), got ${kind}`,
+      );
+    }
+  });
+
+  it('takes a Uint8ClampedArray (ImageData) as the same bytes, RGBA as RGB (alpha dropped), a Uint8Array as it is', async () => {
     const clamped = new Uint8ClampedArray(64).map((_, i) => i * 3);
     const img = await decodeInput(raw({ data: clamped, channels: 4 }));
     expect(img.data).toBeInstanceOf(Uint8Array);
-    expect(Array.from(img.data)).toEqual(Array.from(clamped));
+    expect(img.channels).toBe(3);
+    expect(Array.from(img.data)).toEqual(Array.from(clamped).filter((_, i) => i % 4 !== 3));
     const plain = raw({ data: new Uint8Array(48) });
     expect(await decodeInput(plain)).toBe(plain);
   });
