@@ -54,7 +54,7 @@ export function loadDlib(): DlibAddon | null {
     try {
       if (existsSync(DLIB_LANDMARKS)) loaded.addon.load(DLIB_LANDMARKS);
       else
-        noModel = `dlib's 68-point model is not installed (${DLIB_LANDMARKS}; Debian: apt-get install libdlib-data; ${DLIB_LICENSE_NOTE}): the face mesh places the landmarks`;
+        noModel = `landmarks by the face mesh: dlib's 68-point model (non-commercial) is not in ${DLIB_LANDMARKS} (apt-get install libdlib-data)`;
       addon = loaded.addon;
     } catch (e) {
       why = `dlib could not be loaded: ${(e as Error).message.split('\n')[0]}`;

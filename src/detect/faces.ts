@@ -48,7 +48,7 @@ export function resolveDetector(d: Detector = 'auto'): { detector: Exclude<Detec
   const dlib = !!loadDlib();
   const detector = dlib ? 'dlib+tiny' : 'ssd';
   const why = dlib ? dlibWithoutModel() : `dlib unavailable: ${dlibUnavailable()}`;
-  const note = autoNoted || !why ? undefined : `face detector: ${detector} (${why})`;
+  const note = autoNoted || !why ? undefined : `face detector: ${detector}; ${why}`;
   autoNoted = true;
   return { detector, note };
 }

@@ -15,7 +15,7 @@ describe('auto', () => {
     dlib.built = false;
     const first = resolveDetector();
     expect(first.detector).toBe('ssd');
-    expect(first.note).toMatch(/face detector: ssd \(dlib unavailable/);
+    expect(first.note).toMatch(/face detector: ssd; dlib unavailable/);
     expect(resolveDetector().note).toBeUndefined();
     expect(resolveDetector('tiny').detector).toBe('tiny');
   });

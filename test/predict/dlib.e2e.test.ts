@@ -86,7 +86,7 @@ it("auto falls back to SSD behind the face mesh's score, with one note, where dl
     env: { ...process.env, FER_DLIB_ADDON: path.join(tmp, 'missing.node') },
   });
   expect(r.status, r.stderr).toBe(0);
-  expect(r.stderr.match(/face detector: ssd \(dlib unavailable: fer was built without dlib/g)).toHaveLength(1);
+  expect(r.stderr.match(/face detector: ssd; dlib unavailable: fer was built without dlib/g)).toHaveLength(1);
   expect(JSON.parse(r.stdout.trim().split('\n')[0]).faces).toHaveLength(2);
 });
 
@@ -96,7 +96,9 @@ it.runIf(hasDlib)("without dlib's 68-point model: dlib's faces, face-api's 68 la
     env: { ...process.env, FER_DLIB_LANDMARKS: path.join(tmp, 'missing.dat') },
   });
   expect(r.status, r.stderr).toBe(0);
-  expect(r.stderr.match(/face detector: dlib\+tiny \(dlib's 68-point model is not installed/g)).toHaveLength(1);
+  expect(
+    r.stderr.match(/face detector: dlib\+tiny; landmarks by the face mesh: dlib's 68-point model \(non-commercial\) is not in /g),
+  ).toHaveLength(1);
   const faces = JSON.parse(r.stdout.trim().split('\n')[0]).faces as { box: { x: number; width: number }; landmarks: { x: number }[] }[];
   expect(faces).toHaveLength(2);
   for (const f of faces) {
