@@ -1,3 +1,6 @@
+// fer's declarations use Node's types (Buffer, streams): referenced here so that a consumer's tsconfig need not list
+// them (TypeScript 7 includes no @types by default); @types/node is a dependency for that reason.
+/// <reference types="node" preserve="true" />
 /**
  * fer's public API (named re-exports only). Importing it changes no process-wide state: tfjs backends and
  * onnxruntime's log level are set when a function first needs them; sharp's threads and cache are never set

@@ -116,6 +116,14 @@ export function indexHtml(title: string): string {
 </main>
 <pre id="fer-result"></pre>
 <script type="module" src="./app.js"></script>
+<script>
+  // Opened from the disk (file://) the browser refuses to load the page's module and models: say how to serve it.
+  if (location.protocol === 'file:') {
+    const s = document.getElementById('status');
+    s.className = 'error';
+    s.textContent = 'open this page through a web server: npx fer serve <this folder> (browsers do not load its script and models from file://)';
+  }
+</script>
 </body>
 </html>
 `;

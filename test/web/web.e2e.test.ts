@@ -114,6 +114,18 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
     expect(errors).toEqual([]);
   }, 90_000);
 
+  it('opened from the disk (file://), the page says to serve it instead of loading forever', async () => {
+    const local = await browser.newPage();
+    try {
+      await local.goto(`file://${path.join(site, 'index.html')}`);
+      const status = local.locator('#status');
+      await expect.poll(async () => status.textContent(), { timeout: 10_000 }).toContain('fer serve');
+      expect(await status.getAttribute('class')).toBe('error');
+    } finally {
+      await local.close();
+    }
+  });
+
   it("the browser's classifier probabilities equal onnxruntime-node's (flip TTA) within 1e-3", async () => {
     const dir = path.join(FIXTURE_DATA, 'val');
     const files = readdirSync(dir).flatMap((c) =>
