@@ -83,9 +83,32 @@ export function uprightSize(s: ProbedStream): { width: number; height: number } 
   return quarter ? { width: s.height, height: s.width } : { width: s.width, height: s.height };
 }
 
-/** Frames of a video, `fps` per second, as RGB images. */
+/**
+ * Frames of a video, `fps` per second, as RGB images. A clip shorter than the frame interval (one or two frames, or
+ * `fps` below 1 / its length) gets no frame from ffmpeg's fps filter: it is then read as its first frame.
+ */
 export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawImage> {
-  const { width, height } = videoSize(file);
+  const size = videoSize(file);
+  let frames = 0;
+  for await (const frame of ffmpegFrames(file, size, [`fps=${fps}`])) {
+    frames++;
+    yield frame;
+  }
+  if (frames === 0)
+    for await (const frame of ffmpegFrames(file, size, [], ['-frames:v', '1'])) {
+      frames++;
+      yield frame;
+    }
+  if (frames === 0) throw new Error('no frame could be decoded (not a readable video)');
+}
+
+/** ffmpeg's frames of `file` through the filters `vf` (then scaled to `size`), as RGB images; `output`: more options. */
+async function* ffmpegFrames(
+  file: string,
+  { width, height }: { width: number; height: number },
+  vf: string[],
+  output: string[] = [],
+): AsyncGenerator<RawImage> {
   const frameBytes = width * height * 3;
   const proc = spawn(
     'ffmpeg',
@@ -98,7 +121,8 @@ export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawIma
       '-i',
       ffmpegInput(file),
       '-vf',
-      `fps=${fps},scale=${width}:${height}`,
+      [...vf, `scale=${width}:${height}`].join(','),
+      ...output,
       '-f',
       'rawvideo',
       '-pix_fmt',
@@ -111,8 +135,7 @@ export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawIma
   );
   const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
   let frame = Buffer.allocUnsafe(frameBytes);
-  let filled = 0,
-    frames = 0;
+  let filled = 0;
   try {
     for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
       // Each byte copied once into the frame being filled: linear in the stream's size.
@@ -122,7 +145,6 @@ export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawIma
         filled += n;
         off += n;
         if (filled === frameBytes) {
-          frames++;
           yield { data: new Uint8Array(frame.buffer, frame.byteOffset, frameBytes), width, height, channels: 3 };
           frame = Buffer.allocUnsafe(frameBytes);
           filled = 0;
@@ -133,5 +155,4 @@ export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawIma
     if (proc.exitCode === null) proc.kill();
   }
   await exited;
-  if (frames === 0) throw new Error('no frame could be decoded (not a readable video)');
 }

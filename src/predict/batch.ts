@@ -5,7 +5,7 @@
  * order) as soon as it and all before it are done. An input that cannot be read is a result with its error,
  * and the batch goes on.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -13,6 +13,7 @@ import { loadDlib } from '../detect/dlib.js';
 import type { RawImage } from '../io/image.js';
 import { checkOutputFile, protectInput } from '../io/output.js';
 import { orderedMap } from '../util/ordered-map.js';
+import { UsageError } from '../errors.js';
 import type { Classifier } from './classifier.js';
 import {
   annotationNamer,
@@ -67,12 +68,27 @@ const nameOf = (x: PredictInput, i: number) => (typeof x === 'string' ? x : `ima
 function guardOutputs(inputs: readonly PredictInput[], annotate: string | undefined): void {
   for (const x of inputs) if (typeof x === 'string') protectInput(x);
   if (!annotate) return;
-  mkdirSync(annotate, { recursive: true });
+  try {
+    mkdirSync(annotate, { recursive: true });
+    accessSync(annotate, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'not a folder' : (code ?? String(e));
+    throw new UsageError(`--annotate ${annotate}: cannot write there (${why})`);
+  }
   const name = annotationNamer();
+  const present = readdirSync(annotate);
   inputs.forEach((x, i) => {
     if (!isVideoInput(x)) checkOutputFile(path.join(annotate, `${name(nameOf(x, i))}.png`), '--annotate');
+    else {
+      // a video's frames: <name>-frame00000.png …, any already there must be fer's
+      const frame = new RegExp(`^${escapeRegExp(path.basename(x).replace(/\.[^.]+$/, ''))}-frame\\d{5}\\.png$`);
+      for (const f of present) if (frame.test(f)) checkOutputFile(path.join(annotate, f), '--annotate');
+    }
   });
 }
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export async function* predictBatch(
   inputs: readonly PredictInput[],

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_INPUT_PIXELS, decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
+import { isFerFile } from '../io/output.js';
 import { alignFaces, detectFaces, type DetectOptions, type DetectedFace } from '../detect/faces.js';
 import type { Classifier } from './classifier.js';
 import { labelFaces } from './label.js';
@@ -20,14 +21,17 @@ export { BORDER_RETRY_MAX_SIDE, CROPPED_FACE_MAX_SIDE, mapFaces } from './border
 export type PredictInput = string | Uint8Array | RawImage;
 
 // HEIC/HEIF are listed so that a folder of phone photos reports them (decoded when they hold AV1, else a message).
-const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif|heic|heif)$/i;
-const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v)$/i;
+// MPEG transport streams (.ts, .mts) are left out: in a folder those are as likely TypeScript sources; .m2ts is taken.
+const IMAGE_EXT = /\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|bmp|avif|heic|heif)$/i;
+const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v|mpe?g|3gp|3g2|wmv|flv|ogv|m2ts)$/i;
 
 /**
  * Expands folders into their images and videos, sorted by name: one level deep, or with `recursive` every subfolder
  * too (depth first, in name order; hidden folders and symbolic links to folders are not entered, so a link loop
  * cannot recurse). Other inputs stay as given. A subfolder that cannot be listed (no permission) stays in the list as
- * itself, so that the run reports it as unreadable, as it does a file, and goes on with the rest.
+ * itself, so that the run reports it as unreadable, as it does a file, and goes on with the rest. Images fer wrote
+ * itself (`--annotate` into the folder it reads: its manifest's files) are not inputs of a folder, so the same command
+ * can run again.
  */
 export function expandInputs(inputs: string[], o: { recursive?: boolean } = {}): string[] {
   const list = (dir: string, top: boolean) => {
@@ -46,7 +50,8 @@ export function expandInputs(inputs: string[], o: { recursive?: boolean } = {}):
       .flatMap((e) => {
         const f = path.join(dir, e.name);
         if (e.isDirectory()) return o.recursive && !e.name.startsWith('.') ? walk(f) : [];
-        return IMAGE_EXT.test(e.name) || VIDEO_EXT.test(e.name) ? [f] : [];
+        if (VIDEO_EXT.test(e.name)) return [f];
+        return IMAGE_EXT.test(e.name) && !isFerFile(f) ? [f] : [];
       });
   };
   return inputs.flatMap((p) => (existsSync(p) && statSync(p).isDirectory() ? walk(p, true) : [p]));

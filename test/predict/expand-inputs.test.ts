@@ -15,7 +15,17 @@ import { cli } from '../commands/cli.js';
 function tree(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'fer-expand-'));
   for (const d of ['happy', 'sad/older', '.thumbs']) mkdirSync(path.join(root, 'set', d), { recursive: true });
-  for (const f of ['happy/b.jpg', 'happy/a.PNG', 'happy/notes.txt', 'sad/c.mp4', 'sad/older/d.webp', '.thumbs/e.jpg'])
+  for (const f of [
+    'happy/b.jpg',
+    'happy/a.PNG',
+    'happy/notes.txt',
+    'happy/f.jfif',
+    'sad/c.mp4',
+    'sad/g.mpg',
+    'sad/h.ts',
+    'sad/older/d.webp',
+    '.thumbs/e.jpg',
+  ])
     writeFileSync(path.join(root, 'set', f), '');
   symlinkSync(path.join(root, 'set'), path.join(root, 'set', 'sad', 'loop'));
   return path.join(root, 'set');
@@ -48,8 +58,16 @@ describe('expandInputs', () => {
     const rel = (fs: string[]) => fs.map((f) => path.relative(set, f));
     expect(expandInputs([set])).toEqual([]);
     expect(hasSubfolders(set)).toBe(true);
-    expect(rel(expandInputs([path.join(set, 'happy')]))).toEqual(['happy/a.PNG', 'happy/b.jpg']);
-    expect(rel(expandInputs([set], { recursive: true }))).toEqual(['happy/a.PNG', 'happy/b.jpg', 'sad/c.mp4', 'sad/older/d.webp']);
+    expect(rel(expandInputs([path.join(set, 'happy')]))).toEqual(['happy/a.PNG', 'happy/b.jpg', 'happy/f.jfif']);
+    // .ts is left out (TypeScript as likely as an MPEG transport stream), .mpg taken
+    expect(rel(expandInputs([set], { recursive: true }))).toEqual([
+      'happy/a.PNG',
+      'happy/b.jpg',
+      'happy/f.jfif',
+      'sad/c.mp4',
+      'sad/g.mpg',
+      'sad/older/d.webp',
+    ]);
     // Files are kept as given, whatever their extension.
     expect(expandInputs(['x.txt'], { recursive: true })).toEqual(['x.txt']);
   });

@@ -53,6 +53,23 @@ describe.skipIf(!hasFfmpeg)('video inputs', () => {
     expect(r.stdout + r.stderr).toMatch(/no frame could be decoded|not a readable video/);
   });
 
+  it('a clip shorter than the frame interval (1 frame, or --fps far below its length) is read as its first frame', async () => {
+    const dir = tmp();
+    const one = path.join(dir, 'one.mp4');
+    ffmpeg('-loop', '1', '-i', FACE, '-frames:v', '1', '-r', '25', '-vf', 'scale=96:96', '-c:v', 'mpeg4', one);
+    const frames = await readFrames(one);
+    expect(frames).toHaveLength(1);
+    expect([frames[0].width, frames[0].height]).toEqual([96, 96]);
+    const three = path.join(dir, 'three.mkv');
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc=s=160x120:r=5:d=3', '-c:v', 'ffv1', three);
+    let n = 0;
+    for await (const frame of videoFrames(three, 0.001)) n += frame.width === 160 ? 1 : 0;
+    expect(n).toBe(1);
+    const r = await cli('predict', one, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n')[0]).frame).toBe(0);
+  });
+
   it('a clip named -v.mp4 is a file to ffmpeg, not an option', async () => {
     const dir = tmp();
     ffmpeg('-f', 'lavfi', '-i', 'testsrc=s=160x120:r=5:d=1', '-c:v', 'mpeg4', path.join(dir, '-v.mp4'));
