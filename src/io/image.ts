@@ -113,6 +113,22 @@ export function decodedSize(width: number, height: number): { width: number; hei
   return { width: w, height: Math.max(1, Math.min(Math.floor(height * s), Math.floor(MAX_PIXELS / w))) };
 }
 
+/**
+ * How many pixels decodeRgb will hold for this file or buffer (decodedSize of its header's size), read from the header
+ * alone; 0 when the header cannot be read (decoding will then say why). A BMP is not opened here.
+ */
+export async function decodedPixels(input: string | Buffer): Promise<number> {
+  try {
+    if (bmpBytes(input)) return 0;
+    const m = await sharp(input, { limitInputPixels: false }).metadata();
+    if (!m.width || !m.height) return 0;
+    const d = decodedSize(m.width, m.height);
+    return d.width * d.height;
+  } catch {
+    return 0;
+  }
+}
+
 /** A pipeline's output as 8-bit sRGB without alpha. */
 async function decode(pipeline: Sharp): Promise<RawImage> {
   const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
