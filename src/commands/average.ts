@@ -39,7 +39,7 @@ export function averageCommand(): Command {
   showSchemaDefaults(cmd, averageSchema);
   cmd.action(async (models: string[], flags) => {
     const o = averageSchema.parse({ ...flags, models });
-    prepareOut(o.out, 'model', o.force);
+    prepareOut(o.out, 'model', o.force, o.models);
     const ds = await loadWithSummary(o.data, o.usage, o.json);
     await startEngine(flags, o.json);
     const bar = o.json ? null : new Progress();

@@ -45,7 +45,7 @@ export function exportCommand(): Command {
     await startEngine(flags, true);
     const sample = exportNeedsSample({ ...o, int8Target: o.target }) ? await loadWithSummary(o.data, undefined, true) : undefined;
     const file = o.out ?? defaultOnnxFile(o.model, o.precision, o.target);
-    prepareOut(file, 'onnx', o.force);
+    prepareOut(file, 'onnx', o.force, [o.model]);
     const r = await exportOnnx(o.model, file, { ...o, int8Target: o.target, version: packageVersion(), sample });
     if (!printJson(o.json, r)) out(exportText(r, o.verify));
   });
@@ -79,7 +79,7 @@ function webCommand(): Command {
   showSchemaDefaults(web, webSchema);
   web.action(async (flags) => {
     const o = webSchema.parse(flags);
-    prepareOut(o.out, 'web', o.force);
+    prepareOut(o.out, 'web', o.force, [o.model]);
     await startEngine(flags, true); // face-api's weights load on tfjs
     const r = await exportWeb(o.out, o.model); // a fer model is exported to ONNX first
     if (printJson(o.json, r)) return;

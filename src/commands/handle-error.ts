@@ -11,7 +11,11 @@ export function describeError(e: unknown): { message: string; exitCode: number; 
     return { message: `invalid ${flag}: ${i.message}`, exitCode: 2 };
   }
   if (e instanceof CommanderError) {
-    return { message: `${e.message.replace(/^error: /, '')} (see --help)`, exitCode: e.exitCode === 0 ? 0 : 2 };
+    // `fer`, `fer export` without their subcommand: commander has printed the help on stderr, which is the message
+    if (e.code === 'commander.help' || e.code === 'commander.helpDisplayed') return { message: '', exitCode: e.exitCode === 0 ? 0 : 2 };
+    // commander's suggestion comes on a line of its own: "unknown option '--epoch'\n(Did you mean --epochs?)"
+    const m = e.message.replace(/^error: /, '').replace(/\s*\n\s*\(Did you mean/, ' (did you mean');
+    return { message: `${m} (see --help)`, exitCode: e.exitCode === 0 ? 0 : 2 };
   }
   const io = describeIoError(e);
   if (io) return io;
@@ -58,6 +62,7 @@ export const oneLine = (m: string) =>
 export function reportError(e: unknown, debug = false): number {
   const { message, exitCode, hint } = describeError(e);
   if (exitCode === 0) return 0;
+  if (!message) return exitCode; // said already (commander's help)
   // One line, whatever the message holds (a file name may contain a newline): control characters escaped.
   process.stderr.write(`fer: ${oneLine(message)}\n`);
   if (hint) process.stderr.write(`  hint: ${hint}\n`);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadDataset, type CsvUsage, type Dataset, type LoadOptions } from '../data/dataset.js';
 import { FER2013_CLASSES } from '../data/classes.js';
 import type { TrainEvent } from '../train/fit.js';
+import { trainOptionsSchema } from '../train/options.js';
 import type { CompressHooks } from '../compress/finetune.js';
 import { commandLine, note, out, stopOnSignal } from './common.js';
 import { Progress, formatDuration } from './progress.js';
@@ -112,7 +113,7 @@ export function printJson(json: boolean, value: unknown): boolean {
  * checkpoint, and the command line recorded in its run.json.
  */
 export async function withCompressHooks<T>(
-  o: { json: boolean; finetuneEpochs: number },
+  o: { json: boolean; finetuneEpochs: number; batchSize?: number },
   runDir: string,
   stage: (hooks: CompressHooks) => Promise<T>,
 ): Promise<T> {
@@ -120,7 +121,7 @@ export async function withCompressHooks<T>(
   try {
     return await stage({
       load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
-      onEvent: o.json ? undefined : trainPrinter(false, 64, o.finetuneEpochs, runDir),
+      onEvent: o.json ? undefined : trainPrinter(false, o.batchSize ?? trainOptionsSchema.parse({}).batchSize, o.finetuneEpochs, runDir),
       onNote: o.json ? undefined : out,
       shouldStop: stop?.shouldStop,
       runJson: { command: commandLine() },

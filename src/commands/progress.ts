@@ -47,9 +47,12 @@ export class Progress {
   }
 }
 
+/** Seconds as `42s`, `1m05s` or `2h03m`, rounded to the unit shown first (59.6 s is `1m00s`, never `60s` or `1m60s`). */
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${s.toFixed(0)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+  const secs = Math.round(s);
+  if (secs < 60) return `${secs}s`;
+  if (secs < 3600) return `${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s`;
+  const mins = Math.round(s / 60);
+  return `${Math.floor(mins / 60)}h${String(mins % 60).padStart(2, '0')}m`;
 }

@@ -59,7 +59,7 @@ export function pruneCommand(): Command {
   cmd.action(async (flags) => {
     const o = pruneSchema.parse(flags);
     checkPruneOptions(o);
-    prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force);
+    prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force, [o.model]);
     await startEngine(flags, o.json);
     await withCompressHooks(o, o.out, async (hooks) => {
       if (o.structured) printSlim(await slimModel(o.model, o.out, o, hooks), o.json);

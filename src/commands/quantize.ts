@@ -41,8 +41,8 @@ export function quantizeCommand(): Command {
     const o = quantizeSchema.parse(flags);
     checkQuantizeOptions(o);
     const run = qatRunDir(o.out);
-    prepareOut(o.out, 'model', o.force);
-    if (o.finetuneEpochs > 0) prepareOut(run, 'run', o.force);
+    prepareOut(o.out, 'model', o.force, [o.model]);
+    if (o.finetuneEpochs > 0) prepareOut(run, 'run', o.force, [o.model]);
     await startEngine(flags, o.json);
     const r = await withCompressHooks(o, run, (hooks) => quantizeModel(o.model, o.out, o, hooks));
     if (interrupted(r)) return;

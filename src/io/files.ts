@@ -10,6 +10,7 @@ import {
   lstatSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -179,12 +180,38 @@ export function checkOutput(out: string, kind: OutputKind, force: boolean, what 
   }
 }
 
+/** A path resolved through its symbolic links where it exists (a model given as `./m/` or through a link is still m). */
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/**
+ * `--out` must not be (or hold) one of the command's inputs: `fer quantize --model m --out m --force` replaced the
+ * model it was reading (an --out holding an input is replaced too: `fer average run/last … --out run`).
+ */
+export function refuseInputAsOutput(out: string, inputs: (string | undefined)[], what = '--out'): void {
+  const o = realOrResolved(out);
+  for (const input of inputs) {
+    if (!input) continue;
+    const i = realOrResolved(input);
+    if (i === o || i.startsWith(o + path.sep))
+      throw new UsageError(`${what} ${out} ${i === o ? 'is' : 'holds'} ${input}, an input of this command; refusing to replace it`, {
+        hint: 'pick another path',
+      });
+  }
+}
+
 /**
  * Checks `--out` before any long work (checkOutput); with --force, what fer wrote in an earlier
  * run there is removed first, and only that (removeFerOutputs: a user's notes stay); a model
  * is swapped atomically by saveModel instead.
  */
-export function prepareOut(outPath: string, kind: OutputKind, force: boolean): void {
+export function prepareOut(outPath: string, kind: OutputKind, force: boolean, inputs: (string | undefined)[] = []): void {
+  refuseInputAsOutput(outPath, inputs);
   checkOutput(outPath, kind, force);
   if (kind === 'run' && force && existsSync(outPath) && isFerRunDir(outPath))
     removeFerOutputs(outPath, (d) => isFerModelDir(d) || isFerModelDir(path.join(d, 'model')));

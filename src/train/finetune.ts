@@ -61,7 +61,9 @@ export async function finetune(
   const options = trainOptionsSchema.parse({
     epochs: o.epochs,
     lr: o.lr,
-    schedule: 'cosine',
+    // --lr-decay: a cosine over the steps; without it the rate stays at --lr for every epoch (a per-epoch cosine here
+    // used to lower it from the second epoch on)
+    schedule: o.lrDecay ? 'cosine' : 'constant',
     lrPerStep: o.lrDecay ?? false,
     optimizer: o.optimizer ?? 'adam',
     batchSize,

@@ -47,3 +47,21 @@ describe('fer --help', () => {
   // Nested commands too: runCli returns 0 rather than calling process.exit (buildProgram, src/commands/main.ts).
   it.each(nested.map((c) => c.argv.join(' ')))('fer %s --help exits 0', (name) => helpExitsZero(name.split(' ')));
 });
+
+describe('fer without a command, or with a misspelt one', () => {
+  it('without its (sub)command: the help on stderr, exit 2, no stray line', async () => {
+    for (const argv of [[], ['export']]) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Usage: fer');
+      expect(r.stderr).not.toMatch(/outputHelp|^fer: /m);
+    }
+  });
+
+  it("a misspelt command or option: one line with commander's suggestion", async () => {
+    const r = await cli('train', '--data', 'x', '--epoch', '1');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe("fer: unknown option '--epoch' (did you mean --epochs?) (see --help)");
+    expect((await cli('trian')).stderr.trim()).toBe("fer: unknown command 'trian' (did you mean train?) (see --help)");
+  });
+});

@@ -270,7 +270,7 @@ describe('fer prune / fer quantize', () => {
     const { options } = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
     expect(options).toMatchObject({ onlineTeacher: [model], pruneScope: 'lamp', pruneEnd: 0.5, distillAlpha: 0.5, temperature: 2 });
     // At 50% the fine-tune's rate is small and decays (compress/prune.ts pruneFinetuneRate).
-    expect(options).toMatchObject({ lr: 1e-4, lrPerStep: true });
+    expect(options).toMatchObject({ lr: 1e-4, lrPerStep: true, schedule: 'cosine' });
     const { meta } = await loadModel(path.join(out, 'best'));
     expect(meta.trainedWith?.batchNormReestimated).toBeTruthy();
     const off = path.join(tmp(), 'po');
@@ -291,7 +291,8 @@ describe('fer prune / fer quantize', () => {
     expect(r2.code, r2.stderr).toBe(0);
     const offOptions = JSON.parse(readFileSync(path.join(off, 'run.json'), 'utf8')).options;
     expect(offOptions.onlineTeacher).toBeUndefined();
-    expect(offOptions).toMatchObject({ lr: 1e-4, lrPerStep: false });
+    // --no-lr-decay: the rate stays at --lr in every epoch (a per-epoch cosine lowered it from the second on)
+    expect(offOptions).toMatchObject({ lr: 1e-4, lrPerStep: false, schedule: 'constant' });
     expect((await loadModel(path.join(off, 'best'))).meta.trainedWith?.batchNormReestimated).toBeUndefined();
   });
 

@@ -101,6 +101,22 @@ describe('outputs: nothing fer did not write is replaced', () => {
     expect((await cli(...args, '--force')).code).toBe(0);
   });
 
+  it("--force never replaces the command's own input model (nor an --out holding it)", async () => {
+    const own = path.join(tmp(), 'mine');
+    cpSync(model, own, { recursive: true });
+    const before = readFileSync(path.join(own, 'weights.bin'));
+    for (const argv of [
+      ['quantize', '--model', own, '--bits', '8', '--calibration-data', VAL, '--out', own],
+      ['prune', '--model', own, '--target-sparsity', '0.5', '--out', `${own}/`],
+      ['average', own, '--data', VAL, '--out', path.dirname(own)],
+    ]) {
+      const r = await cli(...argv, '--force', '--backend', 'cpu');
+      expect(r.code, argv[0]).toBe(2);
+      expect(r.stderr).toMatch(/an input of this command; refusing to replace it/);
+    }
+    expect(readFileSync(path.join(own, 'weights.bin')).equals(before)).toBe(true);
+  });
+
   it('saveModel itself refuses to replace a folder that is not a fer model', async () => {
     const docs = userFolder();
     await expect(saveModel(fixtureModel(1), docs, defaultMetadata())).rejects.toThrow(/not a fer model/);
