@@ -19,7 +19,7 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
-import { isFerOnnx, isFerRunDir, isFerWebDir, removeFerOutputs, writeOutput } from './output.js';
+import { MANIFEST, isFerFile, isFerOnnx, isFerRunDir, isFerWebDir, removeFerOutputs, writeOutput } from './output.js';
 
 /**
  * Writes a file atomically: readers see the old content or the new, never a part. It is io/output.ts's
@@ -122,8 +122,9 @@ export { isFerRunDir, isFerWebDir };
 export function modelDirExtras(dir: string): string[] {
   try {
     const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest?: { paths?: string[] }[] };
-    const own = new Set(['model.json', ...(json.weightsManifest ?? []).flatMap((g) => g?.paths ?? [])]);
-    return readdirSync(dir).filter((f) => !own.has(f));
+    const own = new Set(['model.json', MANIFEST, ...(json.weightsManifest ?? []).flatMap((g) => g?.paths ?? [])]);
+    // what fer wrote beside a model (fer report's page, fer eval --out's files: its manifest lists them) is its own too
+    return readdirSync(dir).filter((f) => !own.has(f) && !isFerFile(path.join(dir, f)));
   } catch {
     return [];
   }

@@ -212,7 +212,7 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
   const { model, meta, state, options, resumed, revived, transplanted, arrays, slots } = await startRun(trainSet, requested, run, emit);
   const optimizer = makeOptimizer(options);
   if (slots) await restoreOptimizer(optimizer, slots.slots, slots.powers);
-  const classNote = checkClasses(model, meta, trainSet, valSet);
+  const classNote = checkClasses(model, meta, trainSet, valSet, resumed ? [] : requested.classes);
   if (classNote && !resumed) emit({ type: 'note', message: classNote });
   // The last partial batch is dropped (a different one each epoch, as the order is reshuffled): every
   // step then has the same shape, so BN statistics never come from a handful of images.

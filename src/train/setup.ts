@@ -84,8 +84,17 @@ export async function initModel(
   return { model, meta, transplanted, revived };
 }
 
-/** The network, its metadata and the data agree on the classes (a resumed run, a teacher, a val set). */
-export function checkClasses(model: tf.LayersModel, meta: FerMetadata, trainSet: Dataset, valSet: Dataset | null): string | undefined {
+/**
+ * The network, its metadata and the data agree on the classes (a resumed run, a teacher, a val set). A class without
+ * training images is a note, or an error when `named` (--classes) asked for it by name: a misspelt name.
+ */
+export function checkClasses(
+  model: tf.LayersModel,
+  meta: FerMetadata,
+  trainSet: Dataset,
+  valSet: Dataset | null,
+  named: readonly string[] = [],
+): string | undefined {
   const names = trainSet.classes;
   if (outputClasses(model) !== names.length || meta.classes.join('\n') !== names.join('\n')) {
     throw new UsageError(`train: the model's classes (${meta.classes.join(', ')}) are not the data's (${names.join(', ')})`);
@@ -94,6 +103,11 @@ export function checkClasses(model: tf.LayersModel, meta: FerMetadata, trainSet:
     throw new UsageError(`train: --val has classes ${valSet.classes.join(', ')}, the training data ${names.join(', ')}`);
   }
   const empty = names.filter((_, i) => trainSet.counts[i] === 0);
+  const asked = empty.filter((c) => named.includes(c));
+  if (asked.length)
+    throw new UsageError(
+      `train: --classes ${asked.join(', ')}: no images of ${asked.length > 1 ? 'these classes' : 'this class'} in ${trainSet.source} (misspelt?)`,
+    );
   if (empty.length)
     return `no training images of ${empty.join(', ')}: the model will not learn to predict ${empty.length > 1 ? 'them' : 'it'} (--classes leaves classes out)`;
   return undefined;

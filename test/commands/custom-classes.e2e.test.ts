@@ -111,6 +111,14 @@ describe("a model of three classes of one's own, from photos to predictions", ()
     expect(html).not.toContain('>disgust<');
   }, 240_000);
 
+  it('--classes with a name the data lacks (misspelt) is an error before training, not a class with no images', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'fer-custom-typo-'));
+    const r = await cli('train', '--data', path.join(data, 'train'), '--classes', 'calm,smlie', '--epochs', '1', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--classes smlie: no images of this class in .* \(misspelt\?\)/);
+    expect(existsSync(path.join(out, 'best'))).toBe(false);
+  });
+
   it('--detect crops are the aligned faces fer predict classifies; several faces: largest or skip', async () => {
     await useBackend('cpu');
     const file = path.join(data, 'val', 'smile', readdirSync(path.join(data, 'val', 'smile'))[0]);
