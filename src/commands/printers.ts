@@ -122,7 +122,7 @@ export async function withCompressHooks<T>(
     return await stage({
       load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
       onEvent: o.json ? undefined : trainPrinter(false, o.batchSize ?? trainOptionsSchema.parse({}).batchSize, o.finetuneEpochs, runDir),
-      onNote: o.json ? undefined : out,
+      onNote: o.json ? undefined : note, // progress notes on stderr, as compress sends them; stdout holds the result
       shouldStop: stop?.shouldStop,
       runJson: { command: commandLine() },
     });

@@ -5,7 +5,7 @@
  * loop over an element count), and a message names the model's file without telling anything about files
  * outside its folder. A missing file is bad input (exit 2); anything wrong with the model is exit 3.
  */
-import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ModelError, RuntimeFailure, UsageError } from '../errors.js';
 import { decodeModel, DataType, INT4, UINT4 } from './builder.js';
@@ -59,7 +59,12 @@ export function readOnnxFile(file: string): OnnxFileInfo {
   } catch {
     throw new UsageError(`onnx: no such file: ${show(file)}`);
   }
-  if (!st.isFile()) throw new UsageError(`onnx: ${show(file)} is not a file`);
+  if (!st.isFile())
+    throw new UsageError(`onnx: ${show(file)} is not a file`, {
+      hint: existsSync(path.join(file, 'model.json'))
+        ? 'it is a fer (tfjs) model: --engine tfjs runs it as it is, or fer export onnx makes one'
+        : undefined,
+    });
   if (st.size === 0) throw new ModelError(`onnx: ${show(file)} is empty (not an ONNX model)`);
   if (st.size > MAX_ONNX_BYTES) throw new ModelError(`onnx: ${show(file)} is ${st.size} bytes, over ONNX's 2 GiB limit`);
   const bytes = readBounded(file, st.size);

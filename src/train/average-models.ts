@@ -52,6 +52,7 @@ export async function averageModels(
       averageWeightsInto(
         target,
         loaded.map((l) => l.model),
+        models,
       );
     const t0 = Date.now();
     const batches = recalibrateBatchNorm(target, data.images, data.size, {

@@ -13,15 +13,16 @@ import { BATCH_NORM_CLASS } from '../model/batch-norm.js';
 import { batchNormInternals } from '../engine/tfjs-internals.js';
 
 /** Sets `target`'s weights to the element-wise mean of `models`' weights (same architecture required). */
-export function averageWeightsInto(target: tf.LayersModel, models: tf.LayersModel[]): void {
+export function averageWeightsInto(target: tf.LayersModel, models: tf.LayersModel[], paths?: string[]): void {
   if (models.length === 0) throw new ModelError('average: no models');
+  const label = (i: number, m: tf.LayersModel) => paths?.[i] ?? `"${m.name}"`;
   // Layer names carry per-process suffixes (conv2d_3): compare each weight's kind (kernel, gamma…) and shape.
   const names = (m: tf.LayersModel) => m.weights.map((w) => `${w.originalName.split('/').pop()}:${w.shape.join('x')}`);
   const ref = names(target);
-  for (const m of models) {
+  for (const [k, m] of models.entries()) {
     const n = names(m);
     if (n.length !== ref.length || n.some((s, i) => s !== ref[i])) {
-      throw new ModelError(`average: model "${m.name}" has other weights than "${target.name}" (different architecture)`);
+      throw new ModelError(`average: ${label(k, m)} has other weights than ${label(0, target)} (a different architecture)`);
     }
   }
   const mean = tf.tidy(() => {

@@ -44,6 +44,10 @@ describe('averageWeightsInto', () => {
     const a = fixtureModel(1),
       wide = buildModel('mini-xception-x2', { seed: 1 });
     expect(() => averageWeightsInto(a, [a, wide])).toThrow(ModelError);
+    // named by the paths they came from when given (fer average's message)
+    expect(() => averageWeightsInto(a, [a, wide], ['runs/a/last', 'models/wide'])).toThrow(
+      'average: models/wide has other weights than runs/a/last (a different architecture)',
+    );
     a.dispose();
     wide.dispose();
   });
