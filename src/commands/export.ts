@@ -40,6 +40,7 @@ export function exportCommand(): Command {
     .option('--data <dir|csv>', 'images for verification and int8 calibration (default: bundled fixtures)')
     .option('--json', 'print the result as JSON');
   withEngineOptions(withForce(onnx));
+  showSchemaDefaults(onnx, exportSchema);
   onnx.action(async (flags) => {
     const o = exportSchema.parse(flags);
     await startEngine(flags, true);

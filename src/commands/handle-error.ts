@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { FerError } from '../errors.js';
+import { oneLine } from '../util/text-table.js';
 
 export function describeError(e: unknown): { message: string; exitCode: number; hint?: string } {
   if (e instanceof FerError) return { message: e.message, exitCode: e.exitCode, hint: e.hint };
@@ -49,15 +50,7 @@ function describeIoError(e: unknown): { message: string; exitCode: number } | nu
   return { message: `${file ? `${file}: ` : ''}${ERRNO[err.code]} (${err.code}${err.syscall ? ` in ${err.syscall}` : ''})`, exitCode: 2 };
 }
 
-/** A message with its control characters escaped (`\n` for a newline), so that it stays on one line. */
-export const oneLine = (m: string) =>
-  [...m]
-    .map((c) => {
-      const code = c.charCodeAt(0);
-      if (code >= 0x20 && code !== 0x7f) return c;
-      return c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${code.toString(16).padStart(4, '0')}`;
-    })
-    .join('');
+export { oneLine } from '../util/text-table.js';
 
 export function reportError(e: unknown, debug = false): number {
   const { message, exitCode, hint } = describeError(e);

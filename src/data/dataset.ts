@@ -89,7 +89,7 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
-  if (folders.length === 0) throw new UsageError(`data: no class folders in ${root} (expected ${root}/<class>/*.jpg)`);
+  if (folders.length === 0) throw new UsageError(`data: no class folders in ${root} (expected ${root}/<class>/ folders of images)`);
   const plan = planClasses(folders, options.classes);
   const files: string[] = [];
   const labels: number[] = [];
@@ -113,7 +113,9 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
   const sortedFiles = order.map((i) => files[i]),
     sortedLabels = order.map((i) => labels[i]);
   if (sortedFiles.length === 0)
-    throw new UsageError(`data: no images of the classes ${plan.classes.join(', ')} in ${root} (expected ${root}/<class>/*.jpg)`);
+    throw new UsageError(
+      `data: no images of the classes ${plan.classes.join(', ')} in ${root} (expected ${root}/<class>/ folders of images)`,
+    );
 
   const decoder = options.decoder;
   const key = createHash('sha1')

@@ -57,7 +57,12 @@ export type EvaluateOptions = z.input<typeof evaluateOptionsSchema> & {
 export const EVAL_FILES = ['eval.json', 'confusion.png', 'calibration.png'] as const;
 
 /** The metrics, and the files written (with `out`); with a `prior` other than `train`, it and the accuracy expected at it. */
-export type EvaluateResult = EvalResult & { written: string[]; prior?: { classes: Record<string, number>; accuracy: number } };
+export type EvaluateResult = EvalResult & {
+  written: string[];
+  prior?: { classes: Record<string, number>; accuracy: number };
+  /** Images of the data that could not be read (not evaluated): how many (the text output's "N skipped"). */
+  skipped: number;
+};
 
 /** The classes a model was trained on: its ONNX metadata or model.json's (FER2013's when it names none). */
 export function modelClasses(model: string): string[] {
@@ -127,5 +132,5 @@ export async function evaluate(model: string, data: string, options: EvaluateOpt
     await writeConfusionPng(r, written[1]);
     await writeCalibrationPng(r, written[2]);
   }
-  return { ...r, written };
+  return { ...r, written, skipped: ds.skipped.length };
 }

@@ -47,7 +47,7 @@ export const predictManyOptionsSchema = z.object({
   /** Video: each face is tracked across frames (`track`) and its emotion averaged over about this many seconds; 0 = each frame alone. */
   smooth: z.number().min(0).max(60).default(DEFAULT_SMOOTH_SECONDS),
   /** A folder to write each image (and video frame) into with its boxes, landmarks and labels, as PNG (`annotated` on the result). */
-  annotate: z.string().optional(),
+  annotate: z.string().min(1, 'give a folder').optional(),
 });
 export type PredictManyOptions = z.input<typeof predictManyOptionsSchema>;
 

@@ -25,6 +25,16 @@ export type PredictInput = string | Uint8Array | RawImage;
 const IMAGE_EXT = /\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|bmp|avif|heic|heif)$/i;
 const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v|mpe?g|3gp|3g2|wmv|flv|ogv|m2ts)$/i;
 
+/** A folder's entries; a subfolder (not `top`) that cannot be listed gives null, a given folder its error. */
+function listFolder(dir: string, top: boolean) {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if (top) throw e;
+    return null;
+  }
+}
+
 /**
  * Expands folders into their images and videos, sorted by name: one level deep, or with `recursive` every subfolder
  * too (depth first, in name order; hidden folders and symbolic links to folders are not entered, so a link loop
@@ -34,16 +44,8 @@ const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v|mpe?g|3gp|3g2|wmv|flv|ogv|m2ts)$/
  * can run again.
  */
 export function expandInputs(inputs: string[], o: { recursive?: boolean } = {}): string[] {
-  const list = (dir: string, top: boolean) => {
-    try {
-      return readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      if (top) throw e;
-      return null;
-    }
-  };
   const walk = (dir: string, top = false): string[] => {
-    const entries = list(dir, top);
+    const entries = listFolder(dir, top);
     if (!entries) return [dir];
     return entries
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

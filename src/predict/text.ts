@@ -1,10 +1,10 @@
 /** The text `fer predict` prints: each image's or frame's faces as a table, and the tally at the end. */
-import { textTable } from '../util/text-table.js';
+import { oneLine, textTable } from '../util/text-table.js';
 import type { PredictManyResult } from './predictor.js';
 import type { PredictTally } from './tally.js';
 
-/** Where a result comes from: its input, with `#frame` for a video frame. */
-export const resultSource = (r: PredictManyResult) => (r.frame != null ? `${r.input}#${r.frame}` : r.input);
+/** What a result's text line names: its input (control characters escaped: a file name can hold a newline), `#frame` for a video's. */
+export const resultSource = (r: PredictManyResult) => oneLine(r.frame != null ? `${r.input}#${r.frame}` : `${r.input}`);
 
 /** An image's or frame's faces: box, emotion, confidence and the top three classes each, then their notes. */
 export function predictionText(r: PredictManyResult): string {

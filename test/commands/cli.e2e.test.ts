@@ -130,6 +130,7 @@ describe('eval, export and bench on the fixture model', () => {
     const j = await cli('eval', '--model', onnxFile, '--data', FIXTURE_DATA + '/val', '--json');
     const parsed = JSON.parse(j.stdout);
     expect(parsed.n).toBe(70);
+    expect(parsed.skipped).toBe(0); // unreadable images are counted here, as the text output's "N skipped"
     expect(parsed.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(70);
     const present = parsed.perClass.filter((c: { support: number }) => c.support > 0);
     expect(parsed.balancedAccuracy).toBeCloseTo(present.reduce((a: number, c: { recall: number }) => a + c.recall, 0) / present.length, 9);

@@ -35,6 +35,11 @@ it('one row a face (box rounded, top 3 by probability), the faces of a video fra
   ]);
 });
 
+it("a file name with a newline stays on its result's line (escaped)", () => {
+  const r = { input: 'two\nlines.jpg', width: 64, height: 64, faces: [] } as unknown as PredictManyResult;
+  expect(predictionText(r).split('\n')[0]).toBe('two\\nlines.jpg: 0 faces');
+});
+
 it('the tally with its rate', () => {
   expect(tallyText({ images: 10, faces: 12, noFace: 1, unreadable: 2 }, 4)).toBe(
     '10 images/frames, 12 faces, 1 without a face, 2 unreadable in 4.0 s (2.5/s)',
