@@ -1,4 +1,5 @@
 /** `fer quantize`: its flags (quantizeModel's options and the command's own), compress/quantize.ts, and printing. */
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { checkQuantizeOptions, qatRunDir, quantizeModel, quantizeOptionsSchema } from '../compress/quantize.js';
@@ -15,7 +16,9 @@ import {
   withRecoveryOptions,
   interrupted,
   modelToOutFields,
+  note,
 } from './common.js';
+import { UsageError } from '../errors.js';
 import { printJson, withCompressHooks } from './printers.js';
 
 export const quantizeSchema = quantizeOptionsSchema.extend({ ...modelToOutFields, force: z.boolean().default(false) });
@@ -34,6 +37,7 @@ export function quantizeCommand(): Command {
     .option('--data <dir|csv>', 'training data for fine-tuning')
     .option('--val <dir|csv>', 'validation data for fine-tuning')
     .requiredOption('--out <dir>', 'where to write the quantized model')
+    .option('--resume', 'continue an interrupted --finetune-epochs run (its checkpoint in <out>-qat), then quantize')
     .option('--json', 'print the result as JSON');
   withClassMap(withEngineOptions(withForce(withRecoveryOptions(cmd, 'quantized'))));
   showSchemaDefaults(cmd, quantizeSchema);
@@ -42,10 +46,14 @@ export function quantizeCommand(): Command {
     checkQuantizeOptions(o);
     const run = qatRunDir(o.out);
     prepareOut(o.out, 'model', o.force, [o.model]);
-    if (o.finetuneEpochs > 0) prepareOut(run, 'run', o.force, [o.model]);
+    if (o.finetuneEpochs > 0 && !o.resume) prepareOut(run, 'run', o.force, [o.model]);
+    if (o.resume && !existsSync(run)) throw new UsageError(`quantize --resume: no fine-tune run at ${run} to continue`);
     await startEngine(flags, o.json);
     const r = await withCompressHooks(o, run, (hooks) => quantizeModel(o.model, o.out, o, hooks));
-    if (interrupted(r)) return;
+    if (interrupted(r)) {
+      note(`the fine-tune stopped with a checkpoint in ${run}: the same command with --resume continues it`);
+      return;
+    }
     const { model, bits, granularity, calibrationImages, layersCalibrated } = r;
     if (!printJson(o.json, { model, bits, granularity, calibrationImages, layersCalibrated })) out(quantizeText(r));
   });

@@ -26,6 +26,8 @@ export interface CompressHooks {
 /** What the fine-tune reads: the stage options it shares between prune and quantize. */
 export interface FinetuneData extends RecoveryOptions {
   finetuneEpochs: number;
+  /** Continue the run at runDir from its checkpoint (train's --resume) instead of starting it. */
+  resume?: boolean;
   lr: number;
   data?: string;
   val?: string;
@@ -59,6 +61,7 @@ export async function fineTuneCompressed(
     onEvent: hooks.onEvent,
     shouldStop: hooks.shouldStop,
     runJson: resumableRunJson(hooks, o.data, o.val),
+    resume: o.resume,
   });
 }
 

@@ -36,6 +36,8 @@ export const quantizeOptionsSchema = z
     /** Training data: for the fine-tune, batch-norm re-estimation and (by default) calibration. */
     data: z.string().optional(),
     val: z.string().optional(),
+    /** Continue the fine-tune an earlier run of the same command left (interrupted) in its run beside `out`. */
+    resume: z.boolean().default(false),
   })
   .extend(recoverySchema.shape);
 

@@ -32,6 +32,8 @@ export interface FinetuneOptions {
   shouldStop?: () => boolean;
   /** What run.json records besides the options (the command, its data). */
   runJson?: Record<string, unknown>;
+  /** Continue the run at `out` from its checkpoint. */
+  resume?: boolean;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function finetune(
     onEvent: o.onEvent,
     shouldStop: o.shouldStop,
     runJson: o.runJson,
+    resume: o.resume,
   });
 }
 

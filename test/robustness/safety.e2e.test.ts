@@ -32,6 +32,7 @@ import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { buildModel } from '../../src/model/mini-xception.js';
 import { convertToOnnx } from '../../src/convert/convert.js';
 import { finetune } from '../../src/train/finetune.js';
+import { qatRunDir, quantizeModel } from '../../src/compress/quantize.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-safety-'));
 // Training runs on the native engine where it is built (tfjs's pure-JS cpu backend trains at ~1 img/s).
@@ -400,6 +401,29 @@ describe('messages and names', () => {
     const { model: last, meta: lastMeta } = await loadModel(path.join(out, 'last'));
     expect(lastMeta.pruning?.sparsity).toBeGreaterThan(0.49);
     last.dispose();
+    await useBackend('cpu');
+  });
+
+  it('an interrupted quantize fine-tune: the same command with --resume continues it and writes the quantized model', async () => {
+    const out = path.join(tmp(), 'q4');
+    await useBackend(TRAIN_BACKEND);
+    let batches = 0;
+    const argv = { bits: 4, finetuneEpochs: 2, data: VAL, distill: false };
+    const r = await quantizeModel(model, out, argv, { shouldStop: () => ++batches > 1, runJson: { command: 'fer quantize' } });
+    expect(r.interrupted).toBe(true);
+    expect(existsSync(out)).toBe(false);
+    const args = ['quantize', '--model', model, '--bits', '4', '--finetune-epochs', '2', '--data', VAL, '--no-distill', '--out', out];
+    const again = await cli(...args, '--backend', TRAIN_BACKEND);
+    expect(again.code).toBe(2); // the run is there: not started over silently
+    const resumed = await cli(...args, '--resume', '--backend', TRAIN_BACKEND, '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).bits).toBe(4);
+    expect(
+      readFileSync(path.join(qatRunDir(out), 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(2);
+    expect((await loadModel(out)).meta.quantization?.bits).toBe(4);
     await useBackend('cpu');
   });
 
