@@ -37,3 +37,10 @@ export class RuntimeFailure extends FerError {
     super(message, { ...options, exitCode: 4 });
   }
 }
+
+/** Stopped by the user (Ctrl-C) in a stage that keeps nothing of its work: exit code 130, as an interrupted run. */
+export class Interrupted extends FerError {
+  constructor(what: string) {
+    super(`interrupted during ${what}; nothing of it was kept`, { exitCode: 130 });
+  }
+}

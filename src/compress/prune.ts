@@ -149,11 +149,18 @@ function calibrationImages(ds: Pick<Dataset, 'images' | 'size'>, n: number, seed
  * Refits `pruned`'s kept weights against the dense model saved at `dense` on plain images of `ds`; with `select`,
  * `pruned` arrives unpruned and the reconstruction chooses its zeros too (ReconstructOptions.select).
  */
-async function reconstructFrom(dense: string, pruned: tf.LayersModel, ds: Dataset, count: number, select?: ReconstructOptions['select']) {
+async function reconstructFrom(
+  dense: string,
+  pruned: tf.LayersModel,
+  ds: Dataset,
+  count: number,
+  select: ReconstructOptions['select'],
+  shouldStop: (() => boolean) | undefined,
+) {
   const { model: reference } = await loadModel(dense);
   const images = calibrationImages(ds, count);
   try {
-    const r = await reconstructPruned(pruned, reference, { images, select });
+    const r = await reconstructPruned(pruned, reference, { images, select, shouldStop });
     return { images: images.shape[0], seconds: r.seconds };
   } finally {
     images.dispose();
@@ -193,7 +200,7 @@ export async function pruneModelDir(
       reconstruct && o.selection !== 'magnitude' && o.pattern === 'unstructured' ? selectionCounts(m, settings, o, counts) : undefined;
     if (ramp === 0 && !select) pruneWith(m, settings, counts);
     if (reconstruct) {
-      const r = await reconstructFrom(model, m, trainSet, o.reconstructImages, select);
+      const r = await reconstructFrom(model, m, trainSet, o.reconstructImages, select, hooks.shouldStop);
       const how = select ? `pruned by ${o.selection} and ` : '';
       hooks.onNote?.(`kept weights ${how}refitted layer by layer on ${r.images} images (${r.seconds.toFixed(1)}s)`);
     }

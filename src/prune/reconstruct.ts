@@ -19,7 +19,7 @@
  * exactly as above.
  */
 import { tf } from '../engine/tf.js';
-import { ModelError } from '../errors.js';
+import { Interrupted, ModelError } from '../errors.js';
 import { kernelWeights, readValues, writeValues, type KernelWeight } from './weights.js';
 import {
   im2col,
@@ -53,6 +53,8 @@ export interface ReconstructOptions {
   /** Ridge term relative to the mean diagonal of XᵀX. */
   damping?: number;
   onLayer?: (name: string, done: number, total: number) => void;
+  /** Polled after each layer (Ctrl-C): true ends the refit there with an Interrupted error (nothing is kept). */
+  shouldStop?: () => boolean;
   /**
    * Choose the pruned weights here, layer by layer on the layer's own inputs, with second-order information
    * (least-squares.ts obsSelect), instead of taking the zeros `pruned` arrives with: `pruned` then arrives
@@ -171,6 +173,7 @@ export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.Layers
     o.onLayer?.(lp.name, ++done, todo.length);
     // A layer is up to seconds of synchronous work: let timers, signals and progress output run between layers.
     await new Promise((r) => setImmediate(r));
+    if (done < todo.length && o.shouldStop?.()) throw new Interrupted(`the refit of the kept weights (layer ${done} of ${todo.length})`);
   }
   return { layers: report, seconds: (Date.now() - t0) / 1000 };
 }

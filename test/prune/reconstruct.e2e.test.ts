@@ -51,6 +51,17 @@ describe('reconstructPruned', () => {
     const zeros = masks.map((mask) => mask!.reduce((a, v) => a + (v ? 0 : 1), 0));
     pruneModel(magnitude, settings);
     const calib = tf.tensor4d(randomArray(6 * 48 * 48, 9, 1), [6, 48, 48, 1]);
+    // Ctrl-C between layers ends the refit there (exit 130 in a command), after the layer under way
+    let layers = 0;
+    const stopped = fixtureModel(5);
+    pruneModel(stopped, settings);
+    await expect(
+      reconstructPruned(stopped, dense, { images: calib, batchSize: 8, onLayer: () => layers++, shouldStop: () => layers >= 2 }),
+    ).rejects.toMatchObject({
+      exitCode: 130,
+      message: expect.stringMatching(/^interrupted during the refit of the kept weights \(layer 2 of \d+\)/),
+    });
+    expect(layers).toBe(2);
     const rm = await reconstructPruned(magnitude, dense, { images: calib, batchSize: 8 });
     const total = (r: typeof rm) => r.layers.reduce((a, l) => a + l.after, 0);
     const totals: Record<string, number> = {};
@@ -67,6 +78,6 @@ describe('reconstructPruned', () => {
     expect(totals.obs).toBeLessThan(0.8 * total(rm));
     expect(Number.isFinite(totals.sparsegpt)).toBe(true);
     calib.dispose();
-    [dense, magnitude].forEach((m) => m.dispose());
+    [dense, magnitude, stopped].forEach((m) => m.dispose());
   }, 600_000);
 });
