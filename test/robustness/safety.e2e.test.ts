@@ -357,6 +357,13 @@ describe('messages and names', () => {
     expect(
       (await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', out, '--backend', TRAIN_BACKEND, '--json')).code,
     ).toBe(0);
+    // a bad option value in run.json is the file's (exit 3, naming it and the field), not a flag the user never gave
+    const stored = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+    writeFileSync(path.join(out, 'run.json'), JSON.stringify({ ...stored, options: { ...stored.options, epochs: 'abc' } }));
+    const bad = await cli('train', '--resume', out, '--backend', TRAIN_BACKEND);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain(`${path.join(out, 'run.json')}: options.epochs:`);
+    expect(bad.stderr).not.toContain('--epochs');
     writeFileSync(path.join(out, 'run.json'), '{"data": ');
     const r = await cli('train', '--resume', out, '--backend', TRAIN_BACKEND);
     expect(r.code).toBe(3);
