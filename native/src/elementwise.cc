@@ -49,6 +49,18 @@ namespace {
 template <int C>
 using Ch = std::integral_constant<int, C>;
 
+// The per-thread partial sums (nt rows of c) of the two channel sums added up in thread order.
+void sum_threads(const std::vector<double>& p1, const std::vector<double>& p2, int nt, int c, std::vector<double>& out1,
+                 std::vector<double>& out2) {
+  out1.assign(c, 0.0);
+  out2.assign(c, 0.0);
+  for (int t = 0; t < nt; ++t)
+    for (int j = 0; j < c; ++j) {
+      out1[j] += p1[static_cast<size_t>(t) * c + j];
+      out2[j] += p2[static_cast<size_t>(t) * c + j];
+    }
+}
+
 // Per-channel sums over the rows of an [m, c] matrix: rows are taken in blocks of 64 accumulated in float, and each
 // block is flushed into a per-thread double accumulator. (Channel counts of 8 or a multiple of 16 take the vector
 // kernels further down, with the same arithmetic.)
@@ -74,13 +86,7 @@ void channel_sums(int64_t m, int c, std::vector<double>& out1, std::vector<doubl
       }
     }
   }
-  out1.assign(c, 0.0);
-  out2.assign(c, 0.0);
-  for (int t = 0; t < nt; ++t)
-    for (int j = 0; j < c; ++j) {
-      out1[j] += p1[static_cast<size_t>(t) * c + j];
-      out2[j] += p2[static_cast<size_t>(t) * c + j];
-    }
+  sum_threads(p1, p2, nt, c, out1, out2);
 }
 
 // dy where v is above 0 (ReLU's gradient at output v), else +0: as a bit mask, so that the loops vectorize (a float
@@ -253,13 +259,7 @@ FER_BN_CLONES void channel_sums_vec(int64_t m, int c, std::vector<double>& out1,
       }
     }
   }
-  out1.assign(c, 0.0);
-  out2.assign(c, 0.0);
-  for (int t = 0; t < nt; ++t)
-    for (int j = 0; j < c; ++j) {
-      out1[j] += p1[static_cast<size_t>(t) * c + j];
-      out2[j] += p2[static_cast<size_t>(t) * c + j];
-    }
+  sum_threads(p1, p2, nt, c, out1, out2);
 }
 
 template <int W, int VB>

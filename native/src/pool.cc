@@ -6,6 +6,7 @@
 #include <cstring>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "kernels.h"
@@ -25,6 +26,11 @@ struct Window { int y0, y1, x0, x1; };
 inline Window window(const PoolParams& p, int oy, int ox) {
   const int y = oy * p.sh - p.pt, x = ox * p.sw - p.pl;
   return {std::max(y, 0), std::min(y + p.kh, p.ih), std::max(x, 0), std::min(x + p.kw, p.iw)};
+}
+
+// The first and last window (along one axis) whose cells hold input position i: o * s - pad <= i < o * s - pad + k.
+inline std::pair<int, int> holding(int i, int pad, int k, int s, int n_out) {
+  return {std::max(0, (i + pad - k + s) / s), std::min(n_out - 1, (i + pad) / s)};
 }
 
 // Max of one window, vectorized over channels: started from the first cell, so padding never wins, and
@@ -145,10 +151,9 @@ void max_pool_grad_arg_rt(const PoolParams& p, const float* dy, const uint32_t* 
 #pragma omp parallel for collapse(2) schedule(static)
   for (int n = 0; n < p.n; ++n)
     for (int yy = 0; yy < p.ih; ++yy) {
-      // Windows whose rows hold yy: oy * sh - pt <= yy < oy * sh - pt + kh.
-      const int oy0 = std::max(0, (yy + p.pt - p.kh + p.sh) / p.sh), oy1 = std::min(p.oh - 1, (yy + p.pt) / p.sh);
+      const auto [oy0, oy1] = holding(yy, p.pt, p.kh, p.sh, p.oh);
       for (int xx = 0; xx < p.iw; ++xx) {
-        const int ox0 = std::max(0, (xx + p.pl - p.kw + p.sw) / p.sw), ox1 = std::min(p.ow - 1, (xx + p.pl) / p.sw);
+        const auto [ox0, ox1] = holding(xx, p.pl, p.kw, p.sw, p.ow);
         float* __restrict d = dx + n * in_img + (static_cast<int64_t>(yy) * p.iw + xx) * p.c;
         for (int ch = 0; ch < c; ++ch) d[ch] = 0.f;
         for (int oy = oy0; oy <= oy1; ++oy)
@@ -242,9 +247,9 @@ FER_POOL_CLONES void pool_grad_vec(const PoolParams& p, const float* dy, const u
 #pragma omp parallel for collapse(2) schedule(static)
   for (int n = 0; n < p.n; ++n)
     for (int yy = 0; yy < p.ih; ++yy) {
-      const int oy0 = std::max(0, (yy + p.pt - p.kh + p.sh) / p.sh), oy1 = std::min(p.oh - 1, (yy + p.pt) / p.sh);
+      const auto [oy0, oy1] = holding(yy, p.pt, p.kh, p.sh, p.oh);
       for (int xx = 0; xx < p.iw; ++xx) {
-        const int ox0 = std::max(0, (xx + p.pl - p.kw + p.sw) / p.sw), ox1 = std::min(p.ow - 1, (xx + p.pl) / p.sw);
+        const auto [ox0, ox1] = holding(xx, p.pl, p.kw, p.sw, p.ow);
         float* d = dx + n * in_img + (static_cast<int64_t>(yy) * p.iw + xx) * c;
         for (int blk = 0; blk < blocks; ++blk) {
           const int off = blk * 16 * VB;
