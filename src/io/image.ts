@@ -119,6 +119,8 @@ export function decodedSize(width: number, height: number): { width: number; hei
  */
 export async function decodedPixels(input: string | Buffer): Promise<number> {
   try {
+    // Not opened unless a regular file: opening a FIFO among the photos would block (decodeRgb reports it instead)
+    if (typeof input === 'string' && !statSync(input).isFile()) return 0;
     if (bmpBytes(input)) return 0;
     const m = await sharp(input, { limitInputPixels: false }).metadata();
     if (!m.width || !m.height) return 0;
