@@ -5,7 +5,7 @@
  * checks the fields it knows (data, val, usage, valUsage); the rest (a face detector, a multi-face rule) the
  * caller checks, so that train/ needs nothing from detect/ or predict/.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { isFerRunDir } from '../io/files.js';
@@ -115,7 +115,16 @@ export function checkRunOut(outDir: string): void {
   mkdirSync(outDir, { recursive: true }); // fails now (exit 2, naming it) if it cannot be created
 }
 
-/** After the data is loaded: a new run does not start over a checkpoint someone left there. */
+/** A folder removed only when it holds nothing (rmdir fails on any file, which is then kept). */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or gone
+  }
+}
+
+/** Before the data is loaded: a new run does not start over a checkpoint someone left there. */
 export function checkNoCheckpoint(outDir: string): void {
   if (existsSync(path.join(outDir, 'checkpoint'))) {
     throw new UsageError(`train: ${outDir} already holds a run`, { hint: `continue it with --resume ${outDir}, or pick another --out` });
@@ -169,14 +178,22 @@ export async function trainRun<S extends RunSource>(
   const classes: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
   if (options.reviveDead && !options.init && !o.resume)
     throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
+  const created = !existsSync(r.outDir);
   if (!o.resume) {
     resolveTeachers(options.teacher); // fails fast, before the data loads
     checkRunOut(r.outDir);
+    checkNoCheckpoint(r.outDir);
   }
-  const info = await (hooks.startEngine ?? (() => useBackend('auto')))();
-  if (o.bf16) checkConvBf16(info.name);
-  const { trainSet, valSet } = await (hooks.loadData ?? loadSource(r.source))(classes);
-  if (!o.resume) checkNoCheckpoint(r.outDir);
+  let info: Awaited<ReturnType<NonNullable<TrainRunHooks['startEngine']>>>, trainSet: Dataset, valSet: Dataset | null;
+  try {
+    info = await (hooks.startEngine ?? (() => useBackend('auto')))();
+    if (o.bf16) checkConvBf16(info.name);
+    ({ trainSet, valSet } = await (hooks.loadData ?? loadSource(r.source))(classes));
+  } catch (e) {
+    // a run that never started (bad --data or --val, no engine) leaves no empty --out behind
+    if (created) removeIfEmpty(r.outDir);
+    throw e;
+  }
   // From here on, bf16 is turned off again however the run ends: the engine outlives it (library use, tests).
   const bf16 = !!o.bf16 && convBf16(true);
   if (o.bf16 && !bf16) hooks.onNote?.('--bf16: this CPU has no bf16 convolution kernel (oneDNN needs AVX-512); training in float32');

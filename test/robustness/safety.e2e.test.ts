@@ -83,6 +83,21 @@ describe('outputs: nothing fer did not write is replaced', () => {
     expect(readdirSync(docs).sort()).toEqual(['sub', 'thesis.txt']);
   });
 
+  it('fer train whose data cannot be read leaves no empty --out; a run already at --out is refused before the data', async () => {
+    const out = path.join(tmp(), 'never');
+    const r = await cli('train', '--data', path.join(tmp(), 'no-such-data'), '--epochs', '1', '--out', out, '--backend', TRAIN_BACKEND);
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+    const run = path.join(tmp(), 'run');
+    expect(
+      (await cli('train', '--data', VAL, '--epochs', '1', '--batch-size', '35', '--out', run, '--backend', TRAIN_BACKEND, '--json')).code,
+    ).toBe(0);
+    const again = await cli('train', '--data', VAL, '--epochs', '1', '--out', run, '--backend', TRAIN_BACKEND);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds a run/);
+    expect(again.stderr).not.toMatch(/images/); // refused before the data was loaded
+  });
+
   it('an existing file as --out is refused (exit 2) and kept', async () => {
     const f = path.join(tmp(), 'notes.txt');
     writeFileSync(f, 'keep me');
