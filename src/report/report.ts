@@ -225,6 +225,10 @@ export function writeReport(runDir: string, o: { out?: string } = {}): ReportRes
     if (path.resolve(runDir, f) !== path.resolve(file) || o.out) protectInput(path.join(runDir, f));
   }
   const sections = reportSections(runDir);
+  if (!sections.some((s) => s.html))
+    throw new UsageError(`report: nothing to report in ${runDir} (no run.json, metrics.jsonl, eval.json, bench.json or fer model)`, {
+      hint: 'give a folder fer train, prune, quantize or eval --out wrote',
+    });
   writeOutput(file, renderReport(runDir, sections));
   return {
     file,

@@ -4,7 +4,7 @@
  * saved under test-output/.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from '../commands/cli.js';
@@ -100,11 +100,12 @@ describe.skipIf(!hasChromium())('fer report in headless Chromium', () => {
     }
   }, 120_000);
 
-  it('a directory with nothing in it gives a page of notes, not an error', async () => {
+  it('a folder with nothing of fer in it is an error (a wrong path, most likely), not a page of empty sections', async () => {
     const empty = mkdtempSync(path.join(os.tmpdir(), 'fer-report-empty-'));
     const r = await cli('report', empty, '--json');
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).sections).toEqual([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/report: nothing to report in /);
+    expect(readdirSync(empty)).toEqual([]);
   });
 });
 
