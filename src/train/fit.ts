@@ -246,7 +246,9 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
     shouldStop: run.shouldStop,
   };
   // The native whole step where it takes this run (else tfjs's), said in one note and in run.json.
-  const choice = chooseTrainStep(model, optimizer, options, !!teacher || online.length > 0, cw?.dataSync());
+  // Planned for the batches it will get: data smaller than --batch-size is one batch of all of it.
+  const stepOptions = { ...options, batchSize: Math.min(options.batchSize, trainSet.size) };
+  const choice = chooseTrainStep(model, optimizer, stepOptions, !!teacher || online.length > 0, cw?.dataSync());
   loop.native = choice.native;
   emit({ type: 'note', message: choice.message });
   recordTrainStep(out, resumed, choice.native ? 'native' : choice.message.replace(/^train: /, ''));

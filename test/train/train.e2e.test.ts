@@ -50,6 +50,16 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     expect(lines[0].valAcc).toBeGreaterThanOrEqual(0);
   });
 
+  it('data smaller than --batch-size is one batch of all of it, on the native step (it was planned for the full batch: exit 1)', async () => {
+    const out = tmp();
+    const o = trainOptionsSchema.parse({ epochs: 1, batchSize: ds.size + 30, seed: 3 });
+    const notes: string[] = [];
+    const r = await train(ds, null, o, { out, onEvent: (e) => e.type === 'note' && notes.push(e.message) });
+    expect(r.history).toHaveLength(1);
+    expect(Number.isFinite(r.history[0].loss)).toBe(true);
+    expect(notes.join('\n')).toMatch(/native whole training step/);
+  });
+
   it('interrupt + resume reaches the same weights as an uninterrupted run', async () => {
     const o = trainOptionsSchema.parse({ epochs: 2, batchSize: 32, lr: 0.002, seed: 11, schedule: 'cosine' });
     const straight = tmp();
