@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { locateAddon, prebuiltMismatch, PREBUILT_GLIBC } from '../../src/engine/native/locate.js';
@@ -17,6 +18,20 @@ describe('locateAddon', () => {
     expect(locateAddon('fer_native', file)).toEqual({ file });
     expect(locateAddon('fer_dlib', path.join(dir, 'missing.node')).why).toContain('missing.node');
   });
+
+  it.skipIf(!existsSync(packagePath('native', 'build', 'Release', 'fer_native.node')))(
+    'an override relative to the working directory loads from there (require alone would resolve it from src/)',
+    () => {
+      const script = `import { loadAddon } from ${JSON.stringify(packagePath('src', 'engine', 'native', 'locate.ts'))}; const r = loadAddon('fer_native'); console.log(JSON.stringify({ loaded: !!r.addon, file: r.file, why: r.why }));`;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: packagePath(),
+        env: { ...process.env, FER_NATIVE_ADDON: path.join('native', 'build', 'Release', 'fer_native.node') },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ loaded: true, file: packagePath('native', 'build', 'Release', 'fer_native.node') });
+    },
+  );
 
   it('a build from source comes before the prebuilt binary, which is used only where it fits', () => {
     const built = packagePath('native', 'build', 'Release', 'fer_native.node');

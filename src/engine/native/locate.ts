@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { packagePath } from '../../paths.js';
 
 export const PREBUILT_PLATFORM = 'linux-x64';
@@ -120,7 +121,9 @@ const loaded = new Map<AddonName, LoadedAddon<unknown>>();
 export function loadAddon<T>(name: AddonName): LoadedAddon<T> {
   const done = loaded.get(name);
   if (done) return done as LoadedAddon<T>;
-  const { files, why } = locateAddonFiles(name, process.env[ADDON_ENV[name]] || undefined);
+  // A relative override is the user's, from the working directory (require would resolve it from this module)
+  const override = process.env[ADDON_ENV[name]] || undefined;
+  const { files, why } = locateAddonFiles(name, override && path.resolve(override));
   let result: LoadedAddon<T> = { addon: null, why };
   for (const file of files) {
     try {
