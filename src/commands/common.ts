@@ -105,7 +105,7 @@ export function withRecoveryOptions(cmd: Command, what: 'pruned' | 'quantized'):
     .option('--lr-decay', "decay the fine-tune's learning rate along a cosine over its steps")
     .option(
       '--no-lr-decay',
-      `keep it at --lr throughout (default: ${what === 'pruned' ? 'decay up to --target-sparsity 0.5, not beyond' : 'kept'})`,
+      `keep it at its starting rate throughout (default: ${what === 'pruned' ? 'decay at up to 50% sparsity, not beyond' : 'kept'})`,
     )
     .option('--optimizer <o>', "the fine-tune's optimizer: adam | sgd (Nesterov momentum 0.9)")
     .option('--batch-size <n>', "the fine-tune's batch size (smaller: more steps in the same epochs)")

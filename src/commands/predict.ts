@@ -105,7 +105,7 @@ function withDetectorOptions(cmd: Command): Command {
     .option(
       '--detector <d>',
       "auto (dlib+tiny where fer was built with dlib, else ssd) | dlib (the paper's HOG detector + 68-point shape predictor; " +
-        `${DLIB_LICENSE_NOTE}) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~2× tiny's time per image)`,
+        `${DLIB_LICENSE_NOTE}) | dlib+tiny (dlib's faces plus the turned ones tiny finds) | tiny (face-api's TinyFaceDetector) | ssd (face-api's SSD-MobileNetV1, ~2× tiny's time per image)`,
     )
     .option(
       '--upsample <n>',

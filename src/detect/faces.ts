@@ -44,7 +44,13 @@ export {
 let autoNoted = false;
 /** What `auto` resolves to here; `note` is set the first time it falls back. */
 export function resolveDetector(d: Detector = 'auto'): { detector: Exclude<Detector, 'auto'>; note?: string } {
-  if (d !== 'auto') return { detector: d };
+  if (d !== 'auto') {
+    // dlib asked for by name without its 68-point model: the landmarks come from the face mesh, said once as for auto
+    const why = d.startsWith('dlib') && loadDlib() ? dlibWithoutModel() : undefined;
+    const note = autoNoted || !why ? undefined : `face detector: ${d}; ${why}`;
+    if (why) autoNoted = true;
+    return { detector: d, note };
+  }
   const dlib = !!loadDlib();
   const detector = dlib ? 'dlib+tiny' : 'ssd';
   const why = dlib ? dlibWithoutModel() : `dlib unavailable: ${dlibUnavailable()}`;

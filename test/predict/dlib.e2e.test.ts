@@ -99,6 +99,12 @@ it.runIf(hasDlib)("without dlib's 68-point model: dlib's faces, face-api's 68 la
   expect(
     r.stderr.match(/face detector: dlib\+tiny; landmarks by the face mesh: dlib's 68-point model \(non-commercial\) is not in /g),
   ).toHaveLength(1);
+  // --detector dlib by name says so too (once)
+  const named = spawnSync(process.execPath, [bin, 'predict', photo, '--detector', 'dlib', '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, FER_DLIB_LANDMARKS: path.join(tmp, 'missing.dat') },
+  });
+  expect(named.stderr.match(/face detector: dlib; landmarks by the face mesh: /g)).toHaveLength(1);
   const faces = JSON.parse(r.stdout.trim().split('\n')[0]).faces as { box: { x: number; width: number }; landmarks: { x: number }[] }[];
   expect(faces).toHaveLength(2);
   for (const f of faces) {
