@@ -126,6 +126,34 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
     }
   });
 
+  it('the web library names what it cannot take, and dispose() right after predict() lets it finish', async () => {
+    const r = await page.evaluate(async () => {
+      const fer = (
+        window as unknown as {
+          fer: { createPredictor: () => Promise<{ predict: (x: unknown) => Promise<{ faces: unknown[] }>; dispose: () => Promise<void> }> };
+        }
+      ).fer;
+      const q = await fer.createPredictor();
+      const errors: string[] = [];
+      for (const x of [null, new Blob(['x']), 'two-faces.png', new Uint8Array(3)])
+        await q.predict(x).catch((e: Error) => errors.push(e.message));
+      const img = new Image();
+      img.src = 'two-faces.png';
+      await img.decode();
+      const pending = q.predict(img);
+      await q.dispose(); // in the same tick: it waits for the call in flight
+      const faces = (await pending).faces.length;
+      const after = await q.predict(img).catch((e: Error) => e.message);
+      return { errors, faces, after };
+    });
+    expect(r.errors).toHaveLength(4);
+    for (const m of r.errors)
+      expect(m).toMatch(/^fer: predict takes an <img>, <video>, <canvas>, ImageBitmap, ImageData or OffscreenCanvas; got /);
+    expect(r.errors[1]).toMatch(/got a Blob \(decode it first/);
+    expect(r.faces).toBe(2);
+    expect(r.after).toMatch(/used after dispose/);
+  });
+
   it("the browser's classifier probabilities equal onnxruntime-node's (flip TTA) within 1e-3", async () => {
     const dir = path.join(FIXTURE_DATA, 'val');
     const files = readdirSync(dir).flatMap((c) =>
@@ -228,5 +256,30 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
       expect(f.emotion).toBe(d.emotion);
     });
     expect(errors).toEqual([]);
+  });
+
+  it('the page goes on after a bad file (the next photo clears the error), and the camera pressed again stops its old stream', async () => {
+    await page.setInputFiles('#file', { name: 'bad.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not an image') });
+    await expect.poll(() => page.getAttribute('#status', 'class'), { timeout: 10_000 }).toBe('error');
+    await page.setInputFiles('#file', path.join(site, 'two-faces.png'));
+    await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toMatch(/^photo: 2 faces/);
+    expect(await page.getAttribute('#status', 'class')).toBe('muted');
+    // camera, then camera again: one live track, not two (the first one's light would stay on)
+    const tracks = await page.evaluate(async () => {
+      const live: MediaStreamTrack[] = [];
+      const get = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (c) => {
+        const s = await get(c);
+        live.push(...s.getTracks());
+        return s;
+      };
+      const button = document.getElementById('camera') as HTMLButtonElement;
+      for (let i = 0; i < 2; i++) {
+        button.click();
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+      return live.map((t) => t.readyState);
+    });
+    expect(tracks).toEqual(['ended', 'live']);
   });
 });

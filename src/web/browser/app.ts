@@ -77,6 +77,7 @@ function draw(image: CanvasImageSource, w: number, h: number, r: WebPredictResul
     ctx.fillText(label, f.box.x + 3 * s, Math.max(0, f.box.y - 18 * s) + 14 * s);
   });
   bars.replaceChildren(...(r.faces.length ? r.faces.map(faceBars) : [el('p', 'no face in view', 'muted')]));
+  status.className = 'muted'; // an earlier error's red is over
   status.textContent =
     `${source}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}` +
     (fps ? ` · ${fps.toFixed(1)} frames/s` : '') +
@@ -86,7 +87,16 @@ function draw(image: CanvasImageSource, w: number, h: number, r: WebPredictResul
 }
 
 async function loop(): Promise<void> {
-  if ((source === 'camera' || source === 'video') && video.readyState >= 2 && !video.paused) {
+  try {
+    await frame();
+  } catch (e) {
+    showError(e); // said, and the next frame is tried: one bad frame does not stop the page
+  }
+  requestAnimationFrame(() => void loop());
+}
+
+async function frame(): Promise<void> {
+  if ((source === 'camera' || source === 'video') && video.readyState >= 2 && !video.paused && video.videoWidth > 0) {
     // The detector runs every DETECT_EVERY frames (and when a face is lost); between, faces are followed by
     // their landmarks (predictor.predict's `follow`), which costs one landmark look instead of a detection.
     const follow = frameNo % DETECT_EVERY !== 0 && last.length ? last : undefined;
@@ -101,7 +111,6 @@ async function loop(): Promise<void> {
     const fps = frameTimes.length > 1 ? (frameTimes.length - 1) / ((now - frameTimes[0]) / 1000) : null;
     draw(video, video.videoWidth, video.videoHeight, r, fps);
   }
-  requestAnimationFrame(() => void loop().catch(showError));
 }
 
 function showError(e: unknown): void {
@@ -109,7 +118,16 @@ function showError(e: unknown): void {
   status.className = 'error';
 }
 
+/** The camera's stream (its light goes off) or a video file, whichever the page shows, stopped. */
+function stopVideo(): void {
+  (video.srcObject as MediaStream | null)?.getTracks().forEach((t) => t.stop());
+  video.srcObject = null;
+  video.removeAttribute('src');
+  source = null;
+}
+
 async function startCamera(): Promise<void> {
+  stopVideo();
   try {
     const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
     video.srcObject = stream;
@@ -125,12 +143,15 @@ async function startCamera(): Promise<void> {
 
 async function openFile(file: File): Promise<void> {
   const url = URL.createObjectURL(file);
-  (video.srcObject as MediaStream | null)?.getTracks().forEach((t) => t.stop());
-  video.srcObject = null;
+  stopVideo();
   if (file.type.startsWith('video/')) {
     video.src = url;
     video.loop = true;
     await video.play();
+    if (video.videoWidth === 0) {
+      stopVideo();
+      throw new Error(`${file.name} has no picture to analyse (an audio-only file?)`);
+    }
     source = 'video';
     frameTimes = [];
     tracker = createTracker();
@@ -173,7 +194,7 @@ async function main(): Promise<void> {
   });
   document.body.dataset.ready = 'true';
   await startCamera();
-  void loop().catch(showError);
+  void loop();
 }
 
 main().catch(showError);

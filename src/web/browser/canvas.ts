@@ -28,8 +28,30 @@ export function sizeOf(image: WebImage): { width: number; height: number } {
   return { width: image.width, height: image.height };
 }
 
+const KINDS: [string, { new (...a: never[]): unknown } | undefined][] = [
+  ['HTMLImageElement', globalThis.HTMLImageElement],
+  ['HTMLVideoElement', globalThis.HTMLVideoElement],
+  ['HTMLCanvasElement', globalThis.HTMLCanvasElement],
+  ['ImageBitmap', globalThis.ImageBitmap],
+  ['ImageData', globalThis.ImageData],
+  ['OffscreenCanvas', globalThis.OffscreenCanvas],
+];
+
+/** What was passed instead of an image, named for the error (a Blob, a URL, Node-style bytes or pixels…). */
+function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x !== 'object') return typeof x;
+  if (typeof Blob !== 'undefined' && x instanceof Blob) return `a ${x.constructor.name} (decode it first: createImageBitmap(blob))`;
+  if (x instanceof Uint8Array || x instanceof ArrayBuffer) return 'bytes (decode them first: createImageBitmap(new Blob([bytes])))';
+  if (Array.isArray(x)) return 'an array (one image a call)';
+  if ('data' in x && 'channels' in x) return "Node's raw pixels (in the browser: new ImageData(rgba, width, height))";
+  return (x as object).constructor?.name ?? 'an object';
+}
+
 /** The image as a canvas (drawn once per frame) and its RGBA pixels. */
 export function toCanvas(image: WebImage): { canvas: CanvasImageSource; pixels: Pixels } {
+  if (!KINDS.some(([, k]) => k && image instanceof k))
+    throw new Error(`fer: predict takes an <img>, <video>, <canvas>, ImageBitmap, ImageData or OffscreenCanvas; got ${describe(image)}`);
   const { width, height } = sizeOf(image);
   if (!width || !height) throw new Error('fer: the image has no pixels yet (not loaded, or a video before its first frame)');
   const ctx = context(width, height);

@@ -271,16 +271,31 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
 
   /** The classifier through Node's test-time-view loop (runtime/onnx-probs.ts), on onnxruntime-web. */
   const classifierRunner = { run: (data: Float32Array, dims: number[]) => run(classifier, data, dims) };
-  async function classify(faces: Uint8Array, n: number): Promise<Float32Array> {
-    if (disposed) throw new Error('fer: predictor used after dispose()');
-    return onnxProbs(classifierRunner, config.layout, faces, n, tta);
-  }
+  const classify = (faces: Uint8Array, n: number): Promise<Float32Array> => onnxProbs(classifierRunner, config.layout, faces, n, tta);
 
-  async function predict(
+  // Calls in flight: dispose() waits for them before it frees the sessions they run on (as Node's predictor does).
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    void p.then(
+      () => inFlight.delete(p),
+      () => inFlight.delete(p),
+    );
+    return p;
+  };
+
+  function predict(
     image: WebImage,
     o: { detect?: boolean; follow?: DetectedFace[]; borderRetry?: boolean } = {},
   ): Promise<WebPredictResult> {
-    if (disposed) throw new Error('fer: predictor used after dispose()');
+    if (disposed) return Promise.reject(new Error('fer: predictor used after dispose()'));
+    return tracked(predictOne(image, o));
+  }
+
+  async function predictOne(
+    image: WebImage,
+    o: { detect?: boolean; follow?: DetectedFace[]; borderRetry?: boolean },
+  ): Promise<WebPredictResult> {
     const timings: PredictTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
     const t0 = performance.now();
     const { canvas, pixels } = toCanvas(image);
@@ -324,10 +339,12 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     provider,
     ...(providerNote ? { providerNote } : {}),
     predict,
-    classify,
+    classify: (faces: Uint8Array, n: number) =>
+      disposed ? Promise.reject(new Error('fer: predictor used after dispose()')) : tracked(classify(faces, n)),
     async dispose() {
       if (disposed) return;
       disposed = true;
+      await Promise.allSettled([...inFlight]);
       await Promise.all([classifier.release(), detector.release(), landmarks.release(), mesh?.release()]);
     },
   };
