@@ -134,9 +134,9 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
         }
       ).fer;
       const q = await fer.createPredictor();
-      const errors: string[] = [];
+      const refused: string[] = [];
       for (const x of [null, new Blob(['x']), 'two-faces.png', new Uint8Array(3)])
-        await q.predict(x).catch((e: Error) => errors.push(e.message));
+        await q.predict(x).catch((e: Error) => refused.push(e.message));
       const img = new Image();
       img.src = 'two-faces.png';
       await img.decode();
@@ -144,12 +144,12 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
       await q.dispose(); // in the same tick: it waits for the call in flight
       const faces = (await pending).faces.length;
       const after = await q.predict(img).catch((e: Error) => e.message);
-      return { errors, faces, after };
+      return { refused, faces, after };
     });
-    expect(r.errors).toHaveLength(4);
-    for (const m of r.errors)
+    expect(r.refused).toHaveLength(4);
+    for (const m of r.refused)
       expect(m).toMatch(/^fer: predict takes an <img>, <video>, <canvas>, ImageBitmap, ImageData or OffscreenCanvas; got /);
-    expect(r.errors[1]).toMatch(/got a Blob \(decode it first/);
+    expect(r.refused[1]).toMatch(/got a Blob \(decode it first/);
     expect(r.faces).toBe(2);
     expect(r.after).toMatch(/used after dispose/);
   });

@@ -344,7 +344,7 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled(inFlight);
       await Promise.all([classifier.release(), detector.release(), landmarks.release(), mesh?.release()]);
     },
   };
