@@ -44,3 +44,19 @@ export class Interrupted extends FerError {
     super(`interrupted during ${what}; nothing of it was kept`, { exitCode: 130 });
   }
 }
+
+/** Node's file-system error codes as the words fer's one-line messages use (commands/handle-error.ts, --annotate). */
+export const ERRNO: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'already exists',
+  ENOENT: 'no such file or folder',
+  EISDIR: 'is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EMFILE: 'too many open files',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symlinks',
+};

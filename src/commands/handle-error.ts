@@ -1,7 +1,7 @@
 /** The one place that turns errors into a one-line message and an exit code (stacks with --debug). */
 import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
-import { FerError } from '../errors.js';
+import { ERRNO, FerError } from '../errors.js';
 import { oneLine } from '../util/text-table.js';
 
 export function describeError(e: unknown): { message: string; exitCode: number; hint?: string } {
@@ -27,21 +27,6 @@ export function describeError(e: unknown): { message: string; exitCode: number; 
   };
 }
 
-const ERRNO: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EEXIST: 'already exists',
-  ENOENT: 'no such file or folder',
-  EISDIR: 'is a folder',
-  ENOTDIR: 'a part of the path is not a folder',
-  EMFILE: 'too many open files',
-  EDQUOT: 'disk quota exceeded',
-  ENAMETOOLONG: 'name too long',
-  ELOOP: 'too many symlinks',
-};
-
 /** A file-system error (Node's errno exceptions) as one line naming the file: bad input or place, exit 2. */
 function describeIoError(e: unknown): { message: string; exitCode: number } | null {
   const err = e as NodeJS.ErrnoException;
@@ -49,8 +34,6 @@ function describeIoError(e: unknown): { message: string; exitCode: number } | nu
   const file = err.path ?? (err as { dest?: string }).dest;
   return { message: `${file ? `${file}: ` : ''}${ERRNO[err.code]} (${err.code}${err.syscall ? ` in ${err.syscall}` : ''})`, exitCode: 2 };
 }
-
-export { oneLine } from '../util/text-table.js';
 
 export function reportError(e: unknown, debug = false): number {
   const { message, exitCode, hint } = describeError(e);

@@ -47,7 +47,7 @@ export function configureSharp(settings: SharpSettings): void {
  * A path sharp may open: a regular file (a FIFO or device in a folder of images would block the read
  * forever; it is reported as unreadable and counted, as any bad file).
  */
-function checkRegular(input: string | Buffer): void {
+function checkRegular(input: string | Uint8Array): void {
   if (typeof input !== 'string' || !existsSync(input)) return;
   const st = statSync(input);
   // a folder here is one a recursive listing could not open (predict.ts expandInputs)
@@ -114,14 +114,12 @@ export function decodedSize(width: number, height: number): { width: number; hei
 }
 
 /**
- * How many pixels decodeRgb will hold for this file or buffer (decodedSize of its header's size), read from the header
- * alone; 0 when the header cannot be read (decoding will then say why). A BMP is not opened here.
+ * How many pixels decodeRgb will hold for this file or bytes (decodedSize of its header's size), read from the header
+ * alone; 0 when sharp cannot read the header (a BMP, a bad file: decoding will then say why).
  */
-export async function decodedPixels(input: string | Buffer): Promise<number> {
+export async function decodedPixels(input: string | Uint8Array): Promise<number> {
   try {
-    // Not opened unless a regular file: opening a FIFO among the photos would block (decodeRgb reports it instead)
-    if (typeof input === 'string' && !statSync(input).isFile()) return 0;
-    if (bmpBytes(input)) return 0;
+    checkRegular(input); // a FIFO among the photos is never opened (it would block)
     const m = await sharp(input, { limitInputPixels: false }).metadata();
     if (!m.width || !m.height) return 0;
     const d = decodedSize(m.width, m.height);

@@ -14,7 +14,7 @@ import { MAX_PIXELS, decodedPixels, type RawImage } from '../io/image.js';
 import { checkOutputFile, protectInput } from '../io/output.js';
 import { orderedMap } from '../util/ordered-map.js';
 import { Budget } from '../util/budget.js';
-import { UsageError } from '../errors.js';
+import { ERRNO, UsageError } from '../errors.js';
 import type { Classifier } from './classifier.js';
 import {
   annotationNamer,
@@ -88,8 +88,7 @@ function guardOutputs(inputs: readonly PredictInput[], annotate: string | undefi
     accessSync(annotate, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'not a folder' : (code ?? String(e));
-    throw new UsageError(`--annotate ${annotate}: cannot write there (${why})`);
+    throw new UsageError(`--annotate ${annotate}: cannot write there (${(code && ERRNO[code]) ?? code ?? String(e)})`);
   }
   const name = annotationNamer();
   const present = readdirSync(annotate);
@@ -116,10 +115,7 @@ export async function* predictBatch(
   const photo = async ({ x, i }: { x: PredictInput; i: number }) => {
     const name = nameFor(nameOf(x, i));
     // Large photos wait for pixels, not only for a place among the `concurrency` in flight (memory: see photoPixelBudget)
-    const n =
-      typeof x === 'string' || x instanceof Uint8Array
-        ? await decodedPixels(typeof x === 'string' ? x : Buffer.from(x.buffer, x.byteOffset, x.length))
-        : 0;
+    const n = typeof x === 'string' || x instanceof Uint8Array ? await decodedPixels(x) : 0;
     await pixels.acquire(n);
     try {
       const { result, image } = await predictImage(x, classifier, o);

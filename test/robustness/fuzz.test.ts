@@ -22,7 +22,7 @@ import { inspectOnnx } from '../../src/onnx/inspect.js';
 import { createSession } from '../../src/runtime/ort.js';
 import { clearProtectedInputs, protectInput, writeOutput } from '../../src/io/output.js';
 import { serveSite } from '../../src/web/site.js';
-import { oneLine } from '../../src/commands/handle-error.js';
+import { oneLine } from '../../src/util/text-table.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fer-fuzz-'));
 const sandbox = path.join(root, 'sandbox');

@@ -28,13 +28,14 @@ export function sizeOf(image: WebImage): { width: number; height: number } {
   return { width: image.width, height: image.height };
 }
 
-const KINDS: [string, { new (...a: never[]): unknown } | undefined][] = [
-  ['HTMLImageElement', globalThis.HTMLImageElement],
-  ['HTMLVideoElement', globalThis.HTMLVideoElement],
-  ['HTMLCanvasElement', globalThis.HTMLCanvasElement],
-  ['ImageBitmap', globalThis.ImageBitmap],
-  ['ImageData', globalThis.ImageData],
-  ['OffscreenCanvas', globalThis.OffscreenCanvas],
+/** The image kinds toCanvas draws (those this browser has). */
+const KINDS: ({ new (...a: never[]): unknown } | undefined)[] = [
+  globalThis.HTMLImageElement,
+  globalThis.HTMLVideoElement,
+  globalThis.HTMLCanvasElement,
+  globalThis.ImageBitmap,
+  globalThis.ImageData,
+  globalThis.OffscreenCanvas,
 ];
 
 /** What was passed instead of an image, named for the error (a Blob, a URL, Node-style bytes or pixels…). */
@@ -50,7 +51,7 @@ function describe(x: unknown): string {
 
 /** The image as a canvas (drawn once per frame) and its RGBA pixels. */
 export function toCanvas(image: WebImage): { canvas: CanvasImageSource; pixels: Pixels } {
-  if (!KINDS.some(([, k]) => k && image instanceof k))
+  if (!KINDS.some((k) => k && image instanceof k))
     throw new Error(`fer: predict takes an <img>, <video>, <canvas>, ImageBitmap, ImageData or OffscreenCanvas; got ${describe(image)}`);
   const { width, height } = sizeOf(image);
   if (!width || !height) throw new Error('fer: the image has no pixels yet (not loaded, or a video before its first frame)');
