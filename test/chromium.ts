@@ -22,9 +22,9 @@ export const hasFfmpeg = (): boolean => {
 };
 
 /** Writes `seconds` of 640×480 camera frames (10 fps, letterboxed) showing `image`, as a y4m Chromium can play. */
-export function cameraVideo(image: string, y4m: string, seconds = 1): string {
+export function cameraVideo(image: string, y4m: string, seconds = 1, fps = 10): string {
   const fit = 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p';
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', image, '-t', String(seconds), '-r', '10', '-vf', fit, y4m]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', image, '-t', String(seconds), '-r', String(fps), '-vf', fit, y4m]);
   return y4m;
 }
 

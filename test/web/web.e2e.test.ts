@@ -96,6 +96,7 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
       width: number;
       height: number;
       fps: number;
+      shownFps: number | null;
       faces: PageFace[];
     };
     expect(r.source).toBe('camera');
@@ -107,7 +108,13 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
       expect(Object.keys(f.probabilities)).toHaveLength(7);
     }
     expect(r.fps).toBeGreaterThan(0);
-    process.stderr.write(`fer web test: ${r.fps.toFixed(1)} frames/s at 640×480 in headless Chromium (wasm)\n`);
+    // Each camera frame is predicted at most once: the page's rate is at most the camera's (10 a second here),
+    // where a loop on every animation frame predicted the same frame twice or more on a fast machine.
+    expect(r.shownFps).toBeGreaterThan(5);
+    expect(r.fps).toBeLessThanOrEqual(r.shownFps! + 1);
+    process.stderr.write(
+      `fer web test: ${r.fps.toFixed(1)} of ${r.shownFps!.toFixed(1)} frames/s at 640×480 in headless Chromium (wasm)\n`,
+    );
     mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: path.join(OUT, 'web.png') });
     expect(requests).toEqual([]);

@@ -1,7 +1,8 @@
 /**
  * The page `fer export web` writes: the webcam (started on load when the browser allows it), or a dropped
  * photo or video, through the predictor; boxes, landmarks and emotions drawn over the frame, probability bars,
- * frames per second. The latest result (the predict shape plus `fps`) is kept as JSON in #fer-result, and the
+ * frames per second (predicted, of the camera's). The latest result (the predict shape plus `fps`, frames predicted a
+ * second, each a new camera frame, and `shownFps`, the camera's or video's own rate) is kept as JSON in #fer-result, and the
  * predictor is `window.fer.predictor` for tests and other scripts.
  */
 import { createPredictor, type WebPredictResult, type WebPredictor, type WebProvider } from './predictor.js';
@@ -57,8 +58,9 @@ function faceBars(f: WebPredictResult['faces'][number], i: number): HTMLElement 
 }
 
 function draw(image: CanvasImageSource, w: number, h: number, r: WebPredictResult, fps: number | null): void {
-  view.width = w;
-  view.height = h;
+  // Set only on a change: setting a canvas's size (even to the same) clears and reallocates it.
+  if (view.width !== w) view.width = w;
+  if (view.height !== h) view.height = h;
   ctx.drawImage(image, 0, 0, w, h);
   const s = Math.max(1, Math.min(w, h) / 400);
   r.faces.forEach((f, i) => {
@@ -76,23 +78,71 @@ function draw(image: CanvasImageSource, w: number, h: number, r: WebPredictResul
     ctx.fillStyle = '#000';
     ctx.fillText(label, f.box.x + 3 * s, Math.max(0, f.box.y - 18 * s) + 14 * s);
   });
+  // The camera's (or video's) own frame rate beside the rate of frames predicted, where the browser counts it.
+  const shown = fps !== null && hasFrameCallback ? rate(presentedTimes) : null;
   bars.replaceChildren(...(r.faces.length ? r.faces.map(faceBars) : [el('p', 'no face in view', 'muted')]));
   status.className = 'muted'; // an earlier error's red is over
   status.textContent =
     `${source}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}` +
-    (fps ? ` · ${fps.toFixed(1)} frames/s` : '') +
+    (fps ? ` · ${fps.toFixed(1)}${shown ? ` of ${shown.toFixed(1)}` : ''} frames/s` : '') +
     ` · detect ${r.timings.detectMs.toFixed(0)} ms, landmarks ${r.timings.landmarksMs.toFixed(0)} ms, emotions ${r.timings.classifyMs.toFixed(0)} ms`;
   const { timings: _t, ...shape } = r;
-  resultEl.textContent = JSON.stringify({ ...shape, source, fps, provider: predictor.provider });
+  resultEl.textContent = JSON.stringify({ ...shape, source, fps, shownFps: shown, provider: predictor.provider });
+}
+
+/**
+ * Camera and video frames the browser has presented since the last prediction, counted by
+ * requestVideoFrameCallback where the browser has it. A frame is predicted once: the loop waits only when no new
+ * frame has come since its last prediction, so a pipeline slower than the camera takes the newest frame at once
+ * and one faster than it does not predict the same frame twice.
+ */
+let presented = 0;
+let presentedTimes: number[] = [];
+let wake: (() => void) | null = null;
+const hasFrameCallback = 'requestVideoFrameCallback' in HTMLVideoElement.prototype;
+if (hasFrameCallback) {
+  const onFrame = (): void => {
+    presented++;
+    presentedTimes = recent(presentedTimes, performance.now());
+    wake?.();
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+
+function nextFrame(): Promise<void> {
+  if (!hasFrameCallback) return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  if (presented > 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    wake = () => {
+      wake = null;
+      resolve();
+    };
+  });
+}
+
+/** The times of the last 2 s with `now`, always keeping the one before: a rate even when frames are slow. */
+function recent(times: number[], now: number): number[] {
+  return [...times.filter((t, i) => now - t < 2000 || i === times.length - 1), now];
+}
+
+/** Events per second over `times` (null under two). */
+function rate(times: number[]): number | null {
+  return times.length > 1 ? (times.length - 1) / ((times[times.length - 1] - times[0]) / 1000) : null;
 }
 
 async function loop(): Promise<void> {
-  try {
-    await frame();
-  } catch (e) {
-    showError(e); // said, and the next frame is tried: one bad frame does not stop the page
+  for (;;) {
+    await nextFrame();
+    presented = 0;
+    try {
+      await frame();
+    } catch (e) {
+      showError(e); // said, and the next frame is tried: one bad frame does not stop the page
+    }
+    // A turn of the event loop, so the page paints and takes input between frames.
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  requestAnimationFrame(() => void loop());
 }
 
 async function frame(): Promise<void> {
@@ -106,10 +156,8 @@ async function frame(): Promise<void> {
     frameNo++;
     const now = performance.now();
     r.faces = tracker.update(r.faces, now / 1000);
-    // The last 2 s of frames, and always the previous one: a provider slower than 2 s a frame still gets a rate.
-    frameTimes = [...frameTimes.filter((t, i) => now - t < 2000 || i === frameTimes.length - 1), now];
-    const fps = frameTimes.length > 1 ? (frameTimes.length - 1) / ((now - frameTimes[0]) / 1000) : null;
-    draw(video, video.videoWidth, video.videoHeight, r, fps);
+    frameTimes = recent(frameTimes, now);
+    draw(video, video.videoWidth, video.videoHeight, r, rate(frameTimes));
   }
 }
 
@@ -134,6 +182,7 @@ async function startCamera(): Promise<void> {
     await video.play();
     source = 'camera';
     frameTimes = [];
+    presentedTimes = [];
     tracker = createTracker();
     last = [];
   } catch (e) {
@@ -154,6 +203,7 @@ async function openFile(file: File): Promise<void> {
     }
     source = 'video';
     frameTimes = [];
+    presentedTimes = [];
     tracker = createTracker();
     last = [];
     return;
