@@ -50,14 +50,16 @@ export const MIN_CONFIDENCE = { dlib: 0, tiny: 0.5, ssd: 0.5, ssdMesh: 0.3, dlib
  * detector's own, and `mesh` the face mesh's. With `landmarks` 'net' nothing is filtered by the mesh (`mesh` is 0);
  * SSD's default is MIN_CONFIDENCE.ssdMesh where the mesh's score filters its faces, MIN_CONFIDENCE.ssd where it does not.
  */
+/** How the errors below name the setting: the command's flag and the libraries' option. */
+const SETTING = 'minimum confidence (--min-confidence, or minConfidence in the library)';
+
 export function thresholdsFor(
   detector: Exclude<Detector, 'auto'>,
   given?: number | Thresholds,
   landmarks: LandmarkModel = 'mesh',
 ): Required<Thresholds> {
   const mesh = typeof given === 'object' && given.mesh !== undefined ? given.mesh : MIN_CONFIDENCE.mesh;
-  if (!(mesh >= 0 && mesh < 1))
-    throw new UsageError(`--min-confidence: the face mesh's threshold is a score from 0 to 1 (0: off), got ${mesh}`);
+  if (!(mesh >= 0 && mesh < 1)) throw new UsageError(`${SETTING}: the face mesh's threshold is a score from 0 to 1 (0: off), got ${mesh}`);
   const filtered = landmarks === 'mesh' && mesh > 0;
   const t: Required<Thresholds> = {
     dlib: MIN_CONFIDENCE.dlib,
@@ -70,7 +72,7 @@ export function thresholdsFor(
   t.mesh = filtered ? mesh : 0;
   for (const k of ['tiny', 'ssd'] as const)
     if (!(t[k] > 0 && t[k] < 1))
-      throw new UsageError(`--min-confidence: the ${k} detector's threshold is a probability between 0 and 1, got ${t[k]}`);
-  if (!(t.dlib >= -3 && t.dlib <= 3)) throw new UsageError(`--min-confidence: dlib's threshold is a HOG score from -3 to 3, got ${t.dlib}`);
+      throw new UsageError(`${SETTING}: the ${k} detector's threshold is a probability between 0 and 1, got ${t[k]}`);
+  if (!(t.dlib >= -3 && t.dlib <= 3)) throw new UsageError(`${SETTING}: dlib's threshold is a HOG score from -3 to 3, got ${t.dlib}`);
   return t;
 }

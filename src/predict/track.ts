@@ -10,6 +10,7 @@
 import type { Box, DetectedFace, Point } from '../detect/types.js';
 import { iou, pointsBox } from '../detect/geometry.js';
 import { labelFaces, type Labelled } from './label.js';
+import { UsageError } from '../errors.js';
 
 export interface TrackOptions {
   /** Time constant of the moving average of each face's probabilities, in seconds; 0 = each frame alone. Default 0.5. */
@@ -97,12 +98,42 @@ const extent = (pts: Point[]) => {
 };
 
 /**
+ * `faces` checked as a predictor's faces (each with a box and its landmark points, finite numbers), for options a
+ * user passes back in: a UsageError naming `what` and what it got, not a TypeError deep inside.
+ */
+export function checkFaces(faces: unknown, what: string): asserts faces is DetectedFace[] {
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const point = (p: unknown) => typeof p === 'object' && p !== null && num((p as Point).x) && num((p as Point).y);
+  const face = (f: unknown) => {
+    if (typeof f !== 'object' || f === null) return false;
+    const { box, landmarks } = f as Partial<DetectedFace>;
+    return (
+      typeof box === 'object' &&
+      box !== null &&
+      [box.x, box.y, box.width, box.height].every(num) &&
+      box.width > 0 &&
+      box.height > 0 &&
+      Array.isArray(landmarks) &&
+      landmarks.length > 0 &&
+      landmarks.every(point)
+    );
+  };
+  if (!Array.isArray(faces) || !faces.every(face)) {
+    const got = Array.isArray(faces) ? `an array with ${faces.length} item(s), not all faces` : faces === null ? 'null' : typeof faces;
+    throw new UsageError(`${what} takes the faces of an earlier result (each with its box and landmarks); got ${got}`);
+  }
+}
+
+/**
  * Faces followed from one frame to the next without the detector: `next[i]` holds the landmarks the net found on
  * the square framed from `prev[i]`'s (refineSquare). Each box moves and scales with its landmarks; a face whose
  * landmarks changed size by more than a third or moved by more than half their size is taken as lost and
  * dropped (the caller re-detects).
  */
 export function followFaces<F extends DetectedFace>(prev: DetectedFace[], next: F[]): F[] {
+  checkFaces(prev, 'followFaces');
+  if (next.length !== prev.length)
+    throw new UsageError(`followFaces: the faces looked for again (${next.length}) are not one per earlier face (${prev.length})`);
   return next.flatMap((f, i) => {
     const a = extent(prev[i].landmarks),
       b = extent(f.landmarks);

@@ -31,6 +31,8 @@ describe('thresholdsFor', () => {
     expect(() => thresholdsFor('dlib', 7)).toThrow(/HOG score/);
     expect(() => thresholdsFor('ssd', { mesh: 1 })).toThrow(/face mesh's threshold/);
     expect(() => thresholdsFor('ssd', { mesh: -0.1 }, 'net')).toThrow(expect.objectContaining({ exitCode: 2 }));
+    // the libraries reach it too: the message names the option beside the flag
+    expect(() => thresholdsFor('tiny', 2)).toThrow(/--min-confidence, or minConfidence in the library/);
   });
 
   it("the face mesh's score filters where the mesh places the points, and SSD then starts lower", () => {

@@ -1,6 +1,7 @@
 /** The video tracker: ids across frames by box overlap, the moving average of probabilities (hand-computed), flicker counting. */
 import { describe, it, expect } from 'vitest';
-import { createTracker, followFaces, labelChangesPerSecond } from '../../src/predict/track.js';
+import { checkFaces, createTracker, followFaces, labelChangesPerSecond } from '../../src/predict/track.js';
+import { UsageError } from '../../src/errors.js';
 
 const face = (x: number, p: number[]) => {
   const names = ['happy', 'sad'];
@@ -72,5 +73,20 @@ describe('followFaces', () => {
   it('drops a face whose landmarks jumped or changed size: the caller re-detects', () => {
     expect(followFaces(prev, [{ box: prev[0].box, score: 0, landmarks: square(100, 100, 60) }])).toEqual([]);
     expect(followFaces(prev, [{ box: prev[0].box, score: 0, landmarks: square(125, 100, 40) }])).toEqual([]);
+  });
+
+  it('names what it was given when the earlier faces are not faces, instead of a TypeError', () => {
+    const next = [{ box: prev[0].box, score: 0, landmarks: square(100, 100, 40) }];
+    for (const bad of [
+      null,
+      'faces',
+      [{}],
+      [{ box: prev[0].box, landmarks: [{ x: 1, y: NaN }] }],
+      [{ ...prev[0], box: { ...prev[0].box, width: 0 } }],
+    ])
+      expect(() => followFaces(bad as never, next)).toThrow(UsageError);
+    expect(() => followFaces(null as never, next)).toThrow(/^followFaces takes the faces of an earlier result .*; got null$/);
+    expect(() => followFaces([...prev, ...prev], next)).toThrow(/not one per earlier face \(2\)/);
+    expect(() => checkFaces(prev, 'x')).not.toThrow();
   });
 });

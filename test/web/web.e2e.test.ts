@@ -137,7 +137,11 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
     const r = await page.evaluate(async () => {
       const fer = (
         window as unknown as {
-          fer: { createPredictor: () => Promise<{ predict: (x: unknown) => Promise<{ faces: unknown[] }>; dispose: () => Promise<void> }> };
+          fer: {
+            createPredictor: (
+              o?: unknown,
+            ) => Promise<{ predict: (x: unknown, o?: unknown) => Promise<{ faces: unknown[] }>; dispose: () => Promise<void> }>;
+          };
         }
       ).fer;
       const q = await fer.createPredictor();
@@ -151,7 +155,11 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
       await q.dispose(); // in the same tick: it waits for the call in flight
       const faces = (await pending).faces.length;
       const after = await q.predict(img).catch((e: Error) => e.message);
-      return { refused, faces, after };
+      const r = await fer.createPredictor();
+      const badFollow = await r.predict(img, { follow: [{ box: null, landmarks: [] }] }).catch((e: Error) => e.message);
+      await r.dispose();
+      const badThreshold = await fer.createPredictor({ minConfidence: 3 }).catch((e: Error) => e.message);
+      return { refused, faces, after, badFollow, badThreshold };
     });
     expect(r.refused).toHaveLength(4);
     for (const m of r.refused)
@@ -159,6 +167,8 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
     expect(r.refused[1]).toMatch(/got a Blob \(decode it first/);
     expect(r.faces).toBe(2);
     expect(r.after).toMatch(/used after dispose/);
+    expect(r.badFollow).toMatch(/^fer: predict's follow takes the faces of an earlier result .*got an array with 1 item/);
+    expect(r.badThreshold).toMatch(/minConfidence in the library\): the tiny detector's threshold is a probability/);
   });
 
   it("the browser's classifier probabilities equal onnxruntime-node's (flip TTA) within 1e-3", async () => {

@@ -9,7 +9,7 @@
  */
 import type * as OrtModule from 'onnxruntime-web/wasm';
 import { thresholdsFor } from '../../detect/thresholds.js';
-import { followFaces } from '../../predict/track.js';
+import { checkFaces, followFaces } from '../../predict/track.js';
 import { meshLookInput, meshLookResults, meshTo68, roiFrom468, roiFrom68, MESH_SIZE, type MeshPoint, type Roi } from '../../detect/mesh.js';
 import {
   alignFaces,
@@ -289,6 +289,11 @@ export async function createPredictor(options: WebPredictorOptions = {}): Promis
     o: { detect?: boolean; follow?: DetectedFace[]; borderRetry?: boolean } = {},
   ): Promise<WebPredictResult> {
     if (disposed) return Promise.reject(new Error('fer: predictor used after dispose()'));
+    try {
+      if (o.follow !== undefined) checkFaces(o.follow, "fer: predict's follow");
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     return tracked(predictOne(image, o));
   }
 
