@@ -27,7 +27,7 @@ function printResult(r: PredictManyResult, json: boolean): void {
   if (json) {
     const { timings, annotated: _annotated, ...rest } = r; // the path written is printed only as text
     out(JSON.stringify({ ...rest, timings }));
-  } else if (r.error && r.faces.length === 0) note(`${resultSource(r)}: ${r.error}`);
+  } else if (r.error && r.faces.length === 0) note(`${resultSource(r)}: ${r.error}${r.note ? ` (${r.note})` : ''}`);
   else out(predictionText(r));
 }
 

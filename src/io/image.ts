@@ -13,6 +13,8 @@ export interface RawImage {
   channels: 1 | 3 | 4;
   /** decodeRgb: the file's own size, when it was larger than MAX_PIXELS and was shrunk to fit while decoding. */
   scaledFrom?: { width: number; height: number };
+  /** decodeRgb: the frames (pages) the file holds when more than one (an animated GIF or WebP, a multi-page TIFF); the first was read. */
+  frames?: number;
 }
 
 /** Most pixels fer keeps of an image (or a video frame): larger photos are shrunk to this while they are decoded. */
@@ -144,7 +146,9 @@ export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
   if (typeof input === 'string') protectInput(input); // an image being read is never replaced by an output
   const open = imageSource(input);
   try {
-    return await decode(open(MAX_PIXELS).rotate()); // nearly every photo: one pipeline, no header read first
+    const image = await decode(open(MAX_PIXELS).rotate()); // nearly every photo: one pipeline, no header read first
+    if (mayHoldFrames(input)) withFrames(image, (await open(MAX_INPUT_PIXELS).metadata()).pages);
+    return image;
   } catch (e) {
     if (!/pixel limit/i.test((e as Error).message ?? '')) throw e;
   }
@@ -156,8 +160,20 @@ export async function decodeRgb(input: string | Buffer): Promise<RawImage> {
   const target = decodedSize(width, height);
   const image = await decode(open(MAX_INPUT_PIXELS).rotate().resize(target.width, target.height, { fit: 'fill' }));
   image.scaledFrom = { width, height };
-  return image;
+  return withFrames(image, meta.pages);
 }
+
+/** Formats that can hold more than one frame (GIF, TIFF, WebP, HEIF/AVIF), by extension or, for bytes, signature. */
+function mayHoldFrames(input: string | Buffer): boolean {
+  if (typeof input === 'string') return /\.(gif|tiff?|webp|avif|heic|heif)$/i.test(input);
+  const head = input.subarray(0, 12).toString('latin1');
+  return /^(GIF8|II\*\0|MM\0\*)/.test(head) || (head.startsWith('RIFF') && head.endsWith('WEBP')) || head.slice(4, 8) === 'ftyp';
+}
+
+const withFrames = (image: RawImage, pages: number | undefined): RawImage => {
+  if (pages && pages > 1) image.frames = pages;
+  return image;
+};
 
 export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
   const m = await imageSource(input)(MAX_INPUT_PIXELS).metadata();

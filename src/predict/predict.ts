@@ -90,10 +90,15 @@ function withBorder(image: RawImage, pad: number): RawImage {
  * An image's faces at the size of the file it came from: a photo shrunk while decoding (over MAX_PIXELS, `scaledFrom`)
  * is reported at its own size, boxes and points scaled back.
  */
-export function atOwnSize(image: RawImage, faces: FaceResult[]): { width: number; height: number; faces: FaceResult[] } {
+export function atOwnSize(image: RawImage, faces: FaceResult[]): Pick<PredictResult, 'width' | 'height' | 'faces' | 'note'> {
   const from = image.scaledFrom;
-  if (!from) return { width: image.width, height: image.height, faces };
-  return { ...from, faces: mapFaces(faces, from.width / image.width, from.height / image.height) };
+  const note = image.frames
+    ? `the first of its ${image.frames} frames (pages) was read; for every frame of an animation, make it a video first (ffmpeg -i IN OUT.mp4)`
+    : undefined;
+  const shape = !from
+    ? { width: image.width, height: image.height, faces }
+    : { ...from, faces: mapFaces(faces, from.width / image.width, from.height / image.height) };
+  return note ? { ...shape, note } : shape;
 }
 
 /**
@@ -226,8 +231,8 @@ export async function predictImage(
   }
   timings.decodeMs = performance.now() - t;
   const found = await predictRaw(image, classifier, o, timings);
-  const { width, height, faces } = atOwnSize(image, found);
-  const result: PredictResult = { ...label, width, height, faces, timings };
+  const result: PredictResult = { ...label, ...atOwnSize(image, found), timings };
+  const { faces } = result;
   if (faces.length === 0) result.error = 'no face found';
   return { result, image };
 }

@@ -22,7 +22,7 @@ export function predictionText(r: PredictManyResult): string {
         .join(', '),
     ]),
   );
-  const notes = [...new Set(r.faces.map((f) => f.note).filter(Boolean))].map((note) => `  note: ${note}`);
+  const notes = [...new Set([r.note, ...r.faces.map((f) => f.note)].filter(Boolean))].map((note) => `  note: ${note}`);
   return [`${resultSource(r)}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}`, faces, ...notes].join('\n');
 }
 

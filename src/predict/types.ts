@@ -32,6 +32,8 @@ export interface PredictResult {
   faces: FaceResult[];
   /** `predictMany`, `fer predict`: 'no face found' when `faces` is empty. */
   error?: string;
+  /** Set when only part of the input was read: the first frame of an animated GIF or WebP, the first page of a TIFF. */
+  note?: string;
   timings?: PredictTimings;
   /** `predictMany` with `annotate`: the PNG written for this image (boxes, landmarks, labels). */
   annotated?: string;
@@ -47,6 +49,7 @@ export interface UnreadableInput {
   faces: FaceResult[];
   /** One line: why (e.g. 'no such file', 'not an image (unsupported format)'). */
   error: string;
+  note?: undefined;
   timings?: undefined;
   annotated?: undefined;
 }
