@@ -53,6 +53,7 @@ const settings = [
   ['wasm, 2 threads', '?ep=wasm&threads=2'],
   ['webgpu (wasm threads: 2)', '?ep=webgpu&threads=2'],
 ];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const only = process.argv[4] ? new RegExp(process.argv[4]) : null;
 for (const [label, query] of settings.filter(([l]) => !only || only.test(l))) {
   const page = await browser.newPage();
@@ -74,7 +75,6 @@ for (const [label, query] of settings.filter(([l]) => !only || only.test(l))) {
   }
   const status = await page.textContent('#status');
   const provider = await page.textContent('#provider');
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const fps = median(samples.slice(2).map((s) => s.fps));
   const shown = samples
     .slice(2)

@@ -33,6 +33,15 @@ export interface Dataset {
 export const CSV_USAGES = ['Training', 'PublicTest', 'PrivateTest'] as const;
 export type CsvUsage = (typeof CSV_USAGES)[number];
 
+/** Why a dataset file is left out (not an image, unreadable, no face, several faces): listed in `skipped`, the load goes on. */
+export class SkippedFile extends Error {}
+
+/** `decoding`'s failure (the file's: corrupt, unsupported) as a SkippedFile. */
+export const skipUnreadable = <T>(decoding: Promise<T>): Promise<T> =>
+  decoding.catch((e: unknown) => {
+    throw new SkippedFile((e as Error).message ?? String(e), { cause: e });
+  });
+
 export interface LoadOptions {
   usage?: CsvUsage;
   cache?: boolean;
@@ -43,6 +52,7 @@ export interface LoadOptions {
    * Turns an image file into 48×48 gray pixels, or null when it yields none (e.g. a face cropper over raw
    * photos); `tag` names it in the cache key. Default: the whole image, resized.
    */
+  /** A photo's 48×48 face (null: none); throws SkippedFile for a photo to leave out, anything else stops the load. */
   decoder?: { tag: string; decode(file: string): Promise<Uint8Array | null> };
 }
 
@@ -157,13 +167,15 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
     while (next < sortedFiles.length) {
       const i = next++;
       try {
-        if (!IMAGE_EXT.test(sortedFiles[i])) throw new Error('not an image file');
-        const px = decoder ? await decoder.decode(sortedFiles[i]) : await decodeGray(sortedFiles[i], IMAGE_SIZE);
-        if (!px) throw new Error('no face found');
+        if (!IMAGE_EXT.test(sortedFiles[i])) throw new SkippedFile('not an image file');
+        const px = decoder ? await decoder.decode(sortedFiles[i]) : await skipUnreadable(decodeGray(sortedFiles[i], IMAGE_SIZE));
+        if (!px) throw new SkippedFile('no face found');
         images.set(px, i * PIXELS);
         ok[i] = 1;
       } catch (e) {
-        skipped.push({ file: sortedFiles[i], reason: (e as Error).message.split('\n')[0] });
+        // A file that cannot be read is skipped and said; a failure of fer's own (a detector, a bug) stops the load.
+        if (!(e instanceof SkippedFile)) throw e;
+        skipped.push({ file: sortedFiles[i], reason: e.message.split('\n')[0] });
       }
       done++;
       if (done % 1000 === 0 || (decoder && done % 20 === 0)) options.onProgress?.(done, sortedFiles.length);

@@ -168,12 +168,25 @@ async function* videoResults(
   });
   const tracker = createTracker({ smooth: o.smooth });
   try {
-    for await (const { image, result } of orderedMap(videoFrames(file, o.fps), o.concurrency, frameResult)) {
+    for await (const { image, result } of orderedMap(readFrames(file, o.fps), o.concurrency, frameResult)) {
       const r: PredictResult = { ...result, faces: tracker.update(result.faces, result.frame / o.fps) };
       if (o.annotate) r.annotated = await writeAnnotated(image, r.faces, o.annotate, nameFor(file, r.frame));
       yield r;
     }
   } catch (e) {
-    yield { input: file, faces: [], error: (e as Error).message }; // an input that could not be read
+    // Only the video's own reading makes it an unreadable input; a failure of the models or of writing is fer's.
+    if (!(e instanceof UnreadableVideo)) throw e;
+    yield { input: file, faces: [], error: e.message };
+  }
+}
+
+/** A video that could not be read (or stopped being readable): its one line, as the input's error. */
+class UnreadableVideo extends Error {}
+
+async function* readFrames(file: string, fps: number): AsyncGenerator<RawImage> {
+  try {
+    yield* videoFrames(file, fps);
+  } catch (e) {
+    throw new UnreadableVideo((e as Error).message ?? String(e), { cause: e });
   }
 }

@@ -4,6 +4,7 @@
  * model trained on these crops sees at inference what it saw in training.
  */
 import { decodeRgb } from '../io/image.js';
+import { SkippedFile, skipUnreadable } from '../data/dataset.js';
 import { findFaces } from './predict.js';
 import { alignFace, MIN_CONFIDENCE, releaseFaceNets, resolveDetector, retainFaceNets, type Detector } from '../detect/faces.js';
 
@@ -20,7 +21,7 @@ export interface FaceCropOptions {
 export interface FaceCropper {
   /** Names the cropper in the dataset cache key: other options, other crops. */
   tag: string;
-  /** The photo's face, 48×48 gray; null when it has none. Throws (with the reason) for a skipped photo. */
+  /** The photo's face, 48×48 gray; null when it has none. Throws SkippedFile (with the reason) for a skipped photo. */
   decode(file: string): Promise<Uint8Array | null>;
   stats: { photos: number; noFace: number; severalFaces: number };
   release(): Promise<void>;
@@ -41,14 +42,14 @@ export function faceCropper(o: FaceCropOptions = {}): FaceCropper {
     async decode(file) {
       stats.photos++;
       // A tight face crop among the photos is found inside a border, and aligned there.
-      const { faces, image } = await findFaces(await decodeRgb(file), { detector, upsample: o.upsample });
+      const { faces, image } = await findFaces(await skipUnreadable(decodeRgb(file)), { detector, upsample: o.upsample });
       if (faces.length === 0) {
         stats.noFace++;
         return null;
       }
       if (faces.length > 1) {
         stats.severalFaces++;
-        if (multi === 'skip') throw new Error(`${faces.length} faces (--multi-face skip)`);
+        if (multi === 'skip') throw new SkippedFile(`${faces.length} faces (--multi-face skip)`);
       }
       const largest = faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
       return alignFace(image, largest);

@@ -97,12 +97,14 @@ const extent = (pts: Point[]) => {
   return { cx: b.x + b.width / 2, cy: b.y + b.height / 2, size: Math.max(b.width, b.height) };
 };
 
+const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
 /**
  * `faces` checked as a predictor's faces (each with a box and its landmark points, finite numbers), for options a
  * user passes back in: a UsageError naming `what` and what it got, not a TypeError deep inside.
  */
 export function checkFaces(faces: unknown, what: string): asserts faces is DetectedFace[] {
-  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const num = finite;
   const point = (p: unknown) => typeof p === 'object' && p !== null && num((p as Point).x) && num((p as Point).y);
   const face = (f: unknown) => {
     if (typeof f !== 'object' || f === null) return false;

@@ -204,6 +204,18 @@ function checkResumedBatch(state: LoopState, batches: number, ckptDir: string): 
   });
 }
 
+/** Runs (by their event sinks) told that their curves.png could not be drawn. */
+const curvesUndrawn = new WeakSet<object>();
+
+/** The run's curves.png redrawn. The plot is a view of metrics.jsonl: a failure is said once a run, and training goes on. */
+async function drawCurves(out: string, emit: (e: TrainEvent) => void): Promise<void> {
+  await writeCurves(out).catch((e: unknown) => {
+    if (!curvesUndrawn.has(emit))
+      emit({ type: 'note', message: `curves.png not written: ${String((e as Error).message ?? e).split('\n')[0]}` });
+    curvesUndrawn.add(emit);
+  });
+}
+
 async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested: TrainOptions, run: TrainRunOptions): Promise<TrainResult> {
   const out = run.out;
   const ckptDir = path.join(out, 'checkpoint');
@@ -289,7 +301,7 @@ async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested:
     history.push(metrics);
     await saveCheckpoint();
     faultPoint('epoch:checkpoint');
-    await writeCurves(out).catch(() => undefined);
+    await drawCurves(out, emit);
     emit({ type: 'epoch', metrics, best });
     if (options.patience > 0 && state.epoch - state.bestEpoch >= options.patience) {
       const bestAt = `best ${(state.bestValAcc * 100).toFixed(2)}% at epoch ${state.bestEpoch}`;

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadDataset } from '../../src/data/dataset.js';
+import { loadDataset, SkippedFile, skipUnreadable } from '../../src/data/dataset.js';
 import { composeCrop, makeBatch, randomAffine, randomCrop, PREPROCESS, ttaAffines, viewBatch } from '../../src/data/augment.js';
 import { CLASSES } from '../../src/data/classes.js';
 import { UsageError } from '../../src/errors.js';
@@ -33,6 +33,24 @@ describe('folder datasets', () => {
     const ds = await loadDataset(root, { cache: false });
     expect(ds.size).toBe(6);
     expect(ds.skipped.map((s) => path.basename(s.file)).sort()).toEqual(['broken.jpg', 'notes.txt']);
+  });
+
+  it("a photo decoder's skip is listed; any other failure of it (a detector's, a bug) stops the load", async () => {
+    const root = path.join(FIXTURE_DATA, 'val');
+    const skipping = { tag: 't1', decode: async () => Promise.reject(new SkippedFile('2 faces (--multi-face skip)')) };
+    await expect(loadDataset(root, { cache: false, decoder: skipping })).rejects.toThrow(/none of the 70 files .* with a face/);
+    let n = 0;
+    const failing = {
+      tag: 't2',
+      decode: async () => {
+        if (++n === 5) throw new TypeError("Cannot read properties of undefined (reading 'box')");
+        return new Uint8Array(48 * 48);
+      },
+    };
+    // before: the TypeError became a "skipped" photo and the load went on
+    await expect(loadDataset(root, { cache: false, decoder: failing })).rejects.toThrow(TypeError);
+    const unreadable = { tag: 't3', decode: (f: string) => skipUnreadable(Promise.reject(new Error(`${f}: corrupt`))) };
+    await expect(loadDataset(root, { cache: false, decoder: unreadable })).rejects.toThrow(UsageError);
   });
 
   it('uses the cache on the second load with identical content', async () => {

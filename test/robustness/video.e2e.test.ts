@@ -13,6 +13,7 @@ import { cli } from '../commands/cli.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
 import { parseProbe, probeVideo, uprightSize, videoFrames } from '../../src/io/video.js';
 import type { RawImage } from '../../src/io/image.js';
+import { predictBatch, predictManyOptionsSchema } from '../../src/predict/batch.js';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const FACE = path.join(FIXTURE_DATA, 'val', 'happy', 'PublicTest_10130075.jpg');
@@ -42,6 +43,35 @@ describe.skipIf(!hasFfmpeg)('video inputs', () => {
     expect(n).toBe(2);
     expect(Date.now() - t0).toBeLessThan(25_000); // 6 s here on 2 busy cores; the old reader took 64 s
   }, 120_000);
+
+  it("a failure of fer's own on a frame (the classifier's) is thrown, not reported as an unreadable video", async () => {
+    const clip = path.join(tmp(), 'face.mp4');
+    ffmpeg('-loop', '1', '-i', FACE, '-t', '1', '-r', '5', '-vf', 'scale=96:96', '-c:v', 'mpeg4', clip);
+    const broken = {
+      kind: 'onnx' as const,
+      path: 'broken',
+      classes: ['a', 'b'],
+      provider: 'cpu',
+      trainPrior: null,
+      classify: () => Promise.reject(new RangeError('the classifier broke')),
+      release: async () => {},
+    };
+    const o = predictManyOptionsSchema.parse({ concurrency: 1, fps: 5 });
+    const seen: unknown[] = [];
+    const run = async () => {
+      for await (const r of predictBatch([clip], broken as never, { ...o, detect: false })) seen.push(r);
+    };
+    await expect(run()).rejects.toThrow(/the classifier broke/);
+    expect(seen).toEqual([]); // before: one result, { error: 'the classifier broke' }, as if the clip were unreadable
+    // the video's own failure stays a result
+    const cut = path.join(tmp(), 'cut.mp4');
+    writeFileSync(cut, readFileSync(clip).subarray(0, 300));
+    const results: { error?: string }[] = [];
+    for await (const r of predictBatch([cut], broken as never, { ...o, detect: false })) results.push(r);
+    expect(results).toEqual([
+      expect.objectContaining({ input: cut, faces: [], error: expect.stringMatching(/not a readable video|no frame/) }),
+    ]);
+  });
 
   it('a video that decodes to no frame is a message and exit 2, not silence and 0', async () => {
     const good = path.join(tmp(), 'ok.mkv');

@@ -3,7 +3,7 @@
  * should, an interrupted-then-resumed run ends with exactly the weights of an uninterrupted one, and
  * distillation changes training only through its loss.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, vi } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,16 @@ import { train, type TrainEvent } from '../../src/train/fit.js';
 import { trainOptionsSchema } from '../../src/train/options.js';
 import { defaultMetadata, loadModel, saveModel } from '../../src/model/io.js';
 import { FIXTURE_DATA, fixtureModel, killChannels, nthLayer, saveFixtureModel } from '../fixture-model.js';
+
+// Runs whose curves.png fails to draw (as a renderer's failure would), for the test of its note.
+const failCurves = vi.hoisted(() => new Set<string>());
+vi.mock('../../src/train/curves.js', async (actual) => {
+  const m = await actual<typeof import('../../src/train/curves.js')>();
+  return {
+    ...m,
+    writeCurves: (dir: string) => (failCurves.has(dir) ? Promise.reject(new Error('render failed\nat …')) : m.writeCurves(dir)),
+  };
+});
 
 const hasNative = registerNativeBackend();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-train-'));
@@ -58,6 +68,16 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
     expect(r.history).toHaveLength(1);
     expect(Number.isFinite(r.history[0].loss)).toBe(true);
     expect(notes.join('\n')).toMatch(/native whole training step/);
+  });
+
+  it('a curves.png that cannot be written is said once, and training goes on (it was swallowed)', async () => {
+    const out = tmp();
+    failCurves.add(out);
+    const o = trainOptionsSchema.parse({ epochs: 2, batchSize: 64, seed: 3 });
+    const notes: string[] = [];
+    const r = await train(ds, null, o, { out, onEvent: (e) => e.type === 'note' && notes.push(e.message) });
+    expect(r.history).toHaveLength(2);
+    expect(notes.filter((n) => n.startsWith('curves.png not written: '))).toHaveLength(1);
   });
 
   it('interrupt + resume reaches the same weights as an uninterrupted run', async () => {

@@ -155,9 +155,9 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
       await q.dispose(); // in the same tick: it waits for the call in flight
       const faces = (await pending).faces.length;
       const after = await q.predict(img).catch((e: Error) => e.message);
-      const r = await fer.createPredictor();
-      const badFollow = await r.predict(img, { follow: [{ box: null, landmarks: [] }] }).catch((e: Error) => e.message);
-      await r.dispose();
+      const other = await fer.createPredictor();
+      const badFollow = await other.predict(img, { follow: [{ box: null, landmarks: [] }] }).catch((e: Error) => e.message);
+      await other.dispose();
       const badThreshold = await fer.createPredictor({ minConfidence: 3 }).catch((e: Error) => e.message);
       return { refused, faces, after, badFollow, badThreshold };
     });
