@@ -18,6 +18,7 @@ import { ERRNO, UsageError } from '../errors.js';
 import type { Classifier } from './classifier.js';
 import {
   annotationNamer,
+  atOwnSize,
   isVideo,
   predictImage,
   predictRaw,
@@ -27,7 +28,7 @@ import {
   type PredictOptions,
 } from './predict.js';
 import { createTracker, DEFAULT_SMOOTH_SECONDS } from './track.js';
-import type { PredictResult, UnreadableInput } from './types.js';
+import type { PredictResult, PredictTimings, UnreadableInput } from './types.js';
 
 export const predictManyOptionsSchema = z.object({
   /**
@@ -42,8 +43,8 @@ export const predictManyOptionsSchema = z.object({
     .min(1)
     .max(64)
     .default(Math.min(64, 2 * Math.max(1, os.availableParallelism()))),
-  /** Video: frames per second to analyze. */
-  fps: z.number().positive().default(5),
+  /** Video: frames per second to analyze (at most 120: above a video's own rate ffmpeg repeats its frames). */
+  fps: z.number().positive().max(120).default(5),
   /** Video: each face is tracked across frames (`track`) and its emotion averaged over about this many seconds; 0 = each frame alone. */
   smooth: z.number().min(0).max(60).default(DEFAULT_SMOOTH_SECONDS),
   /** A folder to write each image (and video frame) into with its boxes, landmarks and labels, as PNG (`annotated` on the result). */
@@ -162,14 +163,16 @@ async function* videoResults(
     detector: o.detector === 'auto' && loadDlib() ? ('dlib' as const) : o.detector,
     borderRetry: false,
   };
-  const frameResult = async (image: RawImage, frame: number) => ({
-    image,
-    result: { input: file, frame, width: image.width, height: image.height, faces: await predictRaw(image, classifier, frameOptions) },
-  });
+  const frameResult = async (image: RawImage, frame: number) => {
+    const timings: PredictTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };
+    const faces = await predictRaw(image, classifier, frameOptions, timings);
+    return { image, result: { input: file, frame, time: frame / o.fps, ...atOwnSize(image, faces), timings } };
+  };
   const tracker = createTracker({ smooth: o.smooth });
   try {
     for await (const { image, result } of orderedMap(readFrames(file, o.fps), o.concurrency, frameResult)) {
-      const r: PredictResult = { ...result, faces: tracker.update(result.faces, result.frame / o.fps) };
+      const r: PredictResult = { ...result, faces: tracker.update(result.faces, result.time) };
+      if (r.faces.length === 0) r.error = 'no face found'; // as for a photo: a frame read, not an unreadable input
       if (o.annotate) r.annotated = await writeAnnotated(image, r.faces, o.annotate, nameFor(file, r.frame));
       yield r;
     }

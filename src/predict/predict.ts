@@ -2,7 +2,7 @@
  * Photos (and video frames) → faces with 68 landmarks → emotions. Each input is handled on its own: a bad
  * file yields an error entry and the batch goes on.
  */
-import { existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_INPUT_PIXELS, decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
 import { isFerFile } from '../io/output.js';
@@ -21,9 +21,24 @@ export { BORDER_RETRY_MAX_SIDE, CROPPED_FACE_MAX_SIDE, mapFaces } from './border
 export type PredictInput = string | Uint8Array | RawImage;
 
 // HEIC/HEIF are listed so that a folder of phone photos reports them (decoded when they hold AV1, else a message).
-// MPEG transport streams (.ts, .mts) are left out: in a folder those are as likely TypeScript sources; .m2ts is taken.
 const IMAGE_EXT = /\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|bmp|avif|heic|heif)$/i;
 const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v|mpe?g|3gp|3g2|wmv|flv|ogv|m2ts)$/i;
+// MPEG transport streams (.ts, .mts: camcorders' AVCHD) share their names with TypeScript sources: they are videos
+// when their bytes say so (a packet's sync byte 0x47 at 0 and 188).
+const TS_EXT = /\.m?ts$/i;
+
+function isTransportStream(f: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(f, 'r');
+    const head = Buffer.alloc(189);
+    return readSync(fd, head, 0, 189, 0) === 189 && head[0] === 0x47 && head[188] === 0x47;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 /** A folder's entries; a subfolder (not `top`) that cannot be listed gives null, a given folder its error. */
 function listFolder(dir: string, top: boolean) {
@@ -52,7 +67,7 @@ export function expandInputs(inputs: string[], o: { recursive?: boolean } = {}):
       .flatMap((e) => {
         const f = path.join(dir, e.name);
         if (e.isDirectory()) return o.recursive && !e.name.startsWith('.') ? walk(f) : [];
-        if (VIDEO_EXT.test(e.name)) return [f];
+        if (isVideo(f)) return [f];
         return IMAGE_EXT.test(e.name) && !isFerFile(f) ? [f] : [];
       });
   };
@@ -63,7 +78,8 @@ export function expandInputs(inputs: string[], o: { recursive?: boolean } = {}):
 export const hasSubfolders = (dir: string): boolean =>
   existsSync(dir) && statSync(dir).isDirectory() && readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
 
-export const isVideo = (f: string) => VIDEO_EXT.test(f);
+/** A video by its name, or for .ts/.mts by its first bytes (an MPEG transport stream, not a TypeScript source). */
+export const isVideo = (f: string) => VIDEO_EXT.test(f) || (TS_EXT.test(f) && isTransportStream(f));
 
 export interface PredictOptions extends DetectOptions {
   /** false: no face detection, the whole image is one face (already-cropped faces). */
@@ -204,6 +220,8 @@ export async function decodeInput(input: PredictInput): Promise<RawImage> {
   try {
     return await decodeEncoded(input);
   } catch (e) {
+    if (typeof input === 'string' && isVideo(input))
+      throw new UsageError(`predict: ${input}: a video; predict() takes one image, predictMany() reads a video's frames`, { cause: e });
     const what = typeof input === 'string' ? input : `${input.length}-byte buffer`;
     throw new UsageError(`predict: ${what}: ${describeDecodeError(e, input)}`, { cause: e });
   }

@@ -34,7 +34,7 @@ interface Track {
 export const DEFAULT_SMOOTH_SECONDS = 0.5;
 
 export interface FaceTracker {
-  /** The faces of the frame at `time` seconds (frames in order), each with its track and smoothed emotion. */
+  /** The faces of the frame at `time` seconds (frames in order), each with its track and smoothed emotion, in track order. */
   update<F extends { box: Box } & Labelled>(faces: F[], time: number): TrackedFace<F>[];
 }
 
@@ -59,7 +59,8 @@ export function createTracker(o: TrackOptions = {}): FaceTracker {
         faceTrack.set(i, tracks[j]);
         taken.add(j);
       }
-      return faces.map((f, i) => {
+      // In track order: a face keeps its place (its row, its colour on the page) whatever order the detector gives.
+      const tracked = faces.map((f, i) => {
         const names = Object.keys(f.probabilities);
         const p = names.map((n) => f.probabilities[n]);
         let t = faceTrack.get(i);
@@ -74,6 +75,8 @@ export function createTracker(o: TrackOptions = {}): FaceTracker {
         }
         return { ...labelFaces([f], t.probs, names)[0], track: t.id };
       });
+      // oxlint-disable-next-line unicorn/no-array-sort -- `tracked` is this call's own array
+      return tracked.sort((a, b) => a.track - b.track);
     },
   };
 }

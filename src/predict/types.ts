@@ -25,8 +25,10 @@ export interface PredictTimings {
 export interface PredictResult {
   /** `predictMany`, `fer predict`: the input's path (absent for bytes or pixels). */
   input?: string;
-  /** Video: the frame's index at the `fps` it was read at. */
+  /** Video: the frame's index at the `fps` it was read at (not the video's own frame number). */
   frame?: number;
+  /** Video: the frame's time in seconds from the start (`frame / fps`). */
+  time?: number;
   width: number;
   height: number;
   faces: FaceResult[];
@@ -43,6 +45,7 @@ export interface PredictResult {
 export interface UnreadableInput {
   input?: string;
   frame?: number;
+  time?: undefined;
   width?: undefined;
   height?: undefined;
   /** Empty. */

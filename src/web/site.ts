@@ -287,6 +287,12 @@ export async function serveSite(
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Connections still open (a tab keeping its socket, a half-sent request) are closed too: server.close()
+    // alone waited for them, and Ctrl-C on `fer serve` did nothing while a client held one.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

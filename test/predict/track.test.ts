@@ -10,12 +10,18 @@ const face = (x: number, p: number[]) => {
 };
 
 describe('createTracker', () => {
-  it('keeps each face its id while it moves a little, whatever the order of the faces', () => {
+  it('keeps each face its id while it moves a little, and its place, whatever the order the detector gives', () => {
     const t = createTracker({ smooth: 0 });
     const a = t.update([face(0, [1, 0]), face(200, [0, 1])], 0);
     const b = t.update([face(205, [0, 1]), face(4, [1, 0])], 0.2);
-    expect(a.map((f) => f.track)).toEqual([1, 2]);
-    expect(b.map((f) => f.track)).toEqual([2, 1]);
+    expect(a.map((f) => [f.track, f.box.x])).toEqual([
+      [1, 0],
+      [2, 200],
+    ]);
+    expect(b.map((f) => [f.track, f.box.x])).toEqual([
+      [1, 4],
+      [2, 205],
+    ]);
   });
 
   it('a face unseen for longer than `keep` starts a new track; a far box is a new face', () => {

@@ -6,6 +6,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { cli } from '../commands/cli.js';
@@ -67,6 +68,18 @@ describe('fer serve: hostile requests', () => {
     expect((await get(port, '/', 'POST')).status).toBe(405);
     expect((await get(port, '/sub/a.txt')).body).toBe('inside');
     expect(readFileSync(path.join(root, 'secret.txt'), 'utf8')).toBe('outside');
+  });
+
+  it('close() does not wait for a client holding a half-sent request (Ctrl-C on fer serve waited for it)', async () => {
+    const own = await serveSite(site);
+    const port = (own.server.address() as { port: number }).port;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.on('connect', resolve));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n'); // no blank line: the request never ends
+    const closed = own.close().then(() => 'closed');
+    const waited = new Promise((resolve) => setTimeout(() => resolve('still open after 3 s'), 3000));
+    expect(await Promise.race([closed, waited])).toBe('closed');
+    socket.destroy();
   });
 
   it('a busy port or a host that is not there is one line, exit 2', async () => {

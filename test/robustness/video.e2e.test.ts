@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { cli } from '../commands/cli.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
-import { parseProbe, probeVideo, uprightSize, videoFrames } from '../../src/io/video.js';
-import type { RawImage } from '../../src/io/image.js';
+import { fitFrames, parseProbe, probeVideo, uprightSize, videoFrames } from '../../src/io/video.js';
+import { MAX_PIXELS, type RawImage } from '../../src/io/image.js';
 import { predictBatch, predictManyOptionsSchema } from '../../src/predict/batch.js';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
@@ -21,15 +21,29 @@ const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-video-'));
 const ffmpeg = (...args: string[]) => execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
 
 describe.skipIf(!hasFfmpeg)('video inputs', () => {
-  it('an 8000×8000 video is refused before decoding (one message, exit 2, within seconds)', async () => {
+  it('an 8000×8000 video is read shrunk to the pixel limit, as a photo is, and reported at its own size', async () => {
     const f = path.join(tmp(), 'big.mkv');
     ffmpeg('-f', 'lavfi', '-i', 'color=c=gray:s=8000x8000:d=0.2:r=5', '-c:v', 'mjpeg', f);
-    const t0 = Date.now();
-    const r = await cli('predict', f, '--json');
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stdout + r.stderr).toMatch(/video frames too large \(8000×8000, over the 50-megapixel limit\)/);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    const frames = await readFrames(f);
+    expect(frames).toHaveLength(1);
+    expect(frames[0].width * frames[0].height).toBeLessThanOrEqual(MAX_PIXELS);
+    expect(frames[0].scaledFrom).toEqual({ width: 8000, height: 8000 });
+    const r = await cli('predict', f, '--json', '--no-detect');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ width: 8000, height: 8000, frame: 0, time: 0 });
   }, 60_000);
+
+  it('frames over the largest image fer reads are refused before decoding, one line', () => {
+    expect(() => fitFrames({ width: 20_000, height: 20_000, rotation: 0 })).toThrow(
+      /video frames too large \(20000×20000, over the 268-megapixel limit\)/,
+    );
+    expect(fitFrames({ width: 8000, height: 7000, rotation: 0 })).toEqual({
+      width: 7558,
+      height: 6614,
+      scaledFrom: { width: 8000, height: 7000 },
+    });
+    expect(fitFrames({ width: 640, height: 480, rotation: 90 })).toEqual({ width: 480, height: 640 });
+  });
 
   it('frames are read in time linear in their size: two 3000×3000 frames in seconds, not a minute', async () => {
     const f = path.join(tmp(), 'large.mkv');

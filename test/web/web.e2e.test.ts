@@ -278,6 +278,8 @@ describe.skipIf(!hasChromium() || !hasFfmpeg())('fer export web in headless Chro
   it('the page goes on after a bad file (the next photo clears the error), and the camera pressed again stops its old stream', async () => {
     await page.setInputFiles('#file', { name: 'bad.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not an image') });
     await expect.poll(() => page.getAttribute('#status', 'class'), { timeout: 10_000 }).toBe('error');
+    // the camera's last faces are not left as the result of a file that did not open
+    expect(JSON.parse((await page.textContent('#fer-result'))!)).toMatchObject({ source: null, faces: [] });
     await page.setInputFiles('#file', path.join(site, 'two-faces.png'));
     await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toMatch(/^photo: 2 faces/);
     expect(await page.getAttribute('#status', 'class')).toBe('muted');

@@ -162,8 +162,14 @@ async function frame(): Promise<void> {
 }
 
 function showError(e: unknown): void {
-  status.textContent = `error: ${(e as Error).message ?? e}`;
+  const message = `${(e as Error).message ?? e}`;
+  status.textContent = `error: ${message}`;
   status.className = 'error';
+  // Nothing shown any more (a file that failed to open stopped the camera): no earlier faces are left as the result.
+  if (source === null) {
+    bars.replaceChildren();
+    resultEl.textContent = JSON.stringify({ source, faces: [], error: message });
+  }
 }
 
 /** The camera's stream (its light goes off) or a video file, whichever the page shows, stopped. */
