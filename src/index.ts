@@ -32,7 +32,7 @@ export { resolvePrior, shiftPrior, trainedPrior, FER2013_TRAIN_COUNTS, type Prio
 export { magnitudeMask, twoFourMask, scheduledSparsity, compressionRatio, sparsityReport } from './prune/prune.js';
 export { quantize, dequantize, fakeQuantize, toFloat16, roundTripFloat16 } from './quantize/quantize.js';
 export { PRECISIONS, INT8_TARGETS, type Precision, type Int8Target } from './onnx/precision.js';
-export { exportOnnx, defaultOnnxFile, exportNeedsSample, type ExportOptions, type ExportResult } from './convert/export.js';
+export { exportOnnx, type ExportOptions, type ExportResult } from './convert/export.js';
 export { inspectOnnx } from './onnx/inspect.js';
 export { createSession, availableProviders } from './runtime/ort.js';
 export { evaluateOnnx } from './eval/evaluate-onnx.js';
@@ -56,10 +56,7 @@ export {
   type PredictTimings,
   type UnreadableInput,
 } from './predict/predictor.js';
-export { expandInputs, isVideo, CROPPED_FACE_MAX_SIDE } from './predict/predict.js';
-export { predictTally, type PredictTally } from './predict/tally.js';
 export { MIN_CONFIDENCE } from './detect/faces.js';
-export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
 export { renderReport, reportSections, writeReport, type ReportResult } from './report/report.js';
 // The stage functions that take or return a tfjs model, typed with LayersModelLike (no tfjs .d.ts in the root entry).
 export {
@@ -90,103 +87,38 @@ export {
   type Spread,
 } from './bench/interleave.js';
 export { benchResultSchema, type BenchRow, type BenchResult } from './bench/schema.js';
-export { benchCells, benchText, markdownTable, summaryColumns, type BenchColumn } from './bench/table.js';
+export { benchText } from './bench/table.js';
 // `fer bench` as a stage function: the models chosen, the provider, accuracy data, bench.json and bench.png.
-export { bench, benchOptionsSchema, defaultBenchModels, type BenchOptions, type BenchHooks } from './bench/run.js';
+export { bench, benchOptionsSchema, type BenchOptions, type BenchHooks } from './bench/run.js';
 export { writeBenchPng } from './bench/chart.js';
-// The CLI's verbs as stage functions (issue 35), and what the commands take from the library besides them.
-export {
-  quantizeModel,
-  quantizeOptionsSchema,
-  checkQuantizeOptions,
-  qatRunDir,
-  type QuantizeOptions,
-  type QuantizeResult,
-} from './compress/quantize.js';
-export {
-  pruneModelDir,
-  slimModel,
-  pruneOptionsSchema,
-  checkPruneOptions,
-  type PruneOptions,
-  type PruneResult,
-  type SlimResult,
-} from './compress/prune.js';
+// The CLI's verbs as stage functions (issue 35); what only the commands need besides them is in cli-support.ts.
+export { quantizeModel, quantizeOptionsSchema, type QuantizeOptions, type QuantizeResult } from './compress/quantize.js';
+export { pruneModelDir, slimModel, pruneOptionsSchema, type PruneOptions, type PruneResult, type SlimResult } from './compress/prune.js';
 export { type CompressHooks } from './compress/finetune.js';
-export { recoverySchema, type RecoveryOptions } from './compress/options.js';
 export { averageModels, averageOptionsSchema, type AverageOptions, type AverageResult } from './train/average-models.js';
-export {
-  evaluate,
-  evaluateOptionsSchema,
-  modelClasses,
-  modelDataClasses,
-  type EvaluateOptions,
-  type EvaluateResult,
-} from './eval/evaluate-data.js';
+export { evaluate, evaluateOptionsSchema, type EvaluateOptions, type EvaluateResult } from './eval/evaluate-data.js';
 export { type EvalResult } from './eval/evaluate.js';
-export {
-  resolveRunInputs,
-  runInputsSchema,
-  checkRunOut,
-  checkNoCheckpoint,
-  checkConvBf16,
-  convBf16,
-  trainRun,
-  type TrainRunHooks,
-  type RunSource,
-  type RunInputs,
-  type RunInputsRequest,
-} from './train/run.js';
+export { resolveRunInputs, trainRun, type TrainRunHooks, type RunSource, type RunInputs, type RunInputsRequest } from './train/run.js';
 export { GRANULARITIES, PRUNE_PATTERNS, PRUNE_SCOPES } from './train/options.js';
 export { loadData, CSV_USAGES, type CsvUsage, type DataLoader, type LoadOptions } from './data/dataset.js';
-export { TTA_MODES, TRAIN_AUGMENT, type Tta } from './data/augment.js';
+export { TTA_MODES, type Tta } from './data/augment.js';
 export { readClassMap } from './data/class-map.js';
 export { parseClassList, type ClassSpec } from './data/classes.js';
-export {
-  DEFAULT_MODEL,
-  DEFAULT_ONNX,
-  SAMPLE_DATA,
-  SHIPPED_MODELS,
-  TEACHERS_DIR,
-  modelName,
-  resolveModel,
-  resolveTeacher,
-  resolveTeachers,
-  modelSchema,
-  classifierSchema,
-} from './model/default.js';
+export { DEFAULT_MODEL, DEFAULT_ONNX, SHIPPED_MODELS, resolveModel, resolveTeacher } from './model/default.js';
 export { faceCropper, MULTI_FACE, type MultiFace } from './predict/crops.js';
 // `fer train --detect`'s data: the photo source checked and loaded with each face cropped (trainRun's loadData hook).
-export {
-  checkPhotoSource,
-  photoLoader,
-  photoRunData,
-  photoRunInputsSchema,
-  photoSourceSchema,
-  resolvePhotoRunInputs,
-  type PhotoRunSource,
-} from './predict/photo-data.js';
+export { checkPhotoSource, photoRunData, resolvePhotoRunInputs, type PhotoRunSource } from './predict/photo-data.js';
 export { exportOptionsSchema } from './convert/options.js';
 export { exportWeb, serveSite } from './web/site.js';
 // `fer compress` (issue 36 item 2): the variant search, its choice rule and its report.
 export {
   compressModel,
   compressOptionsSchema,
-  planVariants,
-  STATE_FILE as COMPRESS_STATE_FILE,
   type CompressOptions,
   type CompressProgress,
   type CompressStageHooks,
 } from './compress/search.js';
-export {
-  chooseVariant,
-  paretoFront,
-  dropPoints,
-  COMPRESS_TARGETS,
-  type CompressTarget,
-  type VariantMeasure,
-  type Choice,
-} from './compress/choose.js';
+export { chooseVariant, paretoFront, COMPRESS_TARGETS, type CompressTarget, type VariantMeasure, type Choice } from './compress/choose.js';
 export { type CompressResult, type VariantPlan, type VariantRecord } from './compress/compress-types.js';
 export { paretoMarkdown, paretoSvg } from './compress/pareto-report.js';
 // The text each command prints of its stage's result (--json prints the result), for a library user to print the same.
@@ -194,4 +126,4 @@ export { textTable } from './util/text-table.js';
 export { evaluationText } from './eval/text.js';
 export { exportText } from './convert/text.js';
 export { pruneText, slimText, quantizeText, compressText } from './compress/text.js';
-export { predictionText, resultSource, tallyText } from './predict/text.js';
+export { predictionText, tallyText } from './predict/text.js';
