@@ -1,4 +1,4 @@
-// The independent reference for fer's dlib path (test/predict/dlib.test.ts): dlib's own image loader and
+// The independent reference for fer's dlib path (test/predict/dlib.e2e.test.ts): dlib's own image loader and
 // its detector and shape predictor called as dlib's examples call them, printing JSON.
 //   fer_dlib_reference <image.png> <upsample> <shape_predictor_68_face_landmarks.dat>
 #include <dlib/image_io.h>

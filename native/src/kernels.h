@@ -5,7 +5,7 @@
 
 namespace fer {
 
-// Convolution geometry, in the order the JS side packs it (see src/engine/native/conv.ts).
+// Convolution geometry, in the order the JS side packs it (see src/engine/native/kernels/conv.ts).
 struct ConvParams {
   int n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups;
 };

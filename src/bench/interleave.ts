@@ -6,6 +6,7 @@
  * summarised (median, quartiles, min–max), so one run's ratio carries its own spread. Pure logic: the clock,
  * the CPU counter and the random source can be injected (the unit tests time hand-made runs).
  */
+import { UsageError } from '../errors.js';
 
 /** `rotate`: round r starts at model r (mod n); `random`: a fresh shuffle each round. */
 export const ROUND_ORDERS = ['rotate', 'random'] as const;
@@ -121,7 +122,7 @@ export async function interleave(groups: readonly (readonly InterleaveCase[])[],
       return u.user + u.system;
     });
   const n = groups[0]?.length ?? 0;
-  if (groups.some((g) => g.length !== n)) throw new Error('interleave: every group needs the same models');
+  if (groups.some((g) => g.length !== n)) throw new UsageError('interleave: every group needs the same models');
   const rounds = Math.max(1, o.duration ? o.rounds : Math.min(o.rounds, o.iterations ?? 50));
   const perRound = o.duration ? null : splitIterations(o.iterations ?? 50, rounds);
   const random = o.random ?? Math.random;

@@ -299,7 +299,7 @@ export function readJsonFile(file: string, what = path.basename(file)): unknown 
 
 const faultCounts = new Map<string, number>();
 /**
- * Fault injection for the kill test (test/robustness/kill.test.ts): with FER_FAULT_KILL=<point>#<n> the
+ * Fault injection for the kill test (test/robustness/kill.e2e.test.ts): with FER_FAULT_KILL=<point>#<n> the
  * process SIGKILLs itself the n-th time it passes <point>. No effect (one env lookup) otherwise.
  */
 export function faultPoint(point: string): void {

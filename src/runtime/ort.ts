@@ -230,5 +230,5 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
   };
 }
 
-/** Metadata properties stored in an ONNX model (read through the protobuf, not the session). */
+/** onnxruntime-node itself, for the modules that need its types or tensors (this file is its one import). */
 export { ort };

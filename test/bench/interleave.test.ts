@@ -4,6 +4,7 @@
  * No speed is asserted: every clock here is fake.
  */
 import { describe, it, expect } from 'vitest';
+import { UsageError } from '../../src/errors.js';
 import {
   interleave,
   median,
@@ -116,9 +117,10 @@ describe('interleave', () => {
     expect(t.times[0][1].map((r) => r.length)).toEqual([1, 1]);
   });
 
-  it('refuses groups with different numbers of models', async () => {
+  it("refuses groups with different numbers of models: a caller's usage error (exit 2), not fer's bug", async () => {
     const { cases } = fakeCases({ A: 1, B: 1 });
     await expect(interleave([cases, [cases[0]]], { rounds: 1, warmup: 0 })).rejects.toThrow(/same models/);
+    await expect(interleave([cases, [cases[0]]], { rounds: 1, warmup: 0 })).rejects.toThrow(UsageError);
   });
 });
 
