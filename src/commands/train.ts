@@ -1,8 +1,6 @@
 /** `fer train`: its flags, the data it loads (and crops with --detect), train/run.ts's run rules and trainRun(); printing. */
-import path from 'node:path';
 import { Command } from 'commander';
-import { trainOptionsSchema, type TrainOptions } from '../train/options.js';
-import { ModelError } from '../errors.js';
+import { trainOptionsSchema } from '../train/options.js';
 import { trainRun } from '../train/run.js';
 import { ARCHS } from '../model/archs.js';
 import type { TrainEvent } from '../train/fit.js';
@@ -122,23 +120,13 @@ export function trainCommand(): Command {
   return cmd;
 }
 
-/** A resumed run's options as run.json stores them: a bad value there is the file's fault (exit 3), not a flag's. */
-function storedOptions(stored: unknown, outDir: string): TrainOptions {
-  const parsed = trainOptionsSchema.safeParse(stored);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ModelError(`${path.join(outDir, 'run.json')}: options.${issue.path.join('.') || '?'}: ${issue.message}`, {
-    hint: 'the run cannot be resumed as it is; start a new one with another --out',
-  });
-}
-
 async function trainAction(flags: Flags): Promise<void> {
   const { data, val, usage, valUsage, detect, multiFace, json } = flags;
   // What the run reads and where: from the flags, or for --resume from its run.json (train/run.ts's rules).
   const source = { data, val, usage, valUsage, detect, multiFace };
   const r = resolvePhotoRunInputs({ out: flags.out, resume: flags.resume, source, options: flags, onNote: json ? undefined : note });
   const classes = typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined;
-  const options = r.stored ? storedOptions(r.stored, r.outDir) : trainOptionsSchema.parse({ ...flags, classes });
+  const options = r.stored ?? trainOptionsSchema.parse({ ...flags, classes });
   let print: ((e: TrainEvent) => void) | undefined; // made as training starts: its ETA counts from there
   const result = await trainRun(
     r,

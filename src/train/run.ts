@@ -12,13 +12,13 @@ import { isFerRunDir } from '../io/files.js';
 import { CSV_USAGES, isCsv, loadData, type CsvUsage, type Dataset } from '../data/dataset.js';
 import { readClassMap } from '../data/class-map.js';
 import type { ClassSpec } from '../data/classes.js';
-import { UsageError } from '../errors.js';
 import { useBackend } from '../engine/backend.js';
 import { NATIVE_BACKEND, setNativeConvBf16 } from '../engine/native/backend.js';
 import { resolveTeachers } from '../model/default.js';
 import { readRunFile, resumeRunSchema } from './checkpoint.js';
 import { train, type TrainResult } from './fit.js';
-import type { TrainOptions } from './options.js';
+import { trainOptionsSchema, type TrainOptions } from './options.js';
+import { ModelError, UsageError } from '../errors.js';
 import type { TrainEvent } from './types.js';
 
 /** The defaults of where a run goes and what it validates on (applied after --resume has filled in run.json's). */
@@ -53,8 +53,8 @@ export interface RunInputs<S extends RunSource> {
   outDir: string;
   /** `source` with run.json's values where it had none, `data` present, `valUsage` defaulted. */
   source: S & { data: string; valUsage: CsvUsage };
-  /** For --resume: the options the run started with (train with these). */
-  stored?: Record<string, unknown>;
+  /** For --resume: the options the run started with, as run.json stores them (train with these). */
+  stored?: TrainOptions;
 }
 
 /** The options a resumed run cannot change (its schedule depends on them). */
@@ -98,7 +98,17 @@ export function resolveRunInputs<S extends RunSource>(req: RunInputsRequest<S>):
       hint: 'validate on PublicTest (the default)',
     });
   }
-  return { outDir, source: source as RunInputs<S>['source'], stored };
+  return { outDir, source: source as RunInputs<S>['source'], stored: stored && storedOptions(stored, outDir) };
+}
+
+/** A resumed run's options as run.json stores them: a bad value there is the file's fault (exit 3), not a flag's. */
+function storedOptions(stored: unknown, outDir: string): TrainOptions {
+  const parsed = trainOptionsSchema.safeParse(stored);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ModelError(`${path.join(outDir, 'run.json')}: options.${issue.path.join('.') || '?'}: ${issue.message}`, {
+    hint: 'the run cannot be resumed as it is; start a new one with another --out',
+  });
 }
 
 /**

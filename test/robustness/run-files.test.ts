@@ -10,6 +10,8 @@ import path from 'node:path';
 import { cli } from '../commands/cli.js';
 import { FIXTURE_DATA } from '../fixture-model.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
+import { resolveRunInputs } from '../../src/train/run.js';
+import { ModelError } from '../../src/errors.js';
 
 const TRAIN_BACKEND = registerNativeBackend() ? 'native' : 'wasm';
 const VAL = path.join(FIXTURE_DATA, 'val');
@@ -89,5 +91,13 @@ describe('resume on edited or damaged run files', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/lock is not a lock file fer wrote/);
     rmSync(path.join(dir, 'lock'), { recursive: true });
+  });
+
+  it("the library's resolveRunInputs gives a resumed run's options parsed, and a bad one as the file's ModelError (exit 3)", () => {
+    const ok = resolveRunInputs({ resume: run, source: { data: undefined } });
+    expect(ok.stored).toMatchObject({ epochs: 2, batchSize: 35 });
+    const dir = edited('run.json', (t) => JSON.stringify({ ...JSON.parse(t), options: { ...JSON.parse(t).options, lr: -1 } }));
+    expect(() => resolveRunInputs({ resume: dir, source: { data: undefined } })).toThrow(ModelError);
+    expect(() => resolveRunInputs({ resume: dir, source: { data: undefined } })).toThrow(`${path.join(dir, 'run.json')}: options.lr:`);
   });
 });
