@@ -20,3 +20,4 @@ export { benchCells, markdownTable, summaryColumns, type BenchColumn } from './b
 export { exportNeedsSample, defaultOnnxFile } from './convert/export.js';
 export { defaultBenchModels } from './bench/run.js';
 export { modelClasses, modelDataClasses } from './eval/evaluate-data.js';
+export { timelineWriter } from './predict/timeline.js';

@@ -48,6 +48,7 @@ export {
   type TrackedFace,
 } from './predict/track.js';
 export { loadClassifier } from './predict/classifier.js';
+export { timelineSvg, writeTimeline, type TimelineOptions } from './predict/timeline.js';
 // One predict path for `fer predict` and the library (predictor.predictMany), its result types, and what the command prints with.
 export {
   predictManyOptionsSchema,

@@ -7,6 +7,7 @@ import { createPredictor, predictManyOptionsSchema, predictorOptionsSchema, type
 import { CROPPED_FACE_MAX_SIDE, expandInputs, hasSubfolders, isVideo } from '../predict/predict.js';
 import { predictTally } from '../predict/tally.js';
 import { predictionText, resultSource, tallyText } from '../predict/text.js';
+import { timelineWriter } from '../predict/timeline.js';
 import { UsageError } from '../errors.js';
 import { Progress } from './progress.js';
 import { classifierSchema } from '../model/default.js';
@@ -16,6 +17,8 @@ import { note, out, startEngine, withEngineOptions, showSchemaDefaults } from '.
 export const predictSchema = predictorOptionsSchema.extend(predictManyOptionsSchema.shape).extend({
   inputs: z.array(z.string()).min(1, 'give at least one image, folder or video'),
   recursive: z.boolean().default(false),
+  /** Video: a folder to write each video's emotions over time into, as <name>-timeline.png (predict/timeline.ts). */
+  timeline: z.string().min(1, 'give a folder').optional(),
   model: classifierSchema,
   json: z.boolean().default(false),
 });
@@ -27,7 +30,9 @@ function printResult(r: PredictManyResult, json: boolean): void {
   if (json) {
     const { timings, annotated: _annotated, ...rest } = r; // the path written is printed only as text
     out(JSON.stringify({ ...rest, timings }));
-  } else if (r.error && r.faces.length === 0) note(`${resultSource(r)}: ${r.error}${r.note ? ` (${r.note})` : ''}`);
+  } else if (r.frame != null && r.error === 'no face found')
+    out(`${resultSource(r)}: 0 faces`); // a frame's result, not a problem
+  else if (r.error && r.faces.length === 0) note(`${resultSource(r)}: ${r.error}${r.note ? ` (${r.note})` : ''}`);
   else out(predictionText(r));
 }
 
@@ -41,6 +46,7 @@ export function predictCommand(): Command {
     )
     .option('--tta <mode>', 'classify each face and its mirror image, average: flip | tencrop | none')
     .option('--annotate <dir>', 'write images with boxes, landmarks and labels here')
+    .option('--timeline <dir>', "video: write each video's emotions over time here, as <name>-timeline.png (a panel per face)")
     .option('--fps <n>', 'video: frames per second to analyze', num)
     .option(
       '--smooth <seconds>',
@@ -80,8 +86,11 @@ export function predictCommand(): Command {
         const hint = deeper ? 'folders are read one level deep; --recursive reads their subfolders too' : undefined;
         throw new UsageError('predict: no images or videos found in the inputs', { hint });
       }
+      const timelines = o.timeline ? timelineWriter(o.timeline, files.filter(isVideo)) : null;
+      const said = (file: string | null | undefined) => file && !o.json && out(`  timeline → ${file}`);
       // Photos run `concurrency` at a time, results printed in input order as they complete (predict/batch.ts).
       for await (const r of predictor.predictMany(files, predictManyOptionsSchema.parse(o))) {
+        said(await timelines?.add(r));
         tally.add(r);
         const still = !isVideo(r.input!);
         if (still) bar?.done();
@@ -89,6 +98,7 @@ export function predictCommand(): Command {
         if (still && r.annotated && !o.json) out(`  annotated → ${r.annotated}`);
         if (still) bar?.tick(tally.images, stills, 'predict', `${(tally.images / bar.seconds()).toFixed(1)} images/s`);
       }
+      said(await timelines?.finish());
     } finally {
       bar?.done();
       await predictor.dispose();

@@ -57,13 +57,14 @@ function plotFrame(
   title: string,
   [x0, x1, y0, y1]: [number, number, number, number],
   xLabel?: string,
+  right = 15,
 ): Frame {
   if (y1 - y0 < 1e-9) {
     y0 -= 0.5;
     y1 += 0.5;
   }
   const L = 55,
-    R = 15,
+    R = right,
     T = 30,
     B = 40;
   const px = (v: number) => x + L + ((v - x0) / Math.max(1e-9, x1 - x0)) * (w - L - R);
@@ -94,16 +95,18 @@ export function linePanel(
   h: number,
   title: string,
   series: Series[],
-  opts: { xLabel?: string; yMin?: number; yMax?: number } = {},
+  opts: { xLabel?: string; yMin?: number; yMax?: number; xMin?: number; xMax?: number; legendOutside?: boolean } = {},
 ): string {
   const all = series.flatMap((s) => s.points).filter(([, v]) => Number.isFinite(v));
   if (all.length === 0) return '';
-  const x0 = Math.min(...all.map((p) => p[0])),
-    x1 = Math.max(...all.map((p) => p[0]));
+  const x0 = opts.xMin ?? Math.min(...all.map((p) => p[0])),
+    x1 = opts.xMax ?? Math.max(...all.map((p) => p[0]));
   const y0 = opts.yMin ?? Math.min(...all.map((p) => p[1])),
     y1 = opts.yMax ?? Math.max(...all.map((p) => p[1]));
-  const { parts, px, py } = plotFrame(x, y, w, h, title, [x0, x1, y0, y1], opts.xLabel);
-  const R = 15,
+  // legendOutside: the legend gets its own column right of the plot, so no line runs under it
+  const legendW = opts.legendOutside ? 115 : 0;
+  const { parts, px, py } = plotFrame(x, y, w, h, title, [x0, x1, y0, y1], opts.xLabel, 15 + legendW);
+  const R = legendW ? -10 : 15, // the legend's line starts 110 px left of x + w - R
     T = 30;
   series.forEach((s, i) => {
     const pts = s.points.filter(([, v]) => Number.isFinite(v));

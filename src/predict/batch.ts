@@ -84,13 +84,7 @@ const nameOf = (x: PredictInput, i: number) => (typeof x === 'string' ? x : `ima
 function guardOutputs(inputs: readonly PredictInput[], annotate: string | undefined): void {
   for (const x of inputs) if (typeof x === 'string') protectInput(x);
   if (!annotate) return;
-  try {
-    mkdirSync(annotate, { recursive: true });
-    accessSync(annotate, constants.W_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`--annotate ${annotate}: cannot write there (${(code && ERRNO[code]) ?? code ?? String(e)})`);
-  }
+  checkWritableDir(annotate, '--annotate');
   const name = annotationNamer();
   const present = readdirSync(annotate);
   inputs.forEach((x, i) => {
@@ -101,6 +95,17 @@ function guardOutputs(inputs: readonly PredictInput[], annotate: string | undefi
       for (const f of present) if (frame.test(f)) checkOutputFile(path.join(annotate, f), '--annotate');
     }
   });
+}
+
+/** `dir` made if missing and writable, before any work: else a UsageError naming `what` (the flag) and why. */
+export function checkWritableDir(dir: string, what: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${what} ${dir}: cannot write there (${(code && ERRNO[code]) ?? code ?? String(e)})`);
+  }
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -53,6 +53,8 @@ describe.skipIf(!hasFfmpeg)('video inputs, as a hostile review found them', () =
     const text = await cli('predict', clip);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stderr).toMatch(/5 images\/frames, 0 faces, 5 without a face, 0 unreadable/);
+    expect(text.stdout).toContain(`${clip}#0: 0 faces`); // a frame's result on stdout, not a problem on stderr
+    expect(text.stderr).not.toMatch(/no face found/);
     const r = await cli('predict', clip, '--json');
     expect(r.code, r.stderr).toBe(0);
     const frames = lines(r.stdout);
@@ -96,6 +98,17 @@ describe.skipIf(!hasFfmpeg)('video inputs, as a hostile review found them', () =
     const r = await cli('predict', path.join(dir, 'cam.MTS'), '--json', '--no-detect');
     expect(r.code, r.stderr).toBe(0);
     expect(lines(r.stdout)).toHaveLength(5);
+  }, 60_000);
+
+  it("--timeline writes a PNG of each face's emotions over time per video, and says where", async () => {
+    const dir = tmp();
+    const clip = path.join(dir, 'face.mp4');
+    ffmpeg('-loop', '1', '-i', SCENE, '-t', '1', '-r', '5', '-c:v', 'mpeg4', '-q:v', '2', clip);
+    const r = await cli('predict', clip, '--timeline', path.join(dir, 'tl'));
+    expect(r.code, r.stderr).toBe(0);
+    const file = path.join(dir, 'tl', 'face-timeline.png');
+    expect(r.stdout).toContain(`  timeline → ${file}`);
+    expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
   }, 60_000);
 
   it('predict() on a video names it a video and points to predictMany', async () => {
