@@ -65,10 +65,19 @@ export function timelineSvg(frames: PredictResult[], o: TimelineOptions = {}): s
   const w = 960,
     panelH = 230,
     head = 34;
-  const tracks = tracksOf(frames)
-    .sort((a, b) => b.times.length - a.times.length || a.id - b.id)
-    .slice(0, o.maxTracks ?? 6)
-    .sort((a, b) => a.id - b.id);
+  // the most-seen tracks, shown in the order they appeared (their ids')
+  const seen = (t: TrackSeries) => t.times.length;
+  const all = tracksOf(frames);
+  const kept = new Set(
+    all
+      .map(seen)
+      .map((n, i) => [n, i])
+      // oxlint-disable-next-line unicorn/no-array-sort -- a fresh array
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+      .slice(0, o.maxTracks ?? 6)
+      .map(([, i]) => i),
+  );
+  const tracks = all.filter((_, i) => kept.has(i));
   const title = `<text x="${w / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" font-family="DejaVu Sans, Arial, sans-serif">${esc(o.title ?? frames[0]?.input ?? 'video')}</text>`;
   if (tracks.length === 0) {
     const none = `<text x="${w / 2}" y="${head + 40}" text-anchor="middle" font-size="13" font-family="DejaVu Sans, Arial, sans-serif">no face was tracked in ${frames.length} frame(s)</text>`;
