@@ -66,11 +66,10 @@ export function timelineSvg(frames: PredictResult[], o: TimelineOptions = {}): s
     panelH = 230,
     head = 34;
   // the most-seen tracks, shown in the order they appeared (their ids')
-  const seen = (t: TrackSeries) => t.times.length;
   const all = tracksOf(frames);
   const kept = new Set(
     all
-      .map(seen)
+      .map((t) => t.times.length)
       .map((n, i) => [n, i])
       // oxlint-disable-next-line unicorn/no-array-sort -- a fresh array
       .sort((a, b) => b[0] - a[0] || a[1] - b[1])
