@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { bench, benchOptionsSchema } from '../bench/run.js';
 import { benchText, markdownTable } from '../bench/table.js';
-import { withClassMap, note, out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
+import { withClassMap, note, out, refuseUnused, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary } from './printers.js';
 
 export const benchSchema = benchOptionsSchema.extend({
@@ -46,6 +46,10 @@ export function benchCommand(): Command {
   showSchemaDefaults(cmd, benchSchema);
   cmd.action(async (models: string[], flags) => {
     const o = benchSchema.parse({ ...flags, models });
+    refuseUnused(
+      cmd,
+      (['trtFp16', 'trtInt8', 'trtCacheDir'] as const).map((k) => [k, o.provider !== 'tensorrt', '--provider tensorrt']),
+    );
     const table = !o.json && !o.markdown;
     const result = await bench(o.models, o, {
       startEngine: (purpose) => startEngine(flags, purpose === 'export' || o.json),

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
 import { modelSchema } from '../model/default.js';
+import { UsageError } from '../errors.js';
 
 export function parseThreads(v: string): number {
   const n = Number(v);
@@ -131,4 +132,17 @@ export const withModelOption = (cmd: Command): Command =>
 export function interrupted<T extends { interrupted: boolean }>(r: T): r is T & { interrupted: true } {
   if (r.interrupted) process.exitCode = 130;
   return r.interrupted;
+}
+
+/**
+ * Flags given on the command line that do nothing in this invocation (`prune --ratio` without `--structured`, `export
+ * onnx --target` at fp32, …): a usage error naming the flag and what it applies to, where they were ignored without a
+ * word. `rules`: [option key, true when it does not apply here, what it applies to]. Defaults never count.
+ */
+export function refuseUnused(cmd: Command, rules: [key: string, unused: boolean, appliesTo: string][]): void {
+  for (const [key, unused, appliesTo] of rules) {
+    if (!unused || cmd.getOptionValueSource(key) !== 'cli') continue;
+    const flag = cmd.options.find((opt) => opt.attributeName() === key)?.long ?? key;
+    throw new UsageError(`${flag} does nothing here: it applies to ${appliesTo}`);
+  }
 }

@@ -7,7 +7,8 @@ import { photoLoader } from '../predict/photo-data.js';
 import { EVAL_FILES, evaluate, evaluateOptionsSchema } from '../eval/evaluate-data.js';
 import { evaluationText } from '../eval/text.js';
 import { modelSchema } from '../model/default.js';
-import { withClassMap, out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
+import { withClassMap, out, refuseUnused, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
+import { isCsv } from '../data/dataset.js';
 import { loadWithSummary, printJson } from './printers.js';
 import { checkOutputFile } from '../io/output.js';
 import { Progress } from './progress.js';
@@ -48,6 +49,7 @@ export function evalCommand(): Command {
   showSchemaDefaults(cmd, evalSchema);
   cmd.action(async (flags) => {
     const o = evalSchema.parse(flags);
+    refuseUnused(cmd, [['usage', !isCsv(o.data), 'CSV data (fer2013.csv)']]);
     // Checked before the engine starts (evaluate checks again before its work).
     if (o.out) for (const f of EVAL_FILES) checkOutputFile(path.join(o.out, f), '--out');
     if (!o.model.endsWith('.onnx') || o.detect) await startEngine(flags, o.json);

@@ -8,7 +8,7 @@ import { exportText } from '../convert/text.js';
 import { DEFAULT_ONNX, SAMPLE_DATA, resolveModel } from '../model/default.js';
 import { prepareOut } from '../io/files.js';
 import { modelSchema } from '../model/default.js';
-import { out, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
+import { out, refuseUnused, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
 import { exportWeb } from '../web/site.js';
 import { loadWithSummary, printJson } from './printers.js';
 
@@ -43,6 +43,10 @@ export function exportCommand(): Command {
   showSchemaDefaults(onnx, exportSchema);
   onnx.action(async (flags) => {
     const o = exportSchema.parse(flags);
+    refuseUnused(onnx, [
+      ['target', o.precision !== 'int8', '--precision int8'],
+      ['keepIoFloat32', o.precision !== 'fp16', '--precision fp16'],
+    ]);
     await startEngine(flags, true);
     const sample = exportNeedsSample({ ...o, int8Target: o.target }) ? await loadWithSummary(o.data, undefined, true) : undefined;
     const file = o.out ?? defaultOnnxFile(o.model, o.precision, o.target);

@@ -9,7 +9,9 @@ export function describeError(e: unknown): { message: string; exitCode: number; 
   if (e instanceof ZodError) {
     const i = e.issues[0];
     const flag = i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` : 'options';
-    return { message: `invalid ${flag}: ${i.message}`, exitCode: 2 };
+    // a flag that is not a number reaches the schema as NaN (its parser's Number()): say that, not zod's wording
+    const message = /expected number, received NaN/.test(i.message) ? 'not a number' : i.message;
+    return { message: `invalid ${flag}: ${message}`, exitCode: 2 };
   }
   if (e instanceof CommanderError) {
     // `fer`, `fer export` without their subcommand: commander has printed the help on stderr, which is the message

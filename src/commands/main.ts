@@ -4,6 +4,7 @@ import { packageVersion } from '../paths.js';
 import { clearProtectedInputs } from '../io/output.js';
 import { configureSharp } from '../io/image.js';
 import { reportError } from './handle-error.js';
+import { UsageError } from '../errors.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
@@ -36,6 +37,21 @@ export function buildProgram(): Command {
   ]) {
     program.addCommand(cmd);
   }
+  // `fer help export onnx` reaches a subcommand's help (commander's own help command stopped at `export`), and
+  // `fer help nosuch` says it is unknown (commander printed the program's help, exit 2, without a word why).
+  program.helpCommand(false);
+  program
+    .command('help [command...]')
+    .description('help for a command (fer help export onnx)')
+    .action((names: string[]) => {
+      let cmd: Command = program;
+      for (const n of names) {
+        const sub = cmd.commands.find((c) => c.name() === n || c.aliases().includes(n));
+        if (!sub) throw new UsageError(`help: unknown command '${names.join(' ')}'`, { hint: 'fer --help lists the commands' });
+        cmd = sub;
+      }
+      cmd.outputHelp();
+    });
   return throwInsteadOfExit(program);
 }
 
@@ -77,6 +93,13 @@ export async function main(argv: string[]): Promise<void> {
       if (e.code === 'EPIPE') process.exit(0);
       throw e;
     });
+  // Ctrl-C where no command stops gracefully (eval, predict, bench, average, export): a line saying so, the progress
+  // bar's line cleared first, and 130; a command that saves work on Ctrl-C (stopOnSignal, serve) has its own handler.
+  process.on('SIGINT', () => {
+    if (process.listenerCount('SIGINT') > 1) return;
+    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}fer: interrupted\n`);
+    process.exit(130);
+  });
   const code = await runCli(argv);
   process.exit(code);
 }

@@ -11,7 +11,7 @@ import { timelineWriter } from '../predict/timeline.js';
 import { UsageError } from '../errors.js';
 import { Progress } from './progress.js';
 import { classifierSchema } from '../model/default.js';
-import { note, out, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
+import { note, out, refuseUnused, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 
 /** The predictor's options and predictMany's, plus what only the command has: its inputs (folders too), --model by name, --json. */
 export const predictSchema = predictorOptionsSchema.extend(predictManyOptionsSchema.shape).extend({
@@ -72,6 +72,14 @@ export function predictCommand(): Command {
     // --threads is the tfjs engine's (withEngineOptions), not the predictor's onnxruntime threads.
     const { threads, ...rest } = flags;
     const o = predictSchema.parse({ ...rest, backendThreads: threads, inputs });
+    refuseUnused(
+      cmd,
+      (['detector', 'minConfidence', 'upsample', 'inputSize', 'landmarks'] as const).map((k) => [
+        k,
+        !o.detect,
+        'face detection, which --no-detect turns off',
+      ]),
+    );
     await startEngine(flags, true);
     const predictor = await createPredictor(predictorOptionsSchema.parse(o)); // the predictor's own options (parse strips the rest)
     if (predictor.detectorNote) note(predictor.detectorNote);

@@ -1,5 +1,6 @@
 /** What several commands print: a dataset's summary as it loads, and training events (bar, epoch lines, JSON). */
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { loadDataset, type CsvUsage, type Dataset, type LoadOptions } from '../data/dataset.js';
 import { FER2013_CLASSES } from '../data/classes.js';
 import type { TrainEvent } from '../train/fit.js';
@@ -97,6 +98,9 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
     } else if (e.type === 'stop') {
       bar.done();
       note(e.message);
+      // where the pictures are: the curves, and the page that gathers them
+      if (!json && e.reason !== 'nan' && existsSync(path.join(outDir, 'curves.png')))
+        note(`curves: ${path.join(outDir, 'curves.png')}; all of the run on one page: fer report ${outDir}`);
     }
   };
 }

@@ -15,6 +15,7 @@ import {
   showSchemaDefaults,
   interrupted,
   modelToOutFields,
+  refuseUnused,
 } from './common.js';
 import { printJson, withCompressHooks } from './printers.js';
 
@@ -59,6 +60,13 @@ export function pruneCommand(): Command {
   cmd.action(async (flags) => {
     const o = pruneSchema.parse(flags);
     checkPruneOptions(o);
+    refuseUnused(cmd, [
+      ['ratio', !o.structured, '--structured (a channel prune; a weight prune takes --target-sparsity)'],
+      ['criterion', !o.structured, '--structured'],
+      ['multiple', !o.structured, '--structured'],
+      ['pattern', o.structured, 'a weight prune, not --structured'],
+      ['targetSparsity', o.structured, 'a weight prune (--structured takes --ratio)'],
+    ]);
     prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force, [o.model]);
     await startEngine(flags, o.json);
     await withCompressHooks(o, o.out, async (hooks) => {

@@ -1,5 +1,6 @@
 /** `fer quantize`: its flags (quantizeModel's options and the command's own), compress/quantize.ts, and printing. */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { checkQuantizeOptions, qatRunDir, quantizeModel, quantizeOptionsSchema } from '../compress/quantize.js';
@@ -17,6 +18,7 @@ import {
   interrupted,
   modelToOutFields,
   note,
+  refuseUnused,
 } from './common.js';
 import { UsageError } from '../errors.js';
 import { printJson, withCompressHooks } from './printers.js';
@@ -44,8 +46,13 @@ export function quantizeCommand(): Command {
   cmd.action(async (flags) => {
     const o = quantizeSchema.parse(flags);
     checkQuantizeOptions(o);
+    refuseUnused(cmd, [['granularity', o.bits === 16, 'integer bits (2–8), not --bits 16 (fp16)']]);
     const run = qatRunDir(o.out);
     prepareOut(o.out, 'model', o.force, [o.model]);
+    if (o.finetuneEpochs > 0 && !o.resume && !o.force && existsSync(path.join(run, 'checkpoint')))
+      throw new UsageError(`quantize: ${run} holds an interrupted fine-tune`, {
+        hint: 'the same command with --resume continues it; --force starts it again',
+      });
     if (o.finetuneEpochs > 0 && !o.resume) prepareOut(run, 'run', o.force, [o.model]);
     if (o.resume && !existsSync(run)) throw new UsageError(`quantize --resume: no fine-tune run at ${run} to continue`);
     await startEngine(flags, o.json);

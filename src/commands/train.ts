@@ -9,7 +9,7 @@ import { parseClassList } from '../data/classes.js';
 import { DETECTORS, type Detector } from '../detect/faces.js';
 import type { MultiFace } from '../predict/crops.js';
 import { photoRunData, photoRunInputsSchema, resolvePhotoRunInputs } from '../predict/photo-data.js';
-import { commandLine, note, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
+import { commandLine, note, refuseUnused, startEngine, stopOnSignal, withEngineOptions, showSchemaDefaults } from './common.js';
 import { loadWithSummary, trainPrinter } from './printers.js';
 
 interface Flags {
@@ -120,13 +120,20 @@ export function trainCommand(): Command {
   return cmd;
 }
 
-async function trainAction(flags: Flags): Promise<void> {
+async function trainAction(flags: Flags, cmd: Command): Promise<void> {
   const { data, val, usage, valUsage, detect, multiFace, json } = flags;
   // What the run reads and where: from the flags, or for --resume from its run.json (train/run.ts's rules).
   const source = { data, val, usage, valUsage, detect, multiFace };
   const r = resolvePhotoRunInputs({ out: flags.out, resume: flags.resume, source, options: flags, onNote: json ? undefined : note });
   const classes = typeof flags.classes === 'string' ? parseClassList(flags.classes) : undefined;
   const options = r.stored ?? trainOptionsSchema.parse({ ...flags, classes });
+  if (!r.stored)
+    refuseUnused(cmd, [
+      ['lrPatience', options.schedule !== 'plateau', '--schedule plateau'],
+      ['lrFactor', options.schedule !== 'plateau', '--schedule plateau'],
+      ['momentum', options.optimizer !== 'sgd', '--optimizer sgd'],
+      ['nesterov', options.optimizer !== 'sgd', '--optimizer sgd'],
+    ]);
   let print: ((e: TrainEvent) => void) | undefined; // made as training starts: its ETA counts from there
   const result = await trainRun(
     r,

@@ -64,4 +64,14 @@ describe('fer without a command, or with a misspelt one', () => {
     expect(r.stderr.trim()).toBe("fer: unknown option '--epoch' (did you mean --epochs?) (see --help)");
     expect((await cli('trian')).stderr.trim()).toBe("fer: unknown command 'trian' (did you mean train?) (see --help)");
   });
+
+  it('fer help reaches subcommands and names an unknown one; a flag that is not a number says so', async () => {
+    const onnx = await cli('help', 'export', 'onnx');
+    expect(onnx.code).toBe(0);
+    expect(onnx.stdout).toMatch(/^Usage: fer export onnx \[options\]/);
+    const unknown = await cli('help', 'nosuch');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.split('\n')[0]).toBe("fer: help: unknown command 'nosuch'");
+    expect((await cli('train', '--data', 'x', '--epochs', 'abc')).stderr.split('\n')[0]).toBe('fer: invalid --epochs: not a number');
+  });
 });

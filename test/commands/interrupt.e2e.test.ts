@@ -1,6 +1,7 @@
 /**
  * Ctrl-C during `fer train` (a real process and a real SIGINT): the run stops within a batch or two, saves a
- * mid-epoch checkpoint, exits 130, and `--resume` takes it from there (noted in run.json).
+ * mid-epoch checkpoint, exits 130, and `--resume` takes it from there (noted in run.json). Commands without a
+ * graceful stop say they were interrupted and exit 130.
  */
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -49,5 +50,38 @@ describe('fer train and SIGINT', () => {
     expect(run.resumed[0].command).toContain('--resume');
     expect(run.resumed[0].at).toEqual({ epoch: 2, batch: state.batch });
     expect(run.resumed[0].threads).toBe(1);
+  }, 120_000);
+});
+
+describe('commands without a graceful stop', () => {
+  it('fer bench on Ctrl-C: one line saying it was interrupted, exit 130 (it ended silently)', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'bench',
+        path.join(path.dirname(bin), '..', 'models', 'onnx', 'fer-mini-xception.fp32.onnx'),
+        '--duration',
+        '60',
+        '--threads',
+        '1',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    let signalled = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!signalled && /round 1\//.test(stderr)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(signalled, stderr).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr.trim().split('\n').at(-1)).toBe('fer: interrupted');
   }, 120_000);
 });

@@ -25,8 +25,10 @@ const errorLines = (s: string) =>
 let run: string;
 beforeAll(async () => {
   run = path.join(tmp(), 'run');
-  const r = await cli('train', '--data', VAL, '--epochs', '2', '--batch-size', '35', '--out', run, '--backend', TRAIN_BACKEND, '--json');
+  const r = await cli('train', '--data', VAL, '--epochs', '2', '--batch-size', '35', '--out', run, '--backend', TRAIN_BACKEND);
   expect(r.code, r.stderr).toBe(0);
+  // the run's end says where its pictures are
+  expect(r.stderr).toContain(`fer: curves: ${path.join(run, 'curves.png')}; all of the run on one page: fer report ${run}`);
 }, 120_000);
 
 /** A copy of the finished run with one file edited. */

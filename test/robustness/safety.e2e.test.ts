@@ -437,6 +437,7 @@ describe('messages and names', () => {
     const args = ['quantize', '--model', model, '--bits', '4', '--finetune-epochs', '2', '--data', VAL, '--no-distill', '--out', out];
     const again = await cli(...args, '--backend', TRAIN_BACKEND);
     expect(again.code).toBe(2); // the run is there: not started over silently
+    expect(again.stderr).toMatch(/holds an interrupted fine-tune\n {2}hint: the same command with --resume continues it/);
     const resumed = await cli(...args, '--resume', '--backend', TRAIN_BACKEND, '--json');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).bits).toBe(4);
