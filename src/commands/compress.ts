@@ -1,6 +1,13 @@
 /** `fer compress`: its flags (compressModel's options and the command's own), compress/search.ts, and printing. */
 import { Command } from 'commander';
-import { compressModel, compressOptionsSchema, compressText, type CompressProgress } from '../index.js';
+import {
+  compressModel,
+  compressOptionsSchema,
+  compressText,
+  type CompressProgress,
+  type TrainEvent,
+  trainOptionsSchema,
+} from '../index.js';
 import {
   commandLine,
   interrupted,
@@ -59,7 +66,8 @@ export function compressCommand(): Command {
     const r = await compressModel(o.model, o.out, o, {
       load: (source, usage, options) => loadWithSummary(source, usage, true, options),
       onVariant: (p) => showProgress(bar, p),
-      onNote: o.json ? undefined : note,
+      onEvent: o.json ? undefined : fineTuneBar(bar, o.batchSize ?? trainOptionsSchema.parse({}).batchSize),
+      onNote: o.json ? undefined : (m) => (bar.done(), note(m)), // the bar's line cleared first
       shouldStop: stop.shouldStop,
       runJson: { command: commandLine() },
     }).finally(() => stop.dispose());
@@ -73,8 +81,25 @@ export function compressCommand(): Command {
   return cmd;
 }
 
+/** A variant's fine-tune as the bar's line (its epoch, batch and time left), not a line per epoch: a compress run fine-tunes many. */
+function fineTuneBar(bar: Progress, batchSize: number): (e: TrainEvent) => void {
+  let epochs = 0;
+  return (e) => {
+    if (e.type === 'start') epochs = e.epochs;
+    else if (e.type === 'batch') {
+      const left = e.batches - e.batch + (epochs - e.epoch - 1) * e.batches;
+      const perSecond = e.imagesPerSecond / batchSize;
+      bar.update(e.batch, e.batches, `compress fine-tune epoch ${e.epoch + 1}/${epochs}`, '', perSecond > 0 ? left / perSecond : undefined);
+    }
+  };
+}
+
 function showProgress(bar: Progress, p: CompressProgress): void {
-  const what = { start: 'building', done: 'built', resumed: 'already done:', skipped: 'skipped', bench: 'benchmarking all' }[p.phase];
+  if (p.phase === 'bench') {
+    bar.done(`fer: compress: benchmarking the ${p.total} variants and the original, interleaved`);
+    return;
+  }
+  const what = { start: 'building', done: 'built', resumed: 'already done:', skipped: 'skipped' }[p.phase];
   bar.update(p.index + (p.phase === 'start' ? 0 : 1), p.total, `compress ${what} ${p.name}`, '', p.etaSeconds);
-  if (p.phase !== 'start' && p.phase !== 'bench') bar.done(`fer: compress ${what} ${p.name} (${p.index + 1}/${p.total})`);
+  if (p.phase !== 'start') bar.done(`fer: compress ${what} ${p.name} (${p.index + 1}/${p.total})`);
 }

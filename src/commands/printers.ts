@@ -122,15 +122,25 @@ export async function withCompressHooks<T>(
   stage: (hooks: CompressHooks) => Promise<T>,
 ): Promise<T> {
   const stop = o.finetuneEpochs > 0 ? stopOnSignal() : null;
+  let bar: Progress | null = null;
   try {
     return await stage({
       load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
+      // a stage's own progress (prune's refit, layer by layer: a minute on a few hundred images), with its ETA
+      onProgress: o.json
+        ? undefined
+        : (done, total, what) => {
+            if (done === 0) (bar = new Progress()).update(0, total, what);
+            else bar?.tick(done, total, what);
+            if (done >= total) bar = (bar?.done(), null);
+          },
       onEvent: o.json ? undefined : trainPrinter(false, o.batchSize ?? trainOptionsSchema.parse({}).batchSize, o.finetuneEpochs, runDir),
       onNote: o.json ? undefined : note, // progress notes on stderr, as compress sends them; stdout holds the result
       shouldStop: stop?.shouldStop,
       runJson: { command: commandLine() },
     });
   } finally {
+    (bar as Progress | null)?.done();
     stop?.dispose();
   }
 }

@@ -17,6 +17,8 @@ export interface CompressHooks {
   onEvent?: (e: TrainEvent) => void;
   /** One-line notes: batch norm re-estimated, the fine-tune's best accuracy. */
   onNote?: (message: string) => void;
+  /** A stage's progress outside the fine-tune (prune's layer-by-layer refit): `done` of `total`, starting at 0. */
+  onProgress?: (done: number, total: number, what: string) => void;
   /** Polled between fine-tuning batches (Ctrl-C): stop after a checkpoint; `fer train --resume` continues the run. */
   shouldStop?: () => boolean;
   /** Recorded in the fine-tune's run.json before its data (e.g. the command line). */

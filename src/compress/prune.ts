@@ -155,12 +155,14 @@ async function reconstructFrom(
   ds: Dataset,
   count: number,
   select: ReconstructOptions['select'],
-  shouldStop: (() => boolean) | undefined,
+  hooks: Pick<CompressHooks, 'shouldStop' | 'onProgress'>,
 ) {
   const { model: reference } = await loadModel(dense);
   const images = calibrationImages(ds, count);
+  const { shouldStop, onProgress } = hooks;
   try {
-    const r = await reconstructPruned(pruned, reference, { images, select, shouldStop });
+    const onLayer = onProgress && ((_: string, done: number, total: number) => onProgress(done, total, 'refit'));
+    const r = await reconstructPruned(pruned, reference, { images, select, shouldStop, onLayer });
     return { images: images.shape[0], seconds: r.seconds };
   } finally {
     images.dispose();
@@ -200,7 +202,7 @@ export async function pruneModelDir(
       reconstruct && o.selection !== 'magnitude' && o.pattern === 'unstructured' ? selectionCounts(m, settings, o, counts) : undefined;
     if (ramp === 0 && !select) pruneWith(m, settings, counts);
     if (reconstruct) {
-      const r = await reconstructFrom(model, m, trainSet, o.reconstructImages, select, hooks.shouldStop);
+      const r = await reconstructFrom(model, m, trainSet, o.reconstructImages, select, hooks);
       const how = select ? `pruned by ${o.selection} and ` : '';
       hooks.onNote?.(`kept weights ${how}refitted layer by layer on ${r.images} images (${r.seconds.toFixed(1)}s)`);
     }

@@ -52,6 +52,7 @@ export interface ReconstructOptions {
   maxRows?: number;
   /** Ridge term relative to the mean diagonal of XᵀX. */
   damping?: number;
+  /** Before the first layer (name '', done 0) and after each refitted layer: its name and how many of `total` are done. */
   onLayer?: (name: string, done: number, total: number) => void;
   /** Polled after each layer (Ctrl-C): true ends the refit there with an Interrupted error (nothing is kept). */
   shouldStop?: () => boolean;
@@ -102,6 +103,7 @@ export async function reconstructPruned(pruned: tf.LayersModel, dense: tf.Layers
   const n = o.images.shape[0];
   const report: ReconstructReport['layers'] = [];
   let done = 0;
+  o.onLayer?.('', 0, todo.length);
   for (let li = 0; li < pruned.layers.length; li++) {
     const lp = pruned.layers[li],
       ld = dense.layers[li];

@@ -56,13 +56,26 @@ describe('reconstructPruned', () => {
     const stopped = fixtureModel(5);
     pruneModel(stopped, settings);
     await expect(
-      reconstructPruned(stopped, dense, { images: calib, batchSize: 8, onLayer: () => layers++, shouldStop: () => layers >= 2 }),
+      reconstructPruned(stopped, dense, {
+        images: calib,
+        batchSize: 8,
+        onLayer: (_, done) => (layers = done),
+        shouldStop: () => layers >= 2,
+      }),
     ).rejects.toMatchObject({
       exitCode: 130,
       message: expect.stringMatching(/^interrupted during the refit of the kept weights \(layer 2 of \d+\)/),
     });
     expect(layers).toBe(2);
-    const rm = await reconstructPruned(magnitude, dense, { images: calib, batchSize: 8 });
+    // progress: 0 of n before the first layer (a bar with its ETA from there), then each layer done
+    const progress: [string, number, number][] = [];
+    const rm = await reconstructPruned(magnitude, dense, { images: calib, batchSize: 8, onLayer: (...a) => progress.push(a) });
+    const layersDone = progress.length - 1; // the layers refitted (a separable conv's two kernels are one layer)
+    expect(layersDone).toBeGreaterThan(5);
+    expect(progress[0]).toEqual(['', 0, layersDone]);
+    expect(progress.slice(1).map(([name, done, total]) => [name.length > 0, done, total])).toEqual(
+      progress.slice(1).map((_, i) => [true, i + 1, layersDone]),
+    );
     const total = (r: typeof rm) => r.layers.reduce((a, l) => a + l.after, 0);
     const totals: Record<string, number> = {};
     for (const method of ['obs', 'sparsegpt'] as const) {
