@@ -90,7 +90,7 @@ export interface InterleaveOptions {
   cpuMicros?: () => number;
   /** Untimed runs at the start of every turn, after the switch from another model (default 1). */
   rewarm?: number;
-  /** Called after each round (1-based) with the number of rounds. */
+  /** Called with 0 as the timed rounds start, then after each round (1-based), with the number of rounds. */
   onRound?: (round: number, rounds: number) => void;
 }
 
@@ -133,6 +133,7 @@ export async function interleave(groups: readonly (readonly InterleaveCase[])[],
   const orders: number[][] = [];
   for (let r = 0; r < rounds; r++) orders.push(roundOrder(n, r, o.order ?? 'rotate', random));
   for (const g of groups) for (const m of orders[0] ?? []) for (let i = 0; i < o.warmup; i++) await g[m].run();
+  o.onRound?.(0, rounds);
   for (let r = 0; r < rounds; r++) {
     for (const [gi, g] of groups.entries()) {
       for (const m of orders[r]) {

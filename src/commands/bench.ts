@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { bench, benchOptionsSchema } from '../bench/run.js';
 import { benchText, markdownTable } from '../bench/table.js';
 import { withClassMap, note, out, refuseUnused, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
+import { formatDuration } from './progress.js';
 import { loadWithSummary } from './printers.js';
 
 export const benchSchema = benchOptionsSchema.extend({
@@ -11,6 +12,15 @@ export const benchSchema = benchOptionsSchema.extend({
   json: z.boolean().default(false),
   markdown: z.boolean().default(false),
 });
+
+/** `bench round r/n, ETA …`: the rounds are alike, so the time left is the mean round's times those left. */
+function roundNotes(): (round: number, rounds: number) => void {
+  let t0 = Date.now();
+  return (r, n) => {
+    if (r === 0) t0 = Date.now();
+    else note(`bench round ${r}/${n}${r < n ? `, ETA ${formatDuration(((Date.now() - t0) / 1000 / r) * (n - r))}` : ''}`);
+  };
+}
 
 export function benchCommand(): Command {
   const cmd = new Command('bench')
@@ -55,7 +65,7 @@ export function benchCommand(): Command {
       startEngine: (purpose) => startEngine(flags, purpose === 'export' || o.json),
       load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
       onNote: o.json ? undefined : note,
-      onRound: table ? (r, n) => note(`bench round ${r}/${n}`) : undefined,
+      onRound: table ? roundNotes() : undefined,
       onRow: table
         ? (row) =>
             note(
