@@ -159,6 +159,12 @@ export async function compressModel(
   const now = hooks.now ?? Date.now;
   const started = now();
   const plans = planVariants(o);
+  // The data is read only after the original's export and measurement: a wrong path is said before any of that.
+  for (const [flag, p] of [
+    ['--data', o.data],
+    ['--val', o.val],
+  ] as const)
+    if (!existsSync(p)) throw new UsageError(`compress: ${flag} ${p}: no such file or folder`);
   const state = openState(out, o.target, o.resume);
   const saveState = () => writeOutput(path.join(out, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   const load = memoizeLoader(hooks.load ?? loadData);

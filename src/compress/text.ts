@@ -62,5 +62,8 @@ export function compressText(r: CompressResult): string {
     ...r.skipped.map((s) => `not run: ${s.name}: ${s.reason}`),
   ];
   if (r.chosen) lines.push(`\nchosen: ${r.chosen.name} (${r.chosen.reason}); wrote ${r.chosen.dir}`);
+  // the picture of the trade-off, where the run wrote it
+  const plot = r.written.find((f) => f.endsWith('pareto.png'));
+  if (plot) lines.push(`accuracy against size and speed, the Pareto front marked: ${plot}`);
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
  * fer compress on the fixture model and data with tiny settings: the stage's files, its choice against the rule
  * (compress/choose.ts) on the numbers it recorded, --resume skipping finished variants, and the command's flags.
  */
+import { compressText } from '../../src/compress/text.js';
 import { describe, it, expect, beforeAll, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -79,9 +80,19 @@ describe('compressModel', () => {
       expect(json.options.command).toContain(f);
     expect(readFileSync(path.join(out, 'pareto.md'), 'utf8')).toMatch(/\*\*prune80-int8\*\* \(chosen\)/);
     expect(readFileSync(path.join(out, 'pareto.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(compressText(r).split('\n').at(-1)).toBe(
+      `accuracy against size and speed, the Pareto front marked: ${path.join(out, 'pareto.png')}`,
+    );
     for (const f of ['model/model.json', 'model-int8.onnx', 'model-fp32.onnx', 'README.md'])
       expect(existsSync(path.join(out, 'chosen', f)), f).toBe(true);
     expect(events.filter((e) => e.phase === 'done').map((e) => e.name)).toEqual(['int8', 'prune80-int8']);
+
+    // A data path that is not there is said before any work: no folder written (it came after the original's export).
+    const nowhere = path.join(path.dirname(out), 'never-made');
+    await expect(compressModel(model, nowhere, { ...TINY, data: '/no/such/data', target: 'size', only: ['int8'] })).rejects.toThrow(
+      'compress: --data /no/such/data: no such file or folder',
+    );
+    expect(existsSync(nowhere)).toBe(false);
 
     // A second run refuses the folder without --resume; with it, both variants are skipped, not rebuilt.
     await expect(compressModel(model, out, { ...TINY, target: 'size', only: ['int8', 'prune80-int8'], sparsities: [0.8] })).rejects.toThrow(
