@@ -1,4 +1,6 @@
 /** The recovery options the prune and quantize stages share (issue 36): each on by default, each with its off switch (commands/common.ts withRecoveryOptions). */
+import { existsSync } from 'node:fs';
+import { UsageError } from '../errors.js';
 import { z } from 'zod';
 import { resolveTeachers } from '../model/default.js';
 import { OPTIMIZERS } from '../train/options.js';
@@ -44,4 +46,16 @@ export interface BatchNormNote {
   images: number;
   batches: number;
   seconds: number;
+}
+
+/**
+ * compress's --data and --val, checked before any work: it reads them only after the original's export and
+ * measurement, which a wrong path then left behind.
+ */
+export function checkDataPaths(o: { data: string; val: string }): void {
+  for (const [flag, p] of [
+    ['--data', o.data],
+    ['--val', o.val],
+  ] as const)
+    if (!existsSync(p)) throw new UsageError(`compress: ${flag} ${p}: no such file or folder`);
 }

@@ -16,7 +16,7 @@ import { benchInterleaved } from '../bench/bench.js';
 import { writeOutput } from '../io/output.js';
 import { readJsonFile } from '../io/files.js';
 import { UsageError } from '../errors.js';
-import { recoverySchema, teachersOf } from './options.js';
+import { checkDataPaths, recoverySchema, teachersOf } from './options.js';
 import { pruneModelDir, slimModel } from './prune.js';
 import { quantizeModel } from './quantize.js';
 import { type CompressHooks } from './finetune.js';
@@ -158,13 +158,7 @@ export async function compressModel(
   const o = compressOptionsSchema.parse(options);
   const now = hooks.now ?? Date.now;
   const started = now();
-  const plans = planVariants(o);
-  // The data is read only after the original's export and measurement: a wrong path is said before any of that.
-  for (const [flag, p] of [
-    ['--data', o.data],
-    ['--val', o.val],
-  ] as const)
-    if (!existsSync(p)) throw new UsageError(`compress: ${flag} ${p}: no such file or folder`);
+  const plans = (checkDataPaths(o), planVariants(o)); // the paths checked first: the data is read only later
   const state = openState(out, o.target, o.resume);
   const saveState = () => writeOutput(path.join(out, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   const load = memoizeLoader(hooks.load ?? loadData);
