@@ -4,7 +4,6 @@
  * import, and free to change; the architecture test lets src/commands/ reach the modules listed here and in index.ts.
  */
 export { CROPPED_FACE_MAX_SIDE, expandInputs, isVideo } from './predict/predict.js';
-export { predictTally, type PredictTally } from './predict/tally.js';
 export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
 export { checkQuantizeOptions, qatRunDir } from './compress/quantize.js';
 export { checkPruneOptions } from './compress/prune.js';
@@ -16,8 +15,9 @@ export { photoLoader, photoRunInputsSchema, photoSourceSchema } from './predict/
 export { planVariants, STATE_FILE as COMPRESS_STATE_FILE } from './compress/search.js';
 export { dropPoints } from './compress/choose.js';
 export { resultSource } from './predict/text.js';
-export { benchCells, markdownTable, summaryColumns, type BenchColumn } from './bench/table.js';
+export { benchCells, markdownTable, type BenchColumn } from './bench/table.js';
 export { exportNeedsSample, defaultOnnxFile } from './convert/export.js';
 export { defaultBenchModels } from './bench/run.js';
 export { modelClasses, modelDataClasses } from './eval/evaluate-data.js';
 export { timelineWriter } from './predict/timeline.js';
+export { checkDataPaths } from './compress/options.js';

@@ -17,7 +17,7 @@ export {
 } from './predict/predictor.js';
 export { type RawImage } from './io/image.js';
 export { type Box, type Point, DETECTORS, type Detector, LANDMARK_MODELS, type LandmarkModel } from './detect/faces.js';
-export { loadDataset, spreadSample, type Dataset } from './data/dataset.js';
+export { loadDataset, spreadSample, SkippedFile, skipUnreadable, type Dataset } from './data/dataset.js';
 export { CLASSES, IMAGE_SIZE, NUM_CLASSES } from './data/classes.js';
 export { makeBatch, PREPROCESS } from './data/augment.js';
 export { ARCHS, type Arch } from './model/archs.js';
@@ -88,7 +88,7 @@ export {
   type Spread,
 } from './bench/interleave.js';
 export { benchResultSchema, type BenchRow, type BenchResult } from './bench/schema.js';
-export { benchText } from './bench/table.js';
+export { benchText, summaryColumns } from './bench/table.js';
 // `fer bench` as a stage function: the models chosen, the provider, accuracy data, bench.json and bench.png.
 export { bench, benchOptionsSchema, type BenchOptions, type BenchHooks } from './bench/run.js';
 export { writeBenchPng } from './bench/chart.js';
@@ -128,3 +128,4 @@ export { evaluationText } from './eval/text.js';
 export { exportText } from './convert/text.js';
 export { pruneText, slimText, quantizeText, compressText } from './compress/text.js';
 export { predictionText, tallyText } from './predict/text.js';
+export { predictTally, type PredictTally } from './predict/tally.js';

@@ -1,5 +1,6 @@
 /** `fer compress`: its flags (compressModel's options and the command's own), compress/search.ts, and printing. */
 import { Command } from 'commander';
+import { checkDataPaths } from '../compress/options.js';
 import {
   compressModel,
   compressOptionsSchema,
@@ -60,6 +61,7 @@ export function compressCommand(): Command {
   showSchemaDefaults(cmd, compressSchema);
   cmd.action(async (flags) => {
     const o = compressSchema.parse(flags);
+    checkDataPaths(o); // the library checks only without a loader of its caller's (this command passes one)
     await startEngine(flags, o.json);
     const stop = stopOnSignal();
     const bar = new Progress();

@@ -49,13 +49,13 @@ export interface BatchNormNote {
 }
 
 /**
- * compress's --data and --val, checked before any work: it reads them only after the original's export and
- * measurement, which a wrong path then left behind.
+ * compress's data and val paths, checked before any work: it reads them only after the original's export and
+ * measurement, which a wrong path then left behind. (A library caller with its own loader reads its own sources.)
  */
 export function checkDataPaths(o: { data: string; val: string }): void {
-  for (const [flag, p] of [
-    ['--data', o.data],
-    ['--val', o.val],
+  for (const [what, p] of [
+    ['data', o.data],
+    ['val', o.val],
   ] as const)
-    if (!existsSync(p)) throw new UsageError(`compress: ${flag} ${p}: no such file or folder`);
+    if (!existsSync(p)) throw new UsageError(`compress: ${what} ${p}: no such file or folder`);
 }

@@ -158,7 +158,7 @@ export async function compressModel(
   const o = compressOptionsSchema.parse(options);
   const now = hooks.now ?? Date.now;
   const started = now();
-  const plans = (checkDataPaths(o), planVariants(o)); // the paths checked first: the data is read only later
+  const plans = (hooks.load || checkDataPaths(o), planVariants(o)); // paths checked first (a custom loader reads its own)
   const state = openState(out, o.target, o.resume);
   const saveState = () => writeOutput(path.join(out, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   const load = memoizeLoader(hooks.load ?? loadData);

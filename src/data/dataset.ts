@@ -49,10 +49,11 @@ export interface LoadOptions {
   /** Which classes to train and how source labels map to them (default: all, FER2013's order when they are its). */
   classes?: ClassSpec;
   /**
-   * Turns an image file into 48×48 gray pixels, or null when it yields none (e.g. a face cropper over raw
-   * photos); `tag` names it in the cache key. Default: the whole image, resized.
+   * Turns an image file into 48×48 gray pixels, or null when it yields none (e.g. a face cropper over raw photos:
+   * listed as 'no face found'); `tag` names it in the cache key. Default: the whole image, resized. To leave a file
+   * out with a reason, throw SkippedFile (skipUnreadable wraps a decoding's failure so); any other error stops the
+   * load, as a failure of the decoder itself.
    */
-  /** A photo's 48×48 face (null: none); throws SkippedFile for a photo to leave out, anything else stops the load. */
   decoder?: { tag: string; decode(file: string): Promise<Uint8Array | null> };
 }
 

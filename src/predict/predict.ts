@@ -24,15 +24,18 @@ export type PredictInput = string | Uint8Array | RawImage;
 const IMAGE_EXT = /\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|bmp|avif|heic|heif)$/i;
 const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v|mpe?g|3gp|3g2|wmv|flv|ogv|m2ts)$/i;
 // MPEG transport streams (.ts, .mts: camcorders' AVCHD) share their names with TypeScript sources: they are videos
-// when their bytes say so (a packet's sync byte 0x47 at 0 and 188).
+// when their bytes say so (a packet's sync byte 0x47 at 0 and 188; BDAV's 192-byte packets, as AVCHD writes them,
+// at 4 and 196). Only regular files are opened: opening a FIFO would block until something wrote to it.
 const TS_EXT = /\.m?ts$/i;
 
 function isTransportStream(f: string): boolean {
   let fd: number | undefined;
   try {
+    if (!statSync(f).isFile()) return false;
     fd = openSync(f, 'r');
-    const head = Buffer.alloc(189);
-    return readSync(fd, head, 0, 189, 0) === 189 && head[0] === 0x47 && head[188] === 0x47;
+    const head = Buffer.alloc(197);
+    const n = readSync(fd, head, 0, 197, 0);
+    return (n >= 189 && head[0] === 0x47 && head[188] === 0x47) || (n === 197 && head[4] === 0x47 && head[196] === 0x47);
   } catch {
     return false;
   } finally {
@@ -220,7 +223,7 @@ export async function decodeInput(input: PredictInput): Promise<RawImage> {
   try {
     return await decodeEncoded(input);
   } catch (e) {
-    if (typeof input === 'string' && isVideo(input))
+    if (typeof input === 'string' && existsSync(input) && isVideo(input))
       throw new UsageError(`predict: ${input}: a video; predict() takes one image, predictMany() reads a video's frames`, { cause: e });
     const what = typeof input === 'string' ? input : `${input.length}-byte buffer`;
     throw new UsageError(`predict: ${what}: ${describeDecodeError(e, input)}`, { cause: e });

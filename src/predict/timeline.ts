@@ -54,6 +54,13 @@ function tracksOf(frames: PredictResult[]): TrackSeries[] {
   return [...tracks.values()];
 }
 
+/** At most MAX_POINTS points a line (every k-th): an hour of frames would make a picture of megabytes, no clearer. */
+const MAX_POINTS = 2000;
+const thinned = (pts: [number, number][]) => {
+  const k = Math.ceil(pts.length / MAX_POINTS);
+  return k <= 1 ? pts : pts.filter((_, i) => i % k === 0 || i === pts.length - 1);
+};
+
 const mostCommon = (xs: string[]) => {
   const n = new Map<string, number>();
   for (const x of xs) n.set(x, (n.get(x) ?? 0) + 1);
@@ -83,14 +90,17 @@ export function timelineSvg(frames: PredictResult[], o: TimelineOptions = {}): s
     return svgDoc(w, head + 70, `${title}${none}`);
   }
   // one time axis for every panel: the video's frames read
-  const times = frames.map((f) => f.time ?? f.frame ?? 0);
-  const [xMin, xMax] = [Math.min(...times), Math.max(...times)];
+  let [xMin, xMax] = [Infinity, -Infinity]; // a loop: spreading hours of frames into Math.min overflows the stack
+  for (const f of frames) {
+    const t = f.time ?? f.frame ?? 0;
+    [xMin, xMax] = [Math.min(xMin, t), Math.max(xMax, t)];
+  }
   const panels = tracks.map((t, i) => {
     const classes = Object.keys(t.probs);
     const series: Series[] = classes.map((c, k) => ({
       name: c,
       color: CLASS_COLORS[c] ?? PALETTE[k % PALETTE.length],
-      points: t.times.map((time, j) => [time, t.probs[c][j]] as [number, number]),
+      points: thinned(t.times.map((time, j) => [time, t.probs[c][j]] as [number, number])),
     }));
     const changes = t.labels.filter((l, j) => j > 0 && l !== t.labels[j - 1]).length;
     const span = `${t.times[0].toFixed(1)}–${t.times[t.times.length - 1].toFixed(1)} s`;
@@ -144,7 +154,9 @@ export function timelineWriter(dir: string, videos: readonly string[], o: Timeli
   return {
     /** A result of the run; a video's frames are kept until the next input's result, which writes its timeline. */
     async add(r: PredictManyResult): Promise<string | null> {
-      const written = r.input !== current ? await flush() : null;
+      // a new input, or the same video given again (its frames start over)
+      const again = r.frame === 0 && frames.length > 0;
+      const written = r.input !== current || again ? await flush() : null;
       current = r.input;
       if (r.frame != null && r.width !== undefined) frames.push(r);
       return written;

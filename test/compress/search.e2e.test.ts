@@ -90,7 +90,7 @@ describe('compressModel', () => {
     // A data path that is not there is said before any work: no folder written (it came after the original's export).
     const nowhere = path.join(path.dirname(out), 'never-made');
     await expect(compressModel(model, nowhere, { ...TINY, data: '/no/such/data', target: 'size', only: ['int8'] })).rejects.toThrow(
-      'compress: --data /no/such/data: no such file or folder',
+      'compress: data /no/such/data: no such file or folder',
     );
     expect(existsSync(nowhere)).toBe(false);
 

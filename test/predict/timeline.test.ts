@@ -51,6 +51,18 @@ describe('timelineSvg', () => {
     expect(svg.match(/<path d="M/g)).toHaveLength(4);
   });
 
+  it('takes hours of frames: no stack overflow, and at most 2,000 points a line', () => {
+    const frames = Array.from({ length: 200_000 }, (_, i) => frame('long.mp4', i, [[1, (i % 100) / 100]]));
+    const svg = timelineSvg(frames);
+    expect(svg).toContain('face 1: 0.0–39999.8 s');
+    const points = svg
+      .match(/<path d="([^"]*)"/)![1]
+      .split(/[ML]/)
+      .filter(Boolean);
+    expect(points.length).toBeLessThanOrEqual(2001);
+    expect(points.length).toBeGreaterThan(1000);
+  });
+
   it('keeps the most-seen tracks when there are more than maxTracks, and says so when none was tracked', () => {
     const frames = [0, 1, 2].map((i) =>
       frame(
@@ -85,6 +97,11 @@ describe('timelineWriter', () => {
       const m = await sharp(readFileSync(path.join(dir, f))).metadata();
       expect([m.format, m.width]).toEqual(['png', 1920]); // 960 px at 144 dpi
     }
+    // the same video given twice: its frames start over, so its first run is written, not mixed with the second
+    const twice = timelineWriter(tmp(), ['a/clip.mp4']);
+    await twice.add(frame('a/clip.mp4', 0, [[1, 0.9]]));
+    await twice.add(frame('a/clip.mp4', 1, [[1, 0.9]]));
+    expect(await twice.add(frame('a/clip.mp4', 0, [[1, 0.1]]))).toMatch(/clip-timeline\.png$/);
     // a second run replaces fer's own files
     const again = timelineWriter(dir, ['a/clip.mp4']);
     await again.add(frame('a/clip.mp4', 0, [[1, 0.9]]));

@@ -92,9 +92,15 @@ describe.skipIf(!hasFfmpeg)('video inputs, as a hostile review found them', () =
     // as a camcorder writes them: H.264 in a transport stream
     for (const f of ['cam.MTS', 'cam2.ts']) ffmpeg('-i', clip, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-f', 'mpegts', path.join(dir, f));
     writeFileSync(path.join(dir, 'code.ts'), 'export const x = 1;\n'.repeat(20));
+    // AVCHD's own packets: BDAV, 192 bytes (a 4-byte timestamp before each sync byte)
+    ffmpeg('-i', clip, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-f', 'mpegts', '-mpegts_m2ts_mode', '1', path.join(dir, 'avchd.mts'));
     expect(isVideo(path.join(dir, 'cam.MTS'))).toBe(true);
+    expect(isVideo(path.join(dir, 'avchd.mts'))).toBe(true);
     expect(isVideo(path.join(dir, 'code.ts'))).toBe(false);
-    expect(expandInputs([dir]).map((f) => path.basename(f))).toEqual(['cam.MTS', 'cam2.ts', 'clip.mp4']);
+    // a FIFO of that name is not opened (opening it blocked until something wrote to it)
+    execFileSync('mkfifo', [path.join(dir, 'pipe.ts')]);
+    expect(isVideo(path.join(dir, 'pipe.ts'))).toBe(false);
+    expect(expandInputs([dir]).map((f) => path.basename(f))).toEqual(['avchd.mts', 'cam.MTS', 'cam2.ts', 'clip.mp4']);
     const r = await cli('predict', path.join(dir, 'cam.MTS'), '--json', '--no-detect');
     expect(r.code, r.stderr).toBe(0);
     expect(lines(r.stdout)).toHaveLength(5);
@@ -117,6 +123,7 @@ describe.skipIf(!hasFfmpeg)('video inputs, as a hostile review found them', () =
     const p = await createPredictor({ detect: false });
     try {
       await expect(p.predict(clip)).rejects.toThrow(/a video; predict\(\) takes one image, predictMany\(\) reads a video's frames/);
+      await expect(p.predict(path.join(path.dirname(clip), 'gone.mp4'))).rejects.toThrow(/gone\.mp4: no such file/);
     } finally {
       await p.dispose();
     }
