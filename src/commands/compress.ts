@@ -23,7 +23,7 @@ import {
   modelToOutFields,
 } from './common.js';
 import { Progress } from './progress.js';
-import { loadWithSummary, printJson } from './printers.js';
+import { loadWithSummary, printJson, trainingTimeLeft } from './printers.js';
 
 export const compressSchema = compressOptionsSchema.extend(modelToOutFields);
 
@@ -88,11 +88,8 @@ function fineTuneBar(bar: Progress, batchSize: number): (e: TrainEvent) => void 
   let epochs = 0;
   return (e) => {
     if (e.type === 'start') epochs = e.epochs;
-    else if (e.type === 'batch') {
-      const left = e.batches - e.batch + (epochs - e.epoch - 1) * e.batches;
-      const perSecond = e.imagesPerSecond / batchSize;
-      bar.update(e.batch, e.batches, `compress fine-tune epoch ${e.epoch + 1}/${epochs}`, '', perSecond > 0 ? left / perSecond : undefined);
-    }
+    else if (e.type === 'batch')
+      bar.update(e.batch, e.batches, `compress fine-tune epoch ${e.epoch + 1}/${epochs}`, '', trainingTimeLeft(e, epochs, batchSize));
   };
 }
 

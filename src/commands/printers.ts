@@ -38,6 +38,13 @@ export async function loadWithSummary(
 }
 
 /** Prints training events: a progress bar (or periodic lines) and one line per epoch, or JSON lines. */
+/** Seconds left of a training run at this batch, at its current rate (undefined before it has one). */
+export function trainingTimeLeft(e: Extract<TrainEvent, { type: 'batch' }>, epochs: number, batchSize: number): number | undefined {
+  const batchesLeft = e.batches - e.batch + (epochs - e.epoch - 1) * e.batches;
+  const batchesPerSecond = e.imagesPerSecond / batchSize;
+  return batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined;
+}
+
 export function trainPrinter(json: boolean, batchSize: number, epochs: number, outDir: string): (e: TrainEvent) => void {
   const bar = new Progress();
   let totalEpochs = epochs;
@@ -68,14 +75,12 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
         }
       }
     } else if (e.type === 'batch' && !json) {
-      const batchesLeft = e.batches - e.batch + (totalEpochs - e.epoch - 1) * e.batches;
-      const batchesPerSecond = e.imagesPerSecond / batchSize;
       bar.update(
         e.batch,
         e.batches,
         `epoch ${e.epoch + 1}/${totalEpochs}`,
         `loss ${e.loss.toFixed(4)} acc ${(e.acc * 100).toFixed(1)}% ${e.imagesPerSecond.toFixed(0)} img/s`,
-        batchesPerSecond > 0 ? batchesLeft / batchesPerSecond : undefined,
+        trainingTimeLeft(e, totalEpochs, batchSize),
       );
     } else if (e.type === 'epoch') {
       const m = e.metrics;

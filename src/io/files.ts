@@ -5,11 +5,15 @@
  */
 import {
   accessSync,
+  closeSync,
   constants,
   existsSync,
+  fstatSync,
   lstatSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -318,5 +322,20 @@ export function parseOrNull(text: string): unknown {
     return text.trim() ? JSON.parse(text) : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The first `n` bytes of a regular file (fewer when it is shorter), or null when it is not one: opened without
+ * blocking, so a FIFO is never waited on. A missing file throws as opening it does.
+ */
+export function fileHead(file: string, n: number): Buffer | null {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const head = Buffer.alloc(n);
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
+  } finally {
+    closeSync(fd);
   }
 }

@@ -2,9 +2,10 @@
  * The only import of sharp. Images travel through fer as RawImage (8-bit, interleaved channels).
  */
 import sharp, { type Sharp } from 'sharp';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { decodeBmp, isBmp } from './bmp.js';
 import { checkOutputFile, protectInput, writeOutput } from './output.js';
+import { fileHead } from './files.js';
 
 export interface RawImage {
   data: Uint8Array;
@@ -60,14 +61,8 @@ function checkRegular(input: string | Uint8Array): void {
 /** A file's (or buffer's) bytes when it is a Windows bitmap, which sharp's libvips does not read; else null. */
 function bmpBytes(input: string | Buffer): Buffer | null {
   if (typeof input !== 'string') return isBmp(input) ? input : null;
-  const head = Buffer.alloc(2);
-  const fd = openSync(input, 'r');
-  try {
-    readSync(fd, head, 0, 2, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return isBmp(head) ? readFileSync(input) : null;
+  const head = fileHead(input, 2);
+  return head && isBmp(head) ? readFileSync(input) : null;
 }
 
 /**

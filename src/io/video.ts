@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { MAX_INPUT_PIXELS, MAX_PIXELS, type RawImage } from './image.js';
+import { MAX_INPUT_PIXELS, MAX_PIXELS, decodedSize, type RawImage } from './image.js';
 
 /** A path as ffmpeg's `file:` protocol URL (absolute, so that no name reads as an option or a protocol). */
 export const ffmpegInput = (file: string) => `file:${path.resolve(file)}`;
@@ -56,6 +56,9 @@ export interface FrameSize {
   scaledFrom?: { width: number; height: number };
 }
 
+/** A side rounded down to even (ffmpeg's scaler and most pixel formats want it), at least 2. */
+const even = (v: number) => Math.max(2, v - (v % 2));
+
 /**
  * The size of the frames fer reads: upright (a stored quarter turn swaps the sides), shrunk to MAX_PIXELS as a
  * photo is (even sides, for ffmpeg's scaler), and refused over MAX_INPUT_PIXELS as a photo is, before any decoding.
@@ -65,9 +68,8 @@ export function fitFrames(probed: ProbedStream): FrameSize {
   if (width * height > MAX_INPUT_PIXELS)
     throw new Error(`video frames too large (${width}×${height}, over the ${Math.round(MAX_INPUT_PIXELS / 1e6)}-megapixel limit)`);
   if (width * height <= MAX_PIXELS) return { width, height };
-  const k = Math.sqrt(MAX_PIXELS / (width * height));
-  const fit = (v: number) => Math.max(2, 2 * Math.floor((v * k) / 2));
-  return { width: fit(width), height: fit(height), scaledFrom: { width, height } };
+  const fit = decodedSize(width, height); // a photo's shrink, then even sides
+  return { width: even(fit.width), height: even(fit.height), scaledFrom: { width, height } };
 }
 
 /** What ffprobe says of a video stream: its coded size and the quarter turns a player applies to show it. */
@@ -133,12 +135,11 @@ export async function* videoFrames(file: string, fps = 5): AsyncGenerator<RawIma
       yield frame;
     }
   }
-  if (frames === 0) throw new Error(`no frame could be decoded (not a readable video${read.error() ? `: ffmpeg: ${read.error()}` : ''})`);
+  const error = read.error();
+  if (frames === 0) throw new Error(`no frame could be decoded (not a readable video${error ? `: ffmpeg: ${error}` : ''})`);
   // ffmpeg's fps filter gives about duration × fps frames; a decoding error and far fewer is a video cut short
-  if (read.error() && duration && frames < 0.9 * duration * fps - 1)
-    throw new Error(
-      `damaged video: decoding stopped at ${(frames / fps).toFixed(1)} s of ${duration.toFixed(1)} s (ffmpeg: ${read.error()})`,
-    );
+  if (error && duration && frames < 0.9 * duration * fps - 1)
+    throw new Error(`damaged video: decoding stopped at ${(frames / fps).toFixed(1)} s of ${duration.toFixed(1)} s (ffmpeg: ${error})`);
 }
 
 /**

@@ -2,10 +2,11 @@
  * Photos (and video frames) → faces with 68 landmarks → emotions. Each input is handled on its own: a bad
  * file yields an error entry and the batch goes on.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_INPUT_PIXELS, decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
 import { isFerFile } from '../io/output.js';
+import { fileHead } from '../io/files.js';
 import { alignFaces, detectFaces, type DetectOptions, type DetectedFace } from '../detect/faces.js';
 import type { Classifier } from './classifier.js';
 import { labelFaces } from './label.js';
@@ -25,22 +26,18 @@ const IMAGE_EXT = /\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|bmp|avif|heic|heif)$/i;
 const VIDEO_EXT = /\.(mp4|mov|avi|mkv|webm|m4v|mpe?g|3gp|3g2|wmv|flv|ogv|m2ts)$/i;
 // MPEG transport streams (.ts, .mts: camcorders' AVCHD) share their names with TypeScript sources: they are videos
 // when their bytes say so (a packet's sync byte 0x47 at 0 and 188; BDAV's 192-byte packets, as AVCHD writes them,
-// at 4 and 196). Only regular files are opened: opening a FIFO would block until something wrote to it.
+// at 4 and 196). A FIFO is never waited on (fileHead).
 const TS_EXT = /\.m?ts$/i;
 
 function isTransportStream(f: string): boolean {
-  let fd: number | undefined;
+  let head: Buffer | null;
   try {
-    if (!statSync(f).isFile()) return false;
-    fd = openSync(f, 'r');
-    const head = Buffer.alloc(197);
-    const n = readSync(fd, head, 0, 197, 0);
-    return (n >= 189 && head[0] === 0x47 && head[188] === 0x47) || (n === 197 && head[4] === 0x47 && head[196] === 0x47);
+    head = fileHead(f, 197);
   } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    return false; // not there, or not readable: not a video by its bytes
   }
+  if (!head) return false;
+  return (head.length >= 189 && head[0] === 0x47 && head[188] === 0x47) || (head.length === 197 && head[4] === 0x47 && head[196] === 0x47);
 }
 
 /** A folder's entries; a subfolder (not `top`) that cannot be listed gives null, a given folder its error. */
