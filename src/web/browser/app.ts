@@ -91,18 +91,18 @@ function draw(image: CanvasImageSource, w: number, h: number, r: WebPredictResul
 }
 
 /**
- * Camera and video frames the browser has presented since the last prediction, counted by
+ * Whether the browser has presented a camera or video frame since the last prediction, told by
  * requestVideoFrameCallback where the browser has it. A frame is predicted once: the loop waits only when no new
  * frame has come since its last prediction, so a pipeline slower than the camera takes the newest frame at once
  * and one faster than it does not predict the same frame twice.
  */
-let presented = 0;
+let fresh = false;
 let presentedTimes: number[] = [];
 let wake: (() => void) | null = null;
 const hasFrameCallback = 'requestVideoFrameCallback' in HTMLVideoElement.prototype;
 if (hasFrameCallback) {
   const onFrame = (): void => {
-    presented++;
+    fresh = true;
     presentedTimes = recent(presentedTimes, performance.now());
     wake?.();
     video.requestVideoFrameCallback(onFrame);
@@ -112,7 +112,7 @@ if (hasFrameCallback) {
 
 function nextFrame(): Promise<void> {
   if (!hasFrameCallback) return new Promise((resolve) => requestAnimationFrame(() => resolve()));
-  if (presented > 0) return Promise.resolve();
+  if (fresh) return Promise.resolve();
   return new Promise((resolve) => {
     wake = () => {
       wake = null;
@@ -134,7 +134,7 @@ function rate(times: number[]): number | null {
 async function loop(): Promise<void> {
   for (;;) {
     await nextFrame();
-    presented = 0;
+    fresh = false;
     try {
       await frame();
     } catch (e) {
