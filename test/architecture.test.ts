@@ -117,7 +117,7 @@ export function commandImportViolations(graph: Map<string, string[]>): string[] 
     support,
     ...(graph.get(index) ?? []),
     ...(graph.get(support) ?? []),
-    ...['common', 'printers', 'progress', 'handle-error'].map((f) => path.join(SRC, 'commands', `${f}.ts`)),
+    ...['common', 'printers', 'progress', 'handle-error', 'held-note'].map((f) => path.join(SRC, 'commands', `${f}.ts`)),
     ...['errors.ts', 'paths.ts', 'io/files.ts', 'io/output.ts'].map((f) => path.join(SRC, f)),
   ]);
   const isCommand = (f: string) => rel(f).split(path.sep)[0] === 'commands';

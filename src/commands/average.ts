@@ -5,6 +5,7 @@ import { averageModels, averageOptionsSchema } from '../train/average-models.js'
 import { CSV_USAGES } from '../data/dataset.js';
 import { TRAIN_AUGMENT } from '../data/augment.js';
 import { prepareOut } from '../io/files.js';
+import { modelJsonPath } from '../model/default.js';
 import { out, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
 import { loadWithSummary, printJson } from './printers.js';
 import { Progress } from './progress.js';
@@ -40,6 +41,7 @@ export function averageCommand(): Command {
   cmd.action(async (models: string[], flags) => {
     const o = averageSchema.parse({ ...flags, models });
     prepareOut(o.out, 'model', o.force, o.models);
+    for (const m of o.models) modelJsonPath(m); // a missing model is refused before the data is read
     const ds = await loadWithSummary(o.data, o.usage, o.json);
     await startEngine(flags, o.json);
     const bar = o.json ? null : new Progress();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BACKENDS, useBackend, type BackendChoice, type BackendInfo } from '../engine/backend.js';
 import { modelSchema } from '../model/default.js';
 import { UsageError } from '../errors.js';
+import { holdNote, releaseNote } from './held-note.js';
 
 export function parseThreads(v: string): number {
   const n = Number(v);
@@ -51,15 +52,21 @@ export function showSchemaDefaults(cmd: Command, schema: z.ZodObject): Command {
 export async function startEngine(opts: { backend?: string; threads?: number }, quiet = false): Promise<BackendInfo> {
   const info = await useBackend((opts.backend ?? 'auto') as BackendChoice, opts.threads);
   if (info.note) note(info.note);
-  if (!quiet) note(`backend ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (!quiet) holdNote(`backend ${info.name}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   return info;
 }
 
 /** A result on stdout (one line break at the end). */
-export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+export const out = (s: string) => {
+  releaseNote();
+  return process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+};
 
 /** A note on stderr: "fer: <message>". */
-export const note = (message: string) => process.stderr.write(`fer: ${message}\n`);
+export const note = (message: string) => {
+  releaseNote();
+  return process.stderr.write(`fer: ${message}\n`);
+};
 
 /** `--force`: replace an earlier fer output of the same kind at --out (never anything else). */
 export const withForce = (cmd: Command): Command =>

@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { ERRNO, FerError } from '../errors.js';
 import { oneLine } from '../util/text-table.js';
+import { dropNote, releaseNote } from './held-note.js';
 
 export function describeError(e: unknown): { message: string; exitCode: number; hint?: string } {
   if (e instanceof FerError) return { message: e.message, exitCode: e.exitCode, hint: e.hint };
@@ -41,6 +42,8 @@ export function reportError(e: unknown, debug = false): number {
   const { message, exitCode, hint } = describeError(e);
   if (exitCode === 0) return 0;
   if (!message) return exitCode; // said already (commander's help)
+  if (debug) releaseNote();
+  else dropNote();
   // One line, whatever the message holds (a file name may contain a newline): control characters escaped.
   process.stderr.write(`fer: ${oneLine(message)}\n`);
   if (hint) process.stderr.write(`  hint: ${hint}\n`);

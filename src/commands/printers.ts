@@ -27,11 +27,10 @@ export async function loadWithSummary(
   if (!quiet) {
     const fer = ds.classes.join() === FER2013_CLASSES.join();
     const counts = fer ? ds.counts.join('/') : ds.classes.map((c, i) => `${c} ${ds.counts[i]}`).join(', ');
-    process.stderr.write(
-      `fer: ${source}: ${ds.size} images (${counts}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
+    note(
+      `${source}: ${ds.size} images (${counts}) in ${((Date.now() - t0) / 1000).toFixed(1)}s` +
         (ds.skipped.length ? `, ${ds.skipped.length} skipped (e.g. ${path.basename(ds.skipped[0].file)}: ${ds.skipped[0].reason})` : '') +
-        (ds.dropped ? `, ${ds.dropped} of other classes left out` : '') +
-        '\n',
+        (ds.dropped ? `, ${ds.dropped} of other classes left out` : ''),
     );
   }
   return ds;
@@ -55,22 +54,20 @@ export function trainPrinter(json: boolean, batchSize: number, epochs: number, o
       totalEpochs = e.epochs;
       startEpoch = e.startEpoch;
       if (!json)
-        process.stderr.write(
-          `fer: ${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}\n`,
+        note(
+          `${e.resumed ? `resuming at epoch ${e.startEpoch + 1}` : 'training'} for ${e.epochs} epochs of ${e.batches} batches → ${outDir}`,
         );
       for (const r of e.revived ?? []) note(`revived ${r.channels.length} dead channel(s) of ${r.layer}`);
       if (e.transplanted) {
         const t = e.transplanted;
-        process.stderr.write(
-          `fer: started from --init's weights: ${t.copied} tensors copied` +
-            (t.skipped.length ? `, ${t.skipped.length} left as initialised (${t.skipped.join(', ')})` : '') +
-            '\n',
+        note(
+          `started from --init's weights: ${t.copied} tensors copied` +
+            (t.skipped.length ? `, ${t.skipped.length} left as initialised (${t.skipped.join(', ')})` : ''),
         );
         if (t.headFrom) {
-          process.stderr.write(
-            `fer: transfer to new classes: a new classifier head` +
-              (t.headFrom.length ? ` (the rows of ${t.headFrom.join(', ')} kept from --init)` : '') +
-              '\n',
+          note(
+            `transfer to new classes: a new classifier head` +
+              (t.headFrom.length ? ` (the rows of ${t.headFrom.join(', ')} kept from --init)` : ''),
           );
         }
       }

@@ -1,3 +1,5 @@
+import { releaseNote } from './held-note.js';
+
 /** A one-line progress bar with rate and ETA on a TTY (stderr); occasional plain lines otherwise. */
 export class Progress {
   private last = 0;
@@ -22,6 +24,7 @@ export class Progress {
 
   /** `etaSeconds`: time left for the whole job (not just this bar). */
   update(done: number, total: number, label: string, detail = '', etaSeconds?: number): void {
+    releaseNote();
     const now = Date.now();
     if (now - this.last < 200 && done < total) return;
     this.last = now;
@@ -42,6 +45,7 @@ export class Progress {
   }
 
   done(line?: string): void {
+    releaseNote();
     if (this.stream.isTTY) this.stream.write('\r\x1b[K');
     if (line) this.stream.write(`${line}\n`);
   }

@@ -45,7 +45,16 @@ describe('fer CLI', () => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(msg);
-    expect(r.stderr.trim().split('\n')[0]).toMatch(/^(fer: |error: )/);
+    // One line: the engine's "backend …" note is held until the command says something else, so it never precedes a refusal.
+    const [first, ...rest] = r.stderr.trim().split('\n');
+    expect(first).toMatch(/^(fer: |error: )/);
+    expect(rest.filter((l) => !l.startsWith('  hint: '))).toEqual([]);
+  });
+
+  it('says which engine runs once the command gets going', async () => {
+    const r = await cli('eval', '--data', FIXTURE_DATA + '/val', '--backend', 'cpu', '--tta', 'none');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n')[0]).toMatch(/^fer: backend cpu, \d+ threads?$/);
   });
 });
 
