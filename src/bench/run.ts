@@ -3,7 +3,7 @@
  * for the occasion), which execution provider, labelled data for accuracy, the interleaved timing
  * (bench.ts benchInterleaved), and bench.json + bench.png written when asked.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -21,6 +21,7 @@ import { benchInterleaved, benchMachine } from './bench.js';
 import { DEFAULT_ROUNDS, ROUND_ORDERS } from './interleave.js';
 import { benchResultSchema, type BenchResult, type BenchRow } from './schema.js';
 import { writeBenchPng } from './chart.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 /** bench's options (`fer bench`'s flags by the same names), their defaults included. */
 export const benchOptionsSchema = z.object({
@@ -127,7 +128,7 @@ export async function bench(models: string[], options: BenchOptions = {}, hooks:
   // The provider is chosen before any model runs: a missing one fails now (exit 2), or with fallback or
   // auto runs on another one with a note; every row says which provider ran it.
   const choice = o.engine === 'onnxruntime' ? await chooseProvider(o.provider, { fallback: o.fallback, what: 'bench' }) : null;
-  if (o.out) mkdirSync(o.out, { recursive: true }); // a place it cannot write fails now, not after the runs
+  if (o.out) makeDirs(o.out); // a place it cannot write fails now, not after the runs
   if (o.out) for (const f of ['bench.json', 'bench.png']) checkOutputFile(path.join(o.out, f), '--out'); // never a user's file
   const notes: string[] = [];
   const backend = o.engine === 'tfjs' ? (await startEngine('bench')).name : '';
@@ -151,7 +152,7 @@ export async function bench(models: string[], options: BenchOptions = {}, hooks:
     interleave: { rounds: run.rounds, order: run.order, orders: run.orders },
   });
   if (o.out) {
-    mkdirSync(o.out, { recursive: true });
+    makeDirs(o.out);
     writeOutput(path.join(o.out, 'bench.json'), JSON.stringify(result, null, 1));
     await writeBenchPng(result, path.join(o.out, 'bench.png'));
   }

@@ -2,7 +2,6 @@
  * Export a saved fer model to ONNX and verify it: onnxruntime-node vs the tfjs model (fake-quantized
  * when the model is quantized) on sample images: max |Δprob| and top-1 agreement.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadModel, type FerMetadata } from '../model/io.js';
 import { applyFakeQuant, prepareQuantized } from '../quantize/model.js';
@@ -20,6 +19,7 @@ import { ModelError, RuntimeFailure } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { spreadSample } from '../data/dataset.js';
 import { modelName } from '../model/default.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 /** exportOptionsSchema's fields (each optional: the schema holds the defaults), plus what only code passes. */
 export type ExportOptions = z.input<typeof exportOptionsSchema> & {
@@ -129,7 +129,7 @@ export async function exportOnnx(modelPath: string, file: string, options: Expor
       }
     }
     // Written only once verified, and atomically: a failed or interrupted export leaves no file behind.
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    makeDirs(path.dirname(path.resolve(file)));
     writeFileAtomic(file, bytes);
     return result;
   } finally {

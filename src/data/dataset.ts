@@ -5,12 +5,13 @@
  * load takes a moment and a changed file is decoded again.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { decodeGray } from '../io/image.js';
 import { FER2013_CLASSES, IMAGE_SIZE, planClasses, type ClassSpec } from './classes.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export interface Dataset {
   /** N × 48 × 48 grayscale pixels, row-major. */
@@ -235,7 +236,7 @@ const CACHE_FORMAT = 3;
 
 function writeCache(file: string, ds: Dataset): void {
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file));
     // Images only: a file's label is its folder's place in the class plan of the run that reads it.
     const header = Buffer.from(JSON.stringify({ format: CACHE_FORMAT, size: ds.size, files: ds.files, skipped: ds.skipped }));
     const len = Buffer.alloc(4);

@@ -2,7 +2,6 @@
  * The evaluate stage (`fer eval`): a saved model (tfjs directory or .onnx) on labelled data, with a class
  * map merging its probabilities or the data's labels, and eval.json + confusion.png written when asked.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
@@ -25,6 +24,7 @@ import {
 } from './evaluate.js';
 import { evaluateOnnx } from './evaluate-onnx.js';
 import type { OnProgress } from './probs.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export const evaluateOptionsSchema = z.object({
   /** The CSV split of the data. */
@@ -127,7 +127,7 @@ export async function evaluate(model: string, data: string, options: EvaluateOpt
   if (prior) r.prior = priorAccuracy(r, own, prior.to, merging ? map : undefined);
   const written: string[] = [];
   if (o.out) {
-    mkdirSync(o.out, { recursive: true });
+    makeDirs(o.out);
     written.push(writeEvalJson(r, o.out, ds), ...EVAL_FILES.slice(1).map((f) => path.join(o.out!, f)));
     await writeConfusionPng(r, written[1]);
     await writeCalibrationPng(r, written[2]);

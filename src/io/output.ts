@@ -12,7 +12,6 @@ import {
   closeSync,
   constants,
   lstatSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readSync,
@@ -27,6 +26,7 @@ import {
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { makeDirs } from './make-dirs.js';
 
 /** The manifest's name in each folder fer writes files into. */
 export const MANIFEST = '.fer-files.jsonl';
@@ -209,7 +209,7 @@ let serial = 0;
 export function writeOutput(file: string, data: string | Uint8Array, what = 'output'): void {
   checkOutputFile(file, what);
   const dir = path.dirname(path.resolve(file));
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${serial++}`);
   try {
     writeFileSync(tmp, data, { flag: 'wx' });

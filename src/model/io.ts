@@ -3,7 +3,7 @@
  * metadata in `model.json`'s `userDefinedMetadata.fer` (classes, preprocessing, pruning, quantization,
  * calibration). Writes are atomic: a new directory is filled, then renamed over the old one.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isFerModelDir, replaceDir } from '../io/files.js';
 import { modelJsonPath } from './default.js';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { registerFerLayers } from './batch-norm.js';
 
 export type { FerMetadata } from './types.js';
 import type { FerMetadata } from './types.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export function defaultMetadata(arch = 'mini-xception', classes: readonly string[] = CLASSES): FerMetadata {
   return { classes: [...classes], preprocess: { ...PREPROCESS }, arch };
@@ -36,7 +37,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: FerMet
   }
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  makeDirs(tmp);
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weights = Buffer.from(artifacts.weightData as ArrayBuffer);

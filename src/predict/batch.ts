@@ -5,7 +5,7 @@
  * order) as soon as it and all before it are done. An input that cannot be read is a result with its error,
  * and the batch goes on.
  */
-import { accessSync, constants, mkdirSync, readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -29,6 +29,7 @@ import {
 } from './predict.js';
 import { createTracker, DEFAULT_SMOOTH_SECONDS } from './track.js';
 import type { PredictResult, PredictTimings, UnreadableInput } from './types.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export const predictManyOptionsSchema = z.object({
   /**
@@ -100,7 +101,7 @@ function guardOutputs(inputs: readonly PredictInput[], annotate: string | undefi
 /** `dir` made if missing and writable, before any work: else a UsageError naming `what` (the flag) and why. */
 export function checkWritableDir(dir: string, what: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -2,7 +2,7 @@
  * Photos (and video frames) → faces with 68 landmarks → emotions. Each input is handled on its own: a bad
  * file yields an error entry and the batch goes on.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_INPUT_PIXELS, decodeRgb, grayResize, overlaySvgPng, type RawImage } from '../io/image.js';
 import { isFerFile } from '../io/output.js';
@@ -15,6 +15,7 @@ import { IMAGE_SIZE } from '../data/classes.js';
 import { UsageError } from '../errors.js';
 import type { FaceResult, PredictResult, PredictTimings, UnreadableInput } from './types.js';
 import { BORDER_GRAY, CROPPED_FACE_MAX_SIDE, borderFor, mapFaces } from './border.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export { BORDER_RETRY_MAX_SIDE, CROPPED_FACE_MAX_SIDE, mapFaces } from './border.js';
 
@@ -298,7 +299,7 @@ export function annotationNamer(): (input: string, frame?: number) => string {
  * (`scaledFrom` when it was shrunk while decoding); the PNG is the decoded image.
  */
 export async function writeAnnotated(image: RawImage, faces: FaceResult[], outDir: string, name: string): Promise<string> {
-  mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const file = path.join(outDir, `${name}.png`);
   const from = image.scaledFrom;
   const drawn = from ? mapFaces(faces, image.width / from.width, image.height / from.height) : faces;

@@ -2,7 +2,7 @@
  * Checkpoints: model, optimizer slots and loop state in one directory, replaced atomically (filled under
  * a temporary name, then renamed), so an interrupted write never leaves a broken checkpoint.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { readJsonFile, replaceDir } from '../io/files.js';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { ModelError } from '../errors.js';
 import type { ScheduleState } from './schedule.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';
 import { CSV_USAGES } from '../data/dataset.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export interface LoopState {
   /** Next epoch to run, and the next batch within it (0 at an epoch boundary). */
@@ -42,7 +43,7 @@ export async function writeCheckpoint(
 ): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  makeDirs(tmp);
   await saveModel(model, path.join(tmp, 'model'), meta);
   const slots = await optimizer.getWeights();
   const manifest = slots.map((s) => ({ name: s.name, shape: s.tensor.shape, dtype: s.tensor.dtype }));

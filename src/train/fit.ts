@@ -4,7 +4,7 @@
  * uninterrupted one would, validation each epoch, best/last models, metrics.jsonl, and a checkpoint at
  * every epoch end (and on interrupt). Hooks let pruning and quantization act around each step.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { acquireLock, faultPoint, parseOrNull, recoverDir, writeFileAtomic } from '../io/files.js';
 import { checkOutputFile } from '../io/output.js';
 import path from 'node:path';
@@ -35,6 +35,7 @@ import { writeCurves } from './curves.js';
 import { loadOnlineTeachers, loadOrComputeTeacher, softenProbs } from './distill.js';
 import type { RevivedLayer } from './revive.js';
 import { chooseTrainStep, recordTrainStep } from './native-step.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 
@@ -83,7 +84,7 @@ export function classWeightsFor(counts: number[]): number[] {
  * directories an interrupted write may have left half-swapped (checkpoint/, best/, last/) are recovered.
  */
 export async function train(trainSet: Dataset, valSet: Dataset | null, options: TrainOptions, run: TrainRunOptions): Promise<TrainResult> {
-  mkdirSync(run.out, { recursive: true });
+  makeDirs(run.out);
   const lock = acquireLock(run.out);
   const emit = run.onEvent ?? (() => {});
   // glibc keeps freed tensor-sized blocks mapped for the run (process-wide: set here, not on loading the addon).

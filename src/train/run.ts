@@ -5,7 +5,7 @@
  * checks the fields it knows (data, val, usage, valUsage); the rest (a face detector, a multi-face rule) the
  * caller checks, so that train/ needs nothing from detect/ or predict/.
  */
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { isFerRunDir } from '../io/files.js';
@@ -20,6 +20,7 @@ import { train, type TrainResult } from './fit.js';
 import { trainOptionsSchema, type TrainOptions } from './options.js';
 import { ModelError, UsageError } from '../errors.js';
 import type { TrainEvent } from './types.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 /** The defaults of where a run goes and what it validates on (applied after --resume has filled in run.json's). */
 export const runInputsSchema = z.object({
@@ -122,7 +123,7 @@ export function checkRunOut(outDir: string): void {
       throw new UsageError(`train: --out ${outDir} exists and is not a fer run; refusing to write into it`, { hint: 'pick another --out' });
     }
   }
-  mkdirSync(outDir, { recursive: true }); // fails now (exit 2, naming it) if it cannot be created
+  makeDirs(outDir); // fails now (exit 2, naming it) if it cannot be created
 }
 
 /** A folder removed only when it holds nothing (rmdir fails on any file, which is then kept). */

@@ -3,7 +3,7 @@
  * classifier and face nets as ONNX, onnxruntime-web's wasm) that any static host serves, and a small
  * localhost server for trying it (cross-origin isolated, so onnxruntime-web may use threads).
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, readdirSync } from 'node:fs';
 import { checkOutputFile, writeOutput } from '../io/output.js';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -21,6 +21,7 @@ import { LANDMARK_INPUT, landmarkNetOnnx, tinyDetectorOnnx, type TinyDetectorPar
 import { faceMeshOnnx } from '../detect/onnx-mesh.js';
 import { readFaceMesh } from '../detect/mesh-files.js';
 import type { WebConfig } from './browser/predictor.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 const require = createRequire(import.meta.url);
 
@@ -149,7 +150,7 @@ export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebE
     });
   }
   const info = inspectOnnx(model);
-  mkdirSync(out, { recursive: true });
+  makeDirs(out);
   const fa = await faceApi();
   const files: Record<string, Uint8Array | string> = {
     'classifier.onnx': readFileSync(model),
