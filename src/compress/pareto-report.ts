@@ -10,7 +10,8 @@ const markdownTable = (head: string[], rows: string[][]) =>
 type Row = CompressResult['variants'][number];
 const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
-export function paretoMarkdown(r: CompressResult): string {
+/** Every variant's row of pareto.md (and of `fer report`'s compression section), the original first. */
+export function paretoTable(r: CompressResult): { head: string[]; rows: string[][] } {
   const rows = [r.original, ...r.variants].map((v: Row) => [
     v.name === r.chosen?.name ? `**${v.name}** (chosen)` : v.name,
     v.precision,
@@ -26,7 +27,7 @@ export function paretoMarkdown(r: CompressResult): string {
     r.pareto.includes(v.name) ? 'yes' : v.slowerThanFp32 ? 'no (int8 slower than fp32)' : 'no',
   ]);
   for (const s of r.skipped) rows.push([s.name, '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', `not run: ${s.reason}`]);
-  const header = [
+  const head = [
     'variant',
     'precision',
     'acc %',
@@ -40,14 +41,26 @@ export function paretoMarkdown(r: CompressResult): string {
     '× orig',
     'Pareto',
   ];
+  return { head, rows };
+}
+
+/** The line saying which variant was chosen and why. */
+export const chosenLine = (r: CompressResult) =>
+  r.chosen ? `Chosen: **${r.chosen.name}**: ${r.chosen.reason}.` : 'No choice (interrupted).';
+
+export const PARETO_FOOTNOTE =
+  'Accuracy from each ONNX export on --val; latency and throughput from one interleaved bench of all the files (ratios to the original, round by round medians).';
+
+export function paretoMarkdown(r: CompressResult): string {
+  const { head, rows } = paretoTable(r);
   return [
     `# fer compress --target ${r.target} --max-drop ${r.maxDrop}`,
     '',
-    markdownTable(header, rows),
+    markdownTable(head, rows),
     '',
-    r.chosen ? `Chosen: **${r.chosen.name}**: ${r.chosen.reason}.` : 'No choice (interrupted).',
+    chosenLine(r),
     '',
-    'Accuracy from each ONNX export on --val; latency and throughput from one interleaved bench of all the files (ratios to the original, round by round medians).',
+    PARETO_FOOTNOTE,
     '',
   ].join('\n');
 }

@@ -10,7 +10,9 @@ import { heatmap, esc } from '../plot/svg.js';
 import { benchSvg } from '../bench/chart.js';
 import { benchResultSchema, type BenchResult } from '../bench/schema.js';
 import { benchCells, summaryColumns } from '../bench/table.js';
-import { epochMetricsSchema, evalJsonSchema, modelMetaSchema, runJsonSchema } from './schema.js';
+import { compressJsonSchema, epochMetricsSchema, evalJsonSchema, modelMetaSchema, runJsonSchema } from './schema.js';
+import { PARETO_FOOTNOTE, chosenLine, paretoSvg, paretoTable } from '../compress/pareto-report.js';
+import type { CompressResult } from '../compress/compress-types.js';
 import { compressionRatio } from '../prune/prune.js';
 import { UsageError } from '../errors.js';
 import { parseOrNull, readJsonFile } from '../io/files.js';
@@ -58,11 +60,12 @@ export function reportSections(runDir: string): ReportSection[] {
     : [];
   const evalRes = readJson(path.join(runDir, 'eval.json'), evalJsonSchema);
   const bench = readJson(path.join(runDir, 'bench.json'), benchResultSchema);
+  const compress = readJson(path.join(runDir, 'compress.json'), compressJsonSchema);
   // The evaluated model's metadata when it is a fer model directory (it may be one made from the run's best,
   // e.g. by fer average), else the run's own.
   const modelJson = [
     ...(evalRes ? [path.join(evalRes.model, 'model.json')] : []),
-    ...['best', 'last', '.'].map((d) => path.join(runDir, d, 'model.json')),
+    ...['best', 'last', '.', 'chosen/model'].map((d) => path.join(runDir, d, 'model.json')),
   ].find(existsSync);
   const meta = modelJson
     ? modelMetaSchema.safeParse((readJsonFile(modelJson) as { userDefinedMetadata?: { fer?: unknown } }).userDefinedMetadata?.fer ?? {})
@@ -117,6 +120,7 @@ export function reportSections(runDir: string): ReportSection[] {
     note: 'the model is not quantized',
   });
   sections.push(benchSection(bench));
+  sections.push(compressSection(compress as CompressResult | null));
   sections.push(samplesSection(evalRes));
   return sections;
 }
@@ -157,6 +161,22 @@ function benchSection(bench: BenchResult | null): ReportSection {
     `<p class="muted">Models measured: ${models}. ${esc(bench.machine.cpu)}, ${bench.machine.cores} cores, onnxruntime ${esc(bench.machine.ort)}</p>` +
     bench.notes.map((n) => `<p class="muted">${esc(n)}</p>`).join('');
   return { id: 'bench', title: 'Benchmark', html, note };
+}
+
+/** Markdown's **bold** (pareto.md's chosen variant) as HTML, the rest escaped. */
+const boldMarkdown = (s: string) => esc(s).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>');
+
+/** compress.json's Pareto plot and table of every variant (the fields it reads are checked by compressJsonSchema). */
+function compressSection(r: CompressResult | null): ReportSection {
+  const note = 'no compress.json (not a fer compress folder)';
+  if (!r) return { id: 'compress', title: 'Compression', html: null, note };
+  const { head, rows } = paretoTable(r);
+  const html =
+    `<p>fer compress --target ${esc(r.target)} --max-drop ${r.maxDrop}: ${r.variants.length} variant(s) beside the original.</p>` +
+    paretoSvg(r) +
+    table(head, rows).replace(/<td>\*\*(.+?)\*\*/g, '<td><b>$1</b>') +
+    `<p>${boldMarkdown(chosenLine(r))}</p><p class="muted">${esc(PARETO_FOOTNOTE)}</p>`;
+  return { id: 'compress', title: 'Compression', html, note };
 }
 
 /** eval.json's sample faces, misclassified first, embedded. */
@@ -226,9 +246,12 @@ export function writeReport(runDir: string, o: { out?: string } = {}): ReportRes
   }
   const sections = reportSections(runDir);
   if (!sections.some((s) => s.html))
-    throw new UsageError(`report: nothing to report in ${runDir} (no run.json, metrics.jsonl, eval.json, bench.json or fer model)`, {
-      hint: 'give a folder fer train, prune, quantize or eval --out wrote',
-    });
+    throw new UsageError(
+      `report: nothing to report in ${runDir} (no run.json, metrics.jsonl, eval.json, bench.json, compress.json or fer model)`,
+      {
+        hint: 'give a folder fer train, prune, quantize, eval or compress --out wrote',
+      },
+    );
   writeOutput(file, renderReport(runDir, sections));
   return {
     file,

@@ -7,8 +7,10 @@
  *   best/ last/     models (model.json carries fer metadata: pruning, quantization)
  *   eval.json       metrics, confusion matrix and samples (fer eval --out RUN)
  *   bench.json      benchResultSchema (fer bench --out RUN)
+ *   compress.json   the variants measured, the Pareto front and the choice (fer compress --out DIR)
  */
 import { z } from 'zod';
+import { COMPRESS_TARGETS } from '../compress/choose.js';
 
 export const runJsonSchema = z.object({
   command: z.string(),
@@ -56,4 +58,31 @@ export const modelMetaSchema = z.object({
     .optional(),
   trainedWith: z.record(z.string(), z.unknown()).optional(),
   averagedFrom: z.array(z.string()).optional(),
+});
+
+/** One variant's measures in compress.json (the fields `fer report` reads; compress writes more). */
+const compressVariantSchema = z.looseObject({
+  name: z.string(),
+  precision: z.string(),
+  accuracy: z.number(),
+  balancedAccuracy: z.number(),
+  bytes: z.number(),
+  gzipBytes: z.number().optional(),
+  latencyMs: z.number().optional(),
+  throughput: z.number().optional(),
+  latencyRatio: z.number().optional(),
+  throughputRatio: z.number().optional(),
+  dropPoints: z.number().optional(),
+  slowerThanFp32: z.boolean().optional(),
+});
+
+/** compress.json, written by `fer compress --out DIR` (the fields `fer report` reads). */
+export const compressJsonSchema = z.looseObject({
+  target: z.enum(COMPRESS_TARGETS),
+  maxDrop: z.number(),
+  original: compressVariantSchema,
+  variants: z.array(compressVariantSchema),
+  skipped: z.array(z.object({ name: z.string(), reason: z.string() })).default([]),
+  pareto: z.array(z.string()),
+  chosen: z.object({ name: z.string(), reason: z.string() }).loose().optional(),
 });

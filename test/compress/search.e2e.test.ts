@@ -11,6 +11,7 @@ import { saveFixtureModel, FIXTURE_DATA } from '../fixture-model.js';
 import { useBackend } from '../../src/engine/backend.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { compressModel, STATE_FILE, type CompressProgress } from '../../src/compress/search.js';
+import { reportSections } from '../../src/report/report.js';
 import { chooseVariant } from '../../src/compress/choose.js';
 import { probeImagesPerSecond } from '../../src/compress/distil-arch.js';
 import { loadData } from '../../src/data/dataset.js';
@@ -86,6 +87,14 @@ describe('compressModel', () => {
     for (const f of ['model/model.json', 'model-int8.onnx', 'model-fp32.onnx', 'README.md'])
       expect(existsSync(path.join(out, 'chosen', f)), f).toBe(true);
     expect(events.filter((e) => e.phase === 'done').map((e) => e.name)).toEqual(['int8', 'prune80-int8']);
+    // `fer report` on the folder: the Pareto plot and every variant's row, and the chosen model's pruning.
+    const sections = reportSections(out);
+    const compressHtml = sections.find((x) => x.id === 'compress')!.html!;
+    expect(compressHtml).toContain('<svg');
+    for (const v of ['original', 'int8']) expect(compressHtml).toContain(`<td>${v}</td>`);
+    expect(compressHtml).toContain('<td><b>prune80-int8</b> (chosen)');
+    expect(compressHtml).toContain(`<td>${(r.original.accuracy * 100).toFixed(2)}</td>`);
+    expect(sections.find((x) => x.id === 'pruning')!.html).toMatch(/overall sparsity <b>8\d\.\d%<\/b>/);
 
     // A data path that is not there is said before any work: no folder written (it came after the original's export).
     const nowhere = path.join(path.dirname(out), 'never-made');
