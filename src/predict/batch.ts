@@ -162,12 +162,14 @@ async function* videoResults(
   nameFor: ReturnType<typeof annotationNamer>,
 ): AsyncGenerator<PredictManyResult> {
   // No second search inside a border on frames (predictRaw): most frames without a face are empty scenes, and it
-  // would cost each of them a scan of four times the pixels.
+  // would cost each of them a scan of four times the pixels. For the same reason a small frame without a face is
+  // not a cropped face classified whole, as a photo of at most CROPPED_FACE_MAX_SIDE pixels is.
   const frameOptions = {
     ...o,
     upsample: o.upsample ?? 0,
     detector: o.detector === 'auto' && loadDlib() ? ('dlib' as const) : o.detector,
     borderRetry: false,
+    wholeIfSmall: false,
   };
   const frameResult = async (image: RawImage, frame: number) => {
     const timings: PredictTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, classifyMs: 0 };

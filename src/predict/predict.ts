@@ -87,6 +87,11 @@ export interface PredictOptions extends DetectOptions {
   detect?: boolean;
   /** false: an image without a face found is not searched again inside a border (predictRaw; video frames, where it would double the cost of every empty frame). */
   borderRetry?: boolean;
+  /**
+   * false: an image of at most CROPPED_FACE_MAX_SIDE pixels in which no face is found has no face, instead of being
+   * classified whole as an already-cropped face (video frames: a small frame without a face is an empty scene).
+   */
+  wholeIfSmall?: boolean;
 }
 
 export const WHOLE_IMAGE_NOTE = 'no face detected: the whole image was classified as one face';
@@ -138,7 +143,7 @@ export async function findFaces(
 
 /**
  * Faces of an image with their emotions. With `detect: false`, or when no face is found in an image of at
- * most CROPPED_FACE_MAX_SIDE pixels, the whole image is classified as one face (box = the image, no landmarks,
+ * most CROPPED_FACE_MAX_SIDE pixels (unless `wholeIfSmall` is false), the whole image is classified as one face (box = the image, no landmarks,
  * `note` set). An image of at most BORDER_RETRY_MAX_SIDE pixels with no face found is searched again inside a
  * border (predict/border.ts); its faces are then aligned on the bordered image and reported in the image's coordinates (boxes and
  * points may reach past its edges).
@@ -155,7 +160,7 @@ export async function predictRaw(
     pad = found?.pad ?? 0;
   const side = Math.max(image.width, image.height);
   const t = performance.now();
-  const whole = faces.length === 0 && (o.detect === false || side <= CROPPED_FACE_MAX_SIDE);
+  const whole = faces.length === 0 && (o.detect === false || (side <= CROPPED_FACE_MAX_SIDE && o.wholeIfSmall !== false));
   if (whole) faces.push({ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 0, landmarks: [], note: WHOLE_IMAGE_NOTE });
   const crops = whole ? await grayResize(image, IMAGE_SIZE) : alignFaces(seen, faces);
   const probs = await classifier.classify(crops, faces.length);

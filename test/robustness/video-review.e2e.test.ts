@@ -62,6 +62,18 @@ describe.skipIf(!hasFfmpeg)('video inputs, as a hostile review found them', () =
     expect(frames[0].timings).toMatchObject({ detectMs: expect.any(Number), classifyMs: expect.any(Number) });
   }, 60_000);
 
+  it('a small face-free video (≤ 128 px) is frames without a face, not frames classified whole as cropped faces', async () => {
+    const clip = path.join(tmp(), 'small.mp4');
+    ffmpeg('-f', 'lavfi', '-i', 'color=c=gray:s=96x72:r=10:d=1', '-c:v', 'mpeg4', clip);
+    const frames = lines((await cli('predict', clip, '--json')).stdout);
+    expect(frames).toHaveLength(5);
+    for (const f of frames) expect(f).toMatchObject({ faces: [], error: 'no face found' });
+    // A photo that small is still taken as a cropped face (FER2013's are 48×48).
+    const still = path.join(tmp(), 'small.png');
+    ffmpeg('-f', 'lavfi', '-i', 'color=c=gray:s=96x72', '-frames:v', '1', still);
+    expect(lines((await cli('predict', still, '--json')).stdout)[0].faces[0].note).toMatch(/whole image was classified/);
+  }, 60_000);
+
   it('a video cut short says where decoding stopped, after the frames it gave (it was silent, exit 0)', async () => {
     const dir = tmp();
     const whole = path.join(dir, 'whole.mp4');
