@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { tf } from './tf.js';
+import { loadWasmBackend, tf } from './tf.js';
 import { UsageError } from '../errors.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/backend.js';
 import { nativeAddonError, loadNativeAddon } from './native/addon.js';
@@ -61,10 +61,21 @@ export async function useBackend(choice: BackendChoice = 'auto', threads?: numbe
   } else {
     name = choice;
   }
-  if (name === 'wasm') registerWasmTrainingKernels();
+  if (name === 'wasm') {
+    await loadWasmBackend();
+    registerWasmTrainingKernels();
+  }
   const ok = await tf.setBackend(name);
   if (!ok) throw new UsageError(`engine: backend ${name} failed to initialize`);
   await tf.ready();
   const used = name === NATIVE_BACKEND ? loadNativeAddon()!.getThreads() : name === 'wasm' ? 1 : name === 'cpu' ? 1 : nThreads;
   return { name, threads: used, note };
+}
+
+/**
+ * fer's engine (`useBackend('auto')`) for a library call that needs tfjs, unless a backend is in use already (set by
+ * an earlier call, by `useBackend`, or by the program's own `tf.setBackend`, which is kept).
+ */
+export async function ensureEngine(): Promise<void> {
+  if (!(tf.engine() as { backendName?: string }).backendName) await useBackend('auto');
 }

@@ -9,6 +9,7 @@ import { modelJsonPath } from './default.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { tf } from '../engine/tf.js';
+import { ensureEngine } from '../engine/backend.js';
 import { ModelError, UsageError } from '../errors.js';
 import { CLASSES } from '../data/classes.js';
 import { PREPROCESS } from '../data/augment.js';
@@ -133,6 +134,7 @@ export function readModelPrior(p: string): Record<string, number> | undefined {
 
 export async function loadModel(p: string): Promise<{ model: tf.LayersModel; meta: FerMetadata }> {
   const file = modelJsonPath(p);
+  await ensureEngine(); // a library caller that never chose one gets fer's (the CLI has chosen already)
   let json: {
     modelTopology: object;
     weightsManifest: unknown;

@@ -9,6 +9,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
 import { registerNativeBackend, setNativeConvBf16 } from '../../src/engine/native/backend.js';
 import { registerWasmTrainingKernels } from '../../src/engine/wasm/register.js';
+import { loadWasmBackend } from '../../src/engine/tf.js';
 import { batchNormTrain, registerBatchNormTrainKernels } from '../../src/engine/kernels/batch-norm-train.js';
 import { expectClose, randomArray } from '../helpers.js';
 
@@ -16,6 +17,7 @@ const hasNative = registerNativeBackend(2);
 // The cpu reference is switched to with tf.setBackend, not useBackend: quiet tfjs's "install tfjs-node" banner as useBackend does.
 tf.env().set('PROD', true);
 registerBatchNormTrainKernels();
+await loadWasmBackend(); // imported only when chosen (src/engine/tf.ts)
 registerWasmTrainingKernels();
 
 type Case = { name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) => tf.Tensor };

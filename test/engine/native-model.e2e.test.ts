@@ -8,9 +8,11 @@ import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { miniXception } from '../../src/model/mini-xception.js';
 import { batchNormSettings } from '../../src/model/batch-norm.js';
 import { registerWasmTrainingKernels } from '../../src/engine/wasm/register.js';
+import { loadWasmBackend } from '../../src/engine/tf.js';
 import { expectClose, randomArray } from '../helpers.js';
 
 const hasNative = registerNativeBackend();
+await loadWasmBackend(); // imported only when chosen (src/engine/tf.ts)
 registerWasmTrainingKernels();
 let cached: ReturnType<typeof gradients> | undefined;
 /** The reference: cpu with tfjs's own batch norm (computed once: ~10 s). */
