@@ -169,20 +169,28 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
     void p.then(done, done);
     return p;
   }
+  // predictMany loops not finished: `busy` while one computes its next result. A loop paused at a result (its
+  // caller stopped iterating) holds nothing dispose() must wait for; dispose() ends it (ffmpeg stopped, frames let go).
+  const loops = new Set<{ busy?: Promise<unknown>; inner: AsyncGenerator<PredictManyResult> }>();
   async function* predictMany(inputs: readonly PredictInput[], manyOptions: PredictManyOptions = {}): AsyncGenerator<PredictManyResult> {
     if (disposed) throw new UsageError('predict: this predictor was disposed');
     const m = predictManyOptionsSchema.strict().parse(manyOptions);
-    // In flight while it is iterated: dispose() waits for the loop to end.
-    let end!: () => void;
-    const running = new Promise<void>((resolve) => {
-      end = resolve;
-    });
-    inFlight.add(running);
+    const loop: { busy?: Promise<unknown>; inner: AsyncGenerator<PredictManyResult> } = {
+      inner: predictBatch(inputs, classifier, { ...o, ...m }),
+    };
+    loops.add(loop);
     try {
-      yield* predictBatch(inputs, classifier, { ...o, ...m });
+      for (;;) {
+        if (disposed) throw new UsageError('predict: this predictor was disposed while its predictMany loop was paused');
+        loop.busy = loop.inner.next();
+        const r = (await loop.busy) as IteratorResult<PredictManyResult>;
+        loop.busy = undefined;
+        if (r.done) return;
+        yield r.value;
+      }
     } finally {
-      inFlight.delete(running);
-      end();
+      loops.delete(loop);
+      await loop.inner.return(undefined);
     }
   }
   return {
@@ -195,7 +203,8 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await Promise.allSettled(inFlight);
+      await Promise.allSettled([...inFlight, ...[...loops].map((l) => l.busy)]);
+      await Promise.allSettled([...loops].map((l) => l.inner.return(undefined)));
       await classifier.release();
       await releaseFaceNets();
     },

@@ -86,6 +86,16 @@ describe('createPredictor', () => {
     expect(openFaceNetSessions()).toBe(0);
   });
 
+  it('dispose() ends a predictMany loop its caller stopped iterating (it waited for it forever); the loop then says so', async () => {
+    const predictor = await createPredictor({ tta: 'none' });
+    const loop = predictor.predictMany([photo, photo, photo]);
+    expect((await loop.next()).value).toMatchObject({ input: photo, faces: [expect.anything(), expect.anything()] });
+    const ended = await Promise.race([predictor.dispose().then(() => 'disposed'), new Promise((r) => setTimeout(r, 10_000, 'hung'))]);
+    expect(ended).toBe('disposed');
+    expect(openFaceNetSessions()).toBe(0);
+    await expect(loop.next()).rejects.toThrow(/disposed while its predictMany loop was paused/);
+  }, 30_000);
+
   it("moves its probabilities to the prior a user gives (Bayes: ∝ p · π / π_train), FER2013 Training's the shipped model's", async () => {
     const plain = await createPredictor();
     const uniform = await createPredictor({ prior: 'uniform' });
