@@ -24,7 +24,7 @@ export { ARCHS, type Arch } from './model/archs.js';
 export { type FerMetadata, type LayersModelLike } from './model/types.js';
 export { useBackend, BACKENDS } from './engine/backend.js';
 export { train, type TrainEvent, type TrainResult } from './train/fit.js';
-export { trainOptionsSchema, type TrainOptions } from './train/options.js';
+export { trainOptionsSchema, type TrainOptions, type TrainOptionsInput } from './train/options.js';
 export { finetune } from './train/finetune.js';
 export { evaluateModel } from './eval/evaluate.js';
 export { computeMetrics, calibration } from './eval/metrics.js';

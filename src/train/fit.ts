@@ -27,7 +27,7 @@ import {
   type LoopState,
 } from './checkpoint.js';
 import { initialSchedule, lrForEpoch } from './schedule.js';
-import { trainOptionsSchema, type TrainOptions } from './options.js';
+import { trainOptionsSchema, type TrainOptions, type TrainOptionsInput } from './options.js';
 import { trainingHooks } from './hooks/index.js';
 import { checkClasses, concatWeights, initModel, makeOptimizer } from './setup.js';
 import { endEpoch, runBatches, type EpochLoop } from './epoch.js';
@@ -83,7 +83,13 @@ export function classWeightsFor(counts: number[]): number[] {
  * second run on the same directory is refused, a dead one's lock taken over). Before anything else, the
  * directories an interrupted write may have left half-swapped (checkpoint/, best/, last/) are recovered.
  */
-export async function train(trainSet: Dataset, valSet: Dataset | null, options: TrainOptions, run: TrainRunOptions): Promise<TrainResult> {
+export async function train(
+  trainSet: Dataset,
+  valSet: Dataset | null,
+  optionsIn: TrainOptionsInput,
+  run: TrainRunOptions,
+): Promise<TrainResult> {
+  const options = trainOptionsSchema.parse(optionsIn); // a library caller's partial options, at fer train's defaults
   makeDirs(run.out);
   const lock = acquireLock(run.out);
   const emit = run.onEvent ?? (() => {});

@@ -106,3 +106,5 @@ export const trainOptionsSchema = z.object({
 });
 
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
+/** What `train`/`trainRun` take: any of the options, the rest at `fer train`'s defaults (checked and filled by the schema). */
+export type TrainOptionsInput = z.input<typeof trainOptionsSchema>;

@@ -17,7 +17,7 @@ import { NATIVE_BACKEND, setNativeConvBf16 } from '../engine/native/backend.js';
 import { resolveTeachers } from '../model/default.js';
 import { readRunFile, resumeRunSchema } from './checkpoint.js';
 import { train, type TrainResult } from './fit.js';
-import { trainOptionsSchema, type TrainOptions } from './options.js';
+import { trainOptionsSchema, type TrainOptions, type TrainOptionsInput } from './options.js';
 import { ModelError, UsageError } from '../errors.js';
 import type { TrainEvent } from './types.js';
 import { makeDirs } from '../io/make-dirs.js';
@@ -182,10 +182,11 @@ export interface TrainRunHooks {
  */
 export async function trainRun<S extends RunSource>(
   r: RunInputs<S>,
-  options: TrainOptions,
+  optionsIn: TrainOptionsInput,
   o: { resume?: boolean; bf16?: boolean } = {},
   hooks: TrainRunHooks = {},
 ): Promise<TrainResult> {
+  const options = trainOptionsSchema.parse(optionsIn); // a library caller's partial options, at fer train's defaults
   const classes: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
   if (options.reviveDead && !options.init && !o.resume)
     throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
