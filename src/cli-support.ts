@@ -3,7 +3,7 @@
  * and printing helpers that only the CLI needs. Internal: not in package.json's `exports`, so not a library user's
  * import, and free to change; the architecture test lets src/commands/ reach the modules listed here and in index.ts.
  */
-export { CROPPED_FACE_MAX_SIDE, expandInputs, isVideo } from './predict/predict.js';
+export { CROPPED_FACE_MAX_SIDE } from './predict/predict.js';
 export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
 export { checkQuantizeOptions, qatRunDir } from './compress/quantize.js';
 export { checkPruneOptions } from './compress/prune.js';

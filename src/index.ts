@@ -38,7 +38,7 @@ export { createSession, availableProviders } from './runtime/ort.js';
 export { evaluateOnnx } from './eval/evaluate-onnx.js';
 export { benchOnnx, benchTfjs } from './bench/bench.js';
 export { detectFaces, alignFace } from './detect/faces.js';
-export { predictFile, predictRaw } from './predict/predict.js';
+export { expandInputs, isVideo, predictFile, predictRaw } from './predict/predict.js';
 export {
   createTracker,
   followFaces,
@@ -71,7 +71,7 @@ export {
   calibrate,
   convertToOnnx,
 } from './api/models.js';
-export { FerError, UsageError, ModelError, RuntimeFailure } from './errors.js';
+export { FerError, UsageError, ModelError, RuntimeFailure, Interrupted } from './errors.js';
 // `fer bench`'s interleaved timing as a library (issue #36 item 3).
 export { benchInterleaved, benchMachine, type BenchInterleavedOptions, type BenchInterleavedResult } from './bench/bench.js';
 export {

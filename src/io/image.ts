@@ -2,7 +2,7 @@
  * The only import of sharp. Images travel through fer as RawImage (8-bit, interleaved channels).
  */
 import sharp, { type Sharp } from 'sharp';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { decodeBmp, isBmp } from './bmp.js';
 import { checkOutputFile, protectInput, writeOutput } from './output.js';
 import { fileHead } from './files.js';
@@ -53,8 +53,21 @@ export function configureSharp(settings: SharpSettings): void {
 function checkRegular(input: string | Uint8Array): void {
   if (typeof input !== 'string' || !existsSync(input)) return;
   const st = statSync(input);
-  // a folder here is one a recursive listing could not open (predict.ts expandInputs)
-  if (st.isDirectory()) throw new Error('a folder that could not be listed (permission denied?)');
+  // From the CLI, a folder here is one a recursive listing could not open (predict.ts expandInputs); from the
+  // library, one given as it is.
+  if (st.isDirectory()) {
+    let listable = true;
+    try {
+      readdirSync(input);
+    } catch {
+      listable = false;
+    }
+    throw new Error(
+      listable
+        ? 'a folder, not an image (expandInputs lists its photos and videos, as fer predict does)'
+        : 'a folder that could not be listed (permission denied?)',
+    );
+  }
   if (!st.isFile()) throw new Error('not a regular file (a FIFO, device or folder)');
 }
 

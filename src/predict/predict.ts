@@ -248,7 +248,8 @@ export async function predictImage(
   let image: RawImage;
   const t = performance.now();
   try {
-    image = isRaw(input) ? await decodeInput(input) : await decodeEncoded(input);
+    // Paths and bytes are decoded; anything else is checked (pixels) or named (plain JavaScript's wrong kinds) by decodeInput.
+    image = typeof input === 'string' || input instanceof Uint8Array ? await decodeEncoded(input) : await decodeInput(input);
   } catch (e) {
     const error = e instanceof UsageError ? e.message : describeDecodeError(e, input);
     return { result: { ...label, faces: [], error } };

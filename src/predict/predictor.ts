@@ -174,6 +174,11 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
   const loops = new Set<{ busy?: Promise<unknown>; inner: AsyncGenerator<PredictManyResult> }>();
   async function* predictMany(inputs: readonly PredictInput[], manyOptions: PredictManyOptions = {}): AsyncGenerator<PredictManyResult> {
     if (disposed) throw new UsageError('predict: this predictor was disposed');
+    const given: unknown = inputs;
+    if (!Array.isArray(given))
+      throw new UsageError(
+        `predictMany: expected an array of inputs (paths, bytes or pixels), got ${given === null ? 'null' : typeof given}`,
+      );
     const m = predictManyOptionsSchema.strict().parse(manyOptions);
     const loop: { busy?: Promise<unknown>; inner: AsyncGenerator<PredictManyResult> } = {
       inner: predictBatch(inputs, classifier, { ...o, ...m }),

@@ -71,6 +71,16 @@ describe('createPredictor', () => {
     await expect(predictor.predict({ data: new Uint8Array(10), width: 4, height: 4, channels: 3 })).rejects.toThrow(
       /expected 4×4×3 = 48 bytes/,
     );
+    // predictMany from plain JavaScript: a string instead of an array, and inputs of the wrong kind, are named.
+    await expect(predictor.predictMany(photo as never).next()).rejects.toThrow(/predictMany: expected an array of inputs/);
+    const folder = path.dirname(photo);
+    const results = [];
+    for await (const r of predictor.predictMany([42, null, folder] as never)) results.push(r.error);
+    expect(results).toEqual([
+      expect.stringMatching(/^predict: expected a file path, .* got number$/),
+      expect.stringMatching(/got null$/),
+      expect.stringMatching(/a folder, not an image \(expandInputs lists its photos and videos/),
+    ]);
     await predictor.dispose();
     await expect(predictor.predict(photo)).rejects.toThrow(/disposed/);
   });
