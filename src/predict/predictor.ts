@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { TTA_MODES } from '../data/augment.js';
 import { DETECTORS, LANDMARK_MODELS, releaseFaceNets, resolveDetector, retainFaceNets } from '../detect/faces.js';
+import { thresholdsFor } from '../detect/thresholds.js';
 import { useBackend, BACKENDS } from '../engine/backend.js';
 import { PROVIDERS } from '../runtime/ort.js';
 import { readClassMap } from '../data/class-map.js';
@@ -123,8 +124,8 @@ export interface Predictor {
    * Many images and videos (a path ending .mp4, .mov, .avi, .mkv, .webm or .m4v; needs ffmpeg): photos
    * `concurrency` at a time, a video's frames at `fps` with each face tracked and smoothed, results in input
    * order (with `input`, `frame` for video, `timings` for photos) as soon as each and all before it are done.
-   * An input that cannot be read yields a result with `error` and the batch goes on. `dispose()` waits for an
-   * iteration under way to end (finish it, or break out of the loop).
+   * An input that cannot be read yields a result with `error` and the batch goes on. `dispose()` waits for a result
+   * being computed, then ends the loop: its next call throws.
    */
   predictMany(inputs: readonly PredictInput[], options?: PredictManyOptions): AsyncGenerator<PredictManyResult>;
   /** Frees the classifier's session or tensors and, when no other predictor uses them, the face nets'. */
@@ -136,7 +137,9 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
   const o = predictorOptionsSchema.strict().parse(options);
   // face-api (its nets' weights, the ssd detector) and tfjs models run on a tfjs backend.
   await useBackend(o.backend, o.backendThreads);
-  const { note: detectorNote } = resolveDetector(o.detector);
+  const { detector, note: detectorNote } = resolveDetector(o.detector);
+  // A threshold out of its detector's range is refused now, not at the first photo.
+  if (o.detect !== false) thresholdsFor(detector, o.minConfidence, o.landmarks);
   const loaded = await loadClassifier(o.model, o.tta, o.threads, { executionProviders: o.executionProviders, fallback: o.fallback });
   let classifier = loaded;
   try {

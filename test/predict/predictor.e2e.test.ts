@@ -96,6 +96,12 @@ describe('createPredictor', () => {
     expect(openFaceNetSessions()).toBe(0);
   });
 
+  it('refuses a detection threshold out of its detector’s range when it is made, not at the first photo', async () => {
+    await expect(createPredictor({ detector: 'tiny', minConfidence: 5 })).rejects.toThrow(/tiny detector's threshold is a probability/);
+    await expect(createPredictor({ detector: 'ssd', minConfidence: { ssd: -1 } })).rejects.toMatchObject({ exitCode: 2 });
+    expect(openFaceNetSessions()).toBe(0);
+  });
+
   it('dispose() ends a predictMany loop its caller stopped iterating (it waited for it forever); the loop then says so', async () => {
     const predictor = await createPredictor({ tta: 'none' });
     const loop = predictor.predictMany([photo, photo, photo]);
