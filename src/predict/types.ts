@@ -13,7 +13,11 @@ export interface FaceResult extends DetectedFace, Labelled {
   track?: number;
 }
 
-/** Milliseconds spent in each stage of one image (`decodeMs`: to pixels, from a file or bytes in Node, from the element in the browser). */
+/**
+ * Milliseconds spent in each stage of one image (`decodeMs`: to pixels, from a file or bytes in Node, from the element
+ * in the browser; 0 for a video frame, which ffmpeg decodes in its own process ahead of fer). A detector that finds
+ * faces and their landmarks in one pass (dlib with its shape model) counts both in `detectMs`.
+ */
 export interface PredictTimings {
   decodeMs: number;
   detectMs: number;

@@ -120,7 +120,8 @@ export function reportSections(runDir: string): ReportSection[] {
     note: 'the model is not quantized',
   });
   sections.push(benchSection(bench));
-  sections.push(compressSection(compress as CompressResult | null));
+  // A compress folder's only (never a missing note). The fields the section reads are those compressJsonSchema checks.
+  if (compress) sections.push(compressSection(compress as unknown as CompressResult));
   sections.push(samplesSection(evalRes));
   return sections;
 }
@@ -167,16 +168,14 @@ function benchSection(bench: BenchResult | null): ReportSection {
 const boldMarkdown = (s: string) => esc(s).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>');
 
 /** compress.json's Pareto plot and table of every variant (the fields it reads are checked by compressJsonSchema). */
-function compressSection(r: CompressResult | null): ReportSection {
-  const note = 'no compress.json (not a fer compress folder)';
-  if (!r) return { id: 'compress', title: 'Compression', html: null, note };
+function compressSection(r: CompressResult): ReportSection {
   const { head, rows } = paretoTable(r);
   const html =
     `<p>fer compress --target ${esc(r.target)} --max-drop ${r.maxDrop}: ${r.variants.length} variant(s) beside the original.</p>` +
     paretoSvg(r) +
     table(head, rows).replace(/<td>\*\*(.+?)\*\*/g, '<td><b>$1</b>') +
     `<p>${boldMarkdown(chosenLine(r))}</p><p class="muted">${esc(PARETO_FOOTNOTE)}</p>`;
-  return { id: 'compress', title: 'Compression', html, note };
+  return { id: 'compress', title: 'Compression', html };
 }
 
 /** eval.json's sample faces, misclassified first, embedded. */
