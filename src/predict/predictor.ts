@@ -174,7 +174,8 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
   }
   // predictMany loops not finished: `busy` while one computes its next result. A loop paused at a result (its
   // caller stopped iterating) holds nothing dispose() must wait for; dispose() ends it (ffmpeg stopped, frames let go).
-  const loops = new Set<{ busy?: Promise<unknown>; inner: AsyncGenerator<PredictManyResult> }>();
+  type Loop = { busy?: Promise<unknown>; inner: AsyncGenerator<PredictManyResult> };
+  const loops = new Set<Loop>();
   async function* predictMany(inputs: readonly PredictInput[], manyOptions: PredictManyOptions = {}): AsyncGenerator<PredictManyResult> {
     if (disposed) throw new UsageError('predict: this predictor was disposed');
     const given: unknown = inputs;
@@ -183,9 +184,7 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
         `predictMany: expected an array of inputs (paths, bytes or pixels), got ${given === null ? 'null' : typeof given}`,
       );
     const m = predictManyOptionsSchema.strict().parse(manyOptions);
-    const loop: { busy?: Promise<unknown>; inner: AsyncGenerator<PredictManyResult> } = {
-      inner: predictBatch(inputs, classifier, { ...o, ...m }),
-    };
+    const loop: Loop = { inner: predictBatch(inputs, classifier, { ...o, ...m }) };
     loops.add(loop);
     try {
       for (;;) {

@@ -164,8 +164,8 @@ function benchSection(bench: BenchResult | null): ReportSection {
   return { id: 'bench', title: 'Benchmark', html, note };
 }
 
-/** Markdown's **bold** (pareto.md's chosen variant) as HTML, the rest escaped. */
-const boldMarkdown = (s: string) => esc(s).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>');
+/** Markdown's **bold** (pareto.md's chosen variant) in already escaped HTML, as <b>. */
+const boldMarkdown = (html: string) => html.replace(/\*\*(.+?)\*\*/g, '<b>$1</b>');
 
 /** compress.json's Pareto plot and table of every variant (the fields it reads are checked by compressJsonSchema). */
 function compressSection(r: CompressResult): ReportSection {
@@ -173,8 +173,8 @@ function compressSection(r: CompressResult): ReportSection {
   const html =
     `<p>fer compress --target ${esc(r.target)} --max-drop ${r.maxDrop}: ${r.variants.length} variant(s) beside the original.</p>` +
     paretoSvg(r) +
-    table(head, rows).replace(/<td>\*\*(.+?)\*\*/g, '<td><b>$1</b>') +
-    `<p>${boldMarkdown(chosenLine(r))}</p><p class="muted">${esc(PARETO_FOOTNOTE)}</p>`;
+    boldMarkdown(table(head, rows)) +
+    `<p>${boldMarkdown(esc(chosenLine(r)))}</p><p class="muted">${esc(PARETO_FOOTNOTE)}</p>`;
   return { id: 'compress', title: 'Compression', html };
 }
 
