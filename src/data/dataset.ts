@@ -120,6 +120,7 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
       labels.push(label);
     }
   }
+  checkNotSplitRoot(root, folders, files);
   // Label order, then file order: datasets are sorted by class.
   const order = [...files.keys()].sort((a, b) => labels[a] - labels[b] || (files[a] < files[b] ? -1 : 1));
   const sortedFiles = order.map((i) => files[i]),
@@ -189,6 +190,15 @@ async function loadFolder(root: string, options: LoadOptions): Promise<Dataset> 
     throw new UsageError(`data: none of the ${sortedFiles.length} files in ${root} is a readable image${decoder ? ' with a face' : ''}`);
   if (options.cache !== false) writeCache(cacheFile, ds);
   return ds;
+}
+
+/** A folder of splits (train/, val/, each of class folders) given for one split: said, instead of "no readable image". */
+function checkNotSplitRoot(root: string, folders: string[], files: string[]): void {
+  if (files.length === 0 || !files.every((f) => statSync(f).isDirectory())) return;
+  const example = path.join(root, folders.includes('train') ? 'train' : folders[0]);
+  throw new UsageError(
+    `data: ${root}'s folders (${folders.join(', ')}) hold folders, not images: it looks like a dataset's splits; give one of them, e.g. ${example}`,
+  );
 }
 
 function countLabels(labels: ArrayLike<number>, classes: number): number[] {

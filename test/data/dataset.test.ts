@@ -21,6 +21,20 @@ describe('folder datasets', () => {
     expect(ds.labels[i]).toBe(CLASSES.indexOf('happy'));
   });
 
+  it("a dataset's split root (train/, val/ of class folders) is named as such, not as a folder without images", async () => {
+    const err = await loadDataset(FIXTURE_DATA, { cache: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/\(train, val\) hold folders, not images.*e\.g\. .*fer-mini\/train$/);
+    // A class folder holding a subfolder beside its images is still a dataset (the subfolder is skipped as unreadable).
+    const root = tmp();
+    mkdirSync(path.join(root, 'happy', 'nested'), { recursive: true });
+    copyFileSync(
+      path.join(FIXTURE_DATA, 'val', 'happy', readdirSync(path.join(FIXTURE_DATA, 'val', 'happy'))[0]),
+      path.join(root, 'happy', 'a.jpg'),
+    );
+    expect((await loadDataset(root, { cache: false })).size).toBe(1);
+  });
+
   it('skips and counts unreadable files instead of crashing', async () => {
     const root = tmp();
     for (const c of ['angry', 'happy']) {
