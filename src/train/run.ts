@@ -15,7 +15,8 @@ import type { ClassSpec } from '../data/classes.js';
 import { useBackend } from '../engine/backend.js';
 import { NATIVE_BACKEND, setNativeConvBf16 } from '../engine/native/backend.js';
 import { resolveTeachers } from '../model/default.js';
-import { readRunFile, resumeRunSchema } from './checkpoint.js';
+import { loopStateSchema, readRunFile, resumeRunSchema } from './checkpoint.js';
+import { readMetrics } from './curves.js';
 import { train, type TrainResult } from './fit.js';
 import { trainOptionsSchema, type TrainOptions, type TrainOptionsInput } from './options.js';
 import { ModelError, UsageError } from '../errors.js';
@@ -190,6 +191,11 @@ export async function trainRun<S extends RunSource>(
   const classes: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
   if (options.reviveDead && !options.init && !o.resume)
     throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
+  const finished = o.resume ? finishedRun(r.outDir) : null;
+  if (finished) {
+    hooks.onNote?.(finished.note);
+    return finished.result;
+  }
   const created = !existsSync(r.outDir);
   if (!o.resume) {
     resolveTeachers(options.teacher); // fails fast, before the data loads
@@ -230,6 +236,32 @@ export async function trainRun<S extends RunSource>(
     stop?.dispose();
     if (bf16) convBf16(false);
   }
+}
+
+/**
+ * A run to resume that has nothing left (its last epoch, or its early stop, checkpointed): its result as the
+ * run ended, read from its files without the engine or the data. Null when there is something to resume.
+ */
+export function finishedRun(outDir: string): { result: TrainResult; note: string } | null {
+  const stateFile = path.join(outDir, 'checkpoint', 'state.json');
+  if (!existsSync(stateFile)) return null;
+  const s = readRunFile(stateFile, loopStateSchema) as z.infer<typeof loopStateSchema>;
+  const { epochs, patience } = s.options;
+  const done = s.epoch >= epochs && s.batch === 0;
+  const early = !done && s.batch === 0 && patience > 0 && s.epoch - s.bestEpoch >= patience;
+  if (!done && !early) return null;
+  const best = `best val accuracy ${(s.bestValAcc * 100).toFixed(2)}% at epoch ${s.bestEpoch}`;
+  const how = done ? `finished its ${epochs} epochs` : `stopped early after epoch ${s.epoch} of ${epochs}`;
+  return {
+    result: {
+      history: readMetrics(outDir),
+      bestValAcc: s.bestValAcc,
+      bestEpoch: s.bestEpoch,
+      stopReason: done ? 'done' : 'early-stopping',
+      outDir,
+    },
+    note: `train: ${outDir} ${how} (${best}): nothing to resume; to train further, start a new run from ${path.join(outDir, 'last')} (--init)`,
+  };
 }
 
 /** The default data of a run: its source's training and val sets, loaded in the run's classes (val as training merged). */

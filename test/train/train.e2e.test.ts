@@ -11,6 +11,7 @@ import { useBackend } from '../../src/engine/backend.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { loadDataset, type Dataset } from '../../src/data/dataset.js';
 import { train, type TrainEvent } from '../../src/train/fit.js';
+import { trainRun } from '../../src/train/run.js';
 import { trainOptionsSchema } from '../../src/train/options.js';
 import { defaultMetadata, loadModel, saveModel } from '../../src/model/io.js';
 import { FIXTURE_DATA, fixtureModel, killChannels, nthLayer, saveFixtureModel } from '../fixture-model.js';
@@ -201,6 +202,42 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
       k = ds.classes.length;
     ds.classes.forEach((c, i) => expect(meta.trainPrior?.[c]).toBeCloseTo((1 - s) * (ds.counts[i] / total) + s / k, 5));
     model.dispose();
+  });
+
+  it('resuming a run with nothing left (finished, or stopped early) returns its result without the engine or the data', async () => {
+    const never = () => Promise.reject(new Error('loaded'));
+    for (const [opts, reason] of [
+      [{ epochs: 2, batchSize: 64, seed: 3 }, 'done'],
+      [{ epochs: 6, batchSize: 64, seed: 3, lr: 1e-6, patience: 1 }, 'early-stopping'],
+    ] as const) {
+      const out = tmp();
+      const o = trainOptionsSchema.parse(opts);
+      const first = await train(ds, val, o, { out });
+      expect(first.stopReason).toBe(reason);
+      const notes: string[] = [];
+      const again = await trainRun(
+        { outDir: out, source: { data: 'unused', valUsage: 'PublicTest' }, stored: o },
+        o,
+        { resume: true },
+        {
+          startEngine: never,
+          loadData: never,
+          onNote: (n) => notes.push(n),
+        },
+      );
+      expect(again).toMatchObject({ stopReason: reason, bestEpoch: first.bestEpoch, bestValAcc: first.bestValAcc, outDir: out });
+      expect(again.history.map((m) => m.epoch)).toEqual(first.history.map((m) => m.epoch));
+      expect(again.history.length).toBe(reason === 'done' ? 2 : first.bestEpoch + 1);
+      expect(notes).toEqual([expect.stringMatching(/nothing to resume; to train further, start a new run from .*last/)]);
+    }
+    // Interrupted mid-run: not finished, so resume goes on to the engine (refused here by the hook).
+    const out = tmp();
+    let batches = 0;
+    const o = trainOptionsSchema.parse({ epochs: 2, batchSize: 32, seed: 3 });
+    await train(ds, null, o, { out, shouldStop: () => ++batches === 3 });
+    await expect(
+      trainRun({ outDir: out, source: { data: 'unused', valUsage: 'PublicTest' }, stored: o }, o, { resume: true }, { startEngine: never }),
+    ).rejects.toThrow('loaded');
   });
 
   it('refuses to overwrite an existing run without --resume', async () => {
