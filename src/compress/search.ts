@@ -4,69 +4,26 @@
  * interleaved bench with the original, and keeps the cheapest variant within the accuracy budget. Each finished
  * variant is recorded in <out>/compress-state.json (written atomically), so `resume` skips it.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
-import { loadData, memoizeLoader, type Dataset } from '../data/dataset.js';
-import { TTA_MODES } from '../data/augment.js';
+import { loadData, memoizeLoader, type DataLoader, type Dataset } from '../data/dataset.js';
 import { exportOnnx } from '../convert/export.js';
-import { evaluate, modelDataClasses } from '../eval/evaluate-data.js';
+import { modelDataClasses } from '../eval/evaluate-data.js';
 import { benchInterleaved } from '../bench/bench.js';
 import { writeOutput } from '../io/output.js';
 import { readJsonFile } from '../io/files.js';
 import { UsageError } from '../errors.js';
-import { checkDataPaths, recoverySchema, teachersOf } from './options.js';
-import { pruneModelDir, slimModel } from './prune.js';
-import { quantizeModel } from './quantize.js';
+import { checkDataPaths, compressOptionsSchema, teachersOf, type CompressOptions, type CompressParsed } from './options.js';
+import { buildVariant, measure, type Recovery } from './variant.js';
 import { type CompressHooks } from './finetune.js';
-import { chooseVariant, COMPRESS_TARGETS, dropPoints, paretoFront, type CompressTarget } from './choose.js';
+import { chooseVariant, dropPoints, paretoFront, type CompressTarget } from './choose.js';
 import type { CompressResult, VariantPlan, VariantRecord } from './compress-types.js';
-import { DISTIL_ARCH, distilEpochs, distilIntoArch, NO_EPOCHS_FIT } from './distil-arch.js';
+import { DISTIL_ARCH, distilEpochs, NO_EPOCHS_FIT } from './distil-arch.js';
 import { writeOutputs } from './outputs.js';
 
-const list = z.union([z.string().transform((s) => s.split(',').map(Number)), z.array(z.number())]).pipe(z.array(z.number().gt(0).lt(1)));
+export { compressOptionsSchema, type CompressOptions } from './options.js';
 
-export const compressOptionsSchema = z
-  .object({
-    /** Training data: fine-tunes, batch-norm re-estimation, int8 calibration. */
-    data: z.string(),
-    /** Validation data: every variant's accuracy (on its ONNX export) and the fine-tunes' best epoch. */
-    val: z.string(),
-    /** Largest accuracy drop against the original on --val, in points, that a chosen variant may have. */
-    maxDrop: z.coerce.number().min(0).default(1),
-    target: z.enum(COMPRESS_TARGETS).default('latency'),
-    /** Stop starting variants once the next one would end past this many minutes (estimated from those done). */
-    budgetMinutes: z.coerce.number().positive().optional(),
-    /** Layer-wise reconstruction after unstructured pruning (as `fer prune`; off: faster, less accurate). */
-    reconstruct: z.boolean().default(true),
-    /** Fine-tune epochs after pruning (0: none). */
-    finetuneEpochs: z.coerce.number().int().min(0).default(1),
-    /** --target size: unstructured sparsities tried (each + int8). */
-    sparsities: list.default([0.5, 0.65, 0.8]),
-    /** --target latency: structured channel-pruning ratios tried (each fp32, and int8 where not slower). */
-    ratios: list.default([0.25, 0.5]),
-    /**
-     * --target latency: epochs of the distillation into the faster architecture (distil-arch.ts); default: as many
-     * as fit --budget-minutes (measured on a short probe), else DISTIL_EPOCHS. 0: that variant is not run.
-     */
-    archEpochs: z.coerce.number().int().min(0).optional(),
-    /** Only these variants (by name), e.g. for a quick run. */
-    only: z.union([z.string().transform((s) => s.split(',')), z.array(z.string())]).optional(),
-    /** Test-time augmentation of the --val evaluation. */
-    tta: z.enum(TTA_MODES).default('none'),
-    calibrationImages: z.coerce.number().int().min(1).default(512),
-    /** The bench: timed runs per model and batch size, shared over the rounds; and the rounds. */
-    benchIterations: z.coerce.number().int().min(1).default(50),
-    benchRounds: z.coerce.number().int().min(1).default(10),
-    benchWarmup: z.coerce.number().int().min(0).default(5),
-    /** Skip the variants <out>/compress-state.json records as done. */
-    resume: z.boolean().default(false),
-  })
-  .extend(recoverySchema.shape);
-
-export type CompressOptions = z.input<typeof compressOptionsSchema>;
-type Parsed = z.infer<typeof compressOptionsSchema>;
+type Parsed = CompressParsed;
 
 export interface CompressProgress {
   phase: 'start' | 'done' | 'resumed' | 'skipped' | 'bench';
@@ -158,7 +115,8 @@ export async function compressModel(
   const o = compressOptionsSchema.parse(options);
   const now = hooks.now ?? Date.now;
   const started = now();
-  const plans = (hooks.load || checkDataPaths(o), planVariants(o)); // paths checked first (a custom loader reads its own)
+  if (!hooks.load) checkDataPaths(o); // first: the original's export comes before the data (a custom loader reads its own)
+  const plans = planVariants(o);
   const state = openState(out, o.target, o.resume);
   const saveState = () => writeOutput(path.join(out, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   const load = memoizeLoader(hooks.load ?? loadData);
@@ -173,59 +131,12 @@ export async function compressModel(
   const runnable = plans.filter((p) => !p.notRun);
   const skipped: CompressResult['skipped'] = plans.filter((p) => p.notRun).map((p) => ({ name: p.name, reason: p.notRun! }));
   let interrupted = false;
+  const run: VariantRun = { model, out, o, state, saveState, skipped, started, now, hooks, load, valSet, recovery, runnable };
   for (const [index, plan] of runnable.entries()) {
-    // The quick variants' mean time (the distillation's minutes would make every other variant look too long).
-    const doneSecs = Object.values(state.done)
-      .filter((r) => r.plan.kind !== 'arch')
-      .map((r) => r.seconds);
-    const mean = doneSecs.length ? doneSecs.reduce((a, b) => a + b, 0) / doneSecs.length : undefined;
-    const left = runnable.slice(index).filter((p) => !state.done[p.name]).length;
-    const eta = mean === undefined ? undefined : mean * left;
-    if (state.done[plan.name]) {
-      hooks.onVariant?.({ phase: 'resumed', name: plan.name, index, total: runnable.length, etaSeconds: eta });
-      continue;
-    }
-    if (plan.from && !state.done[plan.from]) {
-      skipped.push({ name: plan.name, reason: `${plan.from}, which it is made from, was not run` });
-      continue;
-    }
-    const elapsed = (now() - started) / 1000;
-    // An int8 copy of a variant built (`from`) takes seconds: only a spent budget stops it.
-    const estimate = plan.from ? 0 : mean;
-    if (o.budgetMinutes !== undefined && estimate !== undefined && elapsed + estimate > o.budgetMinutes * 60) {
-      skipped.push({
-        name: plan.name,
-        reason: `budget: ${o.budgetMinutes} min would be exceeded (${(elapsed / 60).toFixed(1)} min spent, ~${(estimate / 60).toFixed(1)} min per variant)`,
-      });
-      hooks.onVariant?.({ phase: 'skipped', name: plan.name, index, total: runnable.length });
-      continue;
-    }
-    if (hooks.shouldStop?.()) {
+    if ((await runVariant(run, plan, index)) === 'stop') {
       interrupted = true;
       break;
     }
-    hooks.onVariant?.({ phase: 'start', name: plan.name, index, total: runnable.length, etaSeconds: eta });
-    const t0 = now();
-    const dir = path.join(out, 'variants', plan.name);
-    if (plan.kind === 'arch' && !plan.from) {
-      // The distillation's epochs: decided once (kept in the state, so --resume continues the same schedule).
-      state.archEpochs ??= await distilEpochs(model, teachersOf(o, model), dir, { ...o, left: budgetLeft(o, elapsed) }, load);
-      saveState();
-      if (state.archEpochs === 0) {
-        skipped.push({ name: plan.name, reason: NO_EPOCHS_FIT });
-        continue;
-      }
-    } else rmSync(dir, { recursive: true, force: true }); // what an interrupted attempt left: this variant is redone whole
-    const built = await buildVariant(model, dir, plan, state, out, o, recovery, valSet, { ...hooks, load });
-    if (!built) {
-      interrupted = true;
-      skipped.push({ name: plan.name, reason: 'interrupted (redone on --resume)' });
-      break;
-    }
-    const rec = await measure(built.model, built.onnx, out, plan, (now() - t0) / 1000, valSet, o, hooks);
-    state.done[plan.name] = rec;
-    saveState();
-    hooks.onVariant?.({ phase: 'done', name: plan.name, index, total: runnable.length });
   }
 
   const variants = plans.filter((p) => state.done[p.name]).map((p) => ({ ...state.done[p.name] }) as VariantRecord);
@@ -258,6 +169,78 @@ export async function compressModel(
   return result;
 }
 
+/** The state of a compress run's variant loop, shared by its variants. */
+interface VariantRun {
+  model: string;
+  out: string;
+  o: Parsed;
+  state: State;
+  saveState: () => void;
+  skipped: CompressResult['skipped'];
+  started: number;
+  now: () => number;
+  hooks: CompressStageHooks;
+  /** hooks.load (or loadData), each source read once. */
+  load: DataLoader;
+  valSet: Dataset;
+  recovery: Recovery;
+  runnable: VariantPlan[];
+}
+
+/** One variant of the loop: skipped (done, budget, a missing `from`), or built and measured; 'stop' when interrupted. */
+async function runVariant(run: VariantRun, plan: VariantPlan, index: number): Promise<'next' | 'stop'> {
+  const { model, out, o, state, saveState, skipped, started, now, hooks, load, valSet, recovery, runnable } = run;
+  // The quick variants' mean time (the distillation's minutes would make every other variant look too long).
+  const doneSecs = Object.values(state.done)
+    .filter((r) => r.plan.kind !== 'arch')
+    .map((r) => r.seconds);
+  const mean = doneSecs.length ? doneSecs.reduce((a, b) => a + b, 0) / doneSecs.length : undefined;
+  const left = runnable.slice(index).filter((p) => !state.done[p.name]).length;
+  const eta = mean === undefined ? undefined : mean * left;
+  if (state.done[plan.name]) {
+    hooks.onVariant?.({ phase: 'resumed', name: plan.name, index, total: runnable.length, etaSeconds: eta });
+    return 'next';
+  }
+  if (plan.from && !state.done[plan.from]) {
+    skipped.push({ name: plan.name, reason: `${plan.from}, which it is made from, was not run` });
+    return 'next';
+  }
+  const elapsed = (now() - started) / 1000;
+  // An int8 copy of a variant built (`from`) takes seconds: only a spent budget stops it.
+  const estimate = plan.from ? 0 : mean;
+  if (o.budgetMinutes !== undefined && estimate !== undefined && elapsed + estimate > o.budgetMinutes * 60) {
+    skipped.push({
+      name: plan.name,
+      reason: `budget: ${o.budgetMinutes} min would be exceeded (${(elapsed / 60).toFixed(1)} min spent, ~${(estimate / 60).toFixed(1)} min per variant)`,
+    });
+    hooks.onVariant?.({ phase: 'skipped', name: plan.name, index, total: runnable.length });
+    return 'next';
+  }
+  if (hooks.shouldStop?.()) return 'stop';
+  hooks.onVariant?.({ phase: 'start', name: plan.name, index, total: runnable.length, etaSeconds: eta });
+  const t0 = now();
+  const dir = path.join(out, 'variants', plan.name);
+  if (plan.kind === 'arch' && !plan.from) {
+    // The distillation's epochs: decided once (kept in the state, so --resume continues the same schedule).
+    state.archEpochs ??= await distilEpochs(model, teachersOf(o, model), dir, { ...o, left: budgetLeft(o, elapsed) }, load);
+    saveState();
+    if (state.archEpochs === 0) {
+      skipped.push({ name: plan.name, reason: NO_EPOCHS_FIT });
+      return 'next';
+    }
+  } else rmSync(dir, { recursive: true, force: true }); // what an interrupted attempt left: this variant is redone whole
+  const built = await buildVariant(model, dir, plan, state, out, o, recovery, valSet, { ...hooks, load });
+  if (!built) {
+    skipped.push({ name: plan.name, reason: 'interrupted (redone on --resume)' });
+    return 'stop';
+  }
+  const rec = await measure(built.model, built.onnx, out, plan, (now() - t0) / 1000, valSet, o, hooks);
+  state.done[plan.name] = rec;
+  saveState();
+  hooks.onVariant?.({ phase: 'done', name: plan.name, index, total: runnable.length });
+  return 'next';
+}
+
 /** Seconds of --budget-minutes left after `elapsed` (undefined: no budget). */
 const budgetLeft = (o: Parsed, elapsed: number) => (o.budgetMinutes === undefined ? undefined : o.budgetMinutes * 60 - elapsed);
 
@@ -272,104 +255,6 @@ export function commandFor(model: string, out: string, o: Parsed): string {
     return [`--${kebab(k)} ${Array.isArray(v) ? v.join(',') : String(v)}`];
   });
   return ['fer compress', `--model ${model}`, ...flags, `--out ${out}`].join(' ');
-}
-
-type Recovery = Pick<Parsed, 'distill' | 'teacher' | 'alpha' | 'temperature' | 'bnReestimate'>;
-
-/** Builds one variant under `dir`: its tfjs model and its ONNX file; null when the fine-tune was interrupted. */
-async function buildVariant(
-  model: string,
-  dir: string,
-  plan: VariantPlan,
-  state: State,
-  out: string,
-  o: Parsed,
-  recovery: Recovery,
-  valSet: Dataset,
-  hooks: CompressStageHooks,
-): Promise<{ model: string; onnx: string } | null> {
-  const ft = { data: o.data, val: o.val, finetuneEpochs: o.finetuneEpochs, ...recovery };
-  let m = model;
-  if (plan.from) m = path.join(out, state.done[plan.from].model);
-  else if (plan.kind === 'prune') {
-    const r = await pruneModelDir(
-      model,
-      path.join(dir, 'pruned'),
-      { ...ft, targetSparsity: plan.sparsity, reconstruct: o.reconstruct },
-      hooks,
-    );
-    if (r.interrupted) return null;
-    m = r.model;
-  } else if (plan.kind === 'arch') {
-    const classes = modelDataClasses(model);
-    const trainSet = await hooks.load!(o.data, 'Training', { classes });
-    const r = await distilIntoArch(
-      teachersOf(o, model),
-      path.join(dir, 'train'),
-      trainSet,
-      valSet,
-      { arch: plan.arch!, epochs: state.archEpochs!, data: o.data, val: o.val },
-      hooks,
-    );
-    if (!r) return null;
-    m = r.model;
-  } else if (plan.kind === 'slim') {
-    const r = await slimModel(model, path.join(dir, 'slim'), { ...ft, structured: true, ratio: plan.ratio }, hooks);
-    if (r.interrupted) return null;
-    m = r.model;
-  }
-  if (plan.precision !== 'fp32') {
-    // int8: post-training (8 bits cost nothing on these nets); int4: quantization-aware, taught by the model before it.
-    const int4 = plan.precision === 'int4';
-    const q = await quantizeModel(
-      m,
-      path.join(dir, plan.precision),
-      {
-        bits: int4 ? 4 : 8,
-        data: o.data,
-        val: int4 ? o.val : undefined,
-        finetuneEpochs: int4 ? Math.max(1, o.finetuneEpochs) : 0,
-        // One epoch of QAT at a constant 1e-4 left the shipped model 1.11 points down, with the rate decaying 0.42 (val).
-        lrDecay: int4 ? true : undefined,
-        calibrationImages: o.calibrationImages,
-        ...recovery,
-      },
-      hooks,
-    );
-    if (q.interrupted) return null;
-    m = q.model;
-  }
-  const onnx = path.join(dir, `model-${plan.precision}.onnx`);
-  await exportOnnx(m, onnx, { version: 'compress', precision: plan.precision, sample: valSet });
-  return { model: m, onnx };
-}
-
-/** Accuracy and balanced accuracy of the ONNX file on --val, and its size (and gzip'd). */
-async function measure(
-  modelDir: string,
-  onnx: string,
-  out: string,
-  plan: VariantPlan,
-  seconds: number,
-  valSet: Dataset,
-  o: Parsed,
-  hooks: CompressStageHooks,
-): Promise<VariantRecord> {
-  const e = await evaluate(onnx, o.val, { tta: o.tta, load: hooks.load ?? (async () => valSet) });
-  const bytes = readFileSync(onnx);
-  const recalls = e.perClass.filter((c) => c.support > 0).map((c) => c.recall);
-  return {
-    name: plan.name,
-    plan,
-    model: path.relative(out, modelDir),
-    onnx: path.relative(out, onnx),
-    precision: plan.precision,
-    seconds,
-    accuracy: e.accuracy,
-    balancedAccuracy: recalls.reduce((a, b) => a + b, 0) / Math.max(1, recalls.length),
-    bytes: bytes.length,
-    gzipBytes: gzipSync(bytes).length,
-  };
 }
 
 /** One interleaved bench of the original and every variant's ONNX file: p50 latency at batch 1, throughput at 64. */
