@@ -21,3 +21,4 @@ export { defaultBenchModels } from './bench/run.js';
 export { modelClasses, modelDataClasses } from './eval/evaluate-data.js';
 export { timelineWriter } from './predict/timeline.js';
 export { checkDataPaths } from './compress/options.js';
+export { libraryOptions } from './util/options.js';

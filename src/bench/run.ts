@@ -22,6 +22,7 @@ import { DEFAULT_ROUNDS, ROUND_ORDERS } from './interleave.js';
 import { benchResultSchema, type BenchResult, type BenchRow } from './schema.js';
 import { writeBenchPng } from './chart.js';
 import { makeDirs } from '../io/make-dirs.js';
+import { parseOptions } from '../util/options.js';
 
 /** bench's options (`fer bench`'s flags by the same names), their defaults included. */
 export const benchOptionsSchema = z.object({
@@ -108,7 +109,7 @@ function sessionOptions(o: z.infer<typeof benchOptionsSchema>): SessionOptions {
  * `out`/bench.json and bench.png when `out` is given.
  */
 export async function bench(models: string[], options: BenchOptions = {}, hooks: BenchHooks = {}): Promise<BenchResult> {
-  const o = benchOptionsSchema.parse(options);
+  const o = parseOptions(benchOptionsSchema, options, 'bench');
   const startEngine = hooks.startEngine ?? (() => useBackend('auto'));
   // With no models and --out a run: the run's own model (its best/, else last/), exported to fp32 ONNX for
   // onnxruntime, not the shipped one, so the run's report shows what the run made.

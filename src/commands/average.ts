@@ -9,6 +9,7 @@ import { modelJsonPath } from '../model/default.js';
 import { out, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
 import { loadWithSummary, printJson } from './printers.js';
 import { Progress } from './progress.js';
+import { libraryOptions } from '../util/options.js';
 
 export const averageSchema = averageOptionsSchema.extend({
   models: z.array(z.string()).min(1),
@@ -46,7 +47,7 @@ export function averageCommand(): Command {
     await startEngine(flags, o.json);
     const bar = o.json ? null : new Progress();
     const r = await averageModels(o.models, ds, o.out, {
-      ...o,
+      ...libraryOptions(averageOptionsSchema, o),
       onBatch: bar
         ? (done, total) => bar.tick(done, total, 'batch norm', `${((done * o.batchSize) / bar.seconds()).toFixed(0)} img/s`)
         : undefined,

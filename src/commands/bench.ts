@@ -6,6 +6,7 @@ import { benchText, markdownTable } from '../bench/table.js';
 import { withClassMap, note, out, refuseUnused, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
 import { formatDuration } from './progress.js';
 import { loadWithSummary } from './printers.js';
+import { libraryOptions } from '../util/options.js';
 
 export const benchSchema = benchOptionsSchema.extend({
   models: z.array(z.string()),
@@ -61,7 +62,7 @@ export function benchCommand(): Command {
       (['trtFp16', 'trtInt8', 'trtCacheDir'] as const).map((k) => [k, o.provider !== 'tensorrt', '--provider tensorrt']),
     );
     const table = !o.json && !o.markdown;
-    const result = await bench(o.models, o, {
+    const result = await bench(o.models, libraryOptions(benchOptionsSchema, o), {
       startEngine: (purpose) => startEngine(flags, purpose === 'export' || o.json),
       load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
       onNote: o.json ? undefined : note,

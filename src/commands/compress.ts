@@ -24,6 +24,7 @@ import {
 } from './common.js';
 import { Progress } from './progress.js';
 import { loadWithSummary, printJson, trainingTimeLeft } from './printers.js';
+import { libraryOptions } from '../util/options.js';
 
 export const compressSchema = compressOptionsSchema.extend(modelToOutFields);
 
@@ -65,7 +66,7 @@ export function compressCommand(): Command {
     await startEngine(flags, o.json);
     const stop = stopOnSignal();
     const bar = new Progress();
-    const r = await compressModel(o.model, o.out, o, {
+    const r = await compressModel(o.model, o.out, libraryOptions(compressOptionsSchema, o), {
       load: (source, usage, options) => loadWithSummary(source, usage, true, options),
       onVariant: (p) => showProgress(bar, p),
       onEvent: o.json ? undefined : fineTuneBar(bar, o.batchSize ?? trainOptionsSchema.parse({}).batchSize),

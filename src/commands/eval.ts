@@ -12,6 +12,7 @@ import { isCsv } from '../data/dataset.js';
 import { loadWithSummary, printJson } from './printers.js';
 import { checkOutputFile } from '../io/output.js';
 import { Progress } from './progress.js';
+import { libraryOptions } from '../util/options.js';
 
 export const evalSchema = evaluateOptionsSchema.extend({
   model: modelSchema,
@@ -56,7 +57,7 @@ export function evalCommand(): Command {
     // Progress with ETA on stderr (tencrop over thousands of images takes a while), timed from the data loaded; none with --json.
     const bar = o.json ? null : new Progress();
     const r = await evaluate(o.model, o.data, {
-      ...o,
+      ...libraryOptions(evaluateOptionsSchema, o),
       load: photoLoader(o.detect === true ? 'auto' : o.detect || undefined, (source, usage, options) =>
         loadWithSummary(source, usage, o.json, options).finally(() => bar?.restart()),
       ),

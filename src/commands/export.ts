@@ -11,6 +11,7 @@ import { modelSchema } from '../model/default.js';
 import { out, refuseUnused, showSchemaDefaults, startEngine, withEngineOptions, withForce } from './common.js';
 import { exportWeb } from '../web/site.js';
 import { loadWithSummary, printJson } from './printers.js';
+import { libraryOptions } from '../util/options.js';
 
 /** exportOnnx's options (their defaults included; `--target` names int8Target) and the command's own. */
 export const exportSchema = exportOptionsSchema.omit({ int8Target: true }).extend({
@@ -51,7 +52,12 @@ export function exportCommand(): Command {
     const sample = exportNeedsSample({ ...o, int8Target: o.target }) ? await loadWithSummary(o.data, undefined, true) : undefined;
     const file = o.out ?? defaultOnnxFile(o.model, o.precision, o.target);
     prepareOut(file, 'onnx', o.force, [o.model]);
-    const r = await exportOnnx(o.model, file, { ...o, int8Target: o.target, version: packageVersion(), sample });
+    const r = await exportOnnx(o.model, file, {
+      ...libraryOptions(exportOptionsSchema, o),
+      int8Target: o.target,
+      version: packageVersion(),
+      sample,
+    });
     if (!printJson(o.json, r)) out(exportText(r, o.verify));
   });
   cmd.addCommand(onnx);

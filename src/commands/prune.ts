@@ -18,6 +18,7 @@ import {
   refuseUnused,
 } from './common.js';
 import { printJson, withCompressHooks } from './printers.js';
+import { libraryOptions } from '../util/options.js';
 
 export const pruneSchema = pruneOptionsSchema.extend({ ...modelToOutFields, force: z.boolean().default(false) });
 
@@ -70,8 +71,8 @@ export function pruneCommand(): Command {
     prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force, [o.model]);
     await startEngine(flags, o.json);
     await withCompressHooks(o, o.out, async (hooks) => {
-      if (o.structured) printSlim(await slimModel(o.model, o.out, o, hooks), o.json);
-      else printPruned(await pruneModelDir(o.model, o.out, o, hooks), o.json);
+      if (o.structured) printSlim(await slimModel(o.model, o.out, libraryOptions(pruneOptionsSchema, o), hooks), o.json);
+      else printPruned(await pruneModelDir(o.model, o.out, libraryOptions(pruneOptionsSchema, o), hooks), o.json);
     });
   });
   return cmd;

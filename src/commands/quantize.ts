@@ -22,6 +22,7 @@ import {
 } from './common.js';
 import { UsageError } from '../errors.js';
 import { printJson, withCompressHooks } from './printers.js';
+import { libraryOptions } from '../util/options.js';
 
 export const quantizeSchema = quantizeOptionsSchema.extend({ ...modelToOutFields, force: z.boolean().default(false) });
 
@@ -56,7 +57,7 @@ export function quantizeCommand(): Command {
     if (o.finetuneEpochs > 0 && !o.resume) prepareOut(run, 'run', o.force, [o.model]);
     if (o.resume && !existsSync(run)) throw new UsageError(`quantize --resume: no fine-tune run at ${run} to continue`);
     await startEngine(flags, o.json);
-    const r = await withCompressHooks(o, run, (hooks) => quantizeModel(o.model, o.out, o, hooks));
+    const r = await withCompressHooks(o, run, (hooks) => quantizeModel(o.model, o.out, libraryOptions(quantizeOptionsSchema, o), hooks));
     if (interrupted(r)) {
       note(`the fine-tune stopped with a checkpoint in ${run}: the same command with --resume continues it`);
       return;

@@ -10,7 +10,6 @@ import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
 import { ARCH_VARIANTS, type Arch } from '../model/mini-xception.js';
 import { tf } from '../engine/tf.js';
 import { loadData, type Dataset } from '../data/dataset.js';
-import type { ClassSpec } from '../data/classes.js';
 import { computeMasks, modelSparsity, pruneModel } from '../prune/model.js';
 import type { PruneSettings, SparsityReport } from '../prune/prune.js';
 import type { ObsSelection } from '../prune/least-squares.js';
@@ -23,7 +22,7 @@ import { UsageError } from '../errors.js';
 import { recoverySchema } from './options.js';
 import { reestimateBatchNorm, reestimateSaved } from './recovery.js';
 import { makeBatch, NO_AUGMENT } from '../data/augment.js';
-import { IMAGE_SIZE } from '../data/classes.js';
+import { IMAGE_SIZE, type ClassSpec } from '../data/classes.js';
 import { Rng } from '../util/rng.js';
 import { reconstructPruned, type ReconstructOptions } from '../prune/reconstruct.js';
 import { kernelWeights, readValues, writeValues } from '../prune/weights.js';
@@ -33,6 +32,7 @@ import { fineTuneCompressed, type CompressHooks } from './finetune.js';
 import { modelDataClasses } from '../eval/evaluate-data.js';
 import { convertToOnnx } from '../convert/convert.js';
 import { inspectOnnx } from '../onnx/inspect.js';
+import { parseOptions } from '../util/options.js';
 
 export const PRUNE_SELECTIONS = ['magnitude', 'obs', 'sparsegpt'] as const;
 
@@ -130,7 +130,7 @@ export function checkPruneOptions(o: Pick<Parsed, 'finetuneEpochs' | 'data'>): v
 
 /** The saved model, its data's classes and the training data (when given), as both prune stages start. */
 async function start(model: string, options: PruneOptions, hooks: CompressHooks) {
-  const o = pruneOptionsSchema.parse(options);
+  const o = parseOptions(pruneOptionsSchema, options, 'prune');
   checkPruneOptions(o);
   const loaded = await loadModel(model);
   const classes = modelDataClasses(model, o.classMap);

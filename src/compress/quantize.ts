@@ -17,6 +17,7 @@ import { recoverySchema, type BatchNormNote } from './options.js';
 import { reestimateBatchNorm } from './recovery.js';
 import { fineTuneCompressed, type CompressHooks } from './finetune.js';
 import { modelDataClasses } from '../eval/evaluate-data.js';
+import { parseOptions } from '../util/options.js';
 
 export const quantizeOptionsSchema = z
   .object({
@@ -75,7 +76,7 @@ export async function quantizeModel(
   options: QuantizeOptions = {},
   hooks: CompressHooks = {},
 ): Promise<QuantizeResult> {
-  const o = quantizeOptionsSchema.parse(options);
+  const o = parseOptions(quantizeOptionsSchema, options, 'quantize');
   checkQuantizeOptions(o);
   const load = hooks.load ?? loadData;
   const classes = modelDataClasses(model, o.classMap);

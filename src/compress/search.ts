@@ -20,6 +20,7 @@ import { chooseVariant, dropPoints, paretoFront, type CompressTarget } from './c
 import type { CompressResult, VariantPlan, VariantRecord } from './compress-types.js';
 import { DISTIL_ARCH, distilEpochs, NO_EPOCHS_FIT } from './distil-arch.js';
 import { writeOutputs } from './outputs.js';
+import { parseOptions } from '../util/options.js';
 
 export { compressOptionsSchema, type CompressOptions } from './options.js';
 
@@ -112,7 +113,7 @@ export async function compressModel(
   options: CompressOptions,
   hooks: CompressStageHooks = {},
 ): Promise<CompressResult> {
-  const o = compressOptionsSchema.parse(options);
+  const o = parseOptions(compressOptionsSchema, options, 'compress');
   const now = hooks.now ?? Date.now;
   const started = now();
   if (!hooks.load) checkDataPaths(o); // first: the original's export comes before the data (a custom loader reads its own)

@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../io/files.js';
 import { spreadSample } from '../data/dataset.js';
 import { modelName } from '../model/default.js';
 import { makeDirs } from '../io/make-dirs.js';
+import { parseOptions } from '../util/options.js';
 
 /** exportOptionsSchema's fields (each optional: the schema holds the defaults), plus what only code passes. */
 export type ExportOptions = z.input<typeof exportOptionsSchema> & {
@@ -76,7 +77,11 @@ export const exportNeedsSample = (o: { verify: boolean; precision: Precision; in
   o.verify || (o.precision === 'int8' && o.int8Target === 'tensorrt');
 
 export async function exportOnnx(modelPath: string, file: string, options: ExportOptions): Promise<ExportResult> {
-  const o = { ...options, ...exportOptionsSchema.parse(options), sample: options.sample && spreadSample(options.sample, 512) };
+  const o = {
+    ...options,
+    ...parseOptions(exportOptionsSchema, options, 'exportOnnx', ['version', 'sample']),
+    sample: options.sample && spreadSample(options.sample, 512),
+  };
   const { model, meta } = await loadModel(modelPath);
   try {
     prepareQuantized(model, meta);

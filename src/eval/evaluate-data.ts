@@ -25,6 +25,7 @@ import {
 import { evaluateOnnx } from './evaluate-onnx.js';
 import type { OnProgress } from './probs.js';
 import { makeDirs } from '../io/make-dirs.js';
+import { parseOptions } from '../util/options.js';
 
 export const evaluateOptionsSchema = z.object({
   /** The CSV split of the data. */
@@ -103,7 +104,7 @@ export function modelDataClasses(model: string, classMap?: string): ClassSpec {
  * A tfjs model needs the engine chosen first (useBackend); an .onnx one runs on onnxruntime.
  */
 export async function evaluate(model: string, data: string, options: EvaluateOptions = {}): Promise<EvaluateResult> {
-  const o = evaluateOptionsSchema.parse(options);
+  const o = parseOptions(evaluateOptionsSchema, options, 'evaluate', ['load', 'decoder', 'onProgress', 'session']);
   const onnx = model.endsWith('.onnx');
   // Its files go where nothing but fer's own output of them may be replaced: checked before the work.
   if (o.out) for (const f of EVAL_FILES) checkOutputFile(path.join(o.out, f), '--out');

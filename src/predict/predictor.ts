@@ -22,6 +22,7 @@ import { loadClassifier, mergedClassifier, priorClassifier } from './classifier.
 import { atOwnSize, decodeInput, predictRaw, type PredictInput } from './predict.js';
 import { predictBatch, predictManyOptionsSchema, type PredictManyOptions, type PredictManyResult } from './batch.js';
 import type { PredictResult } from './types.js';
+import { parseOptions } from '../util/options.js';
 
 export type { FaceResult, PredictResult, PredictTimings, UnreadableInput } from './types.js';
 export type { PredictInput } from './predict.js';
@@ -134,7 +135,7 @@ export interface Predictor {
 
 export async function createPredictor(options: PredictorOptions = {}): Promise<Predictor> {
   // strict: a misspelt option (`detecter`) is an error, not silently the default
-  const o = predictorOptionsSchema.strict().parse(options);
+  const o = parseOptions(predictorOptionsSchema, options, 'createPredictor');
   // face-api (its nets' weights, the ssd detector) and tfjs models run on a tfjs backend.
   await useBackend(o.backend, o.backendThreads);
   const { detector, note: detectorNote } = resolveDetector(o.detector);
@@ -183,7 +184,7 @@ export async function createPredictor(options: PredictorOptions = {}): Promise<P
       throw new UsageError(
         `predictMany: expected an array of inputs (paths, bytes or pixels), got ${given === null ? 'null' : typeof given}`,
       );
-    const m = predictManyOptionsSchema.strict().parse(manyOptions);
+    const m = parseOptions(predictManyOptionsSchema, manyOptions, 'predictMany');
     const loop: Loop = { inner: predictBatch(inputs, classifier, { ...o, ...m }) };
     loops.add(loop);
     try {

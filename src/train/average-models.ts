@@ -8,6 +8,7 @@ import { NO_AUGMENT, TRAIN_AUGMENT } from '../data/augment.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadModel, saveModel } from '../model/io.js';
 import { averageWeightsInto, recalibrateBatchNorm } from './average.js';
+import { parseOptions } from '../util/options.js';
 
 export const averageOptionsSchema = z.object({
   /** Images per batch-norm batch. */
@@ -42,7 +43,7 @@ export async function averageModels(
   out: string,
   options: AverageOptions = {},
 ): Promise<AverageResult> {
-  const o = averageOptionsSchema.parse(options);
+  const o = parseOptions(averageOptionsSchema, options, 'average', ['onBatch']);
   if (models.length === 0) throw new UsageError('average: no models given');
   const loaded = [];
   try {

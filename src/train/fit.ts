@@ -36,6 +36,7 @@ import { loadOnlineTeachers, loadOrComputeTeacher, softenProbs } from './distill
 import type { RevivedLayer } from './revive.js';
 import { chooseTrainStep, recordTrainStep } from './native-step.js';
 import { makeDirs } from '../io/make-dirs.js';
+import { parseOptions } from '../util/options.js';
 
 export type { EpochMetrics, StepHook, TrainEvent } from './types.js';
 
@@ -89,7 +90,7 @@ export async function train(
   optionsIn: TrainOptionsInput,
   run: TrainRunOptions,
 ): Promise<TrainResult> {
-  const options = trainOptionsSchema.parse(optionsIn); // a library caller's partial options, at fer train's defaults
+  const options = parseOptions(trainOptionsSchema, optionsIn, 'train'); // a library caller's partial options, at fer train's defaults
   makeDirs(run.out);
   const lock = acquireLock(run.out);
   const emit = run.onEvent ?? (() => {});

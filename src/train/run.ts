@@ -22,6 +22,7 @@ import { trainOptionsSchema, type TrainOptions, type TrainOptionsInput } from '.
 import { ModelError, UsageError } from '../errors.js';
 import type { TrainEvent } from './types.js';
 import { makeDirs } from '../io/make-dirs.js';
+import { parseOptions } from '../util/options.js';
 
 /** The defaults of where a run goes and what it validates on (applied after --resume has filled in run.json's). */
 export const runInputsSchema = z.object({
@@ -187,7 +188,7 @@ export async function trainRun<S extends RunSource>(
   o: { resume?: boolean; bf16?: boolean } = {},
   hooks: TrainRunHooks = {},
 ): Promise<TrainResult> {
-  const options = trainOptionsSchema.parse(optionsIn); // a library caller's partial options, at fer train's defaults
+  const options = parseOptions(trainOptionsSchema, optionsIn, 'trainRun'); // a library caller's partial options, at fer train's defaults
   const classes: ClassSpec = { classes: options.classes, map: options.classMap ? readClassMap(options.classMap) : undefined };
   if (options.reviveDead && !options.init && !o.resume)
     throw new UsageError('train: --revive-dead needs --init <model> (a fresh network has no dead channels)');
@@ -244,7 +245,8 @@ export async function trainRun<S extends RunSource>(
  */
 export function finishedRun(outDir: string): { result: TrainResult; note: string } | null {
   const stateFile = path.join(outDir, 'checkpoint', 'state.json');
-  if (!existsSync(stateFile)) return null;
+  // A lock (a live run, or a dead one's), or a write cut short (dir.tmp-PID, dir.old-PID): train() sorts those out.
+  if (!existsSync(stateFile) || readdirSync(outDir).some((f) => f === 'lock' || /\.(tmp|old)-\d+$/.test(f))) return null;
   const s = readRunFile(stateFile, loopStateSchema) as z.infer<typeof loopStateSchema>;
   const { epochs, patience } = s.options;
   const done = s.epoch >= epochs && s.batch === 0;

@@ -29,9 +29,12 @@ beforeAll(async () => {
   expect(r.code, r.stderr).toBe(0);
   // the run's end says where its pictures are
   expect(r.stderr).toContain(`fer: curves: ${path.join(run, 'curves.png')}; all of the run on one page: fer report ${run}`);
+  // Its checkpoint as if stopped after epoch 1 (a finished run has nothing to resume, and its files are not read).
+  const state = path.join(run, 'checkpoint', 'state.json');
+  writeFileSync(state, JSON.stringify({ ...JSON.parse(readFileSync(state, 'utf8')), epoch: 1, bestEpoch: 1 }));
 }, 120_000);
 
-/** A copy of the finished run with one file edited. */
+/** A copy of the run with one file edited. */
 function edited(file: string, edit: (text: string) => string): string {
   const dir = path.join(tmp(), 'run');
   cpSync(run, dir, { recursive: true });

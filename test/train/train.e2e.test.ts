@@ -28,6 +28,8 @@ vi.mock('../../src/train/curves.js', async (actual) => {
 
 const hasNative = registerNativeBackend();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fer-train-'));
+/** A hook that must not run (trainRun's engine and data for a run with nothing left). */
+const never = () => Promise.reject(new Error('loaded'));
 
 async function weights(dir: string): Promise<Float32Array[]> {
   const { model } = await loadModel(dir);
@@ -205,7 +207,6 @@ describe.skipIf(!hasNative)('train (fer-native)', () => {
   });
 
   it('resuming a run with nothing left (finished, or stopped early) returns its result without the engine or the data', async () => {
-    const never = () => Promise.reject(new Error('loaded'));
     for (const [opts, reason] of [
       [{ epochs: 2, batchSize: 64, seed: 3 }, 'done'],
       [{ epochs: 6, batchSize: 64, seed: 3, lr: 1e-6, patience: 1 }, 'early-stopping'],
