@@ -14,6 +14,7 @@ import {
   withRecoveryOptions,
   showSchemaDefaults,
   interrupted,
+  note,
   modelToOutFields,
   refuseUnused,
 } from './common.js';
@@ -55,6 +56,7 @@ export function pruneCommand(): Command {
     .option('--criterion <c>', '--structured: channel importance, bn (|batch-norm scale|) | l1 (filter L1 norm)')
     .option('--multiple <n>', "--structured: round kept channel counts up to a multiple of n (8 or 16 fill onnxruntime's CPU blocks)")
     .requiredOption('--out <dir>', 'where to write the pruned model (a run directory when fine-tuning)')
+    .option('--resume', 'continue an interrupted --finetune-epochs run in <out> (the same command, with --resume)')
     .option('--json', 'print the sparsity report as JSON');
   withClassMap(withEngineOptions(withForce(withRecoveryOptions(cmd, 'pruned'))));
   showSchemaDefaults(cmd, pruneSchema);
@@ -68,7 +70,7 @@ export function pruneCommand(): Command {
       ['pattern', o.structured, 'a weight prune, not --structured'],
       ['targetSparsity', o.structured, 'a weight prune (--structured takes --ratio)'],
     ]);
-    prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force, [o.model]);
+    if (!o.resume) prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force, [o.model]);
     await startEngine(flags, o.json);
     await withCompressHooks(o, o.out, async (hooks) => {
       if (o.structured) printSlim(await slimModel(o.model, o.out, libraryOptions(pruneOptionsSchema, o), hooks), o.json);
@@ -78,14 +80,21 @@ export function pruneCommand(): Command {
   return cmd;
 }
 
+/** An interrupted fine-tune: where its checkpoint is, and how to continue (exit 130). */
+function stoppedNote<T extends PruneResult | SlimResult>(r: T): r is T & { interrupted: true } {
+  if (!interrupted(r)) return false;
+  note(`the fine-tune stopped with a checkpoint in ${r.run}: the same command with --resume continues it`);
+  return true;
+}
+
 function printPruned(r: PruneResult, json: boolean): void {
-  if (interrupted(r)) return;
+  if (stoppedNote(r)) return;
   const { interrupted: _i, finetune: _f, model, ...report } = r;
   if (!printJson(json, { model, ...report })) out(pruneText(r));
 }
 
 function printSlim(r: SlimResult, json: boolean): void {
-  if (interrupted(r)) return;
+  if (stoppedNote(r)) return;
   const { model, channels, parameters, macs, layers } = r;
   if (!printJson(json, { model, channels, parameters, macs, layers })) out(slimText(r));
 }

@@ -1,7 +1,10 @@
-/** The compress stage's variant and result types (types only: search.ts and pareto-report.ts both read them). */
+/** The compress stages' variant and result types (types only: search.ts, prune.ts and pareto-report.ts read them). */
 import type { Precision } from '../onnx/precision.js';
 import type { Arch } from '../model/archs.js';
 import type { CompressTarget, VariantMeasure } from './choose.js';
+import type { SparsityReport } from '../prune/prune.js';
+import type { MiniXceptionChannels } from '../model/archs.js';
+import type { TrainResult } from '../train/fit.js';
 
 /** A variant to build: a prune or slim stage, optionally followed by int8/int4 quantization, exported to ONNX. */
 export interface VariantPlan {
@@ -49,3 +52,40 @@ export interface CompressResult {
   options: Record<string, unknown>;
   written: string[];
 }
+
+/** The prune stage's fine-tune was stopped (shouldStop): `out` is a run directory holding a checkpoint (`fer prune … --resume`). */
+export interface PruneInterrupted {
+  interrupted: true;
+  run: string;
+  finetune: TrainResult;
+}
+
+export type PruneResult =
+  | ({
+      interrupted: false;
+      /** The pruned model's directory (`out`, or `out/best` after a fine-tune). */
+      model: string;
+      finetune?: TrainResult;
+      /** `sparsity`, `total` and `nonzero` count the exported model's weights (kernelTarget); this, the kernels alone. */
+      kernelSparsity: number;
+    } & SparsityReport)
+  | PruneInterrupted;
+
+export type SlimResult =
+  | {
+      interrupted: false;
+      model: string;
+      channels: MiniXceptionChannels;
+      parameters: { before: number; after: number };
+      /** Multiply-adds per image. */
+      macs: { before: number; after: number };
+      layers: {
+        role: string;
+        macsBefore: number;
+        macsAfter: number;
+        paramsBefore: number;
+        paramsAfter: number;
+      }[];
+      finetune?: TrainResult;
+    }
+  | PruneInterrupted;

@@ -4,6 +4,7 @@
  * fine-tune afterwards (compress/finetune.ts) and re-estimate batch norm. Both save the result with its
  * pruning in the metadata.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
@@ -13,7 +14,6 @@ import { loadData, type Dataset } from '../data/dataset.js';
 import { computeMasks, modelSparsity, pruneModel } from '../prune/model.js';
 import type { PruneSettings, SparsityReport } from '../prune/prune.js';
 import type { ObsSelection } from '../prune/least-squares.js';
-import type { MiniXceptionChannels } from '../model/archs.js';
 import { STRUCTURED_CRITERIA, structuredPrune, structuredReport } from '../prune/structured.js';
 import { PRUNE_PATTERNS, PRUNE_SCOPES } from '../train/options.js';
 import type { FinetuneOptions } from '../train/finetune.js';
@@ -47,6 +47,8 @@ export const pruneOptionsSchema = z
     /** A class map file (JSON) merging --data's labels into the model's classes. */
     classMap: z.string().optional(),
     targetSparsity: z.coerce.number().gt(0).lt(1).default(0.5),
+    /** Continue the interrupted fine-tune in `out` (its pruned start, <out>/pruned-init, is kept; nothing is pruned again). */
+    resume: z.boolean().default(false),
     pattern: z.enum(PRUNE_PATTERNS).default('unstructured'),
     /** Unset: by the target sparsity (pruneScopeFor). */
     scope: z.enum(PRUNE_COMMAND_SCOPES).optional(),
@@ -84,48 +86,16 @@ export const pruneOptionsSchema = z
 /** pruneModelDir's and slimModel's options (defaults as in the schema; `fer prune`'s flags by the same names). */
 export type PruneOptions = z.input<typeof pruneOptionsSchema>;
 
-/** The fine-tune was stopped (shouldStop): `out` is a run directory holding a checkpoint (`fer train --resume`). */
-export interface Interrupted {
-  interrupted: true;
-  run: string;
-  finetune: TrainResult;
-}
-
-export type PruneResult =
-  | ({
-      interrupted: false;
-      /** The pruned model's directory (`out`, or `out/best` after a fine-tune). */
-      model: string;
-      finetune?: TrainResult;
-      /** `sparsity`, `total` and `nonzero` count the exported model's weights (kernelTarget); this, the kernels alone. */
-      kernelSparsity: number;
-    } & SparsityReport)
-  | Interrupted;
-
-export type SlimResult =
-  | {
-      interrupted: false;
-      model: string;
-      channels: MiniXceptionChannels;
-      parameters: { before: number; after: number };
-      /** Multiply-adds per image. */
-      macs: { before: number; after: number };
-      layers: {
-        role: string;
-        macsBefore: number;
-        macsAfter: number;
-        paramsBefore: number;
-        paramsAfter: number;
-      }[];
-      finetune?: TrainResult;
-    }
-  | Interrupted;
+import type { PruneResult, SlimResult } from './compress-types.js';
+export type { PruneInterrupted as Interrupted, PruneResult, SlimResult } from './compress-types.js';
 
 type Parsed = z.infer<typeof pruneOptionsSchema>;
 
 /** Usage errors of an option combination, checked before any work. */
-export function checkPruneOptions(o: Pick<Parsed, 'finetuneEpochs' | 'data'>): void {
+export function checkPruneOptions(o: Pick<Parsed, 'finetuneEpochs' | 'data' | 'resume'>): void {
   if (o.finetuneEpochs > 0 && !o.data) throw new UsageError('prune: --finetune-epochs needs --data');
+  if (o.resume && o.finetuneEpochs === 0)
+    throw new UsageError('prune: --resume continues a fine-tune: give the --finetune-epochs it ran with');
 }
 
 /** The saved model, its data's classes and the training data (when given), as both prune stages start. */
@@ -184,6 +154,13 @@ export async function pruneModelDir(
   try {
     // The exported model's weight count: the kernels plus the biases of the folded graph (pruning keeps it).
     const exported = inspectOnnx(convertToOnnx(m, meta, { precision: 'fp32' })).parameters;
+    const rate = pruneFinetuneRate(o.targetSparsity, o.lr, o.lrDecay);
+    if (o.resume)
+      return await prunedBest(
+        await fineTunePruned(null, trainSet!, out, { ...o, ...rate, teacherOf: model, classes }, hooks),
+        out,
+        exported,
+      );
     const kernels = kernelWeights(m);
     const count = kernels.reduce((a, k) => a + k.variable.size, 0);
     const scope = o.scope ?? pruneScopeFor(o.targetSparsity, trainSet !== null);
@@ -207,7 +184,7 @@ export async function pruneModelDir(
       hooks.onNote?.(`kept weights ${how}refitted layer by layer on ${r.images} images (${r.seconds.toFixed(1)}s)`);
     }
     const kernelReport = modelSparsity(m);
-    let report = exportedReport(kernelReport, exported);
+    const report = exportedReport(kernelReport, exported);
     const pruning = {
       sparsity: report.sparsity,
       pattern: o.pattern,
@@ -220,28 +197,21 @@ export async function pruneModelDir(
       return { interrupted: false, model: out, ...report };
     }
     const ftMeta = { ...meta, ...(ramp ? {} : { pruning }) };
-    const r = await fineTunePruned(
-      m,
-      ftMeta,
-      trainSet!,
-      out,
-      {
-        ...o,
-        ...pruneFinetuneRate(o.targetSparsity, o.lr, o.lrDecay),
-        prune: measured ? undefined : { ...settings, ramp, initial },
-        teacherOf: model,
-        classes,
-      },
-      hooks,
-    );
-    if (r.stopReason === 'interrupted') return { interrupted: true, run: out, finetune: r };
-    const best = await loadModel(path.join(out, 'best'));
-    report = exportedReport(modelSparsity(best.model), exported);
-    best.model.dispose();
-    return { interrupted: false, model: path.join(out, 'best'), ...report, finetune: r };
+    const prune = measured ? undefined : { ...settings, ramp, initial };
+    const r = await fineTunePruned({ model: m, meta: ftMeta }, trainSet!, out, { ...o, ...rate, prune, teacherOf: model, classes }, hooks);
+    return await prunedBest(r, out, exported);
   } finally {
     m.dispose();
   }
+}
+
+/** A pruned model's fine-tune as pruneModelDir returns it: its best epoch's sparsity report, or interrupted. */
+async function prunedBest(r: TrainResult, out: string, exported: number): Promise<PruneResult> {
+  if (r.stopReason === 'interrupted') return { interrupted: true, run: out, finetune: r };
+  const best = await loadModel(path.join(out, 'best'));
+  const report = exportedReport(modelSparsity(best.model), exported);
+  best.model.dispose();
+  return { interrupted: false, model: path.join(out, 'best'), ...report, finetune: r };
 }
 
 /**
@@ -352,7 +322,8 @@ export async function slimModel(model: string, out: string, options: PruneOption
     if (o.finetuneEpochs > 0) {
       // Whole channels gone: a constant 3e-4 unless given (pruneFinetuneRate's rule was measured on zeroed weights).
       const rate = { lr: o.lr ?? 3e-4, lrDecay: o.lrDecay ?? false };
-      finetune = await fineTunePruned(slim, slimMeta, trainSet!, out, { ...o, ...rate, teacherOf: model, classes }, hooks);
+      const from = o.resume ? null : { model: slim, meta: slimMeta };
+      finetune = await fineTunePruned(from, trainSet!, out, { ...o, ...rate, teacherOf: model, classes }, hooks);
       if (finetune.stopReason === 'interrupted') return { interrupted: true, run: out, finetune };
       modelDir = path.join(out, 'best');
     } else {
@@ -377,21 +348,28 @@ export async function slimModel(model: string, out: string, options: PruneOption
 /**
  * Saves the pruned model as <out>/pruned-init and fine-tunes it into the run <out> (unstructured masks held, or
  * ramped up, when `prune` is given; the dense model teaching unless distillation is off), then re-estimates the
- * best epoch's batch norm.
+ * best epoch's batch norm. `from` null: --resume, the run's checkpoint continued (its pruned-init as saved).
  */
 async function fineTunePruned(
-  model: tf.LayersModel,
-  meta: FerMetadata,
+  from: { model: tf.LayersModel; meta: FerMetadata } | null,
   trainSet: Dataset,
   out: string,
   o: Parsed & { lr: number; lrDecay: boolean; teacherOf: string; classes: ClassSpec; prune?: FinetuneOptions['prune'] },
   hooks: CompressHooks,
 ): Promise<TrainResult> {
   const init = path.join(out, 'pruned-init');
-  await saveModel(model, init, meta);
-  const r = await fineTuneCompressed(init, meta, trainSet, out, o, hooks);
+  if (from) await saveModel(from.model, init, from.meta);
+  else if (!existsSync(path.join(out, 'checkpoint')))
+    throw new UsageError(`prune --resume: ${out} holds no interrupted fine-tune`, { hint: 'run the command without --resume' });
+  let meta = from?.meta;
+  if (!meta) {
+    const saved = await loadModel(init);
+    saved.model.dispose();
+    meta = saved.meta;
+  }
+  const r = await fineTuneCompressed(init, meta, trainSet, out, { ...o, resume: !from }, hooks);
   if (r.stopReason === 'interrupted') return r;
-  hooks.onNote?.(`fine-tuned ${r.history.length} epochs: best val accuracy ${(r.bestValAcc * 100).toFixed(2)}%`);
+  hooks.onNote?.(`fine-tuned ${r.history[r.history.length - 1]?.epoch ?? 0} epochs: best val accuracy ${(r.bestValAcc * 100).toFixed(2)}%`);
   if (o.bnReestimate) {
     const bn = await reestimateSaved(path.join(out, 'best'), trainSet);
     hooks.onNote?.(`batch norm of ${path.join(out, 'best')} re-estimated on ${bn.images} images (${bn.seconds.toFixed(1)}s)`);

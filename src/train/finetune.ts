@@ -86,7 +86,6 @@ export async function finetune(
   });
   return train(trainSet, valSet, options, {
     out,
-    hooks: trainingHooks(options),
     onEvent: o.onEvent,
     shouldStop: o.shouldStop,
     runJson: o.runJson,

@@ -227,9 +227,10 @@ async function drawCurves(out: string, emit: (e: TrainEvent) => void): Promise<v
 async function trainLocked(trainSet: Dataset, valSet: Dataset | null, requested: TrainOptions, run: TrainRunOptions): Promise<TrainResult> {
   const out = run.out;
   const ckptDir = path.join(out, 'checkpoint');
-  const hooks = run.hooks ?? trainingHooks(requested);
   const emit = run.onEvent ?? (() => {});
   const { model, meta, state, options, resumed, revived, transplanted, arrays, slots } = await startRun(trainSet, requested, run, emit);
+  // A resumed run's hooks (pruning, fake quantization) are its checkpoint's options', whatever a caller asked now.
+  const hooks = run.hooks ?? trainingHooks(options);
   const optimizer = makeOptimizer(options);
   if (slots) await restoreOptimizer(optimizer, slots.slots, slots.powers);
   const classNote = checkClasses(model, meta, trainSet, valSet, resumed ? [] : requested.classes);
