@@ -71,6 +71,7 @@ export async function fineTuneCompressed(
 export function resumableRunJson(hooks: Pick<CompressHooks, 'runJson'>, data?: string, val?: string): Record<string, unknown> {
   return {
     ...hooks.runJson,
+    cwd: process.cwd(),
     data,
     val,
     usage: 'Training',

@@ -115,6 +115,8 @@ export const resumeRunSchema = z
     valUsage: z.enum(CSV_USAGES).optional(),
     detect: z.string().optional(),
     multiFace: z.string().optional(),
+    /** The folder the run started in: its relative paths are relative to it. */
+    cwd: z.string().optional(),
     options: z.record(z.string(), z.unknown()),
   })
   .passthrough();

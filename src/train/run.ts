@@ -71,9 +71,9 @@ export function resolveRunInputs<S extends RunSource>(req: RunInputsRequest<S>):
   if (req.resume) {
     const runFile = path.join(outDir, 'run.json');
     if (!existsSync(runFile)) throw new UsageError(`train: ${req.resume} is not a fer run directory (no run.json)`);
-    const prev = readRunFile(runFile, resumeRunSchema) as Record<string, unknown> & { options?: Record<string, unknown> };
-    for (const k of Object.keys(source)) source[k] ??= prev[k];
-    stored = prev.options;
+    const prev = readRunFile(runFile, resumeRunSchema) as Record<string, unknown> & { options?: Record<string, unknown>; cwd?: string };
+    for (const k of Object.keys(source)) source[k] ??= k === 'data' || k === 'val' ? fromRunCwd(prev[k], prev.cwd) : prev[k];
+    stored = prev.options && { ...prev.options, teacher: fromRunCwd(prev.options.teacher, prev.cwd) };
     // A resumed run keeps the options it started with: say so, never ignore.
     const asked = req.options ?? {};
     const changed = FIXED_ON_RESUME.filter((k) => asked[k] !== undefined && stored && String(asked[k]) !== String(stored[k]));
@@ -102,6 +102,18 @@ export function resolveRunInputs<S extends RunSource>(req: RunInputsRequest<S>):
     });
   }
   return { outDir, source: source as RunInputs<S>['source'], stored: stored && storedOptions(stored, outDir) };
+}
+
+/**
+ * A path (or paths) run.json stores as typed, relative to the folder the run started in (its `cwd`): resolved
+ * there when it exists there, so `--resume` works from any folder; else as it is (a committed teacher's name, a
+ * run from before `cwd` was recorded).
+ */
+function fromRunCwd(p: unknown, cwd: string | undefined): unknown {
+  if (Array.isArray(p)) return p.map((q) => fromRunCwd(q, cwd));
+  if (typeof p !== 'string' || !cwd || path.isAbsolute(p)) return p;
+  const there = path.resolve(cwd, p);
+  return existsSync(there) ? there : p;
 }
 
 /** A resumed run's options as run.json stores them: a bad value there is the file's fault (exit 3), not a flag's. */
@@ -218,6 +230,7 @@ export async function trainRun<S extends RunSource>(
   if (o.bf16 && !bf16) hooks.onNote?.('--bf16: this CPU has no bf16 convolution kernel (oneDNN needs AVX-512); training in float32');
   const runJson = {
     ...hooks.runJson,
+    cwd: process.cwd(), // what the relative paths in it are relative to (--resume from another folder)
     ...r.source,
     backend: info.name,
     threads: info.threads,

@@ -98,6 +98,18 @@ describe('resume on edited or damaged run files', () => {
     rmSync(path.join(dir, 'lock'), { recursive: true });
   });
 
+  it("--resume from another folder: run.json's relative paths are taken from the folder the run started in (its cwd)", () => {
+    const edit = (o: Record<string, unknown>) => (t: string) => JSON.stringify({ ...JSON.parse(t), ...o });
+    const rel = edited('run.json', edit({ cwd: FIXTURE_DATA, data: 'val', val: 'train' }));
+    const r = resolveRunInputs({ resume: rel, source: { data: undefined, val: undefined } });
+    expect(r.source).toMatchObject({ data: path.join(FIXTURE_DATA, 'val'), val: path.join(FIXTURE_DATA, 'train') });
+    // not there (or no cwd recorded, as before): the path as typed, which the data check then names
+    const missing = edited('run.json', edit({ cwd: FIXTURE_DATA, data: 'nowhere' }));
+    expect((resolveRunInputs({ resume: missing, source: { data: undefined } }).source as { data: string }).data).toBe('nowhere');
+    const old = edited('run.json', edit({ cwd: undefined, data: 'val' }));
+    expect((resolveRunInputs({ resume: old, source: { data: undefined } }).source as { data: string }).data).toBe('val');
+  });
+
   it("the library's resolveRunInputs gives a resumed run's options parsed, and a bad one as the file's ModelError (exit 3)", () => {
     const ok = resolveRunInputs({ resume: run, source: { data: undefined } });
     expect(ok.stored).toMatchObject({ epochs: 2, batchSize: 35 });
