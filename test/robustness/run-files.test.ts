@@ -42,6 +42,7 @@ function edited(file: string, edit: (text: string) => string): string {
   writeFileSync(f, edit(readFileSync(f, 'utf8')));
   return dir;
 }
+const edit = (o: Record<string, unknown>) => (t: string) => JSON.stringify({ ...JSON.parse(t), ...o });
 const setJson = (key: string, value: unknown) => (t: string) => JSON.stringify({ ...JSON.parse(t), [key]: value });
 
 describe('resume on edited or damaged run files', () => {
@@ -99,7 +100,6 @@ describe('resume on edited or damaged run files', () => {
   });
 
   it("--resume from another folder: run.json's relative paths are taken from the folder the run started in (its cwd)", () => {
-    const edit = (o: Record<string, unknown>) => (t: string) => JSON.stringify({ ...JSON.parse(t), ...o });
     const rel = edited('run.json', edit({ cwd: FIXTURE_DATA, data: 'val', val: 'train' }));
     const r = resolveRunInputs({ resume: rel, source: { data: undefined, val: undefined } });
     expect(r.source).toMatchObject({ data: path.join(FIXTURE_DATA, 'val'), val: path.join(FIXTURE_DATA, 'train') });
