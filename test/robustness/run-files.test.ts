@@ -42,7 +42,7 @@ function edited(file: string, edit: (text: string) => string): string {
   writeFileSync(f, edit(readFileSync(f, 'utf8')));
   return dir;
 }
-const edit = (o: Record<string, unknown>) => (t: string) => JSON.stringify({ ...JSON.parse(t), ...o });
+const merged = (o: Record<string, unknown>) => (t: string) => JSON.stringify({ ...JSON.parse(t), ...o });
 const setJson = (key: string, value: unknown) => (t: string) => JSON.stringify({ ...JSON.parse(t), [key]: value });
 
 describe('resume on edited or damaged run files', () => {
@@ -100,13 +100,13 @@ describe('resume on edited or damaged run files', () => {
   });
 
   it("--resume from another folder: run.json's relative paths are taken from the folder the run started in (its cwd)", () => {
-    const rel = edited('run.json', edit({ cwd: FIXTURE_DATA, data: 'val', val: 'train' }));
+    const rel = edited('run.json', merged({ cwd: FIXTURE_DATA, data: 'val', val: 'train' }));
     const r = resolveRunInputs({ resume: rel, source: { data: undefined, val: undefined } });
     expect(r.source).toMatchObject({ data: path.join(FIXTURE_DATA, 'val'), val: path.join(FIXTURE_DATA, 'train') });
     // not there (or no cwd recorded, as before): the path as typed, which the data check then names
-    const missing = edited('run.json', edit({ cwd: FIXTURE_DATA, data: 'nowhere' }));
+    const missing = edited('run.json', merged({ cwd: FIXTURE_DATA, data: 'nowhere' }));
     expect((resolveRunInputs({ resume: missing, source: { data: undefined } }).source as { data: string }).data).toBe('nowhere');
-    const old = edited('run.json', edit({ cwd: undefined, data: 'val' }));
+    const old = edited('run.json', merged({ cwd: undefined, data: 'val' }));
     expect((resolveRunInputs({ resume: old, source: { data: undefined } }).source as { data: string }).data).toBe('val');
   });
 
