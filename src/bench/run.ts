@@ -13,7 +13,7 @@ import { modelDataClasses } from '../eval/evaluate-data.js';
 import { exportOnnx } from '../convert/export.js';
 import { isFerRunDir } from '../io/files.js';
 import { checkOutputFile, writeOutput } from '../io/output.js';
-import { DEFAULT_MODEL, MODELS_DIR, modelDir, modelName } from '../model/default.js';
+import { DEFAULT_MODEL, DEFAULT_ONNX, MODELS_DIR, modelDir, modelName } from '../model/default.js';
 import { packageVersion } from '../paths.js';
 import { PROVIDER_CHOICES, chooseProvider, type SessionOptions } from '../runtime/ort.js';
 import { UsageError } from '../errors.js';
@@ -79,12 +79,13 @@ export interface BenchHooks {
 export function defaultBenchModels(engine: 'onnxruntime' | 'tfjs'): string[] {
   if (engine === 'tfjs') return [DEFAULT_MODEL];
   const dir = path.join(MODELS_DIR, 'onnx');
-  return existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith('.onnx'))
-        .sort()
-        .map((f) => path.join(dir, f))
-    : [];
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.onnx'))
+    .sort()
+    .map((f) => path.join(dir, f));
+  // The default model's fp32 export first: every "× first" ratio is against it (alphabetical order put the slim fp16 there).
+  return [...files.filter((f) => f === DEFAULT_ONNX), ...files.filter((f) => f !== DEFAULT_ONNX)];
 }
 
 /** The onnxruntime session options of bench's options. */
