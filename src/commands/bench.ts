@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { bench, benchOptionsSchema } from '../bench/run.js';
 import { benchText, markdownTable } from '../bench/table.js';
 import { withClassMap, note, out, refuseUnused, startEngine, withEngineOptions, showSchemaDefaults } from './common.js';
-import { formatDuration } from './progress.js';
+import { Progress } from './progress.js';
 import { loadWithSummary } from './printers.js';
 import { libraryOptions } from '../util/options.js';
 
@@ -15,11 +15,12 @@ export const benchSchema = benchOptionsSchema.extend({
 });
 
 /** `bench round r/n, ETA …`: the rounds are alike, so the time left is the mean round's times those left. */
-function roundNotes(): (round: number, rounds: number) => void {
-  let t0 = Date.now();
+/** The rounds' progress: a bar with its ETA on a terminal, a line every 30 s in a log (a line a round flooded it). */
+function roundProgress(bar: Progress): (round: number, rounds: number) => void {
   return (r, n) => {
-    if (r === 0) t0 = Date.now();
-    else note(`bench round ${r}/${n}${r < n ? `, ETA ${formatDuration(((Date.now() - t0) / 1000 / r) * (n - r))}` : ''}`);
+    if (r === 0) bar.restart();
+    else bar.tick(r, n, 'bench round');
+    if (r === n) bar.done();
   };
 }
 
@@ -66,13 +67,7 @@ export function benchCommand(): Command {
       startEngine: (purpose) => startEngine(flags, purpose === 'export' || o.json),
       load: (source, usage, options) => loadWithSummary(source, usage, o.json, options),
       onNote: o.json ? undefined : note,
-      onRound: table ? roundNotes() : undefined,
-      onRow: table
-        ? (row) =>
-            note(
-              `${row.variant} batch ${row.batch} on ${row.provider}: ${row.throughput.toFixed(0)} img/s, p50 ${row.latencyMs.p50.toFixed(3)} ms`,
-            )
-        : undefined,
+      onRound: table ? roundProgress(new Progress()) : undefined,
     });
     out(o.json ? JSON.stringify(result) : o.markdown ? markdownTable(result.rows) : benchText(result, o.out));
   });

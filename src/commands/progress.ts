@@ -3,7 +3,8 @@ import { releaseNote } from './held-note.js';
 /** A one-line progress bar with rate and ETA on a TTY (stderr); occasional plain lines otherwise. */
 export class Progress {
   private last = 0;
-  private lastPlain = Date.now();
+  /** When the last plain line went out (logs and pipes); none yet: the first update says the work began, with its ETA. */
+  private lastPlain: number | null = null;
   private started = Date.now();
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
@@ -32,9 +33,10 @@ export class Progress {
     const eta = etaSeconds ?? NaN;
     if (!this.stream.isTTY) {
       // Logs and pipes: a plain line every 30 s, so a long run in the background still shows progress.
-      if (now - this.lastPlain >= 30_000) {
+      if (this.lastPlain === null || now - this.lastPlain >= 30_000) {
         this.lastPlain = now;
-        this.stream.write(`${label} ${done}/${total} ${detail}${Number.isFinite(eta) ? ` ETA ${formatDuration(eta)}` : ''}\n`);
+        const tail = `${detail ? ` ${detail}` : ''}${Number.isFinite(eta) ? `, ETA ${formatDuration(eta)}` : ''}`;
+        this.stream.write(`fer: ${label} ${done}/${total}${tail}\n`); // a note's form, as the lines around it
       }
       return;
     }
