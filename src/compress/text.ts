@@ -29,7 +29,7 @@ export function slimText(r: Done<SlimResult>): string {
       ['layer', 'MACs before', 'MACs after', 'params before', 'params after'],
       r.layers.map((x) => [x.role, k(x.macsBefore), k(x.macsAfter), x.paramsBefore, x.paramsAfter]),
     ),
-    `\nchannels: stem ${channels.stem.join('/')}, modules ${channels.inner.map((i, m) => `${i}→${channels.out[m]}`).join(', ')}`,
+    `\nchannels kept: stem ${channels.stem.join(', ')}; modules (first separable conv / output) ${channels.inner.map((i, m) => `${i}/${channels.out[m]}`).join(', ')}`,
     `parameters ${before} → ${after} (${((after / before) * 100).toFixed(1)}%), multiply-adds ${k(macs.before)} → ${k(macs.after)} (${((macs.after / macs.before) * 100).toFixed(1)}%) per image`,
     `wrote ${r.model}`,
   ].join('\n');

@@ -63,6 +63,9 @@ export function modelJsonPath(p: string): string {
   if (!existsSync(p)) throw new UsageError(`model: no such file or folder: ${p}`);
   if (!statSync(p).isDirectory()) {
     if (/\.onnx$/i.test(p)) throw new UsageError(`model: ${p} is an ONNX file; this command takes a tfjs model folder (model.json)`);
+    // A photo or any other file given as the model: said as such, not as "not valid JSON" (exit 3, a damaged model).
+    if (!/\.json$/i.test(p))
+      throw new UsageError(`model: ${p} is not a model (a fer model folder, its model.json, a run folder, or an .onnx file)`);
     return p;
   }
   const candidates = ['.', 'best', 'last'].map((d) => path.join(p, d, 'model.json'));

@@ -258,7 +258,9 @@ export async function serveSite(
   host = '127.0.0.1',
 ): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   if (!existsSync(path.join(dir, 'index.html')))
-    throw new UsageError(`serve: ${dir} has no index.html (write one with fer export web --out ${dir})`);
+    throw new UsageError(
+      `serve: ${existsSync(dir) ? `${dir} has no index.html` : `no such folder: ${dir}`} (write one with fer export web --out ${dir})`,
+    );
   const root = realpathSync(path.resolve(dir));
   const server = createServer((req, res) => {
     const plain = (status: number, text: string) => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);

@@ -227,6 +227,15 @@ describe('tfjs model.json (items 8, 11, 12)', () => {
     expect(r.stderr).toMatch(/is an ONNX file; this command takes a tfjs model folder/);
   });
 
+  it('a photo given as --model is "not a model", exit 2 (it was "is not valid JSON", a damaged model, exit 3)', async () => {
+    const photo = path.join(path.dirname(FIXTURE_DATA), 'scenes', 'one-face.jpg');
+    const r = await cli('eval', '--model', photo, '--data', path.join(FIXTURE_DATA, 'val'), '--backend', 'cpu');
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `fer: model: ${photo} is not a model (a fer model folder, its model.json, a run folder, or an .onnx file)`,
+    );
+  });
+
   it('a newline in a file name does not split the one-line error', async () => {
     const dir = path.join(tmp(), 'two\nlines');
     mkdirSync(dir);

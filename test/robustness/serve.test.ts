@@ -93,6 +93,13 @@ describe('fer serve: hostile requests', () => {
       expect(r.stderr.split('\n')[0], host).toMatch(/^fer: serve: /);
     }
   });
+
+  it('a folder that is not there is named as such (it said "has no index.html")', async () => {
+    const gone = path.join(os.tmpdir(), 'fer-no-such-site');
+    await expect(serveSite(gone)).rejects.toThrow(`serve: no such folder: ${gone} (write one with fer export web --out ${gone})`);
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'fer-empty-site-'));
+    await expect(serveSite(empty)).rejects.toThrow(`serve: ${empty} has no index.html`);
+  });
 });
 
 describe('the web page', () => {
