@@ -100,6 +100,7 @@ function showProgress(bar: Progress, p: CompressProgress): void {
     return;
   }
   const what = { start: 'building', done: 'built', resumed: 'already done:', skipped: 'skipped' }[p.phase];
-  bar.update(p.index + (p.phase === 'start' ? 0 : 1), p.total, `compress ${what} ${p.name}`, '', p.etaSeconds);
-  if (p.phase !== 'start') bar.done(`fer: compress ${what} ${p.name} (${p.index + 1}/${p.total})`);
+  // a variant's start draws the bar (a log gets its first line, then one every 30 s); its end is one line
+  if (p.phase === 'start') bar.update(p.index, p.total, `compress ${what} ${p.name}`, '', p.etaSeconds);
+  else bar.done(`fer: compress ${what} ${p.name} (${p.index + 1}/${p.total})`);
 }

@@ -200,6 +200,10 @@ describe('fer compress', () => {
     expect(j.variants.map((v: { name: string }) => v.name)).not.toContain('s2c2x2');
     expect(j.variants[0].macs ?? j.variants[0].latencyMs).toBeGreaterThan(0);
     expect(existsSync(path.join(out, 'chosen', 'README.md'))).toBe(true);
+    // stderr in a log: note-shaped lines only ("fer: …"), a variant's end said once (it came twice, once without "fer:")
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines.filter((l) => !l.startsWith('fer: ') && !l.startsWith('  hint:')), r.stderr).toEqual([]);
+    expect(lines.filter((l) => l.includes('built slim50')), r.stderr).toHaveLength(1);
   }, 300_000);
 });
 
