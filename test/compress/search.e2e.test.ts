@@ -202,8 +202,14 @@ describe('fer compress', () => {
     expect(existsSync(path.join(out, 'chosen', 'README.md'))).toBe(true);
     // stderr in a log: note-shaped lines only ("fer: …"), a variant's end said once (it came twice, once without "fer:")
     const lines = r.stderr.split('\n').filter(Boolean);
-    expect(lines.filter((l) => !l.startsWith('fer: ') && !l.startsWith('  hint:')), r.stderr).toEqual([]);
-    expect(lines.filter((l) => l.includes('built slim50')), r.stderr).toHaveLength(1);
+    expect(
+      lines.filter((l) => !l.startsWith('fer: ') && !l.startsWith('  hint:')),
+      r.stderr,
+    ).toEqual([]);
+    expect(
+      lines.filter((l) => l.includes('built slim50')),
+      r.stderr,
+    ).toHaveLength(1);
   }, 300_000);
 });
 
