@@ -9,31 +9,47 @@
 export class FerError extends Error {
   readonly exitCode: number;
   readonly hint?: string;
-  constructor(message: string, options: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+  /**
+   * The library option the message names by its key (`prior`, `out`), where the CLI names its flag: the CLI
+   * writes it as `--prior`, `--out` (commands/handle-error.ts), so one message serves a library user and a command line.
+   */
+  readonly option?: string;
+  constructor(message: string, options: ErrorOptions & { exitCode?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = options.exitCode ?? 1;
     this.hint = options.hint;
+    this.option = options.option;
   }
 }
 
+/** What a FerError may carry beside its message (see FerError). */
+export interface ErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  option?: string;
+}
+
+/** `what` as FerError's `option` when it is a library key (`out`, `classMap`), not a flag (`--out`) or a word (`output`). */
+export const optionOf = (what: string): string | undefined => (/^[a-z][A-Za-z]*$/.test(what) && what !== 'output' ? what : undefined);
+
 /** Bad flags, missing files, unreadable inputs, bad datasets: exit code 2. */
 export class UsageError extends FerError {
-  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: ErrorOptions = {}) {
     super(message, { ...options, exitCode: 2 });
   }
 }
 
 /** A model that cannot be loaded, converted or run as asked: exit code 3. */
 export class ModelError extends FerError {
-  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: ErrorOptions = {}) {
     super(message, { ...options, exitCode: 3 });
   }
 }
 
 /** A failure while running (backend, provider, I/O mid-run): exit code 4. */
 export class RuntimeFailure extends FerError {
-  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: ErrorOptions = {}) {
     super(message, { ...options, exitCode: 4 });
   }
 }

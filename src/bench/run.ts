@@ -131,7 +131,7 @@ export async function bench(models: string[], options: BenchOptions = {}, hooks:
   // auto runs on another one with a note; every row says which provider ran it.
   const choice = o.engine === 'onnxruntime' ? await chooseProvider(o.provider, { fallback: o.fallback, what: 'bench' }) : null;
   if (o.out) makeDirs(o.out); // a place it cannot write fails now, not after the runs
-  if (o.out) for (const f of ['bench.json', 'bench.png']) checkOutputFile(path.join(o.out, f), '--out'); // never a user's file
+  if (o.out) for (const f of ['bench.json', 'bench.png']) checkOutputFile(path.join(o.out, f), 'out'); // never a user's file
   const notes: string[] = [];
   const backend = o.engine === 'tfjs' ? (await startEngine('bench')).name : '';
   if (choice?.note) {

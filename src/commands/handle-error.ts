@@ -6,7 +6,7 @@ import { oneLine } from '../util/text-table.js';
 import { dropNote, releaseNote } from './held-note.js';
 
 export function describeError(e: unknown): { message: string; exitCode: number; hint?: string } {
-  if (e instanceof FerError) return { message: e.message, exitCode: e.exitCode, hint: e.hint };
+  if (e instanceof FerError) return { message: asFlag(e.message, e.option), exitCode: e.exitCode, hint: e.hint };
   if (e instanceof ZodError) {
     const i = e.issues[0];
     const flag = i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` : 'options';
@@ -28,6 +28,13 @@ export function describeError(e: unknown): { message: string; exitCode: number; 
     exitCode: 1,
     hint: 'run with --debug for the stack trace, and report it',
   };
+}
+
+/** A library message naming its option by key (`prior happy=…`, `out x: …`) as the command line spells it (`--prior`). */
+export function asFlag(message: string, option: string | undefined): string {
+  if (!option) return message;
+  const flag = `--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+  return message.replace(new RegExp(`(^|: )${option}(?=[ :])`), `$1${flag}`);
 }
 
 /** A file-system error (Node's errno exceptions) as one line naming the file: bad input or place, exit 2. */

@@ -7,7 +7,7 @@ const classMapSchema = z.record(z.string(), z.array(z.string()).min(1));
 
 /** A class-map file: JSON `{ "negative": ["angry", "disgust", "fear", "sad"], "neutral": ["neutral"], … }`. */
 export function readClassMap(file: string): Record<string, string[]> {
-  const r = classMapSchema.safeParse(readUserJsonFile(file, '--class-map'));
-  if (!r.success) throw new UsageError(`--class-map ${file}: expected {"class": ["source label", …], …}`);
+  const r = classMapSchema.safeParse(readUserJsonFile(file, 'classMap'));
+  if (!r.success) throw new UsageError(`classMap ${file}: expected {"class": ["source label", …], …}`, { option: 'classMap' });
   return r.data;
 }

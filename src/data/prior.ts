@@ -5,7 +5,7 @@
  * π_train(c): the standard correction for a change of label prior, the face's likelihood unchanged), and
  * `fer eval` reports the accuracy expected at that prior.
  */
-import { UsageError } from '../errors.js';
+import { optionOf, UsageError } from '../errors.js';
 import { readUserJsonFile } from '../io/files.js';
 import { FER2013_CLASSES } from './classes.js';
 
@@ -24,45 +24,50 @@ export const FER2013_TRAIN_COUNTS: Readonly<Record<string, number>> = {
 export type PriorSpec = string | Readonly<Record<string, number>>;
 
 /** Counts or weights by class name → a distribution over `classes` (every class present, each > 0). */
-export function priorFromWeights(weights: Readonly<Record<string, number>>, classes: readonly string[], where = '--prior'): Float64Array {
+export function priorFromWeights(weights: Readonly<Record<string, number>>, classes: readonly string[], where = 'prior'): Float64Array {
+  const at = { option: optionOf(where) }; // the CLI says --prior
   const unknown = Object.keys(weights).filter((c) => !classes.includes(c));
-  if (unknown.length) throw new UsageError(`${where}: ${unknown.join(', ')} not among the model's classes (${classes.join(', ')})`);
+  if (unknown.length) throw new UsageError(`${where}: ${unknown.join(', ')} not among the model's classes (${classes.join(', ')})`, at);
   for (const [c, w] of Object.entries(weights))
-    if (!(Number.isFinite(w) && w >= 0)) throw new UsageError(`${where}: ${c}=${w} is not a weight ≥ 0`);
+    if (!(Number.isFinite(w) && w >= 0)) throw new UsageError(`${where}: ${c}=${w} is not a weight ≥ 0`, at);
   const named = classes.filter((c) => Object.hasOwn(weights, c));
   const sum = named.reduce((a, c) => a + weights[c], 0);
   const rest = classes.filter((c) => !Object.hasOwn(weights, c));
   // Classes left out share what the named ones leave of 1 (weights given as fractions); with nothing left, error.
   if (rest.length && sum >= 1)
     throw new UsageError(`${where}: the named classes already sum to ${+sum.toFixed(4)}; give every class, or fractions under 1`, {
+      ...at,
       hint: `missing: ${rest.join(', ')}`,
     });
   const p = Float64Array.from(classes, (c) => (Object.hasOwn(weights, c) ? weights[c] : (1 - sum) / rest.length));
   const total = p.reduce((a, b) => a + b, 0);
-  if (!(total > 0)) throw new UsageError(`${where}: the weights sum to 0`);
+  if (!(total > 0)) throw new UsageError(`${where}: the weights sum to 0`, at);
   for (let i = 0; i < p.length; i++) p[i] /= total;
   const zero = classes.filter((_, i) => p[i] === 0);
-  if (zero.length) throw new UsageError(`${where}: ${zero.join(', ')} would never be predicted (prior 0); give a small weight instead`);
+  if (zero.length) throw new UsageError(`${where}: ${zero.join(', ')} would never be predicted (prior 0); give a small weight instead`, at);
   return p;
 }
+
+/** Errors about the prior name it as the library's option (the CLI says --prior). */
+const PRIOR = { option: 'prior' };
 
 /** `happy=0.3,neutral=0.4` → { happy: 0.3, neutral: 0.4 }; a path ending .json → its JSON object. */
 function parseWeights(spec: string): Record<string, number> {
   if (spec.endsWith('.json')) {
-    const raw = readUserJsonFile(spec, '--prior');
+    const raw = readUserJsonFile(spec, 'prior');
     if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'number'))
-      throw new UsageError(`--prior ${spec}: expected {"class": weight, …}`);
-    if (Object.keys(raw).length === 0) throw new UsageError(`--prior ${spec}: names no class`);
+      throw new UsageError(`prior ${spec}: expected {"class": weight, …}`, PRIOR);
+    if (Object.keys(raw).length === 0) throw new UsageError(`prior ${spec}: names no class`, PRIOR);
     return raw as Record<string, number>;
   }
-  if (!spec.includes('=')) throw new UsageError(`--prior ${spec}: expected train, uniform, class=weight,… or a .json file`);
+  if (!spec.includes('=')) throw new UsageError(`prior ${spec}: expected train, uniform, class=weight,… or a .json file`, PRIOR);
   const weights: Record<string, number> = {};
   for (const kv of spec.split(',').filter((s) => s.trim() !== '')) {
     const at = kv.lastIndexOf('=');
     const k = kv.slice(0, Math.max(0, at)).trim(),
       v = at < 0 ? '' : kv.slice(at + 1).trim();
-    if (!k) throw new UsageError(`--prior ${spec}: "${kv.trim()}" names no class`);
-    if (Object.hasOwn(weights, k)) throw new UsageError(`--prior ${spec}: ${k} is given twice`);
+    if (!k) throw new UsageError(`prior ${spec}: "${kv.trim()}" names no class`, PRIOR);
+    if (Object.hasOwn(weights, k)) throw new UsageError(`prior ${spec}: ${k} is given twice`, PRIOR);
     weights[k] = v === '' ? NaN : Number(v);
   }
   return weights;
@@ -115,8 +120,9 @@ export function priorShift(
   if (!to) return undefined;
   const from = trained();
   if (!from)
-    throw new UsageError(`--prior: ${model} records no training prior (trained before fer recorded one, or elsewhere)`, {
-      hint: 'retrain or re-export it with this fer, or leave --prior at train',
+    throw new UsageError(`prior: ${model} records no training prior (trained before fer recorded one, or elsewhere)`, {
+      ...PRIOR,
+      hint: 'retrain or re-export it with this fer, or leave the prior at train',
     });
   return { from, to };
 }

@@ -107,7 +107,7 @@ export async function evaluate(model: string, data: string, options: EvaluateOpt
   const o = parseOptions(evaluateOptionsSchema, options, 'evaluate', ['load', 'decoder', 'onProgress', 'session']);
   const onnx = model.endsWith('.onnx');
   // Its files go where nothing but fer's own output of them may be replaced: checked before the work.
-  if (o.out) for (const f of EVAL_FILES) checkOutputFile(path.join(o.out, f), '--out');
+  if (o.out) for (const f of EVAL_FILES) checkOutputFile(path.join(o.out, f), 'out');
   // A class map onto a model of other classes merges its probabilities (no retraining); onto a model of
   // the map's own classes it only merges the data's labels, as in training.
   const map = o.classMap ? readClassMap(o.classMap) : undefined;

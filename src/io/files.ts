@@ -22,7 +22,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { ModelError, UsageError } from '../errors.js';
+import { ModelError, UsageError, optionOf } from '../errors.js';
 import { MANIFEST, isFerFile, isFerOnnx, isFerRunDir, isFerWebDir, removeFerOutputs, writeOutput } from './output.js';
 
 /**
@@ -282,7 +282,9 @@ export function readUserJsonFile(file: string, flag: string): unknown {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new UsageError(`${flag} ${file}: ${missing ? 'no such file' : 'not JSON: ' + (e as Error).message.split('\n')[0]}`);
+    throw new UsageError(`${flag} ${file}: ${missing ? 'no such file' : 'not JSON: ' + (e as Error).message.split('\n')[0]}`, {
+      option: optionOf(flag),
+    });
   }
 }
 

@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { UsageError, optionOf } from '../errors.js';
 import { makeDirs } from './make-dirs.js';
 
 /** The manifest's name in each folder fer writes files into. */
@@ -190,12 +190,16 @@ export function isFerFile(file: string, st: Stats | null = lstatOrNull(file)): b
 export function checkOutputFile(file: string, what = 'output'): void {
   const st = lstatOrNull(file);
   if (!st) return;
-  if (st.isSymbolicLink()) throw new UsageError(`${what} ${file} is a symbolic link; fer does not write through links`);
-  if (!st.isFile()) throw new UsageError(`${what} ${file} exists and is not a file fer wrote; refusing to replace it`);
-  if (inputs.has(fileId(statSync(file)))) throw new UsageError(`${what} ${file} is an input of this command; refusing to replace it`);
+  if (st.isSymbolicLink())
+    throw new UsageError(`${what} ${file} is a symbolic link; fer does not write through links`, { option: optionOf(what) });
+  if (!st.isFile())
+    throw new UsageError(`${what} ${file} exists and is not a file fer wrote; refusing to replace it`, { option: optionOf(what) });
+  if (inputs.has(fileId(statSync(file))))
+    throw new UsageError(`${what} ${file} is an input of this command; refusing to replace it`, { option: optionOf(what) });
   if (!isFerFile(file, st)) {
     throw new UsageError(`${what} ${file} exists and was not written by fer; refusing to replace it`, {
       hint: 'move it, or pick another place',
+      option: optionOf(what),
     });
   }
 }

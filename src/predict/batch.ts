@@ -14,7 +14,7 @@ import { MAX_PIXELS, decodedPixels, type RawImage } from '../io/image.js';
 import { checkOutputFile, protectInput } from '../io/output.js';
 import { orderedMap } from '../util/ordered-map.js';
 import { Budget } from '../util/budget.js';
-import { ERRNO, UsageError } from '../errors.js';
+import { ERRNO, UsageError, optionOf } from '../errors.js';
 import type { Classifier } from './classifier.js';
 import {
   annotationNamer,
@@ -85,15 +85,15 @@ const nameOf = (x: PredictInput, i: number) => (typeof x === 'string' ? x : `ima
 function guardOutputs(inputs: readonly PredictInput[], annotate: string | undefined): void {
   for (const x of inputs) if (typeof x === 'string') protectInput(x);
   if (!annotate) return;
-  checkWritableDir(annotate, '--annotate');
+  checkWritableDir(annotate, 'annotate');
   const name = annotationNamer();
   const present = readdirSync(annotate);
   inputs.forEach((x, i) => {
-    if (!isVideoInput(x)) checkOutputFile(path.join(annotate, `${name(nameOf(x, i))}.png`), '--annotate');
+    if (!isVideoInput(x)) checkOutputFile(path.join(annotate, `${name(nameOf(x, i))}.png`), 'annotate');
     else {
       // a video's frames: <name>-frame00000.png …, any already there must be fer's
       const frame = new RegExp(`^${escapeRegExp(path.basename(x).replace(/\.[^.]+$/, ''))}-frame\\d{5}\\.png$`);
-      for (const f of present) if (frame.test(f)) checkOutputFile(path.join(annotate, f), '--annotate');
+      for (const f of present) if (frame.test(f)) checkOutputFile(path.join(annotate, f), 'annotate');
     }
   });
 }
@@ -105,7 +105,7 @@ export function checkWritableDir(dir: string, what: string): void {
     accessSync(dir, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${what} ${dir}: cannot write there (${(code && ERRNO[code]) ?? code ?? String(e)})`);
+    throw new UsageError(`${what} ${dir}: cannot write there (${(code && ERRNO[code]) ?? code ?? String(e)})`, { option: optionOf(what) });
   }
 }
 

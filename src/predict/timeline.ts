@@ -130,7 +130,7 @@ export async function writeTimeline(frames: PredictResult[], file: string, o: Ti
  * run's results in order and writes a video's timeline once its frames end. `add` and `finish` return the file written.
  */
 export function timelineWriter(dir: string, videos: readonly string[], o: TimelineOptions = {}) {
-  checkWritableDir(dir, '--timeline');
+  checkWritableDir(dir, 'timeline');
   const files = new Map<string, string>();
   const used = new Set<string>();
   for (const v of videos) {
@@ -140,7 +140,7 @@ export function timelineWriter(dir: string, videos: readonly string[], o: Timeli
     for (let k = 2; used.has(name); k++) name = `${base}-${k}-timeline.png`;
     used.add(name);
     const file = path.join(dir, name);
-    checkOutputFile(file, '--timeline');
+    checkOutputFile(file, 'timeline');
     files.set(v, file);
   }
   let current: string | undefined;

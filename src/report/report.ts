@@ -239,7 +239,7 @@ export interface ReportResult {
  */
 export function writeReport(runDir: string, o: { out?: string } = {}): ReportResult {
   const file = o.out ?? path.join(runDir, 'report.html');
-  checkOutputFile(file, '--out');
+  checkOutputFile(file, 'out');
   for (const f of existsSync(runDir) ? readdirSync(runDir) : []) {
     if (path.resolve(runDir, f) !== path.resolve(file) || o.out) protectInput(path.join(runDir, f));
   }

@@ -184,7 +184,7 @@ export async function exportWeb(out: string, model = DEFAULT_ONNX): Promise<WebE
   const ortDir = path.dirname(require.resolve('onnxruntime-web/wasm'));
   for (const f of ORT_FILES) files[f] = readFileSync(path.join(ortDir, f));
   // Each through fer's output writer: atomic, never through a link nor onto a file fer did not write.
-  for (const name of Object.keys(files)) checkOutputFile(path.join(out, name), '--out');
+  for (const name of Object.keys(files)) checkOutputFile(path.join(out, name), 'out');
   for (const [name, data] of Object.entries(files)) writeOutput(path.join(out, name), data);
   const list = readdirSync(out)
     .filter((f) => f in files)
