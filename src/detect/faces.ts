@@ -121,7 +121,8 @@ export async function detectFaces(image: RawImage, o: DetectOptions = {}, timing
   const { detector } = resolveDetector(o.detector);
   const th = thresholdsFor(detector, o.minConfidence, o.landmarks);
   if (detector === 'dlib' || detector === 'dlib+tiny') {
-    if (!loadDlib()) throw new UsageError(`--detector ${detector}: ${dlibUnavailable()}`, { hint: 'use --detector tiny or ssd' });
+    if (!loadDlib())
+      throw new UsageError(`detector ${detector}: ${dlibUnavailable()}`, { hint: 'use the tiny or ssd detector', option: 'detector' });
     const automatic = o.upsample === undefined || o.upsample === 'auto';
     const upsample = automatic ? autoUpsample(image) : (o.upsample as number);
     const t = performance.now();

@@ -39,7 +39,8 @@ export function resolveTeacher(p: string, teachers = TEACHERS_DIR): string {
 export function resolveTeachers(teachers: string[]): string[] {
   return teachers.map((t) => {
     const p = resolveTeacher(t);
-    if (!existsSync(p)) throw new UsageError(`train: --teacher ${t}: no such model`, { hint: `a path, or a teacher in ${TEACHERS_DIR}` });
+    if (!existsSync(p))
+      throw new UsageError(`train: teacher ${t}: no such model`, { hint: `a path, or a teacher in ${TEACHERS_DIR}`, option: 'teacher' });
     return p;
   });
 }

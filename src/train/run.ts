@@ -86,7 +86,7 @@ export function resolveRunInputs<S extends RunSource>(req: RunInputsRequest<S>):
   }
   source.valUsage ??= DEFAULTS.valUsage;
   const dataPath = source.data;
-  if (!dataPath) throw new UsageError('train: --data is required (a <class>/ folder tree or fer2013.csv)');
+  if (!dataPath) throw new UsageError('train: data is required (a <class>/ folder tree or fer2013.csv)', { option: 'data' });
   for (const u of [source.usage, source.valUsage]) {
     if (u && !CSV_USAGES.includes(u)) throw new UsageError(`train: unknown CSV usage "${u}" (expected: ${CSV_USAGES.join(', ')})`);
   }
