@@ -28,7 +28,7 @@ export function exportCommand(): Command {
   const onnx = new Command('onnx')
     .description("write an ONNX model (fp32, fp16, int8 QDQ or int4) with fer's own graph writer, verified with onnxruntime-node")
     .option('--model <path>', 'fer model directory, or a shipped model by name (default: the shipped model)')
-    .option('--out <file>', 'output .onnx (default: ./<model name>.<precision>.onnx; int8: .int8-<target>.onnx)')
+    .option('--out <file>', 'output .onnx (default: ./<model name>.<precision>.onnx; int8 for TensorRT: .int8-tensorrt.onnx)')
     .option('--precision <p>', 'fp32 | fp16 | int8 | int4 (4-bit weights per channel, opset 21)')
     .option(
       '--target <t>',

@@ -69,7 +69,8 @@ const exportBits = (precision: Precision) => (precision === 'int8' ? 8 : precisi
  * precision (never inside the model's folder: it may be an installed package's).
  */
 export function defaultOnnxFile(model: string, precision: Precision, int8Target: Int8Target): string {
-  return `${modelName(model)}.${precision}${precision === 'int8' ? `-${int8Target}` : ''}.onnx`;
+  // as models/onnx names the shipped files: int8 for the CPU target, int8-tensorrt for the full-integer graph
+  return `${modelName(model)}.${precision}${precision === 'int8' && int8Target !== 'cpu' ? `-${int8Target}` : ''}.onnx`;
 }
 
 /** Whether an export reads sample images: to verify it, or to calibrate a full-integer (TensorRT) int8 graph. */

@@ -74,9 +74,11 @@ describe('exportOnnx defaults come from its schema', () => {
 });
 
 describe("fer export onnx's default file name and when it reads sample images", () => {
-  it('names the file after the model and precision (int8 with its target); samples to verify, or to calibrate for TensorRT', () => {
+  it('names the file after the model and precision (int8 with a target other than cpu); samples to verify, or to calibrate for TensorRT', () => {
     expect(defaultOnnxFile(DEFAULT_MODEL, 'fp16', 'cpu')).toBe('fer-mini-xception.fp16.onnx');
     expect(defaultOnnxFile(DEFAULT_MODEL, 'int8', 'tensorrt')).toBe('fer-mini-xception.int8-tensorrt.onnx');
+    // the CPU target as models/onnx names the shipped file (it was .int8-cpu.onnx)
+    expect(defaultOnnxFile(DEFAULT_MODEL, 'int8', 'cpu')).toBe('fer-mini-xception.int8.onnx');
     expect(exportNeedsSample({ verify: false, precision: 'int8', int8Target: 'cpu' })).toBe(false);
     expect(exportNeedsSample({ verify: false, precision: 'int8', int8Target: 'tensorrt' })).toBe(true);
     expect(exportNeedsSample({ verify: true, precision: 'fp32', int8Target: 'cpu' })).toBe(true);
