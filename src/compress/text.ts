@@ -46,13 +46,15 @@ const fixed = (x: number | undefined, d = 2) => (x === undefined ? '–' : x.toF
 export function compressText(r: CompressResult): string {
   const lines = [
     textTable(
-      ['variant', 'acc %', 'bal. acc %', 'drop', 'ONNX bytes', 'p50 b1 ms', '×', 'img/s b64', '×'],
+      // --target size ranks by the gzip'd file (zeros compress): both sizes shown
+      ['variant', 'acc %', 'bal. acc %', 'drop', 'ONNX bytes', 'gzip bytes', 'p50 b1 ms', '×', 'img/s b64', '×'],
       [r.original, ...r.variants].map((v) => [
         v.name === r.chosen?.name ? `${v.name} *` : v.name,
         fixed(v.accuracy * 100),
         fixed(v.balancedAccuracy * 100),
         fixed(v.dropPoints ?? 0),
         v.bytes,
+        v.gzipBytes ?? '–',
         fixed(v.latencyMs, 3),
         fixed(v.latencyRatio, 3),
         fixed(v.throughput, 0),

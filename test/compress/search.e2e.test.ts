@@ -81,6 +81,12 @@ describe('compressModel', () => {
       expect(json.options.command).toContain(f);
     expect(readFileSync(path.join(out, 'pareto.md'), 'utf8')).toMatch(/\*\*prune80-int8\*\* \(chosen\)/);
     expect(readFileSync(path.join(out, 'pareto.png')).subarray(1, 4).toString()).toBe('PNG');
+    // the size the choice ranks by (gzip'd) is in the table beside the file's bytes
+    const row = compressText(r)
+      .split('\n')
+      .find((l) => l.startsWith('prune80-int8 *'))!
+      .split(/\s{2,}/);
+    expect(row.slice(4, 6).map(Number)).toEqual([r.variants[1].bytes, r.variants[1].gzipBytes]);
     expect(compressText(r).split('\n').at(-1)).toBe(
       `accuracy against size and speed, the Pareto front marked: ${path.join(out, 'pareto.png')}`,
     );
