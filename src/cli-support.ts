@@ -6,7 +6,7 @@
 export { CROPPED_FACE_MAX_SIDE } from './predict/predict.js';
 export { DLIB_LICENSE_NOTE } from './detect/dlib.js';
 export { checkQuantizeOptions, qatRunDir } from './compress/quantize.js';
-export { checkPruneOptions } from './compress/prune.js';
+export { checkPruneOptions, checkPruneResume } from './compress/prune.js';
 export { recoverySchema, type RecoveryOptions } from './compress/options.js';
 export { runInputsSchema, checkRunOut, checkNoCheckpoint, checkConvBf16, convBf16 } from './train/run.js';
 export { TRAIN_AUGMENT } from './data/augment.js';

@@ -1,7 +1,15 @@
 /** `fer prune`: its flags (the prune stage's options and the command's own), compress/prune.ts, and printing. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { checkPruneOptions, pruneModelDir, pruneOptionsSchema, slimModel, type PruneResult, type SlimResult } from '../compress/prune.js';
+import {
+  checkPruneOptions,
+  checkPruneResume,
+  pruneModelDir,
+  pruneOptionsSchema,
+  slimModel,
+  type PruneResult,
+  type SlimResult,
+} from '../compress/prune.js';
 import { pruneText, slimText } from '../compress/text.js';
 import { prepareOut } from '../io/files.js';
 import {
@@ -70,7 +78,8 @@ export function pruneCommand(): Command {
       ['pattern', o.structured, 'a weight prune, not --structured'],
       ['targetSparsity', o.structured, 'a weight prune (--structured takes --ratio)'],
     ]);
-    if (!o.resume) prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force, [o.model]);
+    if (o.resume) checkPruneResume(o.out);
+    else prepareOut(o.out, o.finetuneEpochs > 0 ? 'run' : 'model', o.force, [o.model]);
     await startEngine(flags, o.json);
     await withCompressHooks(o, o.out, async (hooks) => {
       if (o.structured) printSlim(await slimModel(o.model, o.out, libraryOptions(pruneOptionsSchema, o), hooks), o.json);

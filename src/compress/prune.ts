@@ -4,7 +4,6 @@
  * fine-tune afterwards (compress/finetune.ts) and re-estimate batch norm. Both save the result with its
  * pruning in the metadata.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
@@ -29,6 +28,7 @@ import { kernelWeights, readValues, writeValues } from '../prune/weights.js';
 import { applyMask, magnitudeMask } from '../prune/prune.js';
 import { allocateBySensitivity, measureSensitivity, SENSITIVITY_LEVELS } from '../prune/sensitivity.js';
 import { fineTuneCompressed, type CompressHooks } from './finetune.js';
+import { checkPruneResume, checkSlimResume } from './prune-resume.js';
 import { modelDataClasses } from '../eval/evaluate-data.js';
 import { convertToOnnx } from '../convert/convert.js';
 import { inspectOnnx } from '../onnx/inspect.js';
@@ -88,6 +88,7 @@ export type PruneOptions = z.input<typeof pruneOptionsSchema>;
 
 import type { PruneResult, SlimResult } from './compress-types.js';
 export type { PruneInterrupted as Interrupted, PruneResult, SlimResult } from './compress-types.js';
+export { checkPruneResume } from './prune-resume.js';
 
 type Parsed = z.infer<typeof pruneOptionsSchema>;
 
@@ -99,9 +100,10 @@ export function checkPruneOptions(o: Pick<Parsed, 'finetuneEpochs' | 'data' | 'r
 }
 
 /** The saved model, its data's classes and the training data (when given), as both prune stages start. */
-async function start(model: string, options: PruneOptions, hooks: CompressHooks) {
+async function start(model: string, out: string, options: PruneOptions, hooks: CompressHooks) {
   const o = parseOptions(pruneOptionsSchema, options, 'prune');
   checkPruneOptions(o);
+  if (o.resume) checkPruneResume(out);
   const loaded = await loadModel(model);
   const classes = modelDataClasses(model, o.classMap);
   const trainSet = o.data ? await (hooks.load ?? loadData)(o.data, 'Training', { classes }) : null;
@@ -150,7 +152,7 @@ export async function pruneModelDir(
   options: PruneOptions = {},
   hooks: CompressHooks = {},
 ): Promise<PruneResult> {
-  const { o, model: m, meta, classes, trainSet } = await start(model, options, hooks);
+  const { o, model: m, meta, classes, trainSet } = await start(model, out, options, hooks);
   try {
     // The exported model's weight count: the kernels plus the biases of the folded graph (pruning keeps it).
     const exported = inspectOnnx(convertToOnnx(m, meta, { precision: 'fp32' })).parameters;
@@ -302,11 +304,12 @@ function selectionCounts(m: tf.LayersModel, settings: PruneSettings, o: Parsed, 
  * each group removed (`criterion`), kept counts rounded up to `multiple`; fine-tuned when asked, as pruneModelDir.
  */
 export async function slimModel(model: string, out: string, options: PruneOptions = {}, hooks: CompressHooks = {}): Promise<SlimResult> {
-  const { o, model: m, meta, classes, trainSet } = await start(model, options, hooks);
+  const { o, model: m, meta, classes, trainSet } = await start(model, out, options, hooks);
   let slim: tf.LayersModel | undefined;
   try {
     const arch = ARCH_VARIANTS[(meta.arch ?? 'mini-xception') as Arch];
     if (!arch || 'family' in arch) throw new UsageError(`prune --structured: works on mini-Xception models, not ${meta.arch}`);
+    if (o.resume) await checkSlimResume(out, o);
     const r = structuredPrune(m, { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, arch });
     slim = r.model;
     const rows = structuredReport(m, slim, arch);
@@ -315,7 +318,8 @@ export async function slimModel(model: string, out: string, options: PruneOption
       ...rest,
       structured: { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, channels: r.channels, from: model },
     };
-    const bn = o.bnReestimate && trainSet ? reestimateBatchNorm(slim, trainSet) : null;
+    // (a resumed fine-tune starts from its saved pruned-init: nothing to re-estimate here)
+    const bn = o.bnReestimate && trainSet && !o.resume ? reestimateBatchNorm(slim, trainSet) : null;
     if (bn) hooks.onNote?.(`batch norm re-estimated after pruning on ${bn.images} images (${bn.seconds.toFixed(1)}s)`);
     let modelDir = out;
     let finetune: TrainResult | undefined;
@@ -359,8 +363,6 @@ async function fineTunePruned(
 ): Promise<TrainResult> {
   const init = path.join(out, 'pruned-init');
   if (from) await saveModel(from.model, init, from.meta);
-  else if (!existsSync(path.join(out, 'checkpoint')))
-    throw new UsageError(`prune --resume: ${out} holds no interrupted fine-tune`, { hint: 'run the command without --resume' });
   let meta = from?.meta;
   if (!meta) {
     const saved = await loadModel(init);
@@ -369,7 +371,9 @@ async function fineTunePruned(
   }
   const r = await fineTuneCompressed(init, meta, trainSet, out, { ...o, resume: !from }, hooks);
   if (r.stopReason === 'interrupted') return r;
-  hooks.onNote?.(`fine-tuned ${r.history[r.history.length - 1]?.epoch ?? 0} epochs: best val accuracy ${(r.bestValAcc * 100).toFixed(2)}%`);
+  hooks.onNote?.(
+    `fine-tuned ${r.history[r.history.length - 1]?.epoch ?? o.finetuneEpochs} epochs: best val accuracy ${(r.bestValAcc * 100).toFixed(2)}%`,
+  );
   if (o.bnReestimate) {
     const bn = await reestimateSaved(path.join(out, 'best'), trainSet);
     hooks.onNote?.(`batch norm of ${path.join(out, 'best')} re-estimated on ${bn.images} images (${bn.seconds.toFixed(1)}s)`);

@@ -90,7 +90,8 @@ export async function train(
   optionsIn: TrainOptionsInput,
   run: TrainRunOptions,
 ): Promise<TrainResult> {
-  const options = parseOptions(trainOptionsSchema, optionsIn, 'train'); // a library caller's partial options, at fer train's defaults
+  // a library caller's partial options, at fer train's defaults; their paths absolute (a resume reads them from anywhere)
+  const options = withAbsolutePaths(parseOptions(trainOptionsSchema, optionsIn, 'train'));
   makeDirs(run.out);
   const lock = acquireLock(run.out);
   const emit = run.onEvent ?? (() => {});
@@ -113,6 +114,24 @@ export async function train(
   } finally {
     lock.release();
   }
+}
+
+/** `p` absolute when it is relative and exists from the working folder (else as it is: a name, or a path not there). */
+const abs = (p: string) => (!path.isAbsolute(p) && existsSync(p) ? path.resolve(p) : p);
+
+/**
+ * The options' paths (init, classMap, teachers) made absolute where they exist from the working folder: run.json and
+ * the checkpoint keep them, and `--resume` from another folder read them relative to that one. A committed teacher's
+ * name, or a path that is not there, stays as it is.
+ */
+function withAbsolutePaths(o: TrainOptions): TrainOptions {
+  return {
+    ...o,
+    ...(o.init ? { init: abs(o.init) } : {}),
+    ...(o.classMap ? { classMap: abs(o.classMap) } : {}),
+    teacher: o.teacher.map(abs),
+    ...(o.onlineTeacher ? { onlineTeacher: o.onlineTeacher.map(abs) } : {}),
+  };
 }
 
 /** metrics.jsonl as of a checkpoint: one line per finished epoch (a line written after it is dropped). */

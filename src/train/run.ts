@@ -73,7 +73,13 @@ export function resolveRunInputs<S extends RunSource>(req: RunInputsRequest<S>):
     if (!existsSync(runFile)) throw new UsageError(`train: ${req.resume} is not a fer run directory (no run.json)`);
     const prev = readRunFile(runFile, resumeRunSchema) as Record<string, unknown> & { options?: Record<string, unknown>; cwd?: string };
     for (const k of Object.keys(source)) source[k] ??= k === 'data' || k === 'val' ? fromRunCwd(prev[k], prev.cwd) : prev[k];
-    stored = prev.options && { ...prev.options, teacher: fromRunCwd(prev.options.teacher, prev.cwd) };
+    // paths of runs made before they were stored absolute (fit.ts withAbsolutePaths), from the run's folder
+    stored = prev.options && {
+      ...prev.options,
+      ...Object.fromEntries(
+        (['init', 'classMap', 'teacher', 'onlineTeacher'] as const).map((k) => [k, fromRunCwd(prev.options![k], prev.cwd)]),
+      ),
+    };
     // A resumed run keeps the options it started with: say so, never ignore.
     const asked = req.options ?? {};
     const changed = FIXED_ON_RESUME.filter((k) => asked[k] !== undefined && stored && String(asked[k]) !== String(stored[k]));

@@ -25,8 +25,9 @@ describe('fer train and SIGINT', () => {
     let signalled = 0;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      // Epoch 1's line (stderr is not a terminal: no progress bar) means training runs: interrupt epoch 2.
-      if (!signalled && /epoch 1\/3/.test(stderr)) {
+      // Epoch 1's end line (stderr is not a terminal: no bar; the progress line that starts the run is "fer: epoch 1/3 1/52 …")
+      // means training runs: interrupt epoch 2.
+      if (!signalled && /^epoch 1\/3 /m.test(stderr)) {
         signalled = Date.now();
         child.kill('SIGINT');
       }

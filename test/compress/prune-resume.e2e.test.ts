@@ -4,7 +4,7 @@
  * checkpoint). Before, the command had no --resume, and `fer train --resume` on the run skipped prune's batch-norm step.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/engine/backend.js';
@@ -52,6 +52,8 @@ describe('prune --resume', () => {
       let batches = 0;
       const first = await stage(model, broken, { ...options, ...extra }, { shouldStop: () => ++batches === 4 });
       expect(first.interrupted).toBe(true);
+      // as a kill between replaceDir's two renames leaves it: train() puts the checkpoint back
+      renameSync(path.join(broken, 'checkpoint'), path.join(broken, 'checkpoint.old-999999'));
       const notes: string[] = [];
       const b = await stage(model, broken, { ...options, ...extra, resume: true }, { onNote: (n) => notes.push(n) });
       if (b.interrupted) throw new Error('interrupted again');
@@ -61,10 +63,18 @@ describe('prune --resume', () => {
     }
   }, 300_000);
 
-  it('--resume without an interrupted fine-tune, or without --finetune-epochs, is a usage error', async () => {
+  it('--resume without an interrupted fine-tune, before its first checkpoint, without --finetune-epochs or with other --structured options: a usage error', async () => {
     await expect(pruneModelDir(model, path.join(tmp(), 'none'), { ...options, resume: true })).rejects.toThrow(
       /holds no interrupted fine-tune/,
     );
     await expect(pruneModelDir(model, path.join(tmp(), 'none'), { resume: true })).rejects.toThrow(UsageError);
-  });
+    const slim = path.join(tmp(), 's');
+    let batches = 0;
+    const first = await slimModel(model, slim, { ...options, ratio: 0.5 }, { shouldStop: () => ++batches === 2 });
+    expect(first.interrupted).toBe(true);
+    // the report would describe a 0.25 network while out/best is the 0.5 one
+    await expect(slimModel(model, slim, { ...options, ratio: 0.25, resume: true })).rejects.toThrow(/was pruned with ratio 0\.5/);
+    rmSync(path.join(slim, 'checkpoint'), { recursive: true });
+    await expect(slimModel(model, slim, { ...options, ratio: 0.5, resume: true })).rejects.toThrow(/before its first checkpoint/);
+  }, 120_000);
 });

@@ -110,6 +110,29 @@ describe('resume on edited or damaged run files', () => {
     expect((resolveRunInputs({ resume: old, source: { data: undefined } }).source as { data: string }).data).toBe('val');
   });
 
+  it('a new run stores its option paths absolute (the checkpoint is read on --resume from any folder) and the folder it began in', async () => {
+    const out = path.join(tmp(), 'abs');
+    const init = path.join('models', 'fer-mini-xception'); // relative to the tests' working folder, the checkout
+    const r = await cli(
+      'train',
+      '--data',
+      path.relative(process.cwd(), VAL),
+      '--init',
+      init,
+      '--epochs',
+      '1',
+      '--out',
+      out,
+      '--backend',
+      TRAIN_BACKEND,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const runJson = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(runJson.cwd).toBe(process.cwd());
+    expect(runJson.options.init).toBe(path.resolve(init));
+    expect(JSON.parse(readFileSync(path.join(out, 'checkpoint', 'state.json'), 'utf8')).options.init).toBe(path.resolve(init));
+  }, 120_000);
+
   it("the library's resolveRunInputs gives a resumed run's options parsed, and a bad one as the file's ModelError (exit 3)", () => {
     const ok = resolveRunInputs({ resume: run, source: { data: undefined } });
     expect(ok.stored).toMatchObject({ epochs: 2, batchSize: 35 });
