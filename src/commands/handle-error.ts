@@ -4,12 +4,13 @@ import { ZodError } from 'zod';
 import { ERRNO, FerError } from '../errors.js';
 import { oneLine } from '../util/text-table.js';
 import { dropNote, releaseNote } from './held-note.js';
+import { flagOf } from '../util/options.js';
 
 export function describeError(e: unknown): { message: string; exitCode: number; hint?: string } {
   if (e instanceof FerError) return { message: asFlag(e.message, e.option), exitCode: e.exitCode, hint: e.hint };
   if (e instanceof ZodError) {
     const i = e.issues[0];
-    const flag = i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` : 'options';
+    const flag = i.path.length ? flagOf(String(i.path[0])) : 'options';
     // a flag that is not a number reaches the schema as NaN (its parser's Number()): say that, not zod's wording
     const message = /expected number, received NaN/.test(i.message) ? 'not a number' : i.message;
     return { message: `invalid ${flag}: ${message}`, exitCode: 2 };
@@ -33,8 +34,7 @@ export function describeError(e: unknown): { message: string; exitCode: number; 
 /** A library message naming its option by key (`prior happy=…`, `out x: …`) as the command line spells it (`--prior`). */
 export function asFlag(message: string, option: string | undefined): string {
   if (!option) return message;
-  const flag = `--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
-  return message.replace(new RegExp(`(^|: )${option}(?=[ :])`), `$1${flag}`);
+  return message.replace(new RegExp(`(^|: )${option}(?=[ :])`), `$1${flagOf(option)}`);
 }
 
 /** A file-system error (Node's errno exceptions) as one line naming the file: bad input or place, exit 2. */

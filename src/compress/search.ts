@@ -20,7 +20,7 @@ import { chooseVariant, dropPoints, paretoFront, type CompressTarget } from './c
 import type { CompressResult, VariantPlan, VariantRecord } from './compress-types.js';
 import { DISTIL_ARCH, distilEpochs, NO_EPOCHS_FIT } from './distil-arch.js';
 import { writeOutputs } from './outputs.js';
-import { parseOptions } from '../util/options.js';
+import { flagOf, parseOptions } from '../util/options.js';
 
 export { compressOptionsSchema, type CompressOptions } from './options.js';
 
@@ -245,15 +245,13 @@ async function runVariant(run: VariantRun, plan: VariantPlan, index: number): Pr
 /** Seconds of --budget-minutes left after `elapsed` (undefined: no budget). */
 const budgetLeft = (o: Parsed, elapsed: number) => (o.budgetMinutes === undefined ? undefined : o.budgetMinutes * 60 - elapsed);
 
-const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 /** The `fer compress` command line equivalent to the options (every option spelled out, defaults included). */
 export function commandFor(model: string, out: string, o: Parsed): string {
   const flags = Object.entries(o).flatMap(([k, v]) => {
     if (v === undefined || k === 'resume') return [];
     if (typeof v === 'boolean')
-      return v ? (k === 'distill' || k === 'bnReestimate' || k === 'reconstruct' ? [] : [`--${kebab(k)}`]) : [`--no-${kebab(k)}`];
-    return [`--${kebab(k)} ${Array.isArray(v) ? v.join(',') : String(v)}`];
+      return v ? (k === 'distill' || k === 'bnReestimate' || k === 'reconstruct' ? [] : [flagOf(k)]) : [flagOf(k).replace(/^--/, '--no-')];
+    return [`${flagOf(k)} ${Array.isArray(v) ? v.join(',') : String(v)}`];
   });
   return ['fer compress', `--model ${model}`, ...flags, `--out ${out}`].join(' ');
 }

@@ -190,16 +190,15 @@ export function isFerFile(file: string, st: Stats | null = lstatOrNull(file)): b
 export function checkOutputFile(file: string, what = 'output'): void {
   const st = lstatOrNull(file);
   if (!st) return;
-  if (st.isSymbolicLink())
-    throw new UsageError(`${what} ${file} is a symbolic link; fer does not write through links`, { option: optionOf(what) });
-  if (!st.isFile())
-    throw new UsageError(`${what} ${file} exists and is not a file fer wrote; refusing to replace it`, { option: optionOf(what) });
+  const option = optionOf(what);
+  if (st.isSymbolicLink()) throw new UsageError(`${what} ${file} is a symbolic link; fer does not write through links`, { option });
+  if (!st.isFile()) throw new UsageError(`${what} ${file} exists and is not a file fer wrote; refusing to replace it`, { option });
   if (inputs.has(fileId(statSync(file))))
-    throw new UsageError(`${what} ${file} is an input of this command; refusing to replace it`, { option: optionOf(what) });
+    throw new UsageError(`${what} ${file} is an input of this command; refusing to replace it`, { option });
   if (!isFerFile(file, st)) {
     throw new UsageError(`${what} ${file} exists and was not written by fer; refusing to replace it`, {
       hint: 'move it, or pick another place',
-      option: optionOf(what),
+      option,
     });
   }
 }

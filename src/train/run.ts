@@ -22,7 +22,7 @@ import { trainOptionsSchema, type TrainOptions, type TrainOptionsInput } from '.
 import { ModelError, UsageError } from '../errors.js';
 import type { TrainEvent } from './types.js';
 import { makeDirs } from '../io/make-dirs.js';
-import { parseOptions } from '../util/options.js';
+import { flagOf, parseOptions } from '../util/options.js';
 
 /** The defaults of where a run goes and what it validates on (applied after --resume has filled in run.json's). */
 export const runInputsSchema = z.object({
@@ -73,19 +73,13 @@ export function resolveRunInputs<S extends RunSource>(req: RunInputsRequest<S>):
     if (!existsSync(runFile)) throw new UsageError(`train: ${req.resume} is not a fer run directory (no run.json)`);
     const prev = readRunFile(runFile, resumeRunSchema) as Record<string, unknown> & { options?: Record<string, unknown>; cwd?: string };
     for (const k of Object.keys(source)) source[k] ??= k === 'data' || k === 'val' ? fromRunCwd(prev[k], prev.cwd) : prev[k];
-    // paths of runs made before they were stored absolute (fit.ts withAbsolutePaths), from the run's folder
-    stored = prev.options && {
-      ...prev.options,
-      ...Object.fromEntries(
-        (['init', 'classMap', 'teacher', 'onlineTeacher'] as const).map((k) => [k, fromRunCwd(prev.options![k], prev.cwd)]),
-      ),
-    };
+    stored = prev.options; // its paths absolute (fit.ts withAbsolutePaths)
     // A resumed run keeps the options it started with: say so, never ignore.
     const asked = req.options ?? {};
     const changed = FIXED_ON_RESUME.filter((k) => asked[k] !== undefined && stored && String(asked[k]) !== String(stored[k]));
     if (changed.length) {
       throw new UsageError(
-        `train: --resume continues ${req.resume} with the options it started with; ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')} cannot change`,
+        `train: --resume continues ${req.resume} with the options it started with; ${changed.map(flagOf).join(', ')} cannot change`,
         { hint: `to train further with other settings, start a new run: --init ${path.join(req.resume, 'last')}` },
       );
     }
@@ -111,12 +105,10 @@ export function resolveRunInputs<S extends RunSource>(req: RunInputsRequest<S>):
 }
 
 /**
- * A path (or paths) run.json stores as typed, relative to the folder the run started in (its `cwd`): resolved
- * there when it exists there, so `--resume` works from any folder; else as it is (a committed teacher's name, a
- * run from before `cwd` was recorded).
+ * A data path run.json stores as typed, relative to the folder the run started in (its `cwd`): resolved there when
+ * it exists there, so `--resume` works from any folder; else as it is (a run from before `cwd` was recorded).
  */
 function fromRunCwd(p: unknown, cwd: string | undefined): unknown {
-  if (Array.isArray(p)) return p.map((q) => fromRunCwd(q, cwd));
   if (typeof p !== 'string' || !cwd || path.isAbsolute(p)) return p;
   const there = path.resolve(cwd, p);
   return existsSync(there) ? there : p;

@@ -70,6 +70,9 @@ export function parseOptions<S extends AnyObject>(schema: S, input: unknown, sta
   throw optionError(r.error, stage, [...Object.keys(schema.shape), ...extra]);
 }
 
+/** An option's key as its command-line flag: `classMap` → `--class-map`. */
+export const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
 /**
  * The keys of `o` that `schema` knows: what a command hands a library function from its flags (`o` parsed by the
  * command's schema, which extends the library's, so every key the library needs is there).
