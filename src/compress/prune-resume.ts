@@ -1,7 +1,8 @@
 /** `fer prune --resume`'s checks: an interrupted fine-tune is there, and (--structured) it was pruned as asked now. */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadModel } from '../model/io.js';
+import { readFerMetadata } from '../model/io.js';
+import { hasLeftovers } from '../io/files.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -12,15 +13,14 @@ export function checkPruneResume(out: string): void {
   const hint = { hint: 'run the command without --resume (with --force to replace the folder)' };
   if (!existsSync(path.join(out, 'pruned-init', 'model.json')))
     throw new UsageError(`prune --resume: ${out} holds no interrupted fine-tune`, hint);
-  if (!readdirSync(out).some((f) => /^checkpoint(\.(tmp|old)-\d+)?$/.test(f)))
+  const checkpoint = path.join(out, 'checkpoint');
+  if (!existsSync(checkpoint) && !hasLeftovers(checkpoint))
     throw new UsageError(`prune --resume: ${out}'s fine-tune stopped before its first checkpoint; nothing to continue`, hint);
 }
 
 /** --structured --resume: the run's channels were chosen with these options (its report describes the model it returns). */
-export async function checkSlimResume(out: string, o: { ratio: number; criterion: string; multiple: number }): Promise<void> {
-  const { model: saved, meta } = await loadModel(path.join(out, 'pruned-init'));
-  saved.dispose();
-  const s = meta.structured;
+export function checkSlimResume(out: string, o: { ratio: number; criterion: string; multiple: number }): void {
+  const s = readFerMetadata(path.join(out, 'pruned-init')).structured; // its model.json alone, not its weights
   const asked = { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple };
   const differ = s ? (Object.keys(asked) as (keyof typeof asked)[]).filter((k) => s[k] !== asked[k]) : ['structured'];
   if (differ.length)

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { loadModel, saveModel, type FerMetadata } from '../model/io.js';
+import { loadModel, readFerMetadata, saveModel, type FerMetadata } from '../model/io.js';
 import { ARCH_VARIANTS, type Arch } from '../model/mini-xception.js';
 import { tf } from '../engine/tf.js';
 import { loadData, type Dataset } from '../data/dataset.js';
@@ -309,7 +309,7 @@ export async function slimModel(model: string, out: string, options: PruneOption
   try {
     const arch = ARCH_VARIANTS[(meta.arch ?? 'mini-xception') as Arch];
     if (!arch || 'family' in arch) throw new UsageError(`prune --structured: works on mini-Xception models, not ${meta.arch}`);
-    if (o.resume) await checkSlimResume(out, o);
+    if (o.resume) checkSlimResume(out, o);
     const r = structuredPrune(m, { ratio: o.ratio, criterion: o.criterion, multiple: o.multiple, arch });
     slim = r.model;
     const rows = structuredReport(m, slim, arch);
@@ -363,12 +363,8 @@ async function fineTunePruned(
 ): Promise<TrainResult> {
   const init = path.join(out, 'pruned-init');
   if (from) await saveModel(from.model, init, from.meta);
-  let meta = from?.meta;
-  if (!meta) {
-    const saved = await loadModel(init);
-    saved.model.dispose();
-    meta = saved.meta;
-  }
+  // on --resume, pruned-init's metadata as the interrupted run saved it (saveModel writes it whole), not its weights
+  const meta = from?.meta ?? (readFerMetadata(init) as FerMetadata);
   const r = await fineTuneCompressed(init, meta, trainSet, out, { ...o, resume: !from }, hooks);
   if (r.stopReason === 'interrupted') return r;
   hooks.onNote?.(

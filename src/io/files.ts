@@ -74,6 +74,9 @@ function leftovers(dir: string): { file: string; kind: 'tmp' | 'old'; pid: numbe
   });
 }
 
+/** Whether an interrupted replaceDir left halves of `dir` beside it (recoverDir's work). */
+export const hasLeftovers = (dir: string): boolean => leftovers(dir).length > 0;
+
 /**
  * Puts the fully written directory `tmp` in the place of `dir`: dir → dir.old-PID, tmp → dir, old removed.
  * A kill between the two renames leaves no `dir`; recoverDir puts the right one back.

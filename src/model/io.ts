@@ -112,7 +112,7 @@ function weightFile(dir: string, name: string, modelJson: string): { file: strin
 }
 
 /** A saved model's fer metadata as model.json holds it (possibly partial), without loading its weights. */
-function readFerMetadata(p: string): Partial<FerMetadata> {
+export function readFerMetadata(p: string): Partial<FerMetadata> {
   const file = modelJsonPath(p);
   try {
     const json = JSON.parse(readFileSync(file, 'utf8')) as { userDefinedMetadata?: { fer?: Partial<FerMetadata> } };

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { isFerRunDir } from '../io/files.js';
+import { hasLeftovers, isFerRunDir } from '../io/files.js';
 import { CSV_USAGES, isCsv, loadData, type CsvUsage, type Dataset } from '../data/dataset.js';
 import { readClassMap } from '../data/class-map.js';
 import type { ClassSpec } from '../data/classes.js';
@@ -257,7 +257,8 @@ export async function trainRun<S extends RunSource>(
 export function finishedRun(outDir: string): { result: TrainResult; note: string } | null {
   const stateFile = path.join(outDir, 'checkpoint', 'state.json');
   // A lock (a live run, or a dead one's), or a write cut short (dir.tmp-PID, dir.old-PID): train() sorts those out.
-  if (!existsSync(stateFile) || readdirSync(outDir).some((f) => f === 'lock' || /\.(tmp|old)-\d+$/.test(f))) return null;
+  const unsettled = existsSync(path.join(outDir, 'lock')) || ['checkpoint', 'best', 'last'].some((d) => hasLeftovers(path.join(outDir, d)));
+  if (!existsSync(stateFile) || unsettled) return null;
   const s = readRunFile(stateFile, loopStateSchema) as z.infer<typeof loopStateSchema>;
   const { epochs, patience } = s.options;
   const done = s.epoch >= epochs && s.batch === 0;
